@@ -1,0 +1,38 @@
+"""The roadmap service. `uvicorn --factory services.roadmap.app:create_app --port 8003`.
+
+Its Temporal worker is a process of its own: `python -m services.roadmap.worker`.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
+
+from services.roadmap.handlers import RoadmapHandlers, create_router
+from services.roadmap.settings import RoadmapSettings
+from shared.app import create_runtime, create_service_app
+from shared.temporal import connect_temporal
+
+
+def create_app(settings: RoadmapSettings | None = None, tracer_provider: TracerProvider | None = None) -> FastAPI:
+    settings = settings or RoadmapSettings()
+    runtime = create_runtime(settings, tracer_provider)
+    handlers = RoadmapHandlers(runtime.sessions, settings)
+
+    @asynccontextmanager
+    async def connect_to_temporal(app: FastAPI) -> AsyncIterator[None]:
+        client = await connect_temporal(settings, runtime.tracer_provider)
+        app.state.temporal = client
+        handlers.use_temporal(client)
+        yield
+
+    return create_service_app(
+        runtime=runtime,
+        title="faio roadmap",
+        description="Initiatives, approval and the implementation plans that run for months.",
+        migrations_dir=Path(__file__).parent / "migrations",
+        kafka_router=create_router(runtime, handlers),
+        extra_lifespan=connect_to_temporal,
+    )

@@ -1,0 +1,1 @@
+"""Code every faio service imports: event contracts, broker, database, settings, telemetry."""

@@ -1,0 +1,178 @@
+"""What every faio service process has in common: database, broker, outbox relay, health, docs.
+
+A service's own app.py describes only what is its own (HTTP routes, Kafka handlers, tables)
+and hands it to `create_service_app`.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared import db
+from shared.broker import create_broker, ensure_topics
+from shared.outbox import OutboxRelay
+from shared.settings import SharedSettings
+from shared.telemetry import install_global_tracer_provider
+
+log = logging.getLogger(__name__)
+
+BROKER_RETRY_SECONDS = 2.0
+
+
+@dataclass
+class ServiceRuntime:
+    """The parts a service's routes and handlers are given."""
+
+    settings: SharedSettings
+    engine: AsyncEngine
+    sessions: db.SessionFactory
+    broker: KafkaBroker
+    tracer_provider: TracerProvider
+
+
+def create_runtime(settings: SharedSettings, tracer_provider: TracerProvider | None = None) -> ServiceRuntime:
+    """Engine, sessions and broker for one service; nothing connects until the app starts."""
+    provider = tracer_provider or install_global_tracer_provider(settings)
+    engine = db.create_engine(settings.resolved_database_url)
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=provider)
+    return ServiceRuntime(
+        settings=settings,
+        engine=engine,
+        sessions=db.create_session_factory(engine),
+        broker=create_broker(settings, provider),
+        tracer_provider=provider,
+    )
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.runtime.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def _connect_broker(runtime: ServiceRuntime, connected: asyncio.Event) -> None:
+    """Start the broker, retrying while Kafka is unreachable: the HTTP API works meanwhile."""
+    while True:
+        try:
+            await ensure_topics(runtime.settings.kafka_bootstrap_servers)
+            await runtime.broker.start()
+        except Exception as error:  # noqa: BLE001 - Kafka not up yet; keep trying
+            log.warning("Kafka not reachable (%s); retrying in %ss", error, BROKER_RETRY_SECONDS)
+            with contextlib.suppress(Exception):
+                await runtime.broker.stop()
+            await asyncio.sleep(BROKER_RETRY_SECONDS)
+        else:
+            connected.set()
+            return
+
+
+def create_service_app(
+    *,
+    runtime: ServiceRuntime,
+    title: str,
+    description: str,
+    migrations_dir: Path,
+    http_routers: Sequence[APIRouter] = (),
+    kafka_router: KafkaRouter | None = None,
+    extra_lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    """A FastAPI app with the service's routes and handlers, plus health, readiness and docs."""
+    settings = runtime.settings
+    if kafka_router is not None:
+        runtime.broker.include_router(kafka_router)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await db.migrate(settings.resolved_database_url, migrations_dir)
+        connected = asyncio.Event()
+        app.state.broker_connected = connected
+        relay = OutboxRelay(
+            sessions=runtime.sessions, broker=runtime.broker, poll_seconds=settings.outbox_poll_seconds
+        )
+        tasks = [asyncio.create_task(_connect_broker(runtime, connected))]
+
+        async def relay_when_connected() -> None:
+            await connected.wait()
+            await relay.run()
+
+        tasks.append(asyncio.create_task(relay_when_connected()))
+        try:
+            if extra_lifespan is None:
+                yield
+            else:
+                async with extra_lifespan(app):
+                    yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runtime.broker.stop()
+            await runtime.engine.dispose()
+            runtime.tracer_provider.force_flush()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    for router in http_routers:
+        app.include_router(router)
+    app.include_router(_operations_router(runtime, title))
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=runtime.tracer_provider, excluded_urls="healthz,readyz"
+    )
+    return app
+
+
+def _operations_router(runtime: ServiceRuntime, title: str) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    asyncapi = AsyncAPI(runtime.broker, title=f"{title} events", version="0.1.0")
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @router.get("/readyz", response_model=None)
+    async def readyz() -> dict[str, Any] | JSONResponse:
+        """The database and the broker answer; 503 says which one does not."""
+        checks: dict[str, str] = {}
+        try:
+            await db.ping(runtime.engine)
+            checks["database"] = "ok"
+        except Exception as error:  # noqa: BLE001 - reported, not raised
+            checks["database"] = f"unreachable: {error}"
+        try:
+            reachable = await runtime.broker.ping(timeout=2.0)
+        except Exception:  # noqa: BLE001
+            reachable = False
+        checks["kafka"] = "ok" if reachable else "unreachable: is Kafka running? (make run starts it)"
+        ready = all(value == "ok" for value in checks.values())
+        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        return body if ready else JSONResponse(body, status_code=503)
+
+    @router.get("/asyncapi", response_class=HTMLResponse, include_in_schema=False)
+    async def asyncapi_page() -> str:
+        """The event contract this service publishes and consumes, as a browsable page."""
+        return get_asyncapi_html(asyncapi.to_specification(), try_it_out_path=None)
+
+    @router.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_json() -> Any:
+        return asyncapi.to_specification().to_jsonable()
+
+    return router

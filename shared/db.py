@@ -1,0 +1,65 @@
+"""Each service owns one database: SQLite file by default, any SQLAlchemy async URL by setting."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, Table, event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets WAL and a busy timeout so API and consumers can share it."""
+    engine = create_async_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    return engine
+
+
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def session_scope(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
+    async with sessions() as session:
+        yield session
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise if the database cannot answer a trivial query."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+def service_metadata(*tables: Any) -> MetaData:
+    """The tables one service owns, apart from the process-wide SQLModel metadata.
+
+    Several services can live in one test process; each one's migrations must see only its own.
+    """
+    metadata = MetaData()
+    for table in tables:
+        sa_table: Table = table.__table__ if hasattr(table, "__table__") else table
+        sa_table.to_metadata(metadata)
+    return metadata
+
+
+async def migrate(database_url: str, migrations_dir: Path) -> None:
+    """Bring the database to the latest Alembic revision (alembic runs its own event loop)."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("sqlalchemy.url", database_url)
+    await asyncio.to_thread(command.upgrade, config, "head")

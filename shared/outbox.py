@@ -1,0 +1,110 @@
+"""The transactional outbox: a state change and its event commit together; a relay publishes.
+
+Nothing is lost while Kafka is down: the row waits until the broker acknowledges it
+(acks="all"), and only then is it marked published. A crash between the two can publish a
+row twice; consumers are idempotent on the event id, so that is counted once downstream.
+"""
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from opentelemetry import context, propagate
+from sqlalchemy import JSON, Column, LargeBinary
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db import SessionFactory
+from shared.events.envelope import Envelope, EventBody, envelope_for
+
+log = logging.getLogger(__name__)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An event waiting to be published, written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)  # publish order
+    event_id: str = Field(unique=True, max_length=100)
+    topic: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    headers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The W3C trace context of the request that wrote the row, so the publish joins its trace.
+    trace_context: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    published_at: datetime | None = Field(default=None, index=True)
+
+
+def add_to_outbox(session: AsyncSession, event: EventBody, *, source: str, subject: str) -> Envelope:
+    """Stage `event` for publishing when the caller's transaction commits."""
+    envelope = envelope_for(event, source=source, subject=subject)
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    session.add(
+        OutboxMessage(
+            event_id=envelope.id,
+            topic=event.topic.name,
+            key=subject,
+            headers=envelope.to_headers(),
+            payload=event.model_dump_json().encode(),
+            trace_context=carrier,
+        )
+    )
+    return envelope
+
+
+class OutboxRelay:
+    """Publishes outbox rows in order, for as long as the service runs."""
+
+    def __init__(
+        self, *, sessions: SessionFactory, broker: KafkaBroker, poll_seconds: float = 0.5, batch_size: int = 100
+    ) -> None:
+        self.sessions = sessions
+        self.broker = broker
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+
+    async def run(self) -> None:
+        while True:
+            try:
+                published = await self.publish_pending()
+            except Exception:  # noqa: BLE001 - the broker may be down; the rows wait, we retry
+                log.warning("outbox relay could not publish; retrying", exc_info=True)
+                published = 0
+            if published < self.batch_size:
+                await asyncio.sleep(self.poll_seconds)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows; return how many went out."""
+        async with self.sessions() as session:
+            statement = (
+                select(OutboxMessage)
+                .where(col(OutboxMessage.published_at).is_(None))
+                .order_by(col(OutboxMessage.id))
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)  # several relays never publish the same row
+            )
+            rows = (await session.exec(statement)).all()
+            published = 0
+            try:
+                for row in rows:
+                    await self._publish(row)
+                    row.published_at = datetime.now(UTC)
+                    session.add(row)
+                    published += 1
+            finally:
+                await session.commit()  # keep the marks of the rows that did go out
+            return published
+
+    async def _publish(self, row: OutboxMessage) -> Any:
+        token = context.attach(propagate.extract(row.trace_context))
+        try:
+            return await self.broker.publish(
+                row.payload, topic=row.topic, key=row.key.encode(), headers=dict(row.headers)
+            )
+        finally:
+            context.detach(token)

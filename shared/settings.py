@@ -1,0 +1,58 @@
+"""Configuration shared by every service, read from `FAIO_*` environment variables."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Everything generated locally (databases, traces, Kafka data) lives under one ignored folder.
+LOCAL_DIR = Path(__file__).resolve().parent.parent / ".local"
+
+DEV_SECRET = "faio-development-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class SharedSettings(BaseSettings):
+    """Settings every service has; each service subclasses it with its name and port."""
+
+    model_config = SettingsConfigDict(env_prefix="FAIO_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    service_name: str = "faio"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+
+    # Empty means one SQLite file per service under .local/data.
+    database_url: str = ""
+
+    # OTLP/HTTP endpoint (e.g. http://collector:4318); empty means spans go to a JSON-lines file.
+    otel_exporter_otlp_endpoint: str = ""
+    traces_dir: Path = LOCAL_DIR / "traces"
+
+    secret_key: str = DEV_SECRET
+
+    # How many times a consumer retries a failing event before dead-lettering it.
+    consumer_max_attempts: int = 3
+    outbox_poll_seconds: float = 0.5
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_development(self) -> "SharedSettings":
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("FAIO_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        data_dir = LOCAL_DIR / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{data_dir / self.service_name}.db"
+
+    @property
+    def consumer_group(self) -> str:
+        return f"faio-{self.service_name}"

@@ -1,0 +1,43 @@
+"""Every Kafka topic faio uses, in one place. Topics are created explicitly; auto-create is off."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int = 3
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.name}.dlq"
+
+
+CLINIC_REGISTERED = Topic("intake.clinic.registered.v1")
+ASSESSMENT_COMPLETED = Topic("intake.assessment.completed.v1")
+AUDIT_COMPLETED = Topic("audit.audit.completed.v1")
+INITIATIVE_APPROVED = Topic("roadmap.initiative.approved.v1")
+PLAN_PHASE_CHANGED = Topic("roadmap.plan.phase-changed.v1")
+PARTNER_ACTIVITY = Topic("partner.activity.v1", partitions=6)
+KPI_SNAPSHOT = Topic("kpi.snapshot.v1")
+KPI_ALERT = Topic("kpi.alert.v1")
+
+ALL_TOPICS: tuple[Topic, ...] = (
+    CLINIC_REGISTERED,
+    ASSESSMENT_COMPLETED,
+    AUDIT_COMPLETED,
+    INITIATIVE_APPROVED,
+    PLAN_PHASE_CHANGED,
+    PARTNER_ACTIVITY,
+    KPI_SNAPSHOT,
+    KPI_ALERT,
+)
+
+
+def all_topic_names() -> dict[str, int]:
+    """Every topic and its dead-letter topic, with its partition count."""
+    names: dict[str, int] = {}
+    for topic in ALL_TOPICS:
+        names[topic.name] = topic.partitions
+        names[topic.dead_letter] = 1
+    return names

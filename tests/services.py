@@ -1,0 +1,104 @@
+"""Run faio services in the test process against the real broker and Temporal server.
+
+Each service keeps its own app, database file and Kafka connection, exactly as in its own
+process; only the span exporter is shared so a test can read every span.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from services.audit.app import create_app as create_audit
+from services.audit.settings import AuditSettings
+from services.intake.app import create_app as create_intake
+from services.intake.settings import IntakeSettings
+from services.kpi.app import create_app as create_kpi
+from services.kpi.settings import KpiSettings
+from services.roadmap.app import create_app as create_roadmap
+from services.roadmap.settings import RoadmapSettings
+from shared.app import ServiceRuntime
+
+FACTORIES: dict[str, tuple[Any, type]] = {
+    "intake": (create_intake, IntakeSettings),
+    "audit": (create_audit, AuditSettings),
+    "roadmap": (create_roadmap, RoadmapSettings),
+    "kpi": (create_kpi, KpiSettings),
+}
+
+
+def tracer_provider(service_name: str, exporter: InMemorySpanExporter) -> TracerProvider:
+    """A service's own tracer provider (its spans carry its name) writing to a shared exporter."""
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider
+
+
+def service_of(span: ReadableSpan) -> str:
+    return str(span.resource.attributes.get(SERVICE_NAME))
+
+
+@dataclass
+class RunningService:
+    app: FastAPI
+    http: httpx.AsyncClient
+
+    @property
+    def runtime(self) -> ServiceRuntime:
+        runtime: ServiceRuntime = self.app.state.runtime
+        return runtime
+
+
+@dataclass
+class Platform:
+    services: dict[str, RunningService] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> RunningService:
+        return self.services[name]
+
+
+def service_settings(name: str, *, kafka: str, data_dir: Path, **overrides: Any) -> Any:
+    settings_class = FACTORIES[name][1]
+    return settings_class(
+        environment="test",
+        kafka_bootstrap_servers=kafka,
+        database_url=f"sqlite+aiosqlite:///{data_dir / name}.db",
+        outbox_poll_seconds=0.1,
+        **overrides,
+    )
+
+
+@asynccontextmanager
+async def running(
+    *names: str,
+    kafka: str,
+    data_dir: Path,
+    spans: InMemorySpanExporter | None = None,
+    temporal_address: str = "127.0.0.1:7233",
+    task_queue: str = "faio-roadmap",
+) -> AsyncIterator[Platform]:
+    """Start the named services (with their lifespans) and stop them on exit."""
+    platform = Platform()
+    async with AsyncExitStack() as stack:
+        for name in names:
+            factory = FACTORIES[name][0]
+            extra: dict[str, Any] = {"temporal_address": temporal_address}
+            if name == "roadmap":
+                extra["temporal_task_queue"] = task_queue
+            settings = service_settings(name, kafka=kafka, data_dir=data_dir, **extra)
+            app = factory(settings, tracer_provider(name, spans or InMemorySpanExporter()))
+            await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
+            )
+            platform.services[name] = RunningService(app=app, http=http)
+        yield platform
