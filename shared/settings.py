@@ -33,7 +33,13 @@ class SharedSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str = ""
     traces_dir: Path = LOCAL_DIR / "traces"
 
+    # Officer tokens: HS256 signed with secret_key by `faio officer create`, or, when
+    # jwks_url is set, RS256/ES256 tokens of a real identity provider checked against its keys.
     secret_key: str = DEV_SECRET
+    jwt_issuer: str = "faio"
+    jwt_audience: str = "faio"
+    jwks_url: str = ""
+    token_lifetime_days: int = 365
 
     # How many times a consumer retries a failing event before dead-lettering it.
     consumer_max_attempts: int = 3

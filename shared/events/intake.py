@@ -1,5 +1,7 @@
 """Events the intake service publishes."""
 
+from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -30,3 +32,29 @@ class ClinicRegistered(EventBody):
     systems: dict[str, str] = Field(
         default_factory=dict, description="kind of system (emr, phone, ...) -> vendor name"
     )
+
+
+ReadinessLevel = Literal["not_ready", "foundational", "ready", "advanced"]
+
+
+class ReadinessGap(EventBody):
+    """One of the largest gaps of an assessment, with the concrete next step."""
+
+    dimension: str
+    score: float = Field(ge=0, le=100)
+    next_action: str
+
+
+class AssessmentCompleted(EventBody):
+    """An AI Readiness Assessment was scored: 0-100 per dimension and overall."""
+
+    topic = topics.ASSESSMENT_COMPLETED
+
+    clinic_id: UUID
+    assessment_id: UUID
+    questionnaire_version: str
+    overall_score: float = Field(ge=0, le=100)
+    level: ReadinessLevel
+    dimension_scores: dict[str, float]
+    top_gaps: list[ReadinessGap] = []
+    completed_at: datetime
