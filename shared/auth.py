@@ -73,7 +73,8 @@ async def current_officer(
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "missing bearer token: send 'Authorization: Bearer <token>' (create one with `faio officer create`)",
+            "missing bearer token: send 'Authorization: Bearer <token>' "
+            "(create one with `faio officer create`)",
             headers={"WWW-Authenticate": "Bearer"},
         )
     settings: SharedSettings = request.app.state.runtime.settings

@@ -7,6 +7,7 @@ its handler finished, retries a bounded number of times, then dead-letters the m
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -136,9 +137,8 @@ async def ensure_topics(bootstrap_servers: str, topics: dict[str, int] | None = 
             if name not in existing
         ]
         if missing:
-            try:
+            # Another service may create them at the same moment.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another service created them at the same moment
     finally:
         await admin.close()

@@ -61,7 +61,12 @@ class OutboxRelay:
     """Publishes outbox rows in order, for as long as the service runs."""
 
     def __init__(
-        self, *, sessions: SessionFactory, broker: KafkaBroker, poll_seconds: float = 0.5, batch_size: int = 100
+        self,
+        *,
+        sessions: SessionFactory,
+        broker: KafkaBroker,
+        poll_seconds: float = 0.5,
+        batch_size: int = 100,
     ) -> None:
         self.sessions = sessions
         self.broker = broker
@@ -72,7 +77,7 @@ class OutboxRelay:
         while True:
             try:
                 published = await self.publish_pending()
-            except Exception:  # noqa: BLE001 - the broker may be down; the rows wait, we retry
+            except Exception:  # the broker may be down: the rows wait and we retry
                 log.warning("outbox relay could not publish; retrying", exc_info=True)
                 published = 0
             if published < self.batch_size:

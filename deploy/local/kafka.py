@@ -67,7 +67,13 @@ def prepare(data_dir: Path, port: int, controller_port: int) -> Path:
     if not (data_dir / "logs" / "meta.properties").exists():
         subprocess.run(
             java_command(
-                "kafka.tools.StorageTool", "format", "--standalone", "-t", str(uuid.uuid4()), "-c", str(config)
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                str(uuid.uuid4()),
+                "-c",
+                str(config),
             ),
             check=True,
             stdout=subprocess.DEVNULL,

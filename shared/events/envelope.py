@@ -59,7 +59,7 @@ class Envelope:
 
         def text(name: str) -> str:
             value = headers.get(name)
-            if value is None or value == "" or value == b"":
+            if value in (None, "", b""):
                 raise ContractError(f"header {name} is required")
             return value.decode() if isinstance(value, bytes) else value
 

@@ -1,0 +1,61 @@
+# faio: `make run` brings the platform up, `make test` runs every check. Both set up what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .local/venv
+BIN := $(VENV)/bin
+KAFKA_LIBS := .local/kafka/libs
+# Stamps make the set-up idempotent and quick the second time; they change when their inputs do.
+PY_STAMP := $(VENV)/.installed
+KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
+
+.PHONY: help setup run test check lint format bench clean migration
+
+help:
+	@echo "make run     start Kafka, Temporal and every service (Ctrl-C stops all)"
+	@echo "make test    lint, type-check and run the whole test suite on its own broker and Temporal"
+	@echo "make bench   run the benchmarks (print figures, never fail on them)"
+	@echo "make format  apply ruff's formatting and safe fixes"
+
+setup: $(PY_STAMP) $(KAFKA_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(KAFKA_STAMP): deploy/kafka/pom.xml
+	@command -v java >/dev/null || { echo "Java 17+ is needed for the local Kafka broker"; exit 1; }
+	@command -v mvn >/dev/null || { echo "Maven is needed to resolve the Kafka jars"; exit 1; }
+	rm -rf $(KAFKA_LIBS)
+	mvn --quiet --batch-mode -f deploy/kafka/pom.xml dependency:copy-dependencies -Dlibs.dir=$(CURDIR)/$(KAFKA_LIBS)
+	@touch $@
+
+run: setup
+	@mkdir -p .local/temporal .local/data .local/traces
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f deploy/local/Procfile -d .
+
+check: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: check
+	$(BIN)/pytest
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	@for bench in tests/bench/bench_*.py; do \
+		module=$${bench%.py}; module=$${module//\//.}; \
+		echo "== $$module"; $(BIN)/python -m $$module || exit 1; \
+	done
+
+# A new Alembic revision from a service's models: make migration SERVICE=audit MSG="add windows"
+migration: setup
+	$(BIN)/python deploy/new_migration.py $(SERVICE) "$(MSG)"
+
+clean:
+	rm -rf .local/data .local/traces .local/temporal .local/kafka/data

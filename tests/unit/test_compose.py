@@ -1,0 +1,58 @@
+"""docker-compose.yml describes the same platform the settings describe."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from services.audit.settings import AuditSettings
+from services.intake.settings import IntakeSettings
+from services.kpi.settings import KpiSettings
+from services.roadmap.settings import RoadmapSettings
+from shared.settings import SharedSettings
+
+COMPOSE = yaml.safe_load((Path(__file__).parents[2] / "docker-compose.yml").read_text())
+SERVICES: list[type[SharedSettings]] = [IntakeSettings, AuditSettings, RoadmapSettings, KpiSettings]
+
+
+def environment(service: str) -> dict[str, Any]:
+    return dict(COMPOSE["services"][service]["environment"])
+
+
+@pytest.mark.parametrize("settings_class", SERVICES, ids=lambda cls: cls.__name__)
+def test_each_service_is_composed_on_its_default_port(settings_class: type[SharedSettings]) -> None:
+    settings = settings_class()
+    service = COMPOSE["services"][settings.service_name]
+    port = settings.http_port
+    assert f"{port}:{port}" in service["ports"]
+    assert str(port) in service["command"]
+    assert environment(settings.service_name)["FAIO_HTTP_PORT"] == str(port)
+    assert f"services.{settings.service_name}.app:create_app" in service["command"]
+
+
+@pytest.mark.parametrize("service", ["intake", "audit", "roadmap", "roadmap-worker", "kpi"])
+def test_every_environment_variable_is_a_setting(service: str) -> None:
+    fields = {f"FAIO_{name.upper()}" for name in RoadmapSettings.model_fields}
+    assert set(environment(service)) <= fields
+
+
+@pytest.mark.parametrize("service", ["intake", "audit", "roadmap", "roadmap-worker", "kpi"])
+def test_services_reach_kafka_temporal_and_the_collector_by_compose_names(service: str) -> None:
+    env = environment(service)
+    kafka_host, kafka_port = env["FAIO_KAFKA_BOOTSTRAP_SERVERS"].split(":")
+    assert kafka_host in COMPOSE["services"]
+    assert f"PLAINTEXT://{kafka_host}:{kafka_port}" in COMPOSE["services"]["kafka"]["environment"][
+        "KAFKA_ADVERTISED_LISTENERS"
+    ]
+    temporal_host, temporal_port = env["FAIO_TEMPORAL_ADDRESS"].split(":")
+    assert temporal_host in COMPOSE["services"]
+    assert f"{temporal_port}:{temporal_port}" in COMPOSE["services"]["temporal"]["ports"]
+    collector = env["FAIO_OTEL_EXPORTER_OTLP_ENDPOINT"]
+    assert collector == "http://otel-collector:4318"
+    assert "otel-collector" in COMPOSE["services"]
+
+
+def test_production_settings_refuse_the_development_secret() -> None:
+    with pytest.raises(ValueError, match="FAIO_SECRET_KEY"):
+        SharedSettings(environment="production")
