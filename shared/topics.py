@@ -15,6 +15,8 @@ class Topic:
 
 CLINIC_REGISTERED = Topic("intake.clinic.registered.v1")
 ASSESSMENT_COMPLETED = Topic("intake.assessment.completed.v1")
+CLINIC_UPDATED = Topic("intake.clinic.updated.v1")
+CLINIC_ARCHIVED = Topic("intake.clinic.archived.v1")
 AUDIT_COMPLETED = Topic("audit.audit.completed.v1")
 INITIATIVE_APPROVED = Topic("roadmap.initiative.approved.v1")
 PLAN_PHASE_CHANGED = Topic("roadmap.plan.phase-changed.v1")
@@ -25,6 +27,8 @@ KPI_ALERT = Topic("kpi.alert.v1")
 ALL_TOPICS: tuple[Topic, ...] = (
     CLINIC_REGISTERED,
     ASSESSMENT_COMPLETED,
+    CLINIC_UPDATED,
+    CLINIC_ARCHIVED,
     AUDIT_COMPLETED,
     INITIATIVE_APPROVED,
     PLAN_PHASE_CHANGED,

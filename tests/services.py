@@ -27,6 +27,7 @@ from services.kpi.settings import KpiSettings
 from services.roadmap.app import create_app as create_roadmap
 from services.roadmap.settings import RoadmapSettings
 from shared.app import ServiceRuntime
+from shared.auth import issue_token
 
 FACTORIES: dict[str, tuple[Any, type]] = {
     "intake": (create_intake, IntakeSettings),
@@ -36,10 +37,10 @@ FACTORIES: dict[str, tuple[Any, type]] = {
 }
 
 
-def tracer_provider(service_name: str, exporter: InMemorySpanExporter) -> TracerProvider:
+def tracer_provider(service_name: str, exporter: InMemorySpanExporter | None) -> TracerProvider:
     """A service's own tracer provider (its spans carry its name) writing to a shared exporter."""
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider.add_span_processor(SimpleSpanProcessor(exporter or InMemorySpanExporter()))
     return provider
 
 
@@ -77,6 +78,11 @@ def service_settings(name: str, *, kafka: str, data_dir: Path, **overrides: Any)
     )
 
 
+def officer_token(officer_id: str, *, name: str = "") -> str:
+    """A bearer token for `officer_id`, signed as the services started by `running` verify it."""
+    return issue_token(IntakeSettings(environment="test"), officer_id=officer_id, name=name)
+
+
 @asynccontextmanager
 async def running(
     *names: str,
@@ -85,6 +91,7 @@ async def running(
     spans: InMemorySpanExporter | None = None,
     temporal_address: str = "127.0.0.1:7233",
     task_queue: str = "faio-roadmap",
+    audit_task_queue: str = "faio-audit",
 ) -> AsyncIterator[Platform]:
     """Start the named services (with their lifespans) and stop them on exit."""
     platform = Platform()
@@ -94,8 +101,10 @@ async def running(
             extra: dict[str, Any] = {"temporal_address": temporal_address}
             if name == "roadmap":
                 extra["temporal_task_queue"] = task_queue
+            if name == "audit":
+                extra["temporal_task_queue"] = audit_task_queue
             settings = service_settings(name, kafka=kafka, data_dir=data_dir, **extra)
-            app = factory(settings, tracer_provider(name, spans or InMemorySpanExporter()))
+            app = factory(settings, tracer_provider(name, spans))
             await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")

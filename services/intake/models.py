@@ -1,16 +1,82 @@
-"""Intake's tables and API schemas."""
+"""Intake's tables and API schemas: officers, clinics, assessments and purchase reviews."""
 
 from datetime import UTC, datetime
+from typing import Literal
 from uuid import UUID, uuid4
 
-from pydantic import ConfigDict
-from sqlalchemy import JSON
+from pydantic import BaseModel, ConfigDict, EmailStr, field_validator
+from sqlalchemy import JSON, Column, ForeignKey, Uuid
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_metadata
-from shared.events import StaffRole
+from shared.events.intake import ReadinessGap, ReadinessLevel, StaffRole
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- officers -------------------------------------------------------------------------------
+
+
+class Officer(SQLModel, table=True):
+    """A fractional AI officer; the id is the subject of their bearer tokens."""
+
+    __tablename__ = "intake_officer"
+
+    id: str = Field(default_factory=lambda: str(uuid4()), primary_key=True, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(unique=True, max_length=320)
+    created_at: datetime = Field(default_factory=_now)
+
+
+class OfficerCreate(BaseModel):
+    """What `faio officer create` is given."""
+
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+
+    @field_validator("email")
+    @classmethod
+    def _lowercase(cls, email: str) -> str:
+        # One officer per mailbox, however it is typed.
+        return email.lower()
+
+
+class OfficerPublic(BaseModel):
+    """Who a token belongs to (GET /v1/officers/me)."""
+
+    id: str
+    name: str
+
+
+# --- clinics --------------------------------------------------------------------------------
+
+SystemKinds = dict[str, str]
+
+
+def _clean_systems(systems: dict[str, str]) -> dict[str, str]:
+    """Kinds of system are compared case-insensitively (EMR == emr); vendors keep their spelling."""
+    cleaned: dict[str, str] = {}
+    for kind, vendor in systems.items():
+        key, value = kind.strip().lower(), vendor.strip()
+        if not key or not value:
+            raise ValueError("a system needs a kind (emr, phone, ...) and a vendor name")
+        cleaned[key] = value
+    return cleaned
+
+
+def _distinct_roles(staff: list[StaffRole]) -> list[StaffRole]:
+    """One entry per role: audit prices every task by its role's hourly cost, so it must be unambiguous."""
+    seen: set[str] = set()
+    for member in staff:
+        key = member.role.strip().lower()
+        if key in seen:
+            raise ValueError(f"role {member.role!r} is listed twice; give it once with its total head-count")
+        seen.add(key)
+    return staff
 
 
 class ClinicBase(SQLModel):
@@ -27,8 +93,39 @@ class ClinicCreate(ClinicBase):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    staff: list[StaffRole] = Field(default_factory=list)
-    systems: dict[str, str] = Field(default_factory=dict, description="emr, phone, scheduling, ... -> vendor")
+    staff: list[StaffRole] = Field(
+        default_factory=list, description="staff by role: head-count and hourly cost"
+    )
+    systems: SystemKinds = Field(
+        default_factory=dict,
+        description="systems in use, kind -> vendor: emr, phone, scheduling, messaging, or any other kind",
+    )
+
+    _systems = field_validator("systems")(_clean_systems)
+    _staff = field_validator("staff")(_distinct_roles)
+
+
+class ClinicUpdate(SQLModel):
+    """Body of PATCH /v1/clinics/{id}: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    specialty: str | None = Field(default=None, min_length=1, max_length=100)
+    locations: int | None = Field(default=None, ge=1, le=500)
+    notes: str | None = Field(default=None, max_length=2000)
+    staff: list[StaffRole] | None = None
+    systems: SystemKinds | None = None
+
+    @field_validator("systems")
+    @classmethod
+    def _systems(cls, systems: dict[str, str] | None) -> dict[str, str] | None:
+        return None if systems is None else _clean_systems(systems)
+
+    @field_validator("staff")
+    @classmethod
+    def _staff(cls, staff: list[StaffRole] | None) -> list[StaffRole] | None:
+        return None if staff is None else _distinct_roles(staff)
 
 
 class Clinic(ClinicBase, table=True):
@@ -38,7 +135,12 @@ class Clinic(ClinicBase, table=True):
     officer_id: str = Field(index=True, max_length=100)
     staff: list[dict[str, object]] = Field(default_factory=list, sa_type=JSON)
     systems: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime | None = Field(default=None)
+    archived_at: datetime | None = Field(default=None, index=True)
+    # The latest assessment's result, kept on the clinic so the list can filter and sort by it.
+    readiness_level: str | None = Field(default=None, max_length=20, index=True)
+    readiness_score: float | None = Field(default=None)
 
 
 class ClinicPublic(ClinicBase):
@@ -49,6 +151,211 @@ class ClinicPublic(ClinicBase):
     staff: list[StaffRole]
     systems: dict[str, str]
     created_at: datetime
+    updated_at: datetime | None
+    archived_at: datetime | None
+    readiness_level: ReadinessLevel | None
+    readiness_score: float | None
 
 
-metadata = service_metadata(Clinic, OutboxMessage, InboxMessage)
+class ClinicPage(BaseModel):
+    """One page of the officer's clinics, with the total that match the filters."""
+
+    items: list[ClinicPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- the questionnaire (versioned data in questionnaire/*.yaml) ----------------------------
+
+
+class AnswerOption(BaseModel):
+    """One choice of a `choice` question and the points it scores."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    label: str
+    points: int = Field(ge=0, le=4)
+
+
+class Question(BaseModel):
+    """A question: a choice among options, or a 0-4 scale."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    dimension: str
+    text: str
+    type: Literal["choice", "scale"]
+    options: list[AnswerOption] = Field(default_factory=list)
+    scale: list[str] = Field(default_factory=list, description="labels of 0..4 for a scale question")
+    next_action: str = Field(description="the concrete step when this question scores low")
+
+    @property
+    def max_points(self) -> int:
+        return max(option.points for option in self.options) if self.type == "choice" else 4
+
+
+class Dimension(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    label: str
+
+
+class LevelThreshold(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    level: ReadinessLevel
+    min: float = Field(ge=0, le=100)
+
+
+class LevelGate(BaseModel):
+    """A dimension so low that the overall level is capped, whatever the other scores."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dimension: str
+    below: float
+    max_level: ReadinessLevel
+    reason: str
+
+
+class Questionnaire(BaseModel):
+    """The AI Readiness Assessment as served by GET /v1/assessment/questionnaire."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str
+    title: str
+    levels: list[LevelThreshold]
+    gates: list[LevelGate] = Field(default_factory=list)
+    dimensions: list[Dimension]
+    questions: list[Question] = Field(min_length=15, max_length=25)
+
+
+# --- assessments ----------------------------------------------------------------------------
+
+AnswerValue = int | str
+
+
+class AssessmentSubmit(BaseModel):
+    """Body of POST /v1/clinics/{id}/assessments: question id -> option id (choice) or 0-4 (scale)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    questionnaire_version: str | None = Field(default=None, description="defaults to the current version")
+    answers: dict[str, AnswerValue]
+
+
+class Assessment(SQLModel, table=True):
+    """One scored assessment; a clinic keeps all of them so progress shows over time."""
+
+    __tablename__ = "intake_assessment"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    clinic_id: UUID = Field(sa_column=Column(Uuid, ForeignKey("clinic.id"), index=True, nullable=False))
+    officer_id: str = Field(max_length=100)
+    questionnaire_version: str = Field(max_length=20)
+    answers: dict[str, AnswerValue] = Field(sa_type=JSON)
+    dimension_scores: dict[str, float] = Field(sa_type=JSON)
+    overall_score: float
+    level: str = Field(max_length=20)
+    level_capped_by: str | None = Field(default=None, max_length=500)
+    top_gaps: list[dict[str, object]] = Field(default_factory=list, sa_type=JSON)
+    completed_at: datetime = Field(default_factory=_now, index=True)
+
+
+class AssessmentPublic(BaseModel):
+    """A scored assessment as the API returns it."""
+
+    id: UUID
+    clinic_id: UUID
+    questionnaire_version: str
+    answers: dict[str, AnswerValue]
+    dimension_scores: dict[str, float]
+    overall_score: float
+    level: ReadinessLevel
+    level_capped_by: str | None
+    top_gaps: list[ReadinessGap]
+    completed_at: datetime
+    change_from_previous: float | None = Field(
+        default=None, description="overall score minus the previous assessment's, when there is one"
+    )
+
+
+# --- the five questions before any AI purchase ----------------------------------------------
+
+
+class CurrentCost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hours_per_week: float | None = Field(default=None, ge=0)
+    cost_per_week: float | None = Field(default=None, ge=0)
+
+
+class SuccessMeasure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kpi: str = Field(default="", max_length=200)
+    baseline: float | None = None
+    target: float | None = None
+
+
+class PurchaseReviewSubmit(BaseModel):
+    """Body of POST /v1/clinics/{id}/purchase-reviews: the five answers for one tool."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool: str = Field(min_length=1, max_length=200, description="the product under consideration")
+    problem: str = Field(default="", max_length=2000, description="1. what problem it solves")
+    current_cost: CurrentCost | None = Field(default=None, description="2. what the problem costs now")
+    owner_role: str = Field(
+        default="", max_length=60, description="3. who owns implementation (a staff role)"
+    )
+    owner_name: str = Field(default="", max_length=200)
+    success_measure: SuccessMeasure | None = Field(default=None, description="4. how success is measured")
+    integrates_with: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="5. kind of system -> vendors the tool integrates with, e.g. {'emr': ['athenahealth']}",
+    )
+
+
+AnswerStatus = Literal["strong", "weak", "missing"]
+Verdict = Literal["ready_to_buy", "not_yet"]
+
+
+class ReviewFinding(BaseModel):
+    """How one of the five answers holds up, and why."""
+
+    question: Literal["problem", "current_cost", "owner", "success_measure", "integration"]
+    status: AnswerStatus
+    reason: str
+
+
+class PurchaseReview(SQLModel, table=True):
+    """A purchase review with its verdict; kept so the officer can show why a tool was (not) bought."""
+
+    __tablename__ = "intake_purchase_review"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    clinic_id: UUID = Field(sa_column=Column(Uuid, ForeignKey("clinic.id"), index=True, nullable=False))
+    officer_id: str = Field(max_length=100)
+    tool: str = Field(max_length=200)
+    answers: dict[str, object] = Field(sa_type=JSON)
+    verdict: str = Field(max_length=20)
+    findings: list[dict[str, object]] = Field(sa_type=JSON)
+    created_at: datetime = Field(default_factory=_now)
+
+
+class PurchaseReviewPublic(BaseModel):
+    id: UUID
+    clinic_id: UUID
+    tool: str
+    verdict: Verdict
+    findings: list[ReviewFinding]
+    created_at: datetime
+
+
+metadata = service_metadata(Officer, Clinic, Assessment, PurchaseReview, OutboxMessage, InboxMessage)

@@ -28,10 +28,36 @@ class ClinicRegistered(EventBody):
     name: str
     specialty: str
     locations: int = Field(ge=1)
-    staff: list[StaffRole] = []
+    staff: list[StaffRole] = Field(default_factory=list)
     systems: dict[str, str] = Field(
         default_factory=dict, description="kind of system (emr, phone, ...) -> vendor name"
     )
+
+
+class ClinicUpdated(EventBody):
+    """An officer changed a clinic's profile; carries the whole profile so consumers can upsert."""
+
+    topic = topics.CLINIC_UPDATED
+
+    clinic_id: UUID
+    officer_id: str
+    name: str
+    specialty: str
+    locations: int = Field(ge=1)
+    staff: list[StaffRole] = Field(default_factory=list)
+    systems: dict[str, str] = Field(default_factory=dict)
+    changed: list[str] = Field(default_factory=list, description="the profile fields this update changed")
+    updated_at: datetime
+
+
+class ClinicArchived(EventBody):
+    """A clinic left the officer's active portfolio; its history is kept."""
+
+    topic = topics.CLINIC_ARCHIVED
+
+    clinic_id: UUID
+    officer_id: str
+    archived_at: datetime
 
 
 ReadinessLevel = Literal["not_ready", "foundational", "ready", "advanced"]
@@ -43,6 +69,7 @@ class ReadinessGap(EventBody):
     dimension: str
     score: float = Field(ge=0, le=100)
     next_action: str
+    question_id: str | None = Field(default=None, description="the question the next action answers")
 
 
 class AssessmentCompleted(EventBody):
@@ -56,5 +83,8 @@ class AssessmentCompleted(EventBody):
     overall_score: float = Field(ge=0, le=100)
     level: ReadinessLevel
     dimension_scores: dict[str, float]
-    top_gaps: list[ReadinessGap] = []
+    top_gaps: list[ReadinessGap] = Field(default_factory=list)
     completed_at: datetime
+    officer_id: str | None = None
+    # The overall score of the clinic's previous assessment, so consumers can show progress.
+    previous_overall_score: float | None = Field(default=None, ge=0, le=100)

@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -19,7 +20,7 @@ from services.roadmap.models import RoadmapClinic
 from services.roadmap.workflows import ClinicRoadmapWorkflow, roadmap_workflow_id
 from shared.outbox import OutboxMessage
 from tests.polling import eventually
-from tests.services import Platform, running, service_of, tracer_provider
+from tests.services import Platform, officer_token, running, service_of, tracer_provider
 
 CLINIC = {
     "name": "Riverside Family Practice",
@@ -40,7 +41,8 @@ async def test_registered_clinic_reaches_every_service_in_one_trace(
     task_queue = f"roadmap-{uuid.uuid4()}"
     target = temporal.client.service_client.config.target_host
     worker_client = await Client.connect(
-        target, interceptors=[TracingInterceptor(tracer_provider("roadmap-worker", spans).get_tracer("worker"))]
+        target,
+        interceptors=[TracingInterceptor(tracer_provider("roadmap-worker", spans).get_tracer("worker"))],
     )
 
     async with (
@@ -57,7 +59,9 @@ async def test_registered_clinic_reaches_every_service_in_one_trace(
         ) as platform,
         Worker(worker_client, task_queue=task_queue, workflows=[ClinicRoadmapWorkflow]),
     ):
-        response = await platform["intake"].http.post("/v1/clinics", json=CLINIC)
+        response = await platform["intake"].http.post(
+            "/v1/clinics", json=CLINIC, headers={"Authorization": f"Bearer {officer_token('officer-slice')}"}
+        )
         assert response.status_code == 201, response.text
         clinic_id = uuid.UUID(response.json()["id"])
 
@@ -83,7 +87,7 @@ async def test_registered_clinic_reaches_every_service_in_one_trace(
         async def workflow_running() -> str | None:
             try:
                 return await handle.query(ClinicRoadmapWorkflow.status)
-            except Exception:
+            except RPCError:  # not started yet
                 return None
 
         assert await eventually(workflow_running, what="the roadmap workflow to answer") == "open"
@@ -108,7 +112,9 @@ async def test_registered_clinic_reaches_every_service_in_one_trace(
     assert any(name.startswith("StartWorkflow:ClinicRoadmapWorkflow") for name in names), names
 
 
-def recorded_in(platform: Platform, service: str, table: type, key: uuid.UUID) -> Callable[[], Awaitable[Any]]:
+def recorded_in(
+    platform: Platform, service: str, table: type, key: uuid.UUID
+) -> Callable[[], Awaitable[Any]]:
     async def check() -> Any:
         async with platform[service].runtime.sessions() as session:
             return await session.get(table, key)
