@@ -15,11 +15,17 @@ from tests.services import running
 
 def registered(clinic_id: uuid.UUID) -> ClinicRegistered:
     return ClinicRegistered(
-        clinic_id=clinic_id, officer_id="officer-dlq", name="Bayview Clinic", specialty="urgent care", locations=1
+        clinic_id=clinic_id,
+        officer_id="officer-dlq",
+        name="Bayview Clinic",
+        specialty="urgent care",
+        locations=1,
     )
 
 
-async def test_invalid_events_are_dead_lettered_and_the_consumer_keeps_going(kafka: str, tmp_path: Path) -> None:
+async def test_invalid_events_are_dead_lettered_and_the_consumer_keeps_going(
+    kafka: str, tmp_path: Path
+) -> None:
     good_id, unknown_field_id, not_json_id, no_id_id = (uuid.uuid4() for _ in range(4))
     topic = topics.CLINIC_REGISTERED
 

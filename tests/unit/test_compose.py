@@ -42,9 +42,10 @@ def test_services_reach_kafka_temporal_and_the_collector_by_compose_names(servic
     env = environment(service)
     kafka_host, kafka_port = env["FAIO_KAFKA_BOOTSTRAP_SERVERS"].split(":")
     assert kafka_host in COMPOSE["services"]
-    assert f"PLAINTEXT://{kafka_host}:{kafka_port}" in COMPOSE["services"]["kafka"]["environment"][
-        "KAFKA_ADVERTISED_LISTENERS"
-    ]
+    assert (
+        f"PLAINTEXT://{kafka_host}:{kafka_port}"
+        in COMPOSE["services"]["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+    )
     temporal_host, temporal_port = env["FAIO_TEMPORAL_ADDRESS"].split(":")
     assert temporal_host in COMPOSE["services"]
     assert f"{temporal_port}:{temporal_port}" in COMPOSE["services"]["temporal"]["ports"]
