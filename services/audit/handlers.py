@@ -9,6 +9,8 @@ from shared.app import ServiceRuntime
 from shared.broker import consumer_options
 from shared.db import SessionFactory
 from shared.events import ClinicRegistered
+from shared.events.audit import AuditCompleted
+from shared.events.intake import ClinicArchived, ClinicUpdated
 from shared.inbox import apply_once
 
 
@@ -24,10 +26,35 @@ class AuditHandlers:
             effect=lambda session: service.record_clinic(session=session, event=event),
         )
 
+    async def on_clinic_updated(self, event: ClinicUpdated, message: KafkaMessage) -> None:
+        await apply_once(
+            self.sessions,
+            headers=message.headers,
+            consumer="audit.on_clinic_updated",
+            effect=lambda session: service.record_clinic(session=session, event=event),
+        )
+
+    async def on_clinic_archived(self, event: ClinicArchived, message: KafkaMessage) -> None:
+        await apply_once(
+            self.sessions,
+            headers=message.headers,
+            consumer="audit.on_clinic_archived",
+            effect=lambda session: service.archive_clinic(session=session, event=event),
+        )
+
 
 def create_router(runtime: ServiceRuntime) -> KafkaRouter:
     handlers = AuditHandlers(runtime.sessions)
     router = KafkaRouter()
     options = consumer_options(runtime.settings)
     router.subscriber(topics.CLINIC_REGISTERED.name, **options)(handlers.on_clinic_registered)
+    router.subscriber(topics.CLINIC_UPDATED.name, **options)(handlers.on_clinic_updated)
+    router.subscriber(topics.CLINIC_ARCHIVED.name, **options)(handlers.on_clinic_archived)
+    # Documentation only (the outbox relay publishes): what audit sends, shown at /asyncapi.
+    router.publisher(
+        topics.AUDIT_COMPLETED.name,
+        description="An audit window closed: hours and cost per week, coverage, and the automation "
+        "candidates ranked by weekly cost x predictability x suitability, best first.",
+        schema=AuditCompleted,
+    )
     return router

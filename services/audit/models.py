@@ -1,14 +1,49 @@
 """Audit's tables and API schemas."""
 
-from datetime import UTC, datetime
-from uuid import UUID
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
 
-from sqlalchemy import JSON
+from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import Field as PydanticField
+from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
+
+DEFAULT_WINDOW_DAYS = 7
+MAX_WINDOW_DAYS = 31
+
+
+class TaskCategory(StrEnum):
+    """The method's task categories; every logged task falls in one."""
+
+    patient_communication = "patient_communication"
+    appointment_scheduling = "appointment_scheduling"
+    documentation = "documentation"
+    insurance_verification = "insurance_verification"
+    follow_up_calls = "follow_up_calls"
+    referral_coordination = "referral_coordination"
+    marketing = "marketing"
+    billing = "billing"
+    internal_admin = "internal_admin"
+    other = "other"
+
+
+class Predictability(StrEnum):
+    """How predictable a task's steps are, as the person doing it judges."""
+
+    always_same = "always_same"
+    mostly_same = "mostly_same"
+    varies = "varies"
+
+
+class AuditStatus(StrEnum):
+    open = "open"
+    closed = "closed"
 
 
 class AuditClinic(SQLModel, table=True):
@@ -21,6 +56,154 @@ class AuditClinic(SQLModel, table=True):
     name: str = Field(max_length=200)
     staff: list[dict[str, object]] = Field(default_factory=list, sa_type=JSON)
     registered_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    archived_at: datetime | None = None  # left the active portfolio: no new audit windows
 
 
-metadata = service_metadata(AuditClinic, OutboxMessage, InboxMessage)
+# --- audit windows -------------------------------------------------------------------------
+
+
+class AuditWindowCreate(BaseModel):
+    """What the officer sends to open an audit window (both optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    starts_on: date | None = PydanticField(default=None, description="first day logged; default today (UTC)")
+    days: int = PydanticField(default=DEFAULT_WINDOW_DAYS, ge=1, le=MAX_WINDOW_DAYS)
+
+
+class AuditWindow(SQLModel, table=True):
+    """One audit window of a clinic: staff log tasks from starts_on to ends_on (both included);
+    it closes by itself at closes_at (00:00 UTC the day after ends_on) or earlier by the officer."""
+
+    __tablename__ = "audit_window"
+    # At most one open window per clinic, enforced by the database too (two concurrent requests).
+    __table_args__ = (
+        Index(
+            "ux_audit_window_one_open_per_clinic",
+            "clinic_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    clinic_id: UUID = Field(index=True)
+    officer_id: str = Field(index=True, max_length=100)
+    starts_on: date
+    ends_on: date
+    closes_at: datetime
+    days: int
+    status: AuditStatus = Field(default=AuditStatus.open)
+    workflow_id: str = Field(max_length=200)
+    close_reason: str | None = Field(default=None, max_length=40)
+    closed_at: datetime | None = None
+    findings: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class AuditWindowPublic(BaseModel):
+    """An audit window as the officer sees it."""
+
+    id: UUID
+    clinic_id: UUID
+    starts_on: date
+    ends_on: date
+    closes_at: datetime
+    days: int
+    status: AuditStatus
+    entries: int = 0
+    close_reason: str | None
+    closed_at: datetime | None
+    created_at: datetime
+
+
+# --- task log entries ----------------------------------------------------------------------
+
+
+class EntryBase(SQLModel):
+    """One recurring task a staff member did on one day."""
+
+    staff_id: str = Field(
+        min_length=1, max_length=60, description="pseudonym of the staff member (never a real name)"
+    )
+    role: str = Field(min_length=1, max_length=60, description="a role of the clinic profile")
+    day: date
+    category: TaskCategory
+    description: str = Field(min_length=1, max_length=200, description="short, no patient data")
+    minutes: int = Field(gt=0, le=24 * 60, description="minutes one occurrence takes")
+    occurrences: int = Field(default=1, ge=1, le=1000, description="times it happened that day")
+    predictability: Predictability
+    tools: list[str] = Field(default_factory=list, sa_type=JSON, description="e.g. phone, EMR, fax")
+
+
+class EntryCreate(EntryBase):
+    """A task log entry as staff (or the CSV import) send it."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    @field_validator("staff_id", "role", "description")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        stripped = value.strip()
+        if not stripped:
+            raise ValueError("must not be blank")
+        return stripped
+
+    @field_validator("tools")
+    @classmethod
+    def _tools(cls, value: list[str]) -> list[str]:
+        tools = [tool.strip() for tool in value if tool.strip()]
+        if any(len(tool) > 60 for tool in tools):
+            raise ValueError("each tool name must be at most 60 characters")
+        return tools
+
+
+class AuditEntry(EntryBase, table=True):
+    """A stored task log entry."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: UUID = Field(index=True)
+    source: str = Field(default="api", max_length=10)  # api or csv
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class EntryPublic(EntryBase):
+    """A stored entry as returned by the API."""
+
+    id: int
+    audit_id: UUID
+    source: str
+
+
+class EntriesCreated(BaseModel):
+    """Result of logging one or many entries."""
+
+    audit_id: UUID
+    created: int
+
+
+# --- CSV import ----------------------------------------------------------------------------
+
+
+class RowError(BaseModel):
+    """One problem in an imported file: where it is and what is wrong."""
+
+    line: int = PydanticField(description="line number in the file; the header is line 1")
+    column: str
+    reason: str
+
+
+class ImportReport(BaseModel):
+    """What an import (or its dry run) did, or why the whole file was refused."""
+
+    audit_id: UUID
+    dry_run: bool
+    rows: int
+    imported: int
+    errors: list[RowError] = []
+
+
+metadata = service_metadata(AuditClinic, AuditWindow, AuditEntry, OutboxMessage, InboxMessage)

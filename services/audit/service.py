@@ -1,16 +1,334 @@
-"""Audit's domain logic."""
+"""Audit's domain logic: windows, task log entries, CSV import and the findings at the close."""
 
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID
+
+from sqlalchemy import Table, func, insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 
-from services.audit.models import AuditClinic
+from services.audit import entries_csv
+from services.audit.findings import AuditFindings, LoggedTask, RoleCost, compute_findings
+from services.audit.models import (
+    AuditClinic,
+    AuditEntry,
+    AuditStatus,
+    AuditWindow,
+    AuditWindowCreate,
+    EntryCreate,
+    ImportReport,
+    RowError,
+)
+from services.audit.workflows import AuditWindowParams, AuditWindowWorkflow, audit_workflow_id
 from shared.events import ClinicRegistered
+from shared.events.audit import AuditCompleted, AutomationCandidate
+from shared.events.intake import ClinicArchived, ClinicUpdated
+from shared.outbox import add_to_outbox
+
+SOURCE = "faio/audit"  # the CloudEvents source of every event audit publishes
+ENTRY_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 
 
-async def record_clinic(*, session: AsyncSession, event: ClinicRegistered) -> AuditClinic:
-    """Remember a registered clinic and its staff costs (insert or refresh)."""
-    clinic = await session.get(AuditClinic, event.clinic_id) or AuditClinic(id=event.clinic_id)
+class AuditConflict(Exception):
+    """The request contradicts the audit's state (a second open window, entries after the close)."""
+
+
+class WindowInPast(ValueError):
+    """An audit window that would already be over when it opens."""
+
+
+class EntriesRejected(Exception):
+    """Some entries are not acceptable; none was stored."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = errors
+
+
+async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | ClinicUpdated) -> AuditClinic:
+    """Remember a clinic and its staff costs from intake's profile.
+
+    An update always wins. A registration only inserts: it is the profile's first version, and
+    it travels on another topic than the updates, so it may arrive after a newer update.
+    """
+    clinic = await session.get(AuditClinic, event.clinic_id)
+    if clinic is not None and isinstance(event, ClinicRegistered):
+        return clinic
+    if clinic is None:
+        clinic = AuditClinic(id=event.clinic_id, officer_id=event.officer_id, name=event.name)
     clinic.officer_id = event.officer_id
     clinic.name = event.name
     clinic.staff = [role.model_dump() for role in event.staff]
     session.add(clinic)
     return clinic
+
+
+async def archive_clinic(*, session: AsyncSession, event: ClinicArchived) -> AuditClinic | None:
+    """Mark a clinic archived: its audits stay readable, no new window opens."""
+    clinic = await session.get(AuditClinic, event.clinic_id)
+    if clinic is not None:
+        clinic.archived_at = event.archived_at
+        session.add(clinic)
+    return clinic
+
+
+async def get_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> AuditClinic | None:
+    """A clinic of this officer; another officer's clinic is as unknown as a missing one."""
+    clinic = await session.get(AuditClinic, clinic_id)
+    return clinic if clinic is not None and clinic.officer_id == officer_id else None
+
+
+async def get_audit(*, session: AsyncSession, audit_id: UUID, officer_id: str) -> AuditWindow | None:
+    """An audit window of this officer's clinic, or None."""
+    audit = await session.get(AuditWindow, audit_id)
+    return audit if audit is not None and audit.officer_id == officer_id else None
+
+
+async def list_audits(*, session: AsyncSession, clinic_id: UUID) -> Sequence[AuditWindow]:
+    """A clinic's audit windows, newest first."""
+    statement = (
+        select(AuditWindow)
+        .where(AuditWindow.clinic_id == clinic_id)
+        .order_by(col(AuditWindow.starts_on).desc(), col(AuditWindow.created_at).desc())
+    )
+    return (await session.exec(statement)).all()
+
+
+async def count_entries(*, session: AsyncSession, audit_id: UUID) -> int:
+    statement = select(func.count()).select_from(AuditEntry).where(AuditEntry.audit_id == audit_id)
+    return int((await session.exec(statement)).one())
+
+
+async def open_audit(
+    *, session: AsyncSession, clinic: AuditClinic, window_in: AuditWindowCreate, today: date
+) -> AuditWindow:
+    """Open an audit window (not committed); AuditConflict if the clinic already has an open one."""
+    if clinic.archived_at is not None:
+        raise AuditConflict(f"clinic {clinic.id} is archived; it takes no new audit window")
+    starts_on = window_in.starts_on or today
+    ends_on = starts_on + timedelta(days=window_in.days - 1)
+    if ends_on < today:
+        # It would close the moment it opened, before anyone could log a task.
+        raise WindowInPast(
+            f"a window from {starts_on} to {ends_on} is already over; start it today or later "
+            f"(or no earlier than {today - timedelta(days=window_in.days - 1)} for {window_in.days} days)"
+        )
+    statement = select(AuditWindow).where(
+        AuditWindow.clinic_id == clinic.id, AuditWindow.status == AuditStatus.open
+    )
+    existing = (await session.exec(statement)).first()
+    if existing is not None:
+        raise AuditConflict(_already_open(existing))
+    audit = AuditWindow(
+        clinic_id=clinic.id,
+        officer_id=clinic.officer_id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        closes_at=datetime.combine(ends_on + timedelta(days=1), time(0), tzinfo=UTC),
+        days=window_in.days,
+        workflow_id="",
+    )
+    audit.workflow_id = audit_workflow_id(audit.id)
+    session.add(audit)
+    try:
+        await session.flush()
+    except IntegrityError as error:  # a concurrent request opened one first
+        await session.rollback()
+        raise AuditConflict(f"clinic {clinic.id} already has an open audit window") from error
+    return audit
+
+
+def _already_open(audit: AuditWindow) -> str:
+    return (
+        f"clinic {audit.clinic_id} already has an open audit window {audit.id} "
+        f"({audit.starts_on} to {audit.ends_on}); close it first with POST /v1/audits/{audit.id}/close"
+    )
+
+
+async def start_window_timer(*, temporal: Client, audit: AuditWindow, task_queue: str) -> None:
+    """Start the workflow that closes the window at its end; starting it twice is harmless."""
+    await temporal.start_workflow(
+        AuditWindowWorkflow.run,
+        AuditWindowParams(audit_id=str(audit.id), closes_at=audit.closes_at.isoformat()),
+        id=audit.workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def request_close(*, temporal: Client, audit: AuditWindow) -> None:
+    """Ask the window's workflow to close it now; it computes the findings shortly after."""
+    await temporal.get_workflow_handle(audit.workflow_id).signal(AuditWindowWorkflow.close)
+
+
+def clinic_roles(clinic: AuditClinic) -> dict[str, str]:
+    """The clinic's role names, keyed by their normalised spelling."""
+    return {" ".join(str(role["role"]).lower().split()): str(role["role"]) for role in clinic.staff}
+
+
+async def _ensure_open(session: AsyncSession, audit: AuditWindow) -> None:
+    # Lock the window row (PostgreSQL; SQLite serialises writers anyway) so entries cannot slip
+    # in while the closing activity, which takes the same lock, computes the findings.
+    await session.refresh(audit, with_for_update=True)
+    if audit.status != AuditStatus.open:
+        raise AuditConflict(
+            f"audit {audit.id} closed on {audit.closed_at:%Y-%m-%d} ({audit.close_reason}); "
+            "its findings are final, so it takes no more entries"
+            if audit.closed_at
+            else f"audit {audit.id} is closed and takes no more entries"
+        )
+
+
+async def _store_entries(
+    session: AsyncSession, *, audit: AuditWindow, entries: Sequence[EntryCreate], source: str
+) -> None:
+    # One Core executemany: a 5,000-row spreadsheet must not become 5,000 ORM objects and flushes.
+    now = datetime.now(UTC)
+    rows = [
+        {**entry.model_dump(), "audit_id": audit.id, "source": source, "created_at": now} for entry in entries
+    ]
+    if rows:
+        connection = await session.connection()
+        await connection.execute(insert(ENTRY_TABLE), rows)
+
+
+async def add_entries(
+    *, session: AsyncSession, audit: AuditWindow, clinic: AuditClinic, entries: Sequence[EntryCreate]
+) -> int:
+    """Log entries (not committed), all or none; EntriesRejected names each bad entry (1-based)."""
+    await _ensure_open(session, audit)
+    accepted, errors = entries_csv.check_against_window(
+        enumerate(entries, start=1),
+        roles=clinic_roles(clinic),
+        starts_on=audit.starts_on,
+        ends_on=audit.ends_on,
+    )
+    if errors:
+        raise EntriesRejected(errors)
+    await _store_entries(session, audit=audit, entries=accepted, source="api")
+    return len(accepted)
+
+
+async def import_entries(
+    *, session: AsyncSession, audit: AuditWindow, clinic: AuditClinic, csv_text: str, dry_run: bool
+) -> ImportReport:
+    """Import a filled-in template, all or nothing (not committed).
+
+    Every bad row is in the report; if there is any, nothing is stored. A dry run checks the
+    whole file the same way and stores nothing either.
+    """
+    await _ensure_open(session, audit)
+    parsed, read_errors = entries_csv.read_entries(csv_text)
+    accepted, window_errors = entries_csv.check_against_window(
+        parsed, roles=clinic_roles(clinic), starts_on=audit.starts_on, ends_on=audit.ends_on
+    )
+    errors = sorted([*read_errors, *window_errors], key=lambda error: error.line)
+    rows = len(parsed) + len({error.line for error in read_errors if error.line > 1})
+    if errors or dry_run:
+        return ImportReport(audit_id=audit.id, dry_run=dry_run, rows=rows, imported=0, errors=errors)
+    await _store_entries(session, audit=audit, entries=accepted, source="csv")
+    return ImportReport(audit_id=audit.id, dry_run=False, rows=rows, imported=len(accepted))
+
+
+async def list_entries(
+    *, session: AsyncSession, audit_id: UUID, offset: int = 0, limit: int = 100
+) -> Sequence[AuditEntry]:
+    statement = (
+        select(AuditEntry)
+        .where(AuditEntry.audit_id == audit_id)
+        .order_by(col(AuditEntry.day), col(AuditEntry.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return (await session.exec(statement)).all()
+
+
+def role_costs(clinic: AuditClinic) -> list[RoleCost]:
+    return [
+        RoleCost(
+            role=str(role["role"]),
+            headcount=int(str(role.get("headcount", 0))),
+            hourly_cost=float(str(role.get("hourly_cost", 0.0))),
+        )
+        for role in clinic.staff
+    ]
+
+
+async def findings_of(*, session: AsyncSession, audit: AuditWindow) -> AuditFindings:
+    """Compute an audit's findings from its entries and the clinic's role costs."""
+    clinic = await session.get(AuditClinic, audit.clinic_id)
+    entries = (await session.exec(select(AuditEntry).where(AuditEntry.audit_id == audit.id))).all()
+    tasks = [
+        LoggedTask(
+            staff_id=entry.staff_id,
+            role=entry.role,
+            category=entry.category,
+            description=entry.description,
+            minutes=entry.minutes,
+            occurrences=entry.occurrences,
+            predictability=entry.predictability,
+        )
+        for entry in entries
+    ]
+    roles = role_costs(clinic) if clinic is not None else []
+    return compute_findings(tasks=tasks, roles=roles, window_days=audit.days)
+
+
+async def complete_audit(
+    *, session: AsyncSession, audit_id: UUID, reason: str, closed_at: datetime
+) -> AuditWindow | None:
+    """Close the window, store its findings and stage audit.audit.completed.v1 (not committed).
+
+    Idempotent: a window already closed is returned unchanged, so the event is staged once.
+    """
+    audit = await session.get(AuditWindow, audit_id, with_for_update=True)
+    if audit is None or audit.status == AuditStatus.closed:
+        return audit
+    findings = await findings_of(session=session, audit=audit)
+    audit.status = AuditStatus.closed
+    audit.close_reason = reason
+    audit.closed_at = closed_at
+    audit.findings = findings.model_dump(mode="json")
+    session.add(audit)
+    add_to_outbox(session, completed_event(audit, findings), source=SOURCE, subject=str(audit.clinic_id))
+    return audit
+
+
+def completed_event(audit: AuditWindow, findings: AuditFindings) -> AuditCompleted:
+    """The event that carries a closed audit's ranked candidates to the roadmap."""
+    assert audit.closed_at is not None
+    return AuditCompleted(
+        clinic_id=audit.clinic_id,
+        audit_id=audit.id,
+        window_start=audit.starts_on,
+        window_end=audit.ends_on,
+        total_hours_per_week=findings.total_hours_per_week,
+        total_cost_per_week=findings.total_cost_per_week,
+        low_confidence=findings.coverage.low_confidence,
+        candidates=[
+            AutomationCandidate(
+                rank=candidate.rank,
+                category=candidate.category.value,
+                solution=candidate.solution,
+                hours_per_week=candidate.hours_per_week,
+                cost_per_week=candidate.cost_per_week,
+                predictability=candidate.predictability,
+                score=candidate.score,
+                hours_saved_low=candidate.hours_saved_low,
+                hours_saved_high=candidate.hours_saved_high,
+                roles=candidate.roles,
+                top_tasks=candidate.top_tasks,
+            )
+            for candidate in findings.candidates
+        ],
+        completed_at=audit.closed_at,
+        repetitiveness_score=findings.repetitiveness_score,
+        staff_logged=findings.coverage.staff_logged,
+        staff_expected=findings.coverage.staff_expected,
+        missing_staff=findings.coverage.missing,
+        close_reason=audit.close_reason,
+    )

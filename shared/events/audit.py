@@ -21,10 +21,17 @@ class AutomationCandidate(EventBody):
     score: float = Field(ge=0)
     hours_saved_low: float = Field(ge=0)
     hours_saved_high: float = Field(ge=0)
+    roles: list[str] = Field(default_factory=list, description="roles whose time goes to this work")
+    top_tasks: list[str] = Field(
+        default_factory=list, description="the most time-consuming tasks of the category, as logged"
+    )
 
 
 class AuditCompleted(EventBody):
-    """A one-week task audit closed; its automation candidates, best first."""
+    """A one-week task audit closed; its automation candidates, best first.
+
+    window_start and window_end are the first and the last logged day (both included).
+    """
 
     topic = topics.AUDIT_COMPLETED
 
@@ -37,3 +44,10 @@ class AuditCompleted(EventBody):
     low_confidence: bool
     candidates: list[AutomationCandidate]
     completed_at: datetime
+    repetitiveness_score: float | None = Field(default=None, ge=0, le=100)
+    staff_logged: int | None = Field(default=None, ge=0)
+    staff_expected: int | None = Field(default=None, ge=0)
+    missing_staff: list[str] = Field(
+        default_factory=list, description="per role, how many staff did not log, e.g. 'physician: 2 of 4'"
+    )
+    close_reason: str | None = Field(default=None, description="window ended, or closed early")
