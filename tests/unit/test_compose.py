@@ -14,6 +14,7 @@ from shared.settings import SharedSettings
 
 COMPOSE = yaml.safe_load((Path(__file__).parents[2] / "docker-compose.yml").read_text())
 SERVICES: list[type[SharedSettings]] = [IntakeSettings, AuditSettings, RoadmapSettings, KpiSettings]
+WORKLOADS = ["intake", "audit", "audit-worker", "roadmap", "roadmap-worker", "kpi"]
 
 
 def environment(service: str) -> dict[str, Any]:
@@ -31,13 +32,13 @@ def test_each_service_is_composed_on_its_default_port(settings_class: type[Share
     assert f"services.{settings.service_name}.app:create_app" in service["command"]
 
 
-@pytest.mark.parametrize("service", ["intake", "audit", "roadmap", "roadmap-worker", "kpi"])
+@pytest.mark.parametrize("service", WORKLOADS)
 def test_every_environment_variable_is_a_setting(service: str) -> None:
-    fields = {f"FAIO_{name.upper()}" for name in RoadmapSettings.model_fields}
+    fields = {f"FAIO_{name.upper()}" for cls in SERVICES for name in cls.model_fields}
     assert set(environment(service)) <= fields
 
 
-@pytest.mark.parametrize("service", ["intake", "audit", "roadmap", "roadmap-worker", "kpi"])
+@pytest.mark.parametrize("service", WORKLOADS)
 def test_services_reach_kafka_temporal_and_the_collector_by_compose_names(service: str) -> None:
     env = environment(service)
     kafka_host, kafka_port = env["FAIO_KAFKA_BOOTSTRAP_SERVERS"].split(":")
@@ -57,3 +58,20 @@ def test_services_reach_kafka_temporal_and_the_collector_by_compose_names(servic
 def test_production_settings_refuse_the_development_secret() -> None:
     with pytest.raises(ValueError, match="FAIO_SECRET_KEY"):
         SharedSettings(environment="production")
+
+
+def test_compose_runs_every_process_that_make_run_runs() -> None:
+    procfile = (Path(__file__).parents[2] / "deploy" / "local" / "Procfile").read_text()
+    local = {
+        line.split(":", 1)[0]: line.split(":", 1)[1].split()
+        for line in procfile.splitlines()
+        if line and not line.startswith("#")
+    }
+    infrastructure = {"kafka", "temporal", "ready"}
+    assert set(local) - infrastructure == set(WORKLOADS)
+    for name in WORKLOADS:
+        composed = COMPOSE["services"][name]["command"]
+        # Same program and module; only the listen address differs (0.0.0.0 in a container).
+        assert [part for part in composed if part != "0.0.0.0"] == [
+            part for part in local[name] if part != "127.0.0.1"
+        ]
