@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
@@ -73,30 +74,44 @@ class DeadLetterMiddleware(BaseMiddleware):
                 if attempt < self.max_attempts:
                     await asyncio.sleep(self.retry_delay_seconds * attempt)
         assert error is not None
+        if isinstance(msg.raw_message, tuple):
+            # A batch subscriber dead-letters its bad records itself (dead_letter_record) and
+            # processes the rest; what escapes is a failure of the whole batch (the database is
+            # down, say). Parking every record of it would be wrong: re-raise, so the NACK
+            # policy seeks back and the batch is delivered again.
+            raise error
         await self._dead_letter(msg, error, attempts=attempt)
         return None
 
     async def _dead_letter(self, msg: StreamMessage[Any], error: BaseException, attempts: int) -> None:
-        record = msg.raw_message
-        broker: KafkaBroker = self.context.get("broker")
-        headers = {key: value.decode(errors="replace") for key, value in (record.headers or ())}
-        headers.update(
-            {
-                "dlq_reason": describe_error(error)[:2000],
-                "dlq_original_topic": record.topic,
-                "dlq_original_partition": str(record.partition),
-                "dlq_original_offset": str(record.offset),
-                "dlq_attempts": str(attempts),
-            }
-        )
-        log.error("dead-lettering %s@%s:%s: %s", record.topic, record.partition, record.offset, error)
-        # The original bytes go as they came, so the event can be inspected and replayed.
-        await broker.publish(
-            record.value or b"",
-            topic=dead_letter_topic(record.topic),
-            key=record.key,
-            headers=headers,
-        )
+        await dead_letter_record(self.context.get("broker"), msg.raw_message, error, attempts=attempts)
+
+
+async def dead_letter_record(
+    broker: KafkaBroker, record: ConsumerRecord[Any, Any], error: BaseException, *, attempts: int = 1
+) -> None:
+    """Park one record in `<topic>.dlq` with the reason and where it came from.
+
+    Batch subscribers call this for each bad record of a batch and go on with the rest.
+    """
+    headers = {key: value.decode(errors="replace") for key, value in (record.headers or ())}
+    headers.update(
+        {
+            "dlq_reason": describe_error(error)[:2000],
+            "dlq_original_topic": record.topic,
+            "dlq_original_partition": str(record.partition),
+            "dlq_original_offset": str(record.offset),
+            "dlq_attempts": str(attempts),
+        }
+    )
+    log.error("dead-lettering %s@%s:%s: %s", record.topic, record.partition, record.offset, error)
+    # The original bytes go as they came, so the event can be inspected and replayed.
+    await broker.publish(
+        record.value or b"",
+        topic=dead_letter_topic(record.topic),
+        key=record.key,
+        headers=headers,
+    )
 
 
 def create_broker(settings: SharedSettings, tracer_provider: TracerProvider | None = None) -> KafkaBroker:

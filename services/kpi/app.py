@@ -1,21 +1,68 @@
 """The kpi service. `uvicorn --factory services.kpi.app:create_app --port $FAIO_HTTP_PORT`."""
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
+from services.kpi import service
+from services.kpi.api import ingestion_router, kpis_router, partners_router
 from services.kpi.handlers import create_router
 from services.kpi.settings import KpiSettings
-from shared.app import create_runtime, create_service_app
+from shared.app import ServiceRuntime, create_runtime, create_service_app
+
+log = logging.getLogger(__name__)
+
+
+async def evaluate_periodically(runtime: ServiceRuntime, interval_seconds: float) -> None:
+    """Weekly snapshots and alerts without a scheduler: look every interval for what is due.
+
+    Each week's snapshot and each alert is recorded when staged, so running this on every
+    instance, or after a restart, never sends anything twice.
+    """
+    while True:
+        try:
+            async with runtime.sessions() as session:
+                clinic_ids = await service.clinics_with_active_initiatives(session=session)
+            for clinic_id in clinic_ids:
+                async with runtime.sessions() as session:
+                    await service.evaluate_clinic(
+                        session=session, clinic_id=clinic_id, as_of=datetime.now(UTC).date()
+                    )
+        except Exception:
+            log.warning("KPI evaluation failed; retrying next interval", exc_info=True)
+        await asyncio.sleep(interval_seconds)
 
 
 def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvider | None = None) -> FastAPI:
-    runtime = create_runtime(settings or KpiSettings(), tracer_provider)
+    settings = settings or KpiSettings()
+    runtime = create_runtime(settings, tracer_provider)
+
+    @asynccontextmanager
+    async def evaluator(_: FastAPI) -> AsyncIterator[None]:
+        if settings.evaluation_interval_seconds <= 0:
+            yield
+            return
+        task = asyncio.create_task(evaluate_periodically(runtime, settings.evaluation_interval_seconds))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     return create_service_app(
         runtime=runtime,
         title="faio kpi",
         description="Partner event ingestion, KPIs against baseline and target, alerts.",
         migrations_dir=Path(__file__).parent / "migrations",
-        kafka_router=create_router(runtime),
+        http_routers=(partners_router, ingestion_router, kpis_router),
+        kafka_router=create_router(runtime, settings),
+        extra_lifespan=evaluator,
     )

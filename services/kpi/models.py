@@ -1,13 +1,21 @@
 """KPI monitoring's tables and API schemas."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any, Literal
 from uuid import UUID
 
+from pydantic import BaseModel
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_metadata
+from shared.events.kpi import KpiName
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class KpiClinic(SQLModel, table=True):
@@ -18,7 +26,272 @@ class KpiClinic(SQLModel, table=True):
     id: UUID = Field(primary_key=True)
     officer_id: str = Field(index=True, max_length=100)
     name: str = Field(max_length=200)
-    registered_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    registered_at: datetime = Field(default_factory=_now)
 
 
-metadata = service_metadata(KpiClinic, OutboxMessage, InboxMessage)
+# --- partners -----------------------------------------------------------------------------
+
+PartnerKind = Literal["emr", "phone", "scheduling", "ai_scribe", "messaging", "other"]
+
+
+class PartnerBase(SQLModel):
+    """What an officer says about an integration partner."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class PartnerCreate(PartnerBase):
+    """Register a partner and link it to some of the officer's clinics."""
+
+    kind: PartnerKind = "other"
+    clinic_ids: list[UUID] = Field(default_factory=list)
+
+
+class KpiPartner(PartnerBase, table=True):
+    """An integration partner. Its API key is stored only as a SHA-256 hash.
+
+    The Standard Webhooks signing secret is symmetric (HMAC), so it has to be kept usable to
+    verify signatures; like the database itself it must be protected at rest.
+    """
+
+    __tablename__ = "kpi_partner"
+
+    id: UUID = Field(primary_key=True)
+    kind: str = Field(default="other", max_length=30)
+    officer_id: str = Field(index=True, max_length=100)
+    api_key_hash: str = Field(unique=True, max_length=64)
+    webhook_secret: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_now)
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents `source` of everything this partner sends."""
+        return f"/partners/{self.id}"
+
+
+class PartnerPublic(PartnerBase):
+    """A partner as its officer sees it: never its key or secret."""
+
+    id: UUID
+    kind: str
+    clinic_ids: list[UUID]
+    source: str
+    created_at: datetime
+
+
+class PartnerCreated(PartnerPublic):
+    """Shown once, when the partner is registered: hand both secrets to the partner now."""
+
+    api_key: str
+    webhook_secret: str
+
+
+class KpiPartnerClinic(SQLModel, table=True):
+    """A clinic a partner may publish events for."""
+
+    __tablename__ = "kpi_partner_clinic"
+
+    partner_id: UUID = Field(primary_key=True, foreign_key="kpi_partner.id")
+    clinic_id: UUID = Field(primary_key=True, index=True)
+
+
+class KpiWebhookDelivery(SQLModel, table=True):
+    """A signed request already received: the same `webhook-id` again is a replay."""
+
+    __tablename__ = "kpi_webhook_delivery"
+
+    partner_id: UUID = Field(primary_key=True)
+    webhook_id: str = Field(primary_key=True, max_length=200)
+    received_at: datetime = Field(default_factory=_now, index=True)
+
+
+class KpiPartnerEventReceipt(SQLModel, table=True):
+    """An event id accepted over HTTP: sending it again is answered "duplicate"."""
+
+    __tablename__ = "kpi_partner_event_receipt"
+
+    event_id: str = Field(primary_key=True, max_length=100)
+    partner_id: UUID = Field(index=True)
+    received_at: datetime = Field(default_factory=_now)
+
+
+class FieldProblemPublic(BaseModel):
+    field: str
+    reason: str
+
+
+class EventResult(BaseModel):
+    """What became of one event of a batch."""
+
+    index: int
+    id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    errors: list[FieldProblemPublic] = []
+
+
+class IngestionReport(BaseModel):
+    """The answer to a batch: counts, and a result per event in the order sent."""
+
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[EventResult]
+
+
+# --- aggregates (the hot path writes these) -----------------------------------------------
+
+
+class KpiDailyCounter(SQLModel, table=True):
+    """One counter of one clinic on one day (the event's own date), e.g. calls_missed = 7."""
+
+    __tablename__ = "kpi_daily_counter"
+
+    clinic_id: UUID = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    name: str = Field(primary_key=True, max_length=60)
+    value: float = 0.0
+
+
+class KpiDailyStaff(SQLModel, table=True):
+    """AI-tool use of one pseudonymous staff member at one clinic on one day."""
+
+    __tablename__ = "kpi_daily_staff"
+
+    clinic_id: UUID = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    staff_id: str = Field(primary_key=True, max_length=64)
+    minutes: float = 0.0
+    sessions: int = 0
+
+
+# --- initiatives, snapshots, alerts -------------------------------------------------------
+
+
+class KpiInitiative(SQLModel, table=True):
+    """An approved initiative: the KPI to watch, its baseline window and target."""
+
+    __tablename__ = "kpi_initiative"
+
+    id: UUID = Field(primary_key=True)
+    clinic_id: UUID = Field(index=True)
+    kpi: str = Field(max_length=60)
+    baseline_start: date
+    baseline_end: date
+    target_change_pct: float
+    pilot_group: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    pilot_started_on: date | None = None
+    approved_at: datetime
+    active: bool = True
+
+
+class KpiSnapshotRecord(SQLModel, table=True):
+    """A weekly snapshot already sent for an initiative (so each week goes out once)."""
+
+    __tablename__ = "kpi_snapshot_record"
+
+    initiative_id: UUID = Field(primary_key=True)
+    week: str = Field(primary_key=True, max_length=10)
+    clinic_id: UUID = Field(index=True)
+    kpi: str = Field(max_length=60)
+    value: float | None = None
+    baseline: float | None = None
+    target: float | None = None
+    progress: float | None = None
+    sample_size: int = 0
+    sent_at: datetime = Field(default_factory=_now)
+
+
+class KpiAlertRecord(SQLModel, table=True):
+    """An alert raised (and published on kpi.alert.v1), with its evidence."""
+
+    __tablename__ = "kpi_alert"
+
+    id: UUID = Field(primary_key=True)
+    clinic_id: UUID = Field(index=True)
+    initiative_id: UUID | None = None
+    kind: str = Field(max_length=40)
+    kpi: str = Field(max_length=60)
+    metric: str = Field(max_length=60)
+    week: str = Field(max_length=10)
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    raised_at: datetime = Field(default_factory=_now)
+
+
+# --- read API -----------------------------------------------------------------------------
+
+
+class KpiPoint(BaseModel):
+    """One KPI for one day or ISO week; `value` is None with `no_data` saying why."""
+
+    period: str
+    value: float | None
+    sample_size: int
+    no_data: str | None = None
+    progress: float | None = None
+
+
+class KpiSeries(BaseModel):
+    name: KpiName
+    title: str
+    unit: str
+    better: str
+    baseline: float | None = None
+    target: float | None = None
+    points: list[KpiPoint]
+
+
+class InitiativePublic(BaseModel):
+    id: UUID
+    kpi: str
+    baseline_start: date
+    baseline_end: date
+    target_change_pct: float
+    pilot_group_size: int
+    active: bool
+
+
+class ClinicKpis(BaseModel):
+    """A clinic's KPI series, with the active initiative's baseline and target."""
+
+    clinic_id: UUID
+    granularity: Literal["day", "week"]
+    start: date
+    end: date
+    initiative: InitiativePublic | None
+    kpis: list[KpiSeries]
+
+
+class AlertPublic(BaseModel):
+    id: UUID
+    initiative_id: UUID | None
+    kind: str
+    kpi: str
+    metric: str
+    week: str
+    message: str
+    evidence: dict[str, Any]
+    raised_at: datetime
+
+
+class EvaluationReport(BaseModel):
+    """What one evaluation run sent: snapshots (initiative, week) and alerts."""
+
+    snapshots: list[str]
+    alerts: list[AlertPublic]
+
+
+metadata = service_metadata(
+    KpiClinic,
+    KpiPartner,
+    KpiPartnerClinic,
+    KpiWebhookDelivery,
+    KpiPartnerEventReceipt,
+    KpiDailyCounter,
+    KpiDailyStaff,
+    KpiInitiative,
+    KpiSnapshotRecord,
+    KpiAlertRecord,
+    OutboxMessage,
+    InboxMessage,
+)

@@ -1,0 +1,377 @@
+"""KPI math: plain functions, data in, data out. No database, no broker, no clock.
+
+The aggregator turns each partner event into counter increments (`counters_for`) for its
+clinic and the *event's* day; everything else here reads those counters back: KPI values
+by day or ISO week (`compute_kpi`), the baseline over a window, progress toward a target,
+and the two things an officer must hear about: adoption decline and target regression.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from shared.events.kpi import KpiName
+from shared.events.partner import (
+    AiToolSession,
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentNoShow,
+    AppointmentRequested,
+    CallAbandoned,
+    CallAnswered,
+    CallMissed,
+    MessageAnswered,
+    MessageReceived,
+    NoteSigned,
+    PartnerEventBody,
+)
+
+DEFINITIONS_FILE = Path(__file__).parent / "kpis.yaml"
+# Response minutes are kept as a histogram at one-minute resolution up to two days; slower
+# answers share the last bucket. That keeps the median exact where it matters and storage bounded.
+RESPONSE_HISTOGRAM_PREFIX = "message_response_minute:"
+RESPONSE_HISTOGRAM_CAP = 2 * 24 * 60
+
+Granularity = Literal["day", "week"]
+
+
+class KpiDefinition(BaseModel):
+    """One KPI as data (see kpis.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: KpiName
+    title: str
+    unit: Literal["ratio", "minutes", "staff"]
+    better: Literal["lower", "higher"]
+    kind: Literal["ratio", "share_within", "median", "distinct_staff", "pilot_adoption"]
+    numerator: tuple[str, ...] = ()
+    denominator: tuple[str, ...] = ()
+    threshold_minutes: float | None = None
+
+
+@cache
+def definitions() -> tuple[KpiDefinition, ...]:
+    """Every KPI, in the order of kpis.yaml."""
+    raw = yaml.safe_load(DEFINITIONS_FILE.read_text())
+    return tuple(KpiDefinition.model_validate(item) for item in raw["kpis"])
+
+
+def definition(name: str) -> KpiDefinition:
+    return next(item for item in definitions() if item.name == name)
+
+
+@dataclass(frozen=True)
+class Increments:
+    """What one event adds: counters of its clinic-day, and AI minutes of one staff member."""
+
+    counters: dict[str, float]
+    staff_id: str | None = None
+    staff_minutes: float = 0.0
+
+
+def counters_for(body: PartnerEventBody) -> Increments:
+    """The counter increments one partner event contributes to its clinic and day."""
+    counters: dict[str, float] = {"events": 1}
+    match body:
+        case CallAnswered():
+            counters |= {"calls_answered": 1, "call_wait_seconds": body.wait_seconds}
+        case CallMissed():
+            counters |= {"calls_missed": 1, "call_wait_seconds": body.wait_seconds}
+        case CallAbandoned():
+            counters |= {"calls_abandoned": 1, "call_wait_seconds": body.wait_seconds}
+        case AppointmentRequested():
+            counters["appointments_requested"] = 1
+        case AppointmentBooked():
+            counters["appointments_booked"] = 1
+        case AppointmentCancelled():
+            counters["appointments_cancelled"] = 1
+        case AppointmentNoShow():
+            counters["appointments_no_show"] = 1
+        case NoteSigned():
+            counters |= {
+                "notes_signed": 1,
+                "documentation_minutes": body.documentation_minutes,
+                "notes_ai_assisted": 1 if body.ai_assisted else 0,
+            }
+        case MessageReceived():
+            counters["messages_received"] = 1
+        case MessageAnswered():
+            bucket = min(round(body.response_minutes), RESPONSE_HISTOGRAM_CAP)
+            counters |= {
+                "messages_answered": 1,
+                "message_response_minutes": body.response_minutes,
+                f"{RESPONSE_HISTOGRAM_PREFIX}{bucket}": 1,
+            }
+        case AiToolSession():
+            counters |= {"ai_sessions": 1, "ai_minutes": body.minutes}
+            return Increments(counters=counters, staff_id=body.staff_id, staff_minutes=body.minutes)
+    return Increments(counters=counters)
+
+
+@dataclass
+class PeriodData:
+    """Everything known about one clinic over a period: summed counters and AI-tool staff."""
+
+    counters: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    staff_minutes: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def add(self, other: "PeriodData") -> None:
+        for name, value in other.counters.items():
+            self.counters[name] += value
+        for staff_id, minutes in other.staff_minutes.items():
+            self.staff_minutes[staff_id] += minutes
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    """A KPI for one period: a value, or None with the reason there is none."""
+
+    value: float | None
+    sample_size: int
+    no_data: str | None = None
+
+
+def compute_kpi(kpi: KpiDefinition, data: PeriodData, *, pilot_group: Sequence[str] = ()) -> KpiValue:
+    """The value of `kpi` over one period's data; never divides by zero."""
+    if kpi.kind in ("distinct_staff", "pilot_adoption"):
+        return _staff_kpi(kpi, data, pilot_group=pilot_group)
+    counters = data.counters
+    if kpi.kind == "median":
+        histogram = response_histogram(counters)
+        if not histogram:
+            return KpiValue(None, 0, "no answered messages in this period")
+        return KpiValue(histogram_median(histogram), round(sum(histogram.values())))
+    denominator = sum(counters.get(name, 0.0) for name in kpi.denominator)
+    if denominator <= 0:
+        return KpiValue(None, 0, f"no {' / '.join(kpi.denominator)} in this period")
+    if kpi.kind == "share_within":
+        threshold = kpi.threshold_minutes or 0
+        within = sum(count for minute, count in response_histogram(counters).items() if minute <= threshold)
+        # Answers to last period's messages can outnumber this period's arrivals: a share, so at most 1.
+        return KpiValue(min(within / denominator, 1.0), round(denominator))
+    return KpiValue(sum(counters.get(name, 0.0) for name in kpi.numerator) / denominator, round(denominator))
+
+
+def _staff_kpi(kpi: KpiDefinition, data: PeriodData, *, pilot_group: Sequence[str]) -> KpiValue:
+    sessions = data.counters.get("ai_sessions", 0.0)
+    if sessions <= 0:
+        return KpiValue(None, 0, "no AI-tool sessions in this period")
+    active = set(data.staff_minutes)  # every staff id here had at least one session
+    if kpi.kind == "distinct_staff":
+        return KpiValue(float(len(active)), round(sessions))
+    group = set(pilot_group)
+    if not group:
+        return KpiValue(None, 0, "no pilot group: approve an initiative with one")
+    return KpiValue(len(group & active) / len(group), len(group))
+
+
+def response_histogram(counters: Mapping[str, float]) -> dict[int, float]:
+    return {
+        int(name.removeprefix(RESPONSE_HISTOGRAM_PREFIX)): count
+        for name, count in counters.items()
+        if name.startswith(RESPONSE_HISTOGRAM_PREFIX) and count > 0
+    }
+
+
+def histogram_median(histogram: Mapping[int, float]) -> float:
+    """The median of values given as value -> count (the mean of the two middle ones when even)."""
+    total = sum(histogram.values())
+    ordered = sorted(histogram.items())
+
+    def value_at(rank: float) -> int:
+        seen = 0.0
+        for value, count in ordered:
+            seen += count
+            if seen >= rank:
+                return value
+        return ordered[-1][0]
+
+    if total % 2:
+        return float(value_at((total + 1) / 2))
+    return (value_at(total / 2) + value_at(total / 2 + 1)) / 2
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(week: str) -> date:
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
+
+
+def period_of(day: date, granularity: Granularity) -> str:
+    return iso_week(day) if granularity == "week" else day.isoformat()
+
+
+def group_periods(days: Mapping[date, PeriodData], granularity: Granularity) -> dict[str, PeriodData]:
+    """Per-day data summed into days or ISO weeks (Monday to Sunday, ISO week-numbering year)."""
+    periods: dict[str, PeriodData] = {}
+    for day in sorted(days):
+        periods.setdefault(period_of(day, granularity), PeriodData()).add(days[day])
+    return periods
+
+
+def periods_between(start: date, end: date, granularity: Granularity) -> list[str]:
+    """Every period label from `start` to `end` inclusive, so empty periods show as "no data"."""
+    labels: list[str] = []
+    day = start
+    while day <= end:
+        label = period_of(day, granularity)
+        if not labels or labels[-1] != label:
+            labels.append(label)
+        day += timedelta(days=1)
+    return labels
+
+
+def baseline_value(
+    kpi: KpiDefinition,
+    days: Mapping[date, PeriodData],
+    *,
+    start: date,
+    end: date,
+    pilot_group: Sequence[str] = (),
+) -> KpiValue:
+    """The KPI over the baseline window [start, end].
+
+    Rates pool the whole window (a week with few calls weighs less); staff counts, which are
+    per-week by nature, average the weeks of the window.
+    """
+    window = {day: data for day, data in days.items() if start <= day <= end}
+    if kpi.kind in ("distinct_staff", "pilot_adoption"):
+        weeks = group_periods(window, "week")
+        values = [compute_kpi(kpi, data, pilot_group=pilot_group) for data in weeks.values()]
+        known = [item.value for item in values if item.value is not None]
+        if not known:
+            return KpiValue(None, 0, "no data in the baseline window")
+        return KpiValue(sum(known) / len(known), sum(item.sample_size for item in values))
+    pooled = PeriodData()
+    for data in window.values():
+        pooled.add(data)
+    result = compute_kpi(kpi, pooled, pilot_group=pilot_group)
+    if result.value is None:
+        return KpiValue(None, 0, "no data in the baseline window")
+    return result
+
+
+def target_value(baseline: float | None, target_change_pct: float) -> float | None:
+    """The target: the baseline moved by the initiative's percentage (e.g. -30 %)."""
+    return None if baseline is None else baseline * (1 + target_change_pct / 100)
+
+
+def progress(value: float | None, *, baseline: float | None, target: float | None) -> float | None:
+    """Share of the way from baseline (0) to target (1); negative when it moved the wrong way."""
+    if value is None or baseline is None or target is None or target == baseline:
+        return None
+    return (value - baseline) / (target - baseline)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why an alert is due, with the numbers that show it."""
+
+    week: str
+    message: str
+    evidence: dict[str, float | str | None]
+
+
+def detect_adoption_decline(
+    series: Sequence[tuple[str, float | None]],
+    *,
+    metric: str,
+    early_weeks: int = 4,
+    drop: float = 0.4,
+    min_peak: float = 1.0,
+) -> Finding | None:
+    """Usage that fades: the last two weeks both at least `drop` below the early peak.
+
+    `series` is one value per consecutive ISO week since the pilot started, oldest first. The
+    early peak is the highest of the first `early_weeks` weeks; a week without sessions counts
+    as zero usage (nobody used the tool). One bad week is noise; two in a row is a trend.
+    """
+    if len(series) < 3:
+        return None
+    values = [value or 0.0 for _, value in series]
+    early = values[: min(early_weeks, len(values) - 2)]
+    peak = max(early)
+    peak_index = values.index(peak)
+    if peak < min_peak:
+        return None
+    floor = peak * (1 - drop)
+    (previous_week, previous), (last_week, last) = series[-2], series[-1]
+    if len(series) - 2 <= peak_index or (previous or 0.0) >= floor or (last or 0.0) >= floor:
+        return None
+    return Finding(
+        week=last_week,
+        message=(
+            f"{metric} fell well below its early peak for two weeks running: "
+            f"{previous or 0:g} ({previous_week}) and {last or 0:g} ({last_week}) against a peak of "
+            f"{peak:g} ({series[peak_index][0]})"
+        ),
+        evidence={
+            "metric": metric,
+            "peak": peak,
+            "peak_week": series[peak_index][0],
+            "threshold": floor,
+            "previous_week": previous_week,
+            "previous_value": previous or 0.0,
+            "last_week": last_week,
+            "last_value": last or 0.0,
+            "drop_from_peak_pct": round((1 - (last or 0.0) / peak) * 100, 1),
+        },
+    )
+
+
+def detect_target_regression(
+    series: Sequence[tuple[str, float | None]], *, kpi: str, drop: float = 0.25
+) -> Finding | None:
+    """Progress that slides back: two weeks running below the best progress by `drop` or more.
+
+    `series` is (week, progress) since the baseline window, oldest first; progress 1 = target.
+    Alerts only once there was progress to lose (best > 0).
+    """
+    known = [(week, value) for week, value in series if value is not None]
+    if len(known) < 3:
+        return None
+    history = known[:-2]
+    best_week, best = max(history, key=lambda item: item[1])
+    (previous_week, previous), (last_week, last) = known[-2], known[-1]
+    if best <= 0 or previous > best - drop or last > best - drop:
+        return None
+    return Finding(
+        week=last_week,
+        message=(
+            f"{kpi} moved away from its target two weeks running: progress {previous:.0%} ({previous_week}) "
+            f"and {last:.0%} ({last_week}) after {best:.0%} in {best_week}"
+        ),
+        evidence={
+            "kpi": kpi,
+            "best_progress": best,
+            "best_week": best_week,
+            "previous_week": previous_week,
+            "previous_progress": previous,
+            "last_week": last_week,
+            "last_progress": last,
+        },
+    )
+
+
+def merge_days(
+    rows: Iterable[tuple[date, str, float]], staff_rows: Iterable[tuple[date, str, float]]
+) -> dict[date, PeriodData]:
+    """Per-day PeriodData from (day, counter, value) and (day, staff id, minutes) rows."""
+    days: dict[date, PeriodData] = {}
+    for day, name, value in rows:
+        days.setdefault(day, PeriodData()).counters[name] += value
+    for day, staff_id, minutes in staff_rows:
+        days.setdefault(day, PeriodData()).staff_minutes[staff_id] += minutes
+    return days

@@ -1,0 +1,319 @@
+"""Operational facts integration partners publish on `partner.activity.v1`: no patient data, ever.
+
+One contract, two ways in. Every event is a CloudEvent: `id` (unique, a UUID is best), `type`
+(one of PARTNER_EVENT_TYPES), `time` (when it happened, with its UTC offset: KPIs are computed
+on this time, so a late event lands in its own week), `subject` (the clinic id) and `data`
+(the JSON of the body model for that type). Over Kafka it travels in binary mode (`ce_*`
+headers, key = clinic id); over HTTP as a JSON batch of structured CloudEvents.
+
+Bodies carry only counts, durations and pseudonymous staff ids. They are strict: an unknown
+field, a wrong type, or anything that looks like patient data is refused with a reason.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from shared import topics
+from shared.events.envelope import ContractError, EventBody
+
+# A pseudonymous staff id as the partner's system knows it: no spaces, so no "Jane Doe".
+StaffPseudonym = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")]
+Channel = Literal["phone", "web", "portal", "sms", "walk_in", "other"]
+
+# Field names that suggest patient data. They are refused like any unknown field, with a
+# reason that says why: partner events must never carry PHI.
+PHI_LIKE_FIELD = re.compile(
+    r"patient|name|birth|dob|ssn|social|mrn|medical_record|address|phone|email|diagnos|insurance|member",
+    re.IGNORECASE,
+)
+PHI_REASON = (
+    "not allowed: looks like patient data (PHI); partner events carry only counts, durations "
+    "and pseudonymous staff ids"
+)
+STAFF_ID_REASON = "must be a pseudonymous staff id (1-64 letters, digits, _ . : -), never a name"
+# How far ahead of our clock an event's time may be (clock skew), before it is refused.
+MAX_CLOCK_SKEW = timedelta(hours=1)
+
+
+class PartnerEventBody(EventBody):
+    """Base of every partner event body: strict types, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    topic = topics.PARTNER_ACTIVITY
+    event_type: ClassVar[str]
+
+
+class CallAnswered(PartnerEventBody):
+    """A call to the clinic was answered after `wait_seconds` in queue."""
+
+    event_type = "partner.call.answered"
+    wait_seconds: float = Field(ge=0, le=86_400)
+
+
+class CallMissed(PartnerEventBody):
+    """A call rang out unanswered (or went to voicemail) after `wait_seconds`."""
+
+    event_type = "partner.call.missed"
+    wait_seconds: float = Field(ge=0, le=86_400)
+
+
+class CallAbandoned(PartnerEventBody):
+    """The caller hung up while waiting, after `wait_seconds`."""
+
+    event_type = "partner.call.abandoned"
+    wait_seconds: float = Field(ge=0, le=86_400)
+
+
+class AppointmentRequested(PartnerEventBody):
+    """Someone asked for an appointment."""
+
+    event_type = "partner.appointment.requested"
+    channel: Channel | None = None
+
+
+class AppointmentBooked(PartnerEventBody):
+    """An appointment was booked."""
+
+    event_type = "partner.appointment.booked"
+    channel: Channel | None = None
+
+
+class AppointmentCancelled(PartnerEventBody):
+    """A booked appointment was cancelled."""
+
+    event_type = "partner.appointment.cancelled"
+    channel: Channel | None = None
+
+
+class AppointmentNoShow(PartnerEventBody):
+    """A booked appointment was not attended."""
+
+    event_type = "partner.appointment.no_show"
+
+
+class NoteSigned(PartnerEventBody):
+    """A clinical note was signed after `documentation_minutes` of documentation work."""
+
+    event_type = "partner.note.signed"
+    documentation_minutes: float = Field(ge=0, le=1_440)
+    ai_assisted: bool
+    staff_id: StaffPseudonym | None = None
+
+
+class MessageReceived(PartnerEventBody):
+    """A patient message arrived (portal, SMS, ...). Its content never leaves the partner."""
+
+    event_type = "partner.message.received"
+    channel: Channel | None = None
+
+
+class MessageAnswered(PartnerEventBody):
+    """A patient message was answered `response_minutes` after it arrived."""
+
+    event_type = "partner.message.answered"
+    response_minutes: float = Field(ge=0, le=60 * 24 * 60)
+    channel: Channel | None = None
+
+
+class AiToolSession(PartnerEventBody):
+    """A staff member used an AI tool for `minutes`."""
+
+    event_type = "partner.ai_tool.session"
+    staff_id: StaffPseudonym
+    tool: str = Field(min_length=1, max_length=100)
+    minutes: float = Field(ge=0, le=1_440)
+
+
+PARTNER_EVENT_BODIES: dict[str, type[PartnerEventBody]] = {
+    body.event_type: body
+    for body in (
+        CallAnswered,
+        CallMissed,
+        CallAbandoned,
+        AppointmentRequested,
+        AppointmentBooked,
+        AppointmentCancelled,
+        AppointmentNoShow,
+        NoteSigned,
+        MessageReceived,
+        MessageAnswered,
+        AiToolSession,
+    )
+}
+PARTNER_EVENT_TYPES = tuple(PARTNER_EVENT_BODIES)
+PartnerEventType = Literal[
+    "partner.call.answered",
+    "partner.call.missed",
+    "partner.call.abandoned",
+    "partner.appointment.requested",
+    "partner.appointment.booked",
+    "partner.appointment.cancelled",
+    "partner.appointment.no_show",
+    "partner.note.signed",
+    "partner.message.received",
+    "partner.message.answered",
+    "partner.ai_tool.session",
+]
+
+
+class PartnerEventIn(BaseModel):
+    """One event of an HTTP batch: a structured-mode CloudEvent (JSON). `source` is set by us."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, max_length=100, description="unique event id; a UUID is best")
+    type: PartnerEventType
+    time: AwareDatetime = Field(description="when it happened, RFC 3339 with offset")
+    subject: UUID = Field(description="the clinic id")
+    source: str | None = Field(
+        default=None, max_length=200, description="ignored: the partner's key names it"
+    )
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: dict[str, Any] = Field(default_factory=dict, description="the body for this type")
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """Why one field of an event was refused."""
+
+    field: str
+    reason: str
+
+
+class PartnerEventInvalid(ContractError):
+    """A partner event that breaks the contract; `problems` names each field and what is wrong."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{problem.field}: {problem.reason}" for problem in problems))
+
+
+@dataclass(frozen=True)
+class PartnerActivity:
+    """A validated partner event: what happened, at which clinic, when."""
+
+    event_id: str
+    type: str
+    clinic_id: UUID
+    occurred_at: datetime
+    body: PartnerEventBody
+
+
+def explain(error: ValidationError, *, prefix: str = "") -> list[FieldProblem]:
+    """Each refused field with a reason a partner's developer can act on."""
+    problems = []
+    for item in error.errors():
+        location = [str(part) for part in item["loc"]]
+        field = ".".join([prefix, *location] if prefix else location) or "body"
+        reason = item["msg"]
+        if item["type"] == "extra_forbidden":
+            reason = PHI_REASON if PHI_LIKE_FIELD.search(location[-1]) else "unknown field"
+        elif location and location[-1] == "staff_id" and item["type"] == "string_pattern_mismatch":
+            reason = STAFF_ID_REASON
+        problems.append(FieldProblem(field=field, reason=reason))
+    return problems
+
+
+def parse_body(event_type: str, data: bytes | dict[str, Any]) -> PartnerEventBody:
+    """The body model of `event_type` from JSON bytes or a dict; PartnerEventInvalid otherwise."""
+    body_class = PARTNER_EVENT_BODIES.get(event_type)
+    if body_class is None:
+        raise PartnerEventInvalid(
+            [
+                FieldProblem(
+                    "type", f"unknown event type {event_type!r}; one of {', '.join(PARTNER_EVENT_TYPES)}"
+                )
+            ]
+        )
+    try:
+        if isinstance(data, bytes):
+            return body_class.model_validate_json(data)
+        return body_class.model_validate(data)
+    except ValidationError as error:
+        raise PartnerEventInvalid(explain(error, prefix="data")) from error
+
+
+def check_time(occurred_at: datetime, *, now: datetime) -> None:
+    """Refuse an event from the future (beyond clock skew): it would land in a week not yet lived."""
+    if occurred_at - now > MAX_CLOCK_SKEW:
+        raise PartnerEventInvalid([FieldProblem("time", f"is in the future ({occurred_at.isoformat()})")])
+
+
+def parse_http_event(raw: Any, *, now: datetime) -> PartnerActivity:
+    """One event of an HTTP batch, validated end to end, or PartnerEventInvalid."""
+    try:
+        event = PartnerEventIn.model_validate(raw)
+    except ValidationError as error:
+        raise PartnerEventInvalid(explain(error)) from error
+    check_time(event.time, now=now)
+    body = parse_body(event.type, event.data)
+    return PartnerActivity(
+        event_id=event.id, type=event.type, clinic_id=event.subject, occurred_at=event.time, body=body
+    )
+
+
+def parse_kafka_record(
+    headers: dict[str, str], key: bytes | None, value: bytes | None, *, now: datetime
+) -> PartnerActivity:
+    """A binary-mode CloudEvent from Kafka (e.g. from the CloudEvents SDK), or PartnerEventInvalid.
+
+    The clinic is `ce_subject`, or the Kafka key when the producer did not set a subject.
+    """
+    problems = [
+        FieldProblem(f"ce_{name}", "header is required")
+        for name in ("id", "type", "source", "specversion", "time")
+        if not headers.get(f"ce_{name}")
+    ]
+    if problems:
+        raise PartnerEventInvalid(problems)
+    if headers["ce_specversion"] != "1.0":
+        raise PartnerEventInvalid([FieldProblem("ce_specversion", "must be 1.0")])
+    content_type = headers.get("content-type", "application/json")
+    if not content_type.startswith("application/json"):
+        raise PartnerEventInvalid([FieldProblem("content-type", "must be application/json")])
+    try:
+        occurred_at = datetime.fromisoformat(headers["ce_time"])
+    except ValueError as error:
+        raise PartnerEventInvalid([FieldProblem("ce_time", "is not an RFC 3339 time")]) from error
+    if occurred_at.tzinfo is None:
+        raise PartnerEventInvalid([FieldProblem("ce_time", "needs a UTC offset")])
+    check_time(occurred_at, now=now)
+    subject = headers.get("ce_subject") or (key.decode(errors="replace") if key else "")
+    try:
+        clinic_id = UUID(subject)
+    except ValueError as error:
+        raise PartnerEventInvalid([FieldProblem("ce_subject", "must be the clinic id (a UUID)")]) from error
+    if len(headers["ce_id"]) > 100:
+        raise PartnerEventInvalid([FieldProblem("ce_id", "is longer than 100 characters")])
+    body = parse_body(headers["ce_type"], value or b"{}")
+    return PartnerActivity(
+        event_id=headers["ce_id"],
+        type=headers["ce_type"],
+        clinic_id=clinic_id,
+        occurred_at=occurred_at,
+        body=body,
+    )
+
+
+def example_events() -> dict[str, dict[str, Any]]:
+    """One example `data` per event type (the README and the contract test use these)."""
+    return {
+        "partner.call.answered": {"wait_seconds": 18},
+        "partner.call.missed": {"wait_seconds": 45},
+        "partner.call.abandoned": {"wait_seconds": 95},
+        "partner.appointment.requested": {"channel": "phone"},
+        "partner.appointment.booked": {"channel": "phone"},
+        "partner.appointment.cancelled": {"channel": "portal"},
+        "partner.appointment.no_show": {},
+        "partner.note.signed": {"documentation_minutes": 6.5, "ai_assisted": True, "staff_id": "dr-7f3a"},
+        "partner.message.received": {"channel": "portal"},
+        "partner.message.answered": {"response_minutes": 95, "channel": "portal"},
+        "partner.ai_tool.session": {"staff_id": "ma-19c2", "tool": "ambient-scribe", "minutes": 22},
+    }

@@ -1,0 +1,306 @@
+"""Benchmark of the KPI hot path: `python -m tests.bench.bench_kpi [--events 200000]`.
+
+Starts its own Kafka broker, then two consumers of `partner.activity.v1` as separate processes:
+the KPI service itself (uvicorn, batch subscriber, SQLite) and a bare aiokafka loop (getmany +
+commit, no processing), publishes the events once, and prints for each: throughput (events over
+the time from the first publish to the last event readable) and the p50/p99 delay from publish
+to readable. For the KPI service "readable" means committed to its database, where
+GET /v1/clinics/{id}/kpis reads; for the bare loop, handed to the loop. It also prints the KPI
+process's memory (RSS) as the event count grows.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+
+from deploy.local.kafka import KafkaServer, free_port
+from shared import topics
+from shared.broker import ensure_topics
+from shared.events.partner import example_events
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPIC = topics.PARTNER_ACTIVITY.name
+CLINICS = 50
+POLL_SECONDS = 0.02
+
+
+def build_events(count: int, clinics: list[uuid.UUID]) -> list[tuple[int, bytes, list[tuple[str, bytes]]]]:
+    """(clinic index, value, headers) for `count` events of every type, over four weeks of event time."""
+    examples = [(event_type, json.dumps(data).encode()) for event_type, data in example_events().items()]
+    start = datetime.now(UTC) - timedelta(days=28)
+    rng = random.Random(7)
+    events = []
+    for index in range(count):
+        clinic = index % len(clinics)
+        event_type, value = examples[rng.randrange(len(examples))]
+        headers = [
+            ("ce_id", f"bench-{index}".encode()),
+            ("ce_type", event_type.encode()),
+            ("ce_source", b"/bench"),
+            ("ce_specversion", b"1.0"),
+            ("ce_time", (start + timedelta(seconds=rng.randrange(28 * 86400))).isoformat().encode()),
+            ("ce_subject", str(clinics[clinic]).encode()),
+            ("content-type", b"application/json"),
+        ]
+        events.append((clinic, value, headers))
+    return events
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+# --- the bare loop (run as a subprocess of the benchmark) ----------------------------------
+
+
+async def bare_loop(bootstrap: str, expect: int) -> None:
+    """Read the topic as fast as aiokafka can, committing after each batch; report delays as JSON."""
+    consumer = AIOKafkaConsumer(
+        TOPIC,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-bare-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=1000,
+    )
+    await consumer.start()
+    while not consumer.assignment():
+        await consumer.getmany(timeout_ms=100)
+    print("ready", flush=True)
+    delays: list[float] = []
+    last = 0.0
+    rss: list[tuple[int, float]] = []
+    while len(delays) < expect:
+        batches = await consumer.getmany(timeout_ms=200, max_records=1000)
+        now = time.time()
+        for records in batches.values():
+            for record in records:
+                sent = dict(record.headers).get("bench_sent")
+                if sent is not None:
+                    delays.append(now - float(sent))
+        if batches:
+            await consumer.commit()
+            last = now
+            if not rss or len(delays) - rss[-1][0] >= expect // 5:
+                rss.append((len(delays), rss_mb(os.getpid())))
+    await consumer.stop()
+    print(json.dumps({"count": len(delays), "last": last, "delays": delays, "rss": rss}), flush=True)
+
+
+# --- the benchmark -----------------------------------------------------------------------
+
+
+def start_kpi_service(bootstrap: str, work: Path) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "FAIO_ENVIRONMENT": "test",
+        "FAIO_SERVICE_NAME": f"kpi-bench-{uuid.uuid4().hex[:6]}",
+        "FAIO_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "FAIO_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'kpi.db'}",
+        "FAIO_TRACES_DIR": str(work / "traces"),
+        "FAIO_EVALUATION_INTERVAL_SECONDS": "0",
+    }
+    log = (work / "kpi.log").open("wb")
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "services.kpi.app:create_app",
+        "--port",
+        str(free_port()),
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def log_text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+async def wait_for_log(path: Path, text: str, within: float = 90) -> None:
+    deadline = time.monotonic() + within
+    while text not in await asyncio.to_thread(log_text, path):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {text!r} in {path}")
+        await asyncio.sleep(0.1)
+
+
+def start_bare_loop(bootstrap: str, count: int) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "tests.bench.bench_kpi",
+        "--bare-loop",
+        bootstrap,
+        "--events",
+        str(count),
+    ]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE)
+
+
+def readable_counts(database: Path) -> dict[str, float]:
+    """Events readable per clinic (hex id), straight from the KPI service's database."""
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
+            rows = connection.execute(
+                "SELECT clinic_id, SUM(value) FROM kpi_daily_counter WHERE name = 'events' GROUP BY clinic_id"
+            ).fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    return dict(rows)
+
+
+async def publish(
+    bootstrap: str,
+    clinics: list[uuid.UUID],
+    events: list[tuple[int, bytes, list[tuple[str, bytes]]]],
+    sent_at: list[list[float]],
+) -> tuple[float, float]:
+    """Publish in per-partition batches (send_batch): the publisher must not be the bottleneck."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    partitioner = DefaultPartitioner()
+    partitions = sorted(await producer.partitions_for(TOPIC))
+    partition_of = [partitioner(str(clinic).encode(), partitions, partitions) for clinic in clinics]
+    batches: dict[int, Any] = {}
+    pending: dict[int, list[int]] = {}
+    futures = []
+    first_publish = time.time()
+
+    async def flush(partition: int) -> None:
+        now = time.time()
+        for clinic in pending.pop(partition):
+            sent_at[clinic].append(now)
+        futures.append(await producer.send_batch(batches.pop(partition), TOPIC, partition=partition))
+
+    try:
+        for clinic, value, headers in events:
+            partition = partition_of[clinic]
+            batch = batches.setdefault(partition, producer.create_batch())
+            key = str(clinics[clinic]).encode()
+            stamped = [*headers, ("bench_sent", repr(time.time()).encode())]
+            if batch.append(key=key, value=value, timestamp=None, headers=stamped) is None:
+                await flush(partition)
+                batch = batches.setdefault(partition, producer.create_batch())
+                batch.append(key=key, value=value, timestamp=None, headers=stamped)
+            pending.setdefault(partition, []).append(clinic)
+        for partition in list(batches):
+            await flush(partition)
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return first_publish, time.time() - first_publish
+
+
+async def run(bootstrap: str, work: Path, count: int) -> None:
+    clinics = [uuid.uuid4() for _ in range(CLINICS)]
+    events = build_events(count, clinics)
+    kpi = start_kpi_service(bootstrap, work)
+    bare = start_bare_loop(bootstrap, count)
+    try:
+        await wait_for_log(work / "kpi.log", f"topic='{TOPIC}'")
+        assert bare.stdout is not None
+        ready = await asyncio.to_thread(bare.stdout.readline)
+        assert ready.strip() == b"ready", ready
+        print(f"publishing {count:,} partner events for {CLINICS} clinics ...", flush=True)
+
+        sent_at: list[list[float]] = [[] for _ in clinics]
+        first_publish, publish_seconds = await publish(bootstrap, clinics, events, sent_at)
+        print(f"published in {publish_seconds:.1f}s ({count / publish_seconds:,.0f} events/s)", flush=True)
+
+        # Poll what the KPI service made readable: the i-th event of a clinic is readable once
+        # the clinic's count exceeds i (one clinic's events stay in order on its partition).
+        database = work / "kpi.db"
+        seen = [0] * len(clinics)
+        delays: list[float] = []
+        memory: list[tuple[int, float]] = []
+        index_of = {clinic.hex: position for position, clinic in enumerate(clinics)}
+        last_readable = first_publish
+        while sum(seen) < count:
+            counts = await asyncio.to_thread(readable_counts, database)
+            now = time.time()
+            for clinic_hex, total in counts.items():
+                position = index_of.get(clinic_hex)
+                if position is None:
+                    continue
+                newly = int(total) - seen[position]
+                if newly > 0:
+                    delays += [now - sent for sent in sent_at[position][seen[position] : int(total)]]
+                    seen[position] = int(total)
+                    last_readable = now
+            if not memory or sum(seen) - memory[-1][0] >= count // 5:
+                memory.append((sum(seen), rss_mb(kpi.pid)))
+            if now - last_readable > 120:
+                raise SystemExit(f"KPI service stalled at {sum(seen)} events; see {work / 'kpi.log'}")
+            await asyncio.sleep(POLL_SECONDS)
+        memory.append((sum(seen), rss_mb(kpi.pid)))
+
+        assert bare.stdout is not None
+        bare_report: dict[str, Any] = json.loads(await asyncio.to_thread(bare.stdout.readline))
+    finally:
+        kpi.terminate()
+        bare.terminate()
+        kpi.wait(timeout=30)
+        bare.wait(timeout=30)
+        kept = Path(tempfile.gettempdir()) / "faio-bench-kpi-service.log"
+        shutil.copyfile(work / "kpi.log", kept)
+        print(f"(the KPI service's log is kept in {kept})")
+
+    kpi_rate = count / (last_readable - first_publish)
+    bare_rate = bare_report["count"] / (bare_report["last"] - first_publish)
+    bare_delays = bare_report["delays"]
+    print()
+    print(f"{'':28}{'KPI service':>14}{'bare aiokafka':>16}{'ratio':>9}")
+    print(f"{'throughput (events/s)':28}{kpi_rate:>14,.0f}{bare_rate:>16,.0f}{kpi_rate / bare_rate:>9.2f}")
+    for label, share in (("p50 publish->readable (s)", 0.5), ("p99 publish->readable (s)", 0.99)):
+        ours, theirs = percentile(delays, share), percentile(bare_delays, share)
+        print(f"{label:28}{ours:>14.3f}{theirs:>16.3f}{ours / theirs:>9.1f}")
+    mean, bare_mean = statistics.fmean(delays), statistics.fmean(bare_delays)
+    print(f"{'mean publish->readable (s)':28}{mean:>14.3f}{bare_mean:>16.3f}")
+    print("\nKPI service memory as events were applied (RSS):")
+    for applied, megabytes in memory:
+        print(f"  {applied:>9,} events  {megabytes:7.1f} MB")
+    print("bare loop memory:", ", ".join(f"{applied:,}: {mb:.1f} MB" for applied, mb in bare_report["rss"]))
+    print("\nGoal: KPI throughput at least half the bare loop's (ratio >= 0.5), memory flat as events grow.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--bare-loop", metavar="BOOTSTRAP", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_loop:
+        asyncio.run(bare_loop(args.bare_loop, args.events))
+        return
+    with tempfile.TemporaryDirectory(prefix="faio-bench-kpi-") as directory:
+        work = Path(directory)
+        with KafkaServer(work / "kafka") as server:
+            asyncio.run(ensure_topics(server.bootstrap))
+            asyncio.run(run(server.bootstrap, work, args.events))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Partners with broker access, on the real broker: CloudEvents SDK events are accepted as they
+are, bad records of a batch are dead-lettered with the reason while the rest is applied; weekly
+snapshots and an adoption-decline alert go out on their topics."""
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from cloudevents.http import CloudEvent
+from cloudevents.kafka import to_binary
+
+from services.kpi import service
+from shared import topics
+from shared.events import envelope_for
+from shared.events.roadmap import InitiativeApproved
+from tests.integration.kpi_support import dead_letters, officer_headers, register_clinic
+from tests.polling import eventually
+from tests.services import RunningService, running
+
+
+def record(
+    clinic: uuid.UUID, event_type: str, data: dict[str, Any], *, when: datetime, event_id: str = ""
+) -> tuple[dict[str, str], bytes]:
+    headers = {
+        "ce_id": event_id or str(uuid.uuid4()),
+        "ce_type": event_type,
+        "ce_source": "/tests/partner",
+        "ce_specversion": "1.0",
+        "ce_time": when.isoformat(),
+        "ce_subject": str(clinic),
+        "content-type": "application/json",
+    }
+    return headers, json.dumps(data).encode()
+
+
+async def produce(
+    kafka: str, clinic: uuid.UUID, records: list[tuple[dict[str, str], bytes]], *, garble: str = ""
+) -> None:
+    """Send records keyed by clinic; `garble` names a header to send as invalid UTF-8."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        for headers, value in records:
+            await producer.send(
+                topics.PARTNER_ACTIVITY.name,
+                value=value,
+                key=str(clinic).encode(),
+                headers=[
+                    (name, b"\xff\xfe" if name == garble else text.encode()) for name, text in headers.items()
+                ],
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def total_events(kpi: RunningService, clinic: uuid.UUID, expected: float) -> bool:
+    async with kpi.runtime.sessions() as session:
+        totals = await service.clinic_totals(session=session, clinic_ids=[clinic])
+    return totals.get(clinic) == expected
+
+
+async def test_sdk_events_are_accepted_and_bad_records_dead_lettered(kafka: str, tmp_path: Path) -> None:
+    officer = f"officer-{uuid.uuid4()}"
+    async with running("kpi", kafka=kafka, data_dir=tmp_path) as platform:
+        kpi = platform["kpi"]
+        clinic = await register_clinic(kpi, officer_id=officer)
+        when = datetime.now(UTC) - timedelta(hours=2)
+
+        sdk_event = CloudEvent(
+            {
+                "type": "partner.ai_tool.session",
+                "source": "https://scribe.example/clinics",
+                "subject": str(clinic),
+                "partitionkey": str(clinic),
+                "datacontenttype": "application/json",
+            },
+            {"staff_id": "ma-19c2", "tool": "ambient-scribe", "minutes": 22},
+        )
+        message = to_binary(sdk_event)
+        producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                topics.PARTNER_ACTIVITY.name,
+                value=message.value if isinstance(message.value, bytes) else message.value.encode(),
+                key=message.key.encode() if isinstance(message.key, str) else message.key,
+                headers=list(message.headers.items()),
+            )
+        finally:
+            await producer.stop()
+
+        good = [record(clinic, "partner.call.answered", {"wait_seconds": 5}, when=when) for _ in range(20)]
+        bad = [
+            record(
+                clinic,
+                "partner.call.missed",
+                {"wait_seconds": 5, "line": 2},
+                when=when,
+                event_id=f"bad-field-{clinic}",
+            ),
+            record(
+                clinic, "partner.call.missed", {"wait_seconds": "5"}, when=when, event_id=f"bad-type-{clinic}"
+            ),
+            record(
+                clinic,
+                "partner.call.missed",
+                {"wait_seconds": 5, "patient_name": "J. Doe"},
+                when=when,
+                event_id=f"bad-phi-{clinic}",
+            ),
+        ]
+        # A record with a header that is not even UTF-8 must not block the partition either.
+        garbled_headers, garbled_value = record(clinic, "partner.call.missed", {"wait_seconds": 1}, when=when)
+        garbled_headers["ce_id"] = f"garbled-{clinic}"
+        await produce(kafka, clinic, [*good[:10], *bad, *good[10:], good[0]])  # the last one is a duplicate
+        await produce(kafka, clinic, [(garbled_headers, garbled_value)], garble="ce_subject")
+
+        await eventually(
+            lambda: total_events(kpi, clinic, 21.0), what="the SDK event and 20 good events, once each"
+        )
+        parked = await dead_letters(
+            kafka, ids={headers["ce_id"] for headers, _ in bad} | {f"garbled-{clinic}"}
+        )
+        assert "ce_subject" in parked[f"garbled-{clinic}"]["dlq_reason"]
+        assert "data.line: unknown field" in parked[f"bad-field-{clinic}"]["dlq_reason"]
+        assert "data.wait_seconds" in parked[f"bad-type-{clinic}"]["dlq_reason"]
+        assert "patient data (PHI)" in parked[f"bad-phi-{clinic}"]["dlq_reason"]
+        assert parked[f"bad-phi-{clinic}"]["dlq_original_topic"] == topics.PARTNER_ACTIVITY.name
+
+        reply = await kpi.http.get(
+            f"/v1/clinics/{clinic}/kpis",
+            params={
+                "granularity": "day",
+                "kpi": "ai_weekly_active_staff",
+                "start": datetime.now(UTC).date().isoformat(),
+            },
+            headers=officer_headers(kpi, officer),
+        )
+        assert reply.json()["kpis"][0]["points"][0]["value"] == 1.0
+
+
+async def test_weekly_snapshots_and_an_adoption_decline_alert(kafka: str, tmp_path: Path) -> None:
+    officer = f"officer-{uuid.uuid4()}"
+    baseline_start = date(2026, 8, 31)  # ISO week 2026-W36; baseline W36-W37, pilot W38-W45
+    async with running("kpi", kafka=kafka, data_dir=tmp_path) as platform:
+        kpi = platform["kpi"]
+        clinic = await register_clinic(kpi, officer_id=officer)
+        initiative = InitiativeApproved(
+            clinic_id=clinic,
+            initiative_id=uuid.uuid4(),
+            problem="calls go unanswered at lunch",
+            owner="practice-manager",
+            kpi="missed_call_rate",
+            baseline_start=baseline_start,
+            baseline_end=baseline_start + timedelta(days=13),
+            target_change_pct=-50,
+            pilot_group=["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"],
+            approved_at=datetime.now(UTC),
+        )
+        envelope = envelope_for(initiative, source="/tests/roadmap", subject=str(clinic))
+        await kpi.runtime.broker.publish(
+            initiative.model_dump_json().encode(),
+            topic=topics.INITIATIVE_APPROVED.name,
+            key=str(clinic).encode(),
+            headers=envelope.to_headers(),
+        )
+
+        def at(week: int, day: int = 1) -> datetime:
+            return datetime.combine(
+                baseline_start + timedelta(weeks=week, days=day), datetime.min.time(), UTC
+            )
+
+        records = []
+        # Baseline: 4 missed of 10 calls (0.4); target -50 % = 0.2. First pilot week: 1 of 10 missed.
+        for week, missed in ((0, 2), (1, 2), (2, 1)):
+            records += [
+                record(clinic, "partner.call.missed", {"wait_seconds": 30}, when=at(week))
+                for _ in range(missed)
+            ]
+            answered = 5 - missed if week < 2 else 10 - missed
+            records += [
+                record(clinic, "partner.call.answered", {"wait_seconds": 9}, when=at(week))
+                for _ in range(answered)
+            ]
+        # AI-tool use in the pilot weeks fades: distinct staff 5, 8, 9, 8, 6, 4, 3, 3.
+        for offset, staff in enumerate([5, 8, 9, 8, 6, 4, 3, 3]):
+            records += [
+                record(
+                    clinic,
+                    "partner.ai_tool.session",
+                    {"staff_id": f"s{n + 1}", "tool": "scribe", "minutes": 15},
+                    when=at(2 + offset, 2),
+                )
+                for n in range(staff)
+            ]
+        await produce(kafka, clinic, records)
+        await eventually(
+            lambda: total_events(kpi, clinic, float(len(records))), what="all partner events applied"
+        )
+
+        async def initiative_known() -> bool:
+            async with kpi.runtime.sessions() as session:
+                return bool(await service.clinics_with_active_initiatives(session=session))
+
+        await eventually(initiative_known, what="kpi to record the approved initiative")
+        as_of = (baseline_start + timedelta(weeks=10)).isoformat()  # Monday of W46: W38-W45 complete
+        evaluated = await kpi.http.post(
+            f"/v1/clinics/{clinic}/kpis/evaluate",
+            params={"as_of": as_of},
+            headers=officer_headers(kpi, officer),
+        )
+        assert evaluated.status_code == 200, evaluated.text
+        report = evaluated.json()
+        assert len(report["snapshots"]) == 8
+        kinds = {(alert["kind"], alert["metric"]) for alert in report["alerts"]}
+        assert kinds == {
+            ("adoption_decline", "ai_weekly_active_staff"),
+            ("adoption_decline", "ai_usage_minutes"),
+        }
+        staff_alert = next(alert for alert in report["alerts"] if alert["metric"] == "ai_weekly_active_staff")
+        assert staff_alert["week"] == "2026-W45"
+        assert staff_alert["evidence"]["peak"] == 9
+        assert staff_alert["evidence"]["last_value"] == 3
+
+        again = await kpi.http.post(
+            f"/v1/clinics/{clinic}/kpis/evaluate",
+            params={"as_of": as_of},
+            headers=officer_headers(kpi, officer),
+        )
+        assert again.json() == {"snapshots": [], "alerts": []}
+
+        snapshots = await read_topic(kafka, topics.KPI_SNAPSHOT.name, key=str(clinic), count=8)
+        first = min(snapshots, key=lambda item: item["week"])
+        assert first["week"] == "2026-W38"
+        assert (first["baseline"], first["target"], first["value"]) == (0.4, 0.2, 0.1)
+        assert first["progress"] == pytest.approx(1.5)
+        alerts = await read_topic(kafka, topics.KPI_ALERT.name, key=str(clinic), count=2)
+        assert {(alert["kind"], alert["week"], alert["evidence"]["metric"]) for alert in alerts} == {
+            ("adoption_decline", "2026-W45", "ai_weekly_active_staff"),
+            ("adoption_decline", "2026-W45", "ai_usage_minutes"),
+        }
+
+
+async def read_topic(kafka: str, topic: str, *, key: str, count: int) -> list[dict[str, Any]]:
+    """Bodies published on `topic` under `key`, once `count` of them arrived."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka, group_id=f"test-{uuid.uuid4()}", auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    bodies: list[dict[str, Any]] = []
+    try:
+
+        async def enough() -> bool:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                bodies.extend(json.loads(item.value) for item in records if item.key == key.encode())
+            return len(bodies) >= count
+
+        await eventually(enough, what=f"{count} events on {topic}")
+    finally:
+        await consumer.stop()
+    return bodies

@@ -1,0 +1,192 @@
+"""Partners over HTTP on the real broker: register, sign, post a batch, see the KPI move.
+
+Bad input: an unlinked clinic refuses the whole batch (403, nothing stored); unknown fields,
+wrong types and patient-like fields are rejected one by one while the rest is accepted.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import col, func, select
+
+from services.kpi.models import KpiPartnerEventReceipt
+from shared.events.partner import PHI_REASON
+from shared.outbox import OutboxMessage
+from tests.integration.kpi_support import officer_headers, post_events, register_clinic, register_partner
+from tests.polling import eventually
+from tests.services import RunningService, running
+
+
+def event(clinic: uuid.UUID, event_type: str, data: dict[str, Any], *, when: datetime) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "time": when.isoformat(),
+        "subject": str(clinic),
+        "data": data,
+    }
+
+
+async def receipts(kpi: RunningService, partner_id: str) -> int:
+    async with kpi.runtime.sessions() as session:
+        statement = select(func.count()).where(
+            col(KpiPartnerEventReceipt.partner_id) == uuid.UUID(partner_id)
+        )
+        return int((await session.exec(statement)).one())
+
+
+async def test_partner_batch_is_validated_per_event_and_reaches_the_kpis(kafka: str, tmp_path: Path) -> None:
+    officer = f"officer-{uuid.uuid4()}"
+    async with running("kpi", kafka=kafka, data_dir=tmp_path) as platform:
+        kpi = platform["kpi"]
+        linked = await register_clinic(kpi, officer_id=officer)
+        partner = await register_partner(kpi, officer_id=officer, clinic_ids=[linked])
+        assert partner["api_key"].startswith("fpk_")
+        assert partner["clinic_ids"] == [str(linked)]
+
+        yesterday = datetime.now(UTC) - timedelta(days=1)
+        good = [
+            event(linked, "partner.call.answered", {"wait_seconds": 12}, when=yesterday),
+            event(linked, "partner.call.missed", {"wait_seconds": 40}, when=yesterday),
+            event(linked, "partner.call.missed", {"wait_seconds": 55}, when=yesterday),
+            event(linked, "partner.call.answered", {"wait_seconds": 8}, when=yesterday),
+        ]
+        bad = [
+            event(linked, "partner.call.missed", {"wait_seconds": 40, "queue": "main"}, when=yesterday),
+            event(linked, "partner.call.missed", {"wait_seconds": "forty"}, when=yesterday),
+            event(
+                linked, "partner.call.missed", {"wait_seconds": 4, "patient_name": "Jane Doe"}, when=yesterday
+            ),
+        ]
+        response = await post_events(
+            kpi, partner, [good[0], bad[0], good[1], bad[1], good[2], bad[2], good[3]]
+        )
+        assert response.status_code == 202, response.text
+        report = response.json()
+        assert (report["accepted"], report["duplicates"], report["rejected"]) == (4, 0, 3)
+        statuses = [(result["index"], result["status"]) for result in report["results"]]
+        assert statuses == [
+            (0, "accepted"),
+            (1, "rejected"),
+            (2, "accepted"),
+            (3, "rejected"),
+            (4, "accepted"),
+            (5, "rejected"),
+            (6, "accepted"),
+        ]
+        errors = {result["index"]: result["errors"] for result in report["results"] if result["errors"]}
+        assert errors[1] == [{"field": "data.queue", "reason": "unknown field"}]
+        assert errors[3][0]["field"] == "data.wait_seconds"
+        assert errors[5] == [{"field": "data.patient_name", "reason": PHI_REASON}]
+
+        # The accepted events travel through Kafka to the aggregator: 2 missed of 4 calls.
+        async def missed_call_rate() -> float | None:
+            reply = await kpi.http.get(
+                f"/v1/clinics/{linked}/kpis",
+                params={
+                    "granularity": "day",
+                    "kpi": "missed_call_rate",
+                    "start": yesterday.date().isoformat(),
+                },
+                headers=officer_headers(kpi, officer),
+            )
+            assert reply.status_code == 200, reply.text
+            point = reply.json()["kpis"][0]["points"][0]
+            return point["value"] if point["sample_size"] == 4 else None
+
+        assert await eventually(missed_call_rate, what="the missed-call rate of the accepted events") == 0.5
+
+        # The same events again (a new signed request): duplicates, nothing new published.
+        again = await post_events(kpi, partner, good)
+        assert again.status_code == 202
+        assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 4)
+        async with kpi.runtime.sessions() as session:
+            ids = [item["id"] for item in good]
+            statement = select(func.count()).where(col(OutboxMessage.event_id).in_(ids))
+            assert (await session.exec(statement)).one() == 4
+
+        # Another officer does not even see the clinic.
+        hidden = await kpi.http.get(
+            f"/v1/clinics/{linked}/kpis", headers=officer_headers(kpi, "someone-else")
+        )
+        assert hidden.status_code == 404
+
+
+async def test_events_for_an_unlinked_clinic_refuse_the_batch_and_store_nothing(
+    kafka: str, tmp_path: Path
+) -> None:
+    officer = f"officer-{uuid.uuid4()}"
+    async with running("kpi", kafka=kafka, data_dir=tmp_path) as platform:
+        kpi = platform["kpi"]
+        linked = await register_clinic(kpi, officer_id=officer)
+        not_linked = await register_clinic(kpi, officer_id=officer, name="Hillside Clinic")
+        partner = await register_partner(kpi, officer_id=officer, clinic_ids=[linked])
+        now = datetime.now(UTC)
+        batch = [
+            event(linked, "partner.appointment.booked", {}, when=now),
+            event(not_linked, "partner.appointment.booked", {}, when=now),
+        ]
+        response = await post_events(kpi, partner, batch)
+        assert response.status_code == 403, response.text
+        assert str(not_linked) in response.json()["detail"]
+        assert await receipts(kpi, partner["id"]) == 0
+        async with kpi.runtime.sessions() as session:
+            statement = select(func.count()).where(
+                col(OutboxMessage.event_id).in_([item["id"] for item in batch])
+            )
+            assert (await session.exec(statement)).one() == 0
+
+        # Once the officer links the clinic, the very same batch goes through.
+        link = await kpi.http.put(
+            f"/v1/partners/{partner['id']}/clinics/{not_linked}", headers=officer_headers(kpi, officer)
+        )
+        assert link.status_code == 200
+        assert (await post_events(kpi, partner, batch)).json()["accepted"] == 2
+        # A clinic of another officer cannot be linked: it is not found.
+        stranger = await register_clinic(kpi, officer_id="another-officer")
+        refused = await kpi.http.put(
+            f"/v1/partners/{partner['id']}/clinics/{stranger}", headers=officer_headers(kpi, officer)
+        )
+        assert refused.status_code == 404
+
+
+async def test_unsigned_stale_replayed_and_unknown_key_requests_are_refused(
+    kafka: str, tmp_path: Path
+) -> None:
+    officer = f"officer-{uuid.uuid4()}"
+    async with running("kpi", kafka=kafka, data_dir=tmp_path) as platform:
+        kpi = platform["kpi"]
+        clinic = await register_clinic(kpi, officer_id=officer)
+        partner = await register_partner(kpi, officer_id=officer, clinic_ids=[clinic])
+        batch = [event(clinic, "partner.message.received", {"channel": "portal"}, when=datetime.now(UTC))]
+
+        stale = await post_events(kpi, partner, batch, timestamp=datetime.now(UTC) - timedelta(minutes=10))
+        assert stale.status_code == 401
+        assert "too old" in stale.json()["detail"]
+
+        forged = dict(partner, webhook_secret="whsec_" + "A" * 44)
+        assert (await post_events(kpi, forged, batch)).status_code == 401
+
+        unknown = dict(partner, api_key="fpk_not-a-key")
+        assert (await post_events(kpi, unknown, batch)).status_code == 401
+
+        first = await post_events(kpi, partner, batch, webhook_id="msg_replay_me")
+        assert first.status_code == 202
+        replay = await post_events(kpi, partner, batch, webhook_id="msg_replay_me")
+        assert replay.status_code == 409
+        assert await receipts(kpi, partner["id"]) == 1
+
+        too_many = await post_events(kpi, partner, batch * 1001)
+        assert too_many.status_code == 413
+
+        listed = await kpi.http.get("/v1/partners", headers=officer_headers(kpi, officer))
+        assert [item["id"] for item in listed.json()] == [partner["id"]]
+        assert "api_key" not in listed.json()[0]
+        assert "webhook_secret" not in listed.json()[0]
+
+        # The contract is on the service's AsyncAPI page: every partner event type, snapshot, alert.
+        schemas = (await kpi.http.get("/asyncapi.json")).json()["components"]["schemas"]
+        assert {"CallAnswered", "NoteSigned", "AiToolSession", "KpiSnapshot", "KpiAlert"} <= set(schemas)

@@ -1,0 +1,192 @@
+"""The aggregator against a SQLite file: duplicates counted once, late events in their week,
+a clinic without events answered with an explicit "no data". Values are computed by hand."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.kpi import service
+from services.kpi.models import KpiClinic, KpiInitiative, metadata
+from shared import db
+from shared.events.partner import PartnerActivity, PartnerEventBody, parse_body
+
+OFFICER = "officer-aggregation"
+W45_MONDAY = date(2026, 11, 2)
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[db.SessionFactory]:
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'kpi.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield db.create_session_factory(engine)
+    await engine.dispose()
+
+
+def activity(
+    clinic: uuid.UUID, day: date, event_type: str, data: dict[str, object], event_id: str = ""
+) -> PartnerActivity:
+    body: PartnerEventBody = parse_body(f"partner.{event_type}", data)
+    return PartnerActivity(
+        event_id=event_id or str(uuid.uuid4()),
+        type=body.event_type,
+        clinic_id=clinic,
+        occurred_at=datetime(day.year, day.month, day.day, 10, tzinfo=UTC),
+        body=body,
+    )
+
+
+async def apply(sessions: db.SessionFactory, batch: list[PartnerActivity]) -> service.BatchOutcome:
+    async with sessions() as session:
+        outcome = await service.apply_activity_batch(session=session, activities=batch)
+        await session.commit()
+        return outcome
+
+
+async def add_clinic(session: AsyncSession, clinic: uuid.UUID) -> None:
+    session.add(KpiClinic(id=clinic, officer_id=OFFICER, name="Test clinic"))
+    await session.commit()
+
+
+@pytest.fixture(params=["sqlite driver statements", "sqlalchemy core"])
+def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of writing the aggregates: SQLite's fast path, and the portable one (PostgreSQL)."""
+    if request.param == "sqlalchemy core":
+        monkeypatch.setattr(service, "_SqliteStore", service._CoreStore)
+    return str(request.param)
+
+
+async def test_duplicates_count_once_and_late_events_land_in_their_week(
+    sessions: db.SessionFactory, store: str
+) -> None:
+    clinic = uuid.uuid4()
+    w46 = W45_MONDAY + timedelta(days=7)
+    w47 = W45_MONDAY + timedelta(days=14)
+    batch = [
+        *(activity(clinic, W45_MONDAY, "call.answered", {"wait_seconds": 10}) for _ in range(6)),
+        *(
+            activity(clinic, W45_MONDAY + timedelta(days=2), "call.missed", {"wait_seconds": 30})
+            for _ in range(2)
+        ),
+        *(
+            activity(clinic, W45_MONDAY + timedelta(days=6), "call.abandoned", {"wait_seconds": 90})
+            for _ in range(2)
+        ),
+        *(activity(clinic, w46, "call.answered", {"wait_seconds": 5}) for _ in range(9)),
+        activity(clinic, w46, "call.missed", {"wait_seconds": 20}, event_id="missed-46"),
+        activity(
+            clinic, w46, "call.missed", {"wait_seconds": 20}, event_id="missed-46"
+        ),  # same batch duplicate
+    ]
+    first = await apply(sessions, batch)
+    assert (first.applied, first.duplicates) == (20, 1)
+
+    # A redelivery of an already applied event, and a late missed call from week 46 sent in week 47.
+    second = await apply(
+        sessions,
+        [
+            activity(clinic, w46, "call.missed", {"wait_seconds": 20}, event_id="missed-46"),
+            activity(clinic, w47, "call.answered", {"wait_seconds": 3}),
+            activity(clinic, w46 + timedelta(days=3), "call.missed", {"wait_seconds": 60}),
+        ],
+    )
+    assert (second.applied, second.duplicates) == (2, 1)
+
+    async with sessions() as session:
+        await add_clinic(session, clinic)
+        result = await service.clinic_kpis(
+            session=session,
+            officer_id=OFFICER,
+            clinic_id=clinic,
+            granularity="week",
+            start=W45_MONDAY,
+            end=W45_MONDAY + timedelta(days=20),
+            names=["missed_call_rate"],
+        )
+        totals = await service.clinic_totals(session=session, clinic_ids=[clinic])
+    (series,) = result.kpis
+    values = {point.period: (point.value, point.sample_size) for point in series.points}
+    assert values["2026-W45"] == pytest.approx((4 / 10, 10))
+    assert values["2026-W46"] == pytest.approx((2 / 11, 11))  # 9 answered + the missed once + the late one
+    assert values["2026-W47"] == (0.0, 1)
+    assert totals == {clinic: 22.0}
+
+
+async def test_daily_series_follow_the_events_own_date(sessions: db.SessionFactory) -> None:
+    clinic = uuid.uuid4()
+    body = parse_body("partner.note.signed", {"documentation_minutes": 12, "ai_assisted": True})
+    # 23:30 at UTC-05:00 is already the next day in UTC: the clinic's own date counts.
+    late_evening = PartnerActivity(
+        "n-1", body.event_type, clinic, datetime.fromisoformat("2026-11-03T23:30:00-05:00"), body
+    )
+    await apply(sessions, [late_evening])
+    async with sessions() as session:
+        await add_clinic(session, clinic)
+        result = await service.clinic_kpis(
+            session=session,
+            officer_id=OFFICER,
+            clinic_id=clinic,
+            granularity="day",
+            start=date(2026, 11, 3),
+            end=date(2026, 11, 4),
+            names=["documentation_minutes_per_note"],
+        )
+    assert [(point.period, point.value) for point in result.kpis[0].points] == [
+        ("2026-11-03", 12.0),
+        ("2026-11-04", None),
+    ]
+
+
+async def test_a_clinic_without_events_has_no_data_everywhere(sessions: db.SessionFactory) -> None:
+    clinic = uuid.uuid4()
+    async with sessions() as session:
+        await add_clinic(session, clinic)
+        session.add(
+            KpiInitiative(
+                id=uuid.uuid4(),
+                clinic_id=clinic,
+                kpi="missed_call_rate",
+                baseline_start=W45_MONDAY,
+                baseline_end=W45_MONDAY + timedelta(days=13),
+                target_change_pct=-50,
+                pilot_group=["s1"],
+                approved_at=datetime.now(UTC),
+            )
+        )
+        await session.commit()
+        result = await service.clinic_kpis(
+            session=session,
+            officer_id=OFFICER,
+            clinic_id=clinic,
+            granularity="week",
+            start=W45_MONDAY,
+            end=W45_MONDAY + timedelta(days=27),
+        )
+    assert len(result.kpis) == 8
+    for series in result.kpis:
+        assert [point.period for point in series.points] == ["2026-W45", "2026-W46", "2026-W47", "2026-W48"]
+        assert all(
+            point.value is None and point.no_data and point.progress is None for point in series.points
+        )
+    missed = next(series for series in result.kpis if series.name == "missed_call_rate")
+    assert missed.baseline is None
+    assert missed.target is None
+
+
+async def test_another_officers_clinic_is_not_found(sessions: db.SessionFactory) -> None:
+    clinic = uuid.uuid4()
+    async with sessions() as session:
+        await add_clinic(session, clinic)
+        with pytest.raises(service.ClinicNotFound):
+            await service.clinic_kpis(
+                session=session,
+                officer_id="someone-else",
+                clinic_id=clinic,
+                granularity="week",
+                start=W45_MONDAY,
+                end=W45_MONDAY,
+            )
