@@ -23,6 +23,7 @@ from shared.broker import consumer_options, dead_letter_record
 from shared.db import SessionFactory
 from shared.events import ClinicRegistered
 from shared.events.envelope import ContractError
+from shared.events.intake import ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.partner import PARTNER_EVENT_BODIES, PartnerActivity, parse_kafka_record
 from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged
@@ -79,6 +80,14 @@ class KpiHandlers:
             effect=lambda session: service.record_clinic(session=session, event=event),
         )
 
+    async def on_clinic_updated(self, event: ClinicUpdated, message: KafkaMessage) -> None:
+        await apply_once(
+            self.sessions,
+            headers=message.headers,
+            consumer="kpi.on_clinic_updated",
+            effect=lambda session: service.record_clinic(session=session, event=event),
+        )
+
     async def on_initiative_approved(self, event: InitiativeApproved, message: KafkaMessage) -> None:
         await apply_once(
             self.sessions,
@@ -128,6 +137,7 @@ def create_router(runtime: ServiceRuntime, settings: KpiSettings) -> KafkaRouter
 
     for topic, handler in (
         (topics.CLINIC_REGISTERED, handlers.on_clinic_registered),
+        (topics.CLINIC_UPDATED, handlers.on_clinic_updated),
         (topics.INITIATIVE_APPROVED, handlers.on_initiative_approved),
         (topics.PLAN_PHASE_CHANGED, handlers.on_plan_phase_changed),
     ):

@@ -48,6 +48,7 @@ from services.kpi.models import (
 )
 from shared.events import ClinicRegistered
 from shared.events.envelope import Envelope
+from shared.events.intake import ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.partner import PartnerActivity, PartnerEventInvalid, parse_http_event
 from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged
@@ -88,8 +89,8 @@ class ClinicsNotLinked(PermissionError):
 # --- clinics and initiatives (from other services' events) --------------------------------
 
 
-async def record_clinic(*, session: AsyncSession, event: ClinicRegistered) -> KpiClinic:
-    """Remember a registered clinic (insert or refresh)."""
+async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | ClinicUpdated) -> KpiClinic:
+    """Remember a registered clinic, or refresh it when its profile changes."""
     clinic = await session.get(KpiClinic, event.clinic_id) or KpiClinic(
         id=event.clinic_id, officer_id=event.officer_id, name=event.name
     )
