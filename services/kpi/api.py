@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.kpi import kpis, service
+from services.kpi.charts import kpi_chart_svg
 from services.kpi.models import (
     AlertPublic,
     ClinicKpis,
@@ -26,6 +27,7 @@ from services.kpi.models import (
 )
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
+from shared.events.kpi import KpiName
 from shared.events.partner import PartnerEventIn
 
 partners_router = APIRouter(prefix="/v1/partners", tags=["partners"])
@@ -228,6 +230,37 @@ async def read_kpis(
         )
     except service.ClinicNotFound as error:
         raise _not_found(error) from error
+
+
+@kpis_router.get(
+    "/{clinic_id}/kpis/{kpi_name}/chart.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "the KPI as a line chart"}},
+)
+async def read_kpi_chart(
+    clinic_id: UUID,
+    kpi_name: KpiName,
+    *,
+    officer: CurrentOfficer,
+    session: SessionDep,
+    granularity: kpis.Granularity = "week",
+    weeks: Annotated[int, Query(ge=1, le=MAX_RANGE_DAYS // 7)] = 12,
+) -> Response:
+    """One KPI over the last `weeks`, against baseline and target, as an SVG line chart."""
+    end = datetime.now(UTC).date()
+    try:
+        clinic_kpis = await service.clinic_kpis(
+            session=session,
+            officer_id=officer.id,
+            clinic_id=clinic_id,
+            granularity=granularity,
+            start=end - timedelta(weeks=weeks),
+            end=end,
+            names=(kpi_name,),
+        )
+    except service.ClinicNotFound as error:
+        raise _not_found(error) from error
+    return Response(kpi_chart_svg(clinic_kpis.kpis[0]), media_type="image/svg+xml")
 
 
 @kpis_router.get("/{clinic_id}/kpi-alerts", response_model=list[AlertPublic])
