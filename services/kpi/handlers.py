@@ -38,6 +38,10 @@ PARTNER_ACTIVITY_DESCRIPTION = (
 )
 
 
+# Headers through which a record carries trace context (W3C) or FastStream's correlation id.
+TRACE_CONTEXT_HEADERS = frozenset({"traceparent", "tracestate", "baggage", "correlation_id"})
+
+
 async def tolerant_batch_parser(
     records: tuple[ConsumerRecord[Any, Any], ...], original: Callable[..., Awaitable[StreamMessage[Any]]]
 ) -> StreamMessage[Any]:
@@ -46,9 +50,17 @@ async def tolerant_batch_parser(
     The stock parser decodes every header strictly; one bad byte would fail the whole batch on
     every redelivery, blocking the partition. Here such headers are decoded with replacement
     characters, so that record fails validation alone and is dead-lettered.
+
+    The message's `batch_headers` are for the OpenTelemetry middleware, which extracts baggage
+    from each record's headers and links the consume span to the records' producer spans. When
+    no record of the batch carries trace context (partners' events usually do not), that work
+    finds nothing at a cost of ~8 us a record, about a tenth of the hot path; the list is then
+    left empty, and the span is the same: no parent, no links, no baggage. A batch in which any
+    record carries trace context keeps every record's headers, traced exactly as before. The
+    handler decodes each record's headers itself (`record_headers`).
     """
     try:
-        return await original(records)
+        message = await original(records)
     except UnicodeDecodeError:
         cleaned = tuple(
             dataclasses.replace(
@@ -59,7 +71,15 @@ async def tolerant_batch_parser(
             )
             for record in records
         )
-        return await original(cleaned)
+        message = await original(cleaned)
+    if all(TRACE_CONTEXT_HEADERS.isdisjoint(headers) for headers in message.batch_headers):
+        message.batch_headers = []
+    return message
+
+
+def record_headers(record: ConsumerRecord[Any, Any]) -> dict[str, str]:
+    """A record's headers as text; a non-UTF-8 byte becomes U+FFFD and fails validation later."""
+    return {name: value.decode(errors="replace") for name, value in record.headers or ()}
 
 
 async def raw_batch(message: StreamMessage[Any]) -> Any:
@@ -109,15 +129,17 @@ class KpiHandlers:
         now = datetime.now(UTC)
         good: list[PartnerActivity] = []
         bad: list[tuple[Any, ContractError]] = []
-        # FastStream already decoded each record's headers (batch_headers), in record order.
-        for record, headers in zip(message.raw_message, message.batch_headers, strict=True):
+        for record in message.raw_message:
             try:
-                good.append(parse_kafka_record(headers, record.key, record.value, now=now))
+                good.append(parse_kafka_record(record_headers(record), record.key, record.value, now=now))
             except ContractError as problem:
                 bad.append((record, problem))
         if good:
             async with self.sessions() as session:
                 await service.apply_activity_batch(session=session, activities=good)
+                # SQLite stays at synchronous=FULL (an fsync of the WAL per commit), not NORMAL:
+                # the offsets are committed to Kafka right after this, so a commit lost to a
+                # power cut would never be redelivered. Large batches amortize the fsync instead.
                 await session.commit()
         # After the commit: a crash in between redelivers the batch; the good records are then
         # duplicates (skipped) and the bad ones are parked again (at least once, never lost).

@@ -13,7 +13,8 @@ field, a wrong type, or anything that looks like patient data is refused with a 
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from functools import lru_cache
+from typing import Annotated, Any, ClassVar, Literal, cast
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -234,7 +235,9 @@ def parse_body(event_type: str, data: bytes | dict[str, Any]) -> PartnerEventBod
         )
     try:
         if isinstance(data, bytes):
-            return body_class.model_validate_json(data)
+            # The model's own compiled validator, straight from the bytes (no intermediate dict,
+            # no per-call wrapper): the same strict rules, validated in Rust on the hot path.
+            return cast(PartnerEventBody, body_class.__pydantic_validator__.validate_json(data))
         return body_class.model_validate(data)
     except ValidationError as error:
         raise PartnerEventInvalid(explain(error, prefix="data")) from error
@@ -259,27 +262,44 @@ def parse_http_event(raw: Any, *, now: datetime) -> PartnerActivity:
     )
 
 
+REQUIRED_HEADERS = ("id", "type", "source", "specversion", "time")
+
+
+@lru_cache(maxsize=4096)
+def _clinic_uuid(subject: str) -> UUID:
+    """A clinic id parsed once per distinct subject: a partition carries few clinics, many events."""
+    return UUID(subject)
+
+
 def parse_kafka_record(
     headers: dict[str, str], key: bytes | None, value: bytes | None, *, now: datetime
 ) -> PartnerActivity:
     """A binary-mode CloudEvent from Kafka (e.g. from the CloudEvents SDK), or PartnerEventInvalid.
 
     The clinic is `ce_subject`, or the Kafka key when the producer did not set a subject.
+    This runs for every record of the hot path: the checks are the same as ever, ordered so
+    that a good record costs a few dict lookups, one time parse and one body validation.
     """
-    problems = [
-        FieldProblem(f"ce_{name}", "header is required")
-        for name in ("id", "type", "source", "specversion", "time")
-        if not headers.get(f"ce_{name}")
-    ]
-    if problems:
-        raise PartnerEventInvalid(problems)
+    event_id = headers.get("ce_id")
+    event_type = headers.get("ce_type")
+    time_text = headers.get("ce_time")
+    if not (
+        event_id and event_type and time_text and headers.get("ce_source") and headers.get("ce_specversion")
+    ):
+        raise PartnerEventInvalid(
+            [
+                FieldProblem(f"ce_{name}", "header is required")
+                for name in REQUIRED_HEADERS
+                if not headers.get(f"ce_{name}")
+            ]
+        )
     if headers["ce_specversion"] != "1.0":
         raise PartnerEventInvalid([FieldProblem("ce_specversion", "must be 1.0")])
-    content_type = headers.get("content-type", "application/json")
-    if not content_type.startswith("application/json"):
+    content_type = headers.get("content-type")
+    if content_type is not None and not content_type.startswith("application/json"):
         raise PartnerEventInvalid([FieldProblem("content-type", "must be application/json")])
     try:
-        occurred_at = datetime.fromisoformat(headers["ce_time"])
+        occurred_at = datetime.fromisoformat(time_text)
     except ValueError as error:
         raise PartnerEventInvalid([FieldProblem("ce_time", "is not an RFC 3339 time")]) from error
     if occurred_at.tzinfo is None:
@@ -287,18 +307,14 @@ def parse_kafka_record(
     check_time(occurred_at, now=now)
     subject = headers.get("ce_subject") or (key.decode(errors="replace") if key else "")
     try:
-        clinic_id = UUID(subject)
+        clinic_id = _clinic_uuid(subject)
     except ValueError as error:
         raise PartnerEventInvalid([FieldProblem("ce_subject", "must be the clinic id (a UUID)")]) from error
-    if len(headers["ce_id"]) > 100:
+    if len(event_id) > 100:
         raise PartnerEventInvalid([FieldProblem("ce_id", "is longer than 100 characters")])
-    body = parse_body(headers["ce_type"], value or b"{}")
+    body = parse_body(event_type, value or b"{}")
     return PartnerActivity(
-        event_id=headers["ce_id"],
-        type=headers["ce_type"],
-        clinic_id=clinic_id,
-        occurred_at=occurred_at,
-        body=body,
+        event_id=event_id, type=event_type, clinic_id=clinic_id, occurred_at=occurred_at, body=body
     )
 
 
