@@ -10,13 +10,16 @@ from pathlib import Path
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
+from services.roadmap.api import router
 from services.roadmap.handlers import RoadmapHandlers, create_router
 from services.roadmap.settings import RoadmapSettings
 from shared.app import create_runtime, create_service_app
 from shared.temporal import connect_temporal
 
 
-def create_app(settings: RoadmapSettings | None = None, tracer_provider: TracerProvider | None = None) -> FastAPI:
+def create_app(
+    settings: RoadmapSettings | None = None, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
     settings = settings or RoadmapSettings()
     runtime = create_runtime(settings, tracer_provider)
     handlers = RoadmapHandlers(runtime.sessions, settings)
@@ -33,6 +36,7 @@ def create_app(settings: RoadmapSettings | None = None, tracer_provider: TracerP
         title="faio roadmap",
         description="Initiatives, approval and the implementation plans that run for months.",
         migrations_dir=Path(__file__).parent / "migrations",
+        http_routers=[router],
         kafka_router=create_router(runtime, handlers),
         extra_lifespan=connect_to_temporal,
     )

@@ -1,20 +1,28 @@
 """Roadmap's Kafka subscribers: thin, each applies one event exactly once."""
 
 import asyncio
+import logging
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from services.roadmap import service
 from services.roadmap.settings import RoadmapSettings
+from services.roadmap.workflows import ImplementationPlanWorkflow
 from shared import topics
 from shared.app import ServiceRuntime
 from shared.broker import consumer_options
 from shared.db import SessionFactory
 from shared.events import ClinicRegistered
+from shared.events.audit import AuditCompleted
+from shared.events.intake import AssessmentCompleted
+from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.inbox import apply_once
+
+log = logging.getLogger(__name__)
 
 TEMPORAL_WAIT_SECONDS = 30.0
 
@@ -54,9 +62,71 @@ class RoadmapHandlers:
             effect=record_and_start,
         )
 
+    async def on_assessment_completed(self, event: AssessmentCompleted, message: KafkaMessage) -> None:
+        async def record(session: AsyncSession) -> None:
+            await service.record_assessment(session=session, event=event)
+
+        await apply_once(
+            self.sessions, headers=message.headers, consumer="roadmap.on_assessment_completed", effect=record
+        )
+
+    async def on_audit_completed(self, event: AuditCompleted, message: KafkaMessage) -> None:
+        async def record(session: AsyncSession) -> None:
+            await service.record_audit(session=session, event=event)
+
+        await apply_once(
+            self.sessions, headers=message.headers, consumer="roadmap.on_audit_completed", effect=record
+        )
+
+    async def on_kpi_snapshot(self, event: KpiSnapshot, message: KafkaMessage) -> None:
+        temporal = await self.temporal()
+
+        async def relay(session: AsyncSession) -> None:
+            plan = await service.running_plan_for(
+                session=session, clinic_id=event.clinic_id, initiative_id=event.initiative_id
+            )
+            if plan is not None:
+                await _signal(
+                    temporal, plan.id, ImplementationPlanWorkflow.kpi_snapshot, service.reading_of(event)
+                )
+
+        await apply_once(
+            self.sessions, headers=message.headers, consumer="roadmap.on_kpi_snapshot", effect=relay
+        )
+
+    async def on_kpi_alert(self, event: KpiAlert, message: KafkaMessage) -> None:
+        temporal = await self.temporal()
+
+        async def relay(session: AsyncSession) -> None:
+            plan = await service.running_plan_for(
+                session=session, clinic_id=event.clinic_id, initiative_id=event.initiative_id
+            )
+            if plan is not None:
+                await _signal(
+                    temporal, plan.id, ImplementationPlanWorkflow.adoption_alert, service.alert_of(event)
+                )
+
+        await apply_once(
+            self.sessions, headers=message.headers, consumer="roadmap.on_kpi_alert", effect=relay
+        )
+
+
+async def _signal(temporal: Client, plan_id: str, signal: object, argument: object) -> None:
+    """Signal a plan; a plan that has just finished needs nothing more (the signal is dropped)."""
+    try:
+        await service.plan_handle(temporal, plan_id).signal(signal, argument)  # type: ignore[call-overload]
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise  # transient: the middleware retries, then dead-letters with the reason
+        log.info("plan %s already finished; %s dropped", plan_id, type(argument).__name__)
+
 
 def create_router(runtime: ServiceRuntime, handlers: RoadmapHandlers) -> KafkaRouter:
     router = KafkaRouter()
     options = consumer_options(runtime.settings)
     router.subscriber(topics.CLINIC_REGISTERED.name, **options)(handlers.on_clinic_registered)
+    router.subscriber(topics.ASSESSMENT_COMPLETED.name, **options)(handlers.on_assessment_completed)
+    router.subscriber(topics.AUDIT_COMPLETED.name, **options)(handlers.on_audit_completed)
+    router.subscriber(topics.KPI_SNAPSHOT.name, **options)(handlers.on_kpi_snapshot)
+    router.subscriber(topics.KPI_ALERT.name, **options)(handlers.on_kpi_alert)
     return router

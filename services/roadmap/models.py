@@ -1,14 +1,21 @@
 """Roadmap's tables and API schemas."""
 
 from datetime import UTC, datetime
+from typing import Any, Literal
 from uuid import UUID
 
+from pydantic import BaseModel, field_validator
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class RoadmapClinic(SQLModel, table=True):
@@ -22,7 +29,229 @@ class RoadmapClinic(SQLModel, table=True):
     specialty: str = Field(max_length=100)
     systems: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     roadmap_workflow_id: str = Field(max_length=200)
-    registered_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    registered_at: datetime = Field(default_factory=_now)
 
 
-metadata = service_metadata(RoadmapClinic, OutboxMessage, InboxMessage)
+class RoadmapAssessment(SQLModel, table=True):
+    """The latest readiness assessment of a clinic (from intake.assessment.completed.v1)."""
+
+    __tablename__ = "roadmap_assessment"
+
+    clinic_id: UUID = Field(primary_key=True)
+    assessment_id: UUID
+    overall_score: float
+    level: str = Field(max_length=30)
+    dimension_scores: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
+    completed_at: datetime
+
+
+class RoadmapAudit(SQLModel, table=True):
+    """The latest task audit of a clinic and its ranked candidates (from audit.audit.completed.v1)."""
+
+    __tablename__ = "roadmap_audit"
+
+    clinic_id: UUID = Field(primary_key=True)
+    audit_id: UUID
+    total_cost_per_week: float
+    low_confidence: bool = False
+    candidates: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    completed_at: datetime
+
+
+InitiativeStatus = Literal["proposed", "approved", "done", "stopped"]
+
+
+class InitiativeBase(SQLModel):
+    """The five questions of one initiative, as far as the data answers them."""
+
+    clinic_id: UUID = Field(index=True)
+    rank: int
+    problem: str = Field(max_length=100)
+    solution: str = Field(max_length=200)
+    hours_per_week: float
+    cost_per_week: float
+    kpi: str = Field(max_length=60)
+    suggested_target_pct: float
+    system: str = Field(max_length=40)
+    integrates: bool | None = None
+    integration_note: str = Field(default="", max_length=300)
+    impact_per_week: float
+    readiness: float
+    score: float
+    recommended: bool = False
+    reason: str = Field(default="", max_length=500)
+
+
+class Initiative(InitiativeBase, table=True):
+    """A proposed initiative; once approved it also holds its owner, target and plan."""
+
+    __tablename__ = "roadmap_initiative"
+
+    id: UUID = Field(primary_key=True)
+    source_audit_id: UUID
+    status: str = Field(default="proposed", max_length=20, index=True)
+    owner: str = Field(default="", max_length=100)
+    target_change_pct: float | None = None
+    pilot_group: list[str] = Field(default_factory=list, sa_type=JSON)
+    phase_days: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
+    plan_id: str | None = Field(default=None, max_length=200)
+    approved_at: datetime | None = None
+    created_at: datetime = Field(default_factory=_now)
+
+
+class InitiativePublic(InitiativeBase):
+    """An initiative as the officer sees it."""
+
+    id: UUID
+    status: str
+    owner: str
+    target_change_pct: float | None
+    pilot_group: list[str]
+    phase_days: dict[str, float]
+    plan_id: str | None
+    approved_at: datetime | None
+
+
+class InitiativeList(BaseModel):
+    """A clinic's initiatives, best first, and what is still missing to propose them."""
+
+    clinic_id: UUID
+    waiting_for: list[str]
+    recommended_id: UUID | None
+    recommendation: str
+    initiatives: list[InitiativePublic]
+
+
+class RoadmapPlan(SQLModel, table=True):
+    """An implementation plan's last known phase: written by the workflow's activities."""
+
+    __tablename__ = "roadmap_plan"
+
+    id: str = Field(primary_key=True, max_length=200)  # the workflow id
+    clinic_id: UUID = Field(index=True)
+    initiative_id: UUID = Field(index=True)
+    phase: str = Field(max_length=20)
+    previous_phase: str | None = Field(default=None, max_length=20)
+    reason: str = Field(default="", max_length=500)
+    seq: int = 0
+    started_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class RoadmapPlanTransition(SQLModel, table=True):
+    """One phase change of a plan; its (plan, seq) key makes a retried activity a no-op."""
+
+    __tablename__ = "roadmap_plan_transition"
+
+    plan_id: str = Field(primary_key=True, max_length=200)
+    seq: int = Field(primary_key=True)
+    phase: str = Field(max_length=20)
+    previous_phase: str | None = Field(default=None, max_length=20)
+    reason: str = Field(default="", max_length=500)
+    changed_at: datetime
+
+
+class RoadmapPlanNotice(SQLModel, table=True):
+    """A reminder, escalation or suggestion a plan sent; keyed deterministically by the workflow."""
+
+    __tablename__ = "roadmap_plan_notice"
+
+    key: str = Field(primary_key=True, max_length=300)
+    plan_id: str = Field(index=True, max_length=200)
+    clinic_id: UUID
+    kind: str = Field(max_length=40)
+    message: str = Field(max_length=1000)
+    created_at: datetime = Field(default_factory=_now)
+
+
+class PhaseLengths(BaseModel):
+    """Phase lengths in days (fractions allowed, for rehearsals and tests)."""
+
+    baseline: float = PydanticField(default=14, gt=0, le=365)
+    preparation: float = PydanticField(default=14, gt=0, le=365)
+    pilot: float = PydanticField(default=42, gt=0, le=365)
+    rollout: float = PydanticField(default=56, gt=0, le=365)
+    sustain: float = PydanticField(default=84, gt=0, le=730)
+
+
+class ApprovalIn(BaseModel):
+    """The officer's approval: who owns it, the KPI target, the pilot group and the phase lengths."""
+
+    owner: str = PydanticField(min_length=1, max_length=100, description="pseudonymous staff id or role")
+    target_change_pct: float = PydanticField(ge=-100, le=500, description="e.g. -30 for -30 %")
+    pilot_group: list[str] = PydanticField(default_factory=list, max_length=200)
+    phase_days: PhaseLengths = PydanticField(default_factory=PhaseLengths)
+    checkin_days: float = PydanticField(default=7, gt=0, le=31)
+
+    @field_validator("owner")
+    @classmethod
+    def _owner_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("owner must name who owns the initiative")
+        return value.strip()
+
+    @field_validator("target_change_pct")
+    @classmethod
+    def _target_not_zero(cls, value: float) -> float:
+        if value == 0:
+            raise ValueError("target_change_pct must be a change, e.g. -30 or +25")
+        return value
+
+
+class DecisionIn(BaseModel):
+    """The officer's decision at the evaluation gate."""
+
+    action: Literal["continue", "extend", "stop"]
+    extend_days: float = PydanticField(default=21, gt=0, le=120)
+    note: str = PydanticField(default="", max_length=500)
+
+
+class PlanChangeIn(BaseModel):
+    """A change to a running plan: a new target and/or more days in the current phase."""
+
+    target_change_pct: float | None = PydanticField(default=None, ge=-100, le=500)
+    extend_phase_days: float | None = PydanticField(default=None, gt=0, le=120)
+
+
+class TransitionPublic(BaseModel):
+    seq: int
+    phase: str
+    previous_phase: str | None
+    reason: str
+    changed_at: datetime
+
+
+class NoticePublic(BaseModel):
+    kind: str
+    message: str
+    created_at: datetime
+
+
+class PlanPublic(BaseModel):
+    """A plan: its recorded phase and history, and (when the worker answers) its live status."""
+
+    id: str
+    clinic_id: UUID
+    initiative_id: UUID
+    problem: str
+    kpi: str
+    phase: str
+    started_at: datetime
+    live: dict[str, Any] | None = PydanticField(
+        default=None, description="the workflow's status query: day in phase, next milestone, latest KPI"
+    )
+    transitions: list[TransitionPublic] = []
+    notices: list[NoticePublic] = []
+
+
+metadata = service_metadata(
+    RoadmapClinic,
+    RoadmapAssessment,
+    RoadmapAudit,
+    Initiative,
+    RoadmapPlan,
+    RoadmapPlanTransition,
+    RoadmapPlanNotice,
+    OutboxMessage,
+    InboxMessage,
+)

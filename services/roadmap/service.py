@@ -1,24 +1,88 @@
-"""Roadmap's domain logic."""
+"""Roadmap's domain logic: clinics, latest findings, proposed initiatives, approval and plans.
 
+Keyword-only functions; the HTTP routes and Kafka handlers are thin adapters around them.
+The method's rules themselves (ranking, the five questions, the gate) are pure functions in
+rules.py, shared with the plan workflow.
+"""
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid5
+
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
-from services.roadmap.models import RoadmapClinic
-from services.roadmap.workflows import ClinicRoadmapWorkflow, roadmap_workflow_id
+from services.roadmap import rules
+from services.roadmap.models import (
+    ApprovalIn,
+    Initiative,
+    InitiativeList,
+    InitiativePublic,
+    NoticePublic,
+    PlanPublic,
+    RoadmapAssessment,
+    RoadmapAudit,
+    RoadmapClinic,
+    RoadmapPlan,
+    RoadmapPlanNotice,
+    RoadmapPlanTransition,
+    TransitionPublic,
+)
+from services.roadmap.plans import (
+    DAY_SECONDS,
+    AdoptionAlert,
+    KpiReading,
+    PlanInput,
+    PlanStatus,
+    plan_workflow_id,
+)
+from services.roadmap.workflows import ClinicRoadmapWorkflow, ImplementationPlanWorkflow, roadmap_workflow_id
 from shared.events import ClinicRegistered
+from shared.events.audit import AuditCompleted
+from shared.events.intake import AssessmentCompleted
+from shared.events.kpi import KpiAlert, KpiSnapshot
+from shared.events.roadmap import InitiativeApproved
+from shared.outbox import add_to_outbox
+
+SOURCE = "faio.roadmap"
+FINISHED_PHASES = ("done", "stopped")
+
+
+class NotFound(Exception):
+    """The thing does not exist, or belongs to another officer (the same answer, never a 403)."""
+
+
+class Refused(Exception):
+    """A request the method does not allow now; `status_code` says how (409 conflict, 422 unanswered)."""
+
+    def __init__(self, reason: str, *, status_code: int = 409) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status_code = status_code
+
+
+# --- clinics and findings -------------------------------------------------------------------
 
 
 async def record_clinic(*, session: AsyncSession, event: ClinicRegistered) -> RoadmapClinic:
     """Remember a registered clinic (insert or refresh)."""
     clinic = await session.get(RoadmapClinic, event.clinic_id) or RoadmapClinic(
-        id=event.clinic_id, roadmap_workflow_id=roadmap_workflow_id(event.clinic_id)
+        id=event.clinic_id,
+        officer_id=event.officer_id,
+        name=event.name,
+        specialty=event.specialty,
+        roadmap_workflow_id=roadmap_workflow_id(event.clinic_id),
     )
     clinic.officer_id = event.officer_id
     clinic.name = event.name
     clinic.specialty = event.specialty
     clinic.systems = dict(event.systems)
     session.add(clinic)
+    await session.flush()
+    await refresh_proposals(session=session, clinic_id=event.clinic_id)  # systems decide integration
     return clinic
 
 
@@ -33,3 +97,378 @@ async def start_clinic_roadmap(*, temporal: Client, clinic_id: object, task_queu
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
     return workflow_id
+
+
+async def record_assessment(*, session: AsyncSession, event: AssessmentCompleted) -> bool:
+    """Keep the clinic's latest assessment (an older one arriving late is ignored) and re-rank."""
+    current = await session.get(RoadmapAssessment, event.clinic_id)
+    if current is not None and current.completed_at.replace(tzinfo=UTC) >= event.completed_at.astimezone(UTC):
+        return False
+    assessment = current or RoadmapAssessment(
+        clinic_id=event.clinic_id,
+        assessment_id=event.assessment_id,
+        overall_score=event.overall_score,
+        level=event.level,
+        completed_at=event.completed_at,
+    )
+    assessment.assessment_id = event.assessment_id
+    assessment.overall_score = event.overall_score
+    assessment.level = event.level
+    assessment.dimension_scores = dict(event.dimension_scores)
+    assessment.completed_at = event.completed_at
+    session.add(assessment)
+    await session.flush()
+    await refresh_proposals(session=session, clinic_id=event.clinic_id)
+    return True
+
+
+async def record_audit(*, session: AsyncSession, event: AuditCompleted) -> bool:
+    """Keep the clinic's latest audit and its candidates (an older one is ignored) and re-rank."""
+    current = await session.get(RoadmapAudit, event.clinic_id)
+    if current is not None and current.completed_at.replace(tzinfo=UTC) >= event.completed_at.astimezone(UTC):
+        return False
+    audit = current or RoadmapAudit(
+        clinic_id=event.clinic_id,
+        audit_id=event.audit_id,
+        total_cost_per_week=event.total_cost_per_week,
+        completed_at=event.completed_at,
+    )
+    audit.audit_id = event.audit_id
+    audit.total_cost_per_week = event.total_cost_per_week
+    audit.low_confidence = event.low_confidence
+    audit.candidates = [candidate.model_dump(mode="json") for candidate in event.candidates]
+    audit.completed_at = event.completed_at
+    session.add(audit)
+    await session.flush()
+    await refresh_proposals(session=session, clinic_id=event.clinic_id)
+    return True
+
+
+def initiative_id_for(audit_id: UUID, problem: str) -> UUID:
+    """Stable per audit and problem: re-ranking after a new assessment keeps the same ids."""
+    return uuid5(audit_id, rules.normalise_category(problem))
+
+
+async def refresh_proposals(*, session: AsyncSession, clinic_id: UUID) -> list[Initiative]:
+    """Recompute the clinic's proposed initiatives from its latest audit, assessment and systems."""
+    audit = await session.get(RoadmapAudit, clinic_id)
+    if audit is None:
+        return []
+    clinic = await session.get(RoadmapClinic, clinic_id)
+    assessment = await session.get(RoadmapAssessment, clinic_id)
+    candidates = [
+        rules.Candidate(
+            category=str(item["category"]),
+            solution=str(item.get("solution", "")),
+            hours_per_week=float(item["hours_per_week"]),
+            cost_per_week=float(item["cost_per_week"]),
+            predictability=float(item.get("predictability", 0)),
+            hours_saved_low=float(item.get("hours_saved_low", 0)),
+            hours_saved_high=float(item.get("hours_saved_high", 0)),
+        )
+        for item in audit.candidates
+    ]
+    proposals = rules.propose_initiatives(
+        candidates=candidates,
+        systems=clinic.systems if clinic else {},
+        overall_score=assessment.overall_score if assessment else None,
+        dimension_scores=assessment.dimension_scores if assessment else {},
+    )
+    started = {
+        row.problem
+        for row in (
+            await session.exec(
+                select(Initiative).where(Initiative.clinic_id == clinic_id, Initiative.status != "proposed")
+            )
+        ).all()
+    }
+    # Proposals of older audits give way to the new ones; approved initiatives are history, kept.
+    await session.exec(
+        delete(Initiative).where(col(Initiative.clinic_id) == clinic_id, col(Initiative.status) == "proposed")
+    )
+    rows = []
+    for proposal in proposals:
+        if proposal.problem in started:
+            continue  # already approved once for this clinic: not proposed again
+        row = Initiative(
+            id=initiative_id_for(audit.audit_id, proposal.problem),
+            source_audit_id=audit.audit_id,
+            clinic_id=clinic_id,
+            rank=proposal.rank,
+            problem=proposal.problem,
+            solution=proposal.solution,
+            hours_per_week=proposal.hours_per_week,
+            cost_per_week=proposal.cost_per_week,
+            kpi=proposal.kpi,
+            suggested_target_pct=proposal.suggested_target_pct,
+            system=proposal.system,
+            integrates=proposal.integrates,
+            integration_note=proposal.integration_note,
+            impact_per_week=proposal.impact_per_week,
+            readiness=proposal.readiness,
+            score=proposal.score,
+            recommended=proposal.recommended,
+            reason=proposal.reason[:500],
+        )
+        session.add(row)
+        rows.append(row)
+    await session.flush()
+    return rows
+
+
+# --- officer-facing reads ---------------------------------------------------------------------
+
+
+async def get_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> RoadmapClinic:
+    """The officer's clinic, or NotFound (also when it is another officer's)."""
+    clinic = await session.get(RoadmapClinic, clinic_id)
+    if clinic is None or clinic.officer_id != officer_id:
+        raise NotFound(f"clinic {clinic_id} not found")
+    return clinic
+
+
+async def list_initiatives(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> InitiativeList:
+    """The clinic's initiatives (proposed ones ranked, then the approved history)."""
+    await get_clinic(session=session, clinic_id=clinic_id, officer_id=officer_id)
+    rows = list(
+        (
+            await session.exec(
+                select(Initiative).where(Initiative.clinic_id == clinic_id).order_by(col(Initiative.rank))
+            )
+        ).all()
+    )
+    rows.sort(key=lambda row: (row.status != "proposed", row.rank))
+    waiting_for = []
+    if await session.get(RoadmapAssessment, clinic_id) is None:
+        waiting_for.append("assessment: complete the AI Readiness Assessment at intake")
+    if await session.get(RoadmapAudit, clinic_id) is None:
+        waiting_for.append("audit: run the one-week task audit")
+    recommended = next((row for row in rows if row.recommended and row.status == "proposed"), None)
+    return InitiativeList(
+        clinic_id=clinic_id,
+        waiting_for=waiting_for,
+        recommended_id=recommended.id if recommended else None,
+        recommendation=recommended.reason if recommended else "",
+        initiatives=[InitiativePublic.model_validate(row, from_attributes=True) for row in rows],
+    )
+
+
+async def get_initiative(*, session: AsyncSession, initiative_id: UUID, officer_id: str) -> Initiative:
+    initiative = await session.get(Initiative, initiative_id)
+    if initiative is None:
+        raise NotFound(f"initiative {initiative_id} not found")
+    try:
+        await get_clinic(session=session, clinic_id=initiative.clinic_id, officer_id=officer_id)
+    except NotFound as error:
+        raise NotFound(f"initiative {initiative_id} not found") from error
+    return initiative
+
+
+# --- approval -------------------------------------------------------------------------------
+
+
+async def plan_in_flight(*, session: AsyncSession, clinic_id: UUID) -> RoadmapPlan | None:
+    """The clinic's plan that is still before its sustain phase, if any (one problem first)."""
+    statement = select(RoadmapPlan).where(
+        RoadmapPlan.clinic_id == clinic_id, col(RoadmapPlan.phase).in_(rules.IN_FLIGHT_PHASES)
+    )
+    return (await session.exec(statement)).first()
+
+
+def plan_input_for(initiative: Initiative, approval: ApprovalIn, plan_id: str) -> PlanInput:
+    days = approval.phase_days.model_dump()
+    return PlanInput(
+        plan_id=plan_id,
+        clinic_id=str(initiative.clinic_id),
+        initiative_id=str(initiative.id),
+        kpi=initiative.kpi,
+        target_change_pct=approval.target_change_pct,
+        phase_seconds={phase: float(value) * DAY_SECONDS for phase, value in days.items()},
+        checkin_seconds=approval.checkin_days * DAY_SECONDS,
+        # The officer gets as long to decide at the gate as between two check-ins, a week by default.
+        decision_timeout_seconds=approval.checkin_days * DAY_SECONDS,
+        pilot_extension_seconds=days["pilot"] / 2 * DAY_SECONDS,
+    )
+
+
+async def approve_initiative(
+    *,
+    session: AsyncSession,
+    temporal: Client,
+    initiative_id: UUID,
+    officer_id: str,
+    approval: ApprovalIn,
+    task_queue: str,
+) -> Initiative:
+    """Approve one initiative and start its plan; Refused when the method does not allow it now."""
+    initiative = await get_initiative(session=session, initiative_id=initiative_id, officer_id=officer_id)
+    if initiative.status != "proposed":
+        raise Refused(
+            f"initiative {initiative_id} is already {initiative.status} (plan {initiative.plan_id})"
+        )
+    running = await plan_in_flight(session=session, clinic_id=initiative.clinic_id)
+    if running is not None:
+        raise Refused(
+            f"one problem first: plan {running.id} of this clinic is in its {running.phase} phase; "
+            "approve the next initiative once it reaches sustain"
+        )
+    unanswered = rules.unanswered_questions(
+        problem=initiative.problem,
+        cost_per_week=initiative.cost_per_week,
+        owner=approval.owner,
+        kpi=initiative.kpi,
+        target_change_pct=approval.target_change_pct,
+        integrates=initiative.integrates,
+    )
+    if unanswered:
+        raise Refused("the five questions are not all answered: " + "; ".join(unanswered), status_code=422)
+
+    now = datetime.now(UTC)
+    plan_id = plan_workflow_id(initiative.id)
+    initiative.status = "approved"
+    initiative.owner = approval.owner
+    initiative.target_change_pct = approval.target_change_pct
+    initiative.pilot_group = list(approval.pilot_group)
+    initiative.phase_days = approval.phase_days.model_dump()
+    initiative.plan_id = plan_id
+    initiative.approved_at = now
+    session.add(initiative)
+    session.add(
+        RoadmapPlan(
+            id=plan_id,
+            clinic_id=initiative.clinic_id,
+            initiative_id=initiative.id,
+            phase="baseline",
+            started_at=now,
+        )
+    )
+    baseline_days = approval.phase_days.baseline
+    add_to_outbox(
+        session,
+        InitiativeApproved(
+            clinic_id=initiative.clinic_id,
+            initiative_id=initiative.id,
+            problem=initiative.problem,
+            owner=approval.owner,
+            kpi=initiative.kpi,  # proposals only use KpiName values
+            baseline_start=now.date(),
+            baseline_end=(now + timedelta(days=baseline_days)).date(),
+            target_change_pct=approval.target_change_pct,
+            pilot_group=list(approval.pilot_group),
+            approved_at=now,
+            plan_id=plan_id,
+        ),
+        source=SOURCE,
+        subject=str(initiative.clinic_id),
+    )
+    await session.flush()
+    # Started inside the transaction: if the start fails nothing is committed and the officer
+    # may retry; a repeated start finds the workflow already there (same id).
+    await temporal.start_workflow(
+        ImplementationPlanWorkflow.run,
+        plan_input_for(initiative, approval, plan_id),
+        id=plan_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    await session.commit()
+    return initiative
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+async def list_plans(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> list[RoadmapPlan]:
+    await get_clinic(session=session, clinic_id=clinic_id, officer_id=officer_id)
+    statement = (
+        select(RoadmapPlan).where(RoadmapPlan.clinic_id == clinic_id).order_by(col(RoadmapPlan.started_at))
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def get_plan(*, session: AsyncSession, plan_id: str, officer_id: str) -> RoadmapPlan:
+    plan = await session.get(RoadmapPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"plan {plan_id} not found")
+    try:
+        await get_clinic(session=session, clinic_id=plan.clinic_id, officer_id=officer_id)
+    except NotFound as error:
+        raise NotFound(f"plan {plan_id} not found") from error
+    return plan
+
+
+async def describe_plan(
+    *, session: AsyncSession, plan: RoadmapPlan, live: dict[str, Any] | None, recent: int = 50
+) -> PlanPublic:
+    """The plan as the officer sees it: recorded phase history, recent notices, live status."""
+    initiative = await session.get(Initiative, plan.initiative_id)
+    transitions = (
+        await session.exec(
+            select(RoadmapPlanTransition)
+            .where(RoadmapPlanTransition.plan_id == plan.id)
+            .order_by(col(RoadmapPlanTransition.seq))
+        )
+    ).all()
+    notices = (
+        await session.exec(
+            select(RoadmapPlanNotice)
+            .where(RoadmapPlanNotice.plan_id == plan.id)
+            .order_by(col(RoadmapPlanNotice.created_at).desc())
+            .limit(recent)
+        )
+    ).all()
+    return PlanPublic(
+        id=plan.id,
+        clinic_id=plan.clinic_id,
+        initiative_id=plan.initiative_id,
+        problem=initiative.problem if initiative else "",
+        kpi=initiative.kpi if initiative else "",
+        phase=plan.phase,
+        started_at=plan.started_at,
+        live=live,
+        transitions=[TransitionPublic.model_validate(row, from_attributes=True) for row in transitions],
+        notices=[NoticePublic.model_validate(row, from_attributes=True) for row in notices],
+    )
+
+
+def live_view(status: PlanStatus, *, now: datetime) -> dict[str, Any]:
+    """The status query brought up to `now`: a plan waiting on a weekly timer answers as of its last step."""
+    view = dataclasses.asdict(status)
+    if status.phase in rules.TIMED_PHASES and not status.paused and status.as_of:
+        since = max((now - datetime.fromisoformat(status.as_of)).total_seconds(), 0.0)
+        active = min(status.active_seconds + since, status.phase_length_days * DAY_SECONDS)
+        view["day_in_phase"] = int(active // DAY_SECONDS)
+        view["active_seconds"] = active
+        view["as_of"] = now.isoformat()
+    return view
+
+
+def plan_handle(temporal: Client, plan_id: str) -> WorkflowHandle[ImplementationPlanWorkflow, Any]:
+    return temporal.get_workflow_handle_for(ImplementationPlanWorkflow.run, plan_id)
+
+
+# --- KPI events -> running plans ------------------------------------------------------------
+
+
+async def running_plan_for(
+    *, session: AsyncSession, clinic_id: UUID, initiative_id: UUID | None
+) -> RoadmapPlan | None:
+    """The plan a KPI event is about: the initiative's own, else the clinic's unfinished one."""
+    statement = select(RoadmapPlan).where(
+        RoadmapPlan.clinic_id == clinic_id, col(RoadmapPlan.phase).not_in(FINISHED_PHASES)
+    )
+    if initiative_id is not None:
+        statement = statement.where(RoadmapPlan.initiative_id == initiative_id)
+    return (await session.exec(statement.order_by(col(RoadmapPlan.started_at).desc()))).first()
+
+
+def reading_of(event: KpiSnapshot) -> KpiReading:
+    return KpiReading(
+        kpi=event.kpi, week=event.week, value=event.value, baseline=event.baseline, progress=event.progress
+    )
+
+
+def alert_of(event: KpiAlert) -> AdoptionAlert:
+    return AdoptionAlert(
+        alert_id=str(event.alert_id), kind=event.kind, kpi=event.kpi, week=event.week, message=event.message
+    )

@@ -1,8 +1,27 @@
 """Roadmap's Temporal workflows. Deterministic: side effects belong in activities."""
 
-from datetime import timedelta
+import dataclasses
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from services.roadmap import rules
+    from services.roadmap.activities import ACTIVITY_RETRY, PlanActivities
+    from services.roadmap.plans import (
+        DAY_SECONDS,
+        AdoptionAlert,
+        GateDecision,
+        KpiReading,
+        PhaseChange,
+        PlanChange,
+        PlanInput,
+        PlanNotice,
+        PlanResult,
+        PlanState,
+        PlanStatus,
+    )
 
 
 def roadmap_workflow_id(clinic_id: object) -> str:
@@ -14,8 +33,9 @@ class ClinicRoadmapWorkflow:
     """A clinic's roadmap for as long as it is in the portfolio.
 
     For now a placeholder that stays open until closed; the implementation plans of
-    approved initiatives will run as its children. It re-arms daily through
-    continue-as-new so its history never grows, however many months it lives.
+    approved initiatives run as workflows of their own (ImplementationPlanWorkflow). It
+    re-arms monthly through continue-as-new so its history never grows, however many
+    months it lives.
     """
 
     def __init__(self) -> None:
@@ -36,3 +56,429 @@ class ClinicRoadmapWorkflow:
     @workflow.query
     def status(self) -> str:
         return "closed" if self._closed else "open"
+
+
+NEXT_PHASE = {
+    "baseline": "preparation",
+    "preparation": "pilot",
+    "pilot": "evaluation",
+    "rollout": "sustain",
+    "sustain": "done",
+}
+PHASE_START_REMINDERS: dict[str, list[tuple[str, str]]] = {
+    "preparation": [
+        ("communication", "staff communication: tell every staff member what changes, why, and who owns it"),
+        ("training", "training sessions: schedule hands-on training for the pilot group"),
+        ("survey", "buy-in survey: send the short staff buy-in survey before the pilot starts"),
+    ],
+    "pilot": [("pilot", "pilot starts: the pilot group uses the tool; the KPI is reviewed every week")],
+    "rollout": [("training", "rollout: train the remaining staff and switch everyone to the new workflow")],
+    "sustain": [("sustain", "sustain: adoption is watched weekly; fading use triggers retraining")],
+}
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+NoticeActivity = Callable[[PlanActivities, PlanNotice], Awaitable[bool]]
+MAX_SEEN_ALERTS = 50
+
+
+@workflow.defn
+class ImplementationPlanWorkflow:
+    """The implementation plan of one approved initiative, over months.
+
+    baseline -> preparation (communication, training, buy-in survey) -> pilot -> evaluation
+    gate -> rollout -> sustain -> done, each phase a durable timer with weekly check-ins.
+    The KPI service's snapshots and alerts arrive as signals (relayed by roadmap's Kafka
+    handlers); the officer pauses and resumes by signal and decides at the gate or changes
+    the plan through validated updates, so a wrong request is refused and changes nothing.
+
+    Gate: target met -> rollout; at least half-way -> the pilot is extended once and the
+    officer told; otherwise the officer decides (continue, extend, stop) and is escalated to
+    after a week without a decision. In sustain an adoption alert books a retraining, a
+    second one in a row escalates. All state lives in PlanState and is carried across
+    continue-as-new, so a plan's history stays small however long it runs.
+    """
+
+    @workflow.init
+    def __init__(self, plan: PlanInput) -> None:
+        self._plan = plan
+        self._state = plan.state or PlanState(target_change_pct=plan.target_change_pct)
+        self._wait_started: datetime | None = None  # when the current active wait began
+        self._decision_due: datetime | None = None
+
+    @workflow.run
+    async def run(self, plan: PlanInput) -> PlanResult:
+        state = self._state
+        if state.seq == 0:
+            await self._enter("baseline", "initiative approved")
+        while state.phase not in ("done", "stopped"):
+            if state.phase == "evaluation":
+                await self._evaluate()
+                continue
+            await self._run_timed_phase()
+            days = state.phase_seconds / DAY_SECONDS
+            await self._enter(NEXT_PHASE[state.phase], f"{state.phase} finished after {days:g} days")
+        if state.phase == "done":
+            suggestion = await workflow.execute_activity_method(
+                PlanActivities.suggest_next_initiative,
+                plan.clinic_id,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            state.next_initiative_id = suggestion.initiative_id
+            state.next_initiative_problem = suggestion.problem
+            if suggestion.initiative_id:
+                await self._notice(
+                    PlanActivities.notify_officer,
+                    "next_initiative",
+                    f"plan done; next initiative suggested: {suggestion.problem}"
+                    f" ({suggestion.initiative_id})",
+                )
+        return PlanResult(
+            plan_id=plan.plan_id,
+            outcome=state.phase,
+            next_initiative_id=state.next_initiative_id,
+            next_initiative_problem=state.next_initiative_problem,
+        )
+
+    # --- phases -------------------------------------------------------------------------
+
+    async def _enter(self, phase: str, reason: str, *, length_seconds: float | None = None) -> None:
+        state = self._state
+        previous = state.phase if state.seq > 0 else None
+        state.seq += 1
+        state.phase = phase
+        state.elapsed_seconds = 0.0
+        state.checkins_done = 0
+        state.phase_seconds = (
+            length_seconds if length_seconds is not None else self._plan.phase_seconds.get(phase, 0.0)
+        )
+        await workflow.execute_activity_method(
+            PlanActivities.record_phase_change,
+            PhaseChange(
+                plan_id=self._plan.plan_id,
+                clinic_id=self._plan.clinic_id,
+                initiative_id=self._plan.initiative_id,
+                seq=state.seq,
+                phase=phase,
+                previous_phase=previous,
+                reason=reason,
+                changed_at=workflow.now().isoformat(),
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        for kind, message in PHASE_START_REMINDERS.get(phase, []):
+            await self._notice(PlanActivities.send_plan_reminder, kind, message)
+
+    async def _run_timed_phase(self) -> None:
+        """Wait out the phase (pauses do not count), holding weekly check-ins and handling alerts."""
+        state = self._state
+        checkin = self._plan.checkin_seconds
+        while state.elapsed_seconds < state.phase_seconds:
+            if state.paused:
+                await workflow.wait_condition(lambda: not state.paused or bool(state.alerts_pending))
+                await self._handle_alerts()
+                continue
+            next_checkin = (state.checkins_done + 1) * checkin
+            step = min(next_checkin, state.phase_seconds) - state.elapsed_seconds
+            # step is 0 only when a phase extended at its very end still owes a check-in.
+            waited = 0.0
+            if step > 0:
+                self._wait_started = workflow.now()
+                try:
+                    await workflow.wait_condition(
+                        lambda: state.paused or bool(state.alerts_pending), timeout=timedelta(seconds=step)
+                    )
+                    waited = min((workflow.now() - self._wait_started).total_seconds(), step)
+                except TimeoutError:
+                    waited = step  # exact, so check-ins fall on whole weeks of active time
+                self._wait_started = None
+            state.elapsed_seconds += waited
+            await self._handle_alerts()
+            if state.elapsed_seconds >= next_checkin and next_checkin < state.phase_seconds:
+                state.checkins_done += 1
+                await self._check_in()
+            await self._continue_as_new_if_long()
+
+    async def _check_in(self) -> None:
+        state = self._state
+        if state.phase == "sustain":
+            if state.alerts_this_week == 0:
+                state.alerts_in_a_row = 0  # a quiet week breaks the run of alerts
+            state.alerts_this_week = 0
+        if state.latest_kpi_progress is None:
+            kpi = f"no {self._plan.kpi} snapshot yet"
+        else:
+            progress = state.latest_kpi_progress
+            kpi = f"{self._plan.kpi} {progress:.0%} of the way to {state.target_change_pct:+g} %"
+        await self._notice(
+            PlanActivities.send_plan_reminder,
+            "checkin",
+            f"weekly check-in, {state.phase} week {state.checkins_done}: {kpi}",
+        )
+
+    async def _evaluate(self) -> None:
+        state = self._state
+        progress = state.latest_kpi_progress
+        shown = "no KPI data" if progress is None else f"{progress:.0%} of the way to target"
+        outcome = rules.evaluate_gate(progress=progress, pilot_extended=state.pilot_extended)
+        if outcome == "pass":
+            await self._enter("rollout", f"target met at the gate: {shown}")
+            return
+        if outcome == "extend":
+            state.pilot_extended = True
+            days = self._plan.pilot_extension_seconds / DAY_SECONDS
+            await self._notice(
+                PlanActivities.notify_officer,
+                "pilot_extended",
+                f"pilot extended once by {days:g} days: {shown}, at least half-way",
+            )
+            await self._enter(
+                "pilot", f"pilot extended: {shown}", length_seconds=self._plan.pilot_extension_seconds
+            )
+            return
+        state.awaiting_decision = True
+        timeout = timedelta(seconds=self._plan.decision_timeout_seconds)
+        self._decision_due = workflow.now() + timeout
+        await self._notice(
+            PlanActivities.notify_officer,
+            "decision_needed",
+            f"gate: {shown}; decide to continue, extend or stop within {timeout.days} days",
+        )
+        try:
+            await workflow.wait_condition(lambda: bool(state.decision), timeout=timeout)
+        except TimeoutError:
+            state.decision_escalated = True
+            await self._notice(
+                PlanActivities.escalate_to_officer,
+                "decision_overdue",
+                f"no gate decision after {timeout.days} days: the plan waits ({shown})",
+            )
+            await workflow.wait_condition(lambda: bool(state.decision))
+        action, note = state.decision, state.decision_note
+        state.decision, state.decision_note = "", ""
+        state.awaiting_decision = False
+        self._decision_due = None
+        said = f": {note}" if note else ""
+        if action == "continue":
+            await self._enter("rollout", f"officer decided to continue at {shown}{said}")
+        elif action == "extend":
+            state.pilot_extended = True
+            await self._enter(
+                "pilot",
+                f"officer extended the pilot at {shown}{said}",
+                length_seconds=state.decision_extend_days * DAY_SECONDS,
+            )
+        else:
+            await self._enter("stopped", f"officer stopped the plan at {shown}{said}")
+
+    async def _handle_alerts(self) -> None:
+        state = self._state
+        while state.alerts_pending:
+            alert = state.alerts_pending.pop(0)
+            if state.phase == "sustain" and alert.kind == "adoption_decline":
+                state.alerts_this_week += 1
+                state.alerts_in_a_row += 1
+                if state.alerts_in_a_row >= 2:
+                    state.escalations += 1
+                    await self._notice(
+                        PlanActivities.escalate_to_officer,
+                        "adoption_escalation",
+                        f"adoption declined {state.alerts_in_a_row} times in a row despite retraining "
+                        f"({alert.kpi}, {alert.week}): {alert.message}",
+                    )
+                else:
+                    state.retrainings += 1
+                    await self._notice(
+                        PlanActivities.schedule_retraining,
+                        "retraining",
+                        f"adoption declining ({alert.kpi}, {alert.week}): retraining booked. {alert.message}",
+                    )
+            else:
+                await self._notice(
+                    PlanActivities.notify_officer,
+                    "kpi_alert",
+                    f"{alert.kind} during {state.phase} ({alert.kpi}, {alert.week}): {alert.message}",
+                )
+
+    async def _notice(
+        self,
+        activity_method: Callable[[PlanActivities, PlanNotice], Awaitable[bool]],
+        kind: str,
+        message: str,
+    ) -> None:
+        state = self._state
+        state.notices += 1
+        notice = PlanNotice(
+            plan_id=self._plan.plan_id,
+            clinic_id=self._plan.clinic_id,
+            key=f"{self._plan.plan_id}/{state.notices}/{kind}",  # deterministic: retries record it once
+            kind=kind,
+            message=message,
+        )
+        # A local activity: one short idempotent insert, run by this worker and recorded as a
+        # marker, instead of a round trip through the task queue for every weekly reminder.
+        await workflow.execute_local_activity_method(
+            activity_method,
+            notice,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _continue_as_new_if_long(self) -> None:
+        info = workflow.info()
+        if (
+            info.get_current_history_length() < self._plan.history_limit
+            and not info.is_continue_as_new_suggested()
+        ):
+            return
+        # Updates still running would be lost with this run; let them finish first.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._state.runs += 1
+        workflow.continue_as_new(dataclasses.replace(self._plan, state=self._state))
+
+    # --- signals, updates, query ----------------------------------------------------------
+
+    @workflow.signal
+    def kpi_snapshot(self, reading: KpiReading) -> None:
+        """A weekly KPI snapshot; only the plan's own KPI moves the gate."""
+        if reading.kpi != self._plan.kpi:
+            return
+        state = self._state
+        if state.latest_kpi_week and reading.week < state.latest_kpi_week:
+            return  # an older week arriving late never overwrites a newer one
+        state.latest_kpi_week = reading.week
+        state.latest_kpi_value = reading.value
+        state.latest_kpi_progress = rules.kpi_progress(
+            value=reading.value,
+            baseline=reading.baseline,
+            target_change_pct=state.target_change_pct,
+            progress=reading.progress,
+        )
+
+    @workflow.signal
+    def adoption_alert(self, alert: AdoptionAlert) -> None:
+        """A KPI alert; handled by the main loop (activities cannot run in a signal handler here)."""
+        state = self._state
+        if alert.alert_id in state.alerts_seen:
+            return
+        state.alerts_seen = [*state.alerts_seen, alert.alert_id][-MAX_SEEN_ALERTS:]
+        state.alerts_pending.append(alert)
+
+    @workflow.signal
+    def pause(self) -> None:
+        self._state.paused = True
+
+    @workflow.signal
+    def resume(self) -> None:
+        self._state.paused = False
+
+    @workflow.update
+    def decide(self, decision: GateDecision) -> str:
+        """The officer's gate decision: continue, extend or stop (refused unless the plan waits for it)."""
+        self._accept_decision(decision)
+        return f"decision {decision.action} accepted"
+
+    @workflow.signal
+    def gate_decision(self, decision: GateDecision) -> None:
+        """The same decision for fire-and-forget clients; the API uses the validated `decide` update."""
+        try:
+            self._validate_decision(decision)
+        except ValueError as error:
+            workflow.logger.warning("gate decision ignored: %s", error)
+            return
+        self._accept_decision(decision)
+
+    def _accept_decision(self, decision: GateDecision) -> None:
+        state = self._state
+        state.decision = decision.action
+        state.decision_note = decision.note
+        state.decision_extend_days = decision.extend_days
+
+    @decide.validator
+    def _validate_decision(self, decision: GateDecision) -> None:
+        state = self._state
+        if not state.awaiting_decision or state.decision:
+            raise ValueError(f"the plan is not waiting for a gate decision: it is in {state.phase}")
+        if decision.action not in ("continue", "extend", "stop"):
+            raise ValueError("action must be continue, extend or stop")
+        if decision.action == "extend" and not 0 < decision.extend_days <= 120:
+            raise ValueError("extend_days must be between 1 and 120")
+
+    @workflow.update
+    def change_plan(self, change: PlanChange) -> PlanStatus:
+        """Change the KPI target and/or extend the current phase."""
+        state = self._state
+        if change.target_change_pct is not None:
+            state.target_change_pct = change.target_change_pct
+        if change.extend_phase_days is not None:
+            state.phase_seconds += change.extend_phase_days * DAY_SECONDS
+        return self.status()
+
+    @change_plan.validator
+    def _validate_change(self, change: PlanChange) -> None:
+        state = self._state
+        if change.target_change_pct is None and change.extend_phase_days is None:
+            raise ValueError("nothing to change: give target_change_pct and/or extend_phase_days")
+        if state.phase in ("done", "stopped"):
+            raise ValueError(f"the plan is {state.phase}")
+        if change.target_change_pct is not None:
+            if change.target_change_pct == 0:
+                raise ValueError("target_change_pct must be a change, e.g. -30 or +25")
+            if (change.target_change_pct > 0) != (state.target_change_pct > 0):
+                raise ValueError(
+                    f"the target must keep its direction ({state.target_change_pct:+g} %): "
+                    "a KPI does not change which way is better"
+                )
+        if change.extend_phase_days is not None:
+            if state.phase not in rules.TIMED_PHASES:
+                raise ValueError(f"the {state.phase} phase has no length to extend")
+            if not 0 < change.extend_phase_days <= 120:
+                raise ValueError("extend_phase_days must be between 1 and 120")
+
+    @workflow.query
+    def status(self) -> PlanStatus:
+        state = self._state
+        elapsed = state.elapsed_seconds
+        if self._wait_started is not None and not state.paused:
+            elapsed += max((workflow.now() - self._wait_started).total_seconds(), 0.0)
+        milestone, milestone_at = self._next_milestone(elapsed)
+        return PlanStatus(
+            plan_id=self._plan.plan_id,
+            phase=state.phase,
+            paused=state.paused,
+            day_in_phase=int(elapsed // DAY_SECONDS),
+            active_seconds=elapsed,
+            as_of=workflow.now().isoformat(),
+            phase_length_days=round(state.phase_seconds / DAY_SECONDS, 3),
+            next_milestone=milestone,
+            next_milestone_at=milestone_at,
+            awaiting_decision=state.awaiting_decision,
+            pilot_extended=state.pilot_extended,
+            kpi=self._plan.kpi,
+            target_change_pct=state.target_change_pct,
+            latest_kpi_week=state.latest_kpi_week,
+            latest_kpi_value=state.latest_kpi_value,
+            latest_kpi_progress=state.latest_kpi_progress,
+            alerts_in_a_row=state.alerts_in_a_row,
+            retrainings=state.retrainings,
+            escalations=state.escalations,
+            next_initiative_id=state.next_initiative_id,
+            runs=state.runs,
+        )
+
+    def _next_milestone(self, elapsed: float) -> tuple[str, str]:
+        state = self._state
+        if state.phase in ("done", "stopped"):
+            return "", ""
+        if state.phase == "evaluation":
+            due = self._decision_due.isoformat() if self._decision_due else ""
+            return ("officer's gate decision" if state.awaiting_decision else "gate evaluation"), due
+        if state.paused:
+            return "paused: the plan resumes when the officer resumes it", ""
+        next_checkin = (state.checkins_done + 1) * self._plan.checkin_seconds
+        if next_checkin < state.phase_seconds:
+            name, at = f"weekly check-in {state.checkins_done + 1}", next_checkin
+        else:
+            name, at = f"{NEXT_PHASE[state.phase]} starts", state.phase_seconds
+        when = workflow.now() + timedelta(seconds=max(at - elapsed, 0.0))
+        return name, when.isoformat()

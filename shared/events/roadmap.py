@@ -28,6 +28,7 @@ class InitiativeApproved(EventBody):
     target_change_pct: float = Field(description="e.g. -30 for documentation time -30 %")
     pilot_group: list[str] = Field(default_factory=list, description="pseudonymous staff ids")
     approved_at: datetime
+    plan_id: str | None = Field(default=None, description="the implementation plan this approval started")
 
 
 class PlanPhaseChanged(EventBody):

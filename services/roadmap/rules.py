@@ -1,0 +1,220 @@
+"""The method's rules for roadmaps and plans, as pure functions: data in, data out.
+
+Nothing here touches a database, a broker or a clock: the HTTP routes, the Kafka handlers
+and the plan workflow (which must stay deterministic) all call the same code.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from shared.events.kpi import KpiName
+
+# The five questions every initiative answers before anything is bought.
+FIVE_QUESTIONS = ("problem", "cost", "owner", "measure", "integration")
+
+PHASE_ORDER = ("baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done")
+# Phases during which an initiative still holds the clinic's attention: "one problem first".
+IN_FLIGHT_PHASES = frozenset({"baseline", "preparation", "pilot", "evaluation", "rollout"})
+TIMED_PHASES = ("baseline", "preparation", "pilot", "rollout", "sustain")
+
+DEFAULT_PHASE_DAYS: dict[str, int] = {
+    "baseline": 14,
+    "preparation": 14,
+    "pilot": 42,
+    "rollout": 56,
+    "sustain": 84,
+}
+
+
+@dataclass(frozen=True)
+class KpiPlaybook:
+    """How the method measures one kind of problem, and which system it must talk to."""
+
+    kpi: KpiName
+    target_change_pct: float
+    system: str  # the kind of clinic system (emr, phone, scheduling) the solution integrates with
+    solution: str
+
+
+# Audit categories (normalised) -> KPI with the method's suggested target.
+PLAYBOOKS: dict[str, KpiPlaybook] = {
+    "documentation": KpiPlaybook("documentation_minutes_per_note", -30.0, "emr", "AI scribe"),
+    "patient_communication": KpiPlaybook(
+        "messages_answered_within_business_day", 25.0, "emr", "AI patient messaging assistant"
+    ),
+    "follow_up_calls": KpiPlaybook("missed_call_rate", -50.0, "phone", "AI phone answering"),
+    "appointment_scheduling": KpiPlaybook("appointment_conversion", 20.0, "scheduling", "self-scheduling"),
+    "referral_coordination": KpiPlaybook("no_show_rate", -25.0, "scheduling", "automated reminders"),
+    "insurance_verification": KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "eligibility automation"),
+    "billing": KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "billing automation"),
+    "marketing": KpiPlaybook("appointment_conversion", 20.0, "scheduling", "marketing automation"),
+    "internal_admin": KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "AI assistant for admin work"),
+}
+FALLBACK_PLAYBOOK = KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "AI assistant")
+
+
+def normalise_category(category: str) -> str:
+    return category.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def playbook_for(category: str) -> KpiPlaybook:
+    return PLAYBOOKS.get(normalise_category(category), FALLBACK_PLAYBOOK)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An automation candidate from the latest audit (the fields the roadmap needs)."""
+
+    category: str
+    solution: str
+    hours_per_week: float
+    cost_per_week: float
+    predictability: float
+    hours_saved_low: float
+    hours_saved_high: float
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One proposed initiative: the five questions answered as far as data allows."""
+
+    rank: int
+    problem: str
+    solution: str
+    hours_per_week: float
+    cost_per_week: float
+    kpi: KpiName
+    suggested_target_pct: float
+    system: str
+    integrates: bool | None  # None: the clinic's systems are unknown, the question has no answer
+    integration_note: str
+    impact_per_week: float
+    readiness: float
+    score: float
+    recommended: bool
+    reason: str
+
+
+def readiness_of(
+    *, overall_score: float | None, dimension_scores: dict[str, float], integrates: bool | None
+) -> float:
+    """0-1: how ready the clinic is for this initiative (assessment, integration readiness, systems)."""
+    if overall_score is None:
+        base = 0.5  # no assessment yet: neither ready nor unready
+    else:
+        base = overall_score / 100
+        integration = [score for name, score in dimension_scores.items() if "integration" in name.lower()]
+        if integration:
+            base = (base + integration[0] / 100) / 2
+    if integrates is False:
+        base *= 0.5  # the solution cannot talk to the clinic's systems yet: extra work first
+    elif integrates is None:
+        base *= 0.75
+    return round(base, 3)
+
+
+def propose_initiatives(
+    *,
+    candidates: list[Candidate],
+    systems: dict[str, str],
+    overall_score: float | None,
+    dimension_scores: dict[str, float],
+) -> list[Proposal]:
+    """Initiatives from audit candidates, ranked by impact x readiness; the first is recommended."""
+    scored: list[tuple[float, Candidate, KpiPlaybook, bool | None, str, float, float]] = []
+    known_systems = {kind.lower(): vendor for kind, vendor in systems.items()}
+    for candidate in candidates:
+        playbook = playbook_for(candidate.category)
+        if not known_systems:
+            integrates, note = None, "the clinic's systems are not recorded yet"
+        elif playbook.system in known_systems:
+            integrates, note = True, f"integrates with {playbook.system} ({known_systems[playbook.system]})"
+        else:
+            integrates, note = False, f"no {playbook.system} system recorded: integration work needed first"
+        saved = (candidate.hours_saved_low + candidate.hours_saved_high) / 2
+        share = min(saved / candidate.hours_per_week, 1.0) if candidate.hours_per_week > 0 else 0.0
+        impact = round(candidate.cost_per_week * share, 2)
+        readiness = readiness_of(
+            overall_score=overall_score, dimension_scores=dimension_scores, integrates=integrates
+        )
+        scored.append((impact * readiness, candidate, playbook, integrates, note, impact, readiness))
+    scored.sort(key=lambda item: (-item[0], -item[1].cost_per_week, item[1].category))
+    proposals = []
+    for rank, (score, candidate, playbook, integrates, note, impact, readiness) in enumerate(scored, start=1):
+        if rank == 1:
+            reason = (
+                f"highest impact x readiness: saves about {impact:.0f}/week of {candidate.cost_per_week:.0f}"
+                f"/week spent on {candidate.category}, readiness {readiness:.0%}; {note}"
+            )
+        else:
+            reason = f"impact {impact:.0f}/week x readiness {readiness:.0%}; {note}"
+        proposals.append(
+            Proposal(
+                rank=rank,
+                problem=candidate.category,
+                solution=candidate.solution or playbook.solution,
+                hours_per_week=candidate.hours_per_week,
+                cost_per_week=candidate.cost_per_week,
+                kpi=playbook.kpi,
+                suggested_target_pct=playbook.target_change_pct,
+                system=playbook.system,
+                integrates=integrates,
+                integration_note=note,
+                impact_per_week=impact,
+                readiness=readiness,
+                score=round(score, 2),
+                recommended=rank == 1,
+                reason=reason,
+            )
+        )
+    return proposals
+
+
+def unanswered_questions(
+    *,
+    problem: str,
+    cost_per_week: float | None,
+    owner: str,
+    kpi: str,
+    target_change_pct: float | None,
+    integrates: bool | None,
+) -> list[str]:
+    """Which of the five questions still have no answer (empty: the initiative may start)."""
+    missing = []
+    if not problem.strip():
+        missing.append("problem: what problem does it solve?")
+    if cost_per_week is None or cost_per_week <= 0:
+        missing.append("cost: what does the problem cost now? (run the audit)")
+    if not owner.strip():
+        missing.append("owner: who owns it?")
+    if not kpi or target_change_pct is None or target_change_pct == 0:
+        missing.append("measure: which KPI and which target measure success?")
+    if integrates is None:
+        missing.append("integration: does it integrate with the clinic's systems? (record them at intake)")
+    return missing
+
+
+GateOutcome = Literal["pass", "extend", "decide"]
+
+
+def kpi_progress(
+    *, value: float | None, baseline: float | None, target_change_pct: float, progress: float | None = None
+) -> float | None:
+    """Share of the way from baseline to target (1 = met).
+
+    Computed from value and baseline against the plan's current target (the officer may have
+    changed it); the KPI service's own figure is used when the baseline is not known here.
+    """
+    if value is None or baseline is None or baseline == 0 or target_change_pct == 0:
+        return progress
+    change_pct = (value - baseline) / abs(baseline) * 100
+    return change_pct / target_change_pct
+
+
+def evaluate_gate(*, progress: float | None, pilot_extended: bool) -> GateOutcome:
+    """The evaluation gate: target met -> pass; at least half-way -> extend once; else the officer decides."""
+    if progress is not None and progress >= 1.0:
+        return "pass"
+    if progress is not None and progress >= 0.5 and not pilot_extended:
+        return "extend"
+    return "decide"

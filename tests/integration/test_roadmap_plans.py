@@ -1,0 +1,446 @@
+"""The implementation plan workflow over whole multi-month plans, under time skipping.
+
+Each scenario runs a plan on the time-skipping dev server (months pass in seconds) with fake
+activities that record what the plan asked for, then replays its recorded history against
+the current workflow code. Recorded histories of earlier code are replayed as well.
+"""
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
+
+from services.roadmap.plans import (
+    DAY_SECONDS,
+    AdoptionAlert,
+    GateDecision,
+    KpiReading,
+    NextInitiative,
+    PhaseChange,
+    PlanChange,
+    PlanInput,
+    PlanNotice,
+    PlanResult,
+    PlanStatus,
+)
+from services.roadmap.rules import DEFAULT_PHASE_DAYS
+from services.roadmap.workflows import ImplementationPlanWorkflow
+from tests.conftest import TEMPORAL_CLI
+
+HISTORIES_DIR = Path(__file__).parent / "histories"
+KPI = "documentation_minutes_per_note"
+
+
+class FakePlanActivities:
+    """The plan's activities, recording what they were asked to do instead of touching a database."""
+
+    def __init__(self) -> None:
+        self.changes: list[PhaseChange] = []
+        self.notices: list[PlanNotice] = []
+
+    def phases(self, plan_id: str) -> list[str]:
+        return [change.phase for change in self.changes if change.plan_id == plan_id]
+
+    def notice_kinds(self, plan_id: str) -> list[str]:
+        return [notice.kind for notice in self.notices if notice.plan_id == plan_id]
+
+    @activity.defn(name="record_phase_change")
+    async def record_phase_change(self, change: PhaseChange) -> bool:
+        self.changes.append(change)
+        return True
+
+    async def _notice(self, notice: PlanNotice) -> bool:
+        self.notices.append(notice)
+        return True
+
+    @activity.defn(name="send_plan_reminder")
+    async def send_plan_reminder(self, notice: PlanNotice) -> bool:
+        return await self._notice(notice)
+
+    @activity.defn(name="notify_officer")
+    async def notify_officer(self, notice: PlanNotice) -> bool:
+        return await self._notice(notice)
+
+    @activity.defn(name="schedule_retraining")
+    async def schedule_retraining(self, notice: PlanNotice) -> bool:
+        return await self._notice(notice)
+
+    @activity.defn(name="escalate_to_officer")
+    async def escalate_to_officer(self, notice: PlanNotice) -> bool:
+        return await self._notice(notice)
+
+    @activity.defn(name="suggest_next_initiative")
+    async def suggest_next_initiative(self, clinic_id: str) -> NextInitiative:
+        return NextInitiative(initiative_id=f"next-of-{clinic_id}", problem="appointment scheduling")
+
+
+@asynccontextmanager
+async def plan_worker(client: Client, fake: FakePlanActivities) -> AsyncIterator[str]:
+    """A worker on a fresh task queue running the plan workflow with fake activities."""
+    task_queue = f"plan-test-{uuid.uuid4()}"
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ImplementationPlanWorkflow],
+        activities=[
+            fake.record_phase_change,
+            fake.send_plan_reminder,
+            fake.notify_officer,
+            fake.schedule_retraining,
+            fake.escalate_to_officer,
+            fake.suggest_next_initiative,
+        ],
+    ):
+        yield task_queue
+
+
+def plan_input(**overrides: object) -> PlanInput:
+    """A plan with the method's default phase lengths (baseline 2 w ... sustain 12 w)."""
+    initiative_id = uuid.uuid4()
+    values: dict[str, object] = {
+        "plan_id": f"plan-{initiative_id}",
+        "clinic_id": str(uuid.uuid4()),
+        "initiative_id": str(initiative_id),
+        "kpi": KPI,
+        "target_change_pct": -30.0,
+        "phase_seconds": {phase: days * DAY_SECONDS for phase, days in DEFAULT_PHASE_DAYS.items()},
+    }
+    values.update(overrides)
+    return PlanInput(**values)  # type: ignore[arg-type]
+
+
+async def run_histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of a plan (continue-as-new makes a chain), first to last."""
+    latest = await client.get_workflow_handle(workflow_id).describe()
+    run_id: str | None = await _first_run_id(client, workflow_id, latest.run_id)
+    histories = []
+    while run_id:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        histories.append(history)
+        last = history.events[-1]
+        if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+            run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+        else:
+            run_id = None
+    return histories
+
+
+async def _first_run_id(client: Client, workflow_id: str, latest_run_id: str | None) -> str:
+    run_id = latest_run_id or ""
+    while True:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        if not started.continued_execution_run_id:
+            return run_id
+        run_id = started.continued_execution_run_id
+
+
+async def replay_and_record(client: Client, workflow_id: str, scenario: str) -> int:
+    """Replay every run of the plan against the current code; save them when asked to.
+
+    FAIO_RECORD_HISTORIES=1 writes them under tests/integration/histories/ so that later
+    changes to the workflow are replayed against today's recorded runs.
+    """
+    histories = await run_histories(client, workflow_id)
+    replayer = Replayer(workflows=[ImplementationPlanWorkflow])
+    for history in histories:
+        await replayer.replay_workflow(history)
+    if os.environ.get("FAIO_RECORD_HISTORIES") == "1":
+        HISTORIES_DIR.mkdir(exist_ok=True)
+        for index, history in enumerate(histories, start=1):
+            path = HISTORIES_DIR / f"plan_{scenario}_run{index}.json"
+            path.write_text(json.dumps(json.loads(history.to_json()), separators=(",", ":")))
+    return len(histories)
+
+
+@pytest.fixture(scope="module")
+async def plan_clock() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping dev server whose timer queue fires skipped timers at once.
+
+    Like conftest's time_skipping_temporal, plus history.timerProcessorMaxTimeShift=10ms: with the
+    server default (1 s) every skipped weekly timer costs a real second, 30 s per plan.
+    """
+    env = await WorkflowEnvironment.start_time_skipping_v2(
+        dev_server_existing_path=str(TEMPORAL_CLI),
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+            "--dynamic-config-value",
+            'history.timerProcessorMaxTimeShift="10ms"',
+        ],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+ALL_PHASES = ["baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done"]
+# Check-ins fall on whole weeks inside a phase: 2+2+6+8+12 weeks -> 1+1+5+7+11.
+DEFAULT_CHECKINS = 25
+BASELINE_MINUTES = 20.0
+
+
+def reading(minutes: float, week: str = "2026-W48") -> KpiReading:
+    """Documentation minutes per note against a 20-minute baseline (target -30 %: 14 minutes)."""
+    return KpiReading(kpi=KPI, week=week, value=minutes, baseline=BASELINE_MINUTES)
+
+
+async def start_paused_clock(
+    env: WorkflowEnvironment, plan: PlanInput, task_queue: str, first: KpiReading
+) -> WorkflowHandle[ImplementationPlanWorkflow, PlanResult]:
+    """Start a plan whose virtual clock only moves when the test fast-forwards it."""
+    with env.with_time_skipping_disabled():
+        return await env.client.start_workflow(
+            ImplementationPlanWorkflow.run,
+            plan,
+            id=plan.plan_id,
+            task_queue=task_queue,
+            start_signal="kpi_snapshot",
+            start_signal_args=[first],
+        )
+
+
+async def status_of(handle: WorkflowHandle[ImplementationPlanWorkflow, PlanResult]) -> PlanStatus:
+    return await handle.query(ImplementationPlanWorkflow.status)
+
+
+async def until_status(
+    handle: WorkflowHandle[ImplementationPlanWorkflow, PlanResult], check: object, what: str
+) -> PlanStatus:
+    for _ in range(600):  # up to 30 s: the whole suite may share the machine
+        status = await status_of(handle)
+        if check(status):  # type: ignore[operator]
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"plan never reached: {what}; last status {status}")
+
+
+async def refusal(update: Awaitable[object]) -> str:
+    """The reason the workflow's validator gave for refusing an update."""
+    try:
+        await update
+    except WorkflowUpdateFailedError as error:
+        return str(error.cause)
+    raise AssertionError("the update was accepted")
+
+
+def started(fake: FakePlanActivities, plan_id: str, phase: str, nth: int = 0) -> datetime:
+    changes = [change for change in fake.changes if change.plan_id == plan_id and change.phase == phase]
+    return datetime.fromisoformat(changes[nth].changed_at)
+
+
+async def test_target_met_runs_every_phase_and_suggests_the_next_initiative(
+    plan_clock: WorkflowEnvironment,
+) -> None:
+    env = plan_clock
+    fake = FakePlanActivities()
+    # A small history limit forces continue-as-new several times over the plan's 30 weeks.
+    plan = plan_input(history_limit=120)
+    async with plan_worker(env.client, fake) as task_queue:
+        handle = await env.client.start_workflow(
+            ImplementationPlanWorkflow.run,
+            plan,
+            id=plan.plan_id,
+            task_queue=task_queue,
+            start_signal="kpi_snapshot",
+            start_signal_args=[reading(14.0)],
+        )
+        result = await handle.result()
+        final = await status_of(
+            env.client.get_workflow_handle_for(ImplementationPlanWorkflow.run, plan.plan_id)
+        )
+        runs = await replay_and_record(env.client, plan.plan_id, "target_met")
+
+    assert result.outcome == "done"
+    assert result.next_initiative_id == f"next-of-{plan.clinic_id}"
+    assert fake.phases(plan.plan_id) == ALL_PHASES
+    assert [change.seq for change in fake.changes] == list(range(1, 8))
+    assert fake.notice_kinds(plan.plan_id).count("checkin") == DEFAULT_CHECKINS
+    assert len({notice.key for notice in fake.notices}) == len(fake.notices)
+    for kind in ("communication", "training", "survey", "next_initiative"):
+        assert kind in fake.notice_kinds(plan.plan_id)
+    assert (started(fake, plan.plan_id, "pilot") - started(fake, plan.plan_id, "baseline")).days == 28
+    # (Later phases are not timed here: the experimental time-skipping server moves a continued-as-new
+    # run's virtual clock forward once more; the 25 check-ins show the phases kept their lengths.)
+    assert final.runs == runs > 1
+    assert final.latest_kpi_progress == pytest.approx(1.0)
+
+
+async def test_half_way_extends_the_pilot_once_then_target_met(
+    plan_clock: WorkflowEnvironment,
+) -> None:
+    env = plan_clock
+    fake = FakePlanActivities()
+    plan = plan_input()
+    async with plan_worker(env.client, fake) as task_queue:
+        handle = await start_paused_clock(env, plan, task_queue, reading(16.4))  # -18 %: 60 % of the way
+        await env.fast_forward(handle, timedelta(days=71))
+        status = await until_status(handle, lambda s: s.pilot_extended, "the pilot extended")
+        assert status.phase == "pilot"
+        assert status.phase_length_days == 21
+        assert "pilot_extended" in fake.notice_kinds(plan.plan_id)
+
+        await handle.signal(ImplementationPlanWorkflow.kpi_snapshot, reading(13.5, week="2027-W08"))
+        await env.fast_forward(handle, timedelta(days=400))
+        result = await handle.result()
+        await replay_and_record(env.client, plan.plan_id, "extended_pilot")
+
+    assert result.outcome == "done"
+    assert fake.phases(plan.plan_id) == [
+        "baseline",
+        "preparation",
+        "pilot",
+        "evaluation",
+        "pilot",
+        "evaluation",
+        "rollout",
+        "sustain",
+        "done",
+    ]
+    assert "decision_needed" not in fake.notice_kinds(plan.plan_id)
+
+
+async def test_gate_failed_escalates_then_officer_stops(plan_clock: WorkflowEnvironment) -> None:
+    env = plan_clock
+    fake = FakePlanActivities()
+    plan = plan_input()
+    async with plan_worker(env.client, fake) as task_queue:
+        handle = await start_paused_clock(env, plan, task_queue, reading(19.0))  # -5 %: 17 % of the way
+        assert "not waiting for a gate decision" in await refusal(
+            handle.execute_update(ImplementationPlanWorkflow.decide, GateDecision(action="stop"))
+        )
+
+        # Sent as a signal before the gate, a decision is ignored: the plan still stops at its gate.
+        await handle.signal(ImplementationPlanWorkflow.gate_decision, GateDecision(action="stop"))
+        await env.fast_forward(handle, timedelta(days=71))
+        status = await until_status(handle, lambda s: s.awaiting_decision, "the gate waiting for the officer")
+        assert status.phase == "evaluation"
+        assert status.next_milestone == "officer's gate decision"
+        await env.fast_forward(handle, timedelta(days=8))
+        await until_status(handle, lambda s: s.awaiting_decision, "still waiting after a week")
+        assert "decision_overdue" in fake.notice_kinds(plan.plan_id)
+
+        assert "continue, extend or stop" in await refusal(
+            handle.execute_update(ImplementationPlanWorkflow.decide, GateDecision(action="shrug"))
+        )
+        await handle.execute_update(
+            ImplementationPlanWorkflow.decide, GateDecision(action="stop", note="staff found no time gain")
+        )
+        result = await handle.result()
+        await replay_and_record(env.client, plan.plan_id, "gate_failed_stop")
+
+    assert result.outcome == "stopped"
+    assert result.next_initiative_id == ""
+    assert fake.phases(plan.plan_id) == ["baseline", "preparation", "pilot", "evaluation", "stopped"]
+    assert "staff found no time gain" in fake.changes[-1].reason
+    assert fake.notice_kinds(plan.plan_id).count("decision_needed") == 1
+
+
+async def test_pause_stops_the_clock_and_resume_carries_on(
+    plan_clock: WorkflowEnvironment,
+) -> None:
+    env = plan_clock
+    fake = FakePlanActivities()
+    plan = plan_input()
+    async with plan_worker(env.client, fake) as task_queue:
+        handle = await start_paused_clock(env, plan, task_queue, reading(13.0))
+        await env.fast_forward(handle, timedelta(days=20.5))
+        await handle.signal(ImplementationPlanWorkflow.pause)
+        before = await until_status(handle, lambda s: s.paused, "paused")
+        assert before.phase == "preparation"
+        assert before.day_in_phase == 6
+        await env.fast_forward(handle, timedelta(days=30))
+        during = await status_of(handle)
+        assert during.phase == "preparation"
+        assert during.day_in_phase == 6
+        assert during.next_milestone.startswith("paused")
+
+        assert "keep its direction" in await refusal(
+            handle.execute_update(ImplementationPlanWorkflow.change_plan, PlanChange(target_change_pct=25))
+        )
+        changed = await handle.execute_update(
+            ImplementationPlanWorkflow.change_plan, PlanChange(target_change_pct=-35, extend_phase_days=2)
+        )
+        assert changed.target_change_pct == -35
+        assert changed.phase_length_days == 16
+
+        await handle.signal(ImplementationPlanWorkflow.resume)
+        await env.fast_forward(handle, timedelta(days=400))
+        result = await handle.result()
+        await replay_and_record(env.client, plan.plan_id, "pause_resume")
+
+    assert result.outcome == "done"
+    assert fake.phases(plan.plan_id) == ALL_PHASES
+    preparation = started(fake, plan.plan_id, "pilot") - started(fake, plan.plan_id, "preparation")
+    assert preparation.days == 14 + 2 + 30  # its 14 days, the 2-day extension, and the 30 paused days
+
+
+async def test_adoption_decline_in_sustain_retrains_then_escalates(
+    plan_clock: WorkflowEnvironment,
+) -> None:
+    env = plan_clock
+    fake = FakePlanActivities()
+    plan = plan_input()
+
+    def alert(n: int, week: str) -> AdoptionAlert:
+        return AdoptionAlert(
+            alert_id=f"alert-{plan.plan_id}-{n}",
+            kind="adoption_decline",
+            kpi="ai_weekly_active_staff",
+            week=week,
+            message="weekly active staff fell from 9 to 5",
+        )
+
+    async with plan_worker(env.client, fake) as task_queue:
+        handle = await start_paused_clock(env, plan, task_queue, reading(13.0))
+        await env.fast_forward(handle, timedelta(days=130))
+        await until_status(handle, lambda s: s.phase == "sustain", "sustain")
+
+        await handle.signal(ImplementationPlanWorkflow.adoption_alert, alert(1, "2027-W14"))
+        first = await until_status(handle, lambda s: s.retrainings == 1, "a retraining")
+        assert first.escalations == 0
+        await env.fast_forward(handle, timedelta(days=7))
+        await handle.signal(ImplementationPlanWorkflow.adoption_alert, alert(1, "2027-W14"))  # redelivered
+        await handle.signal(ImplementationPlanWorkflow.adoption_alert, alert(2, "2027-W15"))
+        second = await until_status(handle, lambda s: s.escalations == 1, "an escalation")
+        assert second.retrainings == 1
+        assert second.alerts_in_a_row == 2
+
+        await env.fast_forward(handle, timedelta(days=400))
+        result = await handle.result()
+        await replay_and_record(env.client, plan.plan_id, "adoption_decline")
+
+    assert result.outcome == "done"
+    kinds = fake.notice_kinds(plan.plan_id)
+    assert kinds.count("retraining") == 1
+    assert kinds.count("adoption_escalation") == 1
+    assert kinds.index("retraining") < kinds.index("adoption_escalation")
+
+
+async def test_recorded_histories_replay_against_the_current_code() -> None:
+    """Histories recorded from earlier runs (FAIO_RECORD_HISTORIES=1) still replay: no nondeterminism."""
+    paths = sorted(HISTORIES_DIR.glob("plan_*.json"))
+    scenarios = {path.name.split("_run")[0] for path in paths}
+    assert scenarios >= {
+        "plan_target_met",
+        "plan_extended_pilot",
+        "plan_gate_failed_stop",
+        "plan_pause_resume",
+        "plan_adoption_decline",
+    }
+    histories = [WorkflowHistory.from_json(path.stem, path.read_text()) for path in paths]
+    replayer = Replayer(workflows=[ImplementationPlanWorkflow])
+    for history in histories:
+        await replayer.replay_workflow(history)  # raises on any nondeterminism

@@ -1,0 +1,155 @@
+"""A plan in the middle of its pilot survives its worker process being killed (-9) and restarted.
+
+Real dev server, real worker process (`python -m services.roadmap.worker`), real activities
+writing to the roadmap database; phase lengths of seconds, set through the approval.
+"""
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlmodel import col, select
+from temporalio.testing import WorkflowEnvironment
+
+from services.roadmap.models import (
+    ApprovalIn,
+    Initiative,
+    PhaseLengths,
+    RoadmapPlan,
+    RoadmapPlanNotice,
+    RoadmapPlanTransition,
+)
+from services.roadmap.plans import KpiReading, plan_workflow_id
+from services.roadmap.service import plan_input_for
+from services.roadmap.worker import MIGRATIONS
+from services.roadmap.workflows import ImplementationPlanWorkflow
+from shared import db
+from shared.outbox import OutboxMessage
+from tests.polling import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+SECOND = 1 / 86_400  # phase lengths are given in days
+
+
+@contextmanager
+def worker_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.roadmap.worker"], cwd=ROOT, env=env, stdout=output, stderr=output
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+async def test_plan_survives_a_killed_worker(temporal: WorkflowEnvironment, tmp_path: Path) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'roadmap.db'}"
+    await db.migrate(database_url, MIGRATIONS)
+    engine = db.create_engine(database_url)
+    sessions = db.create_session_factory(engine)
+    task_queue = f"roadmap-crash-{uuid.uuid4()}"
+    env = {
+        **os.environ,
+        "FAIO_ENVIRONMENT": "test",
+        "FAIO_TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
+        "FAIO_TEMPORAL_TASK_QUEUE": task_queue,
+        "FAIO_DATABASE_URL": database_url,
+        "FAIO_TRACES_DIR": str(tmp_path / "traces"),
+        "FAIO_OTEL_EXPORTER_OTLP_ENDPOINT": "",
+    }
+    clinic_id, initiative_id = uuid.uuid4(), uuid.uuid4()
+    initiative = Initiative(
+        id=initiative_id,
+        source_audit_id=uuid.uuid4(),
+        clinic_id=clinic_id,
+        rank=1,
+        problem="documentation",
+        solution="AI scribe",
+        hours_per_week=20,
+        cost_per_week=1500,
+        kpi="documentation_minutes_per_note",
+        suggested_target_pct=-30,
+        system="emr",
+        integrates=True,
+        impact_per_week=600,
+        readiness=0.7,
+        score=420,
+    )
+    approval = ApprovalIn(
+        owner="staff-lead-7",
+        target_change_pct=-30,
+        phase_days=PhaseLengths(
+            baseline=1 * SECOND,
+            preparation=1 * SECOND,
+            pilot=6 * SECOND,
+            rollout=1 * SECOND,
+            sustain=1 * SECOND,
+        ),
+        checkin_days=2 * SECOND,
+    )
+    plan = plan_input_for(initiative, approval, plan_workflow_id(initiative_id))
+
+    async def plan_phase() -> str | None:
+        async with sessions() as session:
+            row = await session.get(RoadmapPlan, plan.plan_id)
+            return row.phase if row else None
+
+    async def in_pilot() -> bool:
+        """The pilot started and its start reminder went out: the plan now waits on its timers."""
+        async with sessions() as session:
+            statement = select(RoadmapPlanNotice).where(
+                RoadmapPlanNotice.plan_id == plan.plan_id, RoadmapPlanNotice.kind == "pilot"
+            )
+            return await plan_phase() == "pilot" and (await session.exec(statement)).first() is not None
+
+    log = tmp_path / "worker.log"
+    with worker_process(env, log) as first:
+        handle = await temporal.client.start_workflow(
+            ImplementationPlanWorkflow.run,
+            plan,
+            id=plan.plan_id,
+            task_queue=task_queue,
+            start_signal="kpi_snapshot",
+            start_signal_args=[KpiReading(kpi=plan.kpi, week="2026-W48", value=13.0, baseline=20.0)],
+        )
+        await eventually(in_pilot, what=f"the pilot to start (worker log: {log})")
+        first.kill()  # SIGKILL: no graceful shutdown, activities and workflow tasks cut off
+        first.wait(timeout=10)
+    assert await plan_phase() == "pilot"
+    killed_at = datetime.now(UTC)
+
+    with worker_process(env, log):
+        result = await handle.result(rpc_timeout=None)
+
+    assert result.outcome == "done"
+    async with sessions() as session:
+        transitions = (
+            await session.exec(
+                select(RoadmapPlanTransition)
+                .where(RoadmapPlanTransition.plan_id == plan.plan_id)
+                .order_by(col(RoadmapPlanTransition.seq))
+            )
+        ).all()
+        events = (
+            await session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.key == str(clinic_id),
+                    OutboxMessage.topic == "roadmap.plan.phase-changed.v1",
+                )
+            )
+        ).all()
+    phases = [row.phase for row in transitions]
+    assert phases == ["baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done"]
+    assert [row.seq for row in transitions] == list(range(1, 8))
+    assert len(events) == len(transitions)  # one event per phase change, none repeated by retries
+    after_restart = [row.phase for row in transitions if row.changed_at.replace(tzinfo=UTC) > killed_at]
+    assert after_restart[0] == "evaluation"  # the pilot finished under the new worker, and the plan went on
+    await engine.dispose()

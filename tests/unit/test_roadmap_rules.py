@@ -1,0 +1,133 @@
+"""The method's rules as plain functions: ranking, the five questions, KPI progress, the gate."""
+
+import pytest
+
+from services.roadmap import rules
+
+
+def candidate(category: str, hours: float, cost: float, saved: float = 0.4) -> rules.Candidate:
+    return rules.Candidate(
+        category=category,
+        solution="",
+        hours_per_week=hours,
+        cost_per_week=cost,
+        predictability=0.8,
+        hours_saved_low=hours * (saved - 0.1),
+        hours_saved_high=hours * (saved + 0.1),
+    )
+
+
+def test_ranking_weighs_impact_by_readiness_and_recommends_the_first() -> None:
+    proposals = rules.propose_initiatives(
+        candidates=[
+            candidate("appointment scheduling", 30, 1_400),  # most expensive, but no scheduling system
+            candidate("documentation", 20, 1_000),
+            candidate("Patient Communication", 10, 400),
+        ],
+        systems={"emr": "athenahealth", "phone": "RingCentral"},
+        overall_score=60,
+        dimension_scores={"data_integration": 80},
+    )
+    assert [p.problem for p in proposals] == [
+        "documentation",
+        "appointment scheduling",
+        "Patient Communication",
+    ]
+    assert [p.rank for p in proposals] == [1, 2, 3]
+    assert [p.recommended for p in proposals] == [True, False, False]
+    best, scheduling, messaging = proposals
+    assert best.kpi == "documentation_minutes_per_note"
+    assert best.suggested_target_pct == -30
+    assert best.impact_per_week == 400  # 40 % of 1,000/week saved
+    assert best.readiness == 0.7  # mean of overall 60 and integration readiness 80
+    assert best.integrates is True
+    assert "athenahealth" in best.integration_note
+    assert "highest impact x readiness" in best.reason
+    assert scheduling.integrates is False
+    assert scheduling.readiness == 0.35  # halved: integration work comes first
+    assert messaging.kpi == "messages_answered_within_business_day"
+    assert messaging.suggested_target_pct == 25
+
+
+@pytest.mark.parametrize(
+    ("category", "kpi", "target"),
+    [
+        ("follow-up calls", "missed_call_rate", -50),
+        ("appointment_scheduling", "appointment_conversion", 20),
+        ("referral coordination", "no_show_rate", -25),
+        ("billing", "ai_weekly_active_staff", 50),
+        ("something new", "ai_weekly_active_staff", 50),
+    ],
+)
+def test_each_category_gets_the_methods_kpi(category: str, kpi: str, target: float) -> None:
+    playbook = rules.playbook_for(category)
+    assert (playbook.kpi, playbook.target_change_pct) == (kpi, target)
+
+
+def test_unknown_systems_leave_the_integration_question_open() -> None:
+    [proposal] = rules.propose_initiatives(
+        candidates=[candidate("documentation", 20, 1_000)],
+        systems={},
+        overall_score=None,
+        dimension_scores={},
+    )
+    assert proposal.integrates is None
+    assert proposal.readiness == 0.375  # no assessment (0.5) and systems unknown (x0.75)
+
+
+def test_no_candidates_no_proposals() -> None:
+    assert (
+        rules.propose_initiatives(candidates=[], systems={"emr": "x"}, overall_score=50, dimension_scores={})
+        == []
+    )
+
+
+def test_five_questions_name_what_is_missing() -> None:
+    answered = {
+        "problem": "documentation",
+        "cost_per_week": 900.0,
+        "owner": "staff-lead",
+        "kpi": "documentation_minutes_per_note",
+        "target_change_pct": -30.0,
+        "integrates": False,  # "no" is an answer: integration work is planned
+    }
+    assert rules.unanswered_questions(**answered) == []  # type: ignore[arg-type]
+    missing = rules.unanswered_questions(
+        **{**answered, "owner": " ", "cost_per_week": 0.0, "target_change_pct": None, "integrates": None}  # type: ignore[arg-type]
+    )
+    assert [item.split(":")[0] for item in missing] == ["cost", "owner", "measure", "integration"]
+
+
+@pytest.mark.parametrize(
+    ("value", "baseline", "target", "reported", "expected"),
+    [
+        (14.0, 20.0, -30.0, None, 1.0),  # documentation minutes 20 -> 14: -30 %, met
+        (17.0, 20.0, -30.0, None, 0.5),
+        (22.0, 20.0, -30.0, None, -1 / 3),  # worse than baseline
+        (0.60, 0.50, 20.0, None, 1.0),  # conversion +20 %
+        (None, 20.0, -30.0, 0.8, 0.8),  # no value this week: the KPI service's figure
+        (15.0, None, -30.0, 0.7, 0.7),  # baseline unknown here
+        (15.0, None, -30.0, None, None),
+    ],
+)
+def test_kpi_progress(
+    value: float | None, baseline: float | None, target: float, reported: float | None, expected: float | None
+) -> None:
+    progress = rules.kpi_progress(value=value, baseline=baseline, target_change_pct=target, progress=reported)
+    assert progress == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize(
+    ("progress", "extended", "outcome"),
+    [
+        (1.0, False, "pass"),
+        (1.3, True, "pass"),
+        (0.5, False, "extend"),
+        (0.99, False, "extend"),
+        (0.7, True, "decide"),  # extended once already
+        (0.49, False, "decide"),
+        (None, False, "decide"),  # no data: the officer decides
+    ],
+)
+def test_gate(progress: float | None, extended: bool, outcome: str) -> None:
+    assert rules.evaluate_gate(progress=progress, pilot_extended=extended) == outcome

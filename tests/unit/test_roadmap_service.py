@@ -1,0 +1,323 @@
+"""Roadmap's service functions and plan activities against a scratch SQLite database.
+
+Temporal is replaced by a fake that records the workflows started; activities run in
+temporalio's ActivityEnvironment.
+"""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from sqlmodel import select
+from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
+
+from services.roadmap import service
+from services.roadmap.activities import PlanActivities
+from services.roadmap.models import (
+    ApprovalIn,
+    Initiative,
+    InitiativePublic,
+    RoadmapPlan,
+    RoadmapPlanNotice,
+    RoadmapPlanTransition,
+)
+from services.roadmap.plans import PhaseChange, PlanNotice, PlanStatus
+from services.roadmap.worker import MIGRATIONS
+from shared import db
+from shared.events import ClinicRegistered
+from shared.events.audit import AuditCompleted, AutomationCandidate
+from shared.events.intake import AssessmentCompleted
+from shared.outbox import OutboxMessage
+
+OFFICER = "officer-unit"
+
+
+class FakeTemporal:
+    def __init__(self, *, fail: bool = False) -> None:
+        self.started: list[tuple[Any, str]] = []
+        self.fail = fail
+
+    async def start_workflow(self, _run: object, argument: Any, *, id: str, **_: object) -> None:
+        if self.fail:
+            raise RuntimeError("Temporal unreachable")
+        self.started.append((argument, id))
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[db.SessionFactory]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'roadmap.db'}"
+    await db.migrate(url, MIGRATIONS)
+    engine = db.create_engine(url)
+    yield db.create_session_factory(engine)
+    await engine.dispose()
+
+
+def audit(clinic_id: uuid.UUID, *, at: datetime, categories: dict[str, float]) -> AuditCompleted:
+    return AuditCompleted(
+        clinic_id=clinic_id,
+        audit_id=uuid.uuid4(),
+        window_start=at.date(),
+        window_end=at.date(),
+        total_hours_per_week=50,
+        total_cost_per_week=sum(categories.values()),
+        low_confidence=False,
+        candidates=[
+            AutomationCandidate(
+                rank=rank,
+                category=category,
+                solution="",
+                hours_per_week=10,
+                cost_per_week=cost,
+                predictability=0.8,
+                score=1,
+                hours_saved_low=3,
+                hours_saved_high=5,
+            )
+            for rank, (category, cost) in enumerate(categories.items(), start=1)
+        ],
+        completed_at=at,
+    )
+
+
+async def clinic(sessions: db.SessionFactory, *, systems: dict[str, str] | None = None) -> uuid.UUID:
+    clinic_id = uuid.uuid4()
+    async with sessions() as session:
+        await service.record_clinic(
+            session=session,
+            event=ClinicRegistered(
+                clinic_id=clinic_id,
+                officer_id=OFFICER,
+                name="Hilltop",
+                specialty="dermatology",
+                locations=1,
+                systems={"emr": "ModMed"} if systems is None else systems,
+            ),
+        )
+        await session.commit()
+    return clinic_id
+
+
+async def proposed(sessions: db.SessionFactory, clinic_id: uuid.UUID) -> list[InitiativePublic]:
+    async with sessions() as session:
+        listing = await service.list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
+        return listing.initiatives
+
+
+async def test_latest_findings_replace_older_ones_and_ids_survive_a_re_ranking(
+    sessions: db.SessionFactory,
+) -> None:
+    clinic_id = await clinic(sessions)
+    now = datetime.now(UTC)
+    first = audit(clinic_id, at=now, categories={"documentation": 900, "billing": 300})
+    async with sessions() as session:
+        assert await service.record_audit(session=session, event=first)
+        await session.commit()
+    before = await proposed(sessions, clinic_id)
+    assert [i.problem for i in before] == ["documentation", "billing"]
+
+    async with sessions() as session:
+        stale = audit(clinic_id, at=now - timedelta(days=30), categories={"marketing": 5_000})
+        assert not await service.record_audit(session=session, event=stale)
+        assessment = AssessmentCompleted(
+            clinic_id=clinic_id,
+            assessment_id=uuid.uuid4(),
+            questionnaire_version="1",
+            overall_score=90,
+            level="advanced",
+            dimension_scores={},
+            completed_at=now,
+        )
+        assert await service.record_assessment(session=session, event=assessment)
+        await session.commit()
+    after = await proposed(sessions, clinic_id)
+    assert [i.id for i in after] == [i.id for i in before]
+    assert after[0].readiness > before[0].readiness
+
+    async with sessions() as session:
+        newer = audit(clinic_id, at=now + timedelta(days=7), categories={"billing": 2_000})
+        assert await service.record_audit(session=session, event=newer)
+        await session.commit()
+    assert [i.problem for i in await proposed(sessions, clinic_id)] == ["billing"]
+
+
+async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> None:
+    clinic_id = await clinic(sessions)
+    async with sessions() as session:
+        await service.record_audit(
+            session=session,
+            event=audit(clinic_id, at=datetime.now(UTC), categories={"documentation": 900, "billing": 300}),
+        )
+        await session.commit()
+    first, second = await proposed(sessions, clinic_id)
+    approval = ApprovalIn(owner="staff-lead", target_change_pct=-30)
+
+    async with sessions() as session:
+        with pytest.raises(service.NotFound):
+            await service.approve_initiative(
+                session=session,
+                temporal=cast(Client, FakeTemporal()),
+                initiative_id=first.id,
+                officer_id="someone-else",
+                approval=approval,
+                task_queue="q",
+            )
+    failing = FakeTemporal(fail=True)
+    async with sessions() as session:
+        with pytest.raises(RuntimeError):
+            await service.approve_initiative(
+                session=session,
+                temporal=cast(Client, failing),
+                initiative_id=first.id,
+                officer_id=OFFICER,
+                approval=approval,
+                task_queue="q",
+            )
+    async with sessions() as session:
+        assert (await session.exec(select(OutboxMessage))).all() == []
+        assert (await session.exec(select(RoadmapPlan))).all() == []
+
+    temporal = FakeTemporal()
+    async with sessions() as session:
+        approved = await service.approve_initiative(
+            session=session,
+            temporal=cast(Client, temporal),
+            initiative_id=first.id,
+            officer_id=OFFICER,
+            approval=approval,
+            task_queue="q",
+        )
+    assert approved.status == "approved"
+    [(plan_input, workflow_id)] = temporal.started
+    assert workflow_id == approved.plan_id == plan_input.plan_id
+    assert plan_input.phase_seconds["pilot"] == 42 * 86_400
+    assert plan_input.pilot_extension_seconds == 21 * 86_400
+
+    async with sessions() as session:
+        with pytest.raises(service.Refused, match="one problem first"):
+            await service.approve_initiative(
+                session=session,
+                temporal=cast(Client, temporal),
+                initiative_id=second.id,
+                officer_id=OFFICER,
+                approval=approval,
+                task_queue="q",
+            )
+    async with sessions() as session:
+        assert len((await session.exec(select(OutboxMessage))).all()) == 1
+    assert len(temporal.started) == 1
+
+    # Once the first plan reaches sustain, the next initiative may start.
+    async with sessions() as session:
+        plan = await session.get(RoadmapPlan, approved.plan_id)
+        assert plan is not None
+        plan.phase = "sustain"
+        session.add(plan)
+        await session.commit()
+    async with sessions() as session:
+        await service.approve_initiative(
+            session=session,
+            temporal=cast(Client, temporal),
+            initiative_id=second.id,
+            officer_id=OFFICER,
+            approval=approval,
+            task_queue="q",
+        )
+    assert len(temporal.started) == 2
+
+
+async def test_phase_change_is_recorded_and_published_once_however_often_retried(
+    sessions: db.SessionFactory,
+) -> None:
+    activities = PlanActivities(sessions)
+    clinic_id, initiative_id = uuid.uuid4(), uuid.uuid4()
+    environment = ActivityEnvironment()
+    change = PhaseChange(
+        plan_id=f"plan-{initiative_id}",
+        clinic_id=str(clinic_id),
+        initiative_id=str(initiative_id),
+        seq=1,
+        phase="baseline",
+        previous_phase=None,
+        reason="initiative approved",
+        changed_at=datetime.now(UTC).isoformat(),
+    )
+    assert await environment.run(activities.record_phase_change, change) is True
+    assert await environment.run(activities.record_phase_change, change) is False
+    pilot = PhaseChange(**{**change.__dict__, "seq": 3, "phase": "pilot", "previous_phase": "preparation"})
+    await environment.run(activities.record_phase_change, pilot)
+    late = PhaseChange(**{**change.__dict__, "seq": 2, "phase": "preparation", "previous_phase": "baseline"})
+    await environment.run(activities.record_phase_change, late)  # recorded, but never moves the plan back
+    notice = PlanNotice(
+        plan_id=change.plan_id, clinic_id=str(clinic_id), key="k/1/checkin", kind="checkin", message="hi"
+    )
+    assert await environment.run(activities.send_plan_reminder, notice) is True
+    assert await environment.run(activities.send_plan_reminder, notice) is False
+
+    async with sessions() as session:
+        plan = await session.get(RoadmapPlan, change.plan_id)
+        assert plan is not None
+        assert plan.phase == "pilot"
+        transitions = (await session.exec(select(RoadmapPlanTransition))).all()
+        assert sorted(row.seq for row in transitions) == [1, 2, 3]
+        events = (await session.exec(select(OutboxMessage))).all()
+        assert [row.topic for row in events] == ["roadmap.plan.phase-changed.v1"] * 3
+        assert len((await session.exec(select(RoadmapPlanNotice))).all()) == 1
+
+
+async def test_next_initiative_is_the_best_one_not_yet_started(sessions: db.SessionFactory) -> None:
+    clinic_id = await clinic(sessions)
+    async with sessions() as session:
+        await service.record_audit(
+            session=session,
+            event=audit(clinic_id, at=datetime.now(UTC), categories={"documentation": 900, "billing": 300}),
+        )
+        await session.commit()
+    first, second = await proposed(sessions, clinic_id)
+    async with sessions() as session:
+        row = await session.get(Initiative, first.id)
+        assert row is not None
+        row.status = "done"
+        session.add(row)
+        await session.commit()
+    suggestion = await ActivityEnvironment().run(
+        PlanActivities(sessions).suggest_next_initiative, str(clinic_id)
+    )
+    assert (suggestion.initiative_id, suggestion.problem) == (str(second.id), "billing")
+    async with sessions() as session:
+        listing = await service.list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
+    assert listing.recommended_id == second.id
+    assert listing.recommendation.startswith("suggested next")
+
+
+def test_live_view_counts_the_time_since_the_workflow_last_stepped() -> None:
+    as_of = datetime(2026, 11, 2, tzinfo=UTC)
+    status = PlanStatus(
+        plan_id="p",
+        phase="pilot",
+        paused=False,
+        day_in_phase=3,
+        active_seconds=3.5 * 86_400,
+        as_of=as_of.isoformat(),
+        phase_length_days=42,
+        next_milestone="",
+        next_milestone_at="",
+        awaiting_decision=False,
+        pilot_extended=False,
+        kpi="no_show_rate",
+        target_change_pct=-25,
+        latest_kpi_week="",
+        latest_kpi_value=None,
+        latest_kpi_progress=None,
+        alerts_in_a_row=0,
+        retrainings=0,
+        escalations=0,
+        next_initiative_id="",
+        runs=1,
+    )
+    assert service.live_view(status, now=as_of + timedelta(days=2))["day_in_phase"] == 5
+    paused = PlanStatus(**{**status.__dict__, "paused": True})
+    assert service.live_view(paused, now=as_of + timedelta(days=2))["day_in_phase"] == 3
