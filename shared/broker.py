@@ -130,10 +130,15 @@ def create_broker(settings: SharedSettings, tracer_provider: TracerProvider | No
     )
 
 
-def consumer_options(settings: SharedSettings) -> dict[str, Any]:
-    """How every faio subscriber consumes: as the service's group, committing after processing."""
+def consumer_options(settings: SharedSettings, topic: str) -> dict[str, Any]:
+    """How every faio subscriber consumes: committing after processing, one group per topic.
+
+    A group per (service, topic) rather than one per service: subscribers sharing a group make
+    every start-up a chain of rebalances (each member rejoins on its next heartbeat), while
+    separate groups settle at once. Instances of a service still share each topic's group.
+    """
     return {
-        "group_id": settings.consumer_group,
+        "group_id": f"{settings.consumer_group}.{topic}",
         "auto_offset_reset": "earliest",
         "ack_policy": AckPolicy.NACK_ON_ERROR,
     }

@@ -1,9 +1,10 @@
 """Reading and writing raw Kafka records in tests, the way a partner or an operator would."""
 
-import asyncio
 from collections.abc import Mapping
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+from tests.polling import eventually
 
 
 async def produce(
@@ -26,8 +27,12 @@ async def read_all(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, byt
     )
     await consumer.start()
     try:
-        while not consumer.assignment():
-            await asyncio.sleep(0.05)
+
+        async def assigned() -> set[TopicPartition]:
+            partitions: set[TopicPartition] = consumer.assignment()
+            return partitions
+
+        await eventually(assigned, within=10, what=f"partitions of {topic}")
         partitions = list(consumer.assignment())
         end = await consumer.end_offsets(partitions)
         records: list[ConsumerRecord[bytes, bytes]] = []
@@ -43,5 +48,5 @@ async def read_all(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, byt
 def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
     for key, value in record.headers:
         if key == name:
-            return value.decode()
+            return str(value.decode())
     return None

@@ -46,10 +46,12 @@ class AuditHandlers:
 def create_router(runtime: ServiceRuntime) -> KafkaRouter:
     handlers = AuditHandlers(runtime.sessions)
     router = KafkaRouter()
-    options = consumer_options(runtime.settings)
-    router.subscriber(topics.CLINIC_REGISTERED.name, **options)(handlers.on_clinic_registered)
-    router.subscriber(topics.CLINIC_UPDATED.name, **options)(handlers.on_clinic_updated)
-    router.subscriber(topics.CLINIC_ARCHIVED.name, **options)(handlers.on_clinic_archived)
+    for topic, handler in (
+        (topics.CLINIC_REGISTERED, handlers.on_clinic_registered),
+        (topics.CLINIC_UPDATED, handlers.on_clinic_updated),
+        (topics.CLINIC_ARCHIVED, handlers.on_clinic_archived),
+    ):
+        router.subscriber(topic.name, **consumer_options(runtime.settings, topic.name))(handler)
     # Documentation only (the outbox relay publishes): what audit sends, shown at /asyncapi.
     router.publisher(
         topics.AUDIT_COMPLETED.name,

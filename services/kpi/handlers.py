@@ -151,19 +151,13 @@ def create_router(runtime: ServiceRuntime, settings: KpiSettings) -> KafkaRouter
     handlers = KpiHandlers(runtime.sessions, runtime.broker)
     router = KafkaRouter()
 
-    def options(topic: str) -> dict[str, Any]:
-        # One consumer group per topic: subscribers sharing a group make every instance's
-        # start-up a chain of rebalances (each member rejoins on its next heartbeat); apart,
-        # each group settles at once. Instances of the service still share each topic's group.
-        return consumer_options(settings) | {"group_id": f"{settings.consumer_group}.{topic}"}
-
     for topic, handler in (
         (topics.CLINIC_REGISTERED, handlers.on_clinic_registered),
         (topics.CLINIC_UPDATED, handlers.on_clinic_updated),
         (topics.INITIATIVE_APPROVED, handlers.on_initiative_approved),
         (topics.PLAN_PHASE_CHANGED, handlers.on_plan_phase_changed),
     ):
-        router.subscriber(topic.name, **options(topic.name))(handler)
+        router.subscriber(topic.name, **consumer_options(settings, topic.name))(handler)
     # The whole group shares the partitions (keyed by clinic), so more instances split the work
     # and each clinic's events are aggregated by one of them at a time: no double counting.
     router.subscriber(
@@ -175,7 +169,7 @@ def create_router(runtime: ServiceRuntime, settings: KpiSettings) -> KafkaRouter
         decoder=raw_batch,
         title=f"{topics.PARTNER_ACTIVITY.name}:consume",
         description=PARTNER_ACTIVITY_DESCRIPTION,
-        **options(topics.PARTNER_ACTIVITY.name),
+        **consumer_options(settings, topics.PARTNER_ACTIVITY.name),
     )(handlers.on_partner_activity)
     # Documentation only (the outbox relay publishes): what goes out, and what partners send.
     router.publisher(

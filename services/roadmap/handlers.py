@@ -18,7 +18,7 @@ from shared.broker import consumer_options
 from shared.db import SessionFactory
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
-from shared.events.intake import AssessmentCompleted
+from shared.events.intake import AssessmentCompleted, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.inbox import apply_once
 
@@ -60,6 +60,14 @@ class RoadmapHandlers:
             headers=message.headers,
             consumer="roadmap.on_clinic_registered",
             effect=record_and_start,
+        )
+
+    async def on_clinic_updated(self, event: ClinicUpdated, message: KafkaMessage) -> None:
+        async def refresh(session: AsyncSession) -> None:
+            await service.record_clinic(session=session, event=event)
+
+        await apply_once(
+            self.sessions, headers=message.headers, consumer="roadmap.on_clinic_updated", effect=refresh
         )
 
     async def on_assessment_completed(self, event: AssessmentCompleted, message: KafkaMessage) -> None:
@@ -123,10 +131,13 @@ async def _signal(temporal: Client, plan_id: str, signal: object, argument: obje
 
 def create_router(runtime: ServiceRuntime, handlers: RoadmapHandlers) -> KafkaRouter:
     router = KafkaRouter()
-    options = consumer_options(runtime.settings)
-    router.subscriber(topics.CLINIC_REGISTERED.name, **options)(handlers.on_clinic_registered)
-    router.subscriber(topics.ASSESSMENT_COMPLETED.name, **options)(handlers.on_assessment_completed)
-    router.subscriber(topics.AUDIT_COMPLETED.name, **options)(handlers.on_audit_completed)
-    router.subscriber(topics.KPI_SNAPSHOT.name, **options)(handlers.on_kpi_snapshot)
-    router.subscriber(topics.KPI_ALERT.name, **options)(handlers.on_kpi_alert)
+    for topic, handler in (
+        (topics.CLINIC_REGISTERED, handlers.on_clinic_registered),
+        (topics.CLINIC_UPDATED, handlers.on_clinic_updated),
+        (topics.ASSESSMENT_COMPLETED, handlers.on_assessment_completed),
+        (topics.AUDIT_COMPLETED, handlers.on_audit_completed),
+        (topics.KPI_SNAPSHOT, handlers.on_kpi_snapshot),
+        (topics.KPI_ALERT, handlers.on_kpi_alert),
+    ):
+        router.subscriber(topic.name, **consumer_options(runtime.settings, topic.name))(handler)
     return router

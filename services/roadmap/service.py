@@ -42,7 +42,7 @@ from services.roadmap.plans import (
 from services.roadmap.workflows import ClinicRoadmapWorkflow, ImplementationPlanWorkflow, roadmap_workflow_id
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
-from shared.events.intake import AssessmentCompleted
+from shared.events.intake import AssessmentCompleted, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved
 from shared.outbox import add_to_outbox
@@ -67,8 +67,8 @@ class Refused(Exception):
 # --- clinics and findings -------------------------------------------------------------------
 
 
-async def record_clinic(*, session: AsyncSession, event: ClinicRegistered) -> RoadmapClinic:
-    """Remember a registered clinic (insert or refresh)."""
+async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | ClinicUpdated) -> RoadmapClinic:
+    """Remember a registered clinic, or refresh it (its systems decide integration) when it changes."""
     clinic = await session.get(RoadmapClinic, event.clinic_id) or RoadmapClinic(
         id=event.clinic_id,
         officer_id=event.officer_id,

@@ -5,6 +5,8 @@ import json
 import uuid
 from pathlib import Path
 
+from aiokafka import ConsumerRecord
+
 from services.audit.models import AuditClinic
 from shared import topics
 from shared.events import ClinicRegistered, envelope_for
@@ -59,23 +61,22 @@ async def test_invalid_events_are_dead_lettered_and_the_consumer_keeps_going(
 
         await eventually(good_clinic_recorded, what="audit to process the valid event after the bad ones")
 
-        async def dead_letters() -> dict[str, object] | None:
+        async def dead_letters() -> dict[str, ConsumerRecord[bytes, bytes]] | None:
             records = await read_all(kafka, topic.dead_letter)
             ours = {record.key.decode(): record for record in records if record.key}
             return ours if {str(clinic_id) for clinic_id in bad} <= set(ours) else None
 
         parked = await eventually(dead_letters, what="three dead letters")
+        async with platform["audit"].runtime.sessions() as session:
+            for clinic_id in bad:
+                assert await session.get(AuditClinic, clinic_id) is None
 
     for clinic_id, (value, _headers) in bad.items():
         record = parked[str(clinic_id)]
-        assert record.value == value  # type: ignore[attr-defined]
-        assert header(record, "dlq_original_topic") == topic.name  # type: ignore[arg-type]
-    reason = {clinic_id: header(parked[str(clinic_id)], "dlq_reason") for clinic_id in bad}  # type: ignore[arg-type]
+        assert record.value == value
+        assert header(record, "dlq_original_topic") == topic.name
+    reason = {clinic_id: header(parked[str(clinic_id)], "dlq_reason") for clinic_id in bad}
     assert "patient_name" in (reason[unknown_field_id] or "")
     assert "Extra inputs are not permitted" in (reason[unknown_field_id] or "")
     assert "JSON" in (reason[not_json_id] or "") or "json" in (reason[not_json_id] or "")
     assert "ce_id is required" in (reason[no_id_id] or "")
-    async with running("audit", kafka=kafka, data_dir=tmp_path) as platform:
-        async with platform["audit"].runtime.sessions() as session:
-            for clinic_id in bad:
-                assert await session.get(AuditClinic, clinic_id) is None
