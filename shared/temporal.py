@@ -2,12 +2,19 @@
 
 import asyncio
 import logging
+import signal
+from collections.abc import Callable
+from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.worker import Worker
 
+from shared import db
+from shared.db import SessionFactory
 from shared.settings import SharedSettings
+from shared.telemetry import install_global_tracer_provider
 
 log = logging.getLogger(__name__)
 
@@ -25,3 +32,39 @@ async def connect_temporal(
         except RuntimeError as error:  # the SDK raises RuntimeError when the server is unreachable
             log.warning("Temporal not reachable at %s (%s); retrying", settings.temporal_address, error)
             await asyncio.sleep(retry_seconds)
+
+
+async def run_worker(
+    service_settings: SharedSettings,
+    *,
+    migrations_dir: Path,
+    create_worker: Callable[[Client, SessionFactory], Worker],
+) -> None:
+    """Run a service's Temporal worker as a process of its own until SIGINT/SIGTERM.
+
+    The worker writes to its service's database (the service's outbox relay publishes what its
+    activities stage), so it migrates that database too: either process may start first.
+    Shutdown is graceful: running activities get the worker's grace period, and workflows
+    simply continue on the next worker that starts.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    name = f"{service_settings.service_name} worker"
+    settings = service_settings.model_copy(update={"service_name": f"{service_settings.service_name}-worker"})
+    tracer_provider = install_global_tracer_provider(settings)
+    database_url = service_settings.resolved_database_url
+    await db.migrate(database_url, migrations_dir)
+    engine = db.create_engine(database_url)
+    client = await connect_temporal(settings, tracer_provider)
+    worker = create_worker(client, db.create_session_factory(engine))
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    async with worker:
+        log.info("%s polling task queue %s", name, worker.task_queue)
+        await stop.wait()
+        log.info("%s shutting down", name)
+    await engine.dispose()
+    tracer_provider.force_flush()

@@ -6,8 +6,6 @@ OpenTelemetry interceptor, so a plan's spans join the trace of the request that 
 """
 
 import asyncio
-import logging
-import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,8 +16,7 @@ from services.roadmap.activities import PlanActivities
 from services.roadmap.settings import RoadmapSettings
 from services.roadmap.workflows import ClinicRoadmapWorkflow, ImplementationPlanWorkflow
 from shared import db
-from shared.telemetry import install_global_tracer_provider
-from shared.temporal import connect_temporal
+from shared.temporal import run_worker
 
 WORKFLOWS = [ClinicRoadmapWorkflow, ImplementationPlanWorkflow]
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,28 +36,12 @@ def create_worker(client: Client, task_queue: str, sessions: db.SessionFactory |
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = RoadmapSettings(service_name="roadmap-worker")
-    tracer_provider = install_global_tracer_provider(settings)
-    # The worker shares the roadmap service's database (the app's outbox relay publishes
-    # what the activities stage), so it names the roadmap database, not its own.
-    database_url = settings.database_url or RoadmapSettings().resolved_database_url
-    await db.migrate(database_url, MIGRATIONS)
-    engine = db.create_engine(database_url)
-    client = await connect_temporal(settings, tracer_provider)
-    worker = create_worker(client, settings.temporal_task_queue, db.create_session_factory(engine))
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-
-    async with worker:
-        logging.info("roadmap worker polling task queue %s", settings.temporal_task_queue)
-        await stop.wait()
-        logging.info("roadmap worker shutting down")
-    await engine.dispose()
-    tracer_provider.force_flush()
+    settings = RoadmapSettings()
+    await run_worker(
+        settings,
+        migrations_dir=MIGRATIONS,
+        create_worker=lambda client, sessions: create_worker(client, settings.temporal_task_queue, sessions),
+    )
 
 
 if __name__ == "__main__":
