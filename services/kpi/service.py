@@ -91,9 +91,12 @@ class ClinicsNotLinked(PermissionError):
 
 async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | ClinicUpdated) -> KpiClinic:
     """Remember a registered clinic, or refresh it when its profile changes."""
-    clinic = await session.get(KpiClinic, event.clinic_id) or KpiClinic(
-        id=event.clinic_id, officer_id=event.officer_id, name=event.name
-    )
+    existing = await session.get(KpiClinic, event.clinic_id)
+    if existing is not None and isinstance(event, ClinicRegistered):
+        # Registration is a clinic's first profile: a row already here is that registration
+        # redelivered or an update that overtook it (another topic). Keep the newer profile.
+        return existing
+    clinic = existing or KpiClinic(id=event.clinic_id, officer_id=event.officer_id, name=event.name)
     clinic.officer_id = event.officer_id
     clinic.name = event.name
     session.add(clinic)

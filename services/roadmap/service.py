@@ -69,7 +69,12 @@ class Refused(Exception):
 
 async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | ClinicUpdated) -> RoadmapClinic:
     """Remember a registered clinic, or refresh it (its systems decide integration) when it changes."""
-    clinic = await session.get(RoadmapClinic, event.clinic_id) or RoadmapClinic(
+    existing = await session.get(RoadmapClinic, event.clinic_id)
+    if existing is not None and isinstance(event, ClinicRegistered):
+        # Registration is a clinic's first profile: a row already here is that registration
+        # redelivered or an update that overtook it (another topic). Keep the newer profile.
+        return existing
+    clinic = existing or RoadmapClinic(
         id=event.clinic_id,
         officer_id=event.officer_id,
         name=event.name,
