@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
@@ -23,12 +23,14 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
 
 from shared import db
 from shared.broker import create_broker, ensure_topics
 from shared.outbox import OutboxRelay
 from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider
+from shared.temporal import TemporalConnection
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,23 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+TEMPORAL_WAIT_SECONDS = 5.0
+
+
+async def get_temporal(request: Request) -> Client:
+    """The app's Temporal client (`app.state.temporal`), or 503 while it is not connected."""
+    connection: TemporalConnection = request.app.state.temporal
+    try:
+        return await connection.client(within=TEMPORAL_WAIT_SECONDS)
+    except TimeoutError as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the workflow engine (Temporal) is not reachable yet; try again shortly",
+        ) from error
+
+
+TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
 async def _connect_broker(runtime: ServiceRuntime, connected: asyncio.Event) -> None:

@@ -1,9 +1,11 @@
 """Connecting to Temporal, traced so workflow spans join the trace that started them."""
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -32,6 +34,44 @@ async def connect_temporal(
         except RuntimeError as error:  # the SDK raises RuntimeError when the server is unreachable
             log.warning("Temporal not reachable at %s (%s); retrying", settings.temporal_address, error)
             await asyncio.sleep(retry_seconds)
+
+
+class TemporalConnection:
+    """A service's Temporal client, connected in the background so the service starts without it.
+
+    HTTP routes and Kafka handlers ask for the client when they need it and wait a bounded time.
+    """
+
+    def __init__(self) -> None:
+        self._client: Client | None = None
+        self._ready = asyncio.Event()
+
+    def use(self, client: Client) -> None:
+        self._client = client
+        self._ready.set()
+
+    async def client(self, *, within: float) -> Client:
+        """The client; TimeoutError if it is not connected within `within` seconds."""
+        await asyncio.wait_for(self._ready.wait(), within)
+        assert self._client is not None
+        return self._client
+
+    @asynccontextmanager
+    async def connecting(
+        self, settings: SharedSettings, tracer_provider: TracerProvider
+    ) -> AsyncIterator[None]:
+        """For an app's lifespan: keep connecting in the background until it works, or the app stops."""
+
+        async def connect() -> None:
+            self.use(await connect_temporal(settings, tracer_provider))
+
+        task = asyncio.create_task(connect())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def run_worker(

@@ -1,6 +1,5 @@
 """Audit's HTTP routes: thin, they check the officer, validate and call service functions."""
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -8,7 +7,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Discriminator, Tag
-from temporalio.client import Client
 from temporalio.service import RPCError
 
 from services.audit import entries_csv, service
@@ -25,42 +23,13 @@ from services.audit.models import (
     ImportReport,
 )
 from services.audit.settings import AuditSettings
-from shared.app import SessionDep
+from shared.app import SessionDep, TemporalDep
 from shared.auth import CurrentOfficer
 
 router = APIRouter(prefix="/v1", tags=["audits"])
 
 MAX_BATCH = 1000
-TEMPORAL_WAIT_SECONDS = 5.0
 CSV_MEDIA_TYPE = "text/csv"
-
-
-class TemporalConnection:
-    """The app's Temporal client, connected in the background so the API starts without it."""
-
-    def __init__(self) -> None:
-        self._client: Client | None = None
-        self._ready = asyncio.Event()
-
-    def use(self, client: Client) -> None:
-        self._client = client
-        self._ready.set()
-
-    async def client(self) -> Client:
-        try:
-            await asyncio.wait_for(self._ready.wait(), TEMPORAL_WAIT_SECONDS)
-        except TimeoutError as error:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                "the workflow engine (Temporal) is not reachable yet; try again shortly",
-            ) from error
-        assert self._client is not None
-        return self._client
-
-
-async def _temporal(request: Request) -> Client:
-    connection: TemporalConnection = request.app.state.temporal_connection
-    return await connection.client()
 
 
 def _settings(request: Request) -> AuditSettings:
@@ -68,7 +37,6 @@ def _settings(request: Request) -> AuditSettings:
     return settings
 
 
-TemporalDep = Annotated[Client, Depends(_temporal)]
 SettingsDep = Annotated[AuditSettings, Depends(_settings)]
 
 

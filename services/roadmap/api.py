@@ -2,10 +2,10 @@
 
 import dataclasses
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -20,22 +20,10 @@ from services.roadmap.models import (
 )
 from services.roadmap.plans import GateDecision, PlanChange, PlanStatus
 from services.roadmap.workflows import ImplementationPlanWorkflow
-from shared.app import SessionDep
+from shared.app import SessionDep, TemporalDep
 from shared.auth import CurrentOfficer
 
 router = APIRouter(prefix="/v1", tags=["roadmap"])
-
-
-def get_temporal(request: Request) -> Client:
-    client: Client | None = getattr(request.app.state, "temporal", None)
-    if client is None:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "not connected to Temporal yet; retry shortly"
-        )
-    return client
-
-
-TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
 def _not_found(error: service.NotFound) -> HTTPException:

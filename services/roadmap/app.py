@@ -3,8 +3,6 @@
 Its Temporal worker is a process of its own: `python -m services.roadmap.worker`.
 """
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,7 +12,7 @@ from services.roadmap.api import router
 from services.roadmap.handlers import RoadmapHandlers, create_router
 from services.roadmap.settings import RoadmapSettings
 from shared.app import create_runtime, create_service_app
-from shared.temporal import connect_temporal
+from shared.temporal import TemporalConnection
 
 
 def create_app(
@@ -22,21 +20,17 @@ def create_app(
 ) -> FastAPI:
     settings = settings or RoadmapSettings()
     runtime = create_runtime(settings, tracer_provider)
-    handlers = RoadmapHandlers(runtime.sessions, settings)
+    temporal = TemporalConnection()
+    handlers = RoadmapHandlers(runtime.sessions, settings, temporal)
 
-    @asynccontextmanager
-    async def connect_to_temporal(app: FastAPI) -> AsyncIterator[None]:
-        client = await connect_temporal(settings, runtime.tracer_provider)
-        app.state.temporal = client
-        handlers.use_temporal(client)
-        yield
-
-    return create_service_app(
+    app = create_service_app(
         runtime=runtime,
         title="faio roadmap",
         description="Initiatives, approval and the implementation plans that run for months.",
         migrations_dir=Path(__file__).parent / "migrations",
         http_routers=[router],
         kafka_router=create_router(runtime, handlers),
-        extra_lifespan=connect_to_temporal,
+        extra_lifespan=lambda _app: temporal.connecting(settings, runtime.tracer_provider),
     )
+    app.state.temporal = temporal
+    return app

@@ -1,6 +1,5 @@
 """Roadmap's Kafka subscribers: thin, each applies one event exactly once."""
 
-import asyncio
 import logging
 
 from faststream.kafka import KafkaRouter
@@ -21,6 +20,7 @@ from shared.events.audit import AuditCompleted
 from shared.events.intake import AssessmentCompleted, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.inbox import apply_once
+from shared.temporal import TemporalConnection
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +28,16 @@ TEMPORAL_WAIT_SECONDS = 30.0
 
 
 class RoadmapHandlers:
-    def __init__(self, sessions: SessionFactory, settings: RoadmapSettings) -> None:
+    def __init__(
+        self, sessions: SessionFactory, settings: RoadmapSettings, temporal: TemporalConnection
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
-        self._temporal: Client | None = None
-        self._temporal_ready = asyncio.Event()
-
-    def use_temporal(self, client: Client) -> None:
-        self._temporal = client
-        self._temporal_ready.set()
+        self._temporal = temporal
 
     async def temporal(self) -> Client:
         """The Temporal client, once the app has connected it (events may arrive before)."""
-        await asyncio.wait_for(self._temporal_ready.wait(), TEMPORAL_WAIT_SECONDS)
-        assert self._temporal is not None
-        return self._temporal
+        return await self._temporal.client(within=TEMPORAL_WAIT_SECONDS)
 
     async def on_clinic_registered(self, event: ClinicRegistered, message: KafkaMessage) -> None:
         temporal = await self.temporal()

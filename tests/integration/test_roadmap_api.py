@@ -327,7 +327,8 @@ async def test_findings_become_ranked_initiatives_and_approval_starts_one_plan(r
     assert "RunWorkflow:ImplementationPlanWorkflow" in names, names
     assert "RunActivity:record_phase_change" in names, names
     assert {service_of(s) for s in in_trace} >= {"roadmap", "roadmap-worker"}
-    await platform["roadmap"].app.state.temporal.get_workflow_handle(plan_id).terminate("test over")
+    temporal = await platform["roadmap"].app.state.temporal.client(within=5)
+    await temporal.get_workflow_handle(plan_id).terminate("test over")
 
 
 async def test_approval_refused_while_a_question_has_no_answer(roadmap: Platform) -> None:

@@ -120,7 +120,7 @@ async def audit_app(tmp_path: Path) -> AsyncIterator[AuditApp]:
     app = create_app(settings, TracerProvider())
     await db.migrate(settings.resolved_database_url, Path(service.__file__).parent / "migrations")
     temporal = FakeTemporal()
-    app.state.temporal_connection.use(cast(Client, temporal))
+    app.state.temporal.use(cast(Client, temporal))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://audit") as http:
         yield AuditApp(app=app, http=http, settings=settings, temporal=temporal)
     await app.state.runtime.engine.dispose()
