@@ -82,22 +82,33 @@ class RoadmapHandlers:
         )
 
     async def on_kpi_snapshot(self, event: KpiSnapshot, message: KafkaMessage) -> None:
-        temporal = await self.temporal()
-
-        async def relay(session: AsyncSession) -> None:
-            plan = await service.running_plan_for(
-                session=session, clinic_id=event.clinic_id, initiative_id=event.initiative_id
-            )
-            if plan is not None:
-                await _signal(
-                    temporal, plan.id, ImplementationPlanWorkflow.kpi_snapshot, service.reading_of(event)
-                )
-
-        await apply_once(
-            self.sessions, headers=message.headers, consumer="roadmap.on_kpi_snapshot", effect=relay
+        await self._relay_to_plan(
+            event,
+            message,
+            consumer="roadmap.on_kpi_snapshot",
+            signal=ImplementationPlanWorkflow.kpi_snapshot,
+            argument=service.reading_of(event),
         )
 
     async def on_kpi_alert(self, event: KpiAlert, message: KafkaMessage) -> None:
+        await self._relay_to_plan(
+            event,
+            message,
+            consumer="roadmap.on_kpi_alert",
+            signal=ImplementationPlanWorkflow.adoption_alert,
+            argument=service.alert_of(event),
+        )
+
+    async def _relay_to_plan(
+        self,
+        event: KpiSnapshot | KpiAlert,
+        message: KafkaMessage,
+        *,
+        consumer: str,
+        signal: object,
+        argument: object,
+    ) -> None:
+        """Signal the clinic's running plan for the event's initiative, once per event."""
         temporal = await self.temporal()
 
         async def relay(session: AsyncSession) -> None:
@@ -105,13 +116,9 @@ class RoadmapHandlers:
                 session=session, clinic_id=event.clinic_id, initiative_id=event.initiative_id
             )
             if plan is not None:
-                await _signal(
-                    temporal, plan.id, ImplementationPlanWorkflow.adoption_alert, service.alert_of(event)
-                )
+                await _signal(temporal, plan.id, signal, argument)
 
-        await apply_once(
-            self.sessions, headers=message.headers, consumer="roadmap.on_kpi_alert", effect=relay
-        )
+        await apply_once(self.sessions, headers=message.headers, consumer=consumer, effect=relay)
 
 
 async def _signal(temporal: Client, plan_id: str, signal: object, argument: object) -> None:
