@@ -49,6 +49,17 @@ async def _running_status(temporal: Client, plan_id: str) -> PlanStatus:
     return live
 
 
+async def _owned_running_plan(
+    plan_id: str, *, session: SessionDep, officer: CurrentOfficer, temporal: Client
+) -> PlanStatus:
+    """The officer's plan as its workflow sees it: 404 if it is not theirs, 409 if it has ended."""
+    try:
+        await service.get_plan(session=session, plan_id=plan_id, officer_id=officer.id)
+    except service.NotFound as error:
+        raise _not_found(error) from error
+    return await _running_status(temporal, plan_id)
+
+
 @router.get("/clinics/{clinic_id}/initiatives", response_model=InitiativeList)
 async def list_initiatives(clinic_id: UUID, session: SessionDep, officer: CurrentOfficer) -> object:
     """Proposed initiatives from the latest assessment and audit, best first, and approved ones."""
@@ -132,11 +143,7 @@ async def decide(
     plan_id: str, decision: DecisionIn, session: SessionDep, officer: CurrentOfficer, temporal: TemporalDep
 ) -> dict[str, Any]:
     """The officer's decision at the evaluation gate; 409 when the plan is not waiting for one."""
-    try:
-        await service.get_plan(session=session, plan_id=plan_id, officer_id=officer.id)
-    except service.NotFound as error:
-        raise _not_found(error) from error
-    await _running_status(temporal, plan_id)
+    await _owned_running_plan(plan_id, session=session, officer=officer, temporal=temporal)
     try:
         # A validated update: the workflow refuses it atomically when it is not at a gate.
         result = await service.plan_handle(temporal, plan_id).execute_update(
@@ -153,11 +160,7 @@ async def change_plan(
     plan_id: str, change: PlanChangeIn, session: SessionDep, officer: CurrentOfficer, temporal: TemporalDep
 ) -> dict[str, Any]:
     """Change the plan's KPI target and/or extend its current phase (validated by the workflow)."""
-    try:
-        await service.get_plan(session=session, plan_id=plan_id, officer_id=officer.id)
-    except service.NotFound as error:
-        raise _not_found(error) from error
-    await _running_status(temporal, plan_id)
+    await _owned_running_plan(plan_id, session=session, officer=officer, temporal=temporal)
     try:
         updated = await service.plan_handle(temporal, plan_id).execute_update(
             ImplementationPlanWorkflow.change_plan,
@@ -173,11 +176,7 @@ async def change_plan(
 async def _pause_or_resume(
     plan_id: str, *, pause: bool, session: SessionDep, officer: CurrentOfficer, temporal: Client
 ) -> dict[str, Any]:
-    try:
-        await service.get_plan(session=session, plan_id=plan_id, officer_id=officer.id)
-    except service.NotFound as error:
-        raise _not_found(error) from error
-    live = await _running_status(temporal, plan_id)
+    live = await _owned_running_plan(plan_id, session=session, officer=officer, temporal=temporal)
     if live.paused == pause:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"plan {plan_id} is already {'paused' if pause else 'running'}"
