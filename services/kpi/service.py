@@ -50,7 +50,7 @@ from shared.events import ClinicRegistered
 from shared.events.envelope import Envelope
 from shared.events.intake import ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
-from shared.events.partner import PartnerActivity, PartnerEventInvalid, parse_http_event
+from shared.events.partner import AiToolSession, PartnerActivity, PartnerEventInvalid, parse_http_event
 from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage, add_to_outbox
@@ -384,12 +384,12 @@ async def apply_activity_batch(
     for activity in fresh:
         clinic = activity.clinic_id.int
         day = activity.occurred_at.date()
-        increments = kpis.counters_for(activity.body)
-        for name, value in increments.counters.items():
+        body = activity.body
+        for name, value in kpis.counters_for(body):
             counters[clinic, day, name] += value
-        if increments.staff_id is not None:
-            entry = staff[clinic, day, increments.staff_id]
-            entry[0] += increments.staff_minutes
+        if type(body) is AiToolSession:  # the AI-tool KPIs also count who used it
+            entry = staff[clinic, day, body.staff_id]
+            entry[0] += body.minutes
             entry[1] += 1
     outcome.clinics = {UUID(int=clinic) for clinic in {key[0] for key in counters}}
     await store.add(counters, staff)

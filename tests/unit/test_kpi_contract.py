@@ -113,13 +113,18 @@ def test_an_event_from_the_cloudevents_sdk_is_accepted_as_it_is() -> None:
         {"staff_id": "ma-19c2", "tool": "ambient-scribe", "minutes": 22},
     )
     message = to_binary(event)
-    headers = {name: value.decode() for name, value in message.headers.items()}
+    headers = list(message.headers.items())
     key = message.key.encode() if isinstance(message.key, str) else message.key
     value = message.value.encode() if isinstance(message.value, str) else message.value
     activity = parse_kafka_record(headers, key, value, now=NOW)
     assert activity.event_id == event["id"]
     assert activity.body == AiToolSession(staff_id="ma-19c2", tool="ambient-scribe", minutes=22)
     assert activity.occurred_at == datetime(2026, 11, 19, 14, tzinfo=UTC)
+
+
+def as_record(headers: dict[str, str]) -> list[tuple[str, bytes]]:
+    """Headers as a Kafka record carries them."""
+    return [(name, value.encode()) for name, value in headers.items()]
 
 
 def test_a_kafka_record_without_subject_uses_its_key_as_the_clinic() -> None:
@@ -130,12 +135,12 @@ def test_a_kafka_record_without_subject_uses_its_key_as_the_clinic() -> None:
         "ce_specversion": "1.0",
         "ce_time": "2026-11-19T14:00:00+01:00",
     }
-    assert parse_kafka_record(headers, str(CLINIC).encode(), b"{}", now=NOW).clinic_id == CLINIC
+    assert parse_kafka_record(as_record(headers), str(CLINIC).encode(), b"{}", now=NOW).clinic_id == CLINIC
 
 
 def test_a_kafka_record_missing_headers_or_with_phi_is_refused() -> None:
     with pytest.raises(PartnerEventInvalid) as missing:
-        parse_kafka_record({"ce_type": "partner.call.missed"}, None, b"{}", now=NOW)
+        parse_kafka_record(as_record({"ce_type": "partner.call.missed"}), None, b"{}", now=NOW)
     assert {problem.field for problem in missing.value.problems} == {
         "ce_id",
         "ce_source",
@@ -151,8 +156,10 @@ def test_a_kafka_record_missing_headers_or_with_phi_is_refused() -> None:
         "ce_subject": str(CLINIC),
     }
     with pytest.raises(PartnerEventInvalid) as phi:
-        parse_kafka_record(headers, None, b'{"wait_seconds": 3, "patient_name": "Jane Doe"}', now=NOW)
+        parse_kafka_record(
+            as_record(headers), None, b'{"wait_seconds": 3, "patient_name": "Jane Doe"}', now=NOW
+        )
     assert phi.value.problems == [FieldProblem("data.patient_name", PHI_REASON)]
     with pytest.raises(PartnerEventInvalid) as broken:
-        parse_kafka_record(headers, None, b"{not json", now=NOW)
+        parse_kafka_record(as_record(headers), None, b"{not json", now=NOW)
     assert broken.value.problems[0].field == "data"

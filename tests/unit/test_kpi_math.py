@@ -6,7 +6,7 @@ import pytest
 
 from services.kpi import kpis
 from services.kpi.kpis import PeriodData, compute_kpi, definition
-from shared.events.partner import MessageAnswered
+from shared.events.partner import PARTNER_EVENT_BODIES, MessageAnswered, example_events, parse_body
 
 W45 = [date(2026, 11, 2) + timedelta(days=offset) for offset in range(7)]  # Monday to Sunday
 
@@ -43,7 +43,7 @@ def test_message_kpis_from_the_response_histogram() -> None:
     answered = [kpis.counters_for(body) for body in _answers(30, 200, 600)]
     data = period({"messages_received": 4})
     for increments in answered:
-        for name, value in increments.counters.items():
+        for name, value in increments:
             data.counters[name] += value
     # 30 and 200 minutes are within one business day (480 working minutes), 600 is not: 2 of 4.
     assert compute_kpi(definition("messages_answered_within_business_day"), data) == kpis.KpiValue(0.5, 4)
@@ -142,3 +142,11 @@ def test_target_regression_needs_two_weeks_sliding_back() -> None:
 
 def _answers(*minutes: float) -> list[MessageAnswered]:
     return [MessageAnswered(response_minutes=value) for value in minutes]
+
+
+def test_every_partner_event_type_adds_to_the_counters() -> None:
+    assert set(kpis.COUNTERS) == set(PARTNER_EVENT_BODIES.values())
+    for event_type, data in example_events().items():
+        increments = dict(kpis.counters_for(parse_body(event_type, data)))
+        assert increments["events"] == 1
+        assert len(increments) > 1, event_type
