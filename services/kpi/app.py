@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from services.kpi import service
 from services.kpi.api import ingestion_router, kpis_router, partners_router
-from services.kpi.handlers import create_router
+from services.kpi.handlers import KpiHandlers, create_router
 from services.kpi.settings import KpiSettings
 from shared.app import ServiceRuntime, create_runtime, create_service_app
 
@@ -64,22 +64,25 @@ def garbage_collector_for_batches() -> Iterator[None]:
 def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvider | None = None) -> FastAPI:
     settings = settings or KpiSettings()
     runtime = create_runtime(settings, tracer_provider)
+    handlers = KpiHandlers(runtime.sessions, runtime.broker)
 
     @asynccontextmanager
     async def background_work(_: FastAPI) -> AsyncIterator[None]:
-        with garbage_collector_for_batches():
-            if settings.evaluation_interval_seconds <= 0:
-                yield
-                return
+        evaluator = None
+        if settings.evaluation_interval_seconds > 0:
             evaluator = asyncio.create_task(
                 evaluate_periodically(runtime, settings.evaluation_interval_seconds)
             )
-            try:
+        try:
+            with garbage_collector_for_batches():
                 yield
-            finally:
+        finally:
+            if evaluator is not None:
                 evaluator.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await evaluator
+            # Before the broker stops: the batch being written commits its offsets.
+            await handlers.activity_writer.close()
 
     return create_service_app(
         runtime=runtime,
@@ -87,6 +90,6 @@ def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvi
         description="Partner event ingestion, KPIs against baseline and target, alerts.",
         migrations_dir=Path(__file__).parent / "migrations",
         http_routers=(partners_router, ingestion_router, kpis_router),
-        kafka_router=create_router(runtime, settings),
+        kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,
     )

@@ -7,6 +7,7 @@ those functions and the database, one transaction at a time.
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import uuid
 from collections import defaultdict
@@ -460,10 +461,13 @@ class _CoreStore:
 
 
 class _SqliteStore:
-    """The same writes as _CoreStore, as prepared driver statements: the hot path on SQLite.
+    """The same writes as _CoreStore, as SQLite statements over one JSON array: the hot path.
 
-    SQLAlchemy's per-row parameter processing costs more than SQLite's own work for a batch
-    of a thousand events; the values here are written exactly as the ORM stores them (UUIDs
+    Each statement binds a single parameter, a JSON array of rows, and SQLite expands it
+    itself (json_each). Row by row (executemany) the driver binds each row holding the GIL
+    and SQLite's work in between is too short to overlap with anything; as one statement
+    the whole write runs in SQLite's thread without the GIL, while the event loop reads and
+    validates the next batch. The values are written exactly as the ORM stores them (UUIDs
     as 32 hex digits, ISO dates, "YYYY-MM-DD HH:MM:SS.ffffff" times). A batch touches few
     clinics and days but thousands of rows, so each id and day is formatted once per batch.
     """
@@ -473,16 +477,11 @@ class _SqliteStore:
 
     async def already_applied(self, consumer: str, ids: Sequence[str]) -> set[str]:
         connection = await self.session.connection()
-        found: set[str] = set()
-        for start in range(0, len(ids), IN_CHUNK):
-            chunk = ids[start : start + IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            result = await connection.exec_driver_sql(
-                f"SELECT event_id FROM inbox WHERE consumer = ? AND event_id IN ({marks})",  # noqa: S608 - only placeholders
-                (consumer, *chunk),
-            )
-            found.update(row[0] for row in result)
-        return found
+        result = await connection.exec_driver_sql(
+            "SELECT event_id FROM inbox WHERE consumer = ? AND event_id IN (SELECT value FROM json_each(?))",
+            (consumer, json.dumps(ids)),
+        )
+        return {row[0] for row in result}
 
     async def add(self, counters: dict[CounterKey, float], staff: dict[CounterKey, list[float]]) -> None:
         connection = await self.session.connection()
@@ -498,26 +497,31 @@ class _SqliteStore:
                 iso = day_iso[day] = day.isoformat()
             return text, iso
 
+        # "WHERE true" tells SQLite's parser that ON CONFLICT belongs to the INSERT.
         await connection.exec_driver_sql(
-            "INSERT INTO kpi_daily_counter (clinic_id, day, name, value) VALUES (?, ?, ?, ?) "
+            "INSERT INTO kpi_daily_counter (clinic_id, day, name, value) "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+            "json_extract(value, '$[3]') FROM json_each(?) WHERE true "
             "ON CONFLICT (clinic_id, day, name) DO UPDATE SET value = value + excluded.value",
-            [(*clinic_day(c, d), n, v) for (c, d, n), v in counters.items()],
+            (json.dumps([(*clinic_day(c, d), n, v) for (c, d, n), v in counters.items()]),),
         )
         if staff:
             await connection.exec_driver_sql(
                 "INSERT INTO kpi_daily_staff (clinic_id, day, staff_id, minutes, sessions) "
-                "VALUES (?, ?, ?, ?, ?) "
+                "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+                "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]') "
+                "FROM json_each(?) WHERE true "
                 "ON CONFLICT (clinic_id, day, staff_id) DO UPDATE SET minutes = minutes + excluded.minutes, "
                 "sessions = sessions + excluded.sessions",
-                [(*clinic_day(c, d), s, m, int(n)) for (c, d, s), (m, n) in staff.items()],
+                (json.dumps([(*clinic_day(c, d), s, m, int(n)) for (c, d, s), (m, n) in staff.items()]),),
             )
 
     async def mark_applied(self, consumer: str, ids: Sequence[str]) -> None:
         connection = await self.session.connection()
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         await connection.exec_driver_sql(
-            "INSERT INTO inbox (consumer, event_id, processed_at) VALUES (?, ?, ?)",
-            [(consumer, item, now) for item in ids],
+            "INSERT INTO inbox (consumer, event_id, processed_at) SELECT ?, value, ? FROM json_each(?)",
+            (consumer, now, json.dumps(ids)),
         )
 
 
