@@ -1,8 +1,8 @@
 """Kpi service's Kafka subscribers: thin, each applies its events exactly once.
 
 Partner activity is the hot path: it is consumed in batches (one transaction, inbox rows and
-one offset commit per batch), and each bad record of a batch is dead-lettered on its own
-while the rest is applied.
+one offset commit per batch, written one batch behind the consumer), and each bad record of a
+batch is dead-lettered on its own while the rest is applied.
 """
 
 import asyncio
