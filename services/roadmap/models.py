@@ -6,9 +6,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
+from services.roadmap.rules import IN_FLIGHT_PHASES
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
@@ -122,10 +123,25 @@ class InitiativeList(BaseModel):
     initiatives: list[InitiativePublic]
 
 
+IN_FLIGHT_CONDITION = "phase IN ({})".format(", ".join(f"'{phase}'" for phase in sorted(IN_FLIGHT_PHASES)))
+
+
 class RoadmapPlan(SQLModel, table=True):
     """An implementation plan's last known phase: written by the workflow's activities."""
 
     __tablename__ = "roadmap_plan"
+    # One problem first, even for two approvals at the same instant: the database holds at most
+    # one plan per clinic before sustain. A plan never returns to these phases after sustain,
+    # so this refuses only a second plan, never a phase change.
+    __table_args__ = (
+        Index(
+            "uq_roadmap_plan_in_flight_per_clinic",
+            "clinic_id",
+            unique=True,
+            sqlite_where=text(IN_FLIGHT_CONDITION),
+            postgresql_where=text(IN_FLIGHT_CONDITION),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=200)  # the workflow id
     clinic_id: UUID = Field(index=True)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowHandle
@@ -366,7 +367,15 @@ async def approve_initiative(
         source=SOURCE,
         subject=str(initiative.clinic_id),
     )
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        # Another approval of this clinic (or of this very initiative) got there first.
+        await session.rollback()
+        raise Refused(
+            "one problem first: another initiative of this clinic was approved at the same moment; "
+            "reload the clinic's plans"
+        ) from error
     # Started inside the transaction: if the start fails nothing is committed and the officer
     # may retry; a repeated start finds the workflow already there (same id).
     await temporal.start_workflow(

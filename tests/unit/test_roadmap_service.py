@@ -4,6 +4,7 @@ Temporal is replaced by a fake that records the workflows started; activities ru
 temporalio's ActivityEnvironment.
 """
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -37,11 +38,13 @@ OFFICER = "officer-unit"
 
 
 class FakeTemporal:
-    def __init__(self, *, fail: bool = False) -> None:
+    def __init__(self, *, fail: bool = False, delay: float = 0.0) -> None:
         self.started: list[tuple[Any, str]] = []
         self.fail = fail
+        self.delay = delay  # how long a start takes: room for a concurrent request to interleave
 
     async def start_workflow(self, _run: object, argument: Any, *, id: str, **_: object) -> None:
+        await asyncio.sleep(self.delay)
         if self.fail:
             raise RuntimeError("Temporal unreachable")
         self.started.append((argument, id))
@@ -227,6 +230,42 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
             task_queue="q",
         )
     assert len(temporal.started) == 2
+
+
+async def test_two_approvals_at_the_same_instant_start_one_plan(sessions: db.SessionFactory) -> None:
+    clinic_id = await clinic(sessions)
+    async with sessions() as session:
+        await service.record_audit(
+            session=session,
+            event=audit(clinic_id, at=datetime.now(UTC), categories={"documentation": 900, "billing": 300}),
+        )
+        await session.commit()
+    initiatives = await proposed(sessions, clinic_id)
+    # Each approval passes the "one problem first" check before the other has committed.
+    temporal = FakeTemporal(delay=0.3)
+
+    async def approve(initiative: InitiativePublic) -> str:
+        async with sessions() as session:
+            try:
+                await service.approve_initiative(
+                    session=session,
+                    temporal=cast(Client, temporal),
+                    initiative_id=initiative.id,
+                    officer_id=OFFICER,
+                    approval=ApprovalIn(owner="staff-lead", target_change_pct=-30),
+                    task_queue="q",
+                )
+            except service.Refused as refused:
+                return refused.reason
+            return "approved"
+
+    outcomes = await asyncio.gather(*(approve(initiative) for initiative in initiatives))
+
+    assert sorted(outcome.split(":")[0] for outcome in outcomes) == ["approved", "one problem first"]
+    assert len(temporal.started) == 1
+    async with sessions() as session:
+        assert len((await session.exec(select(RoadmapPlan))).all()) == 1
+        assert len((await session.exec(select(OutboxMessage))).all()) == 1
 
 
 async def test_phase_change_is_recorded_and_published_once_however_often_retried(
