@@ -85,7 +85,7 @@ async def test_a_header_that_is_not_utf8_fails_its_record_not_the_batch() -> Non
         await stock_parser().parse_batch(records)
 
     message = await partner_batch_parser(records, stock_parser().parse_batch)
-    batch = ActivityBatch.parse(message.raw_message, now=NOW)
+    batch = await ActivityBatch.parse(message.raw_message, now=NOW)
 
     assert [activity.event_id for activity in batch.good] == ["event-0-1"]
     [(record, error)] = batch.bad
@@ -93,14 +93,14 @@ async def test_a_header_that_is_not_utf8_fails_its_record_not_the_batch() -> Non
     assert "ce_subject" in str(error)
 
 
-def test_a_batch_ends_after_the_last_record_of_each_partition() -> None:
+async def test_a_batch_ends_after_the_last_record_of_each_partition() -> None:
     records = [
         consumer_record(7, partition=0),
         consumer_record(3, partition=1),
         consumer_record(8, partition=0),
     ]
 
-    batch = ActivityBatch.parse(records, now=NOW)
+    batch = await ActivityBatch.parse(records, now=NOW)
 
     topic = topics.PARTNER_ACTIVITY.name
     assert batch.next_offsets == {TopicPartition(topic, 0): 9, TopicPartition(topic, 1): 4}
@@ -132,8 +132,8 @@ def writer_and_consumer(sessions: db.SessionFactory) -> tuple[ActivityWriter, Re
     return ActivityWriter(sessions, KafkaBroker()), RecordingConsumer(sessions)
 
 
-def batch_of(offsets: range) -> ActivityBatch:
-    return ActivityBatch.parse([consumer_record(offset) for offset in offsets], now=NOW)
+async def batch_of(offsets: range) -> ActivityBatch:
+    return await ActivityBatch.parse([consumer_record(offset) for offset in offsets], now=NOW)
 
 
 async def test_batches_are_applied_in_order_and_committed_after_their_transaction(
@@ -141,8 +141,8 @@ async def test_batches_are_applied_in_order_and_committed_after_their_transactio
 ) -> None:
     writer, consumer = writer_and_consumer(sessions)
 
-    await writer.submit(batch_of(range(0, 3)), cast(AIOKafkaConsumer, consumer))
-    await writer.submit(batch_of(range(3, 5)), cast(AIOKafkaConsumer, consumer))
+    await writer.submit(await batch_of(range(0, 3)), cast(AIOKafkaConsumer, consumer))
+    await writer.submit(await batch_of(range(3, 5)), cast(AIOKafkaConsumer, consumer))
     await writer.close()
 
     partition = TopicPartition(topics.PARTNER_ACTIVITY.name, 0)
@@ -166,7 +166,7 @@ async def test_a_failed_write_is_retried_and_nothing_is_committed_before_it_succ
     monkeypatch.setattr(service, "apply_activity_batch", flaky_apply)
     monkeypatch.setattr(handlers, "MAX_RETRY_SECONDS", 0.3)  # the writer's first back-off
 
-    await writer.submit(batch_of(range(0, 4)), cast(AIOKafkaConsumer, consumer))
+    await writer.submit(await batch_of(range(0, 4)), cast(AIOKafkaConsumer, consumer))
 
     async def first_attempt_failed() -> bool:
         return attempts == 1
