@@ -5,9 +5,10 @@ Thin: they authenticate, validate the request's shape and call service functions
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
+from cryptography.fernet import InvalidToken
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,7 @@ from services.kpi.models import (
     PartnerCreated,
     PartnerPublic,
 )
+from services.kpi.settings import KpiSettings
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.events.kpi import KpiName
@@ -38,6 +40,10 @@ _partner_key = HTTPBearer(auto_error=False, description="The partner API key fro
 MAX_RANGE_DAYS = 366
 
 
+def _settings(request: Request) -> KpiSettings:
+    return cast(KpiSettings, request.app.state.runtime.settings)
+
+
 def _not_found(error: LookupError) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, str(error))
 
@@ -46,14 +52,21 @@ def _not_found(error: LookupError) -> HTTPException:
 
 
 @partners_router.post("", status_code=status.HTTP_201_CREATED, response_model=PartnerCreated)
-async def register_partner(partner_in: PartnerCreate, officer: CurrentOfficer, session: SessionDep) -> object:
+async def register_partner(
+    partner_in: PartnerCreate, officer: CurrentOfficer, session: SessionDep, request: Request
+) -> object:
     """Register an integration partner linked to some of your clinics.
 
     The answer holds the partner's API key and Standard Webhooks signing secret: they are shown
-    this once (the key is stored only as a hash).
+    this once (the key is stored only as a hash, the secret encrypted).
     """
     try:
-        return await service.create_partner(session=session, officer_id=officer.id, partner_in=partner_in)
+        return await service.create_partner(
+            session=session,
+            officer_id=officer.id,
+            partner_in=partner_in,
+            secrets_box=_settings(request).partner_secrets,
+        )
     except service.ClinicNotFound as error:
         raise _not_found(error) from error
 
@@ -143,7 +156,15 @@ async def post_partner_events(request: Request, partner: CurrentPartner, session
     """
     payload = await request.body()
     try:
-        Webhook(partner.webhook_secret).verify(payload, dict(request.headers), json_parse=False)
+        secret = service.open_webhook_secret(partner.webhook_secret, _settings(request).partner_secrets)
+    except InvalidToken as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "this partner's webhook secret cannot be decrypted with the service's "
+            "FAIO_PARTNER_SECRETS_KEYS (a key was removed?); the platform operator must restore it",
+        ) from error
+    try:
+        Webhook(secret).verify(payload, dict(request.headers), json_parse=False)
     except (WebhookVerificationError, ValueError) as error:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -1,4 +1,10 @@
+from cryptography.fernet import Fernet, MultiFernet
+from pydantic import model_validator
+
 from shared.settings import SharedSettings
+
+# A fixed Fernet key for development and tests only; refused in production.
+DEV_PARTNER_SECRETS_KEY = "g70CpsQj2vlLOvGrsj5ixNRbed97VYWzBfmDTaEKAjw="
 
 
 class KpiSettings(SharedSettings):
@@ -16,3 +22,30 @@ class KpiSettings(SharedSettings):
     # How often the service looks for completed ISO weeks to snapshot and alerts to raise
     # (0 turns the periodic task off; POST /v1/clinics/{id}/kpis/evaluate still works).
     evaluation_interval_seconds: float = 3600.0
+
+    # Fernet keys that encrypt partners' webhook signing secrets at rest, comma-separated: the
+    # first encrypts, any of them decrypts (to rotate, put a new key first and keep the old).
+    # Separate from FAIO_SECRET_KEY on purpose: rotating the officers' token key must not
+    # invalidate every partner's secret.
+    partner_secrets_keys: str = DEV_PARTNER_SECRETS_KEY
+
+    @property
+    def partner_secrets(self) -> MultiFernet:
+        return MultiFernet(
+            [Fernet(key.strip()) for key in self.partner_secrets_keys.split(",") if key.strip()]
+        )
+
+    @model_validator(mode="after")
+    def _check_partner_secrets_keys(self) -> "KpiSettings":
+        how = (
+            "make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())'"
+        )
+        if self.environment == "production" and DEV_PARTNER_SECRETS_KEY in self.partner_secrets_keys:
+            raise ValueError(f"FAIO_PARTNER_SECRETS_KEYS must be set in production; {how}")
+        try:
+            self.partner_secrets  # noqa: B018 - built once here so that a bad key fails at start-up
+        except ValueError as error:
+            raise ValueError(
+                f"FAIO_PARTNER_SECRETS_KEYS holds a key that is not a Fernet key; {how}"
+            ) from error
+        return self

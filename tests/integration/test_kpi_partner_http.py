@@ -9,9 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlmodel import col, func, select
 
-from services.kpi.models import KpiPartnerEventReceipt
+from services.kpi import service
+from services.kpi.models import KpiPartner, KpiPartnerEventReceipt
+from services.kpi.settings import KpiSettings
 from shared.events.partner import PHI_REASON
 from shared.outbox import OutboxMessage
 from tests.integration.kpi_support import officer_headers, post_events, register_clinic, register_partner
@@ -186,6 +190,17 @@ async def test_unsigned_stale_replayed_and_unknown_key_requests_are_refused(
         assert [item["id"] for item in listed.json()] == [partner["id"]]
         assert "api_key" not in listed.json()[0]
         assert "webhook_secret" not in listed.json()[0]
+        # At rest the secret is encrypted; only the service's keys open it.
+        async with kpi.runtime.sessions() as session:
+            stored = await session.get(KpiPartner, uuid.UUID(partner["id"]))
+        assert stored is not None
+        assert partner["webhook_secret"] not in stored.webhook_secret
+        assert (
+            service.open_webhook_secret(stored.webhook_secret, KpiSettings().partner_secrets)
+            == (partner["webhook_secret"])
+        )
+        with pytest.raises(InvalidToken):
+            service.open_webhook_secret(stored.webhook_secret, MultiFernet([Fernet(Fernet.generate_key())]))
 
         # The contract is on the service's AsyncAPI page: every partner event type, snapshot, alert.
         schemas = (await kpi.http.get("/asyncapi.json")).json()["components"]["schemas"]
