@@ -2,29 +2,18 @@
 a clinic without events answered with an explicit "no data". Values are computed by hand."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import service
-from services.kpi.models import KpiClinic, KpiInitiative, metadata
+from services.kpi.models import KpiClinic, KpiInitiative
 from shared import db
 from shared.events.partner import PartnerActivity, PartnerEventBody, parse_body
 
 OFFICER = "officer-aggregation"
 W45_MONDAY = date(2026, 11, 2)
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[db.SessionFactory]:
-    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'kpi.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    yield db.create_session_factory(engine)
-    await engine.dispose()
 
 
 def activity(
@@ -61,7 +50,7 @@ def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
 
 
 async def test_duplicates_count_once_and_late_events_land_in_their_week(
-    sessions: db.SessionFactory, store: str
+    kpi_sessions: db.SessionFactory, store: str
 ) -> None:
     clinic = uuid.uuid4()
     w46 = W45_MONDAY + timedelta(days=7)
@@ -82,12 +71,12 @@ async def test_duplicates_count_once_and_late_events_land_in_their_week(
             clinic, w46, "call.missed", {"wait_seconds": 20}, event_id="missed-46"
         ),  # same batch duplicate
     ]
-    first = await apply(sessions, batch)
+    first = await apply(kpi_sessions, batch)
     assert (first.applied, first.duplicates) == (20, 1)
 
     # A redelivery of an already applied event, and a late missed call from week 46 sent in week 47.
     second = await apply(
-        sessions,
+        kpi_sessions,
         [
             activity(clinic, w46, "call.missed", {"wait_seconds": 20}, event_id="missed-46"),
             activity(clinic, w47, "call.answered", {"wait_seconds": 3}),
@@ -96,7 +85,7 @@ async def test_duplicates_count_once_and_late_events_land_in_their_week(
     )
     assert (second.applied, second.duplicates) == (2, 1)
 
-    async with sessions() as session:
+    async with kpi_sessions() as session:
         await add_clinic(session, clinic)
         result = await service.clinic_kpis(
             session=session,
@@ -116,15 +105,15 @@ async def test_duplicates_count_once_and_late_events_land_in_their_week(
     assert totals == {clinic: 22.0}
 
 
-async def test_daily_series_follow_the_events_own_date(sessions: db.SessionFactory) -> None:
+async def test_daily_series_follow_the_events_own_date(kpi_sessions: db.SessionFactory) -> None:
     clinic = uuid.uuid4()
     body = parse_body("partner.note.signed", {"documentation_minutes": 12, "ai_assisted": True})
     # 23:30 at UTC-05:00 is already the next day in UTC: the clinic's own date counts.
     late_evening = PartnerActivity(
         "n-1", body.event_type, clinic, datetime.fromisoformat("2026-11-03T23:30:00-05:00"), body
     )
-    await apply(sessions, [late_evening])
-    async with sessions() as session:
+    await apply(kpi_sessions, [late_evening])
+    async with kpi_sessions() as session:
         await add_clinic(session, clinic)
         result = await service.clinic_kpis(
             session=session,
@@ -141,9 +130,9 @@ async def test_daily_series_follow_the_events_own_date(sessions: db.SessionFacto
     ]
 
 
-async def test_a_clinic_without_events_has_no_data_everywhere(sessions: db.SessionFactory) -> None:
+async def test_a_clinic_without_events_has_no_data_everywhere(kpi_sessions: db.SessionFactory) -> None:
     clinic = uuid.uuid4()
-    async with sessions() as session:
+    async with kpi_sessions() as session:
         await add_clinic(session, clinic)
         session.add(
             KpiInitiative(
@@ -177,9 +166,9 @@ async def test_a_clinic_without_events_has_no_data_everywhere(sessions: db.Sessi
     assert missed.target is None
 
 
-async def test_another_officers_clinic_is_not_found(sessions: db.SessionFactory) -> None:
+async def test_another_officers_clinic_is_not_found(kpi_sessions: db.SessionFactory) -> None:
     clinic = uuid.uuid4()
-    async with sessions() as session:
+    async with kpi_sessions() as session:
         await add_clinic(session, clinic)
         with pytest.raises(service.ClinicNotFound):
             await service.clinic_kpis(

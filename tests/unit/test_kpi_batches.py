@@ -5,9 +5,7 @@ tests/integration/test_kpi_kafka.py and test_kpi_crash.py."""
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -18,7 +16,6 @@ from faststream.kafka.parser import AioKafkaBatchParser
 
 from services.kpi import handlers, service
 from services.kpi.handlers import ActivityBatch, ActivityWriter, partner_batch_parser
-from services.kpi.models import metadata
 from shared import db, topics
 from tests.polling import eventually
 
@@ -119,15 +116,6 @@ class RecordingConsumer:
         self.commits.append((offsets, totals.get(CLINIC, 0.0)))
 
 
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[db.SessionFactory]:
-    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'kpi.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    yield db.create_session_factory(engine)
-    await engine.dispose()
-
-
 def writer_and_consumer(sessions: db.SessionFactory) -> tuple[ActivityWriter, RecordingConsumer]:
     return ActivityWriter(sessions, KafkaBroker()), RecordingConsumer(sessions)
 
@@ -137,9 +125,9 @@ async def batch_of(offsets: range) -> ActivityBatch:
 
 
 async def test_batches_are_applied_in_order_and_committed_after_their_transaction(
-    sessions: db.SessionFactory,
+    kpi_sessions: db.SessionFactory,
 ) -> None:
-    writer, consumer = writer_and_consumer(sessions)
+    writer, consumer = writer_and_consumer(kpi_sessions)
 
     await writer.submit(await batch_of(range(0, 3)), cast(AIOKafkaConsumer, consumer))
     await writer.submit(await batch_of(range(3, 5)), cast(AIOKafkaConsumer, consumer))
@@ -150,9 +138,9 @@ async def test_batches_are_applied_in_order_and_committed_after_their_transactio
 
 
 async def test_a_failed_write_is_retried_and_nothing_is_committed_before_it_succeeds(
-    sessions: db.SessionFactory, monkeypatch: pytest.MonkeyPatch
+    kpi_sessions: db.SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writer, consumer = writer_and_consumer(sessions)
+    writer, consumer = writer_and_consumer(kpi_sessions)
     real_apply = service.apply_activity_batch
     attempts = 0
 

@@ -147,7 +147,10 @@ async def test_latest_findings_replace_older_ones_and_ids_survive_a_re_ranking(
     assert [i.problem for i in await proposed(sessions, clinic_id)] == ["billing"]
 
 
-async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> None:
+async def clinic_with_two_initiatives(
+    sessions: db.SessionFactory,
+) -> tuple[uuid.UUID, list[InitiativePublic]]:
+    """A clinic whose audit proposes two initiatives: documentation first, then billing."""
     clinic_id = await clinic(sessions)
     async with sessions() as session:
         await service.record_audit(
@@ -155,7 +158,11 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
             event=audit(clinic_id, at=datetime.now(UTC), categories={"documentation": 900, "billing": 300}),
         )
         await session.commit()
-    first, second = await proposed(sessions, clinic_id)
+    return clinic_id, await proposed(sessions, clinic_id)
+
+
+async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> None:
+    _, (first, second) = await clinic_with_two_initiatives(sessions)
     approval = ApprovalIn(owner="staff-lead", target_change_pct=-30)
 
     async with sessions() as session:
@@ -233,14 +240,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
 
 
 async def test_two_approvals_at_the_same_instant_start_one_plan(sessions: db.SessionFactory) -> None:
-    clinic_id = await clinic(sessions)
-    async with sessions() as session:
-        await service.record_audit(
-            session=session,
-            event=audit(clinic_id, at=datetime.now(UTC), categories={"documentation": 900, "billing": 300}),
-        )
-        await session.commit()
-    initiatives = await proposed(sessions, clinic_id)
+    _, initiatives = await clinic_with_two_initiatives(sessions)
     # Each approval passes the "one problem first" check before the other has committed.
     temporal = FakeTemporal(delay=0.3)
 
@@ -308,14 +308,7 @@ async def test_phase_change_is_recorded_and_published_once_however_often_retried
 
 
 async def test_next_initiative_is_the_best_one_not_yet_started(sessions: db.SessionFactory) -> None:
-    clinic_id = await clinic(sessions)
-    async with sessions() as session:
-        await service.record_audit(
-            session=session,
-            event=audit(clinic_id, at=datetime.now(UTC), categories={"documentation": 900, "billing": 300}),
-        )
-        await session.commit()
-    first, second = await proposed(sessions, clinic_id)
+    clinic_id, (first, second) = await clinic_with_two_initiatives(sessions)
     async with sessions() as session:
         row = await session.get(Initiative, first.id)
         assert row is not None
