@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from cryptography.fernet import Fernet, MultiFernet
 from pydantic import model_validator
 
@@ -30,7 +32,7 @@ class KpiSettings(SharedSettings):
     # invalidate every partner's secret.
     partner_secrets_keys: str = DEV_PARTNER_SECRETS_KEY
 
-    @property
+    @cached_property  # built once, by the check below at start-up
     def partner_secrets(self) -> MultiFernet:
         return MultiFernet(
             [Fernet(key.strip()) for key in self.partner_secrets_keys.split(",") if key.strip()]
