@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
@@ -27,6 +28,7 @@ from temporalio.client import Client
 
 from shared import db
 from shared.broker import create_broker, ensure_topics
+from shared.errors import Conflict, DomainError, NotFound, Refused
 from shared.outbox import OutboxRelay
 from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider
@@ -149,6 +151,7 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
+    install_error_handlers(app)
     for router in http_routers:
         app.include_router(router)
     app.include_router(_operations_router(runtime, title))
@@ -156,6 +159,42 @@ def create_service_app(
         app, tracer_provider=runtime.tracer_provider, excluded_urls="healthz,readyz"
     )
     return app
+
+
+ERROR_STATUS: dict[type[DomainError], int] = {
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Conflict: status.HTTP_409_CONFLICT,
+    Refused: status.HTTP_422_UNPROCESSABLE_CONTENT,
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """The one place where domain errors become HTTP answers, and 422 bodies always render."""
+
+    async def domain_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DomainError)
+        code = next(
+            (code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)),
+            status.HTTP_400_BAD_REQUEST,
+        )
+        return JSONResponse({"detail": error.message}, status_code=code)
+
+    async def invalid_request(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        # The input echoed back may hold values JSON cannot carry (NaN, bytes): drop it, keep
+        # where the problem is and what it is.
+        problems = [
+            {
+                "loc": list(item.get("loc", ())),
+                "msg": str(item.get("msg", "")),
+                "type": str(item.get("type", "")),
+            }
+            for item in error.errors()
+        ]
+        return JSONResponse({"detail": problems}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
 
 
 def _operations_router(runtime: ServiceRuntime, title: str) -> APIRouter:

@@ -20,6 +20,8 @@ CLINIC_ARCHIVED = Topic("intake.clinic.archived.v1")
 AUDIT_COMPLETED = Topic("audit.audit.completed.v1")
 INITIATIVE_APPROVED = Topic("roadmap.initiative.approved.v1")
 PLAN_PHASE_CHANGED = Topic("roadmap.plan.phase-changed.v1")
+INITIATIVE_PROPOSED = Topic("roadmap.initiative.proposed.v1")
+PLAN_NOTICE_RAISED = Topic("roadmap.plan.notice-raised.v1")
 PARTNER_ACTIVITY = Topic("partner.activity.v1", partitions=6)
 KPI_SNAPSHOT = Topic("kpi.snapshot.v1")
 KPI_ALERT = Topic("kpi.alert.v1")
@@ -32,6 +34,8 @@ ALL_TOPICS: tuple[Topic, ...] = (
     AUDIT_COMPLETED,
     INITIATIVE_APPROVED,
     PLAN_PHASE_CHANGED,
+    INITIATIVE_PROPOSED,
+    PLAN_NOTICE_RAISED,
     PARTNER_ACTIVITY,
     KPI_SNAPSHOT,
     KPI_ALERT,

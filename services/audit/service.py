@@ -29,7 +29,7 @@ from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.intake import ClinicArchived, ClinicUpdated
 from shared.outbox import add_to_outbox
 
-SOURCE = "faio/audit"  # the CloudEvents source of every event audit publishes
+SOURCE = "/faio/audit"  # the CloudEvents source of every event audit publishes
 ENTRY_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 
 

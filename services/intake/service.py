@@ -36,7 +36,7 @@ from shared.events.intake import (
 )
 from shared.outbox import add_to_outbox
 
-SOURCE = "faio/intake"
+SOURCE = "/faio/intake"
 MAX_PAGE = 200
 
 

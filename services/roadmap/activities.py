@@ -27,7 +27,7 @@ from shared.db import SessionFactory
 from shared.events.roadmap import PlanPhaseChanged
 from shared.outbox import add_to_outbox
 
-SOURCE = "faio.roadmap"
+SOURCE = "/faio/roadmap"
 
 # Bounded retries: a database that is briefly locked or down recovers within a few attempts;
 # bad input (an unknown phase) never will, so it fails at once and the workflow sees it.

@@ -48,7 +48,7 @@ from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved
 from shared.outbox import add_to_outbox
 
-SOURCE = "faio.roadmap"
+SOURCE = "/faio/roadmap"
 FINISHED_PHASES = ("done", "stopped")
 
 

@@ -1,7 +1,7 @@
 """Events the roadmap service publishes."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 from uuid import UUID
 
 from pydantic import Field
@@ -10,7 +10,28 @@ from shared import topics
 from shared.events.envelope import EventBody
 from shared.events.kpi import KpiName
 
+# The plan's vocabulary, defined once: every service imports it from here.
 PlanPhase = Literal["baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done", "stopped"]
+PLAN_PHASES: tuple[PlanPhase, ...] = get_args(PlanPhase)
+FINAL_PHASES: frozenset[str] = frozenset({"done", "stopped"})
+# Phases before sustain: a clinic has at most one plan in these (one problem first).
+IN_FLIGHT_PHASES: frozenset[str] = frozenset({"baseline", "preparation", "pilot", "evaluation", "rollout"})
+
+# What a plan tells its officer. Urgent kinds are the ones a person must act on (mailed too).
+NoticeKind = Literal[
+    "reminder",
+    "checkin",
+    "pilot_extended",
+    "decision_needed",
+    "decision_overdue",
+    "retraining",
+    "adoption_escalation",
+    "kpi_alert",
+    "next_initiative",
+]
+URGENT_NOTICE_KINDS: frozenset[str] = frozenset(
+    {"decision_needed", "decision_overdue", "adoption_escalation"}
+)
 
 
 class InitiativeApproved(EventBody):
@@ -43,3 +64,38 @@ class PlanPhaseChanged(EventBody):
     previous_phase: PlanPhase | None = None
     reason: str = ""
     changed_at: datetime
+
+
+class InitiativeProposed(EventBody):
+    """Roadmap proposed (or re-ranked) an initiative for a clinic from its audit findings."""
+
+    topic = topics.INITIATIVE_PROPOSED
+
+    clinic_id: UUID
+    initiative_id: UUID
+    rank: int = Field(ge=1, le=100)
+    problem: str = Field(max_length=100, description="the audit category the initiative addresses")
+    solution: str = Field(max_length=200)
+    kpi: KpiName
+    hours_per_week: float = Field(ge=0, le=10_000, allow_inf_nan=False)
+    cost_per_week: float = Field(ge=0, le=10_000_000, allow_inf_nan=False)
+    suggested_target_pct: float = Field(ge=-100, le=500, allow_inf_nan=False)
+    recommended: bool = False
+    proposed_at: datetime
+
+
+class PlanNoticeRaised(EventBody):
+    """A plan told its officer something: a reminder, a check-in, a decision due, an escalation."""
+
+    topic = topics.PLAN_NOTICE_RAISED
+
+    clinic_id: UUID
+    initiative_id: UUID
+    plan_id: str = Field(max_length=200)
+    key: str = Field(max_length=300, description="deterministic per plan: the same notice twice has one key")
+    kind: NoticeKind
+    urgent: bool = Field(description="a person must act on it (decision due, escalation)")
+    phase: PlanPhase
+    message: str = Field(max_length=1000, description="written by faio; operational figures only, no PHI")
+    due_at: datetime | None = Field(default=None, description="when a decision is due, if one is")
+    raised_at: datetime

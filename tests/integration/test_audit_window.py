@@ -59,7 +59,7 @@ def auth(officer: str) -> dict[str, str]:
 
 async def publish_clinic(kafka: str, event: ClinicRegistered) -> None:
     """What intake does when a clinic registers, published straight onto the broker."""
-    envelope = envelope_for(event, source="faio/intake", subject=str(event.clinic_id))
+    envelope = envelope_for(event, source="/faio/intake", subject=str(event.clinic_id))
     producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", enable_idempotence=True)
     await producer.start()
     try:

@@ -21,7 +21,7 @@ def clinic_registered(**overrides: object) -> ClinicRegistered:
 
 def test_envelope_survives_the_trip_through_kafka_headers() -> None:
     event = clinic_registered()
-    envelope = envelope_for(event, source="faio/intake", subject=str(event.clinic_id))
+    envelope = envelope_for(event, source="/faio/intake", subject=str(event.clinic_id))
     headers = {name: value.encode() for name, value in envelope.to_headers().items()}
 
     assert Envelope.from_headers(headers) == envelope
