@@ -7,6 +7,7 @@ real identity provider (set FAIO_JWKS_URL; its signing keys are fetched and cach
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from uuid import uuid4
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
@@ -42,6 +43,45 @@ def issue_token(settings: SharedSettings, *, officer_id: str, name: str = "") ->
         "exp": now + timedelta(days=settings.token_lifetime_days),
     }
     return jwt.encode(claims, settings.secret_key, algorithm="HS256")
+
+
+SIGN_IN_AUDIENCE = "faio-portal-sign-in"
+SIGN_IN_LIFETIME = timedelta(minutes=15)
+
+
+def issue_sign_in_token(settings: SharedSettings, *, officer_id: str, name: str = "") -> tuple[str, datetime]:
+    """A one-time portal sign-in token (15 minutes) and when it expires; the portal spends its jti."""
+    now = datetime.now(UTC)
+    expires = now + SIGN_IN_LIFETIME
+    claims = {
+        "sub": officer_id,
+        "name": name,
+        "iss": settings.jwt_issuer,
+        "aud": SIGN_IN_AUDIENCE,
+        "iat": now,
+        "exp": expires,
+        "jti": str(uuid4()),
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm="HS256"), expires
+
+
+def verify_sign_in_token(settings: SharedSettings, token: str) -> tuple[Officer, str, datetime]:
+    """The officer a sign-in token names, its jti and expiry; InvalidToken with the reason."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=["HS256"],
+            audience=SIGN_IN_AUDIENCE,
+            issuer=settings.jwt_issuer,
+            options={"require": ["sub", "exp", "iss", "aud", "jti"]},
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from error
+    if not str(claims["sub"]).strip():
+        raise InvalidToken("the token names no officer")
+    officer = Officer(id=str(claims["sub"]), name=str(claims.get("name", "")))
+    return officer, str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), UTC)
 
 
 def verify_token(settings: SharedSettings, token: str) -> Officer:
