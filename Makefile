@@ -7,6 +7,10 @@ KAFKA_LIBS := .local/kafka/libs
 # Stamps make the set-up idempotent and quick the second time; they change when their inputs do.
 PY_STAMP := $(VENV)/.installed
 KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
+# The AsyncAPI page's viewer, served by each service itself (no CDN): fetched from npm once.
+ASYNCAPI_VIEWER := @asyncapi/react-component@3.1.5
+ASYNCAPI_DIR := .local/static/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/.fetched-3.1.5
 
 .PHONY: help setup run test check lint format bench clean migration
 
@@ -16,7 +20,7 @@ help:
 	@echo "make bench   run the benchmarks (print figures, never fail on them)"
 	@echo "make format  apply ruff's formatting and safe fixes"
 
-setup: $(PY_STAMP) $(KAFKA_STAMP)
+setup: $(PY_STAMP) $(KAFKA_STAMP) $(ASYNCAPI_STAMP)
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +33,14 @@ $(KAFKA_STAMP): deploy/kafka/pom.xml
 	@command -v mvn >/dev/null || { echo "Maven is needed to resolve the Kafka jars"; exit 1; }
 	rm -rf $(KAFKA_LIBS)
 	mvn --quiet --batch-mode -f deploy/kafka/pom.xml dependency:copy-dependencies -Dlibs.dir=$(CURDIR)/$(KAFKA_LIBS)
+	@touch $@
+
+$(ASYNCAPI_STAMP):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch the AsyncAPI viewer"; exit 1; }
+	rm -rf $(ASYNCAPI_DIR) && mkdir -p $(ASYNCAPI_DIR)/.pack
+	cd $(ASYNCAPI_DIR)/.pack && npm pack --silent $(ASYNCAPI_VIEWER) >/dev/null && tar -xzf *.tgz
+	cp $(ASYNCAPI_DIR)/.pack/package/browser/standalone/index.js $(ASYNCAPI_DIR)/.pack/package/styles/default.min.css $(ASYNCAPI_DIR)/
+	rm -rf $(ASYNCAPI_DIR)/.pack
 	@touch $@
 
 run: setup

@@ -15,23 +15,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
-from faststream.specification.asyncapi.site import get_asyncapi_html
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
+from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from shared import db
 from shared.broker import create_broker, ensure_topics
+from shared.docs import ASYNCAPI_STATIC_URL, DOCS_STATIC_URL, asyncapi_asset_path, asyncapi_html
 from shared.errors import Conflict, DomainError, NotFound, Refused
+from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
 from shared.settings import SharedSettings
-from shared.telemetry import install_global_tracer_provider
+from shared.telemetry import ChildSpansOnly, install_global_tracer_provider
 from shared.temporal import TemporalConnection
 
 log = logging.getLogger(__name__)
@@ -48,19 +51,22 @@ class ServiceRuntime:
     sessions: db.SessionFactory
     broker: KafkaBroker
     tracer_provider: TracerProvider
+    metrics: ServiceMetrics
 
 
 def create_runtime(settings: SharedSettings, tracer_provider: TracerProvider | None = None) -> ServiceRuntime:
     """Engine, sessions and broker for one service; nothing connects until the app starts."""
     provider = tracer_provider or install_global_tracer_provider(settings)
     engine = db.create_engine(settings.resolved_database_url)
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=provider)
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=ChildSpansOnly(provider))
+    metrics = ServiceMetrics(settings.service_name)
     return ServiceRuntime(
         settings=settings,
         engine=engine,
         sessions=db.create_session_factory(engine),
-        broker=create_broker(settings, provider),
+        broker=create_broker(settings, provider, metrics.registry),
         tracer_provider=provider,
+        metrics=metrics,
     )
 
 
@@ -149,15 +155,21 @@ def create_service_app(
             await runtime.engine.dispose()
             runtime.tracer_provider.force_flush()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    # Swagger UI and Redoc from files the service serves itself: clinics' networks may have no internet.
+    app = FastAPIOffline(
+        title=title, description=description, version="0.1.0", lifespan=lifespan, static_url=DOCS_STATIC_URL
+    )
     app.state.runtime = runtime
     install_error_handlers(app)
     for router in http_routers:
         app.include_router(router)
     app.include_router(_operations_router(runtime, title))
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=runtime.tracer_provider, excluded_urls="healthz,readyz"
+        app, tracer_provider=runtime.tracer_provider, excluded_urls="healthz,readyz,metrics"
     )
+    Instrumentator(
+        registry=runtime.metrics.registry, excluded_handlers=["/metrics", "/healthz", "/readyz"]
+    ).instrument(app)
     return app
 
 
@@ -224,10 +236,26 @@ def _operations_router(runtime: ServiceRuntime, title: str) -> APIRouter:
         body = {"status": "ready" if ready else "not ready", "checks": checks}
         return body if ready else JSONResponse(body, status_code=503)
 
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus metrics: HTTP, Kafka, dead letters, outbox backlog, consumer lag."""
+        body = await runtime.metrics.render(sessions=runtime.sessions, broker=runtime.broker)
+        return Response(body, media_type=runtime.metrics.content_type)
+
     @router.get("/asyncapi", response_class=HTMLResponse, include_in_schema=False)
     async def asyncapi_page() -> str:
         """The event contract this service publishes and consumes, as a browsable page."""
-        return get_asyncapi_html(asyncapi.to_specification(), try_it_out_path=None)
+        return asyncapi_html(asyncapi.to_specification())
+
+    @router.get(ASYNCAPI_STATIC_URL + "/{name}", include_in_schema=False)
+    async def asyncapi_asset(name: str) -> FileResponse:
+        """The AsyncAPI viewer's script and style, fetched from npm by `make setup`."""
+        path = asyncapi_asset_path(name)
+        if path is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"no viewer file {name!r}: run `make setup` to fetch the viewer"
+            )
+        return FileResponse(path)
 
     @router.get("/asyncapi.json", include_in_schema=False)
     async def asyncapi_json() -> Any:

@@ -20,11 +20,14 @@ from faststream._internal.basic_types import AsyncFuncAny
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
 from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from shared.events.envelope import ContractError
+from shared.metrics import DEAD_LETTERS
 from shared.settings import SharedSettings
 from shared.topics import all_topic_names
 
@@ -104,6 +107,7 @@ async def dead_letter_record(
             "dlq_attempts": str(attempts),
         }
     )
+    DEAD_LETTERS.labels(record.topic, type(error).__name__).inc()
     log.error("dead-lettering %s@%s:%s: %s", record.topic, record.partition, record.offset, error)
     # The original bytes go as they came, so the event can be inspected and replayed.
     await broker.publish(
@@ -114,8 +118,17 @@ async def dead_letter_record(
     )
 
 
-def create_broker(settings: SharedSettings, tracer_provider: TracerProvider | None = None) -> KafkaBroker:
-    """A broker that publishes durably and traces every publish and consume."""
+def create_broker(
+    settings: SharedSettings,
+    tracer_provider: TracerProvider | None = None,
+    metrics_registry: CollectorRegistry | None = None,
+) -> KafkaBroker:
+    """A broker that publishes durably, and traces and counts every publish and consume."""
+    measured = (
+        ()
+        if metrics_registry is None
+        else (KafkaPrometheusMiddleware(registry=metrics_registry, app_name=settings.service_name),)
+    )
 
     class ConfiguredDeadLetter(DeadLetterMiddleware):
         max_attempts = settings.consumer_max_attempts
@@ -126,7 +139,11 @@ def create_broker(settings: SharedSettings, tracer_provider: TracerProvider | No
         enable_idempotence=True,
         client_id=f"faio-{settings.service_name}",
         # Outermost first: the consume span covers every retry and the dead-letter publish.
-        middlewares=(KafkaTelemetryMiddleware(tracer_provider=tracer_provider), ConfiguredDeadLetter),
+        middlewares=(
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            *measured,
+            ConfiguredDeadLetter,
+        ),
     )
 
 

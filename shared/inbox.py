@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import SessionFactory
 from shared.events.envelope import Envelope
+from shared.metrics import INBOX_DUPLICATES
 
 
 class InboxMessage(SQLModel, table=True):
@@ -28,6 +29,7 @@ async def first_delivery(session: AsyncSession, *, consumer: str, event_id: str)
     A concurrent duplicate loses on the primary key at commit and is retried, then skipped.
     """
     if await session.get(InboxMessage, (consumer, event_id)) is not None:
+        INBOX_DUPLICATES.labels(consumer).inc()
         return False
     session.add(InboxMessage(consumer=consumer, event_id=event_id))
     await session.flush()
