@@ -2,7 +2,7 @@
 
 import typer
 
-from services.cli import audit, intake
+from services.cli import audit, dlq, intake
 
 app = typer.Typer(help="faio: run AI adoption across your clinics.", no_args_is_help=True)
 
@@ -11,3 +11,4 @@ app.add_typer(intake.officer_app, name="officer")
 app.add_typer(intake.clinic_app, name="clinic")
 app.add_typer(intake.assessment_app, name="assessment")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(dlq.dlq_app, name="dlq")
