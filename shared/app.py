@@ -7,7 +7,7 @@ and hands it to `create_service_app`.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,7 @@ from shared import db
 from shared.broker import create_broker, ensure_topics
 from shared.docs import ASYNCAPI_STATIC_URL, DOCS_STATIC_URL, asyncapi_asset_path, asyncapi_html
 from shared.errors import Conflict, DomainError, NotFound, Refused
+from shared.http_edge import BodyLimit, json_content_type
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
 from shared.settings import SharedSettings
@@ -120,9 +121,15 @@ def create_service_app(
     http_routers: Sequence[APIRouter] = (),
     kafka_router: KafkaRouter | None = None,
     extra_lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the service's routes and handlers, plus health, readiness and docs."""
+    """A FastAPI app with the service's routes and handlers, plus health, readiness and docs.
+
+    `body_limits` maps a path ending (":import") to the largest body it takes, for routes that
+    accept more than `settings.max_request_bytes`.
+    """
     settings = runtime.settings
+    body_limits = dict(body_limits or {})
     if kafka_router is not None:
         runtime.broker.include_router(kafka_router)
 
@@ -157,13 +164,26 @@ def create_service_app(
 
     # Swagger UI and Redoc from files the service serves itself: clinics' networks may have no internet.
     app = FastAPIOffline(
-        title=title, description=description, version="0.1.0", lifespan=lifespan, static_url=DOCS_STATIC_URL
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        static_url=DOCS_STATIC_URL,
+        dependencies=[Depends(json_content_type)],
     )
     app.state.runtime = runtime
     install_error_handlers(app)
     for router in http_routers:
         app.include_router(router)
     app.include_router(_operations_router(runtime, title))
+
+    def max_body_bytes(path: str) -> int:
+        return next(
+            (limit for suffix, limit in body_limits.items() if path.endswith(suffix)),
+            settings.max_request_bytes,
+        )
+
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=runtime.tracer_provider, excluded_urls="healthz,readyz,metrics"
     )
@@ -205,7 +225,14 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse({"detail": problems}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
+    async def nested_too_deeply(request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "the JSON body is nested too deeply; send flat objects as the API documents them"},
+            status_code=status.HTTP_400_BAD_REQUEST,
+        )
+
     app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RecursionError, nested_too_deeply)
     app.add_exception_handler(RequestValidationError, invalid_request)
 
 

@@ -41,6 +41,9 @@ class SharedSettings(BaseSettings):
     jwks_url: str = ""
     token_lifetime_days: int = 365
 
+    # Largest HTTP request body (bytes) unless a route sets its own (audit's CSV import).
+    max_request_bytes: int = 1024 * 1024
+
     # How many times a consumer retries a failing event before dead-lettering it.
     consumer_max_attempts: int = 3
     outbox_poll_seconds: float = 0.5

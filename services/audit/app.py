@@ -30,6 +30,8 @@ def create_app(
         http_routers=[router],
         kafka_router=create_router(runtime),
         extra_lifespan=lambda _app: temporal.connecting(settings, runtime.tracer_provider),
+        # The route reads the file itself and answers 413 naming its own limit.
+        body_limits={"/entries:import": settings.max_import_bytes + 1},
     )
     app.state.temporal = temporal
     return app
