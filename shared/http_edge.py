@@ -93,6 +93,8 @@ async def json_content_type(request: Request) -> None:
     route = request.scope.get("route")
     if request.method not in BODY_METHODS or not isinstance(route, APIRoute) or not _expects_json(route):
         return
+    if request.headers.get("content-length", "0") == "0" and "transfer-encoding" not in request.headers:
+        return  # no body: an optional body takes its defaults, a required one gets its 422
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in JSON_MEDIA_TYPES and not media_type.endswith("+json"):
         raise HTTPException(
