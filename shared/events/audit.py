@@ -1,6 +1,7 @@
 """Events the audit service publishes."""
 
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import Field
@@ -8,22 +9,30 @@ from pydantic import Field
 from shared import topics
 from shared.events.envelope import EventBody
 
+# A week of a clinic's logged work: a large practice logs a few thousand hours, never millions.
+MAX_HOURS = 1_000_000.0
+MAX_DOLLARS = 1_000_000_000.0
+
 
 class AutomationCandidate(EventBody):
     """Repetitive, predictable, time-heavy work worth automating, priced per week."""
 
-    rank: int = Field(ge=1)
-    category: str
-    solution: str = Field(description="the kind of solution that fits, e.g. AI scribe")
-    hours_per_week: float = Field(ge=0)
-    cost_per_week: float = Field(ge=0)
+    rank: int = Field(ge=1, le=100)
+    category: str = Field(max_length=60)
+    solution: str = Field(max_length=200, description="the kind of solution that fits, e.g. AI scribe")
+    hours_per_week: float = Field(ge=0, le=MAX_HOURS)
+    cost_per_week: float = Field(ge=0, le=MAX_DOLLARS)
     predictability: float = Field(ge=0, le=1)
-    score: float = Field(ge=0)
-    hours_saved_low: float = Field(ge=0)
-    hours_saved_high: float = Field(ge=0)
-    roles: list[str] = Field(default_factory=list, description="roles whose time goes to this work")
-    top_tasks: list[str] = Field(
-        default_factory=list, description="the most time-consuming tasks of the category, as logged"
+    score: float = Field(ge=0, le=MAX_DOLLARS)
+    hours_saved_low: float = Field(ge=0, le=MAX_HOURS)
+    hours_saved_high: float = Field(ge=0, le=MAX_HOURS)
+    roles: list[Annotated[str, Field(max_length=60)]] = Field(
+        default_factory=list, max_length=30, description="roles whose time goes to this work"
+    )
+    top_tasks: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="the most time-consuming tasks of the category, as logged",
     )
 
 
@@ -39,15 +48,19 @@ class AuditCompleted(EventBody):
     audit_id: UUID
     window_start: date
     window_end: date
-    total_hours_per_week: float = Field(ge=0)
-    total_cost_per_week: float = Field(ge=0)
+    total_hours_per_week: float = Field(ge=0, le=MAX_HOURS)
+    total_cost_per_week: float = Field(ge=0, le=MAX_DOLLARS)
     low_confidence: bool
-    candidates: list[AutomationCandidate]
+    candidates: list[AutomationCandidate] = Field(max_length=20)
     completed_at: datetime
     repetitiveness_score: float | None = Field(default=None, ge=0, le=100)
-    staff_logged: int | None = Field(default=None, ge=0)
-    staff_expected: int | None = Field(default=None, ge=0)
-    missing_staff: list[str] = Field(
-        default_factory=list, description="per role, how many staff did not log, e.g. 'physician: 2 of 4'"
+    staff_logged: int | None = Field(default=None, ge=0, le=100_000)
+    staff_expected: int | None = Field(default=None, ge=0, le=100_000)
+    missing_staff: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list,
+        max_length=30,
+        description="per role, how many staff did not log, e.g. 'physician: 2 of 4'",
     )
-    close_reason: str | None = Field(default=None, description="window ended, or closed early")
+    close_reason: str | None = Field(
+        default=None, max_length=200, description="window ended, or closed early"
+    )

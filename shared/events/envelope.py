@@ -26,7 +26,8 @@ class ContractError(ValueError):
 class EventBody(BaseModel):
     """Base of every event body. Unknown fields are an error, never silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Finite numbers only: JSON has no Infinity or NaN, and a consumer would refuse the event.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     topic: ClassVar[Topic]
 

@@ -1,7 +1,7 @@
 """Events the intake service publishes."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -9,13 +9,21 @@ from pydantic import Field
 from shared import topics
 from shared.events.envelope import EventBody
 
+OfficerId = Annotated[str, Field(min_length=1, max_length=100)]
+MAX_ROLES = 30
+# Kind of system (emr, phone, ...) -> vendor name; a clinic uses a handful.
+Systems = Annotated[
+    dict[Annotated[str, Field(min_length=1, max_length=40)], Annotated[str, Field(max_length=100)]],
+    Field(max_length=20),
+]
+
 
 class StaffRole(EventBody):
     """How many people in one role, and what an hour of their time costs."""
 
     role: str = Field(min_length=1, max_length=60)
-    headcount: int = Field(ge=0)
-    hourly_cost: float = Field(ge=0)
+    headcount: int = Field(ge=0, le=10_000)
+    hourly_cost: float = Field(ge=0, le=10_000, description="loaded cost of one hour, in dollars")
 
 
 class ClinicRegistered(EventBody):
@@ -24,12 +32,12 @@ class ClinicRegistered(EventBody):
     topic = topics.CLINIC_REGISTERED
 
     clinic_id: UUID
-    officer_id: str
-    name: str
-    specialty: str
-    locations: int = Field(ge=1)
-    staff: list[StaffRole] = Field(default_factory=list)
-    systems: dict[str, str] = Field(
+    officer_id: OfficerId
+    name: str = Field(min_length=1, max_length=200)
+    specialty: str = Field(min_length=1, max_length=100)
+    locations: int = Field(ge=1, le=500)
+    staff: list[StaffRole] = Field(default_factory=list, max_length=MAX_ROLES)
+    systems: Systems = Field(
         default_factory=dict, description="kind of system (emr, phone, ...) -> vendor name"
     )
 
@@ -40,13 +48,15 @@ class ClinicUpdated(EventBody):
     topic = topics.CLINIC_UPDATED
 
     clinic_id: UUID
-    officer_id: str
-    name: str
-    specialty: str
-    locations: int = Field(ge=1)
-    staff: list[StaffRole] = Field(default_factory=list)
-    systems: dict[str, str] = Field(default_factory=dict)
-    changed: list[str] = Field(default_factory=list, description="the profile fields this update changed")
+    officer_id: OfficerId
+    name: str = Field(min_length=1, max_length=200)
+    specialty: str = Field(min_length=1, max_length=100)
+    locations: int = Field(ge=1, le=500)
+    staff: list[StaffRole] = Field(default_factory=list, max_length=MAX_ROLES)
+    systems: Systems = Field(default_factory=dict)
+    changed: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=20, description="the profile fields this update changed"
+    )
     updated_at: datetime
 
 
@@ -56,7 +66,7 @@ class ClinicArchived(EventBody):
     topic = topics.CLINIC_ARCHIVED
 
     clinic_id: UUID
-    officer_id: str
+    officer_id: OfficerId
     archived_at: datetime
 
 
@@ -66,10 +76,12 @@ ReadinessLevel = Literal["not_ready", "foundational", "ready", "advanced"]
 class ReadinessGap(EventBody):
     """One of the largest gaps of an assessment, with the concrete next step."""
 
-    dimension: str
+    dimension: str = Field(max_length=60)
     score: float = Field(ge=0, le=100)
-    next_action: str
-    question_id: str | None = Field(default=None, description="the question the next action answers")
+    next_action: str = Field(max_length=1000)
+    question_id: str | None = Field(
+        default=None, max_length=60, description="the question the next action answers"
+    )
 
 
 class AssessmentCompleted(EventBody):
@@ -79,12 +91,14 @@ class AssessmentCompleted(EventBody):
 
     clinic_id: UUID
     assessment_id: UUID
-    questionnaire_version: str
+    questionnaire_version: str = Field(max_length=20)
     overall_score: float = Field(ge=0, le=100)
     level: ReadinessLevel
-    dimension_scores: dict[str, float]
-    top_gaps: list[ReadinessGap] = Field(default_factory=list)
+    dimension_scores: dict[Annotated[str, Field(max_length=60)], Annotated[float, Field(ge=0, le=100)]] = (
+        Field(max_length=20)
+    )
+    top_gaps: list[ReadinessGap] = Field(default_factory=list, max_length=10)
     completed_at: datetime
-    officer_id: str | None = None
+    officer_id: OfficerId | None = None
     # The overall score of the clinic's previous assessment, so consumers can show progress.
     previous_overall_score: float | None = Field(default=None, ge=0, le=100)

@@ -1,7 +1,7 @@
 """Events the KPI monitoring service publishes, and the KPI names every service shares."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -50,6 +50,8 @@ class KpiAlert(EventBody):
     kind: Literal["adoption_decline", "target_regression"]
     kpi: KpiName
     week: str = Field(pattern=r"^\d{4}-W\d{2}$")
-    message: str
-    evidence: dict[str, float | str | None]
+    message: str = Field(max_length=1000)
+    evidence: dict[
+        Annotated[str, Field(max_length=60)], float | Annotated[str, Field(max_length=200)] | None
+    ] = Field(max_length=40)
     raised_at: datetime

@@ -1,7 +1,7 @@
 """Events the roadmap service publishes."""
 
 from datetime import date, datetime
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 from uuid import UUID
 
 from pydantic import Field
@@ -41,15 +41,19 @@ class InitiativeApproved(EventBody):
 
     clinic_id: UUID
     initiative_id: UUID
-    problem: str
-    owner: str = Field(description="pseudonymous staff id or role of the person who owns it")
+    problem: str = Field(max_length=100)
+    owner: str = Field(max_length=100, description="pseudonymous staff id or role of the person who owns it")
     kpi: KpiName
     baseline_start: date
     baseline_end: date
-    target_change_pct: float = Field(description="e.g. -30 for documentation time -30 %")
-    pilot_group: list[str] = Field(default_factory=list, description="pseudonymous staff ids")
+    target_change_pct: float = Field(ge=-100, le=500, description="e.g. -30 for documentation time -30 %")
+    pilot_group: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=200, description="pseudonymous staff ids"
+    )
     approved_at: datetime
-    plan_id: str | None = Field(default=None, description="the implementation plan this approval started")
+    plan_id: str | None = Field(
+        default=None, max_length=200, description="the implementation plan this approval started"
+    )
 
 
 class PlanPhaseChanged(EventBody):
@@ -59,10 +63,10 @@ class PlanPhaseChanged(EventBody):
 
     clinic_id: UUID
     initiative_id: UUID
-    plan_id: str
+    plan_id: str = Field(max_length=200)
     phase: PlanPhase
     previous_phase: PlanPhase | None = None
-    reason: str = ""
+    reason: str = Field(default="", max_length=2000)
     changed_at: datetime
 
 
