@@ -20,7 +20,14 @@ help:
 	@echo "make bench   run the benchmarks (print figures, never fail on them)"
 	@echo "make format  apply ruff's formatting and safe fixes"
 
-setup: $(PY_STAMP) $(KAFKA_STAMP) $(ASYNCAPI_STAMP)
+setup: system-packages $(PY_STAMP) $(KAFKA_STAMP) $(ASYNCAPI_STAMP)
+
+# Debian packages the tests need: PostgreSQL (a tested database next to SQLite).
+.PHONY: system-packages
+system-packages:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing PostgreSQL (Debian's package) for the database tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

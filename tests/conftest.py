@@ -12,6 +12,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from deploy.local.kafka import KafkaServer
+from deploy.local.postgres import PostgresServer
 from shared.broker import ensure_topics
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
@@ -28,6 +29,13 @@ async def kafka(kafka_server: KafkaServer) -> str:
     """Bootstrap address of the session's broker, with every registry topic created."""
     await ensure_topics(kafka_server.bootstrap)
     return kafka_server.bootstrap
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (Debian's package); `postgres.create_database()` gives a fresh one."""
+    with PostgresServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
