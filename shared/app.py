@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -32,7 +32,7 @@ from shared.errors import Conflict, DomainError, NotFound, Refused
 from shared.outbox import OutboxRelay
 from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider
-from shared.temporal import TemporalConnection
+from shared.temporal import TemporalConnection, TemporalUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +80,8 @@ async def get_temporal(request: Request) -> Client:
     try:
         return await connection.client(within=TEMPORAL_WAIT_SECONDS)
     except TimeoutError as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "the workflow engine (Temporal) is not reachable yet; try again shortly",
+        raise TemporalUnavailable(
+            "the workflow engine (Temporal) is not reachable yet; try again shortly"
         ) from error
 
 
@@ -193,7 +192,12 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse({"detail": problems}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
+    async def temporal_unavailable(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, TemporalUnavailable)
+        return JSONResponse({"detail": error.message}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
     app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(TemporalUnavailable, temporal_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
 
 

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.events.kpi import KpiName
+from shared.events.roadmap import PlanPhase
 
 # The five questions every initiative answers before anything is bought.
 FIVE_QUESTIONS = ("problem", "cost", "owner", "measure", "integration")
 
-PHASE_ORDER = ("baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done")
-# Phases during which an initiative still holds the clinic's attention: "one problem first".
-IN_FLIGHT_PHASES = frozenset({"baseline", "preparation", "pilot", "evaluation", "rollout"})
-TIMED_PHASES = ("baseline", "preparation", "pilot", "rollout", "sustain")
+# The phases that last a set time (the rest: the evaluation gate and the two final phases).
+# The phases themselves are defined once, in shared/events/roadmap.py.
+TIMED_PHASES: tuple[PlanPhase, ...] = ("baseline", "preparation", "pilot", "rollout", "sustain")
 
 DEFAULT_PHASE_DAYS: dict[str, int] = {
     "baseline": 14,
