@@ -22,7 +22,7 @@ from services.audit import service
 from services.audit.app import create_app
 from services.audit.models import AuditClinic
 from services.audit.settings import AuditSettings
-from services.audit.workflows import CLOSED_EARLY, AuditWindowParams
+from services.audit.windows import CLOSED_EARLY, AuditWindowParams
 from shared import db
 from shared.auth import issue_token
 from shared.events import ClinicRegistered, StaffRole
@@ -61,7 +61,7 @@ class FakeTemporal:
     ) -> None:
         self.started.append((id, params, task_queue))
 
-    def get_workflow_handle(self, workflow_id: str) -> FakeHandle:
+    def get_workflow_handle_for(self, _run: Any, workflow_id: str) -> FakeHandle:
         return FakeHandle(self, workflow_id)
 
 
