@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.audit import entries_csv
-from services.audit.findings import AuditFindings, LoggedTask, RoleCost, compute_findings
+from services.audit.findings import AuditFindings, LoggedTask, RoleCost, compute_findings, usable_hourly_cost
 from services.audit.models import (
     AuditClinic,
     AuditEntry,
@@ -48,7 +48,11 @@ async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | Clin
         clinic = AuditClinic(id=event.clinic_id, officer_id=event.officer_id, name=event.name)
     clinic.officer_id = event.officer_id
     clinic.name = event.name
-    clinic.staff = [role.model_dump() for role in event.staff]
+    # An unusable hourly cost (Infinity, 1e308) is kept as unknown: stored JSON stays valid and
+    # the findings show the role's hours unpriced instead of overflowing.
+    clinic.staff = [
+        {**role.model_dump(), "hourly_cost": usable_hourly_cost(role.hourly_cost)} for role in event.staff
+    ]
     session.add(clinic)
     return clinic
 
@@ -241,7 +245,7 @@ def role_costs(clinic: AuditClinic) -> list[RoleCost]:
         RoleCost(
             role=str(role["role"]),
             headcount=int(str(role.get("headcount", 0))),
-            hourly_cost=float(str(role.get("hourly_cost", 0.0))),
+            hourly_cost=None if role.get("hourly_cost") is None else float(str(role["hourly_cost"])),
         )
         for role in clinic.staff
     ]
