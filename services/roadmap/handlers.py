@@ -8,7 +8,7 @@ from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import service, starter
+from services.roadmap import proposals, service, starter
 from services.roadmap.plans import AdoptionAlert, KpiReading
 from shared import topics
 from shared.app import ServiceRuntime
@@ -33,7 +33,7 @@ class RoadmapHandlers:
 
     async def on_clinic_registered(self, event: ClinicRegistered, message: KafkaMessage) -> None:
         async def record(session: AsyncSession) -> None:
-            await service.record_clinic(session=session, event=event)
+            await proposals.record_clinic(session=session, event=event)
 
         await apply_once(
             self.sessions, headers=message.headers, consumer="roadmap.on_clinic_registered", effect=record
@@ -41,7 +41,7 @@ class RoadmapHandlers:
 
     async def on_clinic_updated(self, event: ClinicUpdated, message: KafkaMessage) -> None:
         async def refresh(session: AsyncSession) -> None:
-            await service.record_clinic(session=session, event=event)
+            await proposals.record_clinic(session=session, event=event)
 
         await apply_once(
             self.sessions, headers=message.headers, consumer="roadmap.on_clinic_updated", effect=refresh
@@ -49,7 +49,7 @@ class RoadmapHandlers:
 
     async def on_assessment_completed(self, event: AssessmentCompleted, message: KafkaMessage) -> None:
         async def record(session: AsyncSession) -> None:
-            await service.record_assessment(session=session, event=event)
+            await proposals.record_assessment(session=session, event=event)
 
         await apply_once(
             self.sessions, headers=message.headers, consumer="roadmap.on_assessment_completed", effect=record
@@ -57,7 +57,7 @@ class RoadmapHandlers:
 
     async def on_audit_completed(self, event: AuditCompleted, message: KafkaMessage) -> None:
         async def record(session: AsyncSession) -> None:
-            await service.record_audit(session=session, event=event)
+            await proposals.record_audit(session=session, event=event)
 
         await apply_once(
             self.sessions, headers=message.headers, consumer="roadmap.on_audit_completed", effect=record

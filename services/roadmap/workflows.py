@@ -27,23 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from shared.events.roadmap import FINAL_PHASES, NoticeKind, PlanPhase
 
 
-NEXT_PHASE: dict[str, PlanPhase] = {
-    "baseline": "preparation",
-    "preparation": "pilot",
-    "pilot": "evaluation",
-    "rollout": "sustain",
-    "sustain": "done",
-}
-PHASE_START_REMINDERS: dict[str, list[tuple[NoticeKind, str]]] = {
-    "preparation": [
-        ("communication", "staff communication: tell every staff member what changes, why, and who owns it"),
-        ("training", "training sessions: schedule hands-on training for the pilot group"),
-        ("survey", "buy-in survey: send the short staff buy-in survey before the pilot starts"),
-    ],
-    "pilot": [("pilot_start", "pilot starts: the pilot group uses the tool; the KPI is reviewed every week")],
-    "rollout": [("training", "rollout: train the remaining staff and switch everyone to the new workflow")],
-    "sustain": [("sustain_start", "sustain: adoption is watched weekly; fading use triggers retraining")],
-}
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 NoticeActivity = Callable[[PlanActivities, PlanNotice], Awaitable[bool]]
 MAX_SEEN_ALERTS = 50
@@ -84,7 +67,7 @@ class ImplementationPlanWorkflow:
                 continue
             await self._run_timed_phase()
             days = state.phase_seconds / DAY_SECONDS
-            await self._enter(NEXT_PHASE[state.phase], f"{state.phase} finished after {days:g} days")
+            await self._enter(rules.NEXT_PHASE[state.phase], f"{state.phase} finished after {days:g} days")
         if state.phase == "done":
             suggestion = await workflow.execute_activity_method(
                 PlanActivities.suggest_next_initiative,
@@ -135,7 +118,7 @@ class ImplementationPlanWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
-        for kind, message in PHASE_START_REMINDERS.get(phase, []):
+        for kind, message in rules.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
 
     async def _run_timed_phase(self) -> None:
@@ -453,6 +436,6 @@ class ImplementationPlanWorkflow:
         if next_checkin < state.phase_seconds:
             name, at = f"weekly check-in {state.checkins_done + 1}", next_checkin
         else:
-            name, at = f"{NEXT_PHASE[state.phase]} starts", state.phase_seconds
+            name, at = f"{rules.NEXT_PHASE[state.phase]} starts", state.phase_seconds
         when = workflow.now() + timedelta(seconds=max(at - elapsed, 0.0))
         return name, when.isoformat()

@@ -16,7 +16,7 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from services.roadmap import service
+from services.roadmap import proposals
 from services.roadmap.activities import PlanActivities
 from services.roadmap.plans import PhaseChange, PlanNotice
 from services.roadmap.worker import MIGRATIONS
@@ -84,12 +84,12 @@ async def test_proposing_and_re_ranking_publish_each_initiative(sessions: db.Ses
             locations=1,
             systems={"emr": "ModMed"},
         )
-        await service.record_clinic(session=session, event=registered)
+        await proposals.record_clinic(session=session, event=registered)
         await session.commit()
     assert await staged(sessions, topics.INITIATIVE_PROPOSED) == []  # nothing to propose before an audit
 
     async with sessions() as session:
-        await service.record_audit(session=session, event=audit_of(clinic_id, now))
+        await proposals.record_audit(session=session, event=audit_of(clinic_id, now))
         await session.commit()
     proposed = [
         InitiativeProposed.model_validate(body) for body in await staged(sessions, topics.INITIATIVE_PROPOSED)
@@ -110,7 +110,7 @@ async def test_proposing_and_re_ranking_publish_each_initiative(sessions: db.Ses
             dimension_scores={},
             completed_at=now,
         )
-        await service.record_assessment(session=session, event=assessment)
+        await proposals.record_assessment(session=session, event=assessment)
         await session.commit()
     again = [
         InitiativeProposed.model_validate(body) for body in await staged(sessions, topics.INITIATIVE_PROPOSED)

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
 
-from services.roadmap import service
+from services.roadmap import proposals, service
 from services.roadmap.activities import PlanActivities
 from services.roadmap.models import (
     ApprovalIn,
@@ -91,7 +91,7 @@ def audit(clinic_id: uuid.UUID, *, at: datetime, categories: dict[str, float]) -
 async def clinic(sessions: db.SessionFactory, *, systems: dict[str, str] | None = None) -> uuid.UUID:
     clinic_id = uuid.uuid4()
     async with sessions() as session:
-        await service.record_clinic(
+        await proposals.record_clinic(
             session=session,
             event=ClinicRegistered(
                 clinic_id=clinic_id,
@@ -119,14 +119,14 @@ async def test_latest_findings_replace_older_ones_and_ids_survive_a_re_ranking(
     now = datetime.now(UTC)
     first = audit(clinic_id, at=now, categories={"documentation": 900, "billing": 300})
     async with sessions() as session:
-        assert await service.record_audit(session=session, event=first)
+        assert await proposals.record_audit(session=session, event=first)
         await session.commit()
     before = await proposed(sessions, clinic_id)
     assert [i.problem for i in before] == ["documentation", "billing"]
 
     async with sessions() as session:
         stale = audit(clinic_id, at=now - timedelta(days=30), categories={"marketing": 5_000})
-        assert not await service.record_audit(session=session, event=stale)
+        assert not await proposals.record_audit(session=session, event=stale)
         assessment = AssessmentCompleted(
             clinic_id=clinic_id,
             assessment_id=uuid.uuid4(),
@@ -136,7 +136,7 @@ async def test_latest_findings_replace_older_ones_and_ids_survive_a_re_ranking(
             dimension_scores={},
             completed_at=now,
         )
-        assert await service.record_assessment(session=session, event=assessment)
+        assert await proposals.record_assessment(session=session, event=assessment)
         await session.commit()
     after = await proposed(sessions, clinic_id)
     assert [i.id for i in after] == [i.id for i in before]
@@ -144,7 +144,7 @@ async def test_latest_findings_replace_older_ones_and_ids_survive_a_re_ranking(
 
     async with sessions() as session:
         newer = audit(clinic_id, at=now + timedelta(days=7), categories={"billing": 2_000})
-        assert await service.record_audit(session=session, event=newer)
+        assert await proposals.record_audit(session=session, event=newer)
         await session.commit()
     assert [i.problem for i in await proposed(sessions, clinic_id)] == ["billing"]
 
@@ -155,7 +155,7 @@ async def clinic_with_two_initiatives(
     """A clinic whose audit proposes two initiatives: documentation first, then billing."""
     clinic_id = await clinic(sessions)
     async with sessions() as session:
-        await service.record_audit(
+        await proposals.record_audit(
             session=session,
             event=audit(clinic_id, at=datetime.now(UTC), categories={"documentation": 900, "billing": 300}),
         )
