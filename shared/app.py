@@ -36,7 +36,7 @@ from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
 from shared.settings import SharedSettings
 from shared.telemetry import ChildSpansOnly, install_global_tracer_provider
-from shared.temporal import TemporalConnection
+from shared.temporal import TemporalConnection, TemporalUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +87,8 @@ async def get_temporal(request: Request) -> Client:
     try:
         return await connection.client(within=TEMPORAL_WAIT_SECONDS)
     except TimeoutError as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "the workflow engine (Temporal) is not reachable yet; try again shortly",
+        raise TemporalUnavailable(
+            "the workflow engine (Temporal) is not reachable yet; try again shortly"
         ) from error
 
 
@@ -231,8 +230,13 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=status.HTTP_400_BAD_REQUEST,
         )
 
+    async def temporal_unavailable(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, TemporalUnavailable)
+        return JSONResponse({"detail": error.message}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RecursionError, nested_too_deeply)
+    app.add_exception_handler(TemporalUnavailable, temporal_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
 
 

@@ -1,7 +1,6 @@
 """Each service owns one database: SQLite file by default, any SQLAlchemy async URL by setting."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +31,6 @@ def create_engine(url: str) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-
-
-async def session_scope(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
-    async with sessions() as session:
-        yield session
 
 
 async def ping(engine: AsyncEngine) -> None:

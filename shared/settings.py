@@ -13,14 +13,12 @@ DEV_SECRET = "faio-development-secret-change-me"  # noqa: S105 - refused outside
 
 
 class SharedSettings(BaseSettings):
-    """Settings every service has; each service subclasses it with its name and port."""
+    """Settings every service has; each service subclasses it with its name (uvicorn takes the port)."""
 
     model_config = SettingsConfigDict(env_prefix="FAIO_", env_file=".env", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
     service_name: str = "faio"
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     temporal_address: str = "127.0.0.1:7233"

@@ -11,6 +11,7 @@ from pathlib import Path
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from shared import db
@@ -19,6 +20,33 @@ from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider
 
 log = logging.getLogger(__name__)
+
+# The answers of a server (or a worker) that is not there now, as opposed to a request it refused.
+UNREACHABLE = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
+
+
+class TemporalUnavailable(Exception):
+    """The workflow engine, or the worker that must answer, does not answer now: retry shortly.
+
+    Not a domain error: the request was fine. shared/app.py answers it with 503.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@asynccontextmanager
+async def unavailable_when_unreachable(what_happened: str) -> AsyncIterator[None]:
+    """Turn "Temporal is not there" into TemporalUnavailable, saying what it meant for the caller."""
+    try:
+        yield
+    except RPCError as error:
+        if error.status not in UNREACHABLE:
+            raise
+        raise TemporalUnavailable(
+            f"the workflow engine (Temporal) is not reachable: {what_happened}; try again shortly"
+        ) from error
 
 
 async def connect_temporal(

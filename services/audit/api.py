@@ -1,4 +1,8 @@
-"""Audit's HTTP routes: thin, they check the officer, validate and call service functions."""
+"""Audit's HTTP routes: thin, they check the officer, validate and call service functions.
+
+Domain errors (NotFound, Conflict, Refused) and an unreachable Temporal become HTTP answers in
+shared/app.py; no route catches them.
+"""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -7,13 +11,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Discriminator, Tag
-from temporalio.service import RPCError
 
-from services.audit import entries_csv, service
+from services.audit import entries_csv, service, starter
 from services.audit.findings import AuditFindings
 from services.audit.models import (
     AuditClinic,
-    AuditStatus,
     AuditWindow,
     AuditWindowCreate,
     AuditWindowPublic,
@@ -25,6 +27,7 @@ from services.audit.models import (
 from services.audit.settings import AuditSettings
 from shared.app import SessionDep, TemporalDep
 from shared.auth import CurrentOfficer
+from shared.errors import Refused
 
 router = APIRouter(prefix="/v1", tags=["audits"])
 
@@ -69,22 +72,16 @@ class CloseRequested(BaseModel):
     detail: str
 
 
-async def _clinic_or_404(session: SessionDep, clinic_id: UUID, officer: CurrentOfficer) -> AuditClinic:
-    clinic = await service.get_clinic(session=session, clinic_id=clinic_id, officer_id=officer.id)
-    if clinic is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"clinic {clinic_id} not found")
-    return clinic
+async def _officers_clinic(session: SessionDep, clinic_id: UUID, officer: CurrentOfficer) -> AuditClinic:
+    return await service.get_clinic(session=session, clinic_id=clinic_id, officer_id=officer.id)
 
 
-async def _audit_or_404(session: SessionDep, audit_id: UUID, officer: CurrentOfficer) -> AuditWindow:
-    audit = await service.get_audit(session=session, audit_id=audit_id, officer_id=officer.id)
-    if audit is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"audit {audit_id} not found")
-    return audit
+async def _officers_audit(session: SessionDep, audit_id: UUID, officer: CurrentOfficer) -> AuditWindow:
+    return await service.get_audit(session=session, audit_id=audit_id, officer_id=officer.id)
 
 
-ClinicDep = Annotated[AuditClinic, Depends(_clinic_or_404)]
-AuditDep = Annotated[AuditWindow, Depends(_audit_or_404)]
+ClinicDep = Annotated[AuditClinic, Depends(_officers_clinic)]
+AuditDep = Annotated[AuditWindow, Depends(_officers_audit)]
 
 
 async def _public(session: SessionDep, audit: AuditWindow) -> AuditWindowPublic:
@@ -96,7 +93,10 @@ async def _public(session: SessionDep, audit: AuditWindow) -> AuditWindowPublic:
     "/clinics/{clinic_id}/audits",
     status_code=status.HTTP_201_CREATED,
     response_model=AuditWindowPublic,
-    responses={409: {"description": "the clinic already has an open audit window"}},
+    responses={
+        409: {"description": "the clinic already has an open audit window"},
+        503: {"description": "Temporal is not reachable: nothing was opened"},
+    },
 )
 async def open_audit(
     clinic: ClinicDep,
@@ -106,29 +106,14 @@ async def open_audit(
     window_in: AuditWindowCreate | None = None,
 ) -> AuditWindowPublic:
     """Open an audit window (default seven days from today); it closes by itself at its end."""
-    try:
-        audit = await service.open_audit(
-            session=session,
-            clinic=clinic,
-            window_in=window_in or AuditWindowCreate(),
-            today=datetime.now(UTC).date(),
-        )
-    except service.AuditConflict as conflict:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from conflict
-    except service.WindowInPast as past:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(past)) from past
+    audit = await service.open_audit(
+        session=session,
+        clinic=clinic,
+        window_in=window_in or AuditWindowCreate(),
+        today=datetime.now(UTC).date(),
+    )
     # Started before the commit: if Temporal refuses, no window without a timer is left behind.
-    try:
-        await service.start_window_timer(
-            temporal=temporal, audit=audit, task_queue=settings.temporal_task_queue
-        )
-    except RPCError as error:
-        await session.rollback()
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            f"the workflow engine could not start the window's timer ({error.message}); nothing was opened, "
-            "try again shortly",
-        ) from error
+    await starter.start_window_timer(temporal, audit, task_queue=settings.temporal_task_queue)
     await session.commit()
     return await _public(session, audit)
 
@@ -156,17 +141,8 @@ async def read_audit(audit: AuditDep, session: SessionDep) -> AuditWindowPublic:
 )
 async def close_audit(audit: AuditDep, temporal: TemporalDep) -> CloseRequested:
     """Close the window before its end; the findings follow within moments."""
-    if audit.status == AuditStatus.closed:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"audit {audit.id} is already closed ({audit.close_reason})"
-        )
-    try:
-        await service.request_close(temporal=temporal, audit=audit)
-    except RPCError as error:
-        # The timer fired a moment ago: the window is closing on its own.
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"audit {audit.id} is already closing ({error.message})"
-        ) from error
+    service.ensure_closable(audit)
+    await starter.request_close(temporal, audit)
     return CloseRequested(
         audit_id=audit.id,
         status="closing",
@@ -186,16 +162,11 @@ async def add_entries(
     """Log one task entry, or a list of them (all stored, or none)."""
     entries = entries_in if isinstance(entries_in, list) else [entries_in]
     if not entries or len(entries) > MAX_BATCH:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"send between 1 and {MAX_BATCH} entries per request"
-        )
+        raise Refused(f"send between 1 and {MAX_BATCH} entries per request; split a longer list")
     clinic = await session.get(AuditClinic, audit.clinic_id)
     assert clinic is not None
-    try:
-        created = await service.add_entries(session=session, audit=audit, clinic=clinic, entries=entries)
-    except service.AuditConflict as conflict:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from conflict
-    except service.EntriesRejected as rejected:
+    rejected = await service.add_entries(session=session, audit=audit, clinic=clinic, entries=entries)
+    if rejected:
         # FastAPI's own validation shape, so clients handle both kinds of 422 alike.
         body = isinstance(entries_in, list)
         detail = [
@@ -206,11 +177,11 @@ async def add_entries(
                 "msg": error.reason,
                 "type": "value_error",
             }
-            for error in rejected.errors
+            for error in rejected
         ]
         return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
     await session.commit()
-    return EntriesCreated(audit_id=audit.id, created=created)
+    return EntriesCreated(audit_id=audit.id, created=len(entries))
 
 
 @router.get("/audits/{audit_id}/entries", response_model=list[EntryPublic])
@@ -278,12 +249,9 @@ async def import_entries(
         csv_text = raw.decode("cp1252", errors="replace")
     clinic = await session.get(AuditClinic, audit.clinic_id)
     assert clinic is not None
-    try:
-        report = await service.import_entries(
-            session=session, audit=audit, clinic=clinic, csv_text=csv_text, dry_run=dry_run
-        )
-    except service.AuditConflict as conflict:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from conflict
+    report = await service.import_entries(
+        session=session, audit=audit, clinic=clinic, csv_text=csv_text, dry_run=dry_run
+    )
     if report.errors:
         return JSONResponse(report.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
     if dry_run:
@@ -299,12 +267,7 @@ async def import_entries(
 )
 async def read_findings(audit: AuditDep) -> FindingsPublic:
     """Where the hours go and what to automate first; available once the window closed."""
-    if audit.status != AuditStatus.closed or audit.findings is None:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            f"audit {audit.id} is still open until {audit.closes_at:%Y-%m-%d %H:%M} UTC; "
-            f"findings appear when it closes (or close it early with POST /v1/audits/{audit.id}/close)",
-        )
+    findings = service.closed_findings(audit)
     return FindingsPublic(
         audit_id=audit.id,
         clinic_id=audit.clinic_id,
@@ -312,5 +275,5 @@ async def read_findings(audit: AuditDep) -> FindingsPublic:
         ends_on=audit.ends_on.isoformat(),
         close_reason=audit.close_reason,
         closed_at=audit.closed_at,
-        findings=AuditFindings.model_validate(audit.findings),
+        findings=findings,
     )

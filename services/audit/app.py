@@ -1,4 +1,4 @@
-"""The audit service. `uvicorn --factory services.audit.app:create_app --port $FAIO_HTTP_PORT`.
+"""The audit service. `uvicorn --factory services.audit.app:create_app --port 8002`.
 
 Its Temporal worker (the window timers) is a process of its own: `python -m services.audit.worker`.
 """

@@ -1,8 +1,9 @@
 """The task log as a spreadsheet: the template practices fill, and reading it back row by row.
 
 Reading never stops at the first problem: every bad row is reported by line number, column
-and reason, so the practice fixes the file in one pass. Whether to store anything is the
-caller's decision (the import is all-or-nothing).
+and reason, so the practice fixes the file in one pass. A row whose first cell starts with
+`#` is a comment: the template's example is one, so it is never imported as a task.
+Whether to store anything is the caller's decision (the import is all-or-nothing).
 """
 
 import csv
@@ -28,6 +29,8 @@ COLUMNS = (
 REQUIRED_COLUMNS = frozenset(COLUMNS) - {"occurrences", "tools"}
 MAX_ROWS = 50_000
 TOOL_SEPARATOR = ";"
+COMMENT = "#"
+EXAMPLE_MARK = f"{COMMENT} example, skipped on import: "
 DELIMITERS = (",", ";", "\t")
 
 # Spreadsheet users write labels, not identifiers: accept both, case-insensitively.
@@ -57,13 +60,13 @@ class RowProblems(Exception):
 
 
 def template(*, role: str, day: date) -> str:
-    """The CSV template: the header and one example row (replace it with real rows)."""
+    """The CSV template: the header and one example row, marked as a comment (never imported)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     writer.writerow(
         [
-            "staff-01",
+            f"{EXAMPLE_MARK}staff-01",
             role,
             day.isoformat(),
             TaskCategory.appointment_scheduling.value,
@@ -153,6 +156,25 @@ def parse_row(raw: dict[str, str]) -> EntryCreate:
     return entry
 
 
+def _header_errors(header: list[str]) -> list[RowError]:
+    if not header:
+        return [RowError(line=1, column="row", reason="the file is empty; start from the template")]
+    errors = [
+        RowError(line=1, column=column, reason="the column appears more than once")
+        for column in sorted({name for name in header if header.count(name) > 1})
+    ]
+    errors.extend(
+        RowError(line=1, column=column, reason="required column is missing from the header")
+        for column in sorted(REQUIRED_COLUMNS - set(header))
+    )
+    errors.extend(
+        RowError(line=1, column=column, reason="unknown column; expected " + ", ".join(COLUMNS))
+        for column in header
+        if column not in COLUMNS
+    )
+    return errors
+
+
 def read_entries(text: str) -> tuple[list[tuple[int, EntryCreate]], list[RowError]]:
     """Every good row (with its line number) and every problem of a CSV file."""
     text = text.lstrip("\ufeff")
@@ -162,19 +184,7 @@ def read_entries(text: str) -> tuple[list[tuple[int, EntryCreate]], list[RowErro
     reader = csv.DictReader(io.StringIO(text), restkey="__extra__", delimiter=delimiter)
     header = [name.strip().lower() for name in reader.fieldnames or []]
     reader.fieldnames = header
-    errors: list[RowError] = []
-    if not header:
-        return [], [RowError(line=1, column="row", reason="the file is empty; start from the template")]
-    missing = sorted(REQUIRED_COLUMNS - set(header))
-    unknown = [name for name in header if name not in COLUMNS]
-    for column in sorted({name for name in header if header.count(name) > 1}):
-        errors.append(RowError(line=1, column=column, reason="the column appears more than once"))
-    for column in missing:
-        errors.append(RowError(line=1, column=column, reason="required column is missing from the header"))
-    for column in unknown:
-        errors.append(
-            RowError(line=1, column=column, reason="unknown column; expected " + ", ".join(COLUMNS))
-        )
+    errors = _header_errors(header)
     if errors:
         return [], errors
 
@@ -186,6 +196,8 @@ def read_entries(text: str) -> tuple[list[tuple[int, EntryCreate]], list[RowErro
             values = {key: value for key, value in raw.items() if key != "__extra__"}
             if all(not (value or "").strip() for value in values.values()) and "__extra__" not in raw:
                 continue  # blank line
+            if (raw.get(header[0]) or "").lstrip().startswith(COMMENT):
+                continue  # a comment, such as the template's example
             rows += 1
             if rows > MAX_ROWS:
                 errors.append(
@@ -205,6 +217,15 @@ def read_entries(text: str) -> tuple[list[tuple[int, EntryCreate]], list[RowErro
                 )
     except csv.Error as error:
         errors.append(RowError(line=reader.line_num, column="row", reason=f"not readable as CSV: {error}"))
+    if rows == 0 and not errors:
+        errors.append(
+            RowError(
+                line=1,  # about the file, not a row of it
+                column="row",
+                reason="no task rows: add one row per task and day under the header "
+                f"(rows starting with {COMMENT}, like the template's example, are skipped)",
+            )
+        )
     return entries, errors
 
 

@@ -5,11 +5,12 @@ by hand in tests. All figures are per week: a window of `window_days` days is sc
 7 / window_days, so a 10-day window and a 7-day window compare.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.audit.models import Predictability, TaskCategory
 
@@ -26,6 +27,17 @@ RECURRING_TIMES_PER_WEEK = 5
 
 # Below this share of the staff logging, weekly hours are a guess: the audit is low-confidence.
 MIN_STAFF_COVERAGE = 0.6
+
+# An hour of any clinic role costs less than this. A larger figure (or Infinity, NaN) is a typo
+# in the clinic profile; pricing hours with it would make every total meaningless or infinite.
+MAX_HOURLY_COST = 10_000.0
+
+
+def usable_hourly_cost(value: float | None) -> float | None:
+    """The hourly cost if it can price hours (finite, 0 to MAX_HOURLY_COST), else None."""
+    if value is None or not math.isfinite(value) or not 0 <= value <= MAX_HOURLY_COST:
+        return None
+    return value
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ class RoleCost:
 
     role: str
     headcount: int
-    hourly_cost: float
+    hourly_cost: float | None  # None: not known, or not usable (see usable_hourly_cost)
 
 
 class CategoryFinding(BaseModel):
@@ -96,7 +108,7 @@ class CategoryFinding(BaseModel):
 
 class RoleFinding(BaseModel):
     role: str
-    hourly_cost: float
+    hourly_cost: float | None
     headcount: int
     staff_logged: int
     hours_per_week: float
@@ -145,6 +157,11 @@ class AuditFindings(BaseModel):
     by_role: list[RoleFinding]
     candidates: list[CandidateFinding]
     coverage: Coverage
+    unpriced_roles: list[str] = Field(
+        default_factory=list,
+        description="roles whose hourly cost is missing or unusable (not finite, or above "
+        f"{MAX_HOURLY_COST:,.0f}): their hours count, their cost does not; fix the clinic profile at intake",
+    )
 
 
 def _key(text: str) -> str:
@@ -227,7 +244,8 @@ def compute_findings(
 ) -> AuditFindings:
     """Hours and cost per week by category and role, repetitiveness, ranked candidates, coverage."""
     per_week = 7 / window_days
-    hourly = {_key(role.role): role.hourly_cost for role in roles}
+    rates = {_key(role.role): usable_hourly_cost(role.hourly_cost) for role in roles}
+    hourly = {role: rate for role, rate in rates.items() if rate is not None}
     times_per_week = weekly_occurrences(tasks, window_days=window_days)
 
     hours: dict[TaskCategory, float] = defaultdict(float)
@@ -275,7 +293,7 @@ def compute_findings(
         (
             RoleFinding(
                 role=role.role,
-                hourly_cost=role.hourly_cost,
+                hourly_cost=rates[_key(role.role)],
                 headcount=role.headcount,
                 staff_logged=len({t.staff_id for t in tasks if _key(t.role) == _key(role.role)}),
                 hours_per_week=round(role_hours.get(_key(role.role), 0.0), 2),
@@ -319,4 +337,5 @@ def compute_findings(
         by_role=by_role,
         candidates=candidates,
         coverage=coverage_of(tasks, roles),
+        unpriced_roles=[role.role for role in roles if rates[_key(role.role)] is None],
     )

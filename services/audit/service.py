@@ -1,4 +1,7 @@
-"""Audit's domain logic: windows, task log entries, CSV import and the findings at the close."""
+"""Audit's domain logic: windows, task log entries, CSV import and the findings at the close.
+
+Failures are the shared domain errors (NotFound, Conflict, Refused); Temporal is the starter's.
+"""
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -8,11 +11,9 @@ from sqlalchemy import Table, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
 
 from services.audit import entries_csv
-from services.audit.findings import AuditFindings, LoggedTask, RoleCost, compute_findings
+from services.audit.findings import AuditFindings, LoggedTask, RoleCost, compute_findings, usable_hourly_cost
 from services.audit.models import (
     AuditClinic,
     AuditEntry,
@@ -23,7 +24,8 @@ from services.audit.models import (
     ImportReport,
     RowError,
 )
-from services.audit.workflows import AuditWindowParams, AuditWindowWorkflow, audit_workflow_id
+from services.audit.windows import audit_workflow_id
+from shared.errors import Conflict, NotFound, Refused
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.intake import ClinicArchived, ClinicUpdated
@@ -31,22 +33,6 @@ from shared.outbox import add_to_outbox
 
 SOURCE = "/faio/audit"  # the CloudEvents source of every event audit publishes
 ENTRY_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
-
-
-class AuditConflict(Exception):
-    """The request contradicts the audit's state (a second open window, entries after the close)."""
-
-
-class WindowInPast(ValueError):
-    """An audit window that would already be over when it opens."""
-
-
-class EntriesRejected(Exception):
-    """Some entries are not acceptable; none was stored."""
-
-    def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(f"{len(errors)} problem(s)")
-        self.errors = errors
 
 
 async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | ClinicUpdated) -> AuditClinic:
@@ -62,7 +48,11 @@ async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | Clin
         clinic = AuditClinic(id=event.clinic_id, officer_id=event.officer_id, name=event.name)
     clinic.officer_id = event.officer_id
     clinic.name = event.name
-    clinic.staff = [role.model_dump() for role in event.staff]
+    # An unusable hourly cost (Infinity, 1e308) is kept as unknown: stored JSON stays valid and
+    # the findings show the role's hours unpriced instead of overflowing.
+    clinic.staff = [
+        {**role.model_dump(), "hourly_cost": usable_hourly_cost(role.hourly_cost)} for role in event.staff
+    ]
     session.add(clinic)
     return clinic
 
@@ -76,16 +66,20 @@ async def archive_clinic(*, session: AsyncSession, event: ClinicArchived) -> Aud
     return clinic
 
 
-async def get_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> AuditClinic | None:
-    """A clinic of this officer; another officer's clinic is as unknown as a missing one."""
+async def get_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> AuditClinic:
+    """A clinic of this officer, or NotFound: another officer's clinic is as unknown as a missing one."""
     clinic = await session.get(AuditClinic, clinic_id)
-    return clinic if clinic is not None and clinic.officer_id == officer_id else None
+    if clinic is None or clinic.officer_id != officer_id:
+        raise NotFound(f"clinic {clinic_id} not found")
+    return clinic
 
 
-async def get_audit(*, session: AsyncSession, audit_id: UUID, officer_id: str) -> AuditWindow | None:
-    """An audit window of this officer's clinic, or None."""
+async def get_audit(*, session: AsyncSession, audit_id: UUID, officer_id: str) -> AuditWindow:
+    """An audit window of this officer's clinic, or NotFound."""
     audit = await session.get(AuditWindow, audit_id)
-    return audit if audit is not None and audit.officer_id == officer_id else None
+    if audit is None or audit.officer_id != officer_id:
+        raise NotFound(f"audit {audit_id} not found")
+    return audit
 
 
 async def list_audits(*, session: AsyncSession, clinic_id: UUID) -> Sequence[AuditWindow]:
@@ -106,14 +100,14 @@ async def count_entries(*, session: AsyncSession, audit_id: UUID) -> int:
 async def open_audit(
     *, session: AsyncSession, clinic: AuditClinic, window_in: AuditWindowCreate, today: date
 ) -> AuditWindow:
-    """Open an audit window (not committed); AuditConflict if the clinic already has an open one."""
+    """Open an audit window (not committed); Conflict if the clinic already has an open one."""
     if clinic.archived_at is not None:
-        raise AuditConflict(f"clinic {clinic.id} is archived; it takes no new audit window")
+        raise Conflict(f"clinic {clinic.id} is archived; it takes no new audit window")
     starts_on = window_in.starts_on or today
     ends_on = starts_on + timedelta(days=window_in.days - 1)
     if ends_on < today:
         # It would close the moment it opened, before anyone could log a task.
-        raise WindowInPast(
+        raise Refused(
             f"a window from {starts_on} to {ends_on} is already over; start it today or later "
             f"(or no earlier than {today - timedelta(days=window_in.days - 1)} for {window_in.days} days)"
         )
@@ -122,7 +116,7 @@ async def open_audit(
     )
     existing = (await session.exec(statement)).first()
     if existing is not None:
-        raise AuditConflict(_already_open(existing))
+        raise Conflict(_already_open(existing))
     audit = AuditWindow(
         clinic_id=clinic.id,
         officer_id=clinic.officer_id,
@@ -138,7 +132,7 @@ async def open_audit(
         await session.flush()
     except IntegrityError as error:  # a concurrent request opened one first
         await session.rollback()
-        raise AuditConflict(f"clinic {clinic.id} already has an open audit window") from error
+        raise Conflict(f"clinic {clinic.id} already has an open audit window") from error
     return audit
 
 
@@ -149,20 +143,20 @@ def _already_open(audit: AuditWindow) -> str:
     )
 
 
-async def start_window_timer(*, temporal: Client, audit: AuditWindow, task_queue: str) -> None:
-    """Start the workflow that closes the window at its end; starting it twice is harmless."""
-    await temporal.start_workflow(
-        AuditWindowWorkflow.run,
-        AuditWindowParams(audit_id=str(audit.id), closes_at=audit.closes_at.isoformat()),
-        id=audit.workflow_id,
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
+def ensure_closable(audit: AuditWindow) -> None:
+    """Conflict when the window has closed already: its findings are final."""
+    if audit.status == AuditStatus.closed:
+        raise Conflict(f"audit {audit.id} is already closed ({audit.close_reason})")
 
 
-async def request_close(*, temporal: Client, audit: AuditWindow) -> None:
-    """Ask the window's workflow to close it now; it computes the findings shortly after."""
-    await temporal.get_workflow_handle(audit.workflow_id).signal(AuditWindowWorkflow.close)
+def closed_findings(audit: AuditWindow) -> AuditFindings:
+    """A closed audit's findings; Conflict while the window is still open."""
+    if audit.status != AuditStatus.closed or audit.findings is None:
+        raise Conflict(
+            f"audit {audit.id} is still open until {audit.closes_at:%Y-%m-%d %H:%M} UTC; "
+            f"findings appear when it closes (or close it early with POST /v1/audits/{audit.id}/close)"
+        )
+    return AuditFindings.model_validate(audit.findings)
 
 
 def clinic_roles(clinic: AuditClinic) -> dict[str, str]:
@@ -175,7 +169,7 @@ async def _ensure_open(session: AsyncSession, audit: AuditWindow) -> None:
     # in while the closing activity, which takes the same lock, computes the findings.
     await session.refresh(audit, with_for_update=True)
     if audit.status != AuditStatus.open:
-        raise AuditConflict(
+        raise Conflict(
             f"audit {audit.id} closed on {audit.closed_at:%Y-%m-%d} ({audit.close_reason}); "
             "its findings are final, so it takes no more entries"
             if audit.closed_at
@@ -198,8 +192,8 @@ async def _store_entries(
 
 async def add_entries(
     *, session: AsyncSession, audit: AuditWindow, clinic: AuditClinic, entries: Sequence[EntryCreate]
-) -> int:
-    """Log entries (not committed), all or none; EntriesRejected names each bad entry (1-based)."""
+) -> list[RowError]:
+    """Log entries (not committed), all or none: the problems of each bad entry (1-based), if any."""
     await _ensure_open(session, audit)
     accepted, errors = entries_csv.check_against_window(
         enumerate(entries, start=1),
@@ -207,10 +201,9 @@ async def add_entries(
         starts_on=audit.starts_on,
         ends_on=audit.ends_on,
     )
-    if errors:
-        raise EntriesRejected(errors)
-    await _store_entries(session, audit=audit, entries=accepted, source="api")
-    return len(accepted)
+    if not errors:
+        await _store_entries(session, audit=audit, entries=accepted, source="api")
+    return errors
 
 
 async def import_entries(
@@ -252,7 +245,7 @@ def role_costs(clinic: AuditClinic) -> list[RoleCost]:
         RoleCost(
             role=str(role["role"]),
             headcount=int(str(role.get("headcount", 0))),
-            hourly_cost=float(str(role.get("hourly_cost", 0.0))),
+            hourly_cost=None if role.get("hourly_cost") is None else float(str(role["hourly_cost"])),
         )
         for role in clinic.staff
     ]

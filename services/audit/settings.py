@@ -3,7 +3,6 @@ from shared.settings import SharedSettings
 
 class AuditSettings(SharedSettings):
     service_name: str = "audit"
-    http_port: int = 8002
     # The audit worker (`python -m services.audit.worker`) polls this queue for window timers.
     temporal_task_queue: str = "faio-audit"
     # Largest CSV import accepted in one request; bigger files are split by the practice.

@@ -1,33 +1,13 @@
 """Audit's Temporal workflow. Deterministic: the clock is workflow.now(), side effects are activities."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-# The activity is called by name: activities.py imports the service, which starts this
-# workflow, so importing the activity here would be circular.
-COMPLETE_AUDIT = "complete_audit"
-WINDOW_ENDED = "window ended"
-CLOSED_EARLY = "closed early"
-
-
-def audit_workflow_id(audit_id: object) -> str:
-    return f"audit-window-{audit_id}"
-
-
-@dataclass
-class AuditWindowParams:
-    audit_id: str
-    closes_at: str  # ISO 8601 with time zone
-
-
-@dataclass
-class CompleteAudit:
-    audit_id: str
-    reason: str
-    closed_at: str  # ISO 8601, the workflow's clock: the same on every retry
+with workflow.unsafe.imports_passed_through():
+    from services.audit.activities import AuditActivities
+    from services.audit.windows import CLOSED_EARLY, WINDOW_ENDED, AuditWindowParams, CompleteAudit
 
 
 @workflow.defn
@@ -55,8 +35,8 @@ class AuditWindowWorkflow:
             except TimeoutError:
                 reason = WINDOW_ENDED
         self._status = "closing"
-        await workflow.execute_activity(
-            COMPLETE_AUDIT,
+        await workflow.execute_activity_method(
+            AuditActivities.complete_audit,
             CompleteAudit(audit_id=params.audit_id, reason=reason, closed_at=workflow.now().isoformat()),
             start_to_close_timeout=timedelta(minutes=2),
             # The activity is idempotent, so retrying is always safe; an audit that does not
@@ -66,7 +46,6 @@ class AuditWindowWorkflow:
                 maximum_interval=timedelta(minutes=5),
                 non_retryable_error_types=["AuditNotFound"],
             ),
-            result_type=str,
         )
         self._status = "closed"
         return reason

@@ -7,8 +7,8 @@ the roadmap app's relay publishes them.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_args
 from uuid import UUID
 
 from sqlmodel import col, select
@@ -24,7 +24,14 @@ from services.roadmap.models import (
 )
 from services.roadmap.plans import NextInitiative, PhaseChange, PlanNotice
 from shared.db import SessionFactory
-from shared.events.roadmap import PlanPhaseChanged
+from shared.events.roadmap import (
+    FINAL_PHASES,
+    PLAN_PHASES,
+    URGENT_NOTICE_KINDS,
+    NoticeKind,
+    PlanNoticeRaised,
+    PlanPhaseChanged,
+)
 from shared.outbox import add_to_outbox
 
 SOURCE = "/faio/roadmap"
@@ -39,8 +46,12 @@ ACTIVITY_RETRY = RetryPolicy(
     non_retryable_error_types=["InvalidPlanInput"],
 )
 
-FINAL_STATUS = {"done": "done", "stopped": "stopped"}
-KNOWN_PHASES = {"baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done", "stopped"}
+NOTICE_KINDS: tuple[str, ...] = get_args(NoticeKind)
+
+
+def _invalid(reason: str) -> ApplicationError:
+    """Input no retry can fix: the workflow sees it at once."""
+    return ApplicationError(reason, type="InvalidPlanInput", non_retryable=True)
 
 
 class PlanActivities:
@@ -52,10 +63,8 @@ class PlanActivities:
     @activity.defn(name="record_phase_change")
     async def record_phase_change(self, change: PhaseChange) -> bool:
         """Record the plan's new phase and stage roadmap.plan.phase-changed.v1; False if already done."""
-        if change.phase not in KNOWN_PHASES:
-            raise ApplicationError(
-                f"unknown phase {change.phase!r}", type="InvalidPlanInput", non_retryable=True
-            )
+        if change.phase not in PLAN_PHASES:
+            raise _invalid(f"unknown phase {change.phase!r}")
         changed_at = datetime.fromisoformat(change.changed_at)
         async with self.sessions() as session:
             if await session.get(RoadmapPlanTransition, (change.plan_id, change.seq)) is not None:
@@ -84,10 +93,10 @@ class PlanActivities:
                 plan.seq = change.seq
                 plan.updated_at = changed_at
             session.add(plan)
-            if change.phase in FINAL_STATUS:
+            if change.phase in FINAL_PHASES:  # the initiative ends as its plan did: done or stopped
                 initiative = await session.get(Initiative, UUID(change.initiative_id))
                 if initiative is not None:
-                    initiative.status = FINAL_STATUS[change.phase]
+                    initiative.status = change.phase
                     session.add(initiative)
             add_to_outbox(
                 session,
@@ -95,7 +104,7 @@ class PlanActivities:
                     clinic_id=UUID(change.clinic_id),
                     initiative_id=UUID(change.initiative_id),
                     plan_id=change.plan_id,
-                    phase=change.phase,  # checked against KNOWN_PHASES above
+                    phase=change.phase,  # checked against PLAN_PHASES above
                     previous_phase=change.previous_phase,
                     reason=change.reason,
                     changed_at=changed_at,
@@ -108,9 +117,21 @@ class PlanActivities:
         return True
 
     async def _record_notice(self, notice: PlanNotice) -> bool:
+        """Record the notice and stage roadmap.plan.notice-raised.v1 with it; False if already done."""
+        if notice.kind not in NOTICE_KINDS:
+            raise _invalid(f"unknown notice kind {notice.kind!r}")
+        raised_at = datetime.fromisoformat(notice.raised_at) if notice.raised_at else datetime.now(UTC)
         async with self.sessions() as session:
             if await session.get(RoadmapPlanNotice, notice.key) is not None:
                 return False
+            initiative_id, phase = notice.initiative_id, notice.phase
+            if not (initiative_id and phase):  # a notice of a run older than these fields
+                plan = await session.get(RoadmapPlan, notice.plan_id)
+                if plan is None:
+                    raise _invalid(f"plan {notice.plan_id} has no recorded phase to raise a notice in")
+                initiative_id, phase = initiative_id or str(plan.initiative_id), phase or plan.phase
+            if phase not in PLAN_PHASES:
+                raise _invalid(f"unknown phase {phase!r}")
             session.add(
                 RoadmapPlanNotice(
                     key=notice.key,
@@ -118,7 +139,25 @@ class PlanActivities:
                     clinic_id=UUID(notice.clinic_id),
                     kind=notice.kind,
                     message=notice.message[:1000],
+                    created_at=raised_at,
                 )
+            )
+            add_to_outbox(
+                session,
+                PlanNoticeRaised(
+                    clinic_id=UUID(notice.clinic_id),
+                    initiative_id=UUID(initiative_id),
+                    plan_id=notice.plan_id,
+                    key=notice.key,
+                    kind=notice.kind,  # checked against NoticeKind above
+                    urgent=notice.kind in URGENT_NOTICE_KINDS,
+                    phase=phase,  # checked against PLAN_PHASES above
+                    message=notice.message[:1000],
+                    due_at=datetime.fromisoformat(notice.due_at) if notice.due_at else None,
+                    raised_at=raised_at,
+                ),
+                source=SOURCE,
+                subject=notice.clinic_id,
             )
             await session.commit()
         activity.logger.info("plan %s: %s: %s", notice.plan_id, notice.kind, notice.message)

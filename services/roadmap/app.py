@@ -21,7 +21,7 @@ def create_app(
     settings = settings or RoadmapSettings()
     runtime = create_runtime(settings, tracer_provider)
     temporal = TemporalConnection()
-    handlers = RoadmapHandlers(runtime.sessions, settings, temporal)
+    handlers = RoadmapHandlers(runtime.sessions, temporal)
 
     app = create_service_app(
         runtime=runtime,

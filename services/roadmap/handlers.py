@@ -1,16 +1,15 @@
-"""Roadmap's Kafka subscribers: thin, each applies one event exactly once."""
+"""Roadmap's Kafka subscribers: thin, each applies one event exactly once.
 
-import logging
+A clinic's registration, assessment and audit touch only roadmap's database, so they are
+applied whether Temporal is up or not. KPI snapshots and alerts are relayed to running plans.
+"""
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from services.roadmap import service
-from services.roadmap.settings import RoadmapSettings
-from services.roadmap.workflows import ImplementationPlanWorkflow
+from services.roadmap import proposals, service, starter
+from services.roadmap.plans import AdoptionAlert, KpiReading
 from shared import topics
 from shared.app import ServiceRuntime
 from shared.broker import consumer_options
@@ -19,47 +18,30 @@ from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
 from shared.events.intake import AssessmentCompleted, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
+from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
 from shared.inbox import apply_once
 from shared.temporal import TemporalConnection
 
-log = logging.getLogger(__name__)
-
+# A KPI event waits this long for the Temporal client before it is retried (then dead-lettered).
 TEMPORAL_WAIT_SECONDS = 30.0
 
 
 class RoadmapHandlers:
-    def __init__(
-        self, sessions: SessionFactory, settings: RoadmapSettings, temporal: TemporalConnection
-    ) -> None:
+    def __init__(self, sessions: SessionFactory, temporal: TemporalConnection) -> None:
         self.sessions = sessions
-        self.settings = settings
         self._temporal = temporal
 
-    async def temporal(self) -> Client:
-        """The Temporal client, once the app has connected it (events may arrive before)."""
-        return await self._temporal.client(within=TEMPORAL_WAIT_SECONDS)
-
     async def on_clinic_registered(self, event: ClinicRegistered, message: KafkaMessage) -> None:
-        temporal = await self.temporal()
-
-        async def record_and_start(session: AsyncSession) -> None:
-            await service.record_clinic(session=session, event=event)
-            # Inside the transaction: if the start fails, the clinic is not recorded and the
-            # event is retried; a repeated start finds the existing workflow.
-            await service.start_clinic_roadmap(
-                temporal=temporal, clinic_id=event.clinic_id, task_queue=self.settings.temporal_task_queue
-            )
+        async def record(session: AsyncSession) -> None:
+            await proposals.record_clinic(session=session, event=event)
 
         await apply_once(
-            self.sessions,
-            headers=message.headers,
-            consumer="roadmap.on_clinic_registered",
-            effect=record_and_start,
+            self.sessions, headers=message.headers, consumer="roadmap.on_clinic_registered", effect=record
         )
 
     async def on_clinic_updated(self, event: ClinicUpdated, message: KafkaMessage) -> None:
         async def refresh(session: AsyncSession) -> None:
-            await service.record_clinic(session=session, event=event)
+            await proposals.record_clinic(session=session, event=event)
 
         await apply_once(
             self.sessions, headers=message.headers, consumer="roadmap.on_clinic_updated", effect=refresh
@@ -67,7 +49,7 @@ class RoadmapHandlers:
 
     async def on_assessment_completed(self, event: AssessmentCompleted, message: KafkaMessage) -> None:
         async def record(session: AsyncSession) -> None:
-            await service.record_assessment(session=session, event=event)
+            await proposals.record_assessment(session=session, event=event)
 
         await apply_once(
             self.sessions, headers=message.headers, consumer="roadmap.on_assessment_completed", effect=record
@@ -75,7 +57,7 @@ class RoadmapHandlers:
 
     async def on_audit_completed(self, event: AuditCompleted, message: KafkaMessage) -> None:
         async def record(session: AsyncSession) -> None:
-            await service.record_audit(session=session, event=event)
+            await proposals.record_audit(session=session, event=event)
 
         await apply_once(
             self.sessions, headers=message.headers, consumer="roadmap.on_audit_completed", effect=record
@@ -83,20 +65,12 @@ class RoadmapHandlers:
 
     async def on_kpi_snapshot(self, event: KpiSnapshot, message: KafkaMessage) -> None:
         await self._relay_to_plan(
-            event,
-            message,
-            consumer="roadmap.on_kpi_snapshot",
-            signal=ImplementationPlanWorkflow.kpi_snapshot,
-            argument=service.reading_of(event),
+            event, message, consumer="roadmap.on_kpi_snapshot", relayed=service.reading_of(event)
         )
 
     async def on_kpi_alert(self, event: KpiAlert, message: KafkaMessage) -> None:
         await self._relay_to_plan(
-            event,
-            message,
-            consumer="roadmap.on_kpi_alert",
-            signal=ImplementationPlanWorkflow.adoption_alert,
-            argument=service.alert_of(event),
+            event, message, consumer="roadmap.on_kpi_alert", relayed=service.alert_of(event)
         )
 
     async def _relay_to_plan(
@@ -105,30 +79,19 @@ class RoadmapHandlers:
         message: KafkaMessage,
         *,
         consumer: str,
-        signal: object,
-        argument: object,
+        relayed: KpiReading | AdoptionAlert,
     ) -> None:
         """Signal the clinic's running plan for the event's initiative, once per event."""
-        temporal = await self.temporal()
+        temporal = await self._temporal.client(within=TEMPORAL_WAIT_SECONDS)
 
         async def relay(session: AsyncSession) -> None:
             plan = await service.running_plan_for(
                 session=session, clinic_id=event.clinic_id, initiative_id=event.initiative_id
             )
             if plan is not None:
-                await _signal(temporal, plan.id, signal, argument)
+                await starter.relay_to_plan(temporal, plan.id, relayed)
 
         await apply_once(self.sessions, headers=message.headers, consumer=consumer, effect=relay)
-
-
-async def _signal(temporal: Client, plan_id: str, signal: object, argument: object) -> None:
-    """Signal a plan; a plan that has just finished needs nothing more (the signal is dropped)."""
-    try:
-        await service.plan_handle(temporal, plan_id).signal(signal, argument)  # type: ignore[call-overload]
-    except RPCError as error:
-        if error.status != RPCStatusCode.NOT_FOUND:
-            raise  # transient: the middleware retries, then dead-letters with the reason
-        log.info("plan %s already finished; %s dropped", plan_id, type(argument).__name__)
 
 
 def create_router(runtime: ServiceRuntime, handlers: RoadmapHandlers) -> KafkaRouter:
@@ -142,4 +105,12 @@ def create_router(runtime: ServiceRuntime, handlers: RoadmapHandlers) -> KafkaRo
         (topics.KPI_ALERT, handlers.on_kpi_alert),
     ):
         router.subscriber(topic.name, **consumer_options(runtime.settings, topic.name))(handler)
+    # Documentation only (the outbox relay publishes): what roadmap sends, shown at /asyncapi.
+    for published, description in (
+        (InitiativeProposed, "An initiative proposed, or re-ranked, for a clinic from its latest audit."),
+        (InitiativeApproved, "The officer approved one initiative; its plan starts."),
+        (PlanPhaseChanged, "An implementation plan moved to another phase."),
+        (PlanNoticeRaised, "A plan told its officer something; urgent ones need a person to act."),
+    ):
+        router.publisher(published.topic.name, description=description, schema=published)
     return router

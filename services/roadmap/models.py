@@ -9,8 +9,9 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
-from services.roadmap.rules import IN_FLIGHT_PHASES
+from services.roadmap.plans import GateAction
 from shared.db import service_metadata
+from shared.events.roadmap import IN_FLIGHT_PHASES
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
 
@@ -20,7 +21,7 @@ def _now() -> datetime:
 
 
 class RoadmapClinic(SQLModel, table=True):
-    """A clinic whose roadmap this service runs, and the workflow that holds it."""
+    """A clinic whose roadmap this service keeps: its systems decide which initiatives integrate."""
 
     __tablename__ = "roadmap_clinic"
 
@@ -29,7 +30,6 @@ class RoadmapClinic(SQLModel, table=True):
     name: str = Field(max_length=200)
     specialty: str = Field(max_length=100)
     systems: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
-    roadmap_workflow_id: str = Field(max_length=200)
     registered_at: datetime = Field(default_factory=_now)
 
 
@@ -217,7 +217,7 @@ class ApprovalIn(BaseModel):
 class DecisionIn(BaseModel):
     """The officer's decision at the evaluation gate."""
 
-    action: Literal["continue", "extend", "stop"]
+    action: GateAction
     extend_days: float = PydanticField(default=21, gt=0, le=120)
     note: str = PydanticField(default="", max_length=500)
 

@@ -86,6 +86,7 @@ class KpiReading:
     progress: float | None = None
 
 
+# continue (go to rollout) | extend (the pilot runs longer) | stop
 GateAction = Literal["continue", "extend", "stop"]
 
 
@@ -93,7 +94,7 @@ GateAction = Literal["continue", "extend", "stop"]
 class GateDecision:
     """The officer's decision at the evaluation gate."""
 
-    action: str  # continue (go to rollout) | extend (pilot longer) | stop
+    action: str  # a GateAction; plain text on the wire, so the workflow's validator names a wrong one
     extend_days: float = 21.0
     note: str = ""
 
@@ -149,13 +150,21 @@ class PhaseChange:
 
 @dataclass
 class PlanNotice:
-    """Activity input: something the officer or staff must hear (reminder, escalation, ...)."""
+    """Activity input: something the officer or staff must hear (reminder, escalation, ...).
+
+    The fields after `message` came later: defaults keep notices of older runs readable, and
+    the activity then takes the initiative and phase from the plan's row.
+    """
 
     plan_id: str
     clinic_id: str
     key: str  # deterministic: a retried activity records it once
-    kind: str
+    kind: str  # a NoticeKind (shared/events/roadmap.py); checked by the activity
     message: str
+    initiative_id: str = ""
+    phase: str = ""  # the plan's phase when it was raised
+    due_at: str = ""  # ISO 8601, when a gate decision is due
+    raised_at: str = ""  # ISO 8601, the workflow's clock
 
 
 @dataclass

@@ -8,14 +8,34 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.events.kpi import KpiName
+from shared.events.roadmap import NoticeKind, PlanPhase
 
 # The five questions every initiative answers before anything is bought.
 FIVE_QUESTIONS = ("problem", "cost", "owner", "measure", "integration")
 
-PHASE_ORDER = ("baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done")
-# Phases during which an initiative still holds the clinic's attention: "one problem first".
-IN_FLIGHT_PHASES = frozenset({"baseline", "preparation", "pilot", "evaluation", "rollout"})
-TIMED_PHASES = ("baseline", "preparation", "pilot", "rollout", "sustain")
+# The phases that last a set time (the rest: the evaluation gate and the two final phases).
+# The phases themselves are defined once, in shared/events/roadmap.py.
+TIMED_PHASES: tuple[PlanPhase, ...] = ("baseline", "preparation", "pilot", "rollout", "sustain")
+
+# Where a timed phase leads once its time is up (the gate decides where evaluation leads).
+NEXT_PHASE: dict[str, PlanPhase] = {
+    "baseline": "preparation",
+    "preparation": "pilot",
+    "pilot": "evaluation",
+    "rollout": "sustain",
+    "sustain": "done",
+}
+# What the plan tells staff and owner as a phase starts: the method's preparation steps and more.
+PHASE_START_REMINDERS: dict[str, list[tuple[NoticeKind, str]]] = {
+    "preparation": [
+        ("communication", "staff communication: tell every staff member what changes, why, and who owns it"),
+        ("training", "training sessions: schedule hands-on training for the pilot group"),
+        ("survey", "buy-in survey: send the short staff buy-in survey before the pilot starts"),
+    ],
+    "pilot": [("pilot_start", "pilot starts: the pilot group uses the tool; the KPI is reviewed every week")],
+    "rollout": [("training", "rollout: train the remaining staff and switch everyone to the new workflow")],
+    "sustain": [("sustain_start", "sustain: adoption is watched weekly; fading use triggers retraining")],
+}
 
 DEFAULT_PHASE_DAYS: dict[str, int] = {
     "baseline": 14,

@@ -1,20 +1,20 @@
-"""Roadmap's domain logic: clinics, latest findings, proposed initiatives, approval and plans.
+"""Roadmap's domain logic for the officer: initiatives, approval, plans, KPI events to plans.
 
 Keyword-only functions; the HTTP routes and Kafka handlers are thin adapters around them.
-The method's rules themselves (ranking, the five questions, the gate) are pure functions in
-rules.py, shared with the plan workflow.
+What roadmap learns of clinics and proposes is in proposals.py; the method's rules themselves
+(ranking, the five questions, the gate) are pure functions in rules.py, shared with the plan
+workflow. Temporal stays outside: the approval is handed `start_plan` (starter.py).
 """
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, delete, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
 
 from services.roadmap import rules
 from services.roadmap.models import (
@@ -40,186 +40,14 @@ from services.roadmap.plans import (
     PlanStatus,
     plan_workflow_id,
 )
-from services.roadmap.workflows import ClinicRoadmapWorkflow, ImplementationPlanWorkflow, roadmap_workflow_id
-from shared.events import ClinicRegistered
-from shared.events.audit import AuditCompleted
-from shared.events.intake import AssessmentCompleted, ClinicUpdated
+from services.roadmap.proposals import SOURCE
+from shared.errors import Conflict, NotFound, Refused
 from shared.events.kpi import KpiAlert, KpiSnapshot
-from shared.events.roadmap import InitiativeApproved
+from shared.events.roadmap import FINAL_PHASES, IN_FLIGHT_PHASES, InitiativeApproved
 from shared.outbox import add_to_outbox
 
-SOURCE = "/faio/roadmap"
-FINISHED_PHASES = ("done", "stopped")
-
-
-class NotFound(Exception):
-    """The thing does not exist, or belongs to another officer (the same answer, never a 403)."""
-
-
-class Refused(Exception):
-    """A request the method does not allow now; `status_code` says how (409 conflict, 422 unanswered)."""
-
-    def __init__(self, reason: str, *, status_code: int = 409) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status_code = status_code
-
-
-# --- clinics and findings -------------------------------------------------------------------
-
-
-async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | ClinicUpdated) -> RoadmapClinic:
-    """Remember a registered clinic, or refresh it (its systems decide integration) when it changes."""
-    existing = await session.get(RoadmapClinic, event.clinic_id)
-    if existing is not None and isinstance(event, ClinicRegistered):
-        # Registration is a clinic's first profile: a row already here is that registration
-        # redelivered or an update that overtook it (another topic). Keep the newer profile.
-        return existing
-    clinic = existing or RoadmapClinic(
-        id=event.clinic_id,
-        officer_id=event.officer_id,
-        name=event.name,
-        specialty=event.specialty,
-        roadmap_workflow_id=roadmap_workflow_id(event.clinic_id),
-    )
-    clinic.officer_id = event.officer_id
-    clinic.name = event.name
-    clinic.specialty = event.specialty
-    clinic.systems = dict(event.systems)
-    session.add(clinic)
-    await session.flush()
-    await refresh_proposals(session=session, clinic_id=event.clinic_id)  # systems decide integration
-    return clinic
-
-
-async def start_clinic_roadmap(*, temporal: Client, clinic_id: object, task_queue: str) -> str:
-    """Start the clinic's roadmap workflow; starting it again is harmless (same workflow id)."""
-    workflow_id = roadmap_workflow_id(clinic_id)
-    await temporal.start_workflow(
-        ClinicRoadmapWorkflow.run,
-        str(clinic_id),
-        id=workflow_id,
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
-    return workflow_id
-
-
-async def record_assessment(*, session: AsyncSession, event: AssessmentCompleted) -> bool:
-    """Keep the clinic's latest assessment (an older one arriving late is ignored) and re-rank."""
-    current = await session.get(RoadmapAssessment, event.clinic_id)
-    if current is not None and current.completed_at.replace(tzinfo=UTC) >= event.completed_at.astimezone(UTC):
-        return False
-    assessment = current or RoadmapAssessment(
-        clinic_id=event.clinic_id,
-        assessment_id=event.assessment_id,
-        overall_score=event.overall_score,
-        level=event.level,
-        completed_at=event.completed_at,
-    )
-    assessment.assessment_id = event.assessment_id
-    assessment.overall_score = event.overall_score
-    assessment.level = event.level
-    assessment.dimension_scores = dict(event.dimension_scores)
-    assessment.completed_at = event.completed_at
-    session.add(assessment)
-    await session.flush()
-    await refresh_proposals(session=session, clinic_id=event.clinic_id)
-    return True
-
-
-async def record_audit(*, session: AsyncSession, event: AuditCompleted) -> bool:
-    """Keep the clinic's latest audit and its candidates (an older one is ignored) and re-rank."""
-    current = await session.get(RoadmapAudit, event.clinic_id)
-    if current is not None and current.completed_at.replace(tzinfo=UTC) >= event.completed_at.astimezone(UTC):
-        return False
-    audit = current or RoadmapAudit(
-        clinic_id=event.clinic_id,
-        audit_id=event.audit_id,
-        total_cost_per_week=event.total_cost_per_week,
-        completed_at=event.completed_at,
-    )
-    audit.audit_id = event.audit_id
-    audit.total_cost_per_week = event.total_cost_per_week
-    audit.low_confidence = event.low_confidence
-    audit.candidates = [candidate.model_dump(mode="json") for candidate in event.candidates]
-    audit.completed_at = event.completed_at
-    session.add(audit)
-    await session.flush()
-    await refresh_proposals(session=session, clinic_id=event.clinic_id)
-    return True
-
-
-def initiative_id_for(audit_id: UUID, problem: str) -> UUID:
-    """Stable per audit and problem: re-ranking after a new assessment keeps the same ids."""
-    return uuid5(audit_id, rules.normalise_category(problem))
-
-
-async def refresh_proposals(*, session: AsyncSession, clinic_id: UUID) -> list[Initiative]:
-    """Recompute the clinic's proposed initiatives from its latest audit, assessment and systems."""
-    audit = await session.get(RoadmapAudit, clinic_id)
-    if audit is None:
-        return []
-    clinic = await session.get(RoadmapClinic, clinic_id)
-    assessment = await session.get(RoadmapAssessment, clinic_id)
-    candidates = [
-        rules.Candidate(
-            category=str(item["category"]),
-            solution=str(item.get("solution", "")),
-            hours_per_week=float(item["hours_per_week"]),
-            cost_per_week=float(item["cost_per_week"]),
-            predictability=float(item.get("predictability", 0)),
-            hours_saved_low=float(item.get("hours_saved_low", 0)),
-            hours_saved_high=float(item.get("hours_saved_high", 0)),
-        )
-        for item in audit.candidates
-    ]
-    proposals = rules.propose_initiatives(
-        candidates=candidates,
-        systems=clinic.systems if clinic else {},
-        overall_score=assessment.overall_score if assessment else None,
-        dimension_scores=assessment.dimension_scores if assessment else {},
-    )
-    started = {
-        row.problem
-        for row in (
-            await session.exec(
-                select(Initiative).where(Initiative.clinic_id == clinic_id, Initiative.status != "proposed")
-            )
-        ).all()
-    }
-    # Proposals of older audits give way to the new ones; approved initiatives are history, kept.
-    await session.exec(
-        delete(Initiative).where(col(Initiative.clinic_id) == clinic_id, col(Initiative.status) == "proposed")
-    )
-    rows = []
-    for proposal in proposals:
-        if proposal.problem in started:
-            continue  # already approved once for this clinic: not proposed again
-        row = Initiative(
-            id=initiative_id_for(audit.audit_id, proposal.problem),
-            source_audit_id=audit.audit_id,
-            clinic_id=clinic_id,
-            rank=proposal.rank,
-            problem=proposal.problem,
-            solution=proposal.solution,
-            hours_per_week=proposal.hours_per_week,
-            cost_per_week=proposal.cost_per_week,
-            kpi=proposal.kpi,
-            suggested_target_pct=proposal.suggested_target_pct,
-            system=proposal.system,
-            integrates=proposal.integrates,
-            integration_note=proposal.integration_note,
-            impact_per_week=proposal.impact_per_week,
-            readiness=proposal.readiness,
-            score=proposal.score,
-            recommended=proposal.recommended,
-            reason=proposal.reason[:500],
-        )
-        session.add(row)
-        rows.append(row)
-    await session.flush()
-    return rows
+# Starts an approved initiative's plan (the starter's start_plan, bound to a Temporal client).
+StartPlan = Callable[[PlanInput], Awaitable[None]]
 
 
 # --- officer-facing reads ---------------------------------------------------------------------
@@ -259,14 +87,16 @@ async def list_initiatives(*, session: AsyncSession, clinic_id: UUID, officer_id
     )
 
 
+async def _officer_owns(session: AsyncSession, clinic_id: UUID, officer_id: str) -> bool:
+    clinic = await session.get(RoadmapClinic, clinic_id)
+    return clinic is not None and clinic.officer_id == officer_id
+
+
 async def get_initiative(*, session: AsyncSession, initiative_id: UUID, officer_id: str) -> Initiative:
+    """The officer's initiative, or NotFound (also when it is another officer's)."""
     initiative = await session.get(Initiative, initiative_id)
-    if initiative is None:
+    if initiative is None or not await _officer_owns(session, initiative.clinic_id, officer_id):
         raise NotFound(f"initiative {initiative_id} not found")
-    try:
-        await get_clinic(session=session, clinic_id=initiative.clinic_id, officer_id=officer_id)
-    except NotFound as error:
-        raise NotFound(f"initiative {initiative_id} not found") from error
     return initiative
 
 
@@ -276,7 +106,7 @@ async def get_initiative(*, session: AsyncSession, initiative_id: UUID, officer_
 async def plan_in_flight(*, session: AsyncSession, clinic_id: UUID) -> RoadmapPlan | None:
     """The clinic's plan that is still before its sustain phase, if any (one problem first)."""
     statement = select(RoadmapPlan).where(
-        RoadmapPlan.clinic_id == clinic_id, col(RoadmapPlan.phase).in_(rules.IN_FLIGHT_PHASES)
+        RoadmapPlan.clinic_id == clinic_id, col(RoadmapPlan.phase).in_(IN_FLIGHT_PHASES)
     )
     return (await session.exec(statement)).first()
 
@@ -300,21 +130,24 @@ def plan_input_for(initiative: Initiative, approval: ApprovalIn, plan_id: str) -
 async def approve_initiative(
     *,
     session: AsyncSession,
-    temporal: Client,
     initiative_id: UUID,
     officer_id: str,
     approval: ApprovalIn,
-    task_queue: str,
+    start_plan: StartPlan,
 ) -> Initiative:
-    """Approve one initiative and start its plan; Refused when the method does not allow it now."""
+    """Approve one initiative and start its plan (committed once started).
+
+    Conflict while another plan of the clinic is before sustain (one problem first) or when it
+    is approved already; Refused while one of the five questions has no answer.
+    """
     initiative = await get_initiative(session=session, initiative_id=initiative_id, officer_id=officer_id)
     if initiative.status != "proposed":
-        raise Refused(
+        raise Conflict(
             f"initiative {initiative_id} is already {initiative.status} (plan {initiative.plan_id})"
         )
     running = await plan_in_flight(session=session, clinic_id=initiative.clinic_id)
     if running is not None:
-        raise Refused(
+        raise Conflict(
             f"one problem first: plan {running.id} of this clinic is in its {running.phase} phase; "
             "approve the next initiative once it reaches sustain"
         )
@@ -327,7 +160,7 @@ async def approve_initiative(
         integrates=initiative.integrates,
     )
     if unanswered:
-        raise Refused("the five questions are not all answered: " + "; ".join(unanswered), status_code=422)
+        raise Refused("the five questions are not all answered: " + "; ".join(unanswered))
 
     now = datetime.now(UTC)
     plan_id = plan_workflow_id(initiative.id)
@@ -372,19 +205,13 @@ async def approve_initiative(
     except IntegrityError as error:
         # Another approval of this clinic (or of this very initiative) got there first.
         await session.rollback()
-        raise Refused(
+        raise Conflict(
             "one problem first: another initiative of this clinic was approved at the same moment; "
             "reload the clinic's plans"
         ) from error
     # Started inside the transaction: if the start fails nothing is committed and the officer
     # may retry; a repeated start finds the workflow already there (same id).
-    await temporal.start_workflow(
-        ImplementationPlanWorkflow.run,
-        plan_input_for(initiative, approval, plan_id),
-        id=plan_id,
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
+    await start_plan(plan_input_for(initiative, approval, plan_id))
     await session.commit()
     return initiative
 
@@ -401,13 +228,10 @@ async def list_plans(*, session: AsyncSession, clinic_id: UUID, officer_id: str)
 
 
 async def get_plan(*, session: AsyncSession, plan_id: str, officer_id: str) -> RoadmapPlan:
+    """The officer's plan, or NotFound (also when it is another officer's)."""
     plan = await session.get(RoadmapPlan, plan_id)
-    if plan is None:
+    if plan is None or not await _officer_owns(session, plan.clinic_id, officer_id):
         raise NotFound(f"plan {plan_id} not found")
-    try:
-        await get_clinic(session=session, clinic_id=plan.clinic_id, officer_id=officer_id)
-    except NotFound as error:
-        raise NotFound(f"plan {plan_id} not found") from error
     return plan
 
 
@@ -457,10 +281,6 @@ def live_view(status: PlanStatus, *, now: datetime) -> dict[str, Any]:
     return view
 
 
-def plan_handle(temporal: Client, plan_id: str) -> WorkflowHandle[ImplementationPlanWorkflow, Any]:
-    return temporal.get_workflow_handle_for(ImplementationPlanWorkflow.run, plan_id)
-
-
 # --- KPI events -> running plans ------------------------------------------------------------
 
 
@@ -469,7 +289,7 @@ async def running_plan_for(
 ) -> RoadmapPlan | None:
     """The plan a KPI event is about: the initiative's own, else the clinic's unfinished one."""
     statement = select(RoadmapPlan).where(
-        RoadmapPlan.clinic_id == clinic_id, col(RoadmapPlan.phase).not_in(FINISHED_PHASES)
+        RoadmapPlan.clinic_id == clinic_id, col(RoadmapPlan.phase).not_in(FINAL_PHASES)
     )
     if initiative_id is not None:
         statement = statement.where(RoadmapPlan.initiative_id == initiative_id)

@@ -14,11 +14,11 @@ from temporalio.worker import Worker
 
 from services.roadmap.activities import PlanActivities
 from services.roadmap.settings import RoadmapSettings
-from services.roadmap.workflows import ClinicRoadmapWorkflow, ImplementationPlanWorkflow
+from services.roadmap.workflows import ImplementationPlanWorkflow
 from shared import db
 from shared.temporal import run_worker
 
-WORKFLOWS = [ClinicRoadmapWorkflow, ImplementationPlanWorkflow]
+WORKFLOWS = [ImplementationPlanWorkflow]
 MIGRATIONS = Path(__file__).parent / "migrations"
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 

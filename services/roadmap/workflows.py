@@ -3,6 +3,7 @@
 import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import get_args
 
 from temporalio import workflow
 
@@ -12,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from services.roadmap.plans import (
         DAY_SECONDS,
         AdoptionAlert,
+        GateAction,
         GateDecision,
         KpiReading,
         PhaseChange,
@@ -22,59 +24,9 @@ with workflow.unsafe.imports_passed_through():
         PlanState,
         PlanStatus,
     )
+    from shared.events.roadmap import FINAL_PHASES, NoticeKind, PlanPhase
 
 
-def roadmap_workflow_id(clinic_id: object) -> str:
-    return f"roadmap-{clinic_id}"
-
-
-@workflow.defn
-class ClinicRoadmapWorkflow:
-    """A clinic's roadmap for as long as it is in the portfolio.
-
-    For now a placeholder that stays open until closed; the implementation plans of
-    approved initiatives run as workflows of their own (ImplementationPlanWorkflow). It
-    re-arms monthly through continue-as-new so its history never grows, however many
-    months it lives.
-    """
-
-    def __init__(self) -> None:
-        self._closed = False
-
-    @workflow.run
-    async def run(self, clinic_id: str) -> str:
-        try:
-            await workflow.wait_condition(lambda: self._closed, timeout=timedelta(days=30))
-        except TimeoutError:
-            workflow.continue_as_new(clinic_id)
-        return f"roadmap of clinic {clinic_id} closed"
-
-    @workflow.signal
-    def close(self) -> None:
-        self._closed = True
-
-    @workflow.query
-    def status(self) -> str:
-        return "closed" if self._closed else "open"
-
-
-NEXT_PHASE = {
-    "baseline": "preparation",
-    "preparation": "pilot",
-    "pilot": "evaluation",
-    "rollout": "sustain",
-    "sustain": "done",
-}
-PHASE_START_REMINDERS: dict[str, list[tuple[str, str]]] = {
-    "preparation": [
-        ("communication", "staff communication: tell every staff member what changes, why, and who owns it"),
-        ("training", "training sessions: schedule hands-on training for the pilot group"),
-        ("survey", "buy-in survey: send the short staff buy-in survey before the pilot starts"),
-    ],
-    "pilot": [("pilot", "pilot starts: the pilot group uses the tool; the KPI is reviewed every week")],
-    "rollout": [("training", "rollout: train the remaining staff and switch everyone to the new workflow")],
-    "sustain": [("sustain", "sustain: adoption is watched weekly; fading use triggers retraining")],
-}
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 NoticeActivity = Callable[[PlanActivities, PlanNotice], Awaitable[bool]]
 MAX_SEEN_ALERTS = 50
@@ -109,13 +61,13 @@ class ImplementationPlanWorkflow:
         state = self._state
         if state.seq == 0:
             await self._enter("baseline", "initiative approved")
-        while state.phase not in ("done", "stopped"):
+        while state.phase not in FINAL_PHASES:
             if state.phase == "evaluation":
                 await self._evaluate()
                 continue
             await self._run_timed_phase()
             days = state.phase_seconds / DAY_SECONDS
-            await self._enter(NEXT_PHASE[state.phase], f"{state.phase} finished after {days:g} days")
+            await self._enter(rules.NEXT_PHASE[state.phase], f"{state.phase} finished after {days:g} days")
         if state.phase == "done":
             suggestion = await workflow.execute_activity_method(
                 PlanActivities.suggest_next_initiative,
@@ -141,7 +93,7 @@ class ImplementationPlanWorkflow:
 
     # --- phases -------------------------------------------------------------------------
 
-    async def _enter(self, phase: str, reason: str, *, length_seconds: float | None = None) -> None:
+    async def _enter(self, phase: PlanPhase, reason: str, *, length_seconds: float | None = None) -> None:
         state = self._state
         previous = state.phase if state.seq > 0 else None
         state.seq += 1
@@ -166,7 +118,7 @@ class ImplementationPlanWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
-        for kind, message in PHASE_START_REMINDERS.get(phase, []):
+        for kind, message in rules.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
 
     async def _run_timed_phase(self) -> None:
@@ -303,17 +255,22 @@ class ImplementationPlanWorkflow:
     async def _notice(
         self,
         activity_method: Callable[[PlanActivities, PlanNotice], Awaitable[bool]],
-        kind: str,
+        kind: NoticeKind,
         message: str,
     ) -> None:
         state = self._state
         state.notices += 1
+        due = self._decision_due if state.awaiting_decision else None
         notice = PlanNotice(
             plan_id=self._plan.plan_id,
             clinic_id=self._plan.clinic_id,
             key=f"{self._plan.plan_id}/{state.notices}/{kind}",  # deterministic: retries record it once
             kind=kind,
             message=message,
+            initiative_id=self._plan.initiative_id,
+            phase=state.phase,
+            due_at=due.isoformat() if due else "",
+            raised_at=workflow.now().isoformat(),
         )
         # A local activity: one short idempotent insert, run by this worker and recorded as a
         # marker, instead of a round trip through the task queue for every weekly reminder.
@@ -399,7 +356,7 @@ class ImplementationPlanWorkflow:
         state = self._state
         if not state.awaiting_decision or state.decision:
             raise ValueError(f"the plan is not waiting for a gate decision: it is in {state.phase}")
-        if decision.action not in ("continue", "extend", "stop"):
+        if decision.action not in get_args(GateAction):
             raise ValueError("action must be continue, extend or stop")
         if decision.action == "extend" and not 0 < decision.extend_days <= 120:
             raise ValueError("extend_days must be between 1 and 120")
@@ -419,7 +376,7 @@ class ImplementationPlanWorkflow:
         state = self._state
         if change.target_change_pct is None and change.extend_phase_days is None:
             raise ValueError("nothing to change: give target_change_pct and/or extend_phase_days")
-        if state.phase in ("done", "stopped"):
+        if state.phase in FINAL_PHASES:
             raise ValueError(f"the plan is {state.phase}")
         if change.target_change_pct is not None:
             if change.target_change_pct == 0:
@@ -468,7 +425,7 @@ class ImplementationPlanWorkflow:
 
     def _next_milestone(self, elapsed: float) -> tuple[str, str]:
         state = self._state
-        if state.phase in ("done", "stopped"):
+        if state.phase in FINAL_PHASES:
             return "", ""
         if state.phase == "evaluation":
             due = self._decision_due.isoformat() if self._decision_due else ""
@@ -479,6 +436,6 @@ class ImplementationPlanWorkflow:
         if next_checkin < state.phase_seconds:
             name, at = f"weekly check-in {state.checkins_done + 1}", next_checkin
         else:
-            name, at = f"{NEXT_PHASE[state.phase]} starts", state.phase_seconds
+            name, at = f"{rules.NEXT_PHASE[state.phase]} starts", state.phase_seconds
         when = workflow.now() + timedelta(seconds=max(at - elapsed, 0.0))
         return name, when.isoformat()

@@ -20,6 +20,13 @@ IN_FLIGHT_PHASES: frozenset[str] = frozenset({"baseline", "preparation", "pilot"
 # What a plan tells its officer. Urgent kinds are the ones a person must act on (mailed too).
 NoticeKind = Literal[
     "reminder",
+    # the reminders a phase starts with: preparation (communication, training, survey), pilot,
+    # rollout (training) and sustain
+    "communication",
+    "training",
+    "survey",
+    "pilot_start",
+    "sustain_start",
     "checkin",
     "pilot_extended",
     "decision_needed",

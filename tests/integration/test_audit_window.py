@@ -21,7 +21,8 @@ from temporalio.worker import Replayer, Worker
 from services.audit.activities import AuditActivities
 from services.audit.models import AuditClinic
 from services.audit.settings import AuditSettings
-from services.audit.workflows import CLOSED_EARLY, WINDOW_ENDED, AuditWindowWorkflow, audit_workflow_id
+from services.audit.windows import CLOSED_EARLY, WINDOW_ENDED, audit_workflow_id
+from services.audit.workflows import AuditWindowWorkflow
 from shared import topics
 from shared.auth import issue_token
 from shared.events import ClinicRegistered, StaffRole

@@ -19,7 +19,7 @@ from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.testing import WorkflowEnvironment
 
-from services.roadmap.models import Initiative, RoadmapPlan
+from services.roadmap.models import Initiative, RoadmapPlan, RoadmapPlanNotice
 from services.roadmap.plans import plan_workflow_id
 from services.roadmap.worker import create_worker
 from shared.auth import issue_token
@@ -27,6 +27,7 @@ from shared.events import ClinicRegistered, EventBody, envelope_for
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.intake import AssessmentCompleted
 from shared.events.kpi import KpiAlert, KpiSnapshot
+from shared.events.roadmap import PlanNoticeRaised
 from shared.outbox import OutboxMessage
 from tests.polling import eventually
 from tests.services import Platform, running, service_of, tracer_provider
@@ -232,12 +233,13 @@ async def test_findings_become_ranked_initiatives_and_approval_starts_one_plan(r
         f"/v1/plans/{plan_id}/decisions", json={"action": "continue"}, headers=headers
     )
     assert not_at_gate.status_code == 409
-    assert "not waiting for a gate decision" in not_at_gate.json()["detail"]
+    assert not_at_gate.json()["detail"].startswith("the plan is not waiting for a gate decision")
     bad_action = await http.post(f"/v1/plans/{plan_id}/decisions", json={"action": "maybe"}, headers=headers)
     assert bad_action.status_code == 422
 
     wrong_way = await http.patch(f"/v1/plans/{plan_id}", json={"target_change_pct": 20}, headers=headers)
     assert wrong_way.status_code == 422
+    assert wrong_way.json()["detail"].startswith("the target must keep its direction")
     assert (await http.post(f"/v1/plans/{plan_id}/pause", headers=headers)).status_code == 202
     assert (await http.post(f"/v1/plans/{plan_id}/pause", headers=headers)).status_code == 409
 
@@ -308,6 +310,26 @@ async def test_findings_become_ranked_initiatives_and_approval_starts_one_plan(r
             return (await session.exec(statement)).first()
 
     await eventually(phase_event_published, what="roadmap.plan.phase-changed.v1 to be published")
+
+    # What the portal reads: the proposals (three, each re-ranking publishes them again) and one
+    # notice event per notice, the relayed KPI alert among them.
+    async with platform["roadmap"].runtime.sessions() as session:
+        outbox_rows = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.key == str(clinic_id)))
+        ).all()
+        notices = (
+            await session.exec(select(RoadmapPlanNotice).where(RoadmapPlanNotice.plan_id == plan_id))
+        ).all()
+    proposed = [row for row in outbox_rows if row.topic == "roadmap.initiative.proposed.v1"]
+    assert proposed and len(proposed) % 3 == 0
+    raised = [
+        PlanNoticeRaised.model_validate_json(row.payload)
+        for row in outbox_rows
+        if row.topic == "roadmap.plan.notice-raised.v1"
+    ]
+    assert sorted(event.key for event in raised) == sorted(notice.key for notice in notices)
+    [alert_event] = [event for event in raised if event.kind == "kpi_alert"]
+    assert (alert_event.phase, alert_event.urgent, alert_event.plan_id) == ("baseline", False, plan_id)
 
     # The plan's spans join the trace of the approval request, across the worker.
     approve_span = next(

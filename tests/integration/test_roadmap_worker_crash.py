@@ -106,7 +106,7 @@ async def test_plan_survives_a_killed_worker(temporal: WorkflowEnvironment, tmp_
         """The pilot started and its start reminder went out: the plan now waits on its timers."""
         async with sessions() as session:
             statement = select(RoadmapPlanNotice).where(
-                RoadmapPlanNotice.plan_id == plan.plan_id, RoadmapPlanNotice.kind == "pilot"
+                RoadmapPlanNotice.plan_id == plan.plan_id, RoadmapPlanNotice.kind == "pilot_start"
             )
             return await plan_phase() == "pilot" and (await session.exec(statement)).first() is not None
 
@@ -146,10 +146,22 @@ async def test_plan_survives_a_killed_worker(temporal: WorkflowEnvironment, tmp_
                 )
             )
         ).all()
+        notices = (
+            await session.exec(select(RoadmapPlanNotice).where(RoadmapPlanNotice.plan_id == plan.plan_id))
+        ).all()
+        notice_events = (
+            await session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.key == str(clinic_id),
+                    OutboxMessage.topic == "roadmap.plan.notice-raised.v1",
+                )
+            )
+        ).all()
     phases = [row.phase for row in transitions]
     assert phases == ["baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done"]
     assert [row.seq for row in transitions] == list(range(1, 8))
     assert len(events) == len(transitions)  # one event per phase change, none repeated by retries
+    assert notices and len(notice_events) == len(notices)  # and one per notice
     after_restart = [row.phase for row in transitions if row.changed_at.replace(tzinfo=UTC) > killed_at]
     assert after_restart[0] == "evaluation"  # the pilot finished under the new worker, and the plan went on
     await engine.dispose()

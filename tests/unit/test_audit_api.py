@@ -22,7 +22,7 @@ from services.audit import service
 from services.audit.app import create_app
 from services.audit.models import AuditClinic
 from services.audit.settings import AuditSettings
-from services.audit.workflows import CLOSED_EARLY, AuditWindowParams
+from services.audit.windows import CLOSED_EARLY, AuditWindowParams
 from shared import db
 from shared.auth import issue_token
 from shared.events import ClinicRegistered, StaffRole
@@ -61,7 +61,7 @@ class FakeTemporal:
     ) -> None:
         self.started.append((id, params, task_queue))
 
-    def get_workflow_handle(self, workflow_id: str) -> FakeHandle:
+    def get_workflow_handle_for(self, _run: Any, workflow_id: str) -> FakeHandle:
         return FakeHandle(self, workflow_id)
 
 
@@ -374,3 +374,38 @@ async def test_profile_updates_win_and_archived_clinics_open_no_window(tmp_path:
         refused = await audit.http.post(f"/v1/clinics/{clinic_id}/audits", headers=audit.auth("officer-a"))
         assert refused.status_code == 409
         assert "archived" in refused.json()["detail"]
+
+
+async def test_an_infinite_or_absurd_hourly_cost_never_reaches_the_findings(tmp_path: Path) -> None:
+    async with audit_app(tmp_path) as audit:
+        staff = [
+            StaffRole(role="front desk", headcount=2, hourly_cost=float("inf")),
+            StaffRole(role="physician", headcount=1, hourly_cost=1e308),
+        ]
+        clinic_id = await audit.clinic("officer-a", staff=staff)
+        async with audit.sessions() as session:
+            clinic = await session.get(AuditClinic, clinic_id)
+        assert clinic is not None and [role["hourly_cost"] for role in clinic.staff] == [None, None]
+
+        opened = await audit.open_audit("officer-a", clinic_id, starts_on=START.isoformat())
+        auth = audit.auth("officer-a")
+        logged = await audit.http.post(
+            f"/v1/audits/{opened['id']}/entries",
+            json=[entry(START), entry(START, staff_id="dr-1", role="physician", category="documentation")],
+            headers=auth,
+        )
+        assert logged.status_code == 201, logged.text
+        await audit.complete(opened["id"])
+
+        findings = (await audit.http.get(f"/v1/audits/{opened['id']}/findings", headers=auth)).json()[
+            "findings"
+        ]
+        assert findings["unpriced_roles"] == ["front desk", "physician"]
+        assert findings["total_cost_per_week"] == 0 and findings["total_hours_per_week"] == 4
+        async with audit.sessions() as session:
+            [row] = (
+                await session.exec(select(OutboxMessage).where(OutboxMessage.key == str(clinic_id)))
+            ).all()
+        assert b"Infinity" not in row.payload
+        event = AuditCompleted.model_validate_json(row.payload)  # what roadmap reads
+        assert (event.total_cost_per_week, event.total_hours_per_week) == (0, 4)

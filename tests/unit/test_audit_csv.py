@@ -132,9 +132,24 @@ async def test_template_dry_run_then_import_of_5000_rows(tmp_path: Path) -> None
         template = await audit.http.get(f"/v1/audits/{audit_id}/entries:template", headers=auth)
         assert template.status_code == 200
         assert template.headers["content-type"].startswith("text/csv")
-        template_entries, template_errors = entries_csv.read_entries(template.text)
-        assert template_errors == [] and len(template_entries) == 1  # the example row is valid as is
-        assert template_entries[0][1].day == START
+        assert f"{entries_csv.EXAMPLE_MARK}staff-01" in template.text
+        # The example row is a comment: an untouched template imports nothing and says why.
+        untouched = await audit.http.post(
+            f"/v1/audits/{audit_id}/entries:import", content=template.text, headers=auth
+        )
+        assert untouched.status_code == 422, untouched.text
+        assert (untouched.json()["rows"], untouched.json()["imported"]) == (0, 0)
+        assert "no task rows" in untouched.json()["errors"][0]["reason"]
+        # With the mark removed, the example is a valid row of the window.
+        example = template.text.replace(entries_csv.EXAMPLE_MARK, "")
+        example_entries, example_errors = entries_csv.read_entries(example)
+        assert example_errors == [] and len(example_entries) == 1
+        assert example_entries[0][1].day == START
+        # Real rows below the example are imported; the example is not.
+        filled = template.text + good_file(3, start=START).split("\n", 1)[1]
+        filled_entries, filled_errors = entries_csv.read_entries(filled)
+        assert filled_errors == [] and len(filled_entries) == 3
+        assert "staff-01" not in {entry.staff_id for _, entry in filled_entries}
 
         text = good_file(5000, start=START)
         url = f"/v1/audits/{audit_id}/entries:import"

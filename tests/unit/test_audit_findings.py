@@ -161,3 +161,20 @@ def test_an_empty_audit_has_no_candidates_and_is_low_confidence() -> None:
     assert findings.total_hours_per_week == 0
     assert findings.coverage.low_confidence is True
     assert findings.coverage.reason == "nobody logged any task"
+
+
+@pytest.mark.parametrize("unusable", [float("inf"), float("nan"), 1e308, 10_001.0, -1.0, None])
+def test_an_unusable_hourly_cost_leaves_the_role_unpriced_and_every_figure_finite(
+    unusable: float | None,
+) -> None:
+    roles = [*ROLES[:2], RoleCost(role="physician", headcount=2, hourly_cost=unusable)]
+    findings = compute_findings(tasks=tasks(WEEK), roles=roles, window_days=7)
+
+    assert findings.unpriced_roles == ["physician"]
+    physician = next(role for role in findings.by_role if role.role == "physician")
+    assert (physician.hourly_cost, physician.hours_per_week, physician.cost_per_week) == (None, 8.5, 0.0)
+    # The other roles are priced as before: 2 + 2 + 3 h of front desk at $25, 1 + 2 h of MA at $30.
+    assert findings.total_cost_per_week == 175 + 90
+    assert findings.total_hours_per_week == 18.5
+    text = findings.model_dump_json()
+    assert "Infinity" not in text and "NaN" not in text

@@ -13,7 +13,7 @@ from sqlalchemy import MetaData
 from services.kpi import models as kpi_models
 from services.kpi import service as kpi_service
 from services.roadmap import models as roadmap_models
-from services.roadmap import service as roadmap_service
+from services.roadmap import proposals as roadmap_proposals
 from shared import db
 from shared.events import ClinicRegistered
 from shared.events.intake import ClinicUpdated
@@ -21,7 +21,7 @@ from shared.events.intake import ClinicUpdated
 Recorder = Callable[..., Awaitable[Any]]
 SERVICES: dict[str, tuple[MetaData, Recorder, Any]] = {
     "kpi": (kpi_models.metadata, kpi_service.record_clinic, kpi_models.KpiClinic),
-    "roadmap": (roadmap_models.metadata, roadmap_service.record_clinic, roadmap_models.RoadmapClinic),
+    "roadmap": (roadmap_models.metadata, roadmap_proposals.record_clinic, roadmap_models.RoadmapClinic),
 }
 
 

@@ -1,6 +1,6 @@
 """Roadmap's service functions and plan activities against a scratch SQLite database.
 
-Temporal is replaced by a fake that records the workflows started; activities run in
+The plan starter is replaced by a fake that records the plans started; activities run in
 temporalio's ActivityEnvironment.
 """
 
@@ -9,14 +9,12 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
 from sqlmodel import select
-from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
 
-from services.roadmap import service
+from services.roadmap import proposals, service
 from services.roadmap.activities import PlanActivities
 from services.roadmap.models import (
     ApprovalIn,
@@ -26,28 +24,32 @@ from services.roadmap.models import (
     RoadmapPlanNotice,
     RoadmapPlanTransition,
 )
-from services.roadmap.plans import PhaseChange, PlanNotice, PlanStatus
+from services.roadmap.plans import PhaseChange, PlanInput, PlanNotice, PlanStatus
 from services.roadmap.worker import MIGRATIONS
 from shared import db
+from shared.errors import Conflict, NotFound
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.intake import AssessmentCompleted
 from shared.outbox import OutboxMessage
 
 OFFICER = "officer-unit"
+APPROVALS_STAGED = select(OutboxMessage).where(OutboxMessage.topic == "roadmap.initiative.approved.v1")
 
 
-class FakeTemporal:
+class FakeStarter:
+    """Stands in for starter.start_plan: records the plans it was asked to start."""
+
     def __init__(self, *, fail: bool = False, delay: float = 0.0) -> None:
-        self.started: list[tuple[Any, str]] = []
+        self.started: list[PlanInput] = []
         self.fail = fail
         self.delay = delay  # how long a start takes: room for a concurrent request to interleave
 
-    async def start_workflow(self, _run: object, argument: Any, *, id: str, **_: object) -> None:
+    async def __call__(self, plan: PlanInput) -> None:
         await asyncio.sleep(self.delay)
         if self.fail:
             raise RuntimeError("Temporal unreachable")
-        self.started.append((argument, id))
+        self.started.append(plan)
 
 
 @pytest.fixture
@@ -89,7 +91,7 @@ def audit(clinic_id: uuid.UUID, *, at: datetime, categories: dict[str, float]) -
 async def clinic(sessions: db.SessionFactory, *, systems: dict[str, str] | None = None) -> uuid.UUID:
     clinic_id = uuid.uuid4()
     async with sessions() as session:
-        await service.record_clinic(
+        await proposals.record_clinic(
             session=session,
             event=ClinicRegistered(
                 clinic_id=clinic_id,
@@ -117,14 +119,14 @@ async def test_latest_findings_replace_older_ones_and_ids_survive_a_re_ranking(
     now = datetime.now(UTC)
     first = audit(clinic_id, at=now, categories={"documentation": 900, "billing": 300})
     async with sessions() as session:
-        assert await service.record_audit(session=session, event=first)
+        assert await proposals.record_audit(session=session, event=first)
         await session.commit()
     before = await proposed(sessions, clinic_id)
     assert [i.problem for i in before] == ["documentation", "billing"]
 
     async with sessions() as session:
         stale = audit(clinic_id, at=now - timedelta(days=30), categories={"marketing": 5_000})
-        assert not await service.record_audit(session=session, event=stale)
+        assert not await proposals.record_audit(session=session, event=stale)
         assessment = AssessmentCompleted(
             clinic_id=clinic_id,
             assessment_id=uuid.uuid4(),
@@ -134,7 +136,7 @@ async def test_latest_findings_replace_older_ones_and_ids_survive_a_re_ranking(
             dimension_scores={},
             completed_at=now,
         )
-        assert await service.record_assessment(session=session, event=assessment)
+        assert await proposals.record_assessment(session=session, event=assessment)
         await session.commit()
     after = await proposed(sessions, clinic_id)
     assert [i.id for i in after] == [i.id for i in before]
@@ -142,7 +144,7 @@ async def test_latest_findings_replace_older_ones_and_ids_survive_a_re_ranking(
 
     async with sessions() as session:
         newer = audit(clinic_id, at=now + timedelta(days=7), categories={"billing": 2_000})
-        assert await service.record_audit(session=session, event=newer)
+        assert await proposals.record_audit(session=session, event=newer)
         await session.commit()
     assert [i.problem for i in await proposed(sessions, clinic_id)] == ["billing"]
 
@@ -153,7 +155,7 @@ async def clinic_with_two_initiatives(
     """A clinic whose audit proposes two initiatives: documentation first, then billing."""
     clinic_id = await clinic(sessions)
     async with sessions() as session:
-        await service.record_audit(
+        await proposals.record_audit(
             session=session,
             event=audit(clinic_id, at=datetime.now(UTC), categories={"documentation": 900, "billing": 300}),
         )
@@ -166,59 +168,55 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
     approval = ApprovalIn(owner="staff-lead", target_change_pct=-30)
 
     async with sessions() as session:
-        with pytest.raises(service.NotFound):
+        with pytest.raises(NotFound):
             await service.approve_initiative(
                 session=session,
-                temporal=cast(Client, FakeTemporal()),
+                start_plan=FakeStarter(),
                 initiative_id=first.id,
                 officer_id="someone-else",
                 approval=approval,
-                task_queue="q",
             )
-    failing = FakeTemporal(fail=True)
+    failing = FakeStarter(fail=True)
     async with sessions() as session:
         with pytest.raises(RuntimeError):
             await service.approve_initiative(
                 session=session,
-                temporal=cast(Client, failing),
+                start_plan=failing,
                 initiative_id=first.id,
                 officer_id=OFFICER,
                 approval=approval,
-                task_queue="q",
             )
     async with sessions() as session:
-        assert (await session.exec(select(OutboxMessage))).all() == []
+        assert (await session.exec(APPROVALS_STAGED)).all() == []
         assert (await session.exec(select(RoadmapPlan))).all() == []
 
-    temporal = FakeTemporal()
+    starter = FakeStarter()
     async with sessions() as session:
         approved = await service.approve_initiative(
             session=session,
-            temporal=cast(Client, temporal),
+            start_plan=starter,
             initiative_id=first.id,
             officer_id=OFFICER,
             approval=approval,
-            task_queue="q",
         )
     assert approved.status == "approved"
-    [(plan_input, workflow_id)] = temporal.started
-    assert workflow_id == approved.plan_id == plan_input.plan_id
+    [plan_input] = starter.started
+    assert approved.plan_id == plan_input.plan_id
     assert plan_input.phase_seconds["pilot"] == 42 * 86_400
     assert plan_input.pilot_extension_seconds == 21 * 86_400
 
     async with sessions() as session:
-        with pytest.raises(service.Refused, match="one problem first"):
+        with pytest.raises(Conflict, match="one problem first"):
             await service.approve_initiative(
                 session=session,
-                temporal=cast(Client, temporal),
+                start_plan=starter,
                 initiative_id=second.id,
                 officer_id=OFFICER,
                 approval=approval,
-                task_queue="q",
             )
     async with sessions() as session:
-        assert len((await session.exec(select(OutboxMessage))).all()) == 1
-    assert len(temporal.started) == 1
+        assert len((await session.exec(APPROVALS_STAGED)).all()) == 1
+    assert len(starter.started) == 1
 
     # Once the first plan reaches sustain, the next initiative may start.
     async with sessions() as session:
@@ -230,42 +228,40 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
     async with sessions() as session:
         await service.approve_initiative(
             session=session,
-            temporal=cast(Client, temporal),
+            start_plan=starter,
             initiative_id=second.id,
             officer_id=OFFICER,
             approval=approval,
-            task_queue="q",
         )
-    assert len(temporal.started) == 2
+    assert len(starter.started) == 2
 
 
 async def test_two_approvals_at_the_same_instant_start_one_plan(sessions: db.SessionFactory) -> None:
     _, initiatives = await clinic_with_two_initiatives(sessions)
     # Each approval passes the "one problem first" check before the other has committed.
-    temporal = FakeTemporal(delay=0.3)
+    starter = FakeStarter(delay=0.3)
 
     async def approve(initiative: InitiativePublic) -> str:
         async with sessions() as session:
             try:
                 await service.approve_initiative(
                     session=session,
-                    temporal=cast(Client, temporal),
+                    start_plan=starter,
                     initiative_id=initiative.id,
                     officer_id=OFFICER,
                     approval=ApprovalIn(owner="staff-lead", target_change_pct=-30),
-                    task_queue="q",
                 )
-            except service.Refused as refused:
-                return refused.reason
+            except Conflict as refused:
+                return refused.message
             return "approved"
 
     outcomes = await asyncio.gather(*(approve(initiative) for initiative in initiatives))
 
     assert sorted(outcome.split(":")[0] for outcome in outcomes) == ["approved", "one problem first"]
-    assert len(temporal.started) == 1
+    assert len(starter.started) == 1
     async with sessions() as session:
         assert len((await session.exec(select(RoadmapPlan))).all()) == 1
-        assert len((await session.exec(select(OutboxMessage))).all()) == 1
+        assert len((await session.exec(APPROVALS_STAGED)).all()) == 1
 
 
 async def test_phase_change_is_recorded_and_published_once_however_often_retried(
@@ -303,7 +299,11 @@ async def test_phase_change_is_recorded_and_published_once_however_often_retried
         transitions = (await session.exec(select(RoadmapPlanTransition))).all()
         assert sorted(row.seq for row in transitions) == [1, 2, 3]
         events = (await session.exec(select(OutboxMessage))).all()
-        assert [row.topic for row in events] == ["roadmap.plan.phase-changed.v1"] * 3
+        # The notice (of an older run: no initiative or phase of its own) is published once too.
+        assert [row.topic for row in events] == ["roadmap.plan.phase-changed.v1"] * 3 + [
+            "roadmap.plan.notice-raised.v1"
+        ]
+        assert b'"phase":"pilot"' in events[-1].payload
         assert len((await session.exec(select(RoadmapPlanNotice))).all()) == 1
 
 
