@@ -378,9 +378,10 @@ async def test_profile_updates_win_and_archived_clinics_open_no_window(tmp_path:
 
 async def test_an_infinite_or_absurd_hourly_cost_never_reaches_the_findings(tmp_path: Path) -> None:
     async with audit_app(tmp_path) as audit:
+        # The contract now refuses such costs; model_construct stands for a profile recorded before.
         staff = [
-            StaffRole(role="front desk", headcount=2, hourly_cost=float("inf")),
-            StaffRole(role="physician", headcount=1, hourly_cost=1e308),
+            StaffRole.model_construct(role="front desk", headcount=2, hourly_cost=float("inf")),
+            StaffRole.model_construct(role="physician", headcount=1, hourly_cost=1e308),
         ]
         clinic_id = await audit.clinic("officer-a", staff=staff)
         async with audit.sessions() as session:
