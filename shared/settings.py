@@ -39,6 +39,9 @@ class SharedSettings(BaseSettings):
     jwks_url: str = ""
     token_lifetime_days: int = 365
 
+    # Where a Temporal worker process serves its Prometheus metrics (`/metrics`).
+    worker_metrics_address: str = "127.0.0.1:9464"
+
     # Largest HTTP request body (bytes) unless a route sets its own (audit's CSV import).
     max_request_bytes: int = 1024 * 1024
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
@@ -50,14 +51,21 @@ async def unavailable_when_unreachable(what_happened: str) -> AsyncIterator[None
 
 
 async def connect_temporal(
-    settings: SharedSettings, tracer_provider: TracerProvider, *, retry_seconds: float = 2.0
+    settings: SharedSettings,
+    tracer_provider: TracerProvider,
+    *,
+    retry_seconds: float = 2.0,
+    runtime: Runtime | None = None,
 ) -> Client:
     """A Temporal client, waiting for the server if it is not up yet."""
     interceptor = TracingInterceptor(tracer_provider.get_tracer("temporalio"))
     while True:
         try:
             return await Client.connect(
-                settings.temporal_address, namespace=settings.temporal_namespace, interceptors=[interceptor]
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                interceptors=[interceptor],
+                runtime=runtime,
             )
         except RuntimeError as error:  # the SDK raises RuntimeError when the server is unreachable
             log.warning("Temporal not reachable at %s (%s); retrying", settings.temporal_address, error)
@@ -122,7 +130,11 @@ async def run_worker(
     database_url = service_settings.resolved_database_url
     await db.migrate(database_url, migrations_dir)
     engine = db.create_engine(database_url)
-    client = await connect_temporal(settings, tracer_provider)
+    # The SDK's own worker metrics (task slots, poll and task latencies, failures) for Prometheus.
+    metrics = Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=settings.worker_metrics_address))
+    )
+    client = await connect_temporal(settings, tracer_provider, runtime=metrics)
     worker = create_worker(client, db.create_session_factory(engine))
 
     stop = asyncio.Event()
@@ -131,7 +143,12 @@ async def run_worker(
         loop.add_signal_handler(signum, stop.set)
 
     async with worker:
-        log.info("%s polling task queue %s", name, worker.task_queue)
+        log.info(
+            "%s polling task queue %s; metrics on http://%s/metrics",
+            name,
+            worker.task_queue,
+            settings.worker_metrics_address,
+        )
         await stop.wait()
         log.info("%s shutting down", name)
     await engine.dispose()
