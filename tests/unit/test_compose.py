@@ -64,8 +64,11 @@ def test_production_settings_refuse_the_development_secret() -> None:
 
 def test_compose_runs_every_process_that_make_run_runs() -> None:
     procfile = (Path(__file__).parents[2] / "deploy" / "local" / "Procfile").read_text()
+    # `env NAME=value` before a command sets what compose sets in the service's environment.
     local = {
-        line.split(":", 1)[0]: line.split(":", 1)[1].split()
+        line.split(":", 1)[0]: [
+            part for part in line.split(":", 1)[1].split() if part != "env" and "=" not in part
+        ]
         for line in procfile.splitlines()
         if line and not line.startswith("#")
     }
