@@ -20,7 +20,6 @@ from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,7 +34,7 @@ from shared.http_edge import BodyLimit, json_content_type
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
 from shared.settings import SharedSettings
-from shared.telemetry import ChildSpansOnly, install_global_tracer_provider
+from shared.telemetry import install_global_tracer_provider, trace_database
 from shared.temporal import TemporalConnection, TemporalUnavailable
 
 log = logging.getLogger(__name__)
@@ -59,7 +58,7 @@ def create_runtime(settings: SharedSettings, tracer_provider: TracerProvider | N
     """Engine, sessions and broker for one service; nothing connects until the app starts."""
     provider = tracer_provider or install_global_tracer_provider(settings)
     engine = db.create_engine(settings.resolved_database_url)
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=ChildSpansOnly(provider))
+    trace_database(engine, provider)
     metrics = ServiceMetrics(settings.service_name)
     return ServiceRuntime(
         settings=settings,

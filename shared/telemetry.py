@@ -8,11 +8,14 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.metrics import get_meter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind
 from opentelemetry.util.types import Attributes
+from sqlalchemy.ext.asyncio import AsyncEngine
 from typing_extensions import override
 
 from shared.settings import SharedSettings
@@ -146,3 +149,17 @@ class ChildSpansOnly(trace.TracerProvider):
                 instrumenting_module_name, instrumenting_library_version, schema_url, attributes
             )
         )
+
+
+def trace_database(engine: AsyncEngine, provider: trace.TracerProvider) -> None:
+    """Trace this engine's statements as children of the span under way (never as roots).
+
+    EngineTracer is what SQLAlchemyInstrumentor attaches to an engine; used directly, every
+    service's engine gets its own tracer, also when several services share a test process
+    (`instrument()` works once per process), and no global `create_engine` wrapping happens.
+    """
+    tracer = ChildSpansOnly(provider).get_tracer("opentelemetry.instrumentation.sqlalchemy")
+    connections = get_meter("opentelemetry.instrumentation.sqlalchemy").create_up_down_counter(
+        name="db.client.connections.usage", unit="connections"
+    )
+    EngineTracer(tracer, engine.sync_engine, connections)  # type: ignore[no-untyped-call]  # untyped library

@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 from shared import db
 from shared.db import SessionFactory
 from shared.settings import SharedSettings
-from shared.telemetry import install_global_tracer_provider
+from shared.telemetry import install_global_tracer_provider, trace_database
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,7 @@ async def run_worker(
     database_url = service_settings.resolved_database_url
     await db.migrate(database_url, migrations_dir)
     engine = db.create_engine(database_url)
+    trace_database(engine, tracer_provider)
     # The SDK's own worker metrics (task slots, poll and task latencies, failures) for Prometheus.
     metrics = Runtime(
         telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=settings.worker_metrics_address))

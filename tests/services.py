@@ -28,6 +28,7 @@ from services.roadmap.app import create_app as create_roadmap
 from services.roadmap.settings import RoadmapSettings
 from shared.app import ServiceRuntime
 from shared.auth import issue_token
+from shared.telemetry import create_tracer_provider
 
 FACTORIES: dict[str, tuple[Any, type]] = {
     "intake": (create_intake, IntakeSettings),
@@ -92,8 +93,13 @@ async def running(
     temporal_address: str = "127.0.0.1:7233",
     task_queue: str = "faio-roadmap",
     audit_task_queue: str = "faio-audit",
+    traces_dir: Path | None = None,
 ) -> AsyncIterator[Platform]:
-    """Start the named services (with their lifespans) and stop them on exit."""
+    """Start the named services (with their lifespans) and stop them on exit.
+
+    With `traces_dir`, each service exports its spans the way it does in production without a
+    collector: batched, one JSON line a span, to `<traces_dir>/<service>.jsonl`.
+    """
     platform = Platform()
     async with AsyncExitStack() as stack:
         for name in names:
@@ -103,8 +109,11 @@ async def running(
                 extra["temporal_task_queue"] = task_queue
             if name == "audit":
                 extra["temporal_task_queue"] = audit_task_queue
+            if traces_dir is not None:
+                extra["traces_dir"] = traces_dir
             settings = service_settings(name, kafka=kafka, data_dir=data_dir, **extra)
-            app = factory(settings, tracer_provider(name, spans))
+            provider = create_tracer_provider(settings) if traces_dir else tracer_provider(name, spans)
+            app = factory(settings, provider)
             await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
