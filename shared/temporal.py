@@ -9,7 +9,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
@@ -24,6 +27,34 @@ log = logging.getLogger(__name__)
 
 # The answers of a server (or a worker) that is not there now, as opposed to a request it refused.
 UNREACHABLE = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
+
+
+# What the Temporal UI can list plans by (`temporal workflow list --query "FaioPlanPhase='pilot'"`).
+CLINIC_ID = SearchAttributeKey.for_keyword("FaioClinicId")
+OFFICER_ID = SearchAttributeKey.for_keyword("FaioOfficerId")
+PLAN_PHASE = SearchAttributeKey.for_keyword("FaioPlanPhase")
+PLAN_KPI = SearchAttributeKey.for_keyword("FaioKpi")
+SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[str], ...] = (CLINIC_ID, OFFICER_ID, PLAN_PHASE, PLAN_KPI)
+
+
+async def register_search_attributes(client: Client, namespace: str) -> None:
+    """Make sure the namespace knows faio's search attributes (idempotent; any server)."""
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(search_attributes=missing, namespace=namespace)
+            )
+        except RPCError as error:
+            if error.status != RPCStatusCode.ALREADY_EXISTS:  # another worker registered them first
+                raise
 
 
 class TemporalUnavailable(Exception):
@@ -136,6 +167,7 @@ async def run_worker(
         telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=settings.worker_metrics_address))
     )
     client = await connect_temporal(settings, tracer_provider, runtime=metrics)
+    await register_search_attributes(client, settings.temporal_namespace)
     worker = create_worker(client, db.create_session_factory(engine))
 
     stop = asyncio.Event()

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from deploy.local.kafka import KafkaServer
 from deploy.local.postgres import PostgresServer
 from shared.broker import ensure_topics
+from shared.temporal import SEARCH_ATTRIBUTES
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 
@@ -45,6 +46,7 @@ async def temporal() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(TEMPORAL_CLI),
         ui=False,
         dev_server_log_level="error",
+        search_attributes=SEARCH_ATTRIBUTES,
     )
     try:
         yield env
