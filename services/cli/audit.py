@@ -151,13 +151,13 @@ def download_template(
     if sample:
         window = call("audit", "GET", f"/v1/audits/{audit}", token=token, not_found_hint=UNKNOWN_AUDIT)
         clinic = call("intake", "GET", f"/v1/clinics/{window['clinic_id']}", token=token)
-        roles = [role["role"] for role in clinic["staff"]]
-        if not roles:
+        headcounts = {role["role"]: role["headcount"] for role in clinic["staff"] if role["headcount"]}
+        if not headcounts:
             fail(
                 "the clinic has no staff roles to log tasks for",
                 hint=f"faio clinic update {clinic['id']} --staff 'front desk:3:24'",
             )
-        text = samples.task_log_csv(roles=roles, days=_audit_days(window))
+        text = samples.task_log_csv(headcounts=headcounts, days=_audit_days(window))
     else:
         response = request("audit", "GET", f"/v1/audits/{audit}/entries:template", token=token)
         if not response.is_success:

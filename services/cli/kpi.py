@@ -107,10 +107,18 @@ def send_demo_events(
             envvar="FAIO_PARTNER_WEBHOOK_SECRET", help="The partner's webhook secret.", show_default=False
         ),
     ],
+    clinician: Annotated[
+        list[str] | None,
+        typer.Option("--clinician", help="A clinician's staff id, repeatable (default staff-201..204)."),
+    ] = None,
     weeks: Annotated[int, typer.Option(min=1, max=26, help="How many past weeks of activity.")] = 4,
     as_json: JsonOption = False,
 ) -> None:
-    """Act as the partner: send a few weeks of sample calls, bookings, notes and AI-scribe use, signed."""
+    """Act as the partner: send a few weeks of sample calls, bookings, notes and AI-scribe use, signed.
+
+    The default clinicians are the ids `faio audit template --sample` gives a clinic's second
+    role (staff-201...), so a pilot group named after them shows adoption.
+    """
     try:
         signer = Webhook(webhook_secret)
     except Exception:  # noqa: BLE001 - the library raises several kinds for a malformed secret
@@ -119,7 +127,9 @@ def send_demo_events(
             hint="use the one `faio partner create` printed",
             code=2,
         )
-    events = list(samples.partner_events(clinic_id=clinic, weeks=weeks, today=datetime.now(UTC).date()))
+    clinicians = clinician or [f"staff-20{number}" for number in range(1, 5)]
+    today = datetime.now(UTC).date()
+    events = list(samples.partner_events(clinic_id=clinic, clinicians=clinicians, weeks=weeks, today=today))
     totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
     columns = (TextColumn("[bold]sending events"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=True) as progress:

@@ -77,10 +77,13 @@ def sparkline(values: Sequence[float | None]) -> str:
 
 
 def number(value: float | None, unit: str = "") -> str:
+    """A figure as a person reads it: ratios as percentages, units spelled out."""
     if value is None:
         return "-"
-    text = f"{value:,.1f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
-    return f"{text} {unit}".strip() if unit and unit not in ("ratio", "count") else text
+    if unit == "ratio":
+        return f"{value * 100:.0f} %"
+    text = f"{value:,.1f}".removesuffix(".0") if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{text} {unit}".strip() if unit and unit != "count" else text
 
 
 def when(timestamp: str | None) -> str:

@@ -120,8 +120,12 @@ def approve_initiative(
         str, typer.Option(help="Who owns it: a pseudonymous staff id or a role.", show_default=False)
     ],
     target_change_pct: Annotated[
-        float, typer.Option(help="The KPI target as a change, e.g. -30 for -30 %.", show_default=False)
-    ],
+        float | None,
+        typer.Option(
+            help="The KPI target as a change, e.g. -30 for -30 % (default: the suggested one).",
+            show_default=False,
+        ),
+    ] = None,
     pilot: Annotated[
         list[str] | None,
         typer.Option("--pilot", help="A pilot group member (staff id), repeatable.", show_default=False),

@@ -35,14 +35,17 @@ TASKS = (
 )
 
 
-def task_log_csv(*, roles: list[str], days: list[date], staff_per_role: int = 2) -> str:
-    """A filled-in audit spreadsheet: every role's staff log the tasks above on each day."""
+def task_log_csv(*, headcounts: dict[str, int], days: list[date]) -> str:
+    """A filled-in audit spreadsheet: everyone of every role logs the tasks above on each day.
+
+    Staff ids are the role's number and the member's: staff-101 is the first of the first role.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     randomness = random.Random(7)  # noqa: S311 - sample data, not security
-    for role_number, role in enumerate(roles, start=1):
-        for member in range(1, staff_per_role + 1):
+    for role_number, (role, headcount) in enumerate(headcounts.items(), start=1):
+        for member in range(1, headcount + 1):
             staff_id = f"staff-{role_number}{member:02d}"
             for day in days:
                 for category, description, minutes, occurrences, predictability, tools in TASKS:
@@ -63,12 +66,13 @@ def task_log_csv(*, roles: list[str], days: list[date], staff_per_role: int = 2)
     return buffer.getvalue()
 
 
-def partner_events(*, clinic_id: str, weeks: int, today: date) -> Iterator[dict[str, Any]]:
+def partner_events(
+    *, clinic_id: str, clinicians: list[str], weeks: int, today: date
+) -> Iterator[dict[str, Any]]:
     """A clinic's operational events over the past weeks, as structured CloudEvents from a partner."""
     randomness = random.Random(clinic_id)  # noqa: S311 - sample data, not security
     start = today - timedelta(weeks=weeks)
     now = datetime.now(UTC)
-    clinicians = [f"staff-clin-{number}" for number in range(1, 5)]
     for offset in range((today - start).days + 1):
         day = start + timedelta(days=offset)
         if day.weekday() >= 5:

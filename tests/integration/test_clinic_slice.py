@@ -20,7 +20,7 @@ from services.roadmap.models import RoadmapClinic
 from services.roadmap.workflows import ClinicRoadmapWorkflow, roadmap_workflow_id
 from shared.outbox import OutboxMessage
 from tests.polling import eventually
-from tests.services import Platform, officer_token, running, service_of, tracer_provider
+from tests.services import Platform, registered_officer, running, service_of, tracer_provider
 
 CLINIC = {
     "name": "Riverside Family Practice",
@@ -59,8 +59,9 @@ async def test_registered_clinic_reaches_every_service_in_one_trace(
         ) as platform,
         Worker(worker_client, task_queue=task_queue, workflows=[ClinicRoadmapWorkflow]),
     ):
+        _, token = await registered_officer(platform["intake"].http)
         response = await platform["intake"].http.post(
-            "/v1/clinics", json=CLINIC, headers={"Authorization": f"Bearer {officer_token('officer-slice')}"}
+            "/v1/clinics", json=CLINIC, headers={"Authorization": f"Bearer {token}"}
         )
         assert response.status_code == 201, response.text
         clinic_id = uuid.UUID(response.json()["id"])
