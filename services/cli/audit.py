@@ -146,6 +146,7 @@ def download_template(
         typer.Option("--sample", help="Fill it with a sample week of tasks for the clinic's roles (a demo)."),
     ] = False,
     token: TokenOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Save the CSV template for an audit (header + an example row to replace), or a filled sample."""
     if sample:
@@ -164,9 +165,14 @@ def download_template(
             refuse("audit", response, not_found_hint=UNKNOWN_AUDIT)
         text = response.text
     output.write_text(text, encoding="utf-8")
-    what = "sample week" if sample else "template"
-    console.print(f"{what} saved to {output} ({text.count(chr(10)) - 1} rows)", highlight=False)
-    hint(f"faio audit import {output} --audit {audit}")
+    saved = {"path": str(output), "rows": text.count("\n") - 1, "sample": sample}
+
+    def human() -> None:
+        what = "sample week" if sample else "template"
+        console.print(f"{what} saved to {output} ({saved['rows']} rows)", highlight=False)
+        hint(f"faio audit import {output} --audit {audit}")
+
+    emit(saved, as_json=as_json, human=human)
 
 
 def _chunks(data: bytes, progress: Progress, task: Any) -> Iterator[bytes]:

@@ -35,6 +35,8 @@ class Endpoints(BaseSettings):
 
 # Set by the root command's --<service>-url options; they win over the environment.
 url_overrides: dict[str, str] = {}
+# The network, unless a test puts a stand-in service here (httpx.MockTransport).
+transport: httpx.BaseTransport | None = None
 
 TokenOption = Annotated[
     str,
@@ -70,7 +72,7 @@ def request(
         headers[ADMIN_HEADER] = secret
     url = base_url(service)
     try:
-        with httpx.Client(base_url=url, timeout=timeout) as client:
+        with httpx.Client(base_url=url, timeout=timeout, transport=transport) as client:
             return client.request(method, path, headers=headers, **kwargs)
     except httpx.TransportError as error:
         fail(

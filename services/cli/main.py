@@ -34,6 +34,7 @@ def services(
     kpi_url: Annotated[str | None, _url("kpi")] = None,
 ) -> None:
     """Where the services are: options win over the FAIO_*_URL environment variables."""
+    client.url_overrides.clear()
     for service, url in (
         ("intake", intake_url),
         ("audit", audit_url),

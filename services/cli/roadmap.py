@@ -138,6 +138,10 @@ def approve_initiative(
     as_json: JsonOption = False,
 ) -> None:
     """Approve one initiative (owner, target, pilot group) and start its implementation plan."""
+    if target_change_pct is None:
+        path = f"/v1/initiatives/{initiative_id}"
+        proposed = call("roadmap", "GET", path, token=token, not_found_hint=UNKNOWN_INITIATIVE)
+        target_change_pct = proposed["suggested_target_pct"]
     body: dict[str, Any] = {
         "owner": owner,
         "target_change_pct": target_change_pct,
