@@ -127,7 +127,7 @@ def send_demo_events(
             hint="use the one `faio partner create` printed",
             code=2,
         )
-    clinicians = clinician or [f"staff-20{number}" for number in range(1, 5)]
+    clinicians = clinician or [f"staff-2{number:02d}" for number in range(1, 5)]
     today = datetime.now(UTC).date()
     events = list(samples.partner_events(clinic_id=clinic, clinicians=clinicians, weeks=weeks, today=today))
     totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
