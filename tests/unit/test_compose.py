@@ -12,7 +12,9 @@ from services.kpi.settings import KpiSettings
 from services.roadmap.settings import RoadmapSettings
 from shared.settings import SharedSettings
 
-COMPOSE = yaml.safe_load((Path(__file__).parents[2] / "docker-compose.yml").read_text())
+ROOT = Path(__file__).parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+PROCFILE = (ROOT / "deploy" / "local" / "Procfile").read_text()
 SERVICES: list[type[SharedSettings]] = [IntakeSettings, AuditSettings, RoadmapSettings, KpiSettings]
 WORKLOADS = ["intake", "audit", "audit-worker", "roadmap", "roadmap-worker", "kpi"]
 
@@ -25,7 +27,9 @@ def environment(service: str) -> dict[str, Any]:
 def test_each_service_is_composed_on_its_default_port(settings_class: type[SharedSettings]) -> None:
     settings = settings_class()
     service = COMPOSE["services"][settings.service_name]
-    port = settings.http_port
+    # The port `make run` serves it on (the Procfile's uvicorn --port); no setting needs it.
+    local = next(line for line in PROCFILE.splitlines() if line.startswith(f"{settings.service_name}:"))
+    port = int(local.split("--port")[1].split()[0])
     assert f"{port}:{port}" in service["ports"]
     assert str(port) in service["command"]
     assert environment(settings.service_name)["FAIO_HTTP_PORT"] == str(port)
