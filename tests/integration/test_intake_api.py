@@ -398,4 +398,5 @@ async def test_the_events_intake_sends_are_documented(intake: RunningService) ->
         "intake.clinic.updated.v1",
         "intake.clinic.archived.v1",
         "intake.assessment.completed.v1",
+        "intake.officer.tokens-revoked.v1",
     }
