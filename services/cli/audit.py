@@ -13,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, Te
 from services.cli import samples
 from services.cli.client import JsonOption, TokenOption, call, refuse, request
 from services.cli.clinic import NOT_YOURS, ClinicId
-from services.cli.render import console, copyable, details, emit, fail, hint, number, table, when
+from services.cli.render import console, copyable, details, emit, fail, hint, number, progress, table, when
 
 audit_app = typer.Typer(
     help="The one-week task audit: open, spreadsheets in, close, findings.", no_args_is_help=True
@@ -99,14 +99,8 @@ def close_audit(
     audit: dict[str, Any] = closing
     if wait:
         deadline = time.monotonic() + wait
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            progress.add_task("computing the findings", total=None)
+        with progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as spinner:
+            spinner.add_task("computing the findings", total=None)
             while True:
                 audit = call("audit", "GET", f"/v1/audits/{audit_id}", token=token)
                 if audit["status"] == "closed" or time.monotonic() > deadline:
@@ -175,11 +169,11 @@ def download_template(
     emit(saved, as_json=as_json, human=human)
 
 
-def _chunks(data: bytes, progress: Progress, task: Any) -> Iterator[bytes]:
+def _chunks(data: bytes, bar: Progress, task: Any) -> Iterator[bytes]:
     for start in range(0, len(data), CHUNK_BYTES):
         chunk = data[start : start + CHUNK_BYTES]
         yield chunk
-        progress.update(task, advance=len(chunk))
+        bar.update(task, advance=len(chunk))
 
 
 @audit_app.command("import")
@@ -195,15 +189,15 @@ def import_file(
     """Import a filled-in task log spreadsheet (CSV): all rows or none, every bad row named."""
     data = file.read_bytes()
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(f"uploading {file.name}", total=len(data))
+    with progress(*columns) as upload:
+        task = upload.add_task(f"uploading {file.name}", total=len(data))
         response = request(
             "audit",
             "POST",
             f"/v1/audits/{audit}/entries:import",
             token=token,
             timeout=IMPORT_TIMEOUT,
-            content=_chunks(data, progress, task),
+            content=_chunks(data, upload, task),
             params={"dry_run": dry_run},
             headers={"Content-Type": "text/csv", "Content-Length": str(len(data))},
         )

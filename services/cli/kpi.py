@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from standardwebhooks.webhooks import Webhook
 
 from services.cli import samples
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.clinic import NOT_YOURS, ClinicId
-from services.cli.render import console, copyable, emit, fail, hint, number, sparkline, table, when
+from services.cli.render import console, copyable, emit, fail, hint, number, progress, sparkline, table, when
 
 partner_app = typer.Typer(
     help="Integration partners (EMR, phones, scheduling, AI scribes) and their events.", no_args_is_help=True
@@ -132,8 +132,8 @@ def send_demo_events(
     events = list(samples.partner_events(clinic_id=clinic, clinicians=clinicians, weeks=weeks, today=today))
     totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
     columns = (TextColumn("[bold]sending events"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("send", total=len(events))
+    with progress(*columns) as sending:
+        task = sending.add_task("send", total=len(events))
         for start in range(0, len(events), BATCH):
             batch = events[start : start + BATCH]
             body = json.dumps(batch)
@@ -151,7 +151,7 @@ def send_demo_events(
             if report["rejected"]:
                 first = next(result for result in report["results"] if result["status"] == "rejected")
                 fail(f"the service rejected {report['rejected']} event(s), e.g. {first['errors']}")
-            progress.update(task, advance=len(batch))
+            sending.update(task, advance=len(batch))
     summary = {"sent": len(events), **totals}
 
     def human() -> None:

@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, ProgressColumn
 from rich.table import Table
 
 console = Console()
@@ -28,6 +29,11 @@ def emit(data: Any, *, as_json: bool, human: Callable[[], None]) -> None:
         print(json.dumps(data, indent=2, default=str))
     else:
         human()
+
+
+def progress(*columns: ProgressColumn | str) -> Progress:
+    """Progress for a long operation; only on a terminal, so piped output stays clean."""
+    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
 
 
 def copyable(label: str, value: str) -> None:
