@@ -185,3 +185,18 @@ def test_an_answers_file_that_is_not_a_mapping_is_refused_with_the_fix(
     assert result.exit_code == 2
     assert "mapping of question id -> answer" in result.stderr
     assert "faio assessment questionnaire --template" in result.stderr
+
+
+def test_revoke_says_how_to_get_a_new_token(services: FakeServices) -> None:
+    revoked = {
+        "officer": ISSUED["officer"] | {"token_version": 2},
+        "detail": "every earlier token is refused",
+    }
+    services.answer("POST", "/v1/officers/token-revocations", 200, revoked)
+    result = faio("officer", "revoke", "--email", "ada@example.org", token=None)
+    assert result.exit_code == 0, result.output
+    assert "revoked every token of ada@example.org" in result.stdout
+    assert "faio officer token --email ada@example.org" in result.stdout
+    del services.answers[("POST", "/v1/officers/token-revocations")]  # the stand-in's 404
+    unknown = faio("officer", "revoke", "--email", "nobody@example.org", token=None)
+    assert unknown.exit_code == 1 and "faio officer list" in unknown.stderr
