@@ -1,9 +1,16 @@
 """Officer authentication, the same in every service: a bearer JWT whose subject is the officer id.
 
-Tokens are issued by `faio officer create` (HS256 with the secret key from settings) or by a
-real identity provider (set FAIO_JWKS_URL; its signing keys are fetched and cached).
+Tokens are issued by intake (`faio officer create` / `faio officer token`, HS256 with the secret
+key from settings) or by a real identity provider (set FAIO_JWKS_URL; its signing keys are
+fetched and cached).
+
+Revocation: each token carries the officer's token version (`ver`); revoking bumps the version
+at intake, which then refuses older tokens. A service enforces more than the signature by
+putting an `OfficerCheck` on `app.state.officer_check` (intake checks its officer table there;
+`intake.officer.tokens-revoked.v1` carries each bump to any other service that keeps a copy).
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -15,7 +22,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.settings import SharedSettings
 
-_bearer = HTTPBearer(auto_error=False, description="An officer token from `faio officer create`.")
+_bearer = HTTPBearer(auto_error=False, description="An officer token from `faio officer token`.")
+# Tokens issued before versions existed carry no `ver`: they count as the first version.
+FIRST_TOKEN_VERSION = 1
+HOW_TO_GET_ONE = (
+    "a new officer gets one from `faio officer create`, "
+    "an existing one from `faio officer token --email <email>`"
+)
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
 
 
@@ -25,18 +38,22 @@ class Officer:
 
     id: str
     name: str = ""
+    token_version: int = FIRST_TOKEN_VERSION
 
 
 class InvalidToken(Exception):
     """The token is missing, malformed, expired, or not signed by us."""
 
 
-def issue_token(settings: SharedSettings, *, officer_id: str, name: str = "") -> str:
-    """A signed officer token (HS256 with the secret key)."""
+def issue_token(
+    settings: SharedSettings, *, officer_id: str, name: str = "", token_version: int = FIRST_TOKEN_VERSION
+) -> str:
+    """A signed officer token (HS256 with the secret key) of one token version."""
     now = datetime.now(UTC)
     claims = {
         "sub": officer_id,
         "name": name,
+        "ver": token_version,
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "iat": now,
@@ -103,7 +120,17 @@ def verify_token(settings: SharedSettings, token: str) -> Officer:
         )
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from error
-    return Officer(id=str(claims["sub"]), name=str(claims.get("name", "")))
+    if not str(claims["sub"]).strip():
+        raise InvalidToken("the token names no officer")
+    version = claims.get("ver", FIRST_TOKEN_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidToken("the token's version ('ver') is not a whole number")
+    return Officer(id=str(claims["sub"]), name=str(claims.get("name", "")), token_version=version)
+
+
+# What a service may check beyond the signature (the officer exists, the token is not revoked):
+# it raises InvalidToken with the reason. Installed as `app.state.officer_check`.
+OfficerCheck = Callable[[Request, Officer], Awaitable[None]]
 
 
 async def current_officer(
@@ -113,19 +140,22 @@ async def current_officer(
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "missing bearer token: send 'Authorization: Bearer <token>' "
-            "(create one with `faio officer create`)",
+            f"missing bearer token: send 'Authorization: Bearer <token>' ({HOW_TO_GET_ONE})",
             headers={"WWW-Authenticate": "Bearer"},
         )
     settings: SharedSettings = request.app.state.runtime.settings
+    check: OfficerCheck | None = getattr(request.app.state, "officer_check", None)
     try:
-        return verify_token(settings, credentials.credentials)
+        officer = verify_token(settings, credentials.credentials)
+        if check is not None:
+            await check(request, officer)
     except InvalidToken as error:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            f"invalid token ({error}); create a new one with `faio officer create`",
+            f"invalid token ({error}); {HOW_TO_GET_ONE}",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from error
+    return officer
 
 
 CurrentOfficer = Annotated[Officer, Depends(current_officer)]

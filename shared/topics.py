@@ -17,6 +17,7 @@ CLINIC_REGISTERED = Topic("intake.clinic.registered.v1")
 ASSESSMENT_COMPLETED = Topic("intake.assessment.completed.v1")
 CLINIC_UPDATED = Topic("intake.clinic.updated.v1")
 CLINIC_ARCHIVED = Topic("intake.clinic.archived.v1")
+OFFICER_TOKENS_REVOKED = Topic("intake.officer.tokens-revoked.v1")
 AUDIT_COMPLETED = Topic("audit.audit.completed.v1")
 INITIATIVE_APPROVED = Topic("roadmap.initiative.approved.v1")
 PLAN_PHASE_CHANGED = Topic("roadmap.plan.phase-changed.v1")
@@ -31,6 +32,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     ASSESSMENT_COMPLETED,
     CLINIC_UPDATED,
     CLINIC_ARCHIVED,
+    OFFICER_TOKENS_REVOKED,
     AUDIT_COMPLETED,
     INITIATIVE_APPROVED,
     PLAN_PHASE_CHANGED,

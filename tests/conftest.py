@@ -17,6 +17,14 @@ from shared.broker import ensure_topics
 from shared.temporal import SEARCH_ATTRIBUTES
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
+REAL_INFRASTRUCTURE_DIRS = ("integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what needs the real broker and Temporal: `pytest -m "not integration"` is the fast part."""
+    for item in items:
+        if any(part in REAL_INFRASTRUCTURE_DIRS for part in item.path.parts):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

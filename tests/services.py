@@ -4,6 +4,7 @@ Each service keeps its own app, database file and Kafka connection, exactly as i
 process; only the span exporter is shared so a test can read every span.
 """
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -80,8 +81,20 @@ def service_settings(name: str, *, kafka: str, data_dir: Path, **overrides: Any)
 
 
 def officer_token(officer_id: str, *, name: str = "") -> str:
-    """A bearer token for `officer_id`, signed as the services started by `running` verify it."""
+    """A bearer token for `officer_id`, signed as the services started by `running` verify it.
+
+    Intake also wants the officer to exist: use `registered_officer` for intake's endpoints.
+    """
     return issue_token(IntakeSettings(environment="test"), officer_id=officer_id, name=name)
+
+
+async def registered_officer(intake: httpx.AsyncClient, *, name: str = "Test Officer") -> tuple[str, str]:
+    """A new officer created at intake (officer administration, open to loopback in tests): id, token."""
+    email = f"officer-{uuid.uuid4().hex[:12]}@example.org"
+    response = await intake.post("/v1/officers", json={"name": name, "email": email})
+    assert response.status_code == 201, response.text
+    issued = response.json()
+    return issued["officer"]["id"], issued["token"]
 
 
 @asynccontextmanager

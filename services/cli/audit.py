@@ -1,88 +1,179 @@
-"""`faio audit ...`: the task audit from the command line, over HTTP to the audit service.
+"""`faio audit ...`: the one-week task audit, at the audit service (intake for the clinic's roles)."""
 
-The service is at FAIO_AUDIT_URL (or --url; default http://127.0.0.1:8002); the officer's
-token comes from --token or FAIO_TOKEN.
-"""
-
+import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from services.audit.settings import AuditSettings
+from services.cli import samples
+from services.cli.client import JsonOption, TokenOption, call, refuse, request
+from services.cli.clinic import NOT_YOURS, ClinicId
+from services.cli.render import console, copyable, details, emit, fail, hint, number, progress, table, when
 
-audit_app = typer.Typer(help="The one-week task audit: spreadsheets in, findings out.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="The one-week task audit: open, spreadsheets in, close, findings.", no_args_is_help=True
+)
 
-console = Console()
-errors = Console(stderr=True)
-
+UNKNOWN_AUDIT = "`faio audit list <clinic-id>` shows a clinic's audits"
+AuditId = Annotated[
+    str, typer.Argument(help="The audit id (printed by `faio audit open`).", show_default=False)
+]
+AuditOption = Annotated[
+    str, typer.Option("--audit", help="The audit id (printed by `faio audit open`).", show_default=False)
+]
 CHUNK_BYTES = 64 * 1024
 # Large files take the server a few seconds to check row by row; never cut that short.
-TIMEOUT = httpx.Timeout(30.0, read=300.0)
-
-TokenOption = Annotated[
-    str,
-    typer.Option(
-        "--token", envvar="FAIO_TOKEN", help="Your officer token (or set FAIO_TOKEN).", show_default=False
-    ),
-]
-UrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        help="The audit service (default FAIO_AUDIT_URL or http://127.0.0.1:8002).",
-        show_default=False,
-    ),
-]
-AuditOption = Annotated[str, typer.Option("--audit", help="The audit id (from opening the audit window).")]
+IMPORT_TIMEOUT = httpx.Timeout(30.0, read=300.0)
 
 
-def fail(message: str, *, hint: str = "", code: int = 1) -> NoReturn:
-    """Print what went wrong and what to do next, then exit."""
-    errors.print(f"[bold red]error:[/] {message}")
-    if hint:
-        errors.print(f"[yellow]next:[/] {hint}")
-    raise typer.Exit(code)
+def _show(audit: dict[str, Any]) -> None:
+    rows = [
+        ("clinic", audit["clinic_id"]),
+        ("window", f"{audit['starts_on']} to {audit['ends_on']} ({audit['days']} days)"),
+        ("closes", f"{when(audit['closes_at'])} UTC"),
+        ("status", audit["status"] + (f" ({audit['close_reason']})" if audit.get("close_reason") else "")),
+        ("entries", audit["entries"]),
+    ]
+    console.print(details(f"Audit {audit['id']}", rows))
+    copyable("audit id", audit["id"])
 
 
-def _client(token: str, url: str | None) -> httpx.Client:
-    if not token:
-        fail(
-            "no officer token", hint="pass --token or set FAIO_TOKEN (create one with `faio officer create`)"
-        )
-    return httpx.Client(
-        base_url=url or AuditSettings().audit_url,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=TIMEOUT,
+@audit_app.command("open")
+def open_audit(
+    clinic_id: ClinicId,
+    token: TokenOption = "",
+    days: Annotated[int, typer.Option(min=1, max=31, help="How many days staff log tasks.")] = 7,
+    starts_on: Annotated[
+        str | None, typer.Option(help="First day logged, YYYY-MM-DD (default today).", show_default=False)
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open an audit window for a clinic; it closes by itself at its end."""
+    body: dict[str, Any] = {"days": days}
+    if starts_on:
+        body["starts_on"] = starts_on
+    path = f"/v1/clinics/{clinic_id}/audits"
+    audit = call("audit", "POST", path, token=token, json=body, not_found_hint=NOT_YOURS)
+
+    def human() -> None:
+        _show(audit)
+        hint(f"faio audit template --audit {audit['id']} -o week.csv")
+
+    emit(audit, as_json=as_json, human=human)
+
+
+@audit_app.command("list")
+def list_audits(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
+    """A clinic's audit windows, newest first."""
+    audits = call("audit", "GET", f"/v1/clinics/{clinic_id}/audits", token=token, not_found_hint=NOT_YOURS)
+    rows = [(a["id"], a["starts_on"], a["ends_on"], a["status"], a["entries"]) for a in audits]
+    columns = ("id", "from", "to", "status", "entries")
+    emit(
+        audits, as_json=as_json, human=lambda: console.print(table(f"{len(audits)} audit(s)", columns, rows))
     )
 
 
-def _detail(response: httpx.Response) -> Any:
-    try:
-        return response.json().get("detail", response.text)
-    except ValueError:
-        return response.text
+@audit_app.command("show")
+def show_audit(audit_id: AuditId, token: TokenOption = "", as_json: JsonOption = False) -> None:
+    """One audit window and how many entries it has."""
+    audit = call("audit", "GET", f"/v1/audits/{audit_id}", token=token, not_found_hint=UNKNOWN_AUDIT)
+    emit(audit, as_json=as_json, human=lambda: _show(audit))
 
 
-def _refuse(response: httpx.Response, audit: str) -> NoReturn:
-    """A non-success answer other than a row report, explained."""
-    if response.status_code == 401:
-        fail(f"the audit service refused the token: {_detail(response)}", hint="check FAIO_TOKEN")
-    if response.status_code == 404:
-        fail(f"audit {audit} not found", hint="check the id; you only see the audits of your own clinics")
-    fail(f"the audit service answered {response.status_code}: {_detail(response)}")
+@audit_app.command("close")
+def close_audit(
+    audit_id: AuditId,
+    token: TokenOption = "",
+    wait: Annotated[
+        int, typer.Option(min=0, help="Seconds to wait for the findings (0: do not wait).")
+    ] = 120,
+    as_json: JsonOption = False,
+) -> None:
+    """Close the window before its end and wait for the findings."""
+    closing = call("audit", "POST", f"/v1/audits/{audit_id}/close", token=token, not_found_hint=UNKNOWN_AUDIT)
+    audit: dict[str, Any] = closing
+    if wait:
+        deadline = time.monotonic() + wait
+        with progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as spinner:
+            spinner.add_task("computing the findings", total=None)
+            while True:
+                audit = call("audit", "GET", f"/v1/audits/{audit_id}", token=token)
+                if audit["status"] == "closed" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+        if audit["status"] != "closed":
+            fail(
+                f"audit {audit_id} is closing but has no findings after {wait} s",
+                hint=f"faio audit findings {audit_id} in a moment",
+            )
+
+    def human() -> None:
+        if audit.get("status") == "closed":
+            console.print(f"[green]closed[/] audit {audit_id}: {audit['entries']} entries", highlight=False)
+            hint(f"faio audit findings {audit_id}")
+        else:
+            console.print(closing["detail"], highlight=False)
+
+    emit(audit, as_json=as_json, human=human)
 
 
-def _chunks(data: bytes, progress: Progress, task: Any) -> Iterator[bytes]:
+def _audit_days(audit: dict[str, Any]) -> list[date]:
+    """The window's days already lived (entries from the future are refused)."""
+    first, last = date.fromisoformat(audit["starts_on"]), date.fromisoformat(audit["ends_on"])
+    last = min(last, datetime.now(UTC).date())
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+@audit_app.command("template")
+def download_template(
+    audit: AuditOption,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to save the CSV.")] = Path(
+        "audit-template.csv"
+    ),
+    sample: Annotated[
+        bool,
+        typer.Option("--sample", help="Fill it with a sample week of tasks for the clinic's roles (a demo)."),
+    ] = False,
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Save the CSV template for an audit (header + an example row to replace), or a filled sample."""
+    if sample:
+        window = call("audit", "GET", f"/v1/audits/{audit}", token=token, not_found_hint=UNKNOWN_AUDIT)
+        clinic = call("intake", "GET", f"/v1/clinics/{window['clinic_id']}", token=token)
+        headcounts = {role["role"]: role["headcount"] for role in clinic["staff"] if role["headcount"]}
+        if not headcounts:
+            fail(
+                "the clinic has no staff roles to log tasks for",
+                hint=f"faio clinic update {clinic['id']} --staff 'front desk:3:24'",
+            )
+        text = samples.task_log_csv(headcounts=headcounts, days=_audit_days(window))
+    else:
+        response = request("audit", "GET", f"/v1/audits/{audit}/entries:template", token=token)
+        if not response.is_success:
+            refuse("audit", response, not_found_hint=UNKNOWN_AUDIT)
+        text = response.text
+    output.write_text(text, encoding="utf-8")
+    saved = {"path": str(output), "rows": text.count("\n") - 1, "sample": sample}
+
+    def human() -> None:
+        what = "sample week" if sample else "template"
+        console.print(f"{what} saved to {output} ({saved['rows']} rows)", highlight=False)
+        hint(f"faio audit import {output} --audit {audit}")
+
+    emit(saved, as_json=as_json, human=human)
+
+
+def _chunks(data: bytes, bar: Progress, task: Any) -> Iterator[bytes]:
     for start in range(0, len(data), CHUNK_BYTES):
         chunk = data[start : start + CHUNK_BYTES]
         yield chunk
-        progress.update(task, advance=len(chunk))
+        bar.update(task, advance=len(chunk))
 
 
 @audit_app.command("import")
@@ -92,68 +183,72 @@ def import_file(
     ],
     audit: AuditOption,
     token: TokenOption = "",
-    url: UrlOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row, store nothing.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Import a filled-in task log spreadsheet (CSV), all rows or none."""
+    """Import a filled-in task log spreadsheet (CSV): all rows or none, every bad row named."""
     data = file.read_bytes()
-    with _client(token, url) as client:
-        try:
-            with Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                DownloadColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                transient=True,
-            ) as progress:
-                task = progress.add_task(f"uploading {file.name}", total=len(data))
-                response = client.post(
-                    f"/v1/audits/{audit}/entries:import",
-                    content=_chunks(data, progress, task),
-                    params={"dry_run": dry_run},
-                    headers={"Content-Type": "text/csv", "Content-Length": str(len(data))},
-                )
-                progress.update(task, description="checking rows")
-        except httpx.TransportError as error:
-            fail(f"cannot reach the audit service at {client.base_url} ({error})", hint="is `make run` up?")
-
-    if response.status_code not in (200, 201, 422) or "errors" not in response.text:
-        _refuse(response, audit)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
+    with progress(*columns) as upload:
+        task = upload.add_task(f"uploading {file.name}", total=len(data))
+        response = request(
+            "audit",
+            "POST",
+            f"/v1/audits/{audit}/entries:import",
+            token=token,
+            timeout=IMPORT_TIMEOUT,
+            content=_chunks(data, upload, task),
+            params={"dry_run": dry_run},
+            headers={"Content-Type": "text/csv", "Content-Length": str(len(data))},
+        )
+    is_report = response.status_code in (200, 201, 422) and "errors" in response.text
+    if not is_report:
+        refuse("audit", response, not_found_hint=UNKNOWN_AUDIT)
     report = response.json()
-    if report["errors"]:
-        table = Table(title=f"{file.name}: nothing imported, {len(report['errors'])} problem(s) to fix")
-        for column in ("line", "column", "reason"):
-            table.add_column(column)
-        for problem in report["errors"]:
-            table.add_row(str(problem["line"]), problem["column"], problem["reason"])
-        console.print(table)
-        fail("the file was refused as a whole", hint="fix the rows above and import again", code=1)
-    if report["dry_run"]:
+    if as_json:
+        emit(report, as_json=True, human=lambda: None)
+    elif report["errors"]:
+        problems = [(p["line"], p["column"], p["reason"]) for p in report["errors"]]
+        title = f"{file.name}: nothing imported, {len(problems)} problem(s) to fix"
+        console.print(table(title, ("line", "column", "reason"), problems))
+    elif report["dry_run"]:
         console.print(f"[green]dry run:[/] all {report['rows']} rows are valid; nothing stored")
     else:
-        console.print(f"[green]imported[/] {report['imported']} rows into audit {audit}")
+        console.print(f"[green]imported[/] {report['imported']} rows into audit {audit}", highlight=False)
+        hint(f"faio audit close {audit}   (or wait for the window to end)")
+    if report["errors"]:
+        fail("the file was refused as a whole", hint="fix the rows named above and import again", code=2)
 
 
-@audit_app.command("template")
-def download_template(
-    audit: AuditOption,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to save the CSV.")] = Path(
-        "audit-template.csv"
-    ),
-    token: TokenOption = "",
-    url: UrlOption = None,
-) -> None:
-    """Save the CSV template (header + one example row to replace) for an audit."""
-    with _client(token, url) as client:
-        try:
-            response = client.get(f"/v1/audits/{audit}/entries:template")
-        except httpx.TransportError as error:
-            fail(f"cannot reach the audit service at {client.base_url} ({error})", hint="is `make run` up?")
-    if response.status_code != 200:
-        _refuse(response, audit)
-    output.write_text(response.text, encoding="utf-8")
-    console.print(
-        f"template saved to {output}; fill one row per task and day, then "
-        f"`faio audit import {output} --audit {audit}`"
-    )
+@audit_app.command("findings")
+def show_findings(audit_id: AuditId, token: TokenOption = "", as_json: JsonOption = False) -> None:
+    """Where the hours go and what to automate first (once the window closed)."""
+    found = call("audit", "GET", f"/v1/audits/{audit_id}/findings", token=token, not_found_hint=UNKNOWN_AUDIT)
+
+    def human() -> None:
+        findings = found["findings"]
+        hours, cost = number(findings["total_hours_per_week"]), number(findings["total_cost_per_week"])
+        console.print(
+            f"Audit {audit_id}: {findings['entries']} entries over {findings['window_days']} days; "
+            f"{hours} h and ${cost} a week",
+            highlight=False,
+        )
+        rows = [
+            (
+                c["rank"],
+                c["category"],
+                c["solution"],
+                number(c["hours_per_week"]),
+                f"${number(c['cost_per_week'])}",
+                f"{number(c['hours_saved_low'])}-{number(c['hours_saved_high'])} h",
+            )
+            for c in findings["candidates"]
+        ]
+        columns = ("rank", "category", "solution", "hours/week", "cost/week", "could save")
+        console.print(table("Automation candidates", columns, rows))
+        coverage = findings["coverage"]
+        if coverage["low_confidence"]:
+            console.print(f"[yellow]low confidence:[/] {coverage['reason']}", highlight=False)
+        hint(f"faio initiative list {found['clinic_id']}")
+
+    emit(found, as_json=as_json, human=human)

@@ -1,14 +1,59 @@
-"""`faio`: the officer's command line. Each service adds its group here with one line."""
+"""`faio`: the officer's command line. A client of the services' HTTP APIs, never of their databases."""
+
+from typing import Annotated
 
 import typer
 
-from services.cli import audit, dlq, intake
+from services.cli import client
+from services.cli.assessment import assessment_app
+from services.cli.audit import audit_app
+from services.cli.clinic import clinic_app
+from services.cli.dlq import dlq_app
+from services.cli.kpi import kpi_app, partner_app
+from services.cli.officer import officer_app
+from services.cli.roadmap import initiative_app, plan_app
 
-app = typer.Typer(help="faio: run AI adoption across your clinics.", no_args_is_help=True)
+app = typer.Typer(
+    help="faio: run AI adoption across your clinics, one problem at a time.", no_args_is_help=True
+)
 
-# Sub-command groups, one per service (e.g. `app.add_typer(intake.officer_app, name="officer")`).
-app.add_typer(intake.officer_app, name="officer")
-app.add_typer(intake.clinic_app, name="clinic")
-app.add_typer(intake.assessment_app, name="assessment")
-app.add_typer(audit.audit_app, name="audit")
-app.add_typer(dlq.dlq_app, name="dlq")
+
+def _url(service: str) -> object:
+    return typer.Option(
+        f"--{service}-url",
+        envvar=f"FAIO_{service.upper()}_URL",
+        help=f"The {service} service (default FAIO_{service.upper()}_URL or its local port).",
+        show_default=False,
+    )
+
+
+@app.callback()
+def services(
+    intake_url: Annotated[str | None, _url("intake")] = None,
+    audit_url: Annotated[str | None, _url("audit")] = None,
+    roadmap_url: Annotated[str | None, _url("roadmap")] = None,
+    kpi_url: Annotated[str | None, _url("kpi")] = None,
+) -> None:
+    """Where the services are: options win over the FAIO_*_URL environment variables."""
+    client.url_overrides.clear()
+    for service, url in (
+        ("intake", intake_url),
+        ("audit", audit_url),
+        ("roadmap", roadmap_url),
+        ("kpi", kpi_url),
+    ):
+        if url:
+            client.url_overrides[service] = url
+
+
+# In the order of the method: who, which clinic, how ready, where the hours go, what first, how it goes.
+app.add_typer(officer_app, name="officer")
+app.add_typer(clinic_app, name="clinic")
+app.add_typer(assessment_app, name="assessment")
+app.add_typer(audit_app, name="audit")
+app.add_typer(initiative_app, name="initiative")
+app.add_typer(plan_app, name="plan")
+app.add_typer(partner_app, name="partner")
+app.add_typer(kpi_app, name="kpi")
+# For the SRE on call, not the officer: dead-lettered events, over Kafka.
+app.add_typer(dlq_app, name="dlq")

@@ -1,12 +1,13 @@
 """Intake's HTTP routes: thin, they validate, scope to the calling officer and call service functions."""
 
-from typing import Annotated
+import hmac
+import ipaddress
+from typing import Annotated, cast
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 
-from services.intake import scoring, service
+from services.intake import officers, scoring, service
 from services.intake.models import (
     AssessmentPublic,
     AssessmentSubmit,
@@ -15,39 +16,133 @@ from services.intake.models import (
     ClinicPage,
     ClinicPublic,
     ClinicUpdate,
+    OfficerAccount,
+    OfficerCreate,
+    OfficerEmail,
     OfficerPublic,
+    OfficerToken,
     PurchaseReviewPublic,
     PurchaseReviewSubmit,
     Questionnaire,
+    SignInLink,
+    TokenRequest,
+    TokensRevoked,
 )
+from services.intake.settings import IntakeSettings
 from shared.app import SessionDep
-from shared.auth import CurrentOfficer
+from shared.auth import CurrentOfficer, issue_sign_in_token
 from shared.events.intake import ReadinessLevel
 
 router = APIRouter(prefix="/v1")
 
+ADMIN_HEADER = "X-Faio-Admin-Secret"
+
+
+def _settings(request: Request) -> IntakeSettings:
+    return cast(IntakeSettings, request.app.state.runtime.settings)
+
+
+SettingsDep = Annotated[IntakeSettings, Depends(_settings)]
+
+
+def _loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def officer_admin(
+    request: Request,
+    settings: SettingsDep,
+    admin_secret: Annotated[str | None, Header(alias=ADMIN_HEADER)] = None,
+) -> None:
+    """Officer administration: the admin secret when one is set, else only loopback outside production."""
+    if settings.admin_secret:
+        if admin_secret is None or not hmac.compare_digest(admin_secret, settings.admin_secret):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"officer administration needs the admin secret: send it in the {ADMIN_HEADER} "
+                "header (the CLI sends FAIO_ADMIN_SECRET)",
+            )
+        return
+    if settings.environment == "production":
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "officer administration is off: set FAIO_ADMIN_SECRET on intake and send it in the "
+            f"{ADMIN_HEADER} header",
+        )
+    if not _loopback(request.client.host if request.client else None):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "without FAIO_ADMIN_SECRET only callers on intake's own machine may administer officers",
+        )
+
+
+admin_router = APIRouter(prefix="/v1/officers", tags=["officers"], dependencies=[Depends(officer_admin)])
+
 
 async def owned_clinic(clinic_id: UUID, officer: CurrentOfficer, session: SessionDep) -> Clinic:
     """The calling officer's clinic, or 404 (also for another officer's: never confirm it exists)."""
-    clinic = await service.get_clinic(session=session, clinic_id=clinic_id, officer_id=officer.id)
-    if clinic is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"clinic {clinic_id} not found in your portfolio")
-    return clinic
+    return await service.get_clinic(session=session, clinic_id=clinic_id, officer_id=officer.id)
 
 
 OwnedClinic = Annotated[Clinic, Depends(owned_clinic)]
 
 
-def _archived(clinic: Clinic) -> HTTPException:
-    return HTTPException(
-        status.HTTP_409_CONFLICT, f"clinic {clinic.id} is archived: its history can be read, not changed"
+# --- officers (administration) ----------------------------------------------------------------
+
+
+@admin_router.post("", status_code=status.HTTP_201_CREATED, response_model=OfficerToken)
+async def create_officer(officer_in: OfficerCreate, session: SessionDep, settings: SettingsDep) -> object:
+    """Create an officer and their first token (shown this once); 409 when the email is taken."""
+    officer = await officers.create_officer(session=session, officer_in=officer_in)
+    return officers.token_for(officer, settings)
+
+
+@admin_router.get("", response_model=list[OfficerAccount])
+async def list_officers(session: SessionDep) -> object:
+    """Every officer, oldest first (never a token)."""
+    return [officers.account(officer) for officer in await officers.list_officers(session=session)]
+
+
+@admin_router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=OfficerToken)
+async def issue_officer_token(request_in: TokenRequest, session: SessionDep, settings: SettingsDep) -> object:
+    """A new token for an existing officer; `revoke_previous` refuses every earlier one first."""
+    officer = await officers.officer_by_email(session=session, email=request_in.email)
+    if request_in.revoke_previous:
+        officer = await officers.revoke_tokens(session=session, officer=officer)
+    return officers.token_for(officer, settings)
+
+
+@admin_router.post("/token-revocations", response_model=TokensRevoked)
+async def revoke_officer_tokens(officer_in: OfficerEmail, session: SessionDep) -> object:
+    """Refuse every token the officer has; `intake.officer.tokens-revoked.v1` tells the other services."""
+    officer = await officers.officer_by_email(session=session, email=officer_in.email)
+    officer = await officers.revoke_tokens(session=session, officer=officer)
+    return TokensRevoked(
+        officer=officers.account(officer),
+        detail="every earlier token is refused; issue a new one with "
+        f"`faio officer token --email {officer.email}`",
     )
+
+
+@admin_router.post("/sign-in-links", status_code=status.HTTP_201_CREATED, response_model=SignInLink)
+async def create_sign_in_link(officer_in: OfficerEmail, session: SessionDep, settings: SettingsDep) -> object:
+    """A one-time portal sign-in link, valid 15 minutes."""
+    officer = await officers.officer_by_email(session=session, email=officer_in.email)
+    token, expires_at = issue_sign_in_token(settings, officer_id=officer.id, name=officer.name)
+    url = f"{settings.portal_url.rstrip('/')}/sign-in?token={token}"
+    return SignInLink(officer_id=officer.id, url=url, expires_at=expires_at)
 
 
 @router.get("/officers/me", response_model=OfficerPublic, tags=["officers"])
 async def who_am_i(officer: CurrentOfficer) -> object:
     """The officer the bearer token belongs to."""
     return OfficerPublic(id=officer.id, name=officer.name)
+
+
+# --- clinics ------------------------------------------------------------------------------------
 
 
 @router.post("/clinics", status_code=status.HTTP_201_CREATED, response_model=ClinicPublic, tags=["clinics"])
@@ -98,10 +193,7 @@ async def read_clinic(clinic: OwnedClinic) -> object:
 @router.patch("/clinics/{clinic_id}", response_model=ClinicPublic, tags=["clinics"])
 async def update_clinic(clinic: OwnedClinic, changes: ClinicUpdate, session: SessionDep) -> object:
     """Change some of a clinic's profile; other services hear it on intake.clinic.updated.v1."""
-    try:
-        return await service.update_clinic(session=session, clinic=clinic, changes=changes)
-    except service.ClinicArchivedError as error:
-        raise _archived(clinic) from error
+    return await service.update_clinic(session=session, clinic=clinic, changes=changes)
 
 
 @router.post("/clinics/{clinic_id}/archive", response_model=ClinicPublic, tags=["clinics"])
@@ -110,16 +202,16 @@ async def archive_clinic(clinic: OwnedClinic, session: SessionDep) -> object:
     return await service.archive_clinic(session=session, clinic=clinic)
 
 
+# --- assessments --------------------------------------------------------------------------------
+
+
 @router.get("/assessment/questionnaire", response_model=Questionnaire, tags=["assessment"])
 async def read_questionnaire(
     _officer: CurrentOfficer,
     version: Annotated[str, Query(max_length=20)] = scoring.CURRENT_VERSION,
 ) -> object:
     """The AI Readiness Assessment questionnaire (current version unless one is named)."""
-    try:
-        return scoring.load_questionnaire(version)
-    except scoring.UnknownQuestionnaire as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    return service.questionnaire(version)
 
 
 @router.post(
@@ -131,33 +223,7 @@ async def read_questionnaire(
 async def submit_assessment(clinic: OwnedClinic, submission: AssessmentSubmit, session: SessionDep) -> object:
     """Score a completed questionnaire; 422 names every question that is unknown, out of range or missing."""
     previous = await service.list_assessments(session=session, clinic=clinic)
-    try:
-        assessment = await service.submit_assessment(session=session, clinic=clinic, submission=submission)
-    except scoring.InvalidAnswers as error:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ("body", "answers", problem.question_id),
-                    "msg": f"question {problem.question_id}: {problem.message}",
-                    "input": submission.answers.get(problem.question_id),
-                }
-                for problem in error.problems
-            ]
-        ) from error
-    except scoring.UnknownQuestionnaire as error:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ("body", "questionnaire_version"),
-                    "msg": str(error),
-                    "input": submission.questionnaire_version,
-                }
-            ]
-        ) from error
-    except service.ClinicArchivedError as error:
-        raise _archived(clinic) from error
+    assessment = await service.submit_assessment(session=session, clinic=clinic, submission=submission)
     return service.assessment_public(assessment, previous=previous[-1] if previous else None)
 
 
@@ -169,6 +235,9 @@ async def list_assessments(clinic: OwnedClinic, session: SessionDep) -> object:
         service.assessment_public(assessment, previous=assessments[index - 1] if index else None)
         for index, assessment in enumerate(assessments)
     ]
+
+
+# --- purchase reviews ---------------------------------------------------------------------------
 
 
 @router.post(

@@ -5,15 +5,24 @@ Run it with `uvicorn --factory services.intake.app:create_app --port 8001`.
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaRouter
 from opentelemetry.sdk.trace import TracerProvider
 
-from services.intake.api import router
+from services.intake import officers, scoring
+from services.intake.api import admin_router, router
 from services.intake.settings import IntakeSettings
 from shared import topics
 from shared.app import create_runtime, create_service_app
-from shared.events.intake import AssessmentCompleted, ClinicArchived, ClinicRegistered, ClinicUpdated
+from shared.auth import Officer
+from shared.events.intake import (
+    AssessmentCompleted,
+    ClinicArchived,
+    ClinicRegistered,
+    ClinicUpdated,
+    OfficerTokensRevoked,
+)
 
 
 def published_events() -> KafkaRouter:
@@ -28,6 +37,11 @@ def published_events() -> KafkaRouter:
         (topics.CLINIC_UPDATED, ClinicUpdated, "A clinic's profile changed; the whole new profile."),
         (topics.CLINIC_ARCHIVED, ClinicArchived, "A clinic left the active portfolio; its history is kept."),
         (
+            topics.OFFICER_TOKENS_REVOKED,
+            OfficerTokensRevoked,
+            "An officer's earlier tokens were revoked: refuse tokens below token_version.",
+        ),
+        (
             topics.ASSESSMENT_COMPLETED,
             AssessmentCompleted,
             "An AI Readiness Assessment was scored: 0-100 per dimension and overall, level, top gaps.",
@@ -41,11 +55,35 @@ def create_app(
     settings: IntakeSettings | None = None, tracer_provider: TracerProvider | None = None
 ) -> FastAPI:
     runtime = create_runtime(settings or IntakeSettings(), tracer_provider)
-    return create_service_app(
+    app = create_service_app(
         runtime=runtime,
         title="faio intake",
         description="Clinics, officers and the AI Readiness Assessment.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=[router],
+        http_routers=[admin_router, router],
         kafka_router=published_events(),
     )
+    if not runtime.settings.jwks_url:  # an identity provider's tokens are revoked at the provider
+        app.state.officer_check = check_officer
+    app.add_exception_handler(scoring.InvalidAnswers, invalid_answers)
+    return app
+
+
+async def check_officer(request: Request, officer: Officer) -> None:
+    """Every token must name an existing officer at their current token version (not revoked)."""
+    async with request.app.state.runtime.sessions() as session:
+        await officers.check_caller(session=session, caller=officer)
+
+
+async def invalid_answers(request: Request, error: Exception) -> JSONResponse:
+    """Answers that cannot be scored: FastAPI's 422 shape, one problem per question."""
+    assert isinstance(error, scoring.InvalidAnswers)
+    problems = [
+        {
+            "loc": ["body", "answers", problem.question_id],
+            "msg": f"question {problem.question_id}: {problem.message}",
+            "type": "value_error",
+        }
+        for problem in error.problems
+    ]
+    return JSONResponse({"detail": problems}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

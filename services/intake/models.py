@@ -1,13 +1,14 @@
 """Intake's tables and API schemas: officers, clinics, assessments and purchase reviews."""
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, EmailStr, field_validator
 from sqlalchemy import JSON, Column, ForeignKey, Uuid
 from sqlmodel import Field, SQLModel
 
+from shared.auth import FIRST_TOKEN_VERSION
 from shared.db import service_metadata
 from shared.events.intake import ReadinessGap, ReadinessLevel, StaffRole
 from shared.inbox import InboxMessage
@@ -30,12 +31,15 @@ class Officer(SQLModel, table=True):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(unique=True, max_length=320)
     created_at: datetime = Field(default_factory=_now)
+    # Tokens carry the version they were issued at; revoking bumps it and older tokens fail.
+    token_version: int = Field(default=FIRST_TOKEN_VERSION, ge=1)
 
 
-class OfficerCreate(BaseModel):
-    """What `faio officer create` is given."""
+class OfficerEmail(BaseModel):
+    """Names an existing officer by email (token, revocation and sign-in requests)."""
 
-    name: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(extra="forbid")
+
     email: EmailStr
 
     @field_validator("email")
@@ -45,11 +49,54 @@ class OfficerCreate(BaseModel):
         return email.lower()
 
 
+class OfficerCreate(OfficerEmail):
+    """Body of POST /v1/officers."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TokenRequest(OfficerEmail):
+    """Body of POST /v1/officers/tokens: a new token, optionally revoking every earlier one."""
+
+    revoke_previous: bool = Field(default=False, description="refuse every token issued before this one")
+
+
 class OfficerPublic(BaseModel):
     """Who a token belongs to (GET /v1/officers/me)."""
 
     id: str
     name: str
+
+
+class OfficerAccount(BaseModel):
+    """An officer as officer administration sees it (never a token)."""
+
+    id: str
+    name: str
+    email: str
+    created_at: datetime
+    token_version: int
+
+
+class OfficerToken(BaseModel):
+    """A bearer token, shown once: intake keeps no copy."""
+
+    officer: OfficerAccount
+    token: str
+    expires_at: datetime
+
+
+class TokensRevoked(BaseModel):
+    officer: OfficerAccount
+    detail: str
+
+
+class SignInLink(BaseModel):
+    """A one-time portal sign-in link (15 minutes)."""
+
+    officer_id: str
+    url: str
+    expires_at: datetime
 
 
 # --- clinics --------------------------------------------------------------------------------
@@ -245,8 +292,22 @@ class AssessmentSubmit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    questionnaire_version: str | None = Field(default=None, description="defaults to the current version")
+    questionnaire_version: str | None = Field(
+        default=None, max_length=20, description="defaults to the current version"
+    )
     answers: dict[str, AnswerValue]
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _as_written_in_yaml(cls, answers: Any) -> Any:
+        """YAML reads yes/no as booleans and a blank answer as null: keep what the person meant."""
+        if not isinstance(answers, dict):
+            return answers
+        return {
+            question: ("yes" if answer else "no") if isinstance(answer, bool) else answer
+            for question, answer in answers.items()
+            if answer is not None  # left blank: scoring names it as not answered
+        }
 
 
 class Assessment(SQLModel, table=True):

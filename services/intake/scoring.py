@@ -117,7 +117,7 @@ def score_assessment(questionnaire: Questionnaire, answers: dict[str, AnswerValu
     points: dict[str, int] = {}
     for question in questionnaire.questions:
         if question.id not in answers:
-            problems.append(AnswerProblem(question.id, "question is not answered"))
+            problems.append(AnswerProblem(question.id, f"not answered: {question.text}"))
             continue
         try:
             points[question.id] = points_for(question, answers[question.id])

@@ -1,4 +1,4 @@
-"""Intake's domain logic: plain keyword-only functions the HTTP routes and the CLI call.
+"""Intake's clinics, assessments and purchase reviews: plain keyword-only functions the routes call.
 
 Every read and write is scoped to one officer: a clinic of another officer is simply not
 found, so the API answers 404 and never confirms that it exists.
@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import func, or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,11 +19,11 @@ from services.intake.models import (
     Clinic,
     ClinicCreate,
     ClinicUpdate,
-    Officer,
-    OfficerCreate,
     PurchaseReview,
     PurchaseReviewSubmit,
+    Questionnaire,
 )
+from shared.errors import Conflict, NotFound, Refused
 from shared.events.intake import (
     AssessmentCompleted,
     ClinicArchived,
@@ -40,33 +39,9 @@ SOURCE = "/faio/intake"
 MAX_PAGE = 200
 
 
-class ClinicArchivedError(Exception):
-    """The clinic is archived: it can be read, not changed or assessed."""
-
-
-class OfficerExists(Exception):
-    """An officer with that email already exists."""
-
-
-# --- officers -------------------------------------------------------------------------------
-
-
-async def create_officer(*, session: AsyncSession, officer_in: OfficerCreate) -> Officer:
-    """Store a new officer; OfficerExists when the email is taken."""
-    officer = Officer(name=officer_in.name, email=officer_in.email)
-    session.add(officer)
-    try:
-        await session.commit()
-    except IntegrityError as error:
-        await session.rollback()
-        raise OfficerExists(officer_in.email) from error
-    await session.refresh(officer)
-    return officer
-
-
-async def list_officers(*, session: AsyncSession) -> list[Officer]:
-    """Every officer, oldest first."""
-    return list((await session.exec(select(Officer).order_by(col(Officer.created_at)))).all())
+def _refuse_if_archived(clinic: Clinic) -> None:
+    if clinic.archived_at is not None:
+        raise Conflict(f"clinic {clinic.id} is archived: its history can be read, not changed")
 
 
 # --- clinics --------------------------------------------------------------------------------
@@ -99,11 +74,11 @@ async def register_clinic(*, session: AsyncSession, clinic_in: ClinicCreate, off
     return clinic
 
 
-async def get_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> Clinic | None:
-    """The officer's clinic by id, or None (also when it belongs to another officer)."""
+async def get_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> Clinic:
+    """The officer's clinic by id; NotFound also when it belongs to another officer (never confirm it)."""
     clinic = await session.get(Clinic, clinic_id)
     if clinic is None or clinic.officer_id != officer_id:
-        return None
+        raise NotFound(f"clinic {clinic_id} not found in your portfolio; `faio clinic list` shows yours")
     return clinic
 
 
@@ -147,8 +122,7 @@ async def list_clinics(
 
 async def update_clinic(*, session: AsyncSession, clinic: Clinic, changes: ClinicUpdate) -> Clinic:
     """Apply the given fields and stage `intake.clinic.updated.v1` with the whole new profile."""
-    if clinic.archived_at is not None:
-        raise ClinicArchivedError(str(clinic.id))
+    _refuse_if_archived(clinic)
     given = changes.model_dump(exclude_unset=True)
     changed = []
     for name, value in given.items():
@@ -205,16 +179,29 @@ async def archive_clinic(*, session: AsyncSession, clinic: Clinic) -> Clinic:
 # --- assessments ----------------------------------------------------------------------------
 
 
+def questionnaire(version: str) -> Questionnaire:
+    """The questionnaire of one version; NotFound listing the versions there are."""
+    try:
+        return scoring.load_questionnaire(version)
+    except scoring.UnknownQuestionnaire as error:
+        raise NotFound(str(error)) from error
+
+
 async def submit_assessment(
     *, session: AsyncSession, clinic: Clinic, submission: AssessmentSubmit
 ) -> Assessment:
     """Score the answers, store the assessment, refresh the clinic's level, stage the event: one commit.
 
-    Raises scoring.InvalidAnswers or scoring.UnknownQuestionnaire before anything is written.
+    Raises scoring.InvalidAnswers (one problem per question; the app answers 422 naming each)
+    or Refused for an unknown questionnaire version, before anything is written.
     """
-    if clinic.archived_at is not None:
-        raise ClinicArchivedError(str(clinic.id))
-    questionnaire = scoring.load_questionnaire(submission.questionnaire_version or scoring.CURRENT_VERSION)
+    _refuse_if_archived(clinic)
+    try:
+        questionnaire = scoring.load_questionnaire(
+            submission.questionnaire_version or scoring.CURRENT_VERSION
+        )
+    except scoring.UnknownQuestionnaire as error:
+        raise Refused(f"questionnaire_version: {error}") from error
     result = scoring.score_assessment(questionnaire, submission.answers)
     previous = clinic.readiness_score
     assessment = Assessment(

@@ -70,6 +70,16 @@ class ClinicArchived(EventBody):
     archived_at: datetime
 
 
+class OfficerTokensRevoked(EventBody):
+    """An officer's earlier tokens were revoked: tokens below `token_version` must be refused."""
+
+    topic = topics.OFFICER_TOKENS_REVOKED
+
+    officer_id: str = Field(min_length=1, max_length=100)
+    token_version: int = Field(ge=1, description="the lowest token version still valid")
+    revoked_at: datetime
+
+
 ReadinessLevel = Literal["not_ready", "foundational", "ready", "advanced"]
 
 

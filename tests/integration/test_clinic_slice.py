@@ -15,7 +15,7 @@ from services.kpi.models import KpiClinic
 from services.roadmap.models import RoadmapClinic
 from shared.outbox import OutboxMessage
 from tests.polling import eventually
-from tests.services import Platform, officer_token, running, service_of
+from tests.services import Platform, registered_officer, running, service_of
 
 CLINIC = {
     "name": "Riverside Family Practice",
@@ -46,8 +46,9 @@ async def test_registered_clinic_reaches_every_service_in_one_trace(
         temporal_address=target,
         task_queue=f"roadmap-{uuid.uuid4()}",
     ) as platform:
+        _, token = await registered_officer(platform["intake"].http)
         response = await platform["intake"].http.post(
-            "/v1/clinics", json=CLINIC, headers={"Authorization": f"Bearer {officer_token('officer-slice')}"}
+            "/v1/clinics", json=CLINIC, headers={"Authorization": f"Bearer {token}"}
         )
         assert response.status_code == 201, response.text
         clinic_id = uuid.UUID(response.json()["id"])

@@ -7,7 +7,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shared import topics
 from shared.events.intake import AssessmentCompleted
-from tests.services import officer_token, running
+from tests.services import registered_officer, running
 from tests.unit.test_intake_scoring import MIDDLING, WEAK
 
 CLINIC = {
@@ -21,8 +21,6 @@ CLINIC = {
 async def test_a_submitted_assessment_arrives_on_the_broker_with_its_scores(
     kafka: str, tmp_path: Path
 ) -> None:
-    officer_id = f"officer-{uuid.uuid4()}"
-    headers = {"Authorization": f"Bearer {officer_token(officer_id)}"}
     # No consumer group and the earliest offset: the consumer reads the whole topic, whenever it
     # gets its partitions, and keeps only this test's clinic.
     consumer = AIOKafkaConsumer(
@@ -36,6 +34,8 @@ async def test_a_submitted_assessment_arrives_on_the_broker_with_its_scores(
     try:
         async with running("intake", kafka=kafka, data_dir=tmp_path) as platform:
             http = platform["intake"].http
+            officer_id, token = await registered_officer(http)
+            headers = {"Authorization": f"Bearer {token}"}
             clinic = await http.post("/v1/clinics", json=CLINIC, headers=headers)
             assert clinic.status_code == 201, clinic.text
             clinic_id = clinic.json()["id"]

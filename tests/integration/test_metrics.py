@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.integration.test_clinic_slice import CLINIC
 from tests.kafka_io import produce
 from tests.polling import eventually
-from tests.services import RunningService, officer_token, running
+from tests.services import RunningService, registered_officer, running
 
 
 async def scrape(service: RunningService) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -40,7 +40,8 @@ async def test_metrics_count_requests_consumed_events_dead_letters_and_the_outbo
         topic = "intake.clinic.registered.v1"
         before_intake, before_audit = await scrape(intake), await scrape(audit)
 
-        headers = {"Authorization": f"Bearer {officer_token('officer-metrics')}"}
+        _, token = await registered_officer(intake.http)
+        headers = {"Authorization": f"Bearer {token}"}
         for _ in range(3):
             response = await intake.http.post("/v1/clinics", json=CLINIC, headers=headers)
             assert response.status_code == 201, response.text

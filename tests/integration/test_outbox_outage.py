@@ -7,14 +7,12 @@ from pathlib import Path
 from sqlmodel import select
 
 from deploy.local.kafka import KafkaServer
-from services.intake.settings import IntakeSettings
 from shared import topics
-from shared.auth import issue_token
 from shared.broker import ensure_topics
 from shared.outbox import OutboxMessage
 from tests.kafka_io import header, read_all
 from tests.polling import eventually
-from tests.services import Platform, running
+from tests.services import Platform, registered_officer, running
 
 
 async def outbox_row(platform: Platform, clinic_id: str) -> OutboxMessage:
@@ -24,10 +22,10 @@ async def outbox_row(platform: Platform, clinic_id: str) -> OutboxMessage:
 
 
 async def test_a_clinic_registered_during_an_outage_is_published_exactly_once(tmp_path: Path) -> None:
-    token = issue_token(IntakeSettings(), officer_id="officer-outage")
     with KafkaServer(tmp_path / "kafka") as kafka:
         await ensure_topics(kafka.bootstrap)
         async with running("intake", kafka=kafka.bootstrap, data_dir=tmp_path) as platform:
+            _, token = await registered_officer(platform["intake"].http)
             kafka.stop()
 
             response = await platform["intake"].http.post(

@@ -15,7 +15,7 @@ from services.kpi.models import KpiClinic
 from services.roadmap.models import RoadmapClinic
 from tests.integration.test_clinic_slice import CLINIC, recorded_in
 from tests.polling import eventually
-from tests.services import officer_token, running
+from tests.services import registered_officer, running
 
 SERVICES = ("intake", "audit", "roadmap", "kpi")
 TOPIC = "intake.clinic.registered.v1"
@@ -37,8 +37,9 @@ async def test_one_request_is_one_complete_trace_in_the_span_files(
     traces_dir = tmp_path / "traces"
     caplog.set_level(logging.ERROR)
     async with running(*SERVICES, kafka=kafka, data_dir=tmp_path, traces_dir=traces_dir) as platform:
+        _, token = await registered_officer(platform["intake"].http)
         response = await platform["intake"].http.post(
-            "/v1/clinics", json=CLINIC, headers={"Authorization": f"Bearer {officer_token('officer-traces')}"}
+            "/v1/clinics", json=CLINIC, headers={"Authorization": f"Bearer {token}"}
         )
         assert response.status_code == 201, response.text
         clinic_id = uuid.UUID(response.json()["id"])

@@ -12,7 +12,8 @@ from services.kpi.settings import KpiSettings
 from services.roadmap.settings import RoadmapSettings
 from shared.settings import SharedSettings
 
-COMPOSE = yaml.safe_load((Path(__file__).parents[2] / "docker-compose.yml").read_text())
+ROOT = Path(__file__).parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: list[type[SharedSettings]] = [IntakeSettings, AuditSettings, RoadmapSettings, KpiSettings]
 # Each service's HTTP port, as `make run` (deploy/local/Procfile) and compose give it to uvicorn.
 PORTS = {"intake": 8001, "audit": 8002, "roadmap": 8003, "kpi": 8004}

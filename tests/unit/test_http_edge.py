@@ -6,11 +6,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from shared.auth import issue_token
-from tests.services import tracer_provider
+from tests.services import registered_officer, tracer_provider
 
 LIMIT = 4096
 VALID = b'{"name": "Hillcrest Dermatology", "specialty": "dermatology", "locations": 1}'
@@ -22,12 +23,16 @@ async def intake(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         environment="test", database_url=f"sqlite+aiosqlite:///{tmp_path}/intake.db", max_request_bytes=LIMIT
     )
     app = create_app(settings, tracer_provider("intake", None))
-    token = issue_token(settings, officer_id="officer-edge")
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://intake",
-        headers={"Authorization": f"Bearer {token}", "content-type": "application/json"},
-    ) as client:
+    async with (
+        LifespanManager(app),  # migrations: the officer behind the token must exist
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://intake",
+            headers={"content-type": "application/json"},
+        ) as client,
+    ):
+        _, token = await registered_officer(client)
+        client.headers["Authorization"] = f"Bearer {token}"
         yield client
 
 

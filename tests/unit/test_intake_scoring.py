@@ -256,9 +256,10 @@ def test_an_incomplete_questionnaire_names_every_missing_question() -> None:
     answers = {key: value for key, value in MIDDLING.items() if key not in {"comp_baa", "budget_allocated"}}
     with pytest.raises(InvalidAnswers) as raised:
         score_assessment(load_questionnaire("v1"), answers)
+    questions = {q.id: q.text for q in load_questionnaire("v1").questions}
     assert {(p.question_id, p.message) for p in raised.value.problems} == {
-        ("comp_baa", "question is not answered"),
-        ("budget_allocated", "question is not answered"),
+        ("comp_baa", f"not answered: {questions['comp_baa']}"),
+        ("budget_allocated", f"not answered: {questions['budget_allocated']}"),
     }
 
 

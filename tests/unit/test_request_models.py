@@ -25,7 +25,7 @@ def request_models(app: FastAPI) -> dict[str, type[BaseModel]]:
     for route in _api_routes(app):
         if route.body_field is not None:
             for model in _models_in(route.body_field.field_info.annotation):
-                visit(model, f"{sorted(route.methods)[0]} {route.path}")
+                visit(model, f"{sorted(route.methods or {'?'})[0]} {route.path}")
     return found
 
 

@@ -1,29 +1,34 @@
-"""Bad HTTP input gets a 422 that names the field (no infrastructure needed: it fails early)."""
+"""Bad HTTP input gets a 422 that names the field (no broker needed: it fails before any event)."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
-from shared.auth import issue_token
-from tests.services import tracer_provider
+from tests.services import registered_officer, tracer_provider
 
 VALID = {"name": "Hillcrest Dermatology", "specialty": "dermatology", "locations": 1}
 
 
 @pytest.fixture
 async def intake(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = IntakeSettings(environment="test", database_url=f"sqlite+aiosqlite:///{tmp_path}/intake.db")
+    settings = IntakeSettings(
+        environment="test",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/intake.db",
+        kafka_bootstrap_servers="127.0.0.1:9",  # nothing there: no broker is needed
+    )
     app = create_app(settings, tracer_provider("intake", None))
-    token = issue_token(settings, officer_id="officer-validation")
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://intake",
-        headers={"Authorization": f"Bearer {token}"},
-    ) as client:
+    # Intake checks that a token's officer exists: the lifespan migrates, then the officer is created.
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client,
+    ):
+        _, token = await registered_officer(client)
+        client.headers["Authorization"] = f"Bearer {token}"
         yield client
 
 

@@ -1,0 +1,144 @@
+"""The platform as `make run` starts it (deploy/local/Procfile), on free ports, for end-to-end tests.
+
+Each service and worker is its own process, started by its Procfile command, against the
+test session's real Kafka broker and Temporal server; only ports, databases and task queues
+are the test's own, so it runs next to anything else on the machine.
+"""
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCFILE = ROOT / "deploy" / "local" / "Procfile"
+VENV_BIN = Path(sys.executable).parent
+# The processes of the platform (Kafka and Temporal come from the test session's fixtures).
+HTTP_SERVICES = ("intake", "audit", "roadmap", "kpi")
+WORKERS = {"audit-worker": "audit", "roadmap-worker": "roadmap"}
+READY_WITHIN_SECONDS = 120.0
+
+
+def procfile_commands() -> dict[str, str]:
+    """`name: command` lines of the Procfile the local recipe runs."""
+    commands = {}
+    for line in PROCFILE.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, command = line.partition(":")
+            commands[name.strip()] = command.strip()
+    return commands
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _with_port(command: str, port: int) -> list[str]:
+    words = shlex.split(command)
+    words[words.index("--port") + 1] = str(port)
+    return words
+
+
+def _as_python(words: list[str]) -> list[str]:
+    if words[0] == "python":
+        return [sys.executable, *words[1:]]
+    return [str(VENV_BIN / words[0]), *words[1:]]
+
+
+@dataclass
+class Stack:
+    """Where each service answers, and the processes' logs for when something goes wrong."""
+
+    urls: dict[str, str] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
+
+    def cli_environment(self) -> dict[str, str]:
+        """FAIO_<SERVICE>_URL for each service: how `faio` finds this stack."""
+        return {f"FAIO_{name.upper()}_URL": url for name, url in self.urls.items()}
+
+    def log_tails(self, lines: int = 30) -> str:
+        tails = []
+        for name, path in self.logs.items():
+            text = path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else []
+            tails.append(f"--- {name}\n" + "\n".join(text))
+        return "\n".join(tails)
+
+
+def _wait_ready(stack: Stack, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + READY_WITHIN_SECONDS
+    waiting = set(HTTP_SERVICES)
+    while waiting:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}\n{stack.log_tails()}")
+        for name in sorted(waiting):
+            try:
+                if httpx.get(f"{stack.urls[name]}/readyz", timeout=2.0).status_code == 200:
+                    waiting.discard(name)
+            except httpx.TransportError:
+                pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not ready within {READY_WITHIN_SECONDS} s: {waiting}\n{stack.log_tails()}")
+        time.sleep(0.5)
+
+
+@contextmanager
+def running_stack(*, kafka: str, temporal: str, data_dir: Path) -> Iterator[Stack]:
+    """Start every service and worker of the Procfile; stop them (SIGTERM, then SIGKILL) on exit."""
+    commands = procfile_commands()
+    stack = Stack()
+    queues = {service: f"{service}-{uuid.uuid4()}" for service in WORKERS.values()}
+    common = {
+        **os.environ,
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "FAIO_ENVIRONMENT": "test",
+        "FAIO_KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "FAIO_TEMPORAL_ADDRESS": temporal,
+        "FAIO_TRACES_DIR": str(data_dir / "traces"),
+        "FAIO_OUTBOX_POLL_SECONDS": "0.2",
+    }
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    with ExitStack() as cleanup:
+        for name in (*HTTP_SERVICES, *WORKERS):
+            service = WORKERS.get(name, name)
+            environment = common | {"FAIO_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / service}.db"}
+            if service in queues:
+                environment["FAIO_TEMPORAL_TASK_QUEUE"] = queues[service]
+            if name in HTTP_SERVICES:
+                port = free_port()
+                stack.urls[name] = f"http://127.0.0.1:{port}"
+                argv = _as_python(_with_port(commands[name], port))
+            else:
+                argv = _as_python(shlex.split(commands[name]))
+            stack.logs[name] = data_dir / f"{name}.log"
+            log = cleanup.enter_context(stack.logs[name].open("wb"))
+            # Workers after their service: the service migrates the database they share.
+            if name in WORKERS:
+                _wait_ready(stack, processes)
+            processes[name] = subprocess.Popen(
+                argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+            )
+            cleanup.callback(_stop, processes[name])
+        _wait_ready(stack, processes)
+        yield stack
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
