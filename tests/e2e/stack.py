@@ -52,6 +52,8 @@ def _with_port(command: str, port: int) -> list[str]:
 
 
 def _as_python(words: list[str]) -> list[str]:
+    if words[0] == "env":  # `env NAME=value ... command`: the test sets those itself
+        words = [word for word in words[1:] if "=" not in word]
     if words[0] == "python":
         return [sys.executable, *words[1:]]
     return [str(VENV_BIN / words[0]), *words[1:]]
@@ -116,6 +118,8 @@ def running_stack(*, kafka: str, temporal: str, data_dir: Path) -> Iterator[Stac
             environment = common | {"FAIO_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / service}.db"}
             if service in queues:
                 environment["FAIO_TEMPORAL_TASK_QUEUE"] = queues[service]
+            if name in WORKERS:
+                environment["FAIO_WORKER_METRICS_ADDRESS"] = f"127.0.0.1:{free_port()}"
             if name in HTTP_SERVICES:
                 port = free_port()
                 stack.urls[name] = f"http://127.0.0.1:{port}"
