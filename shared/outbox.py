@@ -42,19 +42,40 @@ class OutboxMessage(SQLModel, table=True):
 def add_to_outbox(session: AsyncSession, event: EventBody, *, source: str, subject: str) -> Envelope:
     """Stage `event` for publishing when the caller's transaction commits."""
     envelope = envelope_for(event, source=source, subject=subject)
+    stage_envelope(session, envelope, topic=event.topic.name, payload=event.model_dump_json().encode())
+    return envelope
+
+
+def current_trace_context() -> dict[str, str]:
+    """The W3C trace context of the running span, as an outbox row keeps it."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
-    session.add(
-        OutboxMessage(
-            event_id=envelope.id,
-            topic=event.topic.name,
-            key=subject,
-            headers=envelope.to_headers(),
-            payload=event.model_dump_json().encode(),
-            trace_context=carrier,
-        )
+    return carrier
+
+
+def stage_envelope(
+    session: AsyncSession,
+    envelope: Envelope,
+    *,
+    topic: str,
+    payload: bytes,
+    trace_context: dict[str, str] | None = None,
+) -> OutboxMessage:
+    """Stage an event whose envelope the caller already has (a partner's own id and time, say).
+
+    Keyed by the envelope's subject (the clinic id). `trace_context` defaults to the running
+    span's; a caller staging many rows in one request passes it once.
+    """
+    row = OutboxMessage(
+        event_id=envelope.id,
+        topic=topic,
+        key=envelope.subject,
+        headers=envelope.to_headers(),
+        payload=payload,
+        trace_context=current_trace_context() if trace_context is None else trace_context,
     )
-    return envelope
+    session.add(row)
+    return row
 
 
 class OutboxRelay:

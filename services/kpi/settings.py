@@ -11,7 +11,6 @@ DEV_PARTNER_SECRETS_KEY = "g70CpsQj2vlLOvGrsj5ixNRbed97VYWzBfmDTaEKAjw="
 
 class KpiSettings(SharedSettings):
     service_name: str = "kpi"
-    http_port: int = 8004
 
     # Partner activity is consumed in batches: up to this many records, or whatever arrived
     # within the timeout, per transaction and offset commit. A cap, not a quota: a consumer

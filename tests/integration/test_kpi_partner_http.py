@@ -1,6 +1,6 @@
 """Partners over HTTP on the real broker: register, sign, post a batch, see the KPI move.
 
-Bad input: an unlinked clinic refuses the whole batch (403, nothing stored); unknown fields,
+Bad input: an unlinked clinic refuses the whole batch (422, nothing stored); unknown fields,
 wrong types and patient-like fields are rejected one by one while the rest is accepted.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlmodel import col, func, select
 
-from services.kpi import service
+from services.kpi import partners
 from services.kpi.models import KpiPartner, KpiPartnerEventReceipt
 from services.kpi.settings import KpiSettings
 from shared.events.partner import PHI_REASON
@@ -134,7 +134,7 @@ async def test_events_for_an_unlinked_clinic_refuse_the_batch_and_store_nothing(
             event(not_linked, "partner.appointment.booked", {}, when=now),
         ]
         response = await post_events(kpi, partner, batch)
-        assert response.status_code == 403, response.text
+        assert response.status_code == 422, response.text
         assert str(not_linked) in response.json()["detail"]
         assert await receipts(kpi, partner["id"]) == 0
         async with kpi.runtime.sessions() as session:
@@ -184,7 +184,8 @@ async def test_unsigned_stale_replayed_and_unknown_key_requests_are_refused(
         assert await receipts(kpi, partner["id"]) == 1
 
         too_many = await post_events(kpi, partner, batch * 1001)
-        assert too_many.status_code == 413
+        assert too_many.status_code == 422
+        assert "at most 1,000" in too_many.json()["detail"]
 
         listed = await kpi.http.get("/v1/partners", headers=officer_headers(kpi, officer))
         assert [item["id"] for item in listed.json()] == [partner["id"]]
@@ -196,11 +197,11 @@ async def test_unsigned_stale_replayed_and_unknown_key_requests_are_refused(
         assert stored is not None
         assert partner["webhook_secret"] not in stored.webhook_secret
         assert (
-            service.open_webhook_secret(stored.webhook_secret, KpiSettings().partner_secrets)
+            partners.open_webhook_secret(stored.webhook_secret, KpiSettings().partner_secrets)
             == (partner["webhook_secret"])
         )
         with pytest.raises(InvalidToken):
-            service.open_webhook_secret(stored.webhook_secret, MultiFernet([Fernet(Fernet.generate_key())]))
+            partners.open_webhook_secret(stored.webhook_secret, MultiFernet([Fernet(Fernet.generate_key())]))
 
         # The contract is on the service's AsyncAPI page: every partner event type, snapshot, alert.
         schemas = (await kpi.http.get("/asyncapi.json")).json()["components"]["schemas"]
