@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import kpis
 from services.kpi.models import KpiDailyCounter, KpiDailyStaff
+from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
 from shared.broker import dead_letter_record
 from shared.db import SessionFactory
 from shared.events.envelope import ContractError
@@ -38,6 +39,7 @@ from shared.inbox import InboxMessage
 log = logging.getLogger(__name__)
 
 ACTIVITY_CONSUMER = "kpi.on_partner_activity"
+_BATCH_TYPE = BATCH_CONTENT_TYPE.encode()
 # A batch that cannot be applied is retried, backing off up to this long between attempts.
 MAX_RETRY_SECONDS = 30.0
 # Validating a batch yields to the event loop every so many records: each statement of the
@@ -66,11 +68,53 @@ class ActivityBatch:
             try:
                 good.append(parse_kafka_record(record.headers or (), record.key, record.value, now=now))
             except ContractError as problem:
-                bad.append((record, problem))
+                # Checked only here: a record that is one event (the hot path) pays nothing for it.
+                if is_event_batch(record):
+                    unpack_event_batch(record, now=now, good=good, bad=bad)
+                else:
+                    bad.append((record, problem))
         # A partition's records come in offset order: its last one is where the batch ends.
         last = {(record.topic, record.partition): record.offset for record in records}
         next_offsets = {TopicPartition(*partition): offset + 1 for partition, offset in last.items()}
         return cls(good=good, bad=bad, next_offsets=next_offsets)
+
+
+def is_event_batch(record: ConsumerRecord[Any, Any]) -> bool:
+    """A record holding a partner's HTTP batch for one clinic (services.kpi.partner_batches)."""
+    return any(name == "content-type" and value == _BATCH_TYPE for name, value in record.headers or ())
+
+
+def unpack_event_batch(
+    record: ConsumerRecord[Any, Any],
+    *,
+    now: datetime,
+    good: list[PartnerActivity],
+    bad: list[tuple[ConsumerRecord[Any, Any], ContractError]],
+) -> None:
+    """Each event of a batch record, validated on its own: a bad one is parked alone.
+
+    Its dead-letter record holds that event as a structured CloudEvent, with its id and its
+    place in the batch, so it can be inspected and replayed like any other.
+    """
+    payload = record.value or b""
+    try:
+        parsed = parse_batch(payload, now=now)
+    except BatchRefused as problem:
+        bad.append((record, problem))
+        return
+    kept_headers = tuple((name, value) for name, value in record.headers or () if name != "content-type")
+    for index, outcome in enumerate(parsed.outcomes):
+        if isinstance(outcome, PartnerActivity):
+            good.append(outcome)
+            continue
+        headers = (
+            *kept_headers,
+            ("content-type", b"application/cloudevents+json"),
+            ("ce_id", (parsed.ids[index] or "").encode()),
+            ("dlq_batch_index", str(index).encode()),
+        )
+        event = dataclasses.replace(record, value=event_json(parsed, payload, index), headers=headers)
+        bad.append((event, outcome))
 
 
 class ActivityWriter:

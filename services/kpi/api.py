@@ -5,6 +5,7 @@ errors become HTTP answers in one place (shared.app.install_error_handlers).
 """
 
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, cast
 from uuid import UUID
@@ -37,6 +38,8 @@ kpis_router = APIRouter(prefix="/v1/clinics", tags=["kpis"])
 
 _partner_key = HTTPBearer(auto_error=False, description="The partner API key from POST /v1/partners.")
 MAX_RANGE_DAYS = 366
+# A full door drains in well under a second (tests/bench/bench_kpi_http.py).
+RETRY_AFTER_SECONDS = 1
 
 
 def _settings(request: Request) -> KpiSettings:
@@ -130,6 +133,25 @@ async def verified_body(request: Request, partner: CurrentPartner) -> bytes:
 
 VerifiedBody = Annotated[bytes, Depends(verified_body)]
 
+
+async def admitted(request: Request) -> AsyncIterator[ingest.FrontDoor]:
+    """A place at the front door for this batch, or 429 at once when the door is full."""
+    door: ingest.FrontDoor = request.app.state.front_door
+    if not door.admit():
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "busy taking in other batches: send this request again after Retry-After seconds, "
+            "with the same webhook-id (nothing of it was kept)",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    try:
+        yield door
+    finally:
+        door.leave()
+
+
+AdmittedDoor = Annotated[ingest.FrontDoor, Depends(admitted)]
+
 _BATCH_SCHEMA = {
     "requestBody": {
         "required": True,
@@ -148,26 +170,26 @@ _BATCH_SCHEMA = {
     status_code=status.HTTP_202_ACCEPTED,
     response_model=IngestionReport,
     openapi_extra=_BATCH_SCHEMA,
+    responses={429: {"description": "busy: retry after `Retry-After` seconds with the same webhook-id"}},
 )
 async def post_partner_events(
-    request: Request, partner: CurrentPartner, payload: VerifiedBody, session: SessionDep
-) -> object:
+    request: Request, door: AdmittedDoor, partner: CurrentPartner, payload: VerifiedBody
+) -> Response:
     """Up to 1,000 partner events, signed the Standard Webhooks way.
 
     Headers: `Authorization: Bearer <api key>`, `webhook-id`, `webhook-timestamp`,
     `webhook-signature` (HMAC-SHA256 of `id.timestamp.body` with the partner's secret). A request
-    older than five minutes, or one whose webhook-id was already received, is refused. Events
-    for a clinic the partner is not linked to refuse the whole batch (422, nothing stored);
-    otherwise each event is accepted, a duplicate of an earlier one, or rejected with reasons.
+    older than five minutes is refused. Events for a clinic the partner is not linked to refuse
+    the whole batch (422, nothing stored); otherwise each event is accepted, a duplicate of one
+    this partner sent before, or rejected with reasons. Accepted events are stored before the
+    202. A webhook-id received before is a retry: answered 202 with `redelivery` true, its events
+    duplicates. When busy the answer is 429 with `Retry-After`; nothing of that request is kept.
     """
-    events = ingest.parse_batch(payload)
-    return await ingest.accept_batch(
-        session=session,
-        partner=partner,
-        webhook_id=request.headers["webhook-id"],
-        events=events,
-        now=datetime.now(UTC),
+    report = await door.accept(
+        partner=partner, webhook_id=request.headers["webhook-id"], payload=payload, now=datetime.now(UTC)
     )
+    # Serialized once, here: FastAPI would validate the thousand results again on the way out.
+    return Response(report.model_dump_json(), status.HTTP_202_ACCEPTED, media_type="application/json")
 
 
 # --- KPIs (officers) ----------------------------------------------------------------------

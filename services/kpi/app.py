@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from services.kpi.api import ingestion_router, kpis_router, partners_router
 from services.kpi.evaluation import evaluate_periodically
 from services.kpi.handlers import KpiHandlers, create_router
+from services.kpi.ingest import FrontDoor
 from services.kpi.settings import KpiSettings
 from shared.app import create_runtime, create_service_app
 
@@ -60,7 +61,7 @@ def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvi
             # Before the broker stops: the batch being written commits its offsets.
             await handlers.activity_writer.close()
 
-    return create_service_app(
+    app = create_service_app(
         runtime=runtime,
         title="faio kpi",
         description="Partner event ingestion, KPIs against baseline and target, alerts.",
@@ -69,3 +70,5 @@ def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvi
         kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,
     )
+    app.state.front_door = FrontDoor(runtime.sessions, max_in_flight=settings.partner_batches_in_flight)
+    return app

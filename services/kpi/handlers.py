@@ -33,8 +33,11 @@ PARTNER_ACTIVITY_DESCRIPTION = (
     "Operational facts from integration partners, as CloudEvents in Kafka binary mode: ce_id, "
     "ce_type (one of " + ", ".join(PARTNER_EVENT_BODIES) + "), ce_source, ce_time (when it "
     "happened), ce_subject = clinic id (or the key), ce_specversion 1.0; key = clinic id; value = "
-    "the JSON body of that type (strict, unknown fields refused). Invalid records go to "
-    "partner.activity.v1.dlq with the reason in the dlq_reason header."
+    "the JSON body of that type (strict, unknown fields refused). Events accepted over HTTP "
+    "travel as one record per clinic and request: key = clinic id, content-type "
+    "application/cloudevents-batch+json, value = a JSON array of structured CloudEvents. Invalid "
+    "records, and invalid events of a batch record one by one, go to partner.activity.v1.dlq with "
+    "the reason in the dlq_reason header."
 )
 
 
@@ -176,7 +179,7 @@ def create_router(handlers: KpiHandlers, settings: KpiSettings) -> KafkaRouter:
     router.publisher(
         topics.PARTNER_ACTIVITY.name,
         title=f"{topics.PARTNER_ACTIVITY.name}:publish",
-        description="Events accepted over HTTP (POST /v1/partner-events), republished as they came. "
+        description="Events accepted over HTTP (POST /v1/partner-events), one record per clinic and request. "
         + PARTNER_ACTIVITY_DESCRIPTION,
         schema=Union[tuple(PARTNER_EVENT_BODIES.values())],  # noqa: UP007
     )

@@ -25,6 +25,10 @@ class KpiSettings(SharedSettings):
     # (0 turns the periodic task off; POST /v1/clinics/{id}/kpis/evaluate still works).
     evaluation_interval_seconds: float = 3600.0
 
+    # How many partner batches (POST /v1/partner-events) one process takes in at once; the next
+    # is answered 429 with Retry-After. Eight batches of 1,000 are about half a second of work.
+    partner_batches_in_flight: int = 8
+
     # Fernet keys that encrypt partners' webhook signing secrets at rest, comma-separated: the
     # first encrypts, any of them decrypts (to rotate, put a new key first and keep the old).
     # Separate from FAIO_SECRET_KEY on purpose: rotating the officers' token key must not

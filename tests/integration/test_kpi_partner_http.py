@@ -42,6 +42,12 @@ async def receipts(kpi: RunningService, partner_id: str) -> int:
         return int((await session.exec(statement)).one())
 
 
+async def staged(kpi: RunningService) -> int:
+    """Outbox rows waiting or published: what the service has staged for Kafka so far."""
+    async with kpi.runtime.sessions() as session:
+        return int((await session.exec(select(func.count()).select_from(OutboxMessage))).one())
+
+
 async def test_partner_batch_is_validated_per_event_and_reaches_the_kpis(kafka: str, tmp_path: Path) -> None:
     officer = f"officer-{uuid.uuid4()}"
     async with running("kpi", kafka=kafka, data_dir=tmp_path) as platform:
@@ -103,14 +109,37 @@ async def test_partner_batch_is_validated_per_event_and_reaches_the_kpis(kafka: 
 
         assert await eventually(missed_call_rate, what="the missed-call rate of the accepted events") == 0.5
 
-        # The same events again (a new signed request): duplicates, nothing new published.
+        # The same events again (a new signed request): duplicates, nothing new staged.
+        before = await staged(kpi)
         again = await post_events(kpi, partner, good)
         assert again.status_code == 202
-        assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 4)
-        async with kpi.runtime.sessions() as session:
-            ids = [item["id"] for item in good]
-            statement = select(func.count()).where(col(OutboxMessage.event_id).in_(ids))
-            assert (await session.exec(statement)).one() == 4
+        assert (again.json()["accepted"], again.json()["duplicates"], again.json()["redelivery"]) == (
+            0,
+            4,
+            False,
+        )
+        assert await staged(kpi) == before
+        assert await receipts(kpi, partner["id"]) == 4
+
+        # Another partner's ids are its own: the same ids from it are new events, not duplicates.
+        other = await register_partner(kpi, officer_id=officer, clinic_ids=[linked])
+        theirs = await post_events(kpi, other, good)
+        assert (theirs.json()["accepted"], theirs.json()["duplicates"]) == (4, 0)
+
+        async def missed_calls_counted_twice() -> float | None:
+            reply = await kpi.http.get(
+                f"/v1/clinics/{linked}/kpis",
+                params={
+                    "granularity": "day",
+                    "kpi": "missed_call_rate",
+                    "start": yesterday.date().isoformat(),
+                },
+                headers=officer_headers(kpi, officer),
+            )
+            point = reply.json()["kpis"][0]["points"][0]
+            return point["value"] if point["sample_size"] == 8 else None
+
+        assert await eventually(missed_calls_counted_twice, what="both partners' events counted") == 0.5
 
         # Another officer does not even see the clinic.
         hidden = await kpi.http.get(
@@ -133,15 +162,12 @@ async def test_events_for_an_unlinked_clinic_refuse_the_batch_and_store_nothing(
             event(linked, "partner.appointment.booked", {}, when=now),
             event(not_linked, "partner.appointment.booked", {}, when=now),
         ]
+        staged_before = await staged(kpi)
         response = await post_events(kpi, partner, batch)
         assert response.status_code == 422, response.text
         assert str(not_linked) in response.json()["detail"]
         assert await receipts(kpi, partner["id"]) == 0
-        async with kpi.runtime.sessions() as session:
-            statement = select(func.count()).where(
-                col(OutboxMessage.event_id).in_([item["id"] for item in batch])
-            )
-            assert (await session.exec(statement)).one() == 0
+        assert await staged(kpi) == staged_before
 
         # Once the officer links the clinic, the very same batch goes through.
         link = await kpi.http.put(
@@ -157,7 +183,7 @@ async def test_events_for_an_unlinked_clinic_refuse_the_batch_and_store_nothing(
         assert refused.status_code == 404
 
 
-async def test_unsigned_stale_replayed_and_unknown_key_requests_are_refused(
+async def test_unsigned_stale_and_unknown_key_requests_are_refused_and_retries_recognised(
     kafka: str, tmp_path: Path
 ) -> None:
     officer = f"officer-{uuid.uuid4()}"
@@ -177,10 +203,18 @@ async def test_unsigned_stale_replayed_and_unknown_key_requests_are_refused(
         unknown = dict(partner, api_key="fpk_not-a-key")
         assert (await post_events(kpi, unknown, batch)).status_code == 401
 
-        first = await post_events(kpi, partner, batch, webhook_id="msg_replay_me")
+        first = await post_events(kpi, partner, batch, webhook_id="msg_retry_me")
         assert first.status_code == 202
-        replay = await post_events(kpi, partner, batch, webhook_id="msg_replay_me")
-        assert replay.status_code == 409
+        assert (first.json()["accepted"], first.json()["redelivery"]) == (1, False)
+        # A sender's retry of a delivered request (its answer was lost, say): recognised by its
+        # webhook-id, answered 202 again, and nothing is stored twice.
+        retry = await post_events(kpi, partner, batch, webhook_id="msg_retry_me")
+        assert retry.status_code == 202
+        assert (retry.json()["accepted"], retry.json()["duplicates"], retry.json()["redelivery"]) == (
+            0,
+            1,
+            True,
+        )
         assert await receipts(kpi, partner["id"]) == 1
 
         too_many = await post_events(kpi, partner, batch * 1001)
