@@ -21,7 +21,6 @@ from services.kpi.models import (
     ClinicKpis,
     EvaluationReport,
     IngestionReport,
-    KpiPartner,
     PartnerCreate,
     PartnerCreated,
     PartnerPublic,
@@ -74,44 +73,53 @@ async def list_partners(officer: CurrentOfficer, session: SessionDep) -> object:
 
 @partners_router.put("/{partner_id}/clinics/{clinic_id}", response_model=PartnerPublic)
 async def link_clinic(
-    partner_id: UUID, clinic_id: UUID, officer: CurrentOfficer, session: SessionDep
+    partner_id: UUID, clinic_id: UUID, officer: CurrentOfficer, session: SessionDep, request: Request
 ) -> object:
     """Let the partner publish events for one more of your clinics."""
-    return await partners.link_clinic(
+    linked = await partners.link_clinic(
         session=session, officer_id=officer.id, partner_id=partner_id, clinic_id=clinic_id
     )
+    _front_door(request).partners.forget(partner_id)
+    return linked
 
 
 @partners_router.delete("/{partner_id}/clinics/{clinic_id}", response_model=PartnerPublic)
 async def unlink_clinic(
-    partner_id: UUID, clinic_id: UUID, officer: CurrentOfficer, session: SessionDep
+    partner_id: UUID, clinic_id: UUID, officer: CurrentOfficer, session: SessionDep, request: Request
 ) -> object:
     """Stop accepting the partner's events for a clinic."""
-    return await partners.unlink_clinic(
+    linked = await partners.unlink_clinic(
         session=session, officer_id=officer.id, partner_id=partner_id, clinic_id=clinic_id
     )
+    _front_door(request).partners.forget(partner_id)
+    return linked
 
 
 # --- ingestion (partners) -----------------------------------------------------------------
 
 
+def _front_door(request: Request) -> ingest.FrontDoor:
+    door: ingest.FrontDoor = request.app.state.front_door
+    return door
+
+
 async def current_partner(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_partner_key)]
-) -> KpiPartner:
-    """The partner whose API key is presented, or 401."""
-    partner = None
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_partner_key)]
+) -> partners.PartnerWithClinics:
+    """The partner whose API key is presented, with its clinics, or 401."""
+    found = None
     if credentials is not None:
-        partner = await partners.authenticate_partner(session=session, api_key=credentials.credentials)
-    if partner is None:
+        found = await _front_door(request).partners.find(credentials.credentials)
+    if found is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing or unknown partner key: send 'Authorization: Bearer <api key from POST /v1/partners>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return partner
+    return found
 
 
-CurrentPartner = Annotated[KpiPartner, Depends(current_partner)]
+CurrentPartner = Annotated[partners.PartnerWithClinics, Depends(current_partner)]
 
 
 async def verified_body(request: Request, partner: CurrentPartner) -> bytes:
@@ -119,7 +127,7 @@ async def verified_body(request: Request, partner: CurrentPartner) -> bytes:
     payload = await request.body()
     try:
         ingest.verify_signature(
-            partner=partner,
+            partner=partner.partner,
             secrets_box=_settings(request).partner_secrets,
             payload=payload,
             headers=request.headers,
@@ -136,7 +144,7 @@ VerifiedBody = Annotated[bytes, Depends(verified_body)]
 
 async def admitted(request: Request) -> AsyncIterator[ingest.FrontDoor]:
     """A place at the front door for this batch, or 429 at once when the door is full."""
-    door: ingest.FrontDoor = request.app.state.front_door
+    door = _front_door(request)
     if not door.admit():
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,

@@ -22,7 +22,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from services.kpi import partner_batches
 from services.kpi.models import IngestionReport, KpiPartner
 from services.kpi.partner_batches import ParsedBatch
-from services.kpi.partners import linked_clinics, open_webhook_secret
+from services.kpi.partners import PartnerLookup, PartnerWithClinics, open_webhook_secret
 from services.kpi.receipts import BatchWriter, StagedBatch
 from shared.db import SessionFactory
 from shared.errors import Refused
@@ -59,7 +59,7 @@ def verify_signature(
         ) from error
 
 
-def refuse_unlinked(parsed: ParsedBatch, linked: set[UUID]) -> None:
+def refuse_unlinked(parsed: ParsedBatch, linked: frozenset[UUID]) -> None:
     """Refuse the whole batch if any event names a clinic the partner is not linked to."""
     unlinked = parsed.subjects - linked
     if unlinked:
@@ -104,9 +104,9 @@ class FrontDoor:
     """
 
     def __init__(self, sessions: SessionFactory, *, max_in_flight: int) -> None:
-        self.sessions = sessions
         self.max_in_flight = max_in_flight
         self.in_flight = 0
+        self.partners = PartnerLookup(sessions)
         self.writer = BatchWriter(sessions, max_group=max_in_flight)
 
     def admit(self) -> bool:
@@ -120,22 +120,22 @@ class FrontDoor:
         self.in_flight -= 1
 
     async def accept(
-        self, *, partner: KpiPartner, webhook_id: str, payload: bytes, now: datetime
+        self, *, partner: PartnerWithClinics, webhook_id: str, payload: bytes, now: datetime
     ) -> IngestionReport:
         """Parse a verified batch and make its new events durable; the report says what became of each."""
         try:
             parsed = partner_batches.parse_batch(payload, now=now)
         except partner_batches.BatchRefused as error:
             raise Refused(str(error)) from error
-        async with self.sessions() as session:
-            linked = await linked_clinics(session=session, partner_id=partner.id)
-        refuse_unlinked(parsed, linked)
+        refuse_unlinked(parsed, partner.clinics)
         activities = [outcome for outcome in parsed.outcomes if isinstance(outcome, PartnerActivity)]
         staged = StagedBatch(
-            partner_id=partner.id,
+            partner_id=partner.partner.id,
             webhook_id=webhook_id,
             activities=activities,
-            encoded=partner_batches.encode_events(activities, partner_id=partner.id, source=partner.source),
+            encoded=partner_batches.encode_events(
+                activities, partner_id=partner.partner.id, source=partner.partner.source
+            ),
             received_at=now,
         )
         return report(parsed, await self.writer.write(staged))

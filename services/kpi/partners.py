@@ -4,7 +4,9 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
+from typing import NamedTuple
 from uuid import UUID
 
 from cryptography.fernet import MultiFernet
@@ -13,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi.clinics import officer_clinic
 from services.kpi.models import KpiPartner, KpiPartnerClinic, PartnerCreate, PartnerCreated, PartnerPublic
+from shared.db import SessionFactory
 from shared.errors import NotFound
 
 API_KEY_PREFIX = "fpk_"
@@ -123,3 +126,46 @@ async def authenticate_partner(*, session: AsyncSession, api_key: str) -> KpiPar
     if partner is None or not hmac.compare_digest(partner.api_key_hash, key_hash):
         return None
     return partner
+
+
+class PartnerWithClinics(NamedTuple):
+    partner: KpiPartner
+    clinics: frozenset[UUID]  # the clinics it may publish for
+
+
+class PartnerLookup:
+    """Partners by API key, with their linked clinics, read at most every `ttl` seconds each.
+
+    Every partner request needs both; a partner posting many batches a second is read once per
+    interval instead of twice per request. A link or unlink served by this process applies at
+    once (`forget`); one served by another instance of the service, within `ttl`. Unknown keys
+    are never remembered.
+    """
+
+    def __init__(self, sessions: SessionFactory, *, ttl: float = 2.0) -> None:
+        self.sessions = sessions
+        self.ttl = ttl
+        self._known: dict[str, tuple[float, PartnerWithClinics]] = {}
+
+    async def find(self, api_key: str) -> PartnerWithClinics | None:
+        key_hash = hash_api_key(api_key)
+        now = time.monotonic()
+        known = self._known.get(key_hash)
+        if known is not None and known[0] > now:
+            return known[1]
+        async with self.sessions() as session:
+            partner = await authenticate_partner(session=session, api_key=api_key)
+            if partner is None:
+                self._known.pop(key_hash, None)
+                return None
+            found = PartnerWithClinics(
+                partner, frozenset(await linked_clinics(session=session, partner_id=partner.id))
+            )
+        self._known[key_hash] = (now + self.ttl, found)
+        return found
+
+    def forget(self, partner_id: UUID) -> None:
+        """Read this partner afresh on its next request (its links changed)."""
+        for key_hash, (_, known) in list(self._known.items()):
+            if known.partner.id == partner_id:
+                del self._known[key_hash]

@@ -9,6 +9,7 @@ where a transaction per request queued behind SQLite's single write lock.
 
 import asyncio
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +31,8 @@ from shared.outbox import current_trace_context, stage_record
 # Signed requests older than this are refused by the signature check, so older delivery ids
 # can be forgotten: a retry of them would be refused as stale anyway.
 WEBHOOK_MEMORY = timedelta(minutes=10)
+# Old webhook-ids are deleted at most this often, not in every transaction.
+FORGET_EVERY_SECONDS = 60.0
 # Rows a statement writes outside SQLite's JSON path (three parameters each, well under limits).
 ROWS_PER_STATEMENT = 900
 
@@ -56,6 +59,7 @@ class BatchWriter:
         self.max_group = max_group
         self._waiting: list[tuple[StagedBatch, asyncio.Future[StagedBatch]]] = []
         self._writing: asyncio.Task[None] | None = None
+        self._forgot_at = 0.0  # when old webhook-ids were last deleted (monotonic)
 
     async def write(self, batch: StagedBatch) -> StagedBatch:
         """Return once the batch is committed, with its outcome filled in."""
@@ -68,25 +72,31 @@ class BatchWriter:
     async def _write_waiting(self) -> None:
         while self._waiting:
             group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
+            forget = time.monotonic() - self._forgot_at > FORGET_EVERY_SECONDS
             try:
-                await write_group(self.sessions, [batch for batch, _ in group])
+                await write_group(self.sessions, [batch for batch, _ in group], forget_old_deliveries=forget)
             except Exception as error:  # noqa: BLE001 - handed to each waiting request
                 for _, done in group:
                     if not done.done():
                         done.set_exception(error)
             else:
+                if forget:
+                    self._forgot_at = time.monotonic()
                 for batch, done in group:
                     if not done.done():  # a request whose partner hung up: committed all the same
                         done.set_result(batch)
 
 
-async def write_group(sessions: SessionFactory, batches: list[StagedBatch]) -> None:
+async def write_group(
+    sessions: SessionFactory, batches: list[StagedBatch], *, forget_old_deliveries: bool = True
+) -> None:
     """Remember the batches' webhook-ids, record receipts, stage the new events; commit once."""
     async with sessions() as session:
-        now = max(batch.received_at for batch in batches)
-        await session.exec(
-            delete(KpiWebhookDelivery).where(col(KpiWebhookDelivery.received_at) < now - WEBHOOK_MEMORY)
-        )
+        if forget_old_deliveries:
+            now = max(batch.received_at for batch in batches)
+            await session.exec(
+                delete(KpiWebhookDelivery).where(col(KpiWebhookDelivery.received_at) < now - WEBHOOK_MEMORY)
+            )
         new_deliveries = await _insert_returning(
             session,
             KpiWebhookDelivery,
