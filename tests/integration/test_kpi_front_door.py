@@ -4,6 +4,7 @@ Several partners post signed batches at once (overlapping event ids, retries of 
 requests, a door small enough to be full), while partners with broker access publish to
 partner.activity.v1, so the consumer applies batches all along. Every accepted event is
 counted exactly once, another partner's ids are its own, and no request is answered 5xx.
+And while Kafka is down, batches are still accepted, and counted once it is back.
 """
 
 import asyncio
@@ -17,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from deploy.local.kafka import KafkaServer
+from shared.broker import ensure_topics
 from tests.integration.kpi_support import (
     LiveKpi,
     create_live_partner,
@@ -152,3 +155,29 @@ async def test_concurrent_partners_are_each_counted_exactly_once_and_never_answe
         # Only these clinics: the service also reads other tests' events from the shared topic.
         totals = await asyncio.to_thread(counted, kpi.database)
         assert {clinic: totals.get(clinic) for clinic in clinics} == expected
+
+
+async def test_batches_are_accepted_while_kafka_is_down_and_counted_once_it_is_back(tmp_path: Path) -> None:
+    officer = f"officer-{uuid.uuid4()}"
+    with KafkaServer(tmp_path / "kafka") as broker:
+        await ensure_topics(broker.bootstrap)
+        async with live_kpi(broker.bootstrap, tmp_path / "kpi") as kpi:
+            clinics = await register_live_clinics(broker.bootstrap, kpi, officer_id=officer, count=2)
+            partner = Partner(
+                kpi, await create_live_partner(kpi, officer_id=officer, clinic_ids=clinics), "out"
+            )
+            await asyncio.to_thread(broker.stop)
+
+            async with httpx.AsyncClient(base_url=kpi.url, timeout=60) as client:
+                for batch in range(3):
+                    ids = [f"outage-{batch}-{n}" for n in range(EVENTS_PER_BATCH)]
+                    report = await partner.post(client, batch_events(clinics, ids), f"msg_{uuid.uuid4().hex}")
+                    assert report["accepted"] == EVENTS_PER_BATCH  # durable before the 202, Kafka or not
+
+            await asyncio.to_thread(broker.start)
+
+            async def all_counted() -> bool:
+                totals = await asyncio.to_thread(counted, kpi.database)
+                return all(totals.get(clinic) == partner.accepted[clinic] for clinic in clinics)
+
+            await eventually(all_counted, within=120, what="the events accepted during the outage counted")
