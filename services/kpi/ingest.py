@@ -5,10 +5,10 @@ per partner and event id) and the outbox row that carries it commit together, an
 relay publishes it to partner.activity.v1 (services.kpi.partner_batches says how), where the
 aggregator (services.kpi.aggregate) counts it once, like any partner's Kafka record.
 
-One process writes one batch at a time (FrontDoor): SQLite has a single writer anyway, and
-requests that queue in-process for a few milliseconds each never wait on SQLite's busy timeout.
-When more batches are in flight than the service works through promptly, the door refuses
-the next (FrontDoor.admit): the partner retries after a moment with the same webhook-id.
+Each process has one writer (services.kpi.receipts): SQLite has a single writer anyway, and
+batches that wait in-process are committed together instead of queueing in SQLite's busy
+handler. When more batches are in flight than the service works through promptly, the door
+refuses the next (FrontDoor.admit): the partner retries after a moment with the same webhook-id.
 """
 
 from collections.abc import Mapping
