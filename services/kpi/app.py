@@ -3,42 +3,19 @@
 import asyncio
 import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
-from services.kpi import service
 from services.kpi.api import ingestion_router, kpis_router, partners_router
+from services.kpi.evaluation import evaluate_periodically
 from services.kpi.handlers import KpiHandlers, create_router
+from services.kpi.ingest import FrontDoor
 from services.kpi.settings import KpiSettings
-from shared.app import ServiceRuntime, create_runtime, create_service_app
-
-log = logging.getLogger(__name__)
-
-
-async def evaluate_periodically(runtime: ServiceRuntime, interval_seconds: float) -> None:
-    """Weekly snapshots and alerts without a scheduler: look every interval for what is due.
-
-    Each week's snapshot and each alert is recorded when staged, so running this on every
-    instance, or after a restart, never sends anything twice.
-    """
-    while True:
-        try:
-            async with runtime.sessions() as session:
-                clinic_ids = await service.clinics_with_active_initiatives(session=session)
-            for clinic_id in clinic_ids:
-                async with runtime.sessions() as session:
-                    await service.evaluate_clinic(
-                        session=session, clinic_id=clinic_id, as_of=datetime.now(UTC).date()
-                    )
-        except Exception:
-            log.warning("KPI evaluation failed; retrying next interval", exc_info=True)
-        await asyncio.sleep(interval_seconds)
+from shared.app import create_runtime, create_service_app
 
 
 @contextlib.contextmanager
@@ -71,7 +48,7 @@ def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvi
         evaluator = None
         if settings.evaluation_interval_seconds > 0:
             evaluator = asyncio.create_task(
-                evaluate_periodically(runtime, settings.evaluation_interval_seconds)
+                evaluate_periodically(runtime.sessions, settings.evaluation_interval_seconds)
             )
         try:
             with garbage_collector_for_batches():
@@ -84,7 +61,7 @@ def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvi
             # Before the broker stops: the batch being written commits its offsets.
             await handlers.activity_writer.close()
 
-    return create_service_app(
+    app = create_service_app(
         runtime=runtime,
         title="faio kpi",
         description="Partner event ingestion, KPIs against baseline and target, alerts.",
@@ -93,3 +70,5 @@ def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvi
         kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,
     )
+    app.state.front_door = FrontDoor(runtime.sessions, max_in_flight=settings.partner_batches_in_flight)
+    return app

@@ -1,52 +1,43 @@
 """Kpi service's Kafka subscribers: thin, each applies its events exactly once.
 
-Partner activity is the hot path: it is consumed in batches (one transaction, inbox rows and
-one offset commit per batch, written one batch behind the consumer), and each bad record of a
-batch is dead-lettered on its own while the rest is applied.
+Partner activity is the hot path: it is consumed in batches and handed to
+services.kpi.aggregate, which writes each batch one behind the consumer (one transaction, inbox
+rows and one offset commit per batch) and dead-letters each bad record on its own.
 """
 
-import asyncio
 import dataclasses
-import itertools
-import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Union, cast
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
-from services.kpi import service
+from services.kpi.aggregate import ActivityBatch, ActivityWriter
+from services.kpi.clinics import record_clinic, record_initiative, record_phase_change
 from services.kpi.settings import KpiSettings
 from shared import topics
-from shared.broker import consumer_options, dead_letter_record
+from shared.broker import consumer_options
 from shared.db import SessionFactory
 from shared.events import ClinicRegistered
-from shared.events.envelope import ContractError
 from shared.events.intake import ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
-from shared.events.partner import PARTNER_EVENT_BODIES, PartnerActivity, parse_kafka_record
+from shared.events.partner import PARTNER_EVENT_BODIES
 from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged
 from shared.inbox import apply_once
-
-log = logging.getLogger(__name__)
-
-# A batch that cannot be applied is retried, backing off up to this long between attempts.
-MAX_RETRY_SECONDS = 30.0
-# Validating a batch yields to the event loop every so many records: each statement of the
-# previous batch's write waits for the loop to hand it to SQLite's thread.
-YIELD_EVERY = 250
 
 PARTNER_ACTIVITY_DESCRIPTION = (
     "Operational facts from integration partners, as CloudEvents in Kafka binary mode: ce_id, "
     "ce_type (one of " + ", ".join(PARTNER_EVENT_BODIES) + "), ce_source, ce_time (when it "
     "happened), ce_subject = clinic id (or the key), ce_specversion 1.0; key = clinic id; value = "
-    "the JSON body of that type (strict, unknown fields refused). Invalid records go to "
-    "partner.activity.v1.dlq with the reason in the dlq_reason header."
+    "the JSON body of that type (strict, unknown fields refused). Events accepted over HTTP "
+    "travel as one record per clinic and request: key = clinic id, content-type "
+    "application/cloudevents-batch+json, value = a JSON array of structured CloudEvents. Invalid "
+    "records, and invalid events of a batch record one by one, go to partner.activity.v1.dlq with "
+    "the reason in the dlq_reason header."
 )
 
 
@@ -117,7 +108,7 @@ class KpiHandlers:
             self.sessions,
             headers=message.headers,
             consumer="kpi.on_clinic_registered",
-            effect=lambda session: service.record_clinic(session=session, event=event),
+            effect=lambda session: record_clinic(session=session, event=event),
         )
 
     async def on_clinic_updated(self, event: ClinicUpdated, message: KafkaMessage) -> None:
@@ -125,7 +116,7 @@ class KpiHandlers:
             self.sessions,
             headers=message.headers,
             consumer="kpi.on_clinic_updated",
-            effect=lambda session: service.record_clinic(session=session, event=event),
+            effect=lambda session: record_clinic(session=session, event=event),
         )
 
     async def on_initiative_approved(self, event: InitiativeApproved, message: KafkaMessage) -> None:
@@ -133,7 +124,7 @@ class KpiHandlers:
             self.sessions,
             headers=message.headers,
             consumer="kpi.on_initiative_approved",
-            effect=lambda session: service.record_initiative(session=session, event=event),
+            effect=lambda session: record_initiative(session=session, event=event),
         )
 
     async def on_plan_phase_changed(self, event: PlanPhaseChanged, message: KafkaMessage) -> None:
@@ -141,7 +132,7 @@ class KpiHandlers:
             self.sessions,
             headers=message.headers,
             consumer="kpi.on_plan_phase_changed",
-            effect=lambda session: service.record_phase_change(session=session, event=event),
+            effect=lambda session: record_phase_change(session=session, event=event),
         )
 
     async def on_partner_activity(self, body: list[bytes], message: KafkaMessage) -> None:
@@ -157,105 +148,6 @@ class KpiHandlers:
         except Exception:
             await message.nack()  # nothing of this batch was written: seek back, read it again
             raise
-
-
-@dataclasses.dataclass
-class ActivityBatch:
-    """A batch of partner-activity records, validated: what to apply, what to park, where it ends."""
-
-    good: list[PartnerActivity]
-    bad: list[tuple[ConsumerRecord[Any, Any], ContractError]]
-    # Per partition, the offset after the batch's last record: what to commit once it is applied.
-    next_offsets: dict[TopicPartition, int]
-
-    @classmethod
-    async def parse(cls, records: Sequence[ConsumerRecord[Any, Any]], *, now: datetime) -> "ActivityBatch":
-        good: list[PartnerActivity] = []
-        bad: list[tuple[ConsumerRecord[Any, Any], ContractError]] = []
-        for index, record in enumerate(records, start=1):
-            if index % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # let the previous batch's write issue its next statement
-            try:
-                good.append(parse_kafka_record(record.headers or (), record.key, record.value, now=now))
-            except ContractError as problem:
-                bad.append((record, problem))
-        # A partition's records come in offset order: its last one is where the batch ends.
-        last = {(record.topic, record.partition): record.offset for record in records}
-        next_offsets = {TopicPartition(*partition): offset + 1 for partition, offset in last.items()}
-        return cls(good=good, bad=bad, next_offsets=next_offsets)
-
-
-class ActivityWriter:
-    """Applies partner-activity batches one at a time, in order, behind the consumer.
-
-    SQLite writes a batch in its own thread without the GIL (services/kpi/service.py) and
-    waits for its commit's fsync, while the event loop reads and validates the next batch:
-    about a tenth more events a second on two cores (tests/bench/bench_kpi.py). Each batch's own offsets are
-    committed after its transaction and its dead-letter records, never the consumer's
-    position, which is already past the next batch: a crash anywhere redelivers what is not
-    committed yet, and the inbox skips what was applied. At most two batches are in memory.
-    """
-
-    def __init__(self, sessions: SessionFactory, broker: KafkaBroker) -> None:
-        self.sessions = sessions
-        self.broker = broker
-        self._writing: asyncio.Task[None] | None = None
-        self._closed = False
-
-    async def submit(self, batch: ActivityBatch, consumer: AIOKafkaConsumer) -> None:
-        """Wait for the previous batch to be written, then start writing this one."""
-        await self.drain()
-        self._writing = asyncio.create_task(self._write(batch, consumer))
-        if self._closed:  # shutting down: write now, the consumer is about to stop
-            await self.drain()
-
-    async def drain(self) -> None:
-        if self._writing is not None:
-            # Shielded: a handler cancelled at shutdown leaves the write to finish in close().
-            await asyncio.shield(self._writing)
-            self._writing = None
-
-    async def close(self) -> None:
-        """Finish the batch being written (and commit its offsets) before the consumer stops."""
-        self._closed = True
-        await self.drain()
-
-    async def _write(self, batch: ActivityBatch, consumer: AIOKafkaConsumer) -> None:
-        # A batch that cannot be applied (the database is down, say) keeps its place and holds
-        # back the next one, retried as a redelivery would be, until it is applied.
-        for attempt in itertools.count(1):
-            try:
-                await self._apply(batch)
-                break
-            except Exception:  # retried below, while the consumer waits
-                delay = min(MAX_RETRY_SECONDS, 0.2 * 2**attempt)
-                log.warning(
-                    "applying a batch of %s partner events failed (attempt %s); retrying in %.1fs",
-                    len(batch.good) + len(batch.bad),
-                    attempt,
-                    delay,
-                    exc_info=True,
-                )
-                await asyncio.sleep(delay)
-        try:
-            await consumer.commit(batch.next_offsets)
-        except KafkaError as error:
-            # The partitions went to another instance (a rebalance): it reads the batch again
-            # from the last commit, and the inbox skips every event applied here.
-            log.info("offsets of an applied batch not committed (%s); redelivered and skipped", error)
-
-    async def _apply(self, batch: ActivityBatch) -> None:
-        if batch.good:
-            async with self.sessions() as session:
-                await service.apply_activity_batch(session=session, activities=batch.good)
-                # SQLite stays at synchronous=FULL (an fsync of the WAL per commit), not NORMAL:
-                # the offsets are committed to Kafka right after this, so a commit lost to a
-                # power cut would never be redelivered. Large batches amortize the fsync instead.
-                await session.commit()
-        # After the commit: a crash in between redelivers the batch; the good records are then
-        # duplicates (skipped) and the bad ones are parked again (at least once, never lost).
-        for record, error in batch.bad:
-            await dead_letter_record(self.broker, record, error)
 
 
 def create_router(handlers: KpiHandlers, settings: KpiSettings) -> KafkaRouter:
@@ -287,7 +179,7 @@ def create_router(handlers: KpiHandlers, settings: KpiSettings) -> KafkaRouter:
     router.publisher(
         topics.PARTNER_ACTIVITY.name,
         title=f"{topics.PARTNER_ACTIVITY.name}:publish",
-        description="Events accepted over HTTP (POST /v1/partner-events), republished as they came. "
+        description="Events accepted over HTTP (POST /v1/partner-events), one record per clinic and request. "
         + PARTNER_ACTIVITY_DESCRIPTION,
         schema=Union[tuple(PARTNER_EVENT_BODIES.values())],  # noqa: UP007
     )

@@ -106,12 +106,13 @@ class KpiWebhookDelivery(SQLModel, table=True):
 
 
 class KpiPartnerEventReceipt(SQLModel, table=True):
-    """An event id accepted over HTTP: sending it again is answered "duplicate"."""
+    """An event id a partner sent over HTTP and we accepted: the same partner sending it again
+    is answered "duplicate". Ids are per partner: another partner's "1" is a different event."""
 
     __tablename__ = "kpi_partner_event_receipt"
 
+    partner_id: UUID = Field(primary_key=True)
     event_id: str = Field(primary_key=True, max_length=100)
-    partner_id: UUID = Field(index=True)
     received_at: datetime = Field(default_factory=_now)
 
 
@@ -126,15 +127,20 @@ class EventResult(BaseModel):
     index: int
     id: str | None
     status: Literal["accepted", "duplicate", "rejected"]
-    errors: list[FieldProblemPublic] = []
+    errors: list[FieldProblemPublic] = Field(default_factory=list)  # not a copied default: cheaper
 
 
 class IngestionReport(BaseModel):
-    """The answer to a batch: counts, and a result per event in the order sent."""
+    """The answer to a batch: counts, and a result per event in the order sent.
+
+    `redelivery` is true when this webhook-id was received before (a sender's retry): its
+    events were accepted then, so they are duplicates now, and nothing is stored twice.
+    """
 
     accepted: int
     duplicates: int
     rejected: int
+    redelivery: bool = False
     results: list[EventResult]
 
 

@@ -11,7 +11,6 @@ DEV_PARTNER_SECRETS_KEY = "g70CpsQj2vlLOvGrsj5ixNRbed97VYWzBfmDTaEKAjw="
 
 class KpiSettings(SharedSettings):
     service_name: str = "kpi"
-    http_port: int = 8004
 
     # Partner activity is consumed in batches: up to this many records, or whatever arrived
     # within the timeout, per transaction and offset commit. A cap, not a quota: a consumer
@@ -25,6 +24,10 @@ class KpiSettings(SharedSettings):
     # How often the service looks for completed ISO weeks to snapshot and alerts to raise
     # (0 turns the periodic task off; POST /v1/clinics/{id}/kpis/evaluate still works).
     evaluation_interval_seconds: float = 3600.0
+
+    # How many partner batches (POST /v1/partner-events) one process takes in at once; the next
+    # is answered 429 with Retry-After. Eight batches of 1,000 are about half a second of work.
+    partner_batches_in_flight: int = 8
 
     # Fernet keys that encrypt partners' webhook signing secrets at rest, comma-separated: the
     # first encrypts, any of them decrypts (to rotate, put a new key first and keep the old).

@@ -1,21 +1,33 @@
-"""Helpers the KPI integration tests share (no tests here): clinics, partners, signed requests, DLQ."""
+"""Helpers the KPI integration tests and benchmarks share (no tests here): clinics, partners,
+signed requests, dead letters, and a kpi service in its own process."""
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from standardwebhooks.webhooks import Webhook
 
+from deploy.local.kafka import free_port
 from services.kpi.models import KpiClinic
+from services.kpi.settings import KpiSettings
 from shared import topics
 from shared.auth import issue_token
 from shared.events import ClinicRegistered, envelope_for
 from tests.polling import eventually
 from tests.services import RunningService
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def register_clinic(
@@ -108,3 +120,131 @@ async def dead_letters(bootstrap: str, *, ids: set[str]) -> dict[str, dict[str, 
     finally:
         await consumer.stop()
     return found
+
+
+# --- a kpi service in its own process, over real HTTP (benchmarks, concurrency, the README) ---
+
+
+@dataclass
+class LiveKpi:
+    """A kpi service run by uvicorn in a child process, as in production."""
+
+    url: str
+    work: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def database(self) -> Path:
+        return self.work / "kpi.db"
+
+    @property
+    def log(self) -> Path:
+        return self.work / "kpi.log"
+
+
+def start_kpi_process(kafka: str, work: Path, **settings: str) -> LiveKpi:
+    """Start kpi on a free port with its own database and consumer groups under `work`."""
+    work.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = os.environ | {
+        "FAIO_ENVIRONMENT": "test",
+        "FAIO_SERVICE_NAME": f"kpi-live-{uuid.uuid4().hex[:6]}",
+        "FAIO_KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "FAIO_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'kpi.db'}",
+        "FAIO_TRACES_DIR": str(work / "traces"),
+        "FAIO_EVALUATION_INTERVAL_SECONDS": "0",
+        "FAIO_OUTBOX_POLL_SECONDS": "0.1",
+    }
+    env |= {f"FAIO_{name.upper()}": value for name, value in settings.items()}
+    command = [sys.executable, "-m", "uvicorn", "--factory", "services.kpi.app:create_app"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    with (work / "kpi.log").open("ab") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return LiveKpi(url=f"http://127.0.0.1:{port}", work=work, process=process)
+
+
+def stop_kpi_process(kpi: LiveKpi) -> None:
+    kpi.process.terminate()
+    try:
+        kpi.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        kpi.process.kill()
+        kpi.process.wait()
+
+
+@asynccontextmanager
+async def live_kpi(kafka: str, work: Path, **settings: str) -> AsyncIterator[LiveKpi]:
+    """A kpi process for the block; ready once it answers /healthz and consumes partner activity."""
+    kpi = await asyncio.to_thread(start_kpi_process, kafka, work, **settings)
+    try:
+
+        async def ready() -> bool:
+            if kpi.process.poll() is not None:
+                raise AssertionError(f"kpi exited with {kpi.process.returncode}; see {kpi.log}")
+            log = await asyncio.to_thread(kpi.log.read_text, errors="replace")
+            if f"topic='{topics.PARTNER_ACTIVITY.name}'" not in log:
+                return False
+            try:
+                async with httpx.AsyncClient(base_url=kpi.url) as client:
+                    return (await client.get("/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(ready, within=90, what=f"kpi at {kpi.url} (log: {kpi.log})")
+        yield kpi
+    finally:
+        await asyncio.to_thread(stop_kpi_process, kpi)
+
+
+def live_officer_headers(officer_id: str) -> dict[str, str]:
+    """An officer token as a kpi started by `live_kpi` (test settings) verifies it."""
+    token = issue_token(KpiSettings(environment="test"), officer_id=officer_id)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def register_live_clinics(kafka: str, kpi: LiveKpi, *, officer_id: str, count: int) -> list[uuid.UUID]:
+    """Announce `count` clinics as intake does (Kafka) and wait until the live kpi knows them all."""
+    clinics = [uuid.uuid4() for _ in range(count)]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for index, clinic_id in enumerate(clinics):
+            event = ClinicRegistered(
+                clinic_id=clinic_id,
+                officer_id=officer_id,
+                name=f"Clinic {index}",
+                specialty="family medicine",
+                locations=1,
+            )
+            envelope = envelope_for(event, source="/tests/intake", subject=str(clinic_id))
+            await producer.send(
+                topics.CLINIC_REGISTERED.name,
+                event.model_dump_json().encode(),
+                key=str(clinic_id).encode(),
+                headers=[(name, value.encode()) for name, value in envelope.to_headers().items()],
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+    headers = live_officer_headers(officer_id)
+    async with httpx.AsyncClient(base_url=kpi.url, headers=headers, timeout=30) as client:
+        for clinic_id in clinics:
+
+            async def known(clinic_id: uuid.UUID = clinic_id) -> bool:
+                return (await client.get(f"/v1/clinics/{clinic_id}/kpi-alerts")).status_code == 200
+
+            await eventually(known, within=60, what=f"kpi to know clinic {clinic_id}")
+    return clinics
+
+
+async def create_live_partner(
+    kpi: LiveKpi, *, officer_id: str, clinic_ids: list[uuid.UUID]
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=kpi.url, headers=live_officer_headers(officer_id)) as client:
+        response = await client.post(
+            "/v1/partners",
+            json={"name": "Bench Phones", "kind": "phone", "clinic_ids": [str(item) for item in clinic_ids]},
+        )
+    assert response.status_code == 201, response.text
+    partner: dict[str, Any] = response.json()
+    return partner

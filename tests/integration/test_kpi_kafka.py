@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cloudevents.http import CloudEvent
 from cloudevents.kafka import to_binary
 
-from services.kpi import service
+from services.kpi import aggregate, clinics
 from shared import topics
 from shared.events import envelope_for
 from shared.events.roadmap import InitiativeApproved
@@ -60,7 +60,7 @@ async def produce(
 
 async def total_events(kpi: RunningService, clinic: uuid.UUID, expected: float) -> bool:
     async with kpi.runtime.sessions() as session:
-        totals = await service.clinic_totals(session=session, clinic_ids=[clinic])
+        totals = await aggregate.clinic_totals(session=session, clinic_ids=[clinic])
     return totals.get(clinic) == expected
 
 
@@ -205,7 +205,7 @@ async def test_weekly_snapshots_and_an_adoption_decline_alert(kafka: str, tmp_pa
 
         async def initiative_known() -> bool:
             async with kpi.runtime.sessions() as session:
-                return bool(await service.clinics_with_active_initiatives(session=session))
+                return bool(await clinics.clinics_with_active_initiatives(session=session))
 
         await eventually(initiative_known, what="kpi to record the approved initiative")
         as_of = (baseline_start + timedelta(weeks=10)).isoformat()  # Monday of W46: W38-W45 complete

@@ -1,6 +1,6 @@
 """Partners over HTTP on the real broker: register, sign, post a batch, see the KPI move.
 
-Bad input: an unlinked clinic refuses the whole batch (403, nothing stored); unknown fields,
+Bad input: an unlinked clinic refuses the whole batch (422, nothing stored); unknown fields,
 wrong types and patient-like fields are rejected one by one while the rest is accepted.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlmodel import col, func, select
 
-from services.kpi import service
+from services.kpi import partners
 from services.kpi.models import KpiPartner, KpiPartnerEventReceipt
 from services.kpi.settings import KpiSettings
 from shared.events.partner import PHI_REASON
@@ -40,6 +40,12 @@ async def receipts(kpi: RunningService, partner_id: str) -> int:
             col(KpiPartnerEventReceipt.partner_id) == uuid.UUID(partner_id)
         )
         return int((await session.exec(statement)).one())
+
+
+async def staged(kpi: RunningService) -> int:
+    """Outbox rows waiting or published: what the service has staged for Kafka so far."""
+    async with kpi.runtime.sessions() as session:
+        return int((await session.exec(select(func.count()).select_from(OutboxMessage))).one())
 
 
 async def test_partner_batch_is_validated_per_event_and_reaches_the_kpis(kafka: str, tmp_path: Path) -> None:
@@ -103,14 +109,37 @@ async def test_partner_batch_is_validated_per_event_and_reaches_the_kpis(kafka: 
 
         assert await eventually(missed_call_rate, what="the missed-call rate of the accepted events") == 0.5
 
-        # The same events again (a new signed request): duplicates, nothing new published.
+        # The same events again (a new signed request): duplicates, nothing new staged.
+        before = await staged(kpi)
         again = await post_events(kpi, partner, good)
         assert again.status_code == 202
-        assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 4)
-        async with kpi.runtime.sessions() as session:
-            ids = [item["id"] for item in good]
-            statement = select(func.count()).where(col(OutboxMessage.event_id).in_(ids))
-            assert (await session.exec(statement)).one() == 4
+        assert (again.json()["accepted"], again.json()["duplicates"], again.json()["redelivery"]) == (
+            0,
+            4,
+            False,
+        )
+        assert await staged(kpi) == before
+        assert await receipts(kpi, partner["id"]) == 4
+
+        # Another partner's ids are its own: the same ids from it are new events, not duplicates.
+        other = await register_partner(kpi, officer_id=officer, clinic_ids=[linked])
+        theirs = await post_events(kpi, other, good)
+        assert (theirs.json()["accepted"], theirs.json()["duplicates"]) == (4, 0)
+
+        async def missed_calls_counted_twice() -> float | None:
+            reply = await kpi.http.get(
+                f"/v1/clinics/{linked}/kpis",
+                params={
+                    "granularity": "day",
+                    "kpi": "missed_call_rate",
+                    "start": yesterday.date().isoformat(),
+                },
+                headers=officer_headers(kpi, officer),
+            )
+            point = reply.json()["kpis"][0]["points"][0]
+            return point["value"] if point["sample_size"] == 8 else None
+
+        assert await eventually(missed_calls_counted_twice, what="both partners' events counted") == 0.5
 
         # Another officer does not even see the clinic.
         hidden = await kpi.http.get(
@@ -133,15 +162,12 @@ async def test_events_for_an_unlinked_clinic_refuse_the_batch_and_store_nothing(
             event(linked, "partner.appointment.booked", {}, when=now),
             event(not_linked, "partner.appointment.booked", {}, when=now),
         ]
+        staged_before = await staged(kpi)
         response = await post_events(kpi, partner, batch)
-        assert response.status_code == 403, response.text
+        assert response.status_code == 422, response.text
         assert str(not_linked) in response.json()["detail"]
         assert await receipts(kpi, partner["id"]) == 0
-        async with kpi.runtime.sessions() as session:
-            statement = select(func.count()).where(
-                col(OutboxMessage.event_id).in_([item["id"] for item in batch])
-            )
-            assert (await session.exec(statement)).one() == 0
+        assert await staged(kpi) == staged_before
 
         # Once the officer links the clinic, the very same batch goes through.
         link = await kpi.http.put(
@@ -157,7 +183,7 @@ async def test_events_for_an_unlinked_clinic_refuse_the_batch_and_store_nothing(
         assert refused.status_code == 404
 
 
-async def test_unsigned_stale_replayed_and_unknown_key_requests_are_refused(
+async def test_unsigned_stale_and_unknown_key_requests_are_refused_and_retries_recognised(
     kafka: str, tmp_path: Path
 ) -> None:
     officer = f"officer-{uuid.uuid4()}"
@@ -177,14 +203,23 @@ async def test_unsigned_stale_replayed_and_unknown_key_requests_are_refused(
         unknown = dict(partner, api_key="fpk_not-a-key")
         assert (await post_events(kpi, unknown, batch)).status_code == 401
 
-        first = await post_events(kpi, partner, batch, webhook_id="msg_replay_me")
+        first = await post_events(kpi, partner, batch, webhook_id="msg_retry_me")
         assert first.status_code == 202
-        replay = await post_events(kpi, partner, batch, webhook_id="msg_replay_me")
-        assert replay.status_code == 409
+        assert (first.json()["accepted"], first.json()["redelivery"]) == (1, False)
+        # A sender's retry of a delivered request (its answer was lost, say): recognised by its
+        # webhook-id, answered 202 again, and nothing is stored twice.
+        retry = await post_events(kpi, partner, batch, webhook_id="msg_retry_me")
+        assert retry.status_code == 202
+        assert (retry.json()["accepted"], retry.json()["duplicates"], retry.json()["redelivery"]) == (
+            0,
+            1,
+            True,
+        )
         assert await receipts(kpi, partner["id"]) == 1
 
         too_many = await post_events(kpi, partner, batch * 1001)
-        assert too_many.status_code == 413
+        assert too_many.status_code == 422
+        assert "at most 1,000" in too_many.json()["detail"]
 
         listed = await kpi.http.get("/v1/partners", headers=officer_headers(kpi, officer))
         assert [item["id"] for item in listed.json()] == [partner["id"]]
@@ -196,11 +231,11 @@ async def test_unsigned_stale_replayed_and_unknown_key_requests_are_refused(
         assert stored is not None
         assert partner["webhook_secret"] not in stored.webhook_secret
         assert (
-            service.open_webhook_secret(stored.webhook_secret, KpiSettings().partner_secrets)
+            partners.open_webhook_secret(stored.webhook_secret, KpiSettings().partner_secrets)
             == (partner["webhook_secret"])
         )
         with pytest.raises(InvalidToken):
-            service.open_webhook_secret(stored.webhook_secret, MultiFernet([Fernet(Fernet.generate_key())]))
+            partners.open_webhook_secret(stored.webhook_secret, MultiFernet([Fernet(Fernet.generate_key())]))
 
         # The contract is on the service's AsyncAPI page: every partner event type, snapshot, alert.
         schemas = (await kpi.http.get("/asyncapi.json")).json()["components"]["schemas"]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import MetaData
 
+from services.kpi import clinics as kpi_clinics
 from services.kpi import models as kpi_models
-from services.kpi import service as kpi_service
 from services.roadmap import models as roadmap_models
 from services.roadmap import proposals as roadmap_proposals
 from shared import db
@@ -20,7 +20,7 @@ from shared.events.intake import ClinicUpdated
 
 Recorder = Callable[..., Awaitable[Any]]
 SERVICES: dict[str, tuple[MetaData, Recorder, Any]] = {
-    "kpi": (kpi_models.metadata, kpi_service.record_clinic, kpi_models.KpiClinic),
+    "kpi": (kpi_models.metadata, kpi_clinics.record_clinic, kpi_models.KpiClinic),
     "roadmap": (roadmap_models.metadata, roadmap_proposals.record_clinic, roadmap_models.RoadmapClinic),
 }
 

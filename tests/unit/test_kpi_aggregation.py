@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kpi import service
+from services.kpi import aggregate
 from services.kpi.models import KpiClinic, KpiInitiative
+from services.kpi.series import clinic_kpis
 from shared import db
+from shared.errors import NotFound
 from shared.events.partner import PartnerActivity, PartnerEventBody, parse_body
 
 OFFICER = "officer-aggregation"
@@ -29,9 +31,9 @@ def activity(
     )
 
 
-async def apply(sessions: db.SessionFactory, batch: list[PartnerActivity]) -> service.BatchOutcome:
+async def apply(sessions: db.SessionFactory, batch: list[PartnerActivity]) -> aggregate.BatchOutcome:
     async with sessions() as session:
-        outcome = await service.apply_activity_batch(session=session, activities=batch)
+        outcome = await aggregate.apply_activity_batch(session=session, activities=batch)
         await session.commit()
         return outcome
 
@@ -45,7 +47,7 @@ async def add_clinic(session: AsyncSession, clinic: uuid.UUID) -> None:
 def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways of writing the aggregates: SQLite's fast path, and the portable one (PostgreSQL)."""
     if request.param == "sqlalchemy core":
-        monkeypatch.setattr(service, "_SqliteStore", service._CoreStore)
+        monkeypatch.setattr(aggregate, "_SqliteStore", aggregate._CoreStore)
     return str(request.param)
 
 
@@ -87,7 +89,7 @@ async def test_duplicates_count_once_and_late_events_land_in_their_week(
 
     async with kpi_sessions() as session:
         await add_clinic(session, clinic)
-        result = await service.clinic_kpis(
+        result = await clinic_kpis(
             session=session,
             officer_id=OFFICER,
             clinic_id=clinic,
@@ -96,7 +98,7 @@ async def test_duplicates_count_once_and_late_events_land_in_their_week(
             end=W45_MONDAY + timedelta(days=20),
             names=["missed_call_rate"],
         )
-        totals = await service.clinic_totals(session=session, clinic_ids=[clinic])
+        totals = await aggregate.clinic_totals(session=session, clinic_ids=[clinic])
     (series,) = result.kpis
     values = {point.period: (point.value, point.sample_size) for point in series.points}
     assert values["2026-W45"] == pytest.approx((4 / 10, 10))
@@ -115,7 +117,7 @@ async def test_daily_series_follow_the_events_own_date(kpi_sessions: db.SessionF
     await apply(kpi_sessions, [late_evening])
     async with kpi_sessions() as session:
         await add_clinic(session, clinic)
-        result = await service.clinic_kpis(
+        result = await clinic_kpis(
             session=session,
             officer_id=OFFICER,
             clinic_id=clinic,
@@ -147,7 +149,7 @@ async def test_a_clinic_without_events_has_no_data_everywhere(kpi_sessions: db.S
             )
         )
         await session.commit()
-        result = await service.clinic_kpis(
+        result = await clinic_kpis(
             session=session,
             officer_id=OFFICER,
             clinic_id=clinic,
@@ -156,12 +158,17 @@ async def test_a_clinic_without_events_has_no_data_everywhere(kpi_sessions: db.S
             end=W45_MONDAY + timedelta(days=27),
         )
     assert len(result.kpis) == 8
-    for series in result.kpis:
-        assert [point.period for point in series.points] == ["2026-W45", "2026-W46", "2026-W47", "2026-W48"]
+    for kpi_series in result.kpis:
+        assert [point.period for point in kpi_series.points] == [
+            "2026-W45",
+            "2026-W46",
+            "2026-W47",
+            "2026-W48",
+        ]
         assert all(
-            point.value is None and point.no_data and point.progress is None for point in series.points
+            point.value is None and point.no_data and point.progress is None for point in kpi_series.points
         )
-    missed = next(series for series in result.kpis if series.name == "missed_call_rate")
+    missed = next(item for item in result.kpis if item.name == "missed_call_rate")
     assert missed.baseline is None
     assert missed.target is None
 
@@ -170,8 +177,8 @@ async def test_another_officers_clinic_is_not_found(kpi_sessions: db.SessionFact
     clinic = uuid.uuid4()
     async with kpi_sessions() as session:
         await add_clinic(session, clinic)
-        with pytest.raises(service.ClinicNotFound):
-            await service.clinic_kpis(
+        with pytest.raises(NotFound):
+            await clinic_kpis(
                 session=session,
                 officer_id="someone-else",
                 clinic_id=clinic,

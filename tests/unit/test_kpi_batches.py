@@ -14,8 +14,9 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaAckableMessage
 from faststream.kafka.parser import AioKafkaBatchParser
 
-from services.kpi import handlers, service
-from services.kpi.handlers import ActivityBatch, ActivityWriter, partner_batch_parser
+from services.kpi import aggregate
+from services.kpi.aggregate import ActivityBatch, ActivityWriter
+from services.kpi.handlers import partner_batch_parser
 from shared import db, topics
 from tests.polling import eventually
 
@@ -112,7 +113,7 @@ class RecordingConsumer:
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         async with self.sessions() as session:
-            totals = await service.clinic_totals(session=session, clinic_ids=[CLINIC])
+            totals = await aggregate.clinic_totals(session=session, clinic_ids=[CLINIC])
         self.commits.append((offsets, totals.get(CLINIC, 0.0)))
 
 
@@ -141,18 +142,18 @@ async def test_a_failed_write_is_retried_and_nothing_is_committed_before_it_succ
     kpi_sessions: db.SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writer, consumer = writer_and_consumer(kpi_sessions)
-    real_apply = service.apply_activity_batch
+    real_apply = aggregate.apply_activity_batch
     attempts = 0
 
-    async def flaky_apply(**kwargs: Any) -> service.BatchOutcome:
+    async def flaky_apply(**kwargs: Any) -> aggregate.BatchOutcome:
         nonlocal attempts
         attempts += 1
         if attempts == 1:
             raise OSError("database is locked")
         return await real_apply(**kwargs)
 
-    monkeypatch.setattr(service, "apply_activity_batch", flaky_apply)
-    monkeypatch.setattr(handlers, "MAX_RETRY_SECONDS", 0.3)  # the writer's first back-off
+    monkeypatch.setattr(aggregate, "apply_activity_batch", flaky_apply)
+    monkeypatch.setattr(aggregate, "MAX_RETRY_SECONDS", 0.3)  # the writer's first back-off
 
     await writer.submit(await batch_of(range(0, 4)), cast(AIOKafkaConsumer, consumer))
 

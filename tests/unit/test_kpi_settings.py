@@ -4,7 +4,7 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
-from services.kpi import service
+from services.kpi import partners
 from services.kpi.settings import DEV_PARTNER_SECRETS_KEY, KpiSettings
 
 
@@ -22,8 +22,8 @@ def test_a_new_key_encrypts_while_the_old_one_still_opens_earlier_secrets() -> N
     rotated = KpiSettings(partner_secrets_keys=f"{new_key}, {old_key}").partner_secrets
     sealed_after = rotated.encrypt(b"whsec_after")
 
-    assert service.open_webhook_secret(sealed_before.decode(), rotated) == "whsec_before"
+    assert partners.open_webhook_secret(sealed_before.decode(), rotated) == "whsec_before"
     assert Fernet(new_key.encode()).decrypt(sealed_after) == b"whsec_after"
-    assert service.open_webhook_secret("whsec_stored-before-encryption", rotated) == (
+    assert partners.open_webhook_secret("whsec_stored-before-encryption", rotated) == (
         "whsec_stored-before-encryption"
     )

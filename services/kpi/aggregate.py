@@ -1,0 +1,388 @@
+"""Partner events counted: batches applied to the daily aggregates, each event exactly once.
+
+The hot path. The Kafka subscriber (services.kpi.handlers) parses a batch of records into an
+ActivityBatch and hands it to the ActivityWriter, which applies it behind the consumer in one
+transaction (counters, AI-tool staff and inbox rows), dead-letters the bad records and commits
+the batch's own offsets. Two stores write the aggregates: SQLite's fast path, and SQLAlchemy
+Core for any other database.
+"""
+
+import asyncio
+import dataclasses
+import itertools
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from faststream.kafka import KafkaBroker
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.kpi import kpis
+from services.kpi.models import KpiDailyCounter, KpiDailyStaff
+from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
+from shared.broker import dead_letter_record
+from shared.db import SessionFactory
+from shared.events.envelope import ContractError
+from shared.events.partner import AiToolSession, PartnerActivity, parse_kafka_record
+from shared.inbox import InboxMessage
+
+log = logging.getLogger(__name__)
+
+ACTIVITY_CONSUMER = "kpi.on_partner_activity"
+_BATCH_TYPE = BATCH_CONTENT_TYPE.encode()
+# A batch that cannot be applied is retried, backing off up to this long between attempts.
+MAX_RETRY_SECONDS = 30.0
+# Validating a batch yields to the event loop every so many records: each statement of the
+# previous batch's write waits for the loop to hand it to SQLite's thread.
+YIELD_EVERY = 250
+# SQLite allows 32,766 bound parameters a statement; stay well under it.
+IN_CHUNK = 900
+
+
+@dataclasses.dataclass
+class ActivityBatch:
+    """A batch of partner-activity records, validated: what to apply, what to park, where it ends."""
+
+    good: list[PartnerActivity]
+    bad: list[tuple[ConsumerRecord[Any, Any], ContractError]]
+    # Per partition, the offset after the batch's last record: what to commit once it is applied.
+    next_offsets: dict[TopicPartition, int]
+
+    @classmethod
+    async def parse(cls, records: Sequence[ConsumerRecord[Any, Any]], *, now: datetime) -> "ActivityBatch":
+        good: list[PartnerActivity] = []
+        bad: list[tuple[ConsumerRecord[Any, Any], ContractError]] = []
+        for index, record in enumerate(records, start=1):
+            if index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let the previous batch's write issue its next statement
+            try:
+                good.append(parse_kafka_record(record.headers or (), record.key, record.value, now=now))
+            except ContractError as problem:
+                # Checked only here: a record that is one event (the hot path) pays nothing for it.
+                if is_event_batch(record):
+                    unpack_event_batch(record, now=now, good=good, bad=bad)
+                else:
+                    bad.append((record, problem))
+        # A partition's records come in offset order: its last one is where the batch ends.
+        last = {(record.topic, record.partition): record.offset for record in records}
+        next_offsets = {TopicPartition(*partition): offset + 1 for partition, offset in last.items()}
+        return cls(good=good, bad=bad, next_offsets=next_offsets)
+
+
+def is_event_batch(record: ConsumerRecord[Any, Any]) -> bool:
+    """A record holding a partner's HTTP batch for one clinic (services.kpi.partner_batches)."""
+    return any(name == "content-type" and value == _BATCH_TYPE for name, value in record.headers or ())
+
+
+def unpack_event_batch(
+    record: ConsumerRecord[Any, Any],
+    *,
+    now: datetime,
+    good: list[PartnerActivity],
+    bad: list[tuple[ConsumerRecord[Any, Any], ContractError]],
+) -> None:
+    """Each event of a batch record, validated on its own: a bad one is parked alone.
+
+    Its dead-letter record holds that event as a structured CloudEvent, with its id and its
+    place in the batch, so it can be inspected and replayed like any other.
+    """
+    payload = record.value or b""
+    try:
+        parsed = parse_batch(payload, now=now)
+    except BatchRefused as problem:
+        bad.append((record, problem))
+        return
+    kept_headers = tuple((name, value) for name, value in record.headers or () if name != "content-type")
+    for index, outcome in enumerate(parsed.outcomes):
+        if isinstance(outcome, PartnerActivity):
+            good.append(outcome)
+            continue
+        headers = (
+            *kept_headers,
+            ("content-type", b"application/cloudevents+json"),
+            ("ce_id", (parsed.ids[index] or "").encode()),
+            ("dlq_batch_index", str(index).encode()),
+        )
+        event = dataclasses.replace(record, value=event_json(parsed, payload, index), headers=headers)
+        bad.append((event, outcome))
+
+
+class ActivityWriter:
+    """Applies partner-activity batches one at a time, in order, behind the consumer.
+
+    SQLite writes a batch in its own thread without the GIL (_SqliteStore below) and
+    waits for its commit's fsync, while the event loop reads and validates the next batch:
+    about a tenth more events a second on two cores (tests/bench/bench_kpi.py). Each batch's own offsets are
+    committed after its transaction and its dead-letter records, never the consumer's
+    position, which is already past the next batch: a crash anywhere redelivers what is not
+    committed yet, and the inbox skips what was applied. At most two batches are in memory.
+    """
+
+    def __init__(self, sessions: SessionFactory, broker: KafkaBroker) -> None:
+        self.sessions = sessions
+        self.broker = broker
+        self._writing: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def submit(self, batch: ActivityBatch, consumer: AIOKafkaConsumer) -> None:
+        """Wait for the previous batch to be written, then start writing this one."""
+        await self.drain()
+        self._writing = asyncio.create_task(self._write(batch, consumer))
+        if self._closed:  # shutting down: write now, the consumer is about to stop
+            await self.drain()
+
+    async def drain(self) -> None:
+        if self._writing is not None:
+            # Shielded: a handler cancelled at shutdown leaves the write to finish in close().
+            await asyncio.shield(self._writing)
+            self._writing = None
+
+    async def close(self) -> None:
+        """Finish the batch being written (and commit its offsets) before the consumer stops."""
+        self._closed = True
+        await self.drain()
+
+    async def _write(self, batch: ActivityBatch, consumer: AIOKafkaConsumer) -> None:
+        # A batch that cannot be applied (the database is down, say) keeps its place and holds
+        # back the next one, retried as a redelivery would be, until it is applied.
+        for attempt in itertools.count(1):
+            try:
+                await self._apply(batch)
+                break
+            except Exception:  # retried below, while the consumer waits
+                delay = min(MAX_RETRY_SECONDS, 0.2 * 2**attempt)
+                log.warning(
+                    "applying a batch of %s partner events failed (attempt %s); retrying in %.1fs",
+                    len(batch.good) + len(batch.bad),
+                    attempt,
+                    delay,
+                    exc_info=True,
+                )
+                await asyncio.sleep(delay)
+        try:
+            await consumer.commit(batch.next_offsets)
+        except KafkaError as error:
+            # The partitions went to another instance (a rebalance): it reads the batch again
+            # from the last commit, and the inbox skips every event applied here.
+            log.info("offsets of an applied batch not committed (%s); redelivered and skipped", error)
+
+    async def _apply(self, batch: ActivityBatch) -> None:
+        if batch.good:
+            async with self.sessions() as session:
+                await apply_activity_batch(session=session, activities=batch.good)
+                # SQLite stays at synchronous=FULL (an fsync of the WAL per commit), not NORMAL:
+                # the offsets are committed to Kafka right after this, so a commit lost to a
+                # power cut would never be redelivered. Large batches amortize the fsync instead.
+                await session.commit()
+        # After the commit: a crash in between redelivers the batch; the good records are then
+        # duplicates (skipped) and the bad ones are parked again (at least once, never lost).
+        for record, error in batch.bad:
+            await dead_letter_record(self.broker, record, error)
+
+
+@dataclass
+class BatchOutcome:
+    applied: int = 0
+    duplicates: int = 0
+    clinics: set[UUID] = field(default_factory=set)
+
+
+async def apply_activity_batch(
+    *, session: AsyncSession, activities: Sequence[PartnerActivity], consumer: str = ACTIVITY_CONSUMER
+) -> BatchOutcome:
+    """Add a batch of validated events to the daily aggregates, each event exactly once.
+
+    Duplicates (already in the inbox, or twice in this batch) are skipped; the inbox rows go
+    in the same transaction as the counters, so a crash before the commit leaves neither and a
+    redelivery is counted once. Days are the event's own date: a late event lands in its week.
+    The caller commits.
+    """
+    outcome = BatchOutcome()
+    unique = list({activity.event_id: activity for activity in reversed(activities)}.values())[::-1]
+    outcome.duplicates = len(activities) - len(unique)
+    store = _SqliteStore(session) if _dialect(session) == "sqlite" else _CoreStore(session)
+    done = await store.already_applied(consumer, [activity.event_id for activity in unique])
+    fresh = [activity for activity in unique if activity.event_id not in done]
+    outcome.duplicates += len(unique) - len(fresh)
+    if not fresh:
+        return outcome
+
+    # Pre-aggregated in memory: one upsert per clinic, day and counter for the whole batch,
+    # however many of its events share them. Keyed by plain values (not UUID objects, whose
+    # hashing shows up in a profile of this loop).
+    counters: defaultdict[CounterKey, float] = defaultdict(float)
+    staff: defaultdict[CounterKey, list[float]] = defaultdict(lambda: [0.0, 0])
+    for activity in fresh:
+        clinic = activity.clinic_id.int
+        day = activity.occurred_at.date()
+        body = activity.body
+        for name, value in kpis.counters_for(body):
+            counters[clinic, day, name] += value
+        if type(body) is AiToolSession:  # the AI-tool KPIs also count who used it
+            entry = staff[clinic, day, body.staff_id]
+            entry[0] += body.minutes
+            entry[1] += 1
+    outcome.clinics = {UUID(int=clinic) for clinic in {key[0] for key in counters}}
+    await store.add(counters, staff)
+    await store.mark_applied(consumer, [activity.event_id for activity in fresh])
+    outcome.applied = len(fresh)
+    return outcome
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else ""
+
+
+CounterKey = tuple[int, date, str]  # (clinic id as an int, day, name)
+
+
+class _CoreStore:
+    """Aggregates written with SQLAlchemy Core: any database with INSERT ... ON CONFLICT."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.insert: Any = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+
+    async def already_applied(self, consumer: str, ids: Sequence[str]) -> set[str]:
+        return await _existing(
+            self.session,
+            col(InboxMessage.event_id),
+            ids,
+            col(InboxMessage.consumer) == consumer,
+        )
+
+    async def add(self, counters: dict[CounterKey, float], staff: dict[CounterKey, list[float]]) -> None:
+        connection = await self.session.connection()
+        statement = self.insert(KpiDailyCounter)
+        await connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["clinic_id", "day", "name"],
+                set_={"value": KpiDailyCounter.value + statement.excluded.value},
+            ),
+            [
+                {"clinic_id": UUID(int=c), "day": d, "name": n, "value": v}
+                for (c, d, n), v in counters.items()
+            ],
+        )
+        if staff:
+            staff_statement = self.insert(KpiDailyStaff)
+            await connection.execute(
+                staff_statement.on_conflict_do_update(
+                    index_elements=["clinic_id", "day", "staff_id"],
+                    set_={
+                        "minutes": KpiDailyStaff.minutes + staff_statement.excluded.minutes,
+                        "sessions": KpiDailyStaff.sessions + staff_statement.excluded.sessions,
+                    },
+                ),
+                [
+                    {"clinic_id": UUID(int=c), "day": d, "staff_id": s, "minutes": m, "sessions": int(n)}
+                    for (c, d, s), (m, n) in staff.items()
+                ],
+            )
+
+    async def mark_applied(self, consumer: str, ids: Sequence[str]) -> None:
+        connection = await self.session.connection()
+        now = datetime.now(UTC)
+        await connection.execute(
+            self.insert(InboxMessage),
+            [{"consumer": consumer, "event_id": item, "processed_at": now} for item in ids],
+        )
+
+
+class _SqliteStore:
+    """The same writes as _CoreStore, as SQLite statements over one JSON array: the hot path.
+
+    Each statement binds a single parameter, a JSON array of rows, and SQLite expands it
+    itself (json_each). Row by row (executemany) the driver binds each row holding the GIL
+    and SQLite's work in between is too short to overlap with anything; as one statement
+    the whole write runs in SQLite's thread without the GIL, while the event loop reads and
+    validates the next batch. The values are written exactly as the ORM stores them (UUIDs
+    as 32 hex digits, ISO dates, "YYYY-MM-DD HH:MM:SS.ffffff" times). A batch touches few
+    clinics and days but thousands of rows, so each id and day is formatted once per batch.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def already_applied(self, consumer: str, ids: Sequence[str]) -> set[str]:
+        connection = await self.session.connection()
+        result = await connection.exec_driver_sql(
+            "SELECT event_id FROM inbox WHERE consumer = ? AND event_id IN (SELECT value FROM json_each(?))",
+            (consumer, json.dumps(ids)),
+        )
+        return {row[0] for row in result}
+
+    async def add(self, counters: dict[CounterKey, float], staff: dict[CounterKey, list[float]]) -> None:
+        connection = await self.session.connection()
+        clinic_hex: dict[int, str] = {}
+        day_iso: dict[date, str] = {}
+
+        def clinic_day(clinic: int, day: date) -> tuple[str, str]:
+            text = clinic_hex.get(clinic)
+            if text is None:
+                text = clinic_hex[clinic] = f"{clinic:032x}"
+            iso = day_iso.get(day)
+            if iso is None:
+                iso = day_iso[day] = day.isoformat()
+            return text, iso
+
+        # "WHERE true" tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+        await connection.exec_driver_sql(
+            "INSERT INTO kpi_daily_counter (clinic_id, day, name, value) "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+            "json_extract(value, '$[3]') FROM json_each(?) WHERE true "
+            "ON CONFLICT (clinic_id, day, name) DO UPDATE SET value = value + excluded.value",
+            (json.dumps([(*clinic_day(c, d), n, v) for (c, d, n), v in counters.items()]),),
+        )
+        if staff:
+            await connection.exec_driver_sql(
+                "INSERT INTO kpi_daily_staff (clinic_id, day, staff_id, minutes, sessions) "
+                "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+                "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]') "
+                "FROM json_each(?) WHERE true "
+                "ON CONFLICT (clinic_id, day, staff_id) DO UPDATE SET minutes = minutes + excluded.minutes, "
+                "sessions = sessions + excluded.sessions",
+                (json.dumps([(*clinic_day(c, d), s, m, int(n)) for (c, d, s), (m, n) in staff.items()]),),
+            )
+
+    async def mark_applied(self, consumer: str, ids: Sequence[str]) -> None:
+        connection = await self.session.connection()
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        await connection.exec_driver_sql(
+            "INSERT INTO inbox (consumer, event_id, processed_at) SELECT ?, value, ? FROM json_each(?)",
+            (consumer, now, json.dumps(ids)),
+        )
+
+
+async def _existing(session: AsyncSession, column: Any, ids: Sequence[str], *extra: Any) -> set[str]:
+    """Which of `ids` already have a row (queried in chunks to respect parameter limits)."""
+    found: set[str] = set()
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), IN_CHUNK):
+        chunk = unique[start : start + IN_CHUNK]
+        statement = select(column).where(column.in_(chunk), *extra)
+        found.update((await session.exec(statement)).all())
+    return found
+
+
+async def clinic_totals(
+    *, session: AsyncSession, clinic_ids: Iterable[UUID], name: str = "events"
+) -> dict[UUID, float]:
+    """Sum of one counter per clinic over all days (operations and tests check totals with it)."""
+    ids = list(clinic_ids)
+    rows = await session.exec(
+        select(KpiDailyCounter.clinic_id, func.sum(KpiDailyCounter.value))
+        .where(col(KpiDailyCounter.clinic_id).in_(ids), KpiDailyCounter.name == name)
+        .group_by(col(KpiDailyCounter.clinic_id))
+    )
+    return {clinic: float(total) for clinic, total in rows.all()}

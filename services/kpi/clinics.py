@@ -1,0 +1,90 @@
+"""What kpi knows of clinics and initiatives, as other services announce them.
+
+Intake registers clinics, roadmap approves initiatives and moves plans through their phases;
+kpi keeps what it needs to accept partner events for a clinic and to judge its KPIs.
+"""
+
+from uuid import UUID
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.kpi.models import KpiClinic, KpiInitiative
+from shared.errors import NotFound
+from shared.events import ClinicRegistered
+from shared.events.intake import ClinicUpdated
+from shared.events.roadmap import FINAL_PHASES, InitiativeApproved, PlanPhaseChanged
+
+
+async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | ClinicUpdated) -> KpiClinic:
+    """Remember a registered clinic, or refresh it when its profile changes."""
+    existing = await session.get(KpiClinic, event.clinic_id)
+    if existing is not None and isinstance(event, ClinicRegistered):
+        # Registration is a clinic's first profile: a row already here is that registration
+        # redelivered or an update that overtook it (another topic). Keep the newer profile.
+        return existing
+    clinic = existing or KpiClinic(id=event.clinic_id, officer_id=event.officer_id, name=event.name)
+    clinic.officer_id = event.officer_id
+    clinic.name = event.name
+    session.add(clinic)
+    return clinic
+
+
+async def record_initiative(*, session: AsyncSession, event: InitiativeApproved) -> KpiInitiative:
+    """Remember an approved initiative: its KPI, baseline window, target and pilot group."""
+    initiative = await session.get(KpiInitiative, event.initiative_id) or KpiInitiative(
+        id=event.initiative_id,
+        clinic_id=event.clinic_id,
+        kpi=event.kpi,
+        baseline_start=event.baseline_start,
+        baseline_end=event.baseline_end,
+        target_change_pct=event.target_change_pct,
+        approved_at=event.approved_at,
+    )
+    initiative.kpi = event.kpi
+    initiative.baseline_start = event.baseline_start
+    initiative.baseline_end = event.baseline_end
+    initiative.target_change_pct = event.target_change_pct
+    initiative.pilot_group = list(event.pilot_group)
+    session.add(initiative)
+    return initiative
+
+
+async def record_phase_change(*, session: AsyncSession, event: PlanPhaseChanged) -> None:
+    """Note when the pilot started (adoption is watched from then) and when a plan ended."""
+    initiative = await session.get(KpiInitiative, event.initiative_id)
+    if initiative is None:
+        return
+    if event.phase == "pilot" and initiative.pilot_started_on is None:
+        initiative.pilot_started_on = event.changed_at.date()
+    if event.phase in FINAL_PHASES:
+        initiative.active = False
+    session.add(initiative)
+
+
+async def officer_clinic(*, session: AsyncSession, officer_id: str, clinic_id: UUID) -> KpiClinic:
+    """One of the officer's clinics; NotFound for any other (another officer's looks the same)."""
+    clinic = await session.get(KpiClinic, clinic_id)
+    if clinic is None or clinic.officer_id != officer_id:
+        raise NotFound(
+            f"clinic {clinic_id} is not one of your clinics here: intake's GET /v1/clinics lists "
+            "yours, and a clinic registered a moment ago may still be on its way (retry shortly)"
+        )
+    return clinic
+
+
+async def active_initiative(*, session: AsyncSession, clinic_id: UUID) -> KpiInitiative | None:
+    """The clinic's most recently approved initiative still running (one problem at a time)."""
+    statement = (
+        select(KpiInitiative)
+        .where(KpiInitiative.clinic_id == clinic_id, col(KpiInitiative.active).is_(True))
+        .order_by(col(KpiInitiative.approved_at).desc())
+    )
+    return (await session.exec(statement)).first()
+
+
+async def clinics_with_active_initiatives(*, session: AsyncSession) -> list[UUID]:
+    rows = await session.exec(
+        select(KpiInitiative.clinic_id).where(col(KpiInitiative.active).is_(True)).distinct()
+    )
+    return list(rows.all())

@@ -1,0 +1,195 @@
+"""The front door's single writer: what several partner batches leave behind, in one transaction.
+
+Per batch: its webhook-id (a sender's retry is recognised by it), a receipt per event id (per
+partner: another partner's "1" is another event), and one outbox row per clinic holding the
+events received for the first time. Batches that arrive while a transaction is being written
+wait for the next one together: one commit, one fsync and a few statements for all of them,
+where a transaction per request queued behind SQLite's single write lock.
+"""
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.kpi import partner_batches
+from services.kpi.models import KpiPartnerEventReceipt, KpiWebhookDelivery
+from shared import topics
+from shared.db import SessionFactory
+from shared.events.partner import PartnerActivity
+from shared.outbox import current_trace_context, stage_record
+
+# Signed requests older than this are refused by the signature check, so older delivery ids
+# can be forgotten: a retry of them would be refused as stale anyway.
+WEBHOOK_MEMORY = timedelta(minutes=10)
+# Old webhook-ids are deleted at most this often, not in every transaction.
+FORGET_EVERY_SECONDS = 60.0
+# Rows a statement writes outside SQLite's JSON path (three parameters each, well under limits).
+ROWS_PER_STATEMENT = 900
+
+
+@dataclass
+class StagedBatch:
+    """A verified, parsed batch on its way to the database; the writer fills in the outcome."""
+
+    partner_id: UUID
+    webhook_id: str
+    activities: list[PartnerActivity]  # the valid events, in the order sent
+    encoded: list[str]  # each as it travels (partner_batches.encode_events)
+    received_at: datetime
+    trace_context: dict[str, str] = field(default_factory=current_trace_context)
+    first_delivery: bool = False
+    fresh: list[bool] = field(default_factory=list)  # per activity: first time received
+
+
+class BatchWriter:
+    """Writes staged batches in arrival order, each group of waiting batches in one transaction."""
+
+    def __init__(self, sessions: SessionFactory, *, max_group: int) -> None:
+        self.sessions = sessions
+        self.max_group = max_group
+        self._waiting: list[tuple[StagedBatch, asyncio.Future[StagedBatch]]] = []
+        self._writing: asyncio.Task[None] | None = None
+        self._forgot_at = 0.0  # when old webhook-ids were last deleted (monotonic)
+
+    async def write(self, batch: StagedBatch) -> StagedBatch:
+        """Return once the batch is committed, with its outcome filled in."""
+        done: asyncio.Future[StagedBatch] = asyncio.get_running_loop().create_future()
+        self._waiting.append((batch, done))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write_waiting())
+        return await done
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
+            forget = time.monotonic() - self._forgot_at > FORGET_EVERY_SECONDS
+            try:
+                await write_group(self.sessions, [batch for batch, _ in group], forget_old_deliveries=forget)
+            except Exception as error:  # noqa: BLE001 - handed to each waiting request
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(error)
+            else:
+                if forget:
+                    self._forgot_at = time.monotonic()
+                for batch, done in group:
+                    if not done.done():  # a request whose partner hung up: committed all the same
+                        done.set_result(batch)
+
+
+async def write_group(
+    sessions: SessionFactory, batches: list[StagedBatch], *, forget_old_deliveries: bool = True
+) -> None:
+    """Remember the batches' webhook-ids, record receipts, stage the new events; commit once."""
+    async with sessions() as session:
+        if forget_old_deliveries:
+            now = max(batch.received_at for batch in batches)
+            await session.exec(
+                delete(KpiWebhookDelivery).where(col(KpiWebhookDelivery.received_at) < now - WEBHOOK_MEMORY)
+            )
+        new_deliveries = await _insert_returning(
+            session,
+            KpiWebhookDelivery,
+            [
+                {
+                    "partner_id": batch.partner_id,
+                    "webhook_id": batch.webhook_id,
+                    "received_at": batch.received_at,
+                }
+                for batch in batches
+            ],
+            col(KpiWebhookDelivery.partner_id),
+            col(KpiWebhookDelivery.webhook_id),
+        )
+        new_receipts = await _record_receipts(session, batches)
+        for batch in batches:
+            # Claimed in order: the same id twice (in a batch, or in two of the group) is new once.
+            batch.first_delivery = _claim(new_deliveries, (batch.partner_id, batch.webhook_id))
+            batch.fresh = [_claim(new_receipts, (batch.partner_id, a.event_id)) for a in batch.activities]
+            packed = partner_batches.pack(
+                (activity.clinic_id, event)
+                for activity, event, fresh in zip(batch.activities, batch.encoded, batch.fresh, strict=True)
+                if fresh
+            )
+            for clinic_id, payload in packed.items():
+                stage_record(
+                    session,
+                    row_id=str(uuid.uuid4()),
+                    topic=topics.PARTNER_ACTIVITY.name,
+                    key=str(clinic_id),
+                    headers={"content-type": partner_batches.BATCH_CONTENT_TYPE},
+                    payload=payload,
+                    trace_context=batch.trace_context,
+                )
+        await session.commit()
+
+
+def _claim(new: set[tuple[UUID, str]], key: tuple[UUID, str]) -> bool:
+    if key in new:
+        new.discard(key)
+        return True
+    return False
+
+
+async def _record_receipts(session: AsyncSession, batches: list[StagedBatch]) -> set[tuple[UUID, str]]:
+    """Insert a receipt per (partner, event id); return the pairs not received before."""
+    if _dialect(session) == "sqlite":
+        # The hot path: one statement over a JSON array, written as the ORM stores the values
+        # (UUIDs as 32 hex digits, "YYYY-MM-DD HH:MM:SS.ffffff" times).
+        pairs = []
+        for batch in batches:
+            partner, received_at = batch.partner_id.hex, batch.received_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+            pairs += [(partner, activity.event_id, received_at) for activity in batch.activities]
+        if not pairs:
+            return set()
+        partners = {batch.partner_id.hex: batch.partner_id for batch in batches}
+        connection = await session.connection()
+        result = await connection.exec_driver_sql(
+            "INSERT INTO kpi_partner_event_receipt (partner_id, event_id, received_at) "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') "
+            "FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING partner_id, event_id",
+            (json.dumps(pairs),),
+        )
+        return {(partners[partner], event_id) for partner, event_id in result}
+    return await _insert_returning(
+        session,
+        KpiPartnerEventReceipt,
+        [
+            {"partner_id": batch.partner_id, "event_id": activity.event_id, "received_at": batch.received_at}
+            for batch in batches
+            for activity in batch.activities
+        ],
+        col(KpiPartnerEventReceipt.partner_id),
+        col(KpiPartnerEventReceipt.event_id),
+    )
+
+
+async def _insert_returning(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], *key: Any
+) -> set[tuple[UUID, str]]:
+    """Insert rows that are not there yet; return the keys of those inserted."""
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    inserted: set[tuple[UUID, str]] = set()
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        statement = (
+            insert(table)
+            .values(rows[start : start + ROWS_PER_STATEMENT])
+            .on_conflict_do_nothing()
+            .returning(*key)
+        )
+        inserted.update((first, second) for first, second in (await session.exec(statement)).all())
+    return inserted
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else ""
