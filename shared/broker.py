@@ -26,8 +26,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
+from shared.counters import DEAD_LETTERS
 from shared.events.envelope import ContractError
-from shared.metrics import DEAD_LETTERS
 from shared.settings import SharedSettings
 from shared.topics import all_topic_names
 

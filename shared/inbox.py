@@ -7,9 +7,9 @@ from typing import Any
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.counters import INBOX_DUPLICATES
 from shared.db import SessionFactory
 from shared.events.envelope import Envelope
-from shared.metrics import INBOX_DUPLICATES
 
 
 class InboxMessage(SQLModel, table=True):

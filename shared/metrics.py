@@ -11,29 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.counters import PROCESS_REGISTRY
 from shared.db import SessionFactory
 from shared.outbox import OutboxMessage
-
-# Counted where no service object is at hand (the inbox, the dead-letter path): one registry
-# for the process, which in production is one service.
-PROCESS_REGISTRY = CollectorRegistry()
-DEAD_LETTERS = Counter(
-    "faio_dead_letters",
-    "Records parked in a dead-letter topic, by original topic and kind of error.",
-    ["topic", "reason"],
-    registry=PROCESS_REGISTRY,
-)
-INBOX_DUPLICATES = Counter(
-    "faio_inbox_duplicates_skipped",
-    "Events delivered again and skipped because their id was already in the inbox.",
-    ["consumer"],
-    registry=PROCESS_REGISTRY,
-)
 
 
 class ServiceMetrics:
@@ -67,7 +52,7 @@ class ServiceMetrics:
         return generate_latest(self.registry) + generate_latest(PROCESS_REGISTRY)
 
     async def _read_outbox(self, session: AsyncSession) -> None:
-        pending = col(OutboxMessage.published_at).is_(None)
+        pending = col(OutboxMessage.published_at).is_(None) & col(OutboxMessage.parked_at).is_(None)
         count, oldest = (
             await session.exec(select(func.count(), func.min(OutboxMessage.created_at)).where(pending))
         ).one()

@@ -3,19 +3,31 @@
 Nothing is lost while Kafka is down: the row waits until the broker acknowledges it
 (acks="all"), and only then is it marked published. A crash between the two can publish a
 row twice; consumers are idempotent on the event id, so that is counted once downstream.
+
+A row the broker can never take (larger than it accepts, say) must not hold back every row
+behind it: it is parked with its reason, counted and logged once, and the relay moves on.
 """
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka.errors import (
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+)
 from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate
 from sqlalchemy import JSON, Column, LargeBinary, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.counters import OUTBOX_PARKED
 from shared.db import SessionFactory
 from shared.events.envelope import Envelope, EventBody, envelope_for
 
@@ -37,6 +49,19 @@ class OutboxMessage(SQLModel, table=True):
     trace_context: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     published_at: datetime | None = Field(default=None, index=True)
+    # Set when no retry can publish the row; an operator fixes the cause and clears it.
+    parked_at: datetime | None = Field(default=None)
+    parked_reason: str | None = Field(default=None, max_length=500)
+
+
+# What no retry fixes: the broker refuses the record itself, not for now.
+PERMANENT_PUBLISH_ERRORS = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    InvalidTopicError,
+    TopicAuthorizationFailedError,
+)
 
 
 def add_to_outbox(session: AsyncSession, event: EventBody, *, source: str, subject: str) -> Envelope:
@@ -113,11 +138,14 @@ class OutboxRelay:
         broker: KafkaBroker,
         poll_seconds: float = 0.5,
         batch_size: int = 100,
+        max_record_bytes: int = 1_000_000,
     ) -> None:
         self.sessions = sessions
         self.broker = broker
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        # The broker's default message.max.bytes (about 1 MB): a larger record is refused for good.
+        self.max_record_bytes = max_record_bytes
 
     async def run(self) -> None:
         while True:
@@ -138,7 +166,7 @@ class OutboxRelay:
         async with self.sessions() as session:
             statement = (
                 select(OutboxMessage)
-                .where(col(OutboxMessage.published_at).is_(None))
+                .where(col(OutboxMessage.published_at).is_(None), col(OutboxMessage.parked_at).is_(None))
                 .order_by(col(OutboxMessage.id))
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)  # several relays never publish the same row
@@ -146,31 +174,67 @@ class OutboxRelay:
             rows = (await session.exec(statement)).all()
             if not rows:
                 return 0
-            sent: list[asyncio.Future[Any]] = []
-            stopped: Exception | None = None
-            for row in rows:
-                try:
-                    sent.append(await self._publish(row))
-                except Exception as error:  # noqa: BLE001 - re-raised below, after the marks
-                    stopped = error  # the broker is down: send nothing more this round
-                    break
-            outcomes = await asyncio.gather(*sent, return_exceptions=True)
-            published = [
-                row.id
-                for row, outcome in zip(rows, outcomes, strict=False)
-                if not isinstance(outcome, BaseException)
-            ]
+            sending, stopped = await self._send(rows)
+            outcomes = await asyncio.gather(*(future for _, future in sending), return_exceptions=True)
+            published = []
+            failures: list[BaseException] = []
+            for (row, _), outcome in zip(sending, outcomes, strict=True):
+                if isinstance(outcome, PERMANENT_PUBLISH_ERRORS):
+                    self._park(row, f"{type(outcome).__name__}: {outcome}")
+                elif isinstance(outcome, BaseException):
+                    failures.append(outcome)
+                else:
+                    published.append(row.id)
             if published:
                 await session.exec(
                     update(OutboxMessage)
                     .where(col(OutboxMessage.id).in_(published))
                     .values(published_at=datetime.now(UTC))
                 )
-            await session.commit()  # keep the marks of the rows that did go out
-            failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+            for row in rows:
+                if row.parked_at is not None:
+                    session.add(row)
+            await session.commit()  # keep the marks of the rows that did go out, and the parked ones
             if stopped is not None or failures:
                 raise stopped or failures[0]
             return len(published)
+
+    async def _send(
+        self, rows: Sequence[OutboxMessage]
+    ) -> tuple[list[tuple[OutboxMessage, "asyncio.Future[Any]"]], Exception | None]:
+        """Hand the rows' records to the producer; stop at the first error a retry may fix."""
+        sending: list[tuple[OutboxMessage, asyncio.Future[Any]]] = []
+        for row in rows:
+            size = self._record_bytes(row)
+            if size > self.max_record_bytes:
+                self._park(row, f"too large: {size} bytes, the broker takes at most {self.max_record_bytes}")
+                continue
+            try:
+                sending.append((row, await self._publish(row)))
+            except PERMANENT_PUBLISH_ERRORS as error:
+                self._park(row, f"{type(error).__name__}: {error}")
+            except Exception as error:  # noqa: BLE001 - returned, re-raised after the marks
+                return sending, error  # the broker is down: send nothing more this round
+        return sending, None
+
+    @staticmethod
+    def _record_bytes(row: OutboxMessage) -> int:
+        return len(row.payload) + len(row.key) + sum(len(k) + len(v) for k, v in row.headers.items())
+
+    @staticmethod
+    def _park(row: OutboxMessage, reason: str) -> None:
+        row.parked_at = datetime.now(UTC)
+        row.parked_reason = reason[:500]
+        OUTBOX_PARKED.labels(row.topic, reason.split(":", 1)[0][:40]).inc()
+        # Once: a parked row is never picked up again, so this is not repeated every poll.
+        log.error(
+            "outbox row %s (event %s on %s) parked, it can never be published: %s; "
+            "fix the cause, then clear its parked_at to send it (docs/runbook.md#a-stuck-outbox)",
+            row.id,
+            row.event_id,
+            row.topic,
+            reason,
+        )
 
     async def _publish(self, row: OutboxMessage) -> "asyncio.Future[Any]":
         token = context.attach(propagate.extract(row.trace_context))

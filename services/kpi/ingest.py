@@ -24,6 +24,7 @@ from services.kpi.models import IngestionReport, KpiPartner
 from services.kpi.partner_batches import ParsedBatch
 from services.kpi.partners import PartnerLookup, PartnerWithClinics, open_webhook_secret
 from services.kpi.receipts import BatchWriter, StagedBatch
+from shared.counters import PARTNER_EVENTS
 from shared.db import SessionFactory
 from shared.errors import Refused
 from shared.events.partner import PartnerActivity, PartnerEventInvalid
@@ -63,6 +64,7 @@ def refuse_unlinked(parsed: ParsedBatch, linked: frozenset[UUID]) -> None:
     """Refuse the whole batch if any event names a clinic the partner is not linked to."""
     unlinked = parsed.subjects - linked
     if unlinked:
+        PARTNER_EVENTS.labels("rejected", "unlinked_clinic").inc(len(parsed.outcomes))
         raise Refused(
             "this partner is not linked to clinic(s) "
             + ", ".join(str(item) for item in sorted(unlinked))
@@ -80,9 +82,13 @@ def report(parsed: ParsedBatch, staged: StagedBatch) -> IngestionReport:
         if isinstance(outcome, PartnerEventInvalid):
             problems = [{"field": item.field, "reason": item.reason} for item in outcome.problems]
             results.append({"index": index, "id": event_id, "status": "rejected", "errors": problems})
+            # The top-level field at fault (type, time, subject, data): few values, fit for a label.
+            field = outcome.problems[0].field.split(".", 1)[0] if outcome.problems else "body"
+            PARTNER_EVENTS.labels("rejected", field).inc()
         else:
             status = "accepted" if next(fresh) else "duplicate"
             results.append({"index": index, "id": event_id, "status": status})
+            PARTNER_EVENTS.labels(status, "").inc()
     accepted = sum(staged.fresh)
     return IngestionReport.model_validate(
         {

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -42,6 +42,8 @@ class PartnerBase(SQLModel):
 
 class PartnerCreate(PartnerBase):
     """Register a partner and link it to some of the officer's clinics."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]  # SQLModel's config type
 
     kind: PartnerKind = "other"
     clinic_ids: list[UUID] = Field(default_factory=list)

@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from services.audit.models import AuditClinic
 from shared import topics
+from shared.counters import INBOX_DUPLICATES
 from shared.events import ClinicRegistered, envelope_for
-from shared.metrics import INBOX_DUPLICATES
 from tests.kafka_io import produce
 from tests.polling import eventually
 from tests.services import running
