@@ -24,6 +24,8 @@ from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
 from services.kpi.app import create_app as create_kpi
 from services.kpi.settings import KpiSettings
+from services.portal.app import create_app as create_portal
+from services.portal.settings import PortalSettings
 from services.roadmap.app import create_app as create_roadmap
 from services.roadmap.settings import RoadmapSettings
 from shared.app import ServiceRuntime
@@ -34,6 +36,7 @@ FACTORIES: dict[str, tuple[Any, type]] = {
     "audit": (create_audit, AuditSettings),
     "roadmap": (create_roadmap, RoadmapSettings),
     "kpi": (create_kpi, KpiSettings),
+    "portal": (create_portal, PortalSettings),
 }
 
 
@@ -92,8 +95,13 @@ async def running(
     temporal_address: str = "127.0.0.1:7233",
     task_queue: str = "faio-roadmap",
     audit_task_queue: str = "faio-audit",
+    portal: dict[str, Any] | None = None,
 ) -> AsyncIterator[Platform]:
-    """Start the named services (with their lifespans) and stop them on exit."""
+    """Start the named services (with their lifespans) and stop them on exit.
+
+    The portal (settings overrides in `portal`; mailing off unless asked for) calls the other
+    running services in-process, as it would call them over HTTP.
+    """
     platform = Platform()
     async with AsyncExitStack() as stack:
         for name in names:
@@ -103,6 +111,8 @@ async def running(
                 extra["temporal_task_queue"] = task_queue
             if name == "audit":
                 extra["temporal_task_queue"] = audit_task_queue
+            if name == "portal":
+                extra |= {"mail_interval_seconds": 0.0, **(portal or {})}
             settings = service_settings(name, kafka=kafka, data_dir=data_dir, **extra)
             app = factory(settings, tracer_provider(name, spans))
             await stack.enter_async_context(LifespanManager(app, startup_timeout=60))
@@ -110,4 +120,9 @@ async def running(
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
             )
             platform.services[name] = RunningService(app=app, http=http)
+        if "portal" in platform.services:
+            clients = platform["portal"].app.state.service_http
+            clients.update(
+                {name: service.http for name, service in platform.services.items() if name != "portal"}
+            )
         yield platform

@@ -111,7 +111,9 @@ class GateStatus:
     due_at: datetime | None = None
 
 
-def gate_status(phase: str | None, *, due_at: datetime | None, overdue_notice: bool, now: datetime) -> GateStatus:
+def gate_status(
+    phase: str | None, *, due_at: datetime | None, overdue_notice: bool, now: datetime
+) -> GateStatus:
     if phase == "evaluation":
         if overdue_notice or (due_at is not None and due_at < now):
             return GateStatus("decision overdue", "red", due_at)
@@ -136,7 +138,7 @@ def attention(
     low_coverage: bool,
 ) -> tuple[int, list[str]]:
     """How much a clinic needs its officer (higher first) and why, in words."""
-    score, reasons = 0, []
+    score, reasons = 0, list[str]()
     if gate.colour == "red":
         score, reasons = score + 100, [*reasons, "gate decision overdue"]
     elif gate.label == "decision due":

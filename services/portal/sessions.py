@@ -76,12 +76,14 @@ async def sign_in(
         )
     )
     # Spent tokens past their expiry can never be presented again: no need to keep them.
-    await session.execute(delete(SpentSignIn).where(SpentSignIn.expires_at < now))  # type: ignore[arg-type]
+    await session.exec(delete(SpentSignIn).where(SpentSignIn.expires_at < now))  # type: ignore[arg-type]
     await session.commit()
     return session_id, signed_in
 
 
-async def signed_in_officer(*, session: AsyncSession, session_id: str | None, now: datetime) -> SignedIn | None:
+async def signed_in_officer(
+    *, session: AsyncSession, session_id: str | None, now: datetime
+) -> SignedIn | None:
     """The officer of a live session cookie, or None."""
     if not session_id:
         return None
@@ -94,7 +96,7 @@ async def signed_in_officer(*, session: AsyncSession, session_id: str | None, no
 
 
 async def sign_out(*, session: AsyncSession, session_id: str) -> None:
-    await session.execute(delete(PortalSession).where(PortalSession.id_hash == _hash(session_id)))  # type: ignore[arg-type]
+    await session.exec(delete(PortalSession).where(PortalSession.id_hash == _hash(session_id)))  # type: ignore[arg-type]
     await session.commit()
 
 
