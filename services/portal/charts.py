@@ -98,7 +98,7 @@ def funnel(rows: list[ClinicRow]) -> dict[str, Any] | None:
     return {
         "kind": "funnel",
         "kpi": kpi,
-        "title": f"Funnel: {kpi.replace('_', ' ')} change vs baseline (%) by weekly volume",
+        "title": f"Funnel plot: {kpi.replace('_', ' ')}, change vs baseline (%) by weekly volume",
         "x": xs,
         "change": points,
         "names": names,

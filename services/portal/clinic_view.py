@@ -103,10 +103,12 @@ async def clinic_story(
             await session.exec(
                 select(PortalInitiative)
                 .where(PortalInitiative.clinic_id == clinic_id)
-                .order_by(col(PortalInitiative.status).desc(), col(PortalInitiative.rank))
+                .order_by(col(PortalInitiative.rank))
             )
         ).all()
     )
+    # The approved (or running) initiative first, then the proposals by rank.
+    initiatives.sort(key=lambda initiative: initiative.status == "proposed")
     plans = list(
         (
             await session.exec(
@@ -219,7 +221,7 @@ def kpi_charts(
             {
                 "kind": "kpi",
                 "kpi": name,
-                "title": name.replace("_", " "),
+                "title": name.replace("_", " ").capitalize(),
                 "x": xs,
                 "weeks": [point.week for point in points],
                 "value": [point.value for point in points],

@@ -51,7 +51,10 @@
                     paths: uPlot.paths.bars({ size: [many ? 0.38 : 0.6, 60], align: align }), points: { show: false } });
       data.push(s.values); n += count(s.values);
     });
-    var axes = [{ values: function (u, splits) { return splits.map(function (v) { return Number.isInteger(v) && d.labels[v] !== undefined ? d.labels[v] : ""; }); }, rotate: 0, size: 40, gap: 4 }, { size: 46 }];
+    var longest = Math.max.apply(null, d.labels.map(function (l) { return l.length; }));
+    var slanted = longest * d.labels.length > widthOf(fig) / 7;
+    var axes = [{ values: function (u, splits) { return splits.map(function (v) { return Number.isInteger(v) && d.labels[v] !== undefined ? d.labels[v] : ""; }); },
+                  rotate: slanted ? -30 : 0, size: slanted ? Math.min(110, 14 + longest * 5) : 40, gap: 4 }, { size: 46 }];
     if (d.series.some(function (s) { return s.axis === "right"; })) axes.push({ scale: "right", side: 1, size: 56, grid: { show: false } });
     var opts = {
       width: widthOf(fig), height: 240,
@@ -66,14 +69,14 @@
     var neg = function (a) { return a.map(function (v) { return v === null ? null : -v; }); };
     var opts = {
       width: widthOf(fig), height: 280,
-      scales: { x: { time: false } },
+      scales: { x: { time: false, range: function (u, min, max) { return [0, max * 1.06]; } } },
       series: [
         { label: "volume", value: function (u, v, i, idx) { return idx == null ? "" : v + (d.names[idx] ? " · " + d.names[idx] : ""); } },
         { label: "clinic change %", stroke: COLOURS[0], fill: COLOURS[0], paths: function () { return null; }, points: { show: true, size: 9, fill: COLOURS[0] } },
-        { label: "95 %", stroke: "#98a2b3", dash: [6, 4], points: { show: false } },
-        { label: "", stroke: "#98a2b3", dash: [6, 4], points: { show: false } },
-        { label: "99.8 %", stroke: "#b91c1c", dash: [2, 3], points: { show: false } },
-        { label: "", stroke: "#b91c1c", dash: [2, 3], points: { show: false } }
+        { label: "95 % high", stroke: "#98a2b3", dash: [6, 4], points: { show: false } },
+        { label: "95 % low", stroke: "#98a2b3", dash: [6, 4], points: { show: false } },
+        { label: "99.8 % high", stroke: "#b91c1c", dash: [2, 3], points: { show: false } },
+        { label: "99.8 % low", stroke: "#b91c1c", dash: [2, 3], points: { show: false } }
       ],
       axes: [{ label: "weekly volume (n)" }, { label: "change vs baseline %", size: 56 }],
       plugins: [markDrawn(fig, count(d.change))]
