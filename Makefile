@@ -7,16 +7,19 @@ KAFKA_LIBS := .local/kafka/libs
 # Stamps make the set-up idempotent and quick the second time; they change when their inputs do.
 PY_STAMP := $(VENV)/.installed
 KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup run test check lint format bench clean migration
+.PHONY: help setup run test check lint format bench clean migration demo
 
 help:
 	@echo "make run     start Kafka, Temporal and every service (Ctrl-C stops all)"
 	@echo "make test    lint, type-check and run the whole test suite on its own broker and Temporal"
 	@echo "make bench   run the benchmarks (print figures, never fail on them)"
+	@echo "make demo    fill a running platform (make run) with a demo portfolio, through the public APIs"
 	@echo "make format  apply ruff's formatting and safe fixes"
 
-setup: $(PY_STAMP) $(KAFKA_STAMP)
+setup: $(PY_STAMP) $(KAFKA_STAMP) $(CHROMIUM)
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,8 +34,13 @@ $(KAFKA_STAMP): deploy/kafka/pom.xml
 	mvn --quiet --batch-mode -f deploy/kafka/pom.xml dependency:copy-dependencies -Dlibs.dir=$(CURDIR)/$(KAFKA_LIBS)
 	@touch $@
 
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Chromium is needed for the browser tests: install it as $(CHROMIUM)"; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 run: setup
-	@mkdir -p .local/temporal .local/data .local/traces
+	@mkdir -p .local/temporal .local/data .local/traces .local/mail
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f deploy/local/Procfile -d .
 
 check: setup
@@ -52,6 +60,10 @@ bench: setup
 		module=$${bench%.py}; module=$${module//\//.}; \
 		echo "== $$module"; $(BIN)/python -m $$module || exit 1; \
 	done
+
+# About 25 clinics at every stage and weeks of partner events, sent to the running services' APIs.
+demo: setup
+	$(BIN)/python -m services.portal.demo
 
 # A new Alembic revision from a service's models: make migration SERVICE=audit MSG="add windows"
 migration: setup

@@ -9,12 +9,19 @@ import yaml
 from services.audit.settings import AuditSettings
 from services.intake.settings import IntakeSettings
 from services.kpi.settings import KpiSettings
+from services.portal.settings import PortalSettings
 from services.roadmap.settings import RoadmapSettings
 from shared.settings import SharedSettings
 
 COMPOSE = yaml.safe_load((Path(__file__).parents[2] / "docker-compose.yml").read_text())
-SERVICES: list[type[SharedSettings]] = [IntakeSettings, AuditSettings, RoadmapSettings, KpiSettings]
-WORKLOADS = ["intake", "audit", "audit-worker", "roadmap", "roadmap-worker", "kpi"]
+SERVICES: list[type[SharedSettings]] = [
+    IntakeSettings,
+    AuditSettings,
+    RoadmapSettings,
+    KpiSettings,
+    PortalSettings,
+]
+WORKLOADS = ["intake", "audit", "audit-worker", "roadmap", "roadmap-worker", "kpi", "portal"]
 
 
 def environment(service: str) -> dict[str, Any]:
@@ -67,7 +74,7 @@ def test_compose_runs_every_process_that_make_run_runs() -> None:
         for line in procfile.splitlines()
         if line and not line.startswith("#")
     }
-    infrastructure = {"kafka", "temporal", "ready"}
+    infrastructure = {"kafka", "temporal", "mail", "ready"}  # mail: the local sink; compose relays
     assert set(local) - infrastructure == set(WORKLOADS)
     for name in WORKLOADS:
         composed = COMPOSE["services"][name]["command"]
