@@ -101,7 +101,7 @@ async def request_sign_in_link(request: Request, session: SessionDep) -> Respons
         )
     clients = request.app.state.service_http
     try:
-        answer = await actions.request_sign_in_link(clients, settings, email=str(checked.email))
+        answer = await actions.request_sign_in_link(clients, settings, email=str(checked.email).lower())
     except actions.ActionRefused as error:
         if error.status == 404:
             answer = None

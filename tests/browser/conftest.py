@@ -8,10 +8,12 @@ from playwright.async_api import Browser, async_playwright
 
 from tests.browser.stack import CHROMIUM
 
+CHROMIUM_INSTALLED = Path(CHROMIUM).exists()
+
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM_INSTALLED:
         pytest.fail(
             f"{CHROMIUM} is missing: `make setup` installs Debian's chromium (apt-get install chromium)"
         )

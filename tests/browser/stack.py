@@ -10,16 +10,17 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Page
+from playwright.async_api import Page, ViewportSize
 
 from services.portal.settings import PortalSettings
 from shared.auth import issue_sign_in_token
 from shared.events.envelope import EventBody, envelope_for
 from tests.kafka_io import produce
+from tests.polling import eventually
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / ".local" / "artefacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
-PHONE = {"width": 390, "height": 844}
+PHONE = ViewportSize(width=390, height=844)
 
 
 def free_port() -> int:
@@ -37,8 +38,11 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
+
+    async def started() -> bool:
+        return bool(server.started)
+
+    await eventually(started, within=30, what="the portal's HTTP server")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -8,10 +8,10 @@ from uuid import UUID, uuid4
 from aiokafka import AIOKafkaProducer
 
 from shared.events.audit import AuditCompleted, AutomationCandidate
+from shared.events.envelope import EventBody, envelope_for
 from shared.events.intake import AssessmentCompleted, ClinicRegistered
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
-from shared.events.envelope import EventBody, envelope_for
 
 DIMENSIONS = {
     "leadership_support": 78.0,
@@ -164,7 +164,7 @@ def clinic_story(
                     initiative_id=initiative_id,
                     plan_id=plan_id,
                     phase=phase,
-                    previous_phase=previous,  # type: ignore[arg-type]
+                    previous_phase=previous,
                     reason=f"{phase} started",
                     changed_at=start + timedelta(days=day),
                 ),
