@@ -25,6 +25,8 @@ from shared.auth import InvalidToken, verify_sign_in_token
 from shared.errors import Refused
 
 router = APIRouter(include_in_schema=False)
+# Rows shown before "show all": the most in need come first, the rest one click away.
+PAGE_ROWS = 200
 
 
 class SignInRequest(BaseModel):
@@ -155,6 +157,7 @@ async def portfolio_page(
     stage: Annotated[str, Query(max_length=40)] = "",
     attention: Annotated[str, Query(max_length=5)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
+    show: Annotated[str, Query(max_length=5)] = "",
 ) -> Response:
     filters = Filters(
         specialty=specialty, stage=stage if stage in STAGES else "", needs_attention=attention == "1", q=q
@@ -166,7 +169,8 @@ async def portfolio_page(
         request,
         "portfolio.html",
         {
-            "rows": rows,
+            "rows": rows if show == "all" else rows[:PAGE_ROWS],
+            "total": len(rows),
             "specialties": specialties,
             "stages": STAGES,
             "filters": filters,

@@ -32,7 +32,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or PortalSettings()
     runtime = create_runtime(settings, tracer_provider)
-    handlers = PortalHandlers(runtime.sessions)
+    handlers = PortalHandlers(runtime.sessions, runtime.broker)
 
     @asynccontextmanager
     async def background_work(app: FastAPI) -> AsyncIterator[None]:

@@ -8,6 +8,8 @@ one leaves the newest state.
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal.models import (
@@ -225,6 +227,39 @@ async def record_snapshot(*, session: AsyncSession, event: KpiSnapshot, received
             sample_size=event.sample_size,
             received_at=received_at,
         )
+    )
+
+
+async def record_snapshots(
+    *, session: AsyncSession, events: list[KpiSnapshot], received_at: datetime
+) -> None:
+    """Many KPI weeks in one statement (an upsert): the batch path of record_snapshot."""
+    rows = {
+        (event.clinic_id, event.kpi, event.week): {
+            "clinic_id": event.clinic_id,
+            "kpi": event.kpi,
+            "week": event.week,
+            "initiative_id": event.initiative_id,
+            "value": event.value,
+            "baseline": event.baseline,
+            "target": event.target,
+            "progress": event.progress,
+            "sample_size": event.sample_size,
+            "received_at": received_at,
+        }
+        for event in events  # a week sent twice in one batch: the later one wins
+    }
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(PortalKpiWeek).values(list(rows.values()))
+    updated = {
+        name: statement.excluded[name]
+        for name in ("initiative_id", "value", "baseline", "target", "progress", "sample_size", "received_at")
+    }
+    await session.exec(
+        statement.on_conflict_do_update(index_elements=["clinic_id", "kpi", "week"], set_=updated)
     )
 
 

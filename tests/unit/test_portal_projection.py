@@ -6,7 +6,7 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from services.portal import service
 from services.portal.models import (
@@ -196,3 +196,23 @@ async def test_a_resent_kpi_week_replaces_the_earlier_figure(sessions: db.Sessio
         await session.commit()
         rows = (await session.exec(select(PortalKpiWeek))).all()
     assert [(row.value, row.sample_size) for row in rows] == [(0.25, 140)]
+
+
+async def test_a_batch_of_kpi_weeks_is_one_upsert_and_the_later_figure_wins(
+    sessions: db.SessionFactory,
+) -> None:
+    clinic_id = uuid4()
+
+    def snapshot(week: str, value: float) -> KpiSnapshot:
+        return KpiSnapshot(clinic_id=clinic_id, kpi="no_show_rate", week=week, value=value, sample_size=80)
+
+    async with sessions() as session:
+        await service.record_snapshot(session=session, event=snapshot("2026-W44", 0.2), received_at=T0)
+        await service.record_snapshots(
+            session=session,
+            events=[snapshot("2026-W44", 0.18), snapshot("2026-W45", 0.15), snapshot("2026-W45", 0.14)],
+            received_at=T0,
+        )
+        await session.commit()
+        rows = (await session.exec(select(PortalKpiWeek).order_by(col(PortalKpiWeek.week)))).all()
+    assert [(row.week, row.value) for row in rows] == [("2026-W44", 0.18), ("2026-W45", 0.14)]
