@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import random
+import string
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -397,7 +398,7 @@ def portfolio(count: int) -> list[DemoClinic]:
     for index in range(count):
         stage = stages[index % len(stages)] if count >= len(stages) else STAGES[index % len(STAGES)]
         specialty = SPECIALTIES[index % len(SPECIALTIES)]
-        name = f"{NAMES[index % len(NAMES)]} {specialty.title()}"
+        name = f"{NAMES[index % len(NAMES)]} {string.capwords(specialty)}"
         clinics.append(
             DemoClinic(name=name, specialty=specialty, stage=stage, maturity=0.3 + (index % 7) / 10)
         )
