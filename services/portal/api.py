@@ -26,7 +26,7 @@ from shared.errors import Refused
 
 router = APIRouter(include_in_schema=False)
 # Rows shown before "show all": the most in need come first, the rest one click away.
-PAGE_ROWS = 200
+PAGE_ROWS = 100
 
 
 class SignInRequest(BaseModel):

@@ -162,6 +162,20 @@ class PortalKpiWeek(SQLModel, table=True):
     received_at: datetime = Field(default_factory=_now)
 
 
+class PortalKpiSeries(SQLModel, table=True):
+    """A clinic KPI's most recent weeks, kept beside the weeks for the portfolio's one cheap read.
+
+    `recent` holds up to SERIES_WEEKS [week, value, sample size, baseline, target, progress],
+    oldest first; rewritten from PortalKpiWeek whenever a snapshot of that KPI arrives.
+    """
+
+    __tablename__ = "portal_kpi_series"
+
+    clinic_id: UUID = Field(primary_key=True)
+    kpi: str = Field(primary_key=True, max_length=60)
+    recent: list[list[Any]] = Field(default_factory=list, sa_type=JSON)
+
+
 class PortalAlert(SQLModel, table=True):
     """An alert kpi raised (kpi.alert), with its numbers."""
 
@@ -225,6 +239,7 @@ metadata = service_metadata(
     PortalPlanTransition,
     PortalNotice,
     PortalKpiWeek,
+    PortalKpiSeries,
     PortalAlert,
     PortalOfficer,
     SpentSignIn,

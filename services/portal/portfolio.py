@@ -6,7 +6,7 @@ KPI weeks: an officer with 1,000 clinics has tens of thousands of them).
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +22,7 @@ from services.portal.models import (
     PortalAudit,
     PortalClinic,
     PortalInitiative,
-    PortalKpiWeek,
+    PortalKpiSeries,
     PortalNotice,
     PortalPlan,
 )
@@ -186,7 +186,7 @@ async def portfolio(
         )
     ).all():
         open_alerts[clinic_id] += 1
-    weeks = await _recent_weeks(session, ids, now.date())
+    weeks = await _recent_weeks(session, ids)
 
     rows = []
     for clinic in clinics:
@@ -330,36 +330,26 @@ async def _rows(session: AsyncSession, statement: Any) -> list[Any]:
 
 
 async def _recent_weeks(
-    session: AsyncSession, clinic_ids: Any, today: date
+    session: AsyncSession, clinic_ids: Any
 ) -> dict[
     str, dict[str, list[tuple[str, float | None, int, tuple[float | None, float | None, float | None]]]]
 ]:
-    """The last SPARK_WEEKS weeks of every KPI of the officer's clinics, oldest first, by clinic id (hex).
+    """The recent weeks of every KPI of the officer's clinics, oldest first, by clinic id (hex).
 
-    The ids come back as stored text: parsing 20,000 of them into UUIDs was a fifth of the page.
+    One row per clinic KPI (PortalKpiSeries, kept by the projection), not one per week; the ids
+    come back as stored text, since parsing thousands of them into UUIDs costs a good part of the page.
     """
-    since = rules.iso_week(today - timedelta(weeks=SPARK_WEEKS))
-    statement = (
-        sa_select(
-            type_coerce(col(PortalKpiWeek.clinic_id), String),
-            col(PortalKpiWeek.kpi),
-            col(PortalKpiWeek.week),
-            col(PortalKpiWeek.value),
-            col(PortalKpiWeek.sample_size),
-            col(PortalKpiWeek.baseline),
-            col(PortalKpiWeek.target),
-            col(PortalKpiWeek.progress),
-        )
-        .where(col(PortalKpiWeek.clinic_id).in_(clinic_ids), col(PortalKpiWeek.week) >= since)
-        .order_by(col(PortalKpiWeek.week))
-    )
-    result: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    statement = sa_select(
+        type_coerce(col(PortalKpiSeries.clinic_id), String),
+        col(PortalKpiSeries.kpi),
+        col(PortalKpiSeries.recent),
+    ).where(col(PortalKpiSeries.clinic_id).in_(clinic_ids))
+    result: dict[str, dict[str, list[Any]]] = defaultdict(dict)
     connection = await session.connection()
-    for clinic_id, kpi, week, value, sample, baseline, target, progress in await connection.execute(
-        statement
-    ):
+    for clinic_id, kpi, recent in await connection.execute(statement):
         # SQLite keeps the 32 hex digits; another database may hand back the dashed form.
-        result[str(clinic_id).replace("-", "")][kpi].append(
+        result[str(clinic_id).replace("-", "")][kpi] = [
             (week, value, sample, (baseline, target, progress))
-        )
+            for week, value, sample, baseline, target, progress in recent
+        ]
     return result

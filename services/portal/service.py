@@ -7,9 +7,13 @@ one leaves the newest state.
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal.models import (
@@ -18,6 +22,7 @@ from services.portal.models import (
     PortalAudit,
     PortalClinic,
     PortalInitiative,
+    PortalKpiSeries,
     PortalKpiWeek,
     PortalNotice,
     PortalPlan,
@@ -32,6 +37,9 @@ from shared.events.roadmap import (
     PlanNoticeRaised,
     PlanPhaseChanged,
 )
+
+# Weeks kept per clinic KPI for the portfolio: its sparkline, adoption trend and feed health.
+SERIES_WEEKS = 12
 
 
 async def record_clinic(
@@ -228,6 +236,8 @@ async def record_snapshot(*, session: AsyncSession, event: KpiSnapshot, received
             received_at=received_at,
         )
     )
+    await session.flush()  # the series is read back from the weeks, beside the ORM
+    await refresh_series(session=session, pairs={(event.clinic_id, event.kpi)})
 
 
 async def record_snapshots(
@@ -251,15 +261,65 @@ async def record_snapshots(
     }
     if not rows:
         return
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(PortalKpiWeek).values(list(rows.values()))
+    statement = _upsert_statement(session)(PortalKpiWeek).values(list(rows.values()))
     updated = {
         name: statement.excluded[name]
         for name in ("initiative_id", "value", "baseline", "target", "progress", "sample_size", "received_at")
     }
     await session.exec(
         statement.on_conflict_do_update(index_elements=["clinic_id", "kpi", "week"], set_=updated)
+    )
+    await refresh_series(session=session, pairs={(clinic_id, kpi) for clinic_id, kpi, _week in rows})
+
+
+def _upsert_statement(session: AsyncSession) -> Any:
+    """INSERT ... ON CONFLICT for the session's database (SQLite by default, PostgreSQL by URL)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
+async def refresh_series(*, session: AsyncSession, pairs: set[tuple[UUID, str]]) -> None:
+    """Rewrite the recent weeks of these clinic KPIs from their weeks (one query for all of them)."""
+    if not pairs:
+        return
+    newest = (
+        sa_select(
+            col(PortalKpiWeek.clinic_id),
+            col(PortalKpiWeek.kpi),
+            col(PortalKpiWeek.week),
+            col(PortalKpiWeek.value),
+            col(PortalKpiWeek.sample_size),
+            col(PortalKpiWeek.baseline),
+            col(PortalKpiWeek.target),
+            col(PortalKpiWeek.progress),
+            func.row_number()
+            .over(
+                partition_by=(col(PortalKpiWeek.clinic_id), col(PortalKpiWeek.kpi)),
+                order_by=col(PortalKpiWeek.week).desc(),
+            )
+            .label("age"),
+        )
+        .where(
+            col(PortalKpiWeek.clinic_id).in_({clinic_id for clinic_id, _ in pairs}),
+            col(PortalKpiWeek.kpi).in_({kpi for _, kpi in pairs}),
+        )
+        .subquery()
+    )
+    recent: dict[tuple[UUID, str], list[list[Any]]] = {pair: [] for pair in pairs}
+    connection = await session.connection()
+    rows = await connection.execute(
+        sa_select(newest).where(newest.c.age <= SERIES_WEEKS).order_by(newest.c.week)
+    )
+    for clinic_id, kpi, week, value, sample, baseline, target, progress, _age in rows:
+        if (clinic_id, kpi) in recent:
+            recent[(clinic_id, kpi)].append([week, value, sample, baseline, target, progress])
+    statement = _upsert_statement(session)(PortalKpiSeries).values(
+        [{"clinic_id": clinic_id, "kpi": kpi, "recent": weeks} for (clinic_id, kpi), weeks in recent.items()]
+    )
+    await session.exec(
+        statement.on_conflict_do_update(
+            index_elements=["clinic_id", "kpi"], set_={"recent": statement.excluded["recent"]}
+        )
     )
 
 

@@ -40,6 +40,7 @@ from services.portal.models import (
     PortalSession,
 )
 from services.portal.rules import iso_week
+from services.portal.service import refresh_series
 from services.portal.settings import PortalSettings
 from shared import db, topics
 from shared.broker import ensure_topics
@@ -57,6 +58,7 @@ async def seed(sessions: db.SessionFactory, clinics: int, weeks: int) -> None:
     """The officer's portfolio, written straight into the portal's own scratch database."""
     now = datetime.now(UTC)
     clinic_rows, assessments, initiatives, plans, kpi_rows = [], [], [], [], []
+    pairs: set[tuple[uuid.UUID, str]] = set()
     for index in range(clinics):
         clinic_id, initiative_id = uuid.uuid4(), uuid.uuid4()
         clinic_rows.append(
@@ -110,6 +112,7 @@ async def seed(sessions: db.SessionFactory, clinics: int, weeks: int) -> None:
                 ("documentation_minutes_per_note", 14 - week_index * 0.05),
                 ("ai_adoption_rate", 0.4),
             ):
+                pairs.add((clinic_id, kpi))
                 kpi_rows.append(
                     {
                         "clinic_id": clinic_id,
@@ -134,6 +137,8 @@ async def seed(sessions: db.SessionFactory, clinics: int, weeks: int) -> None:
         ):
             for start in range(0, len(rows), 5_000):
                 await session.exec(insert(model).values(rows[start : start + 5_000]))
+        # The portfolio reads each clinic KPI's recent weeks as the projection keeps them.
+        await refresh_series(session=session, pairs=pairs)
         session.add(
             PortalSession(
                 id_hash=hashlib.sha256(SESSION_ID.encode()).hexdigest(),

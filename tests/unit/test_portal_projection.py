@@ -13,6 +13,7 @@ from services.portal.models import (
     PortalAssessment,
     PortalClinic,
     PortalInitiative,
+    PortalKpiSeries,
     PortalKpiWeek,
     PortalNotice,
     PortalPlan,
@@ -216,3 +217,31 @@ async def test_a_batch_of_kpi_weeks_is_one_upsert_and_the_later_figure_wins(
         await session.commit()
         rows = (await session.exec(select(PortalKpiWeek).order_by(col(PortalKpiWeek.week)))).all()
     assert [(row.week, row.value) for row in rows] == [("2026-W44", 0.18), ("2026-W45", 0.14)]
+
+
+async def test_the_portfolio_series_keeps_the_latest_weeks_in_order(sessions: db.SessionFactory) -> None:
+    clinic_id = uuid4()
+    weeks = [f"2026-W{number:02d}" for number in range(1, 16)]
+    async with sessions() as session:
+        await service.record_snapshots(
+            session=session,
+            events=[
+                KpiSnapshot(
+                    clinic_id=clinic_id, kpi="no_show_rate", week=week, value=index / 100, sample_size=50
+                )
+                for index, week in enumerate(reversed(weeks))  # arrival order does not matter
+            ],
+            received_at=T0,
+        )
+        await service.record_snapshot(
+            session=session,
+            event=KpiSnapshot(
+                clinic_id=clinic_id, kpi="no_show_rate", week="2026-W15", value=0.5, sample_size=9
+            ),
+            received_at=T0,
+        )
+        await session.commit()
+        series = await session.get(PortalKpiSeries, (clinic_id, "no_show_rate"))
+    assert series is not None
+    assert [point[0] for point in series.recent] == weeks[-service.SERIES_WEEKS :]
+    assert series.recent[-1][1:3] == [0.5, 9]
