@@ -8,10 +8,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, EmailStr, ValidationError
 
 from services.portal import actions, charts, clinic_view, mail
+from services.portal.models import PortalOfficer
 from services.portal.portfolio import STAGES, Filters, portfolio
 from services.portal.sessions import (
     ANONYMOUS_CSRF_COOKIE,
     SESSION_COOKIE,
+    SignedIn,
     csrf_matches,
     new_csrf_token,
     sign_in,
@@ -19,7 +21,7 @@ from services.portal.sessions import (
     utcnow,
 )
 from services.portal.today import today
-from services.portal.web import OfficerDep, check_csrf, render, settings_of
+from services.portal.web import OfficerDep, check_csrf, redirect_with_flash, render, settings_of
 from shared.app import SessionDep
 from shared.auth import InvalidToken, verify_sign_in_token
 from shared.errors import Refused
@@ -193,5 +195,52 @@ async def clinic_page(
 
 @router.get("/today", response_class=HTMLResponse)
 async def today_page(request: Request, session: SessionDep, officer: OfficerDep) -> Response:
+    return await _today(request, session, officer)
+
+
+async def _today(
+    request: Request,
+    session: SessionDep,
+    officer: SignedIn,
+    *,
+    errors: dict[str, str] | None = None,
+    typed: str | None = None,
+    status_code: int = 200,
+) -> Response:
     items = await today(session=session, officer_id=officer.officer_id, now=utcnow())
-    return render(request, "today.html", {"today": items}, officer=officer)
+    record = await session.get(PortalOfficer, officer.officer_id)
+    address = record.email if record is not None else None
+    return render(
+        request,
+        "today.html",
+        {
+            "today": items,
+            "notice_email": typed if typed is not None else (address or ""),
+            "errors": errors or {},
+        },
+        officer=officer,
+        status_code=status_code,
+    )
+
+
+@router.post("/today/notice-email", response_class=HTMLResponse)
+async def set_notice_email(request: Request, session: SessionDep, officer: OfficerDep) -> Response:
+    """Where urgent notices (a decision due, an escalation) are mailed for this officer."""
+    form = await check_csrf(request, officer)
+    typed = str(form.get("email", "")).strip()
+    try:
+        checked = SignInRequest(email=typed)
+    except ValidationError:
+        problem = "enter an email address such as name@clinic.org; urgent notices are mailed there"
+        return await _today(
+            request, session, officer, errors={"email": problem}, typed=typed, status_code=422
+        )
+    await actions.remember_email(
+        session, officer_id=officer.officer_id, name=officer.officer_name, email=str(checked.email)
+    )
+    return redirect_with_flash(
+        "/today",
+        kind="ok",
+        text=f"Urgent notices will be mailed to {checked.email}.",
+        settings=settings_of(request),
+    )

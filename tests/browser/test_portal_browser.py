@@ -266,7 +266,7 @@ async def test_pages_work_at_a_phone_width(stack: Stack, browser: Browser) -> No
         wide = await page.evaluate(
             """(width) => [...document.querySelectorAll('body *')]
                 .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.table-wrap'))
-                .map((el) => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))
+                .map((el) => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)
                 .slice(0, 5)""",
             PHONE["width"],
         )

@@ -261,3 +261,18 @@ async def test_roadmaps_field_errors_land_next_to_the_fields(portal: Portal) -> 
     assert answer.status_code == 422
     assert '<p class="field-error">owner is not on the clinic&#39;s staff</p>' in answer.text
     assert json.loads(portal.roadmap.requests[0].content)["pilot_group"] == ["dr-1", "dr-2"]
+
+
+async def test_the_notice_address_is_checked_next_to_its_field_then_kept(portal: Portal) -> None:
+    csrf = await portal.sign_in("officer-a")
+    bad = await portal.http.post("/today/notice-email", data={"csrf_token": csrf, "email": "dana@"})
+    assert bad.status_code == 422
+    assert 'id="notice-email-error">enter an email address' in bad.text
+    assert 'value="dana@"' in bad.text  # what was typed stays, to be fixed
+    good = await portal.http.post(
+        "/today/notice-email", data={"csrf_token": csrf, "email": "dana@clinic.org"}
+    )
+    assert good.status_code == 303
+    page = await portal.http.get("/today")
+    assert "Urgent notices will be mailed to dana@clinic.org" in page.text
+    assert 'value="dana@clinic.org"' in page.text
