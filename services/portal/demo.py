@@ -399,9 +399,11 @@ def portfolio(count: int) -> list[DemoClinic]:
         stage = stages[index % len(stages)] if count >= len(stages) else STAGES[index % len(STAGES)]
         specialty = SPECIALTIES[index % len(SPECIALTIES)]
         name = f"{NAMES[index % len(NAMES)]} {string.capwords(specialty)}"
-        clinics.append(
-            DemoClinic(name=name, specialty=specialty, stage=stage, maturity=0.3 + (index % 7) / 10)
-        )
+        # Clinics that reached a plan answered the assessment well, compliance included: a clinic
+        # without BAAs may not pilot a tool that touches patient data.
+        planned = STAGES.index(stage) >= STAGES.index("pilot")
+        maturity = 0.7 + (index % 3) / 10 if planned else 0.3 + (index % 5) / 10
+        clinics.append(DemoClinic(name=name, specialty=specialty, stage=stage, maturity=maturity))
     plan_clinics = [clinic for clinic in clinics if clinic.stage in ("rollout", "sustain")]
     if plan_clinics:
         plan_clinics[0].feed = "fading"
