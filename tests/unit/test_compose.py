@@ -9,15 +9,22 @@ import yaml
 from services.audit.settings import AuditSettings
 from services.intake.settings import IntakeSettings
 from services.kpi.settings import KpiSettings
+from services.portal.settings import PortalSettings
 from services.roadmap.settings import RoadmapSettings
 from shared.settings import SharedSettings
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-SERVICES: list[type[SharedSettings]] = [IntakeSettings, AuditSettings, RoadmapSettings, KpiSettings]
+SERVICES: list[type[SharedSettings]] = [
+    IntakeSettings,
+    AuditSettings,
+    RoadmapSettings,
+    KpiSettings,
+    PortalSettings,
+]
 # Each service's HTTP port, as `make run` (deploy/local/Procfile) and compose give it to uvicorn.
-PORTS = {"intake": 8001, "audit": 8002, "roadmap": 8003, "kpi": 8004}
-WORKLOADS = ["intake", "audit", "audit-worker", "roadmap", "roadmap-worker", "kpi"]
+PORTS = {"intake": 8001, "audit": 8002, "roadmap": 8003, "kpi": 8004, "portal": 8005}
+WORKLOADS = ["intake", "audit", "audit-worker", "roadmap", "roadmap-worker", "kpi", "portal"]
 
 
 def environment(service: str) -> dict[str, Any]:
@@ -73,7 +80,7 @@ def test_compose_runs_every_process_that_make_run_runs() -> None:
         for line in procfile.splitlines()
         if line and not line.startswith("#")
     }
-    infrastructure = {"kafka", "temporal", "ready"}
+    infrastructure = {"kafka", "temporal", "mail", "ready"}  # mail: the local sink; compose relays
     assert set(local) - infrastructure == set(WORKLOADS)
     for name in WORKLOADS:
         composed = COMPOSE["services"][name]["command"]
