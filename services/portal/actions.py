@@ -57,12 +57,13 @@ async def call(
     path: str,
     officer: SignedIn,
     body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Call `service` as the officer; ActionRefused with the service's own reason otherwise."""
     token = issue_token(settings, officer_id=officer.officer_id, name=officer.officer_name)
     try:
         response = await clients[service].request(
-            method, path, json=body, headers={"Authorization": f"Bearer {token}"}
+            method, path, json=body, headers={"Authorization": f"Bearer {token}", **(headers or {})}
         )
     except httpx.HTTPError as error:
         raise ActionRefused(
@@ -97,6 +98,7 @@ def explain(response: httpx.Response) -> tuple[str, dict[str, str]]:
 # Intake's endpoint that makes a one-time sign-in token for an officer's email (see the README).
 SIGN_IN_LINK_PATH = "/v1/officers/sign-in-links"
 PORTAL_CALLER = "service:portal"
+ADMIN_HEADER = "X-Faio-Admin-Secret"  # intake's officer administration (services/intake/api.py)
 
 
 async def request_sign_in_link(
@@ -112,6 +114,7 @@ async def request_sign_in_link(
         path=SIGN_IN_LINK_PATH,
         officer=caller,
         body={"email": email},
+        headers={ADMIN_HEADER: settings.admin_secret} if settings.admin_secret else None,
     )
     token = answer.get("token") or str(answer.get("url", "")).partition("token=")[2]
     if not token:

@@ -3,7 +3,6 @@ from shared.settings import SharedSettings
 
 class PortalSettings(SharedSettings):
     service_name: str = "portal"
-    http_port: int = 8005
 
     # Where people reach the portal: sign-in links in mail point here.
     public_url: str = "http://127.0.0.1:8005"
@@ -13,6 +12,9 @@ class PortalSettings(SharedSettings):
     roadmap_url: str = "http://127.0.0.1:8003"
     kpi_url: str = "http://127.0.0.1:8004"
     service_timeout_seconds: float = 15.0
+    # Intake's officer administration secret (X-Faio-Admin-Secret): the portal asks intake for
+    # a sign-in link when an officer requests one by email. Empty works on one machine only.
+    admin_secret: str = ""
 
     session_hours: float = 12.0
 
