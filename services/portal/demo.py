@@ -26,11 +26,11 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from services.portal.settings import PortalSettings
-from shared.auth import issue_sign_in_token, issue_token
 from shared.settings import LOCAL_DIR
 
-DEMO_OFFICER = "demo-officer"
+DEMO_EMAIL = "dana.reyes@example.org"
 DEMO_NAME = "Dana Reyes (demo)"
+ADMIN_HEADER = "X-Faio-Admin-Secret"  # intake's officer administration
 MARKER = LOCAL_DIR / "demo.json"
 # Early phases of a few seconds (in days) so plans reach their stage while the demo runs.
 BRIEF = 0.00005
@@ -132,8 +132,9 @@ class Demo:
     def __init__(self, settings: PortalSettings, http: httpx.AsyncClient) -> None:
         self.settings = settings
         self.http = http
-        token = issue_token(settings, officer_id=DEMO_OFFICER, name=DEMO_NAME)
-        self.auth = {"Authorization": f"Bearer {token}"}
+        self.officer_id = ""
+        self.auth: dict[str, str] = {}
+        self.admin = {ADMIN_HEADER: settings.admin_secret} if settings.admin_secret else {}
         self.url = {
             "intake": settings.intake_url,
             "audit": settings.audit_url,
@@ -150,6 +151,33 @@ class Demo:
         if answer.status_code >= 400 and answer.status_code not in ok:
             raise RuntimeError(f"{service} {method} {path}: {answer.status_code} {answer.text[:300]}")
         return answer.json() if answer.content else None
+
+    async def sign_up(self) -> None:
+        """The demo officer, created at intake (or a new token if a previous demo created it)."""
+        created = await self.http.post(
+            f"{self.url['intake']}/v1/officers",
+            json={"name": DEMO_NAME, "email": DEMO_EMAIL},
+            headers=self.admin,
+        )
+        if created.status_code == 409:
+            created = await self.http.post(
+                f"{self.url['intake']}/v1/officers/tokens", json={"email": DEMO_EMAIL}, headers=self.admin
+            )
+        if created.status_code >= 400:
+            raise SystemExit(f"intake refused the demo officer: {created.status_code} {created.text[:300]}")
+        issued = created.json()
+        self.officer_id = issued["officer"]["id"]
+        self.auth = {"Authorization": f"Bearer {issued['token']}"}
+
+    async def sign_in_link(self) -> str:
+        """A one-time portal sign-in link for the demo officer, from intake."""
+        answer = await self.http.post(
+            f"{self.url['intake']}/v1/officers/sign-in-links", json={"email": DEMO_EMAIL}, headers=self.admin
+        )
+        if answer.status_code >= 400:
+            raise SystemExit(f"intake refused a sign-in link: {answer.status_code} {answer.text[:300]}")
+        link: str = answer.json()["url"]
+        return link
 
     async def check_platform(self) -> None:
         for service, url in self.url.items():
@@ -416,6 +444,7 @@ async def run(count: int, settings: PortalSettings) -> str:
     async with httpx.AsyncClient(timeout=60) as http:
         demo = Demo(settings, http)
         await demo.check_platform()
+        await demo.sign_up()
         demo.questionnaire = await demo.call("intake", "GET", "/v1/assessment/questionnaire")
         clinics = portfolio(count)
         print(f"Building {len(clinics)} clinics as {DEMO_NAME}:", flush=True)
@@ -428,11 +457,15 @@ async def run(count: int, settings: PortalSettings) -> str:
         await asyncio.gather(*(build(clinic) for clinic in clinics))
         accepted = await demo.partner_events(clinics)
         print(f"Partner events accepted by kpi: {accepted}", flush=True)
-    token, expires = issue_sign_in_token(settings, officer_id=DEMO_OFFICER, name=DEMO_NAME)
-    link = f"{settings.public_url}/sign-in?token={token}"
+        link = await demo.sign_in_link()
     MARKER.parent.mkdir(parents=True, exist_ok=True)
-    MARKER.write_text(json.dumps({"officer_id": DEMO_OFFICER, "clinics": [clinic.id for clinic in clinics]}))
-    return f"Open the portal as the demo officer (works once, until {expires:%H:%M} UTC):\n{link}"
+    MARKER.write_text(
+        json.dumps({"officer_id": demo.officer_id, "clinics": [clinic.id for clinic in clinics]})
+    )
+    return (
+        "Open the portal as the demo officer (the link works once, for 15 minutes; "
+        f"`faio officer login --email {DEMO_EMAIL}` prints a new one):\n{link}"
+    )
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from shared.auth import issue_sign_in_token
 from tests.browser import story
 from tests.browser.stack import PHONE, screenshot, served, sign_in
 from tests.polling import eventually
-from tests.services import Platform, officer_token, running
+from tests.services import Platform, registered_officer, running
 
 pytestmark = pytest.mark.integration
 
@@ -58,11 +58,21 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     await context.close()
 
 
+TOKENS: dict[str, str] = {}  # officer id -> the token intake issued when it created them
+
+
+async def new_officer(stack: Stack) -> str:
+    """An officer created at intake, as `faio officer create` does it."""
+    officer_id, token = await registered_officer(stack.platform["intake"].http)
+    TOKENS[officer_id] = token
+    return officer_id
+
+
 async def register(stack: Stack, officer_id: str, name: str) -> str:
     response = await stack.platform["intake"].http.post(
         "/v1/clinics",
         json={"name": name, "specialty": "dermatology", "locations": 1},
-        headers={"Authorization": f"Bearer {officer_token(officer_id)}"},
+        headers={"Authorization": f"Bearer {TOKENS[officer_id]}"},
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
@@ -79,7 +89,7 @@ async def until_listed(page: Page, url: str, name: str) -> None:
 async def test_signing_in_with_the_link_shows_a_clinic_registered_through_intake(
     stack: Stack, page: Page
 ) -> None:
-    officer = f"officer-{uuid.uuid4()}"
+    officer = await new_officer(stack)
     name = f"Lakeside Dermatology {uuid.uuid4().hex[:4]}"
     await register(stack, officer, name)
     await sign_in(page, stack.portal_url, officer)
@@ -104,7 +114,7 @@ async def test_a_sign_in_link_works_once(stack: Stack, page: Page) -> None:
 
 
 async def test_officer_b_never_sees_officer_a_clinics(stack: Stack, browser: Browser) -> None:
-    officer_a, officer_b = f"officer-a-{uuid.uuid4()}", f"officer-b-{uuid.uuid4()}"
+    officer_a, officer_b = await new_officer(stack), await new_officer(stack)
     name = f"Private Clinic {uuid.uuid4().hex[:4]}"
     clinic_id = await register(stack, officer_a, name)
     events = story.clinic_story(

@@ -9,17 +9,18 @@ from services.portal.models import PortalClinic
 from services.portal.settings import PortalSettings
 from shared.auth import issue_sign_in_token
 from tests.polling import eventually
-from tests.services import officer_token, running
+from tests.services import registered_officer, running
 
 NAME = "Bayside Family Medicine"
 CLINIC = {"name": NAME, "specialty": "family medicine", "locations": 2}
 
 
 async def test_a_clinic_registered_through_intake_appears_in_the_portal(kafka: str, tmp_path: Path) -> None:
-    officer_a, officer_b = f"officer-{uuid.uuid4()}", f"officer-{uuid.uuid4()}"
+    officer_b = f"officer-{uuid.uuid4()}"
     async with running("intake", "portal", kafka=kafka, data_dir=tmp_path) as platform:
+        officer_a, token = await registered_officer(platform["intake"].http)
         created = await platform["intake"].http.post(
-            "/v1/clinics", json=CLINIC, headers={"Authorization": f"Bearer {officer_token(officer_a)}"}
+            "/v1/clinics", json=CLINIC, headers={"Authorization": f"Bearer {token}"}
         )
         assert created.status_code == 201, created.text
         clinic_id = uuid.UUID(created.json()["id"])
