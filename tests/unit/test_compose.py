@@ -88,3 +88,16 @@ def test_compose_runs_every_process_that_make_run_runs() -> None:
         assert [part for part in composed if part != "0.0.0.0"] == [
             part for part in local[name] if part != "127.0.0.1"
         ]
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_every_process_uses_its_service_database_on_the_compose_postgres(workload: str) -> None:
+    service = workload.removesuffix("-worker")  # a worker writes to its service's database
+    url = environment(workload)["FAIO_DATABASE_URL"]
+    assert url.startswith("postgresql+asyncpg://") and "@postgres:5432/" in url
+    assert url == environment(service)["FAIO_DATABASE_URL"]
+    database = url.rsplit("/", 1)[1]
+    assert database == service
+    created = (ROOT / "deploy" / "postgres" / "init.sql").read_text()
+    assert f"CREATE DATABASE {database};" in created
+    assert "postgres" in COMPOSE["services"][workload]["depends_on"]
