@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import rules
+from services.roadmap import approval_review, rules
 from services.roadmap.models import (
     ApprovalIn,
     Initiative,
@@ -161,6 +161,11 @@ async def approve_initiative(
     )
     if unanswered:
         raise Refused("the five questions are not all answered: " + "; ".join(unanswered))
+    review, refusals = approval_review.review_approval(
+        await _approval_facts(session, initiative), _approval_choices(approval)
+    )
+    if refusals:
+        raise Refused("; ".join(refusals))
 
     now = datetime.now(UTC)
     plan_id = plan_workflow_id(initiative.id)
@@ -171,6 +176,7 @@ async def approve_initiative(
     initiative.phase_days = approval.phase_days.model_dump()
     initiative.plan_id = plan_id
     initiative.approved_at = now
+    initiative.review = review.as_dict()
     session.add(initiative)
     session.add(
         RoadmapPlan(
@@ -214,6 +220,56 @@ async def approve_initiative(
     await start_plan(plan_input_for(initiative, approval, plan_id))
     await session.commit()
     return initiative
+
+
+async def _approval_facts(session: AsyncSession, initiative: Initiative) -> approval_review.ApprovalFacts:
+    assessment = await session.get(RoadmapAssessment, initiative.clinic_id)
+    audit = await session.get(RoadmapAudit, initiative.clinic_id)
+    audit_hours = None
+    if audit is not None:
+        problem = rules.normalise_category(initiative.problem)
+        audit_hours = next(
+            (
+                float(candidate.get("hours_per_week", 0.0))
+                for candidate in audit.candidates
+                if rules.normalise_category(str(candidate.get("category", ""))) == problem
+            ),
+            None,
+        )
+    return approval_review.ApprovalFacts(
+        kpi=initiative.kpi,
+        problem=initiative.problem,
+        solution=initiative.solution,
+        hours_per_week=initiative.hours_per_week,
+        cost_per_week=initiative.cost_per_week,
+        dollars_saved_per_week=initiative.impact_per_week,
+        dimension_scores=dict(assessment.dimension_scores) if assessment is not None else None,
+        audit_low_confidence=audit.low_confidence if audit is not None else False,
+        audit_hours_per_week=audit_hours,
+    )
+
+
+def _approval_choices(approval: ApprovalIn) -> approval_review.ApprovalChoices:
+    entered = approval.baseline
+    baseline = approval_review.Baseline(
+        source=entered.source if entered else None,
+        value=entered.value if entered else None,
+        weekly_volume=entered.weekly_volume if entered else None,
+        entered_by_hand=entered is not None,
+        note=entered.note if entered else "",
+    )
+    cost = approval.tool_cost
+    return approval_review.ApprovalChoices(
+        target_change_pct=approval.target_change_pct,
+        baseline_days=approval.phase_days.baseline,
+        pilot_days=approval.phase_days.pilot,
+        baseline=baseline,
+        no_baseline_reason=approval.no_baseline_reason,
+        compliance_exception=approval.compliance_exception,
+        tool_cost=approval_review.ToolCost(**cost.model_dump()) if cost is not None else None,
+        average_visit_value=approval.average_visit_value,
+        booking_share=approval.booking_share,
+    )
 
 
 # --- plans ----------------------------------------------------------------------------------
@@ -264,6 +320,7 @@ async def describe_plan(
         phase=plan.phase,
         started_at=plan.started_at,
         live=live,
+        review=initiative.review if initiative else {},
         transitions=[TransitionPublic.model_validate(row, from_attributes=True) for row in transitions],
         notices=[NoticePublic.model_validate(row, from_attributes=True) for row in notices],
     )
