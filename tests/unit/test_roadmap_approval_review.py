@@ -24,8 +24,17 @@ from services.roadmap.models import ApprovalIn, BaselineIn
 from shared import db
 from shared.errors import Refused
 from shared.events.intake import AssessmentCompleted
+from shared.events.roadmap import InitiativeApproved
 from tests.unit.test_intake_scoring import WEAK
-from tests.unit.test_roadmap_service import OFFICER, FakeStarter, audit, clinic, proposed, sessions
+from tests.unit.test_roadmap_service import (
+    APPROVALS_STAGED,
+    OFFICER,
+    FakeStarter,
+    audit,
+    clinic,
+    proposed,
+    sessions,
+)
 
 __all__ = ["sessions"]  # the fixture, shared with the service tests
 
@@ -225,6 +234,13 @@ async def test_approval_with_intakes_compliance_cap_is_refused_then_kept_with_it
         assert approved.plan_id is not None
         plan = await service.get_plan(session=session, plan_id=approved.plan_id, officer_id=OFFICER)
         described = await service.describe_plan(session=session, plan=plan, live=None)
+        [staged] = (await session.exec(APPROVALS_STAGED)).all()
+    event = InitiativeApproved.model_validate_json(staged.payload)
+    assert (event.baseline_source, event.baseline_value, event.baseline_weekly_volume) == (
+        "emr_report",
+        16.0,
+        400,
+    )
     review = described.review
     assert review["target_flag"].startswith("-30 % documentation minutes per note: published trials found")
     assert review["compliance_exception"] == "BAAs signed with the scribe vendor on 2026-11-20"
