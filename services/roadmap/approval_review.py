@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import yaml
 
-from services.roadmap.evidence import minimum_pilot_weeks
+from services.roadmap.evidence import RATE_KPIS, minimum_pilot_weeks
 
 EFFECTS_FILE = Path(__file__).with_name("published_effects.yaml")
 COMPLIANCE_DIMENSION = "compliance"  # intake's questionnaire v1: its gate caps readiness below 50
@@ -19,10 +19,6 @@ WEEKS_PER_MONTH = 52 / 12
 PHI_FREE_PROBLEMS = frozenset({"marketing", "internal_admin"})
 # KPIs measured in time: the audit's logged hours can stand in for their baseline.
 TIME_KPIS = frozenset({"documentation_minutes_per_note", "median_message_response_minutes"})
-# KPIs that are rates over weekly counts: the pilot length follows from a power calculation.
-RATE_KPIS = frozenset(
-    {"missed_call_rate", "appointment_conversion", "no_show_rate", "messages_answered_within_business_day"}
-)
 
 BaselineSource = Literal["partner_feed", "audit", "manual_count", "emr_report"]
 

@@ -31,6 +31,10 @@ GateVerdict = Literal["pass", "fail", "inconclusive"]
 # Where the target lies relative to the interval of the change, read in the direction of improvement.
 TargetPosition = Literal["beyond_interval", "inside_interval", "within_interval_reach"]
 
+# KPIs that are rates over weekly counts: a two-proportion comparison, a power calculation.
+RATE_KPIS = frozenset(
+    {"missed_call_rate", "appointment_conversion", "no_show_rate", "messages_answered_within_business_day"}
+)
 CONFIDENCE = 0.95
 POWER = 0.80  # the usual 80 % chance of detecting the target effect if it is real
 

@@ -124,6 +124,8 @@ def plan_input_for(initiative: Initiative, approval: ApprovalIn, plan_id: str) -
         # The officer gets as long to decide at the gate as between two check-ins, a week by default.
         decision_timeout_seconds=approval.checkin_days * DAY_SECONDS,
         pilot_extension_seconds=days["pilot"] / 2 * DAY_SECONDS,
+        baseline_value=approval.baseline.value if approval.baseline else None,
+        baseline_weekly_volume=approval.baseline.weekly_volume if approval.baseline else None,
     )
 
 
@@ -358,7 +360,12 @@ async def running_plan_for(
 
 def reading_of(event: KpiSnapshot) -> KpiReading:
     return KpiReading(
-        kpi=event.kpi, week=event.week, value=event.value, baseline=event.baseline, progress=event.progress
+        kpi=event.kpi,
+        week=event.week,
+        value=event.value,
+        baseline=event.baseline,
+        progress=event.progress,
+        sample_size=event.sample_size,
     )
 
 
