@@ -86,7 +86,7 @@ async def clinic_with_findings(platform: Platform, *, systems: dict[str, str]) -
             questionnaire_version="1",
             overall_score=70,
             level="ready",
-            dimension_scores={"data_integration": 80, "staff_buy_in": 60},
+            dimension_scores={"data": 80, "staff": 60},
             completed_at=now,
         ),
         clinic_id,
