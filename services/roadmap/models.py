@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, computed_field, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
@@ -198,6 +198,8 @@ class RoadmapPlanNotice(SQLModel, table=True):
 class PhaseLengths(BaseModel):
     """Phase lengths in days (fractions allowed, for rehearsals and tests)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     baseline: float = PydanticField(default=14, gt=0, le=365)
     preparation: float = PydanticField(default=14, gt=0, le=365)
     pilot: float = PydanticField(default=42, gt=0, le=365)
@@ -207,6 +209,8 @@ class PhaseLengths(BaseModel):
 
 class BaselineIn(BaseModel):
     """A baseline entered by hand, with where it comes from (kept marked as entered by hand)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     source: Literal["audit", "manual_count", "emr_report"]
     value: float = PydanticField(ge=0, le=100_000, allow_inf_nan=False, description="rates as 0-1, e.g. 0.29")
@@ -219,6 +223,8 @@ class BaselineIn(BaseModel):
 class ToolCostIn(BaseModel):
     """What the tool costs: subscription per month and/or per user and month, and set-up."""
 
+    model_config = ConfigDict(extra="forbid")
+
     monthly: float = PydanticField(default=0, ge=0, le=1_000_000, allow_inf_nan=False)
     per_user_monthly: float = PydanticField(default=0, ge=0, le=100_000, allow_inf_nan=False)
     users: int = PydanticField(default=0, ge=0, le=10_000)
@@ -227,6 +233,8 @@ class ToolCostIn(BaseModel):
 
 class ApprovalIn(BaseModel):
     """The officer's approval: who owns it, the KPI target, the pilot group and the phase lengths."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo (pilot_groups) is a 422, never dropped
 
     owner: str = PydanticField(min_length=1, max_length=100, description="pseudonymous staff id or role")
     target_change_pct: float = PydanticField(ge=-100, le=500, description="e.g. -30 for -30 %")
@@ -268,6 +276,8 @@ class ApprovalIn(BaseModel):
 class DecisionIn(BaseModel):
     """The officer's decision at the evaluation gate."""
 
+    model_config = ConfigDict(extra="forbid")
+
     action: GateAction
     extend_days: float = PydanticField(default=21, gt=0, le=120)
     note: str = PydanticField(default="", max_length=500)
@@ -275,6 +285,8 @@ class DecisionIn(BaseModel):
 
 class PlanChangeIn(BaseModel):
     """A change to a running plan: a new target and/or more days in the current phase."""
+
+    model_config = ConfigDict(extra="forbid")
 
     target_change_pct: float | None = PydanticField(default=None, ge=-100, le=500)
     extend_phase_days: float | None = PydanticField(default=None, gt=0, le=120)
