@@ -91,6 +91,9 @@ class PlanInput:
     state: PlanState | None = None
     baseline_value: float | None = None  # a baseline the officer entered by hand
     baseline_weekly_volume: float | None = None
+    # For the Temporal UI (search attributes and memo); plans started before leave them empty.
+    officer_id: str = ""
+    clinic_name: str = ""
 
 
 @dataclass

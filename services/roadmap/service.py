@@ -111,7 +111,9 @@ async def plan_in_flight(*, session: AsyncSession, clinic_id: UUID) -> RoadmapPl
     return (await session.exec(statement)).first()
 
 
-def plan_input_for(initiative: Initiative, approval: ApprovalIn, plan_id: str) -> PlanInput:
+def plan_input_for(
+    initiative: Initiative, approval: ApprovalIn, plan_id: str, *, officer_id: str = "", clinic_name: str = ""
+) -> PlanInput:
     days = approval.phase_days.model_dump()
     return PlanInput(
         plan_id=plan_id,
@@ -126,6 +128,8 @@ def plan_input_for(initiative: Initiative, approval: ApprovalIn, plan_id: str) -
         pilot_extension_seconds=days["pilot"] / 2 * DAY_SECONDS,
         baseline_value=approval.baseline.value if approval.baseline else None,
         baseline_weekly_volume=approval.baseline.weekly_volume if approval.baseline else None,
+        officer_id=officer_id,
+        clinic_name=clinic_name,
     )
 
 
@@ -222,7 +226,12 @@ async def approve_initiative(
         ) from error
     # Started inside the transaction: if the start fails nothing is committed and the officer
     # may retry; a repeated start finds the workflow already there (same id).
-    await start_plan(plan_input_for(initiative, approval, plan_id))
+    clinic = await session.get(RoadmapClinic, initiative.clinic_id)
+    await start_plan(
+        plan_input_for(
+            initiative, approval, plan_id, officer_id=officer_id, clinic_name=clinic.name if clinic else ""
+        )
+    )
     await session.commit()
     return initiative
 

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         PlanStatus,
     )
     from shared.events.roadmap import FINAL_PHASES, NoticeKind, PlanPhase
+    from shared.temporal import PLAN_PHASE
 
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -121,6 +122,9 @@ class ImplementationPlanWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
+        # Plans started before this change replay without it (their histories have no such command).
+        if workflow.patched("phase-search-attribute"):
+            workflow.upsert_search_attributes([PLAN_PHASE.value_set(phase)])
         for kind, message in rules.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
 

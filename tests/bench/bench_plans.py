@@ -35,6 +35,7 @@ from services.roadmap.plans import (
 )
 from services.roadmap.rules import DEFAULT_PHASE_DAYS
 from services.roadmap.workflows import ImplementationPlanWorkflow
+from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES
 from tests.polling import eventually
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
@@ -146,6 +147,7 @@ async def main(plans: int, concurrency: int) -> None:
             # Fire skipped timers at once (the 1 s default costs a real second per weekly timer).
             "--dynamic-config-value",
             'history.timerProcessorMaxTimeShift="10ms"',
+            *DEV_SERVER_SEARCH_ATTRIBUTES,
         ],
     )
     activities = CountingActivities()

@@ -37,6 +37,7 @@ from services.roadmap.plans import (
 )
 from services.roadmap.rules import DEFAULT_PHASE_DAYS
 from services.roadmap.workflows import ImplementationPlanWorkflow
+from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES
 from tests.conftest import TEMPORAL_CLI
 
 HISTORIES_DIR = Path(__file__).parent / "histories"
@@ -180,6 +181,7 @@ async def plan_clock() -> AsyncIterator[WorkflowEnvironment]:
             "frontend.WorkflowTimeSkippingEnabled=true",
             "--dynamic-config-value",
             'history.timerProcessorMaxTimeShift="10ms"',
+            *DEV_SERVER_SEARCH_ATTRIBUTES,
         ],
     )
     try:
