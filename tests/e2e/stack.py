@@ -76,9 +76,11 @@ class Stack:
         return "\n".join(tails)
 
 
-def _wait_ready(stack: Stack, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+def _wait_ready(
+    stack: Stack, processes: dict[str, subprocess.Popen[bytes]], services: tuple[str, ...]
+) -> None:
     deadline = time.monotonic() + READY_WITHIN_SECONDS
-    waiting = set(HTTP_SERVICES)
+    waiting = set(services)
     while waiting:
         for name, process in processes.items():
             if process.poll() is not None:
@@ -94,9 +96,22 @@ def _wait_ready(stack: Stack, processes: dict[str, subprocess.Popen[bytes]]) -> 
         time.sleep(0.5)
 
 
+def _command(commands: dict[str, str], name: str) -> str:
+    """The Procfile's command for `name`, or the uvicorn line every service's Procfile entry follows."""
+    default = f"uvicorn --factory services.{name}.app:create_app --host 127.0.0.1 --port 0"
+    return commands.get(name, default)
+
+
 @contextmanager
-def running_stack(*, kafka: str, temporal: str, data_dir: Path) -> Iterator[Stack]:
-    """Start every service and worker of the Procfile; stop them (SIGTERM, then SIGKILL) on exit."""
+def running_stack(
+    *,
+    kafka: str,
+    temporal: str,
+    data_dir: Path,
+    services: tuple[str, ...] = HTTP_SERVICES,
+    workers: tuple[str, ...] = tuple(WORKERS),
+) -> Iterator[Stack]:
+    """Start the Procfile's services and workers (every one by default); stop them (SIGTERM, then SIGKILL)."""
     commands = procfile_commands()
     stack = Stack()
     queues = {service: f"{service}-{uuid.uuid4()}" for service in WORKERS.values()}
@@ -111,27 +126,27 @@ def running_stack(*, kafka: str, temporal: str, data_dir: Path) -> Iterator[Stac
     }
     processes: dict[str, subprocess.Popen[bytes]] = {}
     with ExitStack() as cleanup:
-        for name in (*HTTP_SERVICES, *WORKERS):
+        for name in (*services, *workers):
             service = WORKERS.get(name, name)
             environment = common | {"FAIO_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / service}.db"}
             if service in queues:
                 environment["FAIO_TEMPORAL_TASK_QUEUE"] = queues[service]
-            if name in HTTP_SERVICES:
+            if name in services:
                 port = free_port()
                 stack.urls[name] = f"http://127.0.0.1:{port}"
-                argv = _as_python(_with_port(commands[name], port))
+                argv = _as_python(_with_port(_command(commands, name), port))
             else:
                 argv = _as_python(shlex.split(commands[name]))
             stack.logs[name] = data_dir / f"{name}.log"
             log = cleanup.enter_context(stack.logs[name].open("wb"))
             # Workers after their service: the service migrates the database they share.
             if name in WORKERS:
-                _wait_ready(stack, processes)
+                _wait_ready(stack, processes, services)
             processes[name] = subprocess.Popen(
                 argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
             )
             cleanup.callback(_stop, processes[name])
-        _wait_ready(stack, processes)
+        _wait_ready(stack, processes, services)
         yield stack
 
 
