@@ -5,6 +5,7 @@ that break the schema (negative mode); every answer of 500 or more is a finding.
 seeded so a run in CI is reproducible (FAIO_FUZZ_SEED picks another seed to explore further).
 """
 
+import contextlib
 import json
 import os
 import time
@@ -13,16 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
-from hypothesis.errors import Unsatisfiable
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
 from schemathesis.core import NOT_SET
+from schemathesis.core.result import Err
 from standardwebhooks import Webhook
 
+AnyCase = Case[Any]
 FUZZ_SEED = int(os.environ.get("FAIO_FUZZ_SEED", "20261127"))
 REQUEST_TIMEOUT_SECONDS = 30.0
 PARTNER_EVENTS_PATH = "/v1/partner-events"
@@ -41,10 +45,10 @@ class Finding:
     method: str
     path: str
     status: int
-    body: str
+    request: str
 
     def reproduction(self) -> str:
-        return f"{self.method} {self.path} {self.body[:300]} -> {self.status}"
+        return f"{self.method} {self.request[:300]} -> {self.status}"
 
 
 @dataclass
@@ -90,13 +94,13 @@ class Partner:
     def signed_headers(self, payload: bytes) -> dict[str, str]:
         message_id = f"msg_{uuid.uuid4().hex}"
         now = datetime.now(UTC)
-        signature = Webhook(self.webhook_secret).sign(message_id, now, payload.decode())
+        # Bytes that are not UTF-8 get a signature the service refuses (401): still worth sending.
+        signature = Webhook(self.webhook_secret).sign(message_id, now, payload.decode(errors="replace"))
         return {
             "authorization": f"Bearer {self.api_key}",
             "webhook-id": message_id,
             "webhook-timestamp": str(int(now.timestamp())),
             "webhook-signature": signature,
-            "content-type": "application/json",
         }
 
 
@@ -109,35 +113,42 @@ class Caller:
     path_ids: dict[str, str] = field(default_factory=dict)
 
 
-def _body_text(case: Case) -> str:
+def _request_text(case: AnyCase) -> str:
+    """Where the request went and what it carried, enough to reproduce it by hand."""
+    query = f"?{urlencode(case.query, doseq=True)}" if case.query else ""
+    return f"{case.formatted_path}{query} {_body_text(case)}".strip()
+
+
+def _body_text(case: AnyCase) -> str:
     if case.body is NOT_SET:
         return ""
+    if isinstance(case.body, bytes):
+        return repr(case.body)
     try:
         return json.dumps(case.body, allow_nan=True)
     except (TypeError, ValueError):
         return repr(case.body)
 
 
-def _send(case: Case, base_url: str, caller: Caller, client: httpx.Client) -> int:
+def _send(case: AnyCase, base_url: str, caller: Caller, client: httpx.Client) -> int:
     """Send the generated request as a client would; the partner route gets a real signature."""
     path = case.formatted_path
     if path == PARTNER_EVENTS_PATH and caller.partner is not None and case.body is not NOT_SET:
-        payload = json.dumps(case.body).encode()
-        headers = caller.partner.signed_headers(payload)
+        body = case.body
+        payload = body if isinstance(body, bytes) else json.dumps(body, default=repr).encode()
+        headers = caller.partner.signed_headers(payload) | {
+            "content-type": case.media_type or "application/json"
+        }
         return client.post(f"{base_url}{path}", content=payload, headers=headers).status_code
     headers = {"authorization": f"Bearer {caller.officer_token}"}
     response = case.call(base_url=base_url, headers=headers, timeout=REQUEST_TIMEOUT_SECONDS)
     return response.status_code
 
 
-def _strategy(operation: Any, mode: GenerationMode, caller: Caller) -> st.SearchStrategy[Case]:
+def _strategy(operation: Any, mode: GenerationMode, caller: Caller) -> st.SearchStrategy[AnyCase]:
     """Random path ids mostly miss (404): half the cases use ids that exist, to reach deeper code."""
     anywhere = operation.as_strategy(generation_mode=mode)
-    known = {
-        name: value
-        for name, value in caller.path_ids.items()
-        if f"{{{name}}}" in operation.path
-    }
+    known = {name: value for name, value in caller.path_ids.items() if f"{{{name}}}" in operation.path}
     if not known:
         return anywhere  # type: ignore[no-any-return]
     return st.one_of(anywhere, operation.as_strategy(generation_mode=mode, path_parameters=known))
@@ -148,7 +159,9 @@ def fuzz_operation(
 ) -> OperationReport:
     report = OperationReport(label=operation.label)
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-        probe = _probe(service, operation, mode, base_url=base_url, caller=caller, report=report, client=client)
+        probe = _probe(
+            service, operation, mode, base_url=base_url, caller=caller, report=report, client=client
+        )
         bounded = settings(
             max_examples=examples,
             deadline=None,
@@ -157,10 +170,9 @@ def fuzz_operation(
             suppress_health_check=list(HealthCheck),
             verbosity=Verbosity.quiet,
         )(seed(FUZZ_SEED)(probe))
-        try:
+        # Nothing to break in an operation without parameters or body (negative mode).
+        with contextlib.suppress(Unsatisfiable):
             bounded()
-        except Unsatisfiable:
-            pass  # nothing to break in an operation without parameters or body (negative mode)
     return report
 
 
@@ -175,15 +187,15 @@ def _probe(
     client: httpx.Client,
 ) -> Callable[[], None]:
     @given(case=_strategy(operation, mode, caller))
-    def probe(case: Case) -> None:
+    def probe(case: AnyCase) -> None:
         status = _send(case, base_url, caller, client)
         report.examples += 1
         if status >= 500:
             report.findings.append(
-                Finding(service, case.method.upper(), operation.path, status, _body_text(case))
+                Finding(service, case.method.upper(), operation.path, status, _request_text(case))
             )
 
-    return probe  # type: ignore[no-any-return]
+    return probe
 
 
 def fuzz_service(service: str, base_url: str, caller: Caller, *, examples: int) -> ServiceReport:
@@ -193,6 +205,8 @@ def fuzz_service(service: str, base_url: str, caller: Caller, *, examples: int) 
     started = time.monotonic()
     with httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS) as client:
         for result in schema.get_all_operations():
+            if isinstance(result, Err):
+                raise result.err()  # the service's OpenAPI document itself is broken
             operation = result.ok()
             report.operations.append(
                 fuzz_operation(

@@ -74,7 +74,9 @@ async def test_no_input_makes_any_service_answer_a_server_error(
 ) -> None:
     target = temporal.client.service_client.config.target_host
     services = tuple(FACTORIES)  # the portal too, once it is one of the platform's services
-    with running_stack(kafka=kafka, temporal=target, data_dir=tmp_path, services=services, workers=()) as stack:
+    with running_stack(
+        kafka=kafka, temporal=target, data_dir=tmp_path, services=services, workers=()
+    ) as stack:
         caller = await asyncio.to_thread(_caller, stack.urls)
         reports: list[ServiceReport] = []
         for service in services:
