@@ -10,6 +10,7 @@ import json
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,8 @@ class OperationReport:
     label: str
     examples: int = 0
     findings: list[Finding] = field(default_factory=list)
+    # Answers by class (2xx, 4xx, ...) and the 401s: proof that the cases got past authentication.
+    statuses: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -67,6 +70,9 @@ class ServiceReport:
     @property
     def examples(self) -> int:
         return sum(operation.examples for operation in self.operations)
+
+    def statuses(self) -> Counter[str]:
+        return sum((operation.statuses for operation in self.operations), Counter())
 
     def findings(self, *, known: bool) -> list[Finding]:
         return [
@@ -80,7 +86,8 @@ class ServiceReport:
         return (
             f"{self.service}: {len(self.operations)} operations, {self.examples} examples, "
             f"{len(self.findings(known=False))} server errors, "
-            f"{len(self.findings(known=True))} known (allow-listed), {self.seconds:.0f} s"
+            f"{len(self.findings(known=True))} known (allow-listed), {self.seconds:.0f} s; answers "
+            + ", ".join(f"{label} {count}" for label, count in sorted(self.statuses().items()))
         )
 
 
@@ -190,6 +197,9 @@ def _probe(
     def probe(case: AnyCase) -> None:
         status = _send(case, base_url, caller, client)
         report.examples += 1
+        report.statuses[f"{status // 100}xx"] += 1
+        if status == 401:
+            report.statuses["401"] += 1
         if status >= 500:
             report.findings.append(
                 Finding(service, case.method.upper(), operation.path, status, _request_text(case))
