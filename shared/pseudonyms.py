@@ -44,12 +44,13 @@ def _shape_problem(value: str) -> str | None:
 
 
 def _name_problem(value: str) -> str | None:
+    # A number is what makes a role an id (staff-lead-7) and what names lack (Jane.Doe, jdoe).
+    if any(character.isdigit() for character in value):
+        return None
     words = [part for part in _SEPARATORS.split(value) if _WORD.match(part)]
     if len(words) >= 2 or _TWO_CAPITALISED_WORDS.search(value):
-        return f"{value!r} looks like a person's name (two words): use {EXAMPLES}, never a name"
-    if not any(character.isdigit() for character in value):
-        return f"{value!r} has no number, so it may be a name: use {EXAMPLES}"
-    return None
+        return f"{value!r} looks like a person's name (two words, no number): use {EXAMPLES}, never a name"
+    return f"{value!r} has no number, so it may be a name: use {EXAMPLES}"
 
 
 def check_pseudonym(value: str) -> str:
