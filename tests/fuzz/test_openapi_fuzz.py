@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 # Cases per operation and generation mode (valid, then schema-breaking); sized so the whole run
 # stays within about three minutes on two cores.
-EXAMPLES_PER_MODE = int(os.environ.get("FAIO_FUZZ_EXAMPLES", "12"))
+EXAMPLES_PER_MODE = int(os.environ.get("FAIO_FUZZ_EXAMPLES", "25"))
 READY_WITHIN_SECONDS = 60.0
 
 

@@ -141,7 +141,8 @@ def test_findings_of_an_open_audit_explain_when_they_come(services: FakeServices
 
 def test_a_file_with_names_for_staff_ids_is_never_uploaded(services: FakeServices, tmp_path: Path) -> None:
     path = tmp_path / "week.csv"
-    rows = FILE.splitlines()[:3] + [
+    rows = [
+        *FILE.splitlines()[:3],
         "Maria Lopez,front desk,2026-12-07,billing,post payments,5,10,mostly_same,",
         "Jane.Doe,front desk,2026-12-07,billing,post payments,5,10,mostly_same,",
     ]
