@@ -20,9 +20,12 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from shared import topics
+from shared import pseudonyms, topics
 from shared.events.envelope import ContractError, EventBody
-from shared.pseudonyms import STAFF_ID_REASON, StaffPseudonym
+from shared.pseudonyms import StaffPseudonym
+
+# The reason partners have always read for a refused staff id, now the shared rule's.
+STAFF_ID_REASON = pseudonyms.STAFF_ID_REASON
 
 Channel = Literal["phone", "web", "portal", "sms", "walk_in", "other"]
 

@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,6 +31,26 @@ AnyCase = Case[Any]
 FUZZ_SEED = int(os.environ.get("FAIO_FUZZ_SEED", "20261127"))
 REQUEST_TIMEOUT_SECONDS = 30.0
 PARTNER_EVENTS_PATH = "/v1/partner-events"
+
+# Dates at the calendar's edges (year 1, year 9999, the epoch, around today) half the time: where date
+# arithmetic overflows. Schemathesis's own date strings rarely get there.
+_TODAY = datetime.now(UTC).date()
+EDGE_DATES = [
+    date.min,
+    date.max,
+    date(1970, 1, 1),
+    _TODAY,
+    _TODAY + timedelta(days=1),
+    _TODAY + timedelta(days=3650),
+]
+schemathesis.openapi.format("date", st.one_of(st.sampled_from(EDGE_DATES), st.dates()).map(date.isoformat))
+schemathesis.openapi.format(
+    "date-time",
+    st.one_of(
+        st.sampled_from([datetime.combine(day, datetime.min.time(), UTC) for day in EDGE_DATES]),
+        st.datetimes(timezones=st.just(UTC)),
+    ).map(datetime.isoformat),
+)
 
 # Known 5xx in services whose owners fix them after this branch merges. Each entry names the bug and
 # how to reproduce it; a server error on an operation listed here is reported but does not fail the run.

@@ -22,9 +22,14 @@ async def test_a_revoked_token_is_refused_by_every_service(
     kafka: str, temporal: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     target = temporal.client.service_client.config.target_host
-    queues = {"task_queue": f"roadmap-{uuid4()}", "audit_task_queue": f"audit-{uuid4()}"}
     async with running(
-        "intake", *OTHERS, kafka=kafka, data_dir=tmp_path, temporal_address=target, **queues
+        "intake",
+        *OTHERS,
+        kafka=kafka,
+        data_dir=tmp_path,
+        temporal_address=target,
+        task_queue=f"roadmap-{uuid4()}",
+        audit_task_queue=f"audit-{uuid4()}",
     ) as platform:
         email = f"revoke-{uuid4().hex[:8]}@example.org"
         created = await platform["intake"].http.post(
