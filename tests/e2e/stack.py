@@ -51,6 +51,18 @@ def _with_port(command: str, port: int) -> list[str]:
     return words
 
 
+def _without_env(words: list[str]) -> tuple[dict[str, str], list[str]]:
+    """`env NAME=VALUE ... command` -> the assignments and the command."""
+    if words[0] != "env":
+        return {}, words
+    assignments = {}
+    rest = words[1:]
+    while rest and "=" in rest[0]:
+        key, _, value = rest.pop(0).partition("=")
+        assignments[key] = value
+    return assignments, rest
+
+
 def _as_python(words: list[str]) -> list[str]:
     if words[0] == "python":
         return [sys.executable, *words[1:]]
@@ -136,7 +148,10 @@ def running_stack(
                 stack.urls[name] = f"http://127.0.0.1:{port}"
                 argv = _as_python(_with_port(_command(commands, name), port))
             else:
-                argv = _as_python(shlex.split(commands[name]))
+                assignments, words = _without_env(shlex.split(commands[name]))
+                argv = _as_python(words)
+                # The Procfile's fixed metrics ports would collide with `make run`: a free one each.
+                environment |= assignments | {"FAIO_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}"}
             stack.logs[name] = data_dir / f"{name}.log"
             log = cleanup.enter_context(stack.logs[name].open("wb"))
             # Workers after their service: the service migrates the database they share.

@@ -20,9 +20,7 @@ from services.kpi.models import KpiClinic
 from services.roadmap.models import RoadmapClinic
 from tests.conftest import TEMPORAL_CLI
 from tests.polling import eventually
-from tests.services import officer_token, running
-
-OFFICER = "officer-temporal-outage"
+from tests.services import registered_officer, running
 
 
 def free_port() -> int:
@@ -98,7 +96,6 @@ class DevTemporal:
 async def test_a_clinic_registered_while_temporal_is_down_reaches_every_service(
     kafka: str, tmp_path: Path
 ) -> None:
-    headers = {"Authorization": f"Bearer {officer_token(OFFICER)}"}
     async with (
         DevTemporal(tmp_path) as temporal,
         running(
@@ -113,6 +110,9 @@ async def test_a_clinic_registered_while_temporal_is_down_reaches_every_service(
             audit_task_queue=f"audit-outage-{uuid.uuid4()}",
         ) as platform,
     ):
+        # Intake only takes tokens of officers it knows: a real one, created at intake.
+        _, token = await registered_officer(platform["intake"].http)
+        headers = {"Authorization": f"Bearer {token}"}
         for name in ("audit", "roadmap"):  # both had Temporal before it went away
             await platform[name].app.state.temporal.client(within=60)
         await temporal.stop()
