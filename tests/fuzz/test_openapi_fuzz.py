@@ -86,6 +86,9 @@ async def test_no_input_makes_any_service_answer_a_server_error(
             reports.append(report)
             with capsys.disabled():
                 print(f"\nfuzz {report.summary()}")
+                for operation in report.operations:
+                    if operation.statuses["401"]:
+                        print(f"  401 x{operation.statuses['401']}: {operation.label}")
                 for finding in report.findings(known=True):
                     known = KNOWN_SERVER_ERRORS[finding.service, finding.method, finding.path]
                     print(f"  known: {finding.reproduction()} ({known})")
