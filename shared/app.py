@@ -33,6 +33,7 @@ from shared.errors import Conflict, DomainError, NotFound, Refused
 from shared.http_edge import BodyLimit, json_content_type
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
+from shared.revocations import RevokedTokens
 from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider, trace_database
 from shared.temporal import TemporalConnection, TemporalUnavailable
@@ -146,6 +147,9 @@ def create_service_app(
             await relay.run()
 
         tasks.append(asyncio.create_task(relay_when_connected()))
+        revoked: RevokedTokens = app.state.revoked_tokens
+        if app.state.officer_check == revoked.check:  # intake checks its own officer table instead
+            tasks.append(asyncio.create_task(revoked.follow(settings.kafka_bootstrap_servers)))
         try:
             if extra_lifespan is None:
                 yield
@@ -170,6 +174,9 @@ def create_service_app(
         dependencies=[Depends(json_content_type)],
     )
     app.state.runtime = runtime
+    # Revoked tokens are refused everywhere: from intake's revocation events (a service may replace it).
+    app.state.revoked_tokens = RevokedTokens()
+    app.state.officer_check = app.state.revoked_tokens.check
     install_error_handlers(app)
     for router in http_routers:
         app.include_router(router)

@@ -1,5 +1,7 @@
 """`faio audit ...`: the one-week task audit, at the audit service (intake for the clinic's roles)."""
 
+import csv
+import io
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +16,7 @@ from services.cli import samples
 from services.cli.client import JsonOption, TokenOption, call, refuse, request
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, copyable, details, emit, fail, hint, number, progress, table, when
+from shared.pseudonyms import pseudonym_problem
 
 audit_app = typer.Typer(
     help="The one-week task audit: open, spreadsheets in, close, findings.", no_args_is_help=True
@@ -176,6 +179,24 @@ def _chunks(data: bytes, bar: Progress, task: Any) -> Iterator[bytes]:
         bar.update(task, advance=len(chunk))
 
 
+def _named_staff(data: bytes) -> list[tuple[int, str, str]]:
+    """Rows whose staff_id looks like a person's name: refused here so no name is ever uploaded.
+
+    The audit service checks everything else (and the encoding); a file this cannot read goes as is.
+    """
+    try:
+        rows = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+        found = [
+            (line, "staff_id", problem)
+            for line, row in enumerate(rows, start=2)
+            if (problem := pseudonym_problem((row.get("staff_id") or "").strip())) is not None
+            and (row.get("staff_id") or "").strip()
+        ]
+    except (UnicodeDecodeError, csv.Error):
+        return []
+    return found
+
+
 @audit_app.command("import")
 def import_file(
     file: Annotated[
@@ -188,6 +209,17 @@ def import_file(
 ) -> None:
     """Import a filled-in task log spreadsheet (CSV): all rows or none, every bad row named."""
     data = file.read_bytes()
+    if named := _named_staff(data):
+        console.print(
+            table(
+                f"{file.name}: nothing sent, staff ids must not be names", ("line", "column", "reason"), named
+            )
+        )
+        fail(
+            "the file was not uploaded: some staff ids look like people's names",
+            hint="replace each with a pseudonymous id such as staff-101, then import again",
+            code=2,
+        )
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
     with progress(*columns) as upload:
         task = upload.add_task(f"uploading {file.name}", total=len(data))

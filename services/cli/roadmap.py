@@ -7,6 +7,7 @@ import typer
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, copyable, details, emit, fail, hint, number, table, when
+from shared.pseudonyms import pseudonym_problem
 
 initiative_app = typer.Typer(
     help="Initiatives: the audit's findings as problems to solve, one at a time.", no_args_is_help=True
@@ -112,12 +113,23 @@ def _phase_days(values: list[str]) -> dict[str, float]:
     return lengths
 
 
+def _refuse_names(*, owner: str, pilot: list[str]) -> None:
+    """Checked here too, so a name never leaves the officer's machine: the same rule the services apply."""
+    for option, value in [("--owner", owner), *(("--pilot", member) for member in pilot)]:
+        problem = pseudonym_problem(value)
+        if problem is not None:
+            fail(f"{option} {problem}", hint=f"e.g. {option} staff-101", code=2)
+
+
 @initiative_app.command("approve")
 def approve_initiative(
     initiative_id: InitiativeId,
     *,
     owner: Annotated[
-        str, typer.Option(help="Who owns it: a pseudonymous staff id or a role.", show_default=False)
+        str,
+        typer.Option(
+            help="Who owns it: a pseudonymous staff id (staff-101), never a name.", show_default=False
+        ),
     ],
     target_change_pct: Annotated[
         float | None,
@@ -138,6 +150,7 @@ def approve_initiative(
     as_json: JsonOption = False,
 ) -> None:
     """Approve one initiative (owner, target, pilot group) and start its implementation plan."""
+    _refuse_names(owner=owner, pilot=pilot or [])
     if target_change_pct is None:
         path = f"/v1/initiatives/{initiative_id}"
         proposed = call("roadmap", "GET", path, token=token, not_found_hint=UNKNOWN_INITIATIVE)

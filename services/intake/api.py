@@ -157,7 +157,7 @@ async def list_clinics(
     officer: CurrentOfficer,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=service.MAX_OFFSET)] = 0,
     specialty: Annotated[str | None, Query(max_length=100)] = None,
     level: Annotated[
         ReadinessLevel | None, Query(description="readiness level of the latest assessment")

@@ -1,18 +1,19 @@
 """Intake's tables and API schemas: officers, clinics, assessments and purchase reviews."""
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, EmailStr, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, FiniteFloat, field_validator, model_validator
 from sqlalchemy import JSON, Column, ForeignKey, Uuid
 from sqlmodel import Field, SQLModel
 
 from shared.auth import FIRST_TOKEN_VERSION
 from shared.db import service_metadata
-from shared.events.intake import ReadinessGap, ReadinessLevel, StaffRole
+from shared.events.intake import MAX_ROLES, ReadinessGap, ReadinessLevel, StaffRole, Systems
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
+from shared.pseudonyms import StaffPseudonym
 
 
 def _now() -> datetime:
@@ -101,7 +102,9 @@ class SignInLink(BaseModel):
 
 # --- clinics --------------------------------------------------------------------------------
 
-SystemKinds = dict[str, str]
+# The clinic events' own bounds, so an accepted request always makes a publishable event.
+SystemKinds = Systems
+StaffRoles = Annotated[list[StaffRole], Field(max_length=MAX_ROLES)]
 
 
 def _clean_systems(systems: dict[str, str]) -> dict[str, str]:
@@ -140,9 +143,7 @@ class ClinicCreate(ClinicBase):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    staff: list[StaffRole] = Field(
-        default_factory=list, description="staff by role: head-count and hourly cost"
-    )
+    staff: StaffRoles = Field(default_factory=list, description="staff by role: head-count and hourly cost")
     systems: SystemKinds = Field(
         default_factory=dict,
         description="systems in use, kind -> vendor: emr, phone, scheduling, messaging, or any other kind",
@@ -161,7 +162,7 @@ class ClinicUpdate(SQLModel):
     specialty: str | None = Field(default=None, min_length=1, max_length=100)
     locations: int | None = Field(default=None, ge=1, le=500)
     notes: str | None = Field(default=None, max_length=2000)
-    staff: list[StaffRole] | None = None
+    staff: StaffRoles | None = None
     systems: SystemKinds | None = None
 
     @field_validator("systems")
@@ -285,6 +286,10 @@ class Questionnaire(BaseModel):
 # --- assessments ----------------------------------------------------------------------------
 
 AnswerValue = int | str
+# What a request may carry: a questionnaire has at most 25 questions, each answered by a short id or 0-4.
+QuestionId = Annotated[str, Field(min_length=1, max_length=60)]
+SubmittedAnswer = Annotated[int, Field(ge=-1_000, le=1_000)] | Annotated[str, Field(max_length=60)]
+MAX_ANSWERS = 50
 
 
 class AssessmentSubmit(BaseModel):
@@ -295,7 +300,7 @@ class AssessmentSubmit(BaseModel):
     questionnaire_version: str | None = Field(
         default=None, max_length=20, description="defaults to the current version"
     )
-    answers: dict[str, AnswerValue]
+    answers: dict[QuestionId, SubmittedAnswer] = Field(max_length=MAX_ANSWERS)
 
     @field_validator("answers", mode="before")
     @classmethod
@@ -352,16 +357,16 @@ class AssessmentPublic(BaseModel):
 class CurrentCost(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    hours_per_week: float | None = Field(default=None, ge=0)
-    cost_per_week: float | None = Field(default=None, ge=0)
+    hours_per_week: FiniteFloat | None = Field(default=None, ge=0, le=10_000)
+    cost_per_week: FiniteFloat | None = Field(default=None, ge=0, le=100_000_000)
 
 
 class SuccessMeasure(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kpi: str = Field(default="", max_length=200)
-    baseline: float | None = None
-    target: float | None = None
+    baseline: FiniteFloat | None = Field(default=None, ge=-1e12, le=1e12)
+    target: FiniteFloat | None = Field(default=None, ge=-1e12, le=1e12)
 
 
 class PurchaseReviewSubmit(BaseModel):
@@ -375,12 +380,29 @@ class PurchaseReviewSubmit(BaseModel):
     owner_role: str = Field(
         default="", max_length=60, description="3. who owns implementation (a staff role)"
     )
-    owner_name: str = Field(default="", max_length=200)
+    owner_id: StaffPseudonym | None = Field(
+        default=None, description="the owner's pseudonymous staff id (ma-12, dr-7f3a), never a name"
+    )
     success_measure: SuccessMeasure | None = Field(default=None, description="4. how success is measured")
-    integrates_with: dict[str, list[str]] = Field(
+    integrates_with: dict[
+        Annotated[str, Field(min_length=1, max_length=40)],
+        Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=20)],
+    ] = Field(
+        max_length=20,
         default_factory=dict,
         description="5. kind of system -> vendors the tool integrates with, e.g. {'emr': ['athenahealth']}",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_owner_name(cls, data: Any) -> Any:
+        """People are never named: the owner is a pseudonymous staff id (the old field said a name)."""
+        if isinstance(data, dict) and "owner_name" in data:
+            raise ValueError(
+                "owner_name is not accepted: give owner_id, the owner's pseudonymous staff id "
+                "(ma-12, dr-7f3a), never a person's name"
+            )
+        return data
 
 
 AnswerStatus = Literal["strong", "weak", "missing"]

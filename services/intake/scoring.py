@@ -246,13 +246,14 @@ def _owner_finding(review: PurchaseReviewSubmit, *, staff: list[StaffRole]) -> R
             reason=f"The owner role {role!r} is not on the clinic's staff ({known}); "
             "pick someone who works there or update the clinic's staff.",
         )
-    if not review.owner_name.strip():
+    if review.owner_id is None:
         return ReviewFinding(
             question="owner",
             status="weak",
-            reason=f"A role ({role}) is named but no person: ownership needs one name.",
+            reason=f"A role ({role}) is named but no person: give owner_id, the owner's pseudonymous "
+            "staff id (ma-12).",
         )
-    return ReviewFinding(question="owner", status="strong", reason=f"{review.owner_name} ({role}) owns it.")
+    return ReviewFinding(question="owner", status="strong", reason=f"{review.owner_id} ({role}) owns it.")
 
 
 def _measure_finding(review: PurchaseReviewSubmit) -> ReviewFinding:

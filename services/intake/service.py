@@ -37,6 +37,8 @@ from shared.outbox import add_to_outbox
 
 SOURCE = "/faio/intake"
 MAX_PAGE = 200
+# Past any portfolio's size, and well inside the database's 64-bit integers.
+MAX_OFFSET = 1_000_000
 
 
 def _refuse_if_archived(clinic: Clinic) -> None:

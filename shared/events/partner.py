@@ -15,16 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple, cast
+from typing import Any, ClassVar, Literal, NamedTuple, cast
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from shared import topics
+from shared import pseudonyms, topics
 from shared.events.envelope import ContractError, EventBody
+from shared.pseudonyms import StaffPseudonym
 
-# A pseudonymous staff id as the partner's system knows it: no spaces, so no "Jane Doe".
-StaffPseudonym = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")]
+# The reason partners have always read for a refused staff id, now the shared rule's.
+STAFF_ID_REASON = pseudonyms.STAFF_ID_REASON
+
 Channel = Literal["phone", "web", "portal", "sms", "walk_in", "other"]
 
 # Field names that suggest patient data. They are refused like any unknown field, with a
@@ -37,7 +39,6 @@ PHI_REASON = (
     "not allowed: looks like patient data (PHI); partner events carry only counts, durations "
     "and pseudonymous staff ids"
 )
-STAFF_ID_REASON = "must be a pseudonymous staff id (1-64 letters, digits, _ . : -), never a name"
 # How far ahead of our clock an event's time may be (clock skew), before it is refused.
 MAX_CLOCK_SKEW = timedelta(hours=1)
 
@@ -219,8 +220,8 @@ def explain(error: ValidationError, *, prefix: str = "") -> list[FieldProblem]:
         reason = item["msg"]
         if item["type"] == "extra_forbidden":
             reason = PHI_REASON if PHI_LIKE_FIELD.search(location[-1]) else "unknown field"
-        elif location and location[-1] == "staff_id" and item["type"] == "string_pattern_mismatch":
-            reason = STAFF_ID_REASON
+        elif location and location[-1] == "staff_id" and item["type"] != "missing":
+            reason = STAFF_ID_REASON  # the shared pseudonym rule, said the way partners know it
         problems.append(FieldProblem(field=field, reason=reason))
     return problems
 

@@ -51,9 +51,19 @@ def _with_port(command: str, port: int) -> list[str]:
     return words
 
 
+def _without_env(words: list[str]) -> tuple[dict[str, str], list[str]]:
+    """`env NAME=VALUE ... command` -> the assignments and the command."""
+    if words[0] != "env":
+        return {}, words
+    assignments = {}
+    rest = words[1:]
+    while rest and "=" in rest[0]:
+        key, _, value = rest.pop(0).partition("=")
+        assignments[key] = value
+    return assignments, rest
+
+
 def _as_python(words: list[str]) -> list[str]:
-    if words[0] == "env":  # `env NAME=value ... command`: the test sets those itself
-        words = [word for word in words[1:] if "=" not in word]
     if words[0] == "python":
         return [sys.executable, *words[1:]]
     return [str(VENV_BIN / words[0]), *words[1:]]
@@ -78,9 +88,11 @@ class Stack:
         return "\n".join(tails)
 
 
-def _wait_ready(stack: Stack, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+def _wait_ready(
+    stack: Stack, processes: dict[str, subprocess.Popen[bytes]], services: tuple[str, ...]
+) -> None:
     deadline = time.monotonic() + READY_WITHIN_SECONDS
-    waiting = set(HTTP_SERVICES)
+    waiting = set(services)
     while waiting:
         for name, process in processes.items():
             if process.poll() is not None:
@@ -96,9 +108,22 @@ def _wait_ready(stack: Stack, processes: dict[str, subprocess.Popen[bytes]]) -> 
         time.sleep(0.5)
 
 
+def _command(commands: dict[str, str], name: str) -> str:
+    """The Procfile's command for `name`, or the uvicorn line every service's Procfile entry follows."""
+    default = f"uvicorn --factory services.{name}.app:create_app --host 127.0.0.1 --port 0"
+    return commands.get(name, default)
+
+
 @contextmanager
-def running_stack(*, kafka: str, temporal: str, data_dir: Path) -> Iterator[Stack]:
-    """Start every service and worker of the Procfile; stop them (SIGTERM, then SIGKILL) on exit."""
+def running_stack(
+    *,
+    kafka: str,
+    temporal: str,
+    data_dir: Path,
+    services: tuple[str, ...] = HTTP_SERVICES,
+    workers: tuple[str, ...] = tuple(WORKERS),
+) -> Iterator[Stack]:
+    """Start the Procfile's services and workers (every one by default); stop them (SIGTERM, then SIGKILL)."""
     commands = procfile_commands()
     stack = Stack()
     queues = {service: f"{service}-{uuid.uuid4()}" for service in WORKERS.values()}
@@ -113,29 +138,30 @@ def running_stack(*, kafka: str, temporal: str, data_dir: Path) -> Iterator[Stac
     }
     processes: dict[str, subprocess.Popen[bytes]] = {}
     with ExitStack() as cleanup:
-        for name in (*HTTP_SERVICES, *WORKERS):
+        for name in (*services, *workers):
             service = WORKERS.get(name, name)
             environment = common | {"FAIO_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / service}.db"}
             if service in queues:
                 environment["FAIO_TEMPORAL_TASK_QUEUE"] = queues[service]
-            if name in WORKERS:
-                environment["FAIO_WORKER_METRICS_ADDRESS"] = f"127.0.0.1:{free_port()}"
-            if name in HTTP_SERVICES:
+            if name in services:
                 port = free_port()
                 stack.urls[name] = f"http://127.0.0.1:{port}"
-                argv = _as_python(_with_port(commands[name], port))
+                argv = _as_python(_with_port(_command(commands, name), port))
             else:
-                argv = _as_python(shlex.split(commands[name]))
+                assignments, words = _without_env(shlex.split(commands[name]))
+                argv = _as_python(words)
+                # The Procfile's fixed metrics ports would collide with `make run`: a free one each.
+                environment |= assignments | {"FAIO_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}"}
             stack.logs[name] = data_dir / f"{name}.log"
             log = cleanup.enter_context(stack.logs[name].open("wb"))
             # Workers after their service: the service migrates the database they share.
             if name in WORKERS:
-                _wait_ready(stack, processes)
+                _wait_ready(stack, processes, services)
             processes[name] = subprocess.Popen(
                 argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
             )
             cleanup.callback(_stop, processes[name])
-        _wait_ready(stack, processes)
+        _wait_ready(stack, processes, services)
         yield stack
 
 

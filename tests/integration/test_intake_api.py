@@ -357,7 +357,7 @@ async def test_purchase_review_checks_the_five_questions_against_the_clinic(inta
         "problem": "Front desk misses a third of incoming calls on Monday mornings",
         "current_cost": {"hours_per_week": 12, "cost_per_week": 288},
         "owner_role": "practice manager",
-        "owner_name": "Dana",
+        "owner_id": "ma-12",
         "success_measure": {"kpi": "missed calls per week", "baseline": 120, "target": 60},
         "integrates_with": {"phone": ["RingCentral"]},
     }

@@ -112,6 +112,7 @@ async def test_a_clinic_registered_while_temporal_is_down_reaches_every_service(
             audit_task_queue=f"audit-outage-{uuid.uuid4()}",
         ) as platform,
     ):
+        # Intake only takes tokens of officers it knows: a real one, created at intake.
         _, token = await registered_officer(platform["intake"].http)
         headers = {"Authorization": f"Bearer {token}"}
         for name in ("audit", "roadmap"):  # both had Temporal before it went away

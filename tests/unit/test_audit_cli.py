@@ -137,3 +137,21 @@ def test_findings_of_an_open_audit_explain_when_they_come(services: FakeServices
     result = faio("audit", "findings", AUDIT_ID)
     assert result.exit_code == 1
     assert "findings appear when it closes" in result.stderr
+
+
+def test_a_file_with_names_for_staff_ids_is_never_uploaded(services: FakeServices, tmp_path: Path) -> None:
+    path = tmp_path / "week.csv"
+    rows = [
+        *FILE.splitlines()[:3],
+        "Maria Lopez,front desk,2026-12-07,billing,post payments,5,10,mostly_same,",
+        "Jane.Doe,front desk,2026-12-07,billing,post payments,5,10,mostly_same,",
+    ]
+    path.write_text("\n".join(rows) + "\n")
+
+    result = faio("audit", "import", str(path), "--audit", AUDIT_ID)
+
+    assert result.exit_code == 2
+    assert services.requests == []
+    assert "Maria Lopez" in result.output and "Jane.Doe" in result.output
+    assert "│ 4 " in result.output and "│ 5 " in result.output  # the lines to fix
+    assert "staff-101" in result.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import typer.main
 from standardwebhooks.webhooks import Webhook
 
@@ -131,13 +132,29 @@ def test_bad_decisions_and_phase_lengths_are_refused_before_sending(services: Fa
         "approve",
         INITIATIVE_ID,
         "--owner",
-        "x",
+        "staff-1",
         "--target-change-pct",
         "-30",
         "--phase-days",
         "pilots=4",
     )
     assert approved.exit_code == 2 and "PHASE=DAYS" in approved.stderr
+    assert services.requests == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--owner", "Jane Doe, MD"), ("--owner", "Jane.Doe"), ("--pilot", "Maria Lopez")]
+)
+def test_names_for_owner_or_pilot_never_leave_the_machine(
+    services: FakeServices, option: str, value: str
+) -> None:
+    arguments = {"--owner": "staff-101", "--pilot": "staff-201"} | {option: value}
+    result = faio(
+        "initiative", "approve", INITIATIVE_ID, "--target-change-pct", "-30",
+        *(word for pair in arguments.items() for word in pair),
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert option in result.stderr and "never a name" in result.stderr and "staff-101" in result.stderr
     assert services.requests == []
 
 

@@ -17,7 +17,7 @@ GOOD: dict[str, Any] = {
     "problem": "Front desk misses a third of incoming calls between 8 and 10 am",
     "current_cost": {"hours_per_week": 12, "cost_per_week": 288},
     "owner_role": "Practice Manager",
-    "owner_name": "Dana",
+    "owner_id": "ma-12",
     "success_measure": {"kpi": "missed calls per week", "baseline": 120, "target": 60},
     "integrates_with": {"phone": ["RingCentral", "Vonage"], "EMR": ["athenahealth"]},
 }
@@ -76,7 +76,7 @@ def test_a_target_equal_to_the_baseline_is_not_a_success_measure() -> None:
 
 
 def test_a_role_without_a_person_is_weak_ownership() -> None:
-    _, findings = review(owner_name="")
+    _, findings = review(owner_id=None)
     assert findings["owner"][0] == "weak"
 
 

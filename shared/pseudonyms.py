@@ -1,0 +1,77 @@
+"""The one rule for pseudonymous staff ids, wherever a person at a clinic is named.
+
+faio never stores who a person is: staff are named by a role plus a number (`ma-12`, `dr-7f3a`,
+`frontdesk-3`) or by an opaque id their own system gives them (a UUID, `u-81f2c9`). Guards on
+field names cannot see a name typed into an id field ("Jane.Doe", "Jane Doe, MD", "Maria Lopez"),
+so this rule checks the value. Every place that takes a staff id, an initiative owner or a pilot
+group member calls it: `StaffPseudonym` in a pydantic model, `pseudonym_problem` elsewhere (CSV).
+"""
+
+import re
+import uuid
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+MAX_LENGTH = 64
+PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
+EXAMPLES = "a role plus a number (ma-12, dr-7f3a, frontdesk-3) or an opaque id"
+# What the kpi side has always answered for a refused partner staff id.
+STAFF_ID_REASON = f"must be a pseudonymous staff id ({EXAMPLES}: 1-64 letters, digits, _ . : -), never a name"
+
+_ALLOWED = re.compile(PATTERN)
+_SEPARATORS = re.compile(r"[_.:\-]")
+_WORD = re.compile(r"^[A-Za-z]{2,}$")
+_TWO_CAPITALISED_WORDS = re.compile(r"[A-Z][a-z]+[A-Z][a-z]+")
+
+
+def pseudonym_problem(value: str) -> str | None:
+    """Why `value` is not a pseudonymous staff id, in words an officer can act on; None if it is one."""
+    return _shape_problem(value) or (None if _is_uuid(value) else _name_problem(value))
+
+
+def _shape_problem(value: str) -> str | None:
+    if not value:
+        return f"is empty: give {EXAMPLES}"
+    if len(value) > MAX_LENGTH:
+        return f"is {len(value)} characters long: at most {MAX_LENGTH}; give {EXAMPLES}"
+    if not _ALLOWED.match(value):
+        return (
+            f"{value!r} has spaces or punctuation, as a person's name does: use {EXAMPLES} "
+            "(only letters, digits, _ . : -), never a name"
+        )
+    return None
+
+
+def _name_problem(value: str) -> str | None:
+    # A number is what makes a role an id (staff-lead-7) and what names lack (Jane.Doe, jdoe).
+    if any(character.isdigit() for character in value):
+        return None
+    words = [part for part in _SEPARATORS.split(value) if _WORD.match(part)]
+    if len(words) >= 2 or _TWO_CAPITALISED_WORDS.search(value):
+        return f"{value!r} looks like a person's name (two words, no number): use {EXAMPLES}, never a name"
+    return f"{value!r} has no number, so it may be a name: use {EXAMPLES}"
+
+
+def check_pseudonym(value: str) -> str:
+    """`value` if it is a pseudonymous staff id; ValueError with the reason otherwise."""
+    problem = pseudonym_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+# A pydantic field holding a pseudonymous staff id; the pattern also tells generated clients the shape.
+StaffPseudonym = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_LENGTH, json_schema_extra={"pattern": PATTERN}),
+    AfterValidator(check_pseudonym),
+]
