@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from shared.counters import DEAD_LETTERS
 from shared.events.envelope import ContractError
 from shared.settings import SharedSettings
-from shared.topics import all_topic_names
+from shared.topics import all_topic_names, topic_configs
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +168,11 @@ async def ensure_topics(bootstrap_servers: str, topics: dict[str, int] | None = 
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        configs = topic_configs()
         missing = [
-            NewTopic(name, num_partitions=partitions, replication_factor=1)
+            NewTopic(
+                name, num_partitions=partitions, replication_factor=1, topic_configs=configs.get(name, {})
+            )
             for name, partitions in wanted.items()
             if name not in existing
         ]

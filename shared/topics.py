@@ -2,11 +2,22 @@
 
 from dataclasses import dataclass
 
+# Parked events are kept long enough to be looked at and replayed, not forever (they may hold
+# whatever a partner sent by mistake).
+DEAD_LETTER_RETENTION_MS = 30 * 24 * 3600 * 1000
+
 
 @dataclass(frozen=True)
 class Topic:
     name: str
     partitions: int = 3
+    # A compacted topic keeps the latest record per key for good (e.g. each officer's latest
+    # token revocation, read from the beginning by every service at start-up).
+    compacted: bool = False
+
+    @property
+    def configs(self) -> dict[str, str]:
+        return {"cleanup.policy": "compact"} if self.compacted else {}
 
     @property
     def dead_letter(self) -> str:
@@ -17,7 +28,7 @@ CLINIC_REGISTERED = Topic("intake.clinic.registered.v1")
 ASSESSMENT_COMPLETED = Topic("intake.assessment.completed.v1")
 CLINIC_UPDATED = Topic("intake.clinic.updated.v1")
 CLINIC_ARCHIVED = Topic("intake.clinic.archived.v1")
-OFFICER_TOKENS_REVOKED = Topic("intake.officer.tokens-revoked.v1")
+OFFICER_TOKENS_REVOKED = Topic("intake.officer.tokens-revoked.v1", compacted=True)
 AUDIT_COMPLETED = Topic("audit.audit.completed.v1")
 INITIATIVE_APPROVED = Topic("roadmap.initiative.approved.v1")
 PLAN_PHASE_CHANGED = Topic("roadmap.plan.phase-changed.v1")
@@ -42,6 +53,14 @@ ALL_TOPICS: tuple[Topic, ...] = (
     KPI_SNAPSHOT,
     KPI_ALERT,
 )
+
+
+def topic_configs() -> dict[str, dict[str, str]]:
+    """The non-default settings of every topic and dead-letter topic that has some."""
+    configs = {topic.name: topic.configs for topic in ALL_TOPICS if topic.configs}
+    for topic in ALL_TOPICS:
+        configs[topic.dead_letter] = {"retention.ms": str(DEAD_LETTER_RETENTION_MS)}
+    return configs
 
 
 def all_topic_names() -> dict[str, int]:

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
+from shared.pseudonyms import check_pseudonym
 
 DEFAULT_WINDOW_DAYS = 7
 MAX_WINDOW_DAYS = 31
@@ -67,7 +68,13 @@ class AuditWindowCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    starts_on: date | None = PydanticField(default=None, description="first day logged; default today (UTC)")
+    # Far-off years only overflow the window's date arithmetic (year 9999 + 7 days).
+    starts_on: date | None = PydanticField(
+        default=None,
+        ge=date(2000, 1, 1),
+        le=date(2100, 1, 1),
+        description="first day logged; default today (UTC)",
+    )
     days: int = PydanticField(default=DEFAULT_WINDOW_DAYS, ge=1, le=MAX_WINDOW_DAYS)
 
 
@@ -128,6 +135,13 @@ class EntryBase(SQLModel):
         min_length=1, max_length=60, description="pseudonym of the staff member (never a real name)"
     )
     role: str = Field(min_length=1, max_length=60, description="a role of the clinic profile")
+
+    @field_validator("staff_id")
+    @classmethod
+    def _pseudonymous(cls, value: str) -> str:
+        # The one rule for staff ids (shared/pseudonyms.py): "Maria Lopez" is refused, fd-1 is not.
+        return check_pseudonym(value)
+
     day: date
     category: TaskCategory
     description: str = Field(min_length=1, max_length=200, description="short, no patient data")

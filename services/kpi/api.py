@@ -203,6 +203,21 @@ async def post_partner_events(
 # --- KPIs (officers) ----------------------------------------------------------------------
 
 
+# KPI dates a person could mean: far-off years only overflow the date arithmetic.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 1, 1)
+
+
+def _not_in_the_future(as_of: date | None) -> date:
+    """Snapshots for weeks that have not happened would never be replaced by real ones."""
+    today = datetime.now(UTC).date()
+    if as_of is not None and as_of > today:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, f"as_of must not be in the future (today is {today})"
+        )
+    return as_of or today
+
+
 @kpis_router.get("/{clinic_id}/kpis", response_model=ClinicKpis)
 async def read_kpis(
     clinic_id: UUID,
@@ -210,8 +225,8 @@ async def read_kpis(
     officer: CurrentOfficer,
     session: SessionDep,
     granularity: kpis.Granularity = "week",
-    start: date | None = None,
-    end: date | None = None,
+    start: Annotated[date | None, Query(ge=EARLIEST_DAY, le=LATEST_DAY)] = None,
+    end: Annotated[date | None, Query(ge=EARLIEST_DAY, le=LATEST_DAY)] = None,
     kpi: Annotated[list[str] | None, Query(description="only these KPIs (repeat the parameter)")] = None,
 ) -> object:
     """KPI series by day or ISO week (event time), with baseline and target of the active initiative.
@@ -278,7 +293,10 @@ async def read_alerts(clinic_id: UUID, officer: CurrentOfficer, session: Session
 
 @kpis_router.post("/{clinic_id}/kpis/evaluate", response_model=EvaluationReport)
 async def evaluate(
-    clinic_id: UUID, officer: CurrentOfficer, session: SessionDep, as_of: date | None = None
+    clinic_id: UUID,
+    officer: CurrentOfficer,
+    session: SessionDep,
+    as_of: Annotated[date | None, Query(ge=EARLIEST_DAY, le=LATEST_DAY)] = None,
 ) -> Any:
     """Send the clinic's due weekly snapshots and alerts now (the service also does it periodically).
 
@@ -287,6 +305,6 @@ async def evaluate(
     """
     await officer_clinic(session=session, officer_id=officer.id, clinic_id=clinic_id)
     done = await evaluation.evaluate_clinic(
-        session=session, clinic_id=clinic_id, as_of=as_of or datetime.now(UTC).date()
+        session=session, clinic_id=clinic_id, as_of=_not_in_the_future(as_of)
     )
     return evaluation.evaluation_report(done)

@@ -55,12 +55,7 @@ schemathesis.openapi.format(
 # Known 5xx in services whose owners fix them after this branch merges. Each entry names the bug and
 # how to reproduce it; a server error on an operation listed here is reported but does not fail the run.
 # Remove an entry once its bug is fixed: the fuzzer then guards the fix.
-KNOWN_SERVER_ERRORS: dict[tuple[str, str, str], str] = {
-    # kpi (services/kpi/api.py, read_kpis): the default start is `end - 8 weeks`, which overflows for an
-    # end in year 1: GET /v1/clinics/<any uuid>/kpis?end=0001-01-01 -> 500 (OverflowError), even
-    # before the clinic is looked up. Bound start/end (e.g. 2000-01-01 .. today + 1 year), 422 otherwise.
-    ("kpi", "GET", "/v1/clinics/{clinic_id}/kpis"): "kpi: KPI range dates overflow (end=0001-01-01)",
-}
+KNOWN_SERVER_ERRORS: dict[tuple[str, str, str], str] = {}
 
 
 @dataclass(frozen=True)

@@ -410,3 +410,28 @@ async def test_an_infinite_or_absurd_hourly_cost_never_reaches_the_findings(tmp_
         assert b"Infinity" not in row.payload
         event = AuditCompleted.model_validate_json(row.payload)  # what roadmap reads
         assert (event.total_cost_per_week, event.total_hours_per_week) == (0, 4)
+
+
+async def test_an_audit_starting_in_a_far_off_year_is_refused_with_the_field(tmp_path: Path) -> None:
+    async with audit_app(tmp_path) as audit:
+        clinic_id = await audit.clinic("officer-a")
+        refused = await audit.http.post(
+            f"/v1/clinics/{clinic_id}/audits",
+            json={"starts_on": "9999-12-31", "days": 7},
+            headers=audit.auth("officer-a"),
+        )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "starts_on"]
+
+
+async def test_a_staff_id_that_looks_like_a_name_is_refused_with_what_to_use(tmp_path: Path) -> None:
+    async with audit_app(tmp_path) as audit:
+        clinic_id = await audit.clinic("officer-a")
+        opened = await audit.open_audit("officer-a", clinic_id, starts_on=START.isoformat())
+        refused = await audit.http.post(
+            f"/v1/audits/{opened['id']}/entries",
+            json=[entry(START, staff_id="Maria Lopez")],
+            headers=audit.auth("officer-a"),
+        )
+    assert refused.status_code == 422, refused.text
+    assert "staff_id" in refused.text and "role plus a number" in refused.text
