@@ -28,7 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import kpis
-from services.kpi.models import KpiDailyCounter, KpiDailyStaff
+from services.kpi.models import KpiClinic, KpiDailyCounter, KpiDailyStaff
 from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
 from shared.broker import dead_letter_record
 from shared.db import SessionFactory
@@ -55,6 +55,8 @@ class ActivityBatch:
 
     good: list[PartnerActivity]
     bad: list[tuple[ConsumerRecord[Any, Any], ContractError]]
+    # Per good event, the record it came in (one record holds a whole HTTP batch for one clinic).
+    sources: list[ConsumerRecord[Any, Any]]
     # Per partition, the offset after the batch's last record: what to commit once it is applied.
     next_offsets: dict[TopicPartition, int]
 
@@ -62,21 +64,25 @@ class ActivityBatch:
     async def parse(cls, records: Sequence[ConsumerRecord[Any, Any]], *, now: datetime) -> "ActivityBatch":
         good: list[PartnerActivity] = []
         bad: list[tuple[ConsumerRecord[Any, Any], ContractError]] = []
+        sources: list[ConsumerRecord[Any, Any]] = []
         for index, record in enumerate(records, start=1):
             if index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the previous batch's write issue its next statement
             try:
                 good.append(parse_kafka_record(record.headers or (), record.key, record.value, now=now))
+                sources.append(record)
             except ContractError as problem:
                 # Checked only here: a record that is one event (the hot path) pays nothing for it.
                 if is_event_batch(record):
+                    before = len(good)
                     unpack_event_batch(record, now=now, good=good, bad=bad)
+                    sources += [record] * (len(good) - before)
                 else:
                     bad.append((record, problem))
         # A partition's records come in offset order: its last one is where the batch ends.
         last = {(record.topic, record.partition): record.offset for record in records}
         next_offsets = {TopicPartition(*partition): offset + 1 for partition, offset in last.items()}
-        return cls(good=good, bad=bad, next_offsets=next_offsets)
+        return cls(good=good, bad=bad, sources=sources, next_offsets=next_offsets)
 
 
 def is_event_batch(record: ConsumerRecord[Any, Any]) -> bool:
@@ -117,6 +123,50 @@ def unpack_event_batch(
         bad.append((event, outcome))
 
 
+class UnknownClinic(ContractError):
+    """A partner event for a clinic kpi has not been told of (no clinic.registered seen).
+
+    Never counted blind: a mistyped clinic id would otherwise grow counters nobody can read.
+    """
+
+    def __init__(self, clinic_id: UUID) -> None:
+        super().__init__(
+            f"clinic {clinic_id} is not registered with kpi, so this event was not counted: check the "
+            "clinic id (the record's key and ce_subject); if the clinic was registered at intake since, "
+            "replay this record with `faio dlq replay`"
+        )
+
+
+class KnownClinics:
+    """The clinics kpi has recorded, remembered once seen: clinics are never deleted here."""
+
+    def __init__(self) -> None:
+        self._known: set[UUID] = set()
+
+    async def unknown(self, session: AsyncSession, clinic_ids: set[UUID]) -> set[UUID]:
+        """Which of `clinic_ids` kpi has no record of (one query for those not remembered yet)."""
+        asked = clinic_ids - self._known
+        if asked:
+            self._known.update(await _existing(session, col(KpiClinic.id), list(asked)))
+        return clinic_ids - self._known
+
+
+def set_aside_unknown(
+    batch: ActivityBatch, unknown: set[UUID]
+) -> tuple[list[PartnerActivity], list[tuple[ConsumerRecord[Any, Any], ContractError]]]:
+    """The batch's events for known clinics, and each record naming an unknown clinic (once)."""
+    if not unknown:
+        return batch.good, []
+    kept: list[PartnerActivity] = []
+    parked: dict[int, tuple[ConsumerRecord[Any, Any], ContractError]] = {}
+    for activity, record in zip(batch.good, batch.sources, strict=True):
+        if activity.clinic_id in unknown:
+            parked.setdefault(id(record), (record, UnknownClinic(activity.clinic_id)))
+        else:
+            kept.append(activity)
+    return kept, list(parked.values())
+
+
 class ActivityWriter:
     """Applies partner-activity batches one at a time, in order, behind the consumer.
 
@@ -131,6 +181,7 @@ class ActivityWriter:
     def __init__(self, sessions: SessionFactory, broker: KafkaBroker) -> None:
         self.sessions = sessions
         self.broker = broker
+        self.clinics = KnownClinics()
         self._writing: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -177,16 +228,20 @@ class ActivityWriter:
             log.info("offsets of an applied batch not committed (%s); redelivered and skipped", error)
 
     async def _apply(self, batch: ActivityBatch) -> None:
+        bad = batch.bad
         if batch.good:
             async with self.sessions() as session:
-                await apply_activity_batch(session=session, activities=batch.good)
+                unknown = await self.clinics.unknown(session, {activity.clinic_id for activity in batch.good})
+                good, unknown_records = set_aside_unknown(batch, unknown)
+                bad = [*bad, *unknown_records]
+                await apply_activity_batch(session=session, activities=good)
                 # SQLite stays at synchronous=FULL (an fsync of the WAL per commit), not NORMAL:
                 # the offsets are committed to Kafka right after this, so a commit lost to a
                 # power cut would never be redelivered. Large batches amortize the fsync instead.
                 await session.commit()
         # After the commit: a crash in between redelivers the batch; the good records are then
         # duplicates (skipped) and the bad ones are parked again (at least once, never lost).
-        for record, error in batch.bad:
+        for record, error in bad:
             await dead_letter_record(self.broker, record, error)
 
 

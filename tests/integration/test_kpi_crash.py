@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from deploy.local.kafka import free_port
 from services.kpi.settings import KpiSettings
 from shared import topics
+from tests.integration.kpi_support import seed_clinics
 from tests.polling import eventually
 
 EVENTS = 100_000
@@ -105,6 +106,7 @@ async def test_killed_consumer_restarts_with_exact_totals(kafka: str, tmp_path: 
         await producer.stop()
 
     database = tmp_path / "kpi.db"
+    await seed_clinics(f"sqlite+aiosqlite:///{database}", clinics)  # events for unknown clinics are refused
     wanted = set(clinics)
     log = tmp_path / "consumer.log"
     group = f"kpi-crash-{uuid.uuid4().hex[:8]}"
