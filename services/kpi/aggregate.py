@@ -3,8 +3,8 @@
 The hot path. The Kafka subscriber (services.kpi.handlers) parses a batch of records into an
 ActivityBatch and hands it to the ActivityWriter, which applies it behind the consumer in one
 transaction (counters, AI-tool staff and inbox rows), dead-letters the bad records and commits
-the batch's own offsets. Two stores write the aggregates: SQLite's fast path, and SQLAlchemy
-Core for any other database.
+the batch's own offsets. Two stores write the aggregates, each one statement per table per
+batch: SQLite's over a JSON array (below), PostgreSQL's over arrays (services.kpi.postgres_writes).
 """
 
 import asyncio
@@ -23,18 +23,17 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import kpis
-from services.kpi.models import KpiClinic, KpiDailyCounter, KpiDailyStaff
+from services.kpi.models import KpiClinic, KpiDailyCounter
 from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
+from services.kpi.postgres_writes import CounterKey, PostgresStore
 from shared.broker import dead_letter_record
 from shared.db import SessionFactory
 from shared.events.envelope import ContractError
 from shared.events.partner import AiToolSession, PartnerActivity, parse_kafka_record
-from shared.inbox import InboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +240,9 @@ class ActivityWriter:
                 await session.commit()
         # After the commit: a crash in between redelivers the batch; the good records are then
         # duplicates (skipped) and the bad ones are parked again (at least once, never lost).
-        for record, error in bad:
-            await dead_letter_record(self.broker, record, error)
+        # Published together: a flood of bad records (a partner's wrong clinic id) must not
+        # crawl at one broker round trip each.
+        await asyncio.gather(*(dead_letter_record(self.broker, record, error) for record, error in bad))
 
 
 @dataclass
@@ -265,7 +265,7 @@ async def apply_activity_batch(
     outcome = BatchOutcome()
     unique = list({activity.event_id: activity for activity in reversed(activities)}.values())[::-1]
     outcome.duplicates = len(activities) - len(unique)
-    store = _SqliteStore(session) if _dialect(session) == "sqlite" else _CoreStore(session)
+    store = _SqliteStore(session) if _dialect(session) == "sqlite" else PostgresStore(session)
     done = await store.already_applied(consumer, [activity.event_id for activity in unique])
     fresh = [activity for activity in unique if activity.event_id not in done]
     outcome.duplicates += len(unique) - len(fresh)
@@ -298,64 +298,8 @@ def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else ""
 
 
-CounterKey = tuple[int, date, str]  # (clinic id as an int, day, name)
-
-
-class _CoreStore:
-    """Aggregates written with SQLAlchemy Core: any database with INSERT ... ON CONFLICT."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.insert: Any = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-
-    async def already_applied(self, consumer: str, ids: Sequence[str]) -> set[str]:
-        return await _existing(
-            self.session,
-            col(InboxMessage.event_id),
-            ids,
-            col(InboxMessage.consumer) == consumer,
-        )
-
-    async def add(self, counters: dict[CounterKey, float], staff: dict[CounterKey, list[float]]) -> None:
-        connection = await self.session.connection()
-        statement = self.insert(KpiDailyCounter)
-        await connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["clinic_id", "day", "name"],
-                set_={"value": KpiDailyCounter.value + statement.excluded.value},
-            ),
-            [
-                {"clinic_id": UUID(int=c), "day": d, "name": n, "value": v}
-                for (c, d, n), v in counters.items()
-            ],
-        )
-        if staff:
-            staff_statement = self.insert(KpiDailyStaff)
-            await connection.execute(
-                staff_statement.on_conflict_do_update(
-                    index_elements=["clinic_id", "day", "staff_id"],
-                    set_={
-                        "minutes": KpiDailyStaff.minutes + staff_statement.excluded.minutes,
-                        "sessions": KpiDailyStaff.sessions + staff_statement.excluded.sessions,
-                    },
-                ),
-                [
-                    {"clinic_id": UUID(int=c), "day": d, "staff_id": s, "minutes": m, "sessions": int(n)}
-                    for (c, d, s), (m, n) in staff.items()
-                ],
-            )
-
-    async def mark_applied(self, consumer: str, ids: Sequence[str]) -> None:
-        connection = await self.session.connection()
-        now = datetime.now(UTC)
-        await connection.execute(
-            self.insert(InboxMessage),
-            [{"consumer": consumer, "event_id": item, "processed_at": now} for item in ids],
-        )
-
-
 class _SqliteStore:
-    """The same writes as _CoreStore, as SQLite statements over one JSON array: the hot path.
+    """The batch's writes as SQLite statements over one JSON array (PostgreSQL's: PostgresStore).
 
     Each statement binds a single parameter, a JSON array of rows, and SQLite expands it
     itself (json_each). Row by row (executemany) the driver binds each row holding the GIL
@@ -419,9 +363,9 @@ class _SqliteStore:
         )
 
 
-async def _existing(session: AsyncSession, column: Any, ids: Sequence[str], *extra: Any) -> set[str]:
+async def _existing(session: AsyncSession, column: Any, ids: Sequence[Any], *extra: Any) -> set[Any]:
     """Which of `ids` already have a row (queried in chunks to respect parameter limits)."""
-    found: set[str] = set()
+    found: set[Any] = set()
     unique = list(dict.fromkeys(ids))
     for start in range(0, len(unique), IN_CHUNK):
         chunk = unique[start : start + IN_CHUNK]
