@@ -317,6 +317,7 @@ async def consume_side_by_side(
 
     Returns what was seen of the KPI service, the bare loop's report and the first publish time.
     """
+    work.mkdir(parents=True, exist_ok=True)
     database_url = database(work)
     await seed_clinics(database_url, clinics)  # events for clinics kpi does not know are refused
     kpi = start_kpi_service(bootstrap, work, database_url)
