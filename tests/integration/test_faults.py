@@ -6,6 +6,7 @@ The suite has its own broker, so its hundred thousand events never reach other t
 """
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -27,9 +29,17 @@ from shared.events import ClinicRegistered
 from shared.inbox import apply_once
 from shared.outbox import add_to_outbox
 from tests.fault_support import Tally
-from tests.integration.kpi_support import ROOT, seed_clinics
+from tests.integration.kpi_support import (
+    ROOT,
+    create_live_partner,
+    live_kpi,
+    live_officer_headers,
+    seed_clinics,
+    signed,
+)
 from tests.kafka_io import read_all
 from tests.polling import eventually
+from tests.services import registered_officer, running
 
 pytestmark = pytest.mark.slow
 
@@ -270,3 +280,115 @@ async def test_outbox_relay_killed_ten_times_delivers_each_event_once(
 
 async def _nothing(_session: object) -> None:
     """The downstream effect: the inbox row itself is what is counted."""
+
+
+# --- the broker stopped for 30 s while partners post and clinics register -----------------
+
+OUTAGE_SECONDS = 30.0
+
+
+def events_per_clinic(database: Path) -> dict[uuid.UUID, float]:
+    with sqlite3.connect(database, timeout=10) as connection:
+        rows = connection.execute(
+            "SELECT clinic_id, SUM(value) FROM kpi_daily_counter WHERE name = 'events' GROUP BY clinic_id"
+        ).fetchall()
+    return {uuid.UUID(clinic): total for clinic, total in rows}
+
+
+async def register_at_intake(intake: httpx.AsyncClient, token: str, name: str) -> uuid.UUID:
+    response = await intake.post(
+        "/v1/clinics",
+        json={"name": name, "specialty": "family medicine"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"])
+
+
+async def test_broker_stopped_30s_while_partners_post_and_clinics_register(
+    broker: KafkaServer, tmp_path: Path
+) -> None:
+    async with (
+        running("intake", kafka=broker.bootstrap, data_dir=tmp_path) as platform,
+        live_kpi(broker.bootstrap, tmp_path / "kpi") as kpi,
+    ):
+        intake = platform["intake"].http
+        officer, token = await registered_officer(intake)
+        before = [await register_at_intake(intake, token, f"Clinic {n}") for n in range(3)]
+        async with httpx.AsyncClient(
+            base_url=kpi.url, headers=live_officer_headers(officer)
+        ) as officer_client:
+            for clinic in before:
+
+                async def known(clinic: uuid.UUID = clinic) -> bool:
+                    return (await officer_client.get(f"/v1/clinics/{clinic}/kpi-alerts")).status_code == 200
+
+                await eventually(known, within=60, what=f"kpi to know clinic {clinic}")
+        partner = await create_live_partner(kpi, officer_id=officer, clinic_ids=before)
+
+        await asyncio.to_thread(broker.stop)
+        stopped = asyncio.get_running_loop().time()
+        sent: Counter[uuid.UUID] = Counter()
+        during: list[uuid.UUID] = []
+        batch = 0
+        async with httpx.AsyncClient(base_url=kpi.url, timeout=60) as partner_client:
+            while asyncio.get_running_loop().time() - stopped < OUTAGE_SECONDS:
+                events = [
+                    {
+                        "specversion": "1.0",
+                        "id": f"outage-{batch}-{n}",
+                        "type": "partner.call.answered",
+                        "time": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+                        "subject": str(before[n % len(before)]),
+                        "data": {"wait_seconds": n % 50},
+                    }
+                    for n in range(200)
+                ]
+                body = json.dumps(events).encode()
+                response = await partner_client.post(
+                    "/v1/partner-events", content=body, headers=signed(partner, body)
+                )
+                assert response.status_code == 202, response.text  # durable before the answer, Kafka or not
+                sent.update(before[n % len(before)] for n in range(200))
+                if batch % 5 == 0:
+                    during.append(await register_at_intake(intake, token, f"Outage Clinic {batch}"))
+                batch += 1
+                await asyncio.sleep(0.5)
+        await asyncio.to_thread(broker.start)
+
+        async def all_counted() -> bool:
+            totals = await asyncio.to_thread(events_per_clinic, kpi.database)
+            return all(totals.get(clinic) == sent[clinic] for clinic in before)
+
+        try:
+            await eventually(all_counted, within=120, what="the events posted during the outage counted")
+        finally:
+            totals = await asyncio.to_thread(events_per_clinic, kpi.database)
+            event_tally = Tally.of(
+                f"broker stopped {OUTAGE_SECONDS:.0f}s: partner events over HTTP",
+                dict(sent),
+                {clinic: totals.get(clinic, 0.0) for clinic in before},
+            )
+            event_tally.report()
+
+        async with httpx.AsyncClient(
+            base_url=kpi.url, headers=live_officer_headers(officer)
+        ) as officer_client:
+            for clinic in during:
+
+                async def known(clinic: uuid.UUID = clinic) -> bool:
+                    return (await officer_client.get(f"/v1/clinics/{clinic}/kpi-alerts")).status_code == 200
+
+                await eventually(
+                    known, within=60, what=f"kpi to know clinic {clinic} registered in the outage"
+                )
+    published = Counter(
+        uuid.UUID(record.key.decode())
+        for record in await read_all(broker.bootstrap, topics.CLINIC_REGISTERED.name)
+        if record.key is not None and uuid.UUID(record.key.decode()) in set(during)
+    )
+    clinics = Tally.of(
+        f"broker stopped {OUTAGE_SECONDS:.0f}s: clinics registered", dict.fromkeys(during, 1), published
+    )
+    clinics.report()
+    assert (event_tally.lost, event_tally.duplicated, clinics.lost, clinics.duplicated) == (0, 0, 0, 0)
