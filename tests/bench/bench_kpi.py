@@ -399,7 +399,7 @@ async def run(bootstrap: str, work: Path, count: int, database: Any) -> float:
     )
     print_memory(drained, bare_drained)
 
-    return max(bare_drain_rate, bare_rate)
+    return float(max(bare_drain_rate, bare_rate))
 
 
 async def paced(bootstrap: str, work: Path, count: int, database: Any, peak: float) -> None:
