@@ -12,22 +12,30 @@ ASYNCAPI_VIEWER := @asyncapi/react-component@3.1.5
 ASYNCAPI_DIR := .local/static/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/.fetched-3.1.5
 
-.PHONY: help setup run test check lint format bench clean migration
+.PHONY: help setup run test check lint format bench clean migration demo
 
 help:
 	@echo "make run     start Kafka, Temporal and every service (Ctrl-C stops all)"
 	@echo "make test    lint, type-check and run the whole test suite on its own broker and Temporal"
 	@echo "make bench   run the benchmarks (print figures, never fail on them)"
+	@echo "make demo    fill a running platform (make run) with a demo portfolio, through the public APIs"
 	@echo "make format  apply ruff's formatting and safe fixes"
 
 setup: system-packages $(PY_STAMP) $(KAFKA_STAMP) $(ASYNCAPI_STAMP)
 
-# Debian packages the tests need: PostgreSQL (a tested database next to SQLite).
+# Debian packages the tests need, installed once when missing: PostgreSQL (a tested database
+# next to SQLite) and Chromium (the browser tests drive Debian's Chromium: Playwright's own
+# browser download cannot work offline).
 .PHONY: system-packages
 system-packages:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-		echo "installing PostgreSQL (Debian's package) for the database tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		command -v apt-get >/dev/null || { echo "install$$missing (Debian packages) for the tests"; exit 1; }; \
+		echo "installing$$missing (Debian's packages) for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,7 +59,7 @@ $(ASYNCAPI_STAMP):
 	@touch $@
 
 run: setup
-	@mkdir -p .local/temporal .local/data .local/traces
+	@mkdir -p .local/temporal .local/data .local/traces .local/mail
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f deploy/local/Procfile -d .
 
 check: setup
@@ -71,6 +79,10 @@ bench: setup
 		module=$${bench%.py}; module=$${module//\//.}; \
 		echo "== $$module"; $(BIN)/python -m $$module || exit 1; \
 	done
+
+# About 25 clinics at every stage and weeks of partner events, sent to the running services' APIs.
+demo: setup
+	$(BIN)/python -m services.portal.demo
 
 # A new Alembic revision from a service's models: make migration SERVICE=audit MSG="add windows"
 migration: setup

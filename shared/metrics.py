@@ -6,7 +6,7 @@ and its oldest row, consumer lag per partition) is measured here. Gauges that ne
 read when Prometheus scrapes, so an idle service does no work for them.
 """
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.service = service
         self.registry = CollectorRegistry()
+        self._scrape_reads: list[Callable[[AsyncSession], Awaitable[None]]] = []
         self.outbox_backlog = Gauge(
             "faio_outbox_backlog", "Outbox rows not yet published to Kafka.", registry=self.registry
         )
@@ -44,10 +45,16 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
+    def on_scrape(self, read: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """Have `read` refresh a service's own gauges from its database at every scrape."""
+        self._scrape_reads.append(read)
+
     async def render(self, *, sessions: SessionFactory, broker: KafkaBroker) -> bytes:
         """The text exposition, with the scrape-time gauges refreshed first."""
         async with sessions() as session:
             await self._read_outbox(session)
+            for read in self._scrape_reads:
+                await read(session)
         await self._read_lag(broker)
         return generate_latest(self.registry) + generate_latest(PROCESS_REGISTRY)
 

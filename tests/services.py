@@ -25,6 +25,8 @@ from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
 from services.kpi.app import create_app as create_kpi
 from services.kpi.settings import KpiSettings
+from services.portal.app import create_app as create_portal
+from services.portal.settings import PortalSettings
 from services.roadmap.app import create_app as create_roadmap
 from services.roadmap.settings import RoadmapSettings
 from shared.app import ServiceRuntime
@@ -36,6 +38,7 @@ FACTORIES: dict[str, tuple[Any, type]] = {
     "audit": (create_audit, AuditSettings),
     "roadmap": (create_roadmap, RoadmapSettings),
     "kpi": (create_kpi, KpiSettings),
+    "portal": (create_portal, PortalSettings),
 }
 
 
@@ -107,11 +110,14 @@ async def running(
     task_queue: str = "faio-roadmap",
     audit_task_queue: str = "faio-audit",
     traces_dir: Path | None = None,
+    portal: dict[str, Any] | None = None,
 ) -> AsyncIterator[Platform]:
     """Start the named services (with their lifespans) and stop them on exit.
 
     With `traces_dir`, each service exports its spans the way it does in production without a
-    collector: batched, one JSON line a span, to `<traces_dir>/<service>.jsonl`.
+    collector: batched, one JSON line a span, to `<traces_dir>/<service>.jsonl`. The portal
+    (settings overrides in `portal`; mailing off unless asked for) calls the other running
+    services in-process, as it would call them over HTTP.
     """
     platform = Platform()
     async with AsyncExitStack() as stack:
@@ -124,6 +130,8 @@ async def running(
                 extra["temporal_task_queue"] = audit_task_queue
             if traces_dir is not None:
                 extra["traces_dir"] = traces_dir
+            if name == "portal":
+                extra |= {"mail_interval_seconds": 0.0, **(portal or {})}
             settings = service_settings(name, kafka=kafka, data_dir=data_dir, **extra)
             provider = create_tracer_provider(settings) if traces_dir else tracer_provider(name, spans)
             app = factory(settings, provider)
@@ -132,4 +140,9 @@ async def running(
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
             )
             platform.services[name] = RunningService(app=app, http=http)
+        if "portal" in platform.services:
+            clients = platform["portal"].app.state.service_http
+            clients.update(
+                {name: service.http for name, service in platform.services.items() if name != "portal"}
+            )
         yield platform

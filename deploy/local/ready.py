@@ -9,13 +9,17 @@ import socket
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import NoReturn
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
-SERVICES = {"intake": 8001, "audit": 8002, "roadmap": 8003, "kpi": 8004}
+SERVICES = {"intake": 8001, "audit": 8002, "roadmap": 8003, "kpi": 8004, "portal": 8005}
+PORTAL = "http://127.0.0.1:8005"
+DEMO_MARKER = Path(__file__).resolve().parents[2] / ".local" / "demo.json"
+MAIL_PORT = 8025
 KAFKA_PORT = 9092
 TEMPORAL_PORT = 7233
 TEMPORAL_UI = "http://127.0.0.1:8233"
@@ -37,6 +41,11 @@ def service_ready(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def portfolio_is_empty() -> bool:
+    """Nothing seeded yet: `make demo` leaves .local/demo.json (its officer and sign-in command)."""
+    return not DEMO_MARKER.exists()
 
 
 def wait_for(what: str, check: Callable[[], bool], deadline: float) -> None:
@@ -61,12 +70,19 @@ def main() -> None:
     for name, port in SERVICES.items():
         base = f"http://127.0.0.1:{port}"
         table.add_row(name, f"{base}   API docs {base}/docs   events {base}/asyncapi")
+    table.add_row("portal (officers)", f"{PORTAL}   sign in: faio officer login --email you@example.org")
+    table.add_row("mail sink", f"127.0.0.1:{MAIL_PORT} -> .local/mail/*.eml (sign-in links, urgent notices)")
     table.add_row("Temporal UI", TEMPORAL_UI)
     table.add_row("Kafka", f"127.0.0.1:{KAFKA_PORT}")
     table.add_row(
         "traces", ".local/traces/<service>.jsonl (or your OTLP collector: FAIO_OTEL_EXPORTER_OTLP_ENDPOINT)"
     )
     console.print(table)
+    if portfolio_is_empty():
+        console.print(
+            "The platform is empty: [bold]make demo[/bold] (in another terminal) fills it with about 25 "
+            "clinics at every stage, then open the sign-in link it prints."
+        )
 
     signal.signal(signal.SIGTERM, exit_quietly)
     while True:

@@ -9,15 +9,22 @@ import yaml
 from services.audit.settings import AuditSettings
 from services.intake.settings import IntakeSettings
 from services.kpi.settings import KpiSettings
+from services.portal.settings import PortalSettings
 from services.roadmap.settings import RoadmapSettings
 from shared.settings import SharedSettings
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-SERVICES: list[type[SharedSettings]] = [IntakeSettings, AuditSettings, RoadmapSettings, KpiSettings]
+SERVICES: list[type[SharedSettings]] = [
+    IntakeSettings,
+    AuditSettings,
+    RoadmapSettings,
+    KpiSettings,
+    PortalSettings,
+]
 # Each service's HTTP port, as `make run` (deploy/local/Procfile) and compose give it to uvicorn.
-PORTS = {"intake": 8001, "audit": 8002, "roadmap": 8003, "kpi": 8004}
-WORKLOADS = ["intake", "audit", "audit-worker", "roadmap", "roadmap-worker", "kpi"]
+PORTS = {"intake": 8001, "audit": 8002, "roadmap": 8003, "kpi": 8004, "portal": 8005}
+WORKLOADS = ["intake", "audit", "audit-worker", "roadmap", "roadmap-worker", "kpi", "portal"]
 
 
 def environment(service: str) -> dict[str, Any]:
@@ -73,7 +80,7 @@ def test_compose_runs_every_process_that_make_run_runs() -> None:
         for line in procfile.splitlines()
         if line and not line.startswith("#")
     }
-    infrastructure = {"kafka", "temporal", "ready"}
+    infrastructure = {"kafka", "temporal", "mail", "ready"}  # mail: the local sink; compose relays
     assert set(local) - infrastructure == set(WORKLOADS)
     for name in WORKLOADS:
         composed = COMPOSE["services"][name]["command"]
@@ -81,3 +88,16 @@ def test_compose_runs_every_process_that_make_run_runs() -> None:
         assert [part for part in composed if part != "0.0.0.0"] == [
             part for part in local[name] if part != "127.0.0.1"
         ]
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_every_process_uses_its_service_database_on_the_compose_postgres(workload: str) -> None:
+    service = workload.removesuffix("-worker")  # a worker writes to its service's database
+    url = environment(workload)["FAIO_DATABASE_URL"]
+    assert url.startswith("postgresql+asyncpg://") and "@postgres:5432/" in url
+    assert url == environment(service)["FAIO_DATABASE_URL"]
+    database = url.rsplit("/", 1)[1]
+    assert database == service
+    created = (ROOT / "deploy" / "postgres" / "init.sql").read_text()
+    assert f"CREATE DATABASE {database};" in created
+    assert "postgres" in COMPOSE["services"][workload]["depends_on"]

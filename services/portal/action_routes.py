@@ -1,0 +1,192 @@
+"""Forms that act on another service on the officer's behalf: decide at a gate, pause or resume a
+plan, approve an initiative. Each checks CSRF and ownership in the read model (another officer's
+plan is a 404 here, before anything is sent), then calls the owning service and confirms.
+"""
+
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from services.portal import actions, clinic_view
+from services.portal.sessions import utcnow
+from services.portal.web import OfficerDep, check_csrf, redirect_with_flash, render, settings_of
+from shared.app import SessionDep
+
+router = APIRouter(include_in_schema=False)
+
+
+class DecisionForm(BaseModel):
+    """The gate decision, as roadmap takes it."""
+
+    action: Literal["continue", "extend", "stop"]
+    extend_days: float = Field(default=21, gt=0, le=120)
+    note: str = Field(default="", max_length=500)
+
+
+class ApprovalForm(BaseModel):
+    """Approving an initiative: who owns it, the target, the pilot group."""
+
+    owner: str = Field(min_length=1, max_length=100)
+    target_change_pct: float = Field(ge=-100, le=500)
+    pilot_group: list[str] = Field(default_factory=list, max_length=200)
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name who owns it: a role or a pseudonymous staff id, e.g. practice-manager")
+        return value.strip()
+
+    @field_validator("target_change_pct")
+    @classmethod
+    def _target(cls, value: float) -> float:
+        if value == 0:
+            raise ValueError("a target is a change: e.g. -30 for 30 % less, 25 for 25 % more")
+        return value
+
+
+FIELD_HINTS = {
+    "owner": "name who owns it: a role or a pseudonymous staff id, e.g. practice-manager",
+    "target_change_pct": "a number between -100 and 500, not 0: e.g. -30 for 30 % less",
+    "pilot_group": "pseudonymous staff ids separated by commas (at most 200)",
+    "extend_days": "a number of days between 1 and 120",
+}
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Per form field, what is wrong and what to enter instead."""
+    problems: dict[str, str] = {}
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else "form"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems[name] = (
+            f"{message}. {FIELD_HINTS[name]}" if name in FIELD_HINTS and "e.g." not in message else message
+        )
+    return problems
+
+
+@router.post("/plans/{plan_id}/decision")
+async def decide(plan_id: str, request: Request, session: SessionDep, officer: OfficerDep) -> Response:
+    form = await check_csrf(request, officer)
+    plan = await clinic_view.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
+    back = str(form.get("back") or "/today")
+    back = back if back.startswith("/") and not back.startswith("//") else "/today"
+    settings = settings_of(request)
+    try:
+        decision = DecisionForm.model_validate(
+            {key: form[key] for key in ("action", "extend_days", "note") if form.get(key) not in (None, "")}
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{name}: {text}" for name, text in field_errors(error).items())
+        return redirect_with_flash(back, kind="error", text=f"Not sent: {problems}", settings=settings)
+    try:
+        await actions.call(
+            request.app.state.service_http,
+            settings,
+            service="roadmap",
+            method="POST",
+            path=actions.DECISION_PATH.format(plan_id=plan.id),
+            officer=officer,
+            body=decision.model_dump(),
+        )
+    except actions.ActionRefused as refused:
+        return redirect_with_flash(
+            back, kind="error", text=f"Roadmap refused the decision: {refused.reason}", settings=settings
+        )
+    done = {
+        "continue": "continue to rollout",
+        "extend": f"extend the pilot by {decision.extend_days:g} days",
+        "stop": "stop the plan",
+    }[decision.action]
+    return redirect_with_flash(
+        back,
+        kind="ok",
+        text=f"Decision sent: {done}. The plan will move on within moments.",
+        settings=settings,
+    )
+
+
+@router.post("/plans/{plan_id}/{change}")
+async def pause_or_resume(
+    plan_id: str,
+    change: Literal["pause", "resume"],
+    request: Request,
+    session: SessionDep,
+    officer: OfficerDep,
+) -> Response:
+    form = await check_csrf(request, officer)
+    plan = await clinic_view.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
+    back = f"/clinics/{plan.clinic_id}" if form.get("back") != "/today" else "/today"
+    settings = settings_of(request)
+    try:
+        await actions.call(
+            request.app.state.service_http,
+            settings,
+            service="roadmap",
+            method="POST",
+            path=f"/v1/plans/{plan.id}/{change}",
+            officer=officer,
+        )
+    except actions.ActionRefused as refused:
+        return redirect_with_flash(
+            back, kind="error", text=f"Roadmap refused: {refused.reason}", settings=settings
+        )
+    text = "Plan paused: its clock stops until you resume it." if change == "pause" else "Plan resumed."
+    return redirect_with_flash(back, kind="ok", text=text, settings=settings)
+
+
+@router.post("/initiatives/{initiative_id}/approve")
+async def approve(
+    initiative_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
+) -> Response:
+    form = await check_csrf(request, officer)
+    initiative = await clinic_view.owned_initiative(
+        session=session, initiative_id=initiative_id, officer_id=officer.officer_id
+    )
+    settings = settings_of(request)
+    raw: dict[str, Any] = {
+        "owner": str(form.get("owner", "")),
+        "target_change_pct": str(form.get("target_change_pct", "")).strip() or None,
+        "pilot_group": [part.strip() for part in str(form.get("pilot_group", "")).split(",") if part.strip()],
+    }
+    errors: dict[str, str] = {}
+    approval: ApprovalForm | None = None
+    try:
+        approval = ApprovalForm.model_validate(raw)
+    except ValidationError as error:
+        errors = field_errors(error)
+    if approval is not None:
+        try:
+            await actions.call(
+                request.app.state.service_http,
+                settings,
+                service="roadmap",
+                method="POST",
+                path=f"/v1/initiatives/{initiative.id}/approve",
+                officer=officer,
+                body=approval.model_dump(),
+            )
+        except actions.ActionRefused as refused:
+            errors = {name.split(".")[0]: text for name, text in refused.fields.items()} or {
+                "form": f"Roadmap refused the approval: {refused.reason}"
+            }
+        else:
+            return redirect_with_flash(
+                f"/clinics/{initiative.clinic_id}",
+                kind="ok",
+                text=f"Approved “{initiative.problem}”: its plan starts now (it shows here within moments).",
+                settings=settings,
+            )
+    story = await clinic_view.clinic_story(
+        session=session, clinic_id=initiative.clinic_id, officer_id=officer.officer_id, now=utcnow()
+    )
+    return render(
+        request,
+        "clinic.html",
+        {"story": story, "errors": errors, "form": {**form, "initiative_id": str(initiative.id)}},
+        officer=officer,
+        status_code=422,
+    )

@@ -1,0 +1,82 @@
+"""The officer's portal. `uvicorn --factory services.portal.app:create_app --port 8005`.
+
+A read model fed only by Kafka events; pages rendered on the server; actions sent to the
+owning service's API with the officer's identity; urgent notices mailed once.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from opentelemetry.sdk.trace import TracerProvider
+
+from services.portal import actions, mail
+from services.portal.action_routes import router as action_router
+from services.portal.api import router as page_router
+from services.portal.handlers import PortalHandlers, create_router
+from services.portal.settings import PortalSettings
+from services.portal.web import CsrfRejected, SignInRequired, render
+from shared.app import create_runtime, create_service_app
+from shared.errors import NotFound
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(
+    settings: PortalSettings | None = None, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
+    settings = settings or PortalSettings()
+    runtime = create_runtime(settings, tracer_provider)
+    handlers = PortalHandlers(runtime.sessions, runtime.broker)
+
+    @asynccontextmanager
+    async def background_work(app: FastAPI) -> AsyncIterator[None]:
+        clients = actions.service_clients(settings)
+        opened = list(clients.values())
+        # Tests replace these with in-process clients before the first request.
+        app.state.service_http = clients
+        mailer = None
+        if settings.mail_interval_seconds > 0:
+            mailer = asyncio.create_task(mail.mail_periodically(runtime.sessions, settings))
+        try:
+            yield
+        finally:
+            if mailer is not None:
+                mailer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await mailer
+            for client in opened:
+                await client.aclose()
+
+    app = create_service_app(
+        runtime=runtime,
+        title="faio portal",
+        description="The officer's portal: portfolio, each clinic's story, and what needs them today.",
+        migrations_dir=Path(__file__).parent / "migrations",
+        http_routers=(page_router, action_router),
+        kafka_router=create_router(handlers, settings),
+        extra_lifespan=background_work,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    async def sign_in_required(request: Request, _error: Exception) -> Response:
+        return RedirectResponse("/sign-in", status_code=303)
+
+    async def not_found(request: Request, error: Exception) -> Response:
+        # Someone else's clinic and a clinic that does not exist look the same: 404.
+        return render(request, "not_found.html", {"message": str(error)}, status_code=404)
+
+    async def csrf_rejected(request: Request, error: Exception) -> Response:
+        return render(
+            request, "not_found.html", {"message": str(error), "title": "Form expired"}, status_code=403
+        )
+
+    app.add_exception_handler(SignInRequired, sign_in_required)
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(CsrfRejected, csrf_rejected)
+    return app

@@ -1,0 +1,256 @@
+"""One clinic's story from the read model: readiness, audit, initiatives, plan timeline, KPIs, alerts.
+
+Every lookup is scoped to the signed-in officer: another officer's clinic is NotFound, exactly
+like one that does not exist.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.portal import rules
+from services.portal.models import (
+    PortalAlert,
+    PortalAssessment,
+    PortalAudit,
+    PortalClinic,
+    PortalInitiative,
+    PortalKpiWeek,
+    PortalNotice,
+    PortalPlan,
+    PortalPlanTransition,
+)
+from services.portal.service import aware
+from shared.errors import NotFound
+
+# Phases drawn as bands on the KPI charts.
+BANDED_PHASES = ("pilot", "evaluation", "rollout")
+
+
+@dataclass
+class PlanView:
+    plan: PortalPlan
+    transitions: list[PortalPlanTransition]
+    notices: list[PortalNotice]
+    next_step: str
+
+
+@dataclass
+class ClinicStory:
+    clinic: PortalClinic
+    assessment: PortalAssessment | None
+    audit: PortalAudit | None
+    initiatives: list[PortalInitiative]
+    plans: list[PlanView]
+    kpi_charts: list[dict[str, Any]]
+    alerts: list[PortalAlert]
+    readiness_chart: dict[str, Any] | None
+    audit_chart: dict[str, Any] | None
+
+
+async def owned_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> PortalClinic:
+    """The officer's clinic, or NotFound (another officer's clinic is not confirmed to exist)."""
+    clinic = await session.get(PortalClinic, clinic_id)
+    if clinic is None or clinic.officer_id != officer_id:
+        raise NotFound(f"clinic {clinic_id} is not in your portfolio")
+    return clinic
+
+
+async def owned_plan(*, session: AsyncSession, plan_id: str, officer_id: str) -> PortalPlan:
+    """The officer's plan, or NotFound."""
+    plan = await session.get(PortalPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"plan {plan_id} is not in your portfolio")
+    await owned_clinic(session=session, clinic_id=plan.clinic_id, officer_id=officer_id)
+    return plan
+
+
+async def owned_initiative(
+    *, session: AsyncSession, initiative_id: UUID, officer_id: str
+) -> PortalInitiative:
+    initiative = await session.get(PortalInitiative, initiative_id)
+    if initiative is None:
+        raise NotFound(f"initiative {initiative_id} is not in your portfolio")
+    await owned_clinic(session=session, clinic_id=initiative.clinic_id, officer_id=officer_id)
+    return initiative
+
+
+NEXT_STEP = {
+    "baseline": "measure the KPI before anything changes; preparation follows",
+    "preparation": "tell the staff, train the pilot group, run the buy-in survey; the pilot follows",
+    "pilot": "the pilot group uses the tool; the evaluation gate follows",
+    "evaluation": "decide at the gate: continue to rollout, extend the pilot once, or stop",
+    "rollout": "every staff member gets the tool; sustain follows",
+    "sustain": "watch adoption for months; the plan then suggests the next initiative",
+    "done": "approve the next initiative",
+    "stopped": "approve another initiative, or revisit the audit",
+}
+
+
+async def clinic_story(
+    *, session: AsyncSession, clinic_id: UUID, officer_id: str, now: datetime
+) -> ClinicStory:
+    clinic = await owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer_id)
+    assessment = await session.get(PortalAssessment, clinic_id)
+    audit = await session.get(PortalAudit, clinic_id)
+    initiatives = list(
+        (
+            await session.exec(
+                select(PortalInitiative)
+                .where(PortalInitiative.clinic_id == clinic_id)
+                .order_by(col(PortalInitiative.rank))
+            )
+        ).all()
+    )
+    # The approved (or running) initiative first, then the proposals by rank.
+    initiatives.sort(key=lambda initiative: initiative.status == "proposed")
+    plans = list(
+        (
+            await session.exec(
+                select(PortalPlan)
+                .where(PortalPlan.clinic_id == clinic_id)
+                .order_by(col(PortalPlan.started_at))
+            )
+        ).all()
+    )
+    plan_ids = [plan.id for plan in plans]
+    transitions: dict[str, list[PortalPlanTransition]] = defaultdict(list)
+    for transition in (
+        await session.exec(
+            select(PortalPlanTransition)
+            .where(col(PortalPlanTransition.plan_id).in_(plan_ids))
+            .order_by(col(PortalPlanTransition.changed_at))
+        )
+    ).all():
+        transitions[transition.plan_id].append(transition)
+    notices: dict[str, list[PortalNotice]] = defaultdict(list)
+    for notice in (
+        await session.exec(
+            select(PortalNotice)
+            .where(PortalNotice.clinic_id == clinic_id)
+            .order_by(col(PortalNotice.raised_at).desc())
+        )
+    ).all():
+        notices[notice.plan_id].append(notice)
+    alerts = list(
+        (
+            await session.exec(
+                select(PortalAlert)
+                .where(PortalAlert.clinic_id == clinic_id)
+                .order_by(col(PortalAlert.raised_at).desc())
+            )
+        ).all()
+    )
+    weeks = (
+        await session.exec(
+            select(PortalKpiWeek)
+            .where(PortalKpiWeek.clinic_id == clinic_id)
+            .order_by(col(PortalKpiWeek.week))
+        )
+    ).all()
+    all_transitions = [item for plan_id in plan_ids for item in transitions[plan_id]]
+    return ClinicStory(
+        clinic=clinic,
+        assessment=assessment,
+        audit=audit,
+        initiatives=initiatives,
+        plans=[
+            PlanView(plan, transitions[plan.id], notices[plan.id], NEXT_STEP.get(plan.phase, ""))
+            for plan in reversed(plans)
+        ],
+        kpi_charts=kpi_charts(list(weeks), all_transitions, now=now),
+        alerts=alerts,
+        readiness_chart=readiness_chart(assessment),
+        audit_chart=audit_chart(audit),
+    )
+
+
+def readiness_chart(assessment: PortalAssessment | None) -> dict[str, Any] | None:
+    if assessment is None or not assessment.dimension_scores:
+        return None
+    names = list(assessment.dimension_scores)
+    return {
+        "kind": "bars",
+        "title": "Readiness by dimension (0-100)",
+        "labels": [name.replace("_", " ") for name in names],
+        "series": [
+            {"label": "score", "values": [round(assessment.dimension_scores[name], 1) for name in names]}
+        ],
+    }
+
+
+def audit_chart(audit: PortalAudit | None) -> dict[str, Any] | None:
+    if audit is None or not audit.candidates:
+        return None
+    candidates = audit.candidates[:8]
+    return {
+        "kind": "bars",
+        "title": "Hours and cost per week by category",
+        "labels": [str(candidate.get("category", "")).replace("_", " ") for candidate in candidates],
+        "series": [
+            {
+                "label": "hours / week",
+                "values": [round(float(c.get("hours_per_week", 0)), 1) for c in candidates],
+            },
+            {
+                "label": "cost / week ($)",
+                "values": [round(float(c.get("cost_per_week", 0)), 0) for c in candidates],
+                "axis": "right",
+            },
+        ],
+    }
+
+
+def kpi_charts(
+    weeks: list[PortalKpiWeek], transitions: list[PortalPlanTransition], *, now: datetime
+) -> list[dict[str, Any]]:
+    """One weekly chart per KPI: value, baseline and target lines, pilot/rollout bands (unix seconds)."""
+    by_kpi: dict[str, list[PortalKpiWeek]] = defaultdict(list)
+    for week in weeks:
+        by_kpi[week.kpi].append(week)
+    bands = phase_bands(transitions, now=now)
+    charts = []
+    for name, points in by_kpi.items():
+        xs = [_unix(rules.iso_week_start(point.week)) for point in points]
+        charts.append(
+            {
+                "kind": "kpi",
+                "kpi": name,
+                "title": name.replace("_", " ").capitalize(),
+                "x": xs,
+                "weeks": [point.week for point in points],
+                "value": [point.value for point in points],
+                "baseline": [point.baseline for point in points],
+                "target": [point.target for point in points],
+                "sample": [point.sample_size for point in points],
+                "bands": bands,
+            }
+        )
+    return charts
+
+
+def phase_bands(transitions: list[PortalPlanTransition], *, now: datetime) -> list[dict[str, Any]]:
+    """Spans of time a plan spent in a banded phase, from its recorded transitions."""
+    ordered = sorted(transitions, key=lambda item: aware(item.changed_at))
+    bands = []
+    for index, transition in enumerate(ordered):
+        if transition.phase not in BANDED_PHASES:
+            continue
+        end = aware(ordered[index + 1].changed_at) if index + 1 < len(ordered) else now
+        bands.append(
+            {
+                "phase": transition.phase,
+                "from": aware(transition.changed_at).timestamp(),
+                "to": end.timestamp(),
+            }
+        )
+    return bands
+
+
+def _unix(day: Any) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()

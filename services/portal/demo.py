@@ -1,0 +1,479 @@
+"""`make demo`: a living demo portfolio, made only through the services' public HTTP APIs and the
+signed partner webhook (never by writing a database), then a sign-in link for the demo officer.
+
+About 25 clinics at every stage of the method: just assessed, auditing, choosing an initiative,
+a plan in pilot, at the gate, in rollout and in sustain; partner events over the past weeks,
+one clinic whose AI use fades, one whose feed went quiet. Plans run on the real workflow with
+short early phases, so they reach their stage within a minute or two.
+
+`python -m services.portal.demo [--clinics 25]`; the service URLs come from the portal's
+settings (FAIO_INTAKE_URL, ...), officer tokens are signed with FAIO_SECRET_KEY as the services'.
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import string
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from services.portal.settings import PortalSettings
+from shared.settings import LOCAL_DIR
+
+DEMO_EMAIL = "dana.reyes@example.org"
+DEMO_NAME = "Dana Reyes (demo)"
+ADMIN_HEADER = "X-Faio-Admin-Secret"  # intake's officer administration
+MARKER = LOCAL_DIR / "demo.json"
+# Early phases of a few seconds (in days) so plans reach their stage while the demo runs.
+BRIEF = 0.00005
+STAGES = ("assessed", "auditing", "roadmap", "pilot", "gate", "rollout", "sustain")
+SPECIALTIES = ("family medicine", "orthopedics", "dermatology", "pediatrics", "cardiology", "women's health")
+NAMES = (
+    "Harbor",
+    "Lakeside",
+    "Cedar Ridge",
+    "Bayview",
+    "Riverside",
+    "Summit",
+    "Maple Grove",
+    "Pinecrest",
+    "Northgate",
+    "Willow Creek",
+    "Stonebridge",
+    "Oak Hollow",
+    "Brookfield",
+    "Fairview",
+    "Highland",
+    "Sunrise",
+    "Meadowbrook",
+    "Clearwater",
+    "Westfield",
+    "Ashford",
+    "Greenway",
+    "Kingsley",
+    "Elmwood",
+    "Silver Lake",
+    "Foxhill",
+    "Parkside",
+    "Redwood",
+    "Seaside",
+    "Hillcrest",
+    "Rosewood",
+)
+WEEKS_OF_EVENTS = 8
+# One day of an audit: (staff, role, category, what, minutes, times, predictability, tools).
+AUDIT_LOG = [
+    *(
+        (f"dr-{n}", "physician", "documentation", "notes after visits", 6, 14, "mostly_same", ["EMR"])
+        for n in range(3)
+    ),
+    *(
+        (
+            f"ma-{n}",
+            "medical assistant",
+            "follow_up_calls",
+            "call back about results",
+            5,
+            9,
+            "always_same",
+            ["phone"],
+        )
+        for n in range(3)
+    ),
+    *(
+        (
+            f"fd-{n}",
+            "front desk",
+            "appointment_scheduling",
+            "book and confirm visits",
+            4,
+            20,
+            "always_same",
+            ["phone"],
+        )
+        for n in range(2)
+    ),
+    *(
+        (
+            f"fd-{n}",
+            "front desk",
+            "insurance_verification",
+            "check eligibility",
+            4,
+            12,
+            "always_same",
+            ["portal"],
+        )
+        for n in range(2)
+    ),
+]
+T = TypeVar("T")
+
+
+@dataclass
+class DemoClinic:
+    name: str
+    specialty: str
+    stage: str
+    maturity: float  # 0..1: how the assessment is answered
+    feed: str = "steady"  # "steady", "fading" (adoption decline) or "quiet" (feed stopped)
+    id: str = ""
+
+
+class Demo:
+    def __init__(self, settings: PortalSettings, http: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.http = http
+        self.officer_id = ""
+        self.auth: dict[str, str] = {}
+        self.admin = {ADMIN_HEADER: settings.admin_secret} if settings.admin_secret else {}
+        self.url = {
+            "intake": settings.intake_url,
+            "audit": settings.audit_url,
+            "roadmap": settings.roadmap_url,
+            "kpi": settings.kpi_url,
+        }
+        self.questionnaire: dict[str, Any] = {}
+        self.partner: dict[str, Any] = {}
+
+    async def call(
+        self, service: str, method: str, path: str, body: Any = None, ok: tuple[int, ...] = ()
+    ) -> Any:
+        answer = await self.http.request(method, self.url[service] + path, json=body, headers=self.auth)
+        if answer.status_code >= 400 and answer.status_code not in ok:
+            raise RuntimeError(f"{service} {method} {path}: {answer.status_code} {answer.text[:300]}")
+        return answer.json() if answer.content else None
+
+    async def sign_up(self) -> None:
+        """The demo officer, created at intake (or a new token if a previous demo created it)."""
+        created = await self.http.post(
+            f"{self.url['intake']}/v1/officers",
+            json={"name": DEMO_NAME, "email": DEMO_EMAIL},
+            headers=self.admin,
+        )
+        if created.status_code == 409:
+            created = await self.http.post(
+                f"{self.url['intake']}/v1/officers/tokens", json={"email": DEMO_EMAIL}, headers=self.admin
+            )
+        if created.status_code >= 400:
+            raise SystemExit(f"intake refused the demo officer: {created.status_code} {created.text[:300]}")
+        issued = created.json()
+        self.officer_id = issued["officer"]["id"]
+        self.auth = {"Authorization": f"Bearer {issued['token']}"}
+
+    async def sign_in_link(self) -> str:
+        """A one-time portal sign-in link for the demo officer, from intake."""
+        answer = await self.http.post(
+            f"{self.url['intake']}/v1/officers/sign-in-links", json={"email": DEMO_EMAIL}, headers=self.admin
+        )
+        if answer.status_code >= 400:
+            raise SystemExit(f"intake refused a sign-in link: {answer.status_code} {answer.text[:300]}")
+        link: str = answer.json()["url"]
+        return link
+
+    async def check_platform(self) -> None:
+        for service, url in self.url.items():
+            try:
+                ready = await self.http.get(f"{url}/readyz", timeout=5)
+            except httpx.HTTPError as error:
+                raise SystemExit(
+                    f"{service} is not reachable at {url} ({error}): start the platform with `make run`"
+                ) from error
+            if ready.status_code != 200:
+                raise SystemExit(
+                    f"{service} at {url} is not ready yet ({ready.text[:200]}); try again shortly"
+                )
+
+    async def register(self, clinic: DemoClinic) -> None:
+        body = {
+            "name": clinic.name,
+            "specialty": clinic.specialty,
+            "locations": 1 + len(clinic.name) % 3,
+            "staff": [
+                {"role": "physician", "headcount": 3, "hourly_cost": 120.0},
+                {"role": "medical assistant", "headcount": 4, "hourly_cost": 24.0},
+                {"role": "front desk", "headcount": 3, "hourly_cost": 21.0},
+            ],
+            "systems": {"emr": "athenahealth", "phone": "RingCentral", "scheduling": "athenahealth"},
+        }
+        clinic.id = (await self.call("intake", "POST", "/v1/clinics", body))["id"]
+
+    async def assess(self, clinic: DemoClinic) -> None:
+        answers: dict[str, Any] = {}
+        for index, question in enumerate(self.questionnaire["questions"]):
+            wobble = ((index * 37 + len(clinic.name)) % 5 - 2) * 0.08
+            level = min(1.0, max(0.0, clinic.maturity + wobble))
+            if question["type"] == "choice":
+                options = question["options"]
+                answers[question["id"]] = options[round(level * (len(options) - 1))]["id"]
+            else:
+                answers[question["id"]] = round(level * 4)
+        await self.call("intake", "POST", f"/v1/clinics/{clinic.id}/assessments", {"answers": answers})
+
+    async def open_audit(self, clinic: DemoClinic) -> str:
+        audit = await until(
+            lambda: self.call("audit", "POST", f"/v1/clinics/{clinic.id}/audits", {}, ok=(404,)),
+            what=f"audit to know {clinic.name}",
+            accept=lambda answer: answer is not None and "id" in answer,
+        )
+        today = datetime.now(UTC).date().isoformat()
+        entries = [
+            {
+                "staff_id": staff,
+                "role": role,
+                "day": today,
+                "category": category,
+                "description": text,
+                "minutes": minutes,
+                "occurrences": count,
+                "predictability": predictability,
+                "tools": tools,
+            }
+            for staff, role, category, text, minutes, count, predictability, tools in AUDIT_LOG
+        ]
+        await self.call("audit", "POST", f"/v1/audits/{audit['id']}/entries", entries)
+        return str(audit["id"])
+
+    async def proposals(self, clinic: DemoClinic) -> list[dict[str, Any]]:
+        body = await until(
+            lambda: self.call("roadmap", "GET", f"/v1/clinics/{clinic.id}/initiatives", ok=(404,)),
+            what=f"roadmap's proposals for {clinic.name}",
+            accept=lambda answer: bool(
+                answer and answer.get("initiatives") and not answer.get("waiting_for")
+            ),
+            within=180,
+        )
+        initiatives: list[dict[str, Any]] = body["initiatives"]
+        return initiatives
+
+    async def run_plan(self, clinic: DemoClinic, first: dict[str, Any]) -> None:
+        days = {"baseline": BRIEF, "preparation": BRIEF}
+        if clinic.stage == "pilot":
+            days["pilot"] = 42
+        else:
+            days["pilot"] = BRIEF
+        if clinic.stage == "sustain":
+            days["rollout"] = BRIEF
+        approval = {
+            "owner": "practice-manager",
+            "target_change_pct": first.get("suggested_target_pct") or -30,
+            "pilot_group": ["dr-0", "dr-1", "ma-0"],
+            "phase_days": days,
+            "checkin_days": 7,
+        }
+        approved = await self.call("roadmap", "POST", f"/v1/initiatives/{first['id']}/approve", approval)
+        plan_id = approved["plan_id"]
+        if clinic.stage in ("rollout", "sustain"):
+            await until(
+                lambda: self.call("roadmap", "GET", f"/v1/plans/{plan_id}"),
+                what=f"{clinic.name}'s plan at its gate",
+                accept=lambda plan: (
+                    (plan is not None and bool((plan.get("live") or {}).get("awaiting_decision")))
+                    or (plan or {}).get("phase") == "evaluation"
+                ),
+                within=180,
+            )
+            await until(
+                lambda: self.call(
+                    "roadmap",
+                    "POST",
+                    f"/v1/plans/{plan_id}/decisions",
+                    {"action": "continue", "note": "pilot staff asked to keep it"},
+                    ok=(409, 503),
+                ),
+                what=f"{clinic.name}'s gate decision",
+                accept=lambda answer: answer is not None and "result" in answer,
+                within=120,
+            )
+
+    async def partner_events(self, clinics: list[DemoClinic]) -> int:
+        """Weeks of operational facts, signed as a partner signs them; returns how many were accepted."""
+        linked = [clinic for clinic in clinics if clinic.stage in ("pilot", "gate", "rollout", "sustain")]
+        if not linked:
+            return 0
+        self.partner = await self.call(
+            "kpi",
+            "POST",
+            "/v1/partners",
+            {"name": "Demo EMR and phones", "kind": "other", "clinic_ids": [clinic.id for clinic in linked]},
+        )
+        accepted = 0
+        for clinic in linked:
+            events = demo_events(clinic, now=datetime.now(UTC))
+            for start in range(0, len(events), 1000):
+                accepted += await self.post_signed(events[start : start + 1000])
+        return accepted
+
+    async def post_signed(self, events: list[dict[str, Any]]) -> int:
+        body = json.dumps(events)
+        webhook_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
+        headers = {
+            "Authorization": f"Bearer {self.partner['api_key']}",
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(self.partner["webhook_secret"]).sign(webhook_id, now, body),
+            "content-type": "application/cloudevents-batch+json",
+        }
+        answer = await self.http.post(f"{self.url['kpi']}/v1/partner-events", content=body, headers=headers)
+        if answer.status_code != 202:
+            raise RuntimeError(f"kpi refused the partner batch: {answer.status_code} {answer.text[:300]}")
+        return int(answer.json().get("accepted", 0))
+
+    async def build(self, clinic: DemoClinic) -> None:
+        stage = STAGES.index(clinic.stage)
+        await self.register(clinic)
+        await self.assess(clinic)
+        if stage >= STAGES.index("auditing"):
+            audit_id = await self.open_audit(clinic)
+            if stage >= STAGES.index("roadmap"):
+                await until(
+                    lambda: self.call("audit", "POST", f"/v1/audits/{audit_id}/close", ok=(409, 503)),
+                    what=f"{clinic.name}'s audit to close",
+                    accept=lambda answer: answer is not None,
+                )
+                initiatives = await self.proposals(clinic)
+                if stage >= STAGES.index("pilot"):
+                    await self.run_plan(clinic, initiatives[0])
+        print(f"  {clinic.name:<36} {clinic.stage}", flush=True)
+
+
+def demo_events(clinic: DemoClinic, *, now: datetime) -> list[dict[str, Any]]:
+    """About 150 events a week for WEEKS_OF_EVENTS weeks: notes, calls, AI tool sessions."""
+    rng = random.Random(clinic.name)  # noqa: S311 - demo figures, nothing secret
+    events: list[dict[str, Any]] = []
+    last_day = WEEKS_OF_EVENTS * 7 - (21 if clinic.feed == "quiet" else 0)
+    for day in range(last_day):
+        moment = now - timedelta(days=WEEKS_OF_EVENTS * 7 - day, hours=-9)
+        week = day // 7
+        use = 0.15 + 0.1 * week
+        if clinic.feed == "fading" and week >= WEEKS_OF_EVENTS - 3:
+            use = max(0.05, 0.6 - 0.2 * (week - (WEEKS_OF_EVENTS - 4)))
+        for n in range(14):
+            ai = rng.random() < min(use, 0.8)
+            staff = f"dr-{n % 3}"
+            events.append(
+                cloud_event(
+                    clinic,
+                    moment,
+                    "partner.note.signed",
+                    {
+                        "documentation_minutes": round(rng.gauss(11.5 if ai else 14.5, 2.0), 1),
+                        "ai_assisted": ai,
+                        "staff_id": staff,
+                    },
+                )
+            )
+            if ai:
+                events.append(
+                    cloud_event(
+                        clinic,
+                        moment,
+                        "partner.ai_tool.session",
+                        {"staff_id": staff, "tool": "ambient-scribe", "minutes": 6},
+                    )
+                )
+        for _ in range(8):
+            missed = rng.random() < 0.22
+            events.append(
+                cloud_event(
+                    clinic,
+                    moment,
+                    "partner.call.missed" if missed else "partner.call.answered",
+                    {"wait_seconds": rng.randint(5, 90)},
+                )
+            )
+    return events
+
+
+def cloud_event(clinic: DemoClinic, moment: datetime, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "type": kind,
+        "time": moment.isoformat(),
+        "subject": clinic.id,
+        "data": data,
+    }
+
+
+async def until(
+    step: Callable[[], Awaitable[T]], *, what: str, accept: Callable[[T], bool], within: float = 90.0
+) -> T:
+    """Repeat `step` until `accept` likes its answer (the platform is eventually consistent)."""
+    deadline = time.monotonic() + within
+    while True:
+        answer = await step()
+        if accept(answer):
+            return answer
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gave up waiting for {what} after {within:.0f} s")
+        await asyncio.sleep(1.0)
+
+
+def portfolio(count: int) -> list[DemoClinic]:
+    """`count` clinics spread over the stages, the later stages a little more often."""
+    weights = {"assessed": 3, "auditing": 3, "roadmap": 3, "pilot": 4, "gate": 4, "rollout": 4, "sustain": 4}
+    stages = [stage for stage, weight in weights.items() for _ in range(weight)]
+    clinics = []
+    for index in range(count):
+        stage = stages[index % len(stages)] if count >= len(stages) else STAGES[index % len(STAGES)]
+        specialty = SPECIALTIES[index % len(SPECIALTIES)]
+        name = f"{NAMES[index % len(NAMES)]} {string.capwords(specialty)}"
+        # Clinics that reached a plan answered the assessment well, compliance included: a clinic
+        # without BAAs may not pilot a tool that touches patient data.
+        planned = STAGES.index(stage) >= STAGES.index("pilot")
+        maturity = 0.7 + (index % 3) / 10 if planned else 0.3 + (index % 5) / 10
+        clinics.append(DemoClinic(name=name, specialty=specialty, stage=stage, maturity=maturity))
+    plan_clinics = [clinic for clinic in clinics if clinic.stage in ("rollout", "sustain")]
+    if plan_clinics:
+        plan_clinics[0].feed = "fading"
+    if len(plan_clinics) > 1:
+        plan_clinics[-1].feed = "quiet"
+    return clinics
+
+
+async def run(count: int, settings: PortalSettings) -> str:
+    async with httpx.AsyncClient(timeout=60) as http:
+        demo = Demo(settings, http)
+        await demo.check_platform()
+        await demo.sign_up()
+        demo.questionnaire = await demo.call("intake", "GET", "/v1/assessment/questionnaire")
+        clinics = portfolio(count)
+        print(f"Building {len(clinics)} clinics as {DEMO_NAME}:", flush=True)
+        limit = asyncio.Semaphore(6)
+
+        async def build(clinic: DemoClinic) -> None:
+            async with limit:
+                await demo.build(clinic)
+
+        await asyncio.gather(*(build(clinic) for clinic in clinics))
+        accepted = await demo.partner_events(clinics)
+        print(f"Partner events accepted by kpi: {accepted}", flush=True)
+        link = await demo.sign_in_link()
+    MARKER.parent.mkdir(parents=True, exist_ok=True)
+    MARKER.write_text(
+        json.dumps({"officer_id": demo.officer_id, "clinics": [clinic.id for clinic in clinics]})
+    )
+    return (
+        "Open the portal as the demo officer (the link works once, for 15 minutes; "
+        f"`faio officer login --email {DEMO_EMAIL}` prints a new one):\n{link}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Fill a running faio platform with a demo portfolio.")
+    parser.add_argument("--clinics", type=int, default=25)
+    args = parser.parse_args()
+    print(asyncio.run(run(args.clinics, PortalSettings())))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""Alembic environment of the portal service: only its own tables."""
+
+from services.portal.models import metadata
+from shared.migrations import run_migrations
+
+run_migrations(metadata)

@@ -1,0 +1,171 @@
+"""The written rules behind every colour and every "needs attention": pure functions, no I/O.
+
+The portfolio page shows RULES as its legend, so what a colour means is never a guess.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+# How recent an alert or escalation must be to count as open.
+OPEN_FOR = timedelta(days=28)
+# Adoption: the last two weeks against the two before them.
+ADOPTION_RISE_PCT = 5.0
+ADOPTION_DECLINE_PCT = -10.0
+ADOPTION_KPIS = ("ai_adoption_rate", "ai_weekly_active_staff")
+# An audit covering fewer staff than this share is "low coverage".
+LOW_COVERAGE_SHARE = 0.8
+
+RULES: dict[str, list[tuple[str, str]]] = {
+    "Readiness": [
+        ("red", "not ready (overall score below the foundational level)"),
+        ("amber", "foundational"),
+        ("green", "ready or advanced"),
+    ],
+    "Gate": [
+        ("red", "decision overdue (past its due date, or the plan said so)"),
+        ("amber", "decision due now"),
+        ("green", "gate passed (rollout, sustain, done)"),
+        ("grey", "no gate yet, or the plan stopped"),
+    ],
+    "Primary KPI": [
+        ("green", "target met (progress 100 % of the way from baseline)"),
+        ("amber", "better than baseline, target not met yet"),
+        ("red", "not better than baseline, in pilot or later"),
+        ("grey", "baseline or preparation: too early to judge"),
+    ],
+    "Adoption": [
+        ("green", f"up more than {ADOPTION_RISE_PCT:.0f} % (last 2 weeks vs the 2 before)"),
+        ("red", f"down more than {-ADOPTION_DECLINE_PCT:.0f} %"),
+        ("grey", "steady, or too few weeks to tell"),
+    ],
+    "Alerts": [("red", f"alerts from kpi in the last {OPEN_FOR.days} days")],
+    "Partner feed": [
+        ("green", "events in the last completed week"),
+        ("amber", "last events two weeks ago"),
+        ("red", "quiet for three or more completed weeks (a feed outage, not adoption)"),
+        ("grey", "no partner data yet"),
+    ],
+}
+
+
+def iso_week_start(week: str) -> date:
+    """Monday of an ISO week such as 2026-W48."""
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
+
+
+def iso_week(day: date) -> str:
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def readiness_colour(level: str | None) -> str:
+    return {"not_ready": "red", "foundational": "amber", "ready": "green", "advanced": "green"}.get(
+        level or "", "grey"
+    )
+
+
+def kpi_colour(progress: float | None, phase: str | None) -> str:
+    if progress is None or phase in (None, "baseline", "preparation"):
+        return "grey"
+    if progress >= 1:
+        return "green"
+    return "amber" if progress > 0 else "red"
+
+
+def adoption_trend(values: list[float | None]) -> tuple[str, float | None]:
+    """('up' | 'down' | 'steady', change %) from weekly adoption values, oldest first."""
+    known = [value for value in values if value is not None]
+    if len(known) < 4:
+        return "steady", None
+    recent = (known[-1] + known[-2]) / 2
+    before = (known[-3] + known[-4]) / 2
+    if before == 0:
+        return ("up", None) if recent > 0 else ("steady", None)
+    change = (recent - before) / before * 100
+    if change > ADOPTION_RISE_PCT:
+        return "up", change
+    if change < ADOPTION_DECLINE_PCT:
+        return "down", change
+    return "steady", change
+
+
+def weeks_quiet(last_week_with_data: str | None, today: date) -> int | None:
+    """Completed weeks since the last week with partner data (0 = last week had data)."""
+    if last_week_with_data is None:
+        return None
+    last_completed_monday = today - timedelta(days=today.weekday() + 7)
+    return max(0, (last_completed_monday - iso_week_start(last_week_with_data)).days // 7)
+
+
+def feed_colour(quiet: int | None) -> str:
+    if quiet is None:
+        return "grey"
+    return "green" if quiet == 0 else "amber" if quiet == 1 else "red"
+
+
+@dataclass(frozen=True)
+class GateStatus:
+    label: str
+    colour: str
+    due_at: datetime | None = None
+
+
+def gate_status(
+    phase: str | None, *, due_at: datetime | None, overdue_notice: bool, now: datetime
+) -> GateStatus:
+    if phase == "evaluation":
+        if overdue_notice or (due_at is not None and due_at < now):
+            return GateStatus("decision overdue", "red", due_at)
+        return GateStatus("decision due", "amber", due_at)
+    if phase in ("rollout", "sustain", "done"):
+        return GateStatus("passed", "green")
+    if phase == "stopped":
+        return GateStatus("stopped", "grey")
+    if phase in ("baseline", "preparation", "pilot"):
+        return GateStatus("before the gate", "grey")
+    return GateStatus("—", "grey")
+
+
+def attention(
+    *,
+    gate: GateStatus,
+    escalations: int,
+    open_alerts: int,
+    feed_quiet: int | None,
+    adoption: str,
+    kpi: str,
+    low_coverage: bool,
+) -> tuple[int, list[str]]:
+    """How much a clinic needs its officer (higher first) and why, in words."""
+    score, reasons = 0, list[str]()
+    if gate.colour == "red":
+        score, reasons = score + 100, [*reasons, "gate decision overdue"]
+    elif gate.label == "decision due":
+        score, reasons = score + 80, [*reasons, "gate decision due"]
+    if escalations:
+        score, reasons = score + 70, [*reasons, "adoption escalation"]
+    if open_alerts:
+        score, reasons = score + 30 * min(open_alerts, 3), [*reasons, f"{open_alerts} open alert(s)"]
+    if feed_quiet is not None and feed_quiet >= 2:
+        score, reasons = score + 40, [*reasons, f"partner feed quiet {feed_quiet} weeks"]
+    if adoption == "down":
+        score, reasons = score + 35, [*reasons, "adoption falling"]
+    if kpi == "red":
+        score, reasons = score + 20, [*reasons, "KPI not better than baseline"]
+    if low_coverage:
+        score, reasons = score + 15, [*reasons, "audit coverage low"]
+    return score, reasons
+
+
+def is_open(raised_at: datetime, now: datetime) -> bool:
+    moment = raised_at if raised_at.tzinfo else raised_at.replace(tzinfo=UTC)
+    return now - moment <= OPEN_FOR
+
+
+def low_coverage(*, low_confidence: bool, staff_logged: int | None, staff_expected: int | None) -> bool:
+    if low_confidence:
+        return True
+    if staff_logged is None or not staff_expected:
+        return False
+    return staff_logged / staff_expected < LOW_COVERAGE_SHARE

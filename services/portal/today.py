@@ -1,0 +1,224 @@
+"""Today: everything across the officer's clinics that needs them, each item actionable."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.portal import rules
+from services.portal.models import (
+    PortalAlert,
+    PortalAudit,
+    PortalClinic,
+    PortalInitiative,
+    PortalKpiWeek,
+    PortalNotice,
+    PortalPlan,
+)
+from services.portal.portfolio import Filters, portfolio
+from services.portal.service import aware
+
+
+@dataclass
+class GateItem:
+    clinic_id: UUID
+    clinic_name: str
+    plan_id: str
+    problem: str
+    kpi: str
+    due_at: datetime | None
+    overdue: bool
+    message: str
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class TodayItem:
+    clinic_id: UUID
+    clinic_name: str
+    title: str
+    detail: str
+    when: datetime | None = None
+    plan_id: str | None = None
+
+
+@dataclass
+class Today:
+    gates: list[GateItem]
+    escalations: list[TodayItem]
+    adoption_declines: list[TodayItem]
+    low_coverage_audits: list[TodayItem]
+    quiet_feeds: list[TodayItem]
+
+    @property
+    def count(self) -> int:
+        return sum(
+            len(items)
+            for items in (
+                self.gates,
+                self.escalations,
+                self.adoption_declines,
+                self.low_coverage_audits,
+                self.quiet_feeds,
+            )
+        )
+
+
+async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Today:
+    clinics = {
+        clinic.id: clinic
+        for clinic in (
+            await session.exec(
+                select(PortalClinic).where(
+                    PortalClinic.officer_id == officer_id, col(PortalClinic.archived).is_(False)
+                )
+            )
+        ).all()
+    }
+    ids = list(clinics)
+    at_gate = (
+        await session.exec(
+            select(PortalPlan).where(col(PortalPlan.clinic_id).in_(ids), PortalPlan.phase == "evaluation")
+        )
+    ).all()
+    gates = [await _gate_item(session, plan, clinics[plan.clinic_id], now) for plan in at_gate]
+    gates.sort(key=lambda item: (not item.overdue, item.due_at or now))
+
+    escalations = [
+        TodayItem(
+            notice.clinic_id,
+            clinics[notice.clinic_id].name,
+            "Adoption escalation",
+            notice.message,
+            aware(notice.raised_at),
+            notice.plan_id,
+        )
+        for notice in (
+            await session.exec(
+                select(PortalNotice)
+                .where(
+                    col(PortalNotice.clinic_id).in_(ids),
+                    PortalNotice.kind == "adoption_escalation",
+                    col(PortalNotice.raised_at) >= now - rules.OPEN_FOR,
+                )
+                .order_by(col(PortalNotice.raised_at).desc())
+            )
+        ).all()
+    ]
+    declines = [
+        TodayItem(
+            alert.clinic_id,
+            clinics[alert.clinic_id].name,
+            f"Adoption decline ({alert.kpi.replace('_', ' ')}, {alert.week})",
+            alert.message,
+            aware(alert.raised_at),
+        )
+        for alert in (
+            await session.exec(
+                select(PortalAlert)
+                .where(
+                    col(PortalAlert.clinic_id).in_(ids),
+                    PortalAlert.kind == "adoption_decline",
+                    col(PortalAlert.raised_at) >= now - rules.OPEN_FOR,
+                )
+                .order_by(col(PortalAlert.raised_at).desc())
+            )
+        ).all()
+    ]
+    low_coverage = [
+        TodayItem(
+            audit.clinic_id,
+            clinics[audit.clinic_id].name,
+            "Audit with low coverage",
+            _coverage_text(audit),
+            aware(audit.completed_at),
+        )
+        for audit in (
+            await session.exec(select(PortalAudit).where(col(PortalAudit.clinic_id).in_(ids)))
+        ).all()
+        if rules.low_coverage(
+            low_confidence=audit.low_confidence,
+            staff_logged=audit.staff_logged,
+            staff_expected=audit.staff_expected,
+        )
+    ]
+    rows, _ = await portfolio(session=session, officer_id=officer_id, filters=Filters(), now=now)
+    quiet = [
+        TodayItem(
+            row.id,
+            row.name,
+            "Partner feed quiet",
+            f"no partner events for {row.feed_quiet_weeks} completed weeks (last data {row.feed_last_week}); "
+            "check the integration before reading it as an adoption drop",
+            plan_id=row.plan_id,
+        )
+        for row in rows
+        if row.feed_quiet_weeks is not None and row.feed_quiet_weeks >= 2
+    ]
+    return Today(gates, escalations, declines, low_coverage, quiet)
+
+
+def _coverage_text(audit: PortalAudit) -> str:
+    parts = []
+    if audit.staff_expected:
+        parts.append(f"{audit.staff_logged or 0} of {audit.staff_expected} staff logged")
+    if audit.missing_staff:
+        parts.append("missing: " + ", ".join(audit.missing_staff))
+    if audit.low_confidence:
+        parts.append("findings marked low confidence")
+    return "; ".join(parts) + " — re-open the audit or read its findings with care"
+
+
+async def _gate_item(
+    session: AsyncSession, plan: PortalPlan, clinic: PortalClinic, now: datetime
+) -> GateItem:
+    initiative = await session.get(PortalInitiative, plan.initiative_id)
+    notices = (
+        await session.exec(
+            select(PortalNotice)
+            .where(
+                PortalNotice.plan_id == plan.id,
+                col(PortalNotice.kind).in_(("decision_needed", "decision_overdue")),
+            )
+            .order_by(col(PortalNotice.raised_at).desc())
+        )
+    ).all()
+    current = [notice for notice in notices if aware(notice.raised_at) >= aware(plan.phase_since)]
+    due = max((aware(notice.due_at) for notice in current if notice.due_at), default=None)
+    overdue = any(notice.kind == "decision_overdue" for notice in current) or (due is not None and due < now)
+    kpi = initiative.kpi if initiative else ""
+    evidence = []
+    if kpi:
+        weeks = (
+            await session.exec(
+                select(PortalKpiWeek)
+                .where(PortalKpiWeek.clinic_id == plan.clinic_id, PortalKpiWeek.kpi == kpi)
+                .order_by(col(PortalKpiWeek.week).desc())
+                .limit(6)
+            )
+        ).all()
+        evidence = [
+            {
+                "week": week.week,
+                "value": week.value,
+                "baseline": week.baseline,
+                "target": week.target,
+                "progress": week.progress,
+                "sample": week.sample_size,
+            }
+            for week in reversed(weeks)
+        ]
+    return GateItem(
+        clinic_id=clinic.id,
+        clinic_name=clinic.name,
+        plan_id=plan.id,
+        problem=initiative.problem if initiative else "",
+        kpi=kpi,
+        due_at=due,
+        overdue=overdue,
+        message=current[0].message if current else "the pilot ended; the plan waits for your decision",
+        evidence=evidence,
+    )

@@ -1,0 +1,93 @@
+"""What every portal page shares: templates, the signed-in officer, CSRF checks, flash messages."""
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from services.portal import charts, rules
+from services.portal.sessions import SESSION_COOKIE, SignedIn, csrf_matches, signed_in_officer, utcnow
+from services.portal.settings import PortalSettings
+from shared.app import SessionDep
+from shared.errors import Refused
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.globals.update(
+    rules=rules.RULES, sparkline=charts.sparkline, readiness_colour=rules.readiness_colour
+)
+TEMPLATES.env.filters["tojson_attr"] = lambda value: json.dumps(value, separators=(",", ":"))
+FLASH_COOKIE = "faio_portal_flash"
+
+
+class SignInRequired(Exception):
+    """No live session: the page answers with a redirect to the sign-in page."""
+
+
+class CsrfRejected(Refused):
+    def __init__(self) -> None:
+        super().__init__("this form expired or came from another site; reload the page and try again")
+
+
+def settings_of(request: Request) -> PortalSettings:
+    settings: PortalSettings = request.app.state.runtime.settings
+    return settings
+
+
+async def require_officer(request: Request, session: SessionDep) -> SignedIn:
+    """The signed-in officer, or a redirect to /sign-in."""
+    officer = await signed_in_officer(
+        session=session, session_id=request.cookies.get(SESSION_COOKIE), now=utcnow()
+    )
+    if officer is None:
+        raise SignInRequired
+    return officer
+
+
+OfficerDep = Annotated[SignedIn, Depends(require_officer)]
+
+
+async def check_csrf(request: Request, officer: SignedIn) -> dict[str, Any]:
+    """The submitted form, once its CSRF token matches the session's."""
+    form = dict(await request.form())
+    if not csrf_matches(officer.csrf_token, str(form.get("csrf_token", ""))):
+        raise CsrfRejected
+    return form
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    officer: SignedIn | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    flash = None
+    if FLASH_COOKIE in request.cookies:
+        try:
+            flash = json.loads(request.cookies[FLASH_COOKIE])
+        except ValueError:
+            flash = None
+    response = TEMPLATES.TemplateResponse(
+        request, template, {"officer": officer, "flash": flash, **context}, status_code=status_code
+    )
+    if flash is not None:
+        response.delete_cookie(FLASH_COOKIE)
+    return response
+
+
+def redirect_with_flash(url: str, *, kind: str, text: str, settings: PortalSettings) -> Response:
+    """303 to `url`, carrying a one-shot message the next page shows (what happened, or why not)."""
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        FLASH_COOKIE,
+        json.dumps({"kind": kind, "text": text}),
+        max_age=60,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+    return response

@@ -1,0 +1,101 @@
+"""`make demo` against the whole real stack: every service on a real port, both workers, Kafka and
+Temporal; the demo speaks only HTTP to them. Then the demo officer's portfolio shows every stage.
+"""
+
+import asyncio
+import json
+import uuid
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+from sqlmodel import select
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from services.audit.activities import AuditActivities
+from services.audit.worker import create_worker as create_audit_worker
+from services.portal import demo
+from services.portal.models import PortalClinic, PortalPlan
+from services.portal.settings import PortalSettings
+from services.roadmap.worker import create_worker as create_roadmap_worker
+from tests.browser.stack import screenshot, served
+from tests.polling import eventually
+from tests.services import running
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def marker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "demo.json"
+    monkeypatch.setattr(demo, "MARKER", path)
+    return path
+
+
+async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
+    kafka: str, temporal: WorkflowEnvironment, tmp_path: Path, marker: Path, browser: Browser
+) -> None:
+    target = temporal.client.service_client.config.target_host
+    roadmap_queue, audit_queue = f"demo-roadmap-{uuid.uuid4()}", f"demo-audit-{uuid.uuid4()}"
+    names = ("intake", "audit", "roadmap", "kpi", "portal")
+    async with (
+        running(
+            *names,
+            kafka=kafka,
+            data_dir=tmp_path,
+            temporal_address=target,
+            task_queue=roadmap_queue,
+            audit_task_queue=audit_queue,
+        ) as platform,
+        AsyncExitStack() as stack,
+    ):
+        for name in ("audit", "roadmap", "kpi"):
+            await asyncio.wait_for(platform[name].app.state.broker_connected.wait(), timeout=60)
+        client = await Client.connect(target)
+        await stack.enter_async_context(
+            create_audit_worker(client, audit_queue, AuditActivities(platform["audit"].runtime.sessions))
+        )
+        await stack.enter_async_context(
+            create_roadmap_worker(client, roadmap_queue, platform["roadmap"].runtime.sessions)
+        )
+        urls = {name: await stack.enter_async_context(served(platform[name].app)) for name in names}
+        settings = PortalSettings(
+            environment="test",
+            public_url=urls["portal"],
+            intake_url=urls["intake"],
+            audit_url=urls["audit"],
+            roadmap_url=urls["roadmap"],
+            kpi_url=urls["kpi"],
+        )
+        # Intake writes sign-in links for the portal it knows: this test's.
+        platform["intake"].runtime.settings.portal_url = urls["portal"]  # type: ignore[attr-defined]
+        said = await demo.run(len(demo.STAGES), settings)
+        assert f"{urls['portal']}/sign-in?token=" in said
+        officer_id = json.loads(await asyncio.to_thread(marker.read_text))["officer_id"]
+
+        async def every_stage() -> bool:
+            async with platform["portal"].runtime.sessions() as session:
+                clinics = (
+                    await session.exec(select(PortalClinic).where(PortalClinic.officer_id == officer_id))
+                ).all()
+                phases = {plan.phase for plan in (await session.exec(select(PortalPlan))).all()}
+            return (
+                len(clinics) == len(demo.STAGES) and {"pilot", "evaluation", "rollout", "sustain"} <= phases
+            )
+
+        await eventually(every_stage, within=120, what="the demo's clinics and plans in the portal")
+
+        # The sign-in link the demo printed opens the demo portfolio.
+        link = said.split()[-1]
+        page = await (await browser.new_context(viewport={"width": 1366, "height": 900})).new_page()
+        await page.goto(link)
+        rows = page.locator("table.portfolio tbody tr")
+        await expect(rows).to_have_count(len(demo.STAGES))
+        await expect(page.locator("table.portfolio")).to_contain_text("rollout, day 1")
+        await screenshot(page, "demo-portfolio")
+        await page.goto(f"{urls['portal']}/today")
+        await expect(page.locator("#gates")).to_contain_text("Continue to rollout")
+        await screenshot(page, "demo-today")
+        await page.context.close()

@@ -1,0 +1,278 @@
+"""The portal's pages and forms in process (no broker): sign-in, CSRF, field errors, actions.
+
+The other services are stood in for by httpx mock transports that record what the portal sent.
+"""
+
+import email
+import email.policy
+import json
+import re
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+
+from services.portal.app import create_app
+from services.portal.mail_sink import start_sink
+from services.portal.models import PortalClinic, PortalInitiative, PortalPlan
+from services.portal.settings import PortalSettings
+from shared import db
+from shared.auth import issue_sign_in_token, verify_token
+
+MIGRATIONS = Path(__file__).parents[2] / "services" / "portal" / "migrations"
+
+
+@dataclass
+class FakeService:
+    """Answers every request with `status` and `body`, and keeps what it was sent."""
+
+    status: int = 200
+    body: object = field(default_factory=dict)
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.status, json=self.body)
+
+
+@dataclass
+class Portal:
+    http: httpx.AsyncClient
+    settings: PortalSettings
+    sessions: db.SessionFactory
+    intake: FakeService
+    roadmap: FakeService
+    mail_dir: Path
+
+    async def sign_in(self, officer_id: str) -> str:
+        """Sign in with a fresh link; returns the CSRF token of the new session."""
+        token, _ = issue_sign_in_token(self.settings, officer_id=officer_id, name="Dana Officer")
+        answer = await self.http.get(f"/sign-in?token={token}")
+        assert answer.status_code == 303, answer.text
+        page = await self.http.get("/portfolio")
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert match, page.text
+        return match.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def portal(tmp_path: Path) -> AsyncIterator[Portal]:
+    smtp_port = free_port()
+    settings = PortalSettings(
+        environment="test",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}",
+        smtp_port=smtp_port,
+        public_url="http://portal.test",
+    )
+    sink = start_sink("127.0.0.1", smtp_port, tmp_path / "mail")
+    app = create_app(settings, TracerProvider())
+    await db.migrate(settings.resolved_database_url, MIGRATIONS)
+    intake, roadmap = FakeService(), FakeService()
+    app.state.service_http = {
+        "intake": httpx.AsyncClient(transport=httpx.MockTransport(intake.handle), base_url="http://intake"),
+        "roadmap": httpx.AsyncClient(
+            transport=httpx.MockTransport(roadmap.handle), base_url="http://roadmap"
+        ),
+    }
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
+    ) as http:
+        yield Portal(http, settings, app.state.runtime.sessions, intake, roadmap, tmp_path / "mail")
+    sink.stop()
+    await app.state.runtime.engine.dispose()
+
+
+async def add_plan(portal: Portal, officer_id: str) -> tuple[UUID, UUID, str]:
+    clinic_id, initiative_id, plan_id = uuid4(), uuid4(), f"plan-{uuid4()}"
+    now = datetime.now(UTC)
+    async with portal.sessions() as session:
+        session.add(
+            PortalClinic(id=clinic_id, officer_id=officer_id, name="Harbor Orthopedics", specialty="ortho")
+        )
+        session.add(
+            PortalInitiative(
+                id=initiative_id, clinic_id=clinic_id, problem="documentation", kpi="missed_call_rate"
+            )
+        )
+        session.add(
+            PortalPlan(
+                id=plan_id,
+                clinic_id=clinic_id,
+                initiative_id=initiative_id,
+                phase="evaluation",
+                phase_since=now,
+                started_at=now,
+            )
+        )
+        await session.commit()
+    return clinic_id, initiative_id, plan_id
+
+
+async def test_pages_need_a_session_and_a_link_signs_in_once(portal: Portal) -> None:
+    assert (await portal.http.get("/portfolio")).headers["location"] == "/sign-in"
+    token, _ = issue_sign_in_token(portal.settings, officer_id="officer-a")
+    first = await portal.http.get(f"/sign-in?token={token}")
+    assert first.status_code == 303 and first.headers["location"] == "/portfolio"
+    cookie = first.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    portal.http.cookies.clear()
+    again = await portal.http.get(f"/sign-in?token={token}")
+    assert again.status_code == 400 and "already used" in again.text
+    forged = await portal.http.get("/sign-in?token=not-a-token")
+    assert forged.status_code == 400 and "does not work" in forged.text
+
+
+def test_cookies_are_secure_in_production() -> None:
+    assert PortalSettings(environment="production", secret_key="x" * 40).secure_cookies
+
+
+async def test_sign_out_needs_the_form_token_and_ends_the_session(portal: Portal) -> None:
+    csrf = await portal.sign_in("officer-a")
+    refused = await portal.http.post("/sign-out", data={"csrf_token": "forged"})
+    assert refused.status_code == 403
+    signed_out = await portal.http.post("/sign-out", data={"csrf_token": csrf})
+    assert signed_out.status_code == 303
+    assert (await portal.http.get("/portfolio")).status_code == 303
+
+
+async def csrf_for_sign_in_form(portal: Portal) -> str:
+    page = await portal.http.get("/sign-in")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match
+    return match.group(1)
+
+
+async def test_a_bad_email_is_shown_next_to_the_field(portal: Portal) -> None:
+    csrf = await csrf_for_sign_in_form(portal)
+    answer = await portal.http.post("/sign-in/email", data={"csrf_token": csrf, "email": "dana at clinic"})
+    assert answer.status_code == 422
+    assert re.search(r'id="email"[^>]*aria-invalid="true"', answer.text)
+    assert 'class="field-error" id="email-error">enter the email address' in answer.text
+    assert not portal.intake.requests
+
+
+async def test_a_link_asked_for_by_email_arrives_by_mail_and_signs_in(portal: Portal) -> None:
+    token, expires = issue_sign_in_token(portal.settings, officer_id="officer-mail", name="Dana")
+    portal.intake.body = {"token": token, "expires_at": expires.isoformat()}
+    csrf = await csrf_for_sign_in_form(portal)
+    answer = await portal.http.post("/sign-in/email", data={"csrf_token": csrf, "email": "Dana@Clinic.org"})
+    assert answer.status_code == 200 and "a sign-in link is on its way" in answer.text
+    sent = portal.intake.requests[0]
+    assert sent.url.path == "/v1/officers/sign-in-links"
+    assert json.loads(sent.content) == {"email": "dana@clinic.org"}
+    mails = list(portal.mail_dir.glob("*.eml"))
+    assert len(mails) == 1
+    message = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage) and message["To"] == "Dana@clinic.org"
+    body = message.get_content()
+    link = re.search(r"http://portal\.test/sign-in\?token=\S+", body)
+    assert link
+    opened = await portal.http.get(link.group(0).removeprefix("http://portal.test"))
+    assert opened.status_code == 303 and opened.headers["location"] == "/portfolio"
+
+
+async def test_an_unknown_email_gets_the_same_answer_and_no_mail(portal: Portal) -> None:
+    portal.intake.status, portal.intake.body = 404, {"detail": "no officer with that email"}
+    csrf = await csrf_for_sign_in_form(portal)
+    answer = await portal.http.post("/sign-in/email", data={"csrf_token": csrf, "email": "nobody@clinic.org"})
+    assert answer.status_code == 200 and "a sign-in link is on its way" in answer.text
+    assert not list(portal.mail_dir.glob("*.eml"))
+
+
+async def test_a_gate_decision_goes_to_roadmap_as_the_officer(portal: Portal) -> None:
+    csrf = await portal.sign_in("officer-a")
+    _clinic, _initiative, plan_id = await add_plan(portal, "officer-a")
+    portal.roadmap.status, portal.roadmap.body = 202, {"plan_id": plan_id, "result": "rollout"}
+    answer = await portal.http.post(
+        f"/plans/{plan_id}/decision", data={"csrf_token": csrf, "action": "continue", "back": "/today"}
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/today"
+    sent = portal.roadmap.requests[0]
+    assert sent.url.path == f"/v1/plans/{plan_id}/decisions"
+    assert json.loads(sent.content)["action"] == "continue"
+    officer = verify_token(portal.settings, sent.headers["authorization"].removeprefix("Bearer "))
+    assert officer.id == "officer-a"
+    confirmed = await portal.http.get("/today")
+    assert "Decision sent: continue to rollout" in confirmed.text
+
+
+async def test_a_refused_decision_shows_roadmaps_reason(portal: Portal) -> None:
+    csrf = await portal.sign_in("officer-a")
+    _clinic, _initiative, plan_id = await add_plan(portal, "officer-a")
+    portal.roadmap.status, portal.roadmap.body = 409, {"detail": "plan is not waiting for a gate decision"}
+    await portal.http.post(f"/plans/{plan_id}/decision", data={"csrf_token": csrf, "action": "stop"})
+    page = await portal.http.get("/today")
+    assert "Roadmap refused the decision: plan is not waiting for a gate decision" in page.text
+
+
+async def test_another_officers_plan_and_initiative_are_404_and_nothing_is_sent(portal: Portal) -> None:
+    clinic_id, initiative_id, plan_id = await add_plan(portal, "officer-a")
+    csrf = await portal.sign_in("officer-b")
+    for path, form in (
+        (f"/plans/{plan_id}/decision", {"action": "continue"}),
+        (f"/plans/{plan_id}/pause", {}),
+        (f"/initiatives/{initiative_id}/approve", {"owner": "pm", "target_change_pct": "-30"}),
+    ):
+        answer = await portal.http.post(path, data={"csrf_token": csrf, **form})
+        assert answer.status_code == 404, path
+    assert (await portal.http.get(f"/clinics/{clinic_id}")).status_code == 404
+    assert not portal.roadmap.requests
+
+
+async def test_bad_approval_input_is_shown_next_to_each_field(portal: Portal) -> None:
+    csrf = await portal.sign_in("officer-a")
+    _clinic, initiative_id, _plan = await add_plan(portal, "officer-a")
+    answer = await portal.http.post(
+        f"/initiatives/{initiative_id}/approve",
+        data={"csrf_token": csrf, "owner": "  ", "target_change_pct": "0", "pilot_group": ""},
+    )
+    assert answer.status_code == 422
+    errors = re.findall(r'<p class="field-error">([^<]+)</p>', answer.text)
+    assert any("name who owns it" in error for error in errors)
+    assert any("a target is a change" in error for error in errors)
+    assert not portal.roadmap.requests
+
+
+async def test_roadmaps_field_errors_land_next_to_the_fields(portal: Portal) -> None:
+    csrf = await portal.sign_in("officer-a")
+    _clinic, initiative_id, _plan = await add_plan(portal, "officer-a")
+    portal.roadmap.status = 422
+    portal.roadmap.body = {
+        "detail": [{"loc": ["body", "owner"], "msg": "owner is not on the clinic's staff"}]
+    }
+    answer = await portal.http.post(
+        f"/initiatives/{initiative_id}/approve",
+        data={"csrf_token": csrf, "owner": "dr-x", "target_change_pct": "-30", "pilot_group": "dr-1, dr-2"},
+    )
+    assert answer.status_code == 422
+    assert '<p class="field-error">owner is not on the clinic&#39;s staff</p>' in answer.text
+    assert json.loads(portal.roadmap.requests[0].content)["pilot_group"] == ["dr-1", "dr-2"]
+
+
+async def test_the_notice_address_is_checked_next_to_its_field_then_kept(portal: Portal) -> None:
+    csrf = await portal.sign_in("officer-a")
+    bad = await portal.http.post("/today/notice-email", data={"csrf_token": csrf, "email": "dana@"})
+    assert bad.status_code == 422
+    assert 'id="notice-email-error">enter an email address' in bad.text
+    assert 'value="dana@"' in bad.text  # what was typed stays, to be fixed
+    good = await portal.http.post(
+        "/today/notice-email", data={"csrf_token": csrf, "email": "dana@clinic.org"}
+    )
+    assert good.status_code == 303
+    page = await portal.http.get("/today")
+    assert "Urgent notices will be mailed to dana@clinic.org" in page.text
+    assert 'value="dana@clinic.org"' in page.text
