@@ -50,6 +50,7 @@ from deploy.local.postgres import PostgresServer
 from shared import topics
 from shared.broker import ensure_topics
 from shared.events.partner import example_events
+from tests.kpi_seed import seed_clinics
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPIC = topics.PARTNER_ACTIVITY.name
@@ -316,9 +317,6 @@ async def consume_side_by_side(
 
     Returns what was seen of the KPI service, the bare loop's report and the first publish time.
     """
-    # Imported here: the bare loop (this module in a subprocess) need not load the services.
-    from tests.integration.kpi_support import seed_clinics
-
     await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
     database_url = database(work)
     await seed_clinics(database_url, clinics)  # events for clinics kpi does not know are refused

@@ -21,7 +21,7 @@ from standardwebhooks.webhooks import Webhook
 from deploy.local.kafka import free_port
 from services.kpi.models import KpiClinic
 from services.kpi.settings import KpiSettings
-from shared import db, topics
+from shared import topics
 from shared.auth import issue_token
 from shared.events import ClinicRegistered, envelope_for
 from tests.polling import eventually
@@ -53,22 +53,6 @@ async def register_clinic(
 
     await eventually(known, what=f"kpi to record clinic {clinic_id}")
     return clinic_id
-
-
-async def seed_clinics(
-    database_url: str, clinic_ids: list[uuid.UUID], *, officer_id: str = "officer-seed"
-) -> None:
-    """Migrate kpi's database and record the clinics, as clinic.registered would, before a
-    kpi process starts: events published in bulk for them are then never for unknown clinics."""
-    await db.migrate(database_url, ROOT / "services" / "kpi" / "migrations")
-    engine = db.create_engine(database_url)
-    try:
-        async with db.create_session_factory(engine)() as session:
-            for clinic_id in clinic_ids:
-                session.add(KpiClinic(id=clinic_id, officer_id=officer_id, name="Seeded Clinic"))
-            await session.commit()
-    finally:
-        await engine.dispose()
 
 
 def officer_headers(kpi: RunningService, officer_id: str) -> dict[str, str]:

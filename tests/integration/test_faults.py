@@ -41,11 +41,11 @@ from tests.integration.kpi_support import (
     create_live_partner,
     live_kpi,
     live_officer_headers,
-    seed_clinics,
     signed,
 )
 from tests.integration.test_roadmap_temporal_outage import DevTemporal
 from tests.kafka_io import read_all
+from tests.kpi_seed import seed_clinics
 from tests.polling import eventually
 from tests.services import registered_officer, running
 
