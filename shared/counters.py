@@ -32,9 +32,3 @@ OUTBOX_PARKED = Counter(
     ["topic", "reason"],
     registry=PROCESS_REGISTRY,
 )
-PLAN_NOTICES = Counter(
-    "faio_plan_notices",
-    "Notices plans raised for their officer, by kind (decision_overdue and adoption_escalation page).",
-    ["kind"],
-    registry=PROCESS_REGISTRY,
-)

@@ -35,6 +35,10 @@ OFFICER_ID = SearchAttributeKey.for_keyword("FaioOfficerId")
 PLAN_PHASE = SearchAttributeKey.for_keyword("FaioPlanPhase")
 PLAN_KPI = SearchAttributeKey.for_keyword("FaioKpi")
 SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[str], ...] = (CLINIC_ID, OFFICER_ID, PLAN_PHASE, PLAN_KPI)
+# The same, as the dev server's start-up flags (deploy/local/Procfile spells them out too).
+DEV_SERVER_SEARCH_ATTRIBUTES: tuple[str, ...] = tuple(
+    arg for key in SEARCH_ATTRIBUTES for arg in ("--search-attribute", f"{key.name}=Keyword")
+)
 
 
 async def register_search_attributes(client: Client, namespace: str) -> None:

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from deploy.local.kafka import KafkaServer
 from deploy.local.postgres import PostgresServer
 from shared.broker import ensure_topics
-from shared.temporal import SEARCH_ATTRIBUTES
+from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTES
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 REAL_INFRASTRUCTURE_DIRS = ("integration", "e2e")
@@ -67,7 +67,11 @@ async def time_skipping_temporal() -> AsyncIterator[WorkflowEnvironment]:
     """A Temporal dev server that skips time while workflows wait: months pass in seconds."""
     env = await WorkflowEnvironment.start_time_skipping_v2(
         dev_server_existing_path=str(TEMPORAL_CLI),
-        dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+            *DEV_SERVER_SEARCH_ATTRIBUTES,
+        ],
     )
     try:
         yield env

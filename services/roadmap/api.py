@@ -104,7 +104,12 @@ async def decide(
     result = await starter.decide(
         temporal,
         plan_id,
-        GateDecision(action=decision.action, extend_days=decision.extend_days, note=decision.note),
+        GateDecision(
+            action=decision.action,
+            extend_days=decision.extend_days,
+            note=decision.note,
+            decided_by=officer.id,
+        ),
     )
     return {"plan_id": plan_id, "result": result}
 

@@ -3,15 +3,23 @@
 Its Temporal worker is a process of its own: `python -m services.roadmap.worker`.
 """
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import Gauge
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap.api import router
 from services.roadmap.handlers import RoadmapHandlers, create_router
+from services.roadmap.models import RoadmapPlan, RoadmapPlanNotice
 from services.roadmap.settings import RoadmapSettings
 from shared.app import create_runtime, create_service_app
+from shared.events.roadmap import PLAN_PHASES
+from shared.metrics import ServiceMetrics
 from shared.temporal import TemporalConnection
 
 
@@ -33,4 +41,36 @@ def create_app(
         extra_lifespan=lambda _app: temporal.connecting(settings, runtime.tracer_provider),
     )
     app.state.temporal = temporal
+    runtime.metrics.on_scrape(plan_gauges(runtime.metrics))
     return app
+
+
+def plan_gauges(metrics: ServiceMetrics) -> Callable[[AsyncSession], Awaitable[None]]:
+    """Plans by phase, and notices by kind, read from roadmap's tables at each scrape.
+
+    The notices are raised by the worker process; counting their rows here keeps one place
+    that Prometheus scrapes, and a count that only grows behaves as a counter for `increase()`.
+    """
+    plans = Gauge(
+        "faio_plans", "Implementation plans by their current phase.", ["phase"], registry=metrics.registry
+    )
+    notices = Gauge(
+        "faio_plan_notices",
+        "Notices plans have raised for their officer, by kind (ever; escalations page).",
+        ["kind"],
+        registry=metrics.registry,
+    )
+
+    async def read(session: AsyncSession) -> None:
+        by_phase = dict(
+            (await session.exec(select(RoadmapPlan.phase, func.count()).group_by(RoadmapPlan.phase))).all()
+        )
+        for phase in PLAN_PHASES:
+            plans.labels(phase).set(by_phase.get(phase, 0))
+        by_kind = (
+            await session.exec(select(RoadmapPlanNotice.kind, func.count()).group_by(RoadmapPlanNotice.kind))
+        ).all()
+        for kind, count in by_kind:
+            notices.labels(kind).set(count)
+
+    return read

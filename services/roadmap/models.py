@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ConfigDict, computed_field, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
@@ -97,6 +97,8 @@ class Initiative(InitiativeBase, table=True):
     phase_days: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
     plan_id: str | None = Field(default=None, max_length=200)
     approved_at: datetime | None = None
+    # What approval checked: target vs published effects, pilot length, warnings, baseline, money.
+    review: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=_now)
 
 
@@ -111,6 +113,19 @@ class InitiativePublic(InitiativeBase):
     phase_days: dict[str, float]
     plan_id: str | None
     approved_at: datetime | None
+    review: dict[str, Any]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def dollars_saved_per_week(self) -> float:
+        """Hours saved x the loaded hourly cost the audit measured (the impact the ranking uses)."""
+        return self.impact_per_week
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def hours_saved_per_week(self) -> float:
+        hourly = self.cost_per_week / self.hours_per_week if self.hours_per_week > 0 else 0.0
+        return round(self.impact_per_week / hourly, 2) if hourly else 0.0
 
 
 class InitiativeList(BaseModel):
@@ -183,6 +198,8 @@ class RoadmapPlanNotice(SQLModel, table=True):
 class PhaseLengths(BaseModel):
     """Phase lengths in days (fractions allowed, for rehearsals and tests)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     baseline: float = PydanticField(default=14, gt=0, le=365)
     preparation: float = PydanticField(default=14, gt=0, le=365)
     pilot: float = PydanticField(default=42, gt=0, le=365)
@@ -190,14 +207,56 @@ class PhaseLengths(BaseModel):
     sustain: float = PydanticField(default=84, gt=0, le=730)
 
 
+class BaselineIn(BaseModel):
+    """A baseline entered by hand, with where it comes from (kept marked as entered by hand)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["audit", "manual_count", "emr_report"]
+    value: float = PydanticField(ge=0, le=100_000, allow_inf_nan=False, description="rates as 0-1, e.g. 0.29")
+    weekly_volume: float | None = PydanticField(
+        default=None, gt=0, le=1_000_000, allow_inf_nan=False, description="calls, notes or visits a week"
+    )
+    note: str = PydanticField(default="", max_length=300)
+
+
+class ToolCostIn(BaseModel):
+    """What the tool costs: subscription per month and/or per user and month, and set-up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    monthly: float = PydanticField(default=0, ge=0, le=1_000_000, allow_inf_nan=False)
+    per_user_monthly: float = PydanticField(default=0, ge=0, le=100_000, allow_inf_nan=False)
+    users: int = PydanticField(default=0, ge=0, le=10_000)
+    setup: float = PydanticField(default=0, ge=0, le=10_000_000, allow_inf_nan=False)
+
+
 class ApprovalIn(BaseModel):
     """The officer's approval: who owns it, the KPI target, the pilot group and the phase lengths."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo (pilot_groups) is a 422, never dropped
 
     owner: str = PydanticField(min_length=1, max_length=100, description="pseudonymous staff id or role")
     target_change_pct: float = PydanticField(ge=-100, le=500, description="e.g. -30 for -30 %")
     pilot_group: list[str] = PydanticField(default_factory=list, max_length=200)
     phase_days: PhaseLengths = PydanticField(default_factory=PhaseLengths)
     checkin_days: float = PydanticField(default=7, gt=0, le=31)
+    baseline: BaselineIn | None = PydanticField(
+        default=None, description="a baseline entered by hand when no partner feed measures it"
+    )
+    no_baseline_reason: str = PydanticField(
+        default="", max_length=500, description="why the pilot may start without any baseline"
+    )
+    compliance_exception: str = PydanticField(
+        default="",
+        max_length=500,
+        description="why a tool that touches patient data may start although BAAs are not in place",
+    )
+    tool_cost: ToolCostIn | None = None
+    average_visit_value: float | None = PydanticField(default=None, gt=0, le=100_000, allow_inf_nan=False)
+    booking_share: float | None = PydanticField(
+        default=None, gt=0, le=1, description="share of answered calls that book a visit"
+    )
 
     @field_validator("owner")
     @classmethod
@@ -217,6 +276,8 @@ class ApprovalIn(BaseModel):
 class DecisionIn(BaseModel):
     """The officer's decision at the evaluation gate."""
 
+    model_config = ConfigDict(extra="forbid")
+
     action: GateAction
     extend_days: float = PydanticField(default=21, gt=0, le=120)
     note: str = PydanticField(default="", max_length=500)
@@ -224,6 +285,8 @@ class DecisionIn(BaseModel):
 
 class PlanChangeIn(BaseModel):
     """A change to a running plan: a new target and/or more days in the current phase."""
+
+    model_config = ConfigDict(extra="forbid")
 
     target_change_pct: float | None = PydanticField(default=None, ge=-100, le=500)
     extend_phase_days: float | None = PydanticField(default=None, gt=0, le=120)
@@ -255,6 +318,10 @@ class PlanPublic(BaseModel):
     started_at: datetime
     live: dict[str, Any] | None = PydanticField(
         default=None, description="the workflow's status query: day in phase, next milestone, latest KPI"
+    )
+    review: dict[str, Any] = PydanticField(
+        default_factory=dict,
+        description="checked at approval: target vs published effects, minimum pilot weeks, warnings, money",
     )
     transitions: list[TransitionPublic] = []
     notices: list[NoticePublic] = []

@@ -5,7 +5,7 @@ default converter carries them and a recorded history stays readable and replaya
 """
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 DAY_SECONDS = 86_400.0
 
@@ -23,6 +23,15 @@ class AdoptionAlert:
     kpi: str
     week: str
     message: str = ""
+
+
+@dataclass
+class PilotWeekReading:
+    """One pilot week of the plan's KPI, kept for the gate's evidence."""
+
+    week: str
+    value: float
+    sample_size: int
 
 
 @dataclass
@@ -55,6 +64,13 @@ class PlanState:
     next_initiative_id: str = ""
     next_initiative_problem: str = ""
     runs: int = 1
+    # The three-outcome gate (later fields: defaults keep older runs' state readable).
+    baseline_value: float | None = None  # the KPI's baseline as the snapshots (or the officer) gave it
+    pilot_weeks: list[PilotWeekReading] = field(default_factory=list)
+    gate_evidence: dict[str, Any] = field(default_factory=dict)
+    decision_by: str = ""
+    signed_off_by: str = ""
+    signed_off_at: str = ""
 
 
 @dataclass
@@ -73,6 +89,11 @@ class PlanInput:
     # Continue-as-new once a run's history passes this many events (Temporal also suggests it).
     history_limit: int = 2_000
     state: PlanState | None = None
+    baseline_value: float | None = None  # a baseline the officer entered by hand
+    baseline_weekly_volume: float | None = None
+    # For the Temporal UI (search attributes and memo); plans started before leave them empty.
+    officer_id: str = ""
+    clinic_name: str = ""
 
 
 @dataclass
@@ -84,6 +105,7 @@ class KpiReading:
     value: float | None
     baseline: float | None = None
     progress: float | None = None
+    sample_size: int = 0
 
 
 # continue (go to rollout) | extend (the pilot runs longer) | stop
@@ -97,6 +119,7 @@ class GateDecision:
     action: str  # a GateAction; plain text on the wire, so the workflow's validator names a wrong one
     extend_days: float = 21.0
     note: str = ""
+    decided_by: str = ""  # the officer's id: a sign-off records who and when
 
 
 @dataclass
@@ -132,6 +155,9 @@ class PlanStatus:
     escalations: int
     next_initiative_id: str
     runs: int
+    gate_evidence: dict[str, Any] = field(default_factory=dict)
+    signed_off_by: str = ""
+    signed_off_at: str = ""
 
 
 @dataclass

@@ -62,9 +62,14 @@ PLAYBOOKS: dict[str, KpiPlaybook] = {
     "patient_communication": KpiPlaybook(
         "messages_answered_within_business_day", 25.0, "emr", "AI patient messaging assistant"
     ),
-    "follow_up_calls": KpiPlaybook("missed_call_rate", -50.0, "phone", "AI phone answering"),
+    # Outbound work is judged by what it is for: follow-up calls and referrals that end in a booked
+    # visit (inbound missed calls and no-shows measure other work). Clinic-wide booked over requested
+    # until partners report follow-up and referral completion on their own.
+    "follow_up_calls": KpiPlaybook("appointment_conversion", 20.0, "phone", "AI outbound follow-up calls"),
     "appointment_scheduling": KpiPlaybook("appointment_conversion", 20.0, "scheduling", "self-scheduling"),
-    "referral_coordination": KpiPlaybook("no_show_rate", -25.0, "scheduling", "automated reminders"),
+    "referral_coordination": KpiPlaybook(
+        "appointment_conversion", 20.0, "scheduling", "referral coordination automation"
+    ),
     "insurance_verification": KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "eligibility automation"),
     "billing": KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "billing automation"),
     "marketing": KpiPlaybook("appointment_conversion", 20.0, "scheduling", "marketing automation"),
@@ -115,6 +120,10 @@ class Proposal:
     reason: str
 
 
+# Intake's dimension for data and integration readiness (questionnaire v1: "Data & integration readiness").
+INTEGRATION_DIMENSION = "data"
+
+
 def readiness_of(
     *, overall_score: float | None, dimension_scores: dict[str, float], integrates: bool | None
 ) -> float:
@@ -123,9 +132,9 @@ def readiness_of(
         base = 0.5  # no assessment yet: neither ready nor unready
     else:
         base = overall_score / 100
-        integration = [score for name, score in dimension_scores.items() if "integration" in name.lower()]
-        if integration:
-            base = (base + integration[0] / 100) / 2
+        integration = dimension_scores.get(INTEGRATION_DIMENSION)
+        if integration is not None:
+            base = (base + integration / 100) / 2
     if integrates is False:
         base *= 0.5  # the solution cannot talk to the clinic's systems yet: extra work first
     elif integrates is None:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import rules
+from services.roadmap import approval_review, rules
 from services.roadmap.models import (
     ApprovalIn,
     Initiative,
@@ -111,7 +111,9 @@ async def plan_in_flight(*, session: AsyncSession, clinic_id: UUID) -> RoadmapPl
     return (await session.exec(statement)).first()
 
 
-def plan_input_for(initiative: Initiative, approval: ApprovalIn, plan_id: str) -> PlanInput:
+def plan_input_for(
+    initiative: Initiative, approval: ApprovalIn, plan_id: str, *, officer_id: str = "", clinic_name: str = ""
+) -> PlanInput:
     days = approval.phase_days.model_dump()
     return PlanInput(
         plan_id=plan_id,
@@ -124,6 +126,10 @@ def plan_input_for(initiative: Initiative, approval: ApprovalIn, plan_id: str) -
         # The officer gets as long to decide at the gate as between two check-ins, a week by default.
         decision_timeout_seconds=approval.checkin_days * DAY_SECONDS,
         pilot_extension_seconds=days["pilot"] / 2 * DAY_SECONDS,
+        baseline_value=approval.baseline.value if approval.baseline else None,
+        baseline_weekly_volume=approval.baseline.weekly_volume if approval.baseline else None,
+        officer_id=officer_id,
+        clinic_name=clinic_name,
     )
 
 
@@ -161,6 +167,11 @@ async def approve_initiative(
     )
     if unanswered:
         raise Refused("the five questions are not all answered: " + "; ".join(unanswered))
+    review, refusals = approval_review.review_approval(
+        await _approval_facts(session, initiative), _approval_choices(approval)
+    )
+    if refusals:
+        raise Refused("; ".join(refusals))
 
     now = datetime.now(UTC)
     plan_id = plan_workflow_id(initiative.id)
@@ -171,6 +182,7 @@ async def approve_initiative(
     initiative.phase_days = approval.phase_days.model_dump()
     initiative.plan_id = plan_id
     initiative.approved_at = now
+    initiative.review = review.as_dict()
     session.add(initiative)
     session.add(
         RoadmapPlan(
@@ -196,6 +208,9 @@ async def approve_initiative(
             pilot_group=list(approval.pilot_group),
             approved_at=now,
             plan_id=plan_id,
+            baseline_value=approval.baseline.value if approval.baseline else None,
+            baseline_source=approval.baseline.source if approval.baseline else "partner_feed",
+            baseline_weekly_volume=approval.baseline.weekly_volume if approval.baseline else None,
         ),
         source=SOURCE,
         subject=str(initiative.clinic_id),
@@ -211,9 +226,64 @@ async def approve_initiative(
         ) from error
     # Started inside the transaction: if the start fails nothing is committed and the officer
     # may retry; a repeated start finds the workflow already there (same id).
-    await start_plan(plan_input_for(initiative, approval, plan_id))
+    clinic = await session.get(RoadmapClinic, initiative.clinic_id)
+    await start_plan(
+        plan_input_for(
+            initiative, approval, plan_id, officer_id=officer_id, clinic_name=clinic.name if clinic else ""
+        )
+    )
     await session.commit()
     return initiative
+
+
+async def _approval_facts(session: AsyncSession, initiative: Initiative) -> approval_review.ApprovalFacts:
+    assessment = await session.get(RoadmapAssessment, initiative.clinic_id)
+    audit = await session.get(RoadmapAudit, initiative.clinic_id)
+    audit_hours = None
+    if audit is not None:
+        problem = rules.normalise_category(initiative.problem)
+        audit_hours = next(
+            (
+                float(candidate.get("hours_per_week", 0.0))
+                for candidate in audit.candidates
+                if rules.normalise_category(str(candidate.get("category", ""))) == problem
+            ),
+            None,
+        )
+    return approval_review.ApprovalFacts(
+        kpi=initiative.kpi,
+        problem=initiative.problem,
+        solution=initiative.solution,
+        hours_per_week=initiative.hours_per_week,
+        cost_per_week=initiative.cost_per_week,
+        dollars_saved_per_week=initiative.impact_per_week,
+        dimension_scores=dict(assessment.dimension_scores) if assessment is not None else None,
+        audit_low_confidence=audit.low_confidence if audit is not None else False,
+        audit_hours_per_week=audit_hours,
+    )
+
+
+def _approval_choices(approval: ApprovalIn) -> approval_review.ApprovalChoices:
+    entered = approval.baseline
+    baseline = approval_review.Baseline(
+        source=entered.source if entered else None,
+        value=entered.value if entered else None,
+        weekly_volume=entered.weekly_volume if entered else None,
+        entered_by_hand=entered is not None,
+        note=entered.note if entered else "",
+    )
+    cost = approval.tool_cost
+    return approval_review.ApprovalChoices(
+        target_change_pct=approval.target_change_pct,
+        baseline_days=approval.phase_days.baseline,
+        pilot_days=approval.phase_days.pilot,
+        baseline=baseline,
+        no_baseline_reason=approval.no_baseline_reason,
+        compliance_exception=approval.compliance_exception,
+        tool_cost=approval_review.ToolCost(**cost.model_dump()) if cost is not None else None,
+        average_visit_value=approval.average_visit_value,
+        booking_share=approval.booking_share,
+    )
 
 
 # --- plans ----------------------------------------------------------------------------------
@@ -264,6 +334,7 @@ async def describe_plan(
         phase=plan.phase,
         started_at=plan.started_at,
         live=live,
+        review=initiative.review if initiative else {},
         transitions=[TransitionPublic.model_validate(row, from_attributes=True) for row in transitions],
         notices=[NoticePublic.model_validate(row, from_attributes=True) for row in notices],
     )
@@ -298,7 +369,12 @@ async def running_plan_for(
 
 def reading_of(event: KpiSnapshot) -> KpiReading:
     return KpiReading(
-        kpi=event.kpi, week=event.week, value=event.value, baseline=event.baseline, progress=event.progress
+        kpi=event.kpi,
+        week=event.week,
+        value=event.value,
+        baseline=event.baseline,
+        progress=event.progress,
+        sample_size=event.sample_size,
     )
 
 

@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -17,7 +17,14 @@ from services.roadmap.plans import AdoptionAlert, GateDecision, KpiReading, Plan
 from services.roadmap.workflows import ImplementationPlanWorkflow
 from shared.errors import Conflict, Refused
 from shared.events.roadmap import FINAL_PHASES
-from shared.temporal import TemporalUnavailable, unavailable_when_unreachable
+from shared.temporal import (
+    CLINIC_ID,
+    OFFICER_ID,
+    PLAN_KPI,
+    PLAN_PHASE,
+    TemporalUnavailable,
+    unavailable_when_unreachable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,16 @@ async def start_plan(temporal: Client, plan: PlanInput, *, task_queue: str) -> N
             id=plan.plan_id,
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # What the Temporal UI lists and filters plans by; the workflow keeps the phase current.
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CLINIC_ID, plan.clinic_id),
+                    SearchAttributePair(OFFICER_ID, plan.officer_id),
+                    SearchAttributePair(PLAN_PHASE, "baseline"),
+                    SearchAttributePair(PLAN_KPI, plan.kpi),
+                ]
+            ),
+            memo={"clinic_name": plan.clinic_name},
         )
 
 

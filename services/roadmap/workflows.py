@@ -8,7 +8,7 @@ from typing import get_args
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.roadmap import rules
+    from services.roadmap import gate, rules
     from services.roadmap.activities import ACTIVITY_RETRY, PlanActivities
     from services.roadmap.plans import (
         DAY_SECONDS,
@@ -25,11 +25,14 @@ with workflow.unsafe.imports_passed_through():
         PlanStatus,
     )
     from shared.events.roadmap import FINAL_PHASES, NoticeKind, PlanPhase
+    from shared.temporal import PLAN_PHASE
 
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 NoticeActivity = Callable[[PlanActivities, PlanNotice], Awaitable[bool]]
 MAX_SEEN_ALERTS = 50
+# Versions the gate: runs recorded before it replay the progress-only gate (auto pass / extend once).
+THREE_OUTCOME_GATE = "three-outcome-gate"
 
 
 @workflow.defn
@@ -42,11 +45,12 @@ class ImplementationPlanWorkflow:
     handlers); the officer pauses and resumes by signal and decides at the gate or changes
     the plan through validated updates, so a wrong request is refused and changes nothing.
 
-    Gate: target met -> rollout; at least half-way -> the pilot is extended once and the
-    officer told; otherwise the officer decides (continue, extend, stop) and is escalated to
-    after a week without a decision. In sustain an adoption alert books a retraining, a
-    second one in a row escalates. All state lives in PlanState and is carried across
-    continue-as-new, so a plan's history stays small however long it runs.
+    Gate: pass, fail or inconclusive from the pilot's evidence (gate.py); every outcome waits
+    for the officer (a pass for the sign-off, who and when kept; inconclusive with the extension
+    a power calculation asks for), escalated after a week. Runs recorded before the
+    three-outcome-gate patch replay the old gate (auto pass, one auto extension). In sustain
+    an adoption alert books a retraining, a second one in a row escalates. All state lives in
+    PlanState and is carried across continue-as-new, so a plan's history stays small.
     """
 
     @workflow.init
@@ -118,6 +122,9 @@ class ImplementationPlanWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
+        # Plans started before this change replay without it (their histories have no such command).
+        if workflow.patched("phase-search-attribute"):
+            workflow.upsert_search_attributes([PLAN_PHASE.value_set(phase)])
         for kind, message in rules.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
 
@@ -170,6 +177,19 @@ class ImplementationPlanWorkflow:
 
     async def _evaluate(self) -> None:
         state = self._state
+        if workflow.patched(THREE_OUTCOME_GATE):
+            # Every outcome waits for the officer: a pass for the sign-off, the others with a recommendation.
+            evidence = await workflow.execute_local_activity(
+                gate.judge_gate,
+                gate.gate_question(self._plan, state),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            state.gate_evidence = evidence
+            decision_days = int(self._plan.decision_timeout_seconds // DAY_SECONDS)
+            shown = f"gate {evidence['outcome']}: {evidence['summary']}"
+            await self._officer_decides(gate.gate_message(evidence, timeout_days=decision_days), shown)
+            return
         progress = state.latest_kpi_progress
         shown = "no KPI data" if progress is None else f"{progress:.0%} of the way to target"
         outcome = rules.evaluate_gate(progress=progress, pilot_extended=state.pilot_extended)
@@ -188,14 +208,18 @@ class ImplementationPlanWorkflow:
                 "pilot", f"pilot extended: {shown}", length_seconds=self._plan.pilot_extension_seconds
             )
             return
+        decision_days = int(self._plan.decision_timeout_seconds // DAY_SECONDS)
+        await self._officer_decides(
+            f"gate: {shown}; decide to continue, extend or stop within {decision_days} days", shown
+        )
+
+    async def _officer_decides(self, message: str, shown: str) -> None:
+        """Wait for the officer's gate decision (escalated after the timeout), then act on it."""
+        state = self._state
         state.awaiting_decision = True
         timeout = timedelta(seconds=self._plan.decision_timeout_seconds)
         self._decision_due = workflow.now() + timeout
-        await self._notice(
-            PlanActivities.notify_officer,
-            "decision_needed",
-            f"gate: {shown}; decide to continue, extend or stop within {timeout.days} days",
-        )
+        await self._notice(PlanActivities.notify_officer, "decision_needed", message)
         try:
             await workflow.wait_condition(lambda: bool(state.decision), timeout=timeout)
         except TimeoutError:
@@ -211,6 +235,10 @@ class ImplementationPlanWorkflow:
         state.awaiting_decision = False
         self._decision_due = None
         said = f": {note}" if note else ""
+        if state.decision_by:
+            said = f" ({state.decision_by}){said}"
+        if action == "continue" and state.gate_evidence:
+            state.signed_off_by, state.signed_off_at = state.decision_by, workflow.now().isoformat()
         if action == "continue":
             await self._enter("rollout", f"officer decided to continue at {shown}{said}")
         elif action == "extend":
@@ -305,6 +333,7 @@ class ImplementationPlanWorkflow:
             return  # an older week arriving late never overwrites a newer one
         state.latest_kpi_week = reading.week
         state.latest_kpi_value = reading.value
+        gate.remember_reading(state, reading)
         state.latest_kpi_progress = rules.kpi_progress(
             value=reading.value,
             baseline=reading.baseline,
@@ -350,6 +379,7 @@ class ImplementationPlanWorkflow:
         state.decision = decision.action
         state.decision_note = decision.note
         state.decision_extend_days = decision.extend_days
+        state.decision_by = decision.decided_by
 
     @decide.validator
     def _validate_decision(self, decision: GateDecision) -> None:
@@ -421,6 +451,9 @@ class ImplementationPlanWorkflow:
             escalations=state.escalations,
             next_initiative_id=state.next_initiative_id,
             runs=state.runs,
+            gate_evidence=state.gate_evidence,
+            signed_off_by=state.signed_off_by,
+            signed_off_at=state.signed_off_at,
         )
 
     def _next_milestone(self, elapsed: float) -> tuple[str, str]:

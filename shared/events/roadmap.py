@@ -61,6 +61,20 @@ class InitiativeApproved(EventBody):
     plan_id: str | None = Field(
         default=None, max_length=200, description="the implementation plan this approval started"
     )
+    baseline_value: float | None = Field(
+        default=None,
+        ge=0,
+        le=100_000,
+        allow_inf_nan=False,
+        description="a baseline the officer entered by hand (rates as 0-1); None: measured from the feed",
+    )
+    baseline_source: Literal["partner_feed", "audit", "manual_count", "emr_report"] = Field(
+        default="partner_feed",
+        description="where the baseline comes from; anything but partner_feed was entered by hand",
+    )
+    baseline_weekly_volume: float | None = Field(
+        default=None, gt=0, le=1_000_000, allow_inf_nan=False, description="calls, notes or visits a week"
+    )
 
 
 class PlanPhaseChanged(EventBody):

@@ -3,7 +3,7 @@
     python -m tests.bench.bench_plans [--plans 1000] [--concurrency 100]
 
 Each plan is the method's default (baseline 2 w, preparation 2 w, pilot 6 w, rollout 8 w,
-sustain 12 w, weekly check-ins: about 30 timers and 40 activities), target met at the gate.
+sustain 12 w, weekly check-ins: about 30 timers and 40 activities), target met at the gate and signed off.
 Activities are in-memory no-ops so the figure is the workflow engine's: the server's time
 skipping, workflow tasks and the worker. The baseline is one plan run alone in the same
 process; the ratio says how much running plans side by side gains over one after another.
@@ -18,12 +18,25 @@ import uuid
 from pathlib import Path
 
 from temporalio import activity
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.roadmap.plans import DAY_SECONDS, KpiReading, NextInitiative, PhaseChange, PlanInput, PlanNotice
+from services.roadmap.gate import judge_gate
+from services.roadmap.plans import (
+    DAY_SECONDS,
+    GateDecision,
+    KpiReading,
+    NextInitiative,
+    PhaseChange,
+    PlanInput,
+    PlanNotice,
+    PlanResult,
+)
 from services.roadmap.rules import DEFAULT_PHASE_DAYS
 from services.roadmap.workflows import ImplementationPlanWorkflow
+from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES
+from tests.polling import eventually
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 KPI = "documentation_minutes_per_note"
@@ -80,6 +93,18 @@ def plan() -> PlanInput:
     )
 
 
+async def sign_off(handle: WorkflowHandle[ImplementationPlanWorkflow, PlanResult]) -> None:
+    """The gate waits for the officer's sign-off (continue) before the rollout."""
+
+    async def at_gate() -> bool:
+        return (await handle.query(ImplementationPlanWorkflow.status)).awaiting_decision
+
+    await eventually(at_gate, within=600, what="the gate to wait for the sign-off")
+    await handle.execute_update(
+        ImplementationPlanWorkflow.decide, GateDecision(action="continue", decided_by="bench")
+    )
+
+
 async def run_plans(env: WorkflowEnvironment, task_queue: str, count: int, concurrency: int) -> float:
     """Start `count` plans (at most `concurrency` in flight), wait until all are done; seconds taken."""
     gate = asyncio.Semaphore(concurrency)
@@ -94,6 +119,7 @@ async def run_plans(env: WorkflowEnvironment, task_queue: str, count: int, concu
                 start_signal="kpi_snapshot",
                 start_signal_args=[KpiReading(kpi=KPI, week="2026-W48", value=13.5, baseline=20.0)],
             )
+            await sign_off(handle)
             result = await handle.result()
             if result.outcome != "done":
                 raise RuntimeError(f"plan ended {result.outcome}")
@@ -121,6 +147,7 @@ async def main(plans: int, concurrency: int) -> None:
             # Fire skipped timers at once (the 1 s default costs a real second per weekly timer).
             "--dynamic-config-value",
             'history.timerProcessorMaxTimeShift="10ms"',
+            *DEV_SERVER_SEARCH_ATTRIBUTES,
         ],
     )
     activities = CountingActivities()
@@ -137,6 +164,7 @@ async def main(plans: int, concurrency: int) -> None:
                 activities.schedule_retraining,
                 activities.escalate_to_officer,
                 activities.suggest_next_initiative,
+                judge_gate,
             ],
             max_concurrent_workflow_tasks=200,
             max_concurrent_activities=400,

@@ -75,3 +75,11 @@ async def test_metrics_count_requests_consumed_events_dead_letters_and_the_outbo
             return (await scrape(intake))[("faio_outbox_backlog", ())] == 0
 
         await eventually(backlog_drained, what="intake's outbox backlog to reach 0")
+
+
+async def test_roadmap_reports_plans_by_phase(kafka: str, tmp_path: Path) -> None:
+    async with running("roadmap", kafka=kafka, data_dir=tmp_path) as platform:
+        samples = await scrape(platform["roadmap"])
+    phases = {dict(labels)["phase"] for name, labels in samples if name == "faio_plans"}
+    assert {"baseline", "pilot", "evaluation", "rollout", "sustain", "done", "stopped"} <= phases
+    assert total(samples, "faio_plans") == 0  # a new database has no plans

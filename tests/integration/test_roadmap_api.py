@@ -29,6 +29,7 @@ from shared.events.intake import AssessmentCompleted
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import PlanNoticeRaised
 from shared.outbox import OutboxMessage
+from shared.temporal import PLAN_KPI, PLAN_PHASE
 from tests.polling import eventually
 from tests.services import Platform, running, service_of, tracer_provider
 
@@ -86,7 +87,7 @@ async def clinic_with_findings(platform: Platform, *, systems: dict[str, str]) -
             questionnaire_version="1",
             overall_score=70,
             level="ready",
-            dimension_scores={"data_integration": 80, "staff_buy_in": 60},
+            dimension_scores={"data": 80, "staff": 60},
             completed_at=now,
         ),
         clinic_id,
@@ -225,6 +226,19 @@ async def test_findings_become_ranked_initiatives_and_approval_starts_one_plan(r
 
     plan = await eventually(baseline_recorded, what="the plan's worker to record its baseline phase")
     assert plan["phase"] == "baseline"
+
+    # The Temporal UI lists the plan by clinic and phase, with the clinic's name in its memo.
+    temporal = await platform["roadmap"].app.state.temporal.client(within=10)
+
+    async def listed() -> list[Any] | None:
+        found = [item async for item in temporal.list_workflows(f"FaioClinicId = '{clinic_id}'")]
+        return found or None
+
+    [execution] = await eventually(listed, what="the plan in Temporal's visibility by FaioClinicId")
+    assert execution.id == plan_id
+    assert execution.typed_search_attributes.get(PLAN_PHASE) == "baseline"
+    assert execution.typed_search_attributes.get(PLAN_KPI) == "documentation_minutes_per_note"
+    assert (await execution.memo())["clinic_name"] == "Lakeside Pediatrics"
     assert plan["live"]["next_milestone"] == "weekly check-in 1"
     assert plan["live"]["day_in_phase"] == 0
     assert (await http.get(f"/v1/plans/{plan_id}", headers=other)).status_code == 404

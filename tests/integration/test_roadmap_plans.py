@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowHistory, WorkflowU
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from services.roadmap.gate import judge_gate
 from services.roadmap.plans import (
     DAY_SECONDS,
     AdoptionAlert,
@@ -36,6 +37,7 @@ from services.roadmap.plans import (
 )
 from services.roadmap.rules import DEFAULT_PHASE_DAYS
 from services.roadmap.workflows import ImplementationPlanWorkflow
+from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES
 from tests.conftest import TEMPORAL_CLI
 
 HISTORIES_DIR = Path(__file__).parent / "histories"
@@ -100,6 +102,7 @@ async def plan_worker(client: Client, fake: FakePlanActivities) -> AsyncIterator
             fake.schedule_retraining,
             fake.escalate_to_officer,
             fake.suggest_next_initiative,
+            judge_gate,
         ],
     ):
         yield task_queue
@@ -178,6 +181,7 @@ async def plan_clock() -> AsyncIterator[WorkflowEnvironment]:
             "frontend.WorkflowTimeSkippingEnabled=true",
             "--dynamic-config-value",
             'history.timerProcessorMaxTimeShift="10ms"',
+            *DEV_SERVER_SEARCH_ATTRIBUTES,
         ],
     )
     try:
@@ -236,6 +240,16 @@ async def refusal(update: Awaitable[object]) -> str:
     raise AssertionError("the update was accepted")
 
 
+async def sign_off(client: Client, plan_id: str, *, by: str = "officer-test") -> PlanStatus:
+    """Wait for the gate to ask for the officer, then sign off (continue): the gate never passes alone."""
+    handle = client.get_workflow_handle_for(ImplementationPlanWorkflow.run, plan_id)  # the latest run
+    status = await until_status(handle, lambda s: s.awaiting_decision, "the gate waiting for the officer")
+    await handle.execute_update(
+        ImplementationPlanWorkflow.decide, GateDecision(action="continue", decided_by=by)
+    )
+    return status
+
+
 def started(fake: FakePlanActivities, plan_id: str, phase: str, nth: int = 0) -> datetime:
     changes = [change for change in fake.changes if change.plan_id == plan_id and change.phase == phase]
     return datetime.fromisoformat(changes[nth].changed_at)
@@ -257,6 +271,7 @@ async def test_target_met_runs_every_phase_and_suggests_the_next_initiative(
             start_signal="kpi_snapshot",
             start_signal_args=[reading(14.0)],
         )
+        at_gate = await sign_off(env.client, plan.plan_id)
         result = await handle.result()
         final = await status_of(
             env.client.get_workflow_handle_for(ImplementationPlanWorkflow.run, plan.plan_id)
@@ -276,9 +291,12 @@ async def test_target_met_runs_every_phase_and_suggests_the_next_initiative(
     # run's virtual clock forward once more; the 25 check-ins show the phases kept their lengths.)
     assert final.runs == runs > 1
     assert final.latest_kpi_progress == pytest.approx(1.0)
+    assert at_gate.gate_evidence["outcome"] == "pass"
+    assert "no confidence interval" in at_gate.gate_evidence["method"]  # minutes per clinician stay in kpi
+    assert final.signed_off_by == "officer-test" and final.signed_off_at
 
 
-async def test_half_way_extends_the_pilot_once_then_target_met(
+async def test_half_way_waits_for_the_officer_to_extend_then_for_the_sign_off(
     plan_clock: WorkflowEnvironment,
 ) -> None:
     env = plan_clock
@@ -287,12 +305,20 @@ async def test_half_way_extends_the_pilot_once_then_target_met(
     async with plan_worker(env.client, fake) as task_queue:
         handle = await start_paused_clock(env, plan, task_queue, reading(16.4))  # -18 %: 60 % of the way
         await env.fast_forward(handle, timedelta(days=71))
+        status = await until_status(handle, lambda s: s.awaiting_decision, "the gate waiting for the officer")
+        assert status.gate_evidence["outcome"] == "inconclusive"
+        await handle.execute_update(
+            ImplementationPlanWorkflow.decide,
+            GateDecision(action="extend", extend_days=21, decided_by="officer-1"),
+        )
         status = await until_status(handle, lambda s: s.pilot_extended, "the pilot extended")
         assert status.phase == "pilot"
         assert status.phase_length_days == 21
-        assert "pilot_extended" in fake.notice_kinds(plan.plan_id)
 
         await handle.signal(ImplementationPlanWorkflow.kpi_snapshot, reading(13.5, week="2027-W08"))
+        await env.fast_forward(handle, timedelta(days=22))
+        passed = await sign_off(env.client, plan.plan_id, by="officer-1")
+        assert passed.gate_evidence["outcome"] == "pass"
         await env.fast_forward(handle, timedelta(days=400))
         result = await handle.result()
         await replay_and_record(env.client, plan.plan_id, "extended_pilot")
@@ -309,7 +335,8 @@ async def test_half_way_extends_the_pilot_once_then_target_met(
         "sustain",
         "done",
     ]
-    assert "decision_needed" not in fake.notice_kinds(plan.plan_id)
+    assert fake.notice_kinds(plan.plan_id).count("decision_needed") == 2
+    assert "(officer-1)" in fake.changes[4].reason
 
 
 async def test_gate_failed_escalates_then_officer_stops(plan_clock: WorkflowEnvironment) -> None:
@@ -377,6 +404,8 @@ async def test_pause_stops_the_clock_and_resume_carries_on(
         assert changed.phase_length_days == 16
 
         await handle.signal(ImplementationPlanWorkflow.resume)
+        await env.fast_forward(handle, timedelta(days=100))
+        await sign_off(env.client, plan.plan_id)
         await env.fast_forward(handle, timedelta(days=400))
         result = await handle.result()
         await replay_and_record(env.client, plan.plan_id, "pause_resume")
@@ -405,7 +434,9 @@ async def test_adoption_decline_in_sustain_retrains_then_escalates(
 
     async with plan_worker(env.client, fake) as task_queue:
         handle = await start_paused_clock(env, plan, task_queue, reading(13.0))
-        await env.fast_forward(handle, timedelta(days=130))
+        await env.fast_forward(handle, timedelta(days=71))
+        await sign_off(env.client, plan.plan_id)
+        await env.fast_forward(handle, timedelta(days=57))
         await until_status(handle, lambda s: s.phase == "sustain", "sustain")
 
         await handle.signal(ImplementationPlanWorkflow.adoption_alert, alert(1, "2027-W14"))
@@ -439,6 +470,9 @@ async def test_recorded_histories_replay_against_the_current_code() -> None:
         "plan_gate_failed_stop",
         "plan_pause_resume",
         "plan_adoption_decline",
+        "plan_gate_pass_signed_off",  # recorded with the three-outcome gate (test_roadmap_gate.py)
+        "plan_gate_inconclusive_extended",
+        "plan_gate_fail_stopped",
     }
     histories = [WorkflowHistory.from_json(path.stem, path.read_text()) for path in paths]
     replayer = Replayer(workflows=[ImplementationPlanWorkflow])

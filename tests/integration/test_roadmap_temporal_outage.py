@@ -18,6 +18,7 @@ from services.audit.models import AuditClinic
 from services.audit.windows import audit_workflow_id
 from services.kpi.models import KpiClinic
 from services.roadmap.models import RoadmapClinic
+from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES
 from tests.conftest import TEMPORAL_CLI
 from tests.polling import eventually
 from tests.services import registered_officer, running
@@ -62,6 +63,7 @@ class DevTemporal:
                 str(self.database),
                 "--sqlite-pragma",
                 "journal_mode=WAL",
+                *DEV_SERVER_SEARCH_ATTRIBUTES,
                 "--log-level",
                 "error",
                 stdout=output,

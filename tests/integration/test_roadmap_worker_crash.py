@@ -24,7 +24,7 @@ from services.roadmap.models import (
     RoadmapPlanNotice,
     RoadmapPlanTransition,
 )
-from services.roadmap.plans import KpiReading, plan_workflow_id
+from services.roadmap.plans import GateDecision, KpiReading, plan_workflow_id
 from services.roadmap.service import plan_input_for
 from services.roadmap.worker import MIGRATIONS
 from services.roadmap.workflows import ImplementationPlanWorkflow
@@ -127,6 +127,14 @@ async def test_plan_survives_a_killed_worker(temporal: WorkflowEnvironment, tmp_
     killed_at = datetime.now(UTC)
 
     with worker_process(env, log):
+
+        async def at_gate() -> bool:
+            return (await handle.query(ImplementationPlanWorkflow.status)).awaiting_decision
+
+        await eventually(at_gate, what=f"the gate to wait for the officer's sign-off (worker log: {log})")
+        await handle.execute_update(
+            ImplementationPlanWorkflow.decide, GateDecision(action="continue", decided_by="officer-crash")
+        )
         result = await handle.result(rpc_timeout=None)
 
     assert result.outcome == "done"

@@ -2,7 +2,9 @@
 
 import pytest
 
+from services.intake.scoring import load_questionnaire, score_assessment
 from services.roadmap import rules
+from tests.unit.test_intake_scoring import MIDDLING
 
 
 def candidate(category: str, hours: float, cost: float, saved: float = 0.4) -> rules.Candidate:
@@ -26,7 +28,7 @@ def test_ranking_weighs_impact_by_readiness_and_recommends_the_first() -> None:
         ],
         systems={"emr": "athenahealth", "phone": "RingCentral"},
         overall_score=60,
-        dimension_scores={"data_integration": 80},
+        dimension_scores={"data": 80},
     )
     assert [p.problem for p in proposals] == [
         "documentation",
@@ -52,9 +54,9 @@ def test_ranking_weighs_impact_by_readiness_and_recommends_the_first() -> None:
 @pytest.mark.parametrize(
     ("category", "kpi", "target"),
     [
-        ("follow-up calls", "missed_call_rate", -50),
+        ("follow-up calls", "appointment_conversion", 20),
         ("appointment_scheduling", "appointment_conversion", 20),
-        ("referral coordination", "no_show_rate", -25),
+        ("referral coordination", "appointment_conversion", 20),
         ("billing", "ai_weekly_active_staff", 50),
         ("something new", "ai_weekly_active_staff", 50),
     ],
@@ -62,6 +64,17 @@ def test_ranking_weighs_impact_by_readiness_and_recommends_the_first() -> None:
 def test_each_category_gets_the_methods_kpi(category: str, kpi: str, target: float) -> None:
     playbook = rules.playbook_for(category)
     assert (playbook.kpi, playbook.target_change_pct) == (kpi, target)
+
+
+def test_integration_readiness_counts_with_intakes_real_scoring_output() -> None:
+    # intake's questionnaire v1 names the dimension "data" ("Data & integration readiness").
+    scored = score_assessment(load_questionnaire(), MIDDLING)
+    data = scored.dimension_scores[rules.INTEGRATION_DIMENSION]
+    assert data != scored.overall_score  # otherwise the test could not tell the two apart
+    readiness = rules.readiness_of(
+        overall_score=scored.overall_score, dimension_scores=scored.dimension_scores, integrates=True
+    )
+    assert readiness == round((scored.overall_score + data) / 2 / 100, 3)
 
 
 def test_unknown_systems_leave_the_integration_question_open() -> None:

@@ -1,7 +1,7 @@
 """outbox rows can be parked
 
 Revision ID: 86d4a9cfb036
-Revises: c41f0e2a9d37
+Revises: e5a1c3b7d902
 Create Date: 2026-11-27 11:01:24.329943
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "86d4a9cfb036"
-down_revision: str | None = "c41f0e2a9d37"
+down_revision: str | None = "e5a1c3b7d902"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
