@@ -11,13 +11,14 @@ import sys
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
 from temporalio.client import Client
 
 from services.roadmap.models import ApprovalIn, Initiative, PhaseLengths, RoadmapPlan, RoadmapPlanTransition
-from services.roadmap.plans import KpiReading, PlanInput, plan_workflow_id
+from services.roadmap.plans import GateDecision, KpiReading, PlanInput, plan_workflow_id
 from services.roadmap.service import plan_input_for
 from services.roadmap.worker import MIGRATIONS as ROADMAP_MIGRATIONS
 from services.roadmap.workflows import ImplementationPlanWorkflow
@@ -123,12 +124,20 @@ async def test_temporal_restarted_while_plans_are_in_flight(tmp_path: Path) -> N
             await asyncio.sleep(5)  # plans' timers come due while the server is down
             await temporal.start()
             client = await Client.connect(temporal.address)
-            results = [
-                await asyncio.wait_for(
-                    client.get_workflow_handle_for(ImplementationPlanWorkflow.run, plan.plan_id).result(), 120
-                )
-                for plan in plans
+            handles = [
+                client.get_workflow_handle_for(ImplementationPlanWorkflow.run, plan.plan_id) for plan in plans
             ]
+            for handle in handles:  # each plan's pilot timer fired after the restart: it reaches its gate
+
+                async def at_gate(handle: Any = handle) -> bool:
+                    return bool((await handle.query(ImplementationPlanWorkflow.status)).awaiting_decision)
+
+                await eventually(at_gate, within=120, what=f"every plan at its gate (worker log: {log})")
+                await handle.execute_update(
+                    ImplementationPlanWorkflow.decide,
+                    GateDecision(action="continue", decided_by="officer-faults"),
+                )
+            results = [await asyncio.wait_for(handle.result(), 120) for handle in handles]
         finally:
             worker.terminate()
             try:
