@@ -3,8 +3,8 @@
 The hot path. The Kafka subscriber (services.kpi.handlers) parses a batch of records into an
 ActivityBatch and hands it to the ActivityWriter, which applies it behind the consumer in one
 transaction (counters, AI-tool staff and inbox rows), dead-letters the bad records and commits
-the batch's own offsets. Two stores write the aggregates: SQLite's fast path, and SQLAlchemy
-Core for any other database.
+the batch's own offsets. Two stores write the aggregates, each one statement per table per
+batch: SQLite's over a JSON array (below), PostgreSQL's over arrays (services.kpi.postgres_writes).
 """
 
 import asyncio
@@ -23,18 +23,17 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import kpis
-from services.kpi.models import KpiDailyCounter, KpiDailyStaff
+from services.kpi.models import KpiClinic, KpiDailyCounter
 from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
+from services.kpi.postgres_writes import CounterKey, PostgresStore
 from shared.broker import dead_letter_record
 from shared.db import SessionFactory
 from shared.events.envelope import ContractError
 from shared.events.partner import AiToolSession, PartnerActivity, parse_kafka_record
-from shared.inbox import InboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +54,8 @@ class ActivityBatch:
 
     good: list[PartnerActivity]
     bad: list[tuple[ConsumerRecord[Any, Any], ContractError]]
+    # Per good event, the record it came in (one record holds a whole HTTP batch for one clinic).
+    sources: list[ConsumerRecord[Any, Any]]
     # Per partition, the offset after the batch's last record: what to commit once it is applied.
     next_offsets: dict[TopicPartition, int]
 
@@ -62,21 +63,25 @@ class ActivityBatch:
     async def parse(cls, records: Sequence[ConsumerRecord[Any, Any]], *, now: datetime) -> "ActivityBatch":
         good: list[PartnerActivity] = []
         bad: list[tuple[ConsumerRecord[Any, Any], ContractError]] = []
+        sources: list[ConsumerRecord[Any, Any]] = []
         for index, record in enumerate(records, start=1):
             if index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the previous batch's write issue its next statement
             try:
                 good.append(parse_kafka_record(record.headers or (), record.key, record.value, now=now))
+                sources.append(record)
             except ContractError as problem:
                 # Checked only here: a record that is one event (the hot path) pays nothing for it.
                 if is_event_batch(record):
+                    before = len(good)
                     unpack_event_batch(record, now=now, good=good, bad=bad)
+                    sources += [record] * (len(good) - before)
                 else:
                     bad.append((record, problem))
         # A partition's records come in offset order: its last one is where the batch ends.
         last = {(record.topic, record.partition): record.offset for record in records}
         next_offsets = {TopicPartition(*partition): offset + 1 for partition, offset in last.items()}
-        return cls(good=good, bad=bad, next_offsets=next_offsets)
+        return cls(good=good, bad=bad, sources=sources, next_offsets=next_offsets)
 
 
 def is_event_batch(record: ConsumerRecord[Any, Any]) -> bool:
@@ -117,6 +122,50 @@ def unpack_event_batch(
         bad.append((event, outcome))
 
 
+class UnknownClinic(ContractError):
+    """A partner event for a clinic kpi has not been told of (no clinic.registered seen).
+
+    Never counted blind: a mistyped clinic id would otherwise grow counters nobody can read.
+    """
+
+    def __init__(self, clinic_id: UUID) -> None:
+        super().__init__(
+            f"clinic {clinic_id} is not registered with kpi, so this event was not counted: check the "
+            "clinic id (the record's key and ce_subject); if the clinic was registered at intake since, "
+            "replay this record with `faio dlq replay`"
+        )
+
+
+class KnownClinics:
+    """The clinics kpi has recorded, remembered once seen: clinics are never deleted here."""
+
+    def __init__(self) -> None:
+        self._known: set[UUID] = set()
+
+    async def unknown(self, session: AsyncSession, clinic_ids: set[UUID]) -> set[UUID]:
+        """Which of `clinic_ids` kpi has no record of (one query for those not remembered yet)."""
+        asked = clinic_ids - self._known
+        if asked:
+            self._known.update(await _existing(session, col(KpiClinic.id), list(asked)))
+        return clinic_ids - self._known
+
+
+def set_aside_unknown(
+    batch: ActivityBatch, unknown: set[UUID]
+) -> tuple[list[PartnerActivity], list[tuple[ConsumerRecord[Any, Any], ContractError]]]:
+    """The batch's events for known clinics, and each record naming an unknown clinic (once)."""
+    if not unknown:
+        return batch.good, []
+    kept: list[PartnerActivity] = []
+    parked: dict[int, tuple[ConsumerRecord[Any, Any], ContractError]] = {}
+    for activity, record in zip(batch.good, batch.sources, strict=True):
+        if activity.clinic_id in unknown:
+            parked.setdefault(id(record), (record, UnknownClinic(activity.clinic_id)))
+        else:
+            kept.append(activity)
+    return kept, list(parked.values())
+
+
 class ActivityWriter:
     """Applies partner-activity batches one at a time, in order, behind the consumer.
 
@@ -131,6 +180,7 @@ class ActivityWriter:
     def __init__(self, sessions: SessionFactory, broker: KafkaBroker) -> None:
         self.sessions = sessions
         self.broker = broker
+        self.clinics = KnownClinics()
         self._writing: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -177,17 +227,22 @@ class ActivityWriter:
             log.info("offsets of an applied batch not committed (%s); redelivered and skipped", error)
 
     async def _apply(self, batch: ActivityBatch) -> None:
+        bad = batch.bad
         if batch.good:
             async with self.sessions() as session:
-                await apply_activity_batch(session=session, activities=batch.good)
+                unknown = await self.clinics.unknown(session, {activity.clinic_id for activity in batch.good})
+                good, unknown_records = set_aside_unknown(batch, unknown)
+                bad = [*bad, *unknown_records]
+                await apply_activity_batch(session=session, activities=good)
                 # SQLite stays at synchronous=FULL (an fsync of the WAL per commit), not NORMAL:
                 # the offsets are committed to Kafka right after this, so a commit lost to a
                 # power cut would never be redelivered. Large batches amortize the fsync instead.
                 await session.commit()
         # After the commit: a crash in between redelivers the batch; the good records are then
         # duplicates (skipped) and the bad ones are parked again (at least once, never lost).
-        for record, error in batch.bad:
-            await dead_letter_record(self.broker, record, error)
+        # Published together: a flood of bad records (a partner's wrong clinic id) must not
+        # crawl at one broker round trip each.
+        await asyncio.gather(*(dead_letter_record(self.broker, record, error) for record, error in bad))
 
 
 @dataclass
@@ -210,7 +265,7 @@ async def apply_activity_batch(
     outcome = BatchOutcome()
     unique = list({activity.event_id: activity for activity in reversed(activities)}.values())[::-1]
     outcome.duplicates = len(activities) - len(unique)
-    store = _SqliteStore(session) if _dialect(session) == "sqlite" else _CoreStore(session)
+    store = _SqliteStore(session) if _dialect(session) == "sqlite" else PostgresStore(session)
     done = await store.already_applied(consumer, [activity.event_id for activity in unique])
     fresh = [activity for activity in unique if activity.event_id not in done]
     outcome.duplicates += len(unique) - len(fresh)
@@ -243,64 +298,8 @@ def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else ""
 
 
-CounterKey = tuple[int, date, str]  # (clinic id as an int, day, name)
-
-
-class _CoreStore:
-    """Aggregates written with SQLAlchemy Core: any database with INSERT ... ON CONFLICT."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.insert: Any = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-
-    async def already_applied(self, consumer: str, ids: Sequence[str]) -> set[str]:
-        return await _existing(
-            self.session,
-            col(InboxMessage.event_id),
-            ids,
-            col(InboxMessage.consumer) == consumer,
-        )
-
-    async def add(self, counters: dict[CounterKey, float], staff: dict[CounterKey, list[float]]) -> None:
-        connection = await self.session.connection()
-        statement = self.insert(KpiDailyCounter)
-        await connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["clinic_id", "day", "name"],
-                set_={"value": KpiDailyCounter.value + statement.excluded.value},
-            ),
-            [
-                {"clinic_id": UUID(int=c), "day": d, "name": n, "value": v}
-                for (c, d, n), v in counters.items()
-            ],
-        )
-        if staff:
-            staff_statement = self.insert(KpiDailyStaff)
-            await connection.execute(
-                staff_statement.on_conflict_do_update(
-                    index_elements=["clinic_id", "day", "staff_id"],
-                    set_={
-                        "minutes": KpiDailyStaff.minutes + staff_statement.excluded.minutes,
-                        "sessions": KpiDailyStaff.sessions + staff_statement.excluded.sessions,
-                    },
-                ),
-                [
-                    {"clinic_id": UUID(int=c), "day": d, "staff_id": s, "minutes": m, "sessions": int(n)}
-                    for (c, d, s), (m, n) in staff.items()
-                ],
-            )
-
-    async def mark_applied(self, consumer: str, ids: Sequence[str]) -> None:
-        connection = await self.session.connection()
-        now = datetime.now(UTC)
-        await connection.execute(
-            self.insert(InboxMessage),
-            [{"consumer": consumer, "event_id": item, "processed_at": now} for item in ids],
-        )
-
-
 class _SqliteStore:
-    """The same writes as _CoreStore, as SQLite statements over one JSON array: the hot path.
+    """The batch's writes as SQLite statements over one JSON array (PostgreSQL's: PostgresStore).
 
     Each statement binds a single parameter, a JSON array of rows, and SQLite expands it
     itself (json_each). Row by row (executemany) the driver binds each row holding the GIL
@@ -364,9 +363,9 @@ class _SqliteStore:
         )
 
 
-async def _existing(session: AsyncSession, column: Any, ids: Sequence[str], *extra: Any) -> set[str]:
+async def _existing(session: AsyncSession, column: Any, ids: Sequence[Any], *extra: Any) -> set[Any]:
     """Which of `ids` already have a row (queried in chunks to respect parameter limits)."""
-    found: set[str] = set()
+    found: set[Any] = set()
     unique = list(dict.fromkeys(ids))
     for start in range(0, len(unique), IN_CHUNK):
         chunk = unique[start : start + IN_CHUNK]

@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kpi import partner_batches
-from services.kpi.models import KpiPartnerEventReceipt, KpiWebhookDelivery
+from services.kpi import partner_batches, postgres_writes
+from services.kpi.models import KpiWebhookDelivery
 from shared import topics
 from shared.db import SessionFactory
 from shared.events.partner import PartnerActivity
@@ -161,16 +161,13 @@ async def _record_receipts(session: AsyncSession, batches: list[StagedBatch]) ->
             (json.dumps(pairs),),
         )
         return {(partners[partner], event_id) for partner, event_id in result}
-    return await _insert_returning(
+    return await postgres_writes.record_receipts(
         session,
-        KpiPartnerEventReceipt,
         [
-            {"partner_id": batch.partner_id, "event_id": activity.event_id, "received_at": batch.received_at}
+            (batch.partner_id, activity.event_id, batch.received_at)
             for batch in batches
             for activity in batch.activities
         ],
-        col(KpiPartnerEventReceipt.partner_id),
-        col(KpiPartnerEventReceipt.event_id),
     )
 
 

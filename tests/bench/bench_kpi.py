@@ -14,7 +14,12 @@ phases:
    events, already in the topic, side by side: the consumers' own rates, without a publisher
    competing for the CPU (from each one's first to its last readable event).
 
-It also prints each process's memory (RSS) as the event count grows.
+3. paced: events published at half the bare loop's peak rate (its catch-up rate), as ordinary
+   load rather than a flood: p50/p99 from publish to readable (goal: p99 <= 1 s).
+
+It also prints each process's memory (RSS) as the event count grows. With `--database postgres`
+the KPI service writes to a PostgreSQL server the benchmark starts (Debian's package) instead
+of SQLite.
 """
 
 import argparse
@@ -30,18 +35,22 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from deploy.local.kafka import KafkaServer, free_port
+from deploy.local.postgres import PostgresServer
 from shared import topics
 from shared.broker import ensure_topics
 from shared.events.partner import example_events
+from tests.kpi_seed import seed_clinics
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPIC = topics.PARTNER_ACTIVITY.name
@@ -129,14 +138,14 @@ async def bare_loop(bootstrap: str, expect: int) -> None:
 # --- the benchmark -----------------------------------------------------------------------
 
 
-def start_kpi_service(bootstrap: str, work: Path) -> subprocess.Popen[bytes]:
+def start_kpi_service(bootstrap: str, work: Path, database_url: str) -> subprocess.Popen[bytes]:
     """The KPI service with its own database, log and consumer group under `work`."""
     work.mkdir(parents=True, exist_ok=True)
     env = os.environ | {
         "FAIO_ENVIRONMENT": "test",
         "FAIO_SERVICE_NAME": f"kpi-bench-{uuid.uuid4().hex[:6]}",
         "FAIO_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "FAIO_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'kpi.db'}",
+        "FAIO_DATABASE_URL": database_url,
         "FAIO_TRACES_DIR": str(work / "traces"),
         "FAIO_EVALUATION_INTERVAL_SECONDS": "0",
     }
@@ -178,13 +187,30 @@ def start_bare_loop(bootstrap: str, count: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE)
 
 
+COUNTS_SQL = "SELECT clinic_id, SUM(value) FROM kpi_daily_counter WHERE name = 'events' GROUP BY clinic_id"
+
+
+async def readable_counts_postgres(database_url: str) -> dict[str, float]:
+    """As readable_counts, from PostgreSQL (ids as 32 hex digits, as SQLite stores them)."""
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        rows = await connection.fetch(COUNTS_SQL)
+    finally:
+        await connection.close()
+    return {row[0].hex: row[1] for row in rows}
+
+
+async def readable(database_url: str) -> dict[str, float]:
+    if database_url.startswith("sqlite"):
+        return await asyncio.to_thread(readable_counts, Path(database_url.split("///", 1)[1]))
+    return await readable_counts_postgres(database_url)
+
+
 def readable_counts(database: Path) -> dict[str, float]:
     """Events readable per clinic (hex id), straight from the KPI service's database."""
     try:
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
-            rows = connection.execute(
-                "SELECT clinic_id, SUM(value) FROM kpi_daily_counter WHERE name = 'events' GROUP BY clinic_id"
-            ).fetchall()
+            rows = connection.execute(COUNTS_SQL).fetchall()
     except sqlite3.OperationalError:
         return {}
     return dict(rows)
@@ -195,8 +221,13 @@ async def publish(
     clinics: list[uuid.UUID],
     events: list[tuple[int, bytes, list[tuple[str, bytes]]]],
     sent_at: list[list[float]],
+    rate: float = 0.0,
 ) -> tuple[float, float]:
-    """Publish in per-partition batches (send_batch): the publisher must not be the bottleneck."""
+    """Publish in per-partition batches (send_batch): the publisher must not be the bottleneck.
+
+    With `rate` (events a second), events go out on that schedule: whenever the publisher is
+    ahead of it, what is pending is sent and it waits.
+    """
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     partitioner = DefaultPartitioner()
@@ -214,7 +245,11 @@ async def publish(
         futures.append(await producer.send_batch(batches.pop(partition), TOPIC, partition=partition))
 
     try:
-        for clinic, value, headers in events:
+        for index, (clinic, value, headers) in enumerate(events):
+            if rate and index % 50 == 0 and (due := first_publish + index / rate) > time.time():
+                for waiting in list(batches):
+                    await flush(waiting)
+                await asyncio.sleep(due - time.time())
             partition = partition_of[clinic]
             batch = batches.setdefault(partition, producer.create_batch())
             key = str(clinics[clinic]).encode()
@@ -243,7 +278,7 @@ class Followed:
 
 
 async def follow_kpi(
-    database: Path, pid: int, clinics: list[uuid.UUID], count: int, sent_at: list[list[float]] | None
+    database_url: str, pid: int, clinics: list[uuid.UUID], count: int, sent_at: list[list[float]] | None
 ) -> Followed:
     """Poll what the KPI service made readable until all `count` events are.
 
@@ -254,7 +289,7 @@ async def follow_kpi(
     index_of = {clinic.hex: position for position, clinic in enumerate(clinics)}
     followed = Followed(last=time.time())
     while sum(seen) < count:
-        counts = await asyncio.to_thread(readable_counts, database)
+        counts = await readable(database_url)
         now = time.time()
         for clinic_hex, total in counts.items():
             position = index_of.get(clinic_hex)
@@ -268,7 +303,7 @@ async def follow_kpi(
         if not followed.memory or sum(seen) - followed.memory[-1][0] >= count // 5:
             followed.memory.append((sum(seen), rss_mb(pid)))
         if now - followed.last > 120:
-            raise SystemExit(f"KPI service stalled at {sum(seen)} events; see {database.parent / 'kpi.log'}")
+            raise SystemExit(f"KPI service stalled at {sum(seen)} events; see its log")
         await asyncio.sleep(POLL_SECONDS)
     if followed.memory[-1][0] < count:
         followed.memory.append((sum(seen), rss_mb(pid)))
@@ -276,13 +311,16 @@ async def follow_kpi(
 
 
 async def consume_side_by_side(
-    bootstrap: str, work: Path, clinics: list[uuid.UUID], count: int, publish_events: Any
+    bootstrap: str, work: Path, clinics: list[uuid.UUID], count: int, publish_events: Any, database: Any
 ) -> tuple[Followed, dict[str, Any], float]:
     """Start the KPI service and the bare loop, run `publish_events` (if any), follow both to the end.
 
     Returns what was seen of the KPI service, the bare loop's report and the first publish time.
     """
-    kpi = start_kpi_service(bootstrap, work)
+    await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
+    database_url = database(work)
+    await seed_clinics(database_url, clinics)  # events for clinics kpi does not know are refused
+    kpi = start_kpi_service(bootstrap, work, database_url)
     bare = start_bare_loop(bootstrap, count)
     try:
         await wait_for_log(work / "kpi.log", f"topic='{TOPIC}'")
@@ -298,7 +336,7 @@ async def consume_side_by_side(
                 f"published in {publish_seconds:.1f}s ({count / publish_seconds:,.0f} events/s)", flush=True
             )
         followed = await follow_kpi(
-            work / "kpi.db", kpi.pid, clinics, count, sent_at if publish_events is not None else None
+            database_url, kpi.pid, clinics, count, sent_at if publish_events is not None else None
         )
         bare_report: dict[str, Any] = json.loads(await asyncio.to_thread(bare.stdout.readline))
     finally:
@@ -319,7 +357,8 @@ def print_memory(followed: Followed, bare_report: dict[str, Any]) -> None:
     print("bare loop memory:", ", ".join(f"{applied:,}: {mb:.1f} MB" for applied, mb in bare_report["rss"]))
 
 
-async def run(bootstrap: str, work: Path, count: int) -> None:
+async def run(bootstrap: str, work: Path, count: int, database: Any) -> float:
+    """Phases 1 and 2; returns the bare loop's peak rate."""
     clinics = [uuid.uuid4() for _ in range(CLINICS)]
     events = build_events(count, clinics)
 
@@ -330,6 +369,7 @@ async def run(bootstrap: str, work: Path, count: int) -> None:
         clinics,
         count,
         lambda sent_at: publish(bootstrap, clinics, events, sent_at),
+        database,
     )
     kpi_rate = count / (followed.last - first_publish)
     bare_rate = bare_report["count"] / (bare_report["last"] - first_publish)
@@ -346,7 +386,9 @@ async def run(bootstrap: str, work: Path, count: int) -> None:
 
     # 2. catch-up: fresh consumers drain the same events, already in the topic, side by side.
     print("\ncatching up: a fresh KPI service and a fresh bare loop drain the same events ...", flush=True)
-    drained, bare_drained, _ = await consume_side_by_side(bootstrap, work / "catch-up", clinics, count, None)
+    drained, bare_drained, _ = await consume_side_by_side(
+        bootstrap, work / "catch-up", clinics, count, None, database
+    )
     drain_rate = count / max(drained.last - drained.first, 1e-9)
     bare_drain_rate = bare_drained["count"] / max(bare_drained["last"] - bare_drained["first"], 1e-9)
     print("\n2. catch-up (events already in the topic; rates from each one's first to last readable event)")
@@ -356,22 +398,60 @@ async def run(bootstrap: str, work: Path, count: int) -> None:
         f"{drain_rate / bare_drain_rate:>9.2f}"
     )
     print_memory(drained, bare_drained)
-    print("\nGoal: KPI throughput at least half the bare loop's (ratio >= 0.5), memory flat as events grow.")
+
+    return float(max(bare_drain_rate, bare_rate))
+
+
+async def paced(bootstrap: str, work: Path, count: int, database: Any, peak: float) -> None:
+    """3. paced, on a fresh broker: fresh clinics, events published at half the bare loop's peak rate."""
+    rate = peak / 2
+    paced_count = min(count, int(rate * 20))  # about 20 s of ordinary load
+    paced_clinics = [uuid.uuid4() for _ in range(CLINICS)]
+    paced_events = build_events(paced_count, paced_clinics)
+    print(f"\npaced: publishing {paced_count:,} events at {rate:,.0f} events/s ...", flush=True)
+    steady, paced_bare, _ = await consume_side_by_side(
+        bootstrap,
+        work / "paced",
+        paced_clinics,
+        paced_count,
+        lambda sent_at: publish(bootstrap, paced_clinics, paced_events, sent_at, rate=rate),
+        database,
+    )
+    print(f"\n3. paced at half the bare loop's peak ({rate:,.0f} events/s, {paced_count:,} events)")
+    print(f"{'':28}{'KPI service':>14}{'bare aiokafka':>16}")
+    for label, share in (("p50 publish->readable (s)", 0.5), ("p99 publish->readable (s)", 0.99)):
+        ours, theirs = percentile(steady.delays, share), percentile(paced_bare["delays"], share)
+        print(f"{label:28}{ours:>14.3f}{theirs:>16.3f}")
+    print(
+        "\nGoals: KPI throughput at least half the bare loop's (ratio >= 0.5), memory flat as events grow, "
+        "p99 <= 1 s when paced."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--bare-loop", metavar="BOOTSTRAP", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_loop:
         asyncio.run(bare_loop(args.bare_loop, args.events))
         return
-    with tempfile.TemporaryDirectory(prefix="faio-bench-kpi-") as directory:
+    with tempfile.TemporaryDirectory(prefix="faio-bench-kpi-") as directory, ExitStack() as stack:
         work = Path(directory)
-        with KafkaServer(work / "kafka") as server:
-            asyncio.run(ensure_topics(server.bootstrap))
-            asyncio.run(run(server.bootstrap, work, args.events))
+        server = stack.enter_context(KafkaServer(work / "kafka"))
+        database: Any = lambda phase: f"sqlite+aiosqlite:///{phase / 'kpi.db'}"  # noqa: E731
+        if args.database == "postgres":
+            postgres = stack.enter_context(PostgresServer())
+            database = lambda phase: postgres.create_database(f"kpi_{phase.name.replace('-', '_')}")  # noqa: E731
+        print(f"database: {args.database}", flush=True)
+        asyncio.run(ensure_topics(server.bootstrap))
+        peak = asyncio.run(run(server.bootstrap, work, args.events, database))
+        server.stop()
+        # A fresh broker: consumers of the paced phase must not first wade through the events above.
+        with KafkaServer(work / "kafka-paced") as paced_server:
+            asyncio.run(ensure_topics(paced_server.bootstrap))
+            asyncio.run(paced(paced_server.bootstrap, work, args.events, database, peak))
 
 
 if __name__ == "__main__":

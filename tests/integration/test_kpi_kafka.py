@@ -144,6 +144,37 @@ async def test_sdk_events_are_accepted_and_bad_records_dead_lettered(kafka: str,
         assert reply.json()["kpis"][0]["points"][0]["value"] == 1.0
 
 
+async def test_events_for_a_clinic_kpi_does_not_know_are_dead_lettered_not_counted(
+    kafka: str, tmp_path: Path
+) -> None:
+    officer = f"officer-{uuid.uuid4()}"
+    async with running("kpi", kafka=kafka, data_dir=tmp_path) as platform:
+        kpi = platform["kpi"]
+        known = await register_clinic(kpi, officer_id=officer)
+        stranger = uuid.uuid4()  # never registered: a typo, or a clinic of another platform
+        when = datetime.now(UTC) - timedelta(hours=1)
+        strays = [
+            record(
+                stranger,
+                "partner.call.missed",
+                {"wait_seconds": 3},
+                when=when,
+                event_id=f"stray-{i}-{stranger}",
+            )
+            for i in range(3)
+        ]
+        await produce(kafka, stranger, strays)
+        await produce(kafka, known, [record(known, "partner.call.answered", {"wait_seconds": 4}, when=when)])
+
+        await eventually(lambda: total_events(kpi, known, 1.0), what="the known clinic's event")
+        parked = await dead_letters(kafka, ids={headers["ce_id"] for headers, _ in strays})
+        for headers in parked.values():
+            assert f"clinic {stranger} is not registered with kpi" in headers["dlq_reason"]
+            assert "faio dlq replay" in headers["dlq_reason"]
+        async with kpi.runtime.sessions() as session:
+            assert await aggregate.clinic_totals(session=session, clinic_ids=[stranger]) == {}
+
+
 async def test_weekly_snapshots_and_an_adoption_decline_alert(kafka: str, tmp_path: Path) -> None:
     officer = f"officer-{uuid.uuid4()}"
     baseline_start = date(2026, 8, 31)  # ISO week 2026-W36; baseline W36-W37, pilot W38-W45

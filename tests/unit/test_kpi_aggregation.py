@@ -43,12 +43,10 @@ async def add_clinic(session: AsyncSession, clinic: uuid.UUID) -> None:
     await session.commit()
 
 
-@pytest.fixture(params=["sqlite driver statements", "sqlalchemy core"])
-def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both ways of writing the aggregates: SQLite's fast path, and the portable one (PostgreSQL)."""
-    if request.param == "sqlalchemy core":
-        monkeypatch.setattr(aggregate, "_SqliteStore", aggregate._CoreStore)
-    return str(request.param)
+@pytest.fixture
+def store() -> str:
+    """SQLite's store; PostgreSQL's runs on a real server in tests/integration/test_kpi_postgres.py."""
+    return "sqlite"
 
 
 async def test_duplicates_count_once_and_late_events_land_in_their_week(

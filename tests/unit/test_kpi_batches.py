@@ -3,6 +3,7 @@ FastStream's message, and how the writer applies batches behind the consumer, co
 batch's offsets only once it is applied. The broker here is a stand-in; the real one is in
 tests/integration/test_kpi_kafka.py and test_kpi_crash.py."""
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from faststream.kafka.parser import AioKafkaBatchParser
 from services.kpi import aggregate
 from services.kpi.aggregate import ActivityBatch, ActivityWriter
 from services.kpi.handlers import partner_batch_parser
+from services.kpi.models import KpiClinic
 from shared import db, topics
 from tests.polling import eventually
 
@@ -115,6 +117,37 @@ class RecordingConsumer:
         async with self.sessions() as session:
             totals = await aggregate.clinic_totals(session=session, clinic_ids=[CLINIC])
         self.commits.append((offsets, totals.get(CLINIC, 0.0)))
+
+
+@pytest.fixture(autouse=True)
+async def known_clinic(kpi_sessions: db.SessionFactory) -> None:
+    """CLINIC registered with kpi: events for a clinic it does not know are dead-lettered."""
+    async with kpi_sessions() as session:
+        session.add(KpiClinic(id=CLINIC, officer_id="officer-batches", name="Batch Clinic"))
+        await session.commit()
+
+
+async def test_records_for_an_unknown_clinic_are_dead_lettered_and_the_rest_applied(
+    kpi_sessions: db.SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parked: list[tuple[int, str]] = []
+
+    async def dead_letter(_broker: Any, record: ConsumerRecord[Any, Any], error: Exception) -> None:
+        parked.append((record.offset, str(error)))
+
+    monkeypatch.setattr(aggregate, "dead_letter_record", dead_letter)
+    stranger = uuid.uuid4()
+    stray = consumer_record(1, ce_subject=str(stranger).encode())
+    stray = dataclasses.replace(stray, key=str(stranger).encode())
+    batch = await ActivityBatch.parse([consumer_record(0), stray, consumer_record(2)], now=NOW)
+    writer, consumer = writer_and_consumer(kpi_sessions)
+
+    await writer.submit(batch, cast(AIOKafkaConsumer, consumer))
+    await writer.close()
+
+    assert [offset for offset, _ in parked] == [1]
+    assert f"clinic {stranger} is not registered with kpi" in parked[0][1]
+    assert consumer.commits == [({TopicPartition(topics.PARTNER_ACTIVITY.name, 0): 3}, 2.0)]
 
 
 def writer_and_consumer(sessions: db.SessionFactory) -> tuple[ActivityWriter, RecordingConsumer]:

@@ -1,0 +1,109 @@
+"""kpi's hot writes on PostgreSQL, set-based: one statement per table per batch.
+
+The same writes as SQLite's JSON path (services.kpi.aggregate, services.kpi.receipts): each
+statement binds one array per column and PostgreSQL expands them itself (unnest), so a batch
+of thousands of rows is one round trip per table, never a row at a time. asyncpg sends the
+arrays in its binary format: no JSON to build or parse.
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+CounterKey = tuple[int, date, str]  # (clinic id as an int, day, name), as services.kpi.aggregate
+
+_APPLIED = text(
+    "SELECT event_id FROM inbox WHERE consumer = :consumer AND event_id = ANY(CAST(:ids AS text[]))"
+)
+_ADD_COUNTERS = text(
+    "INSERT INTO kpi_daily_counter (clinic_id, day, name, value) "
+    "SELECT * FROM unnest(CAST(:clinics AS uuid[]), CAST(:days AS date[]), CAST(:names AS text[]), "
+    "CAST(:values AS float8[])) "
+    "ON CONFLICT (clinic_id, day, name) DO UPDATE SET value = kpi_daily_counter.value + excluded.value"
+)
+_ADD_STAFF = text(
+    "INSERT INTO kpi_daily_staff (clinic_id, day, staff_id, minutes, sessions) "
+    "SELECT * FROM unnest(CAST(:clinics AS uuid[]), CAST(:days AS date[]), CAST(:staff AS text[]), "
+    "CAST(:minutes AS float8[]), CAST(:sessions AS int[])) "
+    "ON CONFLICT (clinic_id, day, staff_id) DO UPDATE SET "
+    "minutes = kpi_daily_staff.minutes + excluded.minutes, "
+    "sessions = kpi_daily_staff.sessions + excluded.sessions"
+)
+_MARK_APPLIED = text(
+    "INSERT INTO inbox (consumer, event_id, processed_at) "
+    "SELECT CAST(:consumer AS text), unnest(CAST(:ids AS text[])), CAST(:now AS timestamptz)"
+)
+_RECEIPTS = text(
+    "INSERT INTO kpi_partner_event_receipt (partner_id, event_id, received_at) "
+    "SELECT * FROM unnest(CAST(:partners AS uuid[]), CAST(:ids AS text[]), CAST(:times AS timestamptz[])) "
+    "ON CONFLICT DO NOTHING RETURNING partner_id, event_id"
+)
+
+
+class PostgresStore:
+    """Daily aggregates and inbox rows of a batch of partner events, one statement per table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def already_applied(self, consumer: str, ids: Sequence[str]) -> set[str]:
+        result = await (await self.session.connection()).execute(
+            _APPLIED, {"consumer": consumer, "ids": list(ids)}
+        )
+        return {row[0] for row in result}
+
+    async def add(self, counters: dict[CounterKey, float], staff: dict[CounterKey, list[float]]) -> None:
+        uuids: dict[int, UUID] = {}
+
+        def clinic(number: int) -> UUID:
+            found = uuids.get(number)
+            if found is None:
+                found = uuids[number] = UUID(int=number)
+            return found
+
+        await (await self.session.connection()).execute(
+            _ADD_COUNTERS,
+            {
+                "clinics": [clinic(c) for c, _, _ in counters],
+                "days": [d for _, d, _ in counters],
+                "names": [n for _, _, n in counters],
+                "values": list(counters.values()),
+            },
+        )
+        if staff:
+            await (await self.session.connection()).execute(
+                _ADD_STAFF,
+                {
+                    "clinics": [clinic(c) for c, _, _ in staff],
+                    "days": [d for _, d, _ in staff],
+                    "staff": [s for _, _, s in staff],
+                    "minutes": [float(m) for m, _ in staff.values()],
+                    "sessions": [int(n) for _, n in staff.values()],
+                },
+            )
+
+    async def mark_applied(self, consumer: str, ids: Sequence[str]) -> None:
+        await (await self.session.connection()).execute(
+            _MARK_APPLIED, {"consumer": consumer, "ids": list(ids), "now": datetime.now(UTC)}
+        )
+
+
+async def record_receipts(
+    session: AsyncSession, rows: list[tuple[UUID, str, datetime]]
+) -> set[tuple[UUID, str]]:
+    """Insert a receipt per (partner, event id, received at); return the pairs not received before."""
+    if not rows:
+        return set()
+    partners = {str(partner): partner for partner, _, _ in rows}
+    parameters: dict[str, Any] = {
+        "partners": [partner for partner, _, _ in rows],
+        "ids": [event_id for _, event_id, _ in rows],
+        "times": [received_at for _, _, received_at in rows],
+    }
+    result = await (await session.connection()).execute(_RECEIPTS, parameters)
+    # asyncpg returns its own UUID type: mapped back to the caller's objects by their text.
+    return {(partners[str(partner)], event_id) for partner, event_id in result}
