@@ -62,6 +62,9 @@ def issue_token(
     return jwt.encode(claims, settings.secret_key, algorithm="HS256")
 
 
+# Intake's officer administration (officers, tokens, sign-in links) asks callers for this header
+# when FAIO_ADMIN_SECRET is set; the CLI and the portal send it.
+ADMIN_HEADER = "X-Faio-Admin-Secret"
 SIGN_IN_AUDIENCE = "faio-portal-sign-in"
 SIGN_IN_LIFETIME = timedelta(minutes=15)
 

@@ -12,9 +12,9 @@ import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.cli.render import fail
+from shared.auth import ADMIN_HEADER
 
 Service = Literal["intake", "audit", "roadmap", "kpi"]
-ADMIN_HEADER = "X-Faio-Admin-Secret"
 SIGN_IN_HINT = (
     "export FAIO_TOKEN=<token> (a new officer: `faio officer create`; "
     "an existing one: `faio officer token --email <email>`)"

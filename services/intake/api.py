@@ -30,12 +30,10 @@ from services.intake.models import (
 )
 from services.intake.settings import IntakeSettings
 from shared.app import SessionDep
-from shared.auth import CurrentOfficer, issue_sign_in_token
+from shared.auth import ADMIN_HEADER, CurrentOfficer, issue_sign_in_token
 from shared.events.intake import ReadinessLevel
 
 router = APIRouter(prefix="/v1")
-
-ADMIN_HEADER = "X-Faio-Admin-Secret"
 
 
 def _settings(request: Request) -> IntakeSettings:

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.portal.models import PortalOfficer
 from services.portal.sessions import SignedIn
 from services.portal.settings import PortalSettings
-from shared.auth import issue_token
+from shared.auth import ADMIN_HEADER, issue_token
 
 SERVICES = ("intake", "audit", "roadmap", "kpi")
 # The roadmap's gate decision endpoint (one place, should its spelling change).
@@ -98,7 +98,6 @@ def explain(response: httpx.Response) -> tuple[str, dict[str, str]]:
 # Intake's endpoint that makes a one-time sign-in token for an officer's email (see the README).
 SIGN_IN_LINK_PATH = "/v1/officers/sign-in-links"
 PORTAL_CALLER = "service:portal"
-ADMIN_HEADER = "X-Faio-Admin-Secret"  # intake's officer administration (services/intake/api.py)
 
 
 async def request_sign_in_link(

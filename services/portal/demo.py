@@ -26,11 +26,11 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from services.portal.settings import PortalSettings
+from shared.auth import ADMIN_HEADER
 from shared.settings import LOCAL_DIR
 
 DEMO_EMAIL = "dana.reyes@example.org"
 DEMO_NAME = "Dana Reyes (demo)"
-ADMIN_HEADER = "X-Faio-Admin-Secret"  # intake's officer administration
 MARKER = LOCAL_DIR / "demo.json"
 # Early phases of a few seconds (in days) so plans reach their stage while the demo runs.
 BRIEF = 0.00005

@@ -3,7 +3,6 @@ other services do (CloudEvents headers, clinic id as key) for what no API in the
 """
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Page, ViewportSize
 
+from deploy.local.kafka import free_port
 from services.portal.settings import PortalSettings
 from shared.auth import issue_sign_in_token
 from shared.events.envelope import EventBody, envelope_for
@@ -21,13 +21,6 @@ from tests.polling import eventually
 ARTEFACTS = Path(__file__).resolve().parents[2] / ".local" / "artefacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
 PHONE = ViewportSize(width=390, height=844)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @asynccontextmanager

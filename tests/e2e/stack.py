@@ -7,7 +7,6 @@ are the test's own, so it runs next to anything else on the machine.
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from deploy.local.kafka import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCFILE = ROOT / "deploy" / "local" / "Procfile"
@@ -36,13 +37,6 @@ def procfile_commands() -> dict[str, str]:
             name, _, command = line.partition(":")
             commands[name.strip()] = command.strip()
     return commands
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _with_port(command: str, port: int) -> list[str]:

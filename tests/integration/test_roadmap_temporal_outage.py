@@ -6,7 +6,6 @@ and starts again on the same port and database file.
 """
 
 import asyncio
-import socket
 import uuid
 from pathlib import Path
 from types import TracebackType
@@ -14,6 +13,7 @@ from typing import Any
 
 from temporalio.client import Client
 
+from deploy.local.kafka import free_port
 from services.audit.models import AuditClinic
 from services.audit.windows import audit_workflow_id
 from services.kpi.models import KpiClinic
@@ -22,13 +22,6 @@ from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES
 from tests.conftest import TEMPORAL_CLI
 from tests.polling import eventually
 from tests.services import registered_officer, running
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class DevTemporal:

@@ -1,6 +1,5 @@
 """Urgent notices are mailed over SMTP once, to the officer's address; the local sink keeps .eml files."""
 
-import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,6 +8,7 @@ from uuid import uuid4
 import pytest
 from sqlmodel import select
 
+from deploy.local.kafka import free_port
 from services.portal import mail
 from services.portal.mail_sink import start_sink
 from services.portal.models import PortalClinic, PortalNotice, PortalOfficer
@@ -17,13 +17,6 @@ from services.portal.settings import PortalSettings
 from shared import db
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

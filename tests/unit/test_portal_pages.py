@@ -7,7 +7,6 @@ import email
 import email.policy
 import json
 import re
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
+from deploy.local.kafka import free_port
 from services.portal.app import create_app
 from services.portal.mail_sink import start_sink
 from services.portal.models import PortalClinic, PortalInitiative, PortalPlan
@@ -60,13 +60,6 @@ class Portal:
         match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert match, page.text
         return match.group(1)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
