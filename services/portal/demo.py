@@ -13,18 +13,22 @@ settings (FAIO_INTAKE_URL, ...), officer tokens are signed with FAIO_SECRET_KEY 
 import argparse
 import asyncio
 import json
-import random
-import string
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from services.portal.demo_portfolio import (
+    AUDIT_LOG,
+    STAGES,
+    DemoClinic,
+    demo_events,
+    portfolio,
+)
 from services.portal.settings import PortalSettings
 from shared.auth import ADMIN_HEADER
 from shared.settings import LOCAL_DIR
@@ -34,98 +38,7 @@ DEMO_NAME = "Dana Reyes (demo)"
 MARKER = LOCAL_DIR / "demo.json"
 # Early phases of a few seconds (in days) so plans reach their stage while the demo runs.
 BRIEF = 0.00005
-STAGES = ("assessed", "auditing", "roadmap", "pilot", "gate", "rollout", "sustain")
-SPECIALTIES = ("family medicine", "orthopedics", "dermatology", "pediatrics", "cardiology", "women's health")
-NAMES = (
-    "Harbor",
-    "Lakeside",
-    "Cedar Ridge",
-    "Bayview",
-    "Riverside",
-    "Summit",
-    "Maple Grove",
-    "Pinecrest",
-    "Northgate",
-    "Willow Creek",
-    "Stonebridge",
-    "Oak Hollow",
-    "Brookfield",
-    "Fairview",
-    "Highland",
-    "Sunrise",
-    "Meadowbrook",
-    "Clearwater",
-    "Westfield",
-    "Ashford",
-    "Greenway",
-    "Kingsley",
-    "Elmwood",
-    "Silver Lake",
-    "Foxhill",
-    "Parkside",
-    "Redwood",
-    "Seaside",
-    "Hillcrest",
-    "Rosewood",
-)
-WEEKS_OF_EVENTS = 8
-# One day of an audit: (staff, role, category, what, minutes, times, predictability, tools).
-AUDIT_LOG = [
-    *(
-        (f"dr-{n}", "physician", "documentation", "notes after visits", 6, 14, "mostly_same", ["EMR"])
-        for n in range(3)
-    ),
-    *(
-        (
-            f"ma-{n}",
-            "medical assistant",
-            "follow_up_calls",
-            "call back about results",
-            5,
-            9,
-            "always_same",
-            ["phone"],
-        )
-        for n in range(3)
-    ),
-    *(
-        (
-            f"fd-{n}",
-            "front desk",
-            "appointment_scheduling",
-            "book and confirm visits",
-            4,
-            20,
-            "always_same",
-            ["phone"],
-        )
-        for n in range(2)
-    ),
-    *(
-        (
-            f"fd-{n}",
-            "front desk",
-            "insurance_verification",
-            "check eligibility",
-            4,
-            12,
-            "always_same",
-            ["portal"],
-        )
-        for n in range(2)
-    ),
-]
 T = TypeVar("T")
-
-
-@dataclass
-class DemoClinic:
-    name: str
-    specialty: str
-    stage: str
-    maturity: float  # 0..1: how the assessment is answered
-    feed: str = "steady"  # "steady", "fading" (adoption decline) or "quiet" (feed stopped)
-    id: str = ""
 
 
 class Demo:
@@ -345,65 +258,6 @@ class Demo:
         print(f"  {clinic.name:<36} {clinic.stage}", flush=True)
 
 
-def demo_events(clinic: DemoClinic, *, now: datetime) -> list[dict[str, Any]]:
-    """About 150 events a week for WEEKS_OF_EVENTS weeks: notes, calls, AI tool sessions."""
-    rng = random.Random(clinic.name)  # noqa: S311 - demo figures, nothing secret
-    events: list[dict[str, Any]] = []
-    last_day = WEEKS_OF_EVENTS * 7 - (21 if clinic.feed == "quiet" else 0)
-    for day in range(last_day):
-        moment = now - timedelta(days=WEEKS_OF_EVENTS * 7 - day, hours=-9)
-        week = day // 7
-        use = 0.15 + 0.1 * week
-        if clinic.feed == "fading" and week >= WEEKS_OF_EVENTS - 3:
-            use = max(0.05, 0.6 - 0.2 * (week - (WEEKS_OF_EVENTS - 4)))
-        for n in range(14):
-            ai = rng.random() < min(use, 0.8)
-            staff = f"dr-{n % 3}"
-            events.append(
-                cloud_event(
-                    clinic,
-                    moment,
-                    "partner.note.signed",
-                    {
-                        "documentation_minutes": round(rng.gauss(11.5 if ai else 14.5, 2.0), 1),
-                        "ai_assisted": ai,
-                        "staff_id": staff,
-                    },
-                )
-            )
-            if ai:
-                events.append(
-                    cloud_event(
-                        clinic,
-                        moment,
-                        "partner.ai_tool.session",
-                        {"staff_id": staff, "tool": "ambient-scribe", "minutes": 6},
-                    )
-                )
-        for _ in range(8):
-            missed = rng.random() < 0.22
-            events.append(
-                cloud_event(
-                    clinic,
-                    moment,
-                    "partner.call.missed" if missed else "partner.call.answered",
-                    {"wait_seconds": rng.randint(5, 90)},
-                )
-            )
-    return events
-
-
-def cloud_event(clinic: DemoClinic, moment: datetime, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "type": kind,
-        "time": moment.isoformat(),
-        "subject": clinic.id,
-        "data": data,
-    }
-
-
 async def until(
     step: Callable[[], Awaitable[T]], *, what: str, accept: Callable[[T], bool], within: float = 90.0
 ) -> T:
@@ -416,28 +270,6 @@ async def until(
         if time.monotonic() > deadline:
             raise RuntimeError(f"gave up waiting for {what} after {within:.0f} s")
         await asyncio.sleep(1.0)
-
-
-def portfolio(count: int) -> list[DemoClinic]:
-    """`count` clinics spread over the stages, the later stages a little more often."""
-    weights = {"assessed": 3, "auditing": 3, "roadmap": 3, "pilot": 4, "gate": 4, "rollout": 4, "sustain": 4}
-    stages = [stage for stage, weight in weights.items() for _ in range(weight)]
-    clinics = []
-    for index in range(count):
-        stage = stages[index % len(stages)] if count >= len(stages) else STAGES[index % len(STAGES)]
-        specialty = SPECIALTIES[index % len(SPECIALTIES)]
-        name = f"{NAMES[index % len(NAMES)]} {string.capwords(specialty)}"
-        # Clinics that reached a plan answered the assessment well, compliance included: a clinic
-        # without BAAs may not pilot a tool that touches patient data.
-        planned = STAGES.index(stage) >= STAGES.index("pilot")
-        maturity = 0.7 + (index % 3) / 10 if planned else 0.3 + (index % 5) / 10
-        clinics.append(DemoClinic(name=name, specialty=specialty, stage=stage, maturity=maturity))
-    plan_clinics = [clinic for clinic in clinics if clinic.stage in ("rollout", "sustain")]
-    if plan_clinics:
-        plan_clinics[0].feed = "fading"
-    if len(plan_clinics) > 1:
-        plan_clinics[-1].feed = "quiet"
-    return clinics
 
 
 async def run(count: int, settings: PortalSettings) -> str:

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from services.audit.activities import AuditActivities
 from services.audit.worker import create_worker as create_audit_worker
 from services.portal import demo
+from services.portal.demo_portfolio import STAGES
 from services.portal.models import PortalClinic, PortalPlan
 from services.portal.settings import PortalSettings
 from services.roadmap.worker import create_worker as create_roadmap_worker
@@ -71,7 +72,7 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
         )
         # Intake writes sign-in links for the portal it knows: this test's.
         platform["intake"].runtime.settings.portal_url = urls["portal"]  # type: ignore[attr-defined]
-        said = await demo.run(len(demo.STAGES), settings)
+        said = await demo.run(len(STAGES), settings)
         assert f"{urls['portal']}/sign-in?token=" in said
         officer_id = json.loads(await asyncio.to_thread(marker.read_text))["officer_id"]
 
@@ -81,9 +82,7 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
                     await session.exec(select(PortalClinic).where(PortalClinic.officer_id == officer_id))
                 ).all()
                 phases = {plan.phase for plan in (await session.exec(select(PortalPlan))).all()}
-            return (
-                len(clinics) == len(demo.STAGES) and {"pilot", "evaluation", "rollout", "sustain"} <= phases
-            )
+            return len(clinics) == len(STAGES) and {"pilot", "evaluation", "rollout", "sustain"} <= phases
 
         await eventually(every_stage, within=120, what="the demo's clinics and plans in the portal")
 
@@ -92,7 +91,7 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
         page = await (await browser.new_context(viewport={"width": 1366, "height": 900})).new_page()
         await page.goto(link)
         rows = page.locator("table.portfolio tbody tr")
-        await expect(rows).to_have_count(len(demo.STAGES))
+        await expect(rows).to_have_count(len(STAGES))
         await expect(page.locator("table.portfolio")).to_contain_text("rollout, day 1")
         await screenshot(page, "demo-portfolio")
         await page.goto(f"{urls['portal']}/today")
