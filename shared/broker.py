@@ -27,7 +27,10 @@ from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from shared.counters import DEAD_LETTERS
+from shared.dlq import BODY_WITHHELD_HEADER, BODY_WITHHELD_REASON
 from shared.events.envelope import ContractError
+from shared.events.partner import PHI_REASON
+from shared.pseudonyms import NEVER_A_NAME
 from shared.settings import SharedSettings
 from shared.topics import all_topic_names, topic_configs
 
@@ -90,6 +93,11 @@ class DeadLetterMiddleware(BaseMiddleware):
         await dead_letter_record(self.context.get("broker"), msg.raw_message, error, attempts=attempts)
 
 
+def may_hold_personal_data(reason: str) -> bool:
+    """Whether a refusal says the record looks like patient data or names a person."""
+    return PHI_REASON in reason or NEVER_A_NAME in reason
+
+
 async def dead_letter_record(
     broker: KafkaBroker, record: ConsumerRecord[Any, Any], error: BaseException, *, attempts: int = 1
 ) -> None:
@@ -97,10 +105,14 @@ async def dead_letter_record(
 
     Batch subscribers call this for each bad record of a batch and go on with the rest.
     """
+    reason = describe_error(error)[:2000]
+    withhold = may_hold_personal_data(reason)
     headers = {key: value.decode(errors="replace") for key, value in (record.headers or ())}
+    if withhold:
+        headers[BODY_WITHHELD_HEADER] = BODY_WITHHELD_REASON
     headers.update(
         {
-            "dlq_reason": describe_error(error)[:2000],
+            "dlq_reason": reason,
             "dlq_original_topic": record.topic,
             "dlq_original_partition": str(record.partition),
             "dlq_original_offset": str(record.offset),
@@ -109,9 +121,10 @@ async def dead_letter_record(
     )
     DEAD_LETTERS.labels(record.topic, type(error).__name__).inc()
     log.error("dead-lettering %s@%s:%s: %s", record.topic, record.partition, record.offset, error)
-    # The original bytes go as they came, so the event can be inspected and replayed.
+    # The original bytes go as they came, so the event can be inspected and replayed; unless it was
+    # refused for looking like patient data or a name, which must not sit on a topic for 30 days.
     await broker.publish(
-        record.value or b"",
+        b"" if withhold else record.value or b"",
         topic=dead_letter_topic(record.topic),
         key=record.key,
         headers=headers,

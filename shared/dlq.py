@@ -19,6 +19,12 @@ from shared.topics import ALL_TOPICS
 
 DLQ_HEADER_PREFIX = "dlq_"
 REPLAYED_FROM = "faio_replayed_from"
+# Set on records refused as patient data or a name: their body is not kept (shared/broker.py).
+BODY_WITHHELD_HEADER = "dlq_body_withheld"
+BODY_WITHHELD_REASON = (
+    "the body was dropped because it looked like patient data or a person's name; "
+    "ask the sender to send it again without it"
+)
 ASSIGNMENT_WAIT_SECONDS = 10.0
 
 
@@ -40,6 +46,14 @@ class DeadLetter:
     headers: tuple[tuple[str, bytes], ...]
 
     @property
+    def body_withheld(self) -> str | None:
+        """Why the body was not kept (it looked like patient data or a name), or None."""
+        for name, value in self.headers:
+            if name == BODY_WITHHELD_HEADER:
+                return value.decode(errors="replace")
+        return None
+
+    @property
     def id(self) -> str:
         """What a person copies to show or replay it: `<dlq topic>:<partition>:<offset>`."""
         return f"{self.topic}:{self.partition}:{self.offset}"
@@ -47,6 +61,10 @@ class DeadLetter:
     def original_headers(self) -> list[tuple[str, bytes]]:
         """The headers the record had before it was parked (without the dead-letter notes)."""
         return [(name, value) for name, value in self.headers if not name.startswith(DLQ_HEADER_PREFIX)]
+
+
+class NothingToReplay(ValueError):
+    """The record's body was withheld, so there is nothing to publish again."""
 
 
 class DeadLetterNotFound(LookupError):
@@ -156,6 +174,8 @@ async def find_dead_letter(bootstrap: str, dead_letter_id: str) -> DeadLetter:
 
 async def replay(bootstrap: str, letter: DeadLetter) -> None:
     """Publish the parked record's original bytes and headers to its original topic, durably."""
+    if letter.body_withheld:
+        raise NothingToReplay(f"{letter.id}: {letter.body_withheld}")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:

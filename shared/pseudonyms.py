@@ -17,7 +17,12 @@ MAX_LENGTH = 64
 PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
 EXAMPLES = "a role plus a number (ma-12, dr-7f3a, frontdesk-3) or an opaque id"
 # What the kpi side has always answered for a refused partner staff id.
-STAFF_ID_REASON = f"must be a pseudonymous staff id ({EXAMPLES}: 1-64 letters, digits, _ . : -), never a name"
+# Every refusal of a name-like value says this (and never repeats the value, which may be a name):
+# dead letters look for it to drop the record's body (shared/broker.py).
+NEVER_A_NAME = "never a name"
+STAFF_ID_REASON = (
+    f"must be a pseudonymous staff id ({EXAMPLES}: 1-64 letters, digits, _ . : -), {NEVER_A_NAME}"
+)
 
 _ALLOWED = re.compile(PATTERN)
 _SEPARATORS = re.compile(r"[_.:\-]")
@@ -37,8 +42,8 @@ def _shape_problem(value: str) -> str | None:
         return f"is {len(value)} characters long: at most {MAX_LENGTH}; give {EXAMPLES}"
     if not _ALLOWED.match(value):
         return (
-            f"{value!r} has spaces or punctuation, as a person's name does: use {EXAMPLES} "
-            "(only letters, digits, _ . : -), never a name"
+            f"has spaces or punctuation, as a person's name does: use {EXAMPLES} "
+            f"(only letters, digits, _ . : -), {NEVER_A_NAME}"
         )
     return None
 
@@ -49,8 +54,8 @@ def _name_problem(value: str) -> str | None:
         return None
     words = [part for part in _SEPARATORS.split(value) if _WORD.match(part)]
     if len(words) >= 2 or _TWO_CAPITALISED_WORDS.search(value):
-        return f"{value!r} looks like a person's name (two words, no number): use {EXAMPLES}, never a name"
-    return f"{value!r} has no number, so it may be a name: use {EXAMPLES}"
+        return f"looks like a person's name (two words, no number): use {EXAMPLES}, {NEVER_A_NAME}"
+    return f"has no number, so it may be a name: use {EXAMPLES}, {NEVER_A_NAME}"
 
 
 def check_pseudonym(value: str) -> str:

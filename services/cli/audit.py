@@ -186,11 +186,11 @@ def _named_staff(data: bytes) -> list[tuple[int, str, str]]:
     """
     try:
         rows = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+        staff_ids = ((line, (row.get("staff_id") or "").strip()) for line, row in enumerate(rows, start=2))
         found = [
-            (line, "staff_id", problem)
-            for line, row in enumerate(rows, start=2)
-            if (problem := pseudonym_problem((row.get("staff_id") or "").strip())) is not None
-            and (row.get("staff_id") or "").strip()
+            (line, "staff_id", f"{staff_id!r} {problem}")  # shown here only, on the officer's machine
+            for line, staff_id in staff_ids
+            if staff_id and (problem := pseudonym_problem(staff_id)) is not None
         ]
     except (UnicodeDecodeError, csv.Error):
         return []

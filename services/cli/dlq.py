@@ -138,7 +138,10 @@ def replay_dead_letter(
         _fail(str(error))
     bootstrap = _bootstrap(kafka)
     letter: dlq.DeadLetter = _run(dlq.find_dead_letter(bootstrap, dead_letter_id))
-    _run(dlq.replay(bootstrap, letter))
+    try:
+        _run(dlq.replay(bootstrap, letter))
+    except dlq.NothingToReplay as error:
+        _fail(str(error))
     if as_json:
         print(json.dumps({"replayed": letter.id, "to": letter.original_topic, "event_id": letter.event_id}))
         return

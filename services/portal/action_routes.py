@@ -37,7 +37,9 @@ class ApprovalForm(BaseModel):
     @classmethod
     def _owner(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("name who owns it: a role or a pseudonymous staff id, e.g. practice-manager")
+            raise ValueError(
+                "name who owns it: a pseudonymous staff id such as a role plus a number, e.g. pm-1"
+            )
         return value.strip()
 
     @field_validator("target_change_pct")
@@ -49,7 +51,7 @@ class ApprovalForm(BaseModel):
 
 
 FIELD_HINTS = {
-    "owner": "name who owns it: a role or a pseudonymous staff id, e.g. practice-manager",
+    "owner": "name who owns it: a pseudonymous staff id such as a role plus a number, e.g. pm-1",
     "target_change_pct": "a number between -100 and 500, not 0: e.g. -30 for 30 % less",
     "pilot_group": "pseudonymous staff ids separated by commas (at most 200)",
     "extend_days": "a number of days between 1 and 120",

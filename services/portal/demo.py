@@ -176,7 +176,7 @@ class Demo:
         if clinic.stage == "sustain":
             days["rollout"] = BRIEF
         approval = {
-            "owner": "practice-manager",
+            "owner": "pm-1",
             "target_change_pct": first.get("suggested_target_pct") or -30,
             "pilot_group": ["dr-0", "dr-1", "ma-0"],
             "phase_days": days,

@@ -14,6 +14,7 @@ from shared.db import service_metadata
 from shared.events.roadmap import IN_FLIGHT_PHASES
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
+from shared.pseudonyms import StaffPseudonym
 
 
 def _now() -> datetime:
@@ -236,9 +237,12 @@ class ApprovalIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")  # a typo (pilot_groups) is a 422, never dropped
 
-    owner: str = PydanticField(min_length=1, max_length=100, description="pseudonymous staff id or role")
+    # The one rule for staff ids (shared/pseudonyms.py): "Jane Doe, MD" is refused, pm-1 is not.
+    owner: StaffPseudonym = PydanticField(description="pseudonymous staff id of who owns it, e.g. pm-1")
     target_change_pct: float = PydanticField(ge=-100, le=500, description="e.g. -30 for -30 %")
-    pilot_group: list[str] = PydanticField(default_factory=list, max_length=200)
+    pilot_group: list[StaffPseudonym] = PydanticField(
+        default_factory=list, max_length=200, description="pseudonymous staff ids, e.g. ma-3"
+    )
     phase_days: PhaseLengths = PydanticField(default_factory=PhaseLengths)
     checkin_days: float = PydanticField(default=7, gt=0, le=31)
     baseline: BaselineIn | None = PydanticField(
@@ -257,13 +261,6 @@ class ApprovalIn(BaseModel):
     booking_share: float | None = PydanticField(
         default=None, gt=0, le=1, description="share of answered calls that book a visit"
     )
-
-    @field_validator("owner")
-    @classmethod
-    def _owner_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("owner must name who owns the initiative")
-        return value.strip()
 
     @field_validator("target_change_pct")
     @classmethod

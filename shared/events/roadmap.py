@@ -1,7 +1,7 @@
 """Events the roadmap service publishes."""
 
 from datetime import date, datetime
-from typing import Annotated, Literal, get_args
+from typing import Literal, get_args
 from uuid import UUID
 
 from pydantic import Field
@@ -9,6 +9,7 @@ from pydantic import Field
 from shared import topics
 from shared.events.envelope import EventBody
 from shared.events.kpi import KpiName
+from shared.pseudonyms import StaffPseudonym
 
 # The plan's vocabulary, defined once: every service imports it from here.
 PlanPhase = Literal["baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done", "stopped"]
@@ -49,12 +50,12 @@ class InitiativeApproved(EventBody):
     clinic_id: UUID
     initiative_id: UUID
     problem: str = Field(max_length=100)
-    owner: str = Field(max_length=100, description="pseudonymous staff id or role of the person who owns it")
+    owner: StaffPseudonym = Field(description="pseudonymous staff id of the person who owns it")
     kpi: KpiName
     baseline_start: date
     baseline_end: date
     target_change_pct: float = Field(ge=-100, le=500, description="e.g. -30 for documentation time -30 %")
-    pilot_group: list[Annotated[str, Field(max_length=100)]] = Field(
+    pilot_group: list[StaffPseudonym] = Field(
         default_factory=list, max_length=200, description="pseudonymous staff ids"
     )
     approved_at: datetime

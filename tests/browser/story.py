@@ -142,7 +142,7 @@ def clinic_story(
                 clinic_id=clinic_id,
                 initiative_id=initiative_id,
                 problem="documentation",
-                owner="practice-manager",
+                owner="pm-1",
                 kpi="documentation_minutes_per_note",
                 baseline_start=(start + timedelta(days=8)).date(),
                 baseline_end=(start + timedelta(days=21)).date(),

@@ -189,7 +189,7 @@ async def test_every_chart_draws_its_data_points(stack: Stack, page: Page) -> No
     await page.get_by_role("link", name=name).click()
     await _all_charts_drawn(page, expected_count=4)  # readiness, audit, two KPIs
     await expect(page.locator("ol.timeline")).to_contain_text("evaluation")
-    await expect(page.get_by_text("practice-manager")).to_be_visible()
+    await expect(page.get_by_text("pm-1")).to_be_visible()
     await screenshot(page, "clinic")
 
     await page.goto(f"{stack.portal_url}/today")

@@ -96,7 +96,9 @@ async def post_events(
 
 
 async def dead_letters(bootstrap: str, *, ids: set[str]) -> dict[str, dict[str, str]]:
-    """The DLQ records (their headers) of the given ce_ids, read from the start of the topic."""
+    """The DLQ records (their headers) of the given ce_ids, read from the start of the topic.
+
+    The body's size is added as the pseudo-header `body_bytes` (0 when it was withheld)."""
     consumer = AIOKafkaConsumer(
         topics.PARTNER_ACTIVITY.dead_letter,
         bootstrap_servers=bootstrap,
@@ -113,7 +115,7 @@ async def dead_letters(bootstrap: str, *, ids: set[str]) -> dict[str, dict[str, 
                 for record in records:
                     headers = {name: value.decode() for name, value in record.headers}
                     if headers.get("ce_id") in ids:
-                        found[headers["ce_id"]] = headers
+                        found[headers["ce_id"]] = {**headers, "body_bytes": str(len(record.value or b""))}
             return set(found) == ids
 
         await eventually(all_found, what=f"dead letters for {ids}")

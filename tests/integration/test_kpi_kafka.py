@@ -113,6 +113,13 @@ async def test_sdk_events_are_accepted_and_bad_records_dead_lettered(kafka: str,
                 when=when,
                 event_id=f"bad-phi-{clinic}",
             ),
+            record(
+                clinic,
+                "partner.ai_tool.session",
+                {"staff_id": "Jane.Doe", "tool": "ambient-scribe", "minutes": 5},
+                when=when,
+                event_id=f"bad-name-{clinic}",
+            ),
         ]
         # A record with a header that is not even UTF-8 must not block the partition either.
         garbled_headers, garbled_value = record(clinic, "partner.call.missed", {"wait_seconds": 1}, when=when)
@@ -131,6 +138,14 @@ async def test_sdk_events_are_accepted_and_bad_records_dead_lettered(kafka: str,
         assert "data.wait_seconds" in parked[f"bad-type-{clinic}"]["dlq_reason"]
         assert "patient data (PHI)" in parked[f"bad-phi-{clinic}"]["dlq_reason"]
         assert parked[f"bad-phi-{clinic}"]["dlq_original_topic"] == topics.PARTNER_ACTIVITY.name
+        assert "never a name" in parked[f"bad-name-{clinic}"]["dlq_reason"]
+        # Refused as patient data or a name: the reason and metadata stay, the body does not.
+        for withheld in (f"bad-phi-{clinic}", f"bad-name-{clinic}"):
+            assert parked[withheld]["body_bytes"] == "0"
+            assert "dlq_body_withheld" in parked[withheld]
+            assert "Jane" not in str(parked[withheld]) and "Doe" not in str(parked[withheld])
+        assert parked[f"bad-field-{clinic}"]["body_bytes"] != "0"  # kept to inspect and replay
+        assert "dlq_body_withheld" not in parked[f"bad-field-{clinic}"]
 
         reply = await kpi.http.get(
             f"/v1/clinics/{clinic}/kpis",
@@ -185,7 +200,7 @@ async def test_weekly_snapshots_and_an_adoption_decline_alert(kafka: str, tmp_pa
             clinic_id=clinic,
             initiative_id=uuid.uuid4(),
             problem="calls go unanswered at lunch",
-            owner="practice-manager",
+            owner="pm-1",
             kpi="missed_call_rate",
             baseline_start=baseline_start,
             baseline_end=baseline_start + timedelta(days=13),

@@ -189,11 +189,23 @@ async def test_findings_become_ranked_initiatives_and_approval_starts_one_plan(r
     assert "owner" in no_owner.text
     blank_owner = await http.post(approve, json={"owner": "  ", "target_change_pct": -30}, headers=headers)
     assert blank_owner.status_code == 422
+    # Names typed where a pseudonym belongs are refused by value, naming the field.
+    for field, body in [
+        ("owner", {"owner": "Jane Doe, MD", "target_change_pct": -30}),
+        (
+            "pilot_group",
+            {"owner": "staff-lead-7", "target_change_pct": -30, "pilot_group": ["ma-1", "Jane Doe"]},
+        ),
+    ]:
+        named = await http.post(approve, json=body, headers=headers)
+        assert named.status_code == 422, body
+        assert named.json()["detail"][0]["loc"][:2] == ["body", field]
+        assert "name" in named.json()["detail"][0]["msg"]
     no_target = await http.post(approve, json={"owner": "staff-lead-7"}, headers=headers)
     assert no_target.status_code == 422
     assert "target_change_pct" in no_target.text
     assert (
-        await http.post(approve, json={"owner": "x", "target_change_pct": -30}, headers=other)
+        await http.post(approve, json={"owner": "staff-9", "target_change_pct": -30}, headers=other)
     ).status_code == 404
     assert await approvals_staged(platform, clinic_id) == []
     assert await plans_of(platform, clinic_id) == []

@@ -118,7 +118,7 @@ async def test_a_proposal_then_its_approval_and_the_plan_phases(sessions: db.Ses
         clinic_id=clinic_id,
         initiative_id=initiative_id,
         problem="documentation",
-        owner="practice-manager",
+        owner="pm-1",
         kpi="documentation_minutes_per_note",
         baseline_start=date(2026, 11, 2),
         baseline_end=date(2026, 11, 15),
@@ -152,7 +152,7 @@ async def test_a_proposal_then_its_approval_and_the_plan_phases(sessions: db.Ses
     assert initiative is not None
     assert (initiative.status, initiative.owner, initiative.cost_per_week) == (
         "approved",
-        "practice-manager",
+        "pm-1",
         2100,
     )
     assert initiative.target_change_pct == -25 and initiative.pilot_group_size == 2

@@ -205,7 +205,7 @@ async def test_approval_with_intakes_compliance_cap_is_refused_then_kept_with_it
         )
         await session.commit()
     [documentation] = await proposed(sessions, clinic_id)
-    approval = ApprovalIn(owner="practice-manager", target_change_pct=-30)
+    approval = ApprovalIn(owner="pm-1", target_change_pct=-30)
     async with sessions() as session:
         with pytest.raises(Refused, match="compliance_exception"):
             await service.approve_initiative(
@@ -216,7 +216,7 @@ async def test_approval_with_intakes_compliance_cap_is_refused_then_kept_with_it
                 approval=approval,
             )
     approval = ApprovalIn(
-        owner="practice-manager",
+        owner="pm-1",
         target_change_pct=-30,
         compliance_exception="BAAs signed with the scribe vendor on 2026-11-20",
         baseline=BaselineIn(

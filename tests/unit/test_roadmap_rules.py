@@ -99,7 +99,7 @@ def test_five_questions_name_what_is_missing() -> None:
     answered = {
         "problem": "documentation",
         "cost_per_week": 900.0,
-        "owner": "staff-lead",
+        "owner": "staff-lead-1",
         "kpi": "documentation_minutes_per_note",
         "target_change_pct": -30.0,
         "integrates": False,  # "no" is an answer: integration work is planned

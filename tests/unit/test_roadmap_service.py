@@ -165,7 +165,7 @@ async def clinic_with_two_initiatives(
 
 async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> None:
     _, (first, second) = await clinic_with_two_initiatives(sessions)
-    approval = ApprovalIn(owner="staff-lead", target_change_pct=-30)
+    approval = ApprovalIn(owner="staff-lead-1", target_change_pct=-30)
 
     async with sessions() as session:
         with pytest.raises(NotFound):
@@ -249,7 +249,7 @@ async def test_two_approvals_at_the_same_instant_start_one_plan(sessions: db.Ses
                     start_plan=starter,
                     initiative_id=initiative.id,
                     officer_id=OFFICER,
-                    approval=ApprovalIn(owner="staff-lead", target_change_pct=-30),
+                    approval=ApprovalIn(owner="staff-lead-1", target_change_pct=-30),
                 )
             except Conflict as refused:
                 return refused.message
