@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 MAX_LENGTH = 64
-PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
+PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"  # a letter or digit first: "-2+3" is a formula
 EXAMPLES = "a role plus a number (ma-12, dr-7f3a, frontdesk-3) or an opaque id"
 # What the kpi side has always answered for a refused partner staff id.
 # Every refusal of a name-like value says this (and never repeats the value, which may be a name):

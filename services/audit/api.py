@@ -16,6 +16,8 @@ from services.audit import entries_csv, service, starter
 from services.audit.findings import AuditFindings
 from services.audit.models import (
     AuditClinic,
+    AuditImport,
+    AuditImportPublic,
     AuditWindow,
     AuditWindowCreate,
     AuditWindowPublic,
@@ -218,7 +220,7 @@ async def entries_template(audit: AuditDep, session: SessionDep) -> PlainTextRes
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"description": "dry run: the file is good, nothing stored", "model": ImportReport},
-        409: {"description": "the audit is closed"},
+        409: {"description": "the audit is closed, or this very file was imported already"},
         413: {"description": "the file is too large"},
         422: {"description": "bad rows: nothing stored, every problem listed", "model": ImportReport},
     },
@@ -258,6 +260,24 @@ async def import_entries(
         return JSONResponse(report.model_dump(mode="json"), status_code=status.HTTP_200_OK)
     await session.commit()
     return report
+
+
+@router.get("/audits/{audit_id}/imports", response_model=list[AuditImportPublic])
+async def list_imports(audit: AuditDep, session: SessionDep) -> list[AuditImport]:
+    """The spreadsheets imported into this audit, oldest first, with the ones undone."""
+    return list(await service.list_imports(session=session, audit=audit))
+
+
+@router.delete(
+    "/audits/{audit_id}/imports/{import_id}",
+    response_model=AuditImportPublic,
+    responses={404: {"description": "no such import"}, 409: {"description": "the audit is closed"}},
+)
+async def undo_import(audit: AuditDep, import_id: UUID, session: SessionDep) -> AuditImport:
+    """Undo an import: its entries are removed (the rest of the audit stays). Undoing twice is harmless."""
+    record = await service.undo_import(session=session, audit=audit, import_id=import_id)
+    await session.commit()
+    return record
 
 
 @router.get(

@@ -7,13 +7,15 @@ Whether to store anything is the caller's decision (the import is all-or-nothing
 """
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import ValidationError
 
 from services.audit.models import EntryCreate, Predictability, RowError, TaskCategory
+from shared.spreadsheets import neutralise_formula
 
 COLUMNS = (
     "staff_id",
@@ -64,20 +66,26 @@ def template(*, role: str, day: date) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerow(
-        [
-            f"{EXAMPLE_MARK}staff-01",
-            role,
-            day.isoformat(),
-            TaskCategory.appointment_scheduling.value,
-            "confirm tomorrow's appointments by phone",
-            "4",
-            "25",
-            Predictability.always_same.value,
-            f"phone{TOOL_SEPARATOR}scheduling system",
-        ]
-    )
+    example = [
+        f"{EXAMPLE_MARK}staff-01",
+        role,
+        day.isoformat(),
+        TaskCategory.appointment_scheduling.value,
+        "confirm tomorrow's appointments by phone",
+        "4",
+        "25",
+        Predictability.always_same.value,
+        f"phone{TOOL_SEPARATOR}scheduling system",
+    ]
+    writer.writerow([neutralise_formula(cell) for cell in example])  # the role comes from the profile
     return buffer.getvalue()
+
+
+def content_hash(text: str) -> str:
+    """The file's fingerprint, blind to what spreadsheets change when they save it again
+    (byte-order mark, line endings, trailing blank lines)."""
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")
+    return hashlib.sha256("\n".join(line.rstrip() for line in lines).encode()).hexdigest()
 
 
 def _normalised(value: str) -> str:
@@ -230,10 +238,17 @@ def read_entries(text: str) -> tuple[list[tuple[int, EntryCreate]], list[RowErro
 
 
 def check_against_window(
-    entries: Iterable[tuple[int, EntryCreate]], *, roles: dict[str, str], starts_on: date, ends_on: date
+    entries: Iterable[tuple[int, EntryCreate]],
+    *,
+    roles: dict[str, str],
+    starts_on: date,
+    ends_on: date,
+    today: date,
 ) -> tuple[list[EntryCreate], list[RowError]]:
-    """Entries whose role is in the clinic profile and whose day is in the window, role names
-    spelled as in the profile; and the problems of the others."""
+    """Entries whose role is in the clinic profile and whose day is in the window and already
+    lived, role names spelled as in the profile; and the problems of the others."""
+    # A day counts as lived one day ahead of UTC: a clinic east of UTC is already there.
+    last_lived = today + timedelta(days=1)
     accepted: list[EntryCreate] = []
     errors: list[RowError] = []
     for line, entry in entries:
@@ -248,7 +263,15 @@ def check_against_window(
                     + (", ".join(sorted(roles.values())) or "(the clinic profile lists no roles)"),
                 )
             )
-        if not starts_on <= entry.day <= ends_on:
+        if entry.day > last_lived:
+            problems.append(
+                RowError(
+                    line=line,
+                    column="day",
+                    reason=f"{entry.day} has not happened yet: log a task on the day it was done, or later",
+                )
+            )
+        elif not starts_on <= entry.day <= ends_on:
             problems.append(
                 RowError(
                     line=line,

@@ -14,6 +14,7 @@ from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
 from shared.pseudonyms import check_pseudonym
+from shared.spreadsheets import neutralise_formula
 
 DEFAULT_WINDOW_DAYS = 7
 MAX_WINDOW_DAYS = 31
@@ -164,10 +165,15 @@ class EntryCreate(EntryBase):
             raise ValueError("must not be blank")
         return stripped
 
+    @field_validator("description")
+    @classmethod
+    def _no_formula(cls, value: str) -> str:
+        return neutralise_formula(value)
+
     @field_validator("tools")
     @classmethod
     def _tools(cls, value: list[str]) -> list[str]:
-        tools = [tool.strip() for tool in value if tool.strip()]
+        tools = [neutralise_formula(tool.strip()) for tool in value if tool.strip()]
         if any(len(tool) > 60 for tool in tools):
             raise ValueError("each tool name must be at most 60 characters")
         return tools
@@ -181,7 +187,31 @@ class AuditEntry(EntryBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     audit_id: UUID = Field(index=True)
     source: str = Field(default="api", max_length=10)  # api or csv
+    import_id: UUID | None = Field(default=None, index=True)  # the CSV import it came with
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class AuditImport(SQLModel, table=True):
+    """One imported spreadsheet: recognised by its content if it comes again, and undoable."""
+
+    __tablename__ = "audit_import"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    audit_id: UUID = Field(index=True)
+    content_sha256: str = Field(max_length=64, index=True)
+    rows: int
+    imported_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    undone_at: datetime | None = None
+
+
+class AuditImportPublic(BaseModel):
+    """An import as the officer sees it."""
+
+    id: UUID
+    audit_id: UUID
+    rows: int
+    imported_at: datetime
+    undone_at: datetime | None
 
 
 class EntryPublic(EntryBase):
@@ -214,10 +244,11 @@ class ImportReport(BaseModel):
     """What an import (or its dry run) did, or why the whole file was refused."""
 
     audit_id: UUID
+    import_id: UUID | None = None  # to undo it: DELETE /v1/audits/{audit_id}/imports/{import_id}
     dry_run: bool
     rows: int
     imported: int
     errors: list[RowError] = []
 
 
-metadata = service_metadata(AuditClinic, AuditWindow, AuditEntry, OutboxMessage, InboxMessage)
+metadata = service_metadata(AuditClinic, AuditWindow, AuditEntry, AuditImport, OutboxMessage, InboxMessage)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
-from sqlalchemy import Table, func, insert
+from sqlalchemy import Table, delete, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +17,7 @@ from services.audit.findings import AuditFindings, LoggedTask, RoleCost, compute
 from services.audit.models import (
     AuditClinic,
     AuditEntry,
+    AuditImport,
     AuditStatus,
     AuditWindow,
     AuditWindowCreate,
@@ -178,13 +179,17 @@ async def _ensure_open(session: AsyncSession, audit: AuditWindow) -> None:
 
 
 async def _store_entries(
-    session: AsyncSession, *, audit: AuditWindow, entries: Sequence[EntryCreate], source: str
+    session: AsyncSession,
+    *,
+    audit: AuditWindow,
+    entries: Sequence[EntryCreate],
+    source: str,
+    import_id: UUID | None = None,
 ) -> None:
     # One Core executemany: a 5,000-row spreadsheet must not become 5,000 ORM objects and flushes.
     now = datetime.now(UTC)
-    rows = [
-        {**entry.model_dump(), "audit_id": audit.id, "source": source, "created_at": now} for entry in entries
-    ]
+    stored = {"audit_id": audit.id, "source": source, "import_id": import_id, "created_at": now}
+    rows = [{**entry.model_dump(), **stored} for entry in entries]
     if rows:
         connection = await session.connection()
         await connection.execute(insert(ENTRY_TABLE), rows)
@@ -200,6 +205,7 @@ async def add_entries(
         roles=clinic_roles(clinic),
         starts_on=audit.starts_on,
         ends_on=audit.ends_on,
+        today=datetime.now(UTC).date(),
     )
     if not errors:
         await _store_entries(session, audit=audit, entries=accepted, source="api")
@@ -215,16 +221,67 @@ async def import_entries(
     whole file the same way and stores nothing either.
     """
     await _ensure_open(session, audit)
+    fingerprint = entries_csv.content_hash(csv_text)
+    await _refuse_repeated_import(session, audit=audit, fingerprint=fingerprint)
     parsed, read_errors = entries_csv.read_entries(csv_text)
     accepted, window_errors = entries_csv.check_against_window(
-        parsed, roles=clinic_roles(clinic), starts_on=audit.starts_on, ends_on=audit.ends_on
+        parsed,
+        roles=clinic_roles(clinic),
+        starts_on=audit.starts_on,
+        ends_on=audit.ends_on,
+        today=datetime.now(UTC).date(),
     )
     errors = sorted([*read_errors, *window_errors], key=lambda error: error.line)
     rows = len(parsed) + len({error.line for error in read_errors if error.line > 1})
     if errors or dry_run:
         return ImportReport(audit_id=audit.id, dry_run=dry_run, rows=rows, imported=0, errors=errors)
-    await _store_entries(session, audit=audit, entries=accepted, source="csv")
-    return ImportReport(audit_id=audit.id, dry_run=False, rows=rows, imported=len(accepted))
+    record = AuditImport(audit_id=audit.id, content_sha256=fingerprint, rows=len(accepted))
+    session.add(record)
+    await session.flush()
+    await _store_entries(session, audit=audit, entries=accepted, source="csv", import_id=record.id)
+    return ImportReport(
+        audit_id=audit.id, import_id=record.id, dry_run=False, rows=rows, imported=len(accepted)
+    )
+
+
+async def _refuse_repeated_import(session: AsyncSession, *, audit: AuditWindow, fingerprint: str) -> None:
+    # Called under the window's row lock, so two uploads of one file cannot both get in.
+    earlier = (
+        await session.exec(
+            select(AuditImport).where(
+                AuditImport.audit_id == audit.id,
+                AuditImport.content_sha256 == fingerprint,
+                col(AuditImport.undone_at).is_(None),
+            )
+        )
+    ).first()
+    if earlier is not None:
+        raise Conflict(
+            f"this file was already imported on {earlier.imported_at:%Y-%m-%d %H:%M} UTC as import "
+            f"{earlier.id} ({earlier.rows} entries); importing it again would count those tasks twice. "
+            f"To replace it, undo that import first: faio audit undo-import {earlier.id} --audit {audit.id}"
+        )
+
+
+async def list_imports(*, session: AsyncSession, audit: AuditWindow) -> Sequence[AuditImport]:
+    statement = (
+        select(AuditImport).where(AuditImport.audit_id == audit.id).order_by(col(AuditImport.imported_at))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def undo_import(*, session: AsyncSession, audit: AuditWindow, import_id: UUID) -> AuditImport:
+    """Remove the entries one import brought (not committed); undoing twice changes nothing."""
+    await _ensure_open(session, audit)
+    record = await session.get(AuditImport, import_id)
+    if record is None or record.audit_id != audit.id:
+        raise NotFound(f"audit {audit.id} has no import {import_id}; list them with faio audit imports")
+    if record.undone_at is None:
+        connection = await session.connection()
+        await connection.execute(delete(ENTRY_TABLE).where(ENTRY_TABLE.c.import_id == import_id))
+        record.undone_at = datetime.now(UTC)
+        session.add(record)
+    return record
 
 
 async def list_entries(

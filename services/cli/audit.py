@@ -246,10 +246,54 @@ def import_file(
     elif report["dry_run"]:
         console.print(f"[green]dry run:[/] all {report['rows']} rows are valid; nothing stored")
     else:
-        console.print(f"[green]imported[/] {report['imported']} rows into audit {audit}", highlight=False)
+        console.print(
+            f"[green]imported[/] {report['imported']} rows into audit {audit}, import {report['import_id']}",
+            highlight=False,
+        )
         hint(f"faio audit close {audit}   (or wait for the window to end)")
+        hint(f"a mistake? faio audit undo-import {report['import_id']} --audit {audit}")
     if report["errors"]:
         fail("the file was refused as a whole", hint="fix the rows named above and import again", code=2)
+
+
+@audit_app.command("imports")
+def list_imports(audit: AuditOption, token: TokenOption = "", as_json: JsonOption = False) -> None:
+    """The spreadsheets imported into an audit, and which were undone."""
+    imports = call("audit", "GET", f"/v1/audits/{audit}/imports", token=token, not_found_hint=UNKNOWN_AUDIT)
+
+    def human() -> None:
+        rows = [
+            (i["id"], when(i["imported_at"]), i["rows"], when(i["undone_at"]) if i["undone_at"] else "")
+            for i in imports
+        ]
+        console.print(table(f"Imports of audit {audit}", ("import", "imported", "entries", "undone"), rows))
+
+    emit(imports, as_json=as_json, human=human)
+
+
+@audit_app.command("undo-import")
+def undo_import(
+    import_id: Annotated[str, typer.Argument(help="From `faio audit imports` or the import's output.")],
+    audit: AuditOption,
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Remove the entries one import brought (audit still open); the file can then be imported again."""
+    undone = call(
+        "audit",
+        "DELETE",
+        f"/v1/audits/{audit}/imports/{import_id}",
+        token=token,
+        not_found_hint=UNKNOWN_AUDIT,
+    )
+
+    def human() -> None:
+        console.print(
+            f"[green]undone[/] import {import_id}: its {undone['rows']} entries removed", highlight=False
+        )
+        hint(f"faio audit import <file> --audit {audit}")
+
+    emit(undone, as_json=as_json, human=human)
 
 
 @audit_app.command("findings")

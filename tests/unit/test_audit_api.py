@@ -30,8 +30,9 @@ from shared.events.audit import AuditCompleted
 from shared.events.intake import ClinicArchived, ClinicUpdated
 from shared.outbox import OutboxMessage
 
-# Windows start a few days from now, so the dates below stay valid whenever the suite runs.
-START = datetime.now(UTC).date() + timedelta(days=3)
+# Windows began two days ago (entries are for days already lived) and are never over when the
+# suite runs, so the dates below stay valid whenever it runs.
+START = datetime.now(UTC).date() - timedelta(days=2)
 END, CLOSES, LATER = START + timedelta(days=6), START + timedelta(days=7), START + timedelta(days=14)
 
 STAFF = [
@@ -251,7 +252,7 @@ async def test_entries_single_and_batch_are_checked_against_the_clinic_and_windo
         ]
         assert (await audit.http.post(url, json=batch, headers=auth)).json()["created"] == 3
 
-        bad = [entry(day), entry(day, role="janitor"), entry(day + timedelta(days=7)), entry(day, minutes=-3)]
+        bad = [entry(day), entry(day, role="janitor"), entry(day - timedelta(days=1)), entry(day, minutes=-3)]
         rejected = await audit.http.post(url, json=bad, headers=auth)
         assert rejected.status_code == 422
         # minutes=-3 fails schema validation, reported in FastAPI's shape with its position.
@@ -265,6 +266,10 @@ async def test_entries_single_and_batch_are_checked_against_the_clinic_and_windo
             and "'janitor' is not a role of this clinic" in locs[0][1]
         )
         assert locs[1][0] == ["body", "entries", 2, "day"] and "outside the audit window" in locs[1][1]
+        tomorrow_but_one = datetime.now(UTC).date() + timedelta(days=2)  # in the window, not yet lived
+        future = await audit.http.post(url, json=[entry(tomorrow_but_one)], headers=auth)
+        assert future.status_code == 422
+        assert "has not happened yet" in future.json()["detail"][0]["msg"]
 
         stored = (await audit.http.get(url, headers=auth)).json()
         assert len(stored) == 4  # the rejected batch stored nothing

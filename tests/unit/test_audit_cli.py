@@ -13,6 +13,7 @@ from tests.unit.cli_support import FakeServices, faio, services
 __all__ = ["services"]  # the fixture, used by name
 
 AUDIT_ID = "0f8f3a2e-1111-4c4c-9999-000000000001"
+IMPORT_ID = "0f8f3a2e-2222-4c4c-9999-000000000002"
 CLINIC_ID = "4201c2fd-2f77-467a-a64e-4b1612ab2699"
 FILE = "staff_id,role,day,category,description,minutes,occurrences,predictability,tools\n" + (
     "fd-1,front desk,2026-12-07,billing,post payments,5,10,mostly_same,\n" * 3000
@@ -35,13 +36,21 @@ AUDIT: dict[str, Any] = {
 def test_import_uploads_the_file_and_reports_success(services: FakeServices, tmp_path: Path) -> None:
     path = tmp_path / "week.csv"
     path.write_text(FILE)
-    report = {"audit_id": AUDIT_ID, "dry_run": False, "rows": 3000, "imported": 3000, "errors": []}
+    report = {
+        "audit_id": AUDIT_ID,
+        "import_id": IMPORT_ID,
+        "dry_run": False,
+        "rows": 3000,
+        "imported": 3000,
+        "errors": [],
+    }
     services.answer("POST", f"/v1/audits/{AUDIT_ID}/entries:import", 201, report)
 
     result = faio("--audit-url", "http://audit.test", "audit", "import", str(path), "--audit", AUDIT_ID)
 
     assert result.exit_code == 0, result.output
-    assert f"imported 3000 rows into audit {AUDIT_ID}" in result.output
+    assert f"imported 3000 rows into audit {AUDIT_ID}, import {IMPORT_ID}" in result.output
+    assert f"faio audit undo-import {IMPORT_ID} --audit {AUDIT_ID}" in result.output
     (request,) = services.requests
     assert str(request.url).startswith("http://audit.test/")
     assert request.url.params["dry_run"] == "false"

@@ -3,6 +3,7 @@
 import csv
 import io
 import random
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -10,8 +11,10 @@ from services.audit import entries_csv
 from services.audit.models import TaskCategory
 from tests.unit.test_audit_api import audit_app
 
-START = datetime.now(UTC).date() + timedelta(days=3)  # a window that is never over when the suite runs
-D0, D1, D2, AFTER = (START + timedelta(days=n) for n in (0, 1, 2, 7))
+# A window that began two days ago and is never over when the suite runs: D2 is today, and days
+# after tomorrow have not happened yet.
+START = datetime.now(UTC).date() - timedelta(days=2)
+D0, D1, D2, BEFORE, FUTURE = (START + timedelta(days=n) for n in (0, 1, 2, -1, 4))
 HEADER = "staff_id,role,day,category,description,minutes,occurrences,predictability,tools\n"
 BAD_FILE = (
     HEADER
@@ -37,7 +40,7 @@ def good_file(rows: int, *, start: date) -> str:
             [
                 staff_id,
                 role,
-                (start + timedelta(days=rng.randrange(7))).isoformat(),
+                (start + timedelta(days=rng.randrange(3))).isoformat(),  # up to today
                 rng.choice(list(TaskCategory)).value,
                 f"task {rng.randrange(40)}",
                 rng.randint(1, 30),
@@ -109,17 +112,19 @@ async def test_roles_and_days_are_checked_against_the_clinic_and_window(tmp_path
         text = (
             HEADER
             + f"x-1,janitor,{D0},other,mop,5,1,varies,\n"
-            + f"fd-1,front desk,{AFTER},other,mop,5,1,varies,\n"
+            + f"fd-1,front desk,{BEFORE},other,mop,5,1,varies,\n"
+            + f"fd-1,front desk,{FUTURE},other,mop,5,1,varies,\n"
         )
         response = await audit.http.post(
             f"/v1/audits/{opened['id']}/entries:import", content=text, headers=audit.auth("officer-a")
         )
         assert response.status_code == 422
-        assert response.json()["rows"] == 2
+        assert response.json()["rows"] == 3
         errors = response.json()["errors"]
-        assert [(e["line"], e["column"]) for e in errors] == [(2, "role"), (3, "day")]
+        assert [(e["line"], e["column"]) for e in errors] == [(2, "role"), (3, "day"), (4, "day")]
         assert "use one of: front desk, physician" in errors[0]["reason"]
-        assert f"outside the audit window {D0} to {AFTER - timedelta(days=1)}" in errors[1]["reason"]
+        assert f"outside the audit window {D0} to {START + timedelta(days=6)}" in errors[1]["reason"]
+        assert f"{FUTURE} has not happened yet" in errors[2]["reason"]
 
 
 async def test_template_dry_run_then_import_of_5000_rows(tmp_path: Path) -> None:
@@ -166,3 +171,82 @@ async def test_template_dry_run_then_import_of_5000_rows(tmp_path: Path) -> None
             await audit.http.get(f"/v1/audits/{audit_id}/entries", headers=auth, params={"limit": 1})
         ).json()
         assert first[0]["source"] == "csv" and first[0]["tools"] == ["phone", "EMR"]
+
+
+async def test_formulas_are_made_inert_on_import_and_in_the_template(tmp_path: Path) -> None:
+    async with audit_app(tmp_path) as audit:
+        clinic_id = await audit.clinic("officer-a")
+        opened = await audit.open_audit("officer-a", clinic_id, starts_on=START.isoformat())
+        audit_id, auth = opened["id"], audit.auth("officer-a")
+        text = (
+            HEADER
+            + f"fd-1,front desk,{D0},other,\"=cmd|' /C calc'!A0\",5,1,varies,@SUM(A1:A9);phone\n"
+            + f"fd-1,front desk,{D1},other,+1-555 call back,5,1,varies,\n"
+            + f"fd-1,front desk,{D1},other,plain text,5,1,varies,\n"
+        )
+        imported = await audit.http.post(f"/v1/audits/{audit_id}/entries:import", content=text, headers=auth)
+        assert imported.status_code == 201, imported.text
+        stored = (await audit.http.get(f"/v1/audits/{audit_id}/entries", headers=auth)).json()
+        assert [entry["description"] for entry in stored] == [
+            "'=cmd|' /C calc'!A0",
+            "'+1-555 call back",
+            "plain text",
+        ]
+        assert stored[0]["tools"] == ["'@SUM(A1:A9)", "phone"]
+        # A staff id cannot start like a formula either (the pseudonym rule wants a letter or digit first).
+        refused = await audit.http.post(
+            f"/v1/audits/{audit_id}/entries:import",
+            content=HEADER + f"-2+3,front desk,{D0},other,x,5,1,varies,\n",
+            headers=auth,
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["column"] == "staff_id"
+
+    example = list(csv.reader(io.StringIO(entries_csv.template(role="=HYPERLINK(evil)", day=D0))))[1]
+    assert example[1] == "'=HYPERLINK(evil)"
+
+
+async def test_the_same_file_twice_is_refused_and_an_import_can_be_undone(tmp_path: Path) -> None:
+    async with audit_app(tmp_path) as audit:
+        clinic_id = await audit.clinic("officer-a")
+        opened = await audit.open_audit("officer-a", clinic_id, starts_on=START.isoformat())
+        audit_id, auth = opened["id"], audit.auth("officer-a")
+        url = f"/v1/audits/{audit_id}/entries:import"
+        text = good_file(40, start=START)
+        other = good_file(10, start=START + timedelta(days=1))
+
+        first = await audit.http.post(url, content=text, headers=auth)
+        assert first.status_code == 201, first.text
+        assert (await audit.http.post(url, content=other, headers=auth)).status_code == 201
+        # Saved again by a spreadsheet (CRLF, a byte-order mark): still the same file.
+        again = await audit.http.post(url, content="\ufeff" + text.replace("\n", "\r\n"), headers=auth)
+        assert again.status_code == 409
+        assert first.json()["import_id"] in again.json()["detail"]
+        assert "undo-import" in again.json()["detail"]
+        assert (await audit.http.get(f"/v1/audits/{audit_id}", headers=auth)).json()["entries"] == 50
+
+        undo = await audit.http.delete(
+            f"/v1/audits/{audit_id}/imports/{first.json()['import_id']}", headers=auth
+        )
+        assert undo.status_code == 200 and undo.json()["undone_at"] is not None
+        assert (await audit.http.get(f"/v1/audits/{audit_id}", headers=auth)).json()["entries"] == 10
+        twice = await audit.http.delete(
+            f"/v1/audits/{audit_id}/imports/{first.json()['import_id']}", headers=auth
+        )
+        assert twice.status_code == 200  # undoing twice changes nothing
+        assert (await audit.http.get(f"/v1/audits/{audit_id}", headers=auth)).json()["entries"] == 10
+
+        # Once undone, the corrected (here: the same) file goes in again.
+        assert (await audit.http.post(url, content=text, headers=auth)).status_code == 201
+        assert (await audit.http.get(f"/v1/audits/{audit_id}", headers=auth)).json()["entries"] == 50
+        imports = (await audit.http.get(f"/v1/audits/{audit_id}/imports", headers=auth)).json()
+        assert [(item["rows"], item["undone_at"] is None) for item in imports] == [
+            (40, False),
+            (10, True),
+            (40, True),
+        ]
+
+        unknown = await audit.http.delete(f"/v1/audits/{audit_id}/imports/{uuid.uuid4()}", headers=auth)
+        assert unknown.status_code == 404
+        stranger = audit.auth("officer-b")
+        assert (await audit.http.get(f"/v1/audits/{audit_id}/imports", headers=stranger)).status_code == 404
