@@ -109,6 +109,7 @@ class PortalPlan(SQLModel, table=True):
     phase: str = Field(max_length=20)
     phase_since: datetime
     started_at: datetime
+    phase_planned_days: float | None = None  # for "day N of M"; None from events older than the field
 
 
 class PortalPlanTransition(SQLModel, table=True):

@@ -4,6 +4,7 @@ Read with a handful of column queries over the officer's clinics (no ORM objects
 KPI weeks: an officer with 1,000 clinics has tens of thousands of them).
 """
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -91,7 +92,12 @@ def _stage(
         day = (now - since).days + 1
         if plan.phase in FINAL_PHASES:
             return f"plan:{plan.phase}", f"plan {plan.phase}"
-        of = f" of {max(day, (due - since).days)}" if due is not None and due > since else ""
+        if planned := plan.phase_planned_days:
+            of = f" of {max(day, math.ceil(planned))}"
+        elif due is not None and due > since:
+            of = f" of {max(day, (due - since).days)}"
+        else:
+            of = ""
         return f"plan:{plan.phase}", f"{plan.phase}, day {day}{of}"
     if has_audit or has_initiative:
         return "roadmap", "roadmap: choose an initiative"
@@ -157,6 +163,7 @@ async def portfolio(
             col(PortalPlan.phase),
             col(PortalPlan.phase_since),
             col(PortalPlan.started_at),
+            col(PortalPlan.phase_planned_days),
         )
         .where(col(PortalPlan.clinic_id).in_(ids))
         .order_by(col(PortalPlan.started_at)),

@@ -186,12 +186,14 @@ async def record_phase_change(*, session: AsyncSession, event: PlanPhaseChanged)
             phase=event.phase,
             phase_since=event.changed_at,
             started_at=event.changed_at,
+            phase_planned_days=event.planned_days,
         )
     else:
         plan.started_at = min(aware(plan.started_at), event.changed_at)
         if event.changed_at >= aware(plan.phase_since):
             plan.phase = event.phase
             plan.phase_since = event.changed_at
+            plan.phase_planned_days = event.planned_days
     session.add(plan)
     if event.phase in ("done", "stopped"):
         initiative = await session.get(PortalInitiative, event.initiative_id)

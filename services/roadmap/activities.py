@@ -93,11 +93,11 @@ class PlanActivities:
                 plan.seq = change.seq
                 plan.updated_at = changed_at
             session.add(plan)
-            if change.phase in FINAL_PHASES:  # the initiative ends as its plan did: done or stopped
-                initiative = await session.get(Initiative, UUID(change.initiative_id))
-                if initiative is not None:
-                    initiative.status = change.phase
-                    session.add(initiative)
+            initiative = await session.get(Initiative, UUID(change.initiative_id))
+            if initiative is not None and change.phase in FINAL_PHASES:
+                initiative.status = change.phase  # the initiative ends as its plan did: done or stopped
+                session.add(initiative)
+            planned = (initiative.phase_days if initiative is not None else {}).get(change.phase)
             add_to_outbox(
                 session,
                 PlanPhaseChanged(
@@ -108,6 +108,7 @@ class PlanActivities:
                     previous_phase=change.previous_phase,
                     reason=change.reason,
                     changed_at=changed_at,
+                    planned_days=planned,
                 ),
                 source=SOURCE,
                 subject=change.clinic_id,

@@ -90,6 +90,9 @@ class PlanPhaseChanged(EventBody):
     previous_phase: PlanPhase | None = None
     reason: str = Field(default="", max_length=2000)
     changed_at: datetime
+    planned_days: float | None = Field(
+        default=None, gt=0, le=730, description="the phase's planned length as approved (before extensions)"
+    )
 
 
 class InitiativeProposed(EventBody):

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 import pytest
 from sqlmodel import col, select
 
-from services.portal import service
+from services.portal import portfolio, service
 from services.portal.models import (
     PortalAssessment,
     PortalClinic,
@@ -136,6 +136,7 @@ async def test_a_proposal_then_its_approval_and_the_plan_phases(sessions: db.Ses
             phase=name,
             previous_phase=previous,
             changed_at=T0 + timedelta(days=days),
+            planned_days={"baseline": 14, "pilot": 42}[name],
         )
 
     async with sessions() as session:
@@ -158,6 +159,16 @@ async def test_a_proposal_then_its_approval_and_the_plan_phases(sessions: db.Ses
     assert initiative.target_change_pct == -25 and initiative.pilot_group_size == 2
     assert plan is not None and plan.phase == "pilot"
     assert sorted(row.phase for row in timeline) == ["baseline", "pilot"]
+    # The portfolio says where in the phase the plan is, from the planned length the event carries.
+    stage = portfolio._stage(
+        plan,
+        has_assessment=True,
+        has_audit=True,
+        has_initiative=True,
+        due=None,
+        now=T0 + timedelta(days=32, hours=1),
+    )
+    assert stage == ("plan:pilot", "pilot, day 3 of 42")
 
 
 async def test_a_notice_raised_twice_is_one_row(sessions: db.SessionFactory) -> None:
