@@ -181,6 +181,8 @@ class Demo:
             "pilot_group": ["dr-0", "dr-1", "ma-0"],
             "phase_days": days,
             "checkin_days": 7,
+            # The demo's feeds already hold weeks of events: they are the baseline.
+            "baseline_from_history_weeks": 4,
         }
         approved = await self.call("roadmap", "POST", f"/v1/initiatives/{first['id']}/approve", approval)
         plan_id = approved["plan_id"]

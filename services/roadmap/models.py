@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, computed_field, field_validator, model_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
@@ -248,6 +248,13 @@ class ApprovalIn(BaseModel):
     baseline: BaselineIn | None = PydanticField(
         default=None, description="a baseline entered by hand when no partner feed measures it"
     )
+    baseline_from_history_weeks: int | None = PydanticField(
+        default=None,
+        ge=1,
+        le=26,
+        description="the partner feed already holds these whole weeks before today: they are the baseline, "
+        "and the baseline phase only confirms the feed is live (1 day unless phase_days.baseline is given)",
+    )
     no_baseline_reason: str = PydanticField(
         default="", max_length=500, description="why the pilot may start without any baseline"
     )
@@ -268,6 +275,25 @@ class ApprovalIn(BaseModel):
         if value == 0:
             raise ValueError("target_change_pct must be a change, e.g. -30 or +25")
         return value
+
+    @model_validator(mode="after")
+    def _one_baseline(self) -> "ApprovalIn":
+        if self.baseline_from_history_weeks is not None:
+            if self.baseline is not None:
+                raise ValueError(
+                    "give either baseline (entered by hand) or baseline_from_history_weeks "
+                    "(weeks the feed already holds), not both"
+                )
+            if "baseline" not in self.phase_days.model_fields_set:
+                self.phase_days.baseline = 1  # the weeks are already measured: only confirm the feed
+        return self
+
+    @property
+    def baseline_days(self) -> float:
+        """How many days the baseline is measured over: the past weeks, or the baseline phase ahead."""
+        if self.baseline_from_history_weeks is not None:
+            return 7.0 * self.baseline_from_history_weeks
+        return self.phase_days.baseline
 
 
 class DecisionIn(BaseModel):

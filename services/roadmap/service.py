@@ -193,7 +193,11 @@ async def approve_initiative(
             started_at=now,
         )
     )
-    baseline_days = approval.phase_days.baseline
+    if approval.baseline_from_history_weeks is not None:  # whole weeks already in the feed
+        baseline_start = now.date() - timedelta(weeks=approval.baseline_from_history_weeks)
+        baseline_end = now.date() - timedelta(days=1)
+    else:  # measured during the baseline phase, from today
+        baseline_start, baseline_end = now.date(), (now + timedelta(days=approval.phase_days.baseline)).date()
     add_to_outbox(
         session,
         InitiativeApproved(
@@ -202,8 +206,8 @@ async def approve_initiative(
             problem=initiative.problem,
             owner=approval.owner,
             kpi=initiative.kpi,  # proposals only use KpiName values
-            baseline_start=now.date(),
-            baseline_end=(now + timedelta(days=baseline_days)).date(),
+            baseline_start=baseline_start,
+            baseline_end=baseline_end,
             target_change_pct=approval.target_change_pct,
             pilot_group=list(approval.pilot_group),
             approved_at=now,
@@ -275,7 +279,7 @@ def _approval_choices(approval: ApprovalIn) -> approval_review.ApprovalChoices:
     cost = approval.tool_cost
     return approval_review.ApprovalChoices(
         target_change_pct=approval.target_change_pct,
-        baseline_days=approval.phase_days.baseline,
+        baseline_days=approval.baseline_days,
         pilot_days=approval.phase_days.pilot,
         baseline=baseline,
         no_baseline_reason=approval.no_baseline_reason,

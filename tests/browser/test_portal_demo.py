@@ -92,7 +92,7 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
         await page.goto(link)
         rows = page.locator("table.portfolio tbody tr")
         await expect(rows).to_have_count(len(STAGES))
-        await expect(page.locator("table.portfolio")).to_contain_text("rollout, day 1")
+        await expect(page.locator("table.portfolio")).to_contain_text("rollout, day 1 of")
         await screenshot(page, "demo-portfolio")
         await page.goto(f"{urls['portal']}/today")
         await expect(page.locator("#gates")).to_contain_text("Continue to rollout")

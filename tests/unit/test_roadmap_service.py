@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
 
@@ -31,6 +32,7 @@ from shared.errors import Conflict, NotFound
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.intake import AssessmentCompleted
+from shared.events.roadmap import InitiativeApproved
 from shared.outbox import OutboxMessage
 
 OFFICER = "officer-unit"
@@ -353,3 +355,35 @@ def test_live_view_counts_the_time_since_the_workflow_last_stepped() -> None:
     assert service.live_view(status, now=as_of + timedelta(days=2))["day_in_phase"] == 5
     paused = PlanStatus(**{**status.__dict__, "paused": True})
     assert service.live_view(paused, now=as_of + timedelta(days=2))["day_in_phase"] == 3
+
+
+async def test_a_baseline_from_the_feeds_history_is_the_weeks_before_approval(
+    sessions: db.SessionFactory,
+) -> None:
+    _, (first, _second) = await clinic_with_two_initiatives(sessions)
+    approval = ApprovalIn(owner="staff-lead-1", target_change_pct=-30, baseline_from_history_weeks=4)
+    starter = FakeStarter()
+    async with sessions() as session:
+        await service.approve_initiative(
+            session=session, start_plan=starter, initiative_id=first.id, officer_id=OFFICER, approval=approval
+        )
+        [staged] = (await session.exec(APPROVALS_STAGED)).all()
+    event = InitiativeApproved.model_validate_json(staged.payload)
+    today = datetime.now(UTC).date()
+    assert (event.baseline_start, event.baseline_end) == (
+        today - timedelta(days=28),
+        today - timedelta(days=1),
+    )
+    # The weeks are already measured: the baseline phase only confirms the feed is live.
+    assert starter.started[0].phase_seconds["baseline"] == 86_400
+    with pytest.raises(ValidationError, match="not both"):
+        ApprovalIn(
+            owner="staff-lead-1",
+            target_change_pct=-30,
+            baseline_from_history_weeks=4,
+            baseline={"source": "manual_count", "value": 0.3, "weekly_volume": 100},
+        )
+    explicit = ApprovalIn(
+        owner="staff-lead-1", target_change_pct=-30, baseline_from_history_weeks=4, phase_days={"baseline": 7}
+    )
+    assert explicit.phase_days.baseline == 7 and explicit.baseline_days == 28
