@@ -30,6 +30,7 @@ CLINIC_UPDATED = Topic("intake.clinic.updated.v1")
 CLINIC_ARCHIVED = Topic("intake.clinic.archived.v1")
 OFFICER_TOKENS_REVOKED = Topic("intake.officer.tokens-revoked.v1", compacted=True)
 AUDIT_COMPLETED = Topic("audit.audit.completed.v1")
+AUDIT_OPENED = Topic("audit.audit.opened.v1")
 INITIATIVE_APPROVED = Topic("roadmap.initiative.approved.v1")
 PLAN_PHASE_CHANGED = Topic("roadmap.plan.phase-changed.v1")
 INITIATIVE_PROPOSED = Topic("roadmap.initiative.proposed.v1")
@@ -45,6 +46,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     CLINIC_ARCHIVED,
     OFFICER_TOKENS_REVOKED,
     AUDIT_COMPLETED,
+    AUDIT_OPENED,
     INITIATIVE_APPROVED,
     PLAN_PHASE_CHANGED,
     INITIATIVE_PROPOSED,

@@ -9,7 +9,7 @@ from shared.app import ServiceRuntime
 from shared.broker import consumer_options
 from shared.db import SessionFactory
 from shared.events import ClinicRegistered
-from shared.events.audit import AuditCompleted
+from shared.events.audit import AuditCompleted, AuditOpened
 from shared.events.intake import ClinicArchived, ClinicUpdated
 from shared.inbox import apply_once
 
@@ -58,5 +58,10 @@ def create_router(runtime: ServiceRuntime) -> KafkaRouter:
         description="An audit window closed: hours and cost per week, coverage, and the automation "
         "candidates ranked by weekly cost x predictability x suitability, best first.",
         schema=AuditCompleted,
+    )
+    router.publisher(
+        topics.AUDIT_OPENED.name,
+        description="An audit window opened: its first and last day. Staff log their tasks meanwhile.",
+        schema=AuditOpened,
     )
     return router

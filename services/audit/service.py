@@ -28,7 +28,7 @@ from services.audit.models import (
 from services.audit.windows import audit_workflow_id
 from shared.errors import Conflict, NotFound, Refused
 from shared.events import ClinicRegistered
-from shared.events.audit import AuditCompleted, AutomationCandidate
+from shared.events.audit import AuditCompleted, AuditOpened, AutomationCandidate
 from shared.events.intake import ClinicArchived, ClinicUpdated
 from shared.outbox import add_to_outbox
 
@@ -134,6 +134,14 @@ async def open_audit(
     except IntegrityError as error:  # a concurrent request opened one first
         await session.rollback()
         raise Conflict(f"clinic {clinic.id} already has an open audit window") from error
+    opened = AuditOpened(
+        clinic_id=clinic.id,
+        audit_id=audit.id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        opened_at=audit.created_at,
+    )
+    add_to_outbox(session, opened, source=SOURCE, subject=str(clinic.id))
     return audit
 
 

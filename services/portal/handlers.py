@@ -18,7 +18,7 @@ from services.portal import service
 from shared import topics
 from shared.broker import CONTRACT_ERRORS, consumer_options, dead_letter_record
 from shared.db import SessionFactory
-from shared.events.audit import AuditCompleted
+from shared.events.audit import AuditCompleted, AuditOpened
 from shared.events.envelope import Envelope
 from shared.events.intake import AssessmentCompleted, ClinicArchived, ClinicRegistered, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
@@ -74,6 +74,13 @@ class PortalHandlers:
             message,
             "portal.on_audit_completed",
             lambda session: service.record_audit(session=session, event=event),
+        )
+
+    async def on_audit_opened(self, event: AuditOpened, message: KafkaMessage) -> None:
+        await self._apply(
+            message,
+            "portal.on_audit_opened",
+            lambda session: service.record_audit_opened(session=session, event=event),
         )
 
     async def on_initiative_proposed(self, event: InitiativeProposed, message: KafkaMessage) -> None:
@@ -145,6 +152,7 @@ def create_router(handlers: PortalHandlers, settings: SharedSettings) -> KafkaRo
         (topics.CLINIC_UPDATED, handlers.on_clinic_updated),
         (topics.CLINIC_ARCHIVED, handlers.on_clinic_archived),
         (topics.ASSESSMENT_COMPLETED, handlers.on_assessment_completed),
+        (topics.AUDIT_OPENED, handlers.on_audit_opened),
         (topics.AUDIT_COMPLETED, handlers.on_audit_completed),
         (topics.INITIATIVE_PROPOSED, handlers.on_initiative_proposed),
         (topics.INITIATIVE_APPROVED, handlers.on_initiative_approved),

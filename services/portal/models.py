@@ -53,6 +53,18 @@ class PortalAssessment(SQLModel, table=True):
     completed_at: datetime
 
 
+class PortalOpenAudit(SQLModel, table=True):
+    """A clinic's audit window while it is open (audit.audit.opened until audit.audit.completed)."""
+
+    __tablename__ = "portal_open_audit"
+
+    clinic_id: UUID = Field(primary_key=True)
+    audit_id: UUID
+    starts_on: date
+    ends_on: date
+    opened_at: datetime
+
+
 class PortalAudit(SQLModel, table=True):
     """A clinic's latest task audit and its ranked candidates (audit.audit.completed)."""
 
@@ -235,6 +247,7 @@ metadata = service_metadata(
     PortalClinic,
     PortalAssessment,
     PortalAudit,
+    PortalOpenAudit,
     PortalInitiative,
     PortalPlan,
     PortalPlanTransition,

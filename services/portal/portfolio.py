@@ -25,13 +25,14 @@ from services.portal.models import (
     PortalInitiative,
     PortalKpiSeries,
     PortalNotice,
+    PortalOpenAudit,
     PortalPlan,
 )
 from services.portal.service import aware
 from shared.events.roadmap import FINAL_PHASES, PLAN_PHASES
 
 SPARK_WEEKS = 12
-STAGES = ("registered", "assessed", "roadmap", *(f"plan:{phase}" for phase in PLAN_PHASES))
+STAGES = ("registered", "assessed", "auditing", "roadmap", *(f"plan:{phase}" for phase in PLAN_PHASES))
 
 
 @dataclass
@@ -86,24 +87,40 @@ def _stage(
     has_initiative: bool,
     due: datetime | None,
     now: datetime,
+    open_audit: Any = None,
 ) -> tuple[str, str]:
+    """Where the clinic is in the method, as a filter key and words for the portfolio."""
     if plan is not None:
-        since = aware(plan.phase_since)
-        day = (now - since).days + 1
-        if plan.phase in FINAL_PHASES:
-            return f"plan:{plan.phase}", f"plan {plan.phase}"
-        if planned := plan.phase_planned_days:
-            of = f" of {max(day, math.ceil(planned))}"
-        elif due is not None and due > since:
-            of = f" of {max(day, (due - since).days)}"
-        else:
-            of = ""
-        return f"plan:{plan.phase}", f"{plan.phase}, day {day}{of}"
+        return f"plan:{plan.phase}", _plan_stage(plan, due=due, now=now)
+    if open_audit is not None:
+        return "auditing", _audit_stage(open_audit, now=now)
     if has_audit or has_initiative:
         return "roadmap", "roadmap: choose an initiative"
     if has_assessment:
         return "assessed", "assessed: audit next"
     return "registered", "registered: assess next"
+
+
+def _plan_stage(plan: Any, *, due: datetime | None, now: datetime) -> str:
+    if plan.phase in FINAL_PHASES:
+        return f"plan {plan.phase}"
+    since = aware(plan.phase_since)
+    day = (now - since).days + 1
+    if planned := plan.phase_planned_days:
+        of = f" of {max(day, math.ceil(planned))}"
+    elif due is not None and due > since:
+        of = f" of {max(day, (due - since).days)}"
+    else:
+        of = ""
+    return f"{plan.phase}, day {day}{of}"
+
+
+def _audit_stage(open_audit: Any, *, now: datetime) -> str:
+    day = (now.date() - open_audit.starts_on).days + 1
+    length = (open_audit.ends_on - open_audit.starts_on).days + 1
+    if day < 1:
+        return f"auditing from {open_audit.starts_on:%b %d}"
+    return f"auditing, day {min(day, length)} of {length}"
 
 
 async def portfolio(
@@ -153,6 +170,15 @@ async def portfolio(
         ).where(col(PortalInitiative.clinic_id).in_(ids)),
     ):
         initiatives[initiative.clinic_id].append(initiative)
+    open_audits = {
+        row.clinic_id: row
+        for row in await _rows(
+            session,
+            sa_select(
+                col(PortalOpenAudit.clinic_id), col(PortalOpenAudit.starts_on), col(PortalOpenAudit.ends_on)
+            ).where(col(PortalOpenAudit.clinic_id).in_(ids)),
+        )
+    }
     plans: dict[UUID, Any] = {}
     for candidate in await _rows(
         session,
@@ -210,6 +236,7 @@ async def portfolio(
             plan,
             has_assessment=clinic.id in assessments,
             has_audit=clinic.id in audits,
+            open_audit=open_audits.get(clinic.id),
             has_initiative=bool(initiatives.get(clinic.id)),
             due=due,
             now=now,

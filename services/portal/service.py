@@ -25,10 +25,11 @@ from services.portal.models import (
     PortalKpiSeries,
     PortalKpiWeek,
     PortalNotice,
+    PortalOpenAudit,
     PortalPlan,
     PortalPlanTransition,
 )
-from shared.events.audit import AuditCompleted
+from shared.events.audit import AuditCompleted, AuditOpened
 from shared.events.intake import AssessmentCompleted, ClinicArchived, ClinicRegistered, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import (
@@ -106,8 +107,30 @@ async def record_assessment(*, session: AsyncSession, event: AssessmentCompleted
     )
 
 
+async def record_audit_opened(*, session: AsyncSession, event: AuditOpened) -> None:
+    """The clinic is auditing, until this audit's completion arrives (which may come first)."""
+    completed = await session.get(PortalAudit, event.clinic_id)
+    if completed is not None and completed.audit_id == event.audit_id:
+        return
+    current = await session.get(PortalOpenAudit, event.clinic_id)
+    if current is not None and aware(current.opened_at) > event.opened_at:
+        return
+    await session.merge(
+        PortalOpenAudit(
+            clinic_id=event.clinic_id,
+            audit_id=event.audit_id,
+            starts_on=event.starts_on,
+            ends_on=event.ends_on,
+            opened_at=event.opened_at,
+        )
+    )
+
+
 async def record_audit(*, session: AsyncSession, event: AuditCompleted) -> None:
-    """The clinic's latest audit and its candidates, best first."""
+    """The clinic's latest audit and its candidates, best first; its window is no longer open."""
+    still_open = await session.get(PortalOpenAudit, event.clinic_id)
+    if still_open is not None and still_open.audit_id == event.audit_id:
+        await session.delete(still_open)
     current = await session.get(PortalAudit, event.clinic_id)
     if current is not None and aware(current.completed_at) > event.completed_at:
         return

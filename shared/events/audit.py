@@ -36,6 +36,18 @@ class AutomationCandidate(EventBody):
     )
 
 
+class AuditOpened(EventBody):
+    """An audit window opened: staff log their tasks from starts_on to ends_on (both included)."""
+
+    topic = topics.AUDIT_OPENED
+
+    clinic_id: UUID
+    audit_id: UUID
+    starts_on: date
+    ends_on: date
+    opened_at: datetime
+
+
 class AuditCompleted(EventBody):
     """A one-week task audit closed; its automation candidates, best first.
 

@@ -93,6 +93,7 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
         rows = page.locator("table.portfolio tbody tr")
         await expect(rows).to_have_count(len(STAGES))
         await expect(page.locator("table.portfolio")).to_contain_text("rollout, day 1 of")
+        await expect(page.locator("table.portfolio")).to_contain_text("auditing, day 1 of 7")
         await screenshot(page, "demo-portfolio")
         await page.goto(f"{urls['portal']}/today")
         await expect(page.locator("#gates")).to_contain_text("Continue to rollout")

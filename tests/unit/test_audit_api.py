@@ -15,7 +15,7 @@ from typing import Any, cast
 import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import Client
 
 from services.audit import service
@@ -26,7 +26,7 @@ from services.audit.windows import CLOSED_EARLY, AuditWindowParams
 from shared import db
 from shared.auth import issue_token
 from shared.events import ClinicRegistered, StaffRole
-from shared.events.audit import AuditCompleted
+from shared.events.audit import AuditCompleted, AuditOpened
 from shared.events.intake import ClinicArchived, ClinicUpdated
 from shared.outbox import OutboxMessage
 
@@ -328,11 +328,16 @@ async def test_closing_early_signals_the_window_and_findings_follow(tmp_path: Pa
 
         async with audit.sessions() as session:
             rows = (
-                await session.exec(select(OutboxMessage).where(OutboxMessage.key == str(clinic_id)))
+                await session.exec(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.key == str(clinic_id))
+                    .order_by(col(OutboxMessage.id))
+                )
             ).all()
-        assert len(rows) == 1
-        assert rows[0].topic == "audit.audit.completed.v1"
-        event = AuditCompleted.model_validate_json(rows[0].payload)
+        assert [row.topic for row in rows] == ["audit.audit.opened.v1", "audit.audit.completed.v1"]
+        opening = AuditOpened.model_validate_json(rows[0].payload)
+        assert (opening.audit_id, opening.starts_on, opening.ends_on) == (uuid.UUID(audit_id), START, END)
+        event = AuditCompleted.model_validate_json(rows[1].payload)
         assert [c.category for c in event.candidates] == ["documentation", "appointment_scheduling"]
         assert (event.window_start, event.window_end) == (START, END)
         assert event.missing_staff == ["front desk: 1 of 2"]
@@ -410,7 +415,11 @@ async def test_an_infinite_or_absurd_hourly_cost_never_reaches_the_findings(tmp_
         assert findings["total_cost_per_week"] == 0 and findings["total_hours_per_week"] == 4
         async with audit.sessions() as session:
             [row] = (
-                await session.exec(select(OutboxMessage).where(OutboxMessage.key == str(clinic_id)))
+                await session.exec(
+                    select(OutboxMessage).where(
+                        OutboxMessage.key == str(clinic_id), OutboxMessage.topic == "audit.audit.completed.v1"
+                    )
+                )
             ).all()
         assert b"Infinity" not in row.payload
         event = AuditCompleted.model_validate_json(row.payload)  # what roadmap reads

@@ -16,11 +16,13 @@ from services.portal.models import (
     PortalKpiSeries,
     PortalKpiWeek,
     PortalNotice,
+    PortalOpenAudit,
     PortalPlan,
     PortalPlanTransition,
 )
 from services.portal.models import metadata as portal_metadata
 from shared import db
+from shared.events.audit import AuditCompleted, AuditOpened
 from shared.events.intake import AssessmentCompleted, ClinicArchived, ClinicRegistered, ClinicUpdated
 from shared.events.kpi import KpiSnapshot
 from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
@@ -256,3 +258,52 @@ async def test_the_portfolio_series_keeps_the_latest_weeks_in_order(sessions: db
     assert series is not None
     assert [point[0] for point in series.recent] == weeks[-service.SERIES_WEEKS :]
     assert series.recent[-1][1:3] == [0.5, 9]
+
+
+async def test_a_clinic_is_auditing_from_the_opening_until_that_audit_completes(
+    sessions: db.SessionFactory,
+) -> None:
+    clinic_id, audit_id = uuid4(), uuid4()
+    opened = AuditOpened(
+        clinic_id=clinic_id,
+        audit_id=audit_id,
+        starts_on=date(2026, 11, 2),
+        ends_on=date(2026, 11, 8),
+        opened_at=T0,
+    )
+    async with sessions() as session:
+        await service.record_audit_opened(session=session, event=opened)
+        await session.commit()
+        open_audit = await session.get(PortalOpenAudit, clinic_id)
+    assert open_audit is not None
+    on_day_three = datetime(2026, 11, 4, 15, tzinfo=UTC)
+    stage = portfolio._stage(
+        None,
+        has_assessment=True,
+        has_audit=False,
+        has_initiative=False,
+        due=None,
+        now=on_day_three,
+        open_audit=open_audit,
+    )
+    assert stage == ("auditing", "auditing, day 3 of 7")
+
+    completed = AuditCompleted(
+        clinic_id=clinic_id,
+        audit_id=audit_id,
+        window_start=date(2026, 11, 2),
+        window_end=date(2026, 11, 8),
+        total_hours_per_week=10,
+        total_cost_per_week=300,
+        low_confidence=False,
+        candidates=[],
+        completed_at=T0 + timedelta(days=7),
+    )
+    async with sessions() as session:
+        await service.record_audit(session=session, event=completed)
+        await session.commit()
+        assert await session.get(PortalOpenAudit, clinic_id) is None
+        # The opening delivered late (after the completion) does not reopen it.
+        await service.record_audit_opened(session=session, event=opened)
+        await session.commit()
+        assert await session.get(PortalOpenAudit, clinic_id) is None
