@@ -32,6 +32,8 @@ from services.portal.service import aware
 from shared.events.roadmap import FINAL_PHASES, PLAN_PHASES
 
 SPARK_WEEKS = 12
+# One week of a clinic KPI as the read model keeps it: [week, value, sample, baseline, target, progress].
+Point = list[Any]
 STAGES = ("registered", "assessed", "auditing", "roadmap", *(f"plan:{phase}" for phase in PLAN_PHASES))
 
 
@@ -252,7 +254,7 @@ async def portfolio(
         adoption_points = next((series[name] for name in rules.ADOPTION_KPIS if name in series), [])
         adoption, adoption_change = rules.adoption_trend([point[1] for point in adoption_points])
         last_data = max(
-            (week for points in series.values() for week, _value, sample, _levels in points if sample > 0),
+            (point[0] for points in series.values() for point in points if point[2] > 0),
             default=None,
         )
         quiet = rules.weeks_quiet(last_data, now.date())
@@ -337,13 +339,11 @@ def _primary_kpi(plan: Any, initiatives: list[Any], series: dict[str, list[Any]]
     return measured[0] if measured else None
 
 
-def _kpi_summary(
-    name: str, points: list[tuple[str, float | None, int, Any]], phase: str | None
-) -> KpiSummary:
+def _kpi_summary(name: str, points: list[Point], phase: str | None) -> KpiSummary:
     latest = next((point for point in reversed(points) if point[1] is not None), None)
     if latest is None:
         return KpiSummary(name, None, None, None, None, "grey", 0, None, [(p[0], p[1]) for p in points])
-    _week, value, sample, (baseline, target, progress) = latest
+    _week, value, sample, baseline, target, progress = latest
     change = (value - baseline) / baseline * 100 if value is not None and baseline else None
     return KpiSummary(
         name=name,
@@ -363,12 +363,10 @@ async def _rows(session: AsyncSession, statement: Any) -> list[Any]:
     return list((await connection.execute(statement)).all())
 
 
-async def _recent_weeks(
-    session: AsyncSession, clinic_ids: Any
-) -> dict[
-    str, dict[str, list[tuple[str, float | None, int, tuple[float | None, float | None, float | None]]]]
-]:
+async def _recent_weeks(session: AsyncSession, clinic_ids: Any) -> dict[str, dict[str, list[Point]]]:
     """The recent weeks of every KPI of the officer's clinics, oldest first, by clinic id (hex).
+
+    A point is [week, value, sample size, baseline, target, progress], as PortalKpiSeries keeps it.
 
     One row per clinic KPI (PortalKpiSeries, kept by the projection), not one per week; the ids
     come back as stored text, since parsing thousands of them into UUIDs costs a good part of the page.
@@ -381,9 +379,7 @@ async def _recent_weeks(
     result: dict[str, dict[str, list[Any]]] = defaultdict(dict)
     connection = await session.connection()
     for clinic_id, kpi, recent in await connection.execute(statement):
-        # SQLite keeps the 32 hex digits; another database may hand back the dashed form.
-        result[str(clinic_id).replace("-", "")][kpi] = [
-            (week, value, sample, (baseline, target, progress))
-            for week, value, sample, baseline, target, progress in recent
-        ]
+        # SQLite keeps the 32 hex digits; another database may hand back the dashed form. The
+        # points stay as decoded (lists): re-shaping 20,000 of them per page costs more than the query.
+        result[str(clinic_id).replace("-", "")][kpi] = recent
     return result
