@@ -146,6 +146,25 @@ def approve_initiative(
         list[str] | None,
         typer.Option("--phase-days", help="PHASE=DAYS, repeatable, e.g. pilot=42.", show_default=False),
     ] = None,
+    baseline_from_history_weeks: Annotated[
+        int | None,
+        typer.Option(
+            "--baseline-from-history-weeks",
+            min=1,
+            max=26,
+            help="The partner feed already holds this many weeks: measure the baseline on them "
+            "instead of waiting for the baseline phase.",
+            show_default=False,
+        ),
+    ] = None,
+    no_baseline_reason: Annotated[
+        str,
+        typer.Option(
+            "--no-baseline-reason",
+            help="Why the pilot may start without any baseline (recorded with the plan).",
+            show_default=False,
+        ),
+    ] = "",
     token: TokenOption = "",
     as_json: JsonOption = False,
 ) -> None:
@@ -162,6 +181,10 @@ def approve_initiative(
     }
     if phase_days:
         body["phase_days"] = _phase_days(phase_days)
+    if baseline_from_history_weeks is not None:
+        body["baseline_from_history_weeks"] = baseline_from_history_weeks
+    if no_baseline_reason:
+        body["no_baseline_reason"] = no_baseline_reason
     path = f"/v1/initiatives/{initiative_id}/approve"
     initiative = call("roadmap", "POST", path, token=token, json=body, not_found_hint=UNKNOWN_INITIATIVE)
 

@@ -122,6 +122,25 @@ def test_approve_without_a_target_takes_the_suggested_one(services: FakeServices
         "target_change_pct": -30.0,
         "pilot_group": ["staff-201"],
     }
+    from_history = faio(
+        "initiative",
+        "approve",
+        INITIATIVE_ID,
+        "--owner",
+        "staff-101",
+        "--target-change-pct",
+        "-20",
+        "--baseline-from-history-weeks",
+        "4",
+        "--json",
+    )
+    assert from_history.exit_code == 0, from_history.output
+    assert json.loads(services.requests[-1].content) == {
+        "owner": "staff-101",
+        "target_change_pct": -20.0,
+        "pilot_group": [],
+        "baseline_from_history_weeks": 4,
+    }
 
 
 def test_bad_decisions_and_phase_lengths_are_refused_before_sending(services: FakeServices) -> None:
