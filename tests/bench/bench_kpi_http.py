@@ -10,7 +10,8 @@ For each it prints accepted events/s, p50/p99 latency of an accepted batch, how 
 were answered 429 (retried after Retry-After with the same webhook id, as Standard Webhooks
 senders do) and every other error; then the kpi/bare ratio. Last, it waits until the aggregator
 has counted every accepted event (through the outbox, Kafka and the consumer) and prints how
-long that took after the last 202.
+long that took after the last 202. With `--database postgres` kpi writes to a PostgreSQL server
+the benchmark starts (Debian's package), as in production, instead of SQLite.
 """
 
 import argparse
@@ -24,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,9 +35,10 @@ import httpx
 from fastapi import FastAPI, Request, status
 
 from deploy.local.kafka import KafkaServer, free_port
+from deploy.local.postgres import PostgresServer
 from shared.broker import ensure_topics
 from shared.events.partner import example_events
-from tests.bench.bench_kpi import percentile, readable_counts
+from tests.bench.bench_kpi import percentile, readable
 from tests.integration.kpi_support import (
     ROOT,
     create_live_partner,
@@ -175,11 +178,12 @@ def describe(load: Load) -> str:
     )
 
 
-async def run(kafka: str, work: Path, seconds: float, levels: tuple[int, ...]) -> None:
+async def run(kafka: str, work: Path, seconds: float, levels: tuple[int, ...], database_url: str) -> None:
     officer = f"bench-officer-{uuid.uuid4().hex[:6]}"
     bare_url, bare = await asyncio.to_thread(start_bare, work)
     try:
-        async with live_kpi(kafka, work / "kpi") as kpi:
+        settings = {"database_url": database_url} if database_url else {}
+        async with live_kpi(kafka, work / "kpi", **settings) as kpi:
             clinics = await register_live_clinics(kafka, kpi, officer_id=officer, count=CLINICS)
             partners = [
                 await create_live_partner(kpi, officer_id=officer, clinic_ids=clinics)
@@ -203,7 +207,7 @@ async def run(kafka: str, work: Path, seconds: float, levels: tuple[int, ...]) -
             total = sum(kpi_load.accepted for kpi_load, _ in results)
 
             async def all_counted() -> bool:
-                counts = await asyncio.to_thread(readable_counts, kpi.database)
+                counts = await readable(database_url or f"sqlite+aiosqlite:///{kpi.database}")
                 return sum(counts.values()) >= total
 
             await eventually(all_counted, within=600, what=f"the aggregator to count {total:,} events")
@@ -235,12 +239,17 @@ def main() -> None:
     parser.add_argument(
         "--partners", type=int, nargs="+", default=list(LEVELS), help="concurrent partners per phase"
     )
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="faio-bench-kpi-http-") as directory:
+    with tempfile.TemporaryDirectory(prefix="faio-bench-kpi-http-") as directory, ExitStack() as stack:
         work = Path(directory)
-        with KafkaServer(work / "kafka") as server:
-            asyncio.run(ensure_topics(server.bootstrap))
-            asyncio.run(run(server.bootstrap, work, args.seconds, tuple(args.partners)))
+        database_url = ""
+        if args.database == "postgres":
+            database_url = stack.enter_context(PostgresServer()).create_database("kpi_front_door")
+        print(f"database: {args.database}", flush=True)
+        server = stack.enter_context(KafkaServer(work / "kafka"))
+        asyncio.run(ensure_topics(server.bootstrap))
+        asyncio.run(run(server.bootstrap, work, args.seconds, tuple(args.partners), database_url))
 
 
 if __name__ == "__main__":
