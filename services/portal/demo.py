@@ -181,6 +181,8 @@ class Demo:
             "pilot_group": ["dr-0", "dr-1", "ma-0"],
             "phase_days": days,
             "checkin_days": 7,
+            # Its partner events predate the plan, so kpi measures no baseline: the pilot may start anyway.
+            "no_baseline_reason": "demo clinic: its partner events predate the plan",
         }
         approved = await self.call("roadmap", "POST", f"/v1/initiatives/{first['id']}/approve", approval)
         plan_id = approved["plan_id"]
