@@ -26,7 +26,7 @@ from services.kpi.control_charts import (
 )
 
 AlertKind = Literal["adoption_decline", "target_regression", "feed_stale"]
-Feed = Literal["calls", "appointments", "notes", "messages", "ai_tool"]
+Feed = Literal["calls", "appointments", "notes", "messages", "ai_tool", "eligibility", "claims", "referrals"]
 
 # The daily counters each kind of partner feed fills, and the partner kinds that send it.
 FEED_COUNTERS: dict[Feed, tuple[str, ...]] = {
@@ -35,6 +35,9 @@ FEED_COUNTERS: dict[Feed, tuple[str, ...]] = {
     "notes": ("notes_signed",),
     "messages": ("messages_received", "messages_answered"),
     "ai_tool": ("ai_sessions",),
+    "eligibility": ("eligibility_checks",),
+    "claims": ("claims_submitted", "claims_denied"),
+    "referrals": ("referrals_sent", "referrals_completed"),
 }
 FEED_PARTNER_KINDS: dict[Feed, tuple[str, ...]] = {
     "calls": ("phone",),
@@ -42,6 +45,9 @@ FEED_PARTNER_KINDS: dict[Feed, tuple[str, ...]] = {
     "notes": ("emr", "ai_scribe"),
     "messages": ("messaging",),
     "ai_tool": ("ai_scribe",),
+    "eligibility": ("emr", "other"),
+    "claims": ("emr", "other"),
+    "referrals": ("emr", "scheduling", "other"),
 }
 # The feed a KPI is computed from (a stale one holds back that KPI's regression alert).
 KPI_FEEDS: dict[str, Feed] = {
@@ -54,6 +60,9 @@ KPI_FEEDS: dict[str, Feed] = {
     "no_show_rate": "appointments",
     "ai_weekly_active_staff": "ai_tool",
     "ai_adoption_rate": "ai_tool",
+    "minutes_per_eligibility_check": "eligibility",
+    "claim_denial_rate": "claims",
+    "referral_completion_rate": "referrals",
 }
 QUIET_DAYS = 3  # feed_status's default: three complete days without an event
 

@@ -27,10 +27,15 @@ from shared.events.partner import (
     CallAbandoned,
     CallAnswered,
     CallMissed,
+    ClaimDenied,
+    ClaimSubmitted,
+    EligibilityChecked,
     MessageAnswered,
     MessageReceived,
     NoteSigned,
     PartnerEventBody,
+    ReferralCompleted,
+    ReferralSent,
 )
 
 DEFINITIONS_FILE = Path(__file__).parent / "kpis.yaml"
@@ -101,6 +106,15 @@ COUNTERS: dict[type[PartnerEventBody], Callable[[Any], Counters]] = {
     MessageAnswered: _message_answered,
     # Per staff member too: apply_activity_batch keeps each one's minutes by day.
     AiToolSession: lambda session: (("ai_sessions", 1), ("ai_minutes", session.minutes)),
+    EligibilityChecked: lambda check: (
+        ("eligibility_checks", 1),
+        ("eligibility_minutes", check.minutes),
+        ("eligibility_checks_automated", 1 if check.automated else 0),
+    ),
+    ClaimSubmitted: lambda _: (("claims_submitted", 1),),
+    ClaimDenied: lambda _: (("claims_denied", 1),),
+    ReferralSent: lambda _: (("referrals_sent", 1),),
+    ReferralCompleted: lambda referral: (("referrals_completed", 1), ("referral_days", referral.days)),
 }
 
 

@@ -19,6 +19,9 @@ KpiName = Literal[
     "ai_weekly_active_staff",
     "ai_adoption_rate",
     "ai_assisted_note_share",
+    "minutes_per_eligibility_check",
+    "claim_denial_rate",
+    "referral_completion_rate",
 ]
 
 
