@@ -18,7 +18,9 @@ WEEKS_PER_MONTH = 52 / 12
 # Audit categories whose tools need no patient data; every other one touches PHI (BAAs first).
 PHI_FREE_PROBLEMS = frozenset({"marketing", "internal_admin"})
 # KPIs measured in time: the audit's logged hours can stand in for their baseline.
-TIME_KPIS = frozenset({"documentation_minutes_per_note", "median_message_response_minutes"})
+TIME_KPIS = frozenset(
+    {"documentation_minutes_per_note", "median_message_response_minutes", "minutes_per_eligibility_check"}
+)
 
 BaselineSource = Literal["partner_feed", "audit", "manual_count", "emr_report"]
 
