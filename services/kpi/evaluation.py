@@ -15,9 +15,18 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kpi import kpis
+from services.kpi import alert_rules, kpis
+from services.kpi.alert_rules import AlertFinding
 from services.kpi.clinics import clinics_with_active_initiatives, officer_clinic
-from services.kpi.models import AlertPublic, KpiAlertRecord, KpiInitiative, KpiSnapshotRecord
+from services.kpi.control_charts import RECENT_WEEKS
+from services.kpi.models import (
+    AlertPublic,
+    KpiAlertRecord,
+    KpiInitiative,
+    KpiPartner,
+    KpiPartnerClinic,
+    KpiSnapshotRecord,
+)
 from services.kpi.series import load_days
 from shared.db import SessionFactory
 from shared.events.kpi import KpiAlert, KpiSnapshot
@@ -28,6 +37,8 @@ log = logging.getLogger(__name__)
 # How many past weeks one evaluation may catch up on (snapshots missed while the service was down).
 CATCH_UP_WEEKS = 12
 SOURCE = "/faio/kpi"
+# Days of partner events a feed's status reads: the quiet days and the four weeks before them.
+FEED_HISTORY_DAYS = 31
 
 
 def complete_weeks(*, first_day: date, as_of: date) -> list[str]:
@@ -72,7 +83,6 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
     ).value
     target = kpis.target_value(baseline, initiative.target_change_pct)
 
-    progress_series: list[tuple[str, float | None]] = []
     sent = set(
         (
             await session.exec(
@@ -81,11 +91,10 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
         ).all()
     )
     for week in weeks:
-        value = kpis.compute_kpi(definition, weekly.get(week, kpis.PeriodData()), pilot_group=pilot_group)
-        week_progress = kpis.progress(value.value, baseline=baseline, target=target)
-        progress_series.append((week, week_progress))
         if week in sent or week not in weeks[-CATCH_UP_WEEKS:]:
             continue
+        value = kpis.compute_kpi(definition, weekly.get(week, kpis.PeriodData()), pilot_group=pilot_group)
+        week_progress = kpis.progress(value.value, baseline=baseline, target=target)
         snapshot = KpiSnapshot(
             clinic_id=initiative.clinic_id,
             initiative_id=initiative.id,
@@ -113,63 +122,114 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
         )
         result.snapshots.append(f"{initiative.id}/{week}")
 
-    findings: list[tuple[str, str, str, kpis.Finding]] = []
-    regression = kpis.detect_target_regression(progress_series, kpi=definition.name)
-    if regression is not None:
-        findings.append(("target_regression", definition.name, definition.name, regression))
-
-    pilot_start = initiative.pilot_started_on or after_baseline
-    pilot_weeks = [week for week in weeks if kpis.week_start(week) + timedelta(days=6) >= pilot_start]
-    staff_kpi = kpis.definition("ai_weekly_active_staff")
-    active_staff = [
-        (week, kpis.compute_kpi(staff_kpi, weekly.get(week, kpis.PeriodData())).value) for week in pilot_weeks
-    ]
-    minutes = [(week, weekly[week].counters["ai_minutes"] if week in weekly else 0.0) for week in pilot_weeks]
-    if any(value for _, value in active_staff):
-        for metric, series in (("ai_weekly_active_staff", active_staff), ("ai_usage_minutes", minutes)):
-            decline = kpis.detect_adoption_decline(series, metric=metric)
-            if decline is not None:
-                findings.append(("adoption_decline", "ai_weekly_active_staff", metric, decline))
-
-    for kind, kpi_name, metric, finding in findings:
-        alert = await _raise_alert(
-            session=session, initiative=initiative, kind=kind, kpi=kpi_name, metric=metric, finding=finding
-        )
+    feed_window = await load_days(
+        session=session,
+        clinic_id=initiative.clinic_id,
+        start=as_of - timedelta(days=FEED_HISTORY_DAYS),
+        end=as_of - timedelta(days=1),
+    )
+    for finding in await alert_findings(
+        session=session,
+        initiative=initiative,
+        weekly=weekly,
+        weeks=weeks,
+        feed_window=feed_window,
+        as_of=as_of,
+    ):
+        alert = await _raise_alert(session=session, initiative=initiative, finding=finding)
         if alert is not None:
             result.alerts.append(alert)
     return result
 
 
-def alert_id(*, initiative_id: UUID, kind: str, metric: str, week: str) -> UUID:
-    return uuid.uuid5(initiative_id, f"{kind}/{metric}/{week}")
-
-
-async def _raise_alert(
+async def alert_findings(
     *,
     session: AsyncSession,
     initiative: KpiInitiative,
-    kind: str,
-    kpi: str,
-    metric: str,
-    finding: kpis.Finding,
-) -> KpiAlertRecord | None:
-    """Stage the alert unless it, or the same alert for the week before, was already raised.
+    weekly: dict[str, kpis.PeriodData],
+    weeks: list[str],
+    feed_window: dict[date, kpis.PeriodData],
+    as_of: date,
+) -> list[AlertFinding]:
+    """The alerts the initiative's weeks call for; a stale feed holds back the alerts it feeds."""
+    statuses = alert_rules.feed_statuses(feed_window, today=as_of)
+    stale = {feed for feed, status in statuses.items() if status.stale}
+    findings: list[AlertFinding | None] = []
+    findings += alert_rules.stale_feed_findings(
+        statuses, today=as_of, partner_names=await feed_partner_names(session, initiative.clinic_id)
+    )
+    pilot_start = initiative.pilot_started_on or initiative.baseline_end + timedelta(days=1)
+    pilot_weeks = [week for week in weeks if kpis.week_start(week) + timedelta(days=6) >= pilot_start]
+    definition = kpis.definition(initiative.kpi)
+    if alert_rules.KPI_FEEDS.get(definition.name) not in stale:
+        findings.append(alert_rules.kpi_regression(definition, weekly, pilot_weeks, today=as_of))
+    if "notes" not in stale:
+        findings.append(
+            alert_rules.ai_assisted_notes_decline(weekly, pilot_weeks, days=feed_window, today=as_of)
+        )
+    if "ai_tool" not in stale:
+        findings.append(
+            alert_rules.dormant_clinicians(
+                weekly, pilot_weeks, pilot_group=initiative.pilot_group, days=feed_window, today=as_of
+            )
+        )
+    return [finding for finding in findings if finding is not None]
 
-    A decline that persists is one episode: the officer hears about it once, not every week.
+
+async def feed_partner_names(session: AsyncSession, clinic_id: UUID) -> dict[alert_rules.Feed, list[str]]:
+    """The clinic's partners by the feeds their kind sends, so a stale-feed alert names whom to call."""
+    rows = await session.exec(
+        select(KpiPartner.name, KpiPartner.kind)
+        .join(KpiPartnerClinic, col(KpiPartnerClinic.partner_id) == col(KpiPartner.id))
+        .where(KpiPartnerClinic.clinic_id == clinic_id)
+        .order_by(col(KpiPartner.name))
+    )
+    partners = rows.all()
+    return {
+        feed: [name for name, kind in partners if kind in kinds]
+        for feed, kinds in alert_rules.FEED_PARTNER_KINDS.items()
+    }
+
+
+def alert_id(*, initiative_id: UUID, kind: str, metric: str, episode: str) -> UUID:
+    return uuid.uuid5(initiative_id, f"{kind}/{metric}/{episode}")
+
+
+async def _raise_alert(
+    *, session: AsyncSession, initiative: KpiInitiative, finding: AlertFinding
+) -> KpiAlertRecord | None:
+    """Stage the alert unless this episode was already raised.
+
+    A shift that persists is one episode: a chart alert is not raised again while an alert of
+    the same kind and metric is younger than the weeks the chart pools (they would still hold
+    the same low weeks). A stale feed's episode is the day it last sent.
     """
-    this_id = alert_id(initiative_id=initiative.id, kind=kind, metric=metric, week=finding.week)
-    previous_week = kpis.iso_week(kpis.week_start(finding.week) - timedelta(days=7))
-    previous_id = alert_id(initiative_id=initiative.id, kind=kind, metric=metric, week=previous_week)
-    if await session.get(KpiAlertRecord, this_id) or await session.get(KpiAlertRecord, previous_id):
+    this_id = alert_id(
+        initiative_id=initiative.id, kind=finding.kind, metric=finding.metric, episode=finding.episode
+    )
+    if await session.get(KpiAlertRecord, this_id):
         return None
+    if finding.kind != "feed_stale":
+        latest = kpis.week_start(finding.week)
+        recent_weeks = [kpis.iso_week(latest - timedelta(weeks=back)) for back in range(1, RECENT_WEEKS + 1)]
+        earlier = await session.exec(
+            select(KpiAlertRecord.id).where(
+                KpiAlertRecord.initiative_id == initiative.id,
+                KpiAlertRecord.kind == finding.kind,
+                KpiAlertRecord.metric == finding.metric,
+                col(KpiAlertRecord.week).in_(recent_weeks),
+            )
+        )
+        if earlier.first() is not None:
+            return None
     raised_at = datetime.now(UTC)
     record = KpiAlertRecord(
         id=this_id,
         clinic_id=initiative.clinic_id,
         initiative_id=initiative.id,
-        kind=kind,
-        kpi=kpi,
-        metric=metric,
+        kind=finding.kind,
+        kpi=initiative.kpi,
+        metric=finding.metric,
         week=finding.week,
         message=finding.message,
         evidence=finding.evidence,
@@ -182,8 +242,8 @@ async def _raise_alert(
             clinic_id=initiative.clinic_id,
             initiative_id=initiative.id,
             alert_id=this_id,
-            kind=kind,
-            kpi=kpi,
+            kind=finding.kind,
+            kpi=kpis.definition(initiative.kpi).name,
             week=finding.week,
             message=finding.message,
             evidence=finding.evidence,

@@ -2,8 +2,8 @@
 
 The aggregator turns each partner event into counter increments (`counters_for`) for its
 clinic and the *event's* day; everything else here reads those counters back: KPI values
-by day or ISO week (`compute_kpi`), the baseline over a window, progress toward a target,
-and the two things an officer must hear about: adoption decline and target regression.
+by day or ISO week (`compute_kpi`), the baseline over a window and progress toward a target.
+The alerts an officer must hear about are in alert_rules.py (control charts, control_charts.py).
 """
 
 from collections import defaultdict
@@ -27,10 +27,15 @@ from shared.events.partner import (
     CallAbandoned,
     CallAnswered,
     CallMissed,
+    ClaimDenied,
+    ClaimSubmitted,
+    EligibilityChecked,
     MessageAnswered,
     MessageReceived,
     NoteSigned,
     PartnerEventBody,
+    ReferralCompleted,
+    ReferralSent,
 )
 
 DEFINITIONS_FILE = Path(__file__).parent / "kpis.yaml"
@@ -101,6 +106,15 @@ COUNTERS: dict[type[PartnerEventBody], Callable[[Any], Counters]] = {
     MessageAnswered: _message_answered,
     # Per staff member too: apply_activity_batch keeps each one's minutes by day.
     AiToolSession: lambda session: (("ai_sessions", 1), ("ai_minutes", session.minutes)),
+    EligibilityChecked: lambda check: (
+        ("eligibility_checks", 1),
+        ("eligibility_minutes", check.minutes),
+        ("eligibility_checks_automated", 1 if check.automated else 0),
+    ),
+    ClaimSubmitted: lambda _: (("claims_submitted", 1),),
+    ClaimDenied: lambda _: (("claims_denied", 1),),
+    ReferralSent: lambda _: (("referrals_sent", 1),),
+    ReferralCompleted: lambda referral: (("referrals_completed", 1), ("referral_days", referral.days)),
 }
 
 
@@ -266,96 +280,6 @@ def progress(value: float | None, *, baseline: float | None, target: float | Non
     if value is None or baseline is None or target is None or target == baseline:
         return None
     return (value - baseline) / (target - baseline)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Why an alert is due, with the numbers that show it."""
-
-    week: str
-    message: str
-    evidence: dict[str, float | str | None]
-
-
-def detect_adoption_decline(
-    series: Sequence[tuple[str, float | None]],
-    *,
-    metric: str,
-    early_weeks: int = 4,
-    drop: float = 0.4,
-    min_peak: float = 1.0,
-) -> Finding | None:
-    """Usage that fades: the last two weeks both at least `drop` below the early peak.
-
-    `series` is one value per consecutive ISO week since the pilot started, oldest first. The
-    early peak is the highest of the first `early_weeks` weeks; a week without sessions counts
-    as zero usage (nobody used the tool). One bad week is noise; two in a row is a trend.
-    """
-    if len(series) < 3:
-        return None
-    values = [value or 0.0 for _, value in series]
-    early = values[: min(early_weeks, len(values) - 2)]
-    peak = max(early)
-    peak_index = values.index(peak)
-    if peak < min_peak:
-        return None
-    floor = peak * (1 - drop)
-    (previous_week, previous), (last_week, last) = series[-2], series[-1]
-    if len(series) - 2 <= peak_index or (previous or 0.0) >= floor or (last or 0.0) >= floor:
-        return None
-    return Finding(
-        week=last_week,
-        message=(
-            f"{metric} fell well below its early peak for two weeks running: "
-            f"{previous or 0:g} ({previous_week}) and {last or 0:g} ({last_week}) against a peak of "
-            f"{peak:g} ({series[peak_index][0]})"
-        ),
-        evidence={
-            "metric": metric,
-            "peak": peak,
-            "peak_week": series[peak_index][0],
-            "threshold": floor,
-            "previous_week": previous_week,
-            "previous_value": previous or 0.0,
-            "last_week": last_week,
-            "last_value": last or 0.0,
-            "drop_from_peak_pct": round((1 - (last or 0.0) / peak) * 100, 1),
-        },
-    )
-
-
-def detect_target_regression(
-    series: Sequence[tuple[str, float | None]], *, kpi: str, drop: float = 0.25
-) -> Finding | None:
-    """Progress that slides back: two weeks running below the best progress by `drop` or more.
-
-    `series` is (week, progress) since the baseline window, oldest first; progress 1 = target.
-    Alerts only once there was progress to lose (best > 0).
-    """
-    known = [(week, value) for week, value in series if value is not None]
-    if len(known) < 3:
-        return None
-    history = known[:-2]
-    best_week, best = max(history, key=lambda item: item[1])
-    (previous_week, previous), (last_week, last) = known[-2], known[-1]
-    if best <= 0 or previous > best - drop or last > best - drop:
-        return None
-    return Finding(
-        week=last_week,
-        message=(
-            f"{kpi} moved away from its target two weeks running: progress {previous:.0%} ({previous_week}) "
-            f"and {last:.0%} ({last_week}) after {best:.0%} in {best_week}"
-        ),
-        evidence={
-            "kpi": kpi,
-            "best_progress": best,
-            "best_week": best_week,
-            "previous_week": previous_week,
-            "previous_progress": previous,
-            "last_week": last_week,
-            "last_progress": last,
-        },
-    )
 
 
 def merge_days(

@@ -16,8 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 CounterKey = tuple[int, date, str]  # (clinic id as an int, day, name), as services.kpi.aggregate
 
+# A join on the unnested ids, not `event_id = ANY(:ids)`: a plan that scans the inbox tests
+# each row against the whole array, which grew to 20 s per batch as the inbox filled
+# (tests/bench/bench_kpi.py --database postgres); a join is a hash or index lookup either way.
 _APPLIED = text(
-    "SELECT event_id FROM inbox WHERE consumer = :consumer AND event_id = ANY(CAST(:ids AS text[]))"
+    "SELECT inbox.event_id FROM inbox "
+    "JOIN unnest(CAST(:ids AS text[])) AS wanted(event_id) ON inbox.event_id = wanted.event_id "
+    "WHERE inbox.consumer = :consumer"
 )
 _ADD_COUNTERS = text(
     "INSERT INTO kpi_daily_counter (clinic_id, day, name, value) "

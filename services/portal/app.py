@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from services.portal import actions, mail
 from services.portal.action_routes import router as action_router
 from services.portal.api import router as page_router
+from services.portal.close_out_route import router as close_out_router
 from services.portal.handlers import PortalHandlers, create_router
 from services.portal.settings import PortalSettings
 from services.portal.web import CsrfRejected, SignInRequired, render
@@ -58,7 +59,7 @@ def create_app(
         title="faio portal",
         description="The officer's portal: portfolio, each clinic's story, and what needs them today.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=(page_router, action_router),
+        http_routers=(page_router, action_router, close_out_router),
         kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,
     )

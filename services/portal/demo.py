@@ -181,8 +181,10 @@ class Demo:
             "pilot_group": ["dr-0", "dr-1", "ma-0"],
             "phase_days": days,
             "checkin_days": 7,
-            # The demo's feeds already hold weeks of events: they are the baseline.
+            # The feeds already hold weeks of events: they are the baseline. kpi sends it with its first
+            # weekly snapshot, which the demo's minutes-long phases do not wait for.
             "baseline_from_history_weeks": 4,
+            "no_baseline_reason": "demo clinic: the baseline comes with kpi's first weekly snapshot",
         }
         approved = await self.call("roadmap", "POST", f"/v1/initiatives/{first['id']}/approve", approval)
         plan_id = approved["plan_id"]

@@ -18,7 +18,9 @@ WEEKS_PER_MONTH = 52 / 12
 # Audit categories whose tools need no patient data; every other one touches PHI (BAAs first).
 PHI_FREE_PROBLEMS = frozenset({"marketing", "internal_admin"})
 # KPIs measured in time: the audit's logged hours can stand in for their baseline.
-TIME_KPIS = frozenset({"documentation_minutes_per_note", "median_message_response_minutes"})
+TIME_KPIS = frozenset(
+    {"documentation_minutes_per_note", "median_message_response_minutes", "minutes_per_eligibility_check"}
+)
 
 BaselineSource = Literal["partner_feed", "audit", "manual_count", "emr_report"]
 
@@ -205,6 +207,7 @@ class ApprovalReview:
     pilot_length_note: str = ""
     warnings: list[str] = field(default_factory=list)
     compliance_exception: str | None = None
+    no_baseline_reason: str = ""  # why the pilot may start without a baseline, when the officer said
     baseline: dict[str, Any] | None = None
     money: dict[str, Any] | None = None
 
@@ -316,13 +319,15 @@ def review_approval(facts: ApprovalFacts, choices: ApprovalChoices) -> tuple[App
     baseline = choices.baseline
     if baseline.source is None:
         if choices.no_baseline_reason.strip():
+            review.no_baseline_reason = choices.no_baseline_reason.strip()
             review.warnings.append(
                 f"no baseline: the officer recorded why - {choices.no_baseline_reason.strip()}"
             )
         else:
             review.warnings.append(
-                "the baseline is expected from the partner feed during the baseline phase; without a feed, "
-                "enter a baseline by hand (audit, manual count, EMR report) or record no_baseline_reason"
+                "the baseline is expected from the partner feed during the baseline phase; without one the "
+                "pilot will not start: enter a baseline by hand (audit, manual count, EMR report) or record "
+                "no_baseline_reason"
             )
     review.baseline = asdict(baseline)
     if facts.kpi in TIME_KPIS and facts.audit_hours_per_week:

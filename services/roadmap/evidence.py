@@ -33,7 +33,14 @@ TargetPosition = Literal["beyond_interval", "inside_interval", "within_interval_
 
 # KPIs that are rates over weekly counts: a two-proportion comparison, a power calculation.
 RATE_KPIS = frozenset(
-    {"missed_call_rate", "appointment_conversion", "no_show_rate", "messages_answered_within_business_day"}
+    {
+        "missed_call_rate",
+        "appointment_conversion",
+        "no_show_rate",
+        "messages_answered_within_business_day",
+        "claim_denial_rate",
+        "referral_completion_rate",
+    }
 )
 CONFIDENCE = 0.95
 POWER = 0.80  # the usual 80 % chance of detecting the target effect if it is real

@@ -12,9 +12,22 @@ from typing import Any
 from temporalio import activity
 
 from services.roadmap.evidence import RATE_KPIS, compare_rates
-from services.roadmap.plans import DAY_SECONDS, KpiReading, PilotWeekReading, PlanInput, PlanState
+from services.roadmap.plans import (
+    DAY_SECONDS,
+    HandBaseline,
+    KpiReading,
+    PilotWeekReading,
+    PlanInput,
+    PlanState,
+)
 
 DAYS_PER_WEEK = 7.0
+HAND_BASELINE_SOURCES = ("audit", "manual_count", "emr_report")
+# Phases in which a baseline may still be given: the gate has not judged the pilot yet.
+BASELINE_OPEN_PHASES = frozenset({"baseline", "preparation", "pilot"})
+# The weeks after the pilot measure what the plan realized (the close-out); the latest half-year is enough.
+OUTCOME_PHASES = frozenset({"rollout", "sustain"})
+MAX_OUTCOME_WEEKS = 26
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,10 @@ def remember_reading(state: PlanState, reading: KpiReading) -> None:
     seen = {week.week for week in state.pilot_weeks}
     if state.phase == "pilot" and reading.value is not None and reading.week not in seen:
         state.pilot_weeks.append(PilotWeekReading(reading.week, reading.value, reading.sample_size))
+    after = {week.week for week in state.outcome_weeks}
+    if state.phase in OUTCOME_PHASES and reading.value is not None and reading.week not in after:
+        kept = [*state.outcome_weeks, PilotWeekReading(reading.week, reading.value, reading.sample_size)]
+        state.outcome_weeks = kept[-MAX_OUTCOME_WEEKS:]
 
 
 @dataclass
@@ -107,13 +124,24 @@ class GateQuestion:
     pilot_weeks: list[PilotWeekReading] = field(default_factory=list)
 
 
+def plan_baseline(plan: PlanInput, state: PlanState) -> tuple[float | None, float | None]:
+    """The baseline (value, weekly volume) judged against: by hand on the plan, at approval, or the feed's."""
+    hand = state.hand_baseline
+    if hand is not None and hand.value is not None:
+        return hand.value, hand.weekly_volume
+    if plan.baseline_value is not None:
+        return plan.baseline_value, plan.baseline_weekly_volume
+    return state.baseline_value, None
+
+
 def gate_question(plan: PlanInput, state: PlanState) -> GateQuestion:
     """The gate's question for a plan: a hand-entered baseline wins over the snapshots' one."""
+    value, volume = plan_baseline(plan, state)
     return GateQuestion(
         kpi=plan.kpi,
         target_change_pct=state.target_change_pct,
-        baseline_value=plan.baseline_value if plan.baseline_value is not None else state.baseline_value,
-        baseline_weekly_volume=plan.baseline_weekly_volume,
+        baseline_value=value,
+        baseline_weekly_volume=volume,
         baseline_days=plan.phase_seconds.get("baseline", 0.0) / DAY_SECONDS,
         progress=state.latest_kpi_progress,
         pilot_weeks=list(state.pilot_weeks),
@@ -144,3 +172,50 @@ def gate_message(evidence: dict[str, Any], *, timeout_days: int) -> str:
     days = evidence.get("extension_days")
     offer = f"recommended: extend the pilot by {math.ceil(days)} days" if days else "decide"
     return f"gate inconclusive: {summary}; {offer} (continue, extend or stop) within {timeout_days} days"
+
+
+def baseline_source(plan: PlanInput, state: PlanState) -> str:
+    """Where the plan's baseline comes from; "" while it has none."""
+    if state.hand_baseline is not None and state.hand_baseline.value is not None:
+        return state.hand_baseline.source
+    if plan.baseline_value is not None:
+        return plan.baseline_source or "entered_by_hand"
+    return "partner_feed" if state.baseline_value is not None else ""
+
+
+def no_baseline_reason(plan: PlanInput, state: PlanState) -> str:
+    """The officer's reason for a pilot without a baseline (on the running plan, else at approval)."""
+    return state.no_baseline_reason or plan.no_baseline_reason
+
+
+def pilot_may_start(plan: PlanInput, state: PlanState) -> bool:
+    """A pilot is judged against the clinic's own baseline: it starts with one, or the officer's reason."""
+    return bool(baseline_source(plan, state) or no_baseline_reason(plan, state))
+
+
+def check_hand_baseline(given: HandBaseline, *, phase: str) -> None:
+    """Why a baseline given on a running plan is refused (ValueError naming the field), if it is."""
+    if phase not in BASELINE_OPEN_PHASES:
+        raise ValueError(
+            f"baseline: the plan is in {phase}; the gate has judged the pilot against what it had, "
+            "so the baseline can no longer change"
+        )
+    reason = given.no_baseline_reason.strip()
+    if given.value is None and not reason:
+        raise ValueError(
+            "baseline: a pilot needs a baseline; enter one by hand (baseline.source, baseline.value and "
+            "baseline.weekly_volume) or record why the pilot may start without one in no_baseline_reason"
+        )
+    if given.value is not None and given.source not in HAND_BASELINE_SOURCES:
+        raise ValueError(
+            f"baseline.source: say where the figure comes from: {', '.join(HAND_BASELINE_SOURCES)}"
+        )
+
+
+def pilot_waits_message(plan: PlanInput) -> str:
+    """What the officer is told when the pilot cannot start: what is missing and the two ways on."""
+    return (
+        f"the pilot cannot start: no baseline for {plan.kpi} (no partner feed measured one and none was "
+        f"entered); enter one by hand with POST /v1/plans/{plan.plan_id}/baseline (source: audit, "
+        "manual_count or emr_report; value; weekly_volume) or record no_baseline_reason there"
+    )

@@ -346,6 +346,10 @@ class PlanPublic(BaseModel):
         default_factory=dict,
         description="checked at approval: target vs published effects, minimum pilot weeks, warnings, money",
     )
+    money_at_gates: list[dict[str, Any]] = PydanticField(
+        default_factory=list,
+        description="each gate's measured change priced as at approval: dollars a week (range), payback, ROI",
+    )
     transitions: list[TransitionPublic] = []
     notices: list[NoticePublic] = []
 

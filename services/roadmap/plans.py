@@ -26,6 +26,16 @@ class AdoptionAlert:
 
 
 @dataclass
+class HandBaseline:
+    """A baseline the officer entered on a running plan (update input), or why there is none."""
+
+    source: str = ""  # audit | manual_count | emr_report; "" with a reason instead
+    value: float | None = None
+    weekly_volume: float | None = None
+    no_baseline_reason: str = ""
+
+
+@dataclass
 class PilotWeekReading:
     """One pilot week of the plan's KPI, kept for the gate's evidence."""
 
@@ -71,6 +81,13 @@ class PlanState:
     decision_by: str = ""
     signed_off_by: str = ""
     signed_off_at: str = ""
+    # A pilot needs a baseline: one entered by hand on the running plan, or why it may start without.
+    awaiting_baseline: bool = False
+    hand_baseline: HandBaseline | None = None
+    no_baseline_reason: str = ""
+    # For the close-out: every gate's evidence, and the KPI's weeks after the pilot (rollout, sustain).
+    gate_history: list[dict[str, Any]] = field(default_factory=list)
+    outcome_weeks: list[PilotWeekReading] = field(default_factory=list)
 
 
 @dataclass
@@ -91,6 +108,8 @@ class PlanInput:
     state: PlanState | None = None
     baseline_value: float | None = None  # a baseline the officer entered by hand
     baseline_weekly_volume: float | None = None
+    baseline_source: str = ""  # where baseline_value comes from: audit | manual_count | emr_report
+    no_baseline_reason: str = ""  # the officer's reason at approval for a pilot without a baseline
     # For the Temporal UI (search attributes and memo); plans started before leave them empty.
     officer_id: str = ""
     clinic_name: str = ""
@@ -158,6 +177,14 @@ class PlanStatus:
     gate_evidence: dict[str, Any] = field(default_factory=dict)
     signed_off_by: str = ""
     signed_off_at: str = ""
+    awaiting_baseline: bool = False
+    baseline_source: str = ""  # partner_feed | audit | manual_count | emr_report | "" (none yet)
+    no_baseline_reason: str = ""
+    baseline_value: float | None = None
+    baseline_weekly_volume: float | None = None
+    gate_history: list[dict[str, Any]] = field(default_factory=list)
+    outcome_weeks: list[PilotWeekReading] = field(default_factory=list)
+    next_initiative_problem: str = ""
 
 
 @dataclass

@@ -62,16 +62,20 @@ PLAYBOOKS: dict[str, KpiPlaybook] = {
     "patient_communication": KpiPlaybook(
         "messages_answered_within_business_day", 25.0, "emr", "AI patient messaging assistant"
     ),
-    # Outbound work is judged by what it is for: follow-up calls and referrals that end in a booked
-    # visit (inbound missed calls and no-shows measure other work). Clinic-wide booked over requested
-    # until partners report follow-up and referral completion on their own.
+    # Outbound work is judged by what it is for: follow-up calls that end in a booked visit (inbound
+    # missed calls and no-shows measure other work), clinic-wide booked over requested until partners
+    # report follow-up outcomes on their own. Referrals, eligibility checks and claims have outcome
+    # KPIs of their own from partner events (kpi's kpis.yaml); their targets are starting points for
+    # the officer, not published effects.
     "follow_up_calls": KpiPlaybook("appointment_conversion", 20.0, "phone", "AI outbound follow-up calls"),
     "appointment_scheduling": KpiPlaybook("appointment_conversion", 20.0, "scheduling", "self-scheduling"),
     "referral_coordination": KpiPlaybook(
-        "appointment_conversion", 20.0, "scheduling", "referral coordination automation"
+        "referral_completion_rate", 20.0, "scheduling", "referral coordination automation"
     ),
-    "insurance_verification": KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "eligibility automation"),
-    "billing": KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "billing automation"),
+    "insurance_verification": KpiPlaybook(
+        "minutes_per_eligibility_check", -30.0, "emr", "eligibility automation"
+    ),
+    "billing": KpiPlaybook("claim_denial_rate", -20.0, "emr", "billing automation"),
     "marketing": KpiPlaybook("appointment_conversion", 20.0, "scheduling", "marketing automation"),
     "internal_admin": KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "AI assistant for admin work"),
 }

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import approval_review, rules
+from services.roadmap import approval_review, plan_money, rules
 from services.roadmap.models import (
     ApprovalIn,
     Initiative,
@@ -128,6 +128,8 @@ def plan_input_for(
         pilot_extension_seconds=days["pilot"] / 2 * DAY_SECONDS,
         baseline_value=approval.baseline.value if approval.baseline else None,
         baseline_weekly_volume=approval.baseline.weekly_volume if approval.baseline else None,
+        baseline_source=approval.baseline.source if approval.baseline else "",
+        no_baseline_reason=approval.no_baseline_reason.strip(),
         officer_id=officer_id,
         clinic_name=clinic_name,
     )
@@ -339,6 +341,9 @@ async def describe_plan(
         started_at=plan.started_at,
         live=live,
         review=initiative.review if initiative else {},
+        money_at_gates=plan_money.money_at_gates(
+            (initiative.review if initiative else {}).get("money"), (live or {}).get("gate_history") or []
+        ),
         transitions=[TransitionPublic.model_validate(row, from_attributes=True) for row in transitions],
         notices=[NoticePublic.model_validate(row, from_attributes=True) for row in notices],
     )

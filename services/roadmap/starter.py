@@ -13,7 +13,15 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.roadmap.plans import AdoptionAlert, GateDecision, KpiReading, PlanChange, PlanInput, PlanStatus
+from services.roadmap.plans import (
+    AdoptionAlert,
+    GateDecision,
+    HandBaseline,
+    KpiReading,
+    PlanChange,
+    PlanInput,
+    PlanStatus,
+)
 from services.roadmap.workflows import ImplementationPlanWorkflow
 from shared.errors import Conflict, Refused
 from shared.events.roadmap import FINAL_PHASES
@@ -95,6 +103,16 @@ async def change_plan(temporal: Client, plan_id: str, change: PlanChange) -> Pla
     try:
         return await plan_handle(temporal, plan_id).execute_update(
             ImplementationPlanWorkflow.change_plan, change
+        )
+    except WorkflowUpdateFailedError as error:
+        raise Refused(_refusal(error)) from error
+
+
+async def provide_baseline(temporal: Client, plan_id: str, given: HandBaseline) -> PlanStatus:
+    """A baseline entered by hand on the running plan, or why there is none: Refused when it does not fit."""
+    try:
+        return await plan_handle(temporal, plan_id).execute_update(
+            ImplementationPlanWorkflow.provide_baseline, given
         )
     except WorkflowUpdateFailedError as error:
         raise Refused(_refusal(error)) from error

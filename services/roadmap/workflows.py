@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
         AdoptionAlert,
         GateAction,
         GateDecision,
+        HandBaseline,
         KpiReading,
         PhaseChange,
         PlanChange,
@@ -33,6 +34,8 @@ NoticeActivity = Callable[[PlanActivities, PlanNotice], Awaitable[bool]]
 MAX_SEEN_ALERTS = 50
 # Versions the gate: runs recorded before it replay the progress-only gate (auto pass / extend once).
 THREE_OUTCOME_GATE = "three-outcome-gate"
+# Versions the pilot's start: runs recorded before it start their pilot without asking for a baseline.
+PILOT_NEEDS_BASELINE = "pilot-needs-baseline"
 
 
 @workflow.defn
@@ -71,7 +74,10 @@ class ImplementationPlanWorkflow:
                 continue
             await self._run_timed_phase()
             days = state.phase_seconds / DAY_SECONDS
-            await self._enter(rules.NEXT_PHASE[state.phase], f"{state.phase} finished after {days:g} days")
+            next_phase = rules.NEXT_PHASE[state.phase]
+            if next_phase == "pilot" and workflow.patched(PILOT_NEEDS_BASELINE):
+                await self._wait_for_baseline()
+            await self._enter(next_phase, f"{state.phase} finished after {days:g} days")
         if state.phase == "done":
             suggestion = await workflow.execute_activity_method(
                 PlanActivities.suggest_next_initiative,
@@ -186,6 +192,7 @@ class ImplementationPlanWorkflow:
                 retry_policy=ACTIVITY_RETRY,
             )
             state.gate_evidence = evidence
+            state.gate_history.append(evidence)
             decision_days = int(self._plan.decision_timeout_seconds // DAY_SECONDS)
             shown = f"gate {evidence['outcome']}: {evidence['summary']}"
             await self._officer_decides(gate.gate_message(evidence, timeout_days=decision_days), shown)
@@ -212,6 +219,27 @@ class ImplementationPlanWorkflow:
         await self._officer_decides(
             f"gate: {shown}; decide to continue, extend or stop within {decision_days} days", shown
         )
+
+    async def _wait_for_baseline(self) -> None:
+        """Hold the pilot until it has a baseline (feed or hand) or the officer's reason; escalate late."""
+        state = self._state
+        if gate.pilot_may_start(self._plan, state):
+            return
+        state.awaiting_baseline = True
+        await self._notice(
+            PlanActivities.notify_officer, "decision_needed", gate.pilot_waits_message(self._plan)
+        )
+        timeout = timedelta(seconds=self._plan.decision_timeout_seconds)
+        try:
+            await workflow.wait_condition(lambda: gate.pilot_may_start(self._plan, state), timeout=timeout)
+        except TimeoutError:
+            await self._notice(
+                PlanActivities.escalate_to_officer,
+                "decision_overdue",
+                f"still no baseline after {timeout.days} days: {gate.pilot_waits_message(self._plan)}",
+            )
+            await workflow.wait_condition(lambda: gate.pilot_may_start(self._plan, state))
+        state.awaiting_baseline = False
 
     async def _officer_decides(self, message: str, shown: str) -> None:
         """Wait for the officer's gate decision (escalated after the timeout), then act on it."""
@@ -392,6 +420,20 @@ class ImplementationPlanWorkflow:
             raise ValueError("extend_days must be between 1 and 120")
 
     @workflow.update
+    def provide_baseline(self, given: HandBaseline) -> PlanStatus:
+        """A baseline entered by hand on the running plan, or the officer's reason for a pilot without one."""
+        state = self._state
+        if given.value is not None:
+            state.hand_baseline = given
+        if given.no_baseline_reason.strip():
+            state.no_baseline_reason = given.no_baseline_reason.strip()
+        return self.status()
+
+    @provide_baseline.validator
+    def _validate_baseline(self, given: HandBaseline) -> None:
+        gate.check_hand_baseline(given, phase=self._state.phase)
+
+    @workflow.update
     def change_plan(self, change: PlanChange) -> PlanStatus:
         """Change the KPI target and/or extend the current phase."""
         state = self._state
@@ -454,6 +496,14 @@ class ImplementationPlanWorkflow:
             gate_evidence=state.gate_evidence,
             signed_off_by=state.signed_off_by,
             signed_off_at=state.signed_off_at,
+            awaiting_baseline=state.awaiting_baseline,
+            baseline_source=gate.baseline_source(self._plan, state),
+            no_baseline_reason=gate.no_baseline_reason(self._plan, state),
+            baseline_value=gate.plan_baseline(self._plan, state)[0],
+            baseline_weekly_volume=gate.plan_baseline(self._plan, state)[1],
+            gate_history=state.gate_history,
+            outcome_weeks=state.outcome_weeks,
+            next_initiative_problem=state.next_initiative_problem,
         )
 
     def _next_milestone(self, elapsed: float) -> tuple[str, str]:
@@ -465,6 +515,8 @@ class ImplementationPlanWorkflow:
             return ("officer's gate decision" if state.awaiting_decision else "gate evaluation"), due
         if state.paused:
             return "paused: the plan resumes when the officer resumes it", ""
+        if state.awaiting_baseline:
+            return "a baseline (or the officer's reason) before the pilot starts", ""
         next_checkin = (state.checkins_done + 1) * self._plan.checkin_seconds
         if next_checkin < state.phase_seconds:
             name, at = f"weekly check-in {state.checkins_done + 1}", next_checkin

@@ -18,6 +18,10 @@ KpiName = Literal[
     "no_show_rate",
     "ai_weekly_active_staff",
     "ai_adoption_rate",
+    "ai_assisted_note_share",
+    "minutes_per_eligibility_check",
+    "claim_denial_rate",
+    "referral_completion_rate",
 ]
 
 
@@ -47,7 +51,7 @@ class KpiAlert(EventBody):
     clinic_id: UUID
     initiative_id: UUID | None = None
     alert_id: UUID
-    kind: Literal["adoption_decline", "target_regression"]
+    kind: Literal["adoption_decline", "target_regression", "feed_stale"]
     kpi: KpiName
     week: str = Field(pattern=r"^\d{4}-W\d{2}$")
     message: str = Field(max_length=1000)

@@ -133,6 +133,39 @@ class AiToolSession(PartnerEventBody):
     minutes: float = Field(ge=0, le=1_440)
 
 
+class EligibilityChecked(PartnerEventBody):
+    """A coverage (eligibility) check was completed after `minutes` of work, by staff or automatically."""
+
+    event_type = "partner.eligibility.checked"
+    minutes: float = Field(ge=0, le=1_440)
+    automated: bool = False
+
+
+class ClaimSubmitted(PartnerEventBody):
+    """A claim was submitted to a payer."""
+
+    event_type = "partner.claim.submitted"
+
+
+class ClaimDenied(PartnerEventBody):
+    """A payer denied a submitted claim (first-pass denial)."""
+
+    event_type = "partner.claim.denied"
+
+
+class ReferralSent(PartnerEventBody):
+    """A referral to another provider was sent."""
+
+    event_type = "partner.referral.sent"
+
+
+class ReferralCompleted(PartnerEventBody):
+    """A referred visit took place, `days` after the referral was sent."""
+
+    event_type = "partner.referral.completed"
+    days: float = Field(ge=0, le=730)
+
+
 PARTNER_EVENT_BODIES: dict[str, type[PartnerEventBody]] = {
     body.event_type: body
     for body in (
@@ -147,6 +180,11 @@ PARTNER_EVENT_BODIES: dict[str, type[PartnerEventBody]] = {
         MessageReceived,
         MessageAnswered,
         AiToolSession,
+        EligibilityChecked,
+        ClaimSubmitted,
+        ClaimDenied,
+        ReferralSent,
+        ReferralCompleted,
     )
 }
 PARTNER_EVENT_TYPES = tuple(PARTNER_EVENT_BODIES)
@@ -162,6 +200,11 @@ PartnerEventType = Literal[
     "partner.message.received",
     "partner.message.answered",
     "partner.ai_tool.session",
+    "partner.eligibility.checked",
+    "partner.claim.submitted",
+    "partner.claim.denied",
+    "partner.referral.sent",
+    "partner.referral.completed",
 ]
 
 
@@ -339,4 +382,9 @@ def example_events() -> dict[str, dict[str, Any]]:
         "partner.message.received": {"channel": "portal"},
         "partner.message.answered": {"response_minutes": 95, "channel": "portal"},
         "partner.ai_tool.session": {"staff_id": "ma-19c2", "tool": "ambient-scribe", "minutes": 22},
+        "partner.eligibility.checked": {"minutes": 4.5, "automated": True},
+        "partner.claim.submitted": {},
+        "partner.claim.denied": {},
+        "partner.referral.sent": {},
+        "partner.referral.completed": {"days": 12},
     }

@@ -473,6 +473,7 @@ async def test_recorded_histories_replay_against_the_current_code() -> None:
         "plan_gate_pass_signed_off",  # recorded with the three-outcome gate (test_roadmap_gate.py)
         "plan_gate_inconclusive_extended",
         "plan_gate_fail_stopped",
+        "plan_pilot_held_for_baseline",  # the pilot held for a baseline (test_roadmap_baseline.py)
     }
     histories = [WorkflowHistory.from_json(path.stem, path.read_text()) for path in paths]
     replayer = Replayer(workflows=[ImplementationPlanWorkflow])

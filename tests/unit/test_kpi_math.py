@@ -103,43 +103,6 @@ def test_progress_toward_the_target() -> None:
     assert kpis.progress(5.0, baseline=0.0, target=kpis.target_value(0.0, 25)) is None  # no division by zero
 
 
-def weeks(values: list[float | None]) -> list[tuple[str, float | None]]:
-    return [(f"2026-W{30 + index:02d}", value) for index, value in enumerate(values)]
-
-
-def test_adoption_decline_is_detected_on_a_fading_eight_week_series() -> None:
-    finding = kpis.detect_adoption_decline(weeks([5, 8, 9, 8, 6, 4, 3, 3]), metric="ai_weekly_active_staff")
-    assert finding is not None
-    assert finding.week == "2026-W37"
-    assert finding.evidence["peak"] == 9
-    assert finding.evidence["peak_week"] == "2026-W32"
-    assert finding.evidence["previous_value"] == 3
-    assert finding.evidence["last_value"] == 3
-    assert finding.evidence["threshold"] == pytest.approx(5.4)
-
-
-def test_no_adoption_decline_on_a_stable_series_or_a_single_bad_week() -> None:
-    assert kpis.detect_adoption_decline(weeks([8, 9, 8, 9, 8, 8, 9, 8]), metric="m") is None
-    assert kpis.detect_adoption_decline(weeks([8, 9, 8, 9, 8, 8, 3, 8]), metric="m") is None
-    assert kpis.detect_adoption_decline(weeks([8, 9, 8, 9, 8, 8, 8, 3]), metric="m") is None
-
-
-def test_weeks_without_sessions_count_as_no_usage() -> None:
-    finding = kpis.detect_adoption_decline(weeks([6, 7, 7, 6, None, None]), metric="ai_usage_minutes")
-    assert finding is not None
-    assert finding.evidence["last_value"] == 0.0
-
-
-def test_target_regression_needs_two_weeks_sliding_back() -> None:
-    found = kpis.detect_target_regression(weeks([0.2, 0.6, 0.9, 0.5, 0.4]), kpi="missed_call_rate")
-    assert found is not None
-    assert found.evidence["best_progress"] == 0.9
-    assert found.evidence["last_progress"] == 0.4
-    assert kpis.detect_target_regression(weeks([0.2, 0.6, 0.9, 0.5, 0.9]), kpi="x") is None
-    assert kpis.detect_target_regression(weeks([0.2, 0.4, 0.6, 0.8, 1.0]), kpi="x") is None
-    assert kpis.detect_target_regression(weeks([-0.2, -0.1, -0.5, -0.6]), kpi="x") is None
-
-
 def _answers(*minutes: float) -> list[MessageAnswered]:
     return [MessageAnswered(response_minutes=value) for value in minutes]
 

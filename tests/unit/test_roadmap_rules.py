@@ -56,8 +56,9 @@ def test_ranking_weighs_impact_by_readiness_and_recommends_the_first() -> None:
     [
         ("follow-up calls", "appointment_conversion", 20),
         ("appointment_scheduling", "appointment_conversion", 20),
-        ("referral coordination", "appointment_conversion", 20),
-        ("billing", "ai_weekly_active_staff", 50),
+        ("referral coordination", "referral_completion_rate", 20),
+        ("insurance verification", "minutes_per_eligibility_check", -30),
+        ("billing", "claim_denial_rate", -20),
         ("something new", "ai_weekly_active_staff", 50),
     ],
 )

@@ -1,0 +1,267 @@
+"""Which alerts a clinic's weeks call for: control charts on rates, clinicians going dormant, quiet feeds.
+
+Pure: evaluation.py loads the weekly data, calls these and raises what they find. Each finding
+says what changed, with the chart's rule, limits and points, and what the officer should do next.
+A stale feed holds back the adoption alerts it feeds: a broken integration is not an adoption
+collapse, and an adoption alert says the feed behind it is live, so a collapse is not explained
+away as a broken feed.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from services.kpi import kpis
+from services.kpi.control_charts import (
+    ChartKind,
+    ChartSignal,
+    Direction,
+    FeedStatus,
+    WeekCount,
+    clinician_lifecycle,
+    dormancy_signal,
+    feed_status,
+    shift_signal,
+)
+
+AlertKind = Literal["adoption_decline", "target_regression", "feed_stale"]
+Feed = Literal["calls", "appointments", "notes", "messages", "ai_tool", "eligibility", "claims", "referrals"]
+
+# The daily counters each kind of partner feed fills, and the partner kinds that send it.
+FEED_COUNTERS: dict[Feed, tuple[str, ...]] = {
+    "calls": ("calls_answered", "calls_missed", "calls_abandoned"),
+    "appointments": ("appointments_requested", "appointments_booked"),
+    "notes": ("notes_signed",),
+    "messages": ("messages_received", "messages_answered"),
+    "ai_tool": ("ai_sessions",),
+    "eligibility": ("eligibility_checks",),
+    "claims": ("claims_submitted", "claims_denied"),
+    "referrals": ("referrals_sent", "referrals_completed"),
+}
+FEED_PARTNER_KINDS: dict[Feed, tuple[str, ...]] = {
+    "calls": ("phone",),
+    "appointments": ("scheduling",),
+    "notes": ("emr", "ai_scribe"),
+    "messages": ("messaging",),
+    "ai_tool": ("ai_scribe",),
+    "eligibility": ("emr", "other"),
+    "claims": ("emr", "other"),
+    "referrals": ("emr", "scheduling", "other"),
+}
+# The feed a KPI is computed from (a stale one holds back that KPI's regression alert).
+KPI_FEEDS: dict[str, Feed] = {
+    "missed_call_rate": "calls",
+    "documentation_minutes_per_note": "notes",
+    "ai_assisted_note_share": "notes",
+    "messages_answered_within_business_day": "messages",
+    "median_message_response_minutes": "messages",
+    "appointment_conversion": "appointments",
+    "no_show_rate": "appointments",
+    "ai_weekly_active_staff": "ai_tool",
+    "ai_adoption_rate": "ai_tool",
+    "minutes_per_eligibility_check": "eligibility",
+    "claim_denial_rate": "claims",
+    "referral_completion_rate": "referrals",
+}
+QUIET_DAYS = 3  # feed_status's default: three complete days without an event
+
+
+@dataclass(frozen=True)
+class AlertFinding:
+    """An alert due: what it is about, the episode it belongs to, and the figures that show it."""
+
+    kind: AlertKind
+    metric: str
+    week: str
+    episode: str  # one alert per episode: the week a chart fired, or the day a feed last sent
+    message: str
+    evidence: dict[str, float | str | None]
+
+
+def feed_days(days: Mapping[date, kpis.PeriodData], feed: Feed) -> dict[date, int]:
+    """Events a day from one feed, read from the counters it fills."""
+    return {
+        day: round(sum(data.counters.get(name, 0.0) for name in FEED_COUNTERS[feed]))
+        for day, data in days.items()
+    }
+
+
+def feed_statuses(days: Mapping[date, kpis.PeriodData], *, today: date) -> dict[Feed, FeedStatus]:
+    """Every feed's status as of `today` (today itself is incomplete and not scored)."""
+    return {feed: feed_status(feed_days(days, feed), today=today) for feed in FEED_COUNTERS}
+
+
+def stale_feed_findings(
+    statuses: Mapping[Feed, FeedStatus], *, today: date, partner_names: Mapping[Feed, Sequence[str]]
+) -> list[AlertFinding]:
+    """A feed_stale alert per feed that used to send every day and has gone quiet."""
+    findings = []
+    for feed, status in statuses.items():
+        if not status.stale:
+            continue
+        partners = ", ".join(partner_names.get(feed, ())) or f"the {feed} partner (none registered here)"
+        held = [kpi for kpi, source in KPI_FEEDS.items() if source == feed]
+        findings.append(
+            AlertFinding(
+                kind="feed_stale",
+                metric=f"feed_{feed}",
+                week=kpis.iso_week(today - timedelta(days=1)),
+                episode=str(status.last_event_day),
+                message=(
+                    f"The {feed} feed went quiet: no events for {QUIET_DAYS} days (last on "
+                    f"{status.last_event_day}), after about {status.usual_events_per_day:.0f} a day. "
+                    f"Check the integration with {partners} (its key, its webhook deliveries) before "
+                    f"reading {', '.join(held)}: their alerts are held until events arrive again."
+                ),
+                evidence={
+                    "metric": f"feed_{feed}",
+                    "feed": feed,
+                    "last_event_day": str(status.last_event_day),
+                    "quiet_days": QUIET_DAYS,
+                    "usual_events_per_day": round(status.usual_events_per_day, 2),
+                    "partners": partners[:200],
+                },
+            )
+        )
+    return findings
+
+
+def _feed_note(feed: Feed, days: Mapping[date, kpis.PeriodData], *, today: date) -> str:
+    """Whether the feed behind an adoption alert kept sending: a drop is then a change in use."""
+    since = today - timedelta(days=7)
+    recent = sum(count for day, count in feed_days(days, feed).items() if since <= day < today)
+    if recent:
+        return (
+            f"The {feed} feed kept sending ({recent} events in the last 7 days), so this is a change in "
+            "use, not a broken integration."
+        )
+    return (
+        f"The {feed} feed sent nothing in the last 7 days: check the integration is connected before "
+        "reading this as a change in use."
+    )
+
+
+def _chart_evidence(signal: ChartSignal, *, metric: str, kind: ChartKind) -> dict[str, float | str | None]:
+    return {"metric": metric, "chart": f"laney_{kind}_prime", **signal.evidence()}
+
+
+def ai_assisted_notes_decline(
+    weekly: Mapping[str, kpis.PeriodData],
+    weeks: Sequence[str],
+    *,
+    days: Mapping[date, kpis.PeriodData],
+    today: date,
+) -> AlertFinding | None:
+    """The AI-assisted share of signed notes falling (Laney P'): a scribe's plainest adoption measure."""
+    points = [
+        WeekCount(
+            week,
+            weekly[week].counters.get("notes_ai_assisted", 0.0) if week in weekly else 0.0,
+            weekly[week].counters.get("notes_signed", 0.0) if week in weekly else 0.0,
+        )
+        for week in weeks
+    ]
+    if not any(point.events for point in points):
+        return None  # no scribe in use: nothing to decline
+    signal = shift_signal(points, kind="p", direction="down", current_week=kpis.iso_week(today))
+    if signal is None:
+        return None
+    return AlertFinding(
+        kind="adoption_decline",
+        metric="ai_assisted_note_share",
+        week=signal.week,
+        episode=signal.week,
+        message=(
+            f"The share of notes written with the AI scribe fell: {signal.message}. "
+            f"{_feed_note('notes', days, today=today)} Next: ask the pilot clinicians what stopped them "
+            "(the tool, the workflow, training) and book a refresher before the next gate."
+        ),
+        evidence=_chart_evidence(signal, metric="ai_assisted_note_share", kind="p"),
+    )
+
+
+def dormant_clinicians(
+    weekly: Mapping[str, kpis.PeriodData],
+    weeks: Sequence[str],
+    *,
+    pilot_group: Sequence[str],
+    days: Mapping[date, kpis.PeriodData],
+    today: date,
+) -> AlertFinding | None:
+    """More pilot clinicians stopped using the AI tool than kept or resumed using it, two weeks running."""
+    group = set(pilot_group)
+    active_weeks: dict[str, set[str]] = {}
+    for week in weeks:
+        for staff_id in weekly[week].staff_minutes if week in weekly else ():
+            if not group or staff_id in group:
+                active_weeks.setdefault(staff_id, set()).add(week)
+    lifecycle = clinician_lifecycle(active_weeks, weeks)
+    message = dormancy_signal(lifecycle)
+    if message is None:
+        return None
+    evidence: dict[str, float | str | None] = {
+        "metric": "pilot_clinicians_dormant",
+        "rule": "dormant_over_active",
+    }
+    for lifecycle_week in lifecycle[-2:]:
+        for state in ("new", "returning", "resurrecting", "dormant"):
+            evidence[f"{lifecycle_week.week}_{state}"] = lifecycle_week.count(state)
+    return AlertFinding(
+        kind="adoption_decline",
+        metric="pilot_clinicians_dormant",
+        week=lifecycle[-1].week,
+        episode=lifecycle[-1].week,
+        message=(
+            f"Pilot clinicians are dropping the AI tool: {message}. "
+            f"{_feed_note('ai_tool', days, today=today)} "
+            "Next: talk to the pilot clinicians who stopped before the gate judges a pilot most of them no "
+            "longer run."
+        ),
+        evidence=evidence,
+    )
+
+
+def chart_counts(definition: kpis.KpiDefinition, data: kpis.PeriodData) -> tuple[float, float] | None:
+    """(events, trials or units) of one week for a KPI made of counts; None for medians and staff KPIs."""
+    if definition.kind == "ratio":
+        total = sum(data.counters.get(name, 0.0) for name in definition.denominator)
+        return sum(data.counters.get(name, 0.0) for name in definition.numerator), total
+    if definition.kind == "share_within":
+        value = kpis.compute_kpi(definition, data)
+        total = sum(data.counters.get(name, 0.0) for name in definition.denominator)
+        return (value.value or 0.0) * total, total
+    return None
+
+
+def kpi_regression(
+    definition: kpis.KpiDefinition,
+    weekly: Mapping[str, kpis.PeriodData],
+    weeks: Sequence[str],
+    *,
+    today: date,
+) -> AlertFinding | None:
+    """The initiative's KPI moving the wrong way against its own weeks since the pilot (Laney P'/U')."""
+    points = []
+    for week in weeks:
+        counts = chart_counts(definition, weekly.get(week, kpis.PeriodData()))
+        if counts is None:
+            return None
+        points.append(WeekCount(week, *counts))
+    kind: ChartKind = "p" if definition.unit == "ratio" else "u"
+    direction: Direction = "up" if definition.better == "lower" else "down"
+    signal = shift_signal(points, kind=kind, direction=direction, current_week=kpis.iso_week(today))
+    if signal is None:
+        return None
+    return AlertFinding(
+        kind="target_regression",
+        metric=definition.name,
+        week=signal.week,
+        episode=signal.week,
+        message=(
+            f"{definition.title} moved away from its target: {signal.message}. Next: check what changed "
+            "at the clinic in those weeks (staffing, hours, the tool's use) and whether the gains need "
+            "a refresher."
+        ),
+        evidence=_chart_evidence(signal, metric=definition.name, kind=kind),
+    )

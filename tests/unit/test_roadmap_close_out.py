@@ -1,0 +1,191 @@
+"""Money at each gate and realized at the close, and the close-out report, from plain data.
+
+The figures are worked by hand in the comments: the approval priced a -50 % missed-call target at
+300 saved + 700 revenue a week, with a tool at 433.33 a month (100 a week) and 1,000 set-up.
+"""
+
+import dataclasses
+from datetime import UTC, datetime
+
+import pytest
+
+from services.roadmap import close_out, plan_money
+from services.roadmap.evidence import compare_rates
+
+APPROVAL_MONEY = {
+    "dollars_saved_per_week": 300.0,
+    "revenue_per_week": 700.0,
+    "tool_cost_per_week": 100.0,
+    "setup_cost": 1000.0,
+    "roi_12_months_pct": 715.0,
+    "note": "pays back its set-up in about 1.1 weeks at 900 net a week",
+}
+
+
+def test_a_measured_change_is_priced_in_proportion_to_the_target() -> None:
+    money = plan_money.money_for_change(
+        APPROVAL_MONEY, target_pct=-50, effect_pct=-40, low_pct=-55, high_pct=-20, basis="gate 1"
+    )
+    # -40 % of a -50 % target: 0.8 x 1,000 = 800 a week; the interval -55..-20 %: 1,100..400.
+    assert money.share_of_target == 0.8
+    assert (money.benefit_per_week, money.benefit_per_week_low, money.benefit_per_week_high) == (
+        800,
+        400,
+        1100,
+    )
+    # Net 700 a week pays back 1,000 in 1.4 weeks; ROI = (52 x 800 - (1,000 + 52 x 100)) / 6,200 = 570.97 %.
+    assert money.net_per_week == 700
+    assert money.payback_weeks == 1.4
+    assert money.roi_12_months_pct == pytest.approx(571.0)
+    assert money.roi_12_months_pct_low == pytest.approx((52 * 400 - 6200) / 6200 * 100, abs=0.05)
+    assert money.roi_12_months_pct_high == pytest.approx((52 * 1100 - 6200) / 6200 * 100, abs=0.05)
+
+
+def test_no_change_never_pays_back_and_missing_figures_are_said() -> None:
+    flat = plan_money.money_for_change(APPROVAL_MONEY, target_pct=-50, effect_pct=-2, basis="gate 1")
+    assert flat.benefit_per_week == 40 and flat.payback_weeks is None
+    assert "does not pay back" in flat.note
+    unpriced = plan_money.money_for_change(
+        {"dollars_saved_per_week": 300.0}, target_pct=-50, effect_pct=-25, basis="gate 1"
+    )
+    assert unpriced.benefit_per_week == 150 and unpriced.roi_12_months_pct is None
+    assert "no tool cost" in unpriced.note
+    assert plan_money.money_for_change(
+        APPROVAL_MONEY, target_pct=-50, effect_pct=None, basis="x"
+    ).note.startswith("no measured change")
+
+
+def test_money_at_each_gate_in_order() -> None:
+    gates = [
+        {
+            "outcome": "inconclusive",
+            "estimate_pct": -20.0,
+            "ci_low_pct": -36.0,
+            "ci_high_pct": 1.0,
+            "target_pct": -50,
+        },
+        {
+            "outcome": "pass",
+            "estimate_pct": -50.0,
+            "ci_low_pct": -60.0,
+            "ci_high_pct": -38.0,
+            "target_pct": -50,
+        },
+    ]
+    first, second = plan_money.money_at_gates(APPROVAL_MONEY, gates)
+    assert first["basis"].startswith("gate 1 (inconclusive")
+    assert (first["benefit_per_week"], first["benefit_per_week_low"]) == (400, -20)  # +1 % costs 20 a week
+    assert second["benefit_per_week"] == 1000
+
+
+def _finished_plan(**status: object) -> close_out.CloseOutFacts:
+    pilot_evidence = compare_rates(
+        baseline_events=87,
+        baseline_total=300,
+        pilot_events=108,
+        pilot_total=900,
+        target_change_pct=-50,
+        pilot_weeks=6,
+    )
+    base: dict[str, object] = {
+        "baseline_value": 0.29,
+        "baseline_weekly_volume": 150.0,
+        "baseline_source": "manual_count",
+        "no_baseline_reason": "",
+        "gate_history": [dataclasses.asdict(pilot_evidence)],
+        "outcome_weeks": [
+            {"week": f"2027-W{index:02d}", "value": 0.14, "sample_size": 150} for index in range(10, 16)
+        ],
+        "retrainings": 1,
+        "escalations": 0,
+        "signed_off_by": "officer-7",
+        "signed_off_at": "2027-02-01T10:00:00+00:00",
+        "next_initiative_id": "init-2",
+        "next_initiative_problem": "appointment scheduling",
+        "target_change_pct": -50.0,
+    }
+    base.update(status)
+    return close_out.CloseOutFacts(
+        plan_id="plan-1",
+        clinic_id="clinic-1",
+        clinic_name="Lakeside <Pediatrics>",
+        problem="patient_communication",
+        solution="AI phone answering",
+        kpi="missed_call_rate",
+        owner="pm-1",
+        outcome="done",
+        approved_at=datetime(2026, 11, 2, tzinfo=UTC),
+        target_change_pct=-50.0,
+        baseline_days=14.0,
+        review={"money": APPROVAL_MONEY, "target_flag": None, "warnings": ["the audit's coverage is low"]},
+        transitions=[
+            close_out.Transition(
+                "evaluation", "pilot", "pilot finished after 42 days", datetime(2027, 1, 1, tzinfo=UTC)
+            ),
+            close_out.Transition(
+                "rollout",
+                "evaluation",
+                "officer decided to continue at gate pass (officer-7)",
+                datetime(2027, 1, 2, tzinfo=UTC),
+            ),
+            close_out.Transition(
+                "done", "sustain", "sustain finished after 84 days", datetime(2027, 5, 1, tzinfo=UTC)
+            ),
+        ],
+        status=base,
+    )
+
+
+def test_the_close_out_report_judges_the_weeks_after_the_pilot_like_the_gate() -> None:
+    report = close_out.build_report(_finished_plan())
+    # Baseline 14 days x 150 = 300 calls at 29 % (87); after the pilot 6 weeks of 150 at 14 % (126 of 900).
+    independent = compare_rates(
+        baseline_events=87,
+        baseline_total=300,
+        pilot_events=126,
+        pilot_total=900,
+        target_change_pct=-50,
+        pilot_weeks=6,
+    )
+    assert report.result is not None
+    assert report.result["estimate_pct"] == independent.estimate_pct
+    assert (report.result["ci_low_pct"], report.result["ci_high_pct"]) == (
+        independent.ci_low_pct,
+        independent.ci_high_pct,
+    )
+    assert report.result["weeks"] == ["2027-W10", "2027-W15"]
+    assert report.baseline == {
+        "value": 0.29,
+        "weekly_volume": 150.0,
+        "source": "manual_count",
+        "no_baseline_reason": "",
+    }
+    [gate] = report.gates
+    assert gate.outcome == "pass" and gate.decision == "officer decided to continue at gate pass (officer-7)"
+    assert report.closed_at == datetime(2027, 5, 1, tzinfo=UTC)
+    realized = report.money["realized"]
+    assert independent.estimate_pct is not None
+    assert realized["effect_pct"] == independent.estimate_pct
+    assert realized["benefit_per_week"] == pytest.approx(1000 * independent.estimate_pct / -50, abs=0.01)
+    assert len(report.money["at_gates"]) == 1
+    assert any(
+        line.startswith("After the pilot, missed_call_rate changed -51.7 %") for line in report.learned
+    )
+    assert "Keeping staff on the tool took 1 retraining(s) and 0 escalation(s) in sustain." in report.learned
+    assert report.learned[-1] == "Next: appointment scheduling."
+
+
+def test_a_stopped_plan_without_a_baseline_says_so_and_the_page_escapes_names() -> None:
+    facts = _finished_plan(
+        outcome_weeks=[], baseline_value=None, baseline_source="", no_baseline_reason="no export"
+    )
+    report = close_out.build_report(facts)
+    assert report.result is None and report.money["realized"] is None
+    assert any("without a baseline (the officer's reason: no export)" in line for line in report.learned)
+    page = close_out.render_html(report)
+    assert "Lakeside &lt;Pediatrics&gt;" in page and "<Pediatrics>" not in page
+    assert "no export" in page and "Gate decisions" in page
+    unanswered = close_out.build_report(
+        _finished_plan().__class__(**{**_finished_plan().__dict__, "status": None})
+    )
+    assert not unanswered.complete and unanswered.gates == []
