@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import alert_rules, kpis
 from services.kpi.alert_rules import AlertFinding
-from services.kpi.clinics import clinics_with_active_initiatives, officer_clinic
+from services.kpi.clinics import clinics_with_active_initiatives, officer_clinic, record_initiative
 from services.kpi.control_charts import RECENT_WEEKS
 from services.kpi.models import (
     AlertPublic,
@@ -30,6 +30,7 @@ from services.kpi.models import (
 from services.kpi.series import load_days
 from shared.db import SessionFactory
 from shared.events.kpi import KpiAlert, KpiSnapshot
+from shared.events.roadmap import InitiativeApproved
 from shared.outbox import add_to_outbox
 
 log = logging.getLogger(__name__)
@@ -66,13 +67,22 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
     definition = kpis.definition(initiative.kpi)
     after_baseline = initiative.baseline_end + timedelta(days=1)
     weeks = complete_weeks(first_day=after_baseline, as_of=as_of)
-    if not weeks:
+    # Once the baseline window is over, its own weeks are snapshotted too: charts show the level
+    # before the pilot, and a baseline taken from the feed's past weeks reaches the plan at once.
+    baseline_over = initiative.baseline_end < as_of
+    snapshot_weeks = (
+        complete_weeks(first_day=initiative.baseline_start, as_of=as_of) if baseline_over else weeks
+    )
+    if not snapshot_weeks:
         return result
-    last_day = kpis.week_start(weeks[-1]) + timedelta(days=6)
+    last_day = kpis.week_start(snapshot_weeks[-1]) + timedelta(days=6)
+    if baseline_over:
+        last_day = max(last_day, initiative.baseline_end)
     days = await load_days(
         session=session, clinic_id=initiative.clinic_id, start=initiative.baseline_start, end=last_day
     )
     weekly = kpis.group_periods({day: data for day, data in days.items() if day >= after_baseline}, "week")
+    baseline_weekly = kpis.group_periods(days, "week")
     pilot_group = initiative.pilot_group
     baseline = kpis.baseline_value(
         definition,
@@ -90,10 +100,13 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
             )
         ).all()
     )
-    for week in weeks:
-        if week in sent or week not in weeks[-CATCH_UP_WEEKS:]:
+    for week in snapshot_weeks:
+        if week in sent or week not in snapshot_weeks[-CATCH_UP_WEEKS:]:
             continue
-        value = kpis.compute_kpi(definition, weekly.get(week, kpis.PeriodData()), pilot_group=pilot_group)
+        of_week = weekly if week in weeks else baseline_weekly  # a pilot week counts from after the baseline
+        value = kpis.compute_kpi(definition, of_week.get(week, kpis.PeriodData()), pilot_group=pilot_group)
+        if value.value is None and week not in weeks:
+            continue  # a baseline week the feed has not delivered yet: sent once it has
         week_progress = kpis.progress(value.value, baseline=baseline, target=target)
         snapshot = KpiSnapshot(
             clinic_id=initiative.clinic_id,
@@ -122,6 +135,8 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
         )
         result.snapshots.append(f"{initiative.id}/{week}")
 
+    if not weeks:  # alerts watch the weeks after the baseline
+        return result
     feed_window = await load_days(
         session=session,
         clinic_id=initiative.clinic_id,
@@ -140,6 +155,18 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
         if alert is not None:
             result.alerts.append(alert)
     return result
+
+
+async def record_initiative_and_past_baseline(*, session: AsyncSession, event: InitiativeApproved) -> None:
+    """Remember the approved initiative; a baseline taken from the feed's last weeks is sent at once.
+
+    Only the baseline's weeks: evaluated as of the day after it, no pilot week is complete yet.
+    """
+    initiative = await record_initiative(session=session, event=event)
+    today = datetime.now(UTC).date()
+    if today - timedelta(days=7) <= initiative.baseline_end < today:
+        after = initiative.baseline_end + timedelta(days=1)
+        await evaluate_initiative(session=session, initiative=initiative, as_of=after)
 
 
 async def alert_findings(

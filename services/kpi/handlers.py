@@ -17,7 +17,8 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
 from services.kpi.aggregate import ActivityBatch, ActivityWriter
-from services.kpi.clinics import record_clinic, record_initiative, record_phase_change
+from services.kpi.clinics import record_clinic, record_phase_change
+from services.kpi.evaluation import record_initiative_and_past_baseline
 from services.kpi.settings import KpiSettings
 from shared import topics
 from shared.broker import consumer_options
@@ -124,7 +125,7 @@ class KpiHandlers:
             self.sessions,
             headers=message.headers,
             consumer="kpi.on_initiative_approved",
-            effect=lambda session: record_initiative(session=session, event=event),
+            effect=lambda session: record_initiative_and_past_baseline(session=session, event=event),
         )
 
     async def on_plan_phase_changed(self, event: PlanPhaseChanged, message: KafkaMessage) -> None:

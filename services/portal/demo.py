@@ -244,6 +244,16 @@ class Demo:
             raise RuntimeError(f"kpi refused the partner batch: {answer.status_code} {answer.text[:300]}")
         return int(answer.json().get("accepted", 0))
 
+    async def chart_baselines(self, clinics: list[DemoClinic]) -> None:
+        """Have kpi send the plans' baseline weeks, now that the feeds' past weeks are counted."""
+        planned = [c for c in clinics if STAGES.index(c.stage) >= STAGES.index("pilot") and c.feed != "quiet"]
+        for clinic in planned:
+            await until(
+                lambda c=clinic: self.call("kpi", "POST", f"/v1/clinics/{c.id}/kpis/evaluate", {}),
+                what=f"kpi to chart {clinic.name}'s baseline",
+                accept=lambda answer: bool(answer and answer.get("snapshots")),
+            )
+
     async def build(self, clinic: DemoClinic) -> None:
         stage = STAGES.index(clinic.stage)
         await self.register(clinic)
@@ -293,6 +303,7 @@ async def run(count: int, settings: PortalSettings) -> str:
         await asyncio.gather(*(build(clinic) for clinic in clinics))
         accepted = await demo.partner_events(clinics)
         print(f"Partner events accepted by kpi: {accepted}", flush=True)
+        await demo.chart_baselines(clinics)
         link = await demo.sign_in_link()
     MARKER.parent.mkdir(parents=True, exist_ok=True)
     MARKER.write_text(

@@ -94,6 +94,10 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
         await expect(rows).to_have_count(len(STAGES))
         await expect(page.locator("table.portfolio")).to_contain_text("rollout, day 1 of")
         await expect(page.locator("table.portfolio")).to_contain_text("auditing, day 1 of 7")
+        # The plans took their baseline from the feeds' past weeks: their KPIs are charted at once.
+        spark = rows.filter(has_text="pilot, day").first.locator("svg.spark")
+        await expect(spark).to_have_count(1)
+        assert int(await spark.get_attribute("data-points") or 0) >= 3
         await screenshot(page, "demo-portfolio")
         await page.goto(f"{urls['portal']}/today")
         await expect(page.locator("#gates")).to_contain_text("Continue to rollout")

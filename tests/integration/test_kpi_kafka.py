@@ -262,7 +262,7 @@ async def test_weekly_snapshots_and_an_adoption_decline_alert(kafka: str, tmp_pa
         )
         assert evaluated.status_code == 200, evaluated.text
         report = evaluated.json()
-        assert len(report["snapshots"]) == 8
+        assert len(report["snapshots"]) == 10  # the baseline's two weeks, then eight of the pilot
         (staff_alert,) = report["alerts"]
         assert (staff_alert["kind"], staff_alert["metric"]) == (
             "adoption_decline",
@@ -287,9 +287,12 @@ async def test_weekly_snapshots_and_an_adoption_decline_alert(kafka: str, tmp_pa
         )
         assert again.json() == {"snapshots": [], "alerts": []}
 
-        snapshots = await read_topic(kafka, topics.KPI_SNAPSHOT.name, key=str(clinic), count=8)
-        first = min(snapshots, key=lambda item: item["week"])
-        assert first["week"] == "2026-W38"
+        snapshots = await read_topic(kafka, topics.KPI_SNAPSHOT.name, key=str(clinic), count=10)
+        by_week = {item["week"]: item for item in snapshots}
+        assert min(by_week) == "2026-W36"
+        # A baseline week sits at the baseline: progress 0.
+        assert (by_week["2026-W36"]["value"], by_week["2026-W36"]["progress"]) == (0.4, 0)
+        first = by_week["2026-W38"]  # the first pilot week
         assert (first["baseline"], first["target"], first["value"]) == (0.4, 0.2, 0.1)
         assert first["progress"] == pytest.approx(1.5)
         alerts = await read_topic(kafka, topics.KPI_ALERT.name, key=str(clinic), count=1)
@@ -316,3 +319,49 @@ async def read_topic(kafka: str, topic: str, *, key: str, count: int) -> list[di
     finally:
         await consumer.stop()
     return bodies
+
+
+async def test_a_baseline_from_the_feeds_past_weeks_is_sent_when_the_initiative_is_approved(
+    kafka: str, tmp_path: Path
+) -> None:
+    officer = f"officer-{uuid.uuid4()}"
+    today = datetime.now(UTC).date()
+    async with running("kpi", kafka=kafka, data_dir=tmp_path) as platform:
+        kpi = platform["kpi"]
+        clinic = await register_clinic(kpi, officer_id=officer)
+        # Four weeks the phone feed already sent: 1 missed call of 4, every day.
+        records = []
+        for days_ago in range(1, 29):
+            when = datetime.combine(today - timedelta(days=days_ago), datetime.min.time(), UTC) + timedelta(
+                hours=10
+            )
+            records.append(record(clinic, "partner.call.missed", {"wait_seconds": 30}, when=when))
+            records += [
+                record(clinic, "partner.call.answered", {"wait_seconds": 5}, when=when) for _ in range(3)
+            ]
+        await produce(kafka, clinic, records)
+        await eventually(lambda: total_events(kpi, clinic, float(len(records))), what="the feed's past weeks")
+
+        approved = InitiativeApproved(
+            clinic_id=clinic,
+            initiative_id=uuid.uuid4(),
+            problem="calls go unanswered at lunch",
+            owner="pm-1",
+            kpi="missed_call_rate",
+            baseline_start=today - timedelta(days=28),
+            baseline_end=today - timedelta(days=1),
+            target_change_pct=-50,
+            approved_at=datetime.now(UTC),
+        )
+        envelope = envelope_for(approved, source="/tests/roadmap", subject=str(clinic))
+        await kpi.runtime.broker.publish(
+            approved.model_dump_json().encode(),
+            topic=topics.INITIATIVE_APPROVED.name,
+            key=str(clinic).encode(),
+            headers=envelope.to_headers(),
+        )
+        # No evaluation is asked for: the approval itself sends the baseline's complete weeks.
+        snapshots = await read_topic(kafka, topics.KPI_SNAPSHOT.name, key=str(clinic), count=3)
+        assert {snapshot["baseline"] for snapshot in snapshots} == {0.25}
+        assert {snapshot["target"] for snapshot in snapshots} == {0.125}
+        assert all(snapshot["value"] == 0.25 and snapshot["progress"] == 0 for snapshot in snapshots)
