@@ -12,6 +12,7 @@ settings (FAIO_INTAKE_URL, ...), officer tokens are signed with FAIO_SECRET_KEY 
 
 import argparse
 import asyncio
+import functools
 import json
 import time
 import uuid
@@ -248,8 +249,9 @@ class Demo:
         """Have kpi send the plans' baseline weeks, now that the feeds' past weeks are counted."""
         planned = [c for c in clinics if STAGES.index(c.stage) >= STAGES.index("pilot") and c.feed != "quiet"]
         for clinic in planned:
+            path = f"/v1/clinics/{clinic.id}/kpis/evaluate"
             await until(
-                lambda c=clinic: self.call("kpi", "POST", f"/v1/clinics/{c.id}/kpis/evaluate", {}),
+                functools.partial(self.call, "kpi", "POST", path, {}),
                 what=f"kpi to chart {clinic.name}'s baseline",
                 accept=lambda answer: bool(answer and answer.get("snapshots")),
             )
