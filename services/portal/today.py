@@ -1,7 +1,7 @@
 """Today: everything across the officer's clinics that needs them, each item actionable."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -203,6 +203,7 @@ async def _gate_item(
         evidence = [
             {
                 "week": week.week,
+                "period": _period(week.week, initiative.baseline_end if initiative else None),
                 "value": week.value,
                 "baseline": week.baseline,
                 "target": week.target,
@@ -222,3 +223,10 @@ async def _gate_item(
         message=current[0].message if current else "the pilot ended; the plan waits for your decision",
         evidence=evidence,
     )
+
+
+def _period(week: str, baseline_end: date | None) -> str:
+    """Whether an ISO week (2026-W47) was measured for the baseline or after it."""
+    year, number = week.split("-W")
+    last_day = date.fromisocalendar(int(year), int(number), 7)
+    return "baseline" if baseline_end is not None and last_day <= baseline_end else "after baseline"

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 import pytest
 from sqlmodel import col, select
 
-from services.portal import portfolio, service
+from services.portal import portfolio, service, today
 from services.portal.models import (
     PortalAssessment,
     PortalClinic,
@@ -307,3 +307,10 @@ async def test_a_clinic_is_auditing_from_the_opening_until_that_audit_completes(
         await service.record_audit_opened(session=session, event=opened)
         await session.commit()
         assert await session.get(PortalOpenAudit, clinic_id) is None
+
+
+def test_the_gate_evidence_tells_baseline_weeks_from_the_weeks_after() -> None:
+    # 2026-W46 runs Nov 9-15, W47 Nov 16-22: a baseline ending Nov 18 covers W46 whole, W47 only in part.
+    assert today._period("2026-W46", date(2026, 11, 18)) == "baseline"
+    assert today._period("2026-W47", date(2026, 11, 18)) == "after baseline"
+    assert today._period("2026-W46", None) == "after baseline"
