@@ -64,7 +64,6 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
     alert id is derived from what it is about, so the same alert is never raised twice.
     """
     result = Evaluation()
-    definition = kpis.definition(initiative.kpi)
     after_baseline = initiative.baseline_end + timedelta(days=1)
     weeks = complete_weeks(first_day=after_baseline, as_of=as_of)
     # Once the baseline window is over, its own weeks are snapshotted too: charts show the level
@@ -73,16 +72,53 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
     snapshot_weeks = (
         complete_weeks(first_day=initiative.baseline_start, as_of=as_of) if baseline_over else weeks
     )
-    if not snapshot_weeks:
-        return result
-    last_day = kpis.week_start(snapshot_weeks[-1]) + timedelta(days=6)
-    if baseline_over:
-        last_day = max(last_day, initiative.baseline_end)
-    days = await load_days(
-        session=session, clinic_id=initiative.clinic_id, start=initiative.baseline_start, end=last_day
+    weekly: dict[str, kpis.PeriodData] = {}
+    if snapshot_weeks:
+        last_day = kpis.week_start(snapshot_weeks[-1]) + timedelta(days=6)
+        if baseline_over:
+            last_day = max(last_day, initiative.baseline_end)
+        days = await load_days(
+            session=session, clinic_id=initiative.clinic_id, start=initiative.baseline_start, end=last_day
+        )
+        weekly = kpis.group_periods(
+            {day: data for day, data in days.items() if day >= after_baseline}, "week"
+        )
+        result.snapshots = await _send_snapshots(
+            session, initiative, days=days, weekly=weekly, pilot_weeks=weeks, snapshot_weeks=snapshot_weeks
+        )
+
+    feed_window = await load_days(
+        session=session,
+        clinic_id=initiative.clinic_id,
+        start=as_of - timedelta(days=FEED_HISTORY_DAYS),
+        end=as_of - timedelta(days=1),
     )
-    weekly = kpis.group_periods({day: data for day, data in days.items() if day >= after_baseline}, "week")
-    baseline_weekly = kpis.group_periods(days, "week")
+    for finding in await alert_findings(
+        session=session,
+        initiative=initiative,
+        weekly=weekly,
+        weeks=weeks,
+        feed_window=feed_window,
+        as_of=as_of,
+    ):
+        alert = await _raise_alert(session=session, initiative=initiative, finding=finding)
+        if alert is not None:
+            result.alerts.append(alert)
+    return result
+
+
+async def _send_snapshots(
+    session: AsyncSession,
+    initiative: KpiInitiative,
+    *,
+    days: dict[date, kpis.PeriodData],
+    weekly: dict[str, kpis.PeriodData],
+    pilot_weeks: list[str],
+    snapshot_weeks: list[str],
+) -> list[str]:
+    """Stage the snapshots of `snapshot_weeks` not sent yet; a week after the baseline counts from
+    the day after it, a baseline week from its own days."""
+    definition = kpis.definition(initiative.kpi)
     pilot_group = initiative.pilot_group
     baseline = kpis.baseline_value(
         definition,
@@ -92,7 +128,7 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
         pilot_group=pilot_group,
     ).value
     target = kpis.target_value(baseline, initiative.target_change_pct)
-
+    baseline_weekly = kpis.group_periods(days, "week")
     sent = set(
         (
             await session.exec(
@@ -100,12 +136,13 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
             )
         ).all()
     )
-    for week in snapshot_weeks:
-        if week in sent or week not in snapshot_weeks[-CATCH_UP_WEEKS:]:
+    staged = []
+    for week in snapshot_weeks[-CATCH_UP_WEEKS:]:
+        if week in sent:
             continue
-        of_week = weekly if week in weeks else baseline_weekly  # a pilot week counts from after the baseline
+        of_week = weekly if week in pilot_weeks else baseline_weekly
         value = kpis.compute_kpi(definition, of_week.get(week, kpis.PeriodData()), pilot_group=pilot_group)
-        if value.value is None and week not in weeks:
+        if value.value is None and week not in pilot_weeks:
             continue  # a baseline week the feed has not delivered yet: sent once it has
         week_progress = kpis.progress(value.value, baseline=baseline, target=target)
         snapshot = KpiSnapshot(
@@ -133,28 +170,8 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
                 sample_size=value.sample_size,
             )
         )
-        result.snapshots.append(f"{initiative.id}/{week}")
-
-    if not weeks:  # alerts watch the weeks after the baseline
-        return result
-    feed_window = await load_days(
-        session=session,
-        clinic_id=initiative.clinic_id,
-        start=as_of - timedelta(days=FEED_HISTORY_DAYS),
-        end=as_of - timedelta(days=1),
-    )
-    for finding in await alert_findings(
-        session=session,
-        initiative=initiative,
-        weekly=weekly,
-        weeks=weeks,
-        feed_window=feed_window,
-        as_of=as_of,
-    ):
-        alert = await _raise_alert(session=session, initiative=initiative, finding=finding)
-        if alert is not None:
-            result.alerts.append(alert)
-    return result
+        staged.append(f"{initiative.id}/{week}")
+    return staged
 
 
 async def record_initiative_and_past_baseline(*, session: AsyncSession, event: InitiativeApproved) -> None:
@@ -178,13 +195,18 @@ async def alert_findings(
     feed_window: dict[date, kpis.PeriodData],
     as_of: date,
 ) -> list[AlertFinding]:
-    """The alerts the initiative's weeks call for; a stale feed holds back the alerts it feeds."""
+    """The alerts the initiative's weeks call for; a stale feed holds back the alerts it feeds.
+
+    A feed that goes quiet is flagged from the approval on: the baseline needs it too.
+    """
     statuses = alert_rules.feed_statuses(feed_window, today=as_of)
     stale = {feed for feed, status in statuses.items() if status.stale}
     findings: list[AlertFinding | None] = []
     findings += alert_rules.stale_feed_findings(
         statuses, today=as_of, partner_names=await feed_partner_names(session, initiative.clinic_id)
     )
+    if not weeks:  # the charts watch the weeks after the baseline
+        return [finding for finding in findings if finding is not None]
     pilot_start = initiative.pilot_started_on or initiative.baseline_end + timedelta(days=1)
     pilot_weeks = [week for week in weeks if kpis.week_start(week) + timedelta(days=6) >= pilot_start]
     definition = kpis.definition(initiative.kpi)

@@ -149,3 +149,66 @@ async def test_an_ai_assisted_share_drop_and_a_quiet_phone_feed_raise_one_alert_
         assert all(alert["kpi"] == "documentation_minutes_per_note" for alert in published)
         listed = await kpi.http.get(f"/v1/clinics/{clinic}/kpi-alerts", headers=headers)
         assert len(listed.json()) == 3
+
+
+async def test_a_phone_feed_that_goes_quiet_during_the_baseline_is_flagged(
+    kafka: str, tmp_path: Path
+) -> None:
+    officer = f"officer-{uuid.uuid4()}"
+    today = datetime.now(UTC).date()
+    async with running("kpi", kafka=kafka, data_dir=tmp_path) as platform:
+        kpi = platform["kpi"]
+        clinic = await register_clinic(kpi, officer_id=officer)
+        await register_partner(kpi, officer_id=officer, clinic_ids=[clinic])  # "Acme Phones"
+        # Approved five days ago; its two-week baseline is still being measured.
+        approved = InitiativeApproved(
+            clinic_id=clinic,
+            initiative_id=uuid.uuid4(),
+            problem="calls go unanswered at lunch",
+            owner="pm-1",
+            kpi="missed_call_rate",
+            baseline_start=today - timedelta(days=5),
+            baseline_end=today + timedelta(days=8),
+            target_change_pct=-30,
+            approved_at=datetime.now(UTC) - timedelta(days=5),
+        )
+        envelope = envelope_for(approved, source="/tests/roadmap", subject=str(clinic))
+        await kpi.runtime.broker.publish(
+            approved.model_dump_json().encode(),
+            topic=topics.INITIATIVE_APPROVED.name,
+            key=str(clinic).encode(),
+            headers=envelope.to_headers(),
+        )
+        # Five calls a day for three weeks, then nothing for the last four days.
+        records = [
+            record(
+                clinic,
+                "partner.call.answered",
+                {"wait_seconds": 12},
+                when=datetime.combine(today - timedelta(days=days_ago), datetime.min.time(), UTC)
+                + timedelta(hours=10),
+            )
+            for days_ago in range(5, 26)
+            for _ in range(5)
+        ]
+        await produce(kafka, clinic, records)
+        await eventually(
+            lambda: total_events(kpi, clinic, float(len(records))), what="the feed's weeks applied"
+        )
+
+        async def initiative_known() -> bool:
+            async with kpi.runtime.sessions() as session:
+                return clinic in await clinics.clinics_with_active_initiatives(session=session)
+
+        await eventually(initiative_known, what="kpi to record the approved initiative")
+        evaluated = await kpi.http.post(
+            f"/v1/clinics/{clinic}/kpis/evaluate",
+            params={"as_of": today.isoformat()},
+            headers=officer_headers(kpi, officer),
+        )
+        assert evaluated.status_code == 200, evaluated.text
+        assert evaluated.json()["snapshots"] == []  # the baseline is not over
+        [stale] = evaluated.json()["alerts"]
+        assert (stale["kind"], stale["metric"]) == ("feed_stale", "feed_calls")
+        assert stale["evidence"]["last_event_day"] == (today - timedelta(days=5)).isoformat()
+        assert "Check the integration with Acme Phones" in stale["message"]
