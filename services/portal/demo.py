@@ -17,7 +17,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -247,13 +247,29 @@ class Demo:
 
     async def chart_baselines(self, clinics: list[DemoClinic]) -> None:
         """Have kpi send the plans' baseline weeks, now that the feeds' past weeks are counted."""
-        planned = [c for c in clinics if STAGES.index(c.stage) >= STAGES.index("pilot") and c.feed != "quiet"]
+        planned = [c for c in clinics if STAGES.index(c.stage) >= STAGES.index("pilot")]
+        yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
         for clinic in planned:
+            if clinic.feed != "quiet":
+                # kpi counts the events a few seconds after accepting them: judged before they are
+                # counted, a feed would look quiet. Yesterday's notes are the last ones sent.
+                series = (
+                    f"/v1/clinics/{clinic.id}/kpis?granularity=day"
+                    f"&kpi=documentation_minutes_per_note&start={yesterday}"
+                )
+                await until(
+                    functools.partial(self.call, "kpi", "GET", series),
+                    what=f"kpi to count {clinic.name}'s partner events",
+                    accept=lambda answer: any(
+                        point["value"] for kpi in (answer or {}).get("kpis", []) for point in kpi["points"]
+                    ),
+                )
             path = f"/v1/clinics/{clinic.id}/kpis/evaluate"
             await until(
                 functools.partial(self.call, "kpi", "POST", path, {}),
                 what=f"kpi to chart {clinic.name}'s baseline",
-                accept=lambda answer: bool(answer and answer.get("snapshots")),
+                # The quiet feed's clinic gets its stale-feed alert instead.
+                accept=lambda answer: bool(answer and (answer.get("snapshots") or answer.get("alerts"))),
             )
 
     async def build(self, clinic: DemoClinic) -> None:

@@ -7,7 +7,7 @@ KPI weeks: an officer with 1,000 clinics has tens of thousands of them).
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -169,6 +169,7 @@ async def portfolio(
             col(PortalInitiative.clinic_id),
             col(PortalInitiative.status),
             col(PortalInitiative.kpi),
+            col(PortalInitiative.baseline_end),
         ).where(col(PortalInitiative.clinic_id).in_(ids)),
     ):
         initiatives[initiative.clinic_id].append(initiative)
@@ -246,8 +247,9 @@ async def portfolio(
         gate = rules.gate_status(plan.phase if plan else None, due_at=due, overdue_notice=overdue, now=now)
         series = weeks.get(clinic.id.hex, {})
         kpi_name = _primary_kpi(plan, initiatives.get(clinic.id, []), series)
+        baseline_end = _baseline_end(plan, initiatives.get(clinic.id, []))
         kpi = (
-            _kpi_summary(kpi_name, series.get(kpi_name, []), plan.phase if plan else None)
+            _kpi_summary(kpi_name, series.get(kpi_name, []), plan.phase if plan else None, baseline_end)
             if kpi_name
             else None
         )
@@ -339,11 +341,17 @@ def _primary_kpi(plan: Any, initiatives: list[Any], series: dict[str, list[Any]]
     return measured[0] if measured else None
 
 
-def _kpi_summary(name: str, points: list[Point], phase: str | None) -> KpiSummary:
+def _baseline_end(plan: Any, initiatives: list[Any]) -> date | None:
+    if plan is None:
+        return None
+    return next((i.baseline_end for i in initiatives if i.id == plan.initiative_id), None)
+
+
+def _kpi_summary(name: str, points: list[Point], phase: str | None, baseline_end: date | None) -> KpiSummary:
     latest = next((point for point in reversed(points) if point[1] is not None), None)
     if latest is None:
         return KpiSummary(name, None, None, None, None, "grey", 0, None, [(p[0], p[1]) for p in points])
-    _week, value, sample, baseline, target, progress = latest
+    week, value, sample, baseline, target, progress = latest
     change = (value - baseline) / baseline * 100 if value is not None and baseline else None
     return KpiSummary(
         name=name,
@@ -351,7 +359,7 @@ def _kpi_summary(name: str, points: list[Point], phase: str | None) -> KpiSummar
         baseline=baseline,
         target=target,
         progress=progress,
-        colour=rules.kpi_colour(progress, phase),
+        colour=rules.kpi_colour(progress, phase, baseline_week=rules.is_baseline_week(week, baseline_end)),
         sample_size=sample,
         change_pct=change,
         points=[(point[0], point[1]) for point in points],

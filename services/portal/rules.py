@@ -65,8 +65,17 @@ def readiness_colour(level: str | None) -> str:
     )
 
 
-def kpi_colour(progress: float | None, phase: str | None) -> str:
-    if progress is None or phase in (None, "baseline", "preparation"):
+def is_baseline_week(week: str, baseline_end: date | None) -> bool:
+    """Whether an ISO week (2026-W47) was measured wholly within the baseline window."""
+    if baseline_end is None:
+        return False
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 7) <= baseline_end
+
+
+def kpi_colour(progress: float | None, phase: str | None, *, baseline_week: bool = False) -> str:
+    """A KPI's colour; grey until a week after the baseline can be judged."""
+    if progress is None or baseline_week or phase in (None, "baseline", "preparation"):
         return "grey"
     if progress >= 1:
         return "green"

@@ -227,6 +227,4 @@ async def _gate_item(
 
 def _period(week: str, baseline_end: date | None) -> str:
     """Whether an ISO week (2026-W47) was measured for the baseline or after it."""
-    year, number = week.split("-W")
-    last_day = date.fromisocalendar(int(year), int(number), 7)
-    return "baseline" if baseline_end is not None and last_day <= baseline_end else "after baseline"
+    return "baseline" if rules.is_baseline_week(week, baseline_end) else "after baseline"

@@ -314,3 +314,12 @@ def test_the_gate_evidence_tells_baseline_weeks_from_the_weeks_after() -> None:
     assert today._period("2026-W46", date(2026, 11, 18)) == "baseline"
     assert today._period("2026-W47", date(2026, 11, 18)) == "after baseline"
     assert today._period("2026-W46", None) == "after baseline"
+
+
+def test_a_kpi_is_not_judged_on_its_baseline_weeks() -> None:
+    # [week, value, sample, baseline, target, progress]: W46 was measured for the baseline, W47 after it.
+    baseline_only = [["2026-W46", 0.4, 90, 0.4, 0.2, 0.0]]
+    after = [*baseline_only, ["2026-W47", 0.45, 90, 0.4, 0.2, -0.25]]
+    baseline_end = date(2026, 11, 15)
+    assert portfolio._kpi_summary("missed_call_rate", baseline_only, "pilot", baseline_end).colour == "grey"
+    assert portfolio._kpi_summary("missed_call_rate", after, "pilot", baseline_end).colour == "red"
