@@ -26,6 +26,9 @@ Bot protection (plain functions the owning service calls on every submission):
 The honeypot is a field people never see (`HONEYPOT_FIELD`), so it must come back empty; the
 stamp is a signed "started at" that proves the form was shown and how long ago.
 
+A public JSON endpoint takes the token in the `LINK_HEADER` header, not in its path, so the
+token (a credential) stays out of access logs and the traced URL.
+
 Rate limit (a FastAPI dependency, or `await limit.hit(key)` for any key such as a link id):
 
     prospect_submissions = RateLimit("10/minute", scope="prospect-form")
@@ -54,6 +57,7 @@ from limits.storage import storage_from_string
 from shared.errors import Refused
 from shared.settings import SharedSettings
 
+LINK_HEADER = "X-Faio-Link"
 HONEYPOT_FIELD = "website"
 FORM_STAMP_FIELD = "form_stamp"
 FORM_STAMP_AUDIENCE = "faio-form-stamp"
