@@ -180,7 +180,7 @@ class AuditEntry(EntryBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     audit_id: UUID = Field(index=True)
-    source: str = Field(default="api", max_length=10)  # api or csv
+    source: str = Field(default="api", max_length=10)  # api, csv or link (staff self-logging)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
