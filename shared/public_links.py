@@ -34,6 +34,9 @@ Rate limit (a FastAPI dependency, or `await limit.hit(key)` for any key such as 
     prospect_submissions = RateLimit("10/minute", scope="prospect-form")
     @router.post("/...", dependencies=[Depends(prospect_submissions)])
 
+A portal page's URL holds the token (/p/<token>); `redact_tokens`, the HTTP instrumentation's
+request hook in every service (shared/app.py), blanks any signed token in a server span.
+
 Over the limit it answers 429 with `Retry-After` in seconds. Limitation: counts are kept in
 this process's memory (the `limits` library's memory storage), so each replica counts on its
 own and a restart forgets them; pass `storage_uri="async+redis://..."` to share them.
@@ -41,11 +44,13 @@ Behind a proxy, the client address is the proxy's unless uvicorn runs with --pro
 """
 
 import math
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import jwt
 from fastapi import HTTPException, Request, status
@@ -53,6 +58,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from opentelemetry import trace
 
 from shared.errors import Refused
 from shared.settings import SharedSettings
@@ -250,3 +256,20 @@ class RateLimit:
     async def reset(self) -> None:
         """Forget every count (tests, or after changing the rule)."""
         await self._limiter.storage.reset()
+
+
+# Three base64url parts, the first a JSON header ("eyJ" is how '{"' encodes): a signed token.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+REDACTED = "[token]"
+
+
+def redact_tokens(span: trace.Span, _scope: Mapping[str, Any]) -> None:
+    """FastAPI instrumentation's server request hook: blank signed tokens in the span's attributes.
+
+    A public page's URL holds its link token (/p/<token>), a sign-in URL its one-time token;
+    neither belongs in a trace. The hook runs after the request's attributes are set.
+    """
+    attributes: Mapping[str, Any] = getattr(span, "attributes", None) or {}
+    for key, value in dict(attributes).items():
+        if isinstance(value, str) and _JWT.search(value):
+            span.set_attribute(key, _JWT.sub(REDACTED, value))

@@ -19,6 +19,8 @@ from services.portal import actions, mail
 from services.portal.action_routes import router as action_router
 from services.portal.api import router as page_router
 from services.portal.handlers import PortalHandlers, create_router
+from services.portal.outreach_routes import router as outreach_router
+from services.portal.public_routes import router as public_router
 from services.portal.settings import PortalSettings
 from services.portal.web import CsrfRejected, SignInRequired, render
 from shared.app import create_runtime, create_service_app
@@ -58,7 +60,7 @@ def create_app(
         title="faio portal",
         description="The officer's portal: portfolio, each clinic's story, and what needs them today.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=(page_router, action_router),
+        http_routers=(page_router, action_router, outreach_router, public_router),
         kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,
     )

@@ -6,6 +6,9 @@ import httpx
 import jwt
 import pytest
 from fastapi import Depends, FastAPI
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.app import install_error_handlers
 from shared.errors import Refused
@@ -19,6 +22,7 @@ from shared.public_links import (
     check_submission,
     issue_form_stamp,
     issue_link,
+    redact_tokens,
     verify_link,
 )
 from shared.settings import SharedSettings
@@ -196,3 +200,18 @@ async def test_link_refusals_map_to_422_naming_what_to_do() -> None:
         answer = await client.get("/open/garbage")
     assert answer.status_code == 422
     assert ASK_FOR_A_NEW_LINK in answer.json()["detail"]
+
+
+def test_signed_tokens_in_a_server_span_are_blanked() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    token = issue_link(
+        SETTINGS, purpose=LinkPurpose.PROSPECT, link_id="l", subject_id="s", expires_at=IN_A_WEEK
+    )
+    with provider.get_tracer("test").start_as_current_span("GET /p/{token}") as span:
+        span.set_attribute("http.target", f"/p/{token}")
+        span.set_attribute("http.method", "GET")
+        redact_tokens(span, {})
+    (finished,) = exporter.get_finished_spans()
+    assert finished.attributes == {"http.target": "/p/[token]", "http.method": "GET"}
