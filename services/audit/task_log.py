@@ -16,6 +16,7 @@ from services.audit import service
 from services.audit.models import AuditClinic, AuditEntry, AuditWindow, EntryCreate
 from services.audit.task_log_models import (
     CATEGORY_LABELS,
+    MAX_ROSTER,
     LoggingDay,
     LoggingStatus,
     RosterMember,
@@ -58,6 +59,11 @@ def check_roster(roster: list[RosterMember], clinic: AuditClinic) -> list[Roster
                 f"roster[{number}].role: '{member.role}' is not a role of this clinic; use one of: {known}"
             )
         checked.append(member.model_copy(update={"role": role}))
+    if len(checked) > MAX_ROSTER:
+        raise Refused(
+            f"roster: the clinic's head-counts make {len(checked)} staff, more than one link lists "
+            f"({MAX_ROSTER}); give the roster of the staff in this audit"
+        )
     if not checked:
         raise Refused(
             "roster: nobody to log; give the staff pseudonyms, or add roles with head-counts to the clinic"
