@@ -35,7 +35,8 @@ Rate limit (a FastAPI dependency, or `await limit.hit(key)` for any key such as 
     @router.post("/...", dependencies=[Depends(prospect_submissions)])
 
 A portal page's URL holds the token (/p/<token>); `redact_tokens`, the HTTP instrumentation's
-request hook in every service (shared/app.py), blanks any signed token in a server span.
+request hook in every service (shared/app.py), blanks any signed token in a server span, and
+`REDACT_TOKENS_IN_LOGS` does the same for the access log of the app that serves the pages.
 
 Over the limit it answers 429 with `Retry-After` in seconds. Limitation: counts are kept in
 this process's memory (the `limits` library's memory storage), so each replica counts on its
@@ -43,6 +44,7 @@ own and a restart forgets them; pass `storage_uri="async+redis://..."` to share 
 Behind a proxy, the client address is the proxy's unless uvicorn runs with --proxy-headers.
 """
 
+import logging
 import math
 import re
 import time
@@ -273,3 +275,18 @@ def redact_tokens(span: trace.Span, _scope: Mapping[str, Any]) -> None:
     for key, value in dict(attributes).items():
         if isinstance(value, str) and _JWT.search(value):
             span.set_attribute(key, _JWT.sub(REDACTED, value))
+
+
+class RedactTokensInLogs(logging.Filter):
+    """A log filter that blanks signed tokens in a record's arguments (uvicorn's access log line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _JWT.sub(REDACTED, arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+# One instance, so adding it again (an app made twice in a process) changes nothing.
+REDACT_TOKENS_IN_LOGS = RedactTokensInLogs()

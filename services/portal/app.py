@@ -6,6 +6,7 @@ owning service's API with the officer's identity; urgent notices mailed once.
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from services.portal.settings import PortalSettings
 from services.portal.web import CsrfRejected, SignInRequired, render
 from shared.app import create_runtime, create_service_app
 from shared.errors import NotFound
+from shared.public_links import REDACT_TOKENS_IN_LOGS
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -34,6 +36,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or PortalSettings()
     runtime = create_runtime(settings, tracer_provider)
+    # The public forms' URLs hold link tokens (/p/<token>): never in the access log.
+    logging.getLogger("uvicorn.access").addFilter(REDACT_TOKENS_IN_LOGS)
     handlers = PortalHandlers(runtime.sessions, runtime.broker)
 
     @asynccontextmanager

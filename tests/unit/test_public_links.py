@@ -1,5 +1,6 @@
 """Public-link machinery: signed links per purpose, bot checks, and the per-client rate limit."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -15,6 +16,7 @@ from shared.errors import Refused
 from shared.public_links import (
     ASK_FOR_A_NEW_LINK,
     FORM_STAMP_AUDIENCE,
+    REDACT_TOKENS_IN_LOGS,
     LinkPurpose,
     LinkRefused,
     RateLimit,
@@ -215,3 +217,14 @@ def test_signed_tokens_in_a_server_span_are_blanked() -> None:
         redact_tokens(span, {})
     (finished,) = exporter.get_finished_spans()
     assert finished.attributes == {"http.target": "/p/[token]", "http.method": "GET"}
+
+
+def test_signed_tokens_in_an_access_log_line_are_blanked() -> None:
+    token = issue_link(
+        SETTINGS, purpose=LinkPurpose.TASK_LOG, link_id="l", subject_id="s", expires_at=IN_A_WEEK
+    )
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s"', ("10.0.0.1", "GET", f"/t/{token}"), None
+    )
+    assert REDACT_TOKENS_IN_LOGS.filter(record)
+    assert record.getMessage() == '10.0.0.1 - "GET /t/[token]"'
