@@ -214,3 +214,18 @@ async def test_a_closed_audit_makes_no_link(tmp_path: Path) -> None:
             f"/v1/audits/{window['id']}/task-log-links", headers=audit.auth("officer-a")
         )
         assert response.status_code == 409
+
+
+async def test_tasks_logged_through_the_link_count_in_the_findings_coverage(tmp_path: Path) -> None:
+    async with audit_app(tmp_path) as audit:
+        window, auth = await opened(audit)
+        link = await make_link(audit, window["id"], auth)
+        for staff_id, category in (
+            ("front-desk-1", "appointment_scheduling"),
+            ("physician-1", "documentation"),
+        ):
+            assert (await log(audit, link, staff_id=staff_id, category=category)).status_code == 201
+        await audit.complete(window["id"])
+        findings = (await audit.http.get(f"/v1/audits/{window['id']}/findings", headers=auth)).json()
+        coverage = findings["findings"]["coverage"]
+        assert coverage["missing"] == ["front desk: 1 of 2"] and coverage["low_confidence"] is False
