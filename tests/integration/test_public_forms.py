@@ -206,3 +206,49 @@ async def test_what_prospects_and_staff_type_reaches_no_event_and_no_span(stack:
     for record in await read_all(stack.kafka, topics.CLINIC_REGISTERED.name):
         assert not [value for value in typed if record.value and value.encode() in record.value]
     assert records
+
+
+async def test_the_officer_invites_sees_leads_converts_and_revokes_in_the_portal(stack: FormsStack) -> None:
+    await public_routes.PROSPECT_SUBMISSIONS.reset()
+    officer = await stack.officer()
+    async with signed_in_portal(stack, officer) as officer_portal:
+        page = await officer_portal.get("/prospects")
+        assert page.status_code == 200 and "No leads yet" in page.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf is not None
+
+        made = await officer_portal.post(
+            "/prospects/invites",
+            data={"csrf_token": csrf.group(1), "label": "spring fair", "expires_in_days": "7"},
+        )
+        assert made.status_code == 201, made.text
+        url = re.search(r'value="(http[^"]+/p/([^"]+))"', made.text)
+        assert url is not None
+        token = url.group(2)
+
+        form = {**every_answer(), "form_stamp": "", "practice_name": PRACTICE, "consent": "yes"}
+        invite_id = (
+            await stack.platform["intake"].http.get("/v1/prospect-invites", headers=stack.auth(officer))
+        ).json()[0]["id"]
+        form["form_stamp"] = aged_stamp(invite_id)
+        assert (await portal(stack).post(f"/p/{token}", data=form)).status_code == 201
+
+        leads = await officer_portal.get("/prospects")
+        assert PRACTICE in leads.text and "spring fair" in leads.text
+        lead_id = re.search(r'data-lead="([^"]+)"', leads.text)
+        assert lead_id is not None
+        converted = await officer_portal.post(
+            f"/prospects/{lead_id.group(1)}/convert",
+            data={"csrf_token": csrf.group(1), "name": PRACTICE, "specialty": "family medicine"},
+        )
+        assert converted.status_code == 303
+        after = await officer_portal.get("/prospects")
+        assert f"{PRACTICE} is now a clinic" in after.text and "No leads yet" in after.text
+
+        revoked = await officer_portal.post(
+            f"/prospects/invites/{invite_id}/revoke", data={"csrf_token": csrf.group(1)}
+        )
+        assert revoked.status_code == 303
+        assert (await portal(stack).get(f"/p/{token}")).status_code == 410
+        no_csrf = await officer_portal.post(f"/prospects/invites/{invite_id}/revoke", data={})
+        assert no_csrf.status_code == 403
