@@ -10,6 +10,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
+from services.audit.task_log_tables import TaskLogLink
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
@@ -220,4 +221,4 @@ class ImportReport(BaseModel):
     errors: list[RowError] = []
 
 
-metadata = service_metadata(AuditClinic, AuditWindow, AuditEntry, OutboxMessage, InboxMessage)
+metadata = service_metadata(AuditClinic, AuditWindow, AuditEntry, TaskLogLink, OutboxMessage, InboxMessage)

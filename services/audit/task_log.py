@@ -21,10 +21,10 @@ from services.audit.task_log_models import (
     LoggingStatus,
     RosterMember,
     TaskLogged,
-    TaskLogLink,
     TaskLogLinkPublic,
     TaskLogSubmit,
 )
+from services.audit.task_log_tables import TaskLogLink
 from shared.errors import NotFound, Refused
 from shared.public_links import LinkClaims, LinkRefused, RefusalReason
 

@@ -22,11 +22,11 @@ from services.audit.task_log_models import (
     RosterMember,
     TaskLogForm,
     TaskLogged,
-    TaskLogLink,
     TaskLogLinkCreate,
     TaskLogLinkPublic,
     TaskLogSubmit,
 )
+from services.audit.task_log_tables import TaskLogLink
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.public_links import (

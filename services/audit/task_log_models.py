@@ -5,14 +5,12 @@ pseudonym from the roster and log one task with a few taps. Nothing is typed but
 entry's description is its category's name, and tools are picked from a short list.
 """
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON
-from sqlmodel import Field, SQLModel
 
 from services.audit.models import Predictability, TaskCategory
 from shared.pseudonyms import StaffPseudonym
@@ -67,20 +65,6 @@ class TaskLogLinkCreate(BaseModel):
         if len(set(seen)) != len(seen):
             raise ValueError("a pseudonym is listed twice; give each staff member once")
         return roster
-
-
-class TaskLogLink(SQLModel, table=True):
-    """An audit's self-logging link; the signed token names this row, so revoking it refuses the token."""
-
-    __tablename__ = "audit_task_log_link"
-
-    id: UUID = Field(default_factory=uuid4, primary_key=True)
-    audit_id: UUID = Field(index=True)
-    officer_id: str = Field(index=True, max_length=100)
-    roster: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    expires_at: datetime
-    revoked_at: datetime | None = None
 
 
 class TaskLogLinkPublic(BaseModel):

@@ -16,13 +16,13 @@ from services.intake.prospect_models import (
     AssessmentDraft,
     LeadConversion,
     ProspectForm,
-    ProspectInvite,
     ProspectInviteCreate,
     ProspectInvitePublic,
     ProspectLeadPublic,
     ProspectResult,
     ProspectSubmit,
 )
+from services.intake.prospect_tables import ProspectInvite
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.public_links import (

@@ -5,24 +5,19 @@ the short form and sees its scores. What it types beyond option ids (its contact
 kept only with its consent, only here, and never in an event.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, model_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from services.intake.models import Dimension, Question, SubmittedAnswer
 from shared.events.intake import ReadinessLevel
 
 DEFAULT_INVITE_DAYS = 14
 MAX_INVITE_DAYS = 90
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- invite links -------------------------------------------------------------------------
@@ -39,19 +34,6 @@ class ProspectInviteCreate(BaseModel):
         description="the officer's own reminder of whom the link is for (shown only to the officer)",
     )
     expires_in_days: int = Field(default=DEFAULT_INVITE_DAYS, ge=1, le=MAX_INVITE_DAYS)
-
-
-class ProspectInvite(SQLModel, table=True):
-    """One invite link; the signed token names this row, so revoking the row refuses the token."""
-
-    __tablename__ = "intake_prospect_invite"
-
-    id: UUID = Field(default_factory=uuid4, primary_key=True)
-    officer_id: str = Field(index=True, max_length=100)
-    label: str = Field(default="", max_length=100)
-    created_at: datetime = Field(default_factory=_now)
-    expires_at: datetime
-    revoked_at: datetime | None = None
 
 
 class ProspectInvitePublic(BaseModel):
@@ -141,30 +123,6 @@ class ProspectResult(BaseModel):
 # --- leads --------------------------------------------------------------------------------
 
 
-class ProspectLead(SQLModel, table=True):
-    """A prospect that answered the short form: a lead in the officer's list until converted."""
-
-    __tablename__ = "intake_prospect_lead"
-
-    id: UUID = Field(default_factory=uuid4, primary_key=True)
-    invite_id: UUID = Field(index=True)
-    officer_id: str = Field(index=True, max_length=100)
-    questionnaire_version: str = Field(max_length=20)
-    answers: dict[str, int | str] = Field(sa_type=JSON)
-    dimension_scores: dict[str, float] = Field(sa_type=JSON)
-    overall_score: float
-    level: str = Field(max_length=20)
-    consent: bool = False
-    # Only with consent; otherwise these stay empty.
-    practice_name: str = Field(default="", max_length=200)
-    contact_name: str = Field(default="", max_length=200)
-    email: str = Field(default="", max_length=320)
-    phone: str = Field(default="", max_length=40)
-    submitted_at: datetime = Field(default_factory=_now, index=True)
-    clinic_id: UUID | None = Field(default=None, index=True)
-    converted_at: datetime | None = None
-
-
 class ProspectLeadPublic(BaseModel):
     """A lead as the officer sees it."""
 
@@ -204,6 +162,3 @@ class AssessmentDraft(BaseModel):
     questionnaire_version: str
     answers: dict[str, int | str]
     missing: list[str] = Field(description="question ids the full assessment still asks")
-
-
-PROSPECT_TABLES = (ProspectInvite, ProspectLead)

@@ -18,14 +18,13 @@ from services.intake.prospect_models import (
     AssessmentDraft,
     DimensionScore,
     LeadConversion,
-    ProspectInvite,
     ProspectInviteCreate,
     ProspectInvitePublic,
-    ProspectLead,
     ProspectLeadPublic,
     ProspectResult,
     ProspectSubmit,
 )
+from services.intake.prospect_tables import ProspectInvite, ProspectLead
 from shared.errors import Conflict, NotFound, Refused
 from shared.public_links import LinkClaims, LinkRefused, RefusalReason
 
