@@ -34,14 +34,14 @@ Rate limit (a FastAPI dependency, or `await limit.hit(key)` for any key such as 
     prospect_submissions = RateLimit("10/minute", scope="prospect-form")
     @router.post("/...", dependencies=[Depends(prospect_submissions)])
 
-A portal page's URL holds the token (/p/<token>); `redact_tokens`, the HTTP instrumentation's
-request hook in every service (shared/app.py), blanks any signed token in a server span, and
-`REDACT_TOKENS_IN_LOGS` does the same for the access log of the app that serves the pages.
-
 Over the limit it answers 429 with `Retry-After` in seconds. Limitation: counts are kept in
 this process's memory (the `limits` library's memory storage), so each replica counts on its
 own and a restart forgets them; pass `storage_uri="async+redis://..."` to share them.
 Behind a proxy, the client address is the proxy's unless uvicorn runs with --proxy-headers.
+
+A portal page's URL holds the token (/p/<token>); `redact_tokens`, the HTTP instrumentation's
+request hook in every service (shared/app.py), blanks any signed token in a server span, and
+`REDACT_TOKENS_IN_LOGS` does the same for the access log of the app that serves the pages.
 """
 
 import logging
