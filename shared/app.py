@@ -33,6 +33,7 @@ from shared.errors import Conflict, DomainError, NotFound, Refused
 from shared.http_edge import BodyLimit, json_content_type
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
+from shared.public_links import redact_tokens
 from shared.revocations import RevokedTokens
 from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider, trace_database
@@ -190,7 +191,10 @@ def create_service_app(
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=runtime.tracer_provider, excluded_urls="healthz,readyz,metrics"
+        app,
+        tracer_provider=runtime.tracer_provider,
+        excluded_urls="healthz,readyz,metrics",
+        server_request_hook=redact_tokens,  # link and sign-in tokens in URLs stay out of traces
     )
     Instrumentator(
         registry=runtime.metrics.registry, excluded_handlers=["/metrics", "/healthz", "/readyz"]

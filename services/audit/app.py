@@ -11,6 +11,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from services.audit.api import router
 from services.audit.handlers import create_router
 from services.audit.settings import AuditSettings
+from services.audit.task_log_api import public_router as task_log_public_router
+from services.audit.task_log_api import router as task_log_router
 from shared.app import create_runtime, create_service_app
 from shared.temporal import TemporalConnection
 
@@ -27,7 +29,7 @@ def create_app(
         title="faio audit",
         description="The one-week task audit and its automation findings.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=[router],
+        http_routers=[router, task_log_router, task_log_public_router],
         kafka_router=create_router(runtime),
         extra_lifespan=lambda _app: temporal.connecting(settings, runtime.tracer_provider),
         # The route reads the file itself and answers 413 naming its own limit.

@@ -10,6 +10,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
+from services.audit.task_log_tables import TaskLogLink
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
@@ -186,7 +187,7 @@ class AuditEntry(EntryBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     audit_id: UUID = Field(index=True)
-    source: str = Field(default="api", max_length=10)  # api or csv
+    source: str = Field(default="api", max_length=10)  # api, csv or link (staff self-logging)
     import_id: UUID | None = Field(default=None, index=True)  # the CSV import it came with
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
@@ -251,4 +252,6 @@ class ImportReport(BaseModel):
     errors: list[RowError] = []
 
 
-metadata = service_metadata(AuditClinic, AuditWindow, AuditEntry, AuditImport, OutboxMessage, InboxMessage)
+metadata = service_metadata(
+    AuditClinic, AuditWindow, AuditEntry, AuditImport, TaskLogLink, OutboxMessage, InboxMessage
+)

@@ -204,7 +204,12 @@ async def _store_entries(
 
 
 async def add_entries(
-    *, session: AsyncSession, audit: AuditWindow, clinic: AuditClinic, entries: Sequence[EntryCreate]
+    *,
+    session: AsyncSession,
+    audit: AuditWindow,
+    clinic: AuditClinic,
+    entries: Sequence[EntryCreate],
+    source: str = "api",
 ) -> list[RowError]:
     """Log entries (not committed), all or none: the problems of each bad entry (1-based), if any."""
     await _ensure_open(session, audit)
@@ -216,7 +221,7 @@ async def add_entries(
         today=datetime.now(UTC).date(),
     )
     if not errors:
-        await _store_entries(session, audit=audit, entries=accepted, source="api")
+        await _store_entries(session, audit=audit, entries=accepted, source=source)
     return errors
 
 

@@ -9,3 +9,5 @@ class AuditSettings(SharedSettings):
     max_import_bytes: int = 20 * 1024 * 1024
     # Where the command line finds this service (`faio audit import`).
     audit_url: str = "http://127.0.0.1:8002"
+    # Where staff open their task-log links: {portal_url}/t/<token>.
+    portal_url: str = "http://127.0.0.1:8005"

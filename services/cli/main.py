@@ -11,7 +11,9 @@ from services.cli.clinic import clinic_app
 from services.cli.dlq import dlq_app
 from services.cli.kpi import kpi_app, partner_app
 from services.cli.officer import officer_app
+from services.cli.prospect import prospect_app
 from services.cli.roadmap import initiative_app, plan_app
+from services.cli.task_log import add_commands as add_task_log_commands
 
 app = typer.Typer(
     help="faio: run AI adoption across your clinics, one problem at a time.", no_args_is_help=True
@@ -48,8 +50,10 @@ def services(
 
 # In the order of the method: who, which clinic, how ready, where the hours go, what first, how it goes.
 app.add_typer(officer_app, name="officer")
+app.add_typer(prospect_app, name="prospect")
 app.add_typer(clinic_app, name="clinic")
 app.add_typer(assessment_app, name="assessment")
+add_task_log_commands(audit_app)
 app.add_typer(audit_app, name="audit")
 app.add_typer(initiative_app, name="initiative")
 app.add_typer(plan_app, name="plan")

@@ -12,6 +12,8 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from services.intake import officers, scoring
 from services.intake.api import admin_router, router
+from services.intake.prospect_api import public_router as prospect_public_router
+from services.intake.prospect_api import router as prospect_router
 from services.intake.settings import IntakeSettings
 from shared import topics
 from shared.app import create_runtime, create_service_app
@@ -60,7 +62,7 @@ def create_app(
         title="faio intake",
         description="Clinics, officers and the AI Readiness Assessment.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=[admin_router, router],
+        http_routers=[admin_router, router, prospect_router, prospect_public_router],
         kafka_router=published_events(),
     )
     if not runtime.settings.jwks_url:  # an identity provider's tokens are revoked at the provider

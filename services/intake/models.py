@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, FiniteFloat, field_validat
 from sqlalchemy import JSON, Column, ForeignKey, Uuid
 from sqlmodel import Field, SQLModel
 
+from services.intake.prospect_tables import ProspectInvite, ProspectLead
 from shared.auth import FIRST_TOKEN_VERSION
 from shared.db import service_metadata
 from shared.events.intake import MAX_ROLES, ReadinessGap, ReadinessLevel, StaffRole, Systems
@@ -441,4 +442,6 @@ class PurchaseReviewPublic(BaseModel):
     created_at: datetime
 
 
-metadata = service_metadata(Officer, Clinic, Assessment, PurchaseReview, OutboxMessage, InboxMessage)
+metadata = service_metadata(
+    Officer, Clinic, Assessment, PurchaseReview, ProspectInvite, ProspectLead, OutboxMessage, InboxMessage
+)

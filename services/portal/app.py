@@ -6,6 +6,7 @@ owning service's API with the officer's identity; urgent notices mailed once.
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,10 +21,13 @@ from services.portal.action_routes import router as action_router
 from services.portal.api import router as page_router
 from services.portal.close_out_route import router as close_out_router
 from services.portal.handlers import PortalHandlers, create_router
+from services.portal.outreach_routes import router as outreach_router
+from services.portal.public_routes import router as public_router
 from services.portal.settings import PortalSettings
 from services.portal.web import CsrfRejected, SignInRequired, render
 from shared.app import create_runtime, create_service_app
 from shared.errors import NotFound
+from shared.public_links import REDACT_TOKENS_IN_LOGS
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -33,6 +37,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or PortalSettings()
     runtime = create_runtime(settings, tracer_provider)
+    # The public forms' URLs hold link tokens (/p/<token>): never in the access log.
+    logging.getLogger("uvicorn.access").addFilter(REDACT_TOKENS_IN_LOGS)
     handlers = PortalHandlers(runtime.sessions, runtime.broker)
 
     @asynccontextmanager
@@ -59,7 +65,7 @@ def create_app(
         title="faio portal",
         description="The officer's portal: portfolio, each clinic's story, and what needs them today.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=(page_router, action_router, close_out_router),
+        http_routers=(page_router, action_router, close_out_router, outreach_router, public_router),
         kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,
     )

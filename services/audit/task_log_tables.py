@@ -1,0 +1,22 @@
+"""Audit's self-logging table: one row per task-log link (apart from the schemas, so models.py
+can list it in audit's metadata without importing anything that imports it)."""
+
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+
+class TaskLogLink(SQLModel, table=True):
+    """An audit's self-logging link; the signed token names this row, so revoking it refuses the token."""
+
+    __tablename__ = "audit_task_log_link"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    audit_id: UUID = Field(index=True)
+    officer_id: str = Field(index=True, max_length=100)
+    roster: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    expires_at: datetime
+    revoked_at: datetime | None = None
