@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from deploy.local.kafka import free_port
 from services.audit.activities import AuditActivities
 from services.audit.models import AuditClinic
 from services.audit.settings import AuditSettings
@@ -230,6 +231,7 @@ async def test_the_worker_process_stops_cleanly_on_sigterm(
 ) -> None:
     env: dict[str, Any] = {
         **os.environ,
+        "FAIO_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",  # never the fixed default port
         "FAIO_TEMPORAL_ADDRESS": time_skipping_temporal.client.service_client.config.target_host,
         "FAIO_TEMPORAL_TASK_QUEUE": f"audit-{uuid.uuid4()}",
         "FAIO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}",

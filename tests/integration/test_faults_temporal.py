@@ -17,6 +17,7 @@ import pytest
 from sqlmodel import col, select
 from temporalio.client import Client
 
+from deploy.local.kafka import free_port
 from services.roadmap.models import ApprovalIn, Initiative, PhaseLengths, RoadmapPlan, RoadmapPlanTransition
 from services.roadmap.plans import GateDecision, KpiReading, PlanInput, plan_workflow_id
 from services.roadmap.service import plan_input_for
@@ -83,6 +84,7 @@ async def test_temporal_restarted_while_plans_are_in_flight(tmp_path: Path) -> N
     async with DevTemporal(tmp_path) as temporal:
         env = {
             **os.environ,
+            "FAIO_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",  # never the fixed default port
             "FAIO_ENVIRONMENT": "test",
             "FAIO_TEMPORAL_ADDRESS": temporal.address,
             "FAIO_TEMPORAL_TASK_QUEUE": task_queue,

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.kafka import free_port
 from services.roadmap.models import (
     ApprovalIn,
     Initiative,
@@ -58,6 +59,7 @@ async def test_plan_survives_a_killed_worker(temporal: WorkflowEnvironment, tmp_
     task_queue = f"roadmap-crash-{uuid.uuid4()}"
     env = {
         **os.environ,
+        "FAIO_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",  # never the fixed default port
         "FAIO_ENVIRONMENT": "test",
         "FAIO_TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
         "FAIO_TEMPORAL_TASK_QUEUE": task_queue,
