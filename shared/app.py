@@ -6,6 +6,7 @@ and hands it to `create_service_app`.
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -54,6 +55,9 @@ class ServiceRuntime:
     broker: KafkaBroker
     tracer_provider: TracerProvider
     metrics: ServiceMetrics
+
+
+GC_FIRST_GENERATION_THRESHOLD = 20_000  # Python's default is 700 allocations
 
 
 def create_runtime(settings: SharedSettings, tracer_provider: TracerProvider | None = None) -> ServiceRuntime:
@@ -112,6 +116,15 @@ async def _connect_broker(runtime: ServiceRuntime, connected: asyncio.Event) -> 
             return
 
 
+def _settle_garbage_collector() -> None:
+    # Everything imported and built so far lives as long as the process: frozen, the cyclic
+    # collector stops rescanning it on every pass, and a higher first threshold makes passes
+    # rarer while a request builds thousands of short-lived objects: the portfolio page with
+    # 1,000 clinics went from p95 315-327 ms to 186-196 ms (tests/bench/bench_portal.py).
+    gc.freeze()
+    gc.set_threshold(GC_FIRST_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
+
+
 def create_service_app(
     *,
     runtime: ServiceRuntime,
@@ -130,6 +143,7 @@ def create_service_app(
     """
     settings = runtime.settings
     body_limits = dict(body_limits or {})
+    _settle_garbage_collector()
     if kafka_router is not None:
         runtime.broker.include_router(kafka_router)
 
