@@ -1,0 +1,248 @@
+"""Account-less public forms: signed links, bot protection and a per-client rate limit.
+
+A prospect, or a staff member on a phone, opens a form through a link an officer made; they
+have no account. The owning service keeps one row per link (its id, the subject it is for,
+expiry, revoked or not) and hands out a signed token; the token alone grants nothing the row
+does not confirm.
+
+Links (one audience per purpose, so a task-log link never opens a prospect form):
+
+    token = issue_link(settings, purpose=LinkPurpose.PROSPECT, link_id=row.id,
+                       subject_id=officer_id, expires_at=row.expires_at)
+    claims = verify_link(settings, token, purpose=LinkPurpose.PROSPECT)  # LinkRefused: expired/forged
+    if row.revoked_at is not None:                                       # the service's own row
+        raise LinkRefused(RefusalReason.REVOKED)
+
+`LinkRefused` is a `Refused` (422 through shared/errors.py, like every domain refusal); its
+`reason` says which of expired / forged / revoked, and its message tells the person to ask the
+officer for a new link.
+
+Bot protection (plain functions the owning service calls on every submission):
+
+    stamp = issue_form_stamp(settings, link_id=claims.link_id)  # put in the form when it is shown
+    check_submission(settings, link_id=claims.link_id, honeypot=body.website,
+                     form_stamp=body.form_stamp, min_fill_seconds=20)
+
+The honeypot is a field people never see (`HONEYPOT_FIELD`), so it must come back empty; the
+stamp is a signed "started at" that proves the form was shown and how long ago.
+
+Rate limit (a FastAPI dependency, or `await limit.hit(key)` for any key such as a link id):
+
+    prospect_submissions = RateLimit("10/minute", scope="prospect-form")
+    @router.post("/...", dependencies=[Depends(prospect_submissions)])
+
+Over the limit it answers 429 with `Retry-After` in seconds. Limitation: counts are kept in
+this process's memory (the `limits` library's memory storage), so each replica counts on its
+own and a restart forgets them; pass `storage_uri="async+redis://..."` to share them.
+Behind a proxy, the client address is the proxy's unless uvicorn runs with --proxy-headers.
+"""
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import jwt
+from fastapi import HTTPException, Request, status
+from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from shared.errors import Refused
+from shared.settings import SharedSettings
+
+HONEYPOT_FIELD = "website"
+FORM_STAMP_FIELD = "form_stamp"
+FORM_STAMP_AUDIENCE = "faio-form-stamp"
+# A form left open longer than this is sent again after a reload (a fresh stamp).
+FORM_STAMP_LIFETIME = timedelta(hours=2)
+ASK_FOR_A_NEW_LINK = "ask the officer who sent it for a new link"
+
+
+class LinkPurpose(StrEnum):
+    """What a link opens; each is its own JWT audience."""
+
+    PROSPECT = "faio-prospect"
+    TASK_LOG = "faio-task-log"
+    BUY_IN_SURVEY = "faio-buy-in-survey"
+
+
+class RefusalReason(StrEnum):
+    """Why a link does not open a form."""
+
+    EXPIRED = "expired"
+    FORGED = "forged"
+    REVOKED = "revoked"
+
+
+_REFUSAL_WORDS = {
+    RefusalReason.EXPIRED: "this link has expired",
+    RefusalReason.FORGED: "this link is not one faio made (it may be cut short or changed)",
+    RefusalReason.REVOKED: "this link was withdrawn by the officer",
+}
+
+
+class LinkRefused(Refused):
+    """A public link that does not open its form; `reason` says why, the message what to do."""
+
+    def __init__(self, reason: RefusalReason) -> None:
+        super().__init__(f"{_REFUSAL_WORDS[reason]}; {ASK_FOR_A_NEW_LINK}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    """What a verified link names: its row at the owning service and the subject it is for."""
+
+    purpose: LinkPurpose
+    link_id: str
+    subject_id: str
+    expires_at: datetime
+
+
+def issue_link(
+    settings: SharedSettings, *, purpose: LinkPurpose, link_id: str, subject_id: str, expires_at: datetime
+) -> str:
+    """A signed link token (HS256 with the secret key) for one link row, valid until `expires_at`."""
+    claims = {
+        "lid": link_id,
+        "sub": subject_id,
+        "iss": settings.jwt_issuer,
+        "aud": purpose.value,
+        "iat": datetime.now(UTC),
+        "exp": expires_at,
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm="HS256")
+
+
+def verify_link(settings: SharedSettings, token: str, *, purpose: LinkPurpose) -> LinkClaims:
+    """The claims of a link made for `purpose`; LinkRefused (expired or forged) otherwise.
+
+    Revocation is the owning service's check on its own row (`claims.link_id`).
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=["HS256"],
+            audience=purpose.value,
+            issuer=settings.jwt_issuer,
+            options={"require": ["lid", "sub", "exp", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise LinkRefused(RefusalReason.EXPIRED) from error
+    except jwt.PyJWTError as error:  # bad signature, another purpose, truncated, missing claims
+        raise LinkRefused(RefusalReason.FORGED) from error
+    link_id, subject_id = str(claims["lid"]).strip(), str(claims["sub"]).strip()
+    if not link_id or not subject_id:
+        raise LinkRefused(RefusalReason.FORGED)
+    return LinkClaims(
+        purpose=purpose,
+        link_id=link_id,
+        subject_id=subject_id,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+    )
+
+
+def issue_form_stamp(settings: SharedSettings, *, link_id: str, now: datetime | None = None) -> str:
+    """A signed "this form was shown at" for one link, sent back with the answers."""
+    started = now or datetime.now(UTC)
+    claims = {
+        "lid": link_id,
+        "started_at": started.timestamp(),
+        "iss": settings.jwt_issuer,
+        "aud": FORM_STAMP_AUDIENCE,
+        "exp": started + FORM_STAMP_LIFETIME,
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm="HS256")
+
+
+def check_submission(
+    settings: SharedSettings,
+    *,
+    link_id: str,
+    honeypot: str,
+    form_stamp: str,
+    min_fill_seconds: float,
+    now: datetime | None = None,
+) -> None:
+    """Refused (naming the field) unless a person plausibly filled this link's form."""
+    if honeypot.strip():
+        raise Refused(f"'{HONEYPOT_FIELD}' must be left empty (it is hidden from people); reload the form")
+    try:
+        claims = jwt.decode(
+            form_stamp,
+            settings.secret_key,
+            algorithms=["HS256"],
+            audience=FORM_STAMP_AUDIENCE,
+            issuer=settings.jwt_issuer,
+            options={"require": ["lid", "started_at", "exp"]},
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise Refused(
+            f"'{FORM_STAMP_FIELD}': the form was open too long; reload it and send your answers again"
+        ) from error
+    except jwt.PyJWTError as error:
+        raise Refused(f"'{FORM_STAMP_FIELD}' is missing or not one faio made; reload the form") from error
+    if str(claims["lid"]) != link_id:
+        raise Refused(f"'{FORM_STAMP_FIELD}' belongs to another link's form; reload the form")
+    elapsed = (now or datetime.now(UTC)).timestamp() - float(claims["started_at"])
+    if elapsed < min_fill_seconds:
+        raise Refused(
+            f"'{FORM_STAMP_FIELD}': the form was sent {max(elapsed, 0):.0f} s after it opened, faster "
+            f"than a person fills it (at least {min_fill_seconds:.0f} s); check your answers and send again"
+        )
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (see the proxy note in the module docstring)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+class TooManyRequests(HTTPException):
+    """429 with Retry-After: the client sent more than the limit allows."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many requests from you; wait {retry_after_seconds} s and try again",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
+class RateLimit:
+    """A moving-window limit per client (or per any key) within one `scope`, e.g. "10/minute"."""
+
+    def __init__(
+        self,
+        rule: str,
+        *,
+        scope: str,
+        key: Callable[[Request], str] = client_address,
+        storage_uri: str = "async+memory://",
+    ) -> None:
+        self.item: RateLimitItem = parse(rule)
+        self.scope = scope
+        self.key = key
+        storage = storage_from_string(storage_uri)
+        assert isinstance(storage, Storage), "use an async storage URI (async+memory://, async+redis://)"
+        self._limiter = MovingWindowRateLimiter(storage)
+
+    async def hit(self, key: str) -> None:
+        """Count one request for `key`; TooManyRequests once the window is full."""
+        if await self._limiter.hit(self.item, self.scope, key):
+            return
+        stats = await self._limiter.get_window_stats(self.item, self.scope, key)
+        raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))
+
+    async def __call__(self, request: Request) -> None:
+        """FastAPI dependency: count this request against its client."""
+        await self.hit(self.key(request))
+
+    async def reset(self) -> None:
+        """Forget every count (tests, or after changing the rule)."""
+        await self._limiter.storage.reset()
