@@ -71,6 +71,9 @@ class PlanState:
     decision_by: str = ""
     signed_off_by: str = ""
     signed_off_at: str = ""
+    # Leaving preparation (preparation.py): buy-in changes signalled so far, and whether the plan holds.
+    buy_in_changes: int = 0
+    preparation_holding: bool = False
 
 
 @dataclass
@@ -158,6 +161,7 @@ class PlanStatus:
     gate_evidence: dict[str, Any] = field(default_factory=dict)
     signed_off_by: str = ""
     signed_off_at: str = ""
+    preparation_holding: bool = False
 
 
 @dataclass
