@@ -33,7 +33,7 @@ async def hold_until_prepared(
     plan: PlanInput, state: PlanState, *, notify: Notify, continue_if_long: ContinueIfLong
 ) -> str:
     """Wait until the plan may leave preparation; return what the phase change says about buy-in."""
-    told = False
+    told = state.preparation_holding  # a run continued-as-new while holding told the officer already
     while True:
         seen = state.buy_in_changes
         check: PreparationCheck = await workflow.execute_activity_method(

@@ -480,6 +480,8 @@ async def test_recorded_histories_replay_against_the_current_code() -> None:
         "plan_gate_pass_signed_off",  # recorded with the three-outcome gate (test_roadmap_gate.py)
         "plan_gate_inconclusive_extended",
         "plan_gate_fail_stopped",
+        "plan_preparation_held",  # recorded with the leaving-preparation rule (test_roadmap_buy_in_plan.py)
+        "plan_preparation_waived",
     }
     histories = [WorkflowHistory.from_json(path.stem, path.read_text()) for path in paths]
     replayer = Replayer(workflows=[ImplementationPlanWorkflow])
