@@ -7,6 +7,7 @@ portal's read model follows. The survey's rounds and answers are in buy_in_surve
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -246,14 +247,18 @@ def training_public(row: BuyInTraining) -> TrainingPublic:
 
 
 async def buy_in_view(
-    *, session: AsyncSession, plan: RoadmapPlan, link_token: dict[UUID, str] | None = None
+    *,
+    session: AsyncSession,
+    plan: RoadmapPlan,
+    link_token: dict[UUID, str] | None = None,
+    link_url: dict[UUID, str] | None = None,
 ) -> BuyInPublic:
     """The plan's buy-in: communications, trainings with attendance, the waiver, survey rounds."""
     communications = await communications_of(session, plan.id)
     trainings = await trainings_of(session, plan.id)
     waiver = await session.get(BuyInWaiver, plan.id)
     check = preparation_check(communications, trainings, waiver)
-    tokens = link_token or {}
+    tokens, links = link_token or {}, link_url or {}
     surveys = [
         SurveyRoundPublic(
             id=row.id,
@@ -261,6 +266,7 @@ async def buy_in_view(
             expires_at=row.expires_at,
             revoked=row.revoked_at is not None,
             link_token=tokens.get(row.id, ""),
+            link_url=links.get(row.id, ""),
             results=await round_results(session, row.id),
         )
         for row in await rounds_of(session, plan.id)
@@ -278,6 +284,28 @@ async def buy_in_view(
         preparation_missing=check.missing,
         surveys=surveys,
     )
+
+
+def summary_of(view: BuyInPublic) -> dict[str, Any]:
+    """The plan's buy-in in a few figures, shown next to the KPI at the gate (the plan's own view)."""
+    latest = next((row for row in reversed(view.surveys) if row.results.responses), None)
+    return {
+        "communications_sent": len(view.communications),
+        "trainings_held": sum(1 for row in view.trainings if row.status == "held"),
+        "retrainings": sum(1 for row in view.trainings if row.booked_by_alert),
+        "staff_trained": view.staff_trained,
+        "preparation_ready": view.preparation_ready,
+        "preparation_waived": view.waiver is not None,
+        "survey": None
+        if latest is None
+        else {
+            "stage": latest.stage,
+            "responses": latest.results.responses,
+            "shown": latest.results.shown,
+            "buy_in_score": latest.results.buy_in_score,
+            "message": latest.results.message,
+        },
+    }
 
 
 async def stage_buy_in_changed(session: AsyncSession, plan: RoadmapPlan) -> None:

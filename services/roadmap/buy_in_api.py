@@ -73,7 +73,8 @@ async def read_buy_in(plan_id: str, session: SessionDep, officer: CurrentOfficer
     rounds = await buy_in.rounds_of(session, plan.id)
     settings = _settings(request)
     tokens = {row.id: buy_in_survey.link_for(settings, row) for row in rounds if row.revoked_at is None}
-    return await buy_in.buy_in_view(session=session, plan=plan, link_token=tokens)
+    links = {round_id: buy_in_survey.page_url(settings, token) for round_id, token in tokens.items()}
+    return await buy_in.buy_in_view(session=session, plan=plan, link_token=tokens, link_url=links)
 
 
 @router.post(
@@ -168,6 +169,7 @@ async def open_survey_round(
         expires_at=row.expires_at,
         revoked=False,
         link_token=token,
+        link_url=buy_in_survey.page_url(_settings(request), token),
         results=await buy_in.round_results(session, row.id),
     )
 

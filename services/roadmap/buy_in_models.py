@@ -244,7 +244,8 @@ class SurveyRoundPublic(BaseModel):
     stage: str
     expires_at: datetime
     revoked: bool
-    link_token: str = PydanticField(default="", description="put in the portal's /survey/<token> page")
+    link_token: str = PydanticField(default="", description="the signed link token (empty once revoked)")
+    link_url: str = PydanticField(default="", description="the portal page staff open: share it with them")
     results: SurveyResults
 
 

@@ -57,6 +57,12 @@ def link_for(settings: SharedSettings, row: BuyInSurveyRound) -> str:
     )
 
 
+def page_url(settings: SharedSettings, token: str) -> str:
+    """The portal page a link token opens (the portal's public address from roadmap's settings)."""
+    base = str(getattr(settings, "portal_public_url", "")).rstrip("/")
+    return f"{base}/survey/{token}" if token else ""
+
+
 async def open_round(
     *,
     session: AsyncSession,

@@ -326,6 +326,10 @@ class PlanPublic(BaseModel):
     )
     transitions: list[TransitionPublic] = []
     notices: list[NoticePublic] = []
+    buy_in: dict[str, Any] | None = PydanticField(
+        default=None,
+        description="staff buy-in next to the KPI: communications, training, latest survey (from 5 answers)",
+    )
 
 
 metadata = service_metadata(
