@@ -117,7 +117,8 @@ async def test_nothing_staff_could_type_reaches_kafka_a_trace_or_a_log(
     roadmap: Platform, caplog: pytest.LogCaptureFixture
 ) -> None:
     http, headers = roadmap["roadmap"].http, auth(roadmap)
-    settings: RoadmapSettings = roadmap["roadmap"].runtime.settings
+    settings = roadmap["roadmap"].runtime.settings
+    assert isinstance(settings, RoadmapSettings)
     settings.survey_min_fill_seconds = 0
     plan_id = await approved_plan(roadmap)
     survey = await http.post(
@@ -151,7 +152,7 @@ async def test_nothing_staff_could_type_reaches_kafka_a_trace_or_a_log(
     in_spans = [
         str(value)
         for span in spans
-        for value in [*span.attributes.values(), *(e.attributes or {} for e in span.events)]
+        for value in [*(span.attributes or {}).values(), *(event.attributes or {} for event in span.events)]
     ]
     for where, texts in (
         ("kafka", payloads),
