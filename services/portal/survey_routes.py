@@ -14,7 +14,14 @@ from fastapi.responses import HTMLResponse
 
 from services.portal.actions import explain
 from services.portal.web import render
-from shared.public_links import HONEYPOT_FIELD, RateLimit, TooManyRequests, client_address
+from shared.public_links import (
+    HONEYPOT_FIELD,
+    LinkRefused,
+    RateLimit,
+    RefusalReason,
+    TooManyRequests,
+    client_address,
+)
 
 router = APIRouter(tags=["buy-in survey (public)"])
 
@@ -71,7 +78,9 @@ async def _open(request: Request, token: str) -> dict[str, Any] | HTMLResponse:
     if answer is None or answer.status_code >= 500:
         return _refused(request, UNREACHABLE, status_code=503)
     if answer.status_code != 200:
-        reason, _fields = explain(answer)
+        reason, fields = explain(answer)
+        if fields:  # the token itself is malformed (cut short when copied, say)
+            reason = LinkRefused(RefusalReason.FORGED).message
         # 422 from roadmap: expired, revoked or forged; the reason says which and what to do.
         return _refused(request, reason, status_code=410 if answer.status_code == 422 else answer.status_code)
     survey: dict[str, Any] = answer.json()
