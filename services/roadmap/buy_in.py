@@ -126,9 +126,7 @@ async def record_communication(
     """A communication sent to staff (a kind from the fixed list, to which roles, when)."""
     _refuse_if_ended(plan)
     now = datetime.now(UTC)
-    sent_at = communication.sent_at or now
-    if sent_at.tzinfo is None:
-        sent_at = sent_at.replace(tzinfo=UTC)
+    sent_at = communication.sent_at or now  # in UTC (CommunicationIn)
     if sent_at > now:
         raise Refused("sent_at is in the future: record a communication once it has been sent")
     row = BuyInCommunication(

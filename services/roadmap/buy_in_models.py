@@ -148,6 +148,22 @@ class CommunicationIn(BaseModel):
     def _distinct(cls, value: list[StaffAudience]) -> list[StaffAudience]:
         return list(dict.fromkeys(value))
 
+    @field_validator("sent_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """Stored in UTC; a time without a zone is taken as UTC, one at the calendar's edge refused."""
+        if value is None:
+            return None
+        try:
+            moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError as error:
+            raise ValueError(
+                "sent_at is out of range: give when it was sent, e.g. 2026-11-20T09:00:00Z"
+            ) from error
+        if moment.year < 2000:
+            raise ValueError("sent_at is before 2000: give when it was sent, e.g. 2026-11-20T09:00:00Z")
+        return moment
+
 
 class CommunicationPublic(BaseModel):
     id: UUID

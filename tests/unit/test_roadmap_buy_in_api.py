@@ -168,6 +168,19 @@ async def test_communications_take_a_kind_from_the_list_and_roles_and_nudge_the_
         headers=roadmap.auth(),
     )
     assert later.status_code == 422 and "once it has been sent" in later.json()["detail"]
+    for edge in ("0001-01-01T00:00:00+01:00", "1999-12-31T23:00:00Z"):
+        refused = await roadmap.http.post(
+            path,
+            json={"kind": "pilot_start", "audiences": ["pilot_group"], "sent_at": edge},
+            headers=roadmap.auth(),
+        )
+        assert refused.status_code == 422 and "sent_at" in refused.text, refused.text
+    naive = await roadmap.http.post(
+        path,
+        json={"kind": "pilot_start", "audiences": ["pilot_group"], "sent_at": "2026-11-02T09:30:00"},
+        headers=roadmap.auth(),
+    )
+    assert naive.status_code == 201 and naive.json()["sent_at"].startswith("2026-11-02T09:30:00")
     assert (await roadmap.http.post(path, json={}, headers=roadmap.auth(OTHER))).status_code in (404, 422)
     other = await roadmap.http.post(
         path, json={"kind": "why_we_change", "audiences": ["all_staff"]}, headers=roadmap.auth(OTHER)
