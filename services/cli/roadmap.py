@@ -202,6 +202,8 @@ def _show_plan(plan: dict[str, Any]) -> None:
                 f"{buy_in['staff_trained']} staff trained; {said}",
             )
         )
+        if buy_in.get("survey_due"):
+            rows.append(("survey due", f"faio plan buy-in survey {plan['id']} {buy_in['survey_due']}"))
     console.print(details(f"Plan {plan['id']}", rows))
     history = [(t["seq"], t["phase"], when(t["changed_at"]), t["reason"]) for t in plan["transitions"]]
     if history:

@@ -12,8 +12,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal.buy_in_models import PortalPlanBuyIn
+from services.portal.models import PortalPlan
 from services.portal.service import aware
-from shared.events.buy_in import MIN_RESPONSES_TO_SHOW, PlanBuyInChanged
+from shared.events.buy_in import MIN_RESPONSES_TO_SHOW, PlanBuyInChanged, survey_stage_of
 
 TOO_FEW = "too few responses to show without identifying anyone"
 STAGE_NAMES = {"before_pilot": "before the pilot", "gate": "at the gate", "sustain": "in sustain"}
@@ -32,10 +33,18 @@ async def record_buy_in(*, session: AsyncSession, event: PlanBuyInChanged) -> No
 
 
 async def buy_in_of_plans(session: AsyncSession, plan_ids: list[str]) -> dict[str, "BuyInSummary"]:
+    """Each plan's buy-in as the pages show it (plans with nothing recorded yet are left out)."""
     rows = (
         await session.exec(select(PortalPlanBuyIn).where(col(PortalPlanBuyIn.plan_id).in_(plan_ids)))
     ).all()
-    return {row.plan_id: summarise(row.figures) for row in rows}
+    phases = dict(
+        (
+            await session.exec(
+                select(PortalPlan.id, PortalPlan.phase).where(col(PortalPlan.id).in_(plan_ids))
+            )
+        ).all()
+    )
+    return {row.plan_id: summarise(row.figures, phase=phases.get(row.plan_id, "")) for row in rows}
 
 
 @dataclass
@@ -56,9 +65,10 @@ class BuyInSummary:
     preparation: str
     ready: bool
     surveys: list[SurveyLine]
+    survey_due: str = ""  # the round this phase should have, when none was opened
 
 
-def summarise(figures: dict[str, Any]) -> BuyInSummary:
+def summarise(figures: dict[str, Any], *, phase: str = "") -> BuyInSummary:
     kinds = ", ".join(kind.replace("_", " ") for kind in figures.get("communication_kinds", []))
     sent = figures.get("communications_sent", 0)
     told = f"{sent} communication(s) sent" + (f" ({kinds})" if kinds else "")
@@ -92,4 +102,15 @@ def summarise(figures: dict[str, Any]) -> BuyInSummary:
                 text=text,
             )
         )
-    return BuyInSummary(told=told, trained=trained, preparation=preparation, ready=ready, surveys=surveys)
+    due = survey_stage_of(phase)
+    survey_due = ""
+    if due and due not in {line.stage for line in surveys}:
+        survey_due = f"no survey {STAGE_NAMES[due]} yet: `faio plan buy-in survey <plan> {due}` opens it"
+    return BuyInSummary(
+        told=told,
+        trained=trained,
+        preparation=preparation,
+        ready=ready,
+        surveys=surveys,
+        survey_due=survey_due,
+    )

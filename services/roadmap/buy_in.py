@@ -35,7 +35,7 @@ from services.roadmap.buy_in_models import (
 from services.roadmap.models import RoadmapPlan
 from services.roadmap.proposals import SOURCE
 from shared.errors import Conflict, NotFound, Refused
-from shared.events.buy_in import SURVEY_QUESTIONS, PlanBuyInChanged, SurveyRoundFigures
+from shared.events.buy_in import SURVEY_QUESTIONS, PlanBuyInChanged, SurveyRoundFigures, survey_stage_of
 from shared.events.roadmap import FINAL_PHASES
 from shared.outbox import add_to_outbox
 
@@ -287,7 +287,9 @@ async def buy_in_view(
 def summary_of(view: BuyInPublic) -> dict[str, Any]:
     """The plan's buy-in in a few figures, shown next to the KPI at the gate (the plan's own view)."""
     latest = next((row for row in reversed(view.surveys) if row.results.responses), None)
+    due = survey_stage_of(view.phase)
     return {
+        "survey_due": due if due and due not in {row.stage for row in view.surveys} else None,
         "communications_sent": len(view.communications),
         "trainings_held": sum(1 for row in view.trainings if row.status == "held"),
         "retrainings": sum(1 for row in view.trainings if row.booked_by_alert),

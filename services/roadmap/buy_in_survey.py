@@ -24,7 +24,7 @@ from services.roadmap.buy_in_models import (
 )
 from services.roadmap.models import RoadmapClinic, RoadmapPlan
 from shared.errors import Conflict, NotFound
-from shared.events.buy_in import SURVEY_QUESTIONS
+from shared.events.buy_in import SURVEY_QUESTIONS, SURVEY_STAGE_PHASES
 from shared.events.roadmap import FINAL_PHASES
 from shared.public_links import (
     LinkPurpose,
@@ -37,12 +37,7 @@ from shared.public_links import (
 )
 from shared.settings import SharedSettings
 
-# Which plan phases each round belongs to: before the pilot, around the gate, in sustain.
-STAGE_PHASES: dict[str, tuple[str, ...]] = {
-    "before_pilot": ("baseline", "preparation"),
-    "gate": ("pilot", "evaluation"),
-    "sustain": ("rollout", "sustain"),
-}
+STAGE_PHASES = SURVEY_STAGE_PHASES  # before the pilot, around the gate, in sustain
 
 
 def link_for(settings: SharedSettings, row: BuyInSurveyRound) -> str:

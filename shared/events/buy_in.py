@@ -41,6 +41,18 @@ STAFF_AUDIENCES: tuple[str, ...] = get_args(StaffAudience)
 # When the buy-in survey runs: one round per stage of the plan.
 SurveyStage = Literal["before_pilot", "gate", "sustain"]
 SURVEY_STAGES: tuple[str, ...] = get_args(SurveyStage)
+# The plan phases each round runs in (one round per stage).
+SURVEY_STAGE_PHASES: dict[str, tuple[str, ...]] = {
+    "before_pilot": ("baseline", "preparation"),
+    "gate": ("pilot", "evaluation"),
+    "sustain": ("rollout", "sustain"),
+}
+
+
+def survey_stage_of(phase: str) -> str | None:
+    """The survey round a plan in `phase` should have open, if any (none once it has ended)."""
+    return next((stage for stage, phases in SURVEY_STAGE_PHASES.items() if phase in phases), None)
+
 
 # The five Likert questions (1 strongly disagree .. 5 strongly agree), in the survey's order.
 SurveyQuestion = Literal[

@@ -128,8 +128,14 @@ async def test_four_answers_show_nothing_and_five_show_the_score_on_the_officers
 ) -> None:
     officer = "officer-buy-in"  # the roadmap fixture's officer
     plan_id, clinic_id = await plan_in_both(roadmap, pages, officer)
-    token = (await roadmap.open_round(plan_id, "gate"))["link_token"]
     await pages.sign_in(officer)
+    await roadmap.http.post(
+        f"/v1/plans/{plan_id}/buy-in/trainings", json={"attendees": ["ma-1"]}, headers=roadmap.auth()
+    )
+    await relay_latest_event(roadmap, pages)
+    before = await pages.http.get(f"/clinics/{clinic_id}")
+    assert "no survey at the gate yet: `faio plan buy-in survey &lt;plan&gt; gate` opens it" in before.text
+    token = (await roadmap.open_round(plan_id, "gate"))["link_token"]
     for _ in range(4):
         await answer_through_the_page(pages, token)
     four = await relay_latest_event(roadmap, pages)
@@ -149,7 +155,7 @@ async def test_four_answers_show_nothing_and_five_show_the_score_on_the_officers
     await relay_latest_event(roadmap, pages)
     clinic = await pages.http.get(f"/clinics/{clinic_id}")
     assert "survey at the gate: buy-in 80 / 100 (5 answers)" in clinic.text
-    assert TOO_FEW not in clinic.text
+    assert TOO_FEW not in clinic.text and "no survey at the gate yet" not in clinic.text
     today = await pages.http.get("/today")
     assert "buy-in 80 / 100" in today.text[today.text.index(f'id="gate-{plan_id}"') :]
 
