@@ -7,6 +7,7 @@ import typer
 from services.cli import client
 from services.cli.assessment import assessment_app
 from services.cli.audit import audit_app
+from services.cli.buy_in import buy_in_app
 from services.cli.clinic import clinic_app
 from services.cli.dlq import dlq_app
 from services.cli.kpi import kpi_app, partner_app
@@ -56,6 +57,7 @@ app.add_typer(assessment_app, name="assessment")
 add_task_log_commands(audit_app)
 app.add_typer(audit_app, name="audit")
 app.add_typer(initiative_app, name="initiative")
+plan_app.add_typer(buy_in_app, name="buy-in")
 app.add_typer(plan_app, name="plan")
 app.add_typer(partner_app, name="partner")
 app.add_typer(kpi_app, name="kpi")

@@ -212,6 +212,21 @@ def _show_plan(plan: dict[str, Any]) -> None:
         ]
     else:
         rows.append(("live status", "the plan's worker does not answer; the recorded phase is shown"))
+    if buy_in := plan.get("buy_in"):
+        survey = buy_in["survey"]
+        said = "no survey answers yet" if survey is None else f"survey {survey['stage']}: {survey['message']}"
+        if survey and survey["shown"]:
+            score = number(survey["buy_in_score"])
+            said = f"survey {survey['stage']}: buy-in {score} / 100 ({survey['message']})"
+        rows.append(
+            (
+                "staff buy-in",
+                f"{buy_in['communications_sent']} communication(s), {buy_in['trainings_held']} training(s), "
+                f"{buy_in['staff_trained']} staff trained; {said}",
+            )
+        )
+        if buy_in.get("survey_due"):
+            rows.append(("survey due", f"faio plan buy-in survey {plan['id']} {buy_in['survey_due']}"))
     console.print(details(f"Plan {plan['id']}", rows))
     history = [(t["seq"], t["phase"], when(t["changed_at"]), t["reason"]) for t in plan["transitions"]]
     if history:

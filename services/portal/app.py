@@ -24,6 +24,7 @@ from services.portal.handlers import PortalHandlers, create_router
 from services.portal.outreach_routes import router as outreach_router
 from services.portal.public_routes import router as public_router
 from services.portal.settings import PortalSettings
+from services.portal.survey_routes import router as survey_router
 from services.portal.web import CsrfRejected, SignInRequired, render
 from shared.app import create_runtime, create_service_app
 from shared.errors import NotFound
@@ -65,7 +66,14 @@ def create_app(
         title="faio portal",
         description="The officer's portal: portfolio, each clinic's story, and what needs them today.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=(page_router, action_router, close_out_router, outreach_router, public_router),
+        http_routers=(
+            page_router,
+            action_router,
+            close_out_router,
+            outreach_router,
+            public_router,
+            survey_router,
+        ),
         kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,
     )

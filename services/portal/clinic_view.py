@@ -5,7 +5,7 @@ like one that does not exist.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal import rules
+from services.portal.buy_in_view import BuyInSummary, buy_in_of_plans
 from services.portal.models import (
     PortalAlert,
     PortalAssessment,
@@ -51,6 +52,7 @@ class ClinicStory:
     alerts: list[PortalAlert]
     readiness_chart: dict[str, Any] | None
     audit_chart: dict[str, Any] | None
+    buy_in: dict[str, BuyInSummary] = field(default_factory=dict)  # per plan id
 
 
 async def owned_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> PortalClinic:
@@ -167,6 +169,7 @@ async def clinic_story(
         alerts=alerts,
         readiness_chart=readiness_chart(assessment),
         audit_chart=audit_chart(audit),
+        buy_in=await buy_in_of_plans(session, plan_ids),
     )
 
 

@@ -189,6 +189,7 @@ class Demo:
         }
         approved = await self.call("roadmap", "POST", f"/v1/initiatives/{first['id']}/approve", approval)
         plan_id = approved["plan_id"]
+        await self.staff_told_and_trained(plan_id)
         if clinic.stage in ("rollout", "sustain"):
             await until(
                 lambda: self.call("roadmap", "GET", f"/v1/plans/{plan_id}"),
@@ -211,6 +212,14 @@ class Demo:
                 accept=lambda answer: answer is not None and "result" in answer,
                 within=120,
             )
+
+    async def staff_told_and_trained(self, plan_id: str) -> None:
+        """Preparation's buy-in: the plan leaves preparation only once staff were told and trained."""
+        buy_in = f"/v1/plans/{plan_id}/buy-in"
+        told = {"kind": "why_we_change", "audiences": ["all_staff"]}
+        await self.call("roadmap", "POST", f"{buy_in}/communications", told)
+        trained = {"status": "held", "attendees": ["dr-0", "dr-1", "ma-0"]}
+        await self.call("roadmap", "POST", f"{buy_in}/trainings", trained)
 
     async def partner_events(self, clinics: list[DemoClinic]) -> int:
         """Weeks of operational facts, signed as a partner signs them; returns how many were accepted."""

@@ -14,11 +14,12 @@ from faststream.message import StreamMessage
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal import service
+from services.portal import buy_in_view, service
 from shared import topics
 from shared.broker import CONTRACT_ERRORS, consumer_options, dead_letter_record
 from shared.db import SessionFactory
 from shared.events.audit import AuditCompleted, AuditOpened
+from shared.events.buy_in import PlanBuyInChanged
 from shared.events.envelope import Envelope
 from shared.events.intake import AssessmentCompleted, ClinicArchived, ClinicRegistered, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
@@ -111,6 +112,13 @@ class PortalHandlers:
             lambda session: service.record_notice(session=session, event=event),
         )
 
+    async def on_plan_buy_in_changed(self, event: PlanBuyInChanged, message: KafkaMessage) -> None:
+        await self._apply(
+            message,
+            "portal.on_plan_buy_in_changed",
+            lambda session: buy_in_view.record_buy_in(session=session, event=event),
+        )
+
     async def on_kpi_snapshots(self, body: list[bytes], message: KafkaMessage) -> None:
         """KPI weeks come in bursts (every clinic's week at once): a batch is one transaction.
 
@@ -159,6 +167,7 @@ def create_router(handlers: PortalHandlers, settings: SharedSettings) -> KafkaRo
         (topics.PLAN_PHASE_CHANGED, handlers.on_plan_phase_changed),
         (topics.PLAN_NOTICE_RAISED, handlers.on_plan_notice_raised),
         (topics.KPI_ALERT, handlers.on_kpi_alert),
+        (topics.PLAN_BUY_IN_CHANGED, handlers.on_plan_buy_in_changed),
     )
     for topic, handler in subscriptions:
         router.subscriber(topic.name, **consumer_options(settings, topic.name))(handler)

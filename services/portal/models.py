@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
+from services.portal.buy_in_models import PortalPlanBuyIn
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
@@ -260,4 +261,5 @@ metadata = service_metadata(
     PortalSession,
     OutboxMessage,
     InboxMessage,
+    PortalPlanBuyIn,
 )

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal import rules
+from services.portal.buy_in_view import BuyInSummary, buy_in_of_plans
 from services.portal.models import (
     PortalAlert,
     PortalAudit,
@@ -33,6 +34,7 @@ class GateItem:
     overdue: bool
     message: str
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    buy_in: BuyInSummary | None = None  # shown next to the KPI evidence
 
 
 @dataclass
@@ -222,6 +224,7 @@ async def _gate_item(
         overdue=overdue,
         message=current[0].message if current else "the pilot ended; the plan waits for your decision",
         evidence=evidence,
+        buy_in=(await buy_in_of_plans(session, [plan.id])).get(plan.id),
     )
 
 

@@ -16,6 +16,7 @@ from temporalio import activity
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from services.roadmap import buy_in
 from services.roadmap.models import (
     Initiative,
     RoadmapPlan,
@@ -176,8 +177,16 @@ class PlanActivities:
 
     @activity.defn(name="schedule_retraining")
     async def schedule_retraining(self, notice: PlanNotice) -> bool:
-        """Book a retraining session for staff whose use of the tool is fading."""
-        return await self._record_notice(notice)
+        """Book a retraining session for staff whose use of the tool is fading: a tracked session too."""
+        recorded = await self._record_notice(notice)
+        booked_on = (
+            datetime.fromisoformat(notice.raised_at) if notice.raised_at else datetime.now(UTC)
+        ).date()
+        async with self.sessions() as session:  # idempotent on the notice key, like the notice
+            await buy_in.book_retraining(
+                session, plan_id=notice.plan_id, notice_key=notice.key, booked_on=booked_on
+            )
+        return recorded
 
     @activity.defn(name="escalate_to_officer")
     async def escalate_to_officer(self, notice: PlanNotice) -> bool:

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, status
 
-from services.roadmap import service, starter
+from services.roadmap import buy_in, service, starter
 from services.roadmap.models import (
     ApprovalIn,
     DecisionIn,
@@ -75,7 +75,12 @@ async def approve_initiative(
 async def list_plans(clinic_id: UUID, session: SessionDep, officer: CurrentOfficer) -> object:
     """The clinic's plans, oldest first, with their recorded phase history."""
     plans = await service.list_plans(session=session, clinic_id=clinic_id, officer_id=officer.id)
-    return [await service.describe_plan(session=session, plan=plan, live=None, recent=5) for plan in plans]
+    described = []
+    for plan in plans:
+        view = await service.describe_plan(session=session, plan=plan, live=None, recent=5)
+        view.buy_in = buy_in.summary_of(await buy_in.buy_in_view(session=session, plan=plan))
+        described.append(view)
+    return described
 
 
 @router.get("/plans/{plan_id}", response_model=PlanPublic)
@@ -85,9 +90,11 @@ async def read_plan(
     """A plan: phase, day in phase, next milestone, latest KPI vs target, history and notices."""
     plan = await service.get_plan(session=session, plan_id=plan_id, officer_id=officer.id)
     live = await starter.plan_status(temporal, plan_id)
-    return await service.describe_plan(
+    view = await service.describe_plan(
         session=session, plan=plan, live=service.live_view(live, now=datetime.now(UTC)) if live else None
     )
+    view.buy_in = buy_in.summary_of(await buy_in.buy_in_view(session=session, plan=plan))
+    return view
 
 
 @router.post(

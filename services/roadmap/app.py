@@ -14,6 +14,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap.api import router
+from services.roadmap.buy_in_api import public_router as buy_in_public_router
+from services.roadmap.buy_in_api import router as buy_in_router
 from services.roadmap.evaluation_api import router as evaluation_router
 from services.roadmap.handlers import RoadmapHandlers, create_router
 from services.roadmap.models import RoadmapPlan, RoadmapPlanNotice
@@ -37,7 +39,7 @@ def create_app(
         title="faio roadmap",
         description="Initiatives, approval and the implementation plans that run for months.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=[router, evaluation_router],
+        http_routers=[router, evaluation_router, buy_in_router, buy_in_public_router],
         kafka_router=create_router(runtime, handlers),
         extra_lifespan=lambda _app: temporal.connecting(settings, runtime.tracer_provider),
     )

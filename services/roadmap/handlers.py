@@ -16,6 +16,7 @@ from shared.broker import consumer_options
 from shared.db import SessionFactory
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
+from shared.events.buy_in import PlanBuyInChanged
 from shared.events.intake import AssessmentCompleted, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
@@ -111,6 +112,7 @@ def create_router(runtime: ServiceRuntime, handlers: RoadmapHandlers) -> KafkaRo
         (InitiativeApproved, "The officer approved one initiative; its plan starts."),
         (PlanPhaseChanged, "An implementation plan moved to another phase."),
         (PlanNoticeRaised, "A plan told its officer something; urgent ones need a person to act."),
+        (PlanBuyInChanged, "A plan's staff buy-in changed (counts; survey figures from 5 answers)."),
     ):
         router.publisher(published.topic.name, description=description, schema=published)
     return router

@@ -9,6 +9,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
+from services.roadmap.buy_in_models import BUY_IN_TABLES
 from services.roadmap.plans import GateAction
 from shared.db import service_metadata
 from shared.events.roadmap import IN_FLIGHT_PHASES
@@ -352,6 +353,10 @@ class PlanPublic(BaseModel):
     )
     transitions: list[TransitionPublic] = []
     notices: list[NoticePublic] = []
+    buy_in: dict[str, Any] | None = PydanticField(
+        default=None,
+        description="staff buy-in next to the KPI: communications, training, latest survey (from 5 answers)",
+    )
 
 
 metadata = service_metadata(
@@ -364,4 +369,5 @@ metadata = service_metadata(
     RoadmapPlanNotice,
     OutboxMessage,
     InboxMessage,
+    *BUY_IN_TABLES,
 )

@@ -88,6 +88,9 @@ class PlanState:
     # For the close-out: every gate's evidence, and the KPI's weeks after the pilot (rollout, sustain).
     gate_history: list[dict[str, Any]] = field(default_factory=list)
     outcome_weeks: list[PilotWeekReading] = field(default_factory=list)
+    # Leaving preparation (preparation.py): buy-in changes signalled so far, and whether the plan holds.
+    buy_in_changes: int = 0
+    preparation_holding: bool = False
 
 
 @dataclass
@@ -185,6 +188,7 @@ class PlanStatus:
     gate_history: list[dict[str, Any]] = field(default_factory=list)
     outcome_weeks: list[PilotWeekReading] = field(default_factory=list)
     next_initiative_problem: str = ""
+    preparation_holding: bool = False
 
 
 @dataclass

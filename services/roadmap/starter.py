@@ -127,6 +127,15 @@ async def pause_or_resume(temporal: Client, plan_id: str, *, pause: bool) -> Non
     await handle.signal(ImplementationPlanWorkflow.pause if pause else ImplementationPlanWorkflow.resume)
 
 
+async def tell_buy_in_recorded(temporal: Client, plan_id: str) -> None:
+    """A plan holding in preparation looks at its buy-in again; a finished plan needs nothing."""
+    try:
+        await plan_handle(temporal, plan_id).signal(ImplementationPlanWorkflow.buy_in_recorded)
+    except RPCError as error:
+        # The plan re-reads its buy-in once a day anyway: a lost nudge only delays it.
+        log.info("plan %s not told of its buy-in (%s)", plan_id, error.status)
+
+
 async def relay_to_plan(temporal: Client, plan_id: str, message: KpiReading | AdoptionAlert) -> None:
     """Signal a KPI snapshot or alert to a plan; a plan that has just finished needs nothing more."""
     handle = plan_handle(temporal, plan_id)

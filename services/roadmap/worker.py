@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from services.roadmap.activities import PlanActivities
+from services.roadmap.buy_in_activities import BuyInActivities
 from services.roadmap.gate import judge_gate
 from services.roadmap.settings import RoadmapSettings
 from services.roadmap.workflows import ImplementationPlanWorkflow
@@ -26,7 +27,11 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 def create_worker(client: Client, task_queue: str, sessions: db.SessionFactory | None = None) -> Worker:
     """A worker for roadmap's workflows; with a session factory it also runs the plan activities."""
-    activities = [*PlanActivities(sessions).all(), judge_gate] if sessions is not None else []
+    activities = (
+        [*PlanActivities(sessions).all(), *BuyInActivities(sessions).all(), judge_gate]
+        if sessions is not None
+        else []
+    )
     return Worker(
         client,
         task_queue=task_queue,

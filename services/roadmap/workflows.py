@@ -8,7 +8,7 @@ from typing import get_args
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.roadmap import gate, rules
+    from services.roadmap import gate, preparation, rules
     from services.roadmap.activities import ACTIVITY_RETRY, PlanActivities
     from services.roadmap.plans import (
         DAY_SECONDS,
@@ -75,9 +75,19 @@ class ImplementationPlanWorkflow:
             await self._run_timed_phase()
             days = state.phase_seconds / DAY_SECONDS
             next_phase = rules.NEXT_PHASE[state.phase]
+            reason = f"{state.phase} finished after {days:g} days"
+            # Plans that left preparation before this rule replay without it (no marker there).
+            if state.phase == "preparation" and workflow.patched(preparation.LEAVE_PREPARATION_RULE):
+                said = await preparation.hold_until_prepared(
+                    self._plan,
+                    state,
+                    notify=lambda kind, text: self._notice(PlanActivities.send_plan_reminder, kind, text),
+                    continue_if_long=self._continue_as_new_if_long,
+                )
+                reason = f"{reason}; {said}"
             if next_phase == "pilot" and workflow.patched(PILOT_NEEDS_BASELINE):
                 await self._wait_for_baseline()
-            await self._enter(next_phase, f"{state.phase} finished after {days:g} days")
+            await self._enter(next_phase, reason)
         if state.phase == "done":
             suggestion = await workflow.execute_activity_method(
                 PlanActivities.suggest_next_initiative,
@@ -379,6 +389,11 @@ class ImplementationPlanWorkflow:
         state.alerts_pending.append(alert)
 
     @workflow.signal
+    def buy_in_recorded(self) -> None:
+        """A communication, training or waiver was recorded: a plan holding in preparation looks again."""
+        self._state.buy_in_changes += 1
+
+    @workflow.signal
     def pause(self) -> None:
         self._state.paused = True
 
@@ -504,6 +519,7 @@ class ImplementationPlanWorkflow:
             gate_history=state.gate_history,
             outcome_weeks=state.outcome_weeks,
             next_initiative_problem=state.next_initiative_problem,
+            preparation_holding=state.preparation_holding,
         )
 
     def _next_milestone(self, elapsed: float) -> tuple[str, str]:
@@ -517,6 +533,8 @@ class ImplementationPlanWorkflow:
             return "paused: the plan resumes when the officer resumes it", ""
         if state.awaiting_baseline:
             return "a baseline (or the officer's reason) before the pilot starts", ""
+        if state.preparation_holding:
+            return preparation.HOLDING_MILESTONE, ""
         next_checkin = (state.checkins_done + 1) * self._plan.checkin_seconds
         if next_checkin < state.phase_seconds:
             name, at = f"weekly check-in {state.checkins_done + 1}", next_checkin

@@ -22,6 +22,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from services.roadmap.buy_in import PreparationCheck
 from services.roadmap.gate import judge_gate
 from services.roadmap.plans import (
     DAY_SECONDS,
@@ -79,6 +80,11 @@ class CountingActivities:
     async def suggest_next_initiative(self, clinic_id: str) -> NextInitiative:
         self.calls += 1
         return NextInitiative(initiative_id=f"next-{clinic_id}", problem="appointment scheduling")
+
+    @activity.defn(name="check_preparation")
+    async def check_preparation(self, plan_id: str) -> PreparationCheck:
+        self.calls += 1
+        return PreparationCheck(ready=True)  # staff told and trained
 
 
 def plan() -> PlanInput:
@@ -164,6 +170,7 @@ async def main(plans: int, concurrency: int) -> None:
                 activities.schedule_retraining,
                 activities.escalate_to_officer,
                 activities.suggest_next_initiative,
+                activities.check_preparation,
                 judge_gate,
             ],
             max_concurrent_workflow_tasks=200,

@@ -144,6 +144,12 @@ async def test_a_gate_decision_from_today_moves_the_plan(gate_stack: GateStack, 
     )
     assert approved.status_code == 201, approved.text
     plan_id = approved.json()["plan_id"]
+    for path, body in (  # preparation's buy-in: staff told and trained, so the plan goes on to its pilot
+        ("communications", {"kind": "why_we_change", "audiences": ["all_staff"]}),
+        ("trainings", {"status": "held", "attendees": ["ma-1", "ma-2"]}),
+    ):
+        recorded = await roadmap.post(f"/v1/plans/{plan_id}/buy-in/{path}", json=body, headers=headers)
+        assert recorded.status_code == 201, recorded.text
 
     async def portal_phase(wanted: str) -> bool:
         async with gate_stack.platform["portal"].runtime.sessions() as session:

@@ -140,6 +140,8 @@ def running_stack(
             if name in services:
                 port = free_port()
                 stack.urls[name] = f"http://127.0.0.1:{port}"
+                # The portal calls the stack's own services (their ports are free ones, not 8001-8004).
+                environment |= {f"FAIO_{other.upper()}_URL": url for other, url in stack.urls.items()}
                 argv = _as_python(_with_port(_command(commands, name), port))
             else:
                 assignments, words = _without_env(shlex.split(commands[name]))

@@ -24,6 +24,7 @@ from services.roadmap.service import plan_input_for
 from services.roadmap.worker import MIGRATIONS as ROADMAP_MIGRATIONS
 from services.roadmap.workflows import ImplementationPlanWorkflow
 from shared import db
+from tests.buy_in_support import staff_told_and_trained
 from tests.fault_support import Tally
 from tests.integration.kpi_support import ROOT
 from tests.integration.test_roadmap_temporal_outage import DevTemporal
@@ -103,6 +104,7 @@ async def test_temporal_restarted_while_plans_are_in_flight(tmp_path: Path) -> N
         try:
             client = await Client.connect(temporal.address)
             for plan in plans:
+                await staff_told_and_trained(sessions, plan_id=plan.plan_id, clinic_id=plan.clinic_id)
                 await client.start_workflow(
                     ImplementationPlanWorkflow.run,
                     plan,

@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowHistory, WorkflowU
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from services.roadmap.buy_in import PreparationCheck
 from services.roadmap.gate import judge_gate
 from services.roadmap.plans import (
     DAY_SECONDS,
@@ -86,6 +87,11 @@ class FakePlanActivities:
     async def suggest_next_initiative(self, clinic_id: str) -> NextInitiative:
         return NextInitiative(initiative_id=f"next-of-{clinic_id}", problem="appointment scheduling")
 
+    @activity.defn(name="check_preparation")
+    async def check_preparation(self, plan_id: str) -> PreparationCheck:
+        """Staff were told and trained (the rule's own tests are in test_roadmap_buy_in_plan.py)."""
+        return PreparationCheck(ready=True)
+
 
 @asynccontextmanager
 async def plan_worker(client: Client, fake: FakePlanActivities) -> AsyncIterator[str]:
@@ -102,6 +108,7 @@ async def plan_worker(client: Client, fake: FakePlanActivities) -> AsyncIterator
             fake.schedule_retraining,
             fake.escalate_to_officer,
             fake.suggest_next_initiative,
+            fake.check_preparation,
             judge_gate,
         ],
     ):
@@ -474,6 +481,8 @@ async def test_recorded_histories_replay_against_the_current_code() -> None:
         "plan_gate_inconclusive_extended",
         "plan_gate_fail_stopped",
         "plan_pilot_held_for_baseline",  # the pilot held for a baseline (test_roadmap_baseline.py)
+        "plan_preparation_held",  # recorded with the leaving-preparation rule (test_roadmap_buy_in_plan.py)
+        "plan_preparation_waived",
     }
     histories = [WorkflowHistory.from_json(path.stem, path.read_text()) for path in paths]
     replayer = Replayer(workflows=[ImplementationPlanWorkflow])

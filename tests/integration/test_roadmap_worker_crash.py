@@ -31,6 +31,7 @@ from services.roadmap.worker import MIGRATIONS
 from services.roadmap.workflows import ImplementationPlanWorkflow
 from shared import db
 from shared.outbox import OutboxMessage
+from tests.buy_in_support import staff_told_and_trained
 from tests.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,6 +114,7 @@ async def test_plan_survives_a_killed_worker(temporal: WorkflowEnvironment, tmp_
             return await plan_phase() == "pilot" and (await session.exec(statement)).first() is not None
 
     log = tmp_path / "worker.log"
+    await staff_told_and_trained(sessions, plan_id=plan.plan_id, clinic_id=plan.clinic_id)
     with worker_process(env, log) as first:
         handle = await temporal.client.start_workflow(
             ImplementationPlanWorkflow.run,

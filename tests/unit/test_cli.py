@@ -24,13 +24,17 @@ INITIATIVE_ID = "0b2a9e01-d0ef-57c1-a896-8fa4eed6852a"
 
 
 def commands() -> dict[str, Any]:
-    """Every `group command` of the app (typer's groups, whichever click they are built on)."""
+    """Every `group command` of the app, nested groups too (`plan buy-in show`)."""
     root: Any = typer.main.get_command(app)
-    return {
-        f"{name} {command_name}": command
-        for name, group in root.commands.items()
-        for command_name, command in group.commands.items()
-    }
+
+    def leaves(prefix: str, group: Any) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, command in group.commands.items():
+            path = f"{prefix} {name}".strip()
+            found.update(leaves(path, command) if hasattr(command, "commands") else {path: command})
+        return found
+
+    return leaves("", root)
 
 
 def test_help_lists_every_group_of_the_method() -> None:

@@ -1,0 +1,262 @@
+"""`faio plan buy-in ...`: staff buy-in of a plan at roadmap - what staff were told, who was trained,
+the anonymous survey's rounds and (from five answers on) its results."""
+
+from typing import Annotated, Any, get_args
+
+import typer
+
+from services.cli.client import JsonOption, TokenOption, call
+from services.cli.render import console, copyable, details, emit, fail, hint, number, table, when
+from services.cli.roadmap import UNKNOWN_PLAN, PlanId
+from shared.events.buy_in import COMMUNICATION_KINDS, STAFF_AUDIENCES, SurveyStage
+from shared.pseudonyms import pseudonym_problem
+
+buy_in_app = typer.Typer(
+    help="Staff buy-in of a plan: communications, training and attendance, the anonymous survey.",
+    no_args_is_help=True,
+)
+STAGES = get_args(SurveyStage)
+
+
+def _path(plan_id: str, rest: str = "") -> str:
+    return f"/v1/plans/{plan_id}/buy-in{rest}"
+
+
+def _show(view: dict[str, Any]) -> None:
+    ready = "yes" if view["preparation_ready"] else "no: needs " + " and ".join(view["preparation_missing"])
+    if view["waiver"]:
+        without = " and ".join(view["preparation_missing"]) or "nothing"
+        ready = f"yes, without {without}: {view['waiver']['reason']}"
+    console.print(
+        details(
+            f"Buy-in of plan {view['plan_id']} ({view['phase']})",
+            [("may leave preparation", ready), ("staff trained", view["staff_trained"])],
+        )
+    )
+    if view["communications"]:
+        sent = [(when(c["sent_at"]), c["kind"], ", ".join(c["audiences"])) for c in view["communications"]]
+        console.print(table("Communications", ("sent", "kind", "to"), sent))
+    if view["trainings"]:
+        sessions = [
+            (
+                t["id"],
+                t["kind"] + (" (adoption alert)" if t["booked_by_alert"] else ""),
+                t["status"],
+                t["held_on"] or "-",
+                ", ".join(t["attendees"]) or "-",
+            )
+            for t in view["trainings"]
+        ]
+        console.print(table("Training", ("id", "kind", "status", "day", "attended"), sessions))
+    for survey in view["surveys"]:
+        results = survey["results"]
+        state = "revoked" if survey["revoked"] else f"open until {when(survey['expires_at'])}"
+        console.print(f"[bold]Survey {survey['stage']}[/] ({state}): {results['message']}", highlight=False)
+        if results["shown"]:
+            rows = [
+                (
+                    q["question"],
+                    number(q["mean"]),
+                    f"{q['agree_share']:.0%}",
+                    "yes" if q["worse_when_agreed"] else "",
+                )
+                for q in results["questions"]
+            ]
+            console.print(
+                table(
+                    f"buy-in score {number(results['buy_in_score'])} / 100",
+                    ("question", "mean 1-5", "agree", "worse if agreed"),
+                    rows,
+                )
+            )
+        if survey["link_url"]:
+            copyable(f"{survey['stage']} survey link", survey["link_url"])
+
+
+@buy_in_app.command("show")
+def show(plan_id: PlanId, token: TokenOption = "", as_json: JsonOption = False) -> None:
+    """Communications, training with attendance, the waiver and the survey rounds."""
+    view = call("roadmap", "GET", _path(plan_id), token=token, not_found_hint=UNKNOWN_PLAN)
+    emit(view, as_json=as_json, human=lambda: _show(view))
+
+
+@buy_in_app.command("communicate")
+def communicate(
+    plan_id: PlanId,
+    kind: Annotated[
+        str, typer.Argument(help=f"One of: {', '.join(COMMUNICATION_KINDS)}.", show_default=False)
+    ],
+    *,
+    to: Annotated[
+        list[str], typer.Option("--to", help=f"Who it went to, repeatable: {', '.join(STAFF_AUDIENCES)}.")
+    ],
+    sent_at: Annotated[str, typer.Option(help="When it was sent (ISO 8601); now if left out.")] = "",
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Record a communication sent to staff: what (a kind from the list), to which roles, when."""
+    if kind not in COMMUNICATION_KINDS:
+        fail(
+            f"kind {kind!r} is not one of the list", hint=f"one of: {', '.join(COMMUNICATION_KINDS)}", code=2
+        )
+    unknown = [role for role in to if role not in STAFF_AUDIENCES]
+    if unknown:
+        fail(
+            f"--to {unknown[0]!r} is not a role faio knows",
+            hint=f"one of: {', '.join(STAFF_AUDIENCES)}",
+            code=2,
+        )
+    body: dict[str, Any] = {"kind": kind, "audiences": to}
+    if sent_at:
+        body["sent_at"] = sent_at
+    sent = call(
+        "roadmap",
+        "POST",
+        _path(plan_id, "/communications"),
+        token=token,
+        json=body,
+        not_found_hint=UNKNOWN_PLAN,
+    )
+    emit(
+        sent,
+        as_json=as_json,
+        human=lambda: console.print(f"recorded: {kind} to {', '.join(to)}", highlight=False),
+    )
+
+
+def _refuse_names(staff: list[str]) -> None:
+    for member in staff:
+        if problem := pseudonym_problem(member):
+            fail(f"--attended {problem}", hint="faio keeps staff pseudonyms only (ma-12, dr-7)", code=2)
+
+
+@buy_in_app.command("train")
+def train(
+    plan_id: PlanId,
+    *,
+    attended: Annotated[
+        list[str] | None, typer.Option("--attended", help="A staff pseudonym who attended, repeatable.")
+    ] = None,
+    booked: Annotated[bool, typer.Option("--booked", help="Booked, not held yet (no attendance).")] = False,
+    on: Annotated[str, typer.Option("--on", help="The day (YYYY-MM-DD); today if left out.")] = "",
+    retraining: Annotated[bool, typer.Option(help="A retraining rather than a first training.")] = False,
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Record a training session: held with who attended, or booked for a day."""
+    staff = attended or []
+    _refuse_names(staff)
+    body: dict[str, Any] = {
+        "kind": "retraining" if retraining else "training",
+        "status": "booked" if booked else "held",
+        "attendees": staff,
+    }
+    if on:
+        body["held_on"] = on
+    session = call(
+        "roadmap", "POST", _path(plan_id, "/trainings"), token=token, json=body, not_found_hint=UNKNOWN_PLAN
+    )
+
+    def human() -> None:
+        console.print(
+            f"{session['kind']} {session['status']}: {len(session['attendees'])} attended", highlight=False
+        )
+        copyable("session id", session["id"])
+        if booked:
+            hint(f"faio plan buy-in attend {plan_id} {session['id']} --attended ma-1")
+
+    emit(session, as_json=as_json, human=human)
+
+
+@buy_in_app.command("attend")
+def attend(
+    plan_id: PlanId,
+    session_id: Annotated[str, typer.Argument(help="The session's id (see `faio plan buy-in show`).")],
+    *,
+    attended: Annotated[list[str], typer.Option("--attended", help="A staff pseudonym, repeatable.")],
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Who attended a session (a booked retraining becomes held)."""
+    _refuse_names(attended)
+    session = call(
+        "roadmap",
+        "POST",
+        _path(plan_id, f"/trainings/{session_id}/attendance"),
+        token=token,
+        json={"attendees": attended},
+        not_found_hint="`faio plan buy-in show <plan-id>` lists the plan's sessions",
+    )
+    emit(
+        session, as_json=as_json, human=lambda: console.print(f"attended: {', '.join(session['attendees'])}")
+    )
+
+
+@buy_in_app.command("waive")
+def waive(
+    plan_id: PlanId,
+    reason: Annotated[str, typer.Argument(help="Why the plan may go on without them (no patient data).")],
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Let the plan leave preparation without a communication or training, saying why."""
+    waiver = call(
+        "roadmap",
+        "PUT",
+        _path(plan_id, "/preparation-waiver"),
+        token=token,
+        json={"reason": reason},
+        not_found_hint=UNKNOWN_PLAN,
+    )
+    emit(waiver, as_json=as_json, human=lambda: console.print("recorded: the plan may leave preparation"))
+
+
+@buy_in_app.command("survey")
+def survey(
+    plan_id: PlanId,
+    stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(STAGES)}.", show_default=False)],
+    *,
+    open_days: Annotated[int, typer.Option(min=1, max=60, help="How long the link works.")] = 14,
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Open the stage's anonymous buy-in survey and print the link to share with staff."""
+    if stage not in STAGES:
+        fail(
+            f"stage {stage!r} is not one of {', '.join(STAGES)}",
+            hint=f"faio plan buy-in survey {plan_id} before_pilot",
+            code=2,
+        )
+    opened = call(
+        "roadmap",
+        "POST",
+        _path(plan_id, "/surveys"),
+        token=token,
+        json={"stage": stage, "open_days": open_days},
+        not_found_hint=UNKNOWN_PLAN,
+    )
+
+    def human() -> None:
+        console.print(f"survey {stage} open until {when(opened['expires_at'])}; results show from 5 answers")
+        copyable("link for staff", opened["link_url"])
+        hint(f"faio plan buy-in revoke {plan_id} {opened['id']}  # if the link leaks")
+
+    emit(opened, as_json=as_json, human=human)
+
+
+@buy_in_app.command("revoke")
+def revoke(
+    plan_id: PlanId,
+    round_id: Annotated[str, typer.Argument(help="The survey round's id.")],
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Withdraw a survey link: it opens nothing from now on (answers so far stay)."""
+    revoked = call(
+        "roadmap",
+        "POST",
+        _path(plan_id, f"/surveys/{round_id}/revoke"),
+        token=token,
+        not_found_hint=UNKNOWN_PLAN,
+    )
+    emit(revoked, as_json=as_json, human=lambda: console.print(f"survey {revoked['stage']} link withdrawn"))
