@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
 from services.roadmap.plans import GateAction
+from services.roadmap.strategy_tables import CatalogEntry, CatalogSeeded, InitiativeVendor, StrategyAnswer
 from shared.db import service_metadata
 from shared.events.roadmap import IN_FLIGHT_PHASES
 from shared.inbox import InboxMessage
@@ -335,6 +336,10 @@ metadata = service_metadata(
     RoadmapPlan,
     RoadmapPlanTransition,
     RoadmapPlanNotice,
+    StrategyAnswer,
+    CatalogEntry,
+    CatalogSeeded,
+    InitiativeVendor,
     OutboxMessage,
     InboxMessage,
 )
