@@ -17,6 +17,7 @@ from services.roadmap.api import router
 from services.roadmap.handlers import RoadmapHandlers, create_router
 from services.roadmap.models import RoadmapPlan, RoadmapPlanNotice
 from services.roadmap.settings import RoadmapSettings
+from services.roadmap.strategy_api import router as strategy_router
 from shared.app import create_runtime, create_service_app
 from shared.events.roadmap import PLAN_PHASES
 from shared.metrics import ServiceMetrics
@@ -36,7 +37,7 @@ def create_app(
         title="faio roadmap",
         description="Initiatives, approval and the implementation plans that run for months.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=[router],
+        http_routers=[router, strategy_router],
         kafka_router=create_router(runtime, handlers),
         extra_lifespan=lambda _app: temporal.connecting(settings, runtime.tracer_provider),
     )

@@ -152,7 +152,8 @@ def build_map(
     for area, info in AREAS.items():
         answers = {rating.question: rating.rating for rating in ratings if rating.area == area}
         interview = sum(answers.values()) / (len(answers) * MAX_RATING) if answers else None
-        share = hours[area] / busiest if audit and busiest > 0 else None
+        measured = bool(audit) and busiest > 0 and bool(info.audit_categories)  # analytics: no category
+        share = hours[area] / busiest if measured else None
         need = _combine(interview, share)
         readiness = _readiness(info.dimensions, dimension_scores, overall_score)
         factor = READINESS_FLOOR + (1 - READINESS_FLOOR) * (readiness / 100 if readiness is not None else 0.5)
