@@ -7,11 +7,13 @@ import typer
 from services.cli import client
 from services.cli.assessment import assessment_app
 from services.cli.audit import audit_app
+from services.cli.catalog import catalog_app
 from services.cli.clinic import clinic_app
 from services.cli.dlq import dlq_app
 from services.cli.kpi import kpi_app, partner_app
 from services.cli.officer import officer_app
 from services.cli.roadmap import initiative_app, plan_app
+from services.cli.strategy import strategy_app
 
 app = typer.Typer(
     help="faio: run AI adoption across your clinics, one problem at a time.", no_args_is_help=True
@@ -51,6 +53,8 @@ app.add_typer(officer_app, name="officer")
 app.add_typer(clinic_app, name="clinic")
 app.add_typer(assessment_app, name="assessment")
 app.add_typer(audit_app, name="audit")
+app.add_typer(strategy_app, name="strategy")
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(initiative_app, name="initiative")
 app.add_typer(plan_app, name="plan")
 app.add_typer(partner_app, name="partner")

@@ -392,6 +392,9 @@ class PurchaseReviewSubmit(BaseModel):
         default_factory=dict,
         description="5. kind of system -> vendors the tool integrates with, e.g. {'emr': ['athenahealth']}",
     )
+    catalog_entry_id: UUID | None = Field(
+        default=None, description="the solution catalog entry (roadmap's /v1/catalog) this tool is"
+    )
 
     @model_validator(mode="before")
     @classmethod
