@@ -1,10 +1,12 @@
 """Roadmap's HTTP routes for the strategy map and the solution catalog: thin, as in api.py."""
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import APIRouter, status
 
 from services.roadmap import catalog_store, proposals, service, strategy_store
+from services.roadmap import practice_report as practice_report_data
 from services.roadmap.catalog import CatalogCategory, category_for_problem, label_of, vendor_fit
 from services.roadmap.catalog_store import (
     CatalogEntryIn,
@@ -12,6 +14,7 @@ from services.roadmap.catalog_store import (
     VendorChoiceIn,
     VendorOption,
 )
+from services.roadmap.practice_report import PracticeReportData
 from services.roadmap.strategy_store import InterviewIn, InterviewPublic, StrategyMapPublic
 from services.roadmap.strategy_tables import InitiativeVendor
 from shared.app import SessionDep
@@ -175,3 +178,18 @@ async def choose_vendor(
     return VendorOption(
         entry=catalog_store.public(entry), integrates=fit.integrates, integration_note=fit.note, chosen=True
     )
+
+
+# --- the practice's roadmap report ------------------------------------------------------------
+
+
+@router.get("/clinics/{clinic_id}/practice-report", response_model=PracticeReportData, tags=["strategy"])
+async def practice_report(clinic_id: UUID, session: SessionDep, officer: CurrentOfficer) -> object:
+    """Roadmap's part of the report for the practice owner: first problem and why, plan dates, KPI
+    with baseline, target and published evidence, money, and the strategy map (the portal renders it)."""
+    clinic = await service.get_clinic(session=session, clinic_id=clinic_id, officer_id=officer.id)
+    data = await practice_report_data.report_data(
+        session=session, clinic=clinic, today=datetime.now(UTC).date()
+    )
+    await session.commit()  # a first read seeds the officer's catalog
+    return data
