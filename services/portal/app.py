@@ -18,8 +18,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from services.portal import actions, mail
 from services.portal.action_routes import router as action_router
 from services.portal.api import router as page_router
+from services.portal.catalog_view import router as catalog_router
 from services.portal.handlers import PortalHandlers, create_router
+from services.portal.report import router as report_router
 from services.portal.settings import PortalSettings
+from services.portal.strategy_view import router as strategy_router
 from services.portal.web import CsrfRejected, SignInRequired, render
 from shared.app import create_runtime, create_service_app
 from shared.errors import NotFound
@@ -58,7 +61,7 @@ def create_app(
         title="faio portal",
         description="The officer's portal: portfolio, each clinic's story, and what needs them today.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=(page_router, action_router),
+        http_routers=(page_router, action_router, strategy_router, catalog_router, report_router),
         kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,
     )

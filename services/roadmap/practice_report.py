@@ -44,6 +44,8 @@ class FirstProblem(BaseModel):
     initiative_id: UUID
     problem: str
     solution: str
+    hours_per_week: float
+    cost_per_week: float
     status: str
     owner: str
     reason: str
@@ -185,6 +187,8 @@ async def _first_problem(session: AsyncSession, row: Initiative, strategy: Strat
         initiative_id=row.id,
         problem=row.problem,
         solution=row.solution,
+        hours_per_week=row.hours_per_week,
+        cost_per_week=row.cost_per_week,
         status=row.status,
         owner=row.owner,
         reason=row.reason,
