@@ -104,6 +104,7 @@ class CandidateInitiative:
     problem: str
     rank: int
     recommended: bool
+    status: str = "proposed"  # or approved: the problem being solved now
 
 
 @dataclass
@@ -177,10 +178,12 @@ def build_map(
             )
         )
     areas.sort(key=lambda item: (-(item.score if item.score is not None else -1), item.area))
-    # The first problem is the roadmap's recommended initiative (ranked with the map's weights),
-    # so the map and the approval page never disagree; without one, the best area that has any.
-    first = next((item for item in areas if any(i.recommended for i in item.initiatives)), None) or next(
-        (item for item in areas if item.initiatives and item.score is not None), None
+    # The first problem is the one approved, else the roadmap's recommended initiative (ranked with
+    # the map's weights), so the map and the approval page never disagree; else the best area with any.
+    first = (
+        next((item for item in areas if any(i.status == "approved" for i in item.initiatives)), None)
+        or next((item for item in areas if any(i.recommended for i in item.initiatives)), None)
+        or next((item for item in areas if item.initiatives and item.score is not None), None)
     )
     return StrategyMap(
         areas=areas,

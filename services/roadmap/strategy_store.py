@@ -59,6 +59,7 @@ class CandidatePublic(BaseModel):
     problem: str
     rank: int
     recommended: bool
+    status: str
 
 
 class AreaPublic(BaseModel):
@@ -158,12 +159,16 @@ async def compute_map(
     if with_initiatives:
         rows = await session.exec(
             select(Initiative)
-            .where(Initiative.clinic_id == clinic_id, Initiative.status == "proposed")
+            .where(Initiative.clinic_id == clinic_id, col(Initiative.status).in_(("proposed", "approved")))
             .order_by(col(Initiative.rank))
         )
         initiatives = [
             strategy_map.CandidateInitiative(
-                initiative_id=str(row.id), problem=row.problem, rank=row.rank, recommended=row.recommended
+                initiative_id=str(row.id),
+                problem=row.problem,
+                rank=row.rank,
+                recommended=row.recommended and row.status == "proposed",
+                status=row.status,
             )
             for row in rows.all()
         ]
