@@ -175,6 +175,11 @@ async def test_the_interview_moves_the_map_and_the_report_prints(
         await expect(page.locator("#first-problem")).to_contain_text("Documentation")
         await expect(page.locator("#kpis")).to_contain_text("NEJM AI 2025")
         await expect(page.locator("#time")).to_contain_text("47.5 hours")
+        widest = await page.evaluate(
+            "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 392)"
+            ".map(e => e.tagName + '.' + e.className + ':' + (e.textContent || '').slice(0, 40))"
+        )
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1, widest[:5]
         await screenshot(page, "practice-report-phone")
 
         pdf = await page.request.get(f"{strategy_stack.portal_url}/clinics/{clinic_id}/report.pdf")
