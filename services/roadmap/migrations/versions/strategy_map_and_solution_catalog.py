@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("rating", sa.Integer(), nullable=False),
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("answered_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("answered_at", sa.DateTime(), nullable=False),
+        sa.Column("answered_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("clinic_id", "area", "question"),
     )
     op.create_table(
@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("price_usd", sa.Float(), nullable=True),
         sa.Column("model_card", sa.JSON(), nullable=False),
         sa.Column("verified", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(
@@ -54,7 +54,7 @@ def upgrade() -> None:
     op.create_table(
         "roadmap_catalog_seeded",
         sa.Column("officer_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("seeded_at", sa.DateTime(), nullable=False),
+        sa.Column("seeded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("officer_id"),
     )
     op.create_table(
@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.Column("entry_id", sa.Uuid(), nullable=False),
         sa.Column("integrates", sa.Boolean(), nullable=True),
         sa.Column("integration_note", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-        sa.Column("chosen_at", sa.DateTime(), nullable=False),
+        sa.Column("chosen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("initiative_id"),
     )
     op.create_index(
