@@ -4,8 +4,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from services.intake.models import PurchaseReviewSubmit
+from services.intake.scoring import review_purchase
 from services.roadmap import catalog
 from services.roadmap.catalog import VendorSummary, category_fit, vendor_fit
+from shared.events.intake import StaffRole
 from tests.unit.roadmap_support import roadmap_app
 
 OFFICER = "officer-catalog-a"
@@ -173,3 +176,25 @@ async def test_an_initiative_chooses_a_vendor_from_its_category(tmp_path: Path) 
         initiatives = (await roadmap.http.get(f"/v1/clinics/{clinic_id}/initiatives", headers=headers)).json()
         documentation = next(i for i in initiatives["initiatives"] if i["problem"] == "documentation")
         assert documentation["integrates"] is True and "Suki" in documentation["integration_note"]
+
+
+async def test_a_purchase_review_of_a_catalog_vendor_checks_its_systems_against_the_clinics(
+    tmp_path: Path,
+) -> None:
+    """Roadmap's draft is a body intake's purchase review takes as it is (`faio catalog review` sends it)."""
+    async with roadmap_app(tmp_path) as roadmap:
+        headers = roadmap.auth(OFFICER)
+        nabla = next(
+            e
+            for e in (await roadmap.http.get("/v1/catalog", headers=headers)).json()
+            if e["vendor"] == "Nabla"
+        )
+        draft = (await roadmap.http.get(f"/v1/catalog/{nabla['id']}/purchase-review", headers=headers)).json()
+    review = PurchaseReviewSubmit.model_validate(draft)
+    assert str(review.catalog_entry_id) == nabla["id"]
+    staff = [StaffRole(role="physician", headcount=3, hourly_cost=120.0)]
+    _, fits = review_purchase(review, staff=staff, systems={"emr": "athenahealth"})
+    assert next(f for f in fits if f.question == "integration").status == "strong"
+    _, misfits = review_purchase(review, staff=staff, systems={"emr": "ModMed"})
+    integration = next(f for f in misfits if f.question == "integration")
+    assert integration.status == "weak" and "ModMed" in integration.reason
