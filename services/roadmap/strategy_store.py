@@ -229,7 +229,10 @@ async def proposal_inputs(
         vendors = catalog_store.summaries(
             await catalog_store.officer_catalog(session=session, officer_id=clinic.officer_id)
         )
+        listed = {vendor.category for vendor in vendors}
         for audit_category, category in catalog.FOR_AUDIT_CATEGORY.items():
+            if category not in listed:
+                continue  # no vetted vendor yet: the plain "is there a system of this kind" answers
             fit = catalog.category_fit(category=category, vendors=vendors, systems=clinic.systems)
             integration[audit_category] = (fit.integrates, fit.note[:300])
     return emphasis, integration

@@ -198,3 +198,16 @@ async def test_a_purchase_review_of_a_catalog_vendor_checks_its_systems_against_
     _, misfits = review_purchase(review, staff=staff, systems={"emr": "ModMed"})
     integration = next(f for f in misfits if f.question == "integration")
     assert integration.status == "weak" and "ModMed" in integration.reason
+
+
+async def test_a_category_without_vendors_falls_back_to_the_clinics_systems(tmp_path: Path) -> None:
+    async with roadmap_app(tmp_path) as roadmap:
+        headers = roadmap.auth(OFFICER)
+        for entry in (await roadmap.http.get("/v1/catalog?category=billing", headers=headers)).json():
+            assert (
+                await roadmap.http.delete(f"/v1/catalog/{entry['id']}", headers=headers)
+            ).status_code == 204
+        clinic_id = await roadmap.clinic(OFFICER, systems={"emr": "ModMed"}, hours={"billing": (10, 400)})
+        listing = (await roadmap.http.get(f"/v1/clinics/{clinic_id}/initiatives", headers=headers)).json()
+        billing = listing["initiatives"][0]
+        assert billing["integrates"] is True and billing["integration_note"] == "integrates with emr (ModMed)"
