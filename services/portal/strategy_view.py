@@ -105,6 +105,14 @@ def heat_map(strategy: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def first_initiative(strategy: dict[str, Any]) -> dict[str, Any] | None:
+    """The map's first problem as an initiative: the approved one, else the recommended one."""
+    candidates = [item for area in strategy.get("areas", []) for item in area.get("initiatives", [])]
+    return next((item for item in candidates if item.get("status") == "approved"), None) or next(
+        (item for item in candidates if item.get("recommended")), None
+    )
+
+
 async def roadmap_json(request: Request, officer: SignedIn, path: str) -> dict[str, Any]:
     """GET from roadmap as the officer (ActionRefused with roadmap's reason otherwise)."""
     return await actions.call(
@@ -138,9 +146,15 @@ async def _render_strategy(
 ) -> Response:
     strategy: dict[str, Any] | None = None
     interview: dict[str, Any] | None = None
+    first: dict[str, Any] | None = None
+    vendors: list[dict[str, Any]] = []
     try:
         strategy = await roadmap_json(request, officer, f"/v1/clinics/{clinic_id}/strategy-map")
         interview = await roadmap_json(request, officer, f"/v1/clinics/{clinic_id}/strategy-interview")
+        first = first_initiative(strategy)
+        if first is not None:
+            path = f"/v1/initiatives/{first['initiative_id']}/vendors"
+            vendors = (await roadmap_json(request, officer, path)).get("items", [])
     except actions.ActionRefused as refused:
         problem = problem or f"The strategy map is not available: {refused.reason}"
         status_code = 502 if refused.status in (0, 500, 502, 503) else status_code
@@ -155,6 +169,8 @@ async def _render_strategy(
             "interview": interview,
             "given": given,
             "heat": heat_map(strategy) if strategy else None,
+            "first": first,
+            "vendors": vendors,
             "problem": problem,
         },
         officer=officer,
@@ -218,4 +234,35 @@ async def save_interview(
         kind="ok",
         text=f"{len(answers)} answers saved; the map and the proposed initiatives are updated.",
         settings=settings_of(request),
+    )
+
+
+@router.post("/initiatives/{initiative_id}/vendor", response_class=HTMLResponse)
+async def choose_vendor(
+    request: Request, initiative_id: UUID, session: SessionDep, officer: OfficerDep
+) -> Response:
+    """The catalog entry the initiative will use; roadmap checks it against the clinic's systems."""
+    form = await check_csrf(request, officer)
+    initiative = await clinic_view.owned_initiative(
+        session=session, initiative_id=initiative_id, officer_id=officer.officer_id
+    )
+    back = f"/clinics/{initiative.clinic_id}/strategy"
+    settings = settings_of(request)
+    try:
+        chosen = await actions.call(
+            request.app.state.service_http,
+            settings,
+            service="roadmap",
+            method="PUT",
+            path=f"/v1/initiatives/{initiative.id}/vendor",
+            officer=officer,
+            body={"entry_id": str(form.get("entry_id", ""))},
+        )
+    except actions.ActionRefused as refused:
+        return redirect_with_flash(
+            back, kind="error", text=f"Not chosen: {refused.reason}", settings=settings
+        )
+    vendor = chosen.get("entry", {}).get("vendor", "the vendor")
+    return redirect_with_flash(
+        back, kind="ok", text=f"{vendor} chosen: {chosen.get('integration_note', '')}", settings=settings
     )

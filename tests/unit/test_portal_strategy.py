@@ -1,10 +1,12 @@
 """The portal's strategy map and catalog pages, against a real roadmap app in process."""
 
 import re
+import uuid
 
 import httpx
 
-from tests.unit.portal_roadmap_support import PortalWithRoadmap, portal
+from services.portal.models import PortalInitiative
+from tests.unit.portal_roadmap_support import OFFICER, PortalWithRoadmap, portal
 
 __all__ = ["portal"]  # the fixture, used by name
 
@@ -139,3 +141,47 @@ async def test_pages_say_when_roadmap_does_not_answer(portal: PortalWithRoadmap)
     )
     pdf = await portal.http.get(f"/clinics/{clinic_id}/report.pdf")
     assert pdf.status_code == 502 and "No PDF" in pdf.text
+
+
+async def test_the_first_problems_vendor_is_chosen_from_the_catalog(portal: PortalWithRoadmap) -> None:
+    csrf = await portal.sign_in()
+    clinic_id = await portal.clinic()
+    headers = portal.roadmap.auth(OFFICER)
+    listing = (await portal.roadmap.http.get(f"/v1/clinics/{clinic_id}/initiatives", headers=headers)).json()
+    first = listing["initiatives"][0]
+    async with portal.sessions() as session:  # the portal learns initiatives from roadmap's events
+        session.add(
+            PortalInitiative(id=uuid.UUID(first["id"]), clinic_id=clinic_id, problem=first["problem"])
+        )
+        await session.commit()
+
+    page = await portal.http.get(f"/clinics/{clinic_id}/strategy")
+    section = page.text[page.text.index('id="first-vendors"') :]
+    assert first["problem"] == "documentation" and 'data-vendor="Nabla"' in section
+    assert "supports the clinic&#39;s emr (athenahealth)" in section
+    nabla = next(
+        option["entry"]["id"]
+        for option in (
+            await portal.roadmap.http.get(f"/v1/initiatives/{first['id']}/vendors", headers=headers)
+        ).json()
+        if option["entry"]["vendor"] == "Nabla"
+    )
+    chosen = await portal.http.post(
+        f"/initiatives/{first['id']}/vendor", data={"csrf_token": csrf, "entry_id": nabla}
+    )
+    assert chosen.status_code == 303 and chosen.headers["location"] == f"/clinics/{clinic_id}/strategy"
+    page = await portal.http.get(f"/clinics/{clinic_id}/strategy")
+    assert "Nabla chosen" in page.text and "chosen</span>" in page.text
+    report = await portal.http.get(f"/clinics/{clinic_id}/report")
+    assert "(Nabla Nabla ambient scribe)" in report.text
+
+    refused = await portal.http.post(
+        f"/initiatives/{first['id']}/vendor", data={"csrf_token": csrf, "entry_id": "not-an-id"}
+    )
+    assert refused.status_code == 303
+    assert "Not chosen" in (await portal.http.get(f"/clinics/{clinic_id}/strategy")).text
+    other_csrf = await portal.sign_in("officer-someone-else")
+    other = await portal.http.post(
+        f"/initiatives/{first['id']}/vendor", data={"csrf_token": other_csrf, "entry_id": nabla}
+    )
+    assert other.status_code == 404
