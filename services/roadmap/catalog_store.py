@@ -10,6 +10,7 @@ from uuid import UUID, uuid4, uuid5
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -115,17 +116,20 @@ def public(entry: CatalogEntry) -> CatalogEntryPublic:
 async def officer_catalog(*, session: AsyncSession, officer_id: str) -> list[CatalogEntry]:
     """The officer's catalog by category and vendor; started from the defaults the first time."""
     if await session.get(CatalogSeeded, officer_id) is None:
-        session.add(CatalogSeeded(officer_id=officer_id))
-        for seed in catalog.seed_entries():
-            entry_in = CatalogEntryIn.model_validate({**seed, "verified": False})
-            session.add(
-                CatalogEntry(
-                    id=uuid5(SEED_NAMESPACE, f"{officer_id}/{seed['category']}/{seed['vendor']}"),
-                    officer_id=officer_id,
-                    **entry_in.model_dump(mode="json"),
-                )
-            )
-        await session.flush()
+        try:
+            async with session.begin_nested():  # a savepoint: a lost race undoes only the seeding
+                session.add(CatalogSeeded(officer_id=officer_id))
+                for seed in catalog.seed_entries():
+                    entry_in = CatalogEntryIn.model_validate({**seed, "verified": False})
+                    session.add(
+                        CatalogEntry(
+                            id=uuid5(SEED_NAMESPACE, f"{officer_id}/{seed['category']}/{seed['vendor']}"),
+                            officer_id=officer_id,
+                            **entry_in.model_dump(mode="json"),
+                        )
+                    )
+        except IntegrityError:
+            pass  # a concurrent first read seeded this officer's catalog: its rows are there
     rows = await session.exec(
         select(CatalogEntry)
         .where(CatalogEntry.officer_id == officer_id)

@@ -1,5 +1,6 @@
 """The solution catalog: seeded defaults, the officer's edits, the integration check, initiatives' vendors."""
 
+import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
@@ -211,3 +212,11 @@ async def test_a_category_without_vendors_falls_back_to_the_clinics_systems(tmp_
         listing = (await roadmap.http.get(f"/v1/clinics/{clinic_id}/initiatives", headers=headers)).json()
         billing = listing["initiatives"][0]
         assert billing["integrates"] is True and billing["integration_note"] == "integrates with emr (ModMed)"
+
+
+async def test_two_first_reads_at_once_seed_the_catalog_once(tmp_path: Path) -> None:
+    async with roadmap_app(tmp_path) as roadmap:
+        headers = roadmap.auth("officer-catalog-racing")
+        answers = await asyncio.gather(*(roadmap.http.get("/v1/catalog", headers=headers) for _ in range(4)))
+        assert [answer.status_code for answer in answers] == [200] * 4, [a.text for a in answers]
+        assert {len(answer.json()) for answer in answers} == {len(catalog.seed_entries())}
