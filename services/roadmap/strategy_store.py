@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -116,17 +117,34 @@ async def save_interview(
 ) -> list[StrategyAnswer]:
     """Record the answers (one per area and question; the latest wins)."""
     for answer in interview.answers:
-        row = await session.get(StrategyAnswer, (clinic_id, answer.area, answer.question))
-        row = row or StrategyAnswer(
-            clinic_id=clinic_id, area=answer.area, question=answer.question, rating=0, answered_by=officer_id
-        )
-        row.rating = answer.rating
-        row.note = answer.note.strip()
-        row.answered_by = officer_id
-        row.answered_at = _now()
-        session.add(row)
+        try:
+            async with session.begin_nested():  # a form sent twice at once: the second updates
+                session.add(
+                    _record(await _answer_row(session, clinic_id, answer, officer_id), answer, officer_id)
+                )
+        except IntegrityError:
+            session.add(
+                _record(await _answer_row(session, clinic_id, answer, officer_id), answer, officer_id)
+            )
     await session.flush()
     return await interview_rows(session=session, clinic_id=clinic_id)
+
+
+async def _answer_row(
+    session: AsyncSession, clinic_id: UUID, answer: AnswerIn, officer_id: str
+) -> StrategyAnswer:
+    row = await session.get(StrategyAnswer, (clinic_id, answer.area, answer.question))
+    return row or StrategyAnswer(
+        clinic_id=clinic_id, area=answer.area, question=answer.question, rating=0, answered_by=officer_id
+    )
+
+
+def _record(row: StrategyAnswer, answer: AnswerIn, officer_id: str) -> StrategyAnswer:
+    row.rating = answer.rating
+    row.note = answer.note.strip()
+    row.answered_by = officer_id
+    row.answered_at = _now()
+    return row
 
 
 def ratings_of(rows: list[StrategyAnswer]) -> list[strategy_map.Rating]:

@@ -110,9 +110,10 @@ def audit_of(clinic_id: uuid.UUID, hours: dict[str, tuple[float, float]], at: da
 
 
 @asynccontextmanager
-async def roadmap_app(tmp_path: Path) -> AsyncIterator[RoadmapApp]:
+async def roadmap_app(tmp_path: Path, database_url: str = "") -> AsyncIterator[RoadmapApp]:
+    """Roadmap on a SQLite file in `tmp_path`, or on `database_url` (a PostgreSQL database)."""
     settings = RoadmapSettings(
-        environment="test", database_url=f"sqlite+aiosqlite:///{tmp_path / 'roadmap.db'}"
+        environment="test", database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'roadmap.db'}"
     )
     spans = InMemorySpanExporter()
     provider = TracerProvider()
