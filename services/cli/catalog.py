@@ -155,7 +155,12 @@ PriceModelOpt = Annotated[
     ),
 ]
 PriceOpt = Annotated[float | None, Opt(help="Price in USD for the price model's unit.", show_default=False)]
-TextOpt = Annotated[str | None, Opt(show_default=False)]
+UseOpt = Annotated[str | None, Opt(help="Model card: what the tool is for.", show_default=False)]
+ClaimsOpt = Annotated[str | None, Opt(help="Model card: what the vendor claims.", show_default=False)]
+EvidenceOpt = Annotated[
+    str | None, Opt(help="Model card: independent evidence and its source.", show_default=False)
+]
+LimitsOpt = Annotated[str | None, Opt(help="Model card: known limitations and risks.", show_default=False)]
 
 
 @catalog_app.command("add")
@@ -168,10 +173,10 @@ def add(
     baa: BaaOpt = None,
     price_model: PriceModelOpt = None,
     price: PriceOpt = None,
-    intended_use: TextOpt = None,
-    claims: TextOpt = None,
-    evidence: TextOpt = None,
-    limitations: TextOpt = None,
+    intended_use: UseOpt = None,
+    claims: ClaimsOpt = None,
+    evidence: EvidenceOpt = None,
+    limitations: LimitsOpt = None,
     token: TokenOption = "",
     as_json: JsonOption = False,
 ) -> None:
@@ -207,10 +212,10 @@ def edit(
     baa: BaaOpt = None,
     price_model: PriceModelOpt = None,
     price: PriceOpt = None,
-    intended_use: TextOpt = None,
-    claims: TextOpt = None,
-    evidence: TextOpt = None,
-    limitations: TextOpt = None,
+    intended_use: UseOpt = None,
+    claims: ClaimsOpt = None,
+    evidence: EvidenceOpt = None,
+    limitations: LimitsOpt = None,
     token: TokenOption = "",
     as_json: JsonOption = False,
 ) -> None:
