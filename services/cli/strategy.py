@@ -110,3 +110,31 @@ def show_map(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption =
             console.print(f"[yellow]waiting for:[/] {missing}", highlight=False)
 
     emit(strategy, as_json=as_json, human=human)
+
+
+@strategy_app.command("interview")
+def show_interview(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
+    """The answers given so far, with their notes (the notes stay at roadmap)."""
+    interview = call(
+        "roadmap", "GET", f"/v1/clinics/{clinic_id}/strategy-interview", token=token, not_found_hint=NOT_YOURS
+    )
+
+    def human() -> None:
+        ratings = interview["ratings"]
+        rows = [
+            (
+                interview["areas"][answer["area"]],
+                interview["questions"][answer["question"]],
+                ratings[answer["rating"]],
+                answer["note"],
+            )
+            for answer in interview["answers"]
+        ]
+        console.print(table(f"{len(rows)} of 36 answers", ("area", "question", "rating", "note"), rows))
+        if len(rows) < 36:
+            hint(
+                f"faio strategy rate {clinic_id} <area> --staff-time 0-3 --friction 0-3 "
+                "--revenue 0-3 --burnout 0-3"
+            )
+
+    emit(interview, as_json=as_json, human=human)

@@ -161,3 +161,24 @@ def test_catalog_choose_puts_the_entry_on_the_initiative(services: FakeServices)
     result = faio("catalog", "choose", INITIATIVE_ID, ENTRY_ID)
     assert result.exit_code == 0, result.output
     assert services.body("PUT", path) == {"entry_id": ENTRY_ID}
+
+
+def test_interview_lists_the_answers_with_their_words(services: FakeServices) -> None:
+    body = {
+        "clinic_id": CLINIC_ID,
+        "questions": {"burnout": "where burnout occurs"},
+        "areas": {"documentation": "Documentation"},
+        "ratings": ["none", "low", "medium", "high"],
+        "answers": [
+            {"area": "documentation", "question": "burnout", "rating": 3, "note": "charting at home"}
+        ],
+    }
+    services.answer("GET", f"/v1/clinics/{CLINIC_ID}/strategy-interview", 200, body)
+    result = faio("strategy", "interview", CLINIC_ID)
+    assert result.exit_code == 0, result.output
+    assert (
+        "where burnout occurs" in result.stdout
+        and "high" in result.stdout
+        and "charting at home" in result.stdout
+    )
+    assert "1 of 36" in result.stdout
