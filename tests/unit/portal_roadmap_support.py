@@ -3,6 +3,7 @@
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -88,8 +89,9 @@ class PortalWithRoadmap:
         return clinic_id
 
 
-@pytest.fixture
-async def portal(tmp_path: Path) -> AsyncIterator[PortalWithRoadmap]:
+@asynccontextmanager
+async def portal_with_roadmap(tmp_path: Path) -> AsyncIterator[PortalWithRoadmap]:
+    """The portal, its database migrated, calling a real roadmap app in process."""
     settings = PortalSettings(
         environment="test",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}",
@@ -109,3 +111,9 @@ async def portal(tmp_path: Path) -> AsyncIterator[PortalWithRoadmap]:
             yield PortalWithRoadmap(http, settings, app.state.runtime.sessions, roadmap, roadmap_client, app)
         await roadmap_client.aclose()
     await app.state.runtime.engine.dispose()
+
+
+@pytest.fixture
+async def portal(tmp_path: Path) -> AsyncIterator[PortalWithRoadmap]:
+    async with portal_with_roadmap(tmp_path) as running:
+        yield running
