@@ -5,7 +5,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from services.intake.models import PurchaseReviewSubmit
+from services.intake.models import PurchaseReview, PurchaseReviewPublic, PurchaseReviewSubmit
 from services.intake.scoring import review_purchase
 from services.roadmap import catalog
 from services.roadmap.catalog import VendorSummary, category_fit, vendor_fit
@@ -199,6 +199,16 @@ async def test_a_purchase_review_of_a_catalog_vendor_checks_its_systems_against_
     _, misfits = review_purchase(review, staff=staff, systems={"emr": "ModMed"})
     integration = next(f for f in misfits if f.question == "integration")
     assert integration.status == "weak" and "ModMed" in integration.reason
+    stored = PurchaseReview(
+        clinic_id=uuid.uuid4(),
+        officer_id=OFFICER,
+        tool=review.tool,
+        answers=review.model_dump(mode="json"),
+        verdict="not_yet",
+        findings=[finding.model_dump() for finding in misfits],
+    )
+    shown = PurchaseReviewPublic.model_validate(stored, from_attributes=True)
+    assert str(shown.catalog_entry_id) == nabla["id"] and shown.tool == "Nabla Nabla ambient scribe"
 
 
 async def test_a_category_without_vendors_falls_back_to_the_clinics_systems(tmp_path: Path) -> None:
