@@ -189,6 +189,18 @@ async def test_the_interview_moves_the_map_and_the_report_prints(
         assert name in re.sub(r"\s+", " ", text) and "47.5 hours" in text
     finally:
         await context.close()
+    desk = await browser.new_context(viewport={"width": 1366, "height": 900})
+    try:  # the desktop views the portal's README shows
+        page = await desk.new_page()
+        await sign_in(page, strategy_stack.portal_url, officer)
+        await page.goto(f"{strategy_stack.portal_url}/clinics/{clinic_id}/strategy")
+        await expect(page.locator("svg.heatmap g.heat-row")).to_have_count(9)
+        await screenshot(page, "strategy-map")
+        await page.goto(f"{strategy_stack.portal_url}/clinics/{clinic_id}/report")
+        await expect(page.locator("section#money")).to_be_visible()
+        await screenshot(page, "practice-report")
+    finally:
+        await desk.close()
 
 
 async def test_the_officer_adds_a_vendor_to_the_catalog(
