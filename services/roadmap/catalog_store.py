@@ -10,13 +10,12 @@ from uuid import UUID, uuid4, uuid5
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap import catalog
 from services.roadmap.catalog import CatalogCategory, PriceModel
-from services.roadmap.strategy_tables import CatalogEntry, CatalogSeeded, InitiativeVendor
+from services.roadmap.strategy_tables import CatalogEntry, CatalogSeeded, InitiativeVendor, upsert_statement
 from shared.errors import NotFound, Refused
 
 SEED_NAMESPACE = UUID("6f6c7c1e-3b0a-4c55-9a57-2f1d6d0c5a10")
@@ -116,20 +115,23 @@ def public(entry: CatalogEntry) -> CatalogEntryPublic:
 async def officer_catalog(*, session: AsyncSession, officer_id: str) -> list[CatalogEntry]:
     """The officer's catalog by category and vendor; started from the defaults the first time."""
     if await session.get(CatalogSeeded, officer_id) is None:
-        try:
-            async with session.begin_nested():  # a savepoint: a lost race undoes only the seeding
-                session.add(CatalogSeeded(officer_id=officer_id))
-                for seed in catalog.seed_entries():
-                    entry_in = CatalogEntryIn.model_validate({**seed, "verified": False})
-                    session.add(
-                        CatalogEntry(
-                            id=uuid5(SEED_NAMESPACE, f"{officer_id}/{seed['category']}/{seed['vendor']}"),
-                            officer_id=officer_id,
-                            **entry_in.model_dump(mode="json"),
-                        )
+        marked = await session.exec(
+            upsert_statement(session)(CatalogSeeded)
+            .values(officer_id=officer_id, seeded_at=_now())
+            .on_conflict_do_nothing(index_elements=["officer_id"])
+            .returning(CatalogSeeded.officer_id)
+        )
+        if marked.first() is not None:  # this request marked it first: it seeds (never twice)
+            for seed in catalog.seed_entries():
+                entry_in = CatalogEntryIn.model_validate({**seed, "verified": False})
+                session.add(
+                    CatalogEntry(
+                        id=uuid5(SEED_NAMESPACE, f"{officer_id}/{seed['category']}/{seed['vendor']}"),
+                        officer_id=officer_id,
+                        **entry_in.model_dump(mode="json"),
                     )
-        except IntegrityError:
-            pass  # a concurrent first read seeded this officer's catalog: its rows are there
+                )
+            await session.flush()
     rows = await session.exec(
         select(CatalogEntry)
         .where(CatalogEntry.officer_id == officer_id)

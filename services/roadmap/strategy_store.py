@@ -10,14 +10,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap import catalog, catalog_store, strategy_map
 from services.roadmap.models import Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
 from services.roadmap.strategy_map import Area, Question
-from services.roadmap.strategy_tables import StrategyAnswer
+from services.roadmap.strategy_tables import StrategyAnswer, upsert_statement
 
 
 def _now() -> datetime:
@@ -115,36 +114,27 @@ async def interview_rows(*, session: AsyncSession, clinic_id: UUID) -> list[Stra
 async def save_interview(
     *, session: AsyncSession, clinic_id: UUID, officer_id: str, interview: InterviewIn
 ) -> list[StrategyAnswer]:
-    """Record the answers (one per area and question; the latest wins)."""
-    for answer in interview.answers:
-        try:
-            async with session.begin_nested():  # a form sent twice at once: the second updates
-                session.add(
-                    _record(await _answer_row(session, clinic_id, answer, officer_id), answer, officer_id)
-                )
-        except IntegrityError:
-            session.add(
-                _record(await _answer_row(session, clinic_id, answer, officer_id), answer, officer_id)
-            )
-    await session.flush()
-    return await interview_rows(session=session, clinic_id=clinic_id)
-
-
-async def _answer_row(
-    session: AsyncSession, clinic_id: UUID, answer: AnswerIn, officer_id: str
-) -> StrategyAnswer:
-    row = await session.get(StrategyAnswer, (clinic_id, answer.area, answer.question))
-    return row or StrategyAnswer(
-        clinic_id=clinic_id, area=answer.area, question=answer.question, rating=0, answered_by=officer_id
+    """Record the answers (one per area and question; the latest wins, even for a form sent twice)."""
+    answered_at = _now()
+    rows = {
+        (answer.area, answer.question): {
+            "clinic_id": clinic_id,
+            "area": answer.area,
+            "question": answer.question,
+            "rating": answer.rating,
+            "note": answer.note.strip(),
+            "answered_by": officer_id,
+            "answered_at": answered_at,
+        }
+        for answer in interview.answers
+    }
+    statement = upsert_statement(session)(StrategyAnswer).values(list(rows.values()))
+    changed = {name: statement.excluded[name] for name in ("rating", "note", "answered_by", "answered_at")}
+    await session.exec(
+        statement.on_conflict_do_update(index_elements=["clinic_id", "area", "question"], set_=changed)
     )
-
-
-def _record(row: StrategyAnswer, answer: AnswerIn, officer_id: str) -> StrategyAnswer:
-    row.rating = answer.rating
-    row.note = answer.note.strip()
-    row.answered_by = officer_id
-    row.answered_at = _now()
-    return row
+    session.expire_all()  # rows read earlier in this session show the new answers
+    return await interview_rows(session=session, clinic_id=clinic_id)
 
 
 def ratings_of(rows: list[StrategyAnswer]) -> list[strategy_map.Rating]:

@@ -5,11 +5,21 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import JSON
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def upsert_statement(session: AsyncSession) -> Any:
+    """INSERT ... ON CONFLICT for the session's database: one write statement, no read before it,
+    so two requests at once neither collide on a key nor on SQLite's snapshot."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
 class StrategyAnswer(SQLModel, table=True):

@@ -1,6 +1,7 @@
 """The strategy map's API in process: the interview, the map, the proposals that cite it, and the notes
 that never leave roadmap's database."""
 
+import asyncio
 import json
 import logging
 import uuid
@@ -137,3 +138,16 @@ async def test_a_map_before_any_data_says_what_is_missing(tmp_path: Path) -> Non
         ]
         assert strategy["first_area"] is None
         assert all(area["score"] is None for area in strategy["areas"])
+
+
+async def test_a_form_sent_twice_at_once_records_each_answer_once(tmp_path: Path) -> None:
+    async with roadmap_app(tmp_path) as roadmap:
+        clinic_id = await roadmap.clinic(OFFICER, hours=HOURS, dimensions=DIMENSIONS)
+        path = f"/v1/clinics/{clinic_id}/strategy-interview"
+        body = {"answers": answers("documentation", 3, 2, 1, 3)}
+        sent = await asyncio.gather(
+            *(roadmap.http.put(path, json=body, headers=roadmap.auth(OFFICER)) for _ in range(6))
+        )
+        assert [answer.status_code for answer in sent] == [200] * 6, [answer.text[:300] for answer in sent]
+        interview = (await roadmap.http.get(path, headers=roadmap.auth(OFFICER))).json()
+        assert sorted(answer["rating"] for answer in interview["answers"]) == [1, 2, 3, 3]
