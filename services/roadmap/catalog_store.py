@@ -181,6 +181,23 @@ async def remove_entry(*, session: AsyncSession, entry_id: UUID, officer_id: str
     await session.flush()
 
 
+async def choose_vendor(
+    *, session: AsyncSession, initiative_id: UUID, entry_id: UUID, fit: catalog.VendorFit
+) -> None:
+    """The initiative's vendor and the integration check at the time of choice (the latest choice wins)."""
+    statement = upsert_statement(session)(InitiativeVendor).values(
+        initiative_id=initiative_id,
+        entry_id=entry_id,
+        integrates=fit.integrates,
+        integration_note=fit.note[:300],
+        chosen_at=_now(),
+    )
+    changed = {
+        name: statement.excluded[name] for name in ("entry_id", "integrates", "integration_note", "chosen_at")
+    }
+    await session.exec(statement.on_conflict_do_update(index_elements=["initiative_id"], set_=changed))
+
+
 def summaries(entries: list[CatalogEntry]) -> list[catalog.VendorSummary]:
     return [
         catalog.VendorSummary(

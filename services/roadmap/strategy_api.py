@@ -167,13 +167,9 @@ async def choose_vendor(
     fit = vendor_fit(
         category=category, vendor=entry.vendor, integrations=entry.integrations, systems=clinic.systems
     )
-    row = await session.get(InitiativeVendor, initiative_id) or InitiativeVendor(
-        initiative_id=initiative_id, entry_id=entry.id
+    await catalog_store.choose_vendor(
+        session=session, initiative_id=initiative_id, entry_id=entry.id, fit=fit
     )
-    row.entry_id = entry.id
-    row.integrates = fit.integrates
-    row.integration_note = fit.note[:300]
-    session.add(row)
     await session.commit()
     return VendorOption(
         entry=catalog_store.public(entry), integrates=fit.integrates, integration_note=fit.note, chosen=True
