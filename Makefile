@@ -25,12 +25,14 @@ setup: system-packages $(PY_STAMP) $(KAFKA_STAMP) $(ASYNCAPI_STAMP)
 
 # Debian packages the tests need, installed once when missing: PostgreSQL (a tested database
 # next to SQLite) and Chromium (the browser tests drive Debian's Chromium: Playwright's own
-# browser download cannot work offline).
+# browser download cannot work offline), and pango with a font for WeasyPrint's report PDF.
 .PHONY: system-packages
 system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || missing="$$missing libpangoft2-1.0-0"; \
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 		command -v apt-get >/dev/null || { echo "install$$missing (Debian packages) for the tests"; exit 1; }; \
 		echo "installing$$missing (Debian's packages) for the tests"; \

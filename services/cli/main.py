@@ -8,12 +8,14 @@ from services.cli import client
 from services.cli.assessment import assessment_app
 from services.cli.audit import audit_app
 from services.cli.buy_in import buy_in_app
+from services.cli.catalog import catalog_app
 from services.cli.clinic import clinic_app
 from services.cli.dlq import dlq_app
 from services.cli.kpi import kpi_app, partner_app
 from services.cli.officer import officer_app
 from services.cli.prospect import prospect_app
 from services.cli.roadmap import initiative_app, plan_app
+from services.cli.strategy import strategy_app
 from services.cli.task_log import add_commands as add_task_log_commands
 
 app = typer.Typer(
@@ -56,6 +58,8 @@ app.add_typer(clinic_app, name="clinic")
 app.add_typer(assessment_app, name="assessment")
 add_task_log_commands(audit_app)
 app.add_typer(audit_app, name="audit")
+app.add_typer(strategy_app, name="strategy")
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(initiative_app, name="initiative")
 plan_app.add_typer(buy_in_app, name="buy-in")
 app.add_typer(plan_app, name="plan")

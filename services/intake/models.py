@@ -393,6 +393,9 @@ class PurchaseReviewSubmit(BaseModel):
         default_factory=dict,
         description="5. kind of system -> vendors the tool integrates with, e.g. {'emr': ['athenahealth']}",
     )
+    catalog_entry_id: UUID | None = Field(
+        default=None, description="the solution catalog entry (roadmap's /v1/catalog) this tool is"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -440,6 +443,19 @@ class PurchaseReviewPublic(BaseModel):
     verdict: Verdict
     findings: list[ReviewFinding]
     created_at: datetime
+    catalog_entry_id: UUID | None = None  # the solution catalog entry (roadmap) the tool was taken from
+
+    @model_validator(mode="before")
+    @classmethod
+    def _catalog_entry_from_answers(cls, data: Any) -> Any:
+        """A stored review keeps the catalog entry among its answers."""
+        answers = getattr(data, "answers", None)
+        if isinstance(answers, dict) and answers.get("catalog_entry_id"):
+            fields = ("id", "clinic_id", "tool", "verdict", "findings", "created_at")
+            return {name: getattr(data, name) for name in fields} | {
+                "catalog_entry_id": answers["catalog_entry_id"]
+            }
+        return data
 
 
 metadata = service_metadata(

@@ -19,11 +19,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from services.portal import actions, mail
 from services.portal.action_routes import router as action_router
 from services.portal.api import router as page_router
+from services.portal.catalog_view import router as catalog_router
 from services.portal.close_out_route import router as close_out_router
 from services.portal.handlers import PortalHandlers, create_router
 from services.portal.outreach_routes import router as outreach_router
 from services.portal.public_routes import router as public_router
+from services.portal.report import router as report_router
 from services.portal.settings import PortalSettings
+from services.portal.strategy_view import router as strategy_router
 from services.portal.survey_routes import router as survey_router
 from services.portal.web import CsrfRejected, SignInRequired, render
 from shared.app import create_runtime, create_service_app
@@ -73,6 +76,9 @@ def create_app(
             outreach_router,
             public_router,
             survey_router,
+            strategy_router,
+            catalog_router,
+            report_router,
         ),
         kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import functools
 import json
+import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -294,9 +295,29 @@ class Demo:
                     accept=lambda answer: answer is not None,
                 )
                 initiatives = await self.proposals(clinic)
+                await self.call(
+                    "roadmap", "PUT", f"/v1/clinics/{clinic.id}/strategy-interview", interview(clinic)
+                )
+                initiatives = await self.proposals(clinic)  # re-ranked by the strategy map
                 if stage >= STAGES.index("pilot"):
                     await self.run_plan(clinic, initiatives[0])
         print(f"  {clinic.name:<36} {clinic.stage}", flush=True)
+
+
+INTERVIEW_AREAS = ("documentation", "scheduling", "communication", "billing", "retention", "operations")
+QUESTIONS = ("staff_time", "patient_friction", "missed_revenue", "burnout")
+
+
+def interview(clinic: DemoClinic) -> dict[str, Any]:
+    """The strategy interview as the practice might answer it: ratings only, no notes."""
+    rng = random.Random(f"strategy:{clinic.name}")  # noqa: S311 - demo figures, nothing secret
+    return {
+        "answers": [
+            {"area": area, "question": question, "rating": rng.choice((0, 1, 1, 2, 2, 3))}
+            for area in INTERVIEW_AREAS
+            for question in QUESTIONS
+        ]
+    }
 
 
 async def until(

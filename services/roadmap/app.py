@@ -20,6 +20,7 @@ from services.roadmap.evaluation_api import router as evaluation_router
 from services.roadmap.handlers import RoadmapHandlers, create_router
 from services.roadmap.models import RoadmapPlan, RoadmapPlanNotice
 from services.roadmap.settings import RoadmapSettings
+from services.roadmap.strategy_api import router as strategy_router
 from shared.app import create_runtime, create_service_app
 from shared.events.roadmap import PLAN_PHASES
 from shared.metrics import ServiceMetrics
@@ -39,7 +40,7 @@ def create_app(
         title="faio roadmap",
         description="Initiatives, approval and the implementation plans that run for months.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=[router, evaluation_router, buy_in_router, buy_in_public_router],
+        http_routers=[router, evaluation_router, buy_in_router, buy_in_public_router, strategy_router],
         kafka_router=create_router(runtime, handlers),
         extra_lifespan=lambda _app: temporal.connecting(settings, runtime.tracer_provider),
     )

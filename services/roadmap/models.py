@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from services.roadmap.buy_in_models import BUY_IN_TABLES
 from services.roadmap.plans import GateAction
+from services.roadmap.strategy_tables import CatalogEntry, CatalogSeeded, InitiativeVendor, StrategyAnswer
 from shared.db import service_metadata
 from shared.events.roadmap import IN_FLIGHT_PHASES
 from shared.inbox import InboxMessage
@@ -367,6 +368,10 @@ metadata = service_metadata(
     RoadmapPlan,
     RoadmapPlanTransition,
     RoadmapPlanNotice,
+    StrategyAnswer,
+    CatalogEntry,
+    CatalogSeeded,
+    InitiativeVendor,
     OutboxMessage,
     InboxMessage,
     *BUY_IN_TABLES,

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import rules
+from services.roadmap import rules, strategy_store
 from services.roadmap.models import Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
@@ -121,11 +121,17 @@ async def refresh_proposals(*, session: AsyncSession, clinic_id: UUID) -> list[I
         )
         for item in audit.candidates
     ]
+    # The strategy map weighs each problem and the solution catalog answers "does it integrate".
+    emphasis, integration = await strategy_store.proposal_inputs(
+        session=session, clinic=clinic, clinic_id=clinic_id
+    )
     proposals = rules.propose_initiatives(
         candidates=candidates,
         systems=clinic.systems if clinic else {},
         overall_score=assessment.overall_score if assessment else None,
         dimension_scores=assessment.dimension_scores if assessment else {},
+        emphasis=emphasis,
+        integration=integration,
     )
     started = {
         row.problem

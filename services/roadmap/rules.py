@@ -4,6 +4,7 @@ Nothing here touches a database, a broker or a clock: the HTTP routes, the Kafka
 and the plan workflow (which must stay deterministic) all call the same code.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -152,13 +153,23 @@ def propose_initiatives(
     systems: dict[str, str],
     overall_score: float | None,
     dimension_scores: dict[str, float],
+    emphasis: Mapping[str, tuple[float, str]] | None = None,
+    integration: Mapping[str, tuple[bool | None, str]] | None = None,
 ) -> list[Proposal]:
-    """Initiatives from audit candidates, ranked by impact x readiness; the first is recommended."""
+    """Initiatives from audit candidates, ranked by impact x readiness; the first is recommended.
+
+    `emphasis` (per normalised category: a factor and a citation) is the strategy map's weight;
+    `integration` (per category) is the solution catalog's check of vetted vendors against the
+    clinic's systems, which replaces the mere "is there a system of this kind".
+    """
     scored: list[tuple[float, Candidate, KpiPlaybook, bool | None, str, float, float]] = []
     known_systems = {kind.lower(): vendor for kind, vendor in systems.items()}
     for candidate in candidates:
         playbook = playbook_for(candidate.category)
-        if not known_systems:
+        category = normalise_category(candidate.category)
+        if integration and category in integration:
+            integrates, note = integration[category]
+        elif not known_systems:
             integrates, note = None, "the clinic's systems are not recorded yet"
         elif playbook.system in known_systems:
             integrates, note = True, f"integrates with {playbook.system} ({known_systems[playbook.system]})"
@@ -170,7 +181,8 @@ def propose_initiatives(
         readiness = readiness_of(
             overall_score=overall_score, dimension_scores=dimension_scores, integrates=integrates
         )
-        scored.append((impact * readiness, candidate, playbook, integrates, note, impact, readiness))
+        weight = (emphasis or {}).get(category, (1.0, ""))[0]
+        scored.append((impact * readiness * weight, candidate, playbook, integrates, note, impact, readiness))
     scored.sort(key=lambda item: (-item[0], -item[1].cost_per_week, item[1].category))
     proposals = []
     for rank, (score, candidate, playbook, integrates, note, impact, readiness) in enumerate(scored, start=1):
@@ -181,6 +193,9 @@ def propose_initiatives(
             )
         else:
             reason = f"impact {impact:.0f}/week x readiness {readiness:.0%}; {note}"
+        citation = (emphasis or {}).get(normalise_category(candidate.category), (1.0, ""))[1]
+        if citation:
+            reason += f"; {citation}"
         proposals.append(
             Proposal(
                 rank=rank,

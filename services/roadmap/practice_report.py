@@ -1,0 +1,216 @@
+"""What roadmap contributes to the practice's roadmap report: the first problem and why, the plan's
+dates, the KPI with its baseline, target and published evidence, the money, and the strategy map.
+
+The portal adds what its read model holds (readiness, where the hours go, KPI weeks) and renders
+the page and the PDF. Pure schedule arithmetic lives in `plan_schedule`; the rest reads roadmap's tables.
+"""
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.roadmap import approval_review, catalog_store, rules, strategy_store
+from services.roadmap.models import Initiative, RoadmapClinic, RoadmapPlan, RoadmapPlanTransition
+from services.roadmap.strategy_store import StrategyMapPublic
+from services.roadmap.strategy_tables import CatalogEntry, InitiativeVendor
+
+# The order a plan's phases run in when all goes to plan (the gate takes no planned time).
+SCHEDULED_PHASES = ("baseline", "preparation", "pilot", "evaluation", "rollout", "sustain")
+
+
+class PhaseDates(BaseModel):
+    phase: str
+    start: date
+    end: date
+    status: str  # done, current, planned
+
+
+class EvidencePublic(BaseModel):
+    study: str
+    journal: str
+    year: int
+    population: str
+    effect_pct: float
+    kind: str
+    note: str
+
+
+class FirstProblem(BaseModel):
+    initiative_id: UUID
+    problem: str
+    solution: str
+    hours_per_week: float
+    cost_per_week: float
+    status: str
+    owner: str
+    reason: str
+    map_reason: str
+    kpi: str
+    target_change_pct: float
+    target_is_suggested: bool
+    baseline: dict[str, Any] | None
+    target_flag: str | None
+    evidence: list[EvidencePublic]
+    money: dict[str, Any]
+    vendor: dict[str, Any] | None
+    integrates: bool | None
+    integration_note: str
+
+
+class PracticeReportData(BaseModel):
+    clinic_id: UUID
+    clinic_name: str
+    specialty: str
+    generated_at: datetime
+    first: FirstProblem | None
+    plan_id: str | None
+    schedule: list[PhaseDates]
+    schedule_note: str
+    next_initiatives: list[dict[str, Any]]
+    strategy: StrategyMapPublic
+
+
+def plan_schedule(
+    *,
+    start: date,
+    phase_days: dict[str, float],
+    transitions: list[tuple[str, date]],
+    today: date,
+) -> list[PhaseDates]:
+    """Each phase's dates: recorded ones as they happened, the rest planned from their lengths."""
+    days = {
+        phase: float(phase_days.get(phase, rules.DEFAULT_PHASE_DAYS.get(phase, 0)))
+        for phase in SCHEDULED_PHASES
+    }
+    days["evaluation"] = 0.0
+    happened = dict(transitions)
+    current = transitions[-1][0] if transitions else None
+    rows: list[PhaseDates] = []
+    cursor = start
+    for phase in SCHEDULED_PHASES:
+        began = happened.get(phase, cursor)
+        if phase == current:
+            end = max(began + timedelta(days=days[phase]), today)
+            status = "current"
+        elif phase in happened:
+            later = [when for name, when in transitions if when >= began and name != phase]
+            end = min(later) if later else began + timedelta(days=days[phase])
+            status = "done"
+        else:
+            end = began + timedelta(days=days[phase])
+            status = "planned"
+        rows.append(PhaseDates(phase=phase, start=began, end=end, status=status))
+        cursor = end
+    return rows
+
+
+async def report_data(*, session: AsyncSession, clinic: RoadmapClinic, today: date) -> PracticeReportData:
+    strategy = await strategy_store.map_public(session=session, clinic=clinic)
+    rows = list(
+        (
+            await session.exec(
+                select(Initiative).where(Initiative.clinic_id == clinic.id).order_by(col(Initiative.rank))
+            )
+        ).all()
+    )
+    started = [row for row in rows if row.status == "approved"]
+    chosen = (started[-1] if started else None) or next(
+        (row for row in rows if row.recommended and row.status == "proposed"), None
+    )
+    first = await _first_problem(session, chosen, strategy) if chosen else None
+    schedule: list[PhaseDates] = []
+    schedule_note = "no initiative yet: the audit's candidates become initiatives"
+    plan = None
+    if chosen is not None:
+        plan = (await session.exec(select(RoadmapPlan).where(RoadmapPlan.initiative_id == chosen.id))).first()
+        if plan is not None:
+            recorded = (
+                await session.exec(
+                    select(RoadmapPlanTransition)
+                    .where(RoadmapPlanTransition.plan_id == plan.id)
+                    .order_by(col(RoadmapPlanTransition.seq))
+                )
+            ).all()
+            transitions = [(item.phase, item.changed_at.date()) for item in recorded] or [
+                ("baseline", plan.started_at.date())
+            ]
+            schedule = plan_schedule(
+                start=plan.started_at.date(),
+                phase_days=chosen.phase_days,
+                transitions=transitions,
+                today=today,
+            )
+            schedule_note = f"plan started {plan.started_at.date():%B %d, %Y}; later phases as planned"
+        else:
+            schedule = plan_schedule(start=today, phase_days={}, transitions=[], today=today)
+            schedule_note = "if approved today, with the method's default phase lengths"
+    return PracticeReportData(
+        clinic_id=clinic.id,
+        clinic_name=clinic.name,
+        specialty=clinic.specialty,
+        generated_at=datetime.now(UTC),
+        first=first,
+        plan_id=plan.id if plan else None,
+        schedule=schedule,
+        schedule_note=schedule_note,
+        next_initiatives=[
+            {"problem": row.problem, "rank": row.rank, "impact_per_week": row.impact_per_week, "kpi": row.kpi}
+            for row in rows
+            if row.status == "proposed" and chosen is not None and row.id != chosen.id
+        ][:3],
+        strategy=strategy,
+    )
+
+
+async def _first_problem(session: AsyncSession, row: Initiative, strategy: StrategyMapPublic) -> FirstProblem:
+    target = row.target_change_pct if row.target_change_pct is not None else row.suggested_target_pct
+    money = row.review.get("money") or asdict(
+        approval_review.expected_money(
+            hours_per_week=row.hours_per_week,
+            cost_per_week=row.cost_per_week,
+            dollars_saved_per_week=row.impact_per_week,
+            tool_cost=None,
+        )
+    )
+    vendor = None
+    choice = await session.get(InitiativeVendor, row.id)
+    if choice is not None:
+        entry = await session.get(CatalogEntry, choice.entry_id)
+        if entry is not None:
+            vendor = catalog_store.public(entry).model_dump(mode="json")
+    return FirstProblem(
+        initiative_id=row.id,
+        problem=row.problem,
+        solution=row.solution,
+        hours_per_week=row.hours_per_week,
+        cost_per_week=row.cost_per_week,
+        status=row.status,
+        owner=row.owner,
+        reason=row.reason,
+        map_reason=strategy.first_reason,
+        kpi=row.kpi,
+        target_change_pct=target,
+        target_is_suggested=row.target_change_pct is None,
+        baseline=row.review.get("baseline"),
+        target_flag=row.review.get("target_flag")
+        or approval_review.target_flag(kpi=row.kpi, solution=row.solution, target_change_pct=target),
+        evidence=[
+            EvidencePublic.model_validate(asdict(effect))
+            for effect in approval_review.effects_for(kpi=row.kpi, solution=vendor_solution(row, vendor))
+        ],
+        money=money,
+        vendor=vendor,
+        integrates=choice.integrates if choice else row.integrates,
+        integration_note=choice.integration_note if choice else row.integration_note,
+    )
+
+
+def vendor_solution(row: Initiative, vendor: dict[str, Any] | None) -> str:
+    """The words published effects are matched on: the solution and its catalog category."""
+    category = vendor["category_label"] if vendor else ""
+    return f"{row.solution} {category}".strip()
