@@ -41,6 +41,18 @@ async def test_a_plan_waits_for_its_baseline_then_closes_with_its_report(roadmap
     assert approved.status_code == 201, approved.text
     plan_id = approved.json()["plan_id"]
     assert "without one the pilot will not start" in " ".join(approved.json()["review"]["warnings"])
+    # Staff were told and trained (the buy-in rule for leaving preparation), so only the baseline holds it.
+    buy_in = f"/v1/plans/{plan_id}/buy-in"
+    told = await http.post(
+        f"{buy_in}/communications",
+        json={"kind": "why_we_change", "audiences": ["all_staff"]},
+        headers=headers,
+    )
+    assert told.status_code == 201, told.text
+    trained = await http.post(
+        f"{buy_in}/trainings", json={"status": "held", "attendees": ["fd-1", "fd-2"]}, headers=headers
+    )
+    assert trained.status_code == 201, trained.text
 
     running = await http.get(f"/v1/plans/{plan_id}/close-out", headers=headers)
     assert running.status_code == 409
