@@ -120,6 +120,12 @@ READY_BEFORE: list[tuple[str, str, Callable[[Any], bool]]] = [
 # What a person sees when a step worked.
 SHOWS: dict[str, str | re.Pattern[str]] = {
     "faio officer create": "Officer created",
+    "faio prospect invite": "/p/",
+    "faio strategy map": "Strategy map",
+    "faio audit link": "/t/",
+    "faio plan buy-in train": "training held: 2 attended",
+    "faio plan buy-in survey": "results show from 5 answers",
+    "faio catalog list": "vendor(s)",
     "faio assessment submit": "Readiness:",
     "faio audit import": "imported",
     "faio audit close": "closed",
@@ -138,7 +144,8 @@ def test_the_readme_speaks_only_faio() -> None:
     for command in commands:
         assert command.startswith(("faio ", "export ")), command
     groups = {command.split()[1] for command in commands if command.startswith("faio ")}
-    expected = {"officer", "clinic", "assessment", "audit", "initiative", "plan", "partner", "kpi"}
+    expected = {"officer", "prospect", "clinic", "assessment", "strategy", "audit", "initiative", "plan"}
+    expected |= {"partner", "kpi", "catalog"}
     assert expected <= groups
 
 
