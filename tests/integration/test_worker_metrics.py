@@ -12,6 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 from deploy.local.kafka import free_port
 from tests.polling import eventually
 
+SLOTS = "temporal_worker_task_slots_available"
+
 
 async def test_the_roadmap_worker_process_serves_temporal_worker_metrics(
     temporal: WorkflowEnvironment, tmp_path: Path
@@ -35,11 +37,14 @@ async def test_the_roadmap_worker_process_serves_temporal_worker_metrics(
                     response = await client.get(f"http://{address}/metrics")
             except httpx.TransportError:
                 return None
-            return response.text if 'task_queue="worker-metrics"' in response.text else None
+            # The SDK fills its gauges as the pollers start: wait for the one asserted below too.
+            filled = 'task_queue="worker-metrics"' in response.text and SLOTS in response.text
+            return response.text if filled else None
 
-        text = await eventually(scraped, within=60, what="the worker's /metrics")
-        assert "temporal_worker_task_slots_available" in text
-        assert 'task_queue="worker-metrics"' in text
+        text = await eventually(scraped, within=60, what=f"the worker's /metrics with {SLOTS}")
+        assert any(
+            line.startswith(SLOTS) and 'task_queue="worker-metrics"' in line for line in text.splitlines()
+        )
     finally:
         worker.send_signal(signal.SIGTERM)
         await asyncio.wait_for(worker.wait(), 30)
