@@ -21,13 +21,12 @@ from services.intake.models import (
     OfficerEmail,
     OfficerPublic,
     OfficerToken,
-    PurchaseReviewPublic,
-    PurchaseReviewSubmit,
     Questionnaire,
     SignInLink,
     TokenRequest,
     TokensRevoked,
 )
+from services.intake.purchase_review_models import PurchaseReviewPublic, PurchaseReviewSubmit
 from services.intake.settings import IntakeSettings
 from shared.app import SessionDep
 from shared.auth import ADMIN_HEADER, CurrentOfficer, issue_sign_in_token

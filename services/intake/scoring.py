@@ -9,14 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from services.intake.models import (
-    AnswerValue,
-    PurchaseReviewSubmit,
-    Question,
-    Questionnaire,
-    ReviewFinding,
-    Verdict,
-)
+from services.intake.models import AnswerValue, Question, Questionnaire
+from services.intake.purchase_review_models import PurchaseReviewSubmit, ReviewFinding, Verdict
 from shared.events.intake import ReadinessGap, ReadinessLevel, StaffRole
 
 QUESTIONNAIRE_DIR = Path(__file__).parent / "questionnaire"

@@ -19,10 +19,9 @@ from services.intake.models import (
     Clinic,
     ClinicCreate,
     ClinicUpdate,
-    PurchaseReview,
-    PurchaseReviewSubmit,
     Questionnaire,
 )
+from services.intake.purchase_review_models import PurchaseReview, PurchaseReviewSubmit
 from shared.errors import Conflict, NotFound, Refused
 from shared.events.intake import (
     AssessmentCompleted,

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from services.intake.models import PurchaseReviewSubmit
+from services.intake.purchase_review_models import PurchaseReviewSubmit
 from services.intake.scoring import review_purchase
 from shared.events.intake import StaffRole
 

@@ -5,7 +5,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from services.intake.models import PurchaseReview, PurchaseReviewPublic, PurchaseReviewSubmit
+from services.intake.purchase_review_models import PurchaseReview, PurchaseReviewPublic, PurchaseReviewSubmit
 from services.intake.scoring import review_purchase
 from services.roadmap import catalog
 from services.roadmap.catalog import VendorSummary, category_fit, vendor_fit
