@@ -246,8 +246,10 @@ async def portfolio(
         )
         gate = rules.gate_status(plan.phase if plan else None, due_at=due, overdue_notice=overdue, now=now)
         series = weeks.get(clinic.id.hex, {})
-        kpi_name = _primary_kpi(plan, initiatives.get(clinic.id, []), series)
-        baseline_end = _baseline_end(plan, initiatives.get(clinic.id, []))
+        clinic_initiatives = initiatives.get(clinic.id, [])
+        plans_initiative = _plans_initiative(plan, clinic_initiatives)
+        kpi_name = _primary_kpi(plans_initiative, clinic_initiatives, series)
+        baseline_end = plans_initiative.baseline_end if plans_initiative is not None else None
         kpi = (
             _kpi_summary(kpi_name, series.get(kpi_name, []), plan.phase if plan else None, baseline_end)
             if kpi_name
@@ -327,11 +329,16 @@ def _decision_due(plan: Any, notices: list[PortalNotice]) -> datetime | None:
     return max(dues, default=None)
 
 
-def _primary_kpi(plan: Any, initiatives: list[Any], series: dict[str, list[Any]]) -> str | None:
-    if plan is not None:
-        for initiative in initiatives:
-            if initiative.id == plan.initiative_id and initiative.kpi:
-                return str(initiative.kpi)
+def _plans_initiative(plan: Any, initiatives: list[Any]) -> Any:
+    """The initiative the clinic's plan carries out, if it has a plan."""
+    if plan is None:
+        return None
+    return next((initiative for initiative in initiatives if initiative.id == plan.initiative_id), None)
+
+
+def _primary_kpi(plans_initiative: Any, initiatives: list[Any], series: dict[str, list[Any]]) -> str | None:
+    if plans_initiative is not None and plans_initiative.kpi:
+        return str(plans_initiative.kpi)
     approved = [
         initiative for initiative in initiatives if initiative.status != "proposed" and initiative.kpi
     ]
@@ -339,12 +346,6 @@ def _primary_kpi(plan: Any, initiatives: list[Any], series: dict[str, list[Any]]
         return str(approved[-1].kpi)
     measured = [name for name in series if name not in rules.ADOPTION_KPIS]
     return measured[0] if measured else None
-
-
-def _baseline_end(plan: Any, initiatives: list[Any]) -> date | None:
-    if plan is None:
-        return None
-    return next((i.baseline_end for i in initiatives if i.id == plan.initiative_id), None)
 
 
 def _kpi_summary(name: str, points: list[Point], phase: str | None, baseline_end: date | None) -> KpiSummary:
