@@ -38,6 +38,7 @@ PLAN_NOTICE_RAISED = Topic("roadmap.plan.notice-raised.v1")
 PARTNER_ACTIVITY = Topic("partner.activity.v1", partitions=6)
 KPI_SNAPSHOT = Topic("kpi.snapshot.v1")
 KPI_ALERT = Topic("kpi.alert.v1")
+KPI_CLINIC_ACTIVITY = Topic("kpi.clinic.activity.v1")
 PLAN_BUY_IN_CHANGED = Topic("roadmap.plan.buy-in-changed.v1")
 
 ALL_TOPICS: tuple[Topic, ...] = (
@@ -55,6 +56,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     PARTNER_ACTIVITY,
     KPI_SNAPSHOT,
     KPI_ALERT,
+    KPI_CLINIC_ACTIVITY,
     PLAN_BUY_IN_CHANGED,
 )
 

@@ -24,9 +24,9 @@ from services.kpi.control_charts import (
     feed_status,
     shift_signal,
 )
+from shared.events.kpi import Feed
 
 AlertKind = Literal["adoption_decline", "target_regression", "feed_stale"]
-Feed = Literal["calls", "appointments", "notes", "messages", "ai_tool", "eligibility", "claims", "referrals"]
 
 # The daily counters each kind of partner feed fills, and the partner kinds that send it.
 FEED_COUNTERS: dict[Feed, tuple[str, ...]] = {

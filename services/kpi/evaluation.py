@@ -6,7 +6,6 @@ guard), and an alert's id is derived from what it is about, so nothing is raised
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,8 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import alert_rules, kpis
 from services.kpi.alert_rules import AlertFinding
+from services.kpi.clinic_watch import FEED_HISTORY_DAYS, clinics_with_recent_data, raise_alert, watch_clinic
 from services.kpi.clinics import clinics_with_active_initiatives, officer_clinic, record_initiative
-from services.kpi.control_charts import RECENT_WEEKS
 from services.kpi.models import (
     AlertPublic,
     KpiAlertRecord,
@@ -29,7 +28,7 @@ from services.kpi.models import (
 )
 from services.kpi.series import load_days
 from shared.db import SessionFactory
-from shared.events.kpi import KpiAlert, KpiSnapshot
+from shared.events.kpi import Feed, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved
 from shared.outbox import add_to_outbox
 
@@ -38,8 +37,6 @@ log = logging.getLogger(__name__)
 # How many past weeks one evaluation may catch up on (snapshots missed while the service was down).
 CATCH_UP_WEEKS = 12
 SOURCE = "/faio/kpi"
-# Days of partner events a feed's status reads: the quiet days and the four weeks before them.
-FEED_HISTORY_DAYS = 31
 
 
 def complete_weeks(*, first_day: date, as_of: date) -> list[str]:
@@ -101,7 +98,14 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
         feed_window=feed_window,
         as_of=as_of,
     ):
-        alert = await _raise_alert(session=session, initiative=initiative, finding=finding)
+        alert = await raise_alert(
+            session,
+            clinic_id=initiative.clinic_id,
+            initiative_id=initiative.id,
+            kpi=initiative.kpi,
+            finding=finding,
+            owner_id=initiative.id,
+        )
         if alert is not None:
             result.alerts.append(alert)
     return result
@@ -212,10 +216,6 @@ async def alert_findings(
     definition = kpis.definition(initiative.kpi)
     if alert_rules.KPI_FEEDS.get(definition.name) not in stale:
         findings.append(alert_rules.kpi_regression(definition, weekly, pilot_weeks, today=as_of))
-    if "notes" not in stale:
-        findings.append(
-            alert_rules.ai_assisted_notes_decline(weekly, pilot_weeks, days=feed_window, today=as_of)
-        )
     if "ai_tool" not in stale:
         findings.append(
             alert_rules.dormant_clinicians(
@@ -225,7 +225,7 @@ async def alert_findings(
     return [finding for finding in findings if finding is not None]
 
 
-async def feed_partner_names(session: AsyncSession, clinic_id: UUID) -> dict[alert_rules.Feed, list[str]]:
+async def feed_partner_names(session: AsyncSession, clinic_id: UUID) -> dict[Feed, list[str]]:
     """The clinic's partners by the feeds their kind sends, so a stale-feed alert names whom to call."""
     rows = await session.exec(
         select(KpiPartner.name, KpiPartner.kind)
@@ -240,80 +240,22 @@ async def feed_partner_names(session: AsyncSession, clinic_id: UUID) -> dict[ale
     }
 
 
-def alert_id(*, initiative_id: UUID, kind: str, metric: str, episode: str) -> UUID:
-    return uuid.uuid5(initiative_id, f"{kind}/{metric}/{episode}")
-
-
-async def _raise_alert(
-    *, session: AsyncSession, initiative: KpiInitiative, finding: AlertFinding
-) -> KpiAlertRecord | None:
-    """Stage the alert unless this episode was already raised.
-
-    A shift that persists is one episode: a chart alert is not raised again while an alert of
-    the same kind and metric is younger than the weeks the chart pools (they would still hold
-    the same low weeks). A stale feed's episode is the day it last sent.
-    """
-    this_id = alert_id(
-        initiative_id=initiative.id, kind=finding.kind, metric=finding.metric, episode=finding.episode
-    )
-    if await session.get(KpiAlertRecord, this_id):
-        return None
-    if finding.kind != "feed_stale":
-        latest = kpis.week_start(finding.week)
-        recent_weeks = [kpis.iso_week(latest - timedelta(weeks=back)) for back in range(1, RECENT_WEEKS + 1)]
-        earlier = await session.exec(
-            select(KpiAlertRecord.id).where(
-                KpiAlertRecord.initiative_id == initiative.id,
-                KpiAlertRecord.kind == finding.kind,
-                KpiAlertRecord.metric == finding.metric,
-                col(KpiAlertRecord.week).in_(recent_weeks),
-            )
-        )
-        if earlier.first() is not None:
-            return None
-    raised_at = datetime.now(UTC)
-    record = KpiAlertRecord(
-        id=this_id,
-        clinic_id=initiative.clinic_id,
-        initiative_id=initiative.id,
-        kind=finding.kind,
-        kpi=initiative.kpi,
-        metric=finding.metric,
-        week=finding.week,
-        message=finding.message,
-        evidence=finding.evidence,
-        raised_at=raised_at,
-    )
-    session.add(record)
-    add_to_outbox(
-        session,
-        KpiAlert(
-            clinic_id=initiative.clinic_id,
-            initiative_id=initiative.id,
-            alert_id=this_id,
-            kind=finding.kind,
-            kpi=kpis.definition(initiative.kpi).name,
-            week=finding.week,
-            message=finding.message,
-            evidence=finding.evidence,
-            raised_at=raised_at,
-        ),
-        source=SOURCE,
-        subject=str(initiative.clinic_id),
-    )
-    return record
-
-
 async def evaluate_clinic(*, session: AsyncSession, clinic_id: UUID, as_of: date) -> Evaluation:
-    """Evaluate the clinic's active initiatives and commit what went out."""
+    """Evaluate the clinic's active initiatives, watch the clinic itself, and commit what went out."""
     total = Evaluation()
     rows = await session.exec(
-        select(KpiInitiative).where(KpiInitiative.clinic_id == clinic_id, col(KpiInitiative.active).is_(True))
+        select(KpiInitiative)
+        .where(KpiInitiative.clinic_id == clinic_id, col(KpiInitiative.active).is_(True))
+        .order_by(col(KpiInitiative.approved_at))
     )
-    for initiative in rows.all():
+    initiatives = list(rows.all())
+    for initiative in initiatives:
         result = await evaluate_initiative(session=session, initiative=initiative, as_of=as_of)
         total.snapshots += result.snapshots
         total.alerts += result.alerts
+    total.alerts += await watch_clinic(
+        session=session, clinic_id=clinic_id, initiative=initiatives[-1] if initiatives else None, as_of=as_of
+    )
     await session.commit()
     return total
 
@@ -357,13 +299,13 @@ async def evaluate_periodically(sessions: SessionFactory, interval_seconds: floa
     """
     while True:
         try:
+            today = datetime.now(UTC).date()
             async with sessions() as session:
-                clinic_ids = await clinics_with_active_initiatives(session=session)
-            for clinic_id in clinic_ids:
+                clinic_ids = set(await clinics_with_active_initiatives(session=session))
+                clinic_ids |= set(await clinics_with_recent_data(session=session, as_of=today))
+            for clinic_id in sorted(clinic_ids):
                 async with sessions() as session:
-                    await evaluate_clinic(
-                        session=session, clinic_id=clinic_id, as_of=datetime.now(UTC).date()
-                    )
+                    await evaluate_clinic(session=session, clinic_id=clinic_id, as_of=today)
         except Exception:
             log.warning("KPI evaluation failed; retrying next interval", exc_info=True)
         await asyncio.sleep(interval_seconds)

@@ -25,7 +25,7 @@ from shared.broker import consumer_options
 from shared.db import SessionFactory
 from shared.events import ClinicRegistered
 from shared.events.intake import ClinicUpdated
-from shared.events.kpi import KpiAlert, KpiSnapshot
+from shared.events.kpi import ClinicActivity, KpiAlert, KpiSnapshot
 from shared.events.partner import PARTNER_EVENT_BODIES
 from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged
 from shared.inbox import apply_once
@@ -193,5 +193,11 @@ def create_router(handlers: KpiHandlers, settings: KpiSettings) -> KafkaRouter:
         topics.KPI_ALERT.name,
         description="Adoption decline and target regression, with the numbers that triggered them.",
         schema=KpiAlert,
+    )
+    router.publisher(
+        topics.KPI_CLINIC_ACTIVITY.name,
+        description="Per clinic with partner data, when it changes: each feed's last event and whether it "
+        "went quiet, and AI use week by week (counts only).",
+        schema=ClinicActivity,
     )
     return router

@@ -226,6 +226,16 @@ class KpiAlertRecord(SQLModel, table=True):
     raised_at: datetime = Field(default_factory=_now)
 
 
+class KpiClinicActivityRecord(SQLModel, table=True):
+    """The clinic activity last published (kpi.clinic.activity.v1), so an unchanged one is not sent again."""
+
+    __tablename__ = "kpi_clinic_activity"
+
+    clinic_id: UUID = Field(primary_key=True)
+    digest: str = Field(max_length=64)
+    sent_at: datetime = Field(default_factory=_now)
+
+
 # --- read API -----------------------------------------------------------------------------
 
 

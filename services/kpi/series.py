@@ -21,16 +21,19 @@ from services.kpi.models import (
 
 
 async def load_days(
-    *, session: AsyncSession, clinic_id: UUID, start: date, end: date
+    *, session: AsyncSession, clinic_id: UUID, start: date, end: date, counters: Sequence[str] = ()
 ) -> dict[date, kpis.PeriodData]:
-    """The clinic's per-day aggregates between two dates (inclusive)."""
-    counter_rows = await session.exec(
-        select(col(KpiDailyCounter.day), col(KpiDailyCounter.name), col(KpiDailyCounter.value)).where(
-            KpiDailyCounter.clinic_id == clinic_id,
-            col(KpiDailyCounter.day) >= start,
-            col(KpiDailyCounter.day) <= end,
-        )
+    """The clinic's per-day aggregates between two dates (inclusive); only `counters` if named."""
+    counter_query = select(
+        col(KpiDailyCounter.day), col(KpiDailyCounter.name), col(KpiDailyCounter.value)
+    ).where(
+        KpiDailyCounter.clinic_id == clinic_id,
+        col(KpiDailyCounter.day) >= start,
+        col(KpiDailyCounter.day) <= end,
     )
+    if counters:
+        counter_query = counter_query.where(col(KpiDailyCounter.name).in_(counters))
+    counter_rows = await session.exec(counter_query)
     staff_rows = await session.exec(
         select(col(KpiDailyStaff.day), col(KpiDailyStaff.staff_id), col(KpiDailyStaff.minutes)).where(
             KpiDailyStaff.clinic_id == clinic_id,

@@ -1,10 +1,10 @@
 """Events the KPI monitoring service publishes, and the KPI names every service shares."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared import topics
 from shared.events.envelope import EventBody
@@ -59,3 +59,47 @@ class KpiAlert(EventBody):
         Annotated[str, Field(max_length=60)], float | Annotated[str, Field(max_length=200)] | None
     ] = Field(max_length=40)
     raised_at: datetime
+
+
+Feed = Literal["calls", "appointments", "notes", "messages", "ai_tool", "eligibility", "claims", "referrals"]
+
+
+class FeedHealth(BaseModel):
+    """One kind of partner data at a clinic: when it last arrived and whether it went quiet."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    feed: Feed
+    last_event_day: date | None = Field(
+        description="the latest day with an event of this feed (its own date)"
+    )
+    events_last_7_days: int = Field(ge=0, le=10_000_000)
+    usual_events_per_day: float = Field(ge=0, le=1_000_000, description="over the four weeks before")
+    stale: bool = Field(description="kpi's rule: quiet for three complete days after sending about daily")
+
+
+class AdoptionWeek(BaseModel):
+    """AI use at a clinic in one complete ISO week: counts only, staff as a number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    week: str = Field(pattern=r"^\d{4}-W\d{2}$")
+    notes_signed: int = Field(ge=0, le=10_000_000)
+    notes_ai_assisted: int = Field(ge=0, le=10_000_000)
+    ai_active_staff: int = Field(ge=0, le=100_000)
+
+
+class ClinicActivity(EventBody):
+    """What a clinic's partner feeds show as of a day: each feed's health and AI use week by week.
+
+    Published by kpi when it changes (at most a few times a day per clinic), for every clinic that
+    had partner data in the last weeks, with or without an initiative.
+    """
+
+    topic = topics.KPI_CLINIC_ACTIVITY
+
+    clinic_id: UUID
+    as_of: date
+    last_event_day: date | None
+    feeds: list[FeedHealth] = Field(max_length=8)
+    adoption: list[AdoptionWeek] = Field(max_length=12, description="complete weeks, oldest first")
