@@ -14,12 +14,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal import rules
+from services.portal.activity import Activity, adoption_values
 from services.portal.buy_in_view import BuyInSummary, buy_in_of_plans
 from services.portal.models import (
     PortalAlert,
     PortalAssessment,
     PortalAudit,
     PortalClinic,
+    PortalClinicActivity,
     PortalInitiative,
     PortalKpiWeek,
     PortalNotice,
@@ -41,6 +43,14 @@ class PlanView:
     next_step: str
 
 
+@dataclass(frozen=True)
+class FeedRow:
+    feed: str
+    last_event_day: str | None
+    events_last_7_days: int
+    quiet: bool
+
+
 @dataclass
 class ClinicStory:
     clinic: PortalClinic
@@ -53,6 +63,9 @@ class ClinicStory:
     readiness_chart: dict[str, Any] | None
     audit_chart: dict[str, Any] | None
     buy_in: dict[str, BuyInSummary] = field(default_factory=dict)  # per plan id
+    feeds: list[FeedRow] = field(default_factory=list)
+    feed: rules.FeedHealth | None = None
+    adoption_chart: dict[str, Any] | None = None
 
 
 async def owned_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> PortalClinic:
@@ -156,6 +169,8 @@ async def clinic_story(
         )
     ).all()
     all_transitions = [item for plan_id in plan_ids for item in transitions[plan_id]]
+    row = await session.get(PortalClinicActivity, clinic_id)
+    activity = Activity(row.last_event_day, row.feeds, row.adoption) if row else None
     return ClinicStory(
         clinic=clinic,
         assessment=assessment,
@@ -170,7 +185,32 @@ async def clinic_story(
         readiness_chart=readiness_chart(assessment),
         audit_chart=audit_chart(audit),
         buy_in=await buy_in_of_plans(session, plan_ids),
+        feeds=[FeedRow(*feed) for feed in activity.feeds] if activity else [],
+        feed=activity.feed(now.date()) if activity else None,
+        adoption_chart=adoption_chart(activity.adoption, all_transitions, now=now) if activity else None,
     )
+
+
+def adoption_chart(
+    weeks: list[list[Any]], transitions: list[PortalPlanTransition], *, now: datetime
+) -> dict[str, Any] | None:
+    """AI use week by week (the share of notes written with AI, or staff using an AI tool)."""
+    values = adoption_values(weeks)
+    if not any(value is not None for value in values):
+        return None
+    share = any(notes for _, notes, _, _ in weeks)
+    return {
+        "kind": "kpi",
+        "kpi": "adoption",
+        "title": "AI-assisted share of signed notes (%)" if share else "Staff using an AI tool",
+        "x": [_unix(rules.iso_week_start(week[0])) for week in weeks],
+        "weeks": [week[0] for week in weeks],
+        "value": [round(value * 100, 1) if share and value is not None else value for value in values],
+        "baseline": [None] * len(weeks),
+        "target": [None] * len(weeks),
+        "sample": [week[1] if share else week[3] for week in weeks],
+        "bands": phase_bands(transitions, now=now),
+    }
 
 
 def readiness_chart(assessment: PortalAssessment | None) -> dict[str, Any] | None:

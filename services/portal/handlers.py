@@ -14,7 +14,7 @@ from faststream.message import StreamMessage
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal import buy_in_view, service
+from services.portal import activity, buy_in_view, service
 from shared import topics
 from shared.broker import CONTRACT_ERRORS, consumer_options, dead_letter_record
 from shared.db import SessionFactory
@@ -22,7 +22,7 @@ from shared.events.audit import AuditCompleted, AuditOpened
 from shared.events.buy_in import PlanBuyInChanged
 from shared.events.envelope import Envelope
 from shared.events.intake import AssessmentCompleted, ClinicArchived, ClinicRegistered, ClinicUpdated
-from shared.events.kpi import KpiAlert, KpiSnapshot
+from shared.events.kpi import ClinicActivity, KpiAlert, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
 from shared.inbox import InboxMessage, apply_once
 from shared.settings import SharedSettings
@@ -147,6 +147,13 @@ class PortalHandlers:
                 )
                 await session.commit()
 
+    async def on_clinic_activity(self, event: ClinicActivity, message: KafkaMessage) -> None:
+        await self._apply(
+            message,
+            "portal.on_clinic_activity",
+            lambda session: activity.record_activity(session=session, event=event),
+        )
+
     async def on_kpi_alert(self, event: KpiAlert, message: KafkaMessage) -> None:
         await self._apply(
             message, "portal.on_kpi_alert", lambda session: service.record_alert(session=session, event=event)
@@ -167,6 +174,7 @@ def create_router(handlers: PortalHandlers, settings: SharedSettings) -> KafkaRo
         (topics.PLAN_PHASE_CHANGED, handlers.on_plan_phase_changed),
         (topics.PLAN_NOTICE_RAISED, handlers.on_plan_notice_raised),
         (topics.KPI_ALERT, handlers.on_kpi_alert),
+        (topics.KPI_CLINIC_ACTIVITY, handlers.on_clinic_activity),
         (topics.PLAN_BUY_IN_CHANGED, handlers.on_plan_buy_in_changed),
     )
     for topic, handler in subscriptions:

@@ -206,6 +206,22 @@ class PortalAlert(SQLModel, table=True):
     raised_at: datetime
 
 
+class PortalClinicActivity(SQLModel, table=True):
+    """What a clinic's partner feeds show (kpi.clinic.activity), the latest `as_of` kept.
+
+    `feeds` holds [feed, last event day, events in the last 7 days, stale]; `adoption` holds
+    [week, notes signed, AI-assisted notes, AI-active staff], oldest first.
+    """
+
+    __tablename__ = "portal_clinic_activity"
+
+    clinic_id: UUID = Field(primary_key=True)
+    as_of: date
+    last_event_day: date | None = None
+    feeds: list[list[Any]] = Field(default_factory=list, sa_type=JSON)
+    adoption: list[list[Any]] = Field(default_factory=list, sa_type=JSON)
+
+
 # --- the portal's own state -----------------------------------------------------------------
 
 
@@ -256,6 +272,7 @@ metadata = service_metadata(
     PortalKpiWeek,
     PortalKpiSeries,
     PortalAlert,
+    PortalClinicActivity,
     PortalOfficer,
     SpentSignIn,
     PortalSession,

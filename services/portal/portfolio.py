@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal import rules
+from services.portal.activity import load_activity
 from services.portal.models import (
     PortalAlert,
     PortalAssessment,
@@ -66,9 +67,7 @@ class ClinicRow:
     adoption: str
     adoption_change_pct: float | None
     open_alerts: int
-    feed_quiet_weeks: int | None
-    feed_last_week: str | None
-    feed_colour: str
+    feed: rules.FeedHealth
     attention_score: int
     reasons: list[str]
 
@@ -223,6 +222,7 @@ async def portfolio(
     ).all():
         open_alerts[clinic_id] += 1
     weeks = await _recent_weeks(session, ids)
+    activities = await load_activity(session, ids)
 
     rows = []
     for clinic in clinics:
@@ -255,13 +255,9 @@ async def portfolio(
             if kpi_name
             else None
         )
-        adoption_points = next((series[name] for name in rules.ADOPTION_KPIS if name in series), [])
-        adoption, adoption_change = rules.adoption_trend([point[1] for point in adoption_points])
-        last_data = max(
-            (point[0] for points in series.values() for point in points if point[2] > 0),
-            default=None,
-        )
-        quiet = rules.weeks_quiet(last_data, now.date())
+        activity = activities.get(clinic.id.hex)
+        adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
+        feed = activity.feed(now.date()) if activity else rules.feed_health(None, [], today=now.date())
         audit = audits.get(clinic.id)
         low_coverage = audit is not None and rules.low_coverage(
             low_confidence=audit.low_confidence,
@@ -272,7 +268,7 @@ async def portfolio(
             gate=gate,
             escalations=escalations.get(clinic.id, 0),
             open_alerts=open_alerts.get(clinic.id, 0),
-            feed_quiet=quiet,
+            feed=feed,
             adoption=adoption,
             kpi=kpi.colour if kpi else "grey",
             low_coverage=low_coverage,
@@ -294,9 +290,7 @@ async def portfolio(
                 adoption=adoption,
                 adoption_change_pct=adoption_change,
                 open_alerts=open_alerts.get(clinic.id, 0),
-                feed_quiet_weeks=quiet,
-                feed_last_week=last_data,
-                feed_colour=rules.feed_colour(quiet),
+                feed=feed,
                 attention_score=score,
                 reasons=reasons,
             )

@@ -12,6 +12,8 @@ OPEN_FOR = timedelta(days=28)
 ADOPTION_RISE_PCT = 5.0
 ADOPTION_DECLINE_PCT = -10.0
 ADOPTION_KPIS = ("ai_adoption_rate", "ai_weekly_active_staff")
+# Days without any partner event after which a clinic's feed is red even if kpi has not judged it.
+FEED_SILENT_DAYS = 7
 # An audit covering fewer staff than this share is "low coverage".
 LOW_COVERAGE_SHARE = 0.8
 
@@ -34,15 +36,23 @@ RULES: dict[str, list[tuple[str, str]]] = {
         ("grey", "baseline or preparation: too early to judge"),
     ],
     "Adoption": [
-        ("green", f"up more than {ADOPTION_RISE_PCT:.0f} % (last 2 weeks vs the 2 before)"),
+        (
+            "green",
+            f"AI use up more than {ADOPTION_RISE_PCT:.0f} % (the AI-assisted share of notes, or staff using "
+            "an AI tool; last 2 complete weeks vs the 2 before)",
+        ),
         ("red", f"down more than {-ADOPTION_DECLINE_PCT:.0f} %"),
         ("grey", "steady, or too few weeks to tell"),
     ],
     "Alerts": [("red", f"alerts from kpi in the last {OPEN_FOR.days} days")],
     "Partner feed": [
-        ("green", "events in the last completed week"),
-        ("amber", "last events two weeks ago"),
-        ("red", "quiet for three or more completed weeks (a feed outage, not adoption)"),
+        ("green", "last event today or yesterday, no feed quiet"),
+        ("amber", f"last event 2 to {FEED_SILENT_DAYS - 1} days ago"),
+        (
+            "red",
+            "a feed went quiet (kpi's rule: no events for 3 complete days after about one a day or more), "
+            f"or nothing at all for {FEED_SILENT_DAYS} days: a feed outage, not adoption",
+        ),
         ("grey", "no partner data yet"),
     ],
 }
@@ -99,18 +109,29 @@ def adoption_trend(values: list[float | None]) -> tuple[str, float | None]:
     return "steady", change
 
 
-def weeks_quiet(last_week_with_data: str | None, today: date) -> int | None:
-    """Completed weeks since the last week with partner data (0 = last week had data)."""
-    if last_week_with_data is None:
-        return None
-    last_completed_monday = today - timedelta(days=today.weekday() + 7)
-    return max(0, (last_completed_monday - iso_week_start(last_week_with_data)).days // 7)
+@dataclass(frozen=True)
+class FeedHealth:
+    colour: str
+    days_quiet: int | None  # days since the last event (0 = an event today); None without data
+    quiet_feeds: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.days_quiet is None:
+            return "no data"
+        when = {0: "today", 1: "yesterday"}.get(self.days_quiet, f"{self.days_quiet} days ago")
+        quiet = f"; {', '.join(self.quiet_feeds)} quiet" if self.quiet_feeds else ""
+        return f"last event {when}{quiet}"
 
 
-def feed_colour(quiet: int | None) -> str:
-    if quiet is None:
-        return "grey"
-    return "green" if quiet == 0 else "amber" if quiet == 1 else "red"
+def feed_health(last_event_day: date | None, quiet_feeds: list[str], *, today: date) -> FeedHealth:
+    """The partner feed's colour from the last event seen and the feeds kpi judged quiet."""
+    if last_event_day is None:
+        return FeedHealth("grey", None)
+    days = max(0, (today - last_event_day).days)
+    if quiet_feeds or days >= FEED_SILENT_DAYS:
+        return FeedHealth("red", days, tuple(quiet_feeds))
+    return FeedHealth("green" if days <= 1 else "amber", days)
 
 
 @dataclass(frozen=True)
@@ -141,7 +162,7 @@ def attention(
     gate: GateStatus,
     escalations: int,
     open_alerts: int,
-    feed_quiet: int | None,
+    feed: FeedHealth,
     adoption: str,
     kpi: str,
     low_coverage: bool,
@@ -156,8 +177,8 @@ def attention(
         score, reasons = score + 70, [*reasons, "adoption escalation"]
     if open_alerts:
         score, reasons = score + 30 * min(open_alerts, 3), [*reasons, f"{open_alerts} open alert(s)"]
-    if feed_quiet is not None and feed_quiet >= 2:
-        score, reasons = score + 40, [*reasons, f"partner feed quiet {feed_quiet} weeks"]
+    if feed.colour == "red":
+        score, reasons = score + 40, [*reasons, f"partner feed quiet ({feed.label})"]
     if adoption == "down":
         score, reasons = score + 35, [*reasons, "adoption falling"]
     if kpi == "red":

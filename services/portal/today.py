@@ -153,12 +153,12 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             row.id,
             row.name,
             "Partner feed quiet",
-            f"no partner events for {row.feed_quiet_weeks} completed weeks (last data {row.feed_last_week}); "
-            "check the integration before reading it as an adoption drop",
+            f"{row.feed.label.capitalize()}: check the partner's integration (its key, its webhook "
+            "deliveries) before reading the clinic's KPIs or adoption as a change",
             plan_id=row.plan_id,
         )
         for row in rows
-        if row.feed_quiet_weeks is not None and row.feed_quiet_weeks >= 2
+        if row.feed.colour == "red"
     ]
     return Today(gates, escalations, declines, low_coverage, quiet)
 

@@ -1,0 +1,88 @@
+"""Each clinic's partner feeds and AI use, from kpi.clinic.activity.v1: kept, then read for the pages.
+
+The portfolio's "Partner feed" column (the last event seen, feeds kpi judged quiet) and its
+"Adoption" trend (the AI-assisted share of notes week by week) come from here, for every clinic
+with partner data, whether or not an initiative is running.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import String, type_coerce
+from sqlalchemy import select as sa_select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.portal import rules
+from services.portal.models import PortalClinicActivity
+from shared.events.kpi import ClinicActivity
+
+
+async def record_activity(*, session: AsyncSession, event: ClinicActivity) -> None:
+    """Keep the clinic's latest activity; an older one arriving late changes nothing."""
+    row = await session.get(PortalClinicActivity, event.clinic_id)
+    if row is not None and row.as_of > event.as_of:
+        return
+    row = row or PortalClinicActivity(clinic_id=event.clinic_id, as_of=event.as_of)
+    row.as_of = event.as_of
+    row.last_event_day = event.last_event_day
+    row.feeds = [
+        [
+            feed.feed,
+            feed.last_event_day.isoformat() if feed.last_event_day else None,
+            feed.events_last_7_days,
+            feed.stale,
+        ]
+        for feed in event.feeds
+    ]
+    row.adoption = [
+        [week.week, week.notes_signed, week.notes_ai_assisted, week.ai_active_staff]
+        for week in event.adoption
+    ]
+    session.add(row)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One clinic's activity as the pages read it."""
+
+    last_event_day: date | None
+    feeds: list[list[Any]]
+    adoption: list[list[Any]]
+
+    @property
+    def quiet_feeds(self) -> list[str]:
+        return [feed for feed, _, _, stale in self.feeds if stale]
+
+    def feed(self, today: date) -> rules.FeedHealth:
+        return rules.feed_health(self.last_event_day, self.quiet_feeds, today=today)
+
+    def adoption_values(self) -> list[float | None]:
+        return adoption_values(self.adoption)
+
+
+def adoption_values(weeks: Sequence[Sequence[Any]]) -> list[float | None]:
+    """A clinic's weekly AI use, oldest first: the AI-assisted share of signed notes where the clinic
+    signs notes through a partner, else the number of staff who used an AI tool that week."""
+    if any(notes for _, notes, _, _ in weeks):
+        return [assisted / notes if notes else None for _, notes, assisted, _ in weeks]
+    if any(staff for _, _, _, staff in weeks):
+        return [float(staff) for _, _, _, staff in weeks]
+    return []
+
+
+async def load_activity(session: AsyncSession, clinic_ids: Any) -> dict[str, Activity]:
+    """The activity of the given clinics (ids, or a select of them) by clinic id in 32 hex digits."""
+    statement = sa_select(
+        type_coerce(col(PortalClinicActivity.clinic_id), String),
+        col(PortalClinicActivity.last_event_day),
+        col(PortalClinicActivity.feeds),
+        col(PortalClinicActivity.adoption),
+    ).where(col(PortalClinicActivity.clinic_id).in_(clinic_ids))
+    connection = await session.connection()
+    return {
+        str(clinic_id).replace("-", ""): Activity(last_day, feeds, adoption)
+        for clinic_id, last_day, feeds, adoption in await connection.execute(statement)
+    }
