@@ -44,6 +44,9 @@ NAMES = (
     "Rosewood",
 )
 WEEKS_OF_EVENTS = 8
+# The clinic whose AI use fades has used its scribe longer: kpi's chart of the AI-assisted share
+# needs 14 weeks of use as its reference before it judges the last three.
+FADING_WEEKS_OF_EVENTS = 20
 # One day of an audit: (staff, role, category, what, minutes, times, predictability, tools).
 AUDIT_LOG = [
     *(
@@ -102,17 +105,23 @@ class DemoClinic:
     id: str = ""
 
 
+def ai_use(clinic: DemoClinic, week: int, weeks: int) -> float:
+    """The share of notes written with the scribe in a week: rising, or fading over the last three."""
+    if clinic.feed == "fading":
+        fade = week - (weeks - 4)  # 1, 2, 3 in the last three weeks
+        return max(0.1, 0.6 - 0.15 * fade) if fade > 0 else min(0.6, 0.15 + 0.1 * week)
+    return 0.15 + 0.1 * week
+
+
 def demo_events(clinic: DemoClinic, *, now: datetime) -> list[dict[str, Any]]:
-    """About 150 events a week for WEEKS_OF_EVENTS weeks: notes, calls, AI tool sessions."""
+    """About 150 events a week over the past weeks: notes, calls, AI tool sessions."""
     rng = random.Random(clinic.name)  # noqa: S311 - demo figures, nothing secret
     events: list[dict[str, Any]] = []
-    last_day = WEEKS_OF_EVENTS * 7 - (21 if clinic.feed == "quiet" else 0)
+    weeks = FADING_WEEKS_OF_EVENTS if clinic.feed == "fading" else WEEKS_OF_EVENTS
+    last_day = weeks * 7 - (21 if clinic.feed == "quiet" else 0)
     for day in range(last_day):
-        moment = now - timedelta(days=WEEKS_OF_EVENTS * 7 - day, hours=-9)
-        week = day // 7
-        use = 0.15 + 0.1 * week
-        if clinic.feed == "fading" and week >= WEEKS_OF_EVENTS - 3:
-            use = max(0.05, 0.6 - 0.2 * (week - (WEEKS_OF_EVENTS - 4)))
+        moment = now - timedelta(days=weeks * 7 - day, hours=-9)
+        use = ai_use(clinic, day // 7, weeks)
         for n in range(14):
             ai = rng.random() < min(use, 0.8)
             staff = f"dr-{n % 3}"

@@ -120,7 +120,8 @@ class FeedHealth:
         if self.days_quiet is None:
             return "no data"
         when = {0: "today", 1: "yesterday"}.get(self.days_quiet, f"{self.days_quiet} days ago")
-        quiet = f"; {', '.join(self.quiet_feeds)} quiet" if self.quiet_feeds else ""
+        feeds = ", ".join(feed.replace("_", " ") for feed in self.quiet_feeds)
+        quiet = f"; {feeds} quiet" if feeds else ""
         return f"last event {when}{quiet}"
 
 

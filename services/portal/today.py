@@ -114,7 +114,7 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
         TodayItem(
             alert.clinic_id,
             clinics[alert.clinic_id].name,
-            f"Adoption decline ({alert.kpi.replace('_', ' ')}, {alert.week})",
+            f"Adoption decline ({_measure(alert)}, {alert.week})",
             alert.message,
             aware(alert.raised_at),
         )
@@ -161,6 +161,11 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
         if row.feed.colour == "red"
     ]
     return Today(gates, escalations, declines, low_coverage, quiet)
+
+
+def _measure(alert: PortalAlert) -> str:
+    """What an alert measured: the chart's metric (the AI-assisted share), else the plan's KPI."""
+    return str(alert.evidence.get("metric") or alert.kpi).replace("_", " ")
 
 
 def _coverage_text(audit: PortalAudit) -> str:

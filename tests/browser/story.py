@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.envelope import EventBody, envelope_for
 from shared.events.intake import AssessmentCompleted, ClinicRegistered
-from shared.events.kpi import KpiAlert, KpiSnapshot
+from shared.events.kpi import AdoptionWeek, ClinicActivity, FeedHealth, KpiAlert, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
 
 DIMENSIONS = {
@@ -224,6 +224,42 @@ def clinic_story(
                 "kpi",
             )
         )
+    shares = [0.1] * 4 + [0.35, 0.5, 0.55, 0.48, 0.4, 0.3]
+    events.append(
+        (
+            ClinicActivity(
+                clinic_id=clinic_id,
+                as_of=now.date(),
+                last_event_day=now.date(),
+                feeds=[
+                    FeedHealth(
+                        feed="notes",
+                        last_event_day=now.date(),
+                        events_last_7_days=560,
+                        usual_events_per_day=80,
+                        stale=False,
+                    ),
+                    FeedHealth(
+                        feed="calls",
+                        last_event_day=now.date() - timedelta(days=1),
+                        events_last_7_days=300,
+                        usual_events_per_day=45,
+                        stale=False,
+                    ),
+                ],
+                adoption=[
+                    AdoptionWeek(
+                        week=iso_week((start + timedelta(weeks=index)).date()),
+                        notes_signed=560,
+                        notes_ai_assisted=round(560 * share),
+                        ai_active_staff=2 if index < 4 else 6,
+                    )
+                    for index, share in list(enumerate(shares))[-8:]  # kpi sends the last 8 weeks
+                ],
+            ),
+            "kpi",
+        )
+    )
     events.append(
         (
             KpiAlert(

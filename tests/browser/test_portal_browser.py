@@ -18,6 +18,7 @@ from services.portal.models import (
     PortalAlert,
     PortalAssessment,
     PortalAudit,
+    PortalClinicActivity,
     PortalInitiative,
     PortalKpiWeek,
     PortalNotice,
@@ -187,7 +188,8 @@ async def test_every_chart_draws_its_data_points(stack: Stack, page: Page) -> No
     await screenshot(page, "portfolio")
 
     await page.get_by_role("link", name=name).click()
-    await _all_charts_drawn(page, expected_count=4)  # readiness, audit, two KPIs
+    await _all_charts_drawn(page, expected_count=5)  # readiness, audit, AI use, two KPIs
+    await expect(page.locator("#feeds")).to_contain_text("last event today")
     await expect(page.locator("ol.timeline")).to_contain_text("evaluation")
     await expect(page.get_by_text("pm-1")).to_be_visible()
     await screenshot(page, "clinic")
@@ -213,6 +215,7 @@ async def _wait_for_story(stack: Stack, clinic_id: uuid.UUID) -> None:
             ).all()
             alerts = (await session.exec(select(PortalAlert).where(PortalAlert.clinic_id == clinic_id))).all()
             audit = await session.get(PortalAudit, clinic_id)
+            activity = await session.get(PortalClinicActivity, clinic_id)
             assessment = await session.get(PortalAssessment, clinic_id)
             initiatives = (
                 await session.exec(select(PortalInitiative).where(PortalInitiative.clinic_id == clinic_id))
@@ -221,6 +224,7 @@ async def _wait_for_story(stack: Stack, clinic_id: uuid.UUID) -> None:
                 len(weeks) == 2 * story.WEEKS
                 and len(alerts) == 1
                 and audit is not None
+                and activity is not None
                 and assessment is not None
                 and len(initiatives) == 2
                 and all(initiative.proposed_at for initiative in initiatives)

@@ -17,8 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 from services.audit.activities import AuditActivities
 from services.audit.worker import create_worker as create_audit_worker
 from services.portal import demo
-from services.portal.demo_portfolio import STAGES
-from services.portal.models import PortalClinic, PortalPlan
+from services.portal.demo_portfolio import STAGES, portfolio
+from services.portal.models import PortalAlert, PortalClinic, PortalClinicActivity, PortalPlan
 from services.portal.settings import PortalSettings
 from services.roadmap.worker import create_worker as create_roadmap_worker
 from tests.browser.stack import screenshot, served
@@ -85,6 +85,31 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
             return len(clinics) == len(STAGES) and {"pilot", "evaluation", "rollout", "sustain"} <= phases
 
         await eventually(every_stage, within=120, what="the demo's clinics and plans in the portal")
+        # The clinic whose scribe use fades over its last three weeks, and the one whose feed stopped.
+        fading = next(clinic for clinic in portfolio(len(STAGES)) if clinic.feed == "fading")
+        quiet = next(clinic for clinic in portfolio(len(STAGES)) if clinic.feed == "quiet")
+
+        async def watched() -> bool:
+            async with platform["portal"].runtime.sessions() as session:
+                ids = {
+                    clinic.name: clinic.id
+                    for clinic in (
+                        await session.exec(select(PortalClinic).where(PortalClinic.officer_id == officer_id))
+                    ).all()
+                }
+                decline = (
+                    await session.exec(
+                        select(PortalAlert).where(
+                            PortalAlert.clinic_id == ids[fading.name], PortalAlert.kind == "adoption_decline"
+                        )
+                    )
+                ).first()
+                return (
+                    decline is not None
+                    and await session.get(PortalClinicActivity, ids[quiet.name]) is not None
+                )
+
+        await eventually(watched, within=60, what="kpi's adoption decline and feed health in the portal")
 
         # The sign-in link the demo printed opens the demo portfolio.
         link = said.split()[-1]
@@ -98,8 +123,16 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
         spark = rows.filter(has_text="pilot, day").first.locator("svg.spark")
         await expect(spark).to_have_count(1)
         assert int(await spark.get_attribute("data-points") or 0) >= 3
+        await expect(rows.filter(has_text=fading.name).locator("td[data-label=Adoption]")).to_contain_text(
+            "▼"
+        )
+        await expect(
+            rows.filter(has_text=quiet.name).locator("td[data-label='Partner feed']")
+        ).to_contain_text("days ago; ")
         await screenshot(page, "demo-portfolio")
         await page.goto(f"{urls['portal']}/today")
         await expect(page.locator("#gates")).to_contain_text("Continue to rollout")
+        await expect(page.locator("#declines")).to_contain_text(fading.name)
+        await expect(page.locator("#quiet")).to_contain_text(quiet.name)
         await screenshot(page, "demo-today")
         await page.context.close()
