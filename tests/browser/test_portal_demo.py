@@ -4,6 +4,7 @@ Temporal; the demo speaks only HTTP to them. Then the demo officer's portfolio s
 
 import asyncio
 import json
+import re
 import uuid
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -130,6 +131,14 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
             rows.filter(has_text=quiet.name).locator("td[data-label='Partner feed']")
         ).to_contain_text("days ago; ")
         await screenshot(page, "demo-portfolio")
+        # The fading clinic's page: its feeds, its AI use charted week by week, kpi's alert.
+        await rows.filter(has_text=fading.name).get_by_role("link", name=fading.name).click()
+        await expect(page.locator("#feeds")).to_contain_text("last event today")
+        await expect(page.locator("#adoption-chart")).to_have_attribute("data-drawn", re.compile(r"^\d+$"))
+        await expect(
+            page.get_by_text("The share of notes written with the AI scribe fell").first
+        ).to_be_visible()
+        await screenshot(page, "demo-clinic")
         await page.goto(f"{urls['portal']}/today")
         await expect(page.locator("#gates")).to_contain_text("Continue to rollout")
         await expect(page.locator("#declines")).to_contain_text(fading.name)
