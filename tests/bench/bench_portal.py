@@ -34,6 +34,7 @@ from services.portal.app import create_app
 from services.portal.models import (
     PortalAssessment,
     PortalClinic,
+    PortalClinicActivity,
     PortalInitiative,
     PortalKpiWeek,
     PortalPlan,
@@ -57,7 +58,7 @@ PHASES = ("baseline", "preparation", "pilot", "evaluation", "rollout", "sustain"
 async def seed(sessions: db.SessionFactory, clinics: int, weeks: int) -> None:
     """The officer's portfolio, written straight into the portal's own scratch database."""
     now = datetime.now(UTC)
-    clinic_rows, assessments, initiatives, plans, kpi_rows = [], [], [], [], []
+    clinic_rows, assessments, initiatives, plans, kpi_rows, activities = [], [], [], [], [], []
     pairs: set[tuple[uuid.UUID, str]] = set()
     for index in range(clinics):
         clinic_id, initiative_id = uuid.uuid4(), uuid.uuid4()
@@ -106,6 +107,22 @@ async def seed(sessions: db.SessionFactory, clinics: int, weeks: int) -> None:
                 "started_at": now,
             }
         )
+        # kpi.clinic.activity as the projection keeps it: three feeds, eight weeks of AI use.
+        activities.append(
+            {
+                "clinic_id": clinic_id,
+                "as_of": now.date(),
+                "last_event_day": now.date() - timedelta(days=index % 9),
+                "feeds": [
+                    [feed, (now.date() - timedelta(days=index % 9)).isoformat(), 300, index % 9 > 4]
+                    for feed in ("calls", "notes", "ai_tool")
+                ],
+                "adoption": [
+                    [iso_week((now - timedelta(weeks=8 - back)).date()), 400, 150 + back * 5 - index % 30, 6]
+                    for back in range(8)
+                ],
+            }
+        )
         for week_index in range(weeks):
             week = iso_week((now - timedelta(weeks=weeks - week_index)).date())
             for kpi, value in (
@@ -134,6 +151,7 @@ async def seed(sessions: db.SessionFactory, clinics: int, weeks: int) -> None:
             (PortalInitiative, initiatives),
             (PortalPlan, plans),
             (PortalKpiWeek, kpi_rows),
+            (PortalClinicActivity, activities),
         ):
             for start in range(0, len(rows), 5_000):
                 await session.exec(insert(model).values(rows[start : start + 5_000]))
