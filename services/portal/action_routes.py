@@ -1,6 +1,7 @@
 """Forms that act on another service on the officer's behalf: decide at a gate, pause or resume a
-plan, approve an initiative. Each checks CSRF and ownership in the read model (another officer's
-plan is a 404 here, before anything is sent), then calls the owning service and confirms.
+plan, approve an initiative, open or close an audit. Each checks CSRF and ownership in the read
+model (another officer's plan or clinic is a 404 here, before anything is sent), then calls the
+owning service and confirms, or shows that service's reason for refusing.
 """
 
 from typing import Any, Literal
@@ -16,6 +17,15 @@ from services.portal.web import OfficerDep, check_csrf, redirect_with_flash, ren
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
+
+
+MAX_AUDIT_DAYS = 31  # audit's own limit (MAX_WINDOW_DAYS)
+
+
+class AuditForm(BaseModel):
+    """Opening an audit window: how many days staff log (from today)."""
+
+    days: int = Field(default=7, ge=1, le=MAX_AUDIT_DAYS)
 
 
 class DecisionForm(BaseModel):
@@ -55,6 +65,7 @@ FIELD_HINTS = {
     "target_change_pct": "a number between -100 and 500, not 0: e.g. -30 for 30 % less",
     "pilot_group": "pseudonymous staff ids separated by commas (at most 200)",
     "extend_days": "a number of days between 1 and 120",
+    "days": f"a whole number of days between 1 and {MAX_AUDIT_DAYS}, e.g. 7",
 }
 
 
@@ -182,13 +193,99 @@ async def approve(
                 text=f"Approved “{initiative.problem}”: its plan starts now (it shows here within moments).",
                 settings=settings,
             )
+    return await _clinic_page_with_errors(
+        request,
+        session,
+        officer,
+        initiative.clinic_id,
+        errors=errors,
+        form={**form, "initiative_id": str(initiative.id)},
+    )
+
+
+async def _clinic_page_with_errors(
+    request: Request,
+    session: SessionDep,
+    officer: OfficerDep,
+    clinic_id: UUID,
+    *,
+    errors: dict[str, str],
+    form: dict[str, Any],
+) -> Response:
+    """The clinic page again, each form field's problem next to it (422)."""
     story = await clinic_view.clinic_story(
-        session=session, clinic_id=initiative.clinic_id, officer_id=officer.officer_id, now=utcnow()
+        session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
     )
     return render(
         request,
         "clinic.html",
-        {"story": story, "errors": errors, "form": {**form, "initiative_id": str(initiative.id)}},
+        {"story": story, "errors": errors, "form": form},
         officer=officer,
         status_code=422,
+    )
+
+
+@router.post("/clinics/{clinic_id}/audits/open")
+async def open_audit(clinic_id: UUID, request: Request, session: SessionDep, officer: OfficerDep) -> Response:
+    form = await check_csrf(request, officer)
+    clinic = await clinic_view.owned_clinic(
+        session=session, clinic_id=clinic_id, officer_id=officer.officer_id
+    )
+    back, settings = f"/clinics/{clinic.id}", settings_of(request)
+    try:
+        window = AuditForm.model_validate({"days": form["days"]} if form.get("days") else {})
+    except ValidationError as error:
+        return await _clinic_page_with_errors(
+            request, session, officer, clinic.id, errors=field_errors(error), form=form
+        )
+    try:
+        opened = await actions.call(
+            request.app.state.service_http,
+            settings,
+            service="audit",
+            method="POST",
+            path=f"/v1/clinics/{clinic.id}/audits",
+            officer=officer,
+            body=window.model_dump(),
+        )
+    except actions.ActionRefused as refused:
+        return redirect_with_flash(
+            back, kind="error", text=f"Audit refused to open it: {refused.reason}", settings=settings
+        )
+    return redirect_with_flash(
+        back,
+        kind="ok",
+        text=f"Audit opened: staff log {opened.get('starts_on')} to {opened.get('ends_on')}. Give them the "
+        "task-log link (Audit week page); the window closes by itself at its end.",
+        settings=settings,
+    )
+
+
+@router.post("/clinics/{clinic_id}/audits/{audit_id}/close")
+async def close_audit(
+    clinic_id: UUID, audit_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
+) -> Response:
+    await check_csrf(request, officer)
+    clinic = await clinic_view.owned_clinic(
+        session=session, clinic_id=clinic_id, officer_id=officer.officer_id
+    )
+    back, settings = f"/clinics/{clinic.id}", settings_of(request)
+    try:
+        await actions.call(
+            request.app.state.service_http,
+            settings,
+            service="audit",
+            method="POST",
+            path=f"/v1/audits/{audit_id}/close",
+            officer=officer,
+        )
+    except actions.ActionRefused as refused:
+        return redirect_with_flash(
+            back, kind="error", text=f"Audit refused to close it: {refused.reason}", settings=settings
+        )
+    return redirect_with_flash(
+        back,
+        kind="ok",
+        text="Audit closing: its findings and the ranked candidates show here within moments.",
+        settings=settings,
     )

@@ -23,6 +23,7 @@ from services.portal.catalog_view import router as catalog_router
 from services.portal.close_out_route import router as close_out_router
 from services.portal.handlers import PortalHandlers, create_router
 from services.portal.outreach_routes import router as outreach_router
+from services.portal.partner_routes import router as partner_router
 from services.portal.public_routes import router as public_router
 from services.portal.report import router as report_router
 from services.portal.settings import PortalSettings
@@ -72,6 +73,7 @@ def create_app(
         http_routers=(
             page_router,
             action_router,
+            partner_router,
             close_out_router,
             outreach_router,
             public_router,

@@ -25,6 +25,7 @@ from services.portal.models import (
     PortalInitiative,
     PortalKpiWeek,
     PortalNotice,
+    PortalOpenAudit,
     PortalPlan,
     PortalPlanTransition,
 )
@@ -63,6 +64,7 @@ class ClinicStory:
     readiness_chart: dict[str, Any] | None
     audit_chart: dict[str, Any] | None
     buy_in: dict[str, BuyInSummary] = field(default_factory=dict)  # per plan id
+    open_audit: PortalOpenAudit | None = None
     feeds: list[FeedRow] = field(default_factory=list)
     feed: rules.FeedHealth | None = None
     adoption_chart: dict[str, Any] | None = None
@@ -185,6 +187,7 @@ async def clinic_story(
         readiness_chart=readiness_chart(assessment),
         audit_chart=audit_chart(audit),
         buy_in=await buy_in_of_plans(session, plan_ids),
+        open_audit=await session.get(PortalOpenAudit, clinic_id),
         feeds=[FeedRow(*feed) for feed in activity.feeds] if activity else [],
         feed=activity.feed(now.date()) if activity else None,
         adoption_chart=adoption_chart(activity.adoption, all_transitions, now=now) if activity else None,

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 from tests.browser.stack import CHROMIUM
 
@@ -23,3 +23,12 @@ async def browser() -> AsyncIterator[Browser]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A desktop-sized tab of its own, closed after the test."""
+    context = await browser.new_context(viewport={"width": 1366, "height": 900})
+    tab = await context.new_page()
+    yield tab
+    await context.close()

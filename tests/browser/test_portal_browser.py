@@ -51,14 +51,6 @@ async def stack(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIt
         yield Stack(platform, url, kafka)
 
 
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1366, "height": 900})
-    tab = await context.new_page()
-    yield tab
-    await context.close()
-
-
 TOKENS: dict[str, str] = {}  # officer id -> the token intake issued when it created them
 
 
@@ -134,7 +126,8 @@ async def test_officer_b_never_sees_officer_a_clinics(stack: Stack, browser: Bro
     await sign_in(page_b, stack.portal_url, officer_b)
     await page_b.goto(f"{stack.portal_url}/portfolio")
     await expect(page_b.locator("body")).not_to_contain_text(name)
-    for path in (f"/clinics/{clinic_id}", "/today"):
+    clinic_pages = ("", "/partners", "/audit-logging", "/strategy", "/report")
+    for path in (*(f"/clinics/{clinic_id}{page}" for page in clinic_pages), "/today"):
         response = await page_b.goto(f"{stack.portal_url}{path}")
         assert response is not None
         if path.startswith("/clinics"):
@@ -142,10 +135,19 @@ async def test_officer_b_never_sees_officer_a_clinics(stack: Stack, browser: Bro
         await expect(page_b.locator("body")).not_to_contain_text(name)
     await page_b.goto(f"{stack.portal_url}/clinics/{clinic_id}")
     await screenshot(page_b, "cross-tenant-404")
-    # Actions too: B's own valid CSRF token, A's plan and initiative: 404, nothing sent.
+    # Actions too: B's own valid CSRF token, A's plan, clinic, audit, partner: 404, nothing sent.
     await page_b.goto(f"{stack.portal_url}/portfolio")
     csrf = await page_b.locator("input[name=csrf_token]").first.input_value()
-    for action in (f"/plans/{plan_id}/decision", f"/plans/{plan_id}/pause"):
+    anything = uuid.uuid4()
+    for action in (
+        f"/plans/{plan_id}/decision",
+        f"/plans/{plan_id}/pause",
+        f"/clinics/{clinic_id}/audits/open",
+        f"/clinics/{clinic_id}/audits/{anything}/close",
+        f"/clinics/{clinic_id}/partners",
+        f"/clinics/{clinic_id}/partners/{anything}/link",
+        f"/clinics/{clinic_id}/partners/{anything}/unlink",
+    ):
         answer = await page_b.request.post(
             f"{stack.portal_url}{action}", form={"csrf_token": csrf, "action": "continue"}, max_redirects=0
         )

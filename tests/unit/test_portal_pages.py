@@ -50,6 +50,8 @@ class Portal:
     intake: FakeService
     roadmap: FakeService
     mail_dir: Path
+    audit: FakeService = field(default_factory=FakeService)
+    kpi: FakeService = field(default_factory=FakeService)
 
     async def sign_in(self, officer_id: str) -> str:
         """Sign in with a fresh link; returns the CSRF token of the new session."""
@@ -74,17 +76,15 @@ async def portal(tmp_path: Path) -> AsyncIterator[Portal]:
     sink = start_sink("127.0.0.1", smtp_port, tmp_path / "mail")
     app = create_app(settings, TracerProvider())
     await db.migrate(settings.resolved_database_url, MIGRATIONS)
-    intake, roadmap = FakeService(), FakeService()
+    fakes = {name: FakeService() for name in ("intake", "roadmap", "audit", "kpi")}
     app.state.service_http = {
-        "intake": httpx.AsyncClient(transport=httpx.MockTransport(intake.handle), base_url="http://intake"),
-        "roadmap": httpx.AsyncClient(
-            transport=httpx.MockTransport(roadmap.handle), base_url="http://roadmap"
-        ),
+        name: httpx.AsyncClient(transport=httpx.MockTransport(fake.handle), base_url=f"http://{name}")
+        for name, fake in fakes.items()
     }
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
     ) as http:
-        yield Portal(http, settings, app.state.runtime.sessions, intake, roadmap, tmp_path / "mail")
+        yield Portal(http, settings, app.state.runtime.sessions, mail_dir=tmp_path / "mail", **fakes)
     sink.stop()
     await app.state.runtime.engine.dispose()
 
@@ -224,6 +224,92 @@ async def test_another_officers_plan_and_initiative_are_404_and_nothing_is_sent(
         assert answer.status_code == 404, path
     assert (await portal.http.get(f"/clinics/{clinic_id}")).status_code == 404
     assert not portal.roadmap.requests
+
+
+async def test_another_officers_clinic_gets_no_audit_or_partner_action(portal: Portal) -> None:
+    clinic_id, _initiative, _plan = await add_plan(portal, "officer-a")
+    csrf = await portal.sign_in("officer-b")
+    anything = uuid4()
+    for path, form in (
+        (f"/clinics/{clinic_id}/audits/open", {"days": "7"}),
+        (f"/clinics/{clinic_id}/audits/{anything}/close", {}),
+        (f"/clinics/{clinic_id}/partners", {"name": "Acme Phones", "kind": "phone"}),
+        (f"/clinics/{clinic_id}/partners/{anything}/link", {}),
+        (f"/clinics/{clinic_id}/partners/{anything}/unlink", {}),
+    ):
+        answer = await portal.http.post(path, data={"csrf_token": csrf, **form})
+        assert answer.status_code == 404, path
+    assert (await portal.http.get(f"/clinics/{clinic_id}/partners")).status_code == 404
+    assert not portal.audit.requests and not portal.kpi.requests
+
+
+async def test_an_audit_opens_at_audit_as_the_officer_or_shows_audits_reason(portal: Portal) -> None:
+    clinic_id, _initiative, _plan = await add_plan(portal, "officer-a")
+    csrf = await portal.sign_in("officer-a")
+    portal.audit.status, portal.audit.body = 201, {"starts_on": "2026-11-27", "ends_on": "2026-12-01"}
+    answer = await portal.http.post(
+        f"/clinics/{clinic_id}/audits/open", data={"csrf_token": csrf, "days": "5"}
+    )
+    assert answer.status_code == 303
+    sent = portal.audit.requests[0]
+    assert (sent.url.path, json.loads(sent.content)) == (f"/v1/clinics/{clinic_id}/audits", {"days": 5})
+    officer = verify_token(portal.settings, sent.headers["authorization"].removeprefix("Bearer "))
+    assert officer.id == "officer-a"
+    assert (
+        "Audit opened: staff log 2026-11-27 to 2026-12-01"
+        in (await portal.http.get(f"/clinics/{clinic_id}")).text
+    )
+
+    portal.audit.status, portal.audit.body = 409, {"detail": "the clinic already has an open audit window"}
+    await portal.http.post(f"/clinics/{clinic_id}/audits/open", data={"csrf_token": csrf})
+    page = await portal.http.get(f"/clinics/{clinic_id}")
+    assert "Audit refused to open it: the clinic already has an open audit window" in page.text
+
+    bad = await portal.http.post(f"/clinics/{clinic_id}/audits/open", data={"csrf_token": csrf, "days": "0"})
+    assert bad.status_code == 422
+    assert (
+        'class="field-error">Input should be greater than or equal to 1. a whole number of days' in bad.text
+    )
+    assert len(portal.audit.requests) == 2  # the bad one was not sent
+
+
+async def test_a_new_partner_is_shown_once_and_kpis_field_errors_land_next_to_the_field(
+    portal: Portal,
+) -> None:
+    clinic_id, _initiative, _plan = await add_plan(portal, "officer-a")
+    csrf = await portal.sign_in("officer-a")
+    blank = await portal.http.post(f"/clinics/{clinic_id}/partners", data={"csrf_token": csrf, "name": " "})
+    assert blank.status_code == 422 and "name the partner as your staff know it" in blank.text
+    assert not [request for request in portal.kpi.requests if request.method == "POST"]
+
+    portal.kpi.status = 201
+    portal.kpi.body = {
+        "id": str(uuid4()),
+        "name": "Acme Phones",
+        "api_key": "key_123",
+        "webhook_secret": "whsec_9",
+    }
+    made = await portal.http.post(
+        f"/clinics/{clinic_id}/partners", data={"csrf_token": csrf, "name": "Acme Phones", "kind": "phone"}
+    )
+    assert made.status_code == 201 and made.headers["cache-control"] == "no-store"
+    assert 'value="key_123"' in made.text and 'value="whsec_9"' in made.text
+    posted = next(request for request in portal.kpi.requests if request.method == "POST")
+    assert json.loads(posted.content) == {
+        "name": "Acme Phones",
+        "kind": "phone",
+        "clinic_ids": [str(clinic_id)],
+    }
+
+    portal.kpi.status = 422
+    portal.kpi.body = {
+        "detail": [{"loc": ["body", "name"], "msg": "String should have at most 200 characters"}]
+    }
+    refused = await portal.http.post(
+        f"/clinics/{clinic_id}/partners", data={"csrf_token": csrf, "name": "Acme", "kind": "phone"}
+    )
+    assert refused.status_code == 422
+    assert '<p class="field-error">String should have at most 200 characters</p>' in refused.text
 
 
 async def test_bad_approval_input_is_shown_next_to_each_field(portal: Portal) -> None:
