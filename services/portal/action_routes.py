@@ -231,7 +231,8 @@ async def open_audit(clinic_id: UUID, request: Request, session: SessionDep, off
     clinic = await clinic_view.owned_clinic(
         session=session, clinic_id=clinic_id, officer_id=officer.officer_id
     )
-    back, settings = f"/clinics/{clinic.id}", settings_of(request)
+    back = "/today" if form.get("back") == "/today" else f"/clinics/{clinic.id}"
+    settings = settings_of(request)
     try:
         window = AuditForm.model_validate({"days": form["days"]} if form.get("days") else {})
     except ValidationError as error:

@@ -29,6 +29,7 @@ from services.portal.report import router as report_router
 from services.portal.settings import PortalSettings
 from services.portal.strategy_view import router as strategy_router
 from services.portal.survey_routes import router as survey_router
+from services.portal.today_routes import router as today_router
 from services.portal.web import CsrfRejected, SignInRequired, render
 from shared.app import create_runtime, create_service_app
 from shared.errors import NotFound
@@ -74,6 +75,7 @@ def create_app(
             page_router,
             action_router,
             partner_router,
+            today_router,
             close_out_router,
             outreach_router,
             public_router,

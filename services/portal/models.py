@@ -225,6 +225,16 @@ class PortalClinicActivity(SQLModel, table=True):
 # --- the portal's own state -----------------------------------------------------------------
 
 
+class PortalDismissal(SQLModel, table=True):
+    """An item the officer took off Today (handled elsewhere); a new episode has a new key."""
+
+    __tablename__ = "portal_dismissal"
+
+    officer_id: str = Field(primary_key=True, max_length=100)
+    item_key: str = Field(primary_key=True, max_length=200)
+    dismissed_at: datetime = Field(default_factory=_now)
+
+
 class PortalOfficer(SQLModel, table=True):
     """An officer who signed in, and where urgent notices are mailed (when known)."""
 
@@ -273,6 +283,7 @@ metadata = service_metadata(
     PortalKpiSeries,
     PortalAlert,
     PortalClinicActivity,
+    PortalDismissal,
     PortalOfficer,
     SpentSignIn,
     PortalSession,

@@ -114,6 +114,7 @@ class FeedHealth:
     colour: str
     days_quiet: int | None  # days since the last event (0 = an event today); None without data
     quiet_feeds: tuple[str, ...] = ()
+    last_event_day: date | None = None
 
     @property
     def label(self) -> str:
@@ -131,8 +132,8 @@ def feed_health(last_event_day: date | None, quiet_feeds: list[str], *, today: d
         return FeedHealth("grey", None)
     days = max(0, (today - last_event_day).days)
     if quiet_feeds or days >= FEED_SILENT_DAYS:
-        return FeedHealth("red", days, tuple(quiet_feeds))
-    return FeedHealth("green" if days <= 1 else "amber", days)
+        return FeedHealth("red", days, tuple(quiet_feeds), last_event_day)
+    return FeedHealth("green" if days <= 1 else "amber", days, last_event_day=last_event_day)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from services.portal.models import (
     PortalAlert,
     PortalAudit,
     PortalClinic,
+    PortalDismissal,
     PortalInitiative,
     PortalKpiWeek,
     PortalNotice,
@@ -21,6 +22,7 @@ from services.portal.models import (
 )
 from services.portal.portfolio import Filters, portfolio
 from services.portal.service import aware
+from shared.events.roadmap import FINAL_PHASES
 
 
 @dataclass
@@ -45,6 +47,7 @@ class TodayItem:
     detail: str
     when: datetime | None = None
     plan_id: str | None = None
+    key: str = ""  # what the officer dismisses: the item's episode (the same thing again stays away)
 
 
 @dataclass
@@ -97,6 +100,7 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             notice.message,
             aware(notice.raised_at),
             notice.plan_id,
+            key=f"notice:{notice.key}",
         )
         for notice in (
             await session.exec(
@@ -110,6 +114,13 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             )
         ).all()
     ]
+    rows, _ = await portfolio(session=session, officer_id=officer_id, filters=Filters(), now=now)
+    # A decline can book a refresher on the plan still running at that clinic.
+    plans = {
+        row.id: row.plan_id
+        for row in rows
+        if row.plan_id and row.stage.removeprefix("plan:") not in FINAL_PHASES
+    }
     declines = [
         TodayItem(
             alert.clinic_id,
@@ -117,6 +128,8 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             f"Adoption decline ({_measure(alert)}, {alert.week})",
             alert.message,
             aware(alert.raised_at),
+            plans.get(alert.clinic_id),
+            key=f"alert:{alert.id}",
         )
         for alert in (
             await session.exec(
@@ -137,6 +150,7 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             "Audit with low coverage",
             _coverage_text(audit),
             aware(audit.completed_at),
+            key=f"audit:{audit.audit_id}",
         )
         for audit in (
             await session.exec(select(PortalAudit).where(col(PortalAudit.clinic_id).in_(ids)))
@@ -147,7 +161,6 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             staff_expected=audit.staff_expected,
         )
     ]
-    rows, _ = await portfolio(session=session, officer_id=officer_id, filters=Filters(), now=now)
     quiet = [
         TodayItem(
             row.id,
@@ -156,11 +169,25 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             f"{row.feed.label.capitalize()}: check the partner's integration (its key, its webhook "
             "deliveries) before reading the clinic's KPIs or adoption as a change",
             plan_id=row.plan_id,
+            key=f"feed:{row.id}:{row.feed.last_event_day}",
         )
         for row in rows
         if row.feed.colour == "red"
     ]
-    return Today(gates, escalations, declines, low_coverage, quiet)
+    dismissed = set(
+        (
+            await session.exec(
+                select(PortalDismissal.item_key).where(PortalDismissal.officer_id == officer_id)
+            )
+        ).all()
+    )
+    return Today(
+        gates,
+        *(
+            [item for item in items if item.key not in dismissed]
+            for items in (escalations, declines, low_coverage, quiet)
+        ),
+    )
 
 
 def _measure(alert: PortalAlert) -> str:

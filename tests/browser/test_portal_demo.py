@@ -144,4 +144,11 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
         await expect(page.locator("#declines")).to_contain_text(fading.name)
         await expect(page.locator("#quiet")).to_contain_text(quiet.name)
         await screenshot(page, "demo-today")
+        # Acting on Today: a refresher booked at roadmap for the fading clinic's plan, the quiet feed
+        # taken off Today once handled; each confirmed.
+        await page.locator("#declines").get_by_role("button", name="Book a refresher training").click()
+        await expect(page.locator(".flash-ok")).to_contain_text("Refresher booked for")
+        await page.locator("#quiet").get_by_role("button", name="Dismiss").click()
+        await expect(page.locator(".flash-ok")).to_contain_text("Taken off Today")
+        await expect(page.locator("#quiet")).not_to_contain_text(quiet.name)
         await page.context.close()

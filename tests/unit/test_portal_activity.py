@@ -11,7 +11,7 @@ import pytest
 
 from services.portal import portfolio, rules, service, today
 from services.portal.activity import adoption_values, record_activity
-from services.portal.models import PortalClinicActivity
+from services.portal.models import PortalClinicActivity, PortalDismissal
 from services.portal.models import metadata as portal_metadata
 from shared import db
 from shared.events.intake import ClinicRegistered
@@ -139,3 +139,46 @@ async def test_a_quiet_feed_and_falling_ai_use_show_in_the_portfolio_and_on_toda
     assert [(item.clinic_name, item.title) for item in listed.quiet_feeds] == [
         ("Lakeside", "Partner feed quiet")
     ]
+
+
+async def test_a_dismissed_quiet_feed_stays_off_today_until_it_goes_quiet_again(
+    sessions: db.SessionFactory,
+) -> None:
+    clinic_id = uuid4()
+    quiet_since = TODAY - timedelta(days=4)
+    async with sessions() as session:
+        await service.record_clinic(
+            session=session,
+            event=ClinicRegistered(
+                clinic_id=clinic_id,
+                officer_id="officer-a",
+                name="Lakeside",
+                specialty="pediatrics",
+                locations=1,
+            ),
+            event_time=NOW - timedelta(days=60),
+        )
+        await record_activity(
+            session=session,
+            event=activity(clinic_id, as_of=TODAY, last_call=quiet_since, calls_quiet=True, ai_assisted=[40]),
+        )
+        await session.commit()
+        [item] = (await today.today(session=session, officer_id="officer-a", now=NOW)).quiet_feeds
+        session.add(PortalDismissal(officer_id="officer-a", item_key=item.key))
+        await session.commit()
+        assert (await today.today(session=session, officer_id="officer-a", now=NOW)).quiet_feeds == []
+        # Once events came back and stopped again, it is a new episode: back on Today.
+        later = TODAY + timedelta(days=10)
+        await record_activity(
+            session=session,
+            event=activity(
+                clinic_id,
+                as_of=later,
+                last_call=later - timedelta(days=3),
+                calls_quiet=True,
+                ai_assisted=[40],
+            ),
+        )
+        await session.commit()
+        again = await today.today(session=session, officer_id="officer-a", now=NOW + timedelta(days=10))
+    assert [entry.clinic_name for entry in again.quiet_feeds] == ["Lakeside"]

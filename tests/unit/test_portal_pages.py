@@ -17,11 +17,12 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
+from sqlmodel import select
 
 from deploy.local.kafka import free_port
 from services.portal.app import create_app
 from services.portal.mail_sink import start_sink
-from services.portal.models import PortalClinic, PortalInitiative, PortalPlan
+from services.portal.models import PortalClinic, PortalDismissal, PortalInitiative, PortalPlan
 from services.portal.settings import PortalSettings
 from shared import db
 from shared.auth import issue_sign_in_token, verify_token
@@ -355,3 +356,37 @@ async def test_the_notice_address_is_checked_next_to_its_field_then_kept(portal:
     page = await portal.http.get("/today")
     assert "Urgent notices will be mailed to dana@clinic.org" in page.text
     assert 'value="dana@clinic.org"' in page.text
+
+
+async def test_a_refresher_is_booked_at_roadmap_for_the_officers_plan_only(portal: Portal) -> None:
+    _clinic, _initiative, plan_id = await add_plan(portal, "officer-a")
+    csrf = await portal.sign_in("officer-b")
+    assert (
+        await portal.http.post(f"/plans/{plan_id}/buy-in/refresher", data={"csrf_token": csrf})
+    ).status_code == 404
+    assert not portal.roadmap.requests
+
+    csrf = await portal.sign_in("officer-a")
+    portal.roadmap.status, portal.roadmap.body = 201, {"id": str(uuid4())}
+    answer = await portal.http.post(f"/plans/{plan_id}/buy-in/refresher", data={"csrf_token": csrf})
+    assert answer.status_code == 303 and answer.headers["location"] == "/today"
+    sent = portal.roadmap.requests[0]
+    body = json.loads(sent.content)
+    assert sent.url.path == f"/v1/plans/{plan_id}/buy-in/trainings"
+    assert (body["kind"], body["status"]) == ("retraining", "booked")
+    assert "Refresher booked for" in (await portal.http.get("/today")).text
+
+
+async def test_a_dismissed_item_leaves_today_and_a_forged_key_is_refused(portal: Portal) -> None:
+    csrf = await portal.sign_in("officer-a")
+    forged = await portal.http.post("/today/dismiss", data={"csrf_token": csrf, "key": "plan:<script>"})
+    assert forged.status_code == 303
+    assert "That item is not on Today any more" in (await portal.http.get("/today")).text
+    async with portal.sessions() as session:
+        assert (await session.exec(select(PortalDismissal))).all() == []
+
+    kept = await portal.http.post("/today/dismiss", data={"csrf_token": csrf, "key": "alert:1234"})
+    assert kept.status_code == 303
+    async with portal.sessions() as session:
+        rows = (await session.exec(select(PortalDismissal))).all()
+    assert [(row.officer_id, row.item_key) for row in rows] == [("officer-a", "alert:1234")]
