@@ -16,7 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import alert_rules, kpis
 from services.kpi.alert_rules import AlertFinding
-from services.kpi.clinic_watch import FEED_HISTORY_DAYS, clinics_with_recent_data, raise_alert, watch_clinic
+from services.kpi.clinic_watch import (
+    FEED_HISTORY_DAYS,
+    SOURCE,
+    clinics_with_recent_data,
+    raise_alert,
+    watch_clinic,
+)
 from services.kpi.clinics import clinics_with_active_initiatives, officer_clinic, record_initiative
 from services.kpi.models import (
     AlertPublic,
@@ -36,7 +42,6 @@ log = logging.getLogger(__name__)
 
 # How many past weeks one evaluation may catch up on (snapshots missed while the service was down).
 CATCH_UP_WEEKS = 12
-SOURCE = "/faio/kpi"
 
 
 def complete_weeks(*, first_day: date, as_of: date) -> list[str]:
