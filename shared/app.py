@@ -6,6 +6,7 @@ and hands it to `create_service_app`.
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -116,11 +117,15 @@ async def _connect_broker(runtime: ServiceRuntime, connected: asyncio.Event) -> 
             return
 
 
-def _settle_garbage_collector() -> None:
-    # Everything imported and built so far lives as long as the process: frozen, the cyclic
-    # collector stops rescanning it on every pass, and a higher first threshold makes passes
-    # rarer while a request builds thousands of short-lived objects: the portfolio page with
-    # 1,000 clinics went from p95 315-327 ms to 186-196 ms (tests/bench/bench_portal.py).
+@functools.cache  # once per process: freezing again would pin whatever a later app left behind
+def settle_garbage_collector() -> None:
+    """Tune the cyclic collector for a serving process; the app's lifespan calls it at start-up.
+
+    Everything imported and built so far lives as long as the process: frozen, the cyclic
+    collector stops rescanning it on every pass, and a higher first threshold makes passes
+    rarer while a request builds thousands of short-lived objects: the portfolio page with
+    1,000 clinics went from p95 315-327 ms to 186-196 ms (tests/bench/bench_portal.py).
+    """
     gc.freeze()
     gc.set_threshold(GC_FIRST_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
 
@@ -143,12 +148,12 @@ def create_service_app(
     """
     settings = runtime.settings
     body_limits = dict(body_limits or {})
-    _settle_garbage_collector()
     if kafka_router is not None:
         runtime.broker.include_router(kafka_router)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settle_garbage_collector()  # the process starts serving (uvicorn runs the lifespan once)
         await db.migrate(settings.resolved_database_url, migrations_dir)
         connected = asyncio.Event()
         app.state.broker_connected = connected

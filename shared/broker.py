@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -29,8 +29,7 @@ from pydantic import ValidationError
 from shared.counters import DEAD_LETTERS
 from shared.dlq import BODY_WITHHELD_HEADER, BODY_WITHHELD_REASON
 from shared.events.envelope import ContractError
-from shared.events.partner import PHI_REASON
-from shared.pseudonyms import NEVER_A_NAME
+from shared.pseudonyms import NotAPseudonym
 from shared.settings import SharedSettings
 from shared.topics import all_topic_names, topic_configs
 
@@ -93,9 +92,26 @@ class DeadLetterMiddleware(BaseMiddleware):
         await dead_letter_record(self.context.get("broker"), msg.raw_message, error, attempts=attempts)
 
 
-def may_hold_personal_data(reason: str) -> bool:
-    """Whether a refusal says the record looks like patient data or names a person."""
-    return PHI_REASON in reason or NEVER_A_NAME in reason
+@runtime_checkable
+class PersonalDataRefusal(Protocol):
+    """A refusal that knows whether the refused record may hold patient data or a person's name."""
+
+    holds_personal_data: bool
+
+
+def may_hold_personal_data(error: BaseException) -> bool:
+    """Whether the code that refused the record flagged it as patient data or a person's name.
+
+    Decided by the refusal's type and flags, never by its text: a reason that merely mentions
+    patient data does not drop a body, and rewording a reason cannot start keeping one.
+    """
+    if isinstance(error, ValidationError):
+        # A pydantic validator raised the refusal (a StaffPseudonym field): pydantic keeps it in ctx.
+        return any(
+            isinstance(refusal := item.get("ctx", {}).get("error"), NotAPseudonym) and refusal.may_be_a_name
+            for item in error.errors()
+        )
+    return isinstance(error, PersonalDataRefusal) and error.holds_personal_data
 
 
 async def dead_letter_record(
@@ -106,7 +122,7 @@ async def dead_letter_record(
     Batch subscribers call this for each bad record of a batch and go on with the rest.
     """
     reason = describe_error(error)[:2000]
-    withhold = may_hold_personal_data(reason)
+    withhold = may_hold_personal_data(error)
     headers = {key: value.decode(errors="replace") for key, value in (record.headers or ())}
     if withhold:
         headers[BODY_WITHHELD_HEADER] = BODY_WITHHELD_REASON

@@ -1,7 +1,7 @@
 """The CLI's one way to reach a service: HTTP with the officer's token, failures explained.
 
 Base URLs come from `faio --intake-url ...` or FAIO_INTAKE_URL, FAIO_AUDIT_URL, FAIO_ROADMAP_URL,
-FAIO_KPI_URL (default: the local ports 8001-8004). The token comes from
+FAIO_KPI_URL, FAIO_PORTAL_URL (default: the local ports 8001-8005). The token comes from
 --token or FAIO_TOKEN; officer administration sends FAIO_ADMIN_SECRET when it is set.
 """
 
@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.cli.render import fail
 from shared.auth import ADMIN_HEADER
 
-Service = Literal["intake", "audit", "roadmap", "kpi"]
+Service = Literal["intake", "audit", "roadmap", "kpi", "portal"]
 SIGN_IN_HINT = (
     "export FAIO_TOKEN=<token> (a new officer: `faio officer create`; "
     "an existing one: `faio officer token --email <email>`)"
@@ -30,6 +30,7 @@ class Endpoints(BaseSettings):
     audit_url: str = "http://127.0.0.1:8002"
     roadmap_url: str = "http://127.0.0.1:8003"
     kpi_url: str = "http://127.0.0.1:8004"
+    portal_url: str = "http://127.0.0.1:8005"
     admin_secret: str = ""
 
 

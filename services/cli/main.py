@@ -14,6 +14,7 @@ from services.cli.dlq import dlq_app
 from services.cli.kpi import kpi_app, partner_app
 from services.cli.officer import officer_app
 from services.cli.prospect import prospect_app
+from services.cli.report import practice_report
 from services.cli.roadmap import initiative_app, plan_app
 from services.cli.strategy import strategy_app
 from services.cli.task_log import add_commands as add_task_log_commands
@@ -38,6 +39,7 @@ def services(
     audit_url: Annotated[str | None, _url("audit")] = None,
     roadmap_url: Annotated[str | None, _url("roadmap")] = None,
     kpi_url: Annotated[str | None, _url("kpi")] = None,
+    portal_url: Annotated[str | None, _url("portal")] = None,
 ) -> None:
     """Where the services are: options win over the FAIO_*_URL environment variables."""
     client.url_overrides.clear()
@@ -46,6 +48,7 @@ def services(
         ("audit", audit_url),
         ("roadmap", roadmap_url),
         ("kpi", kpi_url),
+        ("portal", portal_url),
     ):
         if url:
             client.url_overrides[service] = url
@@ -65,5 +68,6 @@ plan_app.add_typer(buy_in_app, name="buy-in")
 app.add_typer(plan_app, name="plan")
 app.add_typer(partner_app, name="partner")
 app.add_typer(kpi_app, name="kpi")
+app.command("report")(practice_report)
 # For the SRE on call, not the officer: dead-lettered events, over Kafka.
 app.add_typer(dlq_app, name="dlq")

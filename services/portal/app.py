@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -26,6 +26,7 @@ from services.portal.outreach_routes import router as outreach_router
 from services.portal.partner_routes import router as partner_router
 from services.portal.public_routes import router as public_router
 from services.portal.report import router as report_router
+from services.portal.report_api import router as report_api_router
 from services.portal.settings import PortalSettings
 from services.portal.strategy_view import router as strategy_router
 from services.portal.survey_routes import router as survey_router
@@ -83,6 +84,7 @@ def create_app(
             strategy_router,
             catalog_router,
             report_router,
+            report_api_router,
         ),
         kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,
@@ -94,6 +96,8 @@ def create_app(
 
     async def not_found(request: Request, error: Exception) -> Response:
         # Someone else's clinic and a clinic that does not exist look the same: 404.
+        if request.url.path.startswith("/v1/"):  # the API answers in JSON, as every service does
+            return JSONResponse({"detail": str(error)}, status_code=404)
         return render(request, "not_found.html", {"message": str(error)}, status_code=404)
 
     async def csrf_rejected(request: Request, error: Exception) -> Response:

@@ -7,6 +7,7 @@ link that is expired, forged or revoked gets a page saying to ask the officer fo
 each client is rate-limited here (the service limits each link).
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -47,9 +48,16 @@ REFUSAL_STATUS = {RefusalReason.EXPIRED: 410, RefusalReason.FORGED: 404, Refusal
 class PublicLinkRefused(Exception):
     """The service refused the link itself (revoked, or expired while the form was open)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, status_code: int = 410) -> None:
         super().__init__(message)
         self.message = message
+        self.status_code = status_code
+
+
+# How a public page says its link does not open (why: None when its service said so), and that
+# its service did not answer; each form has its own words for these.
+LinkRefusedPage = Callable[[Request, RefusalReason | None, str, int], Response]
+UnavailablePage = Callable[[Request, ActionRefused], Response]
 
 
 async def public_call(
@@ -69,9 +77,7 @@ async def public_call(
     raise ActionRefused(service, reason, status=response.status_code, fields=fields)
 
 
-def refused_page(
-    request: Request, *, reason: RefusalReason | None, message: str, status_code: int
-) -> Response:
+def refused_page(request: Request, reason: RefusalReason | None, message: str, status_code: int) -> Response:
     """What a person whose link does not work sees: why, and what to do."""
     title = REFUSAL_TITLES[reason] if reason else "This link no longer works"
     return render(
@@ -130,18 +136,38 @@ async def _guarded(request: Request, token: str, purpose: LinkPurpose, limit: Ra
     return None
 
 
-def _checked_locally(request: Request, token: str, purpose: LinkPurpose) -> Response | None:
+def _checked_locally(
+    request: Request, token: str, purpose: LinkPurpose, link_refused: LinkRefusedPage = refused_page
+) -> Response | None:
     """The refusal page for an expired or forged link, before any service is asked."""
     try:
         verify_link(settings_of(request), token, purpose=purpose)
     except LinkRefused as refused:
-        return refused_page(
-            request,
-            reason=refused.reason,
-            message=refused.message,
-            status_code=REFUSAL_STATUS[refused.reason],
-        )
+        return link_refused(request, refused.reason, refused.message, REFUSAL_STATUS[refused.reason])
     return None
+
+
+async def public_page(
+    request: Request,
+    token: str,
+    purpose: LinkPurpose,
+    render_page: Callable[[], Awaitable[Response]],
+    *,
+    link_refused: LinkRefusedPage = refused_page,
+    unavailable: UnavailablePage = unavailable_page,
+) -> Response:
+    """A public form's page: the link checked here first, then `render_page` (which asks the
+    owning service); a link refused here or by the service, or a service that did not answer,
+    gets a page saying what to do instead."""
+    refused = _checked_locally(request, token, purpose, link_refused)
+    if refused is not None:
+        return refused
+    try:
+        return await render_page()
+    except PublicLinkRefused as error:
+        return link_refused(request, None, error.message, error.status_code)
+    except ActionRefused as error:
+        return unavailable(request, error)
 
 
 # --- the prospect's assessment -----------------------------------------------------------------
@@ -184,15 +210,7 @@ async def _prospect_page(
 @router.get("/p/{token}")
 async def prospect_form(request: Request, token: str) -> Response:
     """The short readiness assessment, with a progress indicator."""
-    refused = _checked_locally(request, token, LinkPurpose.PROSPECT)
-    if refused is not None:
-        return refused
-    try:
-        return await _prospect_page(request, token)
-    except PublicLinkRefused as error:
-        return refused_page(request, reason=None, message=error.message, status_code=410)
-    except ActionRefused as error:
-        return unavailable_page(request, error)
+    return await public_page(request, token, LinkPurpose.PROSPECT, lambda: _prospect_page(request, token))
 
 
 @router.post("/p/{token}")
@@ -219,7 +237,7 @@ async def send_prospect_form(request: Request, token: str) -> Response:
             request, service="intake", method="POST", path=PROSPECT_FORM_PATH, token=token, body=body
         )
     except PublicLinkRefused as error:
-        return refused_page(request, reason=None, message=error.message, status_code=410)
+        return refused_page(request, None, error.message, error.status_code)
     except ActionRefused as error:
         try:
             return await _prospect_form_again(
@@ -306,15 +324,7 @@ async def _task_log_page(
 @router.get("/t/{token}")
 async def task_log_form(request: Request, token: str) -> Response:
     """Pick your pseudonym, log one task: a few taps."""
-    refused = _checked_locally(request, token, LinkPurpose.TASK_LOG)
-    if refused is not None:
-        return refused
-    try:
-        return await _task_log_page(request, token)
-    except PublicLinkRefused as error:
-        return refused_page(request, reason=None, message=error.message, status_code=410)
-    except ActionRefused as error:
-        return unavailable_page(request, error)
+    return await public_page(request, token, LinkPurpose.TASK_LOG, lambda: _task_log_page(request, token))
 
 
 @router.post("/t/{token}")
@@ -339,7 +349,7 @@ async def send_task_log(request: Request, token: str) -> Response:
             request, service="audit", method="POST", path=TASK_LOG_PATH, token=token, body=body
         )
     except PublicLinkRefused as error:
-        return refused_page(request, reason=None, message=error.message, status_code=410)
+        return refused_page(request, None, error.message, error.status_code)
     except ActionRefused as error:
         if error.status == 0 or error.status >= 500:
             return unavailable_page(request, error)

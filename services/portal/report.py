@@ -127,6 +127,11 @@ async def report_pdf(request: Request, clinic_id: UUID, session: SessionDep, off
             officer=officer,
             status_code=502,
         )
+    return await pdf_response(request, report, officer)
+
+
+async def pdf_response(request: Request, report: PracticeReport, officer: SignedIn) -> Response:
+    """The report laid out as a PDF, named after the practice and the day."""
     html = TEMPLATES.get_template("report.html").render(
         {"request": request, "report": report, "pdf": True, "officer": officer, "flash": None}
     )

@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from services.portal.actions import explain
+from services.portal.actions import ActionRefused, explain
+from services.portal.public_routes import PublicLinkRefused, public_page
 from services.portal.web import render
 from shared.public_links import (
     HONEYPOT_FIELD,
+    LinkPurpose,
     LinkRefused,
     RateLimit,
     RefusalReason,
@@ -52,6 +54,16 @@ def _refused(request: Request, message: str, *, status_code: int) -> HTMLRespons
     )
 
 
+def _link_refused(
+    request: Request, _reason: RefusalReason | None, message: str, status_code: int
+) -> Response:
+    return _refused(request, message, status_code=status_code)
+
+
+def _unreachable(request: Request, _error: ActionRefused) -> Response:
+    return _refused(request, UNREACHABLE, status_code=503)
+
+
 def _form(
     request: Request,
     survey: dict[str, Any],
@@ -73,25 +85,36 @@ def _form(
     return render(request, "public_survey.html", context, status_code=status_code)
 
 
-async def _open(request: Request, token: str) -> dict[str, Any] | HTMLResponse:
+async def _open(request: Request, token: str) -> dict[str, Any]:
+    """What the link opens, from roadmap; PublicLinkRefused, or ActionRefused if roadmap did not answer."""
     answer = await _roadmap(request, OPEN_PATH, {"token": token})
     if answer is None or answer.status_code >= 500:
-        return _refused(request, UNREACHABLE, status_code=503)
+        raise ActionRefused("roadmap", UNREACHABLE)
     if answer.status_code != 200:
         reason, fields = explain(answer)
         if fields:  # the token itself is malformed (cut short when copied, say)
             reason = LinkRefused(RefusalReason.FORGED).message
         # 422 from roadmap: expired, revoked or forged; the reason says which and what to do.
-        return _refused(request, reason, status_code=410 if answer.status_code == 422 else answer.status_code)
+        raise PublicLinkRefused(reason, status_code=410 if answer.status_code == 422 else answer.status_code)
     survey: dict[str, Any] = answer.json()
     return survey
 
 
 @router.get("/survey/{token}", response_class=HTMLResponse)
-async def survey_page(request: Request, token: str) -> HTMLResponse:
+async def survey_page(request: Request, token: str) -> Response:
     """The five questions, one tap each; anonymous."""
-    survey = await _open(request, token)
-    return survey if isinstance(survey, HTMLResponse) else _form(request, survey)
+
+    async def questions() -> Response:
+        return _form(request, await _open(request, token))
+
+    return await public_page(
+        request,
+        token,
+        LinkPurpose.BUY_IN_SURVEY,
+        questions,
+        link_refused=_link_refused,
+        unavailable=_unreachable,
+    )
 
 
 def _over_the_limit(request: Request, error: TooManyRequests) -> HTMLResponse:
@@ -114,16 +137,19 @@ def _not_taken(answer: httpx.Response | None, keys: list[str]) -> tuple[str, dic
 
 
 @router.post("/survey/{token}", response_class=HTMLResponse)
-async def send_answers(request: Request, token: str) -> HTMLResponse:
+async def send_answers(request: Request, token: str) -> Response:
     """Hand the answers to roadmap; a missing answer shows the form again with the question marked."""
     try:
         await answers_per_address.hit(client_address(request))
     except TooManyRequests as error:
         return _over_the_limit(request, error)
     form = {key: str(value) for key, value in (await request.form()).items()}
-    survey = await _open(request, token)
-    if isinstance(survey, HTMLResponse):
-        return survey
+    try:
+        survey = await _open(request, token)
+    except PublicLinkRefused as error:
+        return _link_refused(request, None, error.message, error.status_code)
+    except ActionRefused as error:
+        return _unreachable(request, error)
     keys = [question["key"] for question in survey["questions"]]
     chosen = {key: form[key] for key in keys if form.get(key)}
     missing = {key: "choose one answer" for key in keys if key not in chosen}

@@ -231,6 +231,8 @@ class FieldProblem:
 
     field: str
     reason: str
+    # The refused value may be patient data or a person's name: a dead letter drops the body.
+    personal_data: bool = False
 
 
 class PartnerEventInvalid(ContractError):
@@ -238,6 +240,7 @@ class PartnerEventInvalid(ContractError):
 
     def __init__(self, problems: list[FieldProblem]) -> None:
         self.problems = problems
+        self.holds_personal_data = any(problem.personal_data for problem in problems)
         super().__init__("; ".join(f"{problem.field}: {problem.reason}" for problem in problems))
 
 
@@ -260,12 +263,14 @@ def explain(error: ValidationError, *, prefix: str = "") -> list[FieldProblem]:
     for item in error.errors():
         location = [str(part) for part in item["loc"]]
         field = ".".join([prefix, *location] if prefix else location) or "body"
-        reason = item["msg"]
+        reason, personal_data = item["msg"], False
         if item["type"] == "extra_forbidden":
-            reason = PHI_REASON if PHI_LIKE_FIELD.search(location[-1]) else "unknown field"
+            personal_data = PHI_LIKE_FIELD.search(location[-1]) is not None
+            reason = PHI_REASON if personal_data else "unknown field"
         elif location and location[-1] == "staff_id" and item["type"] != "missing":
-            reason = STAFF_ID_REASON  # the shared pseudonym rule, said the way partners know it
-        problems.append(FieldProblem(field=field, reason=reason))
+            # The shared pseudonym rule, said the way partners know it; any refused staff id may be a name.
+            reason, personal_data = STAFF_ID_REASON, True
+        problems.append(FieldProblem(field=field, reason=reason, personal_data=personal_data))
     return problems
 
 

@@ -44,6 +44,7 @@ from services.portal.rules import iso_week
 from services.portal.service import refresh_series
 from services.portal.settings import PortalSettings
 from shared import db, topics
+from shared.app import settle_garbage_collector
 from shared.broker import ensure_topics
 from shared.events.envelope import envelope_for
 from shared.events.kpi import KpiSnapshot
@@ -171,6 +172,7 @@ async def seed(sessions: db.SessionFactory, clinics: int, weeks: int) -> None:
 async def portfolio_time(work: Path, clinics: int, weeks: int, requests: int) -> None:
     settings = PortalSettings(environment="test", database_url=f"sqlite+aiosqlite:///{work / 'page.db'}")
     app = create_app(settings, TracerProvider())
+    settle_garbage_collector()  # what the served portal's lifespan does at start-up; none runs here
     await db.migrate(settings.resolved_database_url, MIGRATIONS)
     started = time.perf_counter()
     await seed(app.state.runtime.sessions, clinics, weeks)

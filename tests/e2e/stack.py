@@ -142,6 +142,8 @@ def running_stack(
                 stack.urls[name] = f"http://127.0.0.1:{port}"
                 # The portal calls the stack's own services (their ports are free ones, not 8001-8004).
                 environment |= {f"FAIO_{other.upper()}_URL": url for other, url in stack.urls.items()}
+                if name == "portal":  # no mail: the local sink's port is `make run`'s, not the test's
+                    environment["FAIO_MAIL_INTERVAL_SECONDS"] = "0"
                 argv = _as_python(_with_port(_command(commands, name), port))
             else:
                 assignments, words = _without_env(shlex.split(commands[name]))

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.e2e.stack import ROOT, VENV_BIN, Stack, running_stack
+from tests.e2e.stack import HTTP_SERVICES, ROOT, VENV_BIN, Stack, running_stack
 
 README = ROOT / "README.md"
 PRINTED_VALUE = re.compile(r"^([a-z][a-z -]*[a-z]): (\S+)$")
@@ -111,6 +111,8 @@ READY_BEFORE: list[tuple[str, str, Callable[[Any], bool]]] = [
     ),
     ("faio plan pause", "faio plan show <plan-id>", lambda plan: bool(plan and plan["live"])),
     ("faio partner create", "faio kpi alerts <clinic-id>", lambda alerts: alerts is not None),
+    # The portal's read model learns of the clinic from intake's events.
+    ("faio report", "faio report --clinic <clinic-id>", lambda written: written is not None),
     (
         "faio kpi show",
         "faio kpi show <clinic-id>",
@@ -135,6 +137,7 @@ SHOWS: dict[str, str | re.Pattern[str]] = {
     "faio partner send-demo-events": "accepted",
     "faio kpi show": SPARK,
     "faio officer login": "/sign-in?token=",
+    "faio report": "report: ",
 }
 
 
@@ -156,7 +159,8 @@ async def test_the_readme_walkthrough_runs_as_printed(
     workdir.mkdir()
     (workdir / "services").symlink_to(ROOT / "services")  # the README's relative example paths
     target = temporal.client.service_client.config.target_host
-    with running_stack(kafka=kafka, temporal=target, data_dir=tmp_path) as stack:
+    services = (*HTTP_SERVICES, "portal")  # the portal builds the practice report (`faio report`)
+    with running_stack(kafka=kafka, temporal=target, data_dir=tmp_path, services=services) as stack:
         shell = Shell(stack, workdir)
         for printed in walkthrough_commands(README.read_text()):
             for prefix, poll, ready in READY_BEFORE:

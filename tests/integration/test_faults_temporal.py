@@ -18,9 +18,8 @@ from sqlmodel import col, select
 from temporalio.client import Client
 
 from deploy.local.kafka import free_port
-from services.roadmap.models import ApprovalIn, Initiative, PhaseLengths, RoadmapPlan, RoadmapPlanTransition
-from services.roadmap.plans import GateDecision, KpiReading, PlanInput, plan_workflow_id
-from services.roadmap.service import plan_input_for
+from services.roadmap.models import RoadmapPlan, RoadmapPlanTransition
+from services.roadmap.plans import GateDecision, KpiReading
 from services.roadmap.worker import MIGRATIONS as ROADMAP_MIGRATIONS
 from services.roadmap.workflows import ImplementationPlanWorkflow
 from shared import db
@@ -28,6 +27,7 @@ from tests.buy_in_support import staff_told_and_trained
 from tests.fault_support import Tally
 from tests.integration.kpi_support import ROOT
 from tests.integration.test_roadmap_temporal_outage import DevTemporal
+from tests.plan_inputs import seconds_long_plan
 from tests.polling import eventually
 
 pytestmark = pytest.mark.slow
@@ -36,42 +36,7 @@ pytestmark = pytest.mark.slow
 # --- the Temporal server restarted while plans are in flight ------------------------------
 
 PLANS = 5
-SECOND = 1 / 86_400  # phase lengths are given in days
 ALL_PHASES = ["baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done"]
-
-
-def a_plan() -> PlanInput:
-    """An approved plan of seconds-long phases (roadmap's public inputs, as the approval makes them)."""
-    initiative = Initiative(
-        id=uuid.uuid4(),
-        source_audit_id=uuid.uuid4(),
-        clinic_id=uuid.uuid4(),
-        rank=1,
-        problem="documentation",
-        solution="AI scribe",
-        hours_per_week=20,
-        cost_per_week=1500,
-        kpi="documentation_minutes_per_note",
-        suggested_target_pct=-30,
-        system="emr",
-        integrates=True,
-        impact_per_week=600,
-        readiness=0.7,
-        score=420,
-    )
-    approval = ApprovalIn(
-        owner="staff-lead-7",
-        target_change_pct=-30,
-        phase_days=PhaseLengths(
-            baseline=1 * SECOND,
-            preparation=1 * SECOND,
-            pilot=12 * SECOND,
-            rollout=1 * SECOND,
-            sustain=1 * SECOND,
-        ),
-        checkin_days=3 * SECOND,
-    )
-    return plan_input_for(initiative, approval, plan_workflow_id(initiative.id))
 
 
 async def test_temporal_restarted_while_plans_are_in_flight(tmp_path: Path) -> None:
@@ -80,7 +45,7 @@ async def test_temporal_restarted_while_plans_are_in_flight(tmp_path: Path) -> N
     engine = db.create_engine(database_url)
     sessions = db.create_session_factory(engine)
     task_queue = f"roadmap-faults-{uuid.uuid4()}"
-    plans = [a_plan() for _ in range(PLANS)]
+    plans = [seconds_long_plan(pilot_seconds=12, checkin_seconds=3) for _ in range(PLANS)]
     log = tmp_path / "worker.log"
     async with DevTemporal(tmp_path) as temporal:
         env = {

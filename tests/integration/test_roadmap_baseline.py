@@ -9,7 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.roadmap.plans import DAY_SECONDS, HandBaseline, KpiReading, PlanInput, PlanResult
 from services.roadmap.workflows import ImplementationPlanWorkflow
-from tests.integration.test_roadmap_plans import (
+from tests.integration.plan_workflow_support import (
     FakePlanActivities,
     plan_clock,
     plan_input,

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from services.roadmap.buy_in import MISSING_COMMUNICATION, MISSING_TRAINING, PreparationCheck
 from services.roadmap.preparation import HOLDING_MILESTONE
 from services.roadmap.workflows import ImplementationPlanWorkflow
-from tests.integration.test_roadmap_plans import (
+from tests.integration.plan_workflow_support import (
     FakePlanActivities,
     plan_clock,
     plan_input,

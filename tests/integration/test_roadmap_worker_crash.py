@@ -18,24 +18,20 @@ from temporalio.testing import WorkflowEnvironment
 
 from deploy.local.kafka import free_port
 from services.roadmap.models import (
-    ApprovalIn,
-    Initiative,
-    PhaseLengths,
     RoadmapPlan,
     RoadmapPlanNotice,
     RoadmapPlanTransition,
 )
-from services.roadmap.plans import GateDecision, KpiReading, plan_workflow_id
-from services.roadmap.service import plan_input_for
+from services.roadmap.plans import GateDecision, KpiReading
 from services.roadmap.worker import MIGRATIONS
 from services.roadmap.workflows import ImplementationPlanWorkflow
 from shared import db
 from shared.outbox import OutboxMessage
 from tests.buy_in_support import staff_told_and_trained
+from tests.plan_inputs import seconds_long_plan
 from tests.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
-SECOND = 1 / 86_400  # phase lengths are given in days
 
 
 @contextmanager
@@ -68,37 +64,8 @@ async def test_plan_survives_a_killed_worker(temporal: WorkflowEnvironment, tmp_
         "FAIO_TRACES_DIR": str(tmp_path / "traces"),
         "FAIO_OTEL_EXPORTER_OTLP_ENDPOINT": "",
     }
-    clinic_id, initiative_id = uuid.uuid4(), uuid.uuid4()
-    initiative = Initiative(
-        id=initiative_id,
-        source_audit_id=uuid.uuid4(),
-        clinic_id=clinic_id,
-        rank=1,
-        problem="documentation",
-        solution="AI scribe",
-        hours_per_week=20,
-        cost_per_week=1500,
-        kpi="documentation_minutes_per_note",
-        suggested_target_pct=-30,
-        system="emr",
-        integrates=True,
-        impact_per_week=600,
-        readiness=0.7,
-        score=420,
-    )
-    approval = ApprovalIn(
-        owner="staff-lead-7",
-        target_change_pct=-30,
-        phase_days=PhaseLengths(
-            baseline=1 * SECOND,
-            preparation=1 * SECOND,
-            pilot=6 * SECOND,
-            rollout=1 * SECOND,
-            sustain=1 * SECOND,
-        ),
-        checkin_days=2 * SECOND,
-    )
-    plan = plan_input_for(initiative, approval, plan_workflow_id(initiative_id))
+    clinic_id = uuid.uuid4()
+    plan = seconds_long_plan(pilot_seconds=6, checkin_seconds=2, clinic_id=clinic_id)
 
     async def plan_phase() -> str | None:
         async with sessions() as session:

@@ -56,6 +56,7 @@ def services(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServices]:
         "FAIO_AUDIT_URL",
         "FAIO_ROADMAP_URL",
         "FAIO_KPI_URL",
+        "FAIO_PORTAL_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "200")  # rich never folds a cell the test looks for

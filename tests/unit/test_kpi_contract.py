@@ -79,18 +79,18 @@ def test_wrong_type_is_refused() -> None:
 )
 def test_patient_like_fields_are_refused_as_phi(field: str) -> None:
     (problem,) = problems_of(http_event(data={"wait_seconds": 40, field: "x"}))
-    assert problem == FieldProblem(f"data.{field}", PHI_REASON)
+    assert problem == FieldProblem(f"data.{field}", PHI_REASON, personal_data=True)
 
 
 def test_phi_at_the_top_level_is_refused_too() -> None:
     (problem,) = problems_of(http_event(patient_name="Jane Doe"))
-    assert problem == FieldProblem("patient_name", PHI_REASON)
+    assert problem == FieldProblem("patient_name", PHI_REASON, personal_data=True)
 
 
 def test_a_staff_name_instead_of_a_pseudonym_is_refused() -> None:
     data = {"staff_id": "Jane Doe", "tool": "scribe", "minutes": 10}
     (problem,) = problems_of(http_event(type="partner.ai_tool.session", data=data))
-    assert problem == FieldProblem("data.staff_id", STAFF_ID_REASON)
+    assert problem == FieldProblem("data.staff_id", STAFF_ID_REASON, personal_data=True)
 
 
 def test_unknown_type_naive_time_and_future_time_are_refused() -> None:
@@ -159,7 +159,8 @@ def test_a_kafka_record_missing_headers_or_with_phi_is_refused() -> None:
         parse_kafka_record(
             as_record(headers), None, b'{"wait_seconds": 3, "patient_name": "Jane Doe"}', now=NOW
         )
-    assert phi.value.problems == [FieldProblem("data.patient_name", PHI_REASON)]
+    assert phi.value.problems == [FieldProblem("data.patient_name", PHI_REASON, personal_data=True)]
+    assert phi.value.holds_personal_data
     with pytest.raises(PartnerEventInvalid) as broken:
         parse_kafka_record(as_record(headers), None, b"{not json", now=NOW)
     assert broken.value.problems[0].field == "data"
