@@ -310,6 +310,7 @@ metadata = service_metadata(
     KpiInitiative,
     KpiSnapshotRecord,
     KpiAlertRecord,
+    KpiClinicActivityRecord,
     OutboxMessage,
     InboxMessage,
 )
