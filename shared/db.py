@@ -1,13 +1,18 @@
 """Each service owns one database: SQLite file by default, any SQLAlchemy async URL by setting."""
 
 import asyncio
+import fcntl
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, Table, event, text
+from sqlalchemy import MetaData, Table, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -52,8 +57,46 @@ def service_metadata(*tables: Any) -> MetaData:
 
 
 async def migrate(database_url: str, migrations_dir: Path) -> None:
-    """Bring the database to the latest Alembic revision (alembic runs its own event loop)."""
+    """Bring the database to the latest Alembic revision (alembic runs its own event loop).
+
+    One process at a time: a service and its Temporal worker share a database and start
+    together, and two upgrades racing on a fresh database both try to create the same tables.
+    """
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     config.set_main_option("sqlalchemy.url", database_url)
-    await asyncio.to_thread(command.upgrade, config, "head")
+    async with _migration_lock(database_url, name=migrations_dir.parent.name):
+        await asyncio.to_thread(command.upgrade, config, "head")
+
+
+@asynccontextmanager
+async def _migration_lock(database_url: str, *, name: str) -> AsyncIterator[None]:
+    """An inter-process lock around one database's migrations: a PostgreSQL advisory lock, or an
+    exclusive lock on a file beside the SQLite database."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+        engine = create_async_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                try:
+                    yield
+                finally:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        finally:
+            await engine.dispose()
+    elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        handle = await asyncio.to_thread(_open_lock_file, Path(f"{url.database}.migrate-lock"))
+        try:
+            await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            handle.close()  # releases the lock
+    else:
+        yield
+
+
+def _open_lock_file(path: Path) -> IO[str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("a")
