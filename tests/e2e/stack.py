@@ -152,9 +152,8 @@ def running_stack(
                 environment |= assignments | {"FAIO_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}"}
             stack.logs[name] = data_dir / f"{name}.log"
             log = cleanup.enter_context(stack.logs[name].open("wb"))
-            # Workers after their service: the service migrates the database they share.
-            if name in WORKERS:
-                _wait_ready(stack, processes, services)
+            # All at once, as honcho starts them: a service and its worker migrate the database
+            # they share together (shared.db.migrate makes them take turns).
             processes[name] = subprocess.Popen(
                 argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
             )
