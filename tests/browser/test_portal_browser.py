@@ -274,6 +274,7 @@ async def test_pages_work_at_a_phone_width(stack: Stack, browser: Browser) -> No
     for path, shot in (
         ("/portfolio", "phone-portfolio"),
         (f"/clinics/{clinic_id}", "phone-clinic"),
+        (f"/clinics/{clinic_id}/partners", "phone-partners"),
         ("/today", "phone-today"),
     ):
         await page.goto(f"{stack.portal_url}{path}")
