@@ -38,6 +38,13 @@ PHASE_START_REMINDERS: dict[str, list[tuple[NoticeKind, str]]] = {
     "sustain": [("sustain_start", "sustain: adoption is watched weekly; fading use triggers retraining")],
 }
 
+# The buy-in survey's later rounds, reminded as the phase that runs them starts: the gate round
+# during the pilot (its results show at the gate next to the KPI), the sustain round in rollout.
+SURVEY_ROUND_REMINDERS: dict[str, tuple[str, str]] = {
+    "pilot": ("gate", "so the answers are in when the gate decides"),
+    "rollout": ("sustain", "to see whether staff kept the new way of working"),
+}
+
 DEFAULT_PHASE_DAYS: dict[str, int] = {
     "baseline": 14,
     "preparation": 14,

@@ -27,6 +27,7 @@ NoticeActivity = Callable[[PlanActivities, PlanNotice], Awaitable[bool]]
 THREE_OUTCOME_GATE = "three-outcome-gate"
 # Versions the pilot's start: runs recorded before it start their pilot without asking for a baseline.
 PILOT_NEEDS_BASELINE = "pilot-needs-baseline"
+SURVEY_ROUND_REMINDERS = "survey-round-reminders"
 
 
 @workflow.defn
@@ -132,6 +133,15 @@ class ImplementationPlanWorkflow(PlanMessages):
             workflow.upsert_search_attributes([PLAN_PHASE.value_set(phase)])
         for kind, message in rules.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
+        # Plans that entered these phases before the later rounds were reminded replay without it.
+        if phase in rules.SURVEY_ROUND_REMINDERS and workflow.patched(SURVEY_ROUND_REMINDERS):
+            stage, why = rules.SURVEY_ROUND_REMINDERS[phase]
+            await self._notice(
+                PlanActivities.send_plan_reminder,
+                "survey",
+                f"buy-in survey, {stage} round: ask the staff again {why} "
+                f"(`faio plan buy-in survey {self._plan.plan_id} {stage}` makes the link)",
+            )
 
     async def _run_timed_phase(self) -> None:
         """Wait out the phase (pauses do not count), holding weekly check-ins and handling alerts."""

@@ -66,6 +66,9 @@ async def test_target_met_runs_every_phase_and_suggests_the_next_initiative(
     assert len({notice.key for notice in fake.notices}) == len(fake.notices)
     for kind in ("communication", "training", "survey", "next_initiative"):
         assert kind in fake.notice_kinds(plan.plan_id)
+    # The survey is reminded for each round: before the pilot, the gate round, the sustain round.
+    surveys = [n.message for n in fake.notices if n.plan_id == plan.plan_id and n.kind == "survey"]
+    assert len(surveys) == 3 and "gate round" in surveys[1] and "sustain round" in surveys[2]
     assert (started(fake, plan.plan_id, "pilot") - started(fake, plan.plan_id, "baseline")).days == 28
     # (Later phases are not timed here: the experimental time-skipping server moves a continued-as-new
     # run's virtual clock forward once more; the 25 check-ins show the phases kept their lengths.)
@@ -256,6 +259,7 @@ async def test_recorded_histories_replay_against_the_current_code() -> None:
         "plan_pilot_held_for_baseline",  # the pilot held for a baseline (test_roadmap_baseline.py)
         "plan_preparation_held",  # recorded with the leaving-preparation rule (test_roadmap_buy_in_plan.py)
         "plan_preparation_waived",
+        "plan_survey_round_reminders",  # the target-met plan recorded with the later survey rounds reminded
     }
     histories = [WorkflowHistory.from_json(path.stem, path.read_text()) for path in paths]
     replayer = Replayer(workflows=[ImplementationPlanWorkflow])
