@@ -139,6 +139,13 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
             page.get_by_text("The share of notes written with the AI scribe fell").first
         ).to_be_visible()
         await screenshot(page, "demo-clinic")
+        clinic_url = page.url
+        await page.goto(f"{clinic_url}/strategy")
+        await expect(page.locator("svg.heatmap")).to_have_count(1)
+        await screenshot(page, "demo-strategy")
+        await page.goto(f"{clinic_url}/report")
+        await expect(page.locator("body")).to_contain_text(fading.name)
+        await screenshot(page, "demo-report")
         await page.goto(f"{urls['portal']}/today")
         await expect(page.locator("#gates")).to_contain_text("Continue to rollout")
         await expect(page.locator("#declines")).to_contain_text(fading.name)
