@@ -18,7 +18,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.kpi import alert_rules, kpis
 from services.kpi.alert_rules import AlertFinding
 from services.kpi.control_charts import RECENT_WEEKS, FeedStatus
-from services.kpi.models import KpiAlertRecord, KpiClinicActivityRecord, KpiDailyCounter, KpiInitiative
+from services.kpi.models import (
+    KpiAlertRecord,
+    KpiClinic,
+    KpiClinicActivityRecord,
+    KpiDailyCounter,
+    KpiInitiative,
+)
 from services.kpi.series import load_days
 from shared.events.kpi import AdoptionWeek, ClinicActivity, Feed, FeedHealth, KpiAlert
 from shared.outbox import add_to_outbox
@@ -37,9 +43,14 @@ async def clinics_with_recent_data(*, session: AsyncSession, as_of: date) -> lis
     """Clinics that had partner data in the feed window, or whose activity was published before
     (so a feed that stopped for good is still reported as it ages)."""
     since = as_of - timedelta(days=FEED_HISTORY_DAYS)
-    recent = await session.exec(
-        select(KpiDailyCounter.clinic_id).where(col(KpiDailyCounter.day) >= since).distinct()
+    # One probe of the counters' primary key (clinic, day, ...) per known clinic, not a scan of
+    # every clinic's recent days.
+    has_recent_days = (
+        select(KpiDailyCounter.clinic_id)
+        .where(KpiDailyCounter.clinic_id == KpiClinic.id, col(KpiDailyCounter.day) >= since)
+        .exists()
     )
+    recent = await session.exec(select(KpiClinic.id).where(has_recent_days))
     published = await session.exec(select(KpiClinicActivityRecord.clinic_id))
     return sorted(set(recent.all()) | set(published.all()))
 
