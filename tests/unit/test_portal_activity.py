@@ -2,9 +2,7 @@
 quiet feeds colour the "Partner feed" column and fill Today; the AI-assisted share of notes makes
 the adoption trend."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -12,22 +10,12 @@ import pytest
 from services.portal import portfolio, rules, service, today
 from services.portal.activity import adoption_values, record_activity
 from services.portal.models import PortalClinicActivity, PortalDismissal
-from services.portal.models import metadata as portal_metadata
 from shared import db
 from shared.events.intake import ClinicRegistered
 from shared.events.kpi import AdoptionWeek, ClinicActivity, FeedHealth
 
 NOW = datetime(2026, 11, 27, 15, tzinfo=UTC)
 TODAY = NOW.date()
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[db.SessionFactory]:
-    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(portal_metadata.create_all)
-    yield db.create_session_factory(engine)
-    await engine.dispose()
 
 
 def activity(
@@ -71,7 +59,7 @@ def test_adoption_is_the_ai_share_of_notes_or_else_the_staff_using_ai() -> None:
     assert adoption_values([["2026-W40", 0, 0, 0]]) == []
 
 
-async def test_a_late_older_activity_changes_nothing(sessions: db.SessionFactory) -> None:
+async def test_a_late_older_activity_changes_nothing(portal_sessions: db.SessionFactory) -> None:
     clinic_id = uuid4()
     newer = activity(clinic_id, as_of=TODAY, last_call=TODAY, calls_quiet=False, ai_assisted=[40])
     older = activity(
@@ -81,7 +69,7 @@ async def test_a_late_older_activity_changes_nothing(sessions: db.SessionFactory
         calls_quiet=True,
         ai_assisted=[9],
     )
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await record_activity(session=session, event=newer)
         await record_activity(session=session, event=older)
         await session.commit()
@@ -91,11 +79,11 @@ async def test_a_late_older_activity_changes_nothing(sessions: db.SessionFactory
 
 
 async def test_a_quiet_feed_and_falling_ai_use_show_in_the_portfolio_and_on_today(
-    sessions: db.SessionFactory,
+    portal_sessions: db.SessionFactory,
 ) -> None:
     steady, fading = uuid4(), uuid4()
     shares = [48, 52, 30, 26]  # AI-assisted notes of 80: the last two weeks against the two before
-    async with sessions() as session:
+    async with portal_sessions() as session:
         for clinic_id, name in ((steady, "Harbor"), (fading, "Lakeside")):
             await service.record_clinic(
                 session=session,
@@ -142,11 +130,11 @@ async def test_a_quiet_feed_and_falling_ai_use_show_in_the_portfolio_and_on_toda
 
 
 async def test_a_dismissed_quiet_feed_stays_off_today_until_it_goes_quiet_again(
-    sessions: db.SessionFactory,
+    portal_sessions: db.SessionFactory,
 ) -> None:
     clinic_id = uuid4()
     quiet_since = TODAY - timedelta(days=4)
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_clinic(
             session=session,
             event=ClinicRegistered(

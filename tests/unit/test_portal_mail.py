@@ -1,6 +1,6 @@
 """Urgent notices are mailed over SMTP once, to the officer's address; the local sink keeps .eml files."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -12,7 +12,6 @@ from deploy.local.kafka import free_port
 from services.portal import mail
 from services.portal.mail_sink import start_sink
 from services.portal.models import PortalClinic, PortalNotice, PortalOfficer
-from services.portal.models import metadata as portal_metadata
 from services.portal.settings import PortalSettings
 from shared import db
 
@@ -30,21 +29,12 @@ def sink(tmp_path: Path) -> Iterator[tuple[PortalSettings, Path]]:
         controller.stop()
 
 
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[db.SessionFactory]:
-    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(portal_metadata.create_all)
-    yield db.create_session_factory(engine)
-    await engine.dispose()
-
-
 async def add_notice(
-    sessions: db.SessionFactory, *, officer_email: str | None, kind: str, urgent: bool, key: str
+    portal_sessions: db.SessionFactory, *, officer_email: str | None, kind: str, urgent: bool, key: str
 ) -> None:
     clinic_id = uuid4()
     officer_id = f"officer-{uuid4()}"
-    async with sessions() as session:
+    async with portal_sessions() as session:
         session.add(PortalOfficer(id=officer_id, name="Dana", email=officer_email))
         session.add(
             PortalClinic(id=clinic_id, officer_id=officer_id, name="Harbor Orthopedics", specialty="ortho")
@@ -67,21 +57,23 @@ async def add_notice(
 
 
 async def test_an_urgent_notice_is_mailed_once_and_a_routine_one_never(
-    sessions: db.SessionFactory, sink: tuple[PortalSettings, Path]
+    portal_sessions: db.SessionFactory, sink: tuple[PortalSettings, Path]
 ) -> None:
     settings, folder = sink
     await add_notice(
-        sessions, officer_email="dana@clinic.test", kind="decision_needed", urgent=True, key="k1"
+        portal_sessions, officer_email="dana@clinic.test", kind="decision_needed", urgent=True, key="k1"
     )
-    await add_notice(sessions, officer_email="dana@clinic.test", kind="checkin", urgent=False, key="k2")
-    assert await mail.mail_urgent_notices(sessions, settings) == 1
-    assert await mail.mail_urgent_notices(sessions, settings) == 0  # never twice
+    await add_notice(
+        portal_sessions, officer_email="dana@clinic.test", kind="checkin", urgent=False, key="k2"
+    )
+    assert await mail.mail_urgent_notices(portal_sessions, settings) == 1
+    assert await mail.mail_urgent_notices(portal_sessions, settings) == 0  # never twice
     messages = list(folder.glob("*.eml"))
     assert len(messages) == 1
     text = messages[0].read_text()
     assert "Subject: [faio] Gate decision due: Harbor Orthopedics" in text
     assert "To: dana@clinic.test" in text and "http://portal.test/today" in text
-    async with sessions() as session:
+    async with portal_sessions() as session:
         states = {
             notice.key: notice.mail_state for notice in (await session.exec(select(PortalNotice))).all()
         }
@@ -89,23 +81,23 @@ async def test_an_urgent_notice_is_mailed_once_and_a_routine_one_never(
 
 
 async def test_a_notice_for_an_officer_without_an_address_is_recorded_not_sent(
-    sessions: db.SessionFactory, sink: tuple[PortalSettings, Path]
+    portal_sessions: db.SessionFactory, sink: tuple[PortalSettings, Path]
 ) -> None:
     settings, folder = sink
-    await add_notice(sessions, officer_email=None, kind="adoption_escalation", urgent=True, key="k3")
-    assert await mail.mail_urgent_notices(sessions, settings) == 0
+    await add_notice(portal_sessions, officer_email=None, kind="adoption_escalation", urgent=True, key="k3")
+    assert await mail.mail_urgent_notices(portal_sessions, settings) == 0
     assert not list(folder.glob("*.eml"))
-    async with sessions() as session:
+    async with portal_sessions() as session:
         notice = (await session.exec(select(PortalNotice))).one()
     assert notice.mail_state == "no address"
 
 
-async def test_a_relay_that_is_down_leaves_the_notice_to_retry(sessions: db.SessionFactory) -> None:
+async def test_a_relay_that_is_down_leaves_the_notice_to_retry(portal_sessions: db.SessionFactory) -> None:
     settings = PortalSettings(environment="test", smtp_port=free_port())  # nothing listens there
     await add_notice(
-        sessions, officer_email="dana@clinic.test", kind="decision_overdue", urgent=True, key="k4"
+        portal_sessions, officer_email="dana@clinic.test", kind="decision_overdue", urgent=True, key="k4"
     )
-    assert await mail.mail_urgent_notices(sessions, settings) == 0
-    async with sessions() as session:
+    assert await mail.mail_urgent_notices(portal_sessions, settings) == 0
+    async with portal_sessions() as session:
         notice = (await session.exec(select(PortalNotice))).one()
     assert notice.mail_state == ""  # tried again next round

@@ -1,11 +1,8 @@
 """The portal's read model: each event becomes the same rows however often, and in whatever order."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from uuid import UUID, uuid4
 
-import pytest
 from sqlmodel import col, select
 
 from services.portal import portfolio, service, today
@@ -20,7 +17,6 @@ from services.portal.models import (
     PortalPlan,
     PortalPlanTransition,
 )
-from services.portal.models import metadata as portal_metadata
 from shared import db
 from shared.events.audit import AuditCompleted, AuditOpened
 from shared.events.intake import AssessmentCompleted, ClinicArchived, ClinicRegistered, ClinicUpdated
@@ -30,15 +26,6 @@ from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNo
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[db.SessionFactory]:
-    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(portal_metadata.create_all)
-    yield db.create_session_factory(engine)
-    await engine.dispose()
-
-
 def registered(clinic_id: UUID, name: str = "Harbor Orthopedics") -> ClinicRegistered:
     return ClinicRegistered(
         clinic_id=clinic_id, officer_id="officer-a", name=name, specialty="orthopedics", locations=2
@@ -46,7 +33,7 @@ def registered(clinic_id: UUID, name: str = "Harbor Orthopedics") -> ClinicRegis
 
 
 async def test_a_registration_then_an_update_keep_the_newer_profile_in_either_order(
-    sessions: db.SessionFactory,
+    portal_sessions: db.SessionFactory,
 ) -> None:
     clinic_id = uuid4()
     update = ClinicUpdated(
@@ -57,7 +44,7 @@ async def test_a_registration_then_an_update_keep_the_newer_profile_in_either_or
         locations=3,
         updated_at=T0 + timedelta(hours=1),
     )
-    async with sessions() as session:
+    async with portal_sessions() as session:
         # The update overtook the registration.
         await service.record_clinic(session=session, event=update, event_time=update.updated_at)
         await service.record_clinic(session=session, event=registered(clinic_id), event_time=T0)
@@ -67,9 +54,9 @@ async def test_a_registration_then_an_update_keep_the_newer_profile_in_either_or
     assert (clinic.name, clinic.locations, clinic.officer_id) == ("Harbor Ortho & Spine", 3, "officer-a")
 
 
-async def test_an_archived_clinic_is_kept_but_marked(sessions: db.SessionFactory) -> None:
+async def test_an_archived_clinic_is_kept_but_marked(portal_sessions: db.SessionFactory) -> None:
     clinic_id = uuid4()
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_clinic(session=session, event=registered(clinic_id), event_time=T0)
         await service.record_clinic_archived(
             session=session, event=ClinicArchived(clinic_id=clinic_id, officer_id="officer-a", archived_at=T0)
@@ -79,7 +66,7 @@ async def test_an_archived_clinic_is_kept_but_marked(sessions: db.SessionFactory
     assert clinic is not None and clinic.archived and clinic.name == "Harbor Orthopedics"
 
 
-async def test_an_older_assessment_never_replaces_a_newer_one(sessions: db.SessionFactory) -> None:
+async def test_an_older_assessment_never_replaces_a_newer_one(portal_sessions: db.SessionFactory) -> None:
     clinic_id = uuid4()
 
     def assessment(score: float, when: datetime) -> AssessmentCompleted:
@@ -93,7 +80,7 @@ async def test_an_older_assessment_never_replaces_a_newer_one(sessions: db.Sessi
             completed_at=when,
         )
 
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_assessment(session=session, event=assessment(70, T0 + timedelta(days=1)))
         await service.record_assessment(session=session, event=assessment(40, T0))
         await session.commit()
@@ -101,7 +88,7 @@ async def test_an_older_assessment_never_replaces_a_newer_one(sessions: db.Sessi
     assert latest is not None and latest.overall_score == 70
 
 
-async def test_a_proposal_then_its_approval_and_the_plan_phases(sessions: db.SessionFactory) -> None:
+async def test_a_proposal_then_its_approval_and_the_plan_phases(portal_sessions: db.SessionFactory) -> None:
     clinic_id, initiative_id = uuid4(), uuid4()
     proposed = InitiativeProposed(
         clinic_id=clinic_id,
@@ -141,7 +128,7 @@ async def test_a_proposal_then_its_approval_and_the_plan_phases(sessions: db.Ses
             planned_days={"baseline": 14, "pilot": 42}[name],
         )
 
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_initiative_approved(session=session, event=approved)
         await service.record_initiative_proposed(session=session, event=proposed)  # arrived late
         # Phase changes out of order, one twice.
@@ -173,7 +160,7 @@ async def test_a_proposal_then_its_approval_and_the_plan_phases(sessions: db.Ses
     assert stage == ("plan:pilot", "pilot, day 3 of 42")
 
 
-async def test_a_notice_raised_twice_is_one_row(sessions: db.SessionFactory) -> None:
+async def test_a_notice_raised_twice_is_one_row(portal_sessions: db.SessionFactory) -> None:
     notice = PlanNoticeRaised(
         clinic_id=uuid4(),
         initiative_id=uuid4(),
@@ -186,17 +173,17 @@ async def test_a_notice_raised_twice_is_one_row(sessions: db.SessionFactory) -> 
         due_at=T0 + timedelta(days=7),
         raised_at=T0,
     )
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_notice(session=session, event=notice)
         await session.commit()
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_notice(session=session, event=notice)
         await session.commit()
         rows = (await session.exec(select(PortalNotice))).all()
     assert len(rows) == 1 and rows[0].urgent and rows[0].mail_state == ""
 
 
-async def test_a_resent_kpi_week_replaces_the_earlier_figure(sessions: db.SessionFactory) -> None:
+async def test_a_resent_kpi_week_replaces_the_earlier_figure(portal_sessions: db.SessionFactory) -> None:
     clinic_id = uuid4()
 
     def snapshot(value: float, sample: int) -> KpiSnapshot:
@@ -204,7 +191,7 @@ async def test_a_resent_kpi_week_replaces_the_earlier_figure(sessions: db.Sessio
             clinic_id=clinic_id, kpi="missed_call_rate", week="2026-W45", value=value, sample_size=sample
         )
 
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_snapshot(session=session, event=snapshot(0.3, 100), received_at=T0)
         await service.record_snapshot(session=session, event=snapshot(0.25, 140), received_at=T0)
         await session.commit()
@@ -213,14 +200,14 @@ async def test_a_resent_kpi_week_replaces_the_earlier_figure(sessions: db.Sessio
 
 
 async def test_a_batch_of_kpi_weeks_is_one_upsert_and_the_later_figure_wins(
-    sessions: db.SessionFactory,
+    portal_sessions: db.SessionFactory,
 ) -> None:
     clinic_id = uuid4()
 
     def snapshot(week: str, value: float) -> KpiSnapshot:
         return KpiSnapshot(clinic_id=clinic_id, kpi="no_show_rate", week=week, value=value, sample_size=80)
 
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_snapshot(session=session, event=snapshot("2026-W44", 0.2), received_at=T0)
         await service.record_snapshots(
             session=session,
@@ -232,10 +219,12 @@ async def test_a_batch_of_kpi_weeks_is_one_upsert_and_the_later_figure_wins(
     assert [(row.week, row.value) for row in rows] == [("2026-W44", 0.18), ("2026-W45", 0.14)]
 
 
-async def test_the_portfolio_series_keeps_the_latest_weeks_in_order(sessions: db.SessionFactory) -> None:
+async def test_the_portfolio_series_keeps_the_latest_weeks_in_order(
+    portal_sessions: db.SessionFactory,
+) -> None:
     clinic_id = uuid4()
     weeks = [f"2026-W{number:02d}" for number in range(1, 16)]
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_snapshots(
             session=session,
             events=[
@@ -261,7 +250,7 @@ async def test_the_portfolio_series_keeps_the_latest_weeks_in_order(sessions: db
 
 
 async def test_a_clinic_is_auditing_from_the_opening_until_that_audit_completes(
-    sessions: db.SessionFactory,
+    portal_sessions: db.SessionFactory,
 ) -> None:
     clinic_id, audit_id = uuid4(), uuid4()
     opened = AuditOpened(
@@ -271,7 +260,7 @@ async def test_a_clinic_is_auditing_from_the_opening_until_that_audit_completes(
         ends_on=date(2026, 11, 8),
         opened_at=T0,
     )
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_audit_opened(session=session, event=opened)
         await session.commit()
         open_audit = await session.get(PortalOpenAudit, clinic_id)
@@ -299,7 +288,7 @@ async def test_a_clinic_is_auditing_from_the_opening_until_that_audit_completes(
         candidates=[],
         completed_at=T0 + timedelta(days=7),
     )
-    async with sessions() as session:
+    async with portal_sessions() as session:
         await service.record_audit(session=session, event=completed)
         await session.commit()
         assert await session.get(PortalOpenAudit, clinic_id) is None
