@@ -95,30 +95,21 @@ async def decide(plan_id: str, request: Request, session: SessionDep, officer: O
     except ValidationError as error:
         problems = "; ".join(f"{name}: {text}" for name, text in field_errors(error).items())
         return redirect_with_flash(back, kind="error", text=f"Not sent: {problems}", settings=settings)
-    try:
-        await actions.call(
-            request.app.state.service_http,
-            settings,
-            service="roadmap",
-            method="POST",
-            path=actions.DECISION_PATH.format(plan_id=plan.id),
-            officer=officer,
-            body=decision.model_dump(),
-        )
-    except actions.ActionRefused as refused:
-        return redirect_with_flash(
-            back, kind="error", text=f"Roadmap refused the decision: {refused.reason}", settings=settings
-        )
     done = {
         "continue": "continue to rollout",
         "extend": f"extend the pilot by {decision.extend_days:g} days",
         "stop": "stop the plan",
     }[decision.action]
-    return redirect_with_flash(
-        back,
-        kind="ok",
-        text=f"Decision sent: {done}. The plan will move on within moments.",
-        settings=settings,
+    return await actions.act_and_confirm(
+        request,
+        officer,
+        service="roadmap",
+        method="POST",
+        path=actions.DECISION_PATH.format(plan_id=plan.id),
+        body=decision.model_dump(),
+        back=back,
+        refused="Roadmap refused the decision",
+        done=f"Decision sent: {done}. The plan will move on within moments.",
     )
 
 
@@ -132,23 +123,16 @@ async def pause_or_resume(
 ) -> Response:
     form = await check_csrf(request, officer)
     plan = await clinic_view.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
-    back = f"/clinics/{plan.clinic_id}" if form.get("back") != "/today" else "/today"
-    settings = settings_of(request)
-    try:
-        await actions.call(
-            request.app.state.service_http,
-            settings,
-            service="roadmap",
-            method="POST",
-            path=f"/v1/plans/{plan.id}/{change}",
-            officer=officer,
-        )
-    except actions.ActionRefused as refused:
-        return redirect_with_flash(
-            back, kind="error", text=f"Roadmap refused: {refused.reason}", settings=settings
-        )
-    text = "Plan paused: its clock stops until you resume it." if change == "pause" else "Plan resumed."
-    return redirect_with_flash(back, kind="ok", text=text, settings=settings)
+    return await actions.act_and_confirm(
+        request,
+        officer,
+        service="roadmap",
+        method="POST",
+        path=f"/v1/plans/{plan.id}/{change}",
+        back=f"/clinics/{plan.clinic_id}" if form.get("back") != "/today" else "/today",
+        refused="Roadmap refused",
+        done="Plan paused: its clock stops until you resume it." if change == "pause" else "Plan resumed.",
+    )
 
 
 @router.post("/initiatives/{initiative_id}/approve")
@@ -173,13 +157,12 @@ async def approve(
         errors = field_errors(error)
     if approval is not None:
         try:
-            await actions.call(
-                request.app.state.service_http,
-                settings,
+            await actions.as_officer(
+                request,
+                officer,
                 service="roadmap",
                 method="POST",
                 path=f"/v1/initiatives/{initiative.id}/approve",
-                officer=officer,
                 body=approval.model_dump(),
             )
         except actions.ActionRefused as refused:
@@ -231,34 +214,25 @@ async def open_audit(clinic_id: UUID, request: Request, session: SessionDep, off
     clinic = await clinic_view.owned_clinic(
         session=session, clinic_id=clinic_id, officer_id=officer.officer_id
     )
-    back = "/today" if form.get("back") == "/today" else f"/clinics/{clinic.id}"
-    settings = settings_of(request)
     try:
         window = AuditForm.model_validate({"days": form["days"]} if form.get("days") else {})
     except ValidationError as error:
         return await _clinic_page_with_errors(
             request, session, officer, clinic.id, errors=field_errors(error), form=form
         )
-    try:
-        opened = await actions.call(
-            request.app.state.service_http,
-            settings,
-            service="audit",
-            method="POST",
-            path=f"/v1/clinics/{clinic.id}/audits",
-            officer=officer,
-            body=window.model_dump(),
-        )
-    except actions.ActionRefused as refused:
-        return redirect_with_flash(
-            back, kind="error", text=f"Audit refused to open it: {refused.reason}", settings=settings
-        )
-    return redirect_with_flash(
-        back,
-        kind="ok",
-        text=f"Audit opened: staff log {opened.get('starts_on')} to {opened.get('ends_on')}. Give them the "
-        "task-log link (Audit week page); the window closes by itself at its end.",
-        settings=settings,
+    return await actions.act_and_confirm(
+        request,
+        officer,
+        service="audit",
+        method="POST",
+        path=f"/v1/clinics/{clinic.id}/audits",
+        body=window.model_dump(),
+        back="/today" if form.get("back") == "/today" else f"/clinics/{clinic.id}",
+        refused="Audit refused to open it",
+        done=lambda opened: (
+            f"Audit opened: staff log {opened.get('starts_on')} to {opened.get('ends_on')}. Give them the "
+            "task-log link (Audit week page); the window closes by itself at its end."
+        ),
     )
 
 
@@ -270,23 +244,13 @@ async def close_audit(
     clinic = await clinic_view.owned_clinic(
         session=session, clinic_id=clinic_id, officer_id=officer.officer_id
     )
-    back, settings = f"/clinics/{clinic.id}", settings_of(request)
-    try:
-        await actions.call(
-            request.app.state.service_http,
-            settings,
-            service="audit",
-            method="POST",
-            path=f"/v1/audits/{audit_id}/close",
-            officer=officer,
-        )
-    except actions.ActionRefused as refused:
-        return redirect_with_flash(
-            back, kind="error", text=f"Audit refused to close it: {refused.reason}", settings=settings
-        )
-    return redirect_with_flash(
-        back,
-        kind="ok",
-        text="Audit closing: its findings and the ranked candidates show here within moments.",
-        settings=settings,
+    return await actions.act_and_confirm(
+        request,
+        officer,
+        service="audit",
+        method="POST",
+        path=f"/v1/audits/{audit_id}/close",
+        back=f"/clinics/{clinic.id}",
+        refused="Audit refused to close it",
+        done="Audit closing: its findings and the ranked candidates show here within moments.",
     )

@@ -5,15 +5,19 @@ for the signed-in officer (the same one `faio officer create` prints) and calls 
 the service refuses, its reason is shown as it gave it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from fastapi import Request
+from fastapi.responses import Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal.models import PortalOfficer
 from services.portal.sessions import SignedIn
 from services.portal.settings import PortalSettings
+from services.portal.web import redirect_with_flash, settings_of
 from shared.auth import ADMIN_HEADER, issue_token
 
 SERVICES = ("intake", "audit", "roadmap", "kpi")
@@ -74,6 +78,50 @@ async def call(
         return payload if isinstance(payload, dict) else {"items": payload}
     reason, fields = explain(response)
     raise ActionRefused(service, reason, status=response.status_code, fields=fields)
+
+
+async def as_officer(
+    request: Request,
+    officer: SignedIn,
+    *,
+    service: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`call` with the portal's own service clients and settings, as every page route makes it."""
+    return await call(
+        request.app.state.service_http,
+        settings_of(request),
+        service=service,
+        method=method,
+        path=path,
+        officer=officer,
+        body=body,
+    )
+
+
+async def act_and_confirm(
+    request: Request,
+    officer: SignedIn,
+    *,
+    service: str,
+    method: str,
+    path: str,
+    back: str,
+    refused: str,
+    done: str | Callable[[dict[str, Any]], str],
+    body: dict[str, Any] | None = None,
+) -> Response:
+    """Act as the officer, then go `back` saying what happened (`done`, or made from the service's
+    answer) or why not (`refused`, followed by the service's own reason)."""
+    settings = settings_of(request)
+    try:
+        answer = await as_officer(request, officer, service=service, method=method, path=path, body=body)
+    except ActionRefused as refusal:
+        return redirect_with_flash(back, kind="error", text=f"{refused}: {refusal.reason}", settings=settings)
+    text = done if isinstance(done, str) else done(answer)
+    return redirect_with_flash(back, kind="ok", text=text, settings=settings)
 
 
 def explain(response: httpx.Response) -> tuple[str, dict[str, str]]:

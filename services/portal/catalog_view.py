@@ -126,13 +126,12 @@ async def save_entry(request: Request, officer: OfficerDep) -> Response:
     form = await check_csrf(request, officer)
     entry_id = str(form.get("entry_id", "")).strip()
     try:
-        saved = await actions.call(
-            request.app.state.service_http,
-            settings_of(request),
+        saved = await actions.as_officer(
+            request,
+            officer,
             service="roadmap",
             method="PUT" if entry_id else "POST",
             path=f"/v1/catalog/{UUID(entry_id)}" if entry_id else "/v1/catalog",
-            officer=officer,
             body=entry_body(form),
         )
     except (actions.ActionRefused, ValueError) as refused:
@@ -150,17 +149,13 @@ async def save_entry(request: Request, officer: OfficerDep) -> Response:
 @router.post("/catalog/{entry_id}/remove", response_class=HTMLResponse)
 async def remove_entry(request: Request, entry_id: UUID, officer: OfficerDep) -> Response:
     await check_csrf(request, officer)
-    try:
-        await actions.call(
-            request.app.state.service_http,
-            settings_of(request),
-            service="roadmap",
-            method="DELETE",
-            path=f"/v1/catalog/{entry_id}",
-            officer=officer,
-        )
-    except actions.ActionRefused as refused:
-        return redirect_with_flash(
-            "/catalog", kind="error", text=f"Not removed: {refused.reason}", settings=settings_of(request)
-        )
-    return redirect_with_flash("/catalog", kind="ok", text="Vendor removed.", settings=settings_of(request))
+    return await actions.act_and_confirm(
+        request,
+        officer,
+        service="roadmap",
+        method="DELETE",
+        path=f"/v1/catalog/{entry_id}",
+        back="/catalog",
+        refused="Not removed",
+        done="Vendor removed.",
+    )

@@ -22,15 +22,7 @@ router = APIRouter(include_in_schema=False)
 async def _as_officer(
     request: Request, officer: SignedIn, service: str, method: str, path: str, **kw: Any
 ) -> Any:
-    answer = await actions.call(
-        request.app.state.service_http,
-        settings_of(request),
-        service=service,
-        method=method,
-        path=path,
-        officer=officer,
-        **kw,
-    )
+    answer = await actions.as_officer(request, officer, service=service, method=method, path=path, **kw)
     return answer.get("items", answer) if set(answer) == {"items"} else answer
 
 
@@ -87,15 +79,15 @@ async def create_invite(request: Request, officer: OfficerDep) -> Response:
 @router.post("/prospects/invites/{invite_id}/revoke")
 async def revoke_invite(invite_id: UUID, request: Request, officer: OfficerDep) -> Response:
     await check_csrf(request, officer)
-    settings = settings_of(request)
-    try:
-        await _as_officer(request, officer, "intake", "POST", f"/v1/prospect-invites/{invite_id}/revoke")
-    except actions.ActionRefused as refused:
-        return redirect_with_flash(
-            "/prospects", kind="error", text=f"Not revoked: {refused.reason}", settings=settings
-        )
-    return redirect_with_flash(
-        "/prospects", kind="ok", text="Invite revoked: its link now shows “withdrawn”.", settings=settings
+    return await actions.act_and_confirm(
+        request,
+        officer,
+        service="intake",
+        method="POST",
+        path=f"/v1/prospect-invites/{invite_id}/revoke",
+        back="/prospects",
+        refused="Not revoked",
+        done="Invite revoked: its link now shows “withdrawn”.",
     )
 
 
@@ -103,25 +95,23 @@ async def revoke_invite(invite_id: UUID, request: Request, officer: OfficerDep) 
 async def convert_lead(lead_id: UUID, request: Request, officer: OfficerDep) -> Response:
     """One action: the lead becomes a clinic; its answers begin the full assessment."""
     form = await check_csrf(request, officer)
-    settings = settings_of(request)
     body = {
         "name": str(form.get("name", "")).strip(),
         "specialty": str(form.get("specialty", "")).strip() or "general practice",
     }
-    try:
-        clinic = await _as_officer(
-            request, officer, "intake", "POST", f"/v1/prospects/{lead_id}/convert", body=body
-        )
-    except actions.ActionRefused as refused:
-        return redirect_with_flash(
-            "/prospects", kind="error", text=f"Not converted: {refused.reason}", settings=settings
-        )
-    return redirect_with_flash(
-        "/prospects",
-        kind="ok",
-        text=f"{clinic['name']} is now a clinic (it shows in your portfolio within moments). "
-        f"Its assessment starts from the prospect's answers: `faio prospect draft {clinic['id']}`.",
-        settings=settings,
+    return await actions.act_and_confirm(
+        request,
+        officer,
+        service="intake",
+        method="POST",
+        path=f"/v1/prospects/{lead_id}/convert",
+        body=body,
+        back="/prospects",
+        refused="Not converted",
+        done=lambda clinic: (
+            f"{clinic['name']} is now a clinic (it shows in your portfolio within moments). "
+            f"Its assessment starts from the prospect's answers: `faio prospect draft {clinic['id']}`."
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from services.portal import actions, clinic_view
 from services.portal.models import PortalClinic
 from services.portal.sessions import SignedIn
-from services.portal.web import OfficerDep, check_csrf, redirect_with_flash, render, settings_of
+from services.portal.web import OfficerDep, check_csrf, render
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -55,14 +55,7 @@ async def _partners_page(
 ) -> Response:
     problem = ""
     try:
-        answer = await actions.call(
-            request.app.state.service_http,
-            settings_of(request),
-            service="kpi",
-            method="GET",
-            path="/v1/partners",
-            officer=officer,
-        )
+        answer = await actions.as_officer(request, officer, service="kpi", method="GET", path="/v1/partners")
         partners: list[dict[str, Any]] = answer.get("items", [])
     except actions.ActionRefused as refused:
         partners, problem = [], f"kpi did not answer, so your partners cannot be listed: {refused.reason}"
@@ -118,13 +111,12 @@ async def register_partner(
         }
         return await _partners_page(request, officer, clinic, errors=errors, form=entered, status_code=422)
     try:
-        created = await actions.call(
-            request.app.state.service_http,
-            settings_of(request),
+        created = await actions.as_officer(
+            request,
+            officer,
             service="kpi",
             method="POST",
             path="/v1/partners",
-            officer=officer,
             body={**partner.model_dump(), "clinic_ids": [str(clinic.id)]},
         )
     except actions.ActionRefused as refused:
@@ -149,24 +141,20 @@ async def link_or_unlink(
     clinic = await clinic_view.owned_clinic(
         session=session, clinic_id=clinic_id, officer_id=officer.officer_id
     )
-    back, settings = f"/clinics/{clinic.id}/partners", settings_of(request)
-    try:
-        answer = await actions.call(
-            request.app.state.service_http,
-            settings,
-            service="kpi",
-            method="PUT" if change == "link" else "DELETE",
-            path=f"/v1/partners/{partner_id}/clinics/{clinic.id}",
-            officer=officer,
-        )
-    except actions.ActionRefused as refused:
-        return redirect_with_flash(
-            back, kind="error", text=f"kpi refused: {refused.reason}", settings=settings
-        )
-    name = answer.get("name", "the partner")
-    text = (
-        f"Linked: {name} may now send events for {clinic.name}."
-        if change == "link"
-        else f"Unlinked: kpi no longer accepts {name}'s events for {clinic.name}."
+
+    def done(answer: dict[str, Any]) -> str:
+        name = answer.get("name", "the partner")
+        if change == "link":
+            return f"Linked: {name} may now send events for {clinic.name}."
+        return f"Unlinked: kpi no longer accepts {name}'s events for {clinic.name}."
+
+    return await actions.act_and_confirm(
+        request,
+        officer,
+        service="kpi",
+        method="PUT" if change == "link" else "DELETE",
+        path=f"/v1/partners/{partner_id}/clinics/{clinic.id}",
+        back=f"/clinics/{clinic.id}/partners",
+        refused="kpi refused",
+        done=done,
     )
-    return redirect_with_flash(back, kind="ok", text=text, settings=settings)

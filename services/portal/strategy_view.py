@@ -115,14 +115,7 @@ def first_initiative(strategy: dict[str, Any]) -> dict[str, Any] | None:
 
 async def roadmap_json(request: Request, officer: SignedIn, path: str) -> dict[str, Any]:
     """GET from roadmap as the officer (ActionRefused with roadmap's reason otherwise)."""
-    return await actions.call(
-        request.app.state.service_http,
-        settings_of(request),
-        service="roadmap",
-        method="GET",
-        path=path,
-        officer=officer,
-    )
+    return await actions.as_officer(request, officer, service="roadmap", method="GET", path=path)
 
 
 @router.get("/clinics/{clinic_id}/strategy", response_class=HTMLResponse)
@@ -211,13 +204,12 @@ async def save_interview(
             status_code=422,
         )
     try:
-        await actions.call(
-            request.app.state.service_http,
-            settings_of(request),
+        await actions.as_officer(
+            request,
+            officer,
             service="roadmap",
             method="PUT",
             path=f"/v1/clinics/{clinic.id}/strategy-interview",
-            officer=officer,
             body={"answers": answers},
         )
     except actions.ActionRefused as refused:
@@ -246,23 +238,17 @@ async def choose_vendor(
     initiative = await clinic_view.owned_initiative(
         session=session, initiative_id=initiative_id, officer_id=officer.officer_id
     )
-    back = f"/clinics/{initiative.clinic_id}/strategy"
-    settings = settings_of(request)
-    try:
-        chosen = await actions.call(
-            request.app.state.service_http,
-            settings,
-            service="roadmap",
-            method="PUT",
-            path=f"/v1/initiatives/{initiative.id}/vendor",
-            officer=officer,
-            body={"entry_id": str(form.get("entry_id", ""))},
-        )
-    except actions.ActionRefused as refused:
-        return redirect_with_flash(
-            back, kind="error", text=f"Not chosen: {refused.reason}", settings=settings
-        )
-    vendor = chosen.get("entry", {}).get("vendor", "the vendor")
-    return redirect_with_flash(
-        back, kind="ok", text=f"{vendor} chosen: {chosen.get('integration_note', '')}", settings=settings
+    return await actions.act_and_confirm(
+        request,
+        officer,
+        service="roadmap",
+        method="PUT",
+        path=f"/v1/initiatives/{initiative.id}/vendor",
+        body={"entry_id": str(form.get("entry_id", ""))},
+        back=f"/clinics/{initiative.clinic_id}/strategy",
+        refused="Not chosen",
+        done=lambda chosen: (
+            f"{chosen.get('entry', {}).get('vendor', 'the vendor')} chosen: "
+            f"{chosen.get('integration_note', '')}"
+        ),
     )

@@ -56,26 +56,16 @@ async def book_refresher(
 ) -> Response:
     await check_csrf(request, officer)
     plan = await clinic_view.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
-    settings = settings_of(request)
     on = (utcnow() + REFRESHER_AFTER).date()
-    try:
-        await actions.call(
-            request.app.state.service_http,
-            settings,
-            service="roadmap",
-            method="POST",
-            path=f"/v1/plans/{plan.id}/buy-in/trainings",
-            officer=officer,
-            body={"kind": "retraining", "status": "booked", "held_on": on.isoformat()},
-        )
-    except actions.ActionRefused as refused:
-        return redirect_with_flash(
-            "/today", kind="error", text=f"Roadmap refused the refresher: {refused.reason}", settings=settings
-        )
-    return redirect_with_flash(
-        "/today",
-        kind="ok",
-        text=f"Refresher booked for {on:%b %d} on plan {plan.id}. Once it is held, record who attended "
+    return await actions.act_and_confirm(
+        request,
+        officer,
+        service="roadmap",
+        method="POST",
+        path=f"/v1/plans/{plan.id}/buy-in/trainings",
+        body={"kind": "retraining", "status": "booked", "held_on": on.isoformat()},
+        back="/today",
+        refused="Roadmap refused the refresher",
+        done=f"Refresher booked for {on:%b %d} on plan {plan.id}. Once it is held, record who attended "
         f"(`faio plan buy-in show {plan.id}` lists it, `faio plan buy-in attend` records it).",
-        settings=settings,
     )
