@@ -55,16 +55,27 @@ async def clinics_with_recent_data(*, session: AsyncSession, as_of: date) -> lis
     return sorted(set(recent.all()) | set(published.all()))
 
 
-async def watch_clinic(
-    *, session: AsyncSession, clinic_id: UUID, initiative: KpiInitiative | None, as_of: date
-) -> list[KpiAlertRecord]:
-    """Publish the clinic's activity if it changed and raise an AI-use decline if one is due."""
-    feed_window = await load_days(
+async def load_feed_window(
+    *, session: AsyncSession, clinic_id: UUID, as_of: date
+) -> dict[date, kpis.PeriodData]:
+    """The days a feed's status reads: the quiet days and the four weeks before them (not today)."""
+    return await load_days(
         session=session,
         clinic_id=clinic_id,
         start=as_of - timedelta(days=FEED_HISTORY_DAYS),
         end=as_of - timedelta(days=1),
     )
+
+
+async def watch_clinic(
+    *,
+    session: AsyncSession,
+    clinic_id: UUID,
+    initiative: KpiInitiative | None,
+    feed_window: dict[date, kpis.PeriodData],
+    as_of: date,
+) -> list[KpiAlertRecord]:
+    """Publish the clinic's activity if it changed and raise an AI-use decline if one is due."""
     statuses = alert_rules.feed_statuses(feed_window, today=as_of)
     weeks = kpis.periods_between(
         as_of - timedelta(weeks=ADOPTION_HISTORY_WEEKS), as_of - timedelta(days=as_of.isoweekday()), "week"

@@ -17,9 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.kpi import alert_rules, kpis
 from services.kpi.alert_rules import AlertFinding
 from services.kpi.clinic_watch import (
-    FEED_HISTORY_DAYS,
     SOURCE,
     clinics_with_recent_data,
+    load_feed_window,
     raise_alert,
     watch_clinic,
 )
@@ -59,7 +59,13 @@ class Evaluation:
     alerts: list[KpiAlertRecord] = field(default_factory=list)
 
 
-async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiative, as_of: date) -> Evaluation:
+async def evaluate_initiative(
+    *,
+    session: AsyncSession,
+    initiative: KpiInitiative,
+    as_of: date,
+    feed_window: dict[date, kpis.PeriodData],
+) -> Evaluation:
     """Send the weekly snapshots not sent yet and raise the alerts now due (the caller commits).
 
     Runs any number of times: a week's snapshot goes out once (its record is the guard), and an
@@ -89,12 +95,6 @@ async def evaluate_initiative(*, session: AsyncSession, initiative: KpiInitiativ
             session, initiative, days=days, weekly=weekly, pilot_weeks=weeks, snapshot_weeks=snapshot_weeks
         )
 
-    feed_window = await load_days(
-        session=session,
-        clinic_id=initiative.clinic_id,
-        start=as_of - timedelta(days=FEED_HISTORY_DAYS),
-        end=as_of - timedelta(days=1),
-    )
     for finding in await alert_findings(
         session=session,
         initiative=initiative,
@@ -192,7 +192,10 @@ async def record_initiative_and_past_baseline(*, session: AsyncSession, event: I
     today = datetime.now(UTC).date()
     if today - timedelta(days=7) <= initiative.baseline_end < today:
         after = initiative.baseline_end + timedelta(days=1)
-        await evaluate_initiative(session=session, initiative=initiative, as_of=after)
+        feed_window = await load_feed_window(session=session, clinic_id=initiative.clinic_id, as_of=after)
+        await evaluate_initiative(
+            session=session, initiative=initiative, as_of=after, feed_window=feed_window
+        )
 
 
 async def alert_findings(
@@ -254,12 +257,20 @@ async def evaluate_clinic(*, session: AsyncSession, clinic_id: UUID, as_of: date
         .order_by(col(KpiInitiative.approved_at))
     )
     initiatives = list(rows.all())
+    # The feeds' last weeks are read once for the clinic: its initiatives' alerts and its own watch.
+    feed_window = await load_feed_window(session=session, clinic_id=clinic_id, as_of=as_of)
     for initiative in initiatives:
-        result = await evaluate_initiative(session=session, initiative=initiative, as_of=as_of)
+        result = await evaluate_initiative(
+            session=session, initiative=initiative, as_of=as_of, feed_window=feed_window
+        )
         total.snapshots += result.snapshots
         total.alerts += result.alerts
     total.alerts += await watch_clinic(
-        session=session, clinic_id=clinic_id, initiative=initiatives[-1] if initiatives else None, as_of=as_of
+        session=session,
+        clinic_id=clinic_id,
+        initiative=initiatives[-1] if initiatives else None,
+        feed_window=feed_window,
+        as_of=as_of,
     )
     await session.commit()
     return total
