@@ -8,7 +8,7 @@ with partner data, whether or not an initiative is running.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import String, type_coerce
 from sqlalchemy import select as sa_select
@@ -63,12 +63,22 @@ class Activity:
         return adoption_values(self.adoption)
 
 
-def adoption_values(weeks: Sequence[Sequence[Any]]) -> list[float | None]:
-    """A clinic's weekly AI use, oldest first: the AI-assisted share of signed notes where the clinic
-    signs notes through a partner, else the number of staff who used an AI tool that week."""
+def adoption_measure(weeks: Sequence[Sequence[Any]]) -> Literal["note_share", "staff"] | None:
+    """What measures a clinic's AI use: the AI-assisted share of signed notes where the clinic signs
+    notes through a partner, else the number of staff who used an AI tool; None without either."""
     if any(notes for _, notes, _, _ in weeks):
-        return [assisted / notes if notes else None for _, notes, assisted, _ in weeks]
+        return "note_share"
     if any(staff for _, _, _, staff in weeks):
+        return "staff"
+    return None
+
+
+def adoption_values(weeks: Sequence[Sequence[Any]]) -> list[float | None]:
+    """A clinic's weekly AI use by its `adoption_measure`, oldest first."""
+    measure = adoption_measure(weeks)
+    if measure == "note_share":
+        return [assisted / notes if notes else None for _, notes, assisted, _ in weeks]
+    if measure == "staff":
         return [float(staff) for _, _, _, staff in weeks]
     return []
 

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal import rules
-from services.portal.activity import Activity, adoption_values
+from services.portal.activity import Activity, adoption_measure, adoption_values
 from services.portal.buy_in_view import BuyInSummary, buy_in_of_plans
 from services.portal.models import (
     PortalAlert,
@@ -201,7 +201,7 @@ def adoption_chart(
     values = adoption_values(weeks)
     if not any(value is not None for value in values):
         return None
-    share = any(notes for _, notes, _, _ in weeks)
+    share = adoption_measure(weeks) == "note_share"
     return {
         "kind": "kpi",
         "kpi": "adoption",

@@ -11,6 +11,7 @@ OPEN_FOR = timedelta(days=28)
 # Adoption: the last two weeks against the two before them.
 ADOPTION_RISE_PCT = 5.0
 ADOPTION_DECLINE_PCT = -10.0
+# KPIs that measure use rather than an outcome: never a clinic's primary KPI by default.
 ADOPTION_KPIS = ("ai_adoption_rate", "ai_weekly_active_staff")
 # Days without any partner event after which a clinic's feed is red even if kpi has not judged it.
 FEED_SILENT_DAYS = 7
