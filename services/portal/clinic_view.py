@@ -114,6 +114,9 @@ async def clinic_story(
 ) -> ClinicStory:
     clinic = await owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer_id)
     assessment = await session.get(PortalAssessment, clinic_id)
+    # The open window before the finished audit: SQLite reads each SELECT in its own snapshot, and
+    # a completion that lands between the two reads must not show neither (it may show both).
+    open_audit = await session.get(PortalOpenAudit, clinic_id)
     audit = await session.get(PortalAudit, clinic_id)
     initiatives = list(
         (
@@ -187,7 +190,7 @@ async def clinic_story(
         readiness_chart=readiness_chart(assessment),
         audit_chart=audit_chart(audit),
         buy_in=await buy_in_of_plans(session, plan_ids),
-        open_audit=await session.get(PortalOpenAudit, clinic_id),
+        open_audit=open_audit,
         feeds=[FeedRow(*feed) for feed in activity.feeds] if activity else [],
         feed=activity.feed(now.date()) if activity else None,
         adoption_chart=adoption_chart(activity.adoption, all_transitions, now=now) if activity else None,
