@@ -131,10 +131,13 @@ class ImplementationPlanWorkflow(PlanMessages):
         # Plans started before this change replay without it (their histories have no such command).
         if workflow.patched("phase-search-attribute"):
             workflow.upsert_search_attributes([PLAN_PHASE.value_set(phase)])
+        # Plans that entered these phases before the later rounds were reminded replay without it.
+        # Asked here, before the reminders' local activities: a patch marker recorded between local
+        # activity markers did not always replay in the same place (nondeterminism under load).
+        remind_survey = phase in rules.SURVEY_ROUND_REMINDERS and workflow.patched(SURVEY_ROUND_REMINDERS)
         for kind, message in rules.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
-        # Plans that entered these phases before the later rounds were reminded replay without it.
-        if phase in rules.SURVEY_ROUND_REMINDERS and workflow.patched(SURVEY_ROUND_REMINDERS):
+        if remind_survey:
             stage, why = rules.SURVEY_ROUND_REMINDERS[phase]
             await self._notice(
                 PlanActivities.send_plan_reminder,
