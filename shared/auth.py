@@ -20,6 +20,7 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared import clock
 from shared.settings import SharedSettings
 
 _bearer = HTTPBearer(auto_error=False, description="An officer token from `faio officer token`.")
@@ -45,11 +46,33 @@ class InvalidToken(Exception):
     """The token is missing, malformed, expired, or not signed by us."""
 
 
+# A token issued by a peer whose clock runs a little ahead is already good (an expiry is exact).
+CLOCK_SKEW = timedelta(seconds=60)
+
+
+def decode_jwt(token: str, key: Any, *, algorithms: list[str], require: list[str], **checks: Any) -> Any:
+    """PyJWT's decode, with the token's lifetime (exp, nbf, iat) judged by faio's clock, not the system's."""
+    claims = jwt.decode(
+        token,
+        key,
+        algorithms=algorithms,
+        options={"require": require, "verify_exp": False, "verify_nbf": False, "verify_iat": False},
+        **checks,
+    )
+    now = clock.now().timestamp()
+    if "exp" in claims and float(claims["exp"]) <= now:
+        raise jwt.ExpiredSignatureError("Signature has expired")
+    for claim in ("nbf", "iat"):
+        if claim in claims and float(claims[claim]) > now + CLOCK_SKEW.total_seconds():
+            raise jwt.ImmatureSignatureError(f"The token is not yet valid ({claim})")
+    return claims
+
+
 def issue_token(
     settings: SharedSettings, *, officer_id: str, name: str = "", token_version: int = FIRST_TOKEN_VERSION
 ) -> str:
     """A signed officer token (HS256 with the secret key) of one token version."""
-    now = datetime.now(UTC)
+    now = clock.now()
     claims = {
         "sub": officer_id,
         "name": name,
@@ -71,7 +94,7 @@ SIGN_IN_LIFETIME = timedelta(minutes=15)
 
 def issue_sign_in_token(settings: SharedSettings, *, officer_id: str, name: str = "") -> tuple[str, datetime]:
     """A one-time portal sign-in token (15 minutes) and when it expires; the portal spends its jti."""
-    now = datetime.now(UTC)
+    now = clock.now()
     expires = now + SIGN_IN_LIFETIME
     claims = {
         "sub": officer_id,
@@ -88,13 +111,13 @@ def issue_sign_in_token(settings: SharedSettings, *, officer_id: str, name: str 
 def verify_sign_in_token(settings: SharedSettings, token: str) -> tuple[Officer, str, datetime]:
     """The officer a sign-in token names, its jti and expiry; InvalidToken with the reason."""
     try:
-        claims = jwt.decode(
+        claims = decode_jwt(
             token,
             settings.secret_key,
             algorithms=["HS256"],
             audience=SIGN_IN_AUDIENCE,
             issuer=settings.jwt_issuer,
-            options={"require": ["sub", "exp", "iss", "aud", "jti"]},
+            require=["sub", "exp", "iss", "aud", "jti"],
         )
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from error
@@ -113,13 +136,13 @@ def verify_token(settings: SharedSettings, token: str) -> Officer:
             algorithms = ["RS256", "ES256"]
         else:
             key, algorithms = settings.secret_key, ["HS256"]
-        claims = jwt.decode(
+        claims = decode_jwt(
             token,
             key,
             algorithms=algorithms,
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": ["sub", "exp", "iss", "aud"]},
+            require=["sub", "exp", "iss", "aud"],
         )
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from error

@@ -1,12 +1,13 @@
 """The idempotent consumer: an inbox row per processed event, in the same transaction as the effect."""
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared import clock
 from shared.counters import INBOX_DUPLICATES
 from shared.db import SessionFactory
 from shared.events.envelope import Envelope
@@ -19,7 +20,7 @@ class InboxMessage(SQLModel, table=True):
 
     consumer: str = Field(primary_key=True, max_length=100)
     event_id: str = Field(primary_key=True, max_length=100)
-    processed_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    processed_at: datetime = Field(default_factory=clock.now)
 
 
 async def first_delivery(session: AsyncSession, *, consumer: str, event_id: str) -> bool:

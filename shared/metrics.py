@@ -7,7 +7,7 @@ read when Prometheus scrapes, so an idle service does no work for them.
 """
 
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared import clock
 from shared.counters import PROCESS_REGISTRY
 from shared.db import SessionFactory
 from shared.outbox import OutboxMessage
@@ -68,7 +69,7 @@ class ServiceMetrics:
             self.outbox_oldest_age.set(0)
         else:
             oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
-            self.outbox_oldest_age.set(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
+            self.outbox_oldest_age.set(max(0.0, (clock.now() - oldest).total_seconds()))
 
     async def _read_lag(self, broker: KafkaBroker) -> None:
         self.consumer_lag.clear()

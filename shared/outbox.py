@@ -11,7 +11,7 @@ behind it: it is parked with its reason, counted and logged once, and the relay 
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiokafka.errors import (
@@ -27,6 +27,7 @@ from sqlalchemy import JSON, Column, LargeBinary, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared import clock
 from shared.counters import OUTBOX_PARKED
 from shared.db import SessionFactory
 from shared.events.envelope import Envelope, EventBody, envelope_for
@@ -47,7 +48,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     # The W3C trace context of the request that wrote the row, so the publish joins its trace.
     trace_context: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
     published_at: datetime | None = Field(default=None, index=True)
     # Set when no retry can publish the row; an operator fixes the cause and clears it.
     parked_at: datetime | None = Field(default=None)
@@ -189,7 +190,7 @@ class OutboxRelay:
                 await session.exec(
                     update(OutboxMessage)
                     .where(col(OutboxMessage.id).in_(published))
-                    .values(published_at=datetime.now(UTC))
+                    .values(published_at=clock.now())
                 )
             for row in rows:
                 if row.parked_at is not None:
@@ -223,7 +224,7 @@ class OutboxRelay:
 
     @staticmethod
     def _park(row: OutboxMessage, reason: str) -> None:
-        row.parked_at = datetime.now(UTC)
+        row.parked_at = clock.now()
         row.parked_reason = reason[:500]
         OUTBOX_PARKED.labels(row.topic, reason.split(":", 1)[0][:40]).inc()
         # Once: a parked row is never picked up again, so this is not repeated every poll.

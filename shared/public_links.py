@@ -62,6 +62,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from opentelemetry import trace
 
+from shared import clock
+from shared.auth import decode_jwt
 from shared.errors import Refused
 from shared.settings import SharedSettings
 
@@ -124,7 +126,7 @@ def issue_link(
         "sub": subject_id,
         "iss": settings.jwt_issuer,
         "aud": purpose.value,
-        "iat": datetime.now(UTC),
+        "iat": clock.now(),
         "exp": expires_at,
     }
     return jwt.encode(claims, settings.secret_key, algorithm="HS256")
@@ -136,13 +138,13 @@ def verify_link(settings: SharedSettings, token: str, *, purpose: LinkPurpose) -
     Revocation is the owning service's check on its own row (`claims.link_id`).
     """
     try:
-        claims = jwt.decode(
+        claims = decode_jwt(
             token,
             settings.secret_key,
             algorithms=["HS256"],
             audience=purpose.value,
             issuer=settings.jwt_issuer,
-            options={"require": ["lid", "sub", "exp", "iss", "aud"]},
+            require=["lid", "sub", "exp", "iss", "aud"],
         )
     except jwt.ExpiredSignatureError as error:
         raise LinkRefused(RefusalReason.EXPIRED) from error
@@ -161,7 +163,7 @@ def verify_link(settings: SharedSettings, token: str, *, purpose: LinkPurpose) -
 
 def issue_form_stamp(settings: SharedSettings, *, link_id: str, now: datetime | None = None) -> str:
     """A signed "this form was shown at" for one link, sent back with the answers."""
-    started = now or datetime.now(UTC)
+    started = now or clock.now()
     claims = {
         "lid": link_id,
         "started_at": started.timestamp(),
@@ -185,13 +187,13 @@ def check_submission(
     if honeypot.strip():
         raise Refused(f"'{HONEYPOT_FIELD}' must be left empty (it is hidden from people); reload the form")
     try:
-        claims = jwt.decode(
+        claims = decode_jwt(
             form_stamp,
             settings.secret_key,
             algorithms=["HS256"],
             audience=FORM_STAMP_AUDIENCE,
             issuer=settings.jwt_issuer,
-            options={"require": ["lid", "started_at", "exp"]},
+            require=["lid", "started_at", "exp"],
         )
     except jwt.ExpiredSignatureError as error:
         raise Refused(
@@ -201,7 +203,7 @@ def check_submission(
         raise Refused(f"'{FORM_STAMP_FIELD}' is missing or not one faio made; reload the form") from error
     if str(claims["lid"]) != link_id:
         raise Refused(f"'{FORM_STAMP_FIELD}' belongs to another link's form; reload the form")
-    elapsed = (now or datetime.now(UTC)).timestamp() - float(claims["started_at"])
+    elapsed = (now or clock.now()).timestamp() - float(claims["started_at"])
     if elapsed < min_fill_seconds:
         raise Refused(
             f"'{FORM_STAMP_FIELD}': the form was sent {max(elapsed, 0):.0f} s after it opened, faster "

@@ -4,7 +4,7 @@ Domain errors (NotFound, Conflict, Refused) and an unreachable Temporal become H
 shared/app.py; no route catches them.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from services.audit.models import (
     ImportReport,
 )
 from services.audit.settings import AuditSettings
+from shared import clock
 from shared.app import SessionDep, TemporalDep
 from shared.auth import CurrentOfficer
 from shared.errors import Refused
@@ -112,7 +113,7 @@ async def open_audit(
         session=session,
         clinic=clinic,
         window_in=window_in or AuditWindowCreate(),
-        today=datetime.now(UTC).date(),
+        today=clock.today(),
     )
     # Started before the commit: if Temporal refuses, no window without a timer is left behind.
     await starter.start_window_timer(temporal, audit, task_queue=settings.temporal_task_queue)

@@ -1,6 +1,6 @@
 """Audit's tables and API schemas."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
 from services.audit.task_log_tables import TaskLogLink
+from shared import clock
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
@@ -58,7 +59,7 @@ class AuditClinic(SQLModel, table=True):
     officer_id: str = Field(index=True, max_length=100)
     name: str = Field(max_length=200)
     staff: list[dict[str, object]] = Field(default_factory=list, sa_type=JSON)
-    registered_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    registered_at: datetime = Field(default_factory=clock.now)
     archived_at: datetime | None = None  # left the active portfolio: no new audit windows
 
 
@@ -108,7 +109,7 @@ class AuditWindow(SQLModel, table=True):
     close_reason: str | None = Field(default=None, max_length=40)
     closed_at: datetime | None = None
     findings: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
 
 
 class AuditWindowPublic(BaseModel):
@@ -189,7 +190,7 @@ class AuditEntry(EntryBase, table=True):
     audit_id: UUID = Field(index=True)
     source: str = Field(default="api", max_length=10)  # api, csv or link (staff self-logging)
     import_id: UUID | None = Field(default=None, index=True)  # the CSV import it came with
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
 
 
 class AuditImport(SQLModel, table=True):
@@ -201,7 +202,7 @@ class AuditImport(SQLModel, table=True):
     audit_id: UUID = Field(index=True)
     content_sha256: str = Field(max_length=64, index=True)
     rows: int
-    imported_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    imported_at: datetime = Field(default_factory=clock.now)
     undone_at: datetime | None = None
 
 

@@ -26,6 +26,7 @@ from services.audit.models import (
     RowError,
 )
 from services.audit.windows import audit_workflow_id
+from shared import clock
 from shared.errors import Conflict, NotFound, Refused
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AuditOpened, AutomationCandidate
@@ -195,7 +196,7 @@ async def _store_entries(
     import_id: UUID | None = None,
 ) -> None:
     # One Core executemany: a 5,000-row spreadsheet must not become 5,000 ORM objects and flushes.
-    now = datetime.now(UTC)
+    now = clock.now()
     stored = {"audit_id": audit.id, "source": source, "import_id": import_id, "created_at": now}
     rows = [{**entry.model_dump(), **stored} for entry in entries]
     if rows:
@@ -218,7 +219,7 @@ async def add_entries(
         roles=clinic_roles(clinic),
         starts_on=audit.starts_on,
         ends_on=audit.ends_on,
-        today=datetime.now(UTC).date(),
+        today=clock.today(),
     )
     if not errors:
         await _store_entries(session, audit=audit, entries=accepted, source=source)
@@ -242,7 +243,7 @@ async def import_entries(
         roles=clinic_roles(clinic),
         starts_on=audit.starts_on,
         ends_on=audit.ends_on,
-        today=datetime.now(UTC).date(),
+        today=clock.today(),
     )
     errors = sorted([*read_errors, *window_errors], key=lambda error: error.line)
     rows = len(parsed) + len({error.line for error in read_errors if error.line > 1})
@@ -292,7 +293,7 @@ async def undo_import(*, session: AsyncSession, audit: AuditWindow, import_id: U
     if record.undone_at is None:
         connection = await session.connection()
         await connection.execute(delete(ENTRY_TABLE).where(ENTRY_TABLE.c.import_id == import_id))
-        record.undone_at = datetime.now(UTC)
+        record.undone_at = clock.now()
         session.add(record)
     return record
 

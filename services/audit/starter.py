@@ -11,6 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.audit.models import AuditWindow
 from services.audit.windows import AuditWindowParams
 from services.audit.workflows import AuditWindowWorkflow
+from shared import clock
 from shared.errors import Conflict
 from shared.temporal import unavailable_when_unreachable
 
@@ -20,7 +21,11 @@ async def start_window_timer(temporal: Client, audit: AuditWindow, *, task_queue
     async with unavailable_when_unreachable("the window's timer could not be started; nothing was opened"):
         await temporal.start_workflow(
             AuditWindowWorkflow.run,
-            AuditWindowParams(audit_id=str(audit.id), closes_at=audit.closes_at.isoformat()),
+            AuditWindowParams(
+                audit_id=str(audit.id),
+                closes_at=audit.closes_at.isoformat(),
+                clock_offset_seconds=clock.offset_seconds(),
+            ),
             id=audit.workflow_id,
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

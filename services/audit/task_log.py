@@ -5,7 +5,7 @@ findings treat it exactly like one from the API or a CSV import.
 """
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 from sqlalchemy import func
@@ -25,6 +25,7 @@ from services.audit.task_log_models import (
     TaskLogSubmit,
 )
 from services.audit.task_log_tables import TaskLogLink
+from shared import clock
 from shared.errors import NotFound, Refused
 from shared.public_links import LinkClaims, LinkRefused, RefusalReason
 
@@ -121,7 +122,7 @@ async def get_link(*, session: AsyncSession, link_id: UUID, officer_id: str) -> 
 async def revoke_link(*, session: AsyncSession, link: TaskLogLink) -> TaskLogLink:
     """Refuse the link from now on; entries logged through it stay."""
     if link.revoked_at is None:
-        link.revoked_at = datetime.now(UTC)
+        link.revoked_at = clock.now()
         session.add(link)
         await session.commit()
         await session.refresh(link)
@@ -155,7 +156,7 @@ async def log_task(
     member = roster.get(task.staff_id.lower())
     if member is None:
         raise Refused("staff_id: pick your pseudonym from the list; ask the officer if yours is missing")
-    day = task.day or datetime.now(UTC).date()
+    day = task.day or clock.today()
     entry = EntryCreate(
         staff_id=member["staff_id"],
         role=member["role"],

@@ -4,7 +4,6 @@ Public routes take the link's token in the X-Faio-Link header (shared/public_lin
 portal serves the page and calls them server-side.
 """
 
-from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -27,6 +26,7 @@ from services.audit.task_log_models import (
     TaskLogSubmit,
 )
 from services.audit.task_log_tables import TaskLogLink
+from shared import clock
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.public_links import (
@@ -97,9 +97,7 @@ async def revoke_task_log_link(link_id: UUID, officer: CurrentOfficer, session: 
 @router.get("/audits/{audit_id}/logging-status", response_model=LoggingStatus)
 async def logging_status(audit: AuditDep, clinic: ClinicOfAudit, session: SessionDep) -> object:
     """Per day so far, who on the roster has logged and who has not yet."""
-    return await task_log.logging_status(
-        session=session, audit=audit, clinic=clinic, today=datetime.now(UTC).date()
-    )
+    return await task_log.logging_status(session=session, audit=audit, clinic=clinic, today=clock.today())
 
 
 # --- public: a staff member on their phone, without an account ----------------------------------
@@ -130,7 +128,7 @@ async def task_log_form(live: LiveLink, settings: SettingsDep) -> object:
         tools=list(TOOLS),
         starts_on=audit.starts_on,
         ends_on=audit.ends_on,
-        today=datetime.now(UTC).date(),
+        today=clock.today(),
         form_stamp=issue_form_stamp(settings, link_id=str(link.id)),
     )
 

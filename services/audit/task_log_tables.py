@@ -1,11 +1,13 @@
 """Audit's self-logging table: one row per task-log link (apart from the schemas, so models.py
 can list it in audit's metadata without importing anything that imports it)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
+
+from shared import clock
 
 
 class TaskLogLink(SQLModel, table=True):
@@ -17,6 +19,6 @@ class TaskLogLink(SQLModel, table=True):
     audit_id: UUID = Field(index=True)
     officer_id: str = Field(index=True, max_length=100)
     roster: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
     expires_at: datetime
     revoked_at: datetime | None = None

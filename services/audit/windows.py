@@ -18,6 +18,8 @@ def audit_workflow_id(audit_id: object) -> str:
 class AuditWindowParams:
     audit_id: str
     closes_at: str  # ISO 8601 with time zone
+    # faio's clock minus the system's (shared.clock): added to workflow.now() to read the calendar.
+    clock_offset_seconds: float = 0.0
 
 
 @dataclass

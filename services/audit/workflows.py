@@ -26,7 +26,8 @@ class AuditWindowWorkflow:
 
     @workflow.run
     async def run(self, params: AuditWindowParams) -> str:
-        remaining = datetime.fromisoformat(params.closes_at) - workflow.now()
+        offset = timedelta(seconds=params.clock_offset_seconds)
+        remaining = datetime.fromisoformat(params.closes_at) - (workflow.now() + offset)
         reason = WINDOW_ENDED
         if remaining > timedelta(0):
             try:
@@ -37,7 +38,9 @@ class AuditWindowWorkflow:
         self._status = "closing"
         await workflow.execute_activity_method(
             AuditActivities.complete_audit,
-            CompleteAudit(audit_id=params.audit_id, reason=reason, closed_at=workflow.now().isoformat()),
+            CompleteAudit(
+                audit_id=params.audit_id, reason=reason, closed_at=(workflow.now() + offset).isoformat()
+            ),
             start_to_close_timeout=timedelta(minutes=2),
             # The activity is idempotent, so retrying is always safe; an audit that does not
             # exist can never complete, so that error is not retried.

@@ -4,7 +4,7 @@ import csv
 import io
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from services.cli import samples
 from services.cli.client import JsonOption, TokenOption, call, refuse, request
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, copyable, details, emit, fail, hint, number, progress, table, when
+from shared import clock
 from shared.pseudonyms import pseudonym_problem
 
 audit_app = typer.Typer(
@@ -128,7 +129,7 @@ def close_audit(
 def _audit_days(audit: dict[str, Any]) -> list[date]:
     """The window's days already lived (entries from the future are refused)."""
     first, last = date.fromisoformat(audit["starts_on"]), date.fromisoformat(audit["ends_on"])
-    last = min(last, datetime.now(UTC).date())
+    last = min(last, clock.today())
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 

@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -13,6 +13,7 @@ from services.cli import samples
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, copyable, emit, fail, hint, number, progress, sparkline, table, when
+from shared import clock
 
 partner_app = typer.Typer(
     help="Integration partners (EMR, phones, scheduling, AI scribes) and their events.", no_args_is_help=True
@@ -128,7 +129,7 @@ def send_demo_events(
             code=2,
         )
     clinicians = clinician or [f"staff-2{number:02d}" for number in range(1, 5)]
-    today = datetime.now(UTC).date()
+    today = clock.today()
     events = list(samples.partner_events(clinic_id=clinic, clinicians=clinicians, weeks=weeks, today=today))
     totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
     columns = (TextColumn("[bold]sending events"), BarColumn(), MofNCompleteColumn())
@@ -137,7 +138,7 @@ def send_demo_events(
         for start in range(0, len(events), BATCH):
             batch = events[start : start + BATCH]
             body = json.dumps(batch)
-            message_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
+            message_id, now = f"msg_{uuid.uuid4().hex}", clock.now()
             headers = {
                 "Authorization": f"Bearer {api_key}",
                 "Content-Type": "application/cloudevents-batch+json",
@@ -181,7 +182,7 @@ def show_kpis(
     as_json: JsonOption = False,
 ) -> None:
     """A clinic's KPIs against baseline and target, with a sparkline each."""
-    end = datetime.now(UTC).date()
+    end = clock.today()
     params: dict[str, Any] = {
         "granularity": "day" if daily else "week",
         "start": (end - timedelta(weeks=weeks)).isoformat(),

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from shared import clock
+
 CSV_COLUMNS = (
     "staff_id",
     "role",
@@ -72,7 +74,7 @@ def partner_events(
     """A clinic's operational events over the past weeks, as structured CloudEvents from a partner."""
     randomness = random.Random(clinic_id)  # noqa: S311 - sample data, not security
     start = today - timedelta(weeks=weeks)
-    now = datetime.now(UTC)
+    now = clock.now()
     for offset in range((today - start).days + 1):
         day = start + timedelta(days=offset)
         if day.weekday() >= 5:

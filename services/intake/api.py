@@ -16,10 +16,12 @@ from services.intake.models import (
     ClinicPage,
     ClinicPublic,
     ClinicUpdate,
+    Officer,
     OfficerAccount,
     OfficerCreate,
     OfficerEmail,
     OfficerPublic,
+    OfficerSettings,
     OfficerToken,
     Questionnaire,
     SignInLink,
@@ -30,6 +32,7 @@ from services.intake.purchase_review_models import PurchaseReviewPublic, Purchas
 from services.intake.settings import IntakeSettings
 from shared.app import SessionDep
 from shared.auth import ADMIN_HEADER, CurrentOfficer, issue_sign_in_token
+from shared.calendar import DEFAULT_TIME_ZONE
 from shared.events.intake import ReadinessLevel
 
 router = APIRouter(prefix="/v1")
@@ -134,9 +137,22 @@ async def create_sign_in_link(officer_in: OfficerEmail, session: SessionDep, set
 
 
 @router.get("/officers/me", response_model=OfficerPublic, tags=["officers"])
-async def who_am_i(officer: CurrentOfficer) -> object:
-    """The officer the bearer token belongs to."""
-    return OfficerPublic(id=officer.id, name=officer.name)
+async def who_am_i(officer: CurrentOfficer, session: SessionDep) -> object:
+    """The officer the bearer token belongs to, with their settings."""
+    stored = await session.get(Officer, officer.id)
+    time_zone = stored.time_zone if stored else DEFAULT_TIME_ZONE
+    return OfficerPublic(id=officer.id, name=officer.name, time_zone=time_zone)
+
+
+@router.patch("/officers/me", response_model=OfficerPublic, tags=["officers"])
+async def update_my_settings(
+    settings_in: OfficerSettings, officer: CurrentOfficer, session: SessionDep
+) -> object:
+    """Set the officer's own time zone: the zone a new clinic gets unless it names its own."""
+    stored = await officers.set_time_zone(
+        session=session, officer_id=officer.id, time_zone=settings_in.time_zone
+    )
+    return OfficerPublic(id=stored.id, name=stored.name, time_zone=stored.time_zone)
 
 
 # --- clinics ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Intake's tables and API schemas: officers, clinics, assessments (purchase reviews: their own module)."""
 
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
@@ -10,7 +10,16 @@ from sqlmodel import Field, SQLModel
 
 from services.intake.prospect_tables import ProspectInvite, ProspectLead
 from services.intake.purchase_review_models import PurchaseReview
+from shared import clock
 from shared.auth import FIRST_TOKEN_VERSION
+from shared.calendar import (
+    DEFAULT_TIME_ZONE,
+    MONDAY_TO_FRIDAY,
+    CalendarColumns,
+    HolidayCalendar,
+    TimeZoneName,
+    Weekday,
+)
 from shared.db import service_metadata
 from shared.events.intake import MAX_ROLES, ReadinessGap, ReadinessLevel, StaffRole, Systems
 from shared.inbox import InboxMessage
@@ -18,7 +27,7 @@ from shared.outbox import OutboxMessage
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 # --- officers -------------------------------------------------------------------------------
@@ -35,6 +44,8 @@ class Officer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now)
     # Tokens carry the version they were issued at; revoking bumps it and older tokens fail.
     token_version: int = Field(default=FIRST_TOKEN_VERSION, ge=1)
+    # The zone a new clinic gets when the officer names none (set once, PATCH /v1/officers/me).
+    time_zone: str = Field(default=DEFAULT_TIME_ZONE, max_length=64)
 
 
 class OfficerEmail(BaseModel):
@@ -55,6 +66,15 @@ class OfficerCreate(OfficerEmail):
     """Body of POST /v1/officers."""
 
     name: str = Field(min_length=1, max_length=200)
+    time_zone: TimeZoneName = DEFAULT_TIME_ZONE
+
+
+class OfficerSettings(BaseModel):
+    """Body of PATCH /v1/officers/me: the officer's own settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_zone: TimeZoneName = Field(description="the zone a new clinic gets unless it names its own")
 
 
 class TokenRequest(OfficerEmail):
@@ -68,6 +88,7 @@ class OfficerPublic(BaseModel):
 
     id: str
     name: str
+    time_zone: str = DEFAULT_TIME_ZONE
 
 
 class OfficerAccount(BaseModel):
@@ -78,6 +99,7 @@ class OfficerAccount(BaseModel):
     email: str
     created_at: datetime
     token_version: int
+    time_zone: str
 
 
 class OfficerToken(BaseModel):
@@ -150,6 +172,15 @@ class ClinicCreate(ClinicBase):
         description="systems in use, kind -> vendor: emr, phone, scheduling, messaging, or any other kind",
     )
 
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="IANA time zone, e.g. America/Los_Angeles; the officer's own if omitted"
+    )
+    open_days: list[Weekday] = Field(default=list(MONDAY_TO_FRIDAY), min_length=1, max_length=7)
+    holidays: HolidayCalendar = Field(
+        default="", description='public holidays it closes on: a country or region, "US", "US-CA", "DE-BY"'
+    )
+    closures: list[date] = Field(default_factory=list, max_length=400, description="other days it is closed")
+
     _systems = field_validator("systems")(_clean_systems)
     _staff = field_validator("staff")(_distinct_roles)
 
@@ -165,6 +196,10 @@ class ClinicUpdate(SQLModel):
     notes: str | None = Field(default=None, max_length=2000)
     staff: StaffRoles | None = None
     systems: SystemKinds | None = None
+    time_zone: TimeZoneName | None = None
+    open_days: list[Weekday] | None = Field(default=None, min_length=1, max_length=7)
+    holidays: HolidayCalendar | None = None
+    closures: list[date] | None = Field(default=None, max_length=400)
 
     @field_validator("systems")
     @classmethod
@@ -177,7 +212,7 @@ class ClinicUpdate(SQLModel):
         return None if staff is None else _distinct_roles(staff)
 
 
-class Clinic(ClinicBase, table=True):
+class Clinic(ClinicBase, CalendarColumns, table=True):
     """A practice in an officer's portfolio."""
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
@@ -204,6 +239,10 @@ class ClinicPublic(ClinicBase):
     archived_at: datetime | None
     readiness_level: ReadinessLevel | None
     readiness_score: float | None
+    time_zone: str
+    open_days: list[Weekday]
+    holidays: str
+    closures: list[date]
 
 
 class ClinicPage(BaseModel):

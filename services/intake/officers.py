@@ -5,13 +5,14 @@ bumps the officer's version, so every token issued before is refused from then o
 intake and, through `intake.officer.tokens-revoked.v1`, by any service that keeps a copy.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.models import Officer, OfficerAccount, OfficerCreate, OfficerToken
+from shared import clock
 from shared.auth import InvalidToken, issue_token
 from shared.auth import Officer as Caller
 from shared.errors import Conflict, NotFound
@@ -24,7 +25,7 @@ SOURCE = "/faio/intake"
 
 async def create_officer(*, session: AsyncSession, officer_in: OfficerCreate) -> Officer:
     """Store a new officer; Conflict when the email is taken."""
-    officer = Officer(name=officer_in.name, email=officer_in.email)
+    officer = Officer(name=officer_in.name, email=officer_in.email, time_zone=officer_in.time_zone)
     session.add(officer)
     try:
         await session.commit()
@@ -51,6 +52,20 @@ async def officer_by_email(*, session: AsyncSession, email: str) -> Officer:
     return officer
 
 
+async def set_time_zone(*, session: AsyncSession, officer_id: str, time_zone: str) -> Officer:
+    """The zone the officer's new clinics get unless they name their own; NotFound for an unknown officer."""
+    officer = await session.get(Officer, officer_id)
+    if officer is None:
+        raise NotFound(
+            f"officer {officer_id} is not registered at intake; create one with `faio officer create`"
+        )
+    officer.time_zone = time_zone
+    session.add(officer)
+    await session.commit()
+    await session.refresh(officer)
+    return officer
+
+
 def account(officer: Officer) -> OfficerAccount:
     return OfficerAccount.model_validate(officer, from_attributes=True)
 
@@ -60,7 +75,7 @@ def token_for(officer: Officer, settings: SharedSettings) -> OfficerToken:
     token = issue_token(
         settings, officer_id=officer.id, name=officer.name, token_version=officer.token_version
     )
-    expires_at = datetime.now(UTC) + timedelta(days=settings.token_lifetime_days)
+    expires_at = clock.now() + timedelta(days=settings.token_lifetime_days)
     return OfficerToken(officer=account(officer), token=token, expires_at=expires_at)
 
 
@@ -71,7 +86,7 @@ async def revoke_tokens(*, session: AsyncSession, officer: Officer) -> Officer:
     add_to_outbox(
         session,
         OfficerTokensRevoked(
-            officer_id=officer.id, token_version=officer.token_version, revoked_at=datetime.now(UTC)
+            officer_id=officer.id, token_version=officer.token_version, revoked_at=clock.now()
         ),
         source=SOURCE,
         subject=officer.id,

@@ -4,15 +4,17 @@ Apart from the API schemas (prospect_models.py) so models.py can list them in in
 without importing anything that imports it.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
+from shared import clock
+
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class ProspectInvite(SQLModel, table=True):

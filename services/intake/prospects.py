@@ -5,7 +5,7 @@ by the same rules (scoring.py) over just those questions. Converting a lead regi
 (the usual `intake.clinic.registered.v1`); the lead's answers then begin its full assessment.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy import func
@@ -25,6 +25,7 @@ from services.intake.prospect_models import (
     ProspectSubmit,
 )
 from services.intake.prospect_tables import ProspectInvite, ProspectLead
+from shared import clock
 from shared.errors import Conflict, NotFound, Refused
 from shared.public_links import LinkClaims, LinkRefused, RefusalReason
 
@@ -85,7 +86,7 @@ async def create_invite(
     invite = ProspectInvite(
         officer_id=officer_id,
         label=invite_in.label.strip(),
-        expires_at=datetime.now(UTC) + timedelta(days=invite_in.expires_in_days),
+        expires_at=clock.now() + timedelta(days=invite_in.expires_in_days),
     )
     session.add(invite)
     await session.commit()
@@ -103,7 +104,7 @@ async def get_invite(*, session: AsyncSession, invite_id: UUID, officer_id: str)
 async def revoke_invite(*, session: AsyncSession, invite: ProspectInvite) -> ProspectInvite:
     """Refuse the invite's link from now on (revoking twice changes nothing)."""
     if invite.revoked_at is None:
-        invite.revoked_at = datetime.now(UTC)
+        invite.revoked_at = clock.now()
         session.add(invite)
         await session.commit()
         await session.refresh(invite)
@@ -260,7 +261,7 @@ async def convert_lead(*, session: AsyncSession, lead: ProspectLead, conversion:
         officer_id=lead.officer_id,
     )
     lead.clinic_id = clinic.id
-    lead.converted_at = datetime.now(UTC)
+    lead.converted_at = clock.now()
     session.add(lead)
     await session.commit()
     return clinic

@@ -1,6 +1,6 @@
 """The five questions before any AI purchase: what the officer submits, the table, what is shown."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
@@ -8,11 +8,12 @@ from pydantic import BaseModel, ConfigDict, FiniteFloat, model_validator
 from sqlalchemy import JSON, Column, ForeignKey, Uuid
 from sqlmodel import Field, SQLModel
 
+from shared import clock
 from shared.pseudonyms import StaffPseudonym
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class CurrentCost(BaseModel):

@@ -4,7 +4,6 @@ Every read and write is scoped to one officer: a clinic of another officer is si
 found, so the API answers 404 and never confirms that it exists.
 """
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import func, or_
@@ -19,9 +18,12 @@ from services.intake.models import (
     Clinic,
     ClinicCreate,
     ClinicUpdate,
+    Officer,
     Questionnaire,
 )
 from services.intake.purchase_review_models import PurchaseReview, PurchaseReviewSubmit
+from shared import clock
+from shared.calendar import DEFAULT_TIME_ZONE
 from shared.errors import Conflict, NotFound, Refused
 from shared.events.intake import (
     AssessmentCompleted,
@@ -54,7 +56,11 @@ def _staff(clinic: Clinic) -> list[StaffRole]:
 
 async def register_clinic(*, session: AsyncSession, clinic_in: ClinicCreate, officer_id: str) -> Clinic:
     """Store a clinic and stage `intake.clinic.registered.v1` in the same transaction."""
-    clinic = Clinic.model_validate(clinic_in.model_dump(), update={"officer_id": officer_id})
+    given = clinic_in.model_dump(mode="json")
+    if clinic_in.time_zone is None:
+        officer = await session.get(Officer, officer_id)
+        given["time_zone"] = officer.time_zone if officer else DEFAULT_TIME_ZONE
+    clinic = Clinic.model_validate(given, update={"officer_id": officer_id})
     session.add(clinic)
     add_to_outbox(
         session,
@@ -66,6 +72,7 @@ async def register_clinic(*, session: AsyncSession, clinic_in: ClinicCreate, off
             locations=clinic.locations,
             staff=clinic_in.staff,
             systems=clinic.systems,
+            calendar=clinic.calendar(),
         ),
         source=SOURCE,
         subject=str(clinic.id),
@@ -124,7 +131,7 @@ async def list_clinics(
 async def update_clinic(*, session: AsyncSession, clinic: Clinic, changes: ClinicUpdate) -> Clinic:
     """Apply the given fields and stage `intake.clinic.updated.v1` with the whole new profile."""
     _refuse_if_archived(clinic)
-    given = changes.model_dump(exclude_unset=True)
+    given = changes.model_dump(mode="json", exclude_unset=True)
     changed = []
     for name, value in given.items():
         if value is None:
@@ -134,7 +141,7 @@ async def update_clinic(*, session: AsyncSession, clinic: Clinic, changes: Clini
             changed.append(name)
     if not changed:
         return clinic  # nothing changed, nothing to tell anyone
-    clinic.updated_at = datetime.now(UTC)
+    clinic.updated_at = clock.now()
     session.add(clinic)
     add_to_outbox(
         session,
@@ -146,6 +153,7 @@ async def update_clinic(*, session: AsyncSession, clinic: Clinic, changes: Clini
             locations=clinic.locations,
             staff=_staff(clinic),
             systems=clinic.systems,
+            calendar=clinic.calendar(),
             changed=changed,
             updated_at=clinic.updated_at,
         ),
@@ -164,7 +172,7 @@ async def archive_clinic(*, session: AsyncSession, clinic: Clinic) -> Clinic:
     """
     if clinic.archived_at is not None:
         return clinic
-    clinic.archived_at = datetime.now(UTC)
+    clinic.archived_at = clock.now()
     session.add(clinic)
     add_to_outbox(
         session,

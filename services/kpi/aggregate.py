@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -30,6 +31,7 @@ from services.kpi import kpis
 from services.kpi.models import KpiClinic, KpiDailyCounter
 from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
 from services.kpi.postgres_writes import CounterKey, PostgresStore
+from shared import clock
 from shared.broker import dead_letter_record
 from shared.db import SessionFactory
 from shared.events.envelope import ContractError
@@ -277,9 +279,11 @@ async def apply_activity_batch(
     # hashing shows up in a profile of this loop).
     counters: defaultdict[CounterKey, float] = defaultdict(float)
     staff: defaultdict[CounterKey, list[float]] = defaultdict(lambda: [0.0, 0])
+    zones = await _clinic_zones(session, {activity.clinic_id for activity in fresh})
     for activity in fresh:
         clinic = activity.clinic_id.int
-        day = activity.occurred_at.date()
+        # The clinic's own day: a note signed at 23:30 on Sunday in Los Angeles counts on that Sunday.
+        day = activity.occurred_at.astimezone(zones.get(clinic, UTC)).date()
         body = activity.body
         for name, value in kpis.counters_for(body):
             counters[clinic, day, name] += value
@@ -292,6 +296,14 @@ async def apply_activity_batch(
     await store.mark_applied(consumer, [activity.event_id for activity in fresh])
     outcome.applied = len(fresh)
     return outcome
+
+
+async def _clinic_zones(session: AsyncSession, clinic_ids: set[UUID]) -> dict[int, ZoneInfo]:
+    """Each clinic's time zone (one query a batch), keyed as the batch loop keys clinics."""
+    rows = await session.exec(
+        select(KpiClinic.id, KpiClinic.time_zone).where(col(KpiClinic.id).in_(list(clinic_ids)))
+    )
+    return {clinic_id.int: ZoneInfo(zone) for clinic_id, zone in rows.all()}
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -356,7 +368,7 @@ class _SqliteStore:
 
     async def mark_applied(self, consumer: str, ids: Sequence[str]) -> None:
         connection = await self.session.connection()
-        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        now = clock.now().strftime("%Y-%m-%d %H:%M:%S.%f")
         await connection.exec_driver_sql(
             "INSERT INTO inbox (consumer, event_id, processed_at) SELECT ?, value, ? FROM json_each(?)",
             (consumer, now, json.dumps(ids)),

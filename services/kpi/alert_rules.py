@@ -24,6 +24,7 @@ from services.kpi.control_charts import (
     feed_status,
     shift_signal,
 )
+from shared.calendar import UTC_CALENDAR, ClinicCalendar
 from shared.events.kpi import Feed
 
 AlertKind = Literal["adoption_decline", "target_regression", "feed_stale"]
@@ -64,7 +65,7 @@ KPI_FEEDS: dict[str, Feed] = {
     "claim_denial_rate": "claims",
     "referral_completion_rate": "referrals",
 }
-QUIET_DAYS = 3  # feed_status's default: three complete days without an event
+QUIET_DAYS = 3  # feed_status's default: three complete open days without an event
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,14 @@ def feed_days(days: Mapping[date, kpis.PeriodData], feed: Feed) -> dict[date, in
     }
 
 
-def feed_statuses(days: Mapping[date, kpis.PeriodData], *, today: date) -> dict[Feed, FeedStatus]:
-    """Every feed's status as of `today` (today itself is incomplete and not scored)."""
-    return {feed: feed_status(feed_days(days, feed), today=today) for feed in FEED_COUNTERS}
+def feed_statuses(
+    days: Mapping[date, kpis.PeriodData], *, today: date, calendar: ClinicCalendar = UTC_CALENDAR
+) -> dict[Feed, FeedStatus]:
+    """Every feed's status as of `today`, counting the clinic's open days (today is not scored)."""
+    return {
+        feed: feed_status(feed_days(days, feed), today=today, is_open=calendar.is_open)
+        for feed in FEED_COUNTERS
+    }
 
 
 def stale_feed_findings(
@@ -109,7 +115,7 @@ def stale_feed_findings(
                 week=kpis.iso_week(today - timedelta(days=1)),
                 episode=str(status.last_event_day),
                 message=(
-                    f"The {feed} feed went quiet: no events for {QUIET_DAYS} days (last on "
+                    f"The {feed} feed went quiet: no events for {QUIET_DAYS} open days (last on "
                     f"{status.last_event_day}), after about {status.usual_events_per_day:.0f} a day. "
                     f"Check the integration with {partners} (its key, its webhook deliveries) before "
                     f"reading {', '.join(held)}: their alerts are held until events arrive again."

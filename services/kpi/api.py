@@ -6,7 +6,7 @@ errors become HTTP answers in one place (shared.app.install_error_handlers).
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any, cast
 from uuid import UUID
 
@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.kpi import evaluation, ingest, kpis, partners, series
 from services.kpi.charts import kpi_chart_svg
-from services.kpi.clinics import officer_clinic
+from services.kpi.clinics import clinic_calendar, officer_clinic
 from services.kpi.models import (
     AlertPublic,
     ClinicKpis,
@@ -26,6 +26,7 @@ from services.kpi.models import (
     PartnerPublic,
 )
 from services.kpi.settings import KpiSettings
+from shared import clock
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.events.kpi import KpiName
@@ -194,7 +195,7 @@ async def post_partner_events(
     duplicates. When busy the answer is 429 with `Retry-After`; nothing of that request is kept.
     """
     report = await door.accept(
-        partner=partner, webhook_id=request.headers["webhook-id"], payload=payload, now=datetime.now(UTC)
+        partner=partner, webhook_id=request.headers["webhook-id"], payload=payload, now=clock.now()
     )
     # Serialized once, here: FastAPI would validate the thousand results again on the way out.
     return Response(report.model_dump_json(), status.HTTP_202_ACCEPTED, media_type="application/json")
@@ -208,9 +209,8 @@ EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2100, 1, 1)
 
 
-def _not_in_the_future(as_of: date | None) -> date:
+def _not_in_the_future(as_of: date | None, *, today: date) -> date:
     """Snapshots for weeks that have not happened would never be replaced by real ones."""
-    today = datetime.now(UTC).date()
     if as_of is not None and as_of > today:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_ENTITY, f"as_of must not be in the future (today is {today})"
@@ -232,8 +232,9 @@ async def read_kpis(
     """KPI series by day or ISO week (event time), with baseline and target of the active initiative.
 
     Periods without data say so (`value` null, `no_data` the reason). Default: the last 8 weeks.
+    Days and weeks are the clinic's own (its time zone; weeks run Monday to Sunday).
     """
-    end = end or datetime.now(UTC).date()
+    end = end or (await clinic_calendar(session, clinic_id)).today()
     start = start or end - timedelta(weeks=8)
     if start > end or (end - start).days > MAX_RANGE_DAYS:
         raise HTTPException(
@@ -272,7 +273,7 @@ async def read_kpi_chart(
     weeks: Annotated[int, Query(ge=1, le=MAX_RANGE_DAYS // 7)] = 12,
 ) -> Response:
     """One KPI over the last `weeks`, against baseline and target, as an SVG line chart."""
-    end = datetime.now(UTC).date()
+    end = (await clinic_calendar(session, clinic_id)).today()
     clinic_kpis = await series.clinic_kpis(
         session=session,
         officer_id=officer.id,
@@ -303,8 +304,8 @@ async def evaluate(
     `as_of` evaluates the weeks completed before that date (default today); each week's snapshot
     and each alert goes out once, however often this runs.
     """
-    await officer_clinic(session=session, officer_id=officer.id, clinic_id=clinic_id)
+    clinic = await officer_clinic(session=session, officer_id=officer.id, clinic_id=clinic_id)
     done = await evaluation.evaluate_clinic(
-        session=session, clinic_id=clinic_id, as_of=_not_in_the_future(as_of)
+        session=session, clinic_id=clinic_id, as_of=_not_in_the_future(as_of, today=clinic.calendar().today())
     )
     return evaluation.evaluation_report(done)

@@ -9,7 +9,7 @@ weeks of use before it.
 
 import hashlib
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 from sqlmodel import col, func, select
@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import alert_rules, kpis
 from services.kpi.alert_rules import AlertFinding
-from services.kpi.control_charts import RECENT_WEEKS, FeedStatus
+from services.kpi.clinics import clinic_calendar
+from services.kpi.control_charts import MAX_LOOK_BACK_DAYS, RECENT_WEEKS, FeedStatus
 from services.kpi.models import (
     KpiAlertRecord,
     KpiClinic,
@@ -26,6 +27,7 @@ from services.kpi.models import (
     KpiInitiative,
 )
 from services.kpi.series import load_days
+from shared import clock
 from shared.events.kpi import AdoptionWeek, ClinicActivity, Feed, FeedHealth, KpiAlert
 from shared.outbox import add_to_outbox
 
@@ -34,8 +36,8 @@ SOURCE = "/faio/kpi"
 ADOPTION_HISTORY_WEEKS = 26
 # Complete weeks of AI use the activity event carries (the portal's adoption trend reads four).
 ACTIVITY_WEEKS = 8
-# Days of partner events a feed's status reads: the quiet days and the four weeks before them.
-FEED_HISTORY_DAYS = 31
+# Days of partner events a feed's status reads: its quiet open days and the four weeks before them.
+FEED_HISTORY_DAYS = MAX_LOOK_BACK_DAYS
 ADOPTION_COUNTERS = ("notes_signed", "notes_ai_assisted")
 
 
@@ -76,7 +78,8 @@ async def watch_clinic(
     as_of: date,
 ) -> list[KpiAlertRecord]:
     """Publish the clinic's activity if it changed and raise an AI-use decline if one is due."""
-    statuses = alert_rules.feed_statuses(feed_window, today=as_of)
+    calendar = await clinic_calendar(session, clinic_id)
+    statuses = alert_rules.feed_statuses(feed_window, today=as_of, calendar=calendar)
     weeks = kpis.periods_between(
         as_of - timedelta(weeks=ADOPTION_HISTORY_WEEKS), as_of - timedelta(days=as_of.isoweekday()), "week"
     )
@@ -168,7 +171,7 @@ async def _publish_if_changed(session: AsyncSession, activity: ClinicActivity) -
     if record is not None and record.digest == digest:
         return
     record = record or KpiClinicActivityRecord(clinic_id=activity.clinic_id, digest=digest)
-    record.digest, record.sent_at = digest, datetime.now(UTC)
+    record.digest, record.sent_at = digest, clock.now()
     session.add(record)
     add_to_outbox(session, activity, source=SOURCE, subject=str(activity.clinic_id))
 
@@ -212,7 +215,7 @@ async def raise_alert(
         )
         if earlier.first() is not None:
             return None
-    raised_at = datetime.now(UTC)
+    raised_at = clock.now()
     name = kpis.definition(kpi).name
     record = KpiAlertRecord(
         id=this_id,

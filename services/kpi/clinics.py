@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi.models import KpiClinic, KpiInitiative
+from shared.calendar import UTC_CALENDAR, ClinicCalendar
 from shared.errors import NotFound
 from shared.events import ClinicRegistered
 from shared.events.intake import ClinicUpdated
@@ -26,6 +27,8 @@ async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | Clin
     clinic = existing or KpiClinic(id=event.clinic_id, officer_id=event.officer_id, name=event.name)
     clinic.officer_id = event.officer_id
     clinic.name = event.name
+    # A new zone applies to events counted from now on; days already counted keep their dates.
+    clinic.set_calendar(event.calendar)
     session.add(clinic)
     return clinic
 
@@ -56,10 +59,18 @@ async def record_phase_change(*, session: AsyncSession, event: PlanPhaseChanged)
     if initiative is None:
         return
     if event.phase == "pilot" and initiative.pilot_started_on is None:
-        initiative.pilot_started_on = event.changed_at.date()
+        initiative.pilot_started_on = (await clinic_calendar(session, initiative.clinic_id)).day_of(
+            event.changed_at
+        )
     if event.phase in FINAL_PHASES:
         initiative.active = False
     session.add(initiative)
+
+
+async def clinic_calendar(session: AsyncSession, clinic_id: UUID) -> ClinicCalendar:
+    """The clinic's own time (UTC and Monday to Friday for a clinic kpi has not heard of)."""
+    clinic = await session.get(KpiClinic, clinic_id)
+    return clinic.calendar() if clinic is not None else UTC_CALENDAR
 
 
 async def officer_clinic(*, session: AsyncSession, officer_id: str, clinic_id: UUID) -> KpiClinic:

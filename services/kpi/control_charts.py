@@ -12,7 +12,7 @@ Pure functions, no I/O: kpi's evaluation calls them with its weekly counts.
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
@@ -220,6 +220,10 @@ def dormancy_signal(lifecycle: Sequence[LifecycleWeek], *, weeks_running: int = 
     return None
 
 
+# How far back a feed's quiet open days are looked for (a clinic closed for weeks is not judged).
+MAX_LOOK_BACK_DAYS = 45
+
+
 @dataclass(frozen=True)
 class FeedStatus:
     """Whether a partner that used to send events has gone quiet."""
@@ -231,26 +235,35 @@ class FeedStatus:
 
 
 def feed_status(
-    daily_events: Mapping[date, int], *, today: date, quiet_days: int = 3, history_days: int = 28
+    daily_events: Mapping[date, int],
+    *,
+    today: date,
+    is_open: Callable[[date], bool] = lambda day: True,
+    quiet_days: int = 3,
+    history_days: int = 28,
 ) -> FeedStatus:
-    """A feed is stale when its last `quiet_days` complete days had no events though it used to send daily.
+    """A feed is stale when its last `quiet_days` complete open days had no events though it used to
+    send on open days.
 
-    Today is incomplete and never scored. A feed that never sent much (under one event a day over
-    the history) is not called stale: its silence is not news. When a feed is stale, an adoption
-    drop on its KPIs is a broken integration until the feed is back, not a collapse.
+    Only the clinic's open days count (`is_open`): the Tuesday after a Monday holiday, or the Monday
+    of a clinic closed on weekends, is not the third quiet day. Today is incomplete and never scored.
+    A feed that never sent much (under one event an open day over the history) is not called stale:
+    its silence is not news. When a feed is stale, an adoption drop on its KPIs is a broken
+    integration until the feed is back, not a collapse.
     """
-    quiet = [today - timedelta(days=offset) for offset in range(1, quiet_days + 1)]
-    history = [
-        today - timedelta(days=offset) for offset in range(quiet_days + 1, quiet_days + history_days + 1)
-    ]
-    usual = sum(daily_events.get(day, 0) for day in history) / history_days
+    earlier = [today - timedelta(days=offset) for offset in range(1, MAX_LOOK_BACK_DAYS + 1)]
+    quiet = [day for day in earlier if is_open(day)][:quiet_days]
+    if len(quiet) < quiet_days:  # barely open in weeks: nothing to judge silence by
+        quiet = earlier[:quiet_days]
+    history = [day for day in earlier[earlier.index(quiet[-1]) + 1 :][:history_days] if is_open(day)]
+    usual = sum(daily_events.get(day, 0) for day in history) / max(len(history), 1)
     seen = [day for day, count in daily_events.items() if count > 0 and day < today]
     last = max(seen) if seen else None
-    silent = all(daily_events.get(day, 0) == 0 for day in quiet)
+    silent = all(daily_events.get(day, 0) == 0 for day in earlier[: earlier.index(quiet[-1]) + 1])
     stale = silent and usual >= 1.0
     message = (
-        f"no partner events for {quiet_days} days (last on {last}), after about {usual:.0f} a day: "
-        "check the integration before reading adoption"
+        f"no partner events for {quiet_days} open days (last on {last}), after about {usual:.0f} an "
+        "open day: check the integration before reading adoption"
         if stale
         else "the feed is live"
     )

@@ -7,7 +7,7 @@ guard), and an alert's id is derived from what it is about, so nothing is raised
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +23,12 @@ from services.kpi.clinic_watch import (
     raise_alert,
     watch_clinic,
 )
-from services.kpi.clinics import clinics_with_active_initiatives, officer_clinic, record_initiative
+from services.kpi.clinics import (
+    clinic_calendar,
+    clinics_with_active_initiatives,
+    officer_clinic,
+    record_initiative,
+)
 from services.kpi.models import (
     AlertPublic,
     KpiAlertRecord,
@@ -33,6 +38,7 @@ from services.kpi.models import (
     KpiSnapshotRecord,
 )
 from services.kpi.series import load_days
+from shared import clock
 from shared.db import SessionFactory
 from shared.events.kpi import Feed, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved
@@ -189,7 +195,7 @@ async def record_initiative_and_past_baseline(*, session: AsyncSession, event: I
     Only the baseline's weeks: evaluated as of the day after it, no pilot week is complete yet.
     """
     initiative = await record_initiative(session=session, event=event)
-    today = datetime.now(UTC).date()
+    today = (await clinic_calendar(session, initiative.clinic_id)).today()
     if today - timedelta(days=7) <= initiative.baseline_end < today:
         after = initiative.baseline_end + timedelta(days=1)
         feed_window = await load_feed_window(session=session, clinic_id=initiative.clinic_id, as_of=after)
@@ -211,7 +217,8 @@ async def alert_findings(
 
     A feed that goes quiet is flagged from the approval on: the baseline needs it too.
     """
-    statuses = alert_rules.feed_statuses(feed_window, today=as_of)
+    calendar = await clinic_calendar(session, initiative.clinic_id)
+    statuses = alert_rules.feed_statuses(feed_window, today=as_of, calendar=calendar)
     stale = {feed for feed, status in statuses.items() if status.stale}
     findings: list[AlertFinding | None] = []
     findings += alert_rules.stale_feed_findings(
@@ -248,8 +255,12 @@ async def feed_partner_names(session: AsyncSession, clinic_id: UUID) -> dict[Fee
     }
 
 
-async def evaluate_clinic(*, session: AsyncSession, clinic_id: UUID, as_of: date) -> Evaluation:
-    """Evaluate the clinic's active initiatives, watch the clinic itself, and commit what went out."""
+async def evaluate_clinic(*, session: AsyncSession, clinic_id: UUID, as_of: date | None = None) -> Evaluation:
+    """Evaluate the clinic's active initiatives, watch the clinic itself, and commit what went out.
+
+    As of the clinic's own today unless told otherwise: its weeks end on its local Sunday.
+    """
+    as_of = as_of or (await clinic_calendar(session, clinic_id)).today()
     total = Evaluation()
     rows = await session.exec(
         select(KpiInitiative)
@@ -315,13 +326,13 @@ async def evaluate_periodically(sessions: SessionFactory, interval_seconds: floa
     """
     while True:
         try:
-            today = datetime.now(UTC).date()
+            today = clock.today()
             async with sessions() as session:
                 clinic_ids = set(await clinics_with_active_initiatives(session=session))
                 clinic_ids |= set(await clinics_with_recent_data(session=session, as_of=today))
             for clinic_id in sorted(clinic_ids):
                 async with sessions() as session:
-                    await evaluate_clinic(session=session, clinic_id=clinic_id, as_of=today)
+                    await evaluate_clinic(session=session, clinic_id=clinic_id)
         except Exception:
             log.warning("KPI evaluation failed; retrying next interval", exc_info=True)
         await asyncio.sleep(interval_seconds)

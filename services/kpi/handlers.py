@@ -7,7 +7,6 @@ rows and one offset commit per batch) and dead-letters each bad record on its ow
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, Union, cast
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -20,7 +19,7 @@ from services.kpi.aggregate import ActivityBatch, ActivityWriter
 from services.kpi.clinics import record_clinic, record_phase_change
 from services.kpi.evaluation import record_initiative_and_past_baseline
 from services.kpi.settings import KpiSettings
-from shared import topics
+from shared import clock, topics
 from shared.broker import consumer_options
 from shared.db import SessionFactory
 from shared.events import ClinicRegistered
@@ -143,7 +142,7 @@ class KpiHandlers:
         and validating the next one.
         """
         try:
-            batch = await ActivityBatch.parse(message.raw_message, now=datetime.now(UTC))
+            batch = await ActivityBatch.parse(message.raw_message, now=clock.now())
             # FastStream types the consumer as a protocol with only commit(); it is aiokafka's.
             await self.activity_writer.submit(batch, cast(AIOKafkaConsumer, message.consumer))
         except Exception:

@@ -1,6 +1,6 @@
 """KPI monitoring's tables and API schemas."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from shared import clock
+from shared.calendar import CalendarColumns
 from shared.db import service_metadata
 from shared.events.kpi import KpiName
 from shared.inbox import InboxMessage
@@ -15,10 +17,10 @@ from shared.outbox import OutboxMessage
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
-class KpiClinic(SQLModel, table=True):
+class KpiClinic(CalendarColumns, table=True):
     """A clinic whose partner events KPI monitoring will accept."""
 
     __tablename__ = "kpi_clinic"

@@ -7,12 +7,14 @@ arrays in its binary format: no JSON to build or parse.
 """
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared import clock
 
 CounterKey = tuple[int, date, str]  # (clinic id as an int, day, name), as services.kpi.aggregate
 
@@ -93,7 +95,7 @@ class PostgresStore:
 
     async def mark_applied(self, consumer: str, ids: Sequence[str]) -> None:
         await (await self.session.connection()).execute(
-            _MARK_APPLIED, {"consumer": consumer, "ids": list(ids), "now": datetime.now(UTC)}
+            _MARK_APPLIED, {"consumer": consumer, "ids": list(ids), "now": clock.now()}
         )
 
 

@@ -18,7 +18,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -32,6 +32,7 @@ from services.portal.demo_portfolio import (
     portfolio,
 )
 from services.portal.settings import PortalSettings
+from shared import clock
 from shared.auth import ADMIN_HEADER
 from shared.settings import LOCAL_DIR
 
@@ -139,7 +140,7 @@ class Demo:
             what=f"audit to know {clinic.name}",
             accept=lambda answer: answer is not None and "id" in answer,
         )
-        today = datetime.now(UTC).date().isoformat()
+        today = clock.today().isoformat()
         entries = [
             {
                 "staff_id": staff,
@@ -235,14 +236,14 @@ class Demo:
         )
         accepted = 0
         for clinic in linked:
-            events = demo_events(clinic, now=datetime.now(UTC))
+            events = demo_events(clinic, now=clock.now(), zone=UTC)
             for start in range(0, len(events), 1000):
                 accepted += await self.post_signed(events[start : start + 1000])
         return accepted
 
     async def post_signed(self, events: list[dict[str, Any]]) -> int:
         body = json.dumps(events)
-        webhook_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
+        webhook_id, now = f"msg_{uuid.uuid4().hex}", clock.now()
         headers = {
             "Authorization": f"Bearer {self.partner['api_key']}",
             "webhook-id": webhook_id,
@@ -258,7 +259,7 @@ class Demo:
     async def chart_baselines(self, clinics: list[DemoClinic]) -> None:
         """Have kpi send the plans' baseline weeks, now that the feeds' past weeks are counted."""
         planned = [c for c in clinics if STAGES.index(c.stage) >= STAGES.index("pilot")]
-        yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+        yesterday = (clock.now() - timedelta(days=1)).date().isoformat()
         for clinic in planned:
             if clinic.feed != "quiet":
                 # kpi counts the events a few seconds after accepting them: judged before they are

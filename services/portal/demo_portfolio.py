@@ -6,7 +6,7 @@ import random
 import string
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 STAGES = ("assessed", "auditing", "roadmap", "pilot", "gate", "rollout", "sustain")
@@ -106,22 +106,47 @@ class DemoClinic:
 
 
 def ai_use(clinic: DemoClinic, week: int, weeks: int) -> float:
-    """The share of notes written with the scribe in a week: rising, or fading over the last three."""
+    """The share of notes written with the scribe in a week: rising, or fading over the last three
+    complete weeks (week `weeks` is the current one, still under way, where the fade goes on)."""
     if clinic.feed == "fading":
-        fade = week - (weeks - 4)  # 1, 2, 3 in the last three weeks
+        fade = week - (weeks - 4)  # 1, 2, 3 in the last three complete weeks, 4 in the current one
         return max(0.1, 0.6 - 0.15 * fade) if fade > 0 else min(0.6, 0.15 + 0.1 * week)
     return 0.15 + 0.1 * week
 
 
-def demo_events(clinic: DemoClinic, *, now: datetime) -> list[dict[str, Any]]:
+def demo_days(clinic: DemoClinic, *, now: datetime, zone: tzinfo) -> list[tuple[int, datetime]]:
+    """Each day the clinic's feeds send, as (week index, the moment its events carry).
+
+    The history is anchored to the clinic's calendar weeks (Monday to Sunday, its own time zone),
+    as kpi judges them: whole weeks before this one, then this week's days up to today, so the
+    story is the same on every day of the week. A day's events carry 09:00 local; today's, a
+    moment already past.
+    """
+    weeks = FADING_WEEKS_OF_EVENTS if clinic.feed == "fading" else WEEKS_OF_EVENTS
+    local_now = now.astimezone(zone)
+    today = local_now.date()
+    first = today - timedelta(days=today.weekday(), weeks=weeks)
+    # The quiet feed stopped three weeks ago.
+    last = today - timedelta(days=21) if clinic.feed == "quiet" else today
+    days = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        if day == today:
+            midnight = datetime.combine(day, time(), zone)
+            moment = midnight + (local_now - midnight) / 2
+        else:
+            moment = datetime.combine(day, time(9), zone)
+        days.append((offset // 7, moment))
+    return days
+
+
+def demo_events(clinic: DemoClinic, *, now: datetime, zone: tzinfo) -> list[dict[str, Any]]:
     """About 150 events a week over the past weeks: notes, calls, AI tool sessions."""
     rng = random.Random(clinic.name)  # noqa: S311 - demo figures, nothing secret
     events: list[dict[str, Any]] = []
     weeks = FADING_WEEKS_OF_EVENTS if clinic.feed == "fading" else WEEKS_OF_EVENTS
-    last_day = weeks * 7 - (21 if clinic.feed == "quiet" else 0)
-    for day in range(last_day):
-        moment = now - timedelta(days=weeks * 7 - day, hours=-9)
-        use = ai_use(clinic, day // 7, weeks)
+    for week, moment in demo_days(clinic, now=now, zone=zone):
+        use = ai_use(clinic, week, weeks)
         for n in range(14):
             ai = rng.random() < min(use, 0.8)
             staff = f"dr-{n % 3}"

@@ -4,7 +4,6 @@ The portal learns everything from events; it never reads another service's table
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -15,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal import activity, buy_in_view, service
-from shared import topics
+from shared import clock, topics
 from shared.broker import CONTRACT_ERRORS, consumer_options, dead_letter_record
 from shared.db import SessionFactory
 from shared.events.audit import AuditCompleted, AuditOpened
@@ -126,7 +125,7 @@ class PortalHandlers:
         a record that breaks the contract is dead-lettered alone and the rest applied.
         """
         records: tuple[ConsumerRecord[Any, Any], ...] = message.raw_message
-        received = datetime.now(UTC)
+        received = clock.now()
         good: list[tuple[str, KpiSnapshot]] = []
         for record in records:
             try:

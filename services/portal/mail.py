@@ -8,13 +8,13 @@ A send that fails outright gives the claim back, to try again on the next round.
 import asyncio
 import logging
 import smtplib
-from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from sqlmodel import col, select, update
 
 from services.portal.models import PortalClinic, PortalNotice, PortalOfficer
 from services.portal.settings import PortalSettings
+from shared import clock
 from shared.db import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ async def mail_urgent_notices(sessions: SessionFactory, settings: PortalSettings
             log.warning("mailing notice %s failed (%s); retrying next round", notice.key, error)
             state, when = "", None
         else:
-            state, when = "sent", datetime.now(UTC)
+            state, when = "sent", clock.now()
             sent += 1
         async with sessions() as session:
             await session.exec(

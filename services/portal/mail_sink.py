@@ -6,7 +6,6 @@
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -15,6 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from services.portal.settings import PortalSettings
+from shared import clock
 from shared.settings import LOCAL_DIR
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class EmlFolder:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content: Any = envelope.original_content or envelope.content or b""
         data = content if isinstance(content, bytes) else str(content).encode()
-        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid4().hex[:8]}.eml"
+        name = f"{clock.now():%Y%m%dT%H%M%S}-{uuid4().hex[:8]}.eml"
         (self.folder / name).write_bytes(data)
         log.info("mail to %s saved as %s", ", ".join(envelope.rcpt_tos), name)
         return "250 Message accepted for delivery"

@@ -3,7 +3,7 @@
 Every table is keyed so that applying an event twice, or out of order, leaves one row.
 """
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,13 +11,14 @@ from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from services.portal.buy_in_models import PortalPlanBuyIn
+from shared import clock
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 # --- the read model -------------------------------------------------------------------------

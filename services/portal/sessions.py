@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.portal.models import PortalOfficer, PortalSession, SpentSignIn
 from services.portal.service import aware
 from services.portal.settings import PortalSettings
+from shared import clock
 from shared.auth import InvalidToken, verify_sign_in_token
 from shared.errors import Refused
 
@@ -110,4 +111,4 @@ def new_csrf_token() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()

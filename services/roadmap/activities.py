@@ -7,7 +7,7 @@ the roadmap app's relay publishes them.
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, get_args
 from uuid import UUID
 
@@ -24,6 +24,7 @@ from services.roadmap.models import (
     RoadmapPlanTransition,
 )
 from services.roadmap.plans import NextInitiative, PhaseChange, PlanNotice
+from shared import clock
 from shared.db import SessionFactory
 from shared.events.roadmap import (
     FINAL_PHASES,
@@ -122,7 +123,7 @@ class PlanActivities:
         """Record the notice and stage roadmap.plan.notice-raised.v1 with it; False if already done."""
         if notice.kind not in NOTICE_KINDS:
             raise _invalid(f"unknown notice kind {notice.kind!r}")
-        raised_at = datetime.fromisoformat(notice.raised_at) if notice.raised_at else datetime.now(UTC)
+        raised_at = datetime.fromisoformat(notice.raised_at) if notice.raised_at else clock.now()
         async with self.sessions() as session:
             if await session.get(RoadmapPlanNotice, notice.key) is not None:
                 return False
@@ -179,9 +180,7 @@ class PlanActivities:
     async def schedule_retraining(self, notice: PlanNotice) -> bool:
         """Book a retraining session for staff whose use of the tool is fading: a tracked session too."""
         recorded = await self._record_notice(notice)
-        booked_on = (
-            datetime.fromisoformat(notice.raised_at) if notice.raised_at else datetime.now(UTC)
-        ).date()
+        booked_on = (datetime.fromisoformat(notice.raised_at) if notice.raised_at else clock.now()).date()
         async with self.sessions() as session:  # idempotent on the notice key, like the notice
             await buy_in.book_retraining(
                 session, plan_id=notice.plan_id, notice_key=notice.key, booked_on=booked_on

@@ -5,7 +5,6 @@ shared/app.py; no route catches them.
 """
 
 import dataclasses
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -22,6 +21,7 @@ from services.roadmap.models import (
     PlanPublic,
 )
 from services.roadmap.plans import GateDecision, PlanChange
+from shared import clock
 from shared.app import SessionDep, TemporalDep
 from shared.auth import CurrentOfficer
 
@@ -91,7 +91,7 @@ async def read_plan(
     plan = await service.get_plan(session=session, plan_id=plan_id, officer_id=officer.id)
     live = await starter.plan_status(temporal, plan_id)
     view = await service.describe_plan(
-        session=session, plan=plan, live=service.live_view(live, now=datetime.now(UTC)) if live else None
+        session=session, plan=plan, live=service.live_view(live, now=clock.now()) if live else None
     )
     view.buy_in = buy_in.summary_of(await buy_in.buy_in_view(session=session, plan=plan))
     return view

@@ -6,7 +6,7 @@ portal's read model follows. The survey's rounds and answers are in buy_in_surve
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +34,7 @@ from services.roadmap.buy_in_models import (
 )
 from services.roadmap.models import RoadmapPlan
 from services.roadmap.proposals import SOURCE
+from shared import clock
 from shared.errors import Conflict, NotFound, Refused
 from shared.events.buy_in import SURVEY_QUESTIONS, PlanBuyInChanged, SurveyRoundFigures, survey_stage_of
 from shared.events.roadmap import FINAL_PHASES
@@ -125,7 +126,7 @@ async def record_communication(
 ) -> BuyInCommunication:
     """A communication sent to staff (a kind from the fixed list, to which roles, when)."""
     _refuse_if_ended(plan)
-    now = datetime.now(UTC)
+    now = clock.now()
     sent_at = communication.sent_at or now  # in UTC (CommunicationIn)
     if sent_at > now:
         raise Refused("sent_at is in the future: record a communication once it has been sent")
@@ -146,8 +147,8 @@ async def record_communication(
 async def record_training(*, session: AsyncSession, plan: RoadmapPlan, training: TrainingIn) -> BuyInTraining:
     """A training session, held (with who attended) or booked."""
     _refuse_if_ended(plan)
-    held_on = training.held_on or (datetime.now(UTC).date() if training.status == "held" else None)
-    if training.status == "held" and held_on is not None and held_on > datetime.now(UTC).date():
+    held_on = training.held_on or (clock.today() if training.status == "held" else None)
+    if training.status == "held" and held_on is not None and held_on > clock.today():
         raise Refused("held_on is in the future: record the session as booked, then its attendance once held")
     if training.status == "booked" and training.attendees:
         raise Refused("attendees: a booked session has no attendance yet; record it once the session is held")
@@ -172,8 +173,8 @@ async def record_attendance(
     row = await session.get(BuyInTraining, training_id)
     if row is None or row.plan_id != plan.id:
         raise NotFound(f"training session {training_id} not found in plan {plan.id}")
-    held_on = attendance.held_on or row.held_on or datetime.now(UTC).date()
-    if held_on > datetime.now(UTC).date():
+    held_on = attendance.held_on or row.held_on or clock.today()
+    if held_on > clock.today():
         raise Refused("held_on is in the future: record attendance once the session has been held")
     row.attendees = sorted({*row.attendees, *attendance.attendees})
     row.status = "held"
@@ -196,7 +197,7 @@ async def record_waiver(
     row = await session.get(BuyInWaiver, plan.id) or BuyInWaiver(
         plan_id=plan.id, reason=waiver.reason, recorded_by=officer_id
     )
-    row.reason, row.recorded_by, row.recorded_at = waiver.reason, officer_id, datetime.now(UTC)
+    row.reason, row.recorded_by, row.recorded_at = waiver.reason, officer_id, clock.now()
     session.add(row)
     await stage_buy_in_changed(session, plan)
     await session.commit()
@@ -336,7 +337,7 @@ async def stage_buy_in_changed(session: AsyncSession, plan: RoadmapPlan) -> None
                 )
                 for row in view.surveys
             ],
-            changed_at=datetime.now(UTC),
+            changed_at=clock.now(),
         ),
         source=SOURCE,
         subject=str(plan.clinic_id),

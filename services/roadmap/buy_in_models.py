@@ -14,6 +14,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from shared import clock
 from shared.events.buy_in import (
     COMMUNICATION_KINDS,
     STAFF_AUDIENCES,
@@ -29,7 +30,7 @@ __all__ = ["COMMUNICATION_KINDS", "STAFF_AUDIENCES", "SURVEY_QUESTIONS", "SURVEY
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 TrainingKind = Literal["training", "retraining"]

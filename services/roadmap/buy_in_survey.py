@@ -5,7 +5,7 @@ token to roadmap's public endpoints. The token names the round only; revocation 
 own row. An answer is five numbers 1-5, stored with nothing that could say whose it is.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from services.roadmap.buy_in_models import (
     SurveyRoundIn,
 )
 from services.roadmap.models import RoadmapClinic, RoadmapPlan
+from shared import clock
 from shared.errors import Conflict, NotFound
 from shared.events.buy_in import SURVEY_QUESTIONS, SURVEY_STAGE_PHASES
 from shared.events.roadmap import FINAL_PHASES
@@ -79,7 +80,7 @@ async def open_round(
         plan_id=plan.id,
         clinic_id=plan.clinic_id,
         stage=request.stage,
-        expires_at=datetime.now(UTC) + timedelta(days=request.open_days),
+        expires_at=clock.now() + timedelta(days=request.open_days),
         created_by=officer_id,
     )
     session.add(row)
@@ -102,7 +103,7 @@ async def revoke_round(*, session: AsyncSession, plan: RoadmapPlan, round_id: UU
     if row is None or row.plan_id != plan.id:
         raise NotFound(f"survey round {round_id} not found in plan {plan.id}")
     if row.revoked_at is None:
-        row.revoked_at = datetime.now(UTC)
+        row.revoked_at = clock.now()
         session.add(row)
         await session.commit()
     return row

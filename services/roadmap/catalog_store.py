@@ -4,7 +4,7 @@ Each officer has their own catalog, started from solution_catalog.yaml the first
 (entries seeded unverified). The rules that compare vendors with clinics are in catalog.py.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
@@ -16,13 +16,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.roadmap import catalog
 from services.roadmap.catalog import CatalogCategory, PriceModel
 from services.roadmap.strategy_tables import CatalogEntry, CatalogSeeded, InitiativeVendor, upsert_statement
+from shared import clock
 from shared.errors import NotFound, Refused
 
 SEED_NAMESPACE = UUID("6f6c7c1e-3b0a-4c55-9a57-2f1d6d0c5a10")
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class ModelCard(BaseModel):

@@ -1,6 +1,6 @@
 """Roadmap's tables and API schemas."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 from services.roadmap.buy_in_models import BUY_IN_TABLES
 from services.roadmap.plans import GateAction
 from services.roadmap.strategy_tables import CatalogEntry, CatalogSeeded, InitiativeVendor, StrategyAnswer
+from shared import clock
 from shared.db import service_metadata
 from shared.events.roadmap import IN_FLIGHT_PHASES
 from shared.inbox import InboxMessage
@@ -20,7 +21,7 @@ from shared.pseudonyms import StaffPseudonym
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class RoadmapClinic(SQLModel, table=True):

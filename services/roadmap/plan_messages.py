@@ -38,6 +38,10 @@ class PlanMessages:
         self._wait_started: datetime | None = None  # when the current active wait began
         self._decision_due: datetime | None = None
 
+    def _now(self) -> datetime:
+        """The instant on faio's calendar (shared.clock): Temporal's time plus the plan's offset."""
+        return workflow.now() + timedelta(seconds=self._plan.clock_offset_seconds)
+
     @workflow.signal
     def kpi_snapshot(self, reading: KpiReading) -> None:
         """A weekly KPI snapshot; only the plan's own KPI moves the gate."""
@@ -169,7 +173,7 @@ class PlanMessages:
             paused=state.paused,
             day_in_phase=int(elapsed // DAY_SECONDS),
             active_seconds=elapsed,
-            as_of=workflow.now().isoformat(),
+            as_of=self._now().isoformat(),
             phase_length_days=round(state.phase_seconds / DAY_SECONDS, 3),
             next_milestone=milestone,
             next_milestone_at=milestone_at,
@@ -217,5 +221,5 @@ class PlanMessages:
             name, at = f"weekly check-in {state.checkins_done + 1}", next_checkin
         else:
             name, at = f"{rules.NEXT_PHASE[state.phase]} starts", state.phase_seconds
-        when = workflow.now() + timedelta(seconds=max(at - elapsed, 0.0))
+        when = self._now() + timedelta(seconds=max(at - elapsed, 0.0))
         return name, when.isoformat()

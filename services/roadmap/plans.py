@@ -116,6 +116,9 @@ class PlanInput:
     # For the Temporal UI (search attributes and memo); plans started before leave them empty.
     officer_id: str = ""
     clinic_name: str = ""
+    # faio's clock minus the system's when the plan started (shared.clock): what the workflow adds
+    # to workflow.now() for the dates it records, so they agree with the services' calendar.
+    clock_offset_seconds: float = 0.0
 
 
 @dataclass

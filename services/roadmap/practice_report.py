@@ -6,7 +6,7 @@ the page and the PDF. Pure schedule arithmetic lives in `plan_schedule`; the res
 """
 
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from services.roadmap import approval_review, catalog_store, rules, strategy_sto
 from services.roadmap.models import Initiative, RoadmapClinic, RoadmapPlan, RoadmapPlanTransition
 from services.roadmap.strategy_store import StrategyMapPublic
 from services.roadmap.strategy_tables import CatalogEntry, InitiativeVendor
+from shared import clock
 
 # The order a plan's phases run in when all goes to plan (the gate takes no planned time).
 SCHEDULED_PHASES = ("baseline", "preparation", "pilot", "evaluation", "rollout", "sustain")
@@ -153,7 +154,7 @@ async def report_data(*, session: AsyncSession, clinic: RoadmapClinic, today: da
         clinic_id=clinic.id,
         clinic_name=clinic.name,
         specialty=clinic.specialty,
-        generated_at=datetime.now(UTC),
+        generated_at=clock.now(),
         first=first,
         plan_id=plan.id if plan else None,
         schedule=schedule,

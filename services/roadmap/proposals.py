@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap import rules, strategy_store
 from services.roadmap.models import Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
+from shared import clock
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
 from shared.events.intake import AssessmentCompleted, ClinicUpdated
@@ -146,7 +147,7 @@ async def refresh_proposals(*, session: AsyncSession, clinic_id: UUID) -> list[I
         delete(Initiative).where(col(Initiative.clinic_id) == clinic_id, col(Initiative.status) == "proposed")
     )
     rows = []
-    now = datetime.now(UTC)
+    now = clock.now()
     for proposal in proposals:
         if proposal.problem in started:
             continue  # already approved once for this clinic: not proposed again

@@ -8,7 +8,7 @@ workflow. Temporal stays outside: the approval is handed `start_plan` (starter.p
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +41,7 @@ from services.roadmap.plans import (
     plan_workflow_id,
 )
 from services.roadmap.proposals import SOURCE
+from shared import clock
 from shared.errors import Conflict, NotFound, Refused
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import FINAL_PHASES, IN_FLIGHT_PHASES, InitiativeApproved
@@ -132,6 +133,7 @@ def plan_input_for(
         no_baseline_reason=approval.no_baseline_reason.strip(),
         officer_id=officer_id,
         clinic_name=clinic_name,
+        clock_offset_seconds=clock.offset_seconds(),
     )
 
 
@@ -175,7 +177,7 @@ async def approve_initiative(
     if refusals:
         raise Refused("; ".join(refusals))
 
-    now = datetime.now(UTC)
+    now = clock.now()
     plan_id = plan_workflow_id(initiative.id)
     initiative.status = "approved"
     initiative.owner = approval.owner

@@ -1,6 +1,5 @@
 """Roadmap's HTTP routes for the strategy map and the solution catalog: thin, as in api.py."""
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import APIRouter, status
@@ -17,6 +16,7 @@ from services.roadmap.catalog_store import (
 from services.roadmap.practice_report import PracticeReportData
 from services.roadmap.strategy_store import InterviewIn, InterviewPublic, StrategyMapPublic
 from services.roadmap.strategy_tables import InitiativeVendor
+from shared import clock
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.errors import Refused
@@ -184,8 +184,6 @@ async def practice_report(clinic_id: UUID, session: SessionDep, officer: Current
     """Roadmap's part of the report for the practice owner: first problem and why, plan dates, KPI
     with baseline, target and published evidence, money, and the strategy map (the portal renders it)."""
     clinic = await service.get_clinic(session=session, clinic_id=clinic_id, officer_id=officer.id)
-    data = await practice_report_data.report_data(
-        session=session, clinic=clinic, today=datetime.now(UTC).date()
-    )
+    data = await practice_report_data.report_data(session=session, clinic=clinic, today=clock.today())
     await session.commit()  # a first read seeds the officer's catalog
     return data

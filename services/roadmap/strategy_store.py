@@ -4,7 +4,7 @@ The interview's notes are written only to roadmap's database and returned only t
 officer: no event, log line or span attribute carries them.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +17,11 @@ from services.roadmap import catalog, catalog_store, strategy_map
 from services.roadmap.models import Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
 from services.roadmap.strategy_map import Area, Question
 from services.roadmap.strategy_tables import StrategyAnswer, upsert_statement
+from shared import clock
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class AnswerIn(BaseModel):

@@ -1,6 +1,6 @@
 """Roadmap's tables for the strategy map and the solution catalog (listed in models.metadata)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,9 +10,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared import clock
+
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def upsert_statement(session: AsyncSession) -> Any:

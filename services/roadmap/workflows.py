@@ -123,7 +123,7 @@ class ImplementationPlanWorkflow(PlanMessages):
                 phase=phase,
                 previous_phase=previous,
                 reason=reason,
-                changed_at=workflow.now().isoformat(),
+                changed_at=self._now().isoformat(),
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
@@ -258,7 +258,7 @@ class ImplementationPlanWorkflow(PlanMessages):
         state = self._state
         state.awaiting_decision = True
         timeout = timedelta(seconds=self._plan.decision_timeout_seconds)
-        self._decision_due = workflow.now() + timeout
+        self._decision_due = self._now() + timeout
         await self._notice(PlanActivities.notify_officer, "decision_needed", message)
         try:
             await workflow.wait_condition(lambda: bool(state.decision), timeout=timeout)
@@ -278,7 +278,7 @@ class ImplementationPlanWorkflow(PlanMessages):
         if state.decision_by:
             said = f" ({state.decision_by}){said}"
         if action == "continue" and state.gate_evidence:
-            state.signed_off_by, state.signed_off_at = state.decision_by, workflow.now().isoformat()
+            state.signed_off_by, state.signed_off_at = state.decision_by, self._now().isoformat()
         if action == "continue":
             await self._enter("rollout", f"officer decided to continue at {shown}{said}")
         elif action == "extend":
@@ -338,7 +338,7 @@ class ImplementationPlanWorkflow(PlanMessages):
             initiative_id=self._plan.initiative_id,
             phase=state.phase,
             due_at=due.isoformat() if due else "",
-            raised_at=workflow.now().isoformat(),
+            raised_at=self._now().isoformat(),
         )
         # A local activity: one short idempotent insert, run by this worker and recorded as a
         # marker, instead of a round trip through the task queue for every weekly reminder.

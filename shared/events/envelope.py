@@ -7,12 +7,13 @@ the value is the JSON of a pydantic model that refuses unknown fields.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict
 
+from shared import clock
 from shared.topics import Topic
 
 SPEC_VERSION = "1.0"
@@ -40,7 +41,7 @@ class Envelope:
     source: str
     subject: str  # the clinic id
     id: str = field(default_factory=lambda: str(uuid4()))
-    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    time: datetime = field(default_factory=clock.now)
     specversion: str = SPEC_VERSION
 
     def to_headers(self) -> dict[str, str]:

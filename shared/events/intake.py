@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import Field
 
 from shared import topics
+from shared.calendar import ClinicCalendar
 from shared.events.envelope import EventBody
 
 OfficerId = Annotated[str, Field(min_length=1, max_length=100)]
@@ -40,6 +41,9 @@ class ClinicRegistered(EventBody):
     systems: Systems = Field(
         default_factory=dict, description="kind of system (emr, phone, ...) -> vendor name"
     )
+    calendar: ClinicCalendar = Field(
+        default_factory=ClinicCalendar, description="its time zone, open days, public holidays, closures"
+    )
 
 
 class ClinicUpdated(EventBody):
@@ -54,6 +58,7 @@ class ClinicUpdated(EventBody):
     locations: int = Field(ge=1, le=500)
     staff: list[StaffRole] = Field(default_factory=list, max_length=MAX_ROLES)
     systems: Systems = Field(default_factory=dict)
+    calendar: ClinicCalendar = Field(default_factory=ClinicCalendar)
     changed: list[Annotated[str, Field(max_length=40)]] = Field(
         default_factory=list, max_length=20, description="the profile fields this update changed"
     )

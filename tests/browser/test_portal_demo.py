@@ -6,7 +6,9 @@ import asyncio
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,9 @@ from services.portal.demo_portfolio import STAGES, portfolio
 from services.portal.models import PortalAlert, PortalClinic, PortalClinicActivity, PortalPlan
 from services.portal.settings import PortalSettings
 from services.roadmap.worker import create_worker as create_roadmap_worker
+from shared import clock
 from tests.browser.stack import screenshot, served
+from tests.clock_dates import WEEKDAYS
 from tests.polling import eventually
 from tests.services import running
 
@@ -36,8 +40,20 @@ def marker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture(params=WEEKDAYS, ids=[day.strftime("%A") for day in WEEKDAYS])
+def weekday(request: pytest.FixtureRequest) -> Iterator[datetime]:
+    """The whole stack's clock on each day of one week: the demo tells the same story on all."""
+    with clock.set_to(request.param):
+        yield request.param
+
+
 async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
-    kafka: str, temporal: WorkflowEnvironment, tmp_path: Path, marker: Path, browser: Browser
+    kafka: str,
+    temporal: WorkflowEnvironment,
+    tmp_path: Path,
+    marker: Path,
+    browser: Browser,
+    weekday: datetime,
 ) -> None:
     target = temporal.client.service_client.config.target_host
     roadmap_queue, audit_queue = f"demo-roadmap-{uuid.uuid4()}", f"demo-audit-{uuid.uuid4()}"

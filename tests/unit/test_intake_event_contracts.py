@@ -130,15 +130,30 @@ def _large_profiles() -> st.SearchStrategy[dict[str, Any]]:
 
 def test_every_clinic_the_api_registers_makes_a_valid_clinic_registered(intake: Intake) -> None:
     @FUZZ
-    @given(case=_valid_bodies(intake, "POST", "/v1/clinics"), large=_large_profiles(), grow=GROW)
-    def accepted(case: Case[Any], large: dict[str, Any], grow: bool) -> None:
-        if grow and isinstance(case.body, dict):
-            case.body = case.body | large
+    @given(
+        case=_valid_bodies(intake, "POST", "/v1/clinics"),
+        large=_large_profiles(),
+        grow=GROW,
+        calendar=_calendars(),
+    )
+    def accepted(case: Case[Any], large: dict[str, Any], grow: bool, calendar: dict[str, Any]) -> None:
+        if isinstance(case.body, dict):
+            case.body = case.body | calendar | (large if grow else {})
         written.append(_accepted_events_pass_their_contracts(intake, case))
 
     written: list[int] = []
     accepted()
     assert sum(written) >= EXAMPLES // 4, "too few accepted requests to prove anything"
+
+
+def _calendars() -> st.SearchStrategy[dict[str, Any]]:
+    """A real zone and holiday calendar (random strings are almost never one, and are refused)."""
+    return st.fixed_dictionaries(
+        {
+            "time_zone": st.sampled_from(["America/Los_Angeles", "Europe/Berlin", "UTC", "Asia/Kolkata"]),
+            "holidays": st.sampled_from(["", "US", "US-CA", "DE-BY", "GB"]),
+        }
+    )
 
 
 def test_every_update_the_api_accepts_makes_a_valid_clinic_updated(intake: Intake) -> None:
@@ -149,10 +164,11 @@ def test_every_update_the_api_accepts_makes_a_valid_clinic_updated(intake: Intak
         case=_valid_bodies(intake, "PATCH", "/v1/clinics/{clinic_id}", path_parameters=path_parameters),
         large=_large_profiles(),
         grow=GROW,
+        calendar=_calendars(),
     )
-    def accepted(case: Case[Any], large: dict[str, Any], grow: bool) -> None:
-        if grow and isinstance(case.body, dict):
-            case.body = case.body | large
+    def accepted(case: Case[Any], large: dict[str, Any], grow: bool, calendar: dict[str, Any]) -> None:
+        if isinstance(case.body, dict):
+            case.body = case.body | calendar | (large if grow else {})
         written.append(_accepted_events_pass_their_contracts(intake, case))
 
     written: list[int] = []

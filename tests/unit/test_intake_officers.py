@@ -64,7 +64,7 @@ async def test_an_officer_is_created_once_and_their_token_works(intake: Intake) 
         issued = created.json()
         assert issued["officer"]["email"] == "ada@example.org"
         me = await http.get("/v1/officers/me", headers=bearer(issued["token"]))
-        assert me.json() == {"id": issued["officer"]["id"], "name": "Ada Lovelace"}
+        assert me.json() == {"id": issued["officer"]["id"], "name": "Ada Lovelace", "time_zone": "UTC"}
 
         again = await http.post("/v1/officers", json=ADA | {"email": "ADA@example.org"})
         assert again.status_code == 409

@@ -38,8 +38,8 @@ async def apply(sessions: db.SessionFactory, batch: list[PartnerActivity]) -> ag
         return outcome
 
 
-async def add_clinic(session: AsyncSession, clinic: uuid.UUID) -> None:
-    session.add(KpiClinic(id=clinic, officer_id=OFFICER, name="Test clinic"))
+async def add_clinic(session: AsyncSession, clinic: uuid.UUID, *, time_zone: str = "UTC") -> None:
+    session.add(KpiClinic(id=clinic, officer_id=OFFICER, name="Test clinic", time_zone=time_zone))
     await session.commit()
 
 
@@ -105,16 +105,17 @@ async def test_duplicates_count_once_and_late_events_land_in_their_week(
     assert totals == {clinic: 22.0}
 
 
-async def test_daily_series_follow_the_events_own_date(kpi_sessions: db.SessionFactory) -> None:
+async def test_daily_series_follow_the_clinics_own_date(kpi_sessions: db.SessionFactory) -> None:
     clinic = uuid.uuid4()
+    async with kpi_sessions() as session:
+        await add_clinic(session, clinic, time_zone="America/New_York")
     body = parse_body("partner.note.signed", {"documentation_minutes": 12, "ai_assisted": True})
-    # 23:30 at UTC-05:00 is already the next day in UTC: the clinic's own date counts.
+    # 23:30 in New York is already the next day in UTC, however the partner writes the instant.
     late_evening = PartnerActivity(
-        "n-1", body.event_type, clinic, datetime.fromisoformat("2026-11-03T23:30:00-05:00"), body
+        "n-1", body.event_type, clinic, datetime.fromisoformat("2026-11-04T04:30:00+00:00"), body
     )
     await apply(kpi_sessions, [late_evening])
     async with kpi_sessions() as session:
-        await add_clinic(session, clinic)
         result = await clinic_kpis(
             session=session,
             officer_id=OFFICER,
