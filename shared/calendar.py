@@ -25,8 +25,10 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONDAY_TO_FRIDAY: tuple[Weekday, ...] = WEEKDAYS[:5]
 DEFAULT_TIME_ZONE = "UTC"
-# A clinic's opening hours where business hours are counted ("answered within a business day").
+# A clinic's opening hours where business hours are counted ("answered within a business day"):
+# a message answered within one day's opening hours of them was answered within a business day.
 OPENS, CLOSES = time(8), time(18)
+BUSINESS_DAY_MINUTES = (CLOSES.hour - OPENS.hour) * 60
 
 
 def check_time_zone(name: str) -> str:

@@ -27,7 +27,6 @@ from services.audit.models import (
     ImportReport,
 )
 from services.audit.settings import AuditSettings
-from shared import clock
 from shared.app import SessionDep, TemporalDep
 from shared.auth import CurrentOfficer
 from shared.errors import Refused
@@ -113,7 +112,7 @@ async def open_audit(
         session=session,
         clinic=clinic,
         window_in=window_in or AuditWindowCreate(),
-        today=clock.today(),
+        today=clinic.calendar().today(),
     )
     # Started before the commit: if Temporal refuses, no window without a timer is left behind.
     await starter.start_window_timer(temporal, audit, task_queue=settings.temporal_task_queue)

@@ -1,8 +1,11 @@
 """What a closed audit window shows: where the hours go and what is worth automating first.
 
 Plain functions over plain data (no database, no clock), so the arithmetic can be checked
-by hand in tests. All figures are per week: a window of `window_days` days is scaled by
-7 / window_days, so a 10-day window and a 7-day window compare.
+by hand in tests. All figures are per week of the clinic's working days: what a window logged
+is scaled by open_days_per_week / open_days_covered, the clinic's open days in a week over the
+open days the window actually covered (to its early close, if any; holidays and closures not
+counted). A Monday-to-Friday window of a Monday-to-Friday clinic is one week as logged, and one
+closed after three of those days counts 5/3, whatever its planned length.
 """
 
 import math
@@ -148,7 +151,15 @@ class Coverage(BaseModel):
 
 
 class AuditFindings(BaseModel):
-    window_days: int
+    window_days: int  # planned
+    # Absent from findings made before: those were scaled by calendar days (7 / window_days).
+    open_days_covered: int | None = Field(
+        default=None,
+        description="the clinic's open days from the window's first day to the day it closed",
+    )
+    open_days_per_week: int | None = Field(
+        default=None, description="the clinic's open days in a week: figures are scaled by this / covered"
+    )
     entries: int
     total_hours_per_week: float
     total_cost_per_week: float
@@ -168,11 +179,19 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def weekly_factor(*, open_days_covered: int, open_days_per_week: int) -> float:
+    """What turns a window's figures into a week's: 5 / 3 for a Monday-to-Friday clinic whose
+    window covered three open days."""
+    # A window may cover no open day at all (closed on its first day, a holiday); what was logged
+    # then still counts, as if over one day, instead of dividing by zero.
+    return open_days_per_week / max(open_days_covered, 1)
+
+
 def weekly_occurrences(
-    tasks: Iterable[LoggedTask], *, window_days: int
+    tasks: Iterable[LoggedTask], *, per_week: float
 ) -> dict[tuple[TaskCategory, str], float]:
-    """How often each task (category + description) happens per week across the practice."""
-    per_week = 7 / window_days
+    """How often each task (category + description) happens per week across the practice;
+    `per_week` is the weekly_factor of the window."""
     counts: dict[tuple[TaskCategory, str], float] = defaultdict(float)
     for task in tasks:
         counts[(task.category, _key(task.description))] += task.occurrences * per_week
@@ -240,13 +259,21 @@ def coverage_of(tasks: Sequence[LoggedTask], roles: Sequence[RoleCost]) -> Cover
 
 
 def compute_findings(
-    *, tasks: Sequence[LoggedTask], roles: Sequence[RoleCost], window_days: int
+    *,
+    tasks: Sequence[LoggedTask],
+    roles: Sequence[RoleCost],
+    window_days: int,
+    open_days_covered: int,
+    open_days_per_week: int,
 ) -> AuditFindings:
-    """Hours and cost per week by category and role, repetitiveness, ranked candidates, coverage."""
-    per_week = 7 / window_days
+    """Hours and cost per week by category and role, repetitiveness, ranked candidates, coverage.
+
+    `window_days` is only reported; the scaling is by open days (see the module's docstring).
+    """
+    per_week = weekly_factor(open_days_covered=open_days_covered, open_days_per_week=open_days_per_week)
     rates = {_key(role.role): usable_hourly_cost(role.hourly_cost) for role in roles}
     hourly = {role: rate for role, rate in rates.items() if rate is not None}
-    times_per_week = weekly_occurrences(tasks, window_days=window_days)
+    times_per_week = weekly_occurrences(tasks, per_week=per_week)
 
     hours: dict[TaskCategory, float] = defaultdict(float)
     cost: dict[TaskCategory, float] = defaultdict(float)
@@ -329,6 +356,8 @@ def compute_findings(
     repetitive_total = sum(repetitive_hours.values())
     return AuditFindings(
         window_days=window_days,
+        open_days_covered=open_days_covered,
+        open_days_per_week=open_days_per_week,
         entries=len(tasks),
         total_hours_per_week=round(total_hours, 2),
         total_cost_per_week=round(sum(cost.values()), 2),

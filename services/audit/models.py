@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from services.audit.task_log_tables import TaskLogLink
 from shared import clock
+from shared.calendar import CalendarColumns
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
@@ -50,8 +51,9 @@ class AuditStatus(StrEnum):
     closed = "closed"
 
 
-class AuditClinic(SQLModel, table=True):
-    """A clinic as audit knows it from intake's events: roles and their hourly cost price the tasks."""
+class AuditClinic(CalendarColumns, table=True):
+    """A clinic as audit knows it from intake's events: roles and their hourly cost price the tasks,
+    its calendar says which working days a window covered."""
 
     __tablename__ = "audit_clinic"
 

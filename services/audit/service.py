@@ -27,6 +27,7 @@ from services.audit.models import (
 )
 from services.audit.windows import audit_workflow_id
 from shared import clock
+from shared.calendar import UTC_CALENDAR, ClinicCalendar
 from shared.errors import Conflict, NotFound, Refused
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AuditOpened, AutomationCandidate
@@ -50,6 +51,7 @@ async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | Clin
         clinic = AuditClinic(id=event.clinic_id, officer_id=event.officer_id, name=event.name)
     clinic.officer_id = event.officer_id
     clinic.name = event.name
+    clinic.set_calendar(event.calendar)
     # An unusable hourly cost (Infinity, 1e308) is kept as unknown: stored JSON stays valid and
     # the findings show the role's hours unpriced instead of overflowing.
     clinic.staff = [
@@ -219,7 +221,7 @@ async def add_entries(
         roles=clinic_roles(clinic),
         starts_on=audit.starts_on,
         ends_on=audit.ends_on,
-        today=clock.today(),
+        today=clinic.calendar().today(),
     )
     if not errors:
         await _store_entries(session, audit=audit, entries=accepted, source=source)
@@ -243,7 +245,7 @@ async def import_entries(
         roles=clinic_roles(clinic),
         starts_on=audit.starts_on,
         ends_on=audit.ends_on,
-        today=clock.today(),
+        today=clinic.calendar().today(),
     )
     errors = sorted([*read_errors, *window_errors], key=lambda error: error.line)
     rows = len(parsed) + len({error.line for error in read_errors if error.line > 1})
@@ -322,8 +324,17 @@ def role_costs(clinic: AuditClinic) -> list[RoleCost]:
     ]
 
 
-async def findings_of(*, session: AsyncSession, audit: AuditWindow) -> AuditFindings:
-    """Compute an audit's findings from its entries and the clinic's role costs."""
+def open_days_covered(audit: AuditWindow, calendar: ClinicCalendar, closed_at: datetime) -> int:
+    """The clinic's open days from the window's first day to the day it closed (both included),
+    that day read in the clinic's zone: fewer than planned when the officer closed it early."""
+    # The timer closes at 00:00 UTC after the last day, already the next day east of UTC.
+    last = min(audit.ends_on, calendar.day_of(closed_at))
+    return len(calendar.open_days_between(audit.starts_on, last))
+
+
+async def findings_of(*, session: AsyncSession, audit: AuditWindow, closed_at: datetime) -> AuditFindings:
+    """Compute an audit's findings from its entries, the clinic's role costs and the working days
+    the window covered until `closed_at`."""
     clinic = await session.get(AuditClinic, audit.clinic_id)
     entries = (await session.exec(select(AuditEntry).where(AuditEntry.audit_id == audit.id))).all()
     tasks = [
@@ -339,7 +350,14 @@ async def findings_of(*, session: AsyncSession, audit: AuditWindow) -> AuditFind
         for entry in entries
     ]
     roles = role_costs(clinic) if clinic is not None else []
-    return compute_findings(tasks=tasks, roles=roles, window_days=audit.days)
+    calendar = clinic.calendar() if clinic is not None else UTC_CALENDAR
+    return compute_findings(
+        tasks=tasks,
+        roles=roles,
+        window_days=audit.days,
+        open_days_covered=open_days_covered(audit, calendar, closed_at),
+        open_days_per_week=len(calendar.open_days),
+    )
 
 
 async def complete_audit(
@@ -352,7 +370,7 @@ async def complete_audit(
     audit = await session.get(AuditWindow, audit_id, with_for_update=True)
     if audit is None or audit.status == AuditStatus.closed:
         return audit
-    findings = await findings_of(session=session, audit=audit)
+    findings = await findings_of(session=session, audit=audit, closed_at=closed_at)
     audit.status = AuditStatus.closed
     audit.close_reason = reason
     audit.closed_at = closed_at

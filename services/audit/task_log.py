@@ -156,7 +156,7 @@ async def log_task(
     member = roster.get(task.staff_id.lower())
     if member is None:
         raise Refused("staff_id: pick your pseudonym from the list; ask the officer if yours is missing")
-    day = task.day or clock.today()
+    day = task.day or clinic.calendar().today()
     entry = EntryCreate(
         staff_id=member["staff_id"],
         role=member["role"],

@@ -26,7 +26,6 @@ from services.audit.task_log_models import (
     TaskLogSubmit,
 )
 from services.audit.task_log_tables import TaskLogLink
-from shared import clock
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.public_links import (
@@ -97,7 +96,9 @@ async def revoke_task_log_link(link_id: UUID, officer: CurrentOfficer, session: 
 @router.get("/audits/{audit_id}/logging-status", response_model=LoggingStatus)
 async def logging_status(audit: AuditDep, clinic: ClinicOfAudit, session: SessionDep) -> object:
     """Per day so far, who on the roster has logged and who has not yet."""
-    return await task_log.logging_status(session=session, audit=audit, clinic=clinic, today=clock.today())
+    return await task_log.logging_status(
+        session=session, audit=audit, clinic=clinic, today=clinic.calendar().today()
+    )
 
 
 # --- public: a staff member on their phone, without an account ----------------------------------
@@ -128,7 +129,7 @@ async def task_log_form(live: LiveLink, settings: SettingsDep) -> object:
         tools=list(TOOLS),
         starts_on=audit.starts_on,
         ends_on=audit.ends_on,
-        today=clock.today(),
+        today=clinic.calendar().today(),
         form_stamp=issue_form_stamp(settings, link_id=str(link.id)),
     )
 

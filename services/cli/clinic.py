@@ -31,6 +31,56 @@ SystemOption = Annotated[
 ]
 
 
+TimeZoneOption = Annotated[
+    str | None,
+    typer.Option(
+        "--time-zone",
+        help="IANA time zone, e.g. America/Los_Angeles (default: yours, `faio officer time-zone`).",
+        show_default=False,
+    ),
+]
+OpenDaysOption = Annotated[
+    str | None,
+    typer.Option("--open-days", help="Days it opens, e.g. mon-fri or mon,tue,wed,thu.", show_default=False),
+]
+HolidaysOption = Annotated[
+    str | None,
+    typer.Option("--holidays", help='Public holidays it closes on: a country or region, "US", "US-CA".'),
+]
+ClosedOption = Annotated[
+    list[str] | None,
+    typer.Option("--closed", help="YYYY-MM-DD, repeatable: another day it is closed.", show_default=False),
+]
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_open_days(value: str) -> list[str]:
+    """--open-days mon-fri or mon,tue,thu -> the API's list of days."""
+    days: list[str] = []
+    for part in value.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in WEEK or (last and last not in WEEK):
+            fail(f"--open-days {value!r}: use mon..sun, e.g. mon-fri or mon,tue,wed,thu", code=2)
+        days += WEEK[WEEK.index(first) : WEEK.index(last or first) + 1]
+    return list(dict.fromkeys(days))
+
+
+def calendar_changes(
+    time_zone: str | None, open_days: str | None, holidays: str | None, closed: list[str] | None
+) -> dict[str, Any]:
+    """The calendar fields a command was given, as the API names them."""
+    changes: dict[str, Any] = {}
+    if time_zone is not None:
+        changes["time_zone"] = time_zone
+    if open_days is not None:
+        changes["open_days"] = parse_open_days(open_days)
+    if holidays is not None:
+        changes["holidays"] = holidays
+    if closed:
+        changes["closures"] = closed
+    return changes
+
+
 def parse_staff(values: list[str]) -> list[dict[str, Any]]:
     """--staff 'front desk:3:24' -> the API's staff role."""
     staff = []
@@ -70,11 +120,21 @@ def show(clinic: dict[str, Any]) -> None:
         ("staff", staff),
         ("systems", ", ".join(f"{kind}: {vendor}" for kind, vendor in clinic["systems"].items())),
         ("readiness", f"{level} ({clinic['readiness_score']})" if level else "not assessed yet"),
+        ("time zone", clinic.get("time_zone")),
+        ("open", _opening(clinic)),
+        ("closed on", ", ".join(clinic.get("closures") or ()) or None),
         ("archived", clinic.get("archived_at")),
         ("notes", clinic.get("notes")),
     ]
     console.print(details(clinic["name"], rows))
     copyable("clinic id", clinic["id"])
+
+
+def _opening(clinic: dict[str, Any]) -> str | None:
+    if not clinic.get("open_days"):
+        return None
+    holidays = f"; closed on {clinic['holidays']} public holidays" if clinic.get("holidays") else ""
+    return ", ".join(clinic["open_days"]) + holidays
 
 
 @clinic_app.command("add")
@@ -87,6 +147,10 @@ def add_clinic(
     staff: StaffOption = None,
     system: SystemOption = None,
     notes: Annotated[str, typer.Option(help="Anything worth remembering (no patient data).")] = "",
+    time_zone: TimeZoneOption = None,
+    open_days: OpenDaysOption = None,
+    holidays: HolidaysOption = None,
+    closed: ClosedOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Register a clinic in your portfolio."""
@@ -97,6 +161,7 @@ def add_clinic(
         "staff": parse_staff(staff or []),
         "systems": parse_systems(system or []),
         "notes": notes,
+        **calendar_changes(time_zone, open_days, holidays, closed),
     }
     clinic = call("intake", "POST", "/v1/clinics", token=token, json=body)
 
@@ -127,6 +192,13 @@ def update_clinic(
         list[str] | None,
         typer.Option("--drop-system", help="KIND, repeatable: the clinic no longer uses it."),
     ] = None,
+    time_zone: TimeZoneOption = None,
+    open_days: OpenDaysOption = None,
+    holidays: HolidaysOption = None,
+    closed: Annotated[
+        list[str] | None,
+        typer.Option("--closed", help="YYYY-MM-DD, repeatable: replaces the days it is closed."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a clinic's profile; audit, roadmap and kpi hear about it."""
@@ -140,6 +212,7 @@ def update_clinic(
         )
         if value is not None
     }
+    changes |= calendar_changes(time_zone, open_days, holidays, closed)
     if staff:
         changes["staff"] = parse_staff(staff)
     if system or drop_system:
@@ -158,7 +231,7 @@ def update_clinic(
         fail(
             "nothing to change",
             hint="give at least one of --name, --specialty, --locations, --notes, --staff, --system, "
-            "--drop-system",
+            "--drop-system, --time-zone, --open-days, --holidays, --closed",
             code=2,
         )
     clinic = call(

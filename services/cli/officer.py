@@ -115,6 +115,23 @@ def list_officers(as_json: JsonOption = False) -> None:
     )
 
 
+@officer_app.command("time-zone")
+def set_time_zone(
+    time_zone: Annotated[
+        str, typer.Argument(help="IANA time zone, e.g. America/New_York.", show_default=False)
+    ],
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Set your own time zone: the zone a new clinic gets unless you give it one."""
+    me = call("intake", "PATCH", "/v1/officers/me", token=token, json={"time_zone": time_zone})
+    emit(
+        me,
+        as_json=as_json,
+        human=lambda: console.print(f"New clinics get {me['time_zone']}.", highlight=False),
+    )
+
+
 @officer_app.command("whoami")
 def who_am_i(token: TokenOption = "", as_json: JsonOption = False) -> None:
     """The officer your token belongs to."""

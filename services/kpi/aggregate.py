@@ -15,10 +15,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -33,9 +32,10 @@ from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event
 from services.kpi.postgres_writes import CounterKey, PostgresStore
 from shared import clock
 from shared.broker import dead_letter_record
+from shared.calendar import BUSINESS_DAY_MINUTES, UTC_CALENDAR, ClinicCalendar
 from shared.db import SessionFactory
 from shared.events.envelope import ContractError
-from shared.events.partner import AiToolSession, PartnerActivity, parse_kafka_record
+from shared.events.partner import AiToolSession, MessageAnswered, PartnerActivity, parse_kafka_record
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +279,8 @@ async def apply_activity_batch(
     # hashing shows up in a profile of this loop).
     counters: defaultdict[CounterKey, float] = defaultdict(float)
     staff: defaultdict[CounterKey, list[float]] = defaultdict(lambda: [0.0, 0])
-    zones = await _clinic_zones(session, {activity.clinic_id for activity in fresh})
+    calendars = await _clinic_calendars(session, {activity.clinic_id for activity in fresh})
+    zones = {clinic: calendar.zone for clinic, calendar in calendars.items()}
     for activity in fresh:
         clinic = activity.clinic_id.int
         # The clinic's own day: a note signed at 23:30 on Sunday in Los Angeles counts on that Sunday.
@@ -287,6 +288,11 @@ async def apply_activity_batch(
         body = activity.body
         for name, value in kpis.counters_for(body):
             counters[clinic, day, name] += value
+        if type(body) is MessageAnswered:  # within a business day: counted in the clinic's opening hours
+            calendar = calendars.get(clinic, UTC_CALENDAR)
+            arrived = activity.occurred_at - timedelta(minutes=body.response_minutes)
+            if calendar.business_minutes_between(arrived, activity.occurred_at) <= BUSINESS_DAY_MINUTES:
+                counters[clinic, day, kpis.ANSWERED_WITHIN_BUSINESS_DAY] += 1
         if type(body) is AiToolSession:  # the AI-tool KPIs also count who used it
             entry = staff[clinic, day, body.staff_id]
             entry[0] += body.minutes
@@ -298,12 +304,10 @@ async def apply_activity_batch(
     return outcome
 
 
-async def _clinic_zones(session: AsyncSession, clinic_ids: set[UUID]) -> dict[int, ZoneInfo]:
-    """Each clinic's time zone (one query a batch), keyed as the batch loop keys clinics."""
-    rows = await session.exec(
-        select(KpiClinic.id, KpiClinic.time_zone).where(col(KpiClinic.id).in_(list(clinic_ids)))
-    )
-    return {clinic_id.int: ZoneInfo(zone) for clinic_id, zone in rows.all()}
+async def _clinic_calendars(session: AsyncSession, clinic_ids: set[UUID]) -> dict[int, ClinicCalendar]:
+    """Each clinic's calendar (one query a batch), keyed as the batch loop keys clinics."""
+    rows = await session.exec(select(KpiClinic).where(col(KpiClinic.id).in_(list(clinic_ids))))
+    return {clinic.id.int: clinic.calendar() for clinic in rows.all()}
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -234,9 +234,8 @@ def chart_counts(definition: kpis.KpiDefinition, data: kpis.PeriodData) -> tuple
         total = sum(data.counters.get(name, 0.0) for name in definition.denominator)
         return sum(data.counters.get(name, 0.0) for name in definition.numerator), total
     if definition.kind == "share_within":
-        value = kpis.compute_kpi(definition, data)
         total = sum(data.counters.get(name, 0.0) for name in definition.denominator)
-        return (value.value or 0.0) * total, total
+        return min(sum(data.counters.get(name, 0.0) for name in definition.numerator), total), total
     return None
 
 

@@ -43,6 +43,9 @@ DEFINITIONS_FILE = Path(__file__).parent / "kpis.yaml"
 # answers share the last bucket. That keeps the median exact where it matters and storage bounded.
 RESPONSE_HISTOGRAM_PREFIX = "message_response_minute:"
 RESPONSE_HISTOGRAM_CAP = 2 * 24 * 60
+# Messages answered within one business day of arriving, in the clinic's opening hours: counted by
+# the aggregator, which knows the clinic's calendar (services/kpi/aggregate.py).
+ANSWERED_WITHIN_BUSINESS_DAY = "messages_answered_within_business_day"
 
 Granularity = Literal["day", "week"]
 
@@ -59,7 +62,6 @@ class KpiDefinition(BaseModel):
     kind: Literal["ratio", "share_within", "median", "distinct_staff", "pilot_adoption"]
     numerator: tuple[str, ...] = ()
     denominator: tuple[str, ...] = ()
-    threshold_minutes: float | None = None
 
 
 @cache
@@ -160,8 +162,7 @@ def compute_kpi(kpi: KpiDefinition, data: PeriodData, *, pilot_group: Sequence[s
     if denominator <= 0:
         return KpiValue(None, 0, f"no {' / '.join(kpi.denominator)} in this period")
     if kpi.kind == "share_within":
-        threshold = kpi.threshold_minutes or 0
-        within = sum(count for minute, count in response_histogram(counters).items() if minute <= threshold)
+        within = sum(counters.get(name, 0.0) for name in kpi.numerator)
         # Answers to last period's messages can outnumber this period's arrivals: a share, so at most 1.
         return KpiValue(min(within / denominator, 1.0), round(denominator))
     return KpiValue(sum(counters.get(name, 0.0) for name in kpi.numerator) / denominator, round(denominator))

@@ -192,7 +192,8 @@ async def clinic_story(
         buy_in=await buy_in_of_plans(session, plan_ids),
         open_audit=open_audit,
         feeds=[FeedRow(*feed) for feed in activity.feeds] if activity else [],
-        feed=activity.feed(now.date()) if activity else None,
+        # Feed days are the clinic's own (kpi dates events on its calendar): so is "today".
+        feed=activity.feed(clinic.calendar().day_of(now)) if activity else None,
         adoption_chart=adoption_chart(activity.adoption, all_transitions, now=now) if activity else None,
     )
 

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from sqlmodel import col, select, update
 
 from services.portal.models import PortalClinic, PortalNotice, PortalOfficer
+from services.portal.service import local_time
 from services.portal.settings import PortalSettings
 from shared import clock
 from shared.db import SessionFactory
@@ -35,13 +36,16 @@ def send(settings: PortalSettings, *, to: str, subject: str, text: str) -> None:
         smtp.send_message(message)
 
 
-def notice_text(notice: PortalNotice, clinic_name: str, settings: PortalSettings) -> tuple[str, str]:
+def notice_text(
+    notice: PortalNotice, clinic_name: str, settings: PortalSettings, *, zone: str
+) -> tuple[str, str]:
+    """The mail of a notice; its due time on the clinic's clock (`zone`), as the pages show it."""
     title = {
         "decision_needed": "Gate decision due",
         "decision_overdue": "Gate decision overdue",
         "adoption_escalation": "Adoption escalation",
     }.get(notice.kind, notice.kind.replace("_", " ").capitalize())
-    due = f"\nDue: {notice.due_at:%Y-%m-%d %H:%M} UTC" if notice.due_at else ""
+    due = f"\nDue: {local_time(notice.due_at, zone, '%Y-%m-%d %H:%M %Z')}" if notice.due_at else ""
     body = (
         f"{title} at {clinic_name}.\n\n{notice.message}{due}\n\n"
         f"Act on it from Today: {settings.public_url}/today\n"
@@ -75,11 +79,11 @@ async def mail_urgent_notices(sessions: SessionFactory, settings: PortalSettings
                 .values(mail_state="sending" if address else "no address", mailed_to=address)
             )
             if claimed.rowcount == 1 and address:  # another instance may have claimed it first
-                work.append((notice, clinic.name, address))
+                work.append((notice, clinic.name, clinic.time_zone, address))
         await session.commit()
     sent = 0
-    for notice, clinic_name, address in work:
-        subject, text = notice_text(notice, clinic_name, settings)
+    for notice, clinic_name, zone, address in work:
+        subject, text = notice_text(notice, clinic_name, settings, zone=zone)
         try:
             await asyncio.to_thread(send, settings, to=address, subject=subject, text=text)
         except (OSError, smtplib.SMTPException) as error:

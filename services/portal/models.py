@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from services.portal.buy_in_models import PortalPlanBuyIn
 from shared import clock
+from shared.calendar import CalendarColumns
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
@@ -24,8 +25,11 @@ def _now() -> datetime:
 # --- the read model -------------------------------------------------------------------------
 
 
-class PortalClinic(SQLModel, table=True):
-    """A clinic of an officer's portfolio (intake.clinic.registered/updated/archived)."""
+class PortalClinic(CalendarColumns, table=True):
+    """A clinic of an officer's portfolio (intake.clinic.registered/updated/archived).
+
+    Its calendar's time zone is the one its pages show times in.
+    """
 
     __tablename__ = "portal_clinic"
 

@@ -7,9 +7,10 @@ KPI weeks: an officer with 1,000 clinics has tens of thousands of them).
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, type_coerce
 from sqlalchemy import select as sa_select
@@ -56,6 +57,7 @@ class ClinicRow:
     id: UUID
     name: str
     specialty: str
+    zone: str  # the clinic's time zone: its dates are shown on its own calendar
     readiness_level: str | None
     readiness_score: float | None
     readiness_colour: str
@@ -89,12 +91,13 @@ def _stage(
     due: datetime | None,
     now: datetime,
     open_audit: Any = None,
+    zone: tzinfo = UTC,
 ) -> tuple[str, str]:
     """Where the clinic is in the method, as a filter key and words for the portfolio."""
     if plan is not None:
         return f"plan:{plan.phase}", _plan_stage(plan, due=due, now=now)
     if open_audit is not None:
-        return "auditing", _audit_stage(open_audit, now=now)
+        return "auditing", _audit_stage(open_audit, today=now.astimezone(zone).date())
     if has_audit or has_initiative:
         return "roadmap", "roadmap: choose an initiative"
     if has_assessment:
@@ -116,8 +119,9 @@ def _plan_stage(plan: Any, *, due: datetime | None, now: datetime) -> str:
     return f"{plan.phase}, day {day}{of}"
 
 
-def _audit_stage(open_audit: Any, *, now: datetime) -> str:
-    day = (now.date() - open_audit.starts_on).days + 1
+def _audit_stage(open_audit: Any, *, today: date) -> str:
+    """The audit's day on the clinic's calendar (its window is in the clinic's own dates)."""
+    day = (today - open_audit.starts_on).days + 1
     length = (open_audit.ends_on - open_audit.starts_on).days + 1
     if day < 1:
         return f"auditing from {open_audit.starts_on:%b %d}"
@@ -131,9 +135,12 @@ async def portfolio(
     # Plain column rows, not ORM objects: a thousand clinics make thousands of them per page.
     clinics = await _rows(
         session,
-        sa_select(col(PortalClinic.id), col(PortalClinic.name), col(PortalClinic.specialty)).where(
-            col(PortalClinic.officer_id) == officer_id, col(PortalClinic.archived).is_(False)
-        ),
+        sa_select(
+            col(PortalClinic.id),
+            col(PortalClinic.name),
+            col(PortalClinic.specialty),
+            col(PortalClinic.time_zone),
+        ).where(col(PortalClinic.officer_id) == officer_id, col(PortalClinic.archived).is_(False)),
     )
     specialties = sorted({clinic.specialty for clinic in clinics if clinic.specialty})
     ids = select(PortalClinic.id).where(PortalClinic.officer_id == officer_id)
@@ -226,6 +233,7 @@ async def portfolio(
 
     rows = []
     for clinic in clinics:
+        zone = ZoneInfo(clinic.time_zone)
         plan = plans.get(clinic.id)
         plan_notices = notices.get(plan.id, []) if plan is not None else []
         due = _decision_due(plan, plan_notices)
@@ -243,6 +251,7 @@ async def portfolio(
             has_initiative=bool(initiatives.get(clinic.id)),
             due=due,
             now=now,
+            zone=zone,
         )
         gate = rules.gate_status(plan.phase if plan else None, due_at=due, overdue_notice=overdue, now=now)
         series = weeks.get(clinic.id.hex, {})
@@ -257,7 +266,9 @@ async def portfolio(
         )
         activity = activities.get(clinic.id.hex)
         adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
-        feed = activity.feed(now.date()) if activity else rules.feed_health(None, [], today=now.date())
+        # Feed days are the clinic's own (kpi dates events on its calendar): so is "today".
+        today = now.astimezone(zone).date()
+        feed = activity.feed(today) if activity else rules.feed_health(None, [], today=today)
         audit = audits.get(clinic.id)
         low_coverage = audit is not None and rules.low_coverage(
             low_confidence=audit.low_confidence,
@@ -279,6 +290,7 @@ async def portfolio(
                 id=clinic.id,
                 name=clinic.name,
                 specialty=clinic.specialty,
+                zone=clinic.time_zone,
                 readiness_level=assessment.level if assessment else None,
                 readiness_score=assessment.overall_score if assessment else None,
                 readiness_colour=rules.readiness_colour(assessment.level if assessment else None),

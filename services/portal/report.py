@@ -137,9 +137,11 @@ async def pdf_response(request: Request, report: PracticeReport, officer: Signed
     )
     # WeasyPrint lays out synchronously and takes a moment: off the event loop.
     document = await asyncio.to_thread(HTML(string=html).write_pdf)
-    name = re.sub(r"[^a-z0-9]+", "-", report.story.clinic.name.lower()).strip("-") or "practice"
+    clinic = report.story.clinic
+    name = re.sub(r"[^a-z0-9]+", "-", clinic.name.lower()).strip("-") or "practice"
+    day = clinic.calendar().day_of(report.generated)  # the practice's date, as the report shows it
     return Response(
         content=document,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="roadmap-{name}-{report.generated:%Y-%m-%d}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="roadmap-{name}-{day:%Y-%m-%d}.pdf"'},
     )

@@ -5,9 +5,10 @@ once; the functions are upserts anyway, so a replayed topic or an event that ove
 one leaves the newest state.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
@@ -66,6 +67,8 @@ async def record_clinic(
         clinic.specialty = event.specialty
         clinic.locations = event.locations
         clinic.profile_at = event_time
+    # The zone its pages show times in (the newest profile's, like the name).
+    clinic.set_calendar(event.calendar)
     if isinstance(event, ClinicRegistered):
         clinic.registered_at = min(aware(clinic.registered_at), event_time)
     session.add(clinic)
@@ -369,3 +372,18 @@ async def record_alert(*, session: AsyncSession, event: KpiAlert) -> None:
 def aware(moment: datetime) -> datetime:
     """SQLite hands datetimes back without their zone; every time stored here is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# A time of day with its zone named: "Dec 06 2026 23:30 PST".
+LOCAL_TIME = "%b %d %Y %H:%M %Z"
+
+
+def local_time(moment: datetime | None, zone: str | tzinfo, pattern: str = LOCAL_TIME) -> str:
+    """An instant on a clinic's own clock (the pages' `local` filter); "" for none.
+
+    Converted before formatting, so a date-only pattern ("%b %d") gives the clinic's own date:
+    23:30 in Los Angeles is already the next day in UTC.
+    """
+    if moment is None:
+        return ""
+    return aware(moment).astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone).strftime(pattern)

@@ -22,6 +22,7 @@ from services.portal.models import (
 )
 from services.portal.portfolio import Filters, portfolio
 from services.portal.service import aware
+from shared.calendar import DEFAULT_TIME_ZONE
 from shared.events.roadmap import FINAL_PHASES
 
 
@@ -35,6 +36,7 @@ class GateItem:
     due_at: datetime | None
     overdue: bool
     message: str
+    zone: str  # the clinic's time zone: its due time is shown on the clinic's clock
     evidence: list[dict[str, Any]] = field(default_factory=list)
     buy_in: BuyInSummary | None = None  # shown next to the KPI evidence
 
@@ -48,6 +50,7 @@ class TodayItem:
     when: datetime | None = None
     plan_id: str | None = None
     key: str = ""  # what the officer dismisses: the item's episode (the same thing again stays away)
+    zone: str = DEFAULT_TIME_ZONE  # the clinic's: Today lists many clinics, each on its own clock
 
 
 @dataclass
@@ -101,6 +104,7 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             aware(notice.raised_at),
             notice.plan_id,
             key=f"notice:{notice.key}",
+            zone=clinics[notice.clinic_id].time_zone,
         )
         for notice in (
             await session.exec(
@@ -130,6 +134,7 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             aware(alert.raised_at),
             plans.get(alert.clinic_id),
             key=f"alert:{alert.id}",
+            zone=clinics[alert.clinic_id].time_zone,
         )
         for alert in (
             await session.exec(
@@ -151,6 +156,7 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             _coverage_text(audit),
             aware(audit.completed_at),
             key=f"audit:{audit.audit_id}",
+            zone=clinics[audit.clinic_id].time_zone,
         )
         for audit in (
             await session.exec(select(PortalAudit).where(col(PortalAudit.clinic_id).in_(ids)))
@@ -170,6 +176,7 @@ async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Tod
             "deliveries) before reading the clinic's KPIs or adoption as a change",
             plan_id=row.plan_id,
             key=f"feed:{row.id}:{row.feed.last_event_day}",
+            zone=row.zone,
         )
         for row in rows
         if row.feed.colour == "red"
@@ -255,6 +262,7 @@ async def _gate_item(
         due_at=due,
         overdue=overdue,
         message=current[0].message if current else "the pilot ended; the plan waits for your decision",
+        zone=clinic.time_zone,
         evidence=evidence,
         buy_in=(await buy_in_of_plans(session, [plan.id])).get(plan.id),
     )

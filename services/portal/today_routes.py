@@ -56,7 +56,10 @@ async def book_refresher(
 ) -> Response:
     await check_csrf(request, officer)
     plan = await clinic_view.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
-    on = (utcnow() + REFRESHER_AFTER).date()
+    clinic = await clinic_view.owned_clinic(
+        session=session, clinic_id=plan.clinic_id, officer_id=officer.officer_id
+    )
+    on = clinic.calendar().day_of(utcnow() + REFRESHER_AFTER)  # a day on the clinic's calendar
     return await actions.act_and_confirm(
         request,
         officer,

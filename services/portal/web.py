@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from services.portal import charts, rules
+from services.portal.service import local_time
 from services.portal.sessions import SESSION_COOKIE, SignedIn, csrf_matches, signed_in_officer, utcnow
 from services.portal.settings import PortalSettings
 from shared.app import SessionDep
@@ -19,6 +20,9 @@ TEMPLATES.env.globals.update(
     rules=rules.RULES, sparkline=charts.sparkline, readiness_colour=rules.readiness_colour
 )
 TEMPLATES.env.filters["tojson_attr"] = lambda value: json.dumps(value, separators=(",", ":"))
+# Times on a clinic's own clock: {{ moment|local(zone) }} names the zone, {{ moment|local(zone, "%b %d") }}
+# gives the clinic's date.
+TEMPLATES.env.filters["local"] = local_time
 FLASH_COOKIE = "faio_portal_flash"
 
 

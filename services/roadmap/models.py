@@ -13,6 +13,7 @@ from services.roadmap.buy_in_models import BUY_IN_TABLES
 from services.roadmap.plans import GateAction
 from services.roadmap.strategy_tables import CatalogEntry, CatalogSeeded, InitiativeVendor, StrategyAnswer
 from shared import clock
+from shared.calendar import CalendarColumns
 from shared.db import service_metadata
 from shared.events.roadmap import IN_FLIGHT_PHASES
 from shared.inbox import InboxMessage
@@ -24,8 +25,9 @@ def _now() -> datetime:
     return clock.now()
 
 
-class RoadmapClinic(SQLModel, table=True):
-    """A clinic whose roadmap this service keeps: its systems decide which initiatives integrate."""
+class RoadmapClinic(CalendarColumns, table=True):
+    """A clinic whose roadmap this service keeps: its systems decide which initiatives integrate, its
+    calendar the local dates of a plan's baseline."""
 
     __tablename__ = "roadmap_clinic"
 

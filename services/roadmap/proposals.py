@@ -44,6 +44,7 @@ async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | Clin
     clinic.name = event.name
     clinic.specialty = event.specialty
     clinic.systems = dict(event.systems)
+    clinic.set_calendar(event.calendar)
     session.add(clinic)
     await session.flush()
     await refresh_proposals(session=session, clinic_id=event.clinic_id)  # systems decide integration

@@ -8,7 +8,7 @@ workflow. Temporal stays outside: the approval is handed `start_plan` (starter.p
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +42,7 @@ from services.roadmap.plans import (
 )
 from services.roadmap.proposals import SOURCE
 from shared import clock
+from shared.calendar import UTC_CALENDAR, ClinicCalendar
 from shared.errors import Conflict, NotFound, Refused
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import FINAL_PHASES, IN_FLIGHT_PHASES, InitiativeApproved
@@ -137,6 +138,24 @@ def plan_input_for(
     )
 
 
+async def clinic_calendar(session: AsyncSession, clinic_id: UUID) -> ClinicCalendar:
+    clinic = await session.get(RoadmapClinic, clinic_id)
+    return clinic.calendar() if clinic is not None else UTC_CALENDAR
+
+
+def baseline_window(approval: ApprovalIn, *, calendar: ClinicCalendar, now: datetime) -> tuple[date, date]:
+    """The baseline's first and last day, in the clinic's own dates.
+
+    From history: the last whole weeks already in the feed (Monday to Sunday, as kpi counts them),
+    never the week under way. Otherwise measured during the baseline phase, from today.
+    """
+    today = calendar.day_of(now)
+    if approval.baseline_from_history_weeks is not None:
+        last_sunday = today - timedelta(days=today.isoweekday())
+        return last_sunday - timedelta(weeks=approval.baseline_from_history_weeks, days=-1), last_sunday
+    return today, calendar.day_of(now + timedelta(days=approval.phase_days.baseline))
+
+
 async def approve_initiative(
     *,
     session: AsyncSession,
@@ -178,6 +197,8 @@ async def approve_initiative(
         raise Refused("; ".join(refusals))
 
     now = clock.now()
+    # Read before the plan row is added: an autoflush here would raise another approval's conflict early.
+    calendar = await clinic_calendar(session, initiative.clinic_id)
     plan_id = plan_workflow_id(initiative.id)
     initiative.status = "approved"
     initiative.owner = approval.owner
@@ -197,11 +218,7 @@ async def approve_initiative(
             started_at=now,
         )
     )
-    if approval.baseline_from_history_weeks is not None:  # whole weeks already in the feed
-        baseline_start = now.date() - timedelta(weeks=approval.baseline_from_history_weeks)
-        baseline_end = now.date() - timedelta(days=1)
-    else:  # measured during the baseline phase, from today
-        baseline_start, baseline_end = now.date(), (now + timedelta(days=approval.phase_days.baseline)).date()
+    baseline_start, baseline_end = baseline_window(approval, calendar=calendar, now=now)
     add_to_outbox(
         session,
         InitiativeApproved(

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from standardwebhooks.webhooks import Webhook
 from deploy.local.kafka import free_port
 from services.kpi.models import KpiClinic
 from services.kpi.settings import KpiSettings
-from shared import topics
+from shared import clock, topics
 from shared.auth import issue_token
 from shared.events import ClinicRegistered, envelope_for
 from tests.polling import eventually
@@ -77,7 +77,7 @@ def signed(
 ) -> dict[str, str]:
     """Standard Webhooks headers for `body`, plus the partner's key."""
     webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
-    timestamp = timestamp or datetime.now(UTC)
+    timestamp = timestamp or clock.now()
     signature = Webhook(partner["webhook_secret"]).sign(webhook_id, timestamp, body.decode())
     return {
         "Authorization": f"Bearer {partner['api_key']}",

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,6 +25,7 @@ from services.audit.settings import AuditSettings
 from services.audit.windows import CLOSED_EARLY, AuditWindowParams
 from shared import db
 from shared.auth import issue_token
+from shared.calendar import UTC_CALENDAR, WEEKDAYS, ClinicCalendar
 from shared.events import ClinicRegistered, StaffRole
 from shared.events.audit import AuditCompleted, AuditOpened
 from shared.events.intake import ClinicArchived, ClinicUpdated
@@ -80,7 +81,9 @@ class AuditApp:
     def auth(self, officer_id: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_token(self.settings, officer_id=officer_id)}"}
 
-    async def clinic(self, officer_id: str, staff: list[StaffRole] = STAFF) -> uuid.UUID:
+    async def clinic(
+        self, officer_id: str, staff: list[StaffRole] = STAFF, calendar: ClinicCalendar = UTC_CALENDAR
+    ) -> uuid.UUID:
         """A clinic as audit learns it from intake's event."""
         clinic_id = uuid.uuid4()
         event = ClinicRegistered(
@@ -90,6 +93,7 @@ class AuditApp:
             specialty="family",
             locations=1,
             staff=staff,
+            calendar=calendar,
         )
         async with self.sessions() as session:
             await service.record_clinic(session=session, event=event)
@@ -103,14 +107,14 @@ class AuditApp:
         assert response.status_code == 201, response.text
         return cast(dict[str, Any], response.json())
 
-    async def complete(self, audit_id: str) -> None:
-        """What the window's workflow activity does at the end."""
+    async def complete(self, audit_id: str, closed_at: datetime | None = None) -> None:
+        """What the window's workflow activity does at the end (by default: now, an early close)."""
         async with self.sessions() as session:
             await service.complete_audit(
                 session=session,
                 audit_id=uuid.UUID(audit_id),
                 reason=CLOSED_EARLY,
-                closed_at=datetime.now(UTC),
+                closed_at=closed_at or datetime.now(UTC),
             )
             await session.commit()
 
@@ -278,7 +282,8 @@ async def test_entries_single_and_batch_are_checked_against_the_clinic_and_windo
 
 async def test_closing_early_signals_the_window_and_findings_follow(tmp_path: Path) -> None:
     async with audit_app(tmp_path) as audit:
-        clinic_id = await audit.clinic("officer-a")
+        # Open every day, so the window closed today covered START to today: 3 of its 7 open days.
+        clinic_id = await audit.clinic("officer-a", calendar=ClinicCalendar(open_days=WEEKDAYS))
         opened = await audit.open_audit("officer-a", clinic_id, starts_on=START.isoformat())
         audit_id, auth = opened["id"], audit.auth("officer-a")
         day = START
@@ -312,10 +317,13 @@ async def test_closing_early_signals_the_window_and_findings_follow(tmp_path: Pa
 
         findings = (await audit.http.get(f"/v1/audits/{audit_id}/findings", headers=auth)).json()
         assert findings["close_reason"] == CLOSED_EARLY
-        # physician 20 x 3 = 60 min = 1 h x $120 = $120, x 0.6 x 0.9 = 64.8;
-        # front desk 4 x 30 = 2 h x $25 = $50, x 1.0 x 0.9 = 45.
+        # Scaled by 7 open days a week / 3 covered:
+        # physician 20 x 3 = 60 min = 1 h x 7/3 = 2.333 h x $120 = $280, x 0.6 x 0.9 = 151.2;
+        # front desk 4 x 30 = 2 h x 7/3 = 4.667 h x $25 = $116.67, x 1.0 x 0.9 = 105.0.
         ranked = [(c["category"], c["score"]) for c in findings["findings"]["candidates"]]
-        assert ranked == [("documentation", 64.8), ("appointment_scheduling", 45.0)]
+        assert ranked == [("documentation", 151.2), ("appointment_scheduling", 105.0)]
+        scaling = findings["findings"]["open_days_covered"], findings["findings"]["open_days_per_week"]
+        assert scaling == (3, 7)
         # 2 of 3 staff logged: 67 %, and both roles are represented.
         assert findings["findings"]["coverage"]["low_confidence"] is False
         assert findings["findings"]["coverage"]["missing"] == ["front desk: 1 of 2"]
@@ -406,7 +414,8 @@ async def test_an_infinite_or_absurd_hourly_cost_never_reaches_the_findings(tmp_
             headers=auth,
         )
         assert logged.status_code == 201, logged.text
-        await audit.complete(opened["id"])
+        # Closed at its end: the seven days held the clinic's five open days, so per week = as logged.
+        await audit.complete(opened["id"], closed_at=datetime.combine(CLOSES, time(0), UTC))
 
         findings = (await audit.http.get(f"/v1/audits/{opened['id']}/findings", headers=auth)).json()[
             "findings"

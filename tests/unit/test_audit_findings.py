@@ -14,7 +14,9 @@ ROLES = [
     RoleCost(role="physician", headcount=2, hourly_cost=120.0),
 ]
 
-# A seven-day window, so per-week figures are the logged figures (factor 7/7 = 1).
+# A seven-day window of a Monday-to-Friday clinic: it covered the clinic's five open days, so
+# per-week figures are the logged figures (factor 5/5 = 1).
+ONE_WEEK = {"window_days": 7, "open_days_covered": 5, "open_days_per_week": 5}
 WEEK = [
     # staff, role, category, description, minutes, times, predictability  -> hours, cost
     ("fd-1", "front desk", C.appointment_scheduling, "confirm appointments by phone", 4, 30, ALWAYS),
@@ -50,7 +52,7 @@ def tasks(rows: list[tuple[str, str, TaskCategory, str, int, int, Predictability
 
 
 def test_hours_and_cost_per_week_by_category_and_role() -> None:
-    findings = compute_findings(tasks=tasks(WEEK), roles=ROLES, window_days=7)
+    findings = compute_findings(tasks=tasks(WEEK), roles=ROLES, **ONE_WEEK)
 
     # 2 + 2 + 3 + 1 + 2 + 7.5 + 1 = 18.5 h;  50 + 50 + 75 + 30 + 60 + 900 + 120 = $1,285
     assert findings.total_hours_per_week == 18.5
@@ -77,7 +79,7 @@ def test_hours_and_cost_per_week_by_category_and_role() -> None:
 
 
 def test_candidates_ranked_by_weekly_cost_times_predictability_times_suitability() -> None:
-    findings = compute_findings(tasks=tasks(WEEK), roles=ROLES, window_days=7)
+    findings = compute_findings(tasks=tasks(WEEK), roles=ROLES, **ONE_WEEK)
 
     # score = cost/week x predictability (always 1.0, mostly 0.6, varies 0.2) x suitability
     #   documentation          900 x 0.6 x 0.9 = 486
@@ -111,7 +113,7 @@ def test_candidates_ranked_by_weekly_cost_times_predictability_times_suitability
 
 
 def test_repetitiveness_weighs_predictable_recurring_hours() -> None:
-    findings = compute_findings(tasks=tasks(WEEK), roles=ROLES, window_days=7)
+    findings = compute_findings(tasks=tasks(WEEK), roles=ROLES, **ONE_WEEK)
 
     # Every task but teaching happens at least 5 times a week (recurrence 1); teaching once (1/5).
     # repetitive hours = hours x predictability x recurrence:
@@ -123,7 +125,7 @@ def test_repetitiveness_weighs_predictable_recurring_hours() -> None:
 
 
 def test_coverage_names_missing_staff_by_role() -> None:
-    findings = compute_findings(tasks=tasks(WEEK), roles=ROLES, window_days=7)
+    findings = compute_findings(tasks=tasks(WEEK), roles=ROLES, **ONE_WEEK)
 
     # 4 of 6 staff logged (67 %, above 60 %), every role represented: confident.
     coverage = findings.coverage
@@ -133,7 +135,7 @@ def test_coverage_names_missing_staff_by_role() -> None:
 
 def test_few_staff_logging_is_low_confidence_and_says_who_is_missing() -> None:
     front_desk_only = [row for row in WEEK if row[1] == "front desk"]
-    findings = compute_findings(tasks=tasks(front_desk_only), roles=ROLES, window_days=7)
+    findings = compute_findings(tasks=tasks(front_desk_only), roles=ROLES, **ONE_WEEK)
 
     coverage = findings.coverage
     # 2 of 6 = 33 % < 60 %, and two roles logged nothing.
@@ -146,8 +148,10 @@ def test_few_staff_logging_is_low_confidence_and_says_who_is_missing() -> None:
 
 
 def test_longer_windows_are_scaled_to_a_week() -> None:
-    # The same entries over a 14-day window are half as much per week: 18.5 / 2 = 9.25 h.
-    findings = compute_findings(tasks=tasks(WEEK), roles=ROLES, window_days=14)
+    # The same entries over a 14-day window (ten open days) are half as much per week: 18.5 x 5/10.
+    findings = compute_findings(
+        tasks=tasks(WEEK), roles=ROLES, window_days=14, open_days_covered=10, open_days_per_week=5
+    )
     assert findings.total_hours_per_week == 9.25
     assert findings.total_cost_per_week == 642.5
     # Recurrence is per week too: the notes (5 in two weeks = 2.5/week) are now half-recurring.
@@ -156,7 +160,7 @@ def test_longer_windows_are_scaled_to_a_week() -> None:
 
 
 def test_an_empty_audit_has_no_candidates_and_is_low_confidence() -> None:
-    findings = compute_findings(tasks=[], roles=ROLES, window_days=7)
+    findings = compute_findings(tasks=[], roles=ROLES, **ONE_WEEK)
     assert findings.candidates == []
     assert findings.total_hours_per_week == 0
     assert findings.coverage.low_confidence is True
@@ -168,7 +172,7 @@ def test_an_unusable_hourly_cost_leaves_the_role_unpriced_and_every_figure_finit
     unusable: float | None,
 ) -> None:
     roles = [*ROLES[:2], RoleCost(role="physician", headcount=2, hourly_cost=unusable)]
-    findings = compute_findings(tasks=tasks(WEEK), roles=roles, window_days=7)
+    findings = compute_findings(tasks=tasks(WEEK), roles=roles, **ONE_WEEK)
 
     assert findings.unpriced_roles == ["physician"]
     physician = next(role for role in findings.by_role if role.role == "physician")

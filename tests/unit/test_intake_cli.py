@@ -153,6 +153,28 @@ def test_clinic_update_adds_and_drops_systems_and_replaces_staff(services: FakeS
     assert f"clinic id: {CLINIC['id']}" in result.stdout.splitlines()
 
 
+def test_clinic_update_sets_the_clinics_own_time(services: FakeServices) -> None:
+    services.answer("PATCH", f"/v1/clinics/{CLINIC['id']}", 200, CLINIC)
+    result = faio(
+        "clinic", "update", CLINIC["id"], "--time-zone", "America/Los_Angeles", "--open-days", "mon-thu,sat",
+        "--holidays", "US-CA", "--closed", "2026-12-24", "--closed", "2026-12-31",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert services.body("PATCH", f"/v1/clinics/{CLINIC['id']}") == {
+        "time_zone": "America/Los_Angeles",
+        "open_days": ["mon", "tue", "wed", "thu", "sat"],
+        "holidays": "US-CA",
+        "closures": ["2026-12-24", "2026-12-31"],
+    }
+
+
+def test_open_days_that_are_not_days_are_refused_with_the_format(services: FakeServices) -> None:
+    result = faio("clinic", "update", CLINIC["id"], "--open-days", "monday-friday")
+    assert result.exit_code == 2
+    assert "mon-fri" in result.stderr
+    assert services.requests == []
+
+
 def test_clinic_update_with_nothing_to_change_says_what_it_takes(services: FakeServices) -> None:
     result = faio("clinic", "update", CLINIC["id"])
     assert result.exit_code == 2

@@ -3,6 +3,7 @@ a clinic without events answered with an explicit "no data". Values are computed
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -185,3 +186,47 @@ async def test_another_officers_clinic_is_not_found(kpi_sessions: db.SessionFact
                 start=W45_MONDAY,
                 end=W45_MONDAY,
             )
+
+
+async def test_a_business_day_is_counted_in_the_clinics_opening_hours(
+    kpi_sessions: db.SessionFactory,
+) -> None:
+    clinic = uuid.uuid4()
+    async with kpi_sessions() as session:
+        await add_clinic(session, clinic, time_zone="America/New_York")
+    new_york = ZoneInfo("America/New_York")
+
+    def answered(arrived: datetime, answered: datetime) -> PartnerActivity:
+        minutes = (answered - arrived).total_seconds() / 60
+        body = parse_body("partner.message.answered", {"response_minutes": minutes})
+        return PartnerActivity(str(uuid.uuid4()), body.event_type, clinic, answered.astimezone(UTC), body)
+
+    batch = [
+        # Friday 17:00 to Monday 09:00: 64 hours elapsed, two opening hours (17-18, 08-09): within.
+        answered(datetime(2026, 11, 6, 17, tzinfo=new_york), datetime(2026, 11, 9, 9, tzinfo=new_york)),
+        # Tuesday 09:00 to Wednesday 12:00: 9 + 4 = 13 opening hours, more than a day's 10: late.
+        answered(datetime(2026, 11, 10, 9, tzinfo=new_york), datetime(2026, 11, 11, 12, tzinfo=new_york)),
+        # Wednesday 23:00 to Thursday 07:59: the clinic was closed all along: within.
+        answered(datetime(2026, 11, 11, 23, tzinfo=new_york), datetime(2026, 11, 12, 7, 59, tzinfo=new_york)),
+    ]
+    received = parse_body("partner.message.received", {})
+    batch += [
+        PartnerActivity(
+            f"r-{n}", received.event_type, clinic, datetime(2026, 11, 9, 15, tzinfo=UTC), received
+        )
+        for n in range(3)
+    ]
+    await apply(kpi_sessions, batch)
+    async with kpi_sessions() as session:
+        result = await clinic_kpis(
+            session=session,
+            officer_id=OFFICER,
+            clinic_id=clinic,
+            granularity="week",
+            start=date(2026, 11, 9),
+            end=date(2026, 11, 15),
+            names=["messages_answered_within_business_day"],
+        )
+    (point,) = result.kpis[0].points
+    assert point.value == pytest.approx(2 / 3)
+    assert point.sample_size == 3

@@ -7,7 +7,7 @@ temporalio's ActivityEnvironment.
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,13 +27,15 @@ from services.roadmap.models import (
 )
 from services.roadmap.plans import PhaseChange, PlanInput, PlanNotice, PlanStatus
 from services.roadmap.worker import MIGRATIONS
-from shared import db
+from shared import clock, db
+from shared.calendar import ClinicCalendar
 from shared.errors import Conflict, NotFound
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.intake import AssessmentCompleted
 from shared.events.roadmap import InitiativeApproved
 from shared.outbox import OutboxMessage
+from tests.clock_dates import DATES
 
 OFFICER = "officer-unit"
 APPROVALS_STAGED = select(OutboxMessage).where(OutboxMessage.topic == "roadmap.initiative.approved.v1")
@@ -357,23 +359,28 @@ def test_live_view_counts_the_time_since_the_workflow_last_stepped() -> None:
     assert service.live_view(paused, now=as_of + timedelta(days=2))["day_in_phase"] == 3
 
 
-async def test_a_baseline_from_the_feeds_history_is_the_weeks_before_approval(
-    sessions: db.SessionFactory,
+@pytest.mark.parametrize("instant", DATES, ids=[instant.isoformat() for instant in DATES])
+async def test_a_baseline_from_the_feeds_history_is_the_whole_weeks_before_approval(
+    sessions: db.SessionFactory, instant: datetime
 ) -> None:
-    _, (first, _second) = await clinic_with_two_initiatives(sessions)
-    approval = ApprovalIn(owner="staff-lead-1", target_change_pct=-30, baseline_from_history_weeks=4)
-    starter = FakeStarter()
-    async with sessions() as session:
-        await service.approve_initiative(
-            session=session, start_plan=starter, initiative_id=first.id, officer_id=OFFICER, approval=approval
-        )
-        [staged] = (await session.exec(APPROVALS_STAGED)).all()
+    with clock.set_to(instant):
+        _, (first, _second) = await clinic_with_two_initiatives(sessions)
+        approval = ApprovalIn(owner="staff-lead-1", target_change_pct=-30, baseline_from_history_weeks=4)
+        starter = FakeStarter()
+        async with sessions() as session:
+            await service.approve_initiative(
+                session=session,
+                start_plan=starter,
+                initiative_id=first.id,
+                officer_id=OFFICER,
+                approval=approval,
+            )
+            [staged] = (await session.exec(APPROVALS_STAGED)).all()
     event = InitiativeApproved.model_validate_json(staged.payload)
-    today = datetime.now(UTC).date()
-    assert (event.baseline_start, event.baseline_end) == (
-        today - timedelta(days=28),
-        today - timedelta(days=1),
-    )
+    # The four ISO weeks before the week of approval, Monday to Sunday, whatever the weekday.
+    year, week, _ = (instant.date() - timedelta(weeks=4)).isocalendar()
+    first_monday = date.fromisocalendar(year, week, 1)
+    assert (event.baseline_start, event.baseline_end) == (first_monday, first_monday + timedelta(days=27))
     # The weeks are already measured: the baseline phase only confirms the feed is live.
     assert starter.started[0].phase_seconds["baseline"] == 86_400
     with pytest.raises(ValidationError, match="not both"):
@@ -387,3 +394,18 @@ async def test_a_baseline_from_the_feeds_history_is_the_weeks_before_approval(
         owner="staff-lead-1", target_change_pct=-30, baseline_from_history_weeks=4, phase_days={"baseline": 7}
     )
     assert explicit.phase_days.baseline == 7 and explicit.baseline_days == 28
+
+
+def test_a_baseline_ends_on_the_clinics_own_last_sunday() -> None:
+    approval = ApprovalIn(owner="staff-lead-1", target_change_pct=-30, baseline_from_history_weeks=2)
+    # 06:00 UTC on Monday 14 December 2026 is still Sunday the 13th, 22:00, in Los Angeles.
+    now = datetime(2026, 12, 14, 6, 0, tzinfo=UTC)
+    los_angeles = ClinicCalendar(time_zone="America/Los_Angeles")
+    assert service.baseline_window(approval, calendar=los_angeles, now=now) == (
+        date(2026, 11, 23),
+        date(2026, 12, 6),
+    )
+    assert service.baseline_window(approval, calendar=ClinicCalendar(), now=now) == (
+        date(2026, 11, 30),
+        date(2026, 12, 13),
+    )
