@@ -230,3 +230,46 @@ async def test_a_business_day_is_counted_in_the_clinics_opening_hours(
     (point,) = result.kpis[0].points
     assert point.value == pytest.approx(2 / 3)
     assert point.sample_size == 3
+
+
+@pytest.mark.parametrize(
+    ("zone", "change_day"),
+    [
+        ("America/New_York", date(2027, 3, 14)),  # springs forward
+        ("America/New_York", date(2026, 11, 1)),  # falls back
+        ("Europe/Berlin", date(2027, 3, 28)),
+        ("Europe/Berlin", date(2026, 10, 25)),
+    ],
+)
+async def test_days_stay_the_clinics_own_across_a_daylight_saving_change(
+    kpi_sessions: db.SessionFactory, zone: str, change_day: date
+) -> None:
+    clinic = uuid.uuid4()
+    async with kpi_sessions() as session:
+        await add_clinic(session, clinic, time_zone=zone)
+    local = ZoneInfo(zone)
+    body = parse_body("partner.note.signed", {"documentation_minutes": 10, "ai_assisted": False})
+    # Late on the day of the change, and just after the next midnight: one note on each day.
+    moments = [
+        datetime.combine(change_day, datetime.min.time(), local) + timedelta(hours=23, minutes=30),
+        datetime.combine(change_day + timedelta(days=1), datetime.min.time(), local) + timedelta(minutes=30),
+    ]
+    await apply(
+        kpi_sessions,
+        [
+            PartnerActivity(str(uuid.uuid4()), body.event_type, clinic, moment.astimezone(UTC), body)
+            for moment in moments
+        ],
+    )
+    async with kpi_sessions() as session:
+        result = await clinic_kpis(
+            session=session,
+            officer_id=OFFICER,
+            clinic_id=clinic,
+            granularity="day",
+            start=change_day - timedelta(days=1),
+            end=change_day + timedelta(days=1),
+            names=["documentation_minutes_per_note"],
+        )
+    counts = [point.sample_size for point in result.kpis[0].points]
+    assert counts == [0, 1, 1]

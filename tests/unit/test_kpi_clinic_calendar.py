@@ -2,12 +2,14 @@
 open days without an event are. Weeks are ISO weeks, 2026-W53 included."""
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from services.kpi import alert_rules, kpis
+from shared import clock
 from shared.calendar import ClinicCalendar
+from tests.clock_dates import DATES
 
 US_CLINIC = ClinicCalendar(time_zone="America/Chicago", holidays="US")
 # Closed the day after Thanksgiving too: the officer adds it as a closure.
@@ -88,3 +90,20 @@ def test_week_53_is_one_of_the_weeks_a_series_shows() -> None:
     assert weeks == ["2026-W52", "2026-W53", "2027-W01"]
     assert kpis.week_start("2026-W53") == date(2026, 12, 28)
     assert kpis.week_start("2026-W53") + timedelta(days=6) == date(2027, 1, 3)
+
+
+@pytest.mark.parametrize("instant", DATES, ids=[instant.isoformat() for instant in DATES])
+@pytest.mark.parametrize(
+    "calendar", [US_CLINIC, MONDAY_TO_THURSDAY, ClinicCalendar(time_zone="Europe/Berlin", holidays="DE-BY")]
+)
+def test_a_feed_is_stale_on_its_third_quiet_open_day_whatever_the_date(
+    instant: datetime, calendar: ClinicCalendar
+) -> None:
+    with clock.set_to(instant):
+        today = calendar.today()
+    # The clinic's open days before today, newest first, counted independently of feed_status.
+    open_before = [day for day in (today - timedelta(days=n) for n in range(1, 60)) if calendar.is_open(day)]
+    for quiet, stale in ((2, set()), (3, {"feed_calls"})):
+        last_sent = open_before[quiet]  # the open day before the quiet ones
+        days = calls_on_open_days(calendar, last_sent - timedelta(days=40), last_sent)
+        assert stale_feeds(days, today=today, calendar=calendar) == stale, (today, quiet)

@@ -8,8 +8,9 @@ Create Date: 2026-12-06 01:43:14.793237
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+
+from shared.migrations import add_calendar_columns, drop_calendar_columns
 
 revision: str = "daf805822d3f"
 down_revision: str | None = "f0a1c2d3e4b5"
@@ -18,38 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("clinic", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "time_zone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False, server_default="UTC"
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "open_days", sa.JSON(), nullable=False, server_default='["mon", "tue", "wed", "thu", "fri"]'
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "holidays", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False, server_default=""
-            )
-        )
-        batch_op.add_column(sa.Column("closures", sa.JSON(), nullable=False, server_default="[]"))
-
-    with op.batch_alter_table("intake_officer", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "time_zone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False, server_default="UTC"
-            )
-        )
+    add_calendar_columns("clinic")
+    with op.batch_alter_table("intake_officer") as batch:
+        batch.add_column(sa.Column("time_zone", sa.String(length=64), nullable=False, server_default="UTC"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("intake_officer", schema=None) as batch_op:
-        batch_op.drop_column("time_zone")
-
-    with op.batch_alter_table("clinic", schema=None) as batch_op:
-        batch_op.drop_column("closures")
-        batch_op.drop_column("holidays")
-        batch_op.drop_column("open_days")
-        batch_op.drop_column("time_zone")
+    with op.batch_alter_table("intake_officer") as batch:
+        batch.drop_column("time_zone")
+    drop_calendar_columns("clinic")
