@@ -142,7 +142,7 @@ async def test_no_token_or_a_bad_one_is_401_on_every_endpoint(intake: RunningSer
 async def test_the_token_names_the_officer(intake: RunningService) -> None:
     officer = await new_officer(intake)
     response = await intake.http.get("/v1/officers/me", headers=officer.headers)
-    assert response.json() == {"id": officer.id, "name": "Test Officer"}
+    assert response.json() == {"id": officer.id, "name": "Test Officer", "time_zone": "UTC"}
 
 
 async def test_a_registered_clinic_belongs_to_the_officer_and_goes_out_with_staff_costs(

@@ -22,7 +22,9 @@ START = date(2026, 5, 4)  # Monday of 2026-W19: the scribe was in use from the f
 WEEKS = 20
 AI_ASSISTED = [30, 36] * 9 + [33, 10]  # of 60 notes a week; the last week falls to 1 in 6
 AS_OF = START + timedelta(weeks=WEEKS)  # Monday after the last complete week
-CALLS_STOP = AS_OF - timedelta(days=5)  # the phone feed's last day is the Wednesday before
+# The phone feed's last day is the Tuesday before: Wednesday to Friday are three quiet open days
+# of a clinic open Monday to Friday (the weekend does not count).
+CALLS_STOP = AS_OF - timedelta(days=6)
 
 
 def at(day: date) -> datetime:
@@ -118,9 +120,9 @@ async def test_the_clinics_activity_goes_out_when_it_changes_and_a_scribe_in_use
         feeds = {feed["feed"]: feed for feed in activity["feeds"]}
         assert set(feeds) == {"calls", "notes", "ai_tool"}
         assert (feeds["calls"]["last_event_day"], feeds["calls"]["stale"]) == (CALLS_STOP.isoformat(), True)
-        assert feeds["calls"]["events_last_7_days"] == 15  # Monday to Wednesday
-        # The usual volume is read over the 28 days before the 3 quiet ones: 27 of them had 5 calls.
-        assert feeds["calls"]["usual_events_per_day"] == round(5 * 27 / 28, 2)
+        assert feeds["calls"]["events_last_7_days"] == 10  # Monday and Tuesday
+        # The usual volume is read over the open days of the 28 days before the 3 quiet open days.
+        assert feeds["calls"]["usual_events_per_day"] == 5.0
         assert (feeds["notes"]["last_event_day"], feeds["notes"]["stale"]) == (last_friday.isoformat(), False)
         assert feeds["notes"]["events_last_7_days"] == 60
         expected_weeks = [
