@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import MetaData, Table, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.migrations import alembic_config
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -62,11 +63,10 @@ async def migrate(database_url: str, migrations_dir: Path) -> None:
     One process at a time: a service and its Temporal worker share a database and start
     together, and two upgrades racing on a fresh database both try to create the same tables.
     """
-    config = Config()
-    config.set_main_option("script_location", str(migrations_dir))
-    config.set_main_option("sqlalchemy.url", database_url)
+    config = alembic_config(migrations_dir, database_url)
     async with _migration_lock(database_url, name=migrations_dir.parent.name):
-        await asyncio.to_thread(command.upgrade, config, "head")
+        # Every head: the service's chain, and the shared branch it depends on.
+        await asyncio.to_thread(command.upgrade, config, "heads")
 
 
 @asynccontextmanager

@@ -27,9 +27,10 @@ def hash_api_key(api_key: str) -> str:
 
 
 def open_webhook_secret(stored: str, secrets_box: MultiFernet) -> str:
-    """A partner's webhook secret as the partner signs with it; InvalidToken if no key opens it."""
-    if stored.startswith("whsec_"):  # recorded before secrets were encrypted at rest
-        return stored
+    """A partner's webhook secret as the partner signs with it; InvalidToken if no key opens it.
+
+    Secrets are only ever stored encrypted: one in plaintext ("whsec_...") is no token, and is refused.
+    """
     return secrets_box.decrypt(stored.encode()).decode()
 
 

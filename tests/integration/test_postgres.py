@@ -6,8 +6,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +24,7 @@ from shared import db
 from shared.broker import create_broker
 from shared.events import ClinicRegistered
 from shared.inbox import apply_once
+from shared.migrations import alembic_config
 from shared.outbox import OutboxRelay, add_to_outbox
 from shared.settings import SharedSettings
 from shared.topics import CLINIC_REGISTERED
@@ -60,6 +63,28 @@ async def test_migrations_build_exactly_the_models_tables_on_postgres(
     finally:
         await engine.dispose()
     assert diff == []
+
+
+async def tables_of(url: str) -> set[str]:
+    engine = db.create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("service", sorted(METADATA))
+async def test_migrations_go_down_to_nothing_and_up_again_on_postgres(
+    postgres: PostgresServer, service: str
+) -> None:
+    """Down to base (the shared branch too) leaves no table and no enum type behind to trip over."""
+    url = await migrated(postgres, service)
+    await asyncio.to_thread(command.downgrade, alembic_config(SERVICES / service / "migrations", url), "base")
+    assert await tables_of(url) == {"alembic_version"}
+
+    await db.migrate(url, SERVICES / service / "migrations")
+    assert await tables_of(url) == {*METADATA[service].tables, "alembic_version"}
 
 
 def clinic(officer: str) -> ClinicRegistered:

@@ -1,11 +1,17 @@
 """The keys that encrypt partners' webhook secrets: checked at start-up, rotatable."""
 
-import pytest
-from cryptography.fernet import Fernet
-from pydantic import ValidationError
+import base64
+import uuid
 
-from services.kpi import partners
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import ValidationError
+from standardwebhooks.webhooks import Webhook
+
+from services.kpi import ingest, partners
+from services.kpi.models import KpiPartner
 from services.kpi.settings import DEV_PARTNER_SECRETS_KEY, KpiSettings
+from shared import clock
 
 
 def test_production_refuses_the_development_key_and_a_key_that_is_not_fernet() -> None:
@@ -24,6 +30,22 @@ def test_a_new_key_encrypts_while_the_old_one_still_opens_earlier_secrets() -> N
 
     assert partners.open_webhook_secret(sealed_before.decode(), rotated) == "whsec_before"
     assert Fernet(new_key.encode()).decrypt(sealed_after) == b"whsec_after"
-    assert partners.open_webhook_secret("whsec_stored-before-encryption", rotated) == (
-        "whsec_stored-before-encryption"
+
+
+def test_a_webhook_secret_stored_in_plaintext_is_refused() -> None:
+    box = KpiSettings(partner_secrets_keys=DEV_PARTNER_SECRETS_KEY).partner_secrets
+    plaintext = "whsec_" + base64.b64encode(b"s" * 32).decode()
+    with pytest.raises(InvalidToken):
+        partners.open_webhook_secret(plaintext, box)
+
+    # Even a request signed with that very secret is refused: no key opens what was stored.
+    partner = KpiPartner(
+        id=uuid.uuid4(), name="Scribe Co", officer_id="officer-1", api_key_hash="h", webhook_secret=plaintext
     )
+    payload = b"[]"
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(clock.now().timestamp()))}
+    headers["webhook-signature"] = Webhook(plaintext).sign(
+        headers["webhook-id"], clock.now(), payload.decode()
+    )
+    with pytest.raises(ingest.SecretUnreadable):
+        ingest.verify_signature(partner=partner, secrets_box=box, payload=payload, headers=headers)

@@ -1,8 +1,11 @@
-"""partners, daily aggregates, initiatives, snapshots, alerts
+"""kpi's tables, as its models define them (the chain squashed before the first release)
 
-Revision ID: 8e60ba5a0f79
-Revises: 9925feeca61e
-Create Date: 2026-11-24 23:04:54.889831
+Branch `kpi`. The outbox and inbox come from the `shared` branch it depends on
+(shared/migration_versions/); the next revision continues this chain (`make migration SERVICE=kpi`).
+
+Revision ID: fb1923d99467
+Revises:
+Create Date: 2026-12-06 02:13:45.836407
 """
 
 from collections.abc import Sequence
@@ -11,10 +14,12 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "8e60ba5a0f79"
-down_revision: str | None = "9925feeca61e"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from shared.migrations import calendar_columns
+
+revision: str = "fb1923d99467"
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = ("kpi",)
+depends_on: str | Sequence[str] | None = "shared"
 
 
 def upgrade() -> None:
@@ -36,6 +41,25 @@ def upgrade() -> None:
     with op.batch_alter_table("kpi_alert", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_kpi_alert_clinic_id"), ["clinic_id"], unique=False)
 
+    op.create_table(
+        "kpi_clinic",
+        *calendar_columns(),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("officer_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("registered_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("kpi_clinic", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_kpi_clinic_officer_id"), ["officer_id"], unique=False)
+
+    op.create_table(
+        "kpi_clinic_activity",
+        sa.Column("clinic_id", sa.Uuid(), nullable=False),
+        sa.Column("digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("clinic_id"),
+    )
     op.create_table(
         "kpi_daily_counter",
         sa.Column("clinic_id", sa.Uuid(), nullable=False),
@@ -87,16 +111,11 @@ def upgrade() -> None:
 
     op.create_table(
         "kpi_partner_event_receipt",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("partner_id", sa.Uuid(), nullable=False),
+        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("received_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("event_id"),
+        sa.PrimaryKeyConstraint("partner_id", "event_id"),
     )
-    with op.batch_alter_table("kpi_partner_event_receipt", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_kpi_partner_event_receipt_partner_id"), ["partner_id"], unique=False
-        )
-
     op.create_table(
         "kpi_snapshot_record",
         sa.Column("initiative_id", sa.Uuid(), nullable=False),
@@ -156,9 +175,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_kpi_snapshot_record_clinic_id"))
 
     op.drop_table("kpi_snapshot_record")
-    with op.batch_alter_table("kpi_partner_event_receipt", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_kpi_partner_event_receipt_partner_id"))
-
     op.drop_table("kpi_partner_event_receipt")
     with op.batch_alter_table("kpi_partner", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_kpi_partner_officer_id"))
@@ -170,6 +186,11 @@ def downgrade() -> None:
     op.drop_table("kpi_initiative")
     op.drop_table("kpi_daily_staff")
     op.drop_table("kpi_daily_counter")
+    op.drop_table("kpi_clinic_activity")
+    with op.batch_alter_table("kpi_clinic", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_kpi_clinic_officer_id"))
+
+    op.drop_table("kpi_clinic")
     with op.batch_alter_table("kpi_alert", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_kpi_alert_clinic_id"))
 
