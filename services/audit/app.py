@@ -11,8 +11,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from services.audit.api import router
 from services.audit.handlers import create_router
 from services.audit.settings import AuditSettings
-from services.audit.task_log_api import public_router as task_log_public_router
-from services.audit.task_log_api import router as task_log_router
+from services.audit.task_log.api import public_router as task_log_public_router
+from services.audit.task_log.api import router as task_log_router
 from shared.app import create_runtime, create_service_app
 from shared.temporal import TemporalConnection
 

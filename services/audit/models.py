@@ -10,7 +10,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
-from services.audit.task_log_tables import TaskLogLink
+from services.audit.task_log.tables import TaskLogLink
 from shared import clock
 from shared.calendar import CalendarColumns
 from shared.db import service_metadata

@@ -12,8 +12,8 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from services.intake import officers, scoring
 from services.intake.api import admin_router, router
-from services.intake.prospect_api import public_router as prospect_public_router
-from services.intake.prospect_api import router as prospect_router
+from services.intake.prospects.api import public_router as prospect_public_router
+from services.intake.prospects.api import router as prospect_router
 from services.intake.settings import IntakeSettings
 from shared import topics
 from shared.app import create_runtime, create_service_app

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, field_validator
 from sqlalchemy import JSON, Column, ForeignKey, Uuid
 from sqlmodel import Field, SQLModel
 
-from services.intake.prospect_tables import ProspectInvite, ProspectLead
+from services.intake.prospects.tables import ProspectInvite, ProspectLead
 from services.intake.purchase_review_models import PurchaseReview
 from shared import clock
 from shared.auth import FIRST_TOKEN_VERSION

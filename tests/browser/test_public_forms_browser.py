@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from temporalio.testing import WorkflowEnvironment
 
-from services.intake import prospects
+from services.intake.prospects import service as prospects
 from services.intake.settings import IntakeSettings
 from services.portal import public_routes
 from shared.public_links import LinkPurpose, issue_link

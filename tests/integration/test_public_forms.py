@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from services.intake import prospects
+from services.intake.prospects import service as prospects
 from services.portal import public_routes
 from shared import topics
 from shared.outbox import OutboxMessage

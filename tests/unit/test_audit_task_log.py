@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from services.audit.models import AuditClinic
-from services.audit.task_log import default_roster
+from services.audit.task_log.service import default_roster
 from shared.events import StaffRole
 from shared.public_links import LINK_HEADER, LinkPurpose, issue_form_stamp, issue_link
 from tests.unit.test_audit_api import AuditApp, audit_app

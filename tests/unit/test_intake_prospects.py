@@ -13,8 +13,8 @@ from asgi_lifespan import LifespanManager
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlmodel import select
 
-from services.intake import prospects
 from services.intake.app import create_app
+from services.intake.prospects import service as prospects
 from services.intake.settings import IntakeSettings
 from shared.outbox import OutboxMessage
 from shared.public_links import LINK_HEADER, LinkPurpose, issue_form_stamp, issue_link

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake import scoring, service
 from services.intake.models import AnswerValue, Clinic, ClinicCreate, Questionnaire
-from services.intake.prospect_models import (
+from services.intake.prospects.models import (
     AssessmentDraft,
     DimensionScore,
     LeadConversion,
@@ -24,7 +24,7 @@ from services.intake.prospect_models import (
     ProspectResult,
     ProspectSubmit,
 )
-from services.intake.prospect_tables import ProspectInvite, ProspectLead
+from services.intake.prospects.tables import ProspectInvite, ProspectLead
 from shared import clock
 from shared.errors import Conflict, NotFound, Refused
 from shared.public_links import LinkClaims, LinkRefused, RefusalReason

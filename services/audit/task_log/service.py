@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.audit import service
 from services.audit.models import AuditClinic, AuditEntry, AuditWindow, EntryCreate
-from services.audit.task_log_models import (
+from services.audit.task_log.models import (
     CATEGORY_LABELS,
     MAX_ROSTER,
     LoggingDay,
@@ -24,7 +24,7 @@ from services.audit.task_log_models import (
     TaskLogLinkPublic,
     TaskLogSubmit,
 )
-from services.audit.task_log_tables import TaskLogLink
+from services.audit.task_log.tables import TaskLogLink
 from shared import clock
 from shared.errors import NotFound, Refused
 from shared.public_links import LinkClaims, LinkRefused, RefusalReason

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, status
 
-from services.intake import prospects
 from services.intake.api import OwnedClinic, SettingsDep
 from services.intake.models import ClinicPublic
-from services.intake.prospect_models import (
+from services.intake.prospects import service as prospects
+from services.intake.prospects.models import (
     AssessmentDraft,
     LeadConversion,
     ProspectForm,
@@ -22,7 +22,7 @@ from services.intake.prospect_models import (
     ProspectResult,
     ProspectSubmit,
 )
-from services.intake.prospect_tables import ProspectInvite
+from services.intake.prospects.tables import ProspectInvite
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.public_links import (

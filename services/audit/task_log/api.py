@@ -9,10 +9,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, status
 
-from services.audit import task_log
 from services.audit.api import AuditDep, SettingsDep
 from services.audit.models import AuditClinic, AuditWindow
-from services.audit.task_log_models import (
+from services.audit.task_log import service as task_log
+from services.audit.task_log.models import (
     CATEGORY_LABELS,
     PREDICTABILITY_LABELS,
     TOOLS,
@@ -25,7 +25,7 @@ from services.audit.task_log_models import (
     TaskLogLinkPublic,
     TaskLogSubmit,
 )
-from services.audit.task_log_tables import TaskLogLink
+from services.audit.task_log.tables import TaskLogLink
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.public_links import (

@@ -1,6 +1,6 @@
 """Intake's prospect tables: invite links and the leads that answered the short assessment.
 
-Apart from the API schemas (prospect_models.py) so models.py can list them in intake's metadata
+Apart from the API schemas (models.py beside it) so models.py can list them in intake's metadata
 without importing anything that imports it.
 """
 
