@@ -10,8 +10,8 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from deploy.local.kafka import free_port
+from deploy.local.mail_sink import start_sink
 from services.portal.app import create_app
-from services.portal.mail_sink import start_sink
 from services.portal.models import PortalClinic, PortalInitiative, PortalPlan
 from services.portal.settings import PortalSettings
 from shared import db

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from deploy.local.kafka import free_port
+from deploy.local.mail_sink import start_sink
 from services.portal import mail
-from services.portal.mail_sink import start_sink
 from services.portal.models import PortalClinic, PortalNotice, PortalOfficer
 from services.portal.settings import PortalSettings
 from shared import db

@@ -1,5 +1,5 @@
 """What `make demo` builds: the portfolio's clinics at every stage, their audit week, and the
-partner events of their past weeks (services/portal/demo.py sends them through the public APIs).
+partner events of their past weeks (deploy/demo/fill.py sends them through the public APIs).
 """
 
 import random

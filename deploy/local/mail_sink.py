@@ -1,6 +1,6 @@
 """A local mail sink for `make run`: every message the portal sends becomes a .eml file to read.
 
-`python -m services.portal.mail_sink` listens on the portal's SMTP host and port and writes to
+`python -m deploy.local.mail_sink` listens on the portal's SMTP host and port and writes to
 .local/mail/ (open the files with any mail client, or read them as text).
 """
 

@@ -6,7 +6,7 @@ a plan in pilot, at the gate, in rollout and in sustain; partner events over the
 one clinic whose AI use fades, one whose feed went quiet. Plans run on the real workflow with
 short early phases, so they reach their stage within a minute or two.
 
-`python -m services.portal.demo [--clinics 25]`; the service URLs come from the portal's
+`python -m deploy.demo.fill [--clinics 25]`; the service URLs come from the portal's
 settings (FAIO_INTAKE_URL, ...), officer tokens are signed with FAIO_SECRET_KEY as the services'.
 """
 
@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from services.portal.demo_portfolio import (
+from deploy.demo.portfolio import (
     AUDIT_LOG,
     STAGES,
     DemoClinic,
