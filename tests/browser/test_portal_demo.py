@@ -21,7 +21,7 @@ from deploy.demo import fill
 from deploy.demo.portfolio import STAGES, portfolio
 from services.audit.activities import AuditActivities
 from services.audit.worker import create_worker as create_audit_worker
-from services.portal.models import PortalAlert, PortalClinic, PortalClinicActivity, PortalPlan
+from services.portal.read_model.models import PortalAlert, PortalClinic, PortalClinicActivity, PortalPlan
 from services.portal.settings import PortalSettings
 from services.roadmap.worker import create_worker as create_roadmap_worker
 from shared import clock

@@ -5,19 +5,16 @@ for the signed-in officer (the same one `faio officer create` prints) and calls 
 the service refuses, its reason is shown as it gave it.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from fastapi import Request
-from fastapi.responses import Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal.models import PortalOfficer
-from services.portal.sessions import SignedIn
-from services.portal.settings import PortalSettings
-from services.portal.web import redirect_with_flash, settings_of
+from services.portal.officer.models import PortalOfficer
+from services.portal.officer.sessions import SignedIn
+from services.portal.settings import PortalSettings, settings_of
 from shared.auth import ADMIN_HEADER, issue_token
 
 SERVICES = ("intake", "audit", "roadmap", "kpi")
@@ -101,27 +98,9 @@ async def as_officer(
     )
 
 
-async def act_and_confirm(
-    request: Request,
-    officer: SignedIn,
-    *,
-    service: str,
-    method: str,
-    path: str,
-    back: str,
-    refused: str,
-    done: str | Callable[[dict[str, Any]], str],
-    body: dict[str, Any] | None = None,
-) -> Response:
-    """Act as the officer, then go `back` saying what happened (`done`, or made from the service's
-    answer) or why not (`refused`, followed by the service's own reason)."""
-    settings = settings_of(request)
-    try:
-        answer = await as_officer(request, officer, service=service, method=method, path=path, body=body)
-    except ActionRefused as refusal:
-        return redirect_with_flash(back, kind="error", text=f"{refused}: {refusal.reason}", settings=settings)
-    text = done if isinstance(done, str) else done(answer)
-    return redirect_with_flash(back, kind="ok", text=text, settings=settings)
+async def roadmap_json(request: Request, officer: SignedIn, path: str) -> dict[str, Any]:
+    """GET from roadmap as the officer (ActionRefused with roadmap's reason otherwise)."""
+    return await as_officer(request, officer, service="roadmap", method="GET", path=path)
 
 
 def explain(response: httpx.Response) -> tuple[str, dict[str, str]]:

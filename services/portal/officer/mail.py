@@ -12,8 +12,9 @@ from email.message import EmailMessage
 
 from sqlmodel import col, select, update
 
-from services.portal.models import PortalClinic, PortalNotice, PortalOfficer
-from services.portal.service import local_time
+from services.portal.officer.models import PortalOfficer
+from services.portal.read_model.models import PortalClinic, PortalNotice
+from services.portal.read_model.times import local_time
 from services.portal.settings import PortalSettings
 from shared import clock
 from shared.db import SessionFactory

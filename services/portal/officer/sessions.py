@@ -14,8 +14,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal.models import PortalOfficer, PortalSession, SpentSignIn
-from services.portal.service import aware
+from services.portal.officer.models import PortalOfficer, PortalSession, SpentSignIn
+from services.portal.read_model.times import aware
 from services.portal.settings import PortalSettings
 from shared import clock
 from shared.auth import InvalidToken, verify_sign_in_token

@@ -1,4 +1,4 @@
-"""Each clinic's partner feeds and AI use, from kpi.clinic.activity.v1: kept, then read for the pages.
+"""Each clinic's partner feeds and AI use as the pages read them (kept by read_model/activity.py).
 
 The portfolio's "Partner feed" column (the last event seen, feeds kpi judged quiet) and its
 "Adoption" trend (the AI-assisted share of notes week by week) come from here, for every clinic
@@ -15,33 +15,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal import rules
-from services.portal.models import PortalClinicActivity
-from shared.events.kpi import ClinicActivity
-
-
-async def record_activity(*, session: AsyncSession, event: ClinicActivity) -> None:
-    """Keep the clinic's latest activity; an older one arriving late changes nothing."""
-    row = await session.get(PortalClinicActivity, event.clinic_id)
-    if row is not None and row.as_of > event.as_of:
-        return
-    row = row or PortalClinicActivity(clinic_id=event.clinic_id, as_of=event.as_of)
-    row.as_of = event.as_of
-    row.last_event_day = event.last_event_day
-    row.feeds = [
-        [
-            feed.feed,
-            feed.last_event_day.isoformat() if feed.last_event_day else None,
-            feed.events_last_7_days,
-            feed.stale,
-        ]
-        for feed in event.feeds
-    ]
-    row.adoption = [
-        [week.week, week.notes_signed, week.notes_ai_assisted, week.ai_active_staff]
-        for week in event.adoption
-    ]
-    session.add(row)
+from services.portal.pages import rules
+from services.portal.read_model.models import PortalClinicActivity
 
 
 @dataclass(frozen=True)

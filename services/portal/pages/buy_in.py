@@ -1,5 +1,5 @@
-"""A plan's staff buy-in in the portal's read model (from roadmap.plan.buy-in-changed.v1), and how
-it reads next to the KPI: on the clinic page's plan and at the gate on Today.
+"""A plan's staff buy-in (read_model/buy_in.py keeps it from roadmap.plan.buy-in-changed.v1) as it
+reads next to the KPI: on the clinic page's plan and at the gate on Today.
 
 The event carries counts only, and survey figures only once a round has five answers; below that
 the page says so in the words the method uses.
@@ -11,25 +11,11 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal.buy_in_models import PortalPlanBuyIn
-from services.portal.models import PortalPlan
-from services.portal.service import aware
-from shared.events.buy_in import MIN_RESPONSES_TO_SHOW, PlanBuyInChanged, survey_stage_of
+from services.portal.read_model.models import PortalPlan, PortalPlanBuyIn
+from shared.events.buy_in import MIN_RESPONSES_TO_SHOW, survey_stage_of
 
 TOO_FEW = "too few responses to show without identifying anyone"
 STAGE_NAMES = {"before_pilot": "before the pilot", "gate": "at the gate", "sustain": "in sustain"}
-
-
-async def record_buy_in(*, session: AsyncSession, event: PlanBuyInChanged) -> None:
-    """Keep the newest figures: an older event arriving late changes nothing."""
-    row = await session.get(PortalPlanBuyIn, event.plan_id)
-    if row is None:
-        row = PortalPlanBuyIn(plan_id=event.plan_id, clinic_id=event.clinic_id, changed_at=event.changed_at)
-    elif aware(row.changed_at) >= event.changed_at:
-        return
-    row.figures = event.model_dump(mode="json", exclude={"clinic_id", "plan_id", "changed_at"})
-    row.changed_at = event.changed_at
-    session.add(row)
 
 
 async def buy_in_of_plans(session: AsyncSession, plan_ids: list[str]) -> dict[str, "BuyInSummary"]:

@@ -7,7 +7,7 @@ as volume grows, so a small clinic's noisy week is not mistaken for failure.
 import math
 from typing import Any
 
-from services.portal.portfolio import ClinicRow
+from services.portal.pages.portfolio import ClinicRow
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 110, 28, 3
 # Rates are judged as proportions; other KPIs with a coefficient of variation this large.

@@ -13,10 +13,11 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal import rules
-from services.portal.activity import Activity, adoption_measure, adoption_values
-from services.portal.buy_in_view import BuyInSummary, buy_in_of_plans
-from services.portal.models import (
+from services.portal.officer.tenancy import owned_clinic
+from services.portal.pages import rules
+from services.portal.pages.activity import Activity, adoption_measure, adoption_values
+from services.portal.pages.buy_in import BuyInSummary, buy_in_of_plans
+from services.portal.read_model.models import (
     PortalAlert,
     PortalAssessment,
     PortalAudit,
@@ -29,8 +30,7 @@ from services.portal.models import (
     PortalPlan,
     PortalPlanTransition,
 )
-from services.portal.service import aware
-from shared.errors import NotFound
+from services.portal.read_model.times import aware
 
 # Phases drawn as bands on the KPI charts.
 BANDED_PHASES = ("pilot", "evaluation", "rollout")
@@ -68,33 +68,6 @@ class ClinicStory:
     feeds: list[FeedRow] = field(default_factory=list)
     feed: rules.FeedHealth | None = None
     adoption_chart: dict[str, Any] | None = None
-
-
-async def owned_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> PortalClinic:
-    """The officer's clinic, or NotFound (another officer's clinic is not confirmed to exist)."""
-    clinic = await session.get(PortalClinic, clinic_id)
-    if clinic is None or clinic.officer_id != officer_id:
-        raise NotFound(f"clinic {clinic_id} is not in your portfolio")
-    return clinic
-
-
-async def owned_plan(*, session: AsyncSession, plan_id: str, officer_id: str) -> PortalPlan:
-    """The officer's plan, or NotFound."""
-    plan = await session.get(PortalPlan, plan_id)
-    if plan is None:
-        raise NotFound(f"plan {plan_id} is not in your portfolio")
-    await owned_clinic(session=session, clinic_id=plan.clinic_id, officer_id=officer_id)
-    return plan
-
-
-async def owned_initiative(
-    *, session: AsyncSession, initiative_id: UUID, officer_id: str
-) -> PortalInitiative:
-    initiative = await session.get(PortalInitiative, initiative_id)
-    if initiative is None:
-        raise NotFound(f"initiative {initiative_id} is not in your portfolio")
-    await owned_clinic(session=session, clinic_id=initiative.clinic_id, officer_id=officer_id)
-    return initiative
 
 
 NEXT_STEP = {

@@ -17,9 +17,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal import rules
-from services.portal.activity import load_activity
-from services.portal.models import (
+from services.portal.pages import rules
+from services.portal.pages.activity import load_activity
+from services.portal.read_model.models import (
     PortalAlert,
     PortalAssessment,
     PortalAudit,
@@ -30,7 +30,7 @@ from services.portal.models import (
     PortalOpenAudit,
     PortalPlan,
 )
-from services.portal.service import aware
+from services.portal.read_model.times import aware
 from shared.events.roadmap import FINAL_PHASES, PLAN_PHASES
 
 SPARK_WEEKS = 12

@@ -8,20 +8,20 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal import rules
-from services.portal.buy_in_view import BuyInSummary, buy_in_of_plans
-from services.portal.models import (
+from services.portal.officer.models import PortalDismissal
+from services.portal.pages import rules
+from services.portal.pages.buy_in import BuyInSummary, buy_in_of_plans
+from services.portal.pages.portfolio import Filters, portfolio
+from services.portal.read_model.models import (
     PortalAlert,
     PortalAudit,
     PortalClinic,
-    PortalDismissal,
     PortalInitiative,
     PortalKpiWeek,
     PortalNotice,
     PortalPlan,
 )
-from services.portal.portfolio import Filters, portfolio
-from services.portal.service import aware
+from services.portal.read_model.times import aware
 from shared.calendar import DEFAULT_TIME_ZONE
 from shared.events.roadmap import FINAL_PHASES
 

@@ -1,6 +1,7 @@
-"""The portal's read model (fed only by events) and its own state: sessions, spent sign-ins, mail.
+"""The portal's read model: tables fed only by events (read_model/ is their only writer).
 
-Every table is keyed so that applying an event twice, or out of order, leaves one row.
+Every table is keyed so that applying an event twice, or out of order, leaves one row. The
+officer's own state (sessions, spent sign-ins, dismissals) is in officer/models.py.
 """
 
 from datetime import date, datetime
@@ -10,19 +11,12 @@ from uuid import UUID
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from services.portal.buy_in_models import PortalPlanBuyIn
 from shared import clock
 from shared.calendar import CalendarColumns
-from shared.db import service_metadata
-from shared.inbox import InboxMessage
-from shared.outbox import OutboxMessage
 
 
 def _now() -> datetime:
     return clock.now()
-
-
-# --- the read model -------------------------------------------------------------------------
 
 
 class PortalClinic(CalendarColumns, table=True):
@@ -227,72 +221,12 @@ class PortalClinicActivity(SQLModel, table=True):
     adoption: list[list[Any]] = Field(default_factory=list, sa_type=JSON)
 
 
-# --- the portal's own state -----------------------------------------------------------------
+class PortalPlanBuyIn(SQLModel, table=True):
+    """The latest buy-in figures of a plan (the event's body; counts and aggregates only)."""
 
+    __tablename__ = "portal_plan_buy_in"
 
-class PortalDismissal(SQLModel, table=True):
-    """An item the officer took off Today (handled elsewhere); a new episode has a new key."""
-
-    __tablename__ = "portal_dismissal"
-
-    officer_id: str = Field(primary_key=True, max_length=100)
-    item_key: str = Field(primary_key=True, max_length=200)
-    dismissed_at: datetime = Field(default_factory=_now)
-
-
-class PortalOfficer(SQLModel, table=True):
-    """An officer who signed in, and where urgent notices are mailed (when known)."""
-
-    __tablename__ = "portal_officer"
-
-    id: str = Field(primary_key=True, max_length=100)
-    name: str = Field(default="", max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-    last_sign_in_at: datetime | None = None
-
-
-class SpentSignIn(SQLModel, table=True):
-    """A sign-in token already used: the same link never signs in twice."""
-
-    __tablename__ = "portal_spent_sign_in"
-
-    jti: str = Field(primary_key=True, max_length=100)
-    officer_id: str = Field(max_length=100)
-    expires_at: datetime
-    spent_at: datetime = Field(default_factory=_now)
-
-
-class PortalSession(SQLModel, table=True):
-    """A signed-in browser. The cookie holds a random id; only its hash is stored."""
-
-    __tablename__ = "portal_session"
-
-    id_hash: str = Field(primary_key=True, max_length=64)
-    officer_id: str = Field(index=True, max_length=100)
-    officer_name: str = Field(default="", max_length=200)
-    csrf_token: str = Field(max_length=64)
-    created_at: datetime = Field(default_factory=_now)
-    expires_at: datetime
-
-
-metadata = service_metadata(
-    PortalClinic,
-    PortalAssessment,
-    PortalAudit,
-    PortalOpenAudit,
-    PortalInitiative,
-    PortalPlan,
-    PortalPlanTransition,
-    PortalNotice,
-    PortalKpiWeek,
-    PortalKpiSeries,
-    PortalAlert,
-    PortalClinicActivity,
-    PortalDismissal,
-    PortalOfficer,
-    SpentSignIn,
-    PortalSession,
-    OutboxMessage,
-    InboxMessage,
-    PortalPlanBuyIn,
-)
+    plan_id: str = Field(primary_key=True, max_length=200)
+    clinic_id: UUID = Field(index=True)
+    figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    changed_at: datetime

@@ -5,10 +5,9 @@ once; the functions are upserts anyway, so a replayed topic or an event that ove
 one leaves the newest state.
 """
 
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
@@ -17,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal.models import (
+from services.portal.read_model.models import (
     PortalAlert,
     PortalAssessment,
     PortalAudit,
@@ -30,6 +29,7 @@ from services.portal.models import (
     PortalPlan,
     PortalPlanTransition,
 )
+from services.portal.read_model.times import aware
 from shared.events.audit import AuditCompleted, AuditOpened
 from shared.events.intake import AssessmentCompleted, ClinicArchived, ClinicRegistered, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
@@ -367,23 +367,3 @@ async def record_alert(*, session: AsyncSession, event: KpiAlert) -> None:
             raised_at=event.raised_at,
         )
     )
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; every time stored here is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-# A time of day with its zone named: "Dec 06 2026 23:30 PST".
-LOCAL_TIME = "%b %d %Y %H:%M %Z"
-
-
-def local_time(moment: datetime | None, zone: str | tzinfo, pattern: str = LOCAL_TIME) -> str:
-    """An instant on a clinic's own clock (the pages' `local` filter); "" for none.
-
-    Converted before formatting, so a date-only pattern ("%b %d") gives the clinic's own date:
-    23:30 in Los Angeles is already the next day in UTC.
-    """
-    if moment is None:
-        return ""
-    return aware(moment).astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone).strftime(pattern)

@@ -7,71 +7,21 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal import actions
-from services.portal.sessions import SignedIn
-from services.portal.strategy_view import roadmap_json
-from services.portal.web import OfficerDep, check_csrf, redirect_with_flash, render, settings_of
+from services.portal.officer import actions
+from services.portal.officer.actions import roadmap_json
+from services.portal.officer.sessions import SignedIn
+from services.portal.pages.catalog import (
+    CARD_FIELDS,
+    CATEGORIES,
+    PRICE_MODELS,
+    SYSTEM_KINDS,
+    entry_body,
+    form_of,
+)
+from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
+from services.portal.settings import settings_of
 
 router = APIRouter(include_in_schema=False)
-
-CATEGORIES = {
-    "ai_scribe": "AI scribe",
-    "ai_receptionist": "AI receptionist / phone",
-    "scheduling_assistant": "Scheduling assistant",
-    "patient_messaging": "Patient messaging",
-    "marketing": "Marketing",
-    "analytics": "Analytics",
-    "coding": "Coding",
-    "billing": "Billing",
-}
-PRICE_MODELS = (
-    "per_provider_month",
-    "per_location_month",
-    "per_minute",
-    "per_encounter",
-    "flat_month",
-    "quote",
-)
-SYSTEM_KINDS = ("emr", "phone", "scheduling")
-CARD_FIELDS = ("intended_use", "claims", "evidence", "limitations")
-
-
-def entry_body(form: dict[str, Any]) -> dict[str, Any]:
-    """The form as roadmap's catalog entry: integrations one line per kind, products comma-separated."""
-    price = str(form.get("price_usd", "")).strip()
-    return {
-        "category": str(form.get("category", "")),
-        "vendor": str(form.get("vendor", "")).strip(),
-        "product": str(form.get("product", "")).strip(),
-        "integrations": {
-            kind: [
-                name.strip() for name in str(form.get(f"integrates_{kind}", "")).split(",") if name.strip()
-            ]
-            for kind in SYSTEM_KINDS
-            if str(form.get(f"integrates_{kind}", "")).strip()
-        },
-        "baa_available": form.get("baa_available") == "on",
-        "price_model": str(form.get("price_model", "quote")),
-        "price_usd": price or None,
-        "model_card": {name: str(form.get(name, "")).strip() for name in CARD_FIELDS},
-        "verified": True,
-    }
-
-
-def form_of(entry: dict[str, Any]) -> dict[str, Any]:
-    """An entry as the form shows it."""
-    return {
-        **{
-            key: entry.get(key)
-            for key in ("id", "category", "vendor", "product", "price_model", "baa_available")
-        },
-        "price_usd": "" if entry.get("price_usd") is None else f"{entry['price_usd']:g}",
-        **{
-            f"integrates_{kind}": ", ".join(entry.get("integrations", {}).get(kind, []))
-            for kind in SYSTEM_KINDS
-        },
-        **{name: entry.get("model_card", {}).get(name, "") for name in CARD_FIELDS},
-    }
 
 
 async def _page(
@@ -149,7 +99,7 @@ async def save_entry(request: Request, officer: OfficerDep) -> Response:
 @router.post("/catalog/{entry_id}/remove", response_class=HTMLResponse)
 async def remove_entry(request: Request, entry_id: UUID, officer: OfficerDep) -> Response:
     await check_csrf(request, officer)
-    return await actions.act_and_confirm(
+    return await act_and_confirm(
         request,
         officer,
         service="roadmap",

@@ -1,24 +1,24 @@
-"""Forms that act on another service on the officer's behalf: decide at a gate, pause or resume a
-plan, approve an initiative, open or close an audit. Each checks CSRF and ownership in the read
-model (another officer's plan or clinic is a 404 here, before anything is sent), then calls the
-owning service and confirms, or shows that service's reason for refusing.
+"""The clinic page, and its forms that act on another service on the officer's behalf: decide at a
+gate, pause or resume a plan, approve an initiative, open or close an audit. Each checks CSRF and
+ownership in the read model (another officer's plan or clinic is a 404 here, before anything is
+sent), then calls the owning service and confirms, or shows that service's reason for refusing.
 """
 
 from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from services.portal import actions, clinic_view
-from services.portal.sessions import utcnow
-from services.portal.web import OfficerDep, check_csrf, redirect_with_flash, render, settings_of
+from services.portal.officer import actions, tenancy
+from services.portal.officer.sessions import utcnow
+from services.portal.pages.clinic import clinic_story
+from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
+from services.portal.settings import settings_of
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
-
-
 MAX_AUDIT_DAYS = 31  # audit's own limit (MAX_WINDOW_DAYS)
 
 
@@ -81,10 +81,20 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     return problems
 
 
+@router.get("/clinics/{clinic_id}", response_class=HTMLResponse)
+async def clinic_page(
+    request: Request, clinic_id: UUID, session: SessionDep, officer: OfficerDep
+) -> Response:
+    story = await clinic_story(
+        session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
+    )
+    return render(request, "clinic.html", {"story": story, "errors": {}, "form": {}}, officer=officer)
+
+
 @router.post("/plans/{plan_id}/decision")
 async def decide(plan_id: str, request: Request, session: SessionDep, officer: OfficerDep) -> Response:
     form = await check_csrf(request, officer)
-    plan = await clinic_view.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
+    plan = await tenancy.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
     back = str(form.get("back") or "/today")
     back = back if back.startswith("/") and not back.startswith("//") else "/today"
     settings = settings_of(request)
@@ -100,7 +110,7 @@ async def decide(plan_id: str, request: Request, session: SessionDep, officer: O
         "extend": f"extend the pilot by {decision.extend_days:g} days",
         "stop": "stop the plan",
     }[decision.action]
-    return await actions.act_and_confirm(
+    return await act_and_confirm(
         request,
         officer,
         service="roadmap",
@@ -122,8 +132,8 @@ async def pause_or_resume(
     officer: OfficerDep,
 ) -> Response:
     form = await check_csrf(request, officer)
-    plan = await clinic_view.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
-    return await actions.act_and_confirm(
+    plan = await tenancy.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
+    return await act_and_confirm(
         request,
         officer,
         service="roadmap",
@@ -140,7 +150,7 @@ async def approve(
     initiative_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
 ) -> Response:
     form = await check_csrf(request, officer)
-    initiative = await clinic_view.owned_initiative(
+    initiative = await tenancy.owned_initiative(
         session=session, initiative_id=initiative_id, officer_id=officer.officer_id
     )
     settings = settings_of(request)
@@ -196,7 +206,7 @@ async def _clinic_page_with_errors(
     form: dict[str, Any],
 ) -> Response:
     """The clinic page again, each form field's problem next to it (422)."""
-    story = await clinic_view.clinic_story(
+    story = await clinic_story(
         session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
     )
     return render(
@@ -211,16 +221,14 @@ async def _clinic_page_with_errors(
 @router.post("/clinics/{clinic_id}/audits/open")
 async def open_audit(clinic_id: UUID, request: Request, session: SessionDep, officer: OfficerDep) -> Response:
     form = await check_csrf(request, officer)
-    clinic = await clinic_view.owned_clinic(
-        session=session, clinic_id=clinic_id, officer_id=officer.officer_id
-    )
+    clinic = await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
     try:
         window = AuditForm.model_validate({"days": form["days"]} if form.get("days") else {})
     except ValidationError as error:
         return await _clinic_page_with_errors(
             request, session, officer, clinic.id, errors=field_errors(error), form=form
         )
-    return await actions.act_and_confirm(
+    return await act_and_confirm(
         request,
         officer,
         service="audit",
@@ -241,10 +249,8 @@ async def close_audit(
     clinic_id: UUID, audit_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
 ) -> Response:
     await check_csrf(request, officer)
-    clinic = await clinic_view.owned_clinic(
-        session=session, clinic_id=clinic_id, officer_id=officer.officer_id
-    )
-    return await actions.act_and_confirm(
+    clinic = await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
+    return await act_and_confirm(
         request,
         officer,
         service="audit",

@@ -8,8 +8,9 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal import clinic_view
-from services.portal.web import OfficerDep, redirect_with_flash, settings_of
+from services.portal.officer import tenancy
+from services.portal.routes.web import OfficerDep, redirect_with_flash
+from services.portal.settings import settings_of
 from shared.app import SessionDep
 from shared.auth import issue_token
 
@@ -20,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 async def close_out_page(
     plan_id: str, request: Request, session: SessionDep, officer: OfficerDep
 ) -> Response:
-    plan = await clinic_view.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
+    plan = await tenancy.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
     settings = settings_of(request)
     token = issue_token(settings, officer_id=officer.officer_id, name=officer.officer_name)
     back = f"/clinics/{plan.clinic_id}"

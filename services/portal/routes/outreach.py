@@ -11,9 +11,10 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal import actions, clinic_view
-from services.portal.sessions import SignedIn
-from services.portal.web import OfficerDep, check_csrf, redirect_with_flash, render, settings_of
+from services.portal.officer import actions, tenancy
+from services.portal.officer.sessions import SignedIn
+from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
+from services.portal.settings import settings_of
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -79,7 +80,7 @@ async def create_invite(request: Request, officer: OfficerDep) -> Response:
 @router.post("/prospects/invites/{invite_id}/revoke")
 async def revoke_invite(invite_id: UUID, request: Request, officer: OfficerDep) -> Response:
     await check_csrf(request, officer)
-    return await actions.act_and_confirm(
+    return await act_and_confirm(
         request,
         officer,
         service="intake",
@@ -99,7 +100,7 @@ async def convert_lead(lead_id: UUID, request: Request, officer: OfficerDep) -> 
         "name": str(form.get("name", "")).strip(),
         "specialty": str(form.get("specialty", "")).strip() or "general practice",
     }
-    return await actions.act_and_confirm(
+    return await act_and_confirm(
         request,
         officer,
         service="intake",
@@ -132,9 +133,7 @@ async def _audit_logging_page(
     new_link: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    clinic = await clinic_view.owned_clinic(
-        session=session, clinic_id=clinic_id, officer_id=officer.officer_id
-    )
+    clinic = await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
     audit, status, links, problem = None, None, [], ""
     try:
         audit = await _open_audit(request, officer, clinic_id)
@@ -176,7 +175,7 @@ async def create_task_log_link(
     clinic_id: UUID, audit_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
 ) -> Response:
     await check_csrf(request, officer)
-    await clinic_view.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
+    await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
     try:
         made = await _as_officer(request, officer, "audit", "POST", f"/v1/audits/{audit_id}/task-log-links")
     except actions.ActionRefused as refused:

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from services.portal import actions, clinic_view
-from services.portal.models import PortalClinic
-from services.portal.sessions import SignedIn
-from services.portal.web import OfficerDep, check_csrf, render
+from services.portal.officer import actions, tenancy
+from services.portal.officer.sessions import SignedIn
+from services.portal.read_model.models import PortalClinic
+from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, render
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -86,9 +86,7 @@ async def partners_page(
     clinic_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
 ) -> Response:
     """The clinic's partners, the officer's others (to link), and a form to register a new one."""
-    clinic = await clinic_view.owned_clinic(
-        session=session, clinic_id=clinic_id, officer_id=officer.officer_id
-    )
+    clinic = await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
     return await _partners_page(request, officer, clinic)
 
 
@@ -97,9 +95,7 @@ async def register_partner(
     clinic_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
 ) -> Response:
     form = await check_csrf(request, officer)
-    clinic = await clinic_view.owned_clinic(
-        session=session, clinic_id=clinic_id, officer_id=officer.officer_id
-    )
+    clinic = await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
     entered = {"name": str(form.get("name", "")), "kind": str(form.get("kind") or "other")}
     try:
         partner = PartnerForm.model_validate(entered)
@@ -138,9 +134,7 @@ async def link_or_unlink(
     officer: OfficerDep,
 ) -> Response:
     await check_csrf(request, officer)
-    clinic = await clinic_view.owned_clinic(
-        session=session, clinic_id=clinic_id, officer_id=officer.officer_id
-    )
+    clinic = await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
 
     def done(answer: dict[str, Any]) -> str:
         name = answer.get("name", "the partner")
@@ -148,7 +142,7 @@ async def link_or_unlink(
             return f"Linked: {name} may now send events for {clinic.name}."
         return f"Unlinked: kpi no longer accepts {name}'s events for {clinic.name}."
 
-    return await actions.act_and_confirm(
+    return await act_and_confirm(
         request,
         officer,
         service="kpi",

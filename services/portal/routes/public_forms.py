@@ -15,8 +15,9 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.portal.actions import ActionRefused, explain
-from services.portal.web import redirect_with_flash, render, settings_of
+from services.portal.officer.actions import ActionRefused, explain
+from services.portal.routes.web import redirect_with_flash, render
+from services.portal.settings import settings_of
 from shared.public_links import (
     ASK_FOR_A_NEW_LINK,
     LINK_HEADER,

@@ -9,8 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 
-from services.portal.report import build_report, pdf_response
-from services.portal.sessions import SignedIn
+from services.portal.officer.sessions import SignedIn
+from services.portal.pages.report import build_report
+from services.portal.routes.report import pdf_response
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 

@@ -1,43 +1,30 @@
-"""The portal's pages: sign-in, portfolio, clinic, today. Thin: read the model, render a template."""
+"""Signing in and out: spend a one-time link, ask for one by email, end the session."""
 
-from typing import Annotated
-from uuid import UUID
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, EmailStr, ValidationError
 
-from services.portal import actions, charts, clinic_view, mail
-from services.portal.models import PortalOfficer
-from services.portal.portfolio import STAGES, Filters, portfolio
-from services.portal.sessions import (
+from services.portal.officer import actions, mail
+from services.portal.officer.sessions import (
     ANONYMOUS_CSRF_COOKIE,
     SESSION_COOKIE,
-    SignedIn,
     csrf_matches,
     new_csrf_token,
     sign_in,
     sign_out,
     utcnow,
 )
-from services.portal.today import today
-from services.portal.web import OfficerDep, check_csrf, redirect_with_flash, render, settings_of
+from services.portal.routes.web import OfficerDep, check_csrf, render
+from services.portal.settings import settings_of
 from shared.app import SessionDep
 from shared.auth import InvalidToken, verify_sign_in_token
 from shared.errors import Refused
 
 router = APIRouter(include_in_schema=False)
-# Rows shown before "show all": the most in need come first, the rest one click away.
-PAGE_ROWS = 100
 
 
 class SignInRequest(BaseModel):
     email: EmailStr
-
-
-@router.get("/")
-async def home() -> Response:
-    return RedirectResponse("/portfolio", status_code=303)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -147,100 +134,3 @@ async def sign_out_page(request: Request, session: SessionDep, officer: OfficerD
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
-
-
-@router.get("/portfolio", response_class=HTMLResponse)
-async def portfolio_page(
-    *,
-    request: Request,
-    session: SessionDep,
-    officer: OfficerDep,
-    specialty: Annotated[str, Query(max_length=100)] = "",
-    stage: Annotated[str, Query(max_length=40)] = "",
-    attention: Annotated[str, Query(max_length=5)] = "",
-    q: Annotated[str, Query(max_length=200)] = "",
-    show: Annotated[str, Query(max_length=5)] = "",
-) -> Response:
-    filters = Filters(
-        specialty=specialty, stage=stage if stage in STAGES else "", needs_attention=attention == "1", q=q
-    )
-    rows, specialties = await portfolio(
-        session=session, officer_id=officer.officer_id, filters=filters, now=utcnow()
-    )
-    return render(
-        request,
-        "portfolio.html",
-        {
-            "rows": rows if show == "all" else rows[:PAGE_ROWS],
-            "total": len(rows),
-            "specialties": specialties,
-            "stages": STAGES,
-            "filters": filters,
-            "funnel": charts.funnel(rows),
-            "needing": sum(1 for row in rows if row.attention_score > 0),
-        },
-        officer=officer,
-    )
-
-
-@router.get("/clinics/{clinic_id}", response_class=HTMLResponse)
-async def clinic_page(
-    request: Request, clinic_id: UUID, session: SessionDep, officer: OfficerDep
-) -> Response:
-    story = await clinic_view.clinic_story(
-        session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
-    )
-    return render(request, "clinic.html", {"story": story, "errors": {}, "form": {}}, officer=officer)
-
-
-@router.get("/today", response_class=HTMLResponse)
-async def today_page(request: Request, session: SessionDep, officer: OfficerDep) -> Response:
-    return await _today(request, session, officer)
-
-
-async def _today(
-    request: Request,
-    session: SessionDep,
-    officer: SignedIn,
-    *,
-    errors: dict[str, str] | None = None,
-    typed: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    items = await today(session=session, officer_id=officer.officer_id, now=utcnow())
-    record = await session.get(PortalOfficer, officer.officer_id)
-    address = record.email if record is not None else None
-    return render(
-        request,
-        "today.html",
-        {
-            "today": items,
-            "notice_email": typed if typed is not None else (address or ""),
-            "errors": errors or {},
-        },
-        officer=officer,
-        status_code=status_code,
-    )
-
-
-@router.post("/today/notice-email", response_class=HTMLResponse)
-async def set_notice_email(request: Request, session: SessionDep, officer: OfficerDep) -> Response:
-    """Where urgent notices (a decision due, an escalation) are mailed for this officer."""
-    form = await check_csrf(request, officer)
-    typed = str(form.get("email", "")).strip()
-    try:
-        checked = SignInRequest(email=typed)
-    except ValidationError:
-        problem = "enter an email address such as name@clinic.org; urgent notices are mailed there"
-        return await _today(
-            request, session, officer, errors={"email": problem}, typed=typed, status_code=422
-        )
-    await actions.remember_email(
-        session, officer_id=officer.officer_id, name=officer.officer_name, email=str(checked.email)
-    )
-    return redirect_with_flash(
-        "/today",
-        kind="ok",
-        text=f"Urgent notices will be mailed to {checked.email}.",
-        settings=settings_of(request),
-    )

@@ -12,9 +12,9 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.actions import ActionRefused, explain
-from services.portal.public_routes import PublicLinkRefused, public_page
-from services.portal.web import render
+from services.portal.officer.actions import ActionRefused, explain
+from services.portal.routes.public_forms import PublicLinkRefused, public_page
+from services.portal.routes.web import render
 from shared.public_links import (
     HONEYPOT_FIELD,
     LinkPurpose,

@@ -1,6 +1,8 @@
-"""What every portal page shares: templates, the signed-in officer, CSRF checks, flash messages."""
+"""What every portal route shares: templates, the signed-in officer, CSRF checks, flash messages, and
+acting as the officer then saying what happened."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -8,14 +10,15 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from services.portal import charts, rules
-from services.portal.service import local_time
-from services.portal.sessions import SESSION_COOKIE, SignedIn, csrf_matches, signed_in_officer, utcnow
-from services.portal.settings import PortalSettings
+from services.portal.officer import actions
+from services.portal.officer.sessions import SESSION_COOKIE, SignedIn, csrf_matches, signed_in_officer, utcnow
+from services.portal.pages import charts, rules
+from services.portal.read_model.times import local_time
+from services.portal.settings import PortalSettings, settings_of
 from shared.app import SessionDep
 from shared.errors import Refused
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
 TEMPLATES.env.globals.update(
     rules=rules.RULES, sparkline=charts.sparkline, readiness_colour=rules.readiness_colour
 )
@@ -33,11 +36,6 @@ class SignInRequired(Exception):
 class CsrfRejected(Refused):
     def __init__(self) -> None:
         super().__init__("this form expired or came from another site; reload the page and try again")
-
-
-def settings_of(request: Request) -> PortalSettings:
-    settings: PortalSettings = request.app.state.runtime.settings
-    return settings
 
 
 async def require_officer(request: Request, session: SessionDep) -> SignedIn:
@@ -95,3 +93,28 @@ def redirect_with_flash(url: str, *, kind: str, text: str, settings: PortalSetti
         secure=settings.secure_cookies,
     )
     return response
+
+
+async def act_and_confirm(
+    request: Request,
+    officer: SignedIn,
+    *,
+    service: str,
+    method: str,
+    path: str,
+    back: str,
+    refused: str,
+    done: str | Callable[[dict[str, Any]], str],
+    body: dict[str, Any] | None = None,
+) -> Response:
+    """Act as the officer, then go `back` saying what happened (`done`, or made from the service's
+    answer) or why not (`refused`, followed by the service's own reason)."""
+    settings = settings_of(request)
+    try:
+        answer = await actions.as_officer(
+            request, officer, service=service, method=method, path=path, body=body
+        )
+    except actions.ActionRefused as refusal:
+        return redirect_with_flash(back, kind="error", text=f"{refused}: {refusal.reason}", settings=settings)
+    text = done if isinstance(done, str) else done(answer)
+    return redirect_with_flash(back, kind="ok", text=text, settings=settings)
