@@ -7,7 +7,7 @@ with partner data, whether or not an initiative is running.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import Any, Literal
 
 from sqlalchemy import String, type_coerce
@@ -36,6 +36,13 @@ class Activity:
 
     def adoption_values(self) -> list[float | None]:
         return adoption_values(self.adoption)
+
+
+def feed_of(activity: Activity | None, *, zone: tzinfo, now: datetime) -> rules.FeedHealth:
+    """A clinic's partner feed health now. Feed days are the clinic's own (kpi dates events on its
+    calendar): so is "today"."""
+    today = now.astimezone(zone).date()
+    return activity.feed(today) if activity else rules.feed_health(None, [], today=today)
 
 
 def adoption_measure(weeks: Sequence[Sequence[Any]]) -> Literal["note_share", "staff"] | None:

@@ -1,41 +1,35 @@
 """The portfolio: one row per clinic of an officer, most in need of attention first.
 
-Read with a handful of column queries over the officer's clinics (no ORM objects for the
-KPI weeks: an officer with 1,000 clinics has tens of thousands of them).
+Read with a handful of column queries over all the officer's clinics at once (pages/reads.py;
+no ORM objects: an officer with 1,000 clinics has tens of thousands of KPI weeks), then each row
+built from what was read.
 """
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, type_coerce
 from sqlalchemy import select as sa_select
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal.pages import rules
-from services.portal.pages.activity import load_activity
+from services.portal.pages import reads, rules
+from services.portal.pages.activity import Activity, feed_of, load_activity
+from services.portal.pages.reads import Point
 from services.portal.read_model.models import (
     PortalAlert,
     PortalAssessment,
-    PortalAudit,
-    PortalClinic,
     PortalInitiative,
-    PortalKpiSeries,
-    PortalNotice,
     PortalOpenAudit,
-    PortalPlan,
 )
 from services.portal.read_model.times import aware
 from shared.events.roadmap import FINAL_PHASES, PLAN_PHASES
 
 SPARK_WEEKS = 12
-# One week of a clinic KPI as the read model keeps it: [week, value, sample, baseline, target, progress].
-Point = list[Any]
 STAGES = ("registered", "assessed", "auditing", "roadmap", *(f"plan:{phase}" for phase in PLAN_PHASES))
 
 
@@ -132,43 +126,37 @@ async def portfolio(
     *, session: AsyncSession, officer_id: str, filters: Filters, now: datetime
 ) -> tuple[list[ClinicRow], list[str]]:
     """The officer's clinics as rows (filtered, most in need first) and every specialty for the filter."""
-    # Plain column rows, not ORM objects: a thousand clinics make thousands of them per page.
-    clinics = await _rows(
-        session,
-        sa_select(
-            col(PortalClinic.id),
-            col(PortalClinic.name),
-            col(PortalClinic.specialty),
-            col(PortalClinic.time_zone),
-        ).where(col(PortalClinic.officer_id) == officer_id, col(PortalClinic.archived).is_(False)),
-    )
-    specialties = sorted({clinic.specialty for clinic in clinics if clinic.specialty})
-    ids = select(PortalClinic.id).where(PortalClinic.officer_id == officer_id)
-    assessments = {
-        row.clinic_id: row
-        for row in await _rows(
-            session,
-            sa_select(
-                col(PortalAssessment.clinic_id),
-                col(PortalAssessment.level),
-                col(PortalAssessment.overall_score),
-            ).where(col(PortalAssessment.clinic_id).in_(ids)),
-        )
-    }
-    audits = {
-        row.clinic_id: row
-        for row in await _rows(
-            session,
-            sa_select(
-                col(PortalAudit.clinic_id),
-                col(PortalAudit.low_confidence),
-                col(PortalAudit.staff_logged),
-                col(PortalAudit.staff_expected),
-            ).where(col(PortalAudit.clinic_id).in_(ids)),
-        )
-    }
+    clinics = await reads.officer_clinics(session, officer_id)
+    facts = await _read_facts(session, reads.officer_clinic_ids(officer_id), now=now)
+    rows = [
+        row for row in (_clinic_row(clinic, facts, now=now) for clinic in clinics) if _matches(row, filters)
+    ]
+    rows.sort(key=lambda row: (-row.attention_score, row.name.lower()))
+    return rows, sorted({clinic.specialty for clinic in clinics if clinic.specialty})
+
+
+@dataclass
+class _Facts:
+    """What the portfolio reads of the officer's clinics, each by clinic id (KPI weeks and activity
+    by its 32 hex digits, as stored), plans' gate notices by plan id."""
+
+    assessments: dict[UUID, Any]
+    open_audits: dict[UUID, Any]
+    audits: dict[UUID, Any]
+    initiatives: dict[UUID, list[Any]]
+    plans: dict[UUID, Any]
+    gate_notices: dict[str, list[Any]]
+    escalations: Counter[UUID]
+    open_alerts: Counter[UUID]
+    weeks: dict[str, dict[str, list[Point]]]
+    activities: dict[str, Activity]
+
+
+async def _read_facts(session: AsyncSession, ids: Any, *, now: datetime) -> _Facts:
+    """A handful of column queries over all the clinics at once, none per clinic."""
+    plans = reads.current_plans(await reads.plans(session, ids))
     initiatives: dict[UUID, list[Any]] = defaultdict(list)
-    for initiative in await _rows(
+    for initiative in await reads.column_rows(
         session,
         sa_select(
             col(PortalInitiative.id),
@@ -179,137 +167,98 @@ async def portfolio(
         ).where(col(PortalInitiative.clinic_id).in_(ids)),
     ):
         initiatives[initiative.clinic_id].append(initiative)
-    open_audits = {
-        row.clinic_id: row
-        for row in await _rows(
-            session,
-            sa_select(
-                col(PortalOpenAudit.clinic_id), col(PortalOpenAudit.starts_on), col(PortalOpenAudit.ends_on)
-            ).where(col(PortalOpenAudit.clinic_id).in_(ids)),
-        )
-    }
-    plans: dict[UUID, Any] = {}
-    for candidate in await _rows(
-        session,
-        sa_select(
-            col(PortalPlan.id),
-            col(PortalPlan.clinic_id),
-            col(PortalPlan.initiative_id),
-            col(PortalPlan.phase),
-            col(PortalPlan.phase_since),
-            col(PortalPlan.started_at),
-            col(PortalPlan.phase_planned_days),
-        )
-        .where(col(PortalPlan.clinic_id).in_(ids))
-        .order_by(col(PortalPlan.started_at)),
-    ):
-        current = plans.get(candidate.clinic_id)
-        # The plan in flight wins over finished ones; among equals, the latest started.
-        if current is None or not (current.phase not in FINAL_PHASES and candidate.phase in FINAL_PHASES):
-            plans[candidate.clinic_id] = candidate
-    notices: dict[str, list[PortalNotice]] = defaultdict(list)
-    escalations: dict[UUID, int] = defaultdict(int)
-    for notice in (
-        await session.exec(
-            select(PortalNotice).where(
-                col(PortalNotice.clinic_id).in_(ids), col(PortalNotice.raised_at) >= now - rules.OPEN_FOR * 4
-            )
-        )
-    ).all():
-        notices[notice.plan_id].append(notice)
-        if notice.kind == "adoption_escalation" and rules.is_open(notice.raised_at, now):
-            escalations[notice.clinic_id] += 1
-    open_alerts: dict[UUID, int] = defaultdict(int)
-    for clinic_id in (
-        await session.exec(
-            select(PortalAlert.clinic_id).where(
-                col(PortalAlert.clinic_id).in_(ids), col(PortalAlert.raised_at) >= now - rules.OPEN_FOR
-            )
-        )
-    ).all():
-        open_alerts[clinic_id] += 1
-    weeks = await _recent_weeks(session, ids)
-    activities = await load_activity(session, ids)
+    assessment_columns = (col(PortalAssessment.level), col(PortalAssessment.overall_score))
+    alerts = sa_select(col(PortalAlert.clinic_id)).where(
+        col(PortalAlert.clinic_id).in_(ids), col(PortalAlert.raised_at) >= now - rules.OPEN_FOR
+    )
+    return _Facts(
+        assessments=await _by_clinic(session, PortalAssessment, ids, *assessment_columns),
+        # The open window before the finished audit (each SELECT is its own SQLite snapshot): an
+        # audit completing between the two reads shows as both for a moment, never as neither.
+        open_audits=await _by_clinic(
+            session, PortalOpenAudit, ids, col(PortalOpenAudit.starts_on), col(PortalOpenAudit.ends_on)
+        ),
+        audits={audit.clinic_id: audit for audit in await reads.latest_audits(session, ids)},
+        initiatives=initiatives,
+        plans=plans,
+        gate_notices=await reads.gate_notices(session, list(plans.values())),
+        escalations=Counter(
+            notice.clinic_id for notice in await reads.open_escalations(session, ids, now=now)
+        ),
+        open_alerts=Counter(alert.clinic_id for alert in await reads.column_rows(session, alerts)),
+        weeks=await reads.recent_weeks(session, ids),
+        activities=await load_activity(session, ids),
+    )
 
-    rows = []
-    for clinic in clinics:
-        zone = ZoneInfo(clinic.time_zone)
-        plan = plans.get(clinic.id)
-        plan_notices = notices.get(plan.id, []) if plan is not None else []
-        due = _decision_due(plan, plan_notices)
-        overdue = any(
-            notice.kind == "decision_overdue"
-            and plan is not None
-            and aware(notice.raised_at) >= aware(plan.phase_since)
-            for notice in plan_notices
-        )
-        stage, stage_label = _stage(
-            plan,
-            has_assessment=clinic.id in assessments,
-            has_audit=clinic.id in audits,
-            open_audit=open_audits.get(clinic.id),
-            has_initiative=bool(initiatives.get(clinic.id)),
-            due=due,
-            now=now,
-            zone=zone,
-        )
-        gate = rules.gate_status(plan.phase if plan else None, due_at=due, overdue_notice=overdue, now=now)
-        series = weeks.get(clinic.id.hex, {})
-        clinic_initiatives = initiatives.get(clinic.id, [])
-        plans_initiative = _plans_initiative(plan, clinic_initiatives)
-        kpi_name = _primary_kpi(plans_initiative, clinic_initiatives, series)
-        baseline_end = plans_initiative.baseline_end if plans_initiative is not None else None
-        kpi = (
-            _kpi_summary(kpi_name, series.get(kpi_name, []), plan.phase if plan else None, baseline_end)
-            if kpi_name
-            else None
-        )
-        activity = activities.get(clinic.id.hex)
-        adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
-        # Feed days are the clinic's own (kpi dates events on its calendar): so is "today".
-        today = now.astimezone(zone).date()
-        feed = activity.feed(today) if activity else rules.feed_health(None, [], today=today)
-        audit = audits.get(clinic.id)
-        low_coverage = audit is not None and rules.low_coverage(
-            low_confidence=audit.low_confidence,
-            staff_logged=audit.staff_logged,
-            staff_expected=audit.staff_expected,
-        )
-        score, reasons = rules.attention(
-            gate=gate,
-            escalations=escalations.get(clinic.id, 0),
-            open_alerts=open_alerts.get(clinic.id, 0),
-            feed=feed,
-            adoption=adoption,
-            kpi=kpi.colour if kpi else "grey",
-            low_coverage=low_coverage,
-        )
-        assessment = assessments.get(clinic.id)
-        rows.append(
-            ClinicRow(
-                id=clinic.id,
-                name=clinic.name,
-                specialty=clinic.specialty,
-                zone=clinic.time_zone,
-                readiness_level=assessment.level if assessment else None,
-                readiness_score=assessment.overall_score if assessment else None,
-                readiness_colour=rules.readiness_colour(assessment.level if assessment else None),
-                stage=stage,
-                stage_label=stage_label,
-                plan_id=plan.id if plan else None,
-                gate=gate,
-                kpi=kpi,
-                adoption=adoption,
-                adoption_change_pct=adoption_change,
-                open_alerts=open_alerts.get(clinic.id, 0),
-                feed=feed,
-                attention_score=score,
-                reasons=reasons,
-            )
-        )
-    rows = [row for row in rows if _matches(row, filters)]
-    rows.sort(key=lambda row: (-row.attention_score, row.name.lower()))
-    return rows, specialties
+
+async def _by_clinic(session: AsyncSession, table: Any, ids: Any, *columns: Any) -> dict[UUID, Any]:
+    """One row per clinic of a table keyed by clinic id: these columns, by clinic id."""
+    clinic_id = col(table.clinic_id)
+    statement = sa_select(clinic_id, *columns).where(clinic_id.in_(ids))
+    return {row.clinic_id: row for row in await reads.column_rows(session, statement)}
+
+
+def _clinic_row(clinic: Any, facts: _Facts, *, now: datetime) -> ClinicRow:
+    """One clinic's row: where it is, its gate, KPI, adoption and feed, and how much it needs the officer."""
+    zone = ZoneInfo(clinic.time_zone)
+    plan = facts.plans.get(clinic.id)
+    gate_notices = facts.gate_notices.get(plan.id, []) if plan is not None else []
+    gate = rules.gate_of(plan.phase if plan else None, gate_notices, now=now)
+    stage, stage_label = _stage(
+        plan,
+        has_assessment=clinic.id in facts.assessments,
+        has_audit=clinic.id in facts.audits,
+        open_audit=facts.open_audits.get(clinic.id),
+        has_initiative=bool(facts.initiatives.get(clinic.id)),
+        due=rules.decision_due(gate_notices),
+        now=now,
+        zone=zone,
+    )
+    kpi = _clinic_kpi(plan, facts.initiatives.get(clinic.id, []), facts.weeks.get(clinic.id.hex, {}))
+    activity = facts.activities.get(clinic.id.hex)
+    adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
+    feed = feed_of(activity, zone=zone, now=now)
+    audit = facts.audits.get(clinic.id)
+    score, reasons = rules.attention(
+        gate=gate,
+        escalations=facts.escalations[clinic.id],
+        open_alerts=facts.open_alerts[clinic.id],
+        feed=feed,
+        adoption=adoption,
+        kpi=kpi.colour if kpi else "grey",
+        low_coverage=audit is not None and reads.low_coverage(audit),
+    )
+    assessment = facts.assessments.get(clinic.id)
+    return ClinicRow(
+        id=clinic.id,
+        name=clinic.name,
+        specialty=clinic.specialty,
+        zone=clinic.time_zone,
+        readiness_level=assessment.level if assessment else None,
+        readiness_score=assessment.overall_score if assessment else None,
+        readiness_colour=rules.readiness_colour(assessment.level if assessment else None),
+        stage=stage,
+        stage_label=stage_label,
+        plan_id=plan.id if plan else None,
+        gate=gate,
+        kpi=kpi,
+        adoption=adoption,
+        adoption_change_pct=adoption_change,
+        open_alerts=facts.open_alerts[clinic.id],
+        feed=feed,
+        attention_score=score,
+        reasons=reasons,
+    )
+
+
+def _clinic_kpi(plan: Any, initiatives: list[Any], series: dict[str, list[Point]]) -> KpiSummary | None:
+    """The clinic's primary KPI against its baseline and target, if it measures one."""
+    plans_initiative = _plans_initiative(plan, initiatives)
+    name = _primary_kpi(plans_initiative, initiatives, series)
+    if not name:
+        return None
+    baseline_end = plans_initiative.baseline_end if plans_initiative is not None else None
+    return _kpi_summary(name, series.get(name, []), plan.phase if plan else None, baseline_end)
 
 
 def _matches(row: ClinicRow, filters: Filters) -> bool:
@@ -320,19 +269,6 @@ def _matches(row: ClinicRow, filters: Filters) -> bool:
     if filters.needs_attention and row.attention_score == 0:
         return False
     return not (filters.q and filters.q.lower() not in row.name.lower())
-
-
-def _decision_due(plan: Any, notices: list[PortalNotice]) -> datetime | None:
-    """When the current phase's decision is due, from the newest notice of this phase that says."""
-    if plan is None:
-        return None
-    dues = [
-        aware(notice.due_at)
-        for notice in notices
-        if notice.due_at is not None
-        and aware(notice.raised_at) >= aware(plan.phase_since) - timedelta(minutes=1)
-    ]
-    return max(dues, default=None)
 
 
 def _plans_initiative(plan: Any, initiatives: list[Any]) -> Any:
@@ -371,30 +307,3 @@ def _kpi_summary(name: str, points: list[Point], phase: str | None, baseline_end
         change_pct=change,
         points=[(point[0], point[1]) for point in points],
     )
-
-
-async def _rows(session: AsyncSession, statement: Any) -> list[Any]:
-    connection = await session.connection()
-    return list((await connection.execute(statement)).all())
-
-
-async def _recent_weeks(session: AsyncSession, clinic_ids: Any) -> dict[str, dict[str, list[Point]]]:
-    """The recent weeks of every KPI of the officer's clinics, oldest first, by clinic id (hex).
-
-    A point is [week, value, sample size, baseline, target, progress], as PortalKpiSeries keeps it.
-
-    One row per clinic KPI (PortalKpiSeries, kept by the projection), not one per week; the ids
-    come back as stored text, since parsing thousands of them into UUIDs costs a good part of the page.
-    """
-    statement = sa_select(
-        type_coerce(col(PortalKpiSeries.clinic_id), String),
-        col(PortalKpiSeries.kpi),
-        col(PortalKpiSeries.recent),
-    ).where(col(PortalKpiSeries.clinic_id).in_(clinic_ids))
-    result: dict[str, dict[str, list[Any]]] = defaultdict(dict)
-    connection = await session.connection()
-    for clinic_id, kpi, recent in await connection.execute(statement):
-        # SQLite keeps the 32 hex digits; another database may hand back the dashed form. The
-        # points stay as decoded (lists): re-shaping 20,000 of them per page costs more than the query.
-        result[str(clinic_id).replace("-", "")][kpi] = recent
-    return result

@@ -3,8 +3,12 @@
 The portfolio page shows RULES as its legend, so what a colour means is never a guess.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Protocol, TypeVar
+
+from services.portal.read_model.times import aware
 
 # How recent an alert or escalation must be to count as open.
 OPEN_FOR = timedelta(days=28)
@@ -160,6 +164,54 @@ def gate_status(
     return GateStatus("—", "grey")
 
 
+# The notices that ask for the gate decision, or chase it.
+DECISION_NOTICES = ("decision_needed", "decision_overdue")
+
+
+class RaisedNotice(Protocol):
+    """What the gate rule reads of a plan's notice (a PortalNotice, or a row of its columns)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def raised_at(self) -> datetime: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+
+
+Notice = TypeVar("Notice", bound=RaisedNotice)
+
+
+def current_gate_notices(notices: Iterable[Notice], *, phase_since: datetime) -> list[Notice]:
+    """The notices about the decision the plan's current phase waits for, newest first: the one rule
+    for which notices belong to the current gate (the portfolio's gate column, Today's gate items).
+
+    The window opens exactly when the phase began, with no slack before it: the plan's workflow
+    stamps the phase change and each notice with the same clock (workflow.now() plus the plan's
+    offset) and raises a phase's notices only after entering it, so nothing of the current gate is
+    older than the phase. Any slack lets the previous phase's notices in when phases are short
+    (the demo's last seconds): a pilot extended at the gate would come back to it already
+    "overdue", with the last gate's due date.
+    """
+    since = aware(phase_since)
+    current = [
+        notice for notice in notices if notice.kind in DECISION_NOTICES and aware(notice.raised_at) >= since
+    ]
+    return sorted(current, key=lambda notice: aware(notice.raised_at), reverse=True)
+
+
+def decision_due(gate_notices: list[Notice]) -> datetime | None:
+    """When the gate's decision is due, from the current gate's notices (`current_gate_notices`)."""
+    return max((aware(notice.due_at) for notice in gate_notices if notice.due_at is not None), default=None)
+
+
+def gate_of(phase: str | None, gate_notices: list[Notice], *, now: datetime) -> GateStatus:
+    """The gate's status from the current gate's notices: due by the date they carry, overdue past
+    it or once the plan said so."""
+    overdue = any(notice.kind == "decision_overdue" for notice in gate_notices)
+    return gate_status(phase, due_at=decision_due(gate_notices), overdue_notice=overdue, now=now)
+
+
 def attention(
     *,
     gate: GateStatus,
@@ -189,11 +241,6 @@ def attention(
     if low_coverage:
         score, reasons = score + 15, [*reasons, "audit coverage low"]
     return score, reasons
-
-
-def is_open(raised_at: datetime, now: datetime) -> bool:
-    moment = raised_at if raised_at.tzinfo else raised_at.replace(tzinfo=UTC)
-    return now - moment <= OPEN_FOR
 
 
 def low_coverage(*, low_confidence: bool, staff_logged: int | None, staff_expected: int | None) -> bool:
