@@ -74,7 +74,8 @@ class Today:
         )
 
 
-# The KPI weeks shown as the evidence at a gate.
+# The KPI weeks shown as the evidence at a gate: the newest of the series the read model keeps per
+# clinic KPI (read_model/projection.SERIES_WEEKS, 12), read in one query for every gate.
 EVIDENCE_WEEKS = 6
 # A gate without a notice of its own yet (the event is on its way).
 WAITING = "the pilot ended; the plan waits for your decision"
