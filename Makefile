@@ -84,7 +84,7 @@ bench: setup
 
 # About 25 clinics at every stage and weeks of partner events, sent to the running services' APIs.
 demo: setup
-	$(BIN)/python -m services.portal.demo
+	$(BIN)/python -m deploy.demo.fill
 
 # A new Alembic revision from a service's models: make migration SERVICE=audit MSG="add windows"
 migration: setup

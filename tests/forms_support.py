@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from temporalio.testing import WorkflowEnvironment
 
 from services.intake.settings import IntakeSettings
-from services.portal.models import PortalClinic
+from services.portal.read_model.models import PortalClinic
 from services.portal.settings import PortalSettings
 from shared.auth import issue_sign_in_token
 from shared.public_links import issue_form_stamp

@@ -16,22 +16,25 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace import TracerProvider
 
-from services.portal import actions, mail
-from services.portal.action_routes import router as action_router
-from services.portal.api import router as page_router
-from services.portal.catalog_view import router as catalog_router
-from services.portal.close_out_route import router as close_out_router
 from services.portal.handlers import PortalHandlers, create_router
-from services.portal.outreach_routes import router as outreach_router
-from services.portal.partner_routes import router as partner_router
-from services.portal.public_routes import router as public_router
-from services.portal.report import router as report_router
-from services.portal.report_api import router as report_api_router
+from services.portal.officer import actions, mail
+from services.portal.routes import (
+    catalog,
+    clinic,
+    close_out,
+    outreach,
+    partners,
+    portfolio,
+    public_forms,
+    report,
+    report_api,
+    sign_in,
+    strategy,
+    survey,
+    today,
+)
+from services.portal.routes.web import CsrfRejected, SignInRequired, render
 from services.portal.settings import PortalSettings
-from services.portal.strategy_view import router as strategy_router
-from services.portal.survey_routes import router as survey_router
-from services.portal.today_routes import router as today_router
-from services.portal.web import CsrfRejected, SignInRequired, render
 from shared.app import create_runtime, create_service_app
 from shared.errors import NotFound
 from shared.public_links import REDACT_TOKENS_IN_LOGS
@@ -72,19 +75,23 @@ def create_app(
         title="faio portal",
         description="The officer's portal: portfolio, each clinic's story, and what needs them today.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=(
-            page_router,
-            action_router,
-            partner_router,
-            today_router,
-            close_out_router,
-            outreach_router,
-            public_router,
-            survey_router,
-            strategy_router,
-            catalog_router,
-            report_router,
-            report_api_router,
+        http_routers=tuple(
+            module.router
+            for module in (
+                sign_in,
+                portfolio,
+                clinic,
+                today,
+                partners,
+                close_out,
+                outreach,
+                public_forms,
+                survey,
+                strategy,
+                catalog,
+                report,
+                report_api,
+            )
         ),
         kafka_router=create_router(handlers, settings),
         extra_lifespan=background_work,

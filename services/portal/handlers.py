@@ -13,7 +13,7 @@ from faststream.message import StreamMessage
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal import activity, buy_in_view, service
+from services.portal.read_model import activity, buy_in, projection
 from shared import clock, topics
 from shared.broker import CONTRACT_ERRORS, consumer_options, dead_letter_record
 from shared.db import SessionFactory
@@ -45,77 +45,79 @@ class PortalHandlers:
         await self._apply(
             message,
             "portal.on_clinic_registered",
-            lambda session: service.record_clinic(session=session, event=event, event_time=when),
+            lambda session: projection.record_clinic(session=session, event=event, event_time=when),
         )
 
     async def on_clinic_updated(self, event: ClinicUpdated, message: KafkaMessage) -> None:
         await self._apply(
             message,
             "portal.on_clinic_updated",
-            lambda session: service.record_clinic(session=session, event=event, event_time=event.updated_at),
+            lambda session: projection.record_clinic(
+                session=session, event=event, event_time=event.updated_at
+            ),
         )
 
     async def on_clinic_archived(self, event: ClinicArchived, message: KafkaMessage) -> None:
         await self._apply(
             message,
             "portal.on_clinic_archived",
-            lambda session: service.record_clinic_archived(session=session, event=event),
+            lambda session: projection.record_clinic_archived(session=session, event=event),
         )
 
     async def on_assessment_completed(self, event: AssessmentCompleted, message: KafkaMessage) -> None:
         await self._apply(
             message,
             "portal.on_assessment_completed",
-            lambda session: service.record_assessment(session=session, event=event),
+            lambda session: projection.record_assessment(session=session, event=event),
         )
 
     async def on_audit_completed(self, event: AuditCompleted, message: KafkaMessage) -> None:
         await self._apply(
             message,
             "portal.on_audit_completed",
-            lambda session: service.record_audit(session=session, event=event),
+            lambda session: projection.record_audit(session=session, event=event),
         )
 
     async def on_audit_opened(self, event: AuditOpened, message: KafkaMessage) -> None:
         await self._apply(
             message,
             "portal.on_audit_opened",
-            lambda session: service.record_audit_opened(session=session, event=event),
+            lambda session: projection.record_audit_opened(session=session, event=event),
         )
 
     async def on_initiative_proposed(self, event: InitiativeProposed, message: KafkaMessage) -> None:
         await self._apply(
             message,
             "portal.on_initiative_proposed",
-            lambda session: service.record_initiative_proposed(session=session, event=event),
+            lambda session: projection.record_initiative_proposed(session=session, event=event),
         )
 
     async def on_initiative_approved(self, event: InitiativeApproved, message: KafkaMessage) -> None:
         await self._apply(
             message,
             "portal.on_initiative_approved",
-            lambda session: service.record_initiative_approved(session=session, event=event),
+            lambda session: projection.record_initiative_approved(session=session, event=event),
         )
 
     async def on_plan_phase_changed(self, event: PlanPhaseChanged, message: KafkaMessage) -> None:
         await self._apply(
             message,
             "portal.on_plan_phase_changed",
-            lambda session: service.record_phase_change(session=session, event=event),
+            lambda session: projection.record_phase_change(session=session, event=event),
         )
 
     async def on_plan_notice_raised(self, event: PlanNoticeRaised, message: KafkaMessage) -> None:
         await self._apply(
             message,
             "portal.on_plan_notice_raised",
-            lambda session: service.record_notice(session=session, event=event),
+            lambda session: projection.record_notice(session=session, event=event),
         )
 
     async def on_plan_buy_in_changed(self, event: PlanBuyInChanged, message: KafkaMessage) -> None:
         await self._apply(
             message,
             "portal.on_plan_buy_in_changed",
-            lambda session: buy_in_view.record_buy_in(session=session, event=event),
+            lambda session: buy_in.record_buy_in(session=session, event=event),
         )
 
     async def on_kpi_snapshots(self, body: list[bytes], message: KafkaMessage) -> None:
@@ -139,7 +141,7 @@ class PortalHandlers:
                 fresh = await new_events(
                     session, consumer="portal.on_kpi_snapshot", event_ids=[i for i, _ in good]
                 )
-                await service.record_snapshots(
+                await projection.record_snapshots(
                     session=session,
                     events=[event for event_id, event in good if event_id in fresh],
                     received_at=received,
@@ -155,7 +157,9 @@ class PortalHandlers:
 
     async def on_kpi_alert(self, event: KpiAlert, message: KafkaMessage) -> None:
         await self._apply(
-            message, "portal.on_kpi_alert", lambda session: service.record_alert(session=session, event=event)
+            message,
+            "portal.on_kpi_alert",
+            lambda session: projection.record_alert(session=session, event=event),
         )
 
 

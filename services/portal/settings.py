@@ -1,3 +1,5 @@
+from fastapi import Request
+
 from shared.settings import SharedSettings
 
 
@@ -33,3 +35,9 @@ class PortalSettings(SharedSettings):
     def secure_cookies(self) -> bool:
         """Cookies only over HTTPS in production; local and test runs are plain HTTP."""
         return self.environment == "production"
+
+
+def settings_of(request: Request) -> PortalSettings:
+    """The settings of the app serving this request."""
+    settings: PortalSettings = request.app.state.runtime.settings
+    return settings

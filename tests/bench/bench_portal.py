@@ -31,17 +31,17 @@ from sqlmodel import select
 
 from deploy.local.kafka import KafkaServer
 from services.portal.app import create_app
-from services.portal.models import (
+from services.portal.officer.models import PortalSession
+from services.portal.pages.rules import iso_week
+from services.portal.read_model.models import (
     PortalAssessment,
     PortalClinic,
     PortalClinicActivity,
     PortalInitiative,
     PortalKpiWeek,
     PortalPlan,
-    PortalSession,
 )
-from services.portal.rules import iso_week
-from services.portal.service import refresh_series
+from services.portal.read_model.projection import refresh_series
 from services.portal.settings import PortalSettings
 from shared import db, topics
 from shared.app import settle_garbage_collector

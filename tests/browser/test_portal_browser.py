@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from sqlmodel import select
 
-from services.portal.models import (
+from services.portal.read_model.models import (
     PortalAlert,
     PortalAssessment,
     PortalAudit,

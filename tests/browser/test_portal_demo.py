@@ -17,11 +17,11 @@ from sqlmodel import select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.demo import fill
+from deploy.demo.portfolio import STAGES, portfolio
 from services.audit.activities import AuditActivities
 from services.audit.worker import create_worker as create_audit_worker
-from services.portal import demo
-from services.portal.demo_portfolio import STAGES, portfolio
-from services.portal.models import PortalAlert, PortalClinic, PortalClinicActivity, PortalPlan
+from services.portal.read_model.models import PortalAlert, PortalClinic, PortalClinicActivity, PortalPlan
 from services.portal.settings import PortalSettings
 from services.roadmap.worker import create_worker as create_roadmap_worker
 from shared import clock
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def marker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "demo.json"
-    monkeypatch.setattr(demo, "MARKER", path)
+    monkeypatch.setattr(fill, "MARKER", path)
     return path
 
 
@@ -89,7 +89,7 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
         )
         # Intake writes sign-in links for the portal it knows: this test's.
         platform["intake"].runtime.settings.portal_url = urls["portal"]  # type: ignore[attr-defined]
-        said = await demo.run(len(STAGES), settings)
+        said = await fill.run(len(STAGES), settings)
         assert f"{urls['portal']}/sign-in?token=" in said
         officer_id = json.loads(await asyncio.to_thread(marker.read_text))["officer_id"]
 

@@ -17,7 +17,7 @@ from playwright.async_api import Browser, expect
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from services.portal.models import PortalPlan
+from services.portal.read_model.models import PortalPlan
 from services.roadmap.worker import create_worker
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AutomationCandidate

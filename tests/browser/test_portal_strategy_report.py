@@ -17,7 +17,7 @@ from playwright.async_api import Browser, expect
 from pypdf import PdfReader
 from temporalio.testing import WorkflowEnvironment
 
-from services.portal.models import PortalClinic
+from services.portal.read_model.models import PortalClinic
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.intake import AssessmentCompleted

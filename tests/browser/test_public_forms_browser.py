@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.intake.prospects import service as prospects
 from services.intake.settings import IntakeSettings
-from services.portal import public_routes
+from services.portal.routes import public_forms
 from shared.public_links import LinkPurpose, issue_link
 from tests.browser.stack import PHONE, screenshot, served, sign_in
 from tests.forms_support import FormsStack, aged_stamp, forms_stack
@@ -53,7 +53,7 @@ async def fits_the_phone(page: Page) -> None:
 async def test_a_prospect_answers_twelve_questions_with_a_progress_indicator(
     served_stack: Served, phone: Page
 ) -> None:
-    await public_routes.PROSPECT_SUBMISSIONS.reset()
+    await public_forms.PROSPECT_SUBMISSIONS.reset()
     officer = await served_stack.stack.officer()
     link = await served_stack.stack.prospect_invite(officer, label="browser")
     started = time.monotonic()
@@ -116,7 +116,7 @@ async def test_expired_forged_and_revoked_links_show_what_to_do(served_stack: Se
 
 
 async def test_a_staff_member_logs_a_task_on_a_phone_in_a_few_taps(served_stack: Served, phone: Page) -> None:
-    await public_routes.TASK_LOG_SUBMISSIONS.reset()
+    await public_forms.TASK_LOG_SUBMISSIONS.reset()
     stack = served_stack.stack
     officer = await stack.officer()
     clinic_id, audit_id = await stack.clinic_in_audit_week(officer, name="Maple Street Clinic")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import httpx
 
-from services.portal.models import PortalClinic
+from services.portal.read_model.models import PortalClinic
 from services.portal.settings import PortalSettings
 from shared.auth import issue_sign_in_token
 from tests.polling import eventually

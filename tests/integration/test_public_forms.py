@@ -12,7 +12,7 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from services.intake.prospects import service as prospects
-from services.portal import public_routes
+from services.portal.routes import public_forms
 from shared import topics
 from shared.outbox import OutboxMessage
 from tests.forms_support import FormsStack, aged_stamp, forms_stack, signed_in_portal
@@ -53,7 +53,7 @@ def every_answer() -> dict[str, str]:
 
 
 async def test_a_prospect_fills_the_form_through_the_portal_and_sees_the_result(stack: FormsStack) -> None:
-    await public_routes.PROSPECT_SUBMISSIONS.reset()
+    await public_forms.PROSPECT_SUBMISSIONS.reset()
     officer = await stack.officer()
     link = await stack.prospect_invite(officer, label="open day")
     page = await portal(stack).get(f"/p/{link['token']}")
@@ -101,7 +101,7 @@ async def test_expired_forged_and_revoked_links_get_a_page_that_says_what_to_do(
 
 
 async def test_the_portal_limits_each_client_and_says_when_to_try_again(stack: FormsStack) -> None:
-    await public_routes.PROSPECT_SUBMISSIONS.reset()
+    await public_forms.PROSPECT_SUBMISSIONS.reset()
     officer = await stack.officer()
     link = await stack.prospect_invite(officer)
     statuses = []
@@ -111,11 +111,11 @@ async def test_the_portal_limits_each_client_and_says_when_to_try_again(stack: F
     assert statuses[:10] == [422] * 10  # refused by intake's bot check, but counted here
     assert statuses[10] == 429
     assert 1 <= int(answer.headers["Retry-After"]) <= 60 and "Too many tries" in answer.text
-    await public_routes.PROSPECT_SUBMISSIONS.reset()
+    await public_forms.PROSPECT_SUBMISSIONS.reset()
 
 
 async def test_staff_log_through_the_portal_and_the_officer_sees_who_has_not(stack: FormsStack) -> None:
-    await public_routes.TASK_LOG_SUBMISSIONS.reset()
+    await public_forms.TASK_LOG_SUBMISSIONS.reset()
     officer = await stack.officer()
     clinic_id, audit_id = await stack.clinic_in_audit_week(officer)
     link = await stack.task_log_link(officer, audit_id)
@@ -158,7 +158,7 @@ async def test_staff_log_through_the_portal_and_the_officer_sees_who_has_not(sta
 
 
 async def test_what_prospects_and_staff_type_reaches_no_event_and_no_span(stack: FormsStack) -> None:
-    await public_routes.PROSPECT_SUBMISSIONS.reset()
+    await public_forms.PROSPECT_SUBMISSIONS.reset()
     officer = await stack.officer()
     link = await stack.prospect_invite(officer)
     form = {
@@ -209,7 +209,7 @@ async def test_what_prospects_and_staff_type_reaches_no_event_and_no_span(stack:
 
 
 async def test_the_officer_invites_sees_leads_converts_and_revokes_in_the_portal(stack: FormsStack) -> None:
-    await public_routes.PROSPECT_SUBMISSIONS.reset()
+    await public_forms.PROSPECT_SUBMISSIONS.reset()
     officer = await stack.officer()
     async with signed_in_portal(stack, officer) as officer_portal:
         page = await officer_portal.get("/prospects")

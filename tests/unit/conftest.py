@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from services.kpi.models import metadata as kpi_metadata
-from services.portal.models import metadata as portal_metadata
+from services.portal.tables import metadata as portal_metadata
 from shared import db
 
 

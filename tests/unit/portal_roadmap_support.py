@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from deploy.local.kafka import free_port
 from services.portal.app import create_app
-from services.portal.models import PortalAssessment, PortalAudit, PortalClinic
+from services.portal.read_model.models import PortalAssessment, PortalAudit, PortalClinic
 from services.portal.settings import PortalSettings
 from shared import db
 from shared.auth import issue_sign_in_token

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from deploy.demo.portfolio import STAGES, demo_events, portfolio
 from services.kpi import alert_rules
 from services.kpi.aggregate import apply_activity_batch
 from services.kpi.clinic_watch import load_feed_window
 from services.kpi.evaluation import evaluate_clinic
 from services.kpi.models import KpiAlertRecord, KpiClinic
-from services.portal.demo_portfolio import STAGES, demo_events, portfolio
 from shared import clock, db
 from shared.events.partner import parse_http_event
 from tests.clock_dates import DATES

@@ -7,9 +7,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.portal import portfolio, rules, service, today
-from services.portal.activity import adoption_values, record_activity
-from services.portal.models import PortalClinicActivity, PortalDismissal
+from services.portal.officer.models import PortalDismissal
+from services.portal.pages import portfolio, rules, today
+from services.portal.pages.activity import adoption_values
+from services.portal.read_model import projection
+from services.portal.read_model.activity import record_activity
+from services.portal.read_model.models import PortalClinicActivity
 from shared import db
 from shared.events.intake import ClinicRegistered
 from shared.events.kpi import AdoptionWeek, ClinicActivity, FeedHealth
@@ -85,7 +88,7 @@ async def test_a_quiet_feed_and_falling_ai_use_show_in_the_portfolio_and_on_toda
     shares = [48, 52, 30, 26]  # AI-assisted notes of 80: the last two weeks against the two before
     async with portal_sessions() as session:
         for clinic_id, name in ((steady, "Harbor"), (fading, "Lakeside")):
-            await service.record_clinic(
+            await projection.record_clinic(
                 session=session,
                 event=ClinicRegistered(
                     clinic_id=clinic_id,
@@ -135,7 +138,7 @@ async def test_a_dismissed_quiet_feed_stays_off_today_until_it_goes_quiet_again(
     clinic_id = uuid4()
     quiet_since = TODAY - timedelta(days=4)
     async with portal_sessions() as session:
-        await service.record_clinic(
+        await projection.record_clinic(
             session=session,
             event=ClinicRegistered(
                 clinic_id=clinic_id,

@@ -16,9 +16,11 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from sqlmodel import col, select
 
-from services.portal import buy_in_view, survey_routes
 from services.portal.app import create_app
-from services.portal.models import PortalClinic, PortalInitiative, PortalPlan
+from services.portal.pages import buy_in as buy_in_page
+from services.portal.read_model import buy_in
+from services.portal.read_model.models import PortalClinic, PortalInitiative, PortalPlan
+from services.portal.routes import survey
 from services.portal.settings import PortalSettings
 from services.roadmap.models import RoadmapPlan
 from shared import db
@@ -57,7 +59,7 @@ async def pages(tmp_path: Path, roadmap: BuyInApp) -> AsyncIterator[Pages]:
             transport=httpx.ASGITransport(app=roadmap.app), base_url="http://roadmap"
         )
     }
-    await survey_routes.answers_per_address.reset()
+    await survey.answers_per_address.reset()
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
     ) as http:
@@ -109,7 +111,7 @@ async def relay_latest_event(roadmap: BuyInApp, pages: Pages) -> PlanBuyInChange
     assert row is not None
     event = PlanBuyInChanged.model_validate_json(row.payload)
     async with pages.sessions() as session:
-        await buy_in_view.record_buy_in(session=session, event=event)
+        await buy_in.record_buy_in(session=session, event=event)
         await session.commit()
     return event
 
@@ -171,7 +173,7 @@ async def test_an_older_event_does_not_overwrite_newer_figures(roadmap: BuyInApp
     )
     await relay_latest_event(roadmap, pages)
     async with pages.sessions() as session:
-        await buy_in_view.record_buy_in(session=session, event=first)  # redelivered late
+        await buy_in.record_buy_in(session=session, event=first)  # redelivered late
         await session.commit()
-        summaries = await buy_in_view.buy_in_of_plans(session, [plan_id])
+        summaries = await buy_in_page.buy_in_of_plans(session, [plan_id])
     assert summaries[plan_id].trained == "2 training(s) held, 2 staff trained"

@@ -10,9 +10,9 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from deploy.local.kafka import free_port
+from deploy.local.mail_sink import start_sink
 from services.portal.app import create_app
-from services.portal.mail_sink import start_sink
-from services.portal.models import PortalClinic, PortalInitiative, PortalPlan
+from services.portal.read_model.models import PortalClinic, PortalInitiative, PortalPlan
 from services.portal.settings import PortalSettings
 from shared import db
 from shared.auth import issue_sign_in_token, verify_token

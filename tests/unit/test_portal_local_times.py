@@ -11,11 +11,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.portal import service
-from services.portal.mail import notice_text
-from services.portal.models import PortalClinic, PortalNotice
+from services.portal.officer.mail import notice_text
+from services.portal.read_model import projection, times
+from services.portal.read_model.models import PortalClinic, PortalNotice
+from services.portal.routes.web import TEMPLATES
 from services.portal.settings import PortalSettings
-from services.portal.web import TEMPLATES
 from shared import clock, db
 from shared.calendar import ClinicCalendar
 from shared.events.intake import ClinicRegistered, ClinicUpdated
@@ -33,23 +33,21 @@ OFFICER = "officer-tz"
 
 
 def test_the_filter_shows_the_clinics_clock_and_names_its_zone() -> None:
-    assert service.local_time(CHANGED, LOS_ANGELES) == "Dec 06 2026 23:30 PST"
-    assert service.local_time(CHANGED, BERLIN) == "Dec 07 2026 08:30 CET"
-    assert service.local_time(CHANGED, "UTC") == "Dec 07 2026 07:30 UTC"
+    assert times.local_time(CHANGED, LOS_ANGELES) == "Dec 06 2026 23:30 PST"
+    assert times.local_time(CHANGED, BERLIN) == "Dec 07 2026 08:30 CET"
+    assert times.local_time(CHANGED, "UTC") == "Dec 07 2026 07:30 UTC"
     # SQLite gives the time back without its zone: it was stored as UTC.
-    assert service.local_time(CHANGED.replace(tzinfo=None), LOS_ANGELES) == "Dec 06 2026 23:30 PST"
+    assert times.local_time(CHANGED.replace(tzinfo=None), LOS_ANGELES) == "Dec 06 2026 23:30 PST"
     # A date alone is the clinic's date, not UTC's.
-    assert service.local_time(CHANGED, LOS_ANGELES, "%b %d") == "Dec 06"
-    assert service.local_time(None, LOS_ANGELES) == ""
+    assert times.local_time(CHANGED, LOS_ANGELES, "%b %d") == "Dec 06"
+    assert times.local_time(None, LOS_ANGELES) == ""
 
 
 def test_the_filter_follows_daylight_saving_time() -> None:
-    assert service.local_time(datetime(2026, 7, 7, 7, 30, tzinfo=UTC), LOS_ANGELES) == "Jul 07 2026 00:30 PDT"
+    assert times.local_time(datetime(2026, 7, 7, 7, 30, tzinfo=UTC), LOS_ANGELES) == "Jul 07 2026 00:30 PDT"
     # Clocks go forward at 02:00 local (10:00 UTC) on 2026-03-08.
-    assert service.local_time(datetime(2026, 3, 8, 9, 30, tzinfo=UTC), LOS_ANGELES) == "Mar 08 2026 01:30 PST"
-    assert (
-        service.local_time(datetime(2026, 3, 8, 10, 30, tzinfo=UTC), LOS_ANGELES) == "Mar 08 2026 03:30 PDT"
-    )
+    assert times.local_time(datetime(2026, 3, 8, 9, 30, tzinfo=UTC), LOS_ANGELES) == "Mar 08 2026 01:30 PST"
+    assert times.local_time(datetime(2026, 3, 8, 10, 30, tzinfo=UTC), LOS_ANGELES) == "Mar 08 2026 03:30 PDT"
 
 
 def test_the_templates_know_the_filter() -> None:
@@ -95,12 +93,12 @@ async def test_the_clinics_calendar_comes_with_its_profile(portal_sessions: db.S
         updated_at=CHANGED,
     )
     async with portal_sessions() as session:
-        await service.record_clinic(session=session, event=registered, event_time=CHANGED.replace(day=1))
+        await projection.record_clinic(session=session, event=registered, event_time=CHANGED.replace(day=1))
         await session.commit()
         clinic = await session.get(PortalClinic, clinic_id)
         assert clinic is not None
         assert clinic.calendar() == ClinicCalendar(time_zone=LOS_ANGELES, holidays="US-CA")
-        await service.record_clinic(session=session, event=moved, event_time=moved.updated_at)
+        await projection.record_clinic(session=session, event=moved, event_time=moved.updated_at)
         await session.commit()
         await session.refresh(clinic)
     assert clinic.time_zone == BERLIN and clinic.holidays == ""
@@ -110,7 +108,7 @@ async def add_clinic_at_the_gate(portal: Portal, *, name: str, zone: str) -> tup
     """A clinic in `zone` whose plan reached the gate at CHANGED, its decision due at DUE."""
     clinic_id, initiative_id, plan_id = uuid4(), uuid4(), f"plan-{uuid4()}"
     async with portal.sessions() as session:
-        await service.record_clinic(
+        await projection.record_clinic(
             session=session,
             event=ClinicRegistered(
                 clinic_id=clinic_id,
@@ -122,7 +120,7 @@ async def add_clinic_at_the_gate(portal: Portal, *, name: str, zone: str) -> tup
             ),
             event_time=CHANGED.replace(day=1),
         )
-        await service.record_phase_change(
+        await projection.record_phase_change(
             session=session,
             event=PlanPhaseChanged(
                 clinic_id=clinic_id,
@@ -134,7 +132,7 @@ async def add_clinic_at_the_gate(portal: Portal, *, name: str, zone: str) -> tup
             ),
         )
         for kind, due in (("decision_needed", DUE), ("adoption_escalation", None)):
-            await service.record_notice(
+            await projection.record_notice(
                 session=session,
                 event=PlanNoticeRaised(
                     clinic_id=clinic_id,

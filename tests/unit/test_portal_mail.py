@@ -9,9 +9,10 @@ import pytest
 from sqlmodel import select
 
 from deploy.local.kafka import free_port
-from services.portal import mail
-from services.portal.mail_sink import start_sink
-from services.portal.models import PortalClinic, PortalNotice, PortalOfficer
+from deploy.local.mail_sink import start_sink
+from services.portal.officer import mail
+from services.portal.officer.models import PortalOfficer
+from services.portal.read_model.models import PortalClinic, PortalNotice
 from services.portal.settings import PortalSettings
 from shared import db
 

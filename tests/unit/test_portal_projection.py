@@ -5,8 +5,9 @@ from uuid import UUID, uuid4
 
 from sqlmodel import col, select
 
-from services.portal import portfolio, service, today
-from services.portal.models import (
+from services.portal.pages import portfolio, today
+from services.portal.read_model import projection
+from services.portal.read_model.models import (
     PortalAssessment,
     PortalClinic,
     PortalInitiative,
@@ -46,8 +47,8 @@ async def test_a_registration_then_an_update_keep_the_newer_profile_in_either_or
     )
     async with portal_sessions() as session:
         # The update overtook the registration.
-        await service.record_clinic(session=session, event=update, event_time=update.updated_at)
-        await service.record_clinic(session=session, event=registered(clinic_id), event_time=T0)
+        await projection.record_clinic(session=session, event=update, event_time=update.updated_at)
+        await projection.record_clinic(session=session, event=registered(clinic_id), event_time=T0)
         await session.commit()
         clinic = await session.get(PortalClinic, clinic_id)
     assert clinic is not None
@@ -57,8 +58,8 @@ async def test_a_registration_then_an_update_keep_the_newer_profile_in_either_or
 async def test_an_archived_clinic_is_kept_but_marked(portal_sessions: db.SessionFactory) -> None:
     clinic_id = uuid4()
     async with portal_sessions() as session:
-        await service.record_clinic(session=session, event=registered(clinic_id), event_time=T0)
-        await service.record_clinic_archived(
+        await projection.record_clinic(session=session, event=registered(clinic_id), event_time=T0)
+        await projection.record_clinic_archived(
             session=session, event=ClinicArchived(clinic_id=clinic_id, officer_id="officer-a", archived_at=T0)
         )
         await session.commit()
@@ -81,8 +82,8 @@ async def test_an_older_assessment_never_replaces_a_newer_one(portal_sessions: d
         )
 
     async with portal_sessions() as session:
-        await service.record_assessment(session=session, event=assessment(70, T0 + timedelta(days=1)))
-        await service.record_assessment(session=session, event=assessment(40, T0))
+        await projection.record_assessment(session=session, event=assessment(70, T0 + timedelta(days=1)))
+        await projection.record_assessment(session=session, event=assessment(40, T0))
         await session.commit()
         latest = await session.get(PortalAssessment, clinic_id)
     assert latest is not None and latest.overall_score == 70
@@ -129,12 +130,12 @@ async def test_a_proposal_then_its_approval_and_the_plan_phases(portal_sessions:
         )
 
     async with portal_sessions() as session:
-        await service.record_initiative_approved(session=session, event=approved)
-        await service.record_initiative_proposed(session=session, event=proposed)  # arrived late
+        await projection.record_initiative_approved(session=session, event=approved)
+        await projection.record_initiative_proposed(session=session, event=proposed)  # arrived late
         # Phase changes out of order, one twice.
-        await service.record_phase_change(session=session, event=phase("pilot", "preparation", 30))
-        await service.record_phase_change(session=session, event=phase("baseline", None, 1))
-        await service.record_phase_change(session=session, event=phase("pilot", "preparation", 30))
+        await projection.record_phase_change(session=session, event=phase("pilot", "preparation", 30))
+        await projection.record_phase_change(session=session, event=phase("baseline", None, 1))
+        await projection.record_phase_change(session=session, event=phase("pilot", "preparation", 30))
         await session.commit()
         initiative = await session.get(PortalInitiative, initiative_id)
         plan = await session.get(PortalPlan, "plan-1")
@@ -174,10 +175,10 @@ async def test_a_notice_raised_twice_is_one_row(portal_sessions: db.SessionFacto
         raised_at=T0,
     )
     async with portal_sessions() as session:
-        await service.record_notice(session=session, event=notice)
+        await projection.record_notice(session=session, event=notice)
         await session.commit()
     async with portal_sessions() as session:
-        await service.record_notice(session=session, event=notice)
+        await projection.record_notice(session=session, event=notice)
         await session.commit()
         rows = (await session.exec(select(PortalNotice))).all()
     assert len(rows) == 1 and rows[0].urgent and rows[0].mail_state == ""
@@ -192,8 +193,8 @@ async def test_a_resent_kpi_week_replaces_the_earlier_figure(portal_sessions: db
         )
 
     async with portal_sessions() as session:
-        await service.record_snapshot(session=session, event=snapshot(0.3, 100), received_at=T0)
-        await service.record_snapshot(session=session, event=snapshot(0.25, 140), received_at=T0)
+        await projection.record_snapshot(session=session, event=snapshot(0.3, 100), received_at=T0)
+        await projection.record_snapshot(session=session, event=snapshot(0.25, 140), received_at=T0)
         await session.commit()
         rows = (await session.exec(select(PortalKpiWeek))).all()
     assert [(row.value, row.sample_size) for row in rows] == [(0.25, 140)]
@@ -208,8 +209,8 @@ async def test_a_batch_of_kpi_weeks_is_one_upsert_and_the_later_figure_wins(
         return KpiSnapshot(clinic_id=clinic_id, kpi="no_show_rate", week=week, value=value, sample_size=80)
 
     async with portal_sessions() as session:
-        await service.record_snapshot(session=session, event=snapshot("2026-W44", 0.2), received_at=T0)
-        await service.record_snapshots(
+        await projection.record_snapshot(session=session, event=snapshot("2026-W44", 0.2), received_at=T0)
+        await projection.record_snapshots(
             session=session,
             events=[snapshot("2026-W44", 0.18), snapshot("2026-W45", 0.15), snapshot("2026-W45", 0.14)],
             received_at=T0,
@@ -225,7 +226,7 @@ async def test_the_portfolio_series_keeps_the_latest_weeks_in_order(
     clinic_id = uuid4()
     weeks = [f"2026-W{number:02d}" for number in range(1, 16)]
     async with portal_sessions() as session:
-        await service.record_snapshots(
+        await projection.record_snapshots(
             session=session,
             events=[
                 KpiSnapshot(
@@ -235,7 +236,7 @@ async def test_the_portfolio_series_keeps_the_latest_weeks_in_order(
             ],
             received_at=T0,
         )
-        await service.record_snapshot(
+        await projection.record_snapshot(
             session=session,
             event=KpiSnapshot(
                 clinic_id=clinic_id, kpi="no_show_rate", week="2026-W15", value=0.5, sample_size=9
@@ -245,7 +246,7 @@ async def test_the_portfolio_series_keeps_the_latest_weeks_in_order(
         await session.commit()
         series = await session.get(PortalKpiSeries, (clinic_id, "no_show_rate"))
     assert series is not None
-    assert [point[0] for point in series.recent] == weeks[-service.SERIES_WEEKS :]
+    assert [point[0] for point in series.recent] == weeks[-projection.SERIES_WEEKS :]
     assert series.recent[-1][1:3] == [0.5, 9]
 
 
@@ -261,7 +262,7 @@ async def test_a_clinic_is_auditing_from_the_opening_until_that_audit_completes(
         opened_at=T0,
     )
     async with portal_sessions() as session:
-        await service.record_audit_opened(session=session, event=opened)
+        await projection.record_audit_opened(session=session, event=opened)
         await session.commit()
         open_audit = await session.get(PortalOpenAudit, clinic_id)
     assert open_audit is not None
@@ -289,11 +290,11 @@ async def test_a_clinic_is_auditing_from_the_opening_until_that_audit_completes(
         completed_at=T0 + timedelta(days=7),
     )
     async with portal_sessions() as session:
-        await service.record_audit(session=session, event=completed)
+        await projection.record_audit(session=session, event=completed)
         await session.commit()
         assert await session.get(PortalOpenAudit, clinic_id) is None
         # The opening delivered late (after the completion) does not reopen it.
-        await service.record_audit_opened(session=session, event=opened)
+        await projection.record_audit_opened(session=session, event=opened)
         await session.commit()
         assert await session.get(PortalOpenAudit, clinic_id) is None
 

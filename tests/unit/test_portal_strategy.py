@@ -5,7 +5,7 @@ import uuid
 
 import httpx
 
-from services.portal.models import PortalInitiative
+from services.portal.read_model.models import PortalInitiative
 from tests.unit.portal_roadmap_support import OFFICER, PortalWithRoadmap, portal
 
 __all__ = ["portal"]  # the fixture, used by name

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
-from services.portal import survey_routes
 from services.portal.app import create_app
+from services.portal.routes import survey
 from services.portal.settings import PortalSettings
 from shared import db
 from shared.public_links import LinkPurpose, RateLimit, issue_link
@@ -39,7 +39,7 @@ async def portal(tmp_path: Path, roadmap: BuyInApp) -> AsyncIterator[httpx.Async
             transport=httpx.ASGITransport(app=roadmap.app), base_url="http://roadmap"
         )
     }
-    await survey_routes.answers_per_address.reset()
+    await survey.answers_per_address.reset()
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
     ) as http:
@@ -125,9 +125,7 @@ async def test_bots_are_refused_and_each_address_is_limited(
     )
     assert bot.status_code == 422 and "must be left empty" in bot.text
 
-    monkeypatch.setattr(
-        survey_routes, "answers_per_address", RateLimit("2/minute", scope="test-portal-survey")
-    )
+    monkeypatch.setattr(survey, "answers_per_address", RateLimit("2/minute", scope="test-portal-survey"))
     for _ in range(2):
         assert (
             await portal.post(f"/survey/{token}", data={**form_of(page.text), **answers})

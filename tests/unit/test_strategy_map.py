@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.portal.strategy_view import HEAT, NO_DATA, heat_map
+from services.portal.pages.strategy import HEAT, NO_DATA, heat_map
 from services.roadmap import rules, strategy_map
 from services.roadmap.strategy_map import AuditHours, CandidateInitiative, Rating, build_map
 

@@ -1,0 +1,1 @@
+"""The signed-in officer: session and CSRF, acting as the officer on other services, mail."""

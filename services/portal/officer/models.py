@@ -1,0 +1,58 @@
+"""The officer's own state in the portal: who signed in, their browser sessions, the sign-in links
+already spent, and the Today items they took away. Written by the officer's actions, never by events.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from shared import clock
+
+
+def _now() -> datetime:
+    return clock.now()
+
+
+class PortalDismissal(SQLModel, table=True):
+    """An item the officer took off Today (handled elsewhere); a new episode has a new key."""
+
+    __tablename__ = "portal_dismissal"
+
+    officer_id: str = Field(primary_key=True, max_length=100)
+    item_key: str = Field(primary_key=True, max_length=200)
+    dismissed_at: datetime = Field(default_factory=_now)
+
+
+class PortalOfficer(SQLModel, table=True):
+    """An officer who signed in, and where urgent notices are mailed (when known)."""
+
+    __tablename__ = "portal_officer"
+
+    id: str = Field(primary_key=True, max_length=100)
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    last_sign_in_at: datetime | None = None
+
+
+class SpentSignIn(SQLModel, table=True):
+    """A sign-in token already used: the same link never signs in twice."""
+
+    __tablename__ = "portal_spent_sign_in"
+
+    jti: str = Field(primary_key=True, max_length=100)
+    officer_id: str = Field(max_length=100)
+    expires_at: datetime
+    spent_at: datetime = Field(default_factory=_now)
+
+
+class PortalSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random id; only its hash is stored."""
+
+    __tablename__ = "portal_session"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    officer_id: str = Field(index=True, max_length=100)
+    officer_name: str = Field(default="", max_length=200)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=_now)
+    expires_at: datetime

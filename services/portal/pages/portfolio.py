@@ -1,0 +1,309 @@
+"""The portfolio: one row per clinic of an officer, most in need of attention first.
+
+Read with a handful of column queries over all the officer's clinics at once (pages/reads.py;
+no ORM objects: an officer with 1,000 clinics has tens of thousands of KPI weeks), then each row
+built from what was read.
+"""
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select as sa_select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.portal.pages import reads, rules
+from services.portal.pages.activity import Activity, feed_of, load_activity
+from services.portal.pages.reads import Point
+from services.portal.read_model.models import (
+    PortalAlert,
+    PortalAssessment,
+    PortalInitiative,
+    PortalOpenAudit,
+)
+from services.portal.read_model.times import aware
+from shared.events.roadmap import FINAL_PHASES, PLAN_PHASES
+
+SPARK_WEEKS = 12
+STAGES = ("registered", "assessed", "auditing", "roadmap", *(f"plan:{phase}" for phase in PLAN_PHASES))
+
+
+@dataclass
+class KpiSummary:
+    name: str
+    value: float | None
+    baseline: float | None
+    target: float | None
+    progress: float | None
+    colour: str
+    sample_size: int
+    change_pct: float | None
+    points: list[tuple[str, float | None]] = field(default_factory=list)
+
+
+@dataclass
+class ClinicRow:
+    id: UUID
+    name: str
+    specialty: str
+    zone: str  # the clinic's time zone: its dates are shown on its own calendar
+    readiness_level: str | None
+    readiness_score: float | None
+    readiness_colour: str
+    stage: str
+    stage_label: str
+    plan_id: str | None
+    gate: rules.GateStatus
+    kpi: KpiSummary | None
+    adoption: str
+    adoption_change_pct: float | None
+    open_alerts: int
+    feed: rules.FeedHealth
+    attention_score: int
+    reasons: list[str]
+
+
+@dataclass
+class Filters:
+    specialty: str = ""
+    stage: str = ""
+    needs_attention: bool = False
+    q: str = ""
+
+
+def _stage(
+    plan: Any,
+    *,
+    has_assessment: bool,
+    has_audit: bool,
+    has_initiative: bool,
+    due: datetime | None,
+    now: datetime,
+    open_audit: Any = None,
+    zone: tzinfo = UTC,
+) -> tuple[str, str]:
+    """Where the clinic is in the method, as a filter key and words for the portfolio."""
+    if plan is not None:
+        return f"plan:{plan.phase}", _plan_stage(plan, due=due, now=now)
+    if open_audit is not None:
+        return "auditing", _audit_stage(open_audit, today=now.astimezone(zone).date())
+    if has_audit or has_initiative:
+        return "roadmap", "roadmap: choose an initiative"
+    if has_assessment:
+        return "assessed", "assessed: audit next"
+    return "registered", "registered: assess next"
+
+
+def _plan_stage(plan: Any, *, due: datetime | None, now: datetime) -> str:
+    if plan.phase in FINAL_PHASES:
+        return f"plan {plan.phase}"
+    since = aware(plan.phase_since)
+    day = (now - since).days + 1
+    if planned := plan.phase_planned_days:
+        of = f" of {max(day, math.ceil(planned))}"
+    elif due is not None and due > since:
+        of = f" of {max(day, (due - since).days)}"
+    else:
+        of = ""
+    return f"{plan.phase}, day {day}{of}"
+
+
+def _audit_stage(open_audit: Any, *, today: date) -> str:
+    """The audit's day on the clinic's calendar (its window is in the clinic's own dates)."""
+    day = (today - open_audit.starts_on).days + 1
+    length = (open_audit.ends_on - open_audit.starts_on).days + 1
+    if day < 1:
+        return f"auditing from {open_audit.starts_on:%b %d}"
+    return f"auditing, day {min(day, length)} of {length}"
+
+
+async def portfolio(
+    *, session: AsyncSession, officer_id: str, filters: Filters, now: datetime
+) -> tuple[list[ClinicRow], list[str]]:
+    """The officer's clinics as rows (filtered, most in need first) and every specialty for the filter."""
+    clinics = await reads.officer_clinics(session, officer_id)
+    facts = await _read_facts(session, reads.officer_clinic_ids(officer_id), now=now)
+    rows = [
+        row for row in (_clinic_row(clinic, facts, now=now) for clinic in clinics) if _matches(row, filters)
+    ]
+    rows.sort(key=lambda row: (-row.attention_score, row.name.lower()))
+    return rows, sorted({clinic.specialty for clinic in clinics if clinic.specialty})
+
+
+@dataclass
+class _Facts:
+    """What the portfolio reads of the officer's clinics, each by clinic id (KPI weeks and activity
+    by its 32 hex digits, as stored), plans' gate notices by plan id."""
+
+    assessments: dict[UUID, Any]
+    open_audits: dict[UUID, Any]
+    audits: dict[UUID, Any]
+    initiatives: dict[UUID, list[Any]]
+    plans: dict[UUID, Any]
+    gate_notices: dict[str, list[Any]]
+    escalations: Counter[UUID]
+    open_alerts: Counter[UUID]
+    weeks: dict[str, dict[str, list[Point]]]
+    activities: dict[str, Activity]
+
+
+async def _read_facts(session: AsyncSession, ids: Any, *, now: datetime) -> _Facts:
+    """A handful of column queries over all the clinics at once, none per clinic."""
+    plans = reads.current_plans(await reads.plans(session, ids))
+    initiatives: dict[UUID, list[Any]] = defaultdict(list)
+    for initiative in await reads.column_rows(
+        session,
+        sa_select(
+            col(PortalInitiative.id),
+            col(PortalInitiative.clinic_id),
+            col(PortalInitiative.status),
+            col(PortalInitiative.kpi),
+            col(PortalInitiative.baseline_end),
+        ).where(col(PortalInitiative.clinic_id).in_(ids)),
+    ):
+        initiatives[initiative.clinic_id].append(initiative)
+    assessment_columns = (col(PortalAssessment.level), col(PortalAssessment.overall_score))
+    alerts = sa_select(col(PortalAlert.clinic_id)).where(
+        col(PortalAlert.clinic_id).in_(ids), col(PortalAlert.raised_at) >= now - rules.OPEN_FOR
+    )
+    return _Facts(
+        assessments=await _by_clinic(session, PortalAssessment, ids, *assessment_columns),
+        # The open window before the finished audit (each SELECT is its own SQLite snapshot): an
+        # audit completing between the two reads shows as both for a moment, never as neither.
+        open_audits=await _by_clinic(
+            session, PortalOpenAudit, ids, col(PortalOpenAudit.starts_on), col(PortalOpenAudit.ends_on)
+        ),
+        audits={audit.clinic_id: audit for audit in await reads.latest_audits(session, ids)},
+        initiatives=initiatives,
+        plans=plans,
+        gate_notices=await reads.gate_notices(session, list(plans.values())),
+        escalations=Counter(
+            notice.clinic_id for notice in await reads.open_escalations(session, ids, now=now)
+        ),
+        open_alerts=Counter(alert.clinic_id for alert in await reads.column_rows(session, alerts)),
+        weeks=await reads.recent_weeks(session, ids),
+        activities=await load_activity(session, ids),
+    )
+
+
+async def _by_clinic(session: AsyncSession, table: Any, ids: Any, *columns: Any) -> dict[UUID, Any]:
+    """One row per clinic of a table keyed by clinic id: these columns, by clinic id."""
+    clinic_id = col(table.clinic_id)
+    statement = sa_select(clinic_id, *columns).where(clinic_id.in_(ids))
+    return {row.clinic_id: row for row in await reads.column_rows(session, statement)}
+
+
+def _clinic_row(clinic: Any, facts: _Facts, *, now: datetime) -> ClinicRow:
+    """One clinic's row: where it is, its gate, KPI, adoption and feed, and how much it needs the officer."""
+    zone = ZoneInfo(clinic.time_zone)
+    plan = facts.plans.get(clinic.id)
+    gate_notices = facts.gate_notices.get(plan.id, []) if plan is not None else []
+    gate = rules.gate_of(plan.phase if plan else None, gate_notices, now=now)
+    stage, stage_label = _stage(
+        plan,
+        has_assessment=clinic.id in facts.assessments,
+        has_audit=clinic.id in facts.audits,
+        open_audit=facts.open_audits.get(clinic.id),
+        has_initiative=bool(facts.initiatives.get(clinic.id)),
+        due=rules.decision_due(gate_notices),
+        now=now,
+        zone=zone,
+    )
+    kpi = _clinic_kpi(plan, facts.initiatives.get(clinic.id, []), facts.weeks.get(clinic.id.hex, {}))
+    activity = facts.activities.get(clinic.id.hex)
+    adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
+    feed = feed_of(activity, zone=zone, now=now)
+    audit = facts.audits.get(clinic.id)
+    score, reasons = rules.attention(
+        gate=gate,
+        escalations=facts.escalations[clinic.id],
+        open_alerts=facts.open_alerts[clinic.id],
+        feed=feed,
+        adoption=adoption,
+        kpi=kpi.colour if kpi else "grey",
+        low_coverage=audit is not None and reads.low_coverage(audit),
+    )
+    assessment = facts.assessments.get(clinic.id)
+    return ClinicRow(
+        id=clinic.id,
+        name=clinic.name,
+        specialty=clinic.specialty,
+        zone=clinic.time_zone,
+        readiness_level=assessment.level if assessment else None,
+        readiness_score=assessment.overall_score if assessment else None,
+        readiness_colour=rules.readiness_colour(assessment.level if assessment else None),
+        stage=stage,
+        stage_label=stage_label,
+        plan_id=plan.id if plan else None,
+        gate=gate,
+        kpi=kpi,
+        adoption=adoption,
+        adoption_change_pct=adoption_change,
+        open_alerts=facts.open_alerts[clinic.id],
+        feed=feed,
+        attention_score=score,
+        reasons=reasons,
+    )
+
+
+def _clinic_kpi(plan: Any, initiatives: list[Any], series: dict[str, list[Point]]) -> KpiSummary | None:
+    """The clinic's primary KPI against its baseline and target, if it measures one."""
+    plans_initiative = _plans_initiative(plan, initiatives)
+    name = _primary_kpi(plans_initiative, initiatives, series)
+    if not name:
+        return None
+    baseline_end = plans_initiative.baseline_end if plans_initiative is not None else None
+    return _kpi_summary(name, series.get(name, []), plan.phase if plan else None, baseline_end)
+
+
+def _matches(row: ClinicRow, filters: Filters) -> bool:
+    if filters.specialty and row.specialty != filters.specialty:
+        return False
+    if filters.stage and row.stage != filters.stage:
+        return False
+    if filters.needs_attention and row.attention_score == 0:
+        return False
+    return not (filters.q and filters.q.lower() not in row.name.lower())
+
+
+def _plans_initiative(plan: Any, initiatives: list[Any]) -> Any:
+    """The initiative the clinic's plan carries out, if it has a plan."""
+    if plan is None:
+        return None
+    return next((initiative for initiative in initiatives if initiative.id == plan.initiative_id), None)
+
+
+def _primary_kpi(plans_initiative: Any, initiatives: list[Any], series: dict[str, list[Any]]) -> str | None:
+    if plans_initiative is not None and plans_initiative.kpi:
+        return str(plans_initiative.kpi)
+    approved = [
+        initiative for initiative in initiatives if initiative.status != "proposed" and initiative.kpi
+    ]
+    if approved:
+        return str(approved[-1].kpi)
+    measured = [name for name in series if name not in rules.ADOPTION_KPIS]
+    return measured[0] if measured else None
+
+
+def _kpi_summary(name: str, points: list[Point], phase: str | None, baseline_end: date | None) -> KpiSummary:
+    latest = next((point for point in reversed(points) if point[1] is not None), None)
+    if latest is None:
+        return KpiSummary(name, None, None, None, None, "grey", 0, None, [(p[0], p[1]) for p in points])
+    week, value, sample, baseline, target, progress = latest
+    change = (value - baseline) / baseline * 100 if value is not None and baseline else None
+    return KpiSummary(
+        name=name,
+        value=value,
+        baseline=baseline,
+        target=target,
+        progress=progress,
+        colour=rules.kpi_colour(progress, phase, baseline_week=rules.is_baseline_week(week, baseline_end)),
+        sample_size=sample,
+        change_pct=change,
+        points=[(point[0], point[1]) for point in points],
+    )

@@ -1,0 +1,262 @@
+"""The clinic page, and its forms that act on another service on the officer's behalf: decide at a
+gate, pause or resume a plan, approve an initiative, open or close an audit. Each checks CSRF and
+ownership in the read model (another officer's plan or clinic is a 404 here, before anything is
+sent), then calls the owning service and confirms, or shows that service's reason for refusing.
+"""
+
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from services.portal.officer import actions, tenancy
+from services.portal.officer.sessions import utcnow
+from services.portal.pages.clinic import clinic_story
+from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
+from services.portal.settings import settings_of
+from shared.app import SessionDep
+
+router = APIRouter(include_in_schema=False)
+MAX_AUDIT_DAYS = 31  # audit's own limit (MAX_WINDOW_DAYS)
+
+
+class AuditForm(BaseModel):
+    """Opening an audit window: how many days staff log (from today)."""
+
+    days: int = Field(default=7, ge=1, le=MAX_AUDIT_DAYS)
+
+
+class DecisionForm(BaseModel):
+    """The gate decision, as roadmap takes it."""
+
+    action: Literal["continue", "extend", "stop"]
+    extend_days: float = Field(default=21, gt=0, le=120)
+    note: str = Field(default="", max_length=500)
+
+
+class ApprovalForm(BaseModel):
+    """Approving an initiative: who owns it, the target, the pilot group."""
+
+    owner: str = Field(min_length=1, max_length=100)
+    target_change_pct: float = Field(ge=-100, le=500)
+    pilot_group: list[str] = Field(default_factory=list, max_length=200)
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(
+                "name who owns it: a pseudonymous staff id such as a role plus a number, e.g. pm-1"
+            )
+        return value.strip()
+
+    @field_validator("target_change_pct")
+    @classmethod
+    def _target(cls, value: float) -> float:
+        if value == 0:
+            raise ValueError("a target is a change: e.g. -30 for 30 % less, 25 for 25 % more")
+        return value
+
+
+FIELD_HINTS = {
+    "owner": "name who owns it: a pseudonymous staff id such as a role plus a number, e.g. pm-1",
+    "target_change_pct": "a number between -100 and 500, not 0: e.g. -30 for 30 % less",
+    "pilot_group": "pseudonymous staff ids separated by commas (at most 200)",
+    "extend_days": "a number of days between 1 and 120",
+    "days": f"a whole number of days between 1 and {MAX_AUDIT_DAYS}, e.g. 7",
+}
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Per form field, what is wrong and what to enter instead."""
+    problems: dict[str, str] = {}
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else "form"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems[name] = (
+            f"{message}. {FIELD_HINTS[name]}" if name in FIELD_HINTS and "e.g." not in message else message
+        )
+    return problems
+
+
+@router.get("/clinics/{clinic_id}", response_class=HTMLResponse)
+async def clinic_page(
+    request: Request, clinic_id: UUID, session: SessionDep, officer: OfficerDep
+) -> Response:
+    story = await clinic_story(
+        session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
+    )
+    return render(request, "clinic.html", {"story": story, "errors": {}, "form": {}}, officer=officer)
+
+
+@router.post("/plans/{plan_id}/decision")
+async def decide(plan_id: str, request: Request, session: SessionDep, officer: OfficerDep) -> Response:
+    form = await check_csrf(request, officer)
+    plan = await tenancy.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
+    back = str(form.get("back") or "/today")
+    back = back if back.startswith("/") and not back.startswith("//") else "/today"
+    settings = settings_of(request)
+    try:
+        decision = DecisionForm.model_validate(
+            {key: form[key] for key in ("action", "extend_days", "note") if form.get(key) not in (None, "")}
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{name}: {text}" for name, text in field_errors(error).items())
+        return redirect_with_flash(back, kind="error", text=f"Not sent: {problems}", settings=settings)
+    done = {
+        "continue": "continue to rollout",
+        "extend": f"extend the pilot by {decision.extend_days:g} days",
+        "stop": "stop the plan",
+    }[decision.action]
+    return await act_and_confirm(
+        request,
+        officer,
+        service="roadmap",
+        method="POST",
+        path=actions.DECISION_PATH.format(plan_id=plan.id),
+        body=decision.model_dump(),
+        back=back,
+        refused="Roadmap refused the decision",
+        done=f"Decision sent: {done}. The plan will move on within moments.",
+    )
+
+
+@router.post("/plans/{plan_id}/{change}")
+async def pause_or_resume(
+    plan_id: str,
+    change: Literal["pause", "resume"],
+    request: Request,
+    session: SessionDep,
+    officer: OfficerDep,
+) -> Response:
+    form = await check_csrf(request, officer)
+    plan = await tenancy.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
+    return await act_and_confirm(
+        request,
+        officer,
+        service="roadmap",
+        method="POST",
+        path=f"/v1/plans/{plan.id}/{change}",
+        back=f"/clinics/{plan.clinic_id}" if form.get("back") != "/today" else "/today",
+        refused="Roadmap refused",
+        done="Plan paused: its clock stops until you resume it." if change == "pause" else "Plan resumed.",
+    )
+
+
+@router.post("/initiatives/{initiative_id}/approve")
+async def approve(
+    initiative_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
+) -> Response:
+    form = await check_csrf(request, officer)
+    initiative = await tenancy.owned_initiative(
+        session=session, initiative_id=initiative_id, officer_id=officer.officer_id
+    )
+    settings = settings_of(request)
+    raw: dict[str, Any] = {
+        "owner": str(form.get("owner", "")),
+        "target_change_pct": str(form.get("target_change_pct", "")).strip() or None,
+        "pilot_group": [part.strip() for part in str(form.get("pilot_group", "")).split(",") if part.strip()],
+    }
+    errors: dict[str, str] = {}
+    approval: ApprovalForm | None = None
+    try:
+        approval = ApprovalForm.model_validate(raw)
+    except ValidationError as error:
+        errors = field_errors(error)
+    if approval is not None:
+        try:
+            await actions.as_officer(
+                request,
+                officer,
+                service="roadmap",
+                method="POST",
+                path=f"/v1/initiatives/{initiative.id}/approve",
+                body=approval.model_dump(),
+            )
+        except actions.ActionRefused as refused:
+            errors = {name.split(".")[0]: text for name, text in refused.fields.items()} or {
+                "form": f"Roadmap refused the approval: {refused.reason}"
+            }
+        else:
+            return redirect_with_flash(
+                f"/clinics/{initiative.clinic_id}",
+                kind="ok",
+                text=f"Approved “{initiative.problem}”: its plan starts now (it shows here within moments).",
+                settings=settings,
+            )
+    return await _clinic_page_with_errors(
+        request,
+        session,
+        officer,
+        initiative.clinic_id,
+        errors=errors,
+        form={**form, "initiative_id": str(initiative.id)},
+    )
+
+
+async def _clinic_page_with_errors(
+    request: Request,
+    session: SessionDep,
+    officer: OfficerDep,
+    clinic_id: UUID,
+    *,
+    errors: dict[str, str],
+    form: dict[str, Any],
+) -> Response:
+    """The clinic page again, each form field's problem next to it (422)."""
+    story = await clinic_story(
+        session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
+    )
+    return render(
+        request,
+        "clinic.html",
+        {"story": story, "errors": errors, "form": form},
+        officer=officer,
+        status_code=422,
+    )
+
+
+@router.post("/clinics/{clinic_id}/audits/open")
+async def open_audit(clinic_id: UUID, request: Request, session: SessionDep, officer: OfficerDep) -> Response:
+    form = await check_csrf(request, officer)
+    clinic = await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
+    try:
+        window = AuditForm.model_validate({"days": form["days"]} if form.get("days") else {})
+    except ValidationError as error:
+        return await _clinic_page_with_errors(
+            request, session, officer, clinic.id, errors=field_errors(error), form=form
+        )
+    return await act_and_confirm(
+        request,
+        officer,
+        service="audit",
+        method="POST",
+        path=f"/v1/clinics/{clinic.id}/audits",
+        body=window.model_dump(),
+        back="/today" if form.get("back") == "/today" else f"/clinics/{clinic.id}",
+        refused="Audit refused to open it",
+        done=lambda opened: (
+            f"Audit opened: staff log {opened.get('starts_on')} to {opened.get('ends_on')}. Give them the "
+            "task-log link (Audit week page); the window closes by itself at its end."
+        ),
+    )
+
+
+@router.post("/clinics/{clinic_id}/audits/{audit_id}/close")
+async def close_audit(
+    clinic_id: UUID, audit_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
+) -> Response:
+    await check_csrf(request, officer)
+    clinic = await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
+    return await act_and_confirm(
+        request,
+        officer,
+        service="audit",
+        method="POST",
+        path=f"/v1/audits/{audit_id}/close",
+        back=f"/clinics/{clinic.id}",
+        refused="Audit refused to close it",
+        done="Audit closing: its findings and the ranked candidates show here within moments.",
+    )

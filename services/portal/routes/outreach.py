@@ -1,0 +1,188 @@
+"""The officer's side of the public forms: prospect invites and leads (intake), and the audit
+week's task-log links and "who has not logged yet" (audit).
+
+Leads carry contact details that never travel as events, so these pages read the owning
+service's API with the officer's identity instead of the portal's read model.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from services.portal.officer import actions, tenancy
+from services.portal.officer.sessions import SignedIn
+from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
+from services.portal.settings import settings_of
+from shared.app import SessionDep
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _as_officer(
+    request: Request, officer: SignedIn, service: str, method: str, path: str, **kw: Any
+) -> Any:
+    answer = await actions.as_officer(request, officer, service=service, method=method, path=path, **kw)
+    return answer.get("items", answer) if set(answer) == {"items"} else answer
+
+
+# --- prospects ----------------------------------------------------------------------------------
+
+
+async def _prospects_page(
+    request: Request, officer: SignedIn, *, new_invite: dict[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    problem = ""
+    try:
+        leads = await _as_officer(request, officer, "intake", "GET", "/v1/prospects")
+        invites = await _as_officer(request, officer, "intake", "GET", "/v1/prospect-invites")
+    except actions.ActionRefused as refused:
+        leads, invites, problem = [], [], f"Intake did not answer: {refused.reason}"
+    return render(
+        request,
+        "prospects.html",
+        {
+            "leads": leads,
+            "invites": invites,
+            "new_invite": new_invite,
+            "problem": problem,
+            "active": "prospects",
+        },
+        officer=officer,
+        status_code=status_code,
+    )
+
+
+@router.get("/prospects", response_class=HTMLResponse)
+async def prospects_page(request: Request, officer: OfficerDep) -> Response:
+    """New prospects as leads, the invite links, and a button to make one."""
+    return await _prospects_page(request, officer)
+
+
+@router.post("/prospects/invites", response_class=HTMLResponse)
+async def create_invite(request: Request, officer: OfficerDep) -> Response:
+    form = await check_csrf(request, officer)
+    days = str(form.get("expires_in_days", "")).strip()
+    body = {
+        "label": str(form.get("label", "")).strip(),
+        "expires_in_days": int(days) if days.isdigit() else 14,
+    }
+    try:
+        made = await _as_officer(request, officer, "intake", "POST", "/v1/prospect-invites", body=body)
+    except actions.ActionRefused as refused:
+        return redirect_with_flash(
+            "/prospects", kind="error", text=f"No link made: {refused.reason}", settings=settings_of(request)
+        )
+    return await _prospects_page(request, officer, new_invite=made, status_code=201)
+
+
+@router.post("/prospects/invites/{invite_id}/revoke")
+async def revoke_invite(invite_id: UUID, request: Request, officer: OfficerDep) -> Response:
+    await check_csrf(request, officer)
+    return await act_and_confirm(
+        request,
+        officer,
+        service="intake",
+        method="POST",
+        path=f"/v1/prospect-invites/{invite_id}/revoke",
+        back="/prospects",
+        refused="Not revoked",
+        done="Invite revoked: its link now shows “withdrawn”.",
+    )
+
+
+@router.post("/prospects/{lead_id}/convert")
+async def convert_lead(lead_id: UUID, request: Request, officer: OfficerDep) -> Response:
+    """One action: the lead becomes a clinic; its answers begin the full assessment."""
+    form = await check_csrf(request, officer)
+    body = {
+        "name": str(form.get("name", "")).strip(),
+        "specialty": str(form.get("specialty", "")).strip() or "general practice",
+    }
+    return await act_and_confirm(
+        request,
+        officer,
+        service="intake",
+        method="POST",
+        path=f"/v1/prospects/{lead_id}/convert",
+        body=body,
+        back="/prospects",
+        refused="Not converted",
+        done=lambda clinic: (
+            f"{clinic['name']} is now a clinic (it shows in your portfolio within moments). "
+            f"Its assessment starts from the prospect's answers: `faio prospect draft {clinic['id']}`."
+        ),
+    )
+
+
+# --- the audit week's self-logging ----------------------------------------------------------------
+
+
+async def _open_audit(request: Request, officer: SignedIn, clinic_id: UUID) -> dict[str, Any] | None:
+    audits = await _as_officer(request, officer, "audit", "GET", f"/v1/clinics/{clinic_id}/audits")
+    return next((audit for audit in audits if audit["status"] == "open"), audits[0] if audits else None)
+
+
+async def _audit_logging_page(
+    request: Request,
+    session: SessionDep,
+    officer: SignedIn,
+    clinic_id: UUID,
+    *,
+    new_link: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    clinic = await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
+    audit, status, links, problem = None, None, [], ""
+    try:
+        audit = await _open_audit(request, officer, clinic_id)
+        if audit is not None:
+            status = await _as_officer(
+                request, officer, "audit", "GET", f"/v1/audits/{audit['id']}/logging-status"
+            )
+            links = await _as_officer(
+                request, officer, "audit", "GET", f"/v1/audits/{audit['id']}/task-log-links"
+            )
+    except actions.ActionRefused as refused:
+        problem = f"Audit did not answer: {refused.reason}"
+    return render(
+        request,
+        "audit_logging.html",
+        {
+            "clinic": clinic,
+            "audit": audit,
+            "status": status,
+            "links": links,
+            "new_link": new_link,
+            "problem": problem,
+        },
+        officer=officer,
+        status_code=status_code,
+    )
+
+
+@router.get("/clinics/{clinic_id}/audit-logging", response_class=HTMLResponse)
+async def audit_logging_page(
+    clinic_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
+) -> Response:
+    """Per day of the audit week, who has not logged yet; the link staff log with."""
+    return await _audit_logging_page(request, session, officer, clinic_id)
+
+
+@router.post("/clinics/{clinic_id}/audits/{audit_id}/task-log-links", response_class=HTMLResponse)
+async def create_task_log_link(
+    clinic_id: UUID, audit_id: UUID, request: Request, session: SessionDep, officer: OfficerDep
+) -> Response:
+    await check_csrf(request, officer)
+    await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
+    try:
+        made = await _as_officer(request, officer, "audit", "POST", f"/v1/audits/{audit_id}/task-log-links")
+    except actions.ActionRefused as refused:
+        return redirect_with_flash(
+            f"/clinics/{clinic_id}/audit-logging",
+            kind="error",
+            text=f"No link made: {refused.reason}",
+            settings=settings_of(request),
+        )
+    return await _audit_logging_page(request, session, officer, clinic_id, new_link=made, status_code=201)
