@@ -22,7 +22,6 @@ from shared import clock
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONDAY_TO_FRIDAY: tuple[Weekday, ...] = WEEKDAYS[:5]
 DEFAULT_TIME_ZONE = "UTC"
 # A clinic's opening hours where business hours are counted ("answered within a business day"):
