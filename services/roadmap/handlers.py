@@ -8,8 +8,10 @@ from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import proposals, service, starter
-from services.roadmap.plans import AdoptionAlert, KpiReading
+from services.roadmap.initiatives import approval as service
+from services.roadmap.initiatives import proposals
+from services.roadmap.plans import starter
+from services.roadmap.plans.contracts import AdoptionAlert, KpiReading
 from shared import topics
 from shared.app import ServiceRuntime
 from shared.broker import consumer_options

@@ -9,9 +9,9 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
-from services.roadmap.buy_in_models import BUY_IN_TABLES
-from services.roadmap.plans import GateAction
-from services.roadmap.strategy_tables import CatalogEntry, CatalogSeeded, InitiativeVendor, StrategyAnswer
+from services.roadmap.catalog.models import CatalogEntry, CatalogSeeded, InitiativeVendor, StrategyAnswer
+from services.roadmap.plans.buy_in.models import BUY_IN_TABLES
+from services.roadmap.plans.contracts import GateAction
 from shared import clock
 from shared.calendar import CalendarColumns
 from shared.db import service_metadata

@@ -14,10 +14,12 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import approval_review, catalog_store, rules, strategy_store
+from services.roadmap.catalog import service as catalog_store
+from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
+from services.roadmap.initiatives import approval_review, rules
 from services.roadmap.models import Initiative, RoadmapClinic, RoadmapPlan, RoadmapPlanTransition
-from services.roadmap.strategy_store import StrategyMapPublic
-from services.roadmap.strategy_tables import CatalogEntry, InitiativeVendor
+from services.roadmap.strategy import service as strategy_store
+from services.roadmap.strategy.service import StrategyMapPublic
 from shared import clock
 
 # The order a plan's phases run in when all goes to plan (the gate takes no planned time).

@@ -23,7 +23,7 @@ from services.portal import demo
 from services.portal.demo_portfolio import STAGES, portfolio
 from services.portal.models import PortalAlert, PortalClinic, PortalClinicActivity, PortalPlan
 from services.portal.settings import PortalSettings
-from services.roadmap.worker import create_worker as create_roadmap_worker
+from services.roadmap.plans.worker import create_worker as create_roadmap_worker
 from shared import clock
 from tests.browser.stack import screenshot, served
 from tests.clock_dates import WEEKDAYS

@@ -12,8 +12,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from services.roadmap.plans import AdoptionAlert, GateDecision, PlanChange
-from services.roadmap.workflows import ImplementationPlanWorkflow
+from services.roadmap.plans.contracts import AdoptionAlert, GateDecision, PlanChange
+from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from tests.integration.plan_workflow_support import (
     ALL_PHASES,
     DEFAULT_CHECKINS,

@@ -13,7 +13,7 @@ from sqlalchemy import MetaData
 from services.kpi import clinics as kpi_clinics
 from services.kpi import models as kpi_models
 from services.roadmap import models as roadmap_models
-from services.roadmap import proposals as roadmap_proposals
+from services.roadmap.initiatives import proposals as roadmap_proposals
 from shared import db
 from shared.events import ClinicRegistered
 from shared.events.intake import ClinicUpdated

@@ -6,9 +6,9 @@ import uuid
 
 from pypdf import PdfReader
 
-from services.roadmap import service
+from services.roadmap.initiatives import approval as service
 from services.roadmap.models import ApprovalIn, BaselineIn, ToolCostIn
-from services.roadmap.plans import PlanInput
+from services.roadmap.plans.contracts import PlanInput
 from tests.unit.portal_roadmap_support import OFFICER, PortalWithRoadmap, portal
 
 __all__ = ["portal"]  # the fixture, used by name

@@ -4,9 +4,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from services.roadmap import service
+from services.roadmap.initiatives import approval as service
 from services.roadmap.models import ApprovalIn, BaselineIn, RoadmapPlanTransition, ToolCostIn
-from services.roadmap.plans import PlanInput
+from services.roadmap.plans.contracts import PlanInput
 from services.roadmap.practice_report import plan_schedule
 from tests.unit.roadmap_support import roadmap_app
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from services.intake.scoring import load_questionnaire, score_assessment
-from services.roadmap import approval_review, proposals, service
-from services.roadmap.approval_review import (
+from services.roadmap.initiatives import approval as service
+from services.roadmap.initiatives import approval_review, proposals
+from services.roadmap.initiatives.approval_review import (
     ApprovalChoices,
     ApprovalFacts,
     Baseline,

@@ -19,11 +19,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlmodel import select
 from temporalio.client import Client
 
-from services.roadmap import buy_in_api
+from services.roadmap.api import buy_in as buy_in_api
 from services.roadmap.app import create_app
 from services.roadmap.models import RoadmapClinic, RoadmapPlan
+from services.roadmap.plans.worker import MIGRATIONS
 from services.roadmap.settings import RoadmapSettings
-from services.roadmap.worker import MIGRATIONS
 from shared import db
 from shared.auth import issue_token
 from shared.events.buy_in import PlanBuyInChanged

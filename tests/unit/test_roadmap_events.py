@@ -16,10 +16,10 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from services.roadmap import proposals
-from services.roadmap.activities import PlanActivities
-from services.roadmap.plans import PhaseChange, PlanNotice
-from services.roadmap.worker import MIGRATIONS
+from services.roadmap.initiatives import proposals
+from services.roadmap.plans.activities import PlanActivities
+from services.roadmap.plans.contracts import PhaseChange, PlanNotice
+from services.roadmap.plans.worker import MIGRATIONS
 from shared import db, topics
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AutomationCandidate

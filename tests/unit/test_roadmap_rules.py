@@ -3,7 +3,7 @@
 import pytest
 
 from services.intake.scoring import load_questionnaire, score_assessment
-from services.roadmap import rules
+from services.roadmap.initiatives import rules
 from tests.unit.test_intake_scoring import MIDDLING
 
 

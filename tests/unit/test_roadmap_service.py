@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
 
-from services.roadmap import proposals, service
-from services.roadmap.activities import PlanActivities
+from services.roadmap.initiatives import approval as service
+from services.roadmap.initiatives import proposals
 from services.roadmap.models import (
     ApprovalIn,
     Initiative,
@@ -25,8 +25,9 @@ from services.roadmap.models import (
     RoadmapPlanNotice,
     RoadmapPlanTransition,
 )
-from services.roadmap.plans import PhaseChange, PlanInput, PlanNotice, PlanStatus
-from services.roadmap.worker import MIGRATIONS
+from services.roadmap.plans.activities import PlanActivities
+from services.roadmap.plans.contracts import PhaseChange, PlanInput, PlanNotice, PlanStatus
+from services.roadmap.plans.worker import MIGRATIONS
 from shared import clock, db
 from shared.calendar import ClinicCalendar
 from shared.errors import Conflict, NotFound

@@ -16,14 +16,14 @@ from temporalio import activity
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from services.roadmap import buy_in
 from services.roadmap.models import (
     Initiative,
     RoadmapPlan,
     RoadmapPlanNotice,
     RoadmapPlanTransition,
 )
-from services.roadmap.plans import NextInitiative, PhaseChange, PlanNotice
+from services.roadmap.plans.buy_in import service as buy_in
+from services.roadmap.plans.contracts import NextInitiative, PhaseChange, PlanNotice
 from shared import clock
 from shared.db import SessionFactory
 from shared.events.roadmap import (

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import yaml
 
-from services.roadmap.evidence import RATE_KPIS, minimum_pilot_weeks
+from services.roadmap.plans.evidence import RATE_KPIS, minimum_pilot_weeks
 
 EFFECTS_FILE = Path(__file__).with_name("published_effects.yaml")
 COMPLIANCE_DIMENSION = "compliance"  # intake's questionnaire v1: its gate caps readiness below 50

@@ -5,8 +5,8 @@ from typing import Any
 
 from temporalio import activity
 
-from services.roadmap import buy_in
-from services.roadmap.buy_in import PreparationCheck
+from services.roadmap.plans.buy_in import service as buy_in
+from services.roadmap.plans.buy_in.service import PreparationCheck
 from shared.db import SessionFactory
 
 

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import approval_review, plan_money, rules
+from services.roadmap.initiatives import approval_review, rules
+from services.roadmap.initiatives.proposals import SOURCE
 from services.roadmap.models import (
     ApprovalIn,
     Initiative,
@@ -32,7 +33,8 @@ from services.roadmap.models import (
     RoadmapPlanTransition,
     TransitionPublic,
 )
-from services.roadmap.plans import (
+from services.roadmap.plans import money as plan_money
+from services.roadmap.plans.contracts import (
     DAY_SECONDS,
     AdoptionAlert,
     KpiReading,
@@ -40,7 +42,6 @@ from services.roadmap.plans import (
     PlanStatus,
     plan_workflow_id,
 )
-from services.roadmap.proposals import SOURCE
 from shared import clock
 from shared.calendar import UTC_CALENDAR, ClinicCalendar
 from shared.errors import Conflict, NotFound, Refused

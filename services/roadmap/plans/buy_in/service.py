@@ -14,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import survey
-from services.roadmap.buy_in_models import (
+from services.roadmap.initiatives.proposals import SOURCE
+from services.roadmap.models import RoadmapPlan
+from services.roadmap.plans.buy_in import results as survey
+from services.roadmap.plans.buy_in.models import (
     AttendanceIn,
     BuyInCommunication,
     BuyInPublic,
@@ -32,8 +34,6 @@ from services.roadmap.buy_in_models import (
     WaiverIn,
     WaiverPublic,
 )
-from services.roadmap.models import RoadmapPlan
-from services.roadmap.proposals import SOURCE
 from shared import clock
 from shared.errors import Conflict, NotFound, Refused
 from shared.events.buy_in import SURVEY_QUESTIONS, PlanBuyInChanged, SurveyRoundFigures, survey_stage_of

@@ -11,8 +11,9 @@ from typing import get_args
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.roadmap import gate, preparation, rules
-    from services.roadmap.plans import (
+    from services.roadmap.initiatives import rules
+    from services.roadmap.plans import gate, preparation
+    from services.roadmap.plans.contracts import (
         DAY_SECONDS,
         AdoptionAlert,
         GateAction,

@@ -16,7 +16,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
 
-from services.roadmap import gate, plan_money
+from services.roadmap.plans import gate
+from services.roadmap.plans import money as plan_money
 
 TEMPLATES = Path(__file__).with_name("templates")
 

@@ -13,10 +13,12 @@ from pydantic import Field as PydanticField
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import catalog, catalog_store, strategy_map
+from services.roadmap.catalog import rules as catalog
+from services.roadmap.catalog import service as catalog_store
+from services.roadmap.catalog.models import StrategyAnswer, upsert_statement
 from services.roadmap.models import Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
-from services.roadmap.strategy_map import Area, Question
-from services.roadmap.strategy_tables import StrategyAnswer, upsert_statement
+from services.roadmap.strategy import rules as strategy_map
+from services.roadmap.strategy.rules import Area, Question
 from shared import clock
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, status
 
-from services.roadmap import buy_in, service, starter
+from services.roadmap.initiatives import approval as service
 from services.roadmap.models import (
     ApprovalIn,
     DecisionIn,
@@ -20,7 +20,9 @@ from services.roadmap.models import (
     PlanChangeIn,
     PlanPublic,
 )
-from services.roadmap.plans import GateDecision, PlanChange
+from services.roadmap.plans import starter
+from services.roadmap.plans.buy_in import service as buy_in
+from services.roadmap.plans.contracts import GateDecision, PlanChange
 from shared import clock
 from shared.app import SessionDep, TemporalDep
 from shared.auth import CurrentOfficer

@@ -11,8 +11,9 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import buy_in
-from services.roadmap.buy_in_models import (
+from services.roadmap.models import RoadmapClinic, RoadmapPlan
+from services.roadmap.plans.buy_in import service as buy_in
+from services.roadmap.plans.buy_in.models import (
     LIKERT_LABELS,
     QUESTION_TEXT,
     BuyInSurveyAnswer,
@@ -22,7 +23,6 @@ from services.roadmap.buy_in_models import (
     SurveyAnswerIn,
     SurveyRoundIn,
 )
-from services.roadmap.models import RoadmapClinic, RoadmapPlan
 from shared import clock
 from shared.errors import Conflict, NotFound
 from shared.events.buy_in import SURVEY_QUESTIONS, SURVEY_STAGE_PHASES

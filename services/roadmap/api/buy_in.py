@@ -9,8 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Request, status
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import buy_in, buy_in_survey, service, starter
-from services.roadmap.buy_in_models import (
+from services.roadmap.initiatives import approval as service
+from services.roadmap.models import RoadmapPlan
+from services.roadmap.plans import starter
+from services.roadmap.plans.buy_in import service as buy_in
+from services.roadmap.plans.buy_in import survey as buy_in_survey
+from services.roadmap.plans.buy_in.models import (
     AttendanceIn,
     BuyInPublic,
     CommunicationIn,
@@ -25,7 +29,6 @@ from services.roadmap.buy_in_models import (
     WaiverIn,
     WaiverPublic,
 )
-from services.roadmap.models import RoadmapPlan
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.public_links import RateLimit

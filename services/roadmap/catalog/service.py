@@ -13,9 +13,9 @@ from pydantic import Field as PydanticField
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import catalog
-from services.roadmap.catalog import CatalogCategory, PriceModel
-from services.roadmap.strategy_tables import CatalogEntry, CatalogSeeded, InitiativeVendor, upsert_statement
+from services.roadmap.catalog import rules as catalog
+from services.roadmap.catalog.models import CatalogEntry, CatalogSeeded, InitiativeVendor, upsert_statement
+from services.roadmap.catalog.rules import CatalogCategory, PriceModel
 from shared import clock
 from shared.errors import NotFound, Refused
 

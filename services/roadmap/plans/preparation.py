@@ -14,10 +14,10 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.roadmap.activities import ACTIVITY_RETRY
-    from services.roadmap.buy_in import PreparationCheck
-    from services.roadmap.buy_in_activities import BuyInActivities
-    from services.roadmap.plans import PlanInput, PlanState
+    from services.roadmap.plans.activities import ACTIVITY_RETRY
+    from services.roadmap.plans.buy_in.activities import BuyInActivities
+    from services.roadmap.plans.buy_in.service import PreparationCheck
+    from services.roadmap.plans.contracts import PlanInput, PlanState
     from shared.events.roadmap import NoticeKind
 
 LEAVE_PREPARATION_RULE = "leave-preparation-after-buy-in"

@@ -7,7 +7,12 @@ means any two views of the results differ by at least five people.
 
 from collections.abc import Sequence
 
-from services.roadmap.buy_in_models import QUESTION_TEXT, WORSE_WHEN_AGREED, QuestionResult, SurveyResults
+from services.roadmap.plans.buy_in.models import (
+    QUESTION_TEXT,
+    WORSE_WHEN_AGREED,
+    QuestionResult,
+    SurveyResults,
+)
 from shared.events.buy_in import MIN_RESPONSES_TO_SHOW, SURVEY_QUESTIONS
 
 TOO_FEW = "too few responses to show without identifying anyone"

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from services.roadmap.catalog import CatalogCategory
-from services.roadmap.rules import normalise_category
+from services.roadmap.catalog.rules import CatalogCategory
+from services.roadmap.initiatives.rules import normalise_category
 
 Area = Literal[
     "patient_acquisition",

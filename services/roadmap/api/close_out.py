@@ -8,8 +8,10 @@ from functools import partial
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from services.roadmap import close_out, plan_reports, service, starter
-from services.roadmap.plan_reports import PlanBaselineIn, PlanBaselinePublic
+from services.roadmap.initiatives import approval as service
+from services.roadmap.plans import close_out, starter
+from services.roadmap.plans import reports as plan_reports
+from services.roadmap.plans.reports import PlanBaselineIn, PlanBaselinePublic
 from shared.app import SessionDep, TemporalDep
 from shared.auth import CurrentOfficer
 

@@ -11,8 +11,7 @@ from typing import Any
 
 from temporalio import activity
 
-from services.roadmap.evidence import RATE_KPIS, compare_rates
-from services.roadmap.plans import (
+from services.roadmap.plans.contracts import (
     DAY_SECONDS,
     HandBaseline,
     KpiReading,
@@ -20,6 +19,7 @@ from services.roadmap.plans import (
     PlanInput,
     PlanState,
 )
+from services.roadmap.plans.evidence import RATE_KPIS, compare_rates
 
 DAYS_PER_WEEK = 7.0
 HAND_BASELINE_SOURCES = ("audit", "manual_count", "emr_report")

@@ -4,18 +4,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from services.roadmap import catalog_store, proposals, service, strategy_store
 from services.roadmap import practice_report as practice_report_data
-from services.roadmap.catalog import CatalogCategory, category_for_problem, label_of, vendor_fit
-from services.roadmap.catalog_store import (
+from services.roadmap.catalog import service as catalog_store
+from services.roadmap.catalog.models import InitiativeVendor
+from services.roadmap.catalog.rules import CatalogCategory, category_for_problem, label_of, vendor_fit
+from services.roadmap.catalog.service import (
     CatalogEntryIn,
     CatalogEntryPublic,
     VendorChoiceIn,
     VendorOption,
 )
+from services.roadmap.initiatives import approval as service
+from services.roadmap.initiatives import proposals
 from services.roadmap.practice_report import PracticeReportData
-from services.roadmap.strategy_store import InterviewIn, InterviewPublic, StrategyMapPublic
-from services.roadmap.strategy_tables import InitiativeVendor
+from services.roadmap.strategy import service as strategy_store
+from services.roadmap.strategy.service import InterviewIn, InterviewPublic, StrategyMapPublic
 from shared import clock
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer

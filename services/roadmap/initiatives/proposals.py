@@ -13,8 +13,9 @@ from pydantic import ValidationError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import rules, strategy_store
+from services.roadmap.initiatives import rules
 from services.roadmap.models import Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
+from services.roadmap.strategy import service as strategy_store
 from shared import clock
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted

@@ -13,7 +13,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.roadmap.plans import (
+from services.roadmap.plans.contracts import (
     AdoptionAlert,
     GateDecision,
     HandBaseline,
@@ -22,7 +22,7 @@ from services.roadmap.plans import (
     PlanInput,
     PlanStatus,
 )
-from services.roadmap.workflows import ImplementationPlanWorkflow
+from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from shared.errors import Conflict, Refused
 from shared.events.roadmap import FINAL_PHASES
 from shared.temporal import (

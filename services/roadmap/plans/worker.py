@@ -1,4 +1,4 @@
-"""The roadmap Temporal worker, a process of its own: `python -m services.roadmap.worker`.
+"""The roadmap Temporal worker, a process of its own: `python -m services.roadmap.plans.worker`.
 
 Stops gracefully on SIGINT/SIGTERM: running activities get time to finish, and workflows
 simply continue on the next worker that starts. Traced: the client carries Temporal's
@@ -12,16 +12,16 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from services.roadmap.activities import PlanActivities
-from services.roadmap.buy_in_activities import BuyInActivities
-from services.roadmap.gate import judge_gate
+from services.roadmap.plans.activities import PlanActivities
+from services.roadmap.plans.buy_in.activities import BuyInActivities
+from services.roadmap.plans.gate import judge_gate
+from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from services.roadmap.settings import RoadmapSettings
-from services.roadmap.workflows import ImplementationPlanWorkflow
 from shared import db
 from shared.temporal import run_worker
 
 WORKFLOWS = [ImplementationPlanWorkflow]
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
-from services.roadmap.rules import normalise_category
+from services.roadmap.initiatives.rules import normalise_category
 
 CatalogCategory = Literal[
     "ai_scribe",

@@ -7,16 +7,17 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.roadmap import gate, preparation, rules
-    from services.roadmap.activities import ACTIVITY_RETRY, PlanActivities
-    from services.roadmap.plan_messages import PlanMessages
-    from services.roadmap.plans import (
+    from services.roadmap.initiatives import rules
+    from services.roadmap.plans import gate, preparation
+    from services.roadmap.plans.activities import ACTIVITY_RETRY, PlanActivities
+    from services.roadmap.plans.contracts import (
         DAY_SECONDS,
         PhaseChange,
         PlanInput,
         PlanNotice,
         PlanResult,
     )
+    from services.roadmap.plans.messages import PlanMessages
     from shared.events.roadmap import FINAL_PHASES, NoticeKind, PlanPhase
     from shared.temporal import PLAN_PHASE
 
