@@ -13,11 +13,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.api.buy_in import public_router as buy_in_public_router
-from services.roadmap.api.buy_in import router as buy_in_router
-from services.roadmap.api.catalog import router as strategy_router
-from services.roadmap.api.close_out import router as evaluation_router
-from services.roadmap.api.plans import router
+from services.roadmap.api import ROUTERS
 from services.roadmap.handlers import RoadmapHandlers, create_router
 from services.roadmap.models import RoadmapPlan, RoadmapPlanNotice
 from services.roadmap.settings import RoadmapSettings
@@ -40,7 +36,7 @@ def create_app(
         title="faio roadmap",
         description="Initiatives, approval and the implementation plans that run for months.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=[router, evaluation_router, buy_in_router, buy_in_public_router, strategy_router],
+        http_routers=ROUTERS,
         kafka_router=create_router(runtime, handlers),
         extra_lifespan=lambda _app: temporal.connecting(settings, runtime.tracer_provider),
     )

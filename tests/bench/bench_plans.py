@@ -22,7 +22,6 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.roadmap.initiatives.rules import DEFAULT_PHASE_DAYS
 from services.roadmap.plans.buy_in.service import PreparationCheck
 from services.roadmap.plans.contracts import (
     DAY_SECONDS,
@@ -35,6 +34,7 @@ from services.roadmap.plans.contracts import (
     PlanResult,
 )
 from services.roadmap.plans.gate import judge_gate
+from services.roadmap.plans.phases import DEFAULT_PHASE_DAYS
 from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES
 from tests.polling import eventually

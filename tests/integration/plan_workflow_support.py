@@ -22,7 +22,6 @@ from temporalio.client import Client, WorkflowHandle, WorkflowHistory, WorkflowU
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from services.roadmap.initiatives.rules import DEFAULT_PHASE_DAYS
 from services.roadmap.plans.buy_in.service import PreparationCheck
 from services.roadmap.plans.contracts import (
     DAY_SECONDS,
@@ -36,6 +35,7 @@ from services.roadmap.plans.contracts import (
     PlanStatus,
 )
 from services.roadmap.plans.gate import judge_gate
+from services.roadmap.plans.phases import DEFAULT_PHASE_DAYS
 from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES
 from tests.conftest import TEMPORAL_CLI

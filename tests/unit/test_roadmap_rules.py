@@ -4,6 +4,7 @@ import pytest
 
 from services.intake.scoring import load_questionnaire, score_assessment
 from services.roadmap.initiatives import rules
+from services.roadmap.plans import phases
 from tests.unit.test_intake_scoring import MIDDLING
 
 
@@ -127,7 +128,9 @@ def test_five_questions_name_what_is_missing() -> None:
 def test_kpi_progress(
     value: float | None, baseline: float | None, target: float, reported: float | None, expected: float | None
 ) -> None:
-    progress = rules.kpi_progress(value=value, baseline=baseline, target_change_pct=target, progress=reported)
+    progress = phases.kpi_progress(
+        value=value, baseline=baseline, target_change_pct=target, progress=reported
+    )
     assert progress == (pytest.approx(expected) if expected is not None else None)
 
 
@@ -144,4 +147,4 @@ def test_kpi_progress(
     ],
 )
 def test_gate(progress: float | None, extended: bool, outcome: str) -> None:
-    assert rules.evaluate_gate(progress=progress, pilot_extended=extended) == outcome
+    assert phases.evaluate_gate(progress=progress, pilot_extended=extended) == outcome

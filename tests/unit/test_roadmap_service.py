@@ -15,18 +15,14 @@ from pydantic import ValidationError
 from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
 
-from services.roadmap.initiatives import approval as service
 from services.roadmap.initiatives import proposals
-from services.roadmap.models import (
-    ApprovalIn,
-    Initiative,
-    InitiativePublic,
-    RoadmapPlan,
-    RoadmapPlanNotice,
-    RoadmapPlanTransition,
-)
+from services.roadmap.initiatives.approval import approve_initiative, baseline_window
+from services.roadmap.initiatives.models import ApprovalIn, InitiativePublic
+from services.roadmap.initiatives.service import list_initiatives
+from services.roadmap.models import Initiative, RoadmapPlan, RoadmapPlanNotice, RoadmapPlanTransition
 from services.roadmap.plans.activities import PlanActivities
 from services.roadmap.plans.contracts import PhaseChange, PlanInput, PlanNotice, PlanStatus
+from services.roadmap.plans.service import live_view
 from services.roadmap.plans.worker import MIGRATIONS
 from shared import clock, db
 from shared.calendar import ClinicCalendar
@@ -113,7 +109,7 @@ async def clinic(sessions: db.SessionFactory, *, systems: dict[str, str] | None 
 
 async def proposed(sessions: db.SessionFactory, clinic_id: uuid.UUID) -> list[InitiativePublic]:
     async with sessions() as session:
-        listing = await service.list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
+        listing = await list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
         return listing.initiatives
 
 
@@ -174,7 +170,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
 
     async with sessions() as session:
         with pytest.raises(NotFound):
-            await service.approve_initiative(
+            await approve_initiative(
                 session=session,
                 start_plan=FakeStarter(),
                 initiative_id=first.id,
@@ -184,7 +180,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
     failing = FakeStarter(fail=True)
     async with sessions() as session:
         with pytest.raises(RuntimeError):
-            await service.approve_initiative(
+            await approve_initiative(
                 session=session,
                 start_plan=failing,
                 initiative_id=first.id,
@@ -197,7 +193,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
 
     starter = FakeStarter()
     async with sessions() as session:
-        approved = await service.approve_initiative(
+        approved = await approve_initiative(
             session=session,
             start_plan=starter,
             initiative_id=first.id,
@@ -212,7 +208,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
 
     async with sessions() as session:
         with pytest.raises(Conflict, match="one problem first"):
-            await service.approve_initiative(
+            await approve_initiative(
                 session=session,
                 start_plan=starter,
                 initiative_id=second.id,
@@ -231,7 +227,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
         session.add(plan)
         await session.commit()
     async with sessions() as session:
-        await service.approve_initiative(
+        await approve_initiative(
             session=session,
             start_plan=starter,
             initiative_id=second.id,
@@ -249,7 +245,7 @@ async def test_two_approvals_at_the_same_instant_start_one_plan(sessions: db.Ses
     async def approve(initiative: InitiativePublic) -> str:
         async with sessions() as session:
             try:
-                await service.approve_initiative(
+                await approve_initiative(
                     session=session,
                     start_plan=starter,
                     initiative_id=initiative.id,
@@ -325,7 +321,7 @@ async def test_next_initiative_is_the_best_one_not_yet_started(sessions: db.Sess
     )
     assert (suggestion.initiative_id, suggestion.problem) == (str(second.id), "billing")
     async with sessions() as session:
-        listing = await service.list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
+        listing = await list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
     assert listing.recommended_id == second.id
     assert listing.recommendation.startswith("suggested next")
 
@@ -355,9 +351,9 @@ def test_live_view_counts_the_time_since_the_workflow_last_stepped() -> None:
         next_initiative_id="",
         runs=1,
     )
-    assert service.live_view(status, now=as_of + timedelta(days=2))["day_in_phase"] == 5
+    assert live_view(status, now=as_of + timedelta(days=2))["day_in_phase"] == 5
     paused = PlanStatus(**{**status.__dict__, "paused": True})
-    assert service.live_view(paused, now=as_of + timedelta(days=2))["day_in_phase"] == 3
+    assert live_view(paused, now=as_of + timedelta(days=2))["day_in_phase"] == 3
 
 
 @pytest.mark.parametrize("instant", DATES, ids=[instant.isoformat() for instant in DATES])
@@ -369,7 +365,7 @@ async def test_a_baseline_from_the_feeds_history_is_the_whole_weeks_before_appro
         approval = ApprovalIn(owner="staff-lead-1", target_change_pct=-30, baseline_from_history_weeks=4)
         starter = FakeStarter()
         async with sessions() as session:
-            await service.approve_initiative(
+            await approve_initiative(
                 session=session,
                 start_plan=starter,
                 initiative_id=first.id,
@@ -402,11 +398,11 @@ def test_a_baseline_ends_on_the_clinics_own_last_sunday() -> None:
     # 06:00 UTC on Monday 14 December 2026 is still Sunday the 13th, 22:00, in Los Angeles.
     now = datetime(2026, 12, 14, 6, 0, tzinfo=UTC)
     los_angeles = ClinicCalendar(time_zone="America/Los_Angeles")
-    assert service.baseline_window(approval, calendar=los_angeles, now=now) == (
+    assert baseline_window(approval, calendar=los_angeles, now=now) == (
         date(2026, 11, 23),
         date(2026, 12, 6),
     )
-    assert service.baseline_window(approval, calendar=ClinicCalendar(), now=now) == (
+    assert baseline_window(approval, calendar=ClinicCalendar(), now=now) == (
         date(2026, 11, 30),
         date(2026, 12, 13),
     )

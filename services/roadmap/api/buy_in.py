@@ -1,17 +1,14 @@
-"""Roadmap's buy-in routes: the officer records communications, training and attendance, opens survey
-rounds; staff answer the survey through public routes that take the link token in the body (never in
-a URL, so it stays out of access logs and traces).
+"""A plan's staff buy-in: the officer records communications, training and attendance, a waiver, and
+opens or revokes survey rounds. Staff answer through the public routes in survey.py.
 """
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, status
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.initiatives import approval as service
 from services.roadmap.models import RoadmapPlan
-from services.roadmap.plans import starter
+from services.roadmap.plans import service, starter
 from services.roadmap.plans.buy_in import service as buy_in
 from services.roadmap.plans.buy_in import survey as buy_in_survey
 from services.roadmap.plans.buy_in.models import (
@@ -19,11 +16,8 @@ from services.roadmap.plans.buy_in.models import (
     BuyInPublic,
     CommunicationIn,
     CommunicationPublic,
-    PublicSurvey,
-    SurveyAnswerIn,
     SurveyRoundIn,
     SurveyRoundPublic,
-    SurveyTokenIn,
     TrainingIn,
     TrainingPublic,
     WaiverIn,
@@ -31,21 +25,12 @@ from services.roadmap.plans.buy_in.models import (
 )
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
-from shared.public_links import RateLimit
 from shared.settings import SharedSettings
 from shared.temporal import TemporalConnection
 
 router = APIRouter(prefix="/v1", tags=["buy-in"])
-public_router = APIRouter(prefix="/v1/public/buy-in-survey", tags=["buy-in survey (public)"])
-
-# Per link: a staff meeting may answer at once, a script hammering one link may not. (The portal
-# limits each person's address as well; roadmap only sees the portal's.)
-answers_per_link = RateLimit("120/hour", scope="buy-in-survey-link")
 # How long a plan's nudge may wait for the Temporal client; the plan looks again daily anyway.
 NUDGE_WAIT_SECONDS = 2.0
-REFUSALS: dict[int | str, dict[str, Any]] = {
-    422: {"description": "the link is expired, revoked or forged (the answer says what to do)"}
-}
 
 
 def _settings(request: Request) -> SharedSettings:
@@ -191,31 +176,3 @@ async def revoke_survey_round(
         revoked=True,
         results=await buy_in.round_results(session, row.id),
     )
-
-
-# --- public: staff, without accounts -------------------------------------------------------------
-
-
-@public_router.post("/open", response_model=PublicSurvey, responses=REFUSALS)
-async def open_survey(link: SurveyTokenIn, session: SessionDep, request: Request) -> object:
-    """The survey a link opens: the practice's name, five questions, the scale (no plan or clinic ids)."""
-    return await buy_in_survey.public_survey(session=session, settings=_settings(request), token=link.token)
-
-
-@public_router.post(
-    "/answers",
-    status_code=status.HTTP_201_CREATED,
-    responses={**REFUSALS, 429: {"description": "too many answers through this link; wait and retry"}},
-)
-async def answer_survey(answer: SurveyAnswerIn, session: SessionDep, request: Request) -> dict[str, bool]:
-    """One anonymous answer (five numbers 1-5); nothing identifies who gave it."""
-    settings = _settings(request)
-    row = await buy_in_survey.round_of_link(session, settings, answer.token)
-    await answers_per_link.hit(str(row.id))
-    await buy_in_survey.record_answer(
-        session=session,
-        settings=settings,
-        answer=answer,
-        min_fill_seconds=request.app.state.runtime.settings.survey_min_fill_seconds,
-    )
-    return {"recorded": True}

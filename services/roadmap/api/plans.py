@@ -1,7 +1,5 @@
-"""Roadmap's HTTP routes: thin, they validate, call service functions and the plan starter.
-
-Domain errors (NotFound, Conflict, Refused) and an unreachable Temporal become HTTP answers in
-shared/app.py; no route catches them.
+"""Plans: a clinic's plans, one plan with its live status, the gate decision, changes, pause and resume,
+and the baseline a pilot needs. Temporal's refusals come back as domain errors from starter.py.
 """
 
 import dataclasses
@@ -9,68 +7,19 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
-from services.roadmap.initiatives import approval as service
-from services.roadmap.models import (
-    ApprovalIn,
-    DecisionIn,
-    InitiativeList,
-    InitiativePublic,
-    PlanChangeIn,
-    PlanPublic,
-)
-from services.roadmap.plans import starter
+from services.roadmap.plans import reports as plan_reports
+from services.roadmap.plans import service, starter
 from services.roadmap.plans.buy_in import service as buy_in
 from services.roadmap.plans.contracts import GateDecision, PlanChange
+from services.roadmap.plans.models import DecisionIn, PlanChangeIn, PlanPublic
+from services.roadmap.plans.reports import PlanBaselineIn, PlanBaselinePublic
 from shared import clock
 from shared.app import SessionDep, TemporalDep
 from shared.auth import CurrentOfficer
 
 router = APIRouter(prefix="/v1", tags=["roadmap"])
-
-
-@router.get("/clinics/{clinic_id}/initiatives", response_model=InitiativeList)
-async def list_initiatives(clinic_id: UUID, session: SessionDep, officer: CurrentOfficer) -> object:
-    """Proposed initiatives from the latest assessment and audit, best first, and approved ones."""
-    return await service.list_initiatives(session=session, clinic_id=clinic_id, officer_id=officer.id)
-
-
-@router.get("/initiatives/{initiative_id}", response_model=InitiativePublic)
-async def read_initiative(initiative_id: UUID, session: SessionDep, officer: CurrentOfficer) -> object:
-    return await service.get_initiative(session=session, initiative_id=initiative_id, officer_id=officer.id)
-
-
-@router.post(
-    "/initiatives/{initiative_id}/approve",
-    status_code=status.HTTP_201_CREATED,
-    response_model=InitiativePublic,
-    responses={
-        409: {
-            "description": "another initiative of the clinic is still before sustain, or this one is approved"
-        },
-        422: {"description": "one of the five questions has no answer"},
-        503: {"description": "Temporal is not reachable: nothing was approved"},
-    },
-)
-async def approve_initiative(
-    *,
-    initiative_id: UUID,
-    approval: ApprovalIn,
-    session: SessionDep,
-    officer: CurrentOfficer,
-    temporal: TemporalDep,
-    request: Request,
-) -> object:
-    """Approve one initiative (owner, KPI target, pilot group, phase lengths) and start its plan."""
-    task_queue = request.app.state.runtime.settings.temporal_task_queue
-    return await service.approve_initiative(
-        session=session,
-        initiative_id=initiative_id,
-        officer_id=officer.id,
-        approval=approval,
-        start_plan=partial(starter.start_plan, temporal, task_queue=task_queue),
-    )
 
 
 @router.get("/clinics/{clinic_id}/plans", response_model=list[PlanPublic])
@@ -170,3 +119,27 @@ async def resume(
     await service.get_plan(session=session, plan_id=plan_id, officer_id=officer.id)
     await starter.pause_or_resume(temporal, plan_id, pause=False)
     return {"plan_id": plan_id, "paused": False}
+
+
+@router.post(
+    "/plans/{plan_id}/baseline",
+    response_model=PlanBaselinePublic,
+    responses={
+        409: {"description": "the plan has ended"},
+        422: {"description": "neither a baseline nor a reason, or the gate has already judged the pilot"},
+    },
+)
+async def provide_baseline(
+    plan_id: str, given: PlanBaselineIn, session: SessionDep, officer: CurrentOfficer, temporal: TemporalDep
+) -> object:
+    """Enter the plan's baseline by hand (audit, manual count, EMR report), or record why its pilot may
+    start without one. A pilot with neither waits at the end of preparation."""
+    await service.get_plan(session=session, plan_id=plan_id, officer_id=officer.id)
+    await starter.running_status(temporal, plan_id)
+    return await plan_reports.provide_baseline(
+        session=session,
+        plan_id=plan_id,
+        officer_id=officer.id,
+        given=given,
+        send=partial(starter.provide_baseline, temporal),
+    )

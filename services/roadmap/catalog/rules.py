@@ -1,6 +1,6 @@
 """The solution catalog's rules, as pure functions: categories, which audit work they fit, integration fit.
 
-The vendors themselves are data the officer edits (catalog_store.py); the defaults a new officer
+The vendors themselves are data the officer edits (service.py); the defaults a new officer
 starts from are in solution_catalog.yaml. Nothing here touches a database.
 """
 
@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
-from services.roadmap.initiatives.rules import normalise_category
+from services.roadmap.clinics import normalise_category
 
 CatalogCategory = Literal[
     "ai_scribe",

@@ -1,21 +1,25 @@
 """The officer's solution catalog: vetted vendors per category, and an initiative's chosen vendor.
 
 Each officer has their own catalog, started from solution_catalog.yaml the first time it is read
-(entries seeded unverified). The rules that compare vendors with clinics are in catalog.py.
+(entries seeded unverified). The rules that compare vendors with clinics are in rules.py.
 """
 
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from pydantic import BaseModel, ConfigDict, field_validator
-from pydantic import Field as PydanticField
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap.catalog import rules as catalog
-from services.roadmap.catalog.models import CatalogEntry, CatalogSeeded, InitiativeVendor, upsert_statement
-from services.roadmap.catalog.rules import CatalogCategory, PriceModel
+from services.roadmap.catalog.models import (
+    CatalogEntry,
+    CatalogEntryIn,
+    CatalogEntryPublic,
+    CatalogSeeded,
+    InitiativeVendor,
+)
+from services.roadmap.models import upsert_statement
 from shared import clock
 from shared.errors import NotFound, Refused
 
@@ -24,84 +28,6 @@ SEED_NAMESPACE = UUID("6f6c7c1e-3b0a-4c55-9a57-2f1d6d0c5a10")
 
 def _now() -> datetime:
     return clock.now()
-
-
-class ModelCard(BaseModel):
-    """A short applied model card (after CHAI's): use, the vendor's claims, the evidence, the limits."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    intended_use: str = PydanticField(default="", max_length=300)
-    claims: str = PydanticField(default="", max_length=300, description="what the vendor says it achieves")
-    evidence: str = PydanticField(
-        default="",
-        max_length=400,
-        description="independent evidence with its source, or 'vendor case studies'",
-    )
-    limitations: str = PydanticField(default="", max_length=300)
-
-
-class CatalogEntryIn(BaseModel):
-    """A new vendor, or all of an edited one (PUT replaces)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    category: CatalogCategory
-    vendor: str = PydanticField(min_length=1, max_length=100)
-    product: str = PydanticField(default="", max_length=100)
-    integrations: dict[str, list[str]] = PydanticField(
-        default_factory=dict,
-        max_length=10,
-        description="kind of clinic system -> supported products, e.g. {'emr': ['athenahealth', 'Epic']}",
-    )
-    baa_available: bool = False
-    price_model: PriceModel = "quote"
-    price_usd: float | None = PydanticField(default=None, ge=0, le=1_000_000, allow_inf_nan=False)
-    model_card: ModelCard = PydanticField(default_factory=ModelCard)
-    verified: bool = True  # an entry the officer types is one they vetted
-
-    @field_validator("vendor")
-    @classmethod
-    def _vendor_named(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("vendor must name the company, e.g. Nabla")
-        return value.strip()
-
-    @field_validator("integrations")
-    @classmethod
-    def _integrations_clean(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        cleaned: dict[str, list[str]] = {}
-        for kind, products in value.items():
-            key = kind.strip().lower()
-            if not key or len(key) > 40:
-                raise ValueError(
-                    "each integration kind is a short system kind such as emr, phone or scheduling"
-                )
-            if len(products) > 30 or any(len(product) > 100 for product in products):
-                raise ValueError(f"{key}: at most 30 products of up to 100 characters each")
-            cleaned[key] = [product.strip() for product in products if product.strip()]
-        return cleaned
-
-
-class CatalogEntryPublic(CatalogEntryIn):
-    id: UUID
-    category_label: str
-    updated_at: datetime
-
-
-class VendorChoiceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    entry_id: UUID
-
-
-class VendorOption(BaseModel):
-    """A catalog entry for an initiative, checked against the clinic's systems."""
-
-    entry: CatalogEntryPublic
-    integrates: bool | None
-    integration_note: str
-    chosen: bool
 
 
 def public(entry: CatalogEntry) -> CatalogEntryPublic:

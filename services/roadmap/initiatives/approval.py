@@ -1,117 +1,39 @@
-"""Roadmap's domain logic for the officer: initiatives, approval, plans, KPI events to plans.
+"""Approving an initiative: the five questions answered, the approval reviewed, its plan started.
 
-Keyword-only functions; the HTTP routes and Kafka handlers are thin adapters around them.
-What roadmap learns of clinics and proposes is in proposals.py; the method's rules themselves
-(ranking, the five questions, the gate) are pure functions in rules.py, shared with the plan
-workflow. Temporal stays outside: the approval is handed `start_plan` (starter.py).
+One problem first: refused while another plan of the clinic is before sustain, and the database's
+partial unique index holds it for two approvals at the same instant. Temporal stays outside: the
+approval is handed `start_plan` (plans/starter.py).
 """
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.roadmap import clinics
 from services.roadmap.initiatives import approval_review, rules
-from services.roadmap.initiatives.proposals import SOURCE
+from services.roadmap.initiatives.models import ApprovalIn
+from services.roadmap.initiatives.service import get_initiative
 from services.roadmap.models import (
-    ApprovalIn,
+    SOURCE,
     Initiative,
-    InitiativeList,
-    InitiativePublic,
-    NoticePublic,
-    PlanPublic,
     RoadmapAssessment,
     RoadmapAudit,
     RoadmapClinic,
     RoadmapPlan,
-    RoadmapPlanNotice,
-    RoadmapPlanTransition,
-    TransitionPublic,
 )
-from services.roadmap.plans import money as plan_money
-from services.roadmap.plans.contracts import (
-    DAY_SECONDS,
-    AdoptionAlert,
-    KpiReading,
-    PlanInput,
-    PlanStatus,
-    plan_workflow_id,
-)
+from services.roadmap.plans.contracts import DAY_SECONDS, PlanInput, plan_workflow_id
+from services.roadmap.plans.service import plan_in_flight
 from shared import clock
 from shared.calendar import UTC_CALENDAR, ClinicCalendar
-from shared.errors import Conflict, NotFound, Refused
-from shared.events.kpi import KpiAlert, KpiSnapshot
-from shared.events.roadmap import FINAL_PHASES, IN_FLIGHT_PHASES, InitiativeApproved
+from shared.errors import Conflict, Refused
+from shared.events.roadmap import InitiativeApproved
 from shared.outbox import add_to_outbox
 
 # Starts an approved initiative's plan (the starter's start_plan, bound to a Temporal client).
 StartPlan = Callable[[PlanInput], Awaitable[None]]
-
-
-# --- officer-facing reads ---------------------------------------------------------------------
-
-
-async def get_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> RoadmapClinic:
-    """The officer's clinic, or NotFound (also when it is another officer's)."""
-    clinic = await session.get(RoadmapClinic, clinic_id)
-    if clinic is None or clinic.officer_id != officer_id:
-        raise NotFound(f"clinic {clinic_id} not found")
-    return clinic
-
-
-async def list_initiatives(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> InitiativeList:
-    """The clinic's initiatives (proposed ones ranked, then the approved history)."""
-    await get_clinic(session=session, clinic_id=clinic_id, officer_id=officer_id)
-    rows = list(
-        (
-            await session.exec(
-                select(Initiative).where(Initiative.clinic_id == clinic_id).order_by(col(Initiative.rank))
-            )
-        ).all()
-    )
-    rows.sort(key=lambda row: (row.status != "proposed", row.rank))
-    waiting_for = []
-    if await session.get(RoadmapAssessment, clinic_id) is None:
-        waiting_for.append("assessment: complete the AI Readiness Assessment at intake")
-    if await session.get(RoadmapAudit, clinic_id) is None:
-        waiting_for.append("audit: run the one-week task audit")
-    recommended = next((row for row in rows if row.recommended and row.status == "proposed"), None)
-    return InitiativeList(
-        clinic_id=clinic_id,
-        waiting_for=waiting_for,
-        recommended_id=recommended.id if recommended else None,
-        recommendation=recommended.reason if recommended else "",
-        initiatives=[InitiativePublic.model_validate(row, from_attributes=True) for row in rows],
-    )
-
-
-async def _officer_owns(session: AsyncSession, clinic_id: UUID, officer_id: str) -> bool:
-    clinic = await session.get(RoadmapClinic, clinic_id)
-    return clinic is not None and clinic.officer_id == officer_id
-
-
-async def get_initiative(*, session: AsyncSession, initiative_id: UUID, officer_id: str) -> Initiative:
-    """The officer's initiative, or NotFound (also when it is another officer's)."""
-    initiative = await session.get(Initiative, initiative_id)
-    if initiative is None or not await _officer_owns(session, initiative.clinic_id, officer_id):
-        raise NotFound(f"initiative {initiative_id} not found")
-    return initiative
-
-
-# --- approval -------------------------------------------------------------------------------
-
-
-async def plan_in_flight(*, session: AsyncSession, clinic_id: UUID) -> RoadmapPlan | None:
-    """The clinic's plan that is still before its sustain phase, if any (one problem first)."""
-    statement = select(RoadmapPlan).where(
-        RoadmapPlan.clinic_id == clinic_id, col(RoadmapPlan.phase).in_(IN_FLIGHT_PHASES)
-    )
-    return (await session.exec(statement)).first()
 
 
 def plan_input_for(
@@ -267,12 +189,12 @@ async def _approval_facts(session: AsyncSession, initiative: Initiative) -> appr
     audit = await session.get(RoadmapAudit, initiative.clinic_id)
     audit_hours = None
     if audit is not None:
-        problem = rules.normalise_category(initiative.problem)
+        problem = clinics.normalise_category(initiative.problem)
         audit_hours = next(
             (
                 float(candidate.get("hours_per_week", 0.0))
                 for candidate in audit.candidates
-                if rules.normalise_category(str(candidate.get("category", ""))) == problem
+                if clinics.normalise_category(str(candidate.get("category", ""))) == problem
             ),
             None,
         )
@@ -309,105 +231,4 @@ def _approval_choices(approval: ApprovalIn) -> approval_review.ApprovalChoices:
         tool_cost=approval_review.ToolCost(**cost.model_dump()) if cost is not None else None,
         average_visit_value=approval.average_visit_value,
         booking_share=approval.booking_share,
-    )
-
-
-# --- plans ----------------------------------------------------------------------------------
-
-
-async def list_plans(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> list[RoadmapPlan]:
-    await get_clinic(session=session, clinic_id=clinic_id, officer_id=officer_id)
-    statement = (
-        select(RoadmapPlan).where(RoadmapPlan.clinic_id == clinic_id).order_by(col(RoadmapPlan.started_at))
-    )
-    return list((await session.exec(statement)).all())
-
-
-async def get_plan(*, session: AsyncSession, plan_id: str, officer_id: str) -> RoadmapPlan:
-    """The officer's plan, or NotFound (also when it is another officer's)."""
-    plan = await session.get(RoadmapPlan, plan_id)
-    if plan is None or not await _officer_owns(session, plan.clinic_id, officer_id):
-        raise NotFound(f"plan {plan_id} not found")
-    return plan
-
-
-async def describe_plan(
-    *, session: AsyncSession, plan: RoadmapPlan, live: dict[str, Any] | None, recent: int = 50
-) -> PlanPublic:
-    """The plan as the officer sees it: recorded phase history, recent notices, live status."""
-    initiative = await session.get(Initiative, plan.initiative_id)
-    transitions = (
-        await session.exec(
-            select(RoadmapPlanTransition)
-            .where(RoadmapPlanTransition.plan_id == plan.id)
-            .order_by(col(RoadmapPlanTransition.seq))
-        )
-    ).all()
-    notices = (
-        await session.exec(
-            select(RoadmapPlanNotice)
-            .where(RoadmapPlanNotice.plan_id == plan.id)
-            .order_by(col(RoadmapPlanNotice.created_at).desc())
-            .limit(recent)
-        )
-    ).all()
-    return PlanPublic(
-        id=plan.id,
-        clinic_id=plan.clinic_id,
-        initiative_id=plan.initiative_id,
-        problem=initiative.problem if initiative else "",
-        kpi=initiative.kpi if initiative else "",
-        phase=plan.phase,
-        started_at=plan.started_at,
-        live=live,
-        review=initiative.review if initiative else {},
-        money_at_gates=plan_money.money_at_gates(
-            (initiative.review if initiative else {}).get("money"), (live or {}).get("gate_history") or []
-        ),
-        transitions=[TransitionPublic.model_validate(row, from_attributes=True) for row in transitions],
-        notices=[NoticePublic.model_validate(row, from_attributes=True) for row in notices],
-    )
-
-
-def live_view(status: PlanStatus, *, now: datetime) -> dict[str, Any]:
-    """The status query brought up to `now`: a plan waiting on a weekly timer answers as of its last step."""
-    view = dataclasses.asdict(status)
-    if status.phase in rules.TIMED_PHASES and not status.paused and status.as_of:
-        since = max((now - datetime.fromisoformat(status.as_of)).total_seconds(), 0.0)
-        active = min(status.active_seconds + since, status.phase_length_days * DAY_SECONDS)
-        view["day_in_phase"] = int(active // DAY_SECONDS)
-        view["active_seconds"] = active
-        view["as_of"] = now.isoformat()
-    return view
-
-
-# --- KPI events -> running plans ------------------------------------------------------------
-
-
-async def running_plan_for(
-    *, session: AsyncSession, clinic_id: UUID, initiative_id: UUID | None
-) -> RoadmapPlan | None:
-    """The plan a KPI event is about: the initiative's own, else the clinic's unfinished one."""
-    statement = select(RoadmapPlan).where(
-        RoadmapPlan.clinic_id == clinic_id, col(RoadmapPlan.phase).not_in(FINAL_PHASES)
-    )
-    if initiative_id is not None:
-        statement = statement.where(RoadmapPlan.initiative_id == initiative_id)
-    return (await session.exec(statement.order_by(col(RoadmapPlan.started_at).desc()))).first()
-
-
-def reading_of(event: KpiSnapshot) -> KpiReading:
-    return KpiReading(
-        kpi=event.kpi,
-        week=event.week,
-        value=event.value,
-        baseline=event.baseline,
-        progress=event.progress,
-        sample_size=event.sample_size,
-    )
-
-
-def alert_of(event: KpiAlert) -> AdoptionAlert:
-    return AdoptionAlert(
-        alert_id=str(event.alert_id), kind=event.kind, kpi=event.kpi, week=event.week, message=event.message
     )

@@ -13,17 +13,16 @@ from pydantic import ValidationError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.roadmap import clinics
 from services.roadmap.initiatives import rules
-from services.roadmap.models import Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
-from services.roadmap.strategy import service as strategy_store
+from services.roadmap.models import SOURCE, Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
+from services.roadmap.strategy import service as strategy_service
 from shared import clock
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
 from shared.events.intake import AssessmentCompleted, ClinicUpdated
 from shared.events.roadmap import InitiativeProposed
 from shared.outbox import add_to_outbox
-
-SOURCE = "/faio/roadmap"
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ async def record_audit(*, session: AsyncSession, event: AuditCompleted) -> bool:
 
 def initiative_id_for(audit_id: UUID, problem: str) -> UUID:
     """Stable per audit and problem: re-ranking after a new assessment keeps the same ids."""
-    return uuid5(audit_id, rules.normalise_category(problem))
+    return uuid5(audit_id, clinics.normalise_category(problem))
 
 
 async def refresh_proposals(*, session: AsyncSession, clinic_id: UUID) -> list[Initiative]:
@@ -125,7 +124,7 @@ async def refresh_proposals(*, session: AsyncSession, clinic_id: UUID) -> list[I
         for item in audit.candidates
     ]
     # The strategy map weighs each problem and the solution catalog answers "does it integrate".
-    emphasis, integration = await strategy_store.proposal_inputs(
+    emphasis, integration = await strategy_service.proposal_inputs(
         session=session, clinic=clinic, clinic_id=clinic_id
     )
     proposals = rules.propose_initiatives(

@@ -17,6 +17,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from services.roadmap.models import (
+    SOURCE,
     Initiative,
     RoadmapPlan,
     RoadmapPlanNotice,
@@ -35,8 +36,6 @@ from shared.events.roadmap import (
     PlanPhaseChanged,
 )
 from shared.outbox import add_to_outbox
-
-SOURCE = "/faio/roadmap"
 
 # Bounded retries: a database that is briefly locked or down recovers within a few attempts;
 # bad input (an unknown phase) never will, so it fails at once and the workflow sees it.

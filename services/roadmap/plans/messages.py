@@ -11,8 +11,7 @@ from typing import get_args
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.roadmap.initiatives import rules
-    from services.roadmap.plans import gate, preparation
+    from services.roadmap.plans import gate, phases, preparation
     from services.roadmap.plans.contracts import (
         DAY_SECONDS,
         AdoptionAlert,
@@ -54,7 +53,7 @@ class PlanMessages:
         state.latest_kpi_week = reading.week
         state.latest_kpi_value = reading.value
         gate.remember_reading(state, reading)
-        state.latest_kpi_progress = rules.kpi_progress(
+        state.latest_kpi_progress = phases.kpi_progress(
             value=reading.value,
             baseline=reading.baseline,
             target_change_pct=state.target_change_pct,
@@ -156,7 +155,7 @@ class PlanMessages:
                     "a KPI does not change which way is better"
                 )
         if change.extend_phase_days is not None:
-            if state.phase not in rules.TIMED_PHASES:
+            if state.phase not in phases.TIMED_PHASES:
                 raise ValueError(f"the {state.phase} phase has no length to extend")
             if not 0 < change.extend_phase_days <= 120:
                 raise ValueError("extend_phase_days must be between 1 and 120")
@@ -221,6 +220,6 @@ class PlanMessages:
         if next_checkin < state.phase_seconds:
             name, at = f"weekly check-in {state.checkins_done + 1}", next_checkin
         else:
-            name, at = f"{rules.NEXT_PHASE[state.phase]} starts", state.phase_seconds
+            name, at = f"{phases.NEXT_PHASE[state.phase]} starts", state.phase_seconds
         when = self._now() + timedelta(seconds=max(at - elapsed, 0.0))
         return name, when.isoformat()

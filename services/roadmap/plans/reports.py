@@ -14,10 +14,10 @@ from pydantic import Field as PydanticField
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.initiatives import approval as service
-from services.roadmap.models import BaselineIn, Initiative, RoadmapClinic, RoadmapPlanTransition
-from services.roadmap.plans import close_out
+from services.roadmap.models import Initiative, RoadmapClinic, RoadmapPlanTransition
+from services.roadmap.plans import close_out, service
 from services.roadmap.plans.contracts import HandBaseline, PlanStatus
+from services.roadmap.plans.models import BaselineIn
 from shared.errors import Conflict, Refused
 from shared.events.roadmap import FINAL_PHASES
 

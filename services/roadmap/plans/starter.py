@@ -1,8 +1,8 @@
 """Roadmap's edge to Temporal: starts plan workflows and talks to the running ones.
 
 The starter of samples-python: apart from the worker, the one module that knows the workflow
-classes. Domain code (service.py) never imports Temporal; the approval is handed `start_plan`.
-Temporal's refusals become the domain's errors here, in the workflow's own words.
+classes. Domain code (the service modules) never imports Temporal; the approval is handed
+`start_plan`. Temporal's refusals become the domain's errors here, in the workflow's own words.
 """
 
 import logging

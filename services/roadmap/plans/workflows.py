@@ -7,8 +7,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.roadmap.initiatives import rules
-    from services.roadmap.plans import gate, preparation
+    from services.roadmap.plans import gate, phases, preparation
     from services.roadmap.plans.activities import ACTIVITY_RETRY, PlanActivities
     from services.roadmap.plans.contracts import (
         DAY_SECONDS,
@@ -40,7 +39,7 @@ class ImplementationPlanWorkflow(PlanMessages):
     The KPI service's snapshots and alerts arrive as signals (relayed by roadmap's Kafka
     handlers); the officer pauses and resumes by signal and decides at the gate or changes
     the plan through validated updates, so a wrong request is refused and changes nothing
-    (those handlers and the status query are in plan_messages.py; the phases are here).
+    (those handlers and the status query are in messages.py; the phases are here).
 
     Gate: pass, fail or inconclusive from the pilot's evidence (gate.py); every outcome waits
     for the officer (a pass for the sign-off, who and when kept; inconclusive with the extension
@@ -65,7 +64,7 @@ class ImplementationPlanWorkflow(PlanMessages):
                 continue
             await self._run_timed_phase()
             days = state.phase_seconds / DAY_SECONDS
-            next_phase = rules.NEXT_PHASE[state.phase]
+            next_phase = phases.NEXT_PHASE[state.phase]
             reason = f"{state.phase} finished after {days:g} days"
             # Plans that left preparation before this rule replay without it (no marker there).
             if state.phase == "preparation" and workflow.patched(preparation.LEAVE_PREPARATION_RULE):
@@ -135,11 +134,11 @@ class ImplementationPlanWorkflow(PlanMessages):
         # Plans that entered these phases before the later rounds were reminded replay without it.
         # Asked here, before the reminders' local activities: a patch marker recorded between local
         # activity markers did not always replay in the same place (nondeterminism under load).
-        remind_survey = phase in rules.SURVEY_ROUND_REMINDERS and workflow.patched(SURVEY_ROUND_REMINDERS)
-        for kind, message in rules.PHASE_START_REMINDERS.get(phase, []):
+        remind_survey = phase in phases.SURVEY_ROUND_REMINDERS and workflow.patched(SURVEY_ROUND_REMINDERS)
+        for kind, message in phases.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
         if remind_survey:
-            stage, why = rules.SURVEY_ROUND_REMINDERS[phase]
+            stage, why = phases.SURVEY_ROUND_REMINDERS[phase]
             await self._notice(
                 PlanActivities.send_plan_reminder,
                 "survey",
@@ -212,7 +211,7 @@ class ImplementationPlanWorkflow(PlanMessages):
             return
         progress = state.latest_kpi_progress
         shown = "no KPI data" if progress is None else f"{progress:.0%} of the way to target"
-        outcome = rules.evaluate_gate(progress=progress, pilot_extended=state.pilot_extended)
+        outcome = phases.evaluate_gate(progress=progress, pilot_extended=state.pilot_extended)
         if outcome == "pass":
             await self._enter("rollout", f"target met at the gate: {shown}")
             return

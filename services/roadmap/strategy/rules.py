@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from services.roadmap.catalog.rules import CatalogCategory
-from services.roadmap.initiatives.rules import normalise_category
+from services.roadmap.clinics import normalise_category
 
 Area = Literal[
     "patient_acquisition",

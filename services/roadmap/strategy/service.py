@@ -8,91 +8,33 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
-from pydantic import Field as PydanticField
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap.catalog import rules as catalog
-from services.roadmap.catalog import service as catalog_store
-from services.roadmap.catalog.models import StrategyAnswer, upsert_statement
-from services.roadmap.models import Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
+from services.roadmap.catalog import service as catalog_service
+from services.roadmap.models import (
+    Initiative,
+    RoadmapAssessment,
+    RoadmapAudit,
+    RoadmapClinic,
+    upsert_statement,
+)
 from services.roadmap.strategy import rules as strategy_map
-from services.roadmap.strategy.rules import Area, Question
+from services.roadmap.strategy.models import (
+    AnswerIn,
+    AnswerPublic,
+    AreaPublic,
+    InterviewIn,
+    InterviewPublic,
+    StrategyAnswer,
+    StrategyMapPublic,
+)
 from shared import clock
 
 
 def _now() -> datetime:
     return clock.now()
-
-
-class AnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    area: Area
-    question: Question
-    rating: int = PydanticField(ge=0, le=3, description="0 none, 1 low, 2 medium, 3 high")
-    note: str = PydanticField(
-        default="", max_length=500, description="no patient details: roles and tasks only"
-    )
-
-
-class InterviewIn(BaseModel):
-    """Some or all of the 36 answers; an answer given again replaces the earlier one."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    answers: list[AnswerIn] = PydanticField(min_length=1, max_length=36)
-
-
-class AnswerPublic(AnswerIn):
-    answered_at: datetime
-
-
-class InterviewPublic(BaseModel):
-    clinic_id: UUID
-    questions: dict[str, str]
-    areas: dict[str, str]
-    ratings: list[str]
-    answers: list[AnswerPublic]
-
-
-class CandidatePublic(BaseModel):
-    initiative_id: str
-    problem: str
-    rank: int
-    recommended: bool
-    status: str
-
-
-class AreaPublic(BaseModel):
-    area: str
-    label: str
-    score: float | None
-    need: float | None
-    interview: float | None
-    ratings: dict[str, int]
-    hours_per_week: float
-    cost_per_week: float
-    hours_share: float | None
-    readiness: float | None
-    evidence: list[str]
-    initiatives: list[CandidatePublic]
-    catalog_categories: list[str]
-    vendors: list[str] = []
-
-
-class StrategyMapPublic(BaseModel):
-    """Per area a score (0-100, where acting first pays), its evidence and candidate initiatives."""
-
-    clinic_id: UUID
-    answered: int
-    expected: int
-    waiting_for: list[str]
-    first_area: str | None
-    first_reason: str
-    questions: dict[str, str]
-    areas: list[AreaPublic]
 
 
 def interview_public(clinic_id: UUID, rows: list[StrategyAnswer]) -> InterviewPublic:
@@ -194,7 +136,7 @@ async def compute_map(
 
 async def map_public(*, session: AsyncSession, clinic: RoadmapClinic) -> StrategyMapPublic:
     built = await compute_map(session=session, clinic_id=clinic.id)
-    entries = await catalog_store.officer_catalog(session=session, officer_id=clinic.officer_id)
+    entries = await catalog_service.officer_catalog(session=session, officer_id=clinic.officer_id)
     waiting_for = []
     if built.answered == 0:
         waiting_for.append("interview: rate the nine areas with the practice (`faio strategy interview`)")
@@ -237,8 +179,8 @@ async def proposal_inputs(
     }
     integration: dict[str, tuple[bool | None, str]] = {}
     if clinic is not None:
-        vendors = catalog_store.summaries(
-            await catalog_store.officer_catalog(session=session, officer_id=clinic.officer_id)
+        vendors = catalog_service.summaries(
+            await catalog_service.officer_catalog(session=session, officer_id=clinic.officer_id)
         )
         listed = {vendor.category for vendor in vendors}
         for audit_category, category in catalog.FOR_AUDIT_CATEGORY.items():

@@ -2,7 +2,7 @@
 waiver, retraining booked by adoption alerts, and what the plan's buy-in looks like.
 
 Every change stages roadmap.plan.buy-in-changed.v1 (counts only) in the same transaction, so the
-portal's read model follows. The survey's rounds and answers are in buy_in_survey.py.
+portal's read model follows. The survey's rounds and answers are in survey.py, its results in results.py.
 """
 
 from dataclasses import dataclass, field
@@ -14,9 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.initiatives.proposals import SOURCE
-from services.roadmap.models import RoadmapPlan
-from services.roadmap.plans.buy_in import results as survey
+from services.roadmap.models import SOURCE, RoadmapPlan
+from services.roadmap.plans.buy_in import results as survey_results
 from services.roadmap.plans.buy_in.models import (
     AttendanceIn,
     BuyInCommunication,
@@ -93,7 +92,7 @@ async def round_results(session: AsyncSession, round_id: UUID) -> SurveyResults:
     answers = [
         {key: getattr(row, key) for key in SURVEY_QUESTIONS} for row in (await session.exec(statement))
     ]
-    return survey.survey_results(answers)
+    return survey_results.survey_results(answers)
 
 
 def preparation_check(
