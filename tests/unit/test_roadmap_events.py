@@ -182,7 +182,14 @@ async def test_each_notice_is_published_once_with_its_urgency_and_due_time(
 async def test_a_notice_of_an_unknown_kind_fails_at_once(sessions: db.SessionFactory) -> None:
     plan = await plan_in_evaluation(sessions)
     notice = PlanNotice(
-        plan_id=plan.plan_id, clinic_id=plan.clinic_id, key="k/1/gossip", kind="gossip", message="?"
+        plan_id=plan.plan_id,
+        clinic_id=plan.clinic_id,
+        key="k/1/gossip",
+        kind="gossip",
+        message="?",
+        initiative_id=plan.initiative_id,
+        phase="evaluation",
+        raised_at=datetime.now(UTC).isoformat(),
     )
     with pytest.raises(ApplicationError, match="unknown notice kind") as failure:
         await ActivityEnvironment().run(PlanActivities(sessions).notify_officer, notice)

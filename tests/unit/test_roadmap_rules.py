@@ -1,4 +1,4 @@
-"""The method's rules as plain functions: ranking, the five questions, KPI progress, the gate."""
+"""The method's rules as plain functions: ranking, the five questions, KPI progress."""
 
 import pytest
 
@@ -132,19 +132,3 @@ def test_kpi_progress(
         value=value, baseline=baseline, target_change_pct=target, progress=reported
     )
     assert progress == (pytest.approx(expected) if expected is not None else None)
-
-
-@pytest.mark.parametrize(
-    ("progress", "extended", "outcome"),
-    [
-        (1.0, False, "pass"),
-        (1.3, True, "pass"),
-        (0.5, False, "extend"),
-        (0.99, False, "extend"),
-        (0.7, True, "decide"),  # extended once already
-        (0.49, False, "decide"),
-        (None, False, "decide"),  # no data: the officer decides
-    ],
-)
-def test_gate(progress: float | None, extended: bool, outcome: str) -> None:
-    assert phases.evaluate_gate(progress=progress, pilot_extended=extended) == outcome

@@ -50,7 +50,6 @@ def plan_input_for(
         checkin_seconds=approval.checkin_days * DAY_SECONDS,
         # The officer gets as long to decide at the gate as between two check-ins, a week by default.
         decision_timeout_seconds=approval.checkin_days * DAY_SECONDS,
-        pilot_extension_seconds=days["pilot"] / 2 * DAY_SECONDS,
         baseline_value=approval.baseline.value if approval.baseline else None,
         baseline_weekly_volume=approval.baseline.weekly_volume if approval.baseline else None,
         baseline_source=approval.baseline.source if approval.baseline else "",

@@ -25,7 +25,6 @@ from services.roadmap.models import (
 )
 from services.roadmap.plans.buy_in import service as buy_in
 from services.roadmap.plans.contracts import NextInitiative, PhaseChange, PlanNotice
-from shared import clock
 from shared.db import SessionFactory
 from shared.events.roadmap import (
     FINAL_PHASES,
@@ -122,18 +121,12 @@ class PlanActivities:
         """Record the notice and stage roadmap.plan.notice-raised.v1 with it; False if already done."""
         if notice.kind not in NOTICE_KINDS:
             raise _invalid(f"unknown notice kind {notice.kind!r}")
-        raised_at = datetime.fromisoformat(notice.raised_at) if notice.raised_at else clock.now()
+        raised_at = datetime.fromisoformat(notice.raised_at)
         async with self.sessions() as session:
             if await session.get(RoadmapPlanNotice, notice.key) is not None:
                 return False
-            initiative_id, phase = notice.initiative_id, notice.phase
-            if not (initiative_id and phase):  # a notice of a run older than these fields
-                plan = await session.get(RoadmapPlan, notice.plan_id)
-                if plan is None:
-                    raise _invalid(f"plan {notice.plan_id} has no recorded phase to raise a notice in")
-                initiative_id, phase = initiative_id or str(plan.initiative_id), phase or plan.phase
-            if phase not in PLAN_PHASES:
-                raise _invalid(f"unknown phase {phase!r}")
+            if notice.phase not in PLAN_PHASES:
+                raise _invalid(f"unknown phase {notice.phase!r}")
             session.add(
                 RoadmapPlanNotice(
                     key=notice.key,
@@ -148,12 +141,12 @@ class PlanActivities:
                 session,
                 PlanNoticeRaised(
                     clinic_id=UUID(notice.clinic_id),
-                    initiative_id=UUID(initiative_id),
+                    initiative_id=UUID(notice.initiative_id),
                     plan_id=notice.plan_id,
                     key=notice.key,
                     kind=notice.kind,  # checked against NoticeKind above
                     urgent=notice.kind in URGENT_NOTICE_KINDS,
-                    phase=phase,  # checked against PLAN_PHASES above
+                    phase=notice.phase,  # checked against PLAN_PHASES above
                     message=notice.message[:1000],
                     due_at=datetime.fromisoformat(notice.due_at) if notice.due_at else None,
                     raised_at=raised_at,
@@ -179,7 +172,7 @@ class PlanActivities:
     async def schedule_retraining(self, notice: PlanNotice) -> bool:
         """Book a retraining session for staff whose use of the tool is fading: a tracked session too."""
         recorded = await self._record_notice(notice)
-        booked_on = (datetime.fromisoformat(notice.raised_at) if notice.raised_at else clock.now()).date()
+        booked_on = datetime.fromisoformat(notice.raised_at).date()
         async with self.sessions() as session:  # idempotent on the notice key, like the notice
             await buy_in.book_retraining(
                 session, plan_id=notice.plan_id, notice_key=notice.key, booked_on=booked_on

@@ -74,7 +74,7 @@ class PlanState:
     next_initiative_id: str = ""
     next_initiative_problem: str = ""
     runs: int = 1
-    # The three-outcome gate (later fields: defaults keep older runs' state readable).
+    # The gate's evidence: the baseline, the pilot's weeks, what the gate judged, who signed off.
     baseline_value: float | None = None  # the KPI's baseline as the snapshots (or the officer) gave it
     pilot_weeks: list[PilotWeekReading] = field(default_factory=list)
     gate_evidence: dict[str, Any] = field(default_factory=dict)
@@ -105,7 +105,6 @@ class PlanInput:
     phase_seconds: dict[str, float]
     checkin_seconds: float = 7 * DAY_SECONDS
     decision_timeout_seconds: float = 7 * DAY_SECONDS
-    pilot_extension_seconds: float = 21 * DAY_SECONDS
     # Continue-as-new once a run's history passes this many events (Temporal also suggests it).
     history_limit: int = 2_000
     state: PlanState | None = None
@@ -113,7 +112,7 @@ class PlanInput:
     baseline_weekly_volume: float | None = None
     baseline_source: str = ""  # where baseline_value comes from: audit | manual_count | emr_report
     no_baseline_reason: str = ""  # the officer's reason at approval for a pilot without a baseline
-    # For the Temporal UI (search attributes and memo); plans started before leave them empty.
+    # For the Temporal UI (search attributes and memo).
     officer_id: str = ""
     clinic_name: str = ""
     # faio's clock minus the system's when the plan started (shared.clock): what the workflow adds
@@ -210,21 +209,17 @@ class PhaseChange:
 
 @dataclass
 class PlanNotice:
-    """Activity input: something the officer or staff must hear (reminder, escalation, ...).
-
-    The fields after `message` came later: defaults keep notices of older runs readable, and
-    the activity then takes the initiative and phase from the plan's row.
-    """
+    """Activity input: something the officer or staff must hear (reminder, escalation, ...)."""
 
     plan_id: str
     clinic_id: str
     key: str  # deterministic: a retried activity records it once
     kind: str  # a NoticeKind (shared/events/roadmap.py); checked by the activity
     message: str
-    initiative_id: str = ""
-    phase: str = ""  # the plan's phase when it was raised
+    initiative_id: str
+    phase: str  # the plan's phase when it was raised
+    raised_at: str  # ISO 8601, the workflow's clock
     due_at: str = ""  # ISO 8601, when a gate decision is due
-    raised_at: str = ""  # ISO 8601, the workflow's clock
 
 
 @dataclass

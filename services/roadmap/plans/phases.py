@@ -4,8 +4,6 @@ Read by the plan workflow (which must stay deterministic), the API's live view a
 report alike; nothing here touches a database, a broker or a clock.
 """
 
-from typing import Literal
-
 from shared.events.roadmap import NoticeKind, PlanPhase
 
 # The phases that last a set time (the rest: the evaluation gate and the two final phases).
@@ -48,9 +46,6 @@ DEFAULT_PHASE_DAYS: dict[str, int] = {
 }
 
 
-GateOutcome = Literal["pass", "extend", "decide"]
-
-
 def kpi_progress(
     *, value: float | None, baseline: float | None, target_change_pct: float, progress: float | None = None
 ) -> float | None:
@@ -63,12 +58,3 @@ def kpi_progress(
         return progress
     change_pct = (value - baseline) / abs(baseline) * 100
     return change_pct / target_change_pct
-
-
-def evaluate_gate(*, progress: float | None, pilot_extended: bool) -> GateOutcome:
-    """The evaluation gate: target met -> pass; at least half-way -> extend once; else the officer decides."""
-    if progress is not None and progress >= 1.0:
-        return "pass"
-    if progress is not None and progress >= 0.5 and not pilot_extended:
-        return "extend"
-    return "decide"

@@ -1,8 +1,7 @@
 """Leaving preparation, the workflow side: the plan holds at the end of preparation until a communication
 has been sent and a training held, or the officer recorded why not.
 
-Called from ImplementationPlanWorkflow behind `workflow.patched(LEAVE_PREPARATION_RULE)`: plans whose
-histories passed the end of preparation before this rule replay without it. Deterministic: what was
+Called from ImplementationPlanWorkflow at the end of preparation. Deterministic: what was
 recorded is read by an activity; the roadmap API signals `buy_in_recorded` whenever something changes,
 and the plan also looks again once a day in case a signal was lost while Temporal was down.
 """
@@ -20,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from services.roadmap.plans.contracts import PlanInput, PlanState
     from shared.events.roadmap import NoticeKind
 
-LEAVE_PREPARATION_RULE = "leave-preparation-after-buy-in"
 RECHECK_EVERY = timedelta(days=1)
 CHECK_TIMEOUT = timedelta(seconds=30)
 HOLDING_MILESTONE = "preparation holds: a staff communication and a training must be recorded, or why not"

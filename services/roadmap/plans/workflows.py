@@ -23,11 +23,6 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 NoticeActivity = Callable[[PlanActivities, PlanNotice], Awaitable[bool]]
-# Versions the gate: runs recorded before it replay the progress-only gate (auto pass / extend once).
-THREE_OUTCOME_GATE = "three-outcome-gate"
-# Versions the pilot's start: runs recorded before it start their pilot without asking for a baseline.
-PILOT_NEEDS_BASELINE = "pilot-needs-baseline"
-SURVEY_ROUND_REMINDERS = "survey-round-reminders"
 
 
 @workflow.defn
@@ -43,10 +38,10 @@ class ImplementationPlanWorkflow(PlanMessages):
 
     Gate: pass, fail or inconclusive from the pilot's evidence (gate.py); every outcome waits
     for the officer (a pass for the sign-off, who and when kept; inconclusive with the extension
-    a power calculation asks for), escalated after a week. Runs recorded before the
-    three-outcome-gate patch replay the old gate (auto pass, one auto extension). In sustain
-    an adoption alert books a retraining, a second one in a row escalates. All state lives in
-    PlanState and is carried across continue-as-new, so a plan's history stays small.
+    a power calculation asks for), escalated after a week. In sustain an adoption alert books
+    a retraining, a second one in a row escalates. All state lives in PlanState and is carried
+    across continue-as-new, so a plan's history stays small. Changes once released go through
+    patches.py (docs/release.md).
     """
 
     @workflow.init
@@ -66,8 +61,7 @@ class ImplementationPlanWorkflow(PlanMessages):
             days = state.phase_seconds / DAY_SECONDS
             next_phase = phases.NEXT_PHASE[state.phase]
             reason = f"{state.phase} finished after {days:g} days"
-            # Plans that left preparation before this rule replay without it (no marker there).
-            if state.phase == "preparation" and workflow.patched(preparation.LEAVE_PREPARATION_RULE):
+            if state.phase == "preparation":
                 said = await preparation.hold_until_prepared(
                     self._plan,
                     state,
@@ -75,7 +69,7 @@ class ImplementationPlanWorkflow(PlanMessages):
                     continue_if_long=self._continue_as_new_if_long,
                 )
                 reason = f"{reason}; {said}"
-            if next_phase == "pilot" and workflow.patched(PILOT_NEEDS_BASELINE):
+            if next_phase == "pilot":
                 await self._wait_for_baseline()
             await self._enter(next_phase, reason)
         if state.phase == "done":
@@ -128,16 +122,10 @@ class ImplementationPlanWorkflow(PlanMessages):
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
-        # Plans started before this change replay without it (their histories have no such command).
-        if workflow.patched("phase-search-attribute"):
-            workflow.upsert_search_attributes([PLAN_PHASE.value_set(phase)])
-        # Plans that entered these phases before the later rounds were reminded replay without it.
-        # Asked here, before the reminders' local activities: a patch marker recorded between local
-        # activity markers did not always replay in the same place (nondeterminism under load).
-        remind_survey = phase in phases.SURVEY_ROUND_REMINDERS and workflow.patched(SURVEY_ROUND_REMINDERS)
+        workflow.upsert_search_attributes([PLAN_PHASE.value_set(phase)])
         for kind, message in phases.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
-        if remind_survey:
+        if phase in phases.SURVEY_ROUND_REMINDERS:
             stage, why = phases.SURVEY_ROUND_REMINDERS[phase]
             await self._notice(
                 PlanActivities.send_plan_reminder,
@@ -194,43 +182,19 @@ class ImplementationPlanWorkflow(PlanMessages):
         )
 
     async def _evaluate(self) -> None:
+        """Judge the pilot's evidence; every outcome waits for the officer (a pass for the sign-off)."""
         state = self._state
-        if workflow.patched(THREE_OUTCOME_GATE):
-            # Every outcome waits for the officer: a pass for the sign-off, the others with a recommendation.
-            evidence = await workflow.execute_local_activity(
-                gate.judge_gate,
-                gate.gate_question(self._plan, state),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
-            state.gate_evidence = evidence
-            state.gate_history.append(evidence)
-            decision_days = int(self._plan.decision_timeout_seconds // DAY_SECONDS)
-            shown = f"gate {evidence['outcome']}: {evidence['summary']}"
-            await self._officer_decides(gate.gate_message(evidence, timeout_days=decision_days), shown)
-            return
-        progress = state.latest_kpi_progress
-        shown = "no KPI data" if progress is None else f"{progress:.0%} of the way to target"
-        outcome = phases.evaluate_gate(progress=progress, pilot_extended=state.pilot_extended)
-        if outcome == "pass":
-            await self._enter("rollout", f"target met at the gate: {shown}")
-            return
-        if outcome == "extend":
-            state.pilot_extended = True
-            days = self._plan.pilot_extension_seconds / DAY_SECONDS
-            await self._notice(
-                PlanActivities.notify_officer,
-                "pilot_extended",
-                f"pilot extended once by {days:g} days: {shown}, at least half-way",
-            )
-            await self._enter(
-                "pilot", f"pilot extended: {shown}", length_seconds=self._plan.pilot_extension_seconds
-            )
-            return
-        decision_days = int(self._plan.decision_timeout_seconds // DAY_SECONDS)
-        await self._officer_decides(
-            f"gate: {shown}; decide to continue, extend or stop within {decision_days} days", shown
+        evidence = await workflow.execute_local_activity(
+            gate.judge_gate,
+            gate.gate_question(self._plan, state),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
         )
+        state.gate_evidence = evidence
+        state.gate_history.append(evidence)
+        decision_days = int(self._plan.decision_timeout_seconds // DAY_SECONDS)
+        shown = f"gate {evidence['outcome']}: {evidence['summary']}"
+        await self._officer_decides(gate.gate_message(evidence, timeout_days=decision_days), shown)
 
     async def _wait_for_baseline(self) -> None:
         """Hold the pilot until it has a baseline (feed or hand) or the officer's reason; escalate late."""
@@ -277,9 +241,8 @@ class ImplementationPlanWorkflow(PlanMessages):
         said = f": {note}" if note else ""
         if state.decision_by:
             said = f" ({state.decision_by}){said}"
-        if action == "continue" and state.gate_evidence:
-            state.signed_off_by, state.signed_off_at = state.decision_by, self._now().isoformat()
         if action == "continue":
+            state.signed_off_by, state.signed_off_at = state.decision_by, self._now().isoformat()
             await self._enter("rollout", f"officer decided to continue at {shown}{said}")
         elif action == "extend":
             state.pilot_extended = True
