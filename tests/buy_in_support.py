@@ -7,7 +7,7 @@ recorded why not); tests about other things record both up front, straight in ro
 from datetime import UTC, datetime
 from uuid import UUID
 
-from services.roadmap.buy_in_models import BuyInCommunication, BuyInTraining
+from services.roadmap.plans.buy_in.models import BuyInCommunication, BuyInTraining
 from shared.db import SessionFactory
 
 

@@ -5,9 +5,10 @@ The fault tests (a Temporal restart, a killed worker) need real plans that finis
 
 import uuid
 
-from services.roadmap.models import ApprovalIn, Initiative, PhaseLengths
-from services.roadmap.plans import PlanInput, plan_workflow_id
-from services.roadmap.service import plan_input_for
+from services.roadmap.initiatives.approval import plan_input_for
+from services.roadmap.initiatives.models import ApprovalIn, PhaseLengths
+from services.roadmap.models import Initiative
+from services.roadmap.plans.contracts import PlanInput, plan_workflow_id
 
 SECOND = 1 / 86_400  # phase lengths are given in days
 

@@ -1,6 +1,6 @@
 """The roadmap service. `uvicorn --factory services.roadmap.app:create_app --port 8003`.
 
-Its Temporal worker is a process of its own: `python -m services.roadmap.worker`.
+Its Temporal worker is a process of its own: `python -m services.roadmap.plans.worker`.
 """
 
 from collections.abc import Awaitable, Callable
@@ -13,14 +13,10 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.api import router
-from services.roadmap.buy_in_api import public_router as buy_in_public_router
-from services.roadmap.buy_in_api import router as buy_in_router
-from services.roadmap.evaluation_api import router as evaluation_router
+from services.roadmap.api import ROUTERS
 from services.roadmap.handlers import RoadmapHandlers, create_router
 from services.roadmap.models import RoadmapPlan, RoadmapPlanNotice
 from services.roadmap.settings import RoadmapSettings
-from services.roadmap.strategy_api import router as strategy_router
 from shared.app import create_runtime, create_service_app
 from shared.events.roadmap import PLAN_PHASES
 from shared.metrics import ServiceMetrics
@@ -40,7 +36,7 @@ def create_app(
         title="faio roadmap",
         description="Initiatives, approval and the implementation plans that run for months.",
         migrations_dir=Path(__file__).parent / "migrations",
-        http_routers=[router, evaluation_router, buy_in_router, buy_in_public_router, strategy_router],
+        http_routers=ROUTERS,
         kafka_router=create_router(runtime, handlers),
         extra_lifespan=lambda _app: temporal.connecting(settings, runtime.tracer_provider),
     )

@@ -8,8 +8,10 @@ from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import proposals, service, starter
-from services.roadmap.plans import AdoptionAlert, KpiReading
+from services.roadmap.initiatives import proposals
+from services.roadmap.plans import service as plans
+from services.roadmap.plans import starter
+from services.roadmap.plans.contracts import AdoptionAlert, KpiReading
 from shared import topics
 from shared.app import ServiceRuntime
 from shared.broker import consumer_options
@@ -66,12 +68,12 @@ class RoadmapHandlers:
 
     async def on_kpi_snapshot(self, event: KpiSnapshot, message: KafkaMessage) -> None:
         await self._relay_to_plan(
-            event, message, consumer="roadmap.on_kpi_snapshot", relayed=service.reading_of(event)
+            event, message, consumer="roadmap.on_kpi_snapshot", relayed=plans.reading_of(event)
         )
 
     async def on_kpi_alert(self, event: KpiAlert, message: KafkaMessage) -> None:
         await self._relay_to_plan(
-            event, message, consumer="roadmap.on_kpi_alert", relayed=service.alert_of(event)
+            event, message, consumer="roadmap.on_kpi_alert", relayed=plans.alert_of(event)
         )
 
     async def _relay_to_plan(
@@ -86,7 +88,7 @@ class RoadmapHandlers:
         temporal = await self._temporal.client(within=TEMPORAL_WAIT_SECONDS)
 
         async def relay(session: AsyncSession) -> None:
-            plan = await service.running_plan_for(
+            plan = await plans.running_plan_for(
                 session=session, clinic_id=event.clinic_id, initiative_id=event.initiative_id
             )
             if plan is not None:

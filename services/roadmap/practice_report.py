@@ -14,10 +14,13 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap import approval_review, catalog_store, rules, strategy_store
+from services.roadmap.catalog import service as catalog_service
+from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
+from services.roadmap.initiatives import approval_review
 from services.roadmap.models import Initiative, RoadmapClinic, RoadmapPlan, RoadmapPlanTransition
-from services.roadmap.strategy_store import StrategyMapPublic
-from services.roadmap.strategy_tables import CatalogEntry, InitiativeVendor
+from services.roadmap.plans import phases
+from services.roadmap.strategy import service as strategy_service
+from services.roadmap.strategy.models import StrategyMapPublic
 from shared import clock
 
 # The order a plan's phases run in when all goes to plan (the gate takes no planned time).
@@ -85,7 +88,7 @@ def plan_schedule(
 ) -> list[PhaseDates]:
     """Each phase's dates: recorded ones as they happened, the rest planned from their lengths."""
     days = {
-        phase: float(phase_days.get(phase, rules.DEFAULT_PHASE_DAYS.get(phase, 0)))
+        phase: float(phase_days.get(phase, phases.DEFAULT_PHASE_DAYS.get(phase, 0)))
         for phase in SCHEDULED_PHASES
     }
     days["evaluation"] = 0.0
@@ -111,7 +114,7 @@ def plan_schedule(
 
 
 async def report_data(*, session: AsyncSession, clinic: RoadmapClinic, today: date) -> PracticeReportData:
-    strategy = await strategy_store.map_public(session=session, clinic=clinic)
+    strategy = await strategy_service.map_public(session=session, clinic=clinic)
     rows = list(
         (
             await session.exec(
@@ -183,7 +186,7 @@ async def _first_problem(session: AsyncSession, row: Initiative, strategy: Strat
     if choice is not None:
         entry = await session.get(CatalogEntry, choice.entry_id)
         if entry is not None:
-            vendor = catalog_store.public(entry).model_dump(mode="json")
+            vendor = catalog_service.public(entry).model_dump(mode="json")
     return FirstProblem(
         initiative_id=row.id,
         problem=row.problem,

@@ -23,7 +23,7 @@ from services.audit.activities import AuditActivities
 from services.audit.worker import create_worker as create_audit_worker
 from services.portal.read_model.models import PortalAlert, PortalClinic, PortalClinicActivity, PortalPlan
 from services.portal.settings import PortalSettings
-from services.roadmap.worker import create_worker as create_roadmap_worker
+from services.roadmap.plans.worker import create_worker as create_roadmap_worker
 from shared import clock
 from tests.browser.stack import screenshot, served
 from tests.clock_dates import WEEKDAYS

@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from services.portal.read_model.models import PortalPlan
-from services.roadmap.worker import create_worker
+from services.roadmap.plans.worker import create_worker
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.intake import AssessmentCompleted

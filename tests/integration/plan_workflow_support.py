@@ -22,9 +22,8 @@ from temporalio.client import Client, WorkflowHandle, WorkflowHistory, WorkflowU
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from services.roadmap.buy_in import PreparationCheck
-from services.roadmap.gate import judge_gate
-from services.roadmap.plans import (
+from services.roadmap.plans.buy_in.service import PreparationCheck
+from services.roadmap.plans.contracts import (
     DAY_SECONDS,
     GateDecision,
     KpiReading,
@@ -35,8 +34,9 @@ from services.roadmap.plans import (
     PlanResult,
     PlanStatus,
 )
-from services.roadmap.rules import DEFAULT_PHASE_DAYS
-from services.roadmap.workflows import ImplementationPlanWorkflow
+from services.roadmap.plans.gate import judge_gate
+from services.roadmap.plans.phases import DEFAULT_PHASE_DAYS
+from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES
 from tests.conftest import TEMPORAL_CLI
 

@@ -19,9 +19,9 @@ from temporalio.client import Client
 
 from deploy.local.kafka import free_port
 from services.roadmap.models import RoadmapPlan, RoadmapPlanTransition
-from services.roadmap.plans import GateDecision, KpiReading
-from services.roadmap.worker import MIGRATIONS as ROADMAP_MIGRATIONS
-from services.roadmap.workflows import ImplementationPlanWorkflow
+from services.roadmap.plans.contracts import GateDecision, KpiReading
+from services.roadmap.plans.worker import MIGRATIONS as ROADMAP_MIGRATIONS
+from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from shared import db
 from tests.buy_in_support import staff_told_and_trained
 from tests.fault_support import Tally
@@ -60,7 +60,7 @@ async def test_temporal_restarted_while_plans_are_in_flight(tmp_path: Path) -> N
         }
         with log.open("ab") as output:
             worker = subprocess.Popen(  # noqa: ASYNC220 - starting it returns at once
-                [sys.executable, "-m", "services.roadmap.worker"],
+                [sys.executable, "-m", "services.roadmap.plans.worker"],
                 cwd=ROOT,
                 env=env,
                 stdout=output,

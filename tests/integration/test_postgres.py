@@ -19,7 +19,7 @@ from services.intake.models import metadata as intake_metadata
 from services.kpi.models import metadata as kpi_metadata
 from services.portal.tables import metadata as portal_metadata
 from services.roadmap.models import RoadmapPlan
-from services.roadmap.models import metadata as roadmap_metadata
+from services.roadmap.tables import metadata as roadmap_metadata
 from shared import db
 from shared.broker import create_broker
 from shared.events import ClinicRegistered

@@ -20,8 +20,8 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.testing import WorkflowEnvironment
 
 from services.roadmap.models import Initiative, RoadmapPlan, RoadmapPlanNotice
-from services.roadmap.plans import plan_workflow_id
-from services.roadmap.worker import create_worker
+from services.roadmap.plans.contracts import plan_workflow_id
+from services.roadmap.plans.worker import create_worker
 from shared.auth import issue_token
 from shared.events import ClinicRegistered, EventBody, envelope_for
 from shared.events.audit import AuditCompleted, AutomationCandidate

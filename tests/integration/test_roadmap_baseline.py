@@ -7,8 +7,8 @@ from datetime import timedelta
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from services.roadmap.plans import DAY_SECONDS, HandBaseline, KpiReading, PlanInput, PlanResult
-from services.roadmap.workflows import ImplementationPlanWorkflow
+from services.roadmap.plans.contracts import DAY_SECONDS, HandBaseline, KpiReading, PlanInput, PlanResult
+from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from tests.integration.plan_workflow_support import (
     FakePlanActivities,
     plan_clock,

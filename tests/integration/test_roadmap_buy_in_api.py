@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from services.roadmap.preparation import HOLDING_MILESTONE
+from services.roadmap.plans.preparation import HOLDING_MILESTONE
 from services.roadmap.settings import RoadmapSettings
 from shared.outbox import OutboxMessage
 from tests.integration.test_roadmap_api import (

@@ -10,9 +10,9 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
-from services.roadmap.buy_in import MISSING_COMMUNICATION, MISSING_TRAINING, PreparationCheck
-from services.roadmap.preparation import HOLDING_MILESTONE
-from services.roadmap.workflows import ImplementationPlanWorkflow
+from services.roadmap.plans.buy_in.service import MISSING_COMMUNICATION, MISSING_TRAINING, PreparationCheck
+from services.roadmap.plans.preparation import HOLDING_MILESTONE
+from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from tests.integration.plan_workflow_support import (
     FakePlanActivities,
     plan_clock,

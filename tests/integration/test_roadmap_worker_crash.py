@@ -1,6 +1,6 @@
 """A plan in the middle of its pilot survives its worker process being killed (-9) and restarted.
 
-Real dev server, real worker process (`python -m services.roadmap.worker`), real activities
+Real dev server, real worker process (`python -m services.roadmap.plans.worker`), real activities
 writing to the roadmap database; phase lengths of seconds, set through the approval.
 """
 
@@ -22,9 +22,9 @@ from services.roadmap.models import (
     RoadmapPlanNotice,
     RoadmapPlanTransition,
 )
-from services.roadmap.plans import GateDecision, KpiReading
-from services.roadmap.worker import MIGRATIONS
-from services.roadmap.workflows import ImplementationPlanWorkflow
+from services.roadmap.plans.contracts import GateDecision, KpiReading
+from services.roadmap.plans.worker import MIGRATIONS
+from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from shared import db
 from shared.outbox import OutboxMessage
 from tests.buy_in_support import staff_told_and_trained
@@ -38,7 +38,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def worker_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.roadmap.worker"], cwd=ROOT, env=env, stdout=output, stderr=output
+            [sys.executable, "-m", "services.roadmap.plans.worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
         )
     try:
         yield process

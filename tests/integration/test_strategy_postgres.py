@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 from deploy.local.postgres import PostgresServer
-from services.roadmap import catalog
+from services.roadmap.catalog import rules as catalog
 from tests.unit.roadmap_support import roadmap_app
 from tests.unit.test_strategy_api import DIMENSIONS, HOURS, OFFICER, answers
 

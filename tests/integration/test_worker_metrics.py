@@ -27,7 +27,7 @@ async def test_the_roadmap_worker_process_serves_temporal_worker_metrics(
         "FAIO_TEMPORAL_TASK_QUEUE": "worker-metrics",
     }
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.roadmap.worker", env=env, cwd=Path(__file__).parents[2]
+        sys.executable, "-m", "services.roadmap.plans.worker", env=env, cwd=Path(__file__).parents[2]
     )
     try:
 

@@ -14,8 +14,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.roadmap import proposals
 from services.roadmap.app import create_app
+from services.roadmap.initiatives import proposals
 from services.roadmap.settings import RoadmapSettings
 from shared import db
 from shared.auth import issue_token

@@ -13,7 +13,8 @@ from sqlalchemy import MetaData
 from services.kpi import clinics as kpi_clinics
 from services.kpi import models as kpi_models
 from services.roadmap import models as roadmap_models
-from services.roadmap import proposals as roadmap_proposals
+from services.roadmap import tables as roadmap_tables
+from services.roadmap.initiatives import proposals as roadmap_proposals
 from shared import db
 from shared.events import ClinicRegistered
 from shared.events.intake import ClinicUpdated
@@ -21,7 +22,7 @@ from shared.events.intake import ClinicUpdated
 Recorder = Callable[..., Awaitable[Any]]
 SERVICES: dict[str, tuple[MetaData, Recorder, Any]] = {
     "kpi": (kpi_models.metadata, kpi_clinics.record_clinic, kpi_models.KpiClinic),
-    "roadmap": (roadmap_models.metadata, roadmap_proposals.record_clinic, roadmap_models.RoadmapClinic),
+    "roadmap": (roadmap_tables.metadata, roadmap_proposals.record_clinic, roadmap_models.RoadmapClinic),
 }
 
 

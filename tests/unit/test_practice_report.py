@@ -6,9 +6,11 @@ import uuid
 
 from pypdf import PdfReader
 
-from services.roadmap import service
-from services.roadmap.models import ApprovalIn, BaselineIn, ToolCostIn
-from services.roadmap.plans import PlanInput
+from services.roadmap.initiatives.approval import approve_initiative
+from services.roadmap.initiatives.models import ApprovalIn, ToolCostIn
+from services.roadmap.initiatives.service import list_initiatives
+from services.roadmap.plans.contracts import PlanInput
+from services.roadmap.plans.models import BaselineIn
 from tests.unit.portal_roadmap_support import OFFICER, PortalWithRoadmap, portal
 
 __all__ = ["portal"]  # the fixture, used by name
@@ -20,8 +22,8 @@ async def noop_start(plan: PlanInput) -> None:
 
 async def approve_first(portal: PortalWithRoadmap, clinic_id: uuid.UUID) -> None:
     async with portal.roadmap.sessions() as session:
-        listing = await service.list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
-        await service.approve_initiative(
+        listing = await list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
+        await approve_initiative(
             session=session,
             initiative_id=listing.initiatives[0].id,
             officer_id=OFFICER,

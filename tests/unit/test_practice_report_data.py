@@ -4,9 +4,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from services.roadmap import service
-from services.roadmap.models import ApprovalIn, BaselineIn, RoadmapPlanTransition, ToolCostIn
-from services.roadmap.plans import PlanInput
+from services.roadmap.initiatives.approval import approve_initiative
+from services.roadmap.initiatives.models import ApprovalIn, ToolCostIn
+from services.roadmap.initiatives.service import list_initiatives
+from services.roadmap.models import RoadmapPlanTransition
+from services.roadmap.plans.contracts import PlanInput
+from services.roadmap.plans.models import BaselineIn
 from services.roadmap.practice_report import plan_schedule
 from tests.unit.roadmap_support import roadmap_app
 
@@ -70,14 +73,14 @@ async def test_the_report_names_the_first_problem_with_its_evidence_dates_and_mo
         assert len(before["strategy"]["areas"]) == 9
 
         async with roadmap.sessions() as session:
-            listing = await service.list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
+            listing = await list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
             approval = ApprovalIn(
                 owner="pm-1",
                 target_change_pct=-12,
                 baseline=BaselineIn(source="emr_report", value=16.0, weekly_volume=300),
                 tool_cost=ToolCostIn(per_user_monthly=119, users=3, setup=500),
             )
-            approved = await service.approve_initiative(
+            approved = await approve_initiative(
                 session=session,
                 initiative_id=listing.initiatives[0].id,
                 officer_id=OFFICER,

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from services.intake.scoring import load_questionnaire, score_assessment
-from services.roadmap import approval_review, proposals, service
-from services.roadmap.approval_review import (
+from services.roadmap.initiatives import approval_review, proposals
+from services.roadmap.initiatives.approval import approve_initiative
+from services.roadmap.initiatives.approval_review import (
     ApprovalChoices,
     ApprovalFacts,
     Baseline,
@@ -20,7 +21,9 @@ from services.roadmap.approval_review import (
     review_approval,
     target_flag,
 )
-from services.roadmap.models import ApprovalIn, BaselineIn
+from services.roadmap.initiatives.models import ApprovalIn
+from services.roadmap.plans.models import BaselineIn
+from services.roadmap.plans.service import describe_plan, get_plan
 from shared import db
 from shared.errors import Refused
 from shared.events.intake import AssessmentCompleted
@@ -208,7 +211,7 @@ async def test_approval_with_intakes_compliance_cap_is_refused_then_kept_with_it
     approval = ApprovalIn(owner="pm-1", target_change_pct=-30)
     async with sessions() as session:
         with pytest.raises(Refused, match="compliance_exception"):
-            await service.approve_initiative(
+            await approve_initiative(
                 session=session,
                 start_plan=FakeStarter(),
                 initiative_id=documentation.id,
@@ -224,7 +227,7 @@ async def test_approval_with_intakes_compliance_cap_is_refused_then_kept_with_it
         ),
     )
     async with sessions() as session:
-        approved = await service.approve_initiative(
+        approved = await approve_initiative(
             session=session,
             start_plan=FakeStarter(),
             initiative_id=documentation.id,
@@ -232,8 +235,8 @@ async def test_approval_with_intakes_compliance_cap_is_refused_then_kept_with_it
             approval=approval,
         )
         assert approved.plan_id is not None
-        plan = await service.get_plan(session=session, plan_id=approved.plan_id, officer_id=OFFICER)
-        described = await service.describe_plan(session=session, plan=plan, live=None)
+        plan = await get_plan(session=session, plan_id=approved.plan_id, officer_id=OFFICER)
+        described = await describe_plan(session=session, plan=plan, live=None)
         [staged] = (await session.exec(APPROVALS_STAGED)).all()
     event = InitiativeApproved.model_validate_json(staged.payload)
     assert (event.baseline_source, event.baseline_value, event.baseline_weekly_volume) == (

@@ -11,14 +11,14 @@ import pytest
 from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
 
-from services.roadmap.activities import PlanActivities
-from services.roadmap.buy_in import MISSING_COMMUNICATION, MISSING_TRAINING
-from services.roadmap.buy_in_activities import BuyInActivities
-from services.roadmap.buy_in_models import BuyInCommunication, BuyInTraining, BuyInWaiver
 from services.roadmap.models import RoadmapPlan
-from services.roadmap.plans import PlanNotice
-from services.roadmap.survey import TOO_FEW, survey_results
-from services.roadmap.worker import MIGRATIONS
+from services.roadmap.plans.activities import PlanActivities
+from services.roadmap.plans.buy_in.activities import BuyInActivities
+from services.roadmap.plans.buy_in.models import BuyInCommunication, BuyInTraining, BuyInWaiver
+from services.roadmap.plans.buy_in.results import TOO_FEW, survey_results
+from services.roadmap.plans.buy_in.service import MISSING_COMMUNICATION, MISSING_TRAINING
+from services.roadmap.plans.contracts import PlanNotice
+from services.roadmap.plans.worker import MIGRATIONS
 from shared import db
 from shared.events.buy_in import PlanBuyInChanged
 from shared.outbox import OutboxMessage

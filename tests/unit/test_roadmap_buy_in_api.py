@@ -19,11 +19,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlmodel import select
 from temporalio.client import Client
 
-from services.roadmap import buy_in_api
+from services.roadmap.api import survey as survey_api
 from services.roadmap.app import create_app
 from services.roadmap.models import RoadmapClinic, RoadmapPlan
+from services.roadmap.plans.worker import MIGRATIONS
 from services.roadmap.settings import RoadmapSettings
-from services.roadmap.worker import MIGRATIONS
 from shared import db
 from shared.auth import issue_token
 from shared.events.buy_in import PlanBuyInChanged
@@ -133,7 +133,7 @@ async def roadmap(tmp_path: Path) -> AsyncIterator[BuyInApp]:
     await db.migrate(settings.resolved_database_url, MIGRATIONS)
     temporal = FakeTemporal()
     app.state.temporal.use(cast(Client, temporal))
-    await buy_in_api.answers_per_link.reset()
+    await survey_api.answers_per_link.reset()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://roadmap") as http:
         yield BuyInApp(app=app, http=http, settings=settings, temporal=temporal)
     await app.state.runtime.engine.dispose()
@@ -411,7 +411,7 @@ async def test_answers_take_five_numbers_and_nothing_else_and_bots_are_refused(r
 
 
 async def test_a_link_is_rate_limited(roadmap: BuyInApp, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(buy_in_api, "answers_per_link", RateLimit("3/minute", scope="test-buy-in-link"))
+    monkeypatch.setattr(survey_api, "answers_per_link", RateLimit("3/minute", scope="test-buy-in-link"))
     token = (await roadmap.open_round(await roadmap.plan()))["link_token"]
     for _ in range(3):
         assert (await roadmap.answer(token)).status_code == 201

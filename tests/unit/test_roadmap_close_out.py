@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.roadmap import close_out, plan_money
-from services.roadmap.evidence import compare_rates
+from services.roadmap.plans import close_out
+from services.roadmap.plans import money as plan_money
+from services.roadmap.plans.evidence import compare_rates
 
 APPROVAL_MONEY = {
     "dollars_saved_per_week": 300.0,

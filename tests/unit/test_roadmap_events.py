@@ -16,10 +16,10 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from services.roadmap import proposals
-from services.roadmap.activities import PlanActivities
-from services.roadmap.plans import PhaseChange, PlanNotice
-from services.roadmap.worker import MIGRATIONS
+from services.roadmap.initiatives import proposals
+from services.roadmap.plans.activities import PlanActivities
+from services.roadmap.plans.contracts import PhaseChange, PlanNotice
+from services.roadmap.plans.worker import MIGRATIONS
 from shared import db, topics
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AutomationCandidate
@@ -182,7 +182,14 @@ async def test_each_notice_is_published_once_with_its_urgency_and_due_time(
 async def test_a_notice_of_an_unknown_kind_fails_at_once(sessions: db.SessionFactory) -> None:
     plan = await plan_in_evaluation(sessions)
     notice = PlanNotice(
-        plan_id=plan.plan_id, clinic_id=plan.clinic_id, key="k/1/gossip", kind="gossip", message="?"
+        plan_id=plan.plan_id,
+        clinic_id=plan.clinic_id,
+        key="k/1/gossip",
+        kind="gossip",
+        message="?",
+        initiative_id=plan.initiative_id,
+        phase="evaluation",
+        raised_at=datetime.now(UTC).isoformat(),
     )
     with pytest.raises(ApplicationError, match="unknown notice kind") as failure:
         await ActivityEnvironment().run(PlanActivities(sessions).notify_officer, notice)

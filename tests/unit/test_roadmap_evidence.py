@@ -3,7 +3,7 @@
 import pytest
 from statsmodels.stats import proportion
 
-from services.roadmap.evidence import (
+from services.roadmap.plans.evidence import (
     compare_durations_paired,
     compare_rates,
     compare_usage,

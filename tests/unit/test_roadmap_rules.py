@@ -1,9 +1,10 @@
-"""The method's rules as plain functions: ranking, the five questions, KPI progress, the gate."""
+"""The method's rules as plain functions: ranking, the five questions, KPI progress."""
 
 import pytest
 
 from services.intake.scoring import load_questionnaire, score_assessment
-from services.roadmap import rules
+from services.roadmap.initiatives import rules
+from services.roadmap.plans import phases
 from tests.unit.test_intake_scoring import MIDDLING
 
 
@@ -127,21 +128,7 @@ def test_five_questions_name_what_is_missing() -> None:
 def test_kpi_progress(
     value: float | None, baseline: float | None, target: float, reported: float | None, expected: float | None
 ) -> None:
-    progress = rules.kpi_progress(value=value, baseline=baseline, target_change_pct=target, progress=reported)
+    progress = phases.kpi_progress(
+        value=value, baseline=baseline, target_change_pct=target, progress=reported
+    )
     assert progress == (pytest.approx(expected) if expected is not None else None)
-
-
-@pytest.mark.parametrize(
-    ("progress", "extended", "outcome"),
-    [
-        (1.0, False, "pass"),
-        (1.3, True, "pass"),
-        (0.5, False, "extend"),
-        (0.99, False, "extend"),
-        (0.7, True, "decide"),  # extended once already
-        (0.49, False, "decide"),
-        (None, False, "decide"),  # no data: the officer decides
-    ],
-)
-def test_gate(progress: float | None, extended: bool, outcome: str) -> None:
-    assert rules.evaluate_gate(progress=progress, pilot_extended=extended) == outcome

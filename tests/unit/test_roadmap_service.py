@@ -15,18 +15,15 @@ from pydantic import ValidationError
 from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
 
-from services.roadmap import proposals, service
-from services.roadmap.activities import PlanActivities
-from services.roadmap.models import (
-    ApprovalIn,
-    Initiative,
-    InitiativePublic,
-    RoadmapPlan,
-    RoadmapPlanNotice,
-    RoadmapPlanTransition,
-)
-from services.roadmap.plans import PhaseChange, PlanInput, PlanNotice, PlanStatus
-from services.roadmap.worker import MIGRATIONS
+from services.roadmap.initiatives import proposals
+from services.roadmap.initiatives.approval import approve_initiative, baseline_window
+from services.roadmap.initiatives.models import ApprovalIn, InitiativePublic
+from services.roadmap.initiatives.service import list_initiatives
+from services.roadmap.models import Initiative, RoadmapPlan, RoadmapPlanNotice, RoadmapPlanTransition
+from services.roadmap.plans.activities import PlanActivities
+from services.roadmap.plans.contracts import PhaseChange, PlanInput, PlanNotice, PlanStatus
+from services.roadmap.plans.service import live_view
+from services.roadmap.plans.worker import MIGRATIONS
 from shared import clock, db
 from shared.calendar import ClinicCalendar
 from shared.errors import Conflict, NotFound
@@ -112,7 +109,7 @@ async def clinic(sessions: db.SessionFactory, *, systems: dict[str, str] | None 
 
 async def proposed(sessions: db.SessionFactory, clinic_id: uuid.UUID) -> list[InitiativePublic]:
     async with sessions() as session:
-        listing = await service.list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
+        listing = await list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
         return listing.initiatives
 
 
@@ -173,7 +170,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
 
     async with sessions() as session:
         with pytest.raises(NotFound):
-            await service.approve_initiative(
+            await approve_initiative(
                 session=session,
                 start_plan=FakeStarter(),
                 initiative_id=first.id,
@@ -183,7 +180,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
     failing = FakeStarter(fail=True)
     async with sessions() as session:
         with pytest.raises(RuntimeError):
-            await service.approve_initiative(
+            await approve_initiative(
                 session=session,
                 start_plan=failing,
                 initiative_id=first.id,
@@ -196,7 +193,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
 
     starter = FakeStarter()
     async with sessions() as session:
-        approved = await service.approve_initiative(
+        approved = await approve_initiative(
             session=session,
             start_plan=starter,
             initiative_id=first.id,
@@ -207,11 +204,10 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
     [plan_input] = starter.started
     assert approved.plan_id == plan_input.plan_id
     assert plan_input.phase_seconds["pilot"] == 42 * 86_400
-    assert plan_input.pilot_extension_seconds == 21 * 86_400
 
     async with sessions() as session:
         with pytest.raises(Conflict, match="one problem first"):
-            await service.approve_initiative(
+            await approve_initiative(
                 session=session,
                 start_plan=starter,
                 initiative_id=second.id,
@@ -230,7 +226,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
         session.add(plan)
         await session.commit()
     async with sessions() as session:
-        await service.approve_initiative(
+        await approve_initiative(
             session=session,
             start_plan=starter,
             initiative_id=second.id,
@@ -248,7 +244,7 @@ async def test_two_approvals_at_the_same_instant_start_one_plan(sessions: db.Ses
     async def approve(initiative: InitiativePublic) -> str:
         async with sessions() as session:
             try:
-                await service.approve_initiative(
+                await approve_initiative(
                     session=session,
                     start_plan=starter,
                     initiative_id=initiative.id,
@@ -291,7 +287,14 @@ async def test_phase_change_is_recorded_and_published_once_however_often_retried
     late = PhaseChange(**{**change.__dict__, "seq": 2, "phase": "preparation", "previous_phase": "baseline"})
     await environment.run(activities.record_phase_change, late)  # recorded, but never moves the plan back
     notice = PlanNotice(
-        plan_id=change.plan_id, clinic_id=str(clinic_id), key="k/1/checkin", kind="checkin", message="hi"
+        plan_id=change.plan_id,
+        clinic_id=str(clinic_id),
+        key="k/1/checkin",
+        kind="checkin",
+        message="hi",
+        initiative_id=str(initiative_id),
+        phase="pilot",
+        raised_at=datetime.now(UTC).isoformat(),
     )
     assert await environment.run(activities.send_plan_reminder, notice) is True
     assert await environment.run(activities.send_plan_reminder, notice) is False
@@ -303,7 +306,7 @@ async def test_phase_change_is_recorded_and_published_once_however_often_retried
         transitions = (await session.exec(select(RoadmapPlanTransition))).all()
         assert sorted(row.seq for row in transitions) == [1, 2, 3]
         events = (await session.exec(select(OutboxMessage))).all()
-        # The notice (of an older run: no initiative or phase of its own) is published once too.
+        # The notice is published once too.
         assert [row.topic for row in events] == ["roadmap.plan.phase-changed.v1"] * 3 + [
             "roadmap.plan.notice-raised.v1"
         ]
@@ -324,7 +327,7 @@ async def test_next_initiative_is_the_best_one_not_yet_started(sessions: db.Sess
     )
     assert (suggestion.initiative_id, suggestion.problem) == (str(second.id), "billing")
     async with sessions() as session:
-        listing = await service.list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
+        listing = await list_initiatives(session=session, clinic_id=clinic_id, officer_id=OFFICER)
     assert listing.recommended_id == second.id
     assert listing.recommendation.startswith("suggested next")
 
@@ -354,9 +357,9 @@ def test_live_view_counts_the_time_since_the_workflow_last_stepped() -> None:
         next_initiative_id="",
         runs=1,
     )
-    assert service.live_view(status, now=as_of + timedelta(days=2))["day_in_phase"] == 5
+    assert live_view(status, now=as_of + timedelta(days=2))["day_in_phase"] == 5
     paused = PlanStatus(**{**status.__dict__, "paused": True})
-    assert service.live_view(paused, now=as_of + timedelta(days=2))["day_in_phase"] == 3
+    assert live_view(paused, now=as_of + timedelta(days=2))["day_in_phase"] == 3
 
 
 @pytest.mark.parametrize("instant", DATES, ids=[instant.isoformat() for instant in DATES])
@@ -368,7 +371,7 @@ async def test_a_baseline_from_the_feeds_history_is_the_whole_weeks_before_appro
         approval = ApprovalIn(owner="staff-lead-1", target_change_pct=-30, baseline_from_history_weeks=4)
         starter = FakeStarter()
         async with sessions() as session:
-            await service.approve_initiative(
+            await approve_initiative(
                 session=session,
                 start_plan=starter,
                 initiative_id=first.id,
@@ -401,11 +404,11 @@ def test_a_baseline_ends_on_the_clinics_own_last_sunday() -> None:
     # 06:00 UTC on Monday 14 December 2026 is still Sunday the 13th, 22:00, in Los Angeles.
     now = datetime(2026, 12, 14, 6, 0, tzinfo=UTC)
     los_angeles = ClinicCalendar(time_zone="America/Los_Angeles")
-    assert service.baseline_window(approval, calendar=los_angeles, now=now) == (
+    assert baseline_window(approval, calendar=los_angeles, now=now) == (
         date(2026, 11, 23),
         date(2026, 12, 6),
     )
-    assert service.baseline_window(approval, calendar=ClinicCalendar(), now=now) == (
+    assert baseline_window(approval, calendar=ClinicCalendar(), now=now) == (
         date(2026, 11, 30),
         date(2026, 12, 13),
     )

@@ -8,8 +8,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.roadmap import starter
-from services.roadmap.plans import GateDecision, PlanChange, PlanInput
+from services.roadmap.plans import starter
+from services.roadmap.plans.contracts import GateDecision, PlanChange, PlanInput
 from shared.errors import Conflict, Refused
 from shared.temporal import TemporalUnavailable
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from services.intake.purchase_review_models import PurchaseReview, PurchaseReviewPublic, PurchaseReviewSubmit
 from services.intake.scoring import review_purchase
-from services.roadmap import catalog
-from services.roadmap.catalog import VendorSummary, category_fit, vendor_fit
+from services.roadmap.catalog import rules as catalog
+from services.roadmap.catalog.rules import VendorSummary, category_fit, vendor_fit
 from shared.events.intake import StaffRole
 from tests.unit.roadmap_support import roadmap_app
 

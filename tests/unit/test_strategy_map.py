@@ -3,8 +3,9 @@
 import pytest
 
 from services.portal.pages.strategy import HEAT, NO_DATA, heat_map
-from services.roadmap import rules, strategy_map
-from services.roadmap.strategy_map import AuditHours, CandidateInitiative, Rating, build_map
+from services.roadmap.initiatives import rules
+from services.roadmap.strategy import rules as strategy_map
+from services.roadmap.strategy.rules import AuditHours, CandidateInitiative, Rating, build_map
 
 
 def test_every_audit_category_belongs_to_exactly_one_area() -> None:

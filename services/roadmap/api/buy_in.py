@@ -1,0 +1,178 @@
+"""A plan's staff buy-in: the officer records communications, training and attendance, a waiver, and
+opens or revokes survey rounds. Staff answer through the public routes in survey.py.
+"""
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request, status
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.roadmap.models import RoadmapPlan
+from services.roadmap.plans import service, starter
+from services.roadmap.plans.buy_in import service as buy_in
+from services.roadmap.plans.buy_in import survey as buy_in_survey
+from services.roadmap.plans.buy_in.models import (
+    AttendanceIn,
+    BuyInPublic,
+    CommunicationIn,
+    CommunicationPublic,
+    SurveyRoundIn,
+    SurveyRoundPublic,
+    TrainingIn,
+    TrainingPublic,
+    WaiverIn,
+    WaiverPublic,
+)
+from shared.app import SessionDep
+from shared.auth import CurrentOfficer
+from shared.settings import SharedSettings
+from shared.temporal import TemporalConnection
+
+router = APIRouter(prefix="/v1", tags=["buy-in"])
+# How long a plan's nudge may wait for the Temporal client; the plan looks again daily anyway.
+NUDGE_WAIT_SECONDS = 2.0
+
+
+def _settings(request: Request) -> SharedSettings:
+    settings: SharedSettings = request.app.state.runtime.settings
+    return settings
+
+
+async def _nudge_plan(request: Request, plan: RoadmapPlan) -> None:
+    """Tell a plan holding in preparation to look again; never fails the officer's request."""
+    if plan.phase not in ("baseline", "preparation"):
+        return
+    connection: TemporalConnection = request.app.state.temporal
+    try:
+        temporal = await connection.client(within=NUDGE_WAIT_SECONDS)
+    except TimeoutError:
+        return
+    await starter.tell_buy_in_recorded(temporal, plan.id)
+
+
+async def _plan(session: AsyncSession, plan_id: str, officer_id: str) -> RoadmapPlan:
+    return await service.get_plan(session=session, plan_id=plan_id, officer_id=officer_id)
+
+
+@router.get("/plans/{plan_id}/buy-in", response_model=BuyInPublic)
+async def read_buy_in(plan_id: str, session: SessionDep, officer: CurrentOfficer, request: Request) -> object:
+    """Communications, training with attendance, the waiver and the survey rounds (results from 5 answers)."""
+    plan = await _plan(session, plan_id, officer.id)
+    rounds = await buy_in.rounds_of(session, plan.id)
+    settings = _settings(request)
+    tokens = {row.id: buy_in_survey.link_for(settings, row) for row in rounds if row.revoked_at is None}
+    links = {round_id: buy_in_survey.page_url(settings, token) for round_id, token in tokens.items()}
+    return await buy_in.buy_in_view(session=session, plan=plan, link_token=tokens, link_url=links)
+
+
+@router.post(
+    "/plans/{plan_id}/buy-in/communications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommunicationPublic,
+    responses={409: {"description": "the plan has ended"}},
+)
+async def record_communication(
+    plan_id: str,
+    communication: CommunicationIn,
+    session: SessionDep,
+    officer: CurrentOfficer,
+    request: Request,
+) -> object:
+    """A communication sent to staff: a kind from the fixed list, to which roles, when."""
+    plan = await _plan(session, plan_id, officer.id)
+    row = await buy_in.record_communication(
+        session=session, plan=plan, officer_id=officer.id, communication=communication
+    )
+    await _nudge_plan(request, plan)
+    return CommunicationPublic.model_validate(row, from_attributes=True)
+
+
+@router.post(
+    "/plans/{plan_id}/buy-in/trainings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TrainingPublic,
+    responses={409: {"description": "the plan has ended"}},
+)
+async def record_training(
+    plan_id: str, training: TrainingIn, session: SessionDep, officer: CurrentOfficer, request: Request
+) -> object:
+    """A training session, held (with attendance by staff pseudonym) or booked."""
+    plan = await _plan(session, plan_id, officer.id)
+    row = await buy_in.record_training(session=session, plan=plan, training=training)
+    await _nudge_plan(request, plan)
+    return buy_in.training_public(row)
+
+
+@router.post("/plans/{plan_id}/buy-in/trainings/{training_id}/attendance", response_model=TrainingPublic)
+async def record_attendance(
+    *,
+    plan_id: str,
+    training_id: UUID,
+    attendance: AttendanceIn,
+    session: SessionDep,
+    officer: CurrentOfficer,
+    request: Request,
+) -> object:
+    """Who attended a session (added to those recorded); a booked session (a retraining) becomes held."""
+    plan = await _plan(session, plan_id, officer.id)
+    row = await buy_in.record_attendance(
+        session=session, plan=plan, training_id=training_id, attendance=attendance
+    )
+    await _nudge_plan(request, plan)
+    return buy_in.training_public(row)
+
+
+@router.put(
+    "/plans/{plan_id}/buy-in/preparation-waiver",
+    response_model=WaiverPublic,
+    responses={409: {"description": "the plan left preparation already, or has ended"}},
+)
+async def record_waiver(
+    plan_id: str, waiver: WaiverIn, session: SessionDep, officer: CurrentOfficer, request: Request
+) -> object:
+    """Why the plan may leave preparation without a staff communication or a training."""
+    plan = await _plan(session, plan_id, officer.id)
+    row = await buy_in.record_waiver(session=session, plan=plan, officer_id=officer.id, waiver=waiver)
+    await _nudge_plan(request, plan)
+    return WaiverPublic.model_validate(row, from_attributes=True)
+
+
+@router.post(
+    "/plans/{plan_id}/buy-in/surveys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SurveyRoundPublic,
+    responses={409: {"description": "the stage's round exists already, or the plan is not at that stage"}},
+)
+async def open_survey_round(
+    plan_id: str, round_in: SurveyRoundIn, session: SessionDep, officer: CurrentOfficer, request: Request
+) -> object:
+    """Open the buy-in survey round of a stage; share the portal's /survey/<link_token> page with staff."""
+    plan = await _plan(session, plan_id, officer.id)
+    row, token = await buy_in_survey.open_round(
+        session=session, settings=_settings(request), plan=plan, officer_id=officer.id, request=round_in
+    )
+    return SurveyRoundPublic(
+        id=row.id,
+        stage=row.stage,
+        expires_at=row.expires_at,
+        revoked=False,
+        link_token=token,
+        link_url=buy_in_survey.page_url(_settings(request), token),
+        results=await buy_in.round_results(session, row.id),
+    )
+
+
+@router.post("/plans/{plan_id}/buy-in/surveys/{round_id}/revoke", response_model=SurveyRoundPublic)
+async def revoke_survey_round(
+    plan_id: str, round_id: UUID, session: SessionDep, officer: CurrentOfficer
+) -> object:
+    """Withdraw a round's link (answers given so far stay); it opens nothing from now on."""
+    plan = await _plan(session, plan_id, officer.id)
+    row = await buy_in_survey.revoke_round(session=session, plan=plan, round_id=round_id)
+    return SurveyRoundPublic(
+        id=row.id,
+        stage=row.stage,
+        expires_at=row.expires_at,
+        revoked=True,
+        results=await buy_in.round_results(session, row.id),
+    )

@@ -1,0 +1,135 @@
+"""An initiative as the officer sees it, and the officer's approval (the tables are in ../models.py)."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, computed_field, field_validator, model_validator
+from pydantic import Field as PydanticField
+
+from services.roadmap.models import InitiativeBase
+from services.roadmap.plans.models import BaselineIn
+from shared.pseudonyms import StaffPseudonym
+
+
+class InitiativePublic(InitiativeBase):
+    """An initiative as the officer sees it."""
+
+    id: UUID
+    status: str
+    owner: str
+    target_change_pct: float | None
+    pilot_group: list[str]
+    phase_days: dict[str, float]
+    plan_id: str | None
+    approved_at: datetime | None
+    review: dict[str, Any]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def dollars_saved_per_week(self) -> float:
+        """Hours saved x the loaded hourly cost the audit measured (the impact the ranking uses)."""
+        return self.impact_per_week
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def hours_saved_per_week(self) -> float:
+        hourly = self.cost_per_week / self.hours_per_week if self.hours_per_week > 0 else 0.0
+        return round(self.impact_per_week / hourly, 2) if hourly else 0.0
+
+
+class InitiativeList(BaseModel):
+    """A clinic's initiatives, best first, and what is still missing to propose them."""
+
+    clinic_id: UUID
+    waiting_for: list[str]
+    recommended_id: UUID | None
+    recommendation: str
+    initiatives: list[InitiativePublic]
+
+
+class PhaseLengths(BaseModel):
+    """Phase lengths in days (fractions allowed, for rehearsals and tests)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    baseline: float = PydanticField(default=14, gt=0, le=365)
+    preparation: float = PydanticField(default=14, gt=0, le=365)
+    pilot: float = PydanticField(default=42, gt=0, le=365)
+    rollout: float = PydanticField(default=56, gt=0, le=365)
+    sustain: float = PydanticField(default=84, gt=0, le=730)
+
+
+class ToolCostIn(BaseModel):
+    """What the tool costs: subscription per month and/or per user and month, and set-up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    monthly: float = PydanticField(default=0, ge=0, le=1_000_000, allow_inf_nan=False)
+    per_user_monthly: float = PydanticField(default=0, ge=0, le=100_000, allow_inf_nan=False)
+    users: int = PydanticField(default=0, ge=0, le=10_000)
+    setup: float = PydanticField(default=0, ge=0, le=10_000_000, allow_inf_nan=False)
+
+
+class ApprovalIn(BaseModel):
+    """The officer's approval: who owns it, the KPI target, the pilot group and the phase lengths."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo (pilot_groups) is a 422, never dropped
+
+    # The one rule for staff ids (shared/pseudonyms.py): "Jane Doe, MD" is refused, pm-1 is not.
+    owner: StaffPseudonym = PydanticField(description="pseudonymous staff id of who owns it, e.g. pm-1")
+    target_change_pct: float = PydanticField(ge=-100, le=500, description="e.g. -30 for -30 %")
+    pilot_group: list[StaffPseudonym] = PydanticField(
+        default_factory=list, max_length=200, description="pseudonymous staff ids, e.g. ma-3"
+    )
+    phase_days: PhaseLengths = PydanticField(default_factory=PhaseLengths)
+    checkin_days: float = PydanticField(default=7, gt=0, le=31)
+    baseline: BaselineIn | None = PydanticField(
+        default=None, description="a baseline entered by hand when no partner feed measures it"
+    )
+    baseline_from_history_weeks: int | None = PydanticField(
+        default=None,
+        ge=1,
+        le=26,
+        description="the partner feed already holds these whole weeks before today: they are the baseline, "
+        "and the baseline phase only confirms the feed is live (1 day unless phase_days.baseline is given)",
+    )
+    no_baseline_reason: str = PydanticField(
+        default="", max_length=500, description="why the pilot may start without any baseline"
+    )
+    compliance_exception: str = PydanticField(
+        default="",
+        max_length=500,
+        description="why a tool that touches patient data may start although BAAs are not in place",
+    )
+    tool_cost: ToolCostIn | None = None
+    average_visit_value: float | None = PydanticField(default=None, gt=0, le=100_000, allow_inf_nan=False)
+    booking_share: float | None = PydanticField(
+        default=None, gt=0, le=1, description="share of answered calls that book a visit"
+    )
+
+    @field_validator("target_change_pct")
+    @classmethod
+    def _target_not_zero(cls, value: float) -> float:
+        if value == 0:
+            raise ValueError("target_change_pct must be a change, e.g. -30 or +25")
+        return value
+
+    @model_validator(mode="after")
+    def _one_baseline(self) -> "ApprovalIn":
+        if self.baseline_from_history_weeks is not None:
+            if self.baseline is not None:
+                raise ValueError(
+                    "give either baseline (entered by hand) or baseline_from_history_weeks "
+                    "(weeks the feed already holds), not both"
+                )
+            if "baseline" not in self.phase_days.model_fields_set:
+                self.phase_days.baseline = 1  # the weeks are already measured: only confirm the feed
+        return self
+
+    @property
+    def baseline_days(self) -> float:
+        """How many days the baseline is measured over: the past weeks, or the baseline phase ahead."""
+        if self.baseline_from_history_weeks is not None:
+            return 7.0 * self.baseline_from_history_weeks
+        return self.phase_days.baseline

@@ -1,0 +1,206 @@
+"""The method's rules for initiatives, as pure functions: data in, data out.
+
+The playbook of each kind of problem (KPI, target, the system it must talk to), the ranking by
+impact x readiness, and the five questions every initiative answers before anything is bought.
+Nothing here touches a database, a broker or a clock.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.roadmap.clinics import normalise_category
+from shared.events.kpi import KpiName
+
+# The five questions every initiative answers before anything is bought.
+FIVE_QUESTIONS = ("problem", "cost", "owner", "measure", "integration")
+
+
+@dataclass(frozen=True)
+class KpiPlaybook:
+    """How the method measures one kind of problem, and which system it must talk to."""
+
+    kpi: KpiName
+    target_change_pct: float
+    system: str  # the kind of clinic system (emr, phone, scheduling) the solution integrates with
+    solution: str
+
+
+# Audit categories (normalised) -> KPI with the method's suggested target.
+PLAYBOOKS: dict[str, KpiPlaybook] = {
+    "documentation": KpiPlaybook("documentation_minutes_per_note", -30.0, "emr", "AI scribe"),
+    "patient_communication": KpiPlaybook(
+        "messages_answered_within_business_day", 25.0, "emr", "AI patient messaging assistant"
+    ),
+    # Outbound work is judged by what it is for: follow-up calls that end in a booked visit (inbound
+    # missed calls and no-shows measure other work), clinic-wide booked over requested until partners
+    # report follow-up outcomes on their own. Referrals, eligibility checks and claims have outcome
+    # KPIs of their own from partner events (kpi's kpis.yaml); their targets are starting points for
+    # the officer, not published effects.
+    "follow_up_calls": KpiPlaybook("appointment_conversion", 20.0, "phone", "AI outbound follow-up calls"),
+    "appointment_scheduling": KpiPlaybook("appointment_conversion", 20.0, "scheduling", "self-scheduling"),
+    "referral_coordination": KpiPlaybook(
+        "referral_completion_rate", 20.0, "scheduling", "referral coordination automation"
+    ),
+    "insurance_verification": KpiPlaybook(
+        "minutes_per_eligibility_check", -30.0, "emr", "eligibility automation"
+    ),
+    "billing": KpiPlaybook("claim_denial_rate", -20.0, "emr", "billing automation"),
+    "marketing": KpiPlaybook("appointment_conversion", 20.0, "scheduling", "marketing automation"),
+    "internal_admin": KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "AI assistant for admin work"),
+}
+FALLBACK_PLAYBOOK = KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "AI assistant")
+
+
+def playbook_for(category: str) -> KpiPlaybook:
+    return PLAYBOOKS.get(normalise_category(category), FALLBACK_PLAYBOOK)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An automation candidate from the latest audit (the fields the roadmap needs)."""
+
+    category: str
+    solution: str
+    hours_per_week: float
+    cost_per_week: float
+    predictability: float
+    hours_saved_low: float
+    hours_saved_high: float
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One proposed initiative: the five questions answered as far as data allows."""
+
+    rank: int
+    problem: str
+    solution: str
+    hours_per_week: float
+    cost_per_week: float
+    kpi: KpiName
+    suggested_target_pct: float
+    system: str
+    integrates: bool | None  # None: the clinic's systems are unknown, the question has no answer
+    integration_note: str
+    impact_per_week: float
+    readiness: float
+    score: float
+    recommended: bool
+    reason: str
+
+
+# Intake's dimension for data and integration readiness (questionnaire v1: "Data & integration readiness").
+INTEGRATION_DIMENSION = "data"
+
+
+def readiness_of(
+    *, overall_score: float | None, dimension_scores: dict[str, float], integrates: bool | None
+) -> float:
+    """0-1: how ready the clinic is for this initiative (assessment, integration readiness, systems)."""
+    if overall_score is None:
+        base = 0.5  # no assessment yet: neither ready nor unready
+    else:
+        base = overall_score / 100
+        integration = dimension_scores.get(INTEGRATION_DIMENSION)
+        if integration is not None:
+            base = (base + integration / 100) / 2
+    if integrates is False:
+        base *= 0.5  # the solution cannot talk to the clinic's systems yet: extra work first
+    elif integrates is None:
+        base *= 0.75
+    return round(base, 3)
+
+
+def propose_initiatives(
+    *,
+    candidates: list[Candidate],
+    systems: dict[str, str],
+    overall_score: float | None,
+    dimension_scores: dict[str, float],
+    emphasis: Mapping[str, tuple[float, str]] | None = None,
+    integration: Mapping[str, tuple[bool | None, str]] | None = None,
+) -> list[Proposal]:
+    """Initiatives from audit candidates, ranked by impact x readiness; the first is recommended.
+
+    `emphasis` (per normalised category: a factor and a citation) is the strategy map's weight;
+    `integration` (per category) is the solution catalog's check of vetted vendors against the
+    clinic's systems, which replaces the mere "is there a system of this kind".
+    """
+    scored: list[tuple[float, Candidate, KpiPlaybook, bool | None, str, float, float]] = []
+    known_systems = {kind.lower(): vendor for kind, vendor in systems.items()}
+    for candidate in candidates:
+        playbook = playbook_for(candidate.category)
+        category = normalise_category(candidate.category)
+        if integration and category in integration:
+            integrates, note = integration[category]
+        elif not known_systems:
+            integrates, note = None, "the clinic's systems are not recorded yet"
+        elif playbook.system in known_systems:
+            integrates, note = True, f"integrates with {playbook.system} ({known_systems[playbook.system]})"
+        else:
+            integrates, note = False, f"no {playbook.system} system recorded: integration work needed first"
+        saved = (candidate.hours_saved_low + candidate.hours_saved_high) / 2
+        share = min(saved / candidate.hours_per_week, 1.0) if candidate.hours_per_week > 0 else 0.0
+        impact = round(candidate.cost_per_week * share, 2)
+        readiness = readiness_of(
+            overall_score=overall_score, dimension_scores=dimension_scores, integrates=integrates
+        )
+        weight = (emphasis or {}).get(category, (1.0, ""))[0]
+        scored.append((impact * readiness * weight, candidate, playbook, integrates, note, impact, readiness))
+    scored.sort(key=lambda item: (-item[0], -item[1].cost_per_week, item[1].category))
+    proposals = []
+    for rank, (score, candidate, playbook, integrates, note, impact, readiness) in enumerate(scored, start=1):
+        if rank == 1:
+            reason = (
+                f"highest impact x readiness: saves about {impact:.0f}/week of {candidate.cost_per_week:.0f}"
+                f"/week spent on {candidate.category}, readiness {readiness:.0%}; {note}"
+            )
+        else:
+            reason = f"impact {impact:.0f}/week x readiness {readiness:.0%}; {note}"
+        citation = (emphasis or {}).get(normalise_category(candidate.category), (1.0, ""))[1]
+        if citation:
+            reason += f"; {citation}"
+        proposals.append(
+            Proposal(
+                rank=rank,
+                problem=candidate.category,
+                solution=candidate.solution or playbook.solution,
+                hours_per_week=candidate.hours_per_week,
+                cost_per_week=candidate.cost_per_week,
+                kpi=playbook.kpi,
+                suggested_target_pct=playbook.target_change_pct,
+                system=playbook.system,
+                integrates=integrates,
+                integration_note=note,
+                impact_per_week=impact,
+                readiness=readiness,
+                score=round(score, 2),
+                recommended=rank == 1,
+                reason=reason,
+            )
+        )
+    return proposals
+
+
+def unanswered_questions(
+    *,
+    problem: str,
+    cost_per_week: float | None,
+    owner: str,
+    kpi: str,
+    target_change_pct: float | None,
+    integrates: bool | None,
+) -> list[str]:
+    """Which of the five questions still have no answer (empty: the initiative may start)."""
+    missing = []
+    if not problem.strip():
+        missing.append("problem: what problem does it solve?")
+    if cost_per_week is None or cost_per_week <= 0:
+        missing.append("cost: what does the problem cost now? (run the audit)")
+    if not owner.strip():
+        missing.append("owner: who owns it?")
+    if not kpi or target_change_pct is None or target_change_pct == 0:
+        missing.append("measure: which KPI and which target measure success?")
+    if integrates is None:
+        missing.append("integration: does it integrate with the clinic's systems? (record them at intake)")
+    return missing

@@ -1,0 +1,272 @@
+"""The close-out report of a finished plan, for the practice owner: baseline against the result with
+its interval, the gate decisions, adoption, the money (expected, at each gate, realized) and what
+was learned. Pure: the API gathers the plan's facts, this builds the report and renders its page.
+
+The result is measured over the KPI weeks after the pilot (rollout and sustain) against the same
+baseline and by the same method as the gate (gate.gate_evidence), so the two read alike.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel
+
+from services.roadmap.plans import gate
+from services.roadmap.plans import money as plan_money
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@dataclass(frozen=True)
+class Transition:
+    phase: str
+    previous_phase: str | None
+    reason: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class CloseOutFacts:
+    """What roadmap knows of a finished plan: initiative, review, history and the workflow's last status."""
+
+    plan_id: str
+    clinic_id: str
+    clinic_name: str
+    problem: str
+    solution: str
+    kpi: str
+    owner: str
+    outcome: str  # done | stopped
+    approved_at: datetime | None
+    target_change_pct: float
+    baseline_days: float
+    review: dict[str, Any]
+    transitions: list[Transition]
+    status: dict[str, Any] | None  # the workflow's status query (PlanStatus), None when no worker answered
+
+
+class GateRecord(BaseModel):
+    """One gate: what the evidence said, and what the officer decided."""
+
+    number: int
+    outcome: str
+    estimate_pct: float | None
+    ci_low_pct: float | None
+    ci_high_pct: float | None
+    n_baseline: int
+    n_pilot: int
+    method: str
+    summary: str
+    decision: str
+
+
+class CloseOutReport(BaseModel):
+    """The close-out report (JSON; the same figures render as its HTML page)."""
+
+    plan_id: str
+    clinic_id: str
+    clinic_name: str
+    problem: str
+    solution: str
+    kpi: str
+    owner: str
+    outcome: str
+    approved_at: datetime | None
+    closed_at: datetime | None
+    target_change_pct: float
+    target_flag: str | None
+    baseline: dict[str, Any]
+    result: dict[str, Any] | None
+    gates: list[GateRecord]
+    signed_off_by: str
+    signed_off_at: str
+    adoption: dict[str, Any]
+    money: dict[str, Any]
+    learned: list[str]
+    next_initiative: dict[str, str]
+    warnings: list[str]
+    complete: bool  # False when the workflow did not answer: the report then lacks its measured figures
+
+
+def realized_result(facts: CloseOutFacts) -> dict[str, Any] | None:
+    """The KPI's change over the weeks after the pilot, judged like the gate; None without such weeks."""
+    status = facts.status or {}
+    weeks = [
+        gate.PilotWeek(week["week"], week["value"], week["sample_size"])
+        for week in status.get("outcome_weeks", [])
+    ]
+    if not weeks:
+        return None
+    baseline = status.get("baseline_value")
+    progress = None
+    if baseline:
+        progress = (fmean(week.value for week in weeks) - baseline) / (
+            baseline * facts.target_change_pct / 100
+        )
+    evidence = gate.gate_evidence(
+        kpi=facts.kpi,
+        target_change_pct=facts.target_change_pct,
+        baseline_value=baseline,
+        baseline_weekly_volume=status.get("baseline_weekly_volume"),
+        baseline_days=facts.baseline_days,
+        pilot_weeks=weeks,
+        progress=progress,
+    )
+    evidence["weeks"] = [weeks[0].week, weeks[-1].week]
+    return evidence
+
+
+def _decisions(transitions: list[Transition]) -> list[str]:
+    """What was decided at each gate, as the plan recorded it (the phase change out of evaluation)."""
+    return [t.reason for t in transitions if t.previous_phase == "evaluation"]
+
+
+def _learned(report: CloseOutReport) -> list[str]:
+    """Plain sentences for the practice owner: did it work, was it kept up, what it is worth, what next."""
+    lines = []
+    result = report.result
+    target = report.target_change_pct
+    if result is not None and result.get("estimate_pct") is not None:
+        estimate = result["estimate_pct"]
+        if result.get("ci_low_pct") is not None:
+            interval = f" (95 % interval {result['ci_low_pct']:+.1f} % to {result['ci_high_pct']:+.1f} %)"
+        else:
+            interval = " (weekly values only: no interval)"
+        verdict = {
+            "pass": "the target was reached",
+            "fail": "the target was not reached, and the interval rules it out",
+            "inconclusive": "the data cannot yet tell whether the target was reached",
+        }[result["outcome"]]
+        lines.append(
+            f"After the pilot, {report.kpi} changed {estimate:+.1f} %{interval} against a target of "
+            f"{target:+g} %: {verdict}."
+        )
+    elif report.outcome == "stopped":
+        lines.append("The plan was stopped before rollout, so no result after the pilot was measured.")
+    else:
+        lines.append("No KPI weeks reached the plan after the pilot: the result could not be measured.")
+    if (
+        report.gates
+        and result is not None
+        and report.gates[-1].estimate_pct is not None
+        and result.get("estimate_pct") is not None
+    ):
+        pilot, after = report.gates[-1].estimate_pct, result["estimate_pct"]
+        held = "held" if abs(after) >= abs(pilot) * 0.8 and (after > 0) == (pilot > 0) else "faded"
+        lines.append(f"The pilot measured {pilot:+.1f} %; the change {held} afterwards ({after:+.1f} %).")
+    if report.target_flag:
+        lines.append(f"The target was set beyond the published evidence: {report.target_flag}.")
+    if reason := report.baseline.get("no_baseline_reason"):
+        lines.append(
+            f"The pilot started without a baseline (the officer's reason: {reason}), so the result has "
+            "no before to compare with."
+        )
+    adoption = report.adoption
+    if adoption.get("retrainings") or adoption.get("escalations"):
+        lines.append(
+            f"Keeping staff on the tool took {adoption.get('retrainings', 0)} retraining(s) and "
+            f"{adoption.get('escalations', 0)} escalation(s) in sustain."
+        )
+    elif report.outcome == "done":
+        lines.append("Adoption held through sustain without a retraining.")
+    realized = report.money.get("realized") or {}
+    if realized.get("benefit_per_week") is not None:
+        low, high = realized.get("benefit_per_week_low"), realized.get("benefit_per_week_high")
+        span = f" (range {low:,.0f} to {high:,.0f})" if low is not None and high is not None else ""
+        lines.append(f"Realized: about {realized['benefit_per_week']:,.0f} a week{span}; {realized['note']}.")
+    if report.next_initiative.get("problem"):
+        lines.append(f"Next: {report.next_initiative['problem']}.")
+    return lines
+
+
+def build_report(facts: CloseOutFacts) -> CloseOutReport:
+    """The close-out report from a finished plan's facts."""
+    status = facts.status or {}
+    review = facts.review
+    history = list(status.get("gate_history") or [])
+    decisions = _decisions(facts.transitions)
+    gates = [
+        GateRecord(
+            number=index,
+            outcome=str(evidence.get("outcome", "")),
+            estimate_pct=evidence.get("estimate_pct"),
+            ci_low_pct=evidence.get("ci_low_pct"),
+            ci_high_pct=evidence.get("ci_high_pct"),
+            n_baseline=int(evidence.get("n_baseline") or 0),
+            n_pilot=int(evidence.get("n_pilot") or 0),
+            method=str(evidence.get("method", "")),
+            summary=str(evidence.get("summary", "")),
+            decision=decisions[index - 1] if index <= len(decisions) else "no decision recorded",
+        )
+        for index, evidence in enumerate(history, start=1)
+    ]
+    result = realized_result(facts)
+    approval_money = review.get("money")
+    realized = None
+    if result is not None:
+        realized = plan_money.money_for_change(
+            approval_money,
+            target_pct=facts.target_change_pct,
+            effect_pct=result.get("estimate_pct"),
+            low_pct=result.get("ci_low_pct"),
+            high_pct=result.get("ci_high_pct"),
+            basis=f"realized over {result['weeks'][0]} to {result['weeks'][1]}",
+        ).as_dict()
+    approved_baseline = review.get("baseline") or {}
+    report = CloseOutReport(
+        plan_id=facts.plan_id,
+        clinic_id=facts.clinic_id,
+        clinic_name=facts.clinic_name,
+        problem=facts.problem,
+        solution=facts.solution,
+        kpi=facts.kpi,
+        owner=facts.owner,
+        outcome=facts.outcome,
+        approved_at=facts.approved_at,
+        closed_at=facts.transitions[-1].changed_at if facts.transitions else None,
+        target_change_pct=facts.target_change_pct,
+        target_flag=review.get("target_flag"),
+        baseline={
+            "value": status.get("baseline_value", approved_baseline.get("value")),
+            "weekly_volume": status.get("baseline_weekly_volume", approved_baseline.get("weekly_volume")),
+            "source": status.get("baseline_source") or approved_baseline.get("source") or "",
+            "no_baseline_reason": status.get("no_baseline_reason") or review.get("no_baseline_reason") or "",
+        },
+        result=result,
+        gates=gates,
+        signed_off_by=str(status.get("signed_off_by", "")),
+        signed_off_at=str(status.get("signed_off_at", "")),
+        adoption={
+            "retrainings": status.get("retrainings", 0),
+            "escalations": status.get("escalations", 0),
+        },
+        money={
+            "expected_at_approval": approval_money,
+            "at_gates": plan_money.money_at_gates(approval_money, history),
+            "realized": realized,
+        },
+        learned=[],
+        next_initiative={
+            "id": str(status.get("next_initiative_id", "")),
+            "problem": str(status.get("next_initiative_problem", "")),
+        },
+        warnings=list(review.get("warnings") or []),
+        complete=facts.status is not None,
+    )
+    report.learned = _learned(report)
+    return report
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+
+def render_html(report: CloseOutReport) -> str:
+    """The report as a standalone page (no scripts, printable) for the practice owner."""
+    return _templates().get_template("close_out.html").render(report=report)

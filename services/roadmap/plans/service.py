@@ -1,0 +1,127 @@
+"""A plan as the officer reads it (recorded phases, notices, the live status), and which running plan
+a KPI event is for. Temporal stays outside: the live status comes from starter.py.
+"""
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.roadmap.clinics import get_clinic, officer_owns
+from services.roadmap.models import Initiative, RoadmapPlan, RoadmapPlanNotice, RoadmapPlanTransition
+from services.roadmap.plans import money as plan_money
+from services.roadmap.plans import phases
+from services.roadmap.plans.contracts import DAY_SECONDS, AdoptionAlert, KpiReading, PlanStatus
+from services.roadmap.plans.models import NoticePublic, PlanPublic, TransitionPublic
+from shared.errors import NotFound
+from shared.events.kpi import KpiAlert, KpiSnapshot
+from shared.events.roadmap import FINAL_PHASES, IN_FLIGHT_PHASES
+
+
+async def plan_in_flight(*, session: AsyncSession, clinic_id: UUID) -> RoadmapPlan | None:
+    """The clinic's plan that is still before its sustain phase, if any (one problem first)."""
+    statement = select(RoadmapPlan).where(
+        RoadmapPlan.clinic_id == clinic_id, col(RoadmapPlan.phase).in_(IN_FLIGHT_PHASES)
+    )
+    return (await session.exec(statement)).first()
+
+
+async def list_plans(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> list[RoadmapPlan]:
+    await get_clinic(session=session, clinic_id=clinic_id, officer_id=officer_id)
+    statement = (
+        select(RoadmapPlan).where(RoadmapPlan.clinic_id == clinic_id).order_by(col(RoadmapPlan.started_at))
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def get_plan(*, session: AsyncSession, plan_id: str, officer_id: str) -> RoadmapPlan:
+    """The officer's plan, or NotFound (also when it is another officer's)."""
+    plan = await session.get(RoadmapPlan, plan_id)
+    if plan is None or not await officer_owns(session, plan.clinic_id, officer_id):
+        raise NotFound(f"plan {plan_id} not found")
+    return plan
+
+
+async def describe_plan(
+    *, session: AsyncSession, plan: RoadmapPlan, live: dict[str, Any] | None, recent: int = 50
+) -> PlanPublic:
+    """The plan as the officer sees it: recorded phase history, recent notices, live status."""
+    initiative = await session.get(Initiative, plan.initiative_id)
+    transitions = (
+        await session.exec(
+            select(RoadmapPlanTransition)
+            .where(RoadmapPlanTransition.plan_id == plan.id)
+            .order_by(col(RoadmapPlanTransition.seq))
+        )
+    ).all()
+    notices = (
+        await session.exec(
+            select(RoadmapPlanNotice)
+            .where(RoadmapPlanNotice.plan_id == plan.id)
+            .order_by(col(RoadmapPlanNotice.created_at).desc())
+            .limit(recent)
+        )
+    ).all()
+    return PlanPublic(
+        id=plan.id,
+        clinic_id=plan.clinic_id,
+        initiative_id=plan.initiative_id,
+        problem=initiative.problem if initiative else "",
+        kpi=initiative.kpi if initiative else "",
+        phase=plan.phase,
+        started_at=plan.started_at,
+        live=live,
+        review=initiative.review if initiative else {},
+        money_at_gates=plan_money.money_at_gates(
+            (initiative.review if initiative else {}).get("money"), (live or {}).get("gate_history") or []
+        ),
+        transitions=[TransitionPublic.model_validate(row, from_attributes=True) for row in transitions],
+        notices=[NoticePublic.model_validate(row, from_attributes=True) for row in notices],
+    )
+
+
+def live_view(status: PlanStatus, *, now: datetime) -> dict[str, Any]:
+    """The status query brought up to `now`: a plan waiting on a weekly timer answers as of its last step."""
+    view = dataclasses.asdict(status)
+    if status.phase in phases.TIMED_PHASES and not status.paused and status.as_of:
+        since = max((now - datetime.fromisoformat(status.as_of)).total_seconds(), 0.0)
+        active = min(status.active_seconds + since, status.phase_length_days * DAY_SECONDS)
+        view["day_in_phase"] = int(active // DAY_SECONDS)
+        view["active_seconds"] = active
+        view["as_of"] = now.isoformat()
+    return view
+
+
+# --- KPI events -> running plans ------------------------------------------------------------
+
+
+async def running_plan_for(
+    *, session: AsyncSession, clinic_id: UUID, initiative_id: UUID | None
+) -> RoadmapPlan | None:
+    """The plan a KPI event is about: the initiative's own, else the clinic's unfinished one."""
+    statement = select(RoadmapPlan).where(
+        RoadmapPlan.clinic_id == clinic_id, col(RoadmapPlan.phase).not_in(FINAL_PHASES)
+    )
+    if initiative_id is not None:
+        statement = statement.where(RoadmapPlan.initiative_id == initiative_id)
+    return (await session.exec(statement.order_by(col(RoadmapPlan.started_at).desc()))).first()
+
+
+def reading_of(event: KpiSnapshot) -> KpiReading:
+    return KpiReading(
+        kpi=event.kpi,
+        week=event.week,
+        value=event.value,
+        baseline=event.baseline,
+        progress=event.progress,
+        sample_size=event.sample_size,
+    )
+
+
+def alert_of(event: KpiAlert) -> AdoptionAlert:
+    return AdoptionAlert(
+        alert_id=str(event.alert_id), kind=event.kind, kpi=event.kpi, week=event.week, message=event.message
+    )
