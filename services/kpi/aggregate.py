@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -266,7 +267,9 @@ async def apply_activity_batch(
     is counted once. Days are the event's own date: a late event lands in its week.
     The caller commits.
     """
-    fresh = await first_deliveries(session, consumer=consumer, events=activities, event_id=_event_id)
+    fresh = await first_deliveries(
+        session, consumer=consumer, events=activities, event_id=attrgetter("event_id")
+    )
     outcome = BatchOutcome(duplicates=len(activities) - len(fresh))
     if not fresh:
         return outcome
@@ -299,10 +302,6 @@ async def apply_activity_batch(
     await store.add(counters, staff)
     outcome.applied = len(fresh)
     return outcome
-
-
-def _event_id(activity: PartnerActivity) -> str:
-    return activity.event_id
 
 
 async def _clinic_calendars(session: AsyncSession, clinic_ids: set[UUID]) -> dict[int, ClinicCalendar]:
