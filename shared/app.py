@@ -9,9 +9,9 @@ import contextlib
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,6 +56,15 @@ class ServiceRuntime:
     broker: KafkaBroker
     tracer_provider: TracerProvider
     metrics: ServiceMetrics
+    # Connected only by services that run workflows (`temporal.connecting` in their lifespan).
+    temporal: TemporalConnection = field(default_factory=TemporalConnection)
+    # Awaited when the app stops, before the broker: work that must finish while it can still
+    # commit offsets (a batch of events being written), registered with `on_stop`.
+    stopping: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def on_stop(self, finish: Callable[[], Awaitable[None]]) -> None:
+        """Have the app await `finish` when it stops, before the broker does."""
+        self.stopping.append(finish)
 
 
 GC_FIRST_GENERATION_THRESHOLD = 20_000  # Python's default is 700 allocations
@@ -177,6 +186,8 @@ def create_service_app(
                 async with extra_lifespan(app):
                     yield
         finally:
+            for finish in runtime.stopping:
+                await finish()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

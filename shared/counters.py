@@ -16,7 +16,7 @@ DEAD_LETTERS = Counter(
 )
 INBOX_DUPLICATES = Counter(
     "faio_inbox_duplicates_skipped",
-    "Events delivered again and skipped because their id was already in the inbox.",
+    "Events skipped because their id was already in the inbox (or earlier in the same batch).",
     ["consumer"],
     registry=PROCESS_REGISTRY,
 )

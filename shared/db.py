@@ -39,6 +39,11 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+def dialect(session: AsyncSession) -> str:
+    """ "sqlite" or "postgresql": which set-based statements a hot write path uses."""
+    return session.bind.dialect.name if session.bind is not None else ""
+
+
 async def ping(engine: AsyncEngine) -> None:
     """Raise if the database cannot answer a trivial query."""
     async with engine.connect() as connection:

@@ -14,7 +14,6 @@ from services.audit.settings import AuditSettings
 from services.audit.task_log.api import public_router as task_log_public_router
 from services.audit.task_log.api import router as task_log_router
 from shared.app import create_runtime, create_service_app
-from shared.temporal import TemporalConnection
 
 
 def create_app(
@@ -23,7 +22,7 @@ def create_app(
     settings = settings or AuditSettings()
     runtime = create_runtime(settings, tracer_provider)
     # Opening and closing windows wait for Temporal; entries and findings work without it.
-    temporal = TemporalConnection()
+    temporal = runtime.temporal
     app = create_service_app(
         runtime=runtime,
         title="faio audit",

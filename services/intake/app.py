@@ -7,50 +7,16 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from faststream.kafka import KafkaRouter
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.intake import officers, scoring
 from services.intake.api import admin_router, router
+from services.intake.handlers import create_router
 from services.intake.prospects.api import public_router as prospect_public_router
 from services.intake.prospects.api import router as prospect_router
 from services.intake.settings import IntakeSettings
-from shared import topics
 from shared.app import create_runtime, create_service_app
 from shared.auth import Officer
-from shared.events.intake import (
-    AssessmentCompleted,
-    ClinicArchived,
-    ClinicRegistered,
-    ClinicUpdated,
-    OfficerTokensRevoked,
-)
-
-
-def published_events() -> KafkaRouter:
-    """Documentation only (the outbox relay publishes): what intake sends, shown at /asyncapi."""
-    events = KafkaRouter()
-    for topic, schema, description in (
-        (
-            topics.CLINIC_REGISTERED,
-            ClinicRegistered,
-            "A clinic joined an officer's portfolio, with staff costs.",
-        ),
-        (topics.CLINIC_UPDATED, ClinicUpdated, "A clinic's profile changed; the whole new profile."),
-        (topics.CLINIC_ARCHIVED, ClinicArchived, "A clinic left the active portfolio; its history is kept."),
-        (
-            topics.OFFICER_TOKENS_REVOKED,
-            OfficerTokensRevoked,
-            "An officer's earlier tokens were revoked: refuse tokens below token_version.",
-        ),
-        (
-            topics.ASSESSMENT_COMPLETED,
-            AssessmentCompleted,
-            "An AI Readiness Assessment was scored: 0-100 per dimension and overall, level, top gaps.",
-        ),
-    ):
-        events.publisher(topic.name, description=description, schema=schema)
-    return events
 
 
 def create_app(
@@ -63,7 +29,7 @@ def create_app(
         description="Clinics, officers and the AI Readiness Assessment.",
         migrations_dir=Path(__file__).parent / "migrations",
         http_routers=[admin_router, router, prospect_router, prospect_public_router],
-        kafka_router=published_events(),
+        kafka_router=create_router(runtime),
     )
     if not runtime.settings.jwks_url:  # an identity provider's tokens are revoked at the provider
         app.state.officer_check = check_officer

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -30,12 +31,13 @@ from services.kpi import kpis
 from services.kpi.models import KpiClinic, KpiDailyCounter
 from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
 from services.kpi.postgres_writes import CounterKey, PostgresStore
-from shared import clock
+from shared import db
 from shared.broker import dead_letter_record
 from shared.calendar import BUSINESS_DAY_MINUTES, UTC_CALENDAR, ClinicCalendar
 from shared.db import SessionFactory
 from shared.events.envelope import ContractError
 from shared.events.partner import AiToolSession, MessageAnswered, PartnerActivity, parse_kafka_record
+from shared.inbox import first_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -259,18 +261,16 @@ async def apply_activity_batch(
 ) -> BatchOutcome:
     """Add a batch of validated events to the daily aggregates, each event exactly once.
 
-    Duplicates (already in the inbox, or twice in this batch) are skipped; the inbox rows go
-    in the same transaction as the counters, so a crash before the commit leaves neither and a
-    redelivery is counted once. Days are the event's own date: a late event lands in its week.
+    Duplicates (already in the inbox, or twice in this batch) are skipped and counted by the
+    inbox (shared.inbox.first_deliveries, as every consumer); the inbox rows go in the same
+    transaction as the counters, so a crash before the commit leaves neither and a redelivery
+    is counted once. Days are the event's own date: a late event lands in its week.
     The caller commits.
     """
-    outcome = BatchOutcome()
-    unique = list({activity.event_id: activity for activity in reversed(activities)}.values())[::-1]
-    outcome.duplicates = len(activities) - len(unique)
-    store = _SqliteStore(session) if _dialect(session) == "sqlite" else PostgresStore(session)
-    done = await store.already_applied(consumer, [activity.event_id for activity in unique])
-    fresh = [activity for activity in unique if activity.event_id not in done]
-    outcome.duplicates += len(unique) - len(fresh)
+    fresh = await first_deliveries(
+        session, consumer=consumer, events=activities, event_id=attrgetter("event_id")
+    )
+    outcome = BatchOutcome(duplicates=len(activities) - len(fresh))
     if not fresh:
         return outcome
 
@@ -298,8 +298,8 @@ async def apply_activity_batch(
             entry[0] += body.minutes
             entry[1] += 1
     outcome.clinics = {UUID(int=clinic) for clinic in {key[0] for key in counters}}
+    store = _SqliteStore(session) if db.dialect(session) == "sqlite" else PostgresStore(session)
     await store.add(counters, staff)
-    await store.mark_applied(consumer, [activity.event_id for activity in fresh])
     outcome.applied = len(fresh)
     return outcome
 
@@ -308,10 +308,6 @@ async def _clinic_calendars(session: AsyncSession, clinic_ids: set[UUID]) -> dic
     """Each clinic's calendar (one query a batch), keyed as the batch loop keys clinics."""
     rows = await session.exec(select(KpiClinic).where(col(KpiClinic.id).in_(list(clinic_ids))))
     return {clinic.id.int: clinic.calendar() for clinic in rows.all()}
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else ""
 
 
 class _SqliteStore:
@@ -328,14 +324,6 @@ class _SqliteStore:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def already_applied(self, consumer: str, ids: Sequence[str]) -> set[str]:
-        connection = await self.session.connection()
-        result = await connection.exec_driver_sql(
-            "SELECT event_id FROM inbox WHERE consumer = ? AND event_id IN (SELECT value FROM json_each(?))",
-            (consumer, json.dumps(ids)),
-        )
-        return {row[0] for row in result}
 
     async def add(self, counters: dict[CounterKey, float], staff: dict[CounterKey, list[float]]) -> None:
         connection = await self.session.connection()
@@ -369,14 +357,6 @@ class _SqliteStore:
                 "sessions = sessions + excluded.sessions",
                 (json.dumps([(*clinic_day(c, d), s, m, int(n)) for (c, d, s), (m, n) in staff.items()]),),
             )
-
-    async def mark_applied(self, consumer: str, ids: Sequence[str]) -> None:
-        connection = await self.session.connection()
-        now = clock.now().strftime("%Y-%m-%d %H:%M:%S.%f")
-        await connection.exec_driver_sql(
-            "INSERT INTO inbox (consumer, event_id, processed_at) SELECT ?, value, ? FROM json_each(?)",
-            (consumer, now, json.dumps(ids)),
-        )
 
 
 async def _existing(session: AsyncSession, column: Any, ids: Sequence[Any], *extra: Any) -> set[Any]:

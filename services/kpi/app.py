@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from services.kpi.api import ingestion_router, kpis_router, partners_router
 from services.kpi.evaluation import evaluate_periodically
-from services.kpi.handlers import KpiHandlers, create_router
+from services.kpi.handlers import create_router
 from services.kpi.ingest import FrontDoor
 from services.kpi.settings import KpiSettings
 from shared.app import create_runtime, create_service_app
@@ -41,7 +41,6 @@ def garbage_collector_for_batches() -> Iterator[None]:
 def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvider | None = None) -> FastAPI:
     settings = settings or KpiSettings()
     runtime = create_runtime(settings, tracer_provider)
-    handlers = KpiHandlers(runtime.sessions, runtime.broker)
 
     @asynccontextmanager
     async def background_work(_: FastAPI) -> AsyncIterator[None]:
@@ -58,8 +57,6 @@ def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvi
                 evaluator.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await evaluator
-            # Before the broker stops: the batch being written commits its offsets.
-            await handlers.activity_writer.close()
 
     app = create_service_app(
         runtime=runtime,
@@ -67,7 +64,7 @@ def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvi
         description="Partner event ingestion, KPIs against baseline and target, alerts.",
         migrations_dir=Path(__file__).parent / "migrations",
         http_routers=(partners_router, ingestion_router, kpis_router),
-        kafka_router=create_router(handlers, settings),
+        kafka_router=create_router(runtime),
         extra_lifespan=background_work,
     )
     app.state.front_door = FrontDoor(runtime.sessions, max_in_flight=settings.partner_batches_in_flight)

@@ -1,8 +1,10 @@
-"""Kpi service's Kafka subscribers: thin, each applies its events exactly once.
+"""What the kpi service consumes from Kafka, and what it publishes (shown at /asyncapi).
 
-Partner activity is the hot path: it is consumed in batches and handed to
-services.kpi.aggregate, which writes each batch one behind the consumer (one transaction, inbox
-rows and one offset commit per batch) and dead-letters each bad record on its own.
+Clinics, initiatives and plan phases are declared subscriptions, each event applied exactly
+once by a domain function (shared/subscriptions.py makes the subscribers). Partner activity is
+the hot path: it is consumed in batches and handed to services.kpi.aggregate, which writes each
+batch one behind the consumer (one transaction, inbox rows and one offset commit per batch) and
+dead-letters each bad record on its own.
 """
 
 import dataclasses
@@ -20,14 +22,16 @@ from services.kpi.clinics import record_clinic, record_phase_change
 from services.kpi.evaluation import record_initiative_and_past_baseline
 from services.kpi.settings import KpiSettings
 from shared import clock, topics
+from shared.app import ServiceRuntime
 from shared.broker import consumer_options
 from shared.db import SessionFactory
 from shared.events import ClinicRegistered
+from shared.events.envelope import EventBody
 from shared.events.intake import ClinicUpdated
 from shared.events.kpi import ClinicActivity, KpiAlert, KpiSnapshot
 from shared.events.partner import PARTNER_EVENT_BODIES
 from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged
-from shared.inbox import apply_once
+from shared.subscriptions import Subscription, kafka_router
 
 PARTNER_ACTIVITY_DESCRIPTION = (
     "Operational facts from integration partners, as CloudEvents in Kafka binary mode: ce_id, "
@@ -98,42 +102,33 @@ async def raw_batch(message: StreamMessage[Any]) -> Any:
     return message.body
 
 
-class KpiHandlers:
+SUBSCRIPTIONS = (
+    Subscription(topics.CLINIC_REGISTERED, ClinicRegistered, record_clinic),
+    Subscription(topics.CLINIC_UPDATED, ClinicUpdated, record_clinic),
+    Subscription(topics.INITIATIVE_APPROVED, InitiativeApproved, record_initiative_and_past_baseline),
+    Subscription(topics.PLAN_PHASE_CHANGED, PlanPhaseChanged, record_phase_change),
+)
+
+# The outbox relay publishes these; declared here for the documentation.
+PUBLISHES: dict[type[EventBody], str] = {
+    KpiSnapshot: "Weekly, per clinic with an active initiative: its KPI against baseline and target.",
+    KpiAlert: "Adoption decline and target regression, with the numbers that triggered them.",
+    ClinicActivity: "Per clinic with partner data, when it changes: each feed's last event and whether it "
+    "went quiet, and AI use week by week (counts only).",
+}
+
+
+class PartnerActivityHandler:
+    """The hot path, consumed in batches of raw records and written behind the consumer.
+
+    Not a declared subscription: its records are validated by partner_batches (one record may
+    hold a partner's whole HTTP batch), unknown clinics are set aside, and the ActivityWriter
+    commits each batch's own offsets once applied (its inbox: shared.inbox.first_deliveries,
+    as every subscription's).
+    """
+
     def __init__(self, sessions: SessionFactory, broker: KafkaBroker) -> None:
-        self.sessions = sessions
         self.activity_writer = ActivityWriter(sessions, broker)
-
-    async def on_clinic_registered(self, event: ClinicRegistered, message: KafkaMessage) -> None:
-        await apply_once(
-            self.sessions,
-            headers=message.headers,
-            consumer="kpi.on_clinic_registered",
-            effect=lambda session: record_clinic(session=session, event=event),
-        )
-
-    async def on_clinic_updated(self, event: ClinicUpdated, message: KafkaMessage) -> None:
-        await apply_once(
-            self.sessions,
-            headers=message.headers,
-            consumer="kpi.on_clinic_updated",
-            effect=lambda session: record_clinic(session=session, event=event),
-        )
-
-    async def on_initiative_approved(self, event: InitiativeApproved, message: KafkaMessage) -> None:
-        await apply_once(
-            self.sessions,
-            headers=message.headers,
-            consumer="kpi.on_initiative_approved",
-            effect=lambda session: record_initiative_and_past_baseline(session=session, event=event),
-        )
-
-    async def on_plan_phase_changed(self, event: PlanPhaseChanged, message: KafkaMessage) -> None:
-        await apply_once(
-            self.sessions,
-            headers=message.headers,
-            consumer="kpi.on_plan_phase_changed",
-            effect=lambda session: record_phase_change(session=session, event=event),
-        )
 
     async def on_partner_activity(self, body: list[bytes], message: KafkaMessage) -> None:
         """Validate each record, then hand the batch to the writer, which commits its offsets.
@@ -150,16 +145,12 @@ class KpiHandlers:
             raise
 
 
-def create_router(handlers: KpiHandlers, settings: KpiSettings) -> KafkaRouter:
-    router = KafkaRouter()
-
-    for topic, handler in (
-        (topics.CLINIC_REGISTERED, handlers.on_clinic_registered),
-        (topics.CLINIC_UPDATED, handlers.on_clinic_updated),
-        (topics.INITIATIVE_APPROVED, handlers.on_initiative_approved),
-        (topics.PLAN_PHASE_CHANGED, handlers.on_plan_phase_changed),
-    ):
-        router.subscriber(topic.name, **consumer_options(settings, topic.name))(handler)
+def create_router(runtime: ServiceRuntime) -> KafkaRouter:
+    router = kafka_router(runtime, service="kpi", subscriptions=SUBSCRIPTIONS, publishes=PUBLISHES)
+    settings = cast(KpiSettings, runtime.settings)
+    partner_activity = PartnerActivityHandler(runtime.sessions, runtime.broker)
+    # Before the broker stops: the batch being written commits its offsets.
+    runtime.on_stop(partner_activity.activity_writer.close)
     # The whole group shares the partitions (keyed by clinic), so more instances split the work
     # and each clinic's events are aggregated by one of them at a time: no double counting.
     router.subscriber(
@@ -174,7 +165,7 @@ def create_router(handlers: KpiHandlers, settings: KpiSettings) -> KafkaRouter:
         # The ActivityWriter commits each batch's own offsets once it is applied; FastStream's
         # ack would commit the consumer's position, past batches still being written.
         **consumer_options(settings, topics.PARTNER_ACTIVITY.name) | {"ack_policy": AckPolicy.MANUAL},
-    )(handlers.on_partner_activity)
+    )(partner_activity.on_partner_activity)
     # Documentation only (the outbox relay publishes): what goes out, and what partners send.
     router.publisher(
         topics.PARTNER_ACTIVITY.name,
@@ -182,21 +173,5 @@ def create_router(handlers: KpiHandlers, settings: KpiSettings) -> KafkaRouter:
         description="Events accepted over HTTP (POST /v1/partner-events), one record per clinic and request. "
         + PARTNER_ACTIVITY_DESCRIPTION,
         schema=Union[tuple(PARTNER_EVENT_BODIES.values())],  # noqa: UP007
-    )
-    router.publisher(
-        topics.KPI_SNAPSHOT.name,
-        description="Weekly, per clinic with an active initiative: its KPI against baseline and target.",
-        schema=KpiSnapshot,
-    )
-    router.publisher(
-        topics.KPI_ALERT.name,
-        description="Adoption decline and target regression, with the numbers that triggered them.",
-        schema=KpiAlert,
-    )
-    router.publisher(
-        topics.KPI_CLINIC_ACTIVITY.name,
-        description="Per clinic with partner data, when it changes: each feed's last event and whether it "
-        "went quiet, and AI use week by week (counts only).",
-        schema=ClinicActivity,
     )
     return router

@@ -6,7 +6,6 @@ of thousands of rows is one round trip per table, never a row at a time. asyncpg
 arrays in its binary format: no JSON to build or parse.
 """
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -14,18 +13,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared import clock
-
 CounterKey = tuple[int, date, str]  # (clinic id as an int, day, name), as services.kpi.aggregate
 
-# A join on the unnested ids, not `event_id = ANY(:ids)`: a plan that scans the inbox tests
-# each row against the whole array, which grew to 20 s per batch as the inbox filled
-# (tests/bench/bench_kpi.py --database postgres); a join is a hash or index lookup either way.
-_APPLIED = text(
-    "SELECT inbox.event_id FROM inbox "
-    "JOIN unnest(CAST(:ids AS text[])) AS wanted(event_id) ON inbox.event_id = wanted.event_id "
-    "WHERE inbox.consumer = :consumer"
-)
 _ADD_COUNTERS = text(
     "INSERT INTO kpi_daily_counter (clinic_id, day, name, value) "
     "SELECT * FROM unnest(CAST(:clinics AS uuid[]), CAST(:days AS date[]), CAST(:names AS text[]), "
@@ -40,10 +29,6 @@ _ADD_STAFF = text(
     "minutes = kpi_daily_staff.minutes + excluded.minutes, "
     "sessions = kpi_daily_staff.sessions + excluded.sessions"
 )
-_MARK_APPLIED = text(
-    "INSERT INTO inbox (consumer, event_id, processed_at) "
-    "SELECT CAST(:consumer AS text), unnest(CAST(:ids AS text[])), CAST(:now AS timestamptz)"
-)
 _RECEIPTS = text(
     "INSERT INTO kpi_partner_event_receipt (partner_id, event_id, received_at) "
     "SELECT * FROM unnest(CAST(:partners AS uuid[]), CAST(:ids AS text[]), CAST(:times AS timestamptz[])) "
@@ -52,16 +37,10 @@ _RECEIPTS = text(
 
 
 class PostgresStore:
-    """Daily aggregates and inbox rows of a batch of partner events, one statement per table."""
+    """Daily aggregates of a batch of partner events, one statement per table (inbox: shared.inbox)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def already_applied(self, consumer: str, ids: Sequence[str]) -> set[str]:
-        result = await (await self.session.connection()).execute(
-            _APPLIED, {"consumer": consumer, "ids": list(ids)}
-        )
-        return {row[0] for row in result}
 
     async def add(self, counters: dict[CounterKey, float], staff: dict[CounterKey, list[float]]) -> None:
         uuids: dict[int, UUID] = {}
@@ -92,11 +71,6 @@ class PostgresStore:
                     "sessions": [int(n) for _, n in staff.values()],
                 },
             )
-
-    async def mark_applied(self, consumer: str, ids: Sequence[str]) -> None:
-        await (await self.session.connection()).execute(
-            _MARK_APPLIED, {"consumer": consumer, "ids": list(ids), "now": clock.now()}
-        )
 
 
 async def record_receipts(

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import partner_batches, postgres_writes
 from services.kpi.models import KpiWebhookDelivery
-from shared import topics
+from shared import db, topics
 from shared.db import SessionFactory
 from shared.events.partner import PartnerActivity
 from shared.outbox import current_trace_context, stage_record
@@ -143,7 +143,7 @@ def _claim(new: set[tuple[UUID, str]], key: tuple[UUID, str]) -> bool:
 
 async def _record_receipts(session: AsyncSession, batches: list[StagedBatch]) -> set[tuple[UUID, str]]:
     """Insert a receipt per (partner, event id); return the pairs not received before."""
-    if _dialect(session) == "sqlite":
+    if db.dialect(session) == "sqlite":
         # The hot path: one statement over a JSON array, written as the ORM stores the values
         # (UUIDs as 32 hex digits, "YYYY-MM-DD HH:MM:SS.ffffff" times).
         pairs = []
@@ -175,7 +175,7 @@ async def _insert_returning(
     session: AsyncSession, table: Any, rows: list[dict[str, Any]], *key: Any
 ) -> set[tuple[UUID, str]]:
     """Insert rows that are not there yet; return the keys of those inserted."""
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    insert = postgresql.insert if db.dialect(session) == "postgresql" else sqlite.insert
     inserted: set[tuple[UUID, str]] = set()
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         statement = (
@@ -186,7 +186,3 @@ async def _insert_returning(
         )
         inserted.update((first, second) for first, second in (await session.exec(statement)).all())
     return inserted
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else ""

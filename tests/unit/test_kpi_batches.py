@@ -20,6 +20,7 @@ from services.kpi.aggregate import ActivityBatch, ActivityWriter
 from services.kpi.handlers import partner_batch_parser
 from services.kpi.models import KpiClinic
 from shared import db, topics
+from shared.counters import PROCESS_REGISTRY
 from tests.polling import eventually
 
 CLINIC = uuid.uuid4()
@@ -199,3 +200,28 @@ async def test_a_failed_write_is_retried_and_nothing_is_committed_before_it_succ
 
     assert attempts == 2
     assert consumer.commits == [({TopicPartition(topics.PARTNER_ACTIVITY.name, 0): 4}, 4.0)]
+
+
+def duplicates_skipped(consumer: str) -> float:
+    """faio_inbox_duplicates_skipped for `consumer`, as /metrics shows it."""
+    value = PROCESS_REGISTRY.get_sample_value("faio_inbox_duplicates_skipped_total", {"consumer": consumer})
+    return value or 0.0
+
+
+async def test_a_redelivered_batch_moves_the_duplicates_skipped_figure(
+    kpi_sessions: db.SessionFactory,
+) -> None:
+    writer, consumer = writer_and_consumer(kpi_sessions)
+    before = duplicates_skipped(aggregate.ACTIVITY_CONSUMER)
+
+    await writer.submit(await batch_of(range(0, 5)), cast(AIOKafkaConsumer, consumer))
+    await writer.drain()
+    assert duplicates_skipped(aggregate.ACTIVITY_CONSUMER) == before
+
+    # Redelivered from offset 2 (a crash before the commit, say), with three new records.
+    await writer.submit(await batch_of(range(2, 8)), cast(AIOKafkaConsumer, consumer))
+    await writer.close()
+
+    assert duplicates_skipped(aggregate.ACTIVITY_CONSUMER) == before + 3
+    partition = TopicPartition(topics.PARTNER_ACTIVITY.name, 0)
+    assert consumer.commits == [({partition: 5}, 5.0), ({partition: 8}, 8.0)]
