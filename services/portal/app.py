@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace import TracerProvider
 
-from services.portal.handlers import PortalHandlers, create_router
+from services.portal.handlers import create_router
 from services.portal.officer import actions, mail
 from services.portal.routes import (
     catalog,
@@ -49,7 +49,6 @@ def create_app(
     runtime = create_runtime(settings, tracer_provider)
     # The public forms' URLs hold link tokens (/p/<token>): never in the access log.
     logging.getLogger("uvicorn.access").addFilter(REDACT_TOKENS_IN_LOGS)
-    handlers = PortalHandlers(runtime.sessions, runtime.broker)
 
     @asynccontextmanager
     async def background_work(app: FastAPI) -> AsyncIterator[None]:
@@ -93,7 +92,7 @@ def create_app(
                 report_api,
             )
         ),
-        kafka_router=create_router(handlers, settings),
+        kafka_router=create_router(runtime),
         extra_lifespan=background_work,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -14,13 +14,12 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap.api import ROUTERS
-from services.roadmap.handlers import RoadmapHandlers, create_router
+from services.roadmap.handlers import create_router
 from services.roadmap.models import RoadmapPlan, RoadmapPlanNotice
 from services.roadmap.settings import RoadmapSettings
 from shared.app import create_runtime, create_service_app
 from shared.events.roadmap import PLAN_PHASES
 from shared.metrics import ServiceMetrics
-from shared.temporal import TemporalConnection
 
 
 def create_app(
@@ -28,8 +27,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or RoadmapSettings()
     runtime = create_runtime(settings, tracer_provider)
-    temporal = TemporalConnection()
-    handlers = RoadmapHandlers(runtime.sessions, temporal)
+    temporal = runtime.temporal
 
     app = create_service_app(
         runtime=runtime,
@@ -37,7 +35,7 @@ def create_app(
         description="Initiatives, approval and the implementation plans that run for months.",
         migrations_dir=Path(__file__).parent / "migrations",
         http_routers=ROUTERS,
-        kafka_router=create_router(runtime, handlers),
+        kafka_router=create_router(runtime),
         extra_lifespan=lambda _app: temporal.connecting(settings, runtime.tracer_provider),
     )
     app.state.temporal = temporal

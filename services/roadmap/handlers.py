@@ -1,120 +1,74 @@
-"""Roadmap's Kafka subscribers: thin, each applies one event exactly once.
+"""Roadmap's Kafka subscriptions, declared: topic -> contract -> domain function.
 
 A clinic's registration, assessment and audit touch only roadmap's database, so they are
 applied whether Temporal is up or not. KPI snapshots and alerts are relayed to running plans.
 """
 
 from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap.initiatives import proposals
-from services.roadmap.plans import service as plans
-from services.roadmap.plans import starter
+from services.roadmap.plans import service, starter
 from services.roadmap.plans.contracts import AdoptionAlert, KpiReading
 from shared import topics
 from shared.app import ServiceRuntime
-from shared.broker import consumer_options
-from shared.db import SessionFactory
-from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
 from shared.events.buy_in import PlanBuyInChanged
-from shared.events.intake import AssessmentCompleted, ClinicUpdated
+from shared.events.envelope import EventBody
+from shared.events.intake import AssessmentCompleted, ClinicRegistered, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
-from shared.inbox import apply_once
+from shared.subscriptions import Subscription, kafka_router
 from shared.temporal import TemporalConnection
 
 # A KPI event waits this long for the Temporal client before it is retried (then dead-lettered).
 TEMPORAL_WAIT_SECONDS = 30.0
 
 
-class RoadmapHandlers:
-    def __init__(self, sessions: SessionFactory, temporal: TemporalConnection) -> None:
-        self.sessions = sessions
-        self._temporal = temporal
+class PlanRelay:
+    """KPI snapshots and alerts signalled to the clinic's running plan for their initiative."""
 
-    async def on_clinic_registered(self, event: ClinicRegistered, message: KafkaMessage) -> None:
-        async def record(session: AsyncSession) -> None:
-            await proposals.record_clinic(session=session, event=event)
+    def __init__(self, temporal: TemporalConnection) -> None:
+        self.temporal = temporal
 
-        await apply_once(
-            self.sessions, headers=message.headers, consumer="roadmap.on_clinic_registered", effect=record
-        )
+    async def connected(self) -> None:
+        """Awaited before the transaction opens: no database lock is held while Temporal is away."""
+        await self.temporal.client(within=TEMPORAL_WAIT_SECONDS)
 
-    async def on_clinic_updated(self, event: ClinicUpdated, message: KafkaMessage) -> None:
-        async def refresh(session: AsyncSession) -> None:
-            await proposals.record_clinic(session=session, event=event)
+    async def relay_snapshot(self, *, session: AsyncSession, event: KpiSnapshot) -> None:
+        await self._relay(session, event, service.reading_of(event))
 
-        await apply_once(
-            self.sessions, headers=message.headers, consumer="roadmap.on_clinic_updated", effect=refresh
-        )
+    async def relay_alert(self, *, session: AsyncSession, event: KpiAlert) -> None:
+        await self._relay(session, event, service.alert_of(event))
 
-    async def on_assessment_completed(self, event: AssessmentCompleted, message: KafkaMessage) -> None:
-        async def record(session: AsyncSession) -> None:
-            await proposals.record_assessment(session=session, event=event)
-
-        await apply_once(
-            self.sessions, headers=message.headers, consumer="roadmap.on_assessment_completed", effect=record
-        )
-
-    async def on_audit_completed(self, event: AuditCompleted, message: KafkaMessage) -> None:
-        async def record(session: AsyncSession) -> None:
-            await proposals.record_audit(session=session, event=event)
-
-        await apply_once(
-            self.sessions, headers=message.headers, consumer="roadmap.on_audit_completed", effect=record
-        )
-
-    async def on_kpi_snapshot(self, event: KpiSnapshot, message: KafkaMessage) -> None:
-        await self._relay_to_plan(
-            event, message, consumer="roadmap.on_kpi_snapshot", relayed=plans.reading_of(event)
-        )
-
-    async def on_kpi_alert(self, event: KpiAlert, message: KafkaMessage) -> None:
-        await self._relay_to_plan(
-            event, message, consumer="roadmap.on_kpi_alert", relayed=plans.alert_of(event)
-        )
-
-    async def _relay_to_plan(
-        self,
-        event: KpiSnapshot | KpiAlert,
-        message: KafkaMessage,
-        *,
-        consumer: str,
-        relayed: KpiReading | AdoptionAlert,
+    async def _relay(
+        self, session: AsyncSession, event: KpiSnapshot | KpiAlert, relayed: KpiReading | AdoptionAlert
     ) -> None:
-        """Signal the clinic's running plan for the event's initiative, once per event."""
-        temporal = await self._temporal.client(within=TEMPORAL_WAIT_SECONDS)
-
-        async def relay(session: AsyncSession) -> None:
-            plan = await plans.running_plan_for(
-                session=session, clinic_id=event.clinic_id, initiative_id=event.initiative_id
-            )
-            if plan is not None:
-                await starter.relay_to_plan(temporal, plan.id, relayed)
-
-        await apply_once(self.sessions, headers=message.headers, consumer=consumer, effect=relay)
+        plan = await service.running_plan_for(
+            session=session, clinic_id=event.clinic_id, initiative_id=event.initiative_id
+        )
+        if plan is not None:
+            temporal = await self.temporal.client(within=TEMPORAL_WAIT_SECONDS)  # connected by now
+            await starter.relay_to_plan(temporal, plan.id, relayed)
 
 
-def create_router(runtime: ServiceRuntime, handlers: RoadmapHandlers) -> KafkaRouter:
-    router = KafkaRouter()
-    for topic, handler in (
-        (topics.CLINIC_REGISTERED, handlers.on_clinic_registered),
-        (topics.CLINIC_UPDATED, handlers.on_clinic_updated),
-        (topics.ASSESSMENT_COMPLETED, handlers.on_assessment_completed),
-        (topics.AUDIT_COMPLETED, handlers.on_audit_completed),
-        (topics.KPI_SNAPSHOT, handlers.on_kpi_snapshot),
-        (topics.KPI_ALERT, handlers.on_kpi_alert),
-    ):
-        router.subscriber(topic.name, **consumer_options(runtime.settings, topic.name))(handler)
-    # Documentation only (the outbox relay publishes): what roadmap sends, shown at /asyncapi.
-    for published, description in (
-        (InitiativeProposed, "An initiative proposed, or re-ranked, for a clinic from its latest audit."),
-        (InitiativeApproved, "The officer approved one initiative; its plan starts."),
-        (PlanPhaseChanged, "An implementation plan moved to another phase."),
-        (PlanNoticeRaised, "A plan told its officer something; urgent ones need a person to act."),
-        (PlanBuyInChanged, "A plan's staff buy-in changed (counts; survey figures from 5 answers)."),
-    ):
-        router.publisher(published.topic.name, description=description, schema=published)
-    return router
+PUBLISHES: dict[type[EventBody], str] = {
+    InitiativeProposed: "An initiative proposed, or re-ranked, for a clinic from its latest audit.",
+    InitiativeApproved: "The officer approved one initiative; its plan starts.",
+    PlanPhaseChanged: "An implementation plan moved to another phase.",
+    PlanNoticeRaised: "A plan told its officer something; urgent ones need a person to act.",
+    PlanBuyInChanged: "A plan's staff buy-in changed (counts; survey figures from 5 answers).",
+}
+
+
+def create_router(runtime: ServiceRuntime) -> KafkaRouter:
+    relay = PlanRelay(runtime.temporal)
+    subscriptions = (
+        Subscription(topics.CLINIC_REGISTERED, ClinicRegistered, proposals.record_clinic),
+        Subscription(topics.CLINIC_UPDATED, ClinicUpdated, proposals.record_clinic),
+        Subscription(topics.ASSESSMENT_COMPLETED, AssessmentCompleted, proposals.record_assessment),
+        Subscription(topics.AUDIT_COMPLETED, AuditCompleted, proposals.record_audit),
+        Subscription(topics.KPI_SNAPSHOT, KpiSnapshot, relay.relay_snapshot, waits_for=relay.connected),
+        Subscription(topics.KPI_ALERT, KpiAlert, relay.relay_alert, waits_for=relay.connected),
+    )
+    return kafka_router(runtime, service="roadmap", subscriptions=subscriptions, publishes=PUBLISHES)
