@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.cli.render import fail
 from shared.api_client import Call, Refusal, SyncApi
-from shared.api_client.vocabulary import SERVICES
+from shared.api_client.vocabulary import SERVICES, Service
 
 T = TypeVar("T")
 SIGN_IN_HINT = (
@@ -52,7 +52,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the service's an
 def api() -> SyncApi:
     """faio's APIs where this command finds them, with the admin secret if there is one."""
     endpoints = Endpoints()
-    urls: dict[str, str] = {
+    urls: dict[Service, str] = {
         name: url_overrides.get(name) or getattr(endpoints, f"{name}_url") for name in SERVICES
     }
     return SyncApi(urls, admin_secret=endpoints.admin_secret, transport=transport)

@@ -14,6 +14,8 @@ from shared.api_client.calls import Call, Id, Json, present
 from shared.api_client.vocabulary import PartnerKind
 
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+# Where a partner posts its events: also told to the officer who hands the partner its key.
+PARTNER_EVENTS_PATH = "/v1/partner-events"
 
 # --- partners (officers) ------------------------------------------------------------------------
 
@@ -55,7 +57,7 @@ def partner_events(
         "webhook-timestamp": str(int(moment.timestamp())),
         "webhook-signature": signer.sign(message_id, moment, body),
     }
-    return Call("kpi", "POST", "/v1/partner-events", content=body, headers=headers)
+    return Call("kpi", "POST", PARTNER_EVENTS_PATH, content=body, headers=headers)
 
 
 # --- KPIs and alerts (officers) -----------------------------------------------------------------

@@ -8,6 +8,7 @@ import httpx
 
 from shared.api_client.calls import Call
 from shared.api_client.refusals import Refusal
+from shared.api_client.vocabulary import Service
 from shared.auth import ADMIN_HEADER
 
 T = TypeVar("T")
@@ -35,7 +36,7 @@ class SyncApi:
 
     def __init__(
         self,
-        base_urls: Mapping[str, str],
+        base_urls: Mapping[Service, str],
         *,
         admin_secret: str = "",
         transport: httpx.BaseTransport | None = None,
@@ -62,7 +63,7 @@ class SyncApi:
 class AsyncApi:
     """faio's APIs through one open httpx.AsyncClient per service (its base URL set)."""
 
-    def __init__(self, clients: Mapping[str, httpx.AsyncClient], *, admin_secret: str = "") -> None:
+    def __init__(self, clients: Mapping[Service, httpx.AsyncClient], *, admin_secret: str = "") -> None:
         self.clients, self.admin_secret = clients, admin_secret
 
     async def response(self, call: Call[Any], *, token: str | None = None) -> httpx.Response:

@@ -72,6 +72,7 @@ async def _partners_page(
             "errors": errors or {},
             "form": form or {},
             "problem": problem,
+            "partner_events_path": kpi.PARTNER_EVENTS_PATH,
         },
         officer=officer,
         status_code=status_code,
