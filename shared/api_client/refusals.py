@@ -47,18 +47,16 @@ class Refusal(Exception):
             found = None
         else:
             found = body.get("detail", body) if isinstance(body, dict) else body
-        refusal = cls(
-            service, status=response.status_code, retry_after=response.headers.get("Retry-After", "")
-        )
+        said, answered = "", ""
+        problems: tuple[Problem, ...] = ()
         if isinstance(found, str):
-            refusal.said = found
+            said = found
         elif isinstance(found, list):
-            refusal.problems = tuple(_problem(item) for item in found)
-        elif found is not None:
-            refusal.answered = str(found)
+            problems = tuple(_problem(item) for item in found)
         else:
-            refusal.answered = response.text.strip() or response.reason_phrase
-        return refusal
+            answered = (response.text.strip() or response.reason_phrase) if found is None else str(found)
+        retry_after = response.headers.get("Retry-After", "")
+        return cls(service, said, response.status_code, problems, answered, retry_after)
 
     @classmethod
     def unanswered(cls, service: str, url: str, error: Exception) -> "Refusal":
