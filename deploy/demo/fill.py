@@ -8,6 +8,7 @@ short early phases, so they reach their stage within a minute or two.
 
 `python -m deploy.demo.fill [--clinics 25]`; the service URLs come from the portal's
 settings (FAIO_INTAKE_URL, ...), officer tokens are signed with FAIO_SECRET_KEY as the services'.
+Every request goes through shared/api_client, as the CLI's and the portal's do.
 """
 
 import argparse
@@ -16,7 +17,6 @@ import functools
 import json
 import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 from typing import Any, TypeVar
@@ -33,7 +33,9 @@ from deploy.demo.portfolio import (
 )
 from services.portal.settings import PortalSettings
 from shared import clock
-from shared.auth import ADMIN_HEADER
+from shared.api_client import AsyncApi, Call, Json, Refusal, audit, intake, kpi, roadmap
+from shared.api_client.calls import ready
+from shared.api_client.vocabulary import Service
 from shared.settings import LOCAL_DIR
 
 DEMO_EMAIL = "dana.reyes@example.org"
@@ -44,68 +46,85 @@ BRIEF = 0.00005
 T = TypeVar("T")
 
 
+def service_urls(settings: PortalSettings) -> dict[Service, str]:
+    """Where the services the demo fills answer: the portal's own settings."""
+    return {
+        "intake": settings.intake_url,
+        "audit": settings.audit_url,
+        "roadmap": settings.roadmap_url,
+        "kpi": settings.kpi_url,
+    }
+
+
+def stopped(call: Call[Any], refusal: Refusal) -> RuntimeError:
+    """Why the demo stops: which call was refused, with what."""
+    return RuntimeError(
+        f"{call.service} {call.method} {call.path}: {refusal.status} {refusal.in_full()[:300]}"
+    )
+
+
 class Demo:
-    def __init__(self, settings: PortalSettings, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: PortalSettings, api: AsyncApi) -> None:
         self.settings = settings
-        self.http = http
+        self.api = api
         self.officer_id = ""
-        self.auth: dict[str, str] = {}
-        self.admin = {ADMIN_HEADER: settings.admin_secret} if settings.admin_secret else {}
-        self.url = {
-            "intake": settings.intake_url,
-            "audit": settings.audit_url,
-            "roadmap": settings.roadmap_url,
-            "kpi": settings.kpi_url,
-        }
+        self.token: str | None = None
         self.questionnaire: dict[str, Any] = {}
         self.partner: dict[str, Any] = {}
 
-    async def call(
-        self, service: str, method: str, path: str, body: Any = None, ok: tuple[int, ...] = ()
-    ) -> Any:
-        answer = await self.http.request(method, self.url[service] + path, json=body, headers=self.auth)
-        if answer.status_code >= 400 and answer.status_code not in ok:
-            raise RuntimeError(f"{service} {method} {path}: {answer.status_code} {answer.text[:300]}")
-        return answer.json() if answer.content else None
+    async def send(self, call: Call[T]) -> T:
+        """`call` as the demo officer; a refusal stops the demo, naming the call."""
+        try:
+            return await self.api.send(call, token=self.token)
+        except Refusal as refusal:
+            raise stopped(call, refusal) from refusal
+
+    async def send_unless(self, call: Call[T], *, refused: tuple[int, ...]) -> T | None:
+        """`send`, except that these refusals answer None (the platform has not caught up yet)."""
+        try:
+            return await self.api.send(call, token=self.token)
+        except Refusal as refusal:
+            if refusal.status in refused:
+                return None
+            raise stopped(call, refusal) from refusal
 
     async def sign_up(self) -> None:
         """The demo officer, created at intake (or a new token if a previous demo created it)."""
-        created = await self.http.post(
-            f"{self.url['intake']}/v1/officers",
-            json={"name": DEMO_NAME, "email": DEMO_EMAIL},
-            headers=self.admin,
-        )
-        if created.status_code == 409:
-            created = await self.http.post(
-                f"{self.url['intake']}/v1/officers/tokens", json={"email": DEMO_EMAIL}, headers=self.admin
-            )
-        if created.status_code >= 400:
-            raise SystemExit(f"intake refused the demo officer: {created.status_code} {created.text[:300]}")
-        issued = created.json()
+        try:
+            try:
+                issued = await self.api.send(intake.create_officer(name=DEMO_NAME, email=DEMO_EMAIL))
+            except Refusal as refusal:
+                if refusal.status != 409:
+                    raise
+                issued = await self.api.send(intake.officer_token(email=DEMO_EMAIL))
+        except Refusal as refusal:
+            said = f"{refusal.status} {refusal.in_full()[:300]}"
+            raise SystemExit(f"intake refused the demo officer: {said}") from refusal
         self.officer_id = issued["officer"]["id"]
-        self.auth = {"Authorization": f"Bearer {issued['token']}"}
+        self.token = issued["token"]
 
     async def sign_in_link(self) -> str:
         """A one-time portal sign-in link for the demo officer, from intake."""
-        answer = await self.http.post(
-            f"{self.url['intake']}/v1/officers/sign-in-links", json={"email": DEMO_EMAIL}, headers=self.admin
-        )
-        if answer.status_code >= 400:
-            raise SystemExit(f"intake refused a sign-in link: {answer.status_code} {answer.text[:300]}")
-        link: str = answer.json()["url"]
-        return link
+        try:
+            answer = await self.api.send(intake.sign_in_link(email=DEMO_EMAIL))
+        except Refusal as refusal:
+            said = f"{refusal.status} {refusal.in_full()[:300]}"
+            raise SystemExit(f"intake refused a sign-in link: {said}") from refusal
+        return str(answer["url"])
 
     async def check_platform(self) -> None:
-        for service, url in self.url.items():
+        for service, url in service_urls(self.settings).items():
             try:
-                ready = await self.http.get(f"{url}/readyz", timeout=5)
-            except httpx.HTTPError as error:
+                async with asyncio.timeout(5):
+                    answer = await self.api.response(ready(service))
+            except (Refusal, TimeoutError) as error:
+                why = error.cause if isinstance(error, Refusal) else "no answer within 5 s"
                 raise SystemExit(
-                    f"{service} is not reachable at {url} ({error}): start the platform with `make run`"
+                    f"{service} is not reachable at {url} ({why}): start the platform with `make run`"
                 ) from error
-            if ready.status_code != 200:
+            if answer.status_code != 200:
                 raise SystemExit(
-                    f"{service} at {url} is not ready yet ({ready.text[:200]}); try again shortly"
+                    f"{service} at {url} is not ready yet ({answer.text[:200]}); try again shortly"
                 )
 
     async def register(self, clinic: DemoClinic) -> None:
@@ -120,7 +139,7 @@ class Demo:
             ],
             "systems": {"emr": "athenahealth", "phone": "RingCentral", "scheduling": "athenahealth"},
         }
-        clinic.id = (await self.call("intake", "POST", "/v1/clinics", body))["id"]
+        clinic.id = (await self.send(intake.register_clinic(clinic=body)))["id"]
 
     async def assess(self, clinic: DemoClinic) -> None:
         answers: dict[str, Any] = {}
@@ -132,14 +151,15 @@ class Demo:
                 answers[question["id"]] = options[round(level * (len(options) - 1))]["id"]
             else:
                 answers[question["id"]] = round(level * 4)
-        await self.call("intake", "POST", f"/v1/clinics/{clinic.id}/assessments", {"answers": answers})
+        await self.send(intake.submit_assessment(clinic_id=clinic.id, submission={"answers": answers}))
 
     async def open_audit(self, clinic: DemoClinic) -> str:
-        audit = await until(
-            lambda: self.call("audit", "POST", f"/v1/clinics/{clinic.id}/audits", {}, ok=(404,)),
+        window = await until(
+            lambda: self.send_unless(audit.open_audit(clinic_id=clinic.id), refused=(404,)),
             what=f"audit to know {clinic.name}",
             accept=lambda answer: answer is not None and "id" in answer,
         )
+        assert window is not None
         today = clock.today().isoformat()
         entries = [
             {
@@ -155,18 +175,19 @@ class Demo:
             }
             for staff, role, category, text, minutes, count, predictability, tools in AUDIT_LOG
         ]
-        await self.call("audit", "POST", f"/v1/audits/{audit['id']}/entries", entries)
-        return str(audit["id"])
+        await self.send(audit.add_entries(audit_id=window["id"], entries=entries))
+        return str(window["id"])
 
     async def proposals(self, clinic: DemoClinic) -> list[dict[str, Any]]:
         body = await until(
-            lambda: self.call("roadmap", "GET", f"/v1/clinics/{clinic.id}/initiatives", ok=(404,)),
+            lambda: self.send_unless(roadmap.initiatives(clinic_id=clinic.id), refused=(404,)),
             what=f"roadmap's proposals for {clinic.name}",
             accept=lambda answer: bool(
                 answer and answer.get("initiatives") and not answer.get("waiting_for")
             ),
             within=180,
         )
+        assert body is not None
         initiatives: list[dict[str, Any]] = body["initiatives"]
         return initiatives
 
@@ -189,27 +210,22 @@ class Demo:
             "baseline_from_history_weeks": 4,
             "no_baseline_reason": "demo clinic: the baseline comes with kpi's first weekly snapshot",
         }
-        approved = await self.call("roadmap", "POST", f"/v1/initiatives/{first['id']}/approve", approval)
+        approved = await self.send(roadmap.approve(initiative_id=first["id"], approval=approval))
         plan_id = approved["plan_id"]
         await self.staff_told_and_trained(plan_id)
         if clinic.stage in ("rollout", "sustain"):
             await until(
-                lambda: self.call("roadmap", "GET", f"/v1/plans/{plan_id}"),
+                lambda: self.send(roadmap.plan(plan_id=plan_id)),
                 what=f"{clinic.name}'s plan at its gate",
                 accept=lambda plan: (
-                    (plan is not None and bool((plan.get("live") or {}).get("awaiting_decision")))
-                    or (plan or {}).get("phase") == "evaluation"
+                    bool((plan.get("live") or {}).get("awaiting_decision"))
+                    or plan.get("phase") == "evaluation"
                 ),
                 within=180,
             )
+            decision = roadmap.decide(plan_id=plan_id, action="continue", note="pilot staff asked to keep it")
             await until(
-                lambda: self.call(
-                    "roadmap",
-                    "POST",
-                    f"/v1/plans/{plan_id}/decisions",
-                    {"action": "continue", "note": "pilot staff asked to keep it"},
-                    ok=(409, 503),
-                ),
+                lambda: self.send_unless(decision, refused=(409, 503)),
                 what=f"{clinic.name}'s gate decision",
                 accept=lambda answer: answer is not None and "result" in answer,
                 within=120,
@@ -217,22 +233,22 @@ class Demo:
 
     async def staff_told_and_trained(self, plan_id: str) -> None:
         """Preparation's buy-in: the plan leaves preparation only once staff were told and trained."""
-        buy_in = f"/v1/plans/{plan_id}/buy-in"
-        told = {"kind": "why_we_change", "audiences": ["all_staff"]}
-        await self.call("roadmap", "POST", f"{buy_in}/communications", told)
-        trained = {"status": "held", "attendees": ["dr-0", "dr-1", "ma-0"]}
-        await self.call("roadmap", "POST", f"{buy_in}/trainings", trained)
+        await self.send(
+            roadmap.record_communication(plan_id=plan_id, kind="why_we_change", audiences=["all_staff"])
+        )
+        await self.send(
+            roadmap.record_training(plan_id=plan_id, status="held", attendees=["dr-0", "dr-1", "ma-0"])
+        )
 
     async def partner_events(self, clinics: list[DemoClinic]) -> int:
         """Weeks of operational facts, signed as a partner signs them; returns how many were accepted."""
         linked = [clinic for clinic in clinics if clinic.stage in ("pilot", "gate", "rollout", "sustain")]
         if not linked:
             return 0
-        self.partner = await self.call(
-            "kpi",
-            "POST",
-            "/v1/partners",
-            {"name": "Demo EMR and phones", "kind": "other", "clinic_ids": [clinic.id for clinic in linked]},
+        self.partner = await self.send(
+            kpi.register_partner(
+                name="Demo EMR and phones", kind="other", clinic_ids=[clinic.id for clinic in linked]
+            )
         )
         accepted = 0
         for clinic in linked:
@@ -242,19 +258,15 @@ class Demo:
         return accepted
 
     async def post_signed(self, events: list[dict[str, Any]]) -> int:
-        body = json.dumps(events)
-        webhook_id, now = f"msg_{uuid.uuid4().hex}", clock.now()
-        headers = {
-            "Authorization": f"Bearer {self.partner['api_key']}",
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Webhook(self.partner["webhook_secret"]).sign(webhook_id, now, body),
-            "content-type": "application/cloudevents-batch+json",
-        }
-        answer = await self.http.post(f"{self.url['kpi']}/v1/partner-events", content=body, headers=headers)
-        if answer.status_code != 202:
-            raise RuntimeError(f"kpi refused the partner batch: {answer.status_code} {answer.text[:300]}")
-        return int(answer.json().get("accepted", 0))
+        signer = Webhook(self.partner["webhook_secret"])
+        batch = kpi.partner_events(events=events, api_key=self.partner["api_key"], signer=signer)
+        try:
+            report = await self.api.send(batch)  # the partner's key, not the officer's token
+        except Refusal as refusal:
+            raise RuntimeError(
+                f"kpi refused the partner batch: {refusal.status} {refusal.in_full()[:300]}"
+            ) from refusal
+        return int(report.get("accepted", 0))
 
     async def chart_baselines(self, clinics: list[DemoClinic]) -> None:
         """Have kpi send the plans' baseline weeks, now that the feeds' past weeks are counted."""
@@ -264,20 +276,21 @@ class Demo:
             if clinic.feed != "quiet":
                 # kpi counts the events a few seconds after accepting them: judged before they are
                 # counted, a feed would look quiet. Yesterday's notes are the last ones sent.
-                series = (
-                    f"/v1/clinics/{clinic.id}/kpis?granularity=day"
-                    f"&kpi=documentation_minutes_per_note&start={yesterday}"
+                series = kpi.kpis(
+                    clinic_id=clinic.id,
+                    granularity="day",
+                    kpi=["documentation_minutes_per_note"],
+                    start=yesterday,
                 )
                 await until(
-                    functools.partial(self.call, "kpi", "GET", series),
+                    functools.partial(self.send, series),
                     what=f"kpi to count {clinic.name}'s partner events",
                     accept=lambda answer: any(
-                        point["value"] for kpi in (answer or {}).get("kpis", []) for point in kpi["points"]
+                        point["value"] for measured in answer.get("kpis", []) for point in measured["points"]
                     ),
                 )
-            path = f"/v1/clinics/{clinic.id}/kpis/evaluate"
             await until(
-                functools.partial(self.call, "kpi", "POST", path, {}),
+                functools.partial(self.send, kpi.evaluate(clinic_id=clinic.id)),
                 what=f"kpi to chart {clinic.name}'s baseline",
                 # The quiet feed's clinic gets its stale-feed alert instead.
                 accept=lambda answer: bool(answer and (answer.get("snapshots") or answer.get("alerts"))),
@@ -290,15 +303,10 @@ class Demo:
         if stage >= STAGES.index("auditing"):
             audit_id = await self.open_audit(clinic)
             if stage >= STAGES.index("roadmap"):
-                await until(
-                    lambda: self.call("audit", "POST", f"/v1/audits/{audit_id}/close", ok=(409, 503)),
-                    what=f"{clinic.name}'s audit to close",
-                    accept=lambda answer: answer is not None,
-                )
+                # Closing is asked once: already closed (409) or busy (503), its findings still come.
+                await self.send_unless(audit.close_audit(audit_id=audit_id), refused=(409, 503))
                 initiatives = await self.proposals(clinic)
-                await self.call(
-                    "roadmap", "PUT", f"/v1/clinics/{clinic.id}/strategy-interview", interview(clinic)
-                )
+                await self.send(roadmap.answer_interview(clinic_id=clinic.id, answers=interview(clinic)))
                 initiatives = await self.proposals(clinic)  # re-ranked by the strategy map
                 if stage >= STAGES.index("pilot"):
                     await self.run_plan(clinic, initiatives[0])
@@ -309,16 +317,14 @@ INTERVIEW_AREAS = ("documentation", "scheduling", "communication", "billing", "r
 QUESTIONS = ("staff_time", "patient_friction", "missed_revenue", "burnout")
 
 
-def interview(clinic: DemoClinic) -> dict[str, Any]:
+def interview(clinic: DemoClinic) -> list[Json]:
     """The strategy interview as the practice might answer it: ratings only, no notes."""
     rng = random.Random(f"strategy:{clinic.name}")  # noqa: S311 - demo figures, nothing secret
-    return {
-        "answers": [
-            {"area": area, "question": question, "rating": rng.choice((0, 1, 1, 2, 2, 3))}
-            for area in INTERVIEW_AREAS
-            for question in QUESTIONS
-        ]
-    }
+    return [
+        {"area": area, "question": question, "rating": rng.choice((0, 1, 1, 2, 2, 3))}
+        for area in INTERVIEW_AREAS
+        for question in QUESTIONS
+    ]
 
 
 async def until(
@@ -336,24 +342,17 @@ async def until(
 
 
 async def run(count: int, settings: PortalSettings) -> str:
-    async with httpx.AsyncClient(timeout=60) as http:
-        demo = Demo(settings, http)
-        await demo.check_platform()
-        await demo.sign_up()
-        demo.questionnaire = await demo.call("intake", "GET", "/v1/assessment/questionnaire")
-        clinics = portfolio(count)
-        print(f"Building {len(clinics)} clinics as {DEMO_NAME}:", flush=True)
-        limit = asyncio.Semaphore(6)
-
-        async def build(clinic: DemoClinic) -> None:
-            async with limit:
-                await demo.build(clinic)
-
-        await asyncio.gather(*(build(clinic) for clinic in clinics))
-        accepted = await demo.partner_events(clinics)
-        print(f"Partner events accepted by kpi: {accepted}", flush=True)
-        await demo.chart_baselines(clinics)
+    clients = {
+        service: httpx.AsyncClient(base_url=url, timeout=60)
+        for service, url in service_urls(settings).items()
+    }
+    try:
+        demo = Demo(settings, AsyncApi(clients, admin_secret=settings.admin_secret))
+        clinics = await build_portfolio(demo, count)
         link = await demo.sign_in_link()
+    finally:
+        for client in clients.values():
+            await client.aclose()
     MARKER.parent.mkdir(parents=True, exist_ok=True)
     MARKER.write_text(
         json.dumps({"officer_id": demo.officer_id, "clinics": [clinic.id for clinic in clinics]})
@@ -362,6 +361,26 @@ async def run(count: int, settings: PortalSettings) -> str:
         "Open the portal as the demo officer (the link works once, for 15 minutes; "
         f"`faio officer login --email {DEMO_EMAIL}` prints a new one):\n{link}"
     )
+
+
+async def build_portfolio(demo: Demo, count: int) -> list[DemoClinic]:
+    """The platform checked, the demo officer signed up, then `count` clinics at their stages."""
+    await demo.check_platform()
+    await demo.sign_up()
+    demo.questionnaire = await demo.send(intake.questionnaire())
+    clinics = portfolio(count)
+    print(f"Building {len(clinics)} clinics as {DEMO_NAME}:", flush=True)
+    limit = asyncio.Semaphore(6)
+
+    async def build(clinic: DemoClinic) -> None:
+        async with limit:
+            await demo.build(clinic)
+
+    await asyncio.gather(*(build(clinic) for clinic in clinics))
+    accepted = await demo.partner_events(clinics)
+    print(f"Partner events accepted by kpi: {accepted}", flush=True)
+    await demo.chart_baselines(clinics)
+    return clinics
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import yaml
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, emit, fail, hint, table, when
+from shared.api_client import intake
 
 assessment_app = typer.Typer(help="The AI Readiness Assessment.", no_args_is_help=True)
 
@@ -65,7 +66,7 @@ def show_questionnaire(
     as_json: JsonOption = False,
 ) -> None:
     """The questions, and what each accepts as an answer."""
-    questionnaire = call("intake", "GET", "/v1/assessment/questionnaire", token=token)
+    questionnaire = call(intake.questionnaire(), token=token)
     if as_template and not as_json:
         print(f"questionnaire_version: {json.dumps(questionnaire['version'])}\nanswers:")
         for question in questionnaire["questions"]:
@@ -94,15 +95,13 @@ def submit_assessment(
 ) -> None:
     """Score a completed questionnaire for a clinic."""
     body = read_answers(file)
-    path = f"/v1/clinics/{clinic_id}/assessments"
-    assessment = call("intake", "POST", path, token=token, json=body, not_found_hint=NOT_YOURS)
+    submitted = intake.submit_assessment(clinic_id=clinic_id, submission=body)
+    assessment = call(submitted, token=token, not_found_hint=NOT_YOURS)
     if as_json:
         emit(assessment, as_json=True, human=lambda: None)
         return
     version = assessment["questionnaire_version"]
-    questionnaire = call(
-        "intake", "GET", "/v1/assessment/questionnaire", token=token, params={"version": version}
-    )
+    questionnaire = call(intake.questionnaire(version=version), token=token)
     _show_scores(assessment, {d["id"]: d["label"] for d in questionnaire["dimensions"]})
     hint(f"faio audit open {clinic_id}")
 
@@ -110,8 +109,7 @@ def submit_assessment(
 @assessment_app.command("history")
 def assessment_history(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Every assessment of a clinic, oldest first."""
-    path = f"/v1/clinics/{clinic_id}/assessments"
-    assessments = call("intake", "GET", path, token=token, not_found_hint=NOT_YOURS)
+    assessments = call(intake.assessments(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
     rows = [
         (
             when(a["completed_at"]),

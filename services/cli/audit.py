@@ -17,6 +17,8 @@ from services.cli.client import JsonOption, TokenOption, call, refuse, request
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, copyable, details, emit, fail, hint, number, progress, table, when
 from shared import clock
+from shared.api_client import Refusal, intake
+from shared.api_client import audit as audit_api
 from shared.pseudonyms import pseudonym_problem
 
 audit_app = typer.Typer(
@@ -58,11 +60,8 @@ def open_audit(
     as_json: JsonOption = False,
 ) -> None:
     """Open an audit window for a clinic; it closes by itself at its end."""
-    body: dict[str, Any] = {"days": days}
-    if starts_on:
-        body["starts_on"] = starts_on
-    path = f"/v1/clinics/{clinic_id}/audits"
-    audit = call("audit", "POST", path, token=token, json=body, not_found_hint=NOT_YOURS)
+    window = audit_api.open_audit(clinic_id=clinic_id, days=days, starts_on=starts_on or None)
+    audit = call(window, token=token, not_found_hint=NOT_YOURS)
 
     def human() -> None:
         _show(audit)
@@ -74,7 +73,7 @@ def open_audit(
 @audit_app.command("list")
 def list_audits(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """A clinic's audit windows, newest first."""
-    audits = call("audit", "GET", f"/v1/clinics/{clinic_id}/audits", token=token, not_found_hint=NOT_YOURS)
+    audits = call(audit_api.audits(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
     rows = [(a["id"], a["starts_on"], a["ends_on"], a["status"], a["entries"]) for a in audits]
     columns = ("id", "from", "to", "status", "entries")
     emit(
@@ -85,7 +84,7 @@ def list_audits(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOptio
 @audit_app.command("show")
 def show_audit(audit_id: AuditId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """One audit window and how many entries it has."""
-    audit = call("audit", "GET", f"/v1/audits/{audit_id}", token=token, not_found_hint=UNKNOWN_AUDIT)
+    audit = call(audit_api.audit(audit_id=audit_id), token=token, not_found_hint=UNKNOWN_AUDIT)
     emit(audit, as_json=as_json, human=lambda: _show(audit))
 
 
@@ -99,14 +98,14 @@ def close_audit(
     as_json: JsonOption = False,
 ) -> None:
     """Close the window before its end and wait for the findings."""
-    closing = call("audit", "POST", f"/v1/audits/{audit_id}/close", token=token, not_found_hint=UNKNOWN_AUDIT)
+    closing = call(audit_api.close_audit(audit_id=audit_id), token=token, not_found_hint=UNKNOWN_AUDIT)
     audit: dict[str, Any] = closing
     if wait:
         deadline = time.monotonic() + wait
         with progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as spinner:
             spinner.add_task("computing the findings", total=None)
             while True:
-                audit = call("audit", "GET", f"/v1/audits/{audit_id}", token=token)
+                audit = call(audit_api.audit(audit_id=audit_id), token=token)
                 if audit["status"] == "closed" or time.monotonic() > deadline:
                     break
                 time.sleep(0.5)
@@ -148,8 +147,8 @@ def download_template(
 ) -> None:
     """Save the CSV template for an audit (header + an example row to replace), or a filled sample."""
     if sample:
-        window = call("audit", "GET", f"/v1/audits/{audit}", token=token, not_found_hint=UNKNOWN_AUDIT)
-        clinic = call("intake", "GET", f"/v1/clinics/{window['clinic_id']}", token=token)
+        window = call(audit_api.audit(audit_id=audit), token=token, not_found_hint=UNKNOWN_AUDIT)
+        clinic = call(intake.clinic(clinic_id=window["clinic_id"]), token=token)
         headcounts = {role["role"]: role["headcount"] for role in clinic["staff"] if role["headcount"]}
         if not headcounts:
             fail(
@@ -158,10 +157,7 @@ def download_template(
             )
         text = samples.task_log_csv(headcounts=headcounts, days=_audit_days(window))
     else:
-        response = request("audit", "GET", f"/v1/audits/{audit}/entries:template", token=token)
-        if not response.is_success:
-            refuse("audit", response, not_found_hint=UNKNOWN_AUDIT)
-        text = response.text
+        text = call(audit_api.entries_template(audit_id=audit), token=token, not_found_hint=UNKNOWN_AUDIT)
     output.write_text(text, encoding="utf-8")
     saved = {"path": str(output), "rows": text.count("\n") - 1, "sample": sample}
 
@@ -224,19 +220,13 @@ def import_file(
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
     with progress(*columns) as upload:
         task = upload.add_task(f"uploading {file.name}", total=len(data))
-        response = request(
-            "audit",
-            "POST",
-            f"/v1/audits/{audit}/entries:import",
-            token=token,
-            timeout=IMPORT_TIMEOUT,
-            content=_chunks(data, upload, task),
-            params={"dry_run": dry_run},
-            headers={"Content-Type": "text/csv", "Content-Length": str(len(data))},
+        upload_file = audit_api.import_entries(
+            audit_id=audit, csv=_chunks(data, upload, task), length=len(data), dry_run=dry_run
         )
+        response = request(upload_file, token=token, timeout=IMPORT_TIMEOUT)
     is_report = response.status_code in (200, 201, 422) and "errors" in response.text
     if not is_report:
-        refuse("audit", response, not_found_hint=UNKNOWN_AUDIT)
+        refuse(Refusal.of(upload_file.service, response), not_found_hint=UNKNOWN_AUDIT)
     report = response.json()
     if as_json:
         emit(report, as_json=True, human=lambda: None)
@@ -260,7 +250,7 @@ def import_file(
 @audit_app.command("imports")
 def list_imports(audit: AuditOption, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """The spreadsheets imported into an audit, and which were undone."""
-    imports = call("audit", "GET", f"/v1/audits/{audit}/imports", token=token, not_found_hint=UNKNOWN_AUDIT)
+    imports = call(audit_api.imports(audit_id=audit), token=token, not_found_hint=UNKNOWN_AUDIT)
 
     def human() -> None:
         rows = [
@@ -281,11 +271,7 @@ def undo_import(
 ) -> None:
     """Remove the entries one import brought (audit still open); the file can then be imported again."""
     undone = call(
-        "audit",
-        "DELETE",
-        f"/v1/audits/{audit}/imports/{import_id}",
-        token=token,
-        not_found_hint=UNKNOWN_AUDIT,
+        audit_api.undo_import(audit_id=audit, import_id=import_id), token=token, not_found_hint=UNKNOWN_AUDIT
     )
 
     def human() -> None:
@@ -300,7 +286,7 @@ def undo_import(
 @audit_app.command("findings")
 def show_findings(audit_id: AuditId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Where the hours go and what to automate first (once the window closed)."""
-    found = call("audit", "GET", f"/v1/audits/{audit_id}/findings", token=token, not_found_hint=UNKNOWN_AUDIT)
+    found = call(audit_api.findings(audit_id=audit_id), token=token, not_found_hint=UNKNOWN_AUDIT)
 
     def human() -> None:
         findings = found["findings"]

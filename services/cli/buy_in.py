@@ -8,6 +8,8 @@ import typer
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.render import console, copyable, details, emit, fail, hint, number, table, when
 from services.cli.roadmap import UNKNOWN_PLAN, PlanId
+from shared.api_client import roadmap
+from shared.api_client.vocabulary import one_of
 from shared.events.buy_in import COMMUNICATION_KINDS, STAFF_AUDIENCES, SurveyStage
 from shared.pseudonyms import pseudonym_problem
 
@@ -15,11 +17,7 @@ buy_in_app = typer.Typer(
     help="Staff buy-in of a plan: communications, training and attendance, the anonymous survey.",
     no_args_is_help=True,
 )
-STAGES = get_args(SurveyStage)
-
-
-def _path(plan_id: str, rest: str = "") -> str:
-    return f"/v1/plans/{plan_id}/buy-in{rest}"
+STAGES: tuple[SurveyStage, ...] = get_args(SurveyStage)
 
 
 def _show(view: dict[str, Any]) -> None:
@@ -76,7 +74,7 @@ def _show(view: dict[str, Any]) -> None:
 @buy_in_app.command("show")
 def show(plan_id: PlanId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Communications, training with attendance, the waiver and the survey rounds."""
-    view = call("roadmap", "GET", _path(plan_id), token=token, not_found_hint=UNKNOWN_PLAN)
+    view = call(roadmap.buy_in(plan_id=plan_id), token=token, not_found_hint=UNKNOWN_PLAN)
     emit(view, as_json=as_json, human=lambda: _show(view))
 
 
@@ -95,28 +93,24 @@ def communicate(
     as_json: JsonOption = False,
 ) -> None:
     """Record a communication sent to staff: what (a kind from the list), to which roles, when."""
-    if kind not in COMMUNICATION_KINDS:
+    what = one_of(kind, COMMUNICATION_KINDS)
+    if what is None:
         fail(
             f"kind {kind!r} is not one of the list", hint=f"one of: {', '.join(COMMUNICATION_KINDS)}", code=2
         )
-    unknown = [role for role in to if role not in STAFF_AUDIENCES]
+    audiences = [one_of(role, STAFF_AUDIENCES) for role in to]
+    unknown = [role for role, audience in zip(to, audiences, strict=True) if audience is None]
     if unknown:
         fail(
             f"--to {unknown[0]!r} is not a role faio knows",
             hint=f"one of: {', '.join(STAFF_AUDIENCES)}",
             code=2,
         )
-    body: dict[str, Any] = {"kind": kind, "audiences": to}
-    if sent_at:
-        body["sent_at"] = sent_at
-    sent = call(
-        "roadmap",
-        "POST",
-        _path(plan_id, "/communications"),
-        token=token,
-        json=body,
-        not_found_hint=UNKNOWN_PLAN,
+    sent_to = [audience for audience in audiences if audience is not None]
+    recorded = roadmap.record_communication(
+        plan_id=plan_id, kind=what, audiences=sent_to, sent_at=sent_at or None
     )
+    sent = call(recorded, token=token, not_found_hint=UNKNOWN_PLAN)
     emit(
         sent,
         as_json=as_json,
@@ -146,16 +140,14 @@ def train(
     """Record a training session: held with who attended, or booked for a day."""
     staff = attended or []
     _refuse_names(staff)
-    body: dict[str, Any] = {
-        "kind": "retraining" if retraining else "training",
-        "status": "booked" if booked else "held",
-        "attendees": staff,
-    }
-    if on:
-        body["held_on"] = on
-    session = call(
-        "roadmap", "POST", _path(plan_id, "/trainings"), token=token, json=body, not_found_hint=UNKNOWN_PLAN
+    training = roadmap.record_training(
+        plan_id=plan_id,
+        kind="retraining" if retraining else "training",
+        status="booked" if booked else "held",
+        attendees=staff,
+        held_on=on or None,
     )
+    session = call(training, token=token, not_found_hint=UNKNOWN_PLAN)
 
     def human() -> None:
         console.print(
@@ -180,11 +172,8 @@ def attend(
     """Who attended a session (a booked retraining becomes held)."""
     _refuse_names(attended)
     session = call(
-        "roadmap",
-        "POST",
-        _path(plan_id, f"/trainings/{session_id}/attendance"),
+        roadmap.record_attendance(plan_id=plan_id, training_id=session_id, attendees=attended),
         token=token,
-        json={"attendees": attended},
         not_found_hint="`faio plan buy-in show <plan-id>` lists the plan's sessions",
     )
     emit(
@@ -201,12 +190,7 @@ def waive(
 ) -> None:
     """Let the plan leave preparation without a communication or training, saying why."""
     waiver = call(
-        "roadmap",
-        "PUT",
-        _path(plan_id, "/preparation-waiver"),
-        token=token,
-        json={"reason": reason},
-        not_found_hint=UNKNOWN_PLAN,
+        roadmap.waive_preparation(plan_id=plan_id, reason=reason), token=token, not_found_hint=UNKNOWN_PLAN
     )
     emit(waiver, as_json=as_json, human=lambda: console.print("recorded: the plan may leave preparation"))
 
@@ -221,20 +205,15 @@ def survey(
     as_json: JsonOption = False,
 ) -> None:
     """Open the stage's anonymous buy-in survey and print the link to share with staff."""
-    if stage not in STAGES:
+    round_of = one_of(stage, STAGES)
+    if round_of is None:
         fail(
             f"stage {stage!r} is not one of {', '.join(STAGES)}",
             hint=f"faio plan buy-in survey {plan_id} before_pilot",
             code=2,
         )
-    opened = call(
-        "roadmap",
-        "POST",
-        _path(plan_id, "/surveys"),
-        token=token,
-        json={"stage": stage, "open_days": open_days},
-        not_found_hint=UNKNOWN_PLAN,
-    )
+    opening = roadmap.open_survey_round(plan_id=plan_id, stage=round_of, open_days=open_days)
+    opened = call(opening, token=token, not_found_hint=UNKNOWN_PLAN)
 
     def human() -> None:
         console.print(f"survey {stage} open until {when(opened['expires_at'])}; results show from 5 answers")
@@ -253,9 +232,7 @@ def revoke(
 ) -> None:
     """Withdraw a survey link: it opens nothing from now on (answers so far stay)."""
     revoked = call(
-        "roadmap",
-        "POST",
-        _path(plan_id, f"/surveys/{round_id}/revoke"),
+        roadmap.revoke_survey_round(plan_id=plan_id, round_id=round_id),
         token=token,
         not_found_hint=UNKNOWN_PLAN,
     )

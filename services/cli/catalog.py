@@ -7,6 +7,7 @@ import typer
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, copyable, details, emit, fail, table
+from shared.api_client import intake, roadmap
 
 catalog_app = typer.Typer(
     help="The solution catalog: vetted vendors, their integrations, BAA, price and model card.",
@@ -68,9 +69,7 @@ def list_catalog(
     as_json: JsonOption = False,
 ) -> None:
     """Your vetted vendors by category."""
-    entries = call(
-        "roadmap", "GET", "/v1/catalog", token=token, params={"category": category} if category else None
-    )
+    entries = call(roadmap.catalog(category=category), token=token)
 
     def human() -> None:
         rows = [
@@ -94,7 +93,7 @@ def list_catalog(
 @catalog_app.command("show")
 def show(entry_id: EntryId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """One vendor with its model card."""
-    entry = call("roadmap", "GET", f"/v1/catalog/{entry_id}", token=token, not_found_hint=UNKNOWN_ENTRY)
+    entry = call(roadmap.catalog_entry(entry_id=entry_id), token=token, not_found_hint=UNKNOWN_ENTRY)
     emit(entry, as_json=as_json, human=lambda: show_entry(entry))
 
 
@@ -197,7 +196,7 @@ def add(
         evidence=evidence,
         limitations=limitations,
     )
-    entry = call("roadmap", "POST", "/v1/catalog", token=token, json=body)
+    entry = call(roadmap.add_catalog_entry(entry=body), token=token)
     emit(entry, as_json=as_json, human=lambda: show_entry(entry))
 
 
@@ -220,7 +219,7 @@ def edit(
     as_json: JsonOption = False,
 ) -> None:
     """Change what you checked with the vendor; the entry is then marked verified."""
-    current = call("roadmap", "GET", f"/v1/catalog/{entry_id}", token=token, not_found_hint=UNKNOWN_ENTRY)
+    current = call(roadmap.catalog_entry(entry_id=entry_id), token=token, not_found_hint=UNKNOWN_ENTRY)
     body = _entry_body(
         current,
         category=category,
@@ -235,16 +234,15 @@ def edit(
         evidence=evidence,
         limitations=limitations,
     )
-    entry = call(
-        "roadmap", "PUT", f"/v1/catalog/{entry_id}", token=token, json=body, not_found_hint=UNKNOWN_ENTRY
-    )
+    replaced = roadmap.replace_catalog_entry(entry_id=entry_id, entry=body)
+    entry = call(replaced, token=token, not_found_hint=UNKNOWN_ENTRY)
     emit(entry, as_json=as_json, human=lambda: show_entry(entry))
 
 
 @catalog_app.command("remove")
 def remove(entry_id: EntryId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Take a vendor out of your catalog (not while an initiative has chosen it)."""
-    call("roadmap", "DELETE", f"/v1/catalog/{entry_id}", token=token, not_found_hint=UNKNOWN_ENTRY)
+    call(roadmap.remove_catalog_entry(entry_id=entry_id), token=token, not_found_hint=UNKNOWN_ENTRY)
     emit({"removed": entry_id}, as_json=as_json, human=lambda: console.print(f"removed {entry_id}"))
 
 
@@ -259,17 +257,10 @@ def review(
     as_json: JsonOption = False,
 ) -> None:
     """A purchase review at intake for this catalog vendor: its integrations checked against the clinic."""
-    draft = call(
-        "roadmap", "GET", f"/v1/catalog/{entry_id}/purchase-review", token=token, not_found_hint=UNKNOWN_ENTRY
-    )
+    draft = call(roadmap.purchase_review_draft(entry_id=entry_id), token=token, not_found_hint=UNKNOWN_ENTRY)
     body = draft | {key: value for key, value in (("problem", problem), ("owner_role", owner_role)) if value}
     verdict = call(
-        "intake",
-        "POST",
-        f"/v1/clinics/{clinic_id}/purchase-reviews",
-        token=token,
-        json=body,
-        not_found_hint=NOT_YOURS,
+        intake.review_purchase(clinic_id=clinic_id, review=body), token=token, not_found_hint=NOT_YOURS
     )
 
     def human() -> None:
@@ -286,7 +277,7 @@ def options(
     as_json: JsonOption = False,
 ) -> None:
     """The catalog's vendors for an initiative, checked against the clinic's systems."""
-    found = call("roadmap", "GET", f"/v1/initiatives/{initiative_id}/vendors", token=token)
+    found = call(roadmap.vendor_options(initiative_id=initiative_id), token=token)
 
     def human() -> None:
         rows = [
@@ -311,9 +302,7 @@ def choose(
     as_json: JsonOption = False,
 ) -> None:
     """Choose the vendor an initiative will use; the integration check is kept with the choice."""
-    chosen = call(
-        "roadmap", "PUT", f"/v1/initiatives/{initiative_id}/vendor", token=token, json={"entry_id": entry_id}
-    )
+    chosen = call(roadmap.choose_vendor(initiative_id=initiative_id, entry_id=entry_id), token=token)
     emit(
         chosen,
         as_json=as_json,

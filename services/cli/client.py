@@ -1,20 +1,21 @@
-"""The CLI's one way to reach a service: HTTP with the officer's token, failures explained.
+"""The CLI's way to reach faio's APIs (shared/api_client): the officer's token, failures explained.
 
 Base URLs come from `faio --intake-url ...` or FAIO_INTAKE_URL, FAIO_AUDIT_URL, FAIO_ROADMAP_URL,
 FAIO_KPI_URL, FAIO_PORTAL_URL (default: the local ports 8001-8005). The token comes from
 --token or FAIO_TOKEN; officer administration sends FAIO_ADMIN_SECRET when it is set.
 """
 
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import httpx
 import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.cli.render import fail
-from shared.auth import ADMIN_HEADER
+from shared.api_client import Call, Refusal, SyncApi
+from shared.api_client.vocabulary import SERVICES, Service
 
-Service = Literal["intake", "audit", "roadmap", "kpi", "portal"]
+T = TypeVar("T")
 SIGN_IN_HINT = (
     "export FAIO_TOKEN=<token> (a new officer: `faio officer create`; "
     "an existing one: `faio officer token --email <email>`)"
@@ -48,94 +49,43 @@ TokenOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the service's answer as JSON, for scripts.")]
 
 
-def base_url(service: Service) -> str:
-    url: str = url_overrides.get(service) or getattr(Endpoints(), f"{service}_url")
-    return url.rstrip("/")
+def api() -> SyncApi:
+    """faio's APIs where this command finds them, with the admin secret if there is one."""
+    endpoints = Endpoints()
+    urls: dict[Service, str] = {
+        name: url_overrides.get(name) or getattr(endpoints, f"{name}_url") for name in SERVICES
+    }
+    return SyncApi(urls, admin_secret=endpoints.admin_secret, transport=transport)
 
 
 def request(
-    service: Service,
-    method: str,
-    path: str,
-    *,
-    token: str | None = None,
-    admin: bool = False,
-    timeout: httpx.Timeout | float = 30.0,
-    **kwargs: Any,
+    endpoint: Call[Any], *, token: str | None = None, timeout: httpx.Timeout | float = 30.0
 ) -> httpx.Response:
-    """Send one request; an unreachable service or a missing token ends the command with what to do."""
-    headers = dict(kwargs.pop("headers", {}))
-    if token is not None:
-        if not token.strip():
-            fail("no officer token", hint=f"pass --token or {SIGN_IN_HINT}")
-        headers["Authorization"] = f"Bearer {token.strip()}"
-    if admin and (secret := Endpoints().admin_secret):
-        headers[ADMIN_HEADER] = secret
-    url = base_url(service)
+    """Send one request, whatever it answers; an unreachable service or a missing token ends the command."""
+    if token is not None and not token.strip():
+        fail("no officer token", hint=f"pass --token or {SIGN_IN_HINT}")
     try:
-        with httpx.Client(base_url=url, timeout=timeout, transport=transport) as client:
-            return client.request(method, path, headers=headers, **kwargs)
-    except httpx.TransportError as error:
-        fail(
-            f"cannot reach the {service} service at {url} ({error or type(error).__name__})",
-            hint=f"start it (`make run`) or point FAIO_{service.upper()}_URL (or --{service}-url) at it",
-        )
+        return api().response(endpoint, token=None if token is None else token.strip(), timeout=timeout)
+    except Refusal as refusal:
+        refuse(refusal)
 
 
-def call(
-    service: Service,
-    method: str,
-    path: str,
-    *,
-    token: str | None = None,
-    admin: bool = False,
-    not_found_hint: str = "",
-    **kwargs: Any,
-) -> Any:
-    """One request whose success is JSON; any other answer ends the command, explained."""
-    response = request(service, method, path, token=token, admin=admin, **kwargs)
-    if response.is_success:
-        return response.json() if response.content else None
-    refuse(service, response, not_found_hint=not_found_hint)
-
-
-def detail(response: httpx.Response) -> str:
-    """The service's reason, readable: FastAPI's 422 list becomes one `field: problem` line each."""
+def call(endpoint: Call[T], *, token: str | None = None, not_found_hint: str = "") -> T:
+    """One request as its endpoint reads the answer; any refusal ends the command, explained."""
+    response = request(endpoint, token=token)
     try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip() or response.reason_phrase
-    found = body.get("detail", body) if isinstance(body, dict) else body
-    if isinstance(found, list):
-        lines = []
-        for problem in found:
-            if not isinstance(problem, dict):
-                lines.append(f"  {problem}")
-                continue
-            location = [str(part) for part in problem.get("loc", []) if part not in ("body", "query", "path")]
-            field = ".".join(location) or "request"
-            lines.append(f"  {field}: {problem.get('msg', problem)}")
-        return "\n" + "\n".join(lines)
-    return str(found)
+        return endpoint.answer(response)
+    except Refusal as refusal:
+        refuse(refusal, not_found_hint=not_found_hint)
 
 
-def refuse(service: Service, response: httpx.Response, *, not_found_hint: str = "") -> NoReturn:
+def refuse(refusal: Refusal, *, not_found_hint: str = "") -> NoReturn:
     """End the command with the service's reason and what to do about it."""
-    status, reason = response.status_code, detail(response)
-    if status == 401:
-        fail(f"the {service} service refused the token: {reason}", hint=SIGN_IN_HINT)
-    if status == 403:
-        fail(f"the {service} service refused: {reason}")
-    if status == 404:
-        fail(reason, hint=not_found_hint)
-    if status == 409:
-        fail(reason, hint="check its state with the matching `show` command")
-    if status in (400, 413, 415, 422):
-        fail(
-            f"the {service} service refused the input: {reason}",
-            hint="fix what is named and try again",
-            code=2,
-        )
-    if status == 503:
-        fail(f"the {service} service is not ready: {reason}", hint="try again in a few seconds")
-    fail(f"the {service} service answered {status}: {reason}")
+    service = refusal.service
+    said = refusal.explained(
+        sign_in=SIGN_IN_HINT,
+        not_found=not_found_hint,
+        conflict="check its state with the matching `show` command",
+        unreachable=f"start it (`make run`) or point FAIO_{service.upper()}_URL (or --{service}-url) at it",
+    )
+    fail(said.message, hint=said.what_to_do, code=2 if said.bad_input else 1)

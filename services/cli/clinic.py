@@ -6,6 +6,7 @@ import typer
 
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.render import console, copyable, details, emit, fail, hint, table
+from shared.api_client import intake
 
 clinic_app = typer.Typer(
     help="Clinics in your portfolio: profile, staff roles, systems.", no_args_is_help=True
@@ -163,7 +164,7 @@ def add_clinic(
         "notes": notes,
         **calendar_changes(time_zone, open_days, holidays, closed),
     }
-    clinic = call("intake", "POST", "/v1/clinics", token=token, json=body)
+    clinic = call(intake.register_clinic(clinic=body), token=token)
 
     def human() -> None:
         show(clinic)
@@ -216,7 +217,7 @@ def update_clinic(
     if staff:
         changes["staff"] = parse_staff(staff)
     if system or drop_system:
-        current = call("intake", "GET", f"/v1/clinics/{clinic_id}", token=token, not_found_hint=NOT_YOURS)
+        current = call(intake.clinic(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
         systems = {kind.lower(): vendor for kind, vendor in current["systems"].items()}
         systems |= {kind.lower(): vendor for kind, vendor in parse_systems(system or []).items()}
         for kind in drop_system or []:
@@ -235,7 +236,7 @@ def update_clinic(
             code=2,
         )
     clinic = call(
-        "intake", "PATCH", f"/v1/clinics/{clinic_id}", token=token, json=changes, not_found_hint=NOT_YOURS
+        intake.update_clinic(clinic_id=clinic_id, changes=changes), token=token, not_found_hint=NOT_YOURS
     )
     emit(clinic, as_json=as_json, human=lambda: show(clinic))
 
@@ -264,7 +265,7 @@ def list_clinics(
     params |= {
         key: value for key, value in (("specialty", specialty), ("level", level), ("q", search)) if value
     }
-    page = call("intake", "GET", "/v1/clinics", token=token, params=params)
+    page = call(intake.clinics(params=params), token=token)
 
     def human() -> None:
         shown = len(page["items"])
@@ -292,12 +293,12 @@ def list_clinics(
 @clinic_app.command("show")
 def show_clinic(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """One clinic's profile."""
-    clinic = call("intake", "GET", f"/v1/clinics/{clinic_id}", token=token, not_found_hint=NOT_YOURS)
+    clinic = call(intake.clinic(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
     emit(clinic, as_json=as_json, human=lambda: show(clinic))
 
 
 @clinic_app.command("archive")
 def archive_clinic(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Archive a clinic: it leaves your list; its history stays."""
-    clinic = call("intake", "POST", f"/v1/clinics/{clinic_id}/archive", token=token, not_found_hint=NOT_YOURS)
+    clinic = call(intake.archive_clinic(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
     emit(clinic, as_json=as_json, human=lambda: show(clinic))

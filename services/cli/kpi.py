@@ -1,7 +1,5 @@
 """`faio partner ...` and `faio kpi ...`: integration partners, their events, KPIs and alerts, at kpi."""
 
-import json
-import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -14,6 +12,8 @@ from services.cli.client import JsonOption, TokenOption, call
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, copyable, emit, fail, hint, number, progress, sparkline, table, when
 from shared import clock
+from shared.api_client import kpi as kpi_api
+from shared.api_client.vocabulary import PARTNER_KINDS, one_of
 
 partner_app = typer.Typer(
     help="Integration partners (EMR, phones, scheduling, AI scribes) and their events.", no_args_is_help=True
@@ -23,7 +23,6 @@ kpi_app = typer.Typer(
 )
 
 UNKNOWN_PARTNER = "`faio partner list` shows your partners and their ids"
-PARTNER_KINDS = ("emr", "phone", "scheduling", "ai_scribe", "messaging", "other")
 BATCH = 200  # events a signed request (the service takes up to 1,000)
 
 
@@ -49,10 +48,11 @@ def create_partner(
     as_json: JsonOption = False,
 ) -> None:
     """Register a partner; its API key and webhook secret are shown this once."""
-    if kind not in PARTNER_KINDS:
+    partner_kind = one_of(kind, PARTNER_KINDS)
+    if partner_kind is None:
         fail(f"--kind {kind!r} is not a partner kind", hint=f"one of {', '.join(PARTNER_KINDS)}", code=2)
-    body = {"name": name, "kind": kind, "clinic_ids": clinic or []}
-    partner = call("kpi", "POST", "/v1/partners", token=token, json=body, not_found_hint=NOT_YOURS)
+    registered = kpi_api.register_partner(name=name, kind=partner_kind, clinic_ids=clinic or [])
+    partner = call(registered, token=token, not_found_hint=NOT_YOURS)
 
     def human() -> None:
         console.print(table("Partner registered", PARTNER_COLUMNS, _partner_rows([partner])))
@@ -72,8 +72,8 @@ def link_clinic(
     as_json: JsonOption = False,
 ) -> None:
     """Let a partner publish events for one more of your clinics."""
-    path = f"/v1/partners/{partner_id}/clinics/{clinic_id}"
-    partner = call("kpi", "PUT", path, token=token, not_found_hint=f"{UNKNOWN_PARTNER}; {NOT_YOURS}")
+    link = kpi_api.link_partner(partner_id=partner_id, clinic_id=clinic_id)
+    partner = call(link, token=token, not_found_hint=f"{UNKNOWN_PARTNER}; {NOT_YOURS}")
     emit(
         partner,
         as_json=as_json,
@@ -84,7 +84,7 @@ def link_clinic(
 @partner_app.command("list")
 def list_partners(token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Your partners and the clinics each may publish for."""
-    partners = call("kpi", "GET", "/v1/partners", token=token)
+    partners = call(kpi_api.partners(), token=token)
     rows = _partner_rows(partners)
     emit(
         partners,
@@ -137,16 +137,7 @@ def send_demo_events(
         task = sending.add_task("send", total=len(events))
         for start in range(0, len(events), BATCH):
             batch = events[start : start + BATCH]
-            body = json.dumps(batch)
-            message_id, now = f"msg_{uuid.uuid4().hex}", clock.now()
-            headers = {
-                "Authorization": f"Bearer {api_key}",
-                "Content-Type": "application/cloudevents-batch+json",
-                "webhook-id": message_id,
-                "webhook-timestamp": str(int(now.timestamp())),
-                "webhook-signature": signer.sign(message_id, now, body),
-            }
-            report = call("kpi", "POST", "/v1/partner-events", content=body, headers=headers)
+            report = call(kpi_api.partner_events(events=batch, api_key=api_key, signer=signer))
             for key in totals:
                 totals[key] += report[key]
             if report["rejected"]:
@@ -183,16 +174,14 @@ def show_kpis(
 ) -> None:
     """A clinic's KPIs against baseline and target, with a sparkline each."""
     end = clock.today()
-    params: dict[str, Any] = {
-        "granularity": "day" if daily else "week",
-        "start": (end - timedelta(weeks=weeks)).isoformat(),
-        "end": end.isoformat(),
-    }
-    if kpi:
-        params["kpi"] = kpi
-    found = call(
-        "kpi", "GET", f"/v1/clinics/{clinic_id}/kpis", token=token, params=params, not_found_hint=NOT_YOURS
+    series = kpi_api.kpis(
+        clinic_id=clinic_id,
+        granularity="day" if daily else "week",
+        start=(end - timedelta(weeks=weeks)).isoformat(),
+        end=end.isoformat(),
+        kpi=kpi,
     )
+    found = call(series, token=token, not_found_hint=NOT_YOURS)
 
     def human() -> None:
         rows = [
@@ -222,7 +211,7 @@ def show_kpis(
 @kpi_app.command("alerts")
 def show_alerts(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Alerts raised for a clinic (adoption decline, target regression), with their evidence."""
-    alerts = call("kpi", "GET", f"/v1/clinics/{clinic_id}/kpi-alerts", token=token, not_found_hint=NOT_YOURS)
+    alerts = call(kpi_api.kpi_alerts(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
     rows = [(when(a["raised_at"]), a["kind"], a["kpi"], a["week"], a["message"]) for a in alerts]
     columns = ("raised", "kind", "KPI", "week", "message")
     emit(
@@ -240,13 +229,13 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Send the clinic's due weekly snapshots and alerts now (the service also does it hourly)."""
-    params = {}
+    day = None
     if as_of:
         try:
-            params["as_of"] = date.fromisoformat(as_of).isoformat()
+            day = date.fromisoformat(as_of).isoformat()
         except ValueError:
             fail(f"--as-of {as_of!r} is not a date", hint="use YYYY-MM-DD", code=2)
-    path = f"/v1/clinics/{clinic_id}/kpis/evaluate"
-    report = call("kpi", "POST", path, token=token, params=params, not_found_hint=NOT_YOURS)
+    evaluation = kpi_api.evaluate(clinic_id=clinic_id, as_of=day)
+    report = call(evaluation, token=token, not_found_hint=NOT_YOURS)
     summary = f"{len(report['snapshots'])} snapshot(s) and {len(report['alerts'])} alert(s) sent"
     emit(report, as_json=as_json, human=lambda: console.print(summary, highlight=False))

@@ -10,6 +10,7 @@ import typer
 
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.render import console, copyable, emit, hint, table
+from shared.api_client import intake
 
 officer_app = typer.Typer(
     help="Officers: who may use faio, their tokens and portal sign-in.", no_args_is_help=True
@@ -38,7 +39,7 @@ def create_officer(
     as_json: JsonOption = False,
 ) -> None:
     """Create an officer and print their first token (shown only this once)."""
-    issued = call("intake", "POST", "/v1/officers", admin=True, json={"name": name, "email": email})
+    issued = call(intake.create_officer(name=name, email=email))
     emit(issued, as_json=as_json, human=lambda: _show_token(issued, title="Officer created"))
 
 
@@ -52,12 +53,7 @@ def new_token(
 ) -> None:
     """A new token for an existing officer (a lost token, a new laptop)."""
     issued = call(
-        "intake",
-        "POST",
-        "/v1/officers/tokens",
-        admin=True,
-        json={"email": email, "revoke_previous": revoke_previous},
-        not_found_hint=UNKNOWN_OFFICER,
+        intake.officer_token(email=email, revoke_previous=revoke_previous), not_found_hint=UNKNOWN_OFFICER
     )
     title = "New token; every earlier one is revoked" if revoke_previous else "New token"
     emit(issued, as_json=as_json, human=lambda: _show_token(issued, title=title))
@@ -66,14 +62,7 @@ def new_token(
 @officer_app.command("revoke")
 def revoke_tokens(email: EmailOption, as_json: JsonOption = False) -> None:
     """Revoke every token the officer has (they need `faio officer token` afterwards)."""
-    revoked = call(
-        "intake",
-        "POST",
-        "/v1/officers/token-revocations",
-        admin=True,
-        json={"email": email},
-        not_found_hint=UNKNOWN_OFFICER,
-    )
+    revoked = call(intake.revoke_officer_tokens(email=email), not_found_hint=UNKNOWN_OFFICER)
 
     def human() -> None:
         console.print(f"[green]revoked[/] every token of {revoked['officer']['email']}")
@@ -85,14 +74,7 @@ def revoke_tokens(email: EmailOption, as_json: JsonOption = False) -> None:
 @officer_app.command("login")
 def portal_sign_in(email: EmailOption, as_json: JsonOption = False) -> None:
     """Print a one-time portal sign-in URL (valid 15 minutes)."""
-    link = call(
-        "intake",
-        "POST",
-        "/v1/officers/sign-in-links",
-        admin=True,
-        json={"email": email},
-        not_found_hint=UNKNOWN_OFFICER,
-    )
+    link = call(intake.sign_in_link(email=email), not_found_hint=UNKNOWN_OFFICER)
 
     def human() -> None:
         copyable("sign-in url", link["url"])
@@ -104,7 +86,7 @@ def portal_sign_in(email: EmailOption, as_json: JsonOption = False) -> None:
 @officer_app.command("list")
 def list_officers(as_json: JsonOption = False) -> None:
     """Every officer (never their tokens)."""
-    officers = call("intake", "GET", "/v1/officers", admin=True)
+    officers = call(intake.officers())
     rows = [(o["id"], o["name"], o["email"], o["created_at"][:10], o["token_version"]) for o in officers]
     emit(
         officers,
@@ -124,7 +106,7 @@ def set_time_zone(
     as_json: JsonOption = False,
 ) -> None:
     """Set your own time zone: the zone a new clinic gets unless you give it one."""
-    me = call("intake", "PATCH", "/v1/officers/me", token=token, json={"time_zone": time_zone})
+    me = call(intake.update_me(time_zone=time_zone), token=token)
     emit(
         me,
         as_json=as_json,
@@ -135,5 +117,5 @@ def set_time_zone(
 @officer_app.command("whoami")
 def who_am_i(token: TokenOption = "", as_json: JsonOption = False) -> None:
     """The officer your token belongs to."""
-    me = call("intake", "GET", "/v1/officers/me", token=token)
+    me = call(intake.me(), token=token)
     emit(me, as_json=as_json, human=lambda: console.print(f"{me['name']} ({me['id']})", highlight=False))

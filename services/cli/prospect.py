@@ -8,6 +8,7 @@ import typer
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, copyable, emit, hint, table, when
+from shared.api_client import intake
 
 prospect_app = typer.Typer(
     help="Prospects: invite links to the 5-minute readiness assessment, leads, conversion.",
@@ -27,9 +28,7 @@ def invite(
     as_json: JsonOption = False,
 ) -> None:
     """Make a link a prospect practice opens without an account (shown once)."""
-    made = call(
-        "intake", "POST", "/v1/prospect-invites", token=token, json={"label": label, "expires_in_days": days}
-    )
+    made = call(intake.create_invite(label=label, expires_in_days=days), token=token)
     if as_json:
         emit(made, as_json=True, human=lambda: None)
         return
@@ -42,7 +41,7 @@ def invite(
 @prospect_app.command("invites")
 def invites(token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Your invite links, newest first, with how many leads each brought."""
-    found = call("intake", "GET", "/v1/prospect-invites", token=token)
+    found = call(intake.invites(), token=token)
     rows = [
         (
             item["id"],
@@ -64,13 +63,7 @@ def revoke(
     as_json: JsonOption = False,
 ) -> None:
     """Refuse an invite link from now on (its leads stay)."""
-    done = call(
-        "intake",
-        "POST",
-        f"/v1/prospect-invites/{invite_id}/revoke",
-        token=token,
-        not_found_hint=NOT_YOUR_INVITE,
-    )
+    done = call(intake.revoke_invite(invite_id=invite_id), token=token, not_found_hint=NOT_YOUR_INVITE)
     emit(
         done,
         as_json=as_json,
@@ -93,9 +86,7 @@ def list_leads(
     as_json: JsonOption = False,
 ) -> None:
     """Your leads: prospects that answered the short assessment, newest first."""
-    leads = call(
-        "intake", "GET", "/v1/prospects", token=token, params={"include_converted": include_converted}
-    )
+    leads = call(intake.leads(include_converted=include_converted), token=token)
     rows = [
         (
             lead["id"],
@@ -129,12 +120,7 @@ def convert(
     """Make a lead a clinic in one action; its answers begin the full assessment."""
     body = {"name": name, "specialty": specialty, "locations": locations}
     clinic = call(
-        "intake",
-        "POST",
-        f"/v1/prospects/{lead_id}/convert",
-        token=token,
-        json=body,
-        not_found_hint=NOT_YOUR_LEAD,
+        intake.convert_lead(lead_id=lead_id, clinic=body), token=token, not_found_hint=NOT_YOUR_LEAD
     )
     if as_json:
         emit(clinic, as_json=True, human=lambda: None)
@@ -147,19 +133,11 @@ def convert(
 @prospect_app.command("draft")
 def draft(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """The clinic's full assessment as an answer file, begun with its prospect form's answers."""
-    found = call(
-        "intake", "GET", f"/v1/clinics/{clinic_id}/assessment-draft", token=token, not_found_hint=NOT_YOURS
-    )
+    found = call(intake.assessment_draft(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
     if as_json:
         emit(found, as_json=True, human=lambda: None)
         return
-    questionnaire = call(
-        "intake",
-        "GET",
-        "/v1/assessment/questionnaire",
-        token=token,
-        params={"version": found["questionnaire_version"]},
-    )
+    questionnaire = call(intake.questionnaire(version=found["questionnaire_version"]), token=token)
     print(f"questionnaire_version: {json.dumps(found['questionnaire_version'])}\nanswers:")
     for question in questionnaire["questions"]:
         answer = found["answers"].get(question["id"])

@@ -9,6 +9,7 @@ import typer
 from services.cli.client import JsonOption, TokenOption, refuse, request
 from services.cli.clinic import NOT_YOURS
 from services.cli.render import copyable, emit, fail, hint
+from shared.api_client import Refusal, portal
 
 # WeasyPrint lays the report out in a few seconds; a busy portal may take longer.
 PDF_TIMEOUT_SECONDS = 120.0
@@ -33,11 +34,10 @@ def practice_report(
 ) -> None:
     """The practice's roadmap report as a PDF: readiness, where the hours go, the first problem, the plan,
     the KPI and the money. Built by the portal (FAIO_PORTAL_URL or --portal-url)."""
-    response = request(
-        "portal", "GET", f"/v1/clinics/{clinic}/report.pdf", token=token, timeout=PDF_TIMEOUT_SECONDS
-    )
+    report = portal.practice_report_pdf(clinic_id=clinic)
+    response = request(report, token=token, timeout=PDF_TIMEOUT_SECONDS)
     if not response.is_success:
-        refuse("portal", response, not_found_hint=NOT_YOURS)
+        refuse(Refusal.of(report.service, response), not_found_hint=NOT_YOURS)
     if response.headers.get("content-type") != "application/pdf":
         fail(
             f"the portal answered {response.headers.get('content-type')!r}, not a PDF",

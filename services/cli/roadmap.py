@@ -7,6 +7,8 @@ import typer
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, copyable, details, emit, fail, hint, number, table, when
+from shared.api_client import roadmap
+from shared.api_client.vocabulary import GATE_ACTIONS, PHASES_WITH_LENGTH, PlanChange, one_of
 from shared.pseudonyms import pseudonym_problem
 
 initiative_app = typer.Typer(
@@ -24,7 +26,6 @@ InitiativeId = Annotated[
 PlanId = Annotated[
     str, typer.Argument(help="The plan's id (printed by `faio initiative approve`).", show_default=False)
 ]
-PHASES = ("baseline", "preparation", "pilot", "rollout", "sustain")
 
 
 def _show_initiative(initiative: dict[str, Any]) -> None:
@@ -57,8 +58,7 @@ def _show_initiative(initiative: dict[str, Any]) -> None:
 @initiative_app.command("list")
 def list_initiatives(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Proposed initiatives from the latest assessment and audit, best first, and approved ones."""
-    path = f"/v1/clinics/{clinic_id}/initiatives"
-    listing = call("roadmap", "GET", path, token=token, not_found_hint=NOT_YOURS)
+    listing = call(roadmap.initiatives(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
 
     def human() -> None:
         rows = [
@@ -91,8 +91,8 @@ def show_initiative(
     initiative_id: InitiativeId, token: TokenOption = "", as_json: JsonOption = False
 ) -> None:
     """One initiative: the five questions and where it stands."""
-    path = f"/v1/initiatives/{initiative_id}"
-    initiative = call("roadmap", "GET", path, token=token, not_found_hint=UNKNOWN_INITIATIVE)
+    asked = roadmap.initiative(initiative_id=initiative_id)
+    initiative = call(asked, token=token, not_found_hint=UNKNOWN_INITIATIVE)
     emit(initiative, as_json=as_json, human=lambda: _show_initiative(initiative))
 
 
@@ -101,13 +101,13 @@ def _phase_days(values: list[str]) -> dict[str, float]:
     for value in values:
         phase, sep, days = value.partition("=")
         try:
-            if not sep or phase not in PHASES:
+            if not sep or phase not in PHASES_WITH_LENGTH:
                 raise ValueError(phase)
             lengths[phase] = float(days)
         except ValueError:
             fail(
                 f"--phase-days {value!r} is not PHASE=DAYS",
-                hint=f"PHASE is one of {', '.join(PHASES)}; e.g. --phase-days pilot=42",
+                hint=f"PHASE is one of {', '.join(PHASES_WITH_LENGTH)}; e.g. --phase-days pilot=42",
                 code=2,
             )
     return lengths
@@ -171,8 +171,8 @@ def approve_initiative(
     """Approve one initiative (owner, target, pilot group) and start its implementation plan."""
     _refuse_names(owner=owner, pilot=pilot or [])
     if target_change_pct is None:
-        path = f"/v1/initiatives/{initiative_id}"
-        proposed = call("roadmap", "GET", path, token=token, not_found_hint=UNKNOWN_INITIATIVE)
+        asked = roadmap.initiative(initiative_id=initiative_id)
+        proposed = call(asked, token=token, not_found_hint=UNKNOWN_INITIATIVE)
         target_change_pct = proposed["suggested_target_pct"]
     body: dict[str, Any] = {
         "owner": owner,
@@ -185,8 +185,8 @@ def approve_initiative(
         body["baseline_from_history_weeks"] = baseline_from_history_weeks
     if no_baseline_reason:
         body["no_baseline_reason"] = no_baseline_reason
-    path = f"/v1/initiatives/{initiative_id}/approve"
-    initiative = call("roadmap", "POST", path, token=token, json=body, not_found_hint=UNKNOWN_INITIATIVE)
+    approval = roadmap.approve(initiative_id=initiative_id, approval=body)
+    initiative = call(approval, token=token, not_found_hint=UNKNOWN_INITIATIVE)
 
     def human() -> None:
         _show_initiative(initiative)
@@ -240,7 +240,7 @@ def _show_plan(plan: dict[str, Any]) -> None:
 @plan_app.command("list")
 def list_plans(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """A clinic's plans, oldest first."""
-    plans = call("roadmap", "GET", f"/v1/clinics/{clinic_id}/plans", token=token, not_found_hint=NOT_YOURS)
+    plans = call(roadmap.plans(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
     rows = [(p["id"], p["problem"], p["kpi"], p["phase"], when(p["started_at"])) for p in plans]
     columns = ("id", "problem", "KPI", "phase", "started")
     emit(plans, as_json=as_json, human=lambda: console.print(table(f"{len(plans)} plan(s)", columns, rows)))
@@ -249,7 +249,7 @@ def list_plans(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption
 @plan_app.command("show")
 def show_plan(plan_id: PlanId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """A plan: phase, day in phase, next milestone, latest KPI, history and notices."""
-    plan = call("roadmap", "GET", f"/v1/plans/{plan_id}", token=token, not_found_hint=UNKNOWN_PLAN)
+    plan = call(roadmap.plan(plan_id=plan_id), token=token, not_found_hint=UNKNOWN_PLAN)
     emit(plan, as_json=as_json, human=lambda: _show_plan(plan))
 
 
@@ -266,21 +266,15 @@ def decide(
     as_json: JsonOption = False,
 ) -> None:
     """Your decision at the evaluation gate (only while the plan waits for one)."""
-    if action not in ("continue", "extend", "stop"):
+    chosen = one_of(action, GATE_ACTIONS)
+    if chosen is None:
         fail(
-            f"action {action!r} is not continue, extend or stop",
+            f"action {action!r} is not {', '.join(GATE_ACTIONS[:-1])} or {GATE_ACTIONS[-1]}",
             hint=f"faio plan decide {plan_id} extend --extend-days 21",
             code=2,
         )
-    body = {"action": action, "extend_days": extend_days, "note": note}
-    result = call(
-        "roadmap",
-        "POST",
-        f"/v1/plans/{plan_id}/decisions",
-        token=token,
-        json=body,
-        not_found_hint=UNKNOWN_PLAN,
-    )
+    decision = roadmap.decide(plan_id=plan_id, action=chosen, extend_days=extend_days, note=note)
+    result = call(decision, token=token, not_found_hint=UNKNOWN_PLAN)
     emit(
         result,
         as_json=as_json,
@@ -288,8 +282,10 @@ def decide(
     )
 
 
-def _pause_or_resume(plan_id: str, verb: str, token: str, as_json: bool) -> None:
-    result = call("roadmap", "POST", f"/v1/plans/{plan_id}/{verb}", token=token, not_found_hint=UNKNOWN_PLAN)
+def _pause_or_resume(plan_id: str, change: PlanChange, token: str, as_json: bool) -> None:
+    result = call(
+        roadmap.change_plan(plan_id=plan_id, change=change), token=token, not_found_hint=UNKNOWN_PLAN
+    )
     done = "paused: its clock stops until you resume it" if result["paused"] else "resumed"
     emit(result, as_json=as_json, human=lambda: console.print(f"plan {plan_id} {done}", highlight=False))
 

@@ -7,6 +7,7 @@ import typer
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.clinic import NOT_YOURS, ClinicId
 from services.cli.render import console, emit, fail, hint, table
+from shared.api_client import roadmap
 
 strategy_app = typer.Typer(
     help="The strategy map: nine areas x four questions with the practice, scored with the audit.",
@@ -67,14 +68,8 @@ def rate_area(
             hint="give at least one of --staff-time, --friction, --revenue, --burnout",
             code=2,
         )
-    interview = call(
-        "roadmap",
-        "PUT",
-        f"/v1/clinics/{clinic_id}/strategy-interview",
-        token=token,
-        json={"answers": answers},
-        not_found_hint=NOT_YOURS,
-    )
+    answered = roadmap.answer_interview(clinic_id=clinic_id, answers=answers)
+    interview = call(answered, token=token, not_found_hint=NOT_YOURS)
 
     def human() -> None:
         console.print(f"{len(interview['answers'])} of 36 answers recorded.", highlight=False)
@@ -86,9 +81,7 @@ def rate_area(
 @strategy_app.command("map")
 def show_map(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Per area a score (0-100), its evidence and candidate initiatives; and the first problem."""
-    strategy = call(
-        "roadmap", "GET", f"/v1/clinics/{clinic_id}/strategy-map", token=token, not_found_hint=NOT_YOURS
-    )
+    strategy = call(roadmap.strategy_map(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
 
     def human() -> None:
         rows = [
@@ -115,9 +108,7 @@ def show_map(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption =
 @strategy_app.command("interview")
 def show_interview(clinic_id: ClinicId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """The answers given so far, with their notes (the notes stay at roadmap)."""
-    interview = call(
-        "roadmap", "GET", f"/v1/clinics/{clinic_id}/strategy-interview", token=token, not_found_hint=NOT_YOURS
-    )
+    interview = call(roadmap.strategy_interview(clinic_id=clinic_id), token=token, not_found_hint=NOT_YOURS)
 
     def human() -> None:
         ratings = interview["ratings"]

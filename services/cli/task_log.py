@@ -1,11 +1,12 @@
 """`faio audit link ...`: staff log their own audit week through a link; who has not logged yet."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from services.cli.client import JsonOption, TokenOption, call
 from services.cli.render import console, copyable, emit, fail, hint, table, when
+from shared.api_client import audit
 
 UNKNOWN_AUDIT = "`faio audit list <clinic-id>` shows a clinic's audits"
 AuditId = Annotated[
@@ -41,15 +42,8 @@ def create_link(
     as_json: JsonOption = False,
 ) -> None:
     """Make the link staff open on their phone to log tasks under their pseudonym (shown once)."""
-    body = {"roster": _roster(staff)} if staff else None
-    made = call(
-        "audit",
-        "POST",
-        f"/v1/audits/{audit_id}/task-log-links",
-        token=token,
-        json=body,
-        not_found_hint=UNKNOWN_AUDIT,
-    )
+    link = audit.create_task_log_link(audit_id=audit_id, roster=_roster(staff) if staff else None)
+    made = call(link, token=token, not_found_hint=UNKNOWN_AUDIT)
     if as_json:
         emit(made, as_json=True, human=lambda: None)
         return
@@ -64,9 +58,7 @@ def create_link(
 
 def list_links(audit_id: AuditId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """The audit's task-log links (never their tokens)."""
-    links = call(
-        "audit", "GET", f"/v1/audits/{audit_id}/task-log-links", token=token, not_found_hint=UNKNOWN_AUDIT
-    )
+    links = call(audit.task_log_links(audit_id=audit_id), token=token, not_found_hint=UNKNOWN_AUDIT)
     rows = [
         (
             link["id"],
@@ -91,15 +83,13 @@ def revoke_link(
     as_json: JsonOption = False,
 ) -> None:
     """Refuse a task-log link from now on (what was logged stays)."""
-    done = call("audit", "POST", f"/v1/task-log-links/{link_id}/revoke", token=token)
+    done = call(audit.revoke_task_log_link(link_id=link_id), token=token)
     emit(done, as_json=as_json, human=lambda: console.print(f"Link {link_id} revoked: it no longer opens."))
 
 
 def not_logged(audit_id: AuditId, token: TokenOption = "", as_json: JsonOption = False) -> None:
     """Per day so far, who on the roster has not logged a task yet."""
-    status: dict[str, Any] = call(
-        "audit", "GET", f"/v1/audits/{audit_id}/logging-status", token=token, not_found_hint=UNKNOWN_AUDIT
-    )
+    status = call(audit.logging_status(audit_id=audit_id), token=token, not_found_hint=UNKNOWN_AUDIT)
     rows = [
         (
             day["day"],

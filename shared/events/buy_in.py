@@ -23,7 +23,7 @@ CommunicationKind = Literal[
     "rollout_announcement",
     "support_contacts",  # where to get help
 ]
-COMMUNICATION_KINDS: tuple[str, ...] = get_args(CommunicationKind)
+COMMUNICATION_KINDS: tuple[CommunicationKind, ...] = get_args(CommunicationKind)
 
 # Which staff a communication went to.
 StaffAudience = Literal[
@@ -36,7 +36,7 @@ StaffAudience = Literal[
     "practice_manager",
     "pilot_group",
 ]
-STAFF_AUDIENCES: tuple[str, ...] = get_args(StaffAudience)
+STAFF_AUDIENCES: tuple[StaffAudience, ...] = get_args(StaffAudience)
 
 # When the buy-in survey runs: one round per stage of the plan.
 SurveyStage = Literal["before_pilot", "gate", "sustain"]

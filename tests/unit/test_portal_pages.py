@@ -38,9 +38,12 @@ class FakeService:
     status: int = 200
     body: object = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
+    listing: object = None  # what a GET answers instead, when set (a list endpoint)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if request.method == "GET" and self.listing is not None:
+            return httpx.Response(200, json=self.listing)
         return httpx.Response(self.status, json=self.body)
 
 
@@ -284,7 +287,7 @@ async def test_a_new_partner_is_shown_once_and_kpis_field_errors_land_next_to_th
     assert blank.status_code == 422 and "name the partner as your staff know it" in blank.text
     assert not [request for request in portal.kpi.requests if request.method == "POST"]
 
-    portal.kpi.status = 201
+    portal.kpi.status, portal.kpi.listing = 201, []
     portal.kpi.body = {
         "id": str(uuid4()),
         "name": "Acme Phones",

@@ -14,10 +14,11 @@ from fastapi import Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal.officer import actions
-from services.portal.officer.actions import roadmap_json
 from services.portal.officer.sessions import SignedIn, utcnow
 from services.portal.pages.clinic import ClinicStory, clinic_story
 from services.portal.pages.strategy import heat_map
+from shared.api_client import Refusal
+from shared.api_client import roadmap as roadmap_api
 
 WEEKS_PER_YEAR = 52
 
@@ -82,8 +83,8 @@ async def build_report(
     roadmap: dict[str, Any] | None = None
     unavailable = ""
     try:
-        roadmap = await roadmap_json(request, officer, f"/v1/clinics/{clinic_id}/practice-report")
-    except actions.ActionRefused as refused:
+        roadmap = await actions.as_officer(request, officer, roadmap_api.practice_report(clinic_id=clinic_id))
+    except Refusal as refused:
         unavailable = (
             f"the roadmap's part (first problem, plan, KPIs, money) is not available: {refused.reason}"
         )

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.portal.officer import actions
-from services.portal.officer.actions import roadmap_json
 from services.portal.officer.sessions import SignedIn
 from services.portal.pages.catalog import (
     CARD_FIELDS,
@@ -20,6 +19,7 @@ from services.portal.pages.catalog import (
 )
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
 from services.portal.settings import settings_of
+from shared.api_client import Refusal, roadmap
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,8 +35,8 @@ async def _page(
     entries: list[dict[str, Any]] = []
     problem = ""
     try:
-        entries = (await roadmap_json(request, officer, "/v1/catalog")).get("items", [])
-    except actions.ActionRefused as refused:
+        entries = await actions.as_officer(request, officer, roadmap.catalog())
+    except Refusal as refused:
         problem = f"The catalog is not available: {refused.reason}"
         status_code = 502
     by_category = {key: [e for e in entries if e["category"] == key] for key in CATEGORIES}
@@ -64,8 +64,8 @@ async def catalog_page(request: Request, officer: OfficerDep, edit: UUID | None 
     form: dict[str, Any] = {}
     if edit is not None:
         try:
-            form = form_of(await roadmap_json(request, officer, f"/v1/catalog/{edit}"))
-        except actions.ActionRefused as refused:
+            form = form_of(await actions.as_officer(request, officer, roadmap.catalog_entry(entry_id=edit)))
+        except Refusal as refused:
             return await _page(request, officer, errors={"form": refused.reason}, status_code=404)
     return await _page(request, officer, form=form)
 
@@ -76,16 +76,15 @@ async def save_entry(request: Request, officer: OfficerDep) -> Response:
     form = await check_csrf(request, officer)
     entry_id = str(form.get("entry_id", "")).strip()
     try:
-        saved = await actions.as_officer(
-            request,
-            officer,
-            service="roadmap",
-            method="PUT" if entry_id else "POST",
-            path=f"/v1/catalog/{UUID(entry_id)}" if entry_id else "/v1/catalog",
-            body=entry_body(form),
+        entry = entry_body(form)
+        saving = (
+            roadmap.replace_catalog_entry(entry_id=UUID(entry_id), entry=entry)
+            if entry_id
+            else roadmap.add_catalog_entry(entry=entry)
         )
-    except (actions.ActionRefused, ValueError) as refused:
-        fields = refused.fields if isinstance(refused, actions.ActionRefused) else {}
+        saved = await actions.as_officer(request, officer, saving)
+    except (Refusal, ValueError) as refused:
+        fields = refused.fields if isinstance(refused, Refusal) else {}
         errors = {name.split(".")[0]: text for name, text in fields.items()} or {"form": str(refused)}
         return await _page(request, officer, form={**form, "id": entry_id}, errors=errors, status_code=422)
     return redirect_with_flash(
@@ -102,9 +101,7 @@ async def remove_entry(request: Request, entry_id: UUID, officer: OfficerDep) ->
     return await act_and_confirm(
         request,
         officer,
-        service="roadmap",
-        method="DELETE",
-        path=f"/v1/catalog/{entry_id}",
+        roadmap.remove_catalog_entry(entry_id=entry_id),
         back="/catalog",
         refused="Not removed",
         done="Vendor removed.",

@@ -4,7 +4,7 @@ ownership in the read model (another officer's plan or clinic is a 404 here, bef
 sent), then calls the owning service and confirms, or shows that service's reason for refusing.
 """
 
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -16,6 +16,9 @@ from services.portal.officer.sessions import utcnow
 from services.portal.pages.clinic import clinic_story
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
 from services.portal.settings import settings_of
+from shared.api_client import Refusal, roadmap
+from shared.api_client import audit as audit_api
+from shared.api_client.vocabulary import GateAction, PlanChange
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +34,7 @@ class AuditForm(BaseModel):
 class DecisionForm(BaseModel):
     """The gate decision, as roadmap takes it."""
 
-    action: Literal["continue", "extend", "stop"]
+    action: GateAction
     extend_days: float = Field(default=21, gt=0, le=120)
     note: str = Field(default="", max_length=500)
 
@@ -113,10 +116,9 @@ async def decide(plan_id: str, request: Request, session: SessionDep, officer: O
     return await act_and_confirm(
         request,
         officer,
-        service="roadmap",
-        method="POST",
-        path=actions.DECISION_PATH.format(plan_id=plan.id),
-        body=decision.model_dump(),
+        roadmap.decide(
+            plan_id=plan.id, action=decision.action, extend_days=decision.extend_days, note=decision.note
+        ),
         back=back,
         refused="Roadmap refused the decision",
         done=f"Decision sent: {done}. The plan will move on within moments.",
@@ -126,7 +128,7 @@ async def decide(plan_id: str, request: Request, session: SessionDep, officer: O
 @router.post("/plans/{plan_id}/{change}")
 async def pause_or_resume(
     plan_id: str,
-    change: Literal["pause", "resume"],
+    change: PlanChange,
     request: Request,
     session: SessionDep,
     officer: OfficerDep,
@@ -136,9 +138,7 @@ async def pause_or_resume(
     return await act_and_confirm(
         request,
         officer,
-        service="roadmap",
-        method="POST",
-        path=f"/v1/plans/{plan.id}/{change}",
+        roadmap.change_plan(plan_id=plan.id, change=change),
         back=f"/clinics/{plan.clinic_id}" if form.get("back") != "/today" else "/today",
         refused="Roadmap refused",
         done="Plan paused: its clock stops until you resume it." if change == "pause" else "Plan resumed.",
@@ -167,15 +167,9 @@ async def approve(
         errors = field_errors(error)
     if approval is not None:
         try:
-            await actions.as_officer(
-                request,
-                officer,
-                service="roadmap",
-                method="POST",
-                path=f"/v1/initiatives/{initiative.id}/approve",
-                body=approval.model_dump(),
-            )
-        except actions.ActionRefused as refused:
+            approved = roadmap.approve(initiative_id=initiative.id, approval=approval.model_dump())
+            await actions.as_officer(request, officer, approved)
+        except Refusal as refused:
             errors = {name.split(".")[0]: text for name, text in refused.fields.items()} or {
                 "form": f"Roadmap refused the approval: {refused.reason}"
             }
@@ -231,10 +225,7 @@ async def open_audit(clinic_id: UUID, request: Request, session: SessionDep, off
     return await act_and_confirm(
         request,
         officer,
-        service="audit",
-        method="POST",
-        path=f"/v1/clinics/{clinic.id}/audits",
-        body=window.model_dump(),
+        audit_api.open_audit(clinic_id=clinic.id, days=window.days),
         back="/today" if form.get("back") == "/today" else f"/clinics/{clinic.id}",
         refused="Audit refused to open it",
         done=lambda opened: (
@@ -253,9 +244,7 @@ async def close_audit(
     return await act_and_confirm(
         request,
         officer,
-        service="audit",
-        method="POST",
-        path=f"/v1/audits/{audit_id}/close",
+        audit_api.close_audit(audit_id=audit_id),
         back=f"/clinics/{clinic.id}",
         refused="Audit refused to close it",
         done="Audit closing: its findings and the ranked candidates show here within moments.",

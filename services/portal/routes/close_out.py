@@ -1,18 +1,17 @@
 """The close-out report of a finished plan, from the clinic page: roadmap renders it, the portal shows it.
 
-The report is roadmap's (GET /v1/plans/{id}/close-out.html); the portal checks the plan is the
-officer's in its read model, asks roadmap as the officer, and passes the page on unchanged.
+The report is roadmap's (shared/api_client's roadmap.close_out_page); the portal checks the plan is
+the officer's in its read model, asks roadmap as the officer, and passes the page on unchanged.
 """
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.officer import tenancy
+from services.portal.officer import actions, tenancy
 from services.portal.routes.web import OfficerDep, redirect_with_flash
 from services.portal.settings import settings_of
+from shared.api_client import Refusal, roadmap
 from shared.app import SessionDep
-from shared.auth import issue_token
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,25 +22,14 @@ async def close_out_page(
 ) -> Response:
     plan = await tenancy.owned_plan(session=session, plan_id=plan_id, officer_id=officer.officer_id)
     settings = settings_of(request)
-    token = issue_token(settings, officer_id=officer.officer_id, name=officer.officer_name)
     back = f"/clinics/{plan.clinic_id}"
     try:
-        answer = await request.app.state.service_http["roadmap"].get(
-            f"/v1/plans/{plan.id}/close-out.html", headers={"Authorization": f"Bearer {token}"}
+        page = await actions.as_officer(request, officer, roadmap.close_out_page(plan_id=plan.id))
+    except Refusal as refusal:
+        text = (
+            "Roadmap did not answer: try the report again in a moment."
+            if refusal.status == 0
+            else f"No close-out report yet: {refusal.reason}"
         )
-    except httpx.HTTPError:
-        return redirect_with_flash(
-            back,
-            kind="error",
-            text="Roadmap did not answer: try the report again in a moment.",
-            settings=settings,
-        )
-    if not answer.is_success:
-        try:
-            detail = str(answer.json().get("detail", answer.reason_phrase))
-        except ValueError:
-            detail = answer.reason_phrase
-        return redirect_with_flash(
-            back, kind="error", text=f"No close-out report yet: {detail}", settings=settings
-        )
-    return HTMLResponse(answer.text)
+        return redirect_with_flash(back, kind="error", text=text, settings=settings)
+    return HTMLResponse(page)

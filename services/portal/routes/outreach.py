@@ -15,16 +15,11 @@ from services.portal.officer import actions, tenancy
 from services.portal.officer.sessions import SignedIn
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
 from services.portal.settings import settings_of
+from shared.api_client import Refusal, intake
+from shared.api_client import audit as audit_api
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
-
-
-async def _as_officer(
-    request: Request, officer: SignedIn, service: str, method: str, path: str, **kw: Any
-) -> Any:
-    answer = await actions.as_officer(request, officer, service=service, method=method, path=path, **kw)
-    return answer.get("items", answer) if set(answer) == {"items"} else answer
 
 
 # --- prospects ----------------------------------------------------------------------------------
@@ -35,9 +30,9 @@ async def _prospects_page(
 ) -> Response:
     problem = ""
     try:
-        leads = await _as_officer(request, officer, "intake", "GET", "/v1/prospects")
-        invites = await _as_officer(request, officer, "intake", "GET", "/v1/prospect-invites")
-    except actions.ActionRefused as refused:
+        leads = await actions.as_officer(request, officer, intake.leads())
+        invites = await actions.as_officer(request, officer, intake.invites())
+    except Refusal as refused:
         leads, invites, problem = [], [], f"Intake did not answer: {refused.reason}"
     return render(
         request,
@@ -64,13 +59,12 @@ async def prospects_page(request: Request, officer: OfficerDep) -> Response:
 async def create_invite(request: Request, officer: OfficerDep) -> Response:
     form = await check_csrf(request, officer)
     days = str(form.get("expires_in_days", "")).strip()
-    body = {
-        "label": str(form.get("label", "")).strip(),
-        "expires_in_days": int(days) if days.isdigit() else 14,
-    }
+    invite = intake.create_invite(
+        label=str(form.get("label", "")).strip(), expires_in_days=int(days) if days.isdigit() else 14
+    )
     try:
-        made = await _as_officer(request, officer, "intake", "POST", "/v1/prospect-invites", body=body)
-    except actions.ActionRefused as refused:
+        made = await actions.as_officer(request, officer, invite)
+    except Refusal as refused:
         return redirect_with_flash(
             "/prospects", kind="error", text=f"No link made: {refused.reason}", settings=settings_of(request)
         )
@@ -83,9 +77,7 @@ async def revoke_invite(invite_id: UUID, request: Request, officer: OfficerDep) 
     return await act_and_confirm(
         request,
         officer,
-        service="intake",
-        method="POST",
-        path=f"/v1/prospect-invites/{invite_id}/revoke",
+        intake.revoke_invite(invite_id=invite_id),
         back="/prospects",
         refused="Not revoked",
         done="Invite revoked: its link now shows “withdrawn”.",
@@ -103,10 +95,7 @@ async def convert_lead(lead_id: UUID, request: Request, officer: OfficerDep) -> 
     return await act_and_confirm(
         request,
         officer,
-        service="intake",
-        method="POST",
-        path=f"/v1/prospects/{lead_id}/convert",
-        body=body,
+        intake.convert_lead(lead_id=lead_id, clinic=body),
         back="/prospects",
         refused="Not converted",
         done=lambda clinic: (
@@ -120,7 +109,7 @@ async def convert_lead(lead_id: UUID, request: Request, officer: OfficerDep) -> 
 
 
 async def _open_audit(request: Request, officer: SignedIn, clinic_id: UUID) -> dict[str, Any] | None:
-    audits = await _as_officer(request, officer, "audit", "GET", f"/v1/clinics/{clinic_id}/audits")
+    audits = await actions.as_officer(request, officer, audit_api.audits(clinic_id=clinic_id))
     return next((audit for audit in audits if audit["status"] == "open"), audits[0] if audits else None)
 
 
@@ -134,17 +123,18 @@ async def _audit_logging_page(
     status_code: int = 200,
 ) -> Response:
     clinic = await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
-    audit, status, links, problem = None, None, [], ""
+    audit: dict[str, Any] | None = None
+    status: dict[str, Any] | None = None
+    links: list[dict[str, Any]] = []
+    problem = ""
     try:
         audit = await _open_audit(request, officer, clinic_id)
         if audit is not None:
-            status = await _as_officer(
-                request, officer, "audit", "GET", f"/v1/audits/{audit['id']}/logging-status"
+            status = await actions.as_officer(
+                request, officer, audit_api.logging_status(audit_id=audit["id"])
             )
-            links = await _as_officer(
-                request, officer, "audit", "GET", f"/v1/audits/{audit['id']}/task-log-links"
-            )
-    except actions.ActionRefused as refused:
+            links = await actions.as_officer(request, officer, audit_api.task_log_links(audit_id=audit["id"]))
+    except Refusal as refused:
         problem = f"Audit did not answer: {refused.reason}"
     return render(
         request,
@@ -177,8 +167,8 @@ async def create_task_log_link(
     await check_csrf(request, officer)
     await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
     try:
-        made = await _as_officer(request, officer, "audit", "POST", f"/v1/audits/{audit_id}/task-log-links")
-    except actions.ActionRefused as refused:
+        made = await actions.as_officer(request, officer, audit_api.create_task_log_link(audit_id=audit_id))
+    except Refusal as refused:
         return redirect_with_flash(
             f"/clinics/{clinic_id}/audit-logging",
             kind="error",

@@ -14,11 +14,12 @@ from services.portal.officer import actions, tenancy
 from services.portal.officer.sessions import SignedIn
 from services.portal.read_model.models import PortalClinic
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, render
+from shared.api_client import Refusal, kpi
+from shared.api_client.vocabulary import PartnerKind
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
 
-PartnerKind = Literal["emr", "phone", "scheduling", "ai_scribe", "messaging", "other"]
 KINDS: dict[str, str] = {
     "emr": "EMR (notes, eligibility, claims, referrals)",
     "phone": "phone system (calls)",
@@ -55,9 +56,8 @@ async def _partners_page(
 ) -> Response:
     problem = ""
     try:
-        answer = await actions.as_officer(request, officer, service="kpi", method="GET", path="/v1/partners")
-        partners: list[dict[str, Any]] = answer.get("items", [])
-    except actions.ActionRefused as refused:
+        partners = await actions.as_officer(request, officer, kpi.partners())
+    except Refusal as refused:
         partners, problem = [], f"kpi did not answer, so your partners cannot be listed: {refused.reason}"
     linked = [partner for partner in partners if str(clinic.id) in partner.get("clinic_ids", [])]
     response = render(
@@ -72,6 +72,7 @@ async def _partners_page(
             "errors": errors or {},
             "form": form or {},
             "problem": problem,
+            "partner_events_path": kpi.PARTNER_EVENTS_PATH,
         },
         officer=officer,
         status_code=status_code,
@@ -107,15 +108,9 @@ async def register_partner(
         }
         return await _partners_page(request, officer, clinic, errors=errors, form=entered, status_code=422)
     try:
-        created = await actions.as_officer(
-            request,
-            officer,
-            service="kpi",
-            method="POST",
-            path="/v1/partners",
-            body={**partner.model_dump(), "clinic_ids": [str(clinic.id)]},
-        )
-    except actions.ActionRefused as refused:
+        registered = kpi.register_partner(name=partner.name, kind=partner.kind, clinic_ids=[str(clinic.id)])
+        created = await actions.as_officer(request, officer, registered)
+    except Refusal as refused:
         errors = {name.split(".")[0]: text for name, text in refused.fields.items()} or {
             "form": f"kpi refused the partner: {refused.reason}"
         }
@@ -142,12 +137,11 @@ async def link_or_unlink(
             return f"Linked: {name} may now send events for {clinic.name}."
         return f"Unlinked: kpi no longer accepts {name}'s events for {clinic.name}."
 
+    link_or_unlink = kpi.link_partner if change == "link" else kpi.unlink_partner
     return await act_and_confirm(
         request,
         officer,
-        service="kpi",
-        method="PUT" if change == "link" else "DELETE",
-        path=f"/v1/partners/{partner_id}/clinics/{clinic.id}",
+        link_or_unlink(partner_id=partner_id, clinic_id=clinic.id),
         back=f"/clinics/{clinic.id}/partners",
         refused="kpi refused",
         done=done,

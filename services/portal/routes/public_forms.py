@@ -11,16 +11,16 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.portal.officer.actions import ActionRefused, explain
+from services.portal.officer.actions import service_api
 from services.portal.routes.web import redirect_with_flash, render
 from services.portal.settings import settings_of
+from shared.api_client import Call, Json, Refusal, intake
+from shared.api_client import audit as audit_api
 from shared.public_links import (
     ASK_FOR_A_NEW_LINK,
-    LINK_HEADER,
     LinkPurpose,
     LinkRefused,
     RateLimit,
@@ -36,8 +36,6 @@ router = APIRouter(include_in_schema=False)
 PROSPECT_SUBMISSIONS = RateLimit("10/minute", scope="portal-prospect-form")
 TASK_LOG_SUBMISSIONS = RateLimit("30/minute", scope="portal-task-log")
 STAFF_COOKIE = "faio_task_log_staff"  # the pseudonym picked last time, so the next log is quicker
-PROSPECT_FORM_PATH = "/v1/public/prospect-form"
-TASK_LOG_PATH = "/v1/public/task-log"
 REFUSAL_TITLES = {
     RefusalReason.EXPIRED: "This link has expired",
     RefusalReason.FORGED: "This link does not work",
@@ -58,24 +56,19 @@ class PublicLinkRefused(Exception):
 # How a public page says its link does not open (why: None when its service said so), and that
 # its service did not answer; each form has its own words for these.
 LinkRefusedPage = Callable[[Request, RefusalReason | None, str, int], Response]
-UnavailablePage = Callable[[Request, ActionRefused], Response]
+UnavailablePage = Callable[[Request, Refusal], Response]
 
 
-async def public_call(
-    request: Request, *, service: str, method: str, path: str, token: str, body: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Call a service's public endpoint with the link; PublicLinkRefused or ActionRefused otherwise."""
-    client: httpx.AsyncClient = request.app.state.service_http[service]
+async def public_call(request: Request, call: Call[Json]) -> Json:
+    """Call a service's public endpoint (the link goes with `call`); PublicLinkRefused or a Refusal."""
     try:
-        response = await client.request(method, path, json=body, headers={LINK_HEADER: token})
-    except httpx.HTTPError as error:
-        raise ActionRefused(service, "the form could not be reached; try again in a moment") from error
-    if response.is_success:
-        return dict(response.json())
-    reason, fields = explain(response)
-    if response.status_code == 422 and ASK_FOR_A_NEW_LINK in reason:
-        raise PublicLinkRefused(reason)
-    raise ActionRefused(service, reason, status=response.status_code, fields=fields)
+        return await service_api(request).send(call)
+    except Refusal as refusal:
+        if refusal.status == 0:
+            raise Refusal(call.service, "the form could not be reached; try again in a moment") from refusal
+        if refusal.status == 422 and ASK_FOR_A_NEW_LINK in refusal.reason:
+            raise PublicLinkRefused(refusal.reason) from refusal
+        raise
 
 
 def refused_page(request: Request, reason: RefusalReason | None, message: str, status_code: int) -> Response:
@@ -94,7 +87,7 @@ def refused_page(request: Request, reason: RefusalReason | None, message: str, s
     )
 
 
-def unavailable_page(request: Request, error: ActionRefused) -> Response:
+def unavailable_page(request: Request, error: Refusal) -> Response:
     """The form's service did not answer (or refused for a reason of its own)."""
     return render(
         request,
@@ -167,7 +160,7 @@ async def public_page(
         return await render_page()
     except PublicLinkRefused as error:
         return link_refused(request, None, error.message, error.status_code)
-    except ActionRefused as error:
+    except Refusal as error:
         return unavailable(request, error)
 
 
@@ -187,9 +180,7 @@ async def _prospect_page(
     status_code: int = 200,
 ) -> Response:
     if form is None:
-        form = await public_call(
-            request, service="intake", method="GET", path=PROSPECT_FORM_PATH, token=token
-        )
+        form = await public_call(request, intake.prospect_form(link=token))
     chosen = chosen or {}
     return render(
         request,
@@ -234,17 +225,15 @@ async def send_prospect_form(request: Request, token: str) -> Response:
         "form_stamp": str(typed.get("form_stamp", "")),
     }
     try:
-        result = await public_call(
-            request, service="intake", method="POST", path=PROSPECT_FORM_PATH, token=token, body=body
-        )
+        result = await public_call(request, intake.send_prospect_form(link=token, form=body))
     except PublicLinkRefused as error:
         return refused_page(request, None, error.message, error.status_code)
-    except ActionRefused as error:
+    except Refusal as error:
         try:
             return await _prospect_form_again(
                 request, token, error, body=body, chosen=chosen, contact=contact, consent=consent
             )
-        except (ActionRefused, PublicLinkRefused):
+        except (Refusal, PublicLinkRefused):
             return unavailable_page(request, error)
     return render(request, "public_prospect_result.html", {"result": result}, status_code=201)
 
@@ -252,7 +241,7 @@ async def send_prospect_form(request: Request, token: str) -> Response:
 async def _prospect_form_again(
     request: Request,
     token: str,
-    error: ActionRefused,
+    error: Refusal,
     *,
     body: dict[str, Any],
     chosen: dict[str, str],
@@ -262,7 +251,7 @@ async def _prospect_form_again(
     """The form as the person filled it, with what intake refused marked."""
     if error.status in (0, 429) or error.status >= 500:
         raise error
-    form = await public_call(request, service="intake", method="GET", path=PROSPECT_FORM_PATH, token=token)
+    form = await public_call(request, intake.prospect_form(link=token))
     form["form_stamp"] = body["form_stamp"] or form["form_stamp"]  # the time already spent counts
     errors = {name.rsplit(".", 1)[-1]: text for name, text in error.fields.items()}
     problem = "Some questions still need an answer (marked below)." if error.fields else error.reason
@@ -305,7 +294,7 @@ async def _task_log_page(
     problem: str = "",
     status_code: int = 200,
 ) -> Response:
-    form = await public_call(request, service="audit", method="GET", path=TASK_LOG_PATH, token=token)
+    form = await public_call(request, audit_api.task_log_form(link=token))
     days = _window_days(form)
     picked = {"staff_id": request.cookies.get(STAFF_COOKIE, ""), "tools": [], "day": days[0] if days else ""}
     return render(
@@ -346,12 +335,10 @@ async def send_task_log(request: Request, token: str) -> Response:
         "form_stamp": str(form.get("form_stamp", "")),
     }
     try:
-        logged = await public_call(
-            request, service="audit", method="POST", path=TASK_LOG_PATH, token=token, body=body
-        )
+        logged = await public_call(request, audit_api.log_task(link=token, task=body))
     except PublicLinkRefused as error:
         return refused_page(request, None, error.message, error.status_code)
-    except ActionRefused as error:
+    except Refusal as error:
         if error.status == 0 or error.status >= 500:
             return unavailable_page(request, error)
         errors = {name.split(".")[0]: _plain(text) for name, text in error.fields.items()}
@@ -360,7 +347,7 @@ async def send_task_log(request: Request, token: str) -> Response:
             return await _task_log_page(
                 request, token, chosen=chosen, errors=errors, problem=problem, status_code=422
             )
-        except (ActionRefused, PublicLinkRefused):
+        except (Refusal, PublicLinkRefused):
             return unavailable_page(request, error)
     settings = settings_of(request)
     response = redirect_with_flash(

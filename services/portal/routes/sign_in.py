@@ -16,6 +16,7 @@ from services.portal.officer.sessions import (
 )
 from services.portal.routes.web import OfficerDep, check_csrf, render
 from services.portal.settings import settings_of
+from shared.api_client import Refusal
 from shared.app import SessionDep
 from shared.auth import InvalidToken, verify_sign_in_token
 from shared.errors import Refused
@@ -90,10 +91,9 @@ async def request_sign_in_link(request: Request, session: SessionDep) -> Respons
             email=email,
             status_code=422,
         )
-    clients = request.app.state.service_http
     try:
-        answer = await actions.request_sign_in_link(clients, settings, email=str(checked.email).lower())
-    except actions.ActionRefused as error:
+        answer = await actions.request_sign_in_link(request, email=str(checked.email).lower())
+    except Refusal as error:
         if error.status == 404:
             answer = None
         else:

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.portal.officer import actions, tenancy
-from services.portal.officer.actions import roadmap_json
 from services.portal.officer.sessions import SignedIn
 from services.portal.pages.strategy import first_initiative, heat_map
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
 from services.portal.settings import settings_of
+from shared.api_client import Refusal, roadmap
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -40,13 +40,15 @@ async def _render_strategy(
     first: dict[str, Any] | None = None
     vendors: list[dict[str, Any]] = []
     try:
-        strategy = await roadmap_json(request, officer, f"/v1/clinics/{clinic_id}/strategy-map")
-        interview = await roadmap_json(request, officer, f"/v1/clinics/{clinic_id}/strategy-interview")
+        strategy = await actions.as_officer(request, officer, roadmap.strategy_map(clinic_id=clinic_id))
+        interview = await actions.as_officer(
+            request, officer, roadmap.strategy_interview(clinic_id=clinic_id)
+        )
         first = first_initiative(strategy)
         if first is not None:
-            path = f"/v1/initiatives/{first['initiative_id']}/vendors"
-            vendors = (await roadmap_json(request, officer, path)).get("items", [])
-    except actions.ActionRefused as refused:
+            options = roadmap.vendor_options(initiative_id=first["initiative_id"])
+            vendors = await actions.as_officer(request, officer, options)
+    except Refusal as refused:
         problem = problem or f"The strategy map is not available: {refused.reason}"
         status_code = 502 if refused.status in (0, 500, 502, 503) else status_code
     given = {(answer["area"], answer["question"]): answer for answer in (interview or {}).get("answers", [])}
@@ -101,14 +103,9 @@ async def save_interview(
         )
     try:
         await actions.as_officer(
-            request,
-            officer,
-            service="roadmap",
-            method="PUT",
-            path=f"/v1/clinics/{clinic.id}/strategy-interview",
-            body={"answers": answers},
+            request, officer, roadmap.answer_interview(clinic_id=clinic.id, answers=answers)
         )
-    except actions.ActionRefused as refused:
+    except Refusal as refused:
         return await _render_strategy(
             request,
             officer,
@@ -137,10 +134,7 @@ async def choose_vendor(
     return await act_and_confirm(
         request,
         officer,
-        service="roadmap",
-        method="PUT",
-        path=f"/v1/initiatives/{initiative.id}/vendor",
-        body={"entry_id": str(form.get("entry_id", ""))},
+        roadmap.choose_vendor(initiative_id=initiative.id, entry_id=str(form.get("entry_id", ""))),
         back=f"/clinics/{initiative.clinic_id}/strategy",
         refused="Not chosen",
         done=lambda chosen: (

@@ -8,13 +8,13 @@ Answers are five numbers; the page has no text field, and nothing here logs what
 
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.officer.actions import ActionRefused, explain
+from services.portal.officer.actions import service_api
 from services.portal.routes.public_forms import PublicLinkRefused, public_page
 from services.portal.routes.web import render
+from shared.api_client import Refusal, roadmap
 from shared.public_links import (
     HONEYPOT_FIELD,
     LinkPurpose,
@@ -27,8 +27,6 @@ from shared.public_links import (
 
 router = APIRouter(tags=["buy-in survey (public)"])
 
-OPEN_PATH = "/v1/public/buy-in-survey/open"
-ANSWERS_PATH = "/v1/public/buy-in-survey/answers"
 # A person sends one survey; a shared phone in the break room a few. A script, many more.
 answers_per_address = RateLimit("10/minute", scope="portal-buy-in-survey")
 STAGE_WORDS = {
@@ -37,14 +35,6 @@ STAGE_WORDS = {
     "sustain": "now that the tool is in daily use",
 }
 UNREACHABLE = "the survey could not be reached just now; wait a minute and open the link again"
-
-
-async def _roadmap(request: Request, path: str, body: dict[str, Any]) -> httpx.Response | None:
-    client: httpx.AsyncClient = request.app.state.service_http["roadmap"]
-    try:
-        return await client.post(path, json=body)
-    except httpx.HTTPError:
-        return None
 
 
 def _refused(request: Request, message: str, *, status_code: int) -> HTMLResponse:
@@ -60,7 +50,7 @@ def _link_refused(
     return _refused(request, message, status_code=status_code)
 
 
-def _unreachable(request: Request, _error: ActionRefused) -> Response:
+def _unreachable(request: Request, _error: Refusal) -> Response:
     return _refused(request, UNREACHABLE, status_code=503)
 
 
@@ -86,18 +76,18 @@ def _form(
 
 
 async def _open(request: Request, token: str) -> dict[str, Any]:
-    """What the link opens, from roadmap; PublicLinkRefused, or ActionRefused if roadmap did not answer."""
-    answer = await _roadmap(request, OPEN_PATH, {"token": token})
-    if answer is None or answer.status_code >= 500:
-        raise ActionRefused("roadmap", UNREACHABLE)
-    if answer.status_code != 200:
-        reason, fields = explain(answer)
-        if fields:  # the token itself is malformed (cut short when copied, say)
+    """What the link opens, from roadmap; PublicLinkRefused, or a Refusal if roadmap did not answer."""
+    try:
+        return await service_api(request).send(roadmap.open_survey(link=token))
+    except Refusal as refusal:
+        if refusal.status == 0 or refusal.status >= 500:
+            raise Refusal("roadmap", UNREACHABLE) from refusal
+        reason = refusal.reason
+        if refusal.fields:  # the token itself is malformed (cut short when copied, say)
             reason = LinkRefused(RefusalReason.FORGED).message
         # 422 from roadmap: expired, revoked or forged; the reason says which and what to do.
-        raise PublicLinkRefused(reason, status_code=410 if answer.status_code == 422 else answer.status_code)
-    survey: dict[str, Any] = answer.json()
-    return survey
+        status_code = 410 if refusal.status == 422 else refusal.status
+        raise PublicLinkRefused(reason, status_code=status_code) from refusal
 
 
 @router.get("/survey/{token}", response_class=HTMLResponse)
@@ -125,15 +115,14 @@ def _over_the_limit(request: Request, error: TooManyRequests) -> HTMLResponse:
     return response
 
 
-def _not_taken(answer: httpx.Response | None, keys: list[str]) -> tuple[str, dict[str, str], int]:
+def _not_taken(refusal: Refusal, keys: list[str]) -> tuple[str, dict[str, str], int]:
     """Why roadmap did not take the answers: the message, per question what was wrong, the status."""
-    if answer is None or answer.status_code >= 500:
+    if refusal.status == 0 or refusal.status >= 500:
         return UNREACHABLE, {}, 503
-    if answer.status_code == 429:
-        wait = answer.headers.get("Retry-After", "60")
+    if refusal.status == 429:
+        wait = refusal.retry_after or "60"
         return f"Many answers arrived through this link just now; wait {wait} s and send again.", {}, 429
-    reason, fields = explain(answer)
-    return reason, {key: text for key, text in fields.items() if key in keys}, 422
+    return refusal.reason, {key: text for key, text in refusal.fields.items() if key in keys}, 422
 
 
 @router.post("/survey/{token}", response_class=HTMLResponse)
@@ -148,7 +137,7 @@ async def send_answers(request: Request, token: str) -> Response:
         survey = await _open(request, token)
     except PublicLinkRefused as error:
         return _link_refused(request, None, error.message, error.status_code)
-    except ActionRefused as error:
+    except Refusal as error:
         return _unreachable(request, error)
     keys = [question["key"] for question in survey["questions"]]
     chosen = {key: form[key] for key in keys if form.get(key)}
@@ -162,10 +151,12 @@ async def send_answers(request: Request, token: str) -> Response:
         HONEYPOT_FIELD: form.get(HONEYPOT_FIELD, ""),
         **{key: int(value) if value.isdigit() else value for key, value in chosen.items()},
     }
-    answer = await _roadmap(request, ANSWERS_PATH, body)
-    if answer is not None and answer.status_code == 201:
+    try:
+        await service_api(request).send(roadmap.answer_survey(answers=body))
+    except Refusal as refusal:
+        message, problems, status_code = _not_taken(refusal, keys)
+    else:
         return render(request, "public_survey.html", {"state": "thanks"})
-    message, problems, status_code = _not_taken(answer, keys)
     if form.get("form_stamp") and "form_stamp" not in message:
         survey["form_stamp"] = form["form_stamp"]  # the time they started stays: no new wait to send again
     return _form(request, survey, chosen=chosen, problems=problems, message=message, status_code=status_code)

@@ -18,6 +18,7 @@ from services.portal.pages.today import today
 from services.portal.routes.sign_in import SignInRequest
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
 from services.portal.settings import settings_of
+from shared.api_client import roadmap
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -120,10 +121,7 @@ async def book_refresher(
     return await act_and_confirm(
         request,
         officer,
-        service="roadmap",
-        method="POST",
-        path=f"/v1/plans/{plan.id}/buy-in/trainings",
-        body={"kind": "retraining", "status": "booked", "held_on": on.isoformat()},
+        roadmap.record_training(plan_id=plan.id, kind="retraining", status="booked", held_on=on.isoformat()),
         back="/today",
         refused="Roadmap refused the refresher",
         done=f"Refresher booked for {on:%b %d} on plan {plan.id}. Once it is held, record who attended "

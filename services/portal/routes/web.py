@@ -4,7 +4,7 @@ acting as the officer then saying what happened."""
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,6 +15,7 @@ from services.portal.officer.sessions import SESSION_COOKIE, SignedIn, csrf_matc
 from services.portal.pages import charts, rules
 from services.portal.read_model.times import local_time
 from services.portal.settings import PortalSettings, settings_of
+from shared.api_client import Call, Refusal
 from shared.app import SessionDep
 from shared.errors import Refused
 
@@ -27,6 +28,7 @@ TEMPLATES.env.filters["tojson_attr"] = lambda value: json.dumps(value, separator
 # gives the clinic's date.
 TEMPLATES.env.filters["local"] = local_time
 FLASH_COOKIE = "faio_portal_flash"
+T = TypeVar("T")
 
 
 class SignInRequired(Exception):
@@ -98,23 +100,18 @@ def redirect_with_flash(url: str, *, kind: str, text: str, settings: PortalSetti
 async def act_and_confirm(
     request: Request,
     officer: SignedIn,
+    call: Call[T],
     *,
-    service: str,
-    method: str,
-    path: str,
     back: str,
     refused: str,
-    done: str | Callable[[dict[str, Any]], str],
-    body: dict[str, Any] | None = None,
+    done: str | Callable[[T], str],
 ) -> Response:
-    """Act as the officer, then go `back` saying what happened (`done`, or made from the service's
-    answer) or why not (`refused`, followed by the service's own reason)."""
+    """Send `call` as the officer, then go `back` saying what happened (`done`, or made from the
+    service's answer) or why not (`refused`, followed by the service's own reason)."""
     settings = settings_of(request)
     try:
-        answer = await actions.as_officer(
-            request, officer, service=service, method=method, path=path, body=body
-        )
-    except actions.ActionRefused as refusal:
+        answer = await actions.as_officer(request, officer, call)
+    except Refusal as refusal:
         return redirect_with_flash(back, kind="error", text=f"{refused}: {refusal.reason}", settings=settings)
     text = done if isinstance(done, str) else done(answer)
     return redirect_with_flash(back, kind="ok", text=text, settings=settings)
