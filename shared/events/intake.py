@@ -27,10 +27,8 @@ class StaffRole(EventBody):
     hourly_cost: float = Field(ge=0, le=10_000, description="loaded cost of one hour, in dollars")
 
 
-class ClinicRegistered(EventBody):
-    """A clinic joined an officer's portfolio."""
-
-    topic = topics.CLINIC_REGISTERED
+class ClinicProfile(EventBody):
+    """What intake knows of a clinic, as both clinic events carry it whole (consumers upsert)."""
 
     clinic_id: UUID
     officer_id: OfficerId
@@ -46,19 +44,17 @@ class ClinicRegistered(EventBody):
     )
 
 
-class ClinicUpdated(EventBody):
+class ClinicRegistered(ClinicProfile):
+    """A clinic joined an officer's portfolio."""
+
+    topic = topics.CLINIC_REGISTERED
+
+
+class ClinicUpdated(ClinicProfile):
     """An officer changed a clinic's profile; carries the whole profile so consumers can upsert."""
 
     topic = topics.CLINIC_UPDATED
 
-    clinic_id: UUID
-    officer_id: OfficerId
-    name: str = Field(min_length=1, max_length=200)
-    specialty: str = Field(min_length=1, max_length=100)
-    locations: int = Field(ge=1, le=500)
-    staff: list[StaffRole] = Field(default_factory=list, max_length=MAX_ROLES)
-    systems: Systems = Field(default_factory=dict)
-    calendar: ClinicCalendar = Field(default_factory=ClinicCalendar)
     changed: list[Annotated[str, Field(max_length=40)]] = Field(
         default_factory=list, max_length=20, description="the profile fields this update changed"
     )
