@@ -18,8 +18,9 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import httpx
 from standardwebhooks.webhooks import Webhook
@@ -138,6 +139,8 @@ class Demo:
                 {"role": "front desk", "headcount": 3, "hourly_cost": 21.0},
             ],
             "systems": {"emr": "athenahealth", "phone": "RingCentral", "scheduling": "athenahealth"},
+            "time_zone": clinic.time_zone,
+            "holidays": "US",
         }
         clinic.id = (await self.send(intake.register_clinic(clinic=body)))["id"]
 
@@ -252,7 +255,7 @@ class Demo:
         )
         accepted = 0
         for clinic in linked:
-            events = demo_events(clinic, now=clock.now(), zone=UTC)
+            events = demo_events(clinic, now=clock.now(), zone=ZoneInfo(clinic.time_zone))
             for start in range(0, len(events), 1000):
                 accepted += await self.post_signed(events[start : start + 1000])
         return accepted
@@ -271,8 +274,8 @@ class Demo:
     async def chart_baselines(self, clinics: list[DemoClinic]) -> None:
         """Have kpi send the plans' baseline weeks, now that the feeds' past weeks are counted."""
         planned = [c for c in clinics if STAGES.index(c.stage) >= STAGES.index("pilot")]
-        yesterday = (clock.now() - timedelta(days=1)).date().isoformat()
         for clinic in planned:
+            yesterday = (clock.today(ZoneInfo(clinic.time_zone)) - timedelta(days=1)).isoformat()
             if clinic.feed != "quiet":
                 # kpi counts the events a few seconds after accepting them: judged before they are
                 # counted, a feed would look quiet. Yesterday's notes are the last ones sent.

@@ -43,6 +43,8 @@ NAMES = (
     "Hillcrest",
     "Rosewood",
 )
+# The demo's practices keep their own clocks, across the United States.
+TIME_ZONES = ("America/Chicago", "America/New_York", "America/Denver", "America/Los_Angeles")
 WEEKS_OF_EVENTS = 8
 # The clinic whose AI use fades has used its scribe longer: kpi's chart of the AI-assisted share
 # needs 14 weeks of use as its reference before it judges the last three.
@@ -102,6 +104,7 @@ class DemoClinic:
     stage: str
     maturity: float  # 0..1: how the assessment is answered
     feed: str = "steady"  # "steady", "fading" (adoption decline) or "quiet" (feed stopped)
+    time_zone: str = "America/Chicago"  # an American practice: its own zone, US public holidays
     id: str = ""
 
 
@@ -208,7 +211,10 @@ def portfolio(count: int) -> list[DemoClinic]:
         # without BAAs may not pilot a tool that touches patient data.
         planned = STAGES.index(stage) >= STAGES.index("pilot")
         maturity = 0.7 + (index % 3) / 10 if planned else 0.3 + (index % 5) / 10
-        clinics.append(DemoClinic(name=name, specialty=specialty, stage=stage, maturity=maturity))
+        zone = TIME_ZONES[index % len(TIME_ZONES)]
+        clinics.append(
+            DemoClinic(name=name, specialty=specialty, stage=stage, maturity=maturity, time_zone=zone)
+        )
     plan_clinics = [clinic for clinic in clinics if clinic.stage in ("rollout", "sustain")]
     if plan_clinics:
         plan_clinics[0].feed = "fading"
