@@ -97,6 +97,7 @@ def create_app(
         extra_lifespan=background_work,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.state.sign_in_limits = sign_in.SignInLimits.of(settings)
 
     async def sign_in_required(request: Request, _error: Exception) -> Response:
         return RedirectResponse("/sign-in", status_code=303)

@@ -3,6 +3,7 @@
 The other services are stood in for by httpx mock transports that record what the portal sent.
 """
 
+import asyncio
 import email
 import email.policy
 import json
@@ -16,6 +17,8 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from sqlmodel import select
 
@@ -27,6 +30,7 @@ from services.portal.read_model.models import PortalClinic, PortalInitiative, Po
 from services.portal.settings import PortalSettings
 from shared import db
 from shared.auth import issue_sign_in_token, verify_token
+from tests.polling import eventually
 
 MIGRATIONS = Path(__file__).parents[2] / "services" / "portal" / "migrations"
 
@@ -54,6 +58,7 @@ class Portal:
     mail_dir: Path
     audit: FakeService = field(default_factory=FakeService)
     kpi: FakeService = field(default_factory=FakeService)
+    app: FastAPI | None = None
 
     async def sign_in(self, officer_id: str) -> str:
         """Sign in with a fresh link; returns the CSRF token of the new session."""
@@ -86,7 +91,7 @@ async def portal(tmp_path: Path) -> AsyncIterator[Portal]:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
     ) as http:
-        yield Portal(http, settings, app.state.runtime.sessions, mail_dir=tmp_path / "mail", **fakes)
+        yield Portal(http, settings, app.state.runtime.sessions, mail_dir=tmp_path / "mail", app=app, **fakes)
     sink.stop()
     await app.state.runtime.engine.dispose()
 
@@ -186,6 +191,92 @@ async def test_an_unknown_email_gets_the_same_answer_and_no_mail(portal: Portal)
     answer = await portal.http.post("/sign-in/email", data={"csrf_token": csrf, "email": "nobody@clinic.org"})
     assert answer.status_code == 200 and "a sign-in link is on its way" in answer.text
     assert not list(portal.mail_dir.glob("*.eml"))
+
+
+async def ask_for_links(portal: Portal, emails: list[str], **headers: str) -> list[int]:
+    csrf = await csrf_for_sign_in_form(portal)
+    return [
+        (
+            await portal.http.post("/sign-in/email", data={"csrf_token": csrf, "email": to}, headers=headers)
+        ).status_code
+        for to in emails
+    ]
+
+
+async def test_sign_in_links_by_email_are_limited_per_address_whoever_asks(portal: Portal) -> None:
+    portal.intake.status, portal.intake.body = 404, {"detail": "no officer with that email"}
+    answers = await ask_for_links(portal, ["nobody@clinic.org"] * 4)
+    assert answers == [200, 200, 200, 429]  # the same for an officer's address: nothing told apart
+    csrf = await csrf_for_sign_in_form(portal)
+    refused = await portal.http.post(
+        "/sign-in/email", data={"csrf_token": csrf, "email": "Nobody@clinic.org"}
+    )
+    assert refused.status_code == 429 and "Too many sign-in links" in refused.text
+    assert int(refused.headers["Retry-After"]) > 0
+    assert len(portal.intake.requests) == 3
+
+
+async def test_sign_in_links_by_email_are_limited_per_client_however_it_names_itself(portal: Portal) -> None:
+    portal.intake.status, portal.intake.body = 404, {"detail": "no officer with that email"}
+    answers = [
+        (await ask_for_links(portal, [f"person{n}@clinic.org"], **{"X-Forwarded-For": f"198.51.100.{n}"}))[0]
+        for n in range(11)
+    ]
+    assert answers == [200] * 10 + [429]
+
+
+@pytest.mark.parametrize("officer", [True, False], ids=["an officer's address", "anyone else's"])
+async def test_the_answer_goes_out_before_intake_is_asked_who_the_address_is(
+    portal: Portal, officer: bool
+) -> None:
+    """Timing tells nothing: the page is answered before the lookup, the mail sent after it."""
+    assert portal.app is not None
+    token, _ = issue_sign_in_token(portal.settings, officer_id="officer-timing", name="Dana")
+    looked_up, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_intake(request: httpx.Request) -> httpx.Response:
+        looked_up.set()
+        await release.wait()
+        return httpx.Response(201, json={"token": token}) if officer else httpx.Response(404, json={})
+
+    portal.app.state.service_http["intake"] = httpx.AsyncClient(
+        transport=httpx.MockTransport(slow_intake), base_url="http://intake"
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(portal.app, port=port, lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+
+    async def listening() -> bool:
+        return bool(server.started)
+
+    async def mailed() -> list[Path]:
+        return list(portal.mail_dir.glob("*.eml"))
+
+    try:
+        await eventually(listening, what="the portal to listen")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as browser:
+            form = await browser.get("/sign-in")
+            match = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert match
+            answer = await asyncio.wait_for(
+                browser.post(
+                    "/sign-in/email", data={"csrf_token": match.group(1), "email": "dana@clinic.org"}
+                ),
+                timeout=10,
+            )
+            assert answer.status_code == 200 and "a sign-in link is on its way" in answer.text
+            assert not release.is_set()  # intake has not answered, whatever it will say
+            await asyncio.wait_for(looked_up.wait(), timeout=10)
+            release.set()
+            if officer:
+                await eventually(mailed, what="the mail")
+            else:
+                await asyncio.sleep(0.2)
+                assert not await mailed()
+    finally:
+        release.set()
+        server.should_exit = True
+        await serving
 
 
 async def test_a_gate_decision_goes_to_roadmap_as_the_officer(portal: Portal) -> None:

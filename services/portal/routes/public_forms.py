@@ -27,6 +27,7 @@ from shared.public_links import (
     RefusalReason,
     TooManyRequests,
     client_address,
+    forwarded_for,
     verify_link,
 )
 
@@ -67,7 +68,9 @@ async def public_call(
     """Call a service's public endpoint with the link; PublicLinkRefused or ActionRefused otherwise."""
     client: httpx.AsyncClient = request.app.state.service_http[service]
     try:
-        response = await client.request(method, path, json=body, headers={LINK_HEADER: token})
+        # On behalf of this page's client: the service limits each client, not the portal.
+        headers = {LINK_HEADER: token, **forwarded_for(request)}
+        response = await client.request(method, path, json=body, headers=headers)
     except httpx.HTTPError as error:
         raise ActionRefused(service, "the form could not be reached; try again in a moment") from error
     if response.is_success:

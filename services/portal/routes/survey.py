@@ -2,7 +2,8 @@
 
 The portal holds nothing of the survey: it asks roadmap's public endpoints, server-side, what the
 link opens and hands roadmap the answers (roadmap checks the link, the honeypot and the fill time).
-The portal adds a per-address rate limit, since roadmap only sees the portal's own address.
+The portal adds a per-address rate limit and passes the address on (roadmap limits it too when
+it trusts the portal as a proxy: FAIO_FORWARDED_ALLOW_IPS).
 Answers are five numbers; the page has no text field, and nothing here logs what was chosen.
 """
 
@@ -23,6 +24,7 @@ from shared.public_links import (
     RefusalReason,
     TooManyRequests,
     client_address,
+    forwarded_for,
 )
 
 router = APIRouter(tags=["buy-in survey (public)"])
@@ -42,7 +44,7 @@ UNREACHABLE = "the survey could not be reached just now; wait a minute and open 
 async def _roadmap(request: Request, path: str, body: dict[str, Any]) -> httpx.Response | None:
     client: httpx.AsyncClient = request.app.state.service_http["roadmap"]
     try:
-        return await client.post(path, json=body)
+        return await client.post(path, json=body, headers=forwarded_for(request))
     except httpx.HTTPError:
         return None
 
