@@ -33,7 +33,7 @@ from shared import db
 from shared.broker import create_broker, ensure_topics
 from shared.docs import ASYNCAPI_STATIC_URL, DOCS_STATIC_URL, asyncapi_asset_path, asyncapi_html
 from shared.errors import Conflict, DomainError, NotFound, Refused
-from shared.http_edge import BodyLimit, json_content_type
+from shared.http_edge import BodyLimit, BrowserHeaders, json_content_type
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
 from shared.public_links import RateLimit, limit_public_routes, redact_tokens
@@ -211,6 +211,7 @@ def create_service_app(
         )
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BrowserHeaders)
     if settings.trusted_proxies:  # outermost: limits and logs see the client, never a forged one
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     FastAPIInstrumentor.instrument_app(

@@ -33,13 +33,11 @@ from services.portal.routes import (
     survey,
     today,
 )
-from services.portal.routes.web import CsrfRejected, SignInRequired, render
+from services.portal.routes.web import STATIC_DIR, CsrfRejected, SignInRequired, render
 from services.portal.settings import PortalSettings
 from shared.app import create_runtime, create_service_app
 from shared.errors import NotFound
 from shared.public_links import REDACT_TOKENS_IN_LOGS
-
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(

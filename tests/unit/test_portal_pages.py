@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -30,6 +30,8 @@ from services.portal.read_model.models import PortalClinic, PortalInitiative, Po
 from services.portal.settings import PortalSettings
 from shared import db
 from shared.auth import issue_sign_in_token, verify_token
+from shared.http_edge import PAGE_POLICY
+from shared.public_links import LinkPurpose, issue_link
 from tests.polling import eventually
 
 MIGRATIONS = Path(__file__).parents[2] / "services" / "portal" / "migrations"
@@ -482,3 +484,58 @@ async def test_a_dismissed_item_leaves_today_and_a_forged_key_is_refused(portal:
     async with portal.sessions() as session:
         rows = (await session.exec(select(PortalDismissal))).all()
     assert [(row.officer_id, row.item_key) for row in rows] == [("officer-a", "alert:1234")]
+
+
+async def test_every_portal_page_is_same_origin_only_never_framed_and_never_stored(portal: Portal) -> None:
+    anonymous = await portal.http.get("/sign-in")
+    await portal.sign_in("officer-a")
+    clinic_id, _initiative, _plan = await add_plan(portal, "officer-a")
+    token = issue_link(
+        portal.settings,
+        purpose=LinkPurpose.TASK_LOG,
+        link_id="link-1",
+        subject_id="audit-1",
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    portal.audit.status = 503  # the task-log page then says to try again: a page all the same
+    pages = [anonymous] + [
+        await portal.http.get(path)
+        for path in (
+            "/portfolio",
+            "/today",
+            f"/clinics/{clinic_id}",
+            f"/clinics/{clinic_id}/partners",
+            "/prospects",
+            "/catalog",
+            f"/t/{token}",  # a public page, its link in the address
+            f"/clinics/{uuid4()}",  # a 404 page too
+        )
+    ]
+    for page in pages:
+        assert page.headers["content-type"].startswith("text/html"), page.url
+        policy = page.headers["content-security-policy"]
+        assert policy == PAGE_POLICY, page.url
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "unsafe" not in policy  # no inline script or style anywhere
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["referrer-policy"] == "same-origin"
+        assert page.headers["cache-control"] == "no-store", page.url
+    style = await portal.http.get("/static/portal.css")
+    assert "no-store" not in style.headers.get("cache-control", "")  # files may be cached
+    assert style.headers["x-content-type-options"] == "nosniff"
+
+
+TEMPLATES_DIR = Path(__file__).parents[2] / "services" / "portal" / "templates"
+INLINE_CODE = re.compile(
+    r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE
+)
+
+
+def test_no_template_holds_inline_script_or_style() -> None:
+    """What the Content-Security-Policy would refuse: scripts and styles come from /static only."""
+    found = {
+        path.name: INLINE_CODE.findall(path.read_text())
+        for path in TEMPLATES_DIR.glob("*.html")
+        if INLINE_CODE.search(path.read_text())
+    }
+    assert found == {}

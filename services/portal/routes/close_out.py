@@ -13,6 +13,7 @@ from services.portal.routes.web import OfficerDep, redirect_with_flash
 from services.portal.settings import settings_of
 from shared.app import SessionDep
 from shared.auth import issue_token
+from shared.http_edge import page_policy_with_styles_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,4 +45,5 @@ async def close_out_page(
         return redirect_with_flash(
             back, kind="error", text=f"No close-out report yet: {detail}", settings=settings
         )
-    return HTMLResponse(answer.text)
+    policy = page_policy_with_styles_of(answer.text)  # roadmap's page keeps its own <style>
+    return HTMLResponse(answer.text, headers={"Content-Security-Policy": policy})
