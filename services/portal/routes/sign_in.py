@@ -1,6 +1,7 @@
 """Signing in and out: spend a one-time link, ask for one by email, end the session."""
 
 import logging
+import math
 from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI, Request
@@ -103,7 +104,7 @@ async def request_sign_in_link(request: Request) -> Response:
         await limits.per_client.hit(client_address(request))
         await limits.per_address.hit(str(checked.email).lower())
     except TooManyRequests as error:
-        wait = f"wait {error.retry_after_seconds // 60 + 1} minutes"
+        wait = f"wait {math.ceil(error.retry_after_seconds / 60)} minutes"
         answer = _sign_in_form(
             request,
             problem=f"Too many sign-in links were asked for; {wait} and try again. Links already sent "
