@@ -22,4 +22,4 @@ RUN useradd --create-home faio && mkdir -p /app/.local && chown faio /app/.local
 USER faio
 
 EXPOSE 8001 8002 8003 8004
-CMD ["uvicorn", "--factory", "services.intake.app:create_app", "--host", "0.0.0.0", "--port", "8001"]
+CMD ["uvicorn", "--no-proxy-headers", "--factory", "services.intake.app:create_app", "--host", "0.0.0.0", "--port", "8001"]

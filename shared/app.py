@@ -27,15 +27,16 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from shared import db
 from shared.broker import create_broker, ensure_topics
 from shared.docs import ASYNCAPI_STATIC_URL, DOCS_STATIC_URL, asyncapi_asset_path, asyncapi_html
 from shared.errors import Conflict, DomainError, NotFound, Refused
-from shared.http_edge import BodyLimit, json_content_type
+from shared.http_edge import BodyLimit, BrowserHeaders, json_content_type
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
-from shared.public_links import redact_tokens
+from shared.public_links import RateLimit, limit_public_routes, redact_tokens
 from shared.revocations import RevokedTokens
 from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider, trace_database
@@ -202,9 +203,10 @@ def create_service_app(
         version="0.1.0",
         lifespan=lifespan,
         static_url=DOCS_STATIC_URL,
-        dependencies=[Depends(json_content_type)],
+        dependencies=[Depends(json_content_type), Depends(limit_public_routes)],
     )
     app.state.runtime = runtime
+    app.state.public_limit = RateLimit(settings.public_requests_per_client, scope="public-routes")
     # Revoked tokens are refused everywhere: from intake's revocation events (a service may replace it).
     app.state.revoked_tokens = RevokedTokens()
     app.state.officer_check = app.state.revoked_tokens.check
@@ -220,6 +222,9 @@ def create_service_app(
         )
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BrowserHeaders)
+    if settings.trusted_proxies:  # outermost: limits and logs see the client, never a forged one
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=runtime.tracer_provider,

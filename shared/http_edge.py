@@ -1,11 +1,22 @@
-"""The HTTP edge every service shares: bounded bodies, JSON where JSON is expected.
+"""The HTTP edge every service shares: bounded bodies, JSON where JSON is expected, browser headers.
 
 A body over the limit is refused by its Content-Length before it is read (so before a
 partner's signature is checked), or as soon as a streamed body passes the limit. A form or a
 text body sent to a JSON route gets a 415 that says what to send, not a validation error.
+
+Every response says nosniff and `Referrer-Policy: same-origin`; every HTML page gets a strict
+Content-Security-Policy (this origin's files only, no inline script or style, never framed)
+and `Cache-Control: no-store`: a portal page is one officer's data or shows a link or a key,
+and one rule for all pages cannot be forgotten on the next page that shows one. The docs pages
+(Swagger UI, Redoc, AsyncAPI) start from inline scripts the framework writes, with no one's data
+in them: they get a policy that allows inline code (and eval, for AsyncAPI's schema validator),
+still from this origin only and never framed.
 """
 
+import base64
+import hashlib
 import json
+import re
 from collections.abc import Callable
 
 from fastapi import HTTPException, Request, status
@@ -102,3 +113,63 @@ async def json_content_type(request: Request) -> None:
             "this endpoint takes JSON; send the header 'Content-Type: application/json'"
             f" (got {media_type or 'no content-type'})",
         )
+
+
+_NEVER_FRAMED = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'"
+PAGE_POLICY = f"default-src 'self'; img-src 'self' data:; {_NEVER_FRAMED}"
+_DOCS_SOURCES = (
+    f"style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; {_NEVER_FRAMED}"
+)
+DOCS_POLICY = f"default-src 'self'; script-src 'self' 'unsafe-inline'; {_DOCS_SOURCES}"
+# The AsyncAPI viewer also compiles the document's JSON schemas into functions (ajv): eval.
+ASYNCAPI_POLICY = f"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; {_DOCS_SOURCES}"
+DOCS_POLICIES = {
+    "/docs": DOCS_POLICY,
+    "/docs/oauth2-redirect": DOCS_POLICY,
+    "/redoc": DOCS_POLICY,
+    "/asyncapi": ASYNCAPI_POLICY,
+}
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
+
+
+def page_policy_with_styles_of(html: str) -> str:
+    """PAGE_POLICY allowing, by their hashes, the <style> elements of a page another service wrote
+    (roadmap's close-out report, which the portal shows unchanged); scripts stay refused."""
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
+        for css in _STYLE_ELEMENT.findall(html)
+    )
+    return f"{PAGE_POLICY}; style-src 'self' {hashes}".rstrip()
+
+
+_ALWAYS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),  # frame-ancestors for browsers that predate it
+]
+
+
+class BrowserHeaders:
+    """ASGI middleware: the headers above, added to what a route answers (a route's own win)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        page_policy = DOCS_POLICIES.get(scope["path"], PAGE_POLICY).encode()
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                added = list(_ALWAYS)
+                if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
+                    added += [(b"content-security-policy", page_policy), (b"cache-control", b"no-store")]
+                headers += [(name, value) for name, value in added if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -37,7 +37,15 @@ Rate limit (a FastAPI dependency, or `await limit.hit(key)` for any key such as 
 Over the limit it answers 429 with `Retry-After` in seconds. Limitation: counts are kept in
 this process's memory (the `limits` library's memory storage), so each replica counts on its
 own and a restart forgets them; pass `storage_uri="async+redis://..."` to share them.
-Behind a proxy, the client address is the proxy's unless uvicorn runs with --proxy-headers.
+
+Every route under `PUBLIC_PATHS` (/v1/public/) is limited per client and route by the app-wide
+dependency `limit_public_routes` (shared/app.py), at `settings.public_requests_per_client`.
+
+The client is `request.client.host` and nothing else: X-Forwarded-For counts only when the
+connection comes from a proxy in `settings.forwarded_allow_ips` (uvicorn's ProxyHeadersMiddleware,
+installed by shared/app.py), so a new X-Forwarded-For on each request is no new client. The
+portal is such a proxy for the services' public routes: it passes on its own client with
+`forwarded_for(request)`.
 
 A portal page's URL holds the token (/p/<token>); `redact_tokens`, the HTTP instrumentation's
 request hook in every service (shared/app.py), blanks any signed token in a server span, and
@@ -56,6 +64,7 @@ from typing import Any
 
 import jwt
 from fastapi import HTTPException, Request, status
+from fastapi.routing import APIRoute
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -212,8 +221,13 @@ def check_submission(
 
 
 def client_address(request: Request) -> str:
-    """The caller's address as the server sees it (see the proxy note in the module docstring)."""
+    """The caller's address: the connection's, or a trusted proxy's X-Forwarded-For (see above)."""
     return request.client.host if request.client is not None else "unknown"
+
+
+def forwarded_for(request: Request) -> dict[str, str]:
+    """Headers for a call made on behalf of this request's client (the portal's public forms)."""
+    return {"X-Forwarded-For": client_address(request)}
 
 
 class TooManyRequests(HTTPException):
@@ -260,6 +274,20 @@ class RateLimit:
     async def reset(self) -> None:
         """Forget every count (tests, or after changing the rule)."""
         await self._limiter.storage.reset()
+
+
+PUBLIC_PATHS = "/v1/public/"
+
+
+async def limit_public_routes(request: Request) -> None:
+    """App-wide dependency: a request to a public endpoint counts against its client there
+    (the app's `state.public_limit`); 429 over the limit."""
+    if not request.url.path.startswith(PUBLIC_PATHS):
+        return
+    route = request.scope.get("route")
+    path = route.path if isinstance(route, APIRoute) else request.url.path
+    limit: RateLimit = request.app.state.public_limit
+    await limit.hit(f"{request.method} {path} {client_address(request)}")
 
 
 # Three base64url parts, the first a JSON header ("eyJ" is how '{"' encodes): a signed token.

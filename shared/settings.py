@@ -1,9 +1,10 @@
 """Configuration shared by every service, read from `FAIO_*` environment variables."""
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Everything generated locally (databases, traces, Kafka data) lives under one ignored folder.
@@ -45,9 +46,33 @@ class SharedSettings(BaseSettings):
     # Largest HTTP request body (bytes) unless a route sets its own (audit's CSV import).
     max_request_bytes: int = 1024 * 1024
 
+    # The proxies whose X-Forwarded-For names the client (addresses or networks, comma-separated):
+    # a reverse proxy in front of the portal; at intake, audit and roadmap, the portal, which passes
+    # on who opened a public form. Empty: none, the connecting address is the client. Run uvicorn
+    # with --no-proxy-headers, so that this setting alone decides (uvicorn trusts loopback).
+    forwarded_allow_ips: str = ""
+    # Each client's budget on each public route (/v1/public/...), whatever link it holds.
+    public_requests_per_client: str = "60/minute"
+
     # How many times a consumer retries a failing event before dead-lettering it.
     consumer_max_attempts: int = 3
     outbox_poll_seconds: float = 0.5
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as error:
+                raise ValueError(
+                    f"FAIO_FORWARDED_ALLOW_IPS: {item!r} is not an address or a network"
+                ) from error
+        return value
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return [part.strip() for part in self.forwarded_allow_ips.split(",") if part.strip()]
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> "SharedSettings":

@@ -23,6 +23,7 @@ from shared.calendar import (
 from shared.db import service_metadata
 from shared.events.intake import MAX_ROLES, ReadinessGap, ReadinessLevel, StaffRole, Systems
 from shared.inbox import InboxMessage
+from shared.names import Name
 from shared.outbox import OutboxMessage
 
 
@@ -65,7 +66,7 @@ class OfficerEmail(BaseModel):
 class OfficerCreate(OfficerEmail):
     """Body of POST /v1/officers."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     time_zone: TimeZoneName = DEFAULT_TIME_ZONE
 
 
@@ -166,6 +167,9 @@ class ClinicCreate(ClinicBase):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
+    # Names from a person: one line of visible text (stored rows are read back without the check).
+    name: Name = Field(min_length=1, max_length=200)
+    specialty: Name = Field(min_length=1, max_length=100)
     staff: StaffRoles = Field(default_factory=list, description="staff by role: head-count and hourly cost")
     systems: SystemKinds = Field(
         default_factory=dict,
@@ -190,8 +194,8 @@ class ClinicUpdate(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    specialty: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Name | None = Field(default=None, min_length=1, max_length=200)
+    specialty: Name | None = Field(default=None, min_length=1, max_length=100)
     locations: int | None = Field(default=None, ge=1, le=500)
     notes: str | None = Field(default=None, max_length=2000)
     staff: StaffRoles | None = None

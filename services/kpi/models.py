@@ -13,6 +13,7 @@ from shared.calendar import CalendarColumns
 from shared.db import service_metadata
 from shared.events.kpi import KpiName
 from shared.inbox import InboxMessage
+from shared.names import Name
 from shared.outbox import OutboxMessage
 
 
@@ -47,6 +48,7 @@ class PartnerCreate(PartnerBase):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]  # SQLModel's config type
 
+    name: Name = Field(min_length=1, max_length=200)  # one line of visible text, from a person
     kind: PartnerKind = "other"
     clinic_ids: list[UUID] = Field(default_factory=list)
 

@@ -33,13 +33,11 @@ from services.portal.routes import (
     survey,
     today,
 )
-from services.portal.routes.web import CsrfRejected, SignInRequired, render
+from services.portal.routes.web import STATIC_DIR, CsrfRejected, SignInRequired, render
 from services.portal.settings import PortalSettings
 from shared.app import create_runtime, create_service_app
 from shared.errors import NotFound
 from shared.public_links import REDACT_TOKENS_IN_LOGS
-
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(
@@ -96,6 +94,7 @@ def create_app(
         extra_lifespan=background_work,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.state.sign_in_limits = sign_in.SignInLimits.of(settings)
 
     async def sign_in_required(request: Request, _error: Exception) -> Response:
         return RedirectResponse("/sign-in", status_code=303)

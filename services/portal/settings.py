@@ -19,6 +19,9 @@ class PortalSettings(SharedSettings):
     admin_secret: str = ""
 
     session_hours: float = 12.0
+    # Sign-in links asked for by email: per address (a link lasts 15 minutes) and per client.
+    sign_in_links_per_address: str = "3/15 minutes"
+    sign_in_requests_per_client: str = "10/hour"
 
     # Mail (sign-in links, urgent notices). `make run` starts a sink on this port that writes
     # .eml files to .local/mail; in a deployment, point these at the relay.

@@ -144,7 +144,9 @@ def running_stack(
                 environment |= {f"FAIO_{other.upper()}_URL": url for other, url in stack.urls.items()}
                 if name == "portal":  # no mail: the local sink's port is `make run`'s, not the test's
                     environment["FAIO_MAIL_INTERVAL_SECONDS"] = "0"
-                argv = _as_python(_with_port(_command(commands, name), port))
+                assignments, words = _without_env(_with_port(_command(commands, name), port))
+                environment |= assignments  # intake, audit, roadmap: the portal is their proxy
+                argv = _as_python(words)
             else:
                 assignments, words = _without_env(shlex.split(commands[name]))
                 argv = _as_python(words)

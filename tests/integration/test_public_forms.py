@@ -114,6 +114,35 @@ async def test_the_portal_limits_each_client_and_says_when_to_try_again(stack: F
     await public_forms.PROSPECT_SUBMISSIONS.reset()
 
 
+async def test_a_new_x_forwarded_for_on_each_request_is_still_one_client(stack: FormsStack) -> None:
+    await public_forms.PROSPECT_SUBMISSIONS.reset()
+    officer = await stack.officer()
+    link = await stack.prospect_invite(officer)
+    statuses = []
+    for n in range(11):
+        forged = {"X-Forwarded-For": f"198.51.100.{n}"}
+        answer = await portal(stack).post(
+            f"/p/{link['token']}", data={"website": "bot", "form_stamp": ""}, headers=forged
+        )
+        statuses.append(answer.status_code)
+    assert statuses == [422] * 10 + [429]
+    await public_forms.PROSPECT_SUBMISSIONS.reset()
+
+    # Straight at intake's public endpoint: the same, at the services' per-client budget (from
+    # zero: the portal's calls above were this same client's, 127.0.0.1, too).
+    intake = stack.platform["intake"]
+    await intake.app.state.public_limit.reset()
+    budget = intake.app.state.public_limit.item.amount
+    headers = {"X-Faio-Link": link["token"]}
+    try:
+        for n in range(budget + 1):
+            headers["X-Forwarded-For"] = f"203.0.113.{n % 250}"
+            answer = await intake.http.get("/v1/public/prospect-form", headers=headers)
+            assert answer.status_code == (429 if n == budget else 200), (n, answer.text)
+    finally:
+        await intake.app.state.public_limit.reset()  # the other tests' pages ask intake too
+
+
 async def test_staff_log_through_the_portal_and_the_officer_sees_who_has_not(stack: FormsStack) -> None:
     await public_forms.TASK_LOG_SUBMISSIONS.reset()
     officer = await stack.officer()

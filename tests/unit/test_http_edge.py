@@ -1,6 +1,9 @@
 """The HTTP edge every service shares: 413 before a large body is read, 415 for a JSON route
-given something else, 400 for JSON nested too deeply, and 422 bodies that always render."""
+given something else, 400 for JSON nested too deeply, 422 bodies that always render, and the
+browser headers (the portal's pages: tests/unit/test_portal_pages.py)."""
 
+import base64
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from asgi_lifespan import LifespanManager
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from shared.auth import issue_token
+from shared.http_edge import ASYNCAPI_POLICY, DOCS_POLICY, page_policy_with_styles_of
 from tests.services import registered_officer, tracer_provider
 
 LIMIT = 4096
@@ -88,3 +92,38 @@ async def test_a_422_for_a_non_finite_number_renders(intake: httpx.AsyncClient) 
     response = await intake.post("/v1/clinics", content=body)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "locations"]
+
+
+async def test_every_answer_says_nosniff_and_same_origin_and_json_needs_no_page_policy(
+    intake: httpx.AsyncClient,
+) -> None:
+    answer = await intake.get("/v1/clinics")
+    assert answer.status_code == 200
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "same-origin"
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert "content-security-policy" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"), [("/docs", DOCS_POLICY), ("/redoc", DOCS_POLICY), ("/asyncapi", ASYNCAPI_POLICY)]
+)
+async def test_docs_pages_run_their_inline_start_but_only_from_this_origin_and_never_framed(
+    intake: httpx.AsyncClient, path: str, expected: str
+) -> None:
+    page = await intake.get(path)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert policy == expected
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "http" not in policy  # no CDN: the docs' files are the service's own
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_a_page_another_service_wrote_keeps_its_style_elements_by_hash_and_no_script() -> None:
+    html = "<html><style>h1 { color: red; }</style><script>alert(1)</script><h1>Close-out</h1></html>"
+    policy = page_policy_with_styles_of(html)
+    digest = base64.b64encode(hashlib.sha256(b"h1 { color: red; }").digest()).decode()
+    assert policy.endswith(f"style-src 'self' 'sha256-{digest}'")
+    assert "script-src" not in policy and "unsafe-inline" not in policy  # scripts: 'self' only
+    assert "frame-ancestors 'none'" in policy

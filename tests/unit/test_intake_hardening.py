@@ -97,3 +97,28 @@ async def test_a_nan_that_fails_validation_still_gets_a_readable_422(intake: htt
     response = await intake.post("/v1/clinics", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422, response.text
     assert "hourly_cost" in _fields(response)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Harbor Ortho\r\nBcc: everyone@example.org", "Harbor\x00", "\x1b[2JHarbor", "Harbor \u202egpj.exe"],
+)
+async def test_a_name_with_a_control_character_is_a_422_naming_the_field(
+    intake: httpx.AsyncClient, name: str
+) -> None:
+    created = await intake.post("/v1/clinics", json={**CLINIC, "name": name})
+    assert created.status_code == 422, created.text
+    assert _fields(created) == ["name"]
+    assert "control character" in created.json()["detail"][0]["msg"]
+    clinic = (await intake.post("/v1/clinics", json=CLINIC)).json()
+    renamed = await intake.patch(f"/v1/clinics/{clinic['id']}", json={"specialty": name})
+    assert renamed.status_code == 422 and _fields(renamed) == ["specialty"]
+    officer = await intake.post("/v1/officers", json={"name": name, "email": "poisoned@example.org"})
+    assert officer.status_code == 422 and _fields(officer) == ["name"]
+
+
+async def test_names_in_any_script_are_accepted(intake: httpx.AsyncClient) -> None:
+    name = "Clínica São José \u2013 Zoë · 北京诊所 · עיר"
+    created = await intake.post("/v1/clinics", json={**CLINIC, "name": name})
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == name

@@ -171,6 +171,16 @@ async def test_expired_revoked_and_forged_links_are_refused_saying_ask_for_a_new
     assert (await submit(intake, link)).status_code == 422
 
 
+async def test_a_practice_name_with_escape_nul_or_a_bidi_override_is_refused(intake: Intake) -> None:
+    link = await invite(intake)
+    for name in ("\x1b]0;owned\x07Quietbrook", "Quiet\x00brook", "Quietbrook \u202etxt.exe"):
+        refused = await submit(intake, link, contact={"practice_name": name}, consent=True)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["body", "contact", "practice_name"]
+    label = await intake.client.post("/v1/prospect-invites", json={"label": "met\r\nthere"})
+    assert label.status_code == 422 and label.json()["detail"][0]["loc"] == ["body", "label"]
+
+
 async def test_bots_are_refused_by_the_honeypot_and_the_fill_time(intake: Intake) -> None:
     link = await invite(intake)
     honeypot = await submit(intake, link, website="http://cheap-pills.example")

@@ -16,9 +16,12 @@ from services.portal.read_model.models import PortalClinic, PortalInitiative, Po
 from services.portal.settings import PortalSettings
 from shared import db
 from shared.auth import issue_sign_in_token, verify_token
+from shared.http_edge import page_policy_with_styles_of
 from tests.unit.test_portal_pages import MIGRATIONS
 
-REPORT_PAGE = "<!doctype html><title>Close-out</title><h2>Baseline and result</h2>"
+REPORT_PAGE = (
+    "<!doctype html><title>Close-out</title><style>h2 { color: #1d2433; }</style><h2>Baseline and result</h2>"
+)
 
 
 class Roadmap:
@@ -92,6 +95,9 @@ async def test_a_done_plan_links_its_close_out_report_and_the_portal_shows_it(
     assert f'href="/plans/{plan_id}/close-out"' in clinic_page.text
     report = await http.get(f"/plans/{plan_id}/close-out")
     assert report.status_code == 200 and report.text == REPORT_PAGE
+    # Roadmap's own <style> is allowed by its hash; no inline script is.
+    assert report.headers["content-security-policy"] == page_policy_with_styles_of(REPORT_PAGE)
+    assert "style-src 'self' 'sha256-" in report.headers["content-security-policy"]
     [asked] = roadmap.requests
     assert asked.url.path == f"/v1/plans/{plan_id}/close-out.html"
     assert verify_token(settings, asked.headers["authorization"].removeprefix("Bearer ")).id == "officer-a"

@@ -3,19 +3,22 @@
 The other services are stood in for by httpx mock transports that record what the portal sent.
 """
 
+import asyncio
 import email
 import email.policy
 import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from sqlmodel import select
 
@@ -27,6 +30,9 @@ from services.portal.read_model.models import PortalClinic, PortalInitiative, Po
 from services.portal.settings import PortalSettings
 from shared import db
 from shared.auth import issue_sign_in_token, verify_token
+from shared.http_edge import PAGE_POLICY
+from shared.public_links import LinkPurpose, issue_link
+from tests.polling import eventually
 
 MIGRATIONS = Path(__file__).parents[2] / "services" / "portal" / "migrations"
 
@@ -57,6 +63,7 @@ class Portal:
     mail_dir: Path
     audit: FakeService = field(default_factory=FakeService)
     kpi: FakeService = field(default_factory=FakeService)
+    app: FastAPI | None = None
 
     async def sign_in(self, officer_id: str) -> str:
         """Sign in with a fresh link; returns the CSRF token of the new session."""
@@ -89,7 +96,7 @@ async def portal(tmp_path: Path) -> AsyncIterator[Portal]:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
     ) as http:
-        yield Portal(http, settings, app.state.runtime.sessions, mail_dir=tmp_path / "mail", **fakes)
+        yield Portal(http, settings, app.state.runtime.sessions, mail_dir=tmp_path / "mail", app=app, **fakes)
     sink.stop()
     await app.state.runtime.engine.dispose()
 
@@ -189,6 +196,92 @@ async def test_an_unknown_email_gets_the_same_answer_and_no_mail(portal: Portal)
     answer = await portal.http.post("/sign-in/email", data={"csrf_token": csrf, "email": "nobody@clinic.org"})
     assert answer.status_code == 200 and "a sign-in link is on its way" in answer.text
     assert not list(portal.mail_dir.glob("*.eml"))
+
+
+async def ask_for_links(portal: Portal, emails: list[str], **headers: str) -> list[int]:
+    csrf = await csrf_for_sign_in_form(portal)
+    return [
+        (
+            await portal.http.post("/sign-in/email", data={"csrf_token": csrf, "email": to}, headers=headers)
+        ).status_code
+        for to in emails
+    ]
+
+
+async def test_sign_in_links_by_email_are_limited_per_address_whoever_asks(portal: Portal) -> None:
+    portal.intake.status, portal.intake.body = 404, {"detail": "no officer with that email"}
+    answers = await ask_for_links(portal, ["nobody@clinic.org"] * 4)
+    assert answers == [200, 200, 200, 429]  # the same for an officer's address: nothing told apart
+    csrf = await csrf_for_sign_in_form(portal)
+    refused = await portal.http.post(
+        "/sign-in/email", data={"csrf_token": csrf, "email": "Nobody@clinic.org"}
+    )
+    assert refused.status_code == 429 and "Too many sign-in links" in refused.text
+    assert int(refused.headers["Retry-After"]) > 0
+    assert len(portal.intake.requests) == 3
+
+
+async def test_sign_in_links_by_email_are_limited_per_client_however_it_names_itself(portal: Portal) -> None:
+    portal.intake.status, portal.intake.body = 404, {"detail": "no officer with that email"}
+    answers = [
+        (await ask_for_links(portal, [f"person{n}@clinic.org"], **{"X-Forwarded-For": f"198.51.100.{n}"}))[0]
+        for n in range(11)
+    ]
+    assert answers == [200] * 10 + [429]
+
+
+@pytest.mark.parametrize("officer", [True, False], ids=["an officer's address", "anyone else's"])
+async def test_the_answer_goes_out_before_intake_is_asked_who_the_address_is(
+    portal: Portal, officer: bool
+) -> None:
+    """Timing tells nothing: the page is answered before the lookup, the mail sent after it."""
+    assert portal.app is not None
+    token, _ = issue_sign_in_token(portal.settings, officer_id="officer-timing", name="Dana")
+    looked_up, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_intake(request: httpx.Request) -> httpx.Response:
+        looked_up.set()
+        await release.wait()
+        return httpx.Response(201, json={"token": token}) if officer else httpx.Response(404, json={})
+
+    portal.app.state.service_http["intake"] = httpx.AsyncClient(
+        transport=httpx.MockTransport(slow_intake), base_url="http://intake"
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(portal.app, port=port, lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+
+    async def listening() -> bool:
+        return bool(server.started)
+
+    async def mailed() -> list[Path]:
+        return list(portal.mail_dir.glob("*.eml"))
+
+    try:
+        await eventually(listening, what="the portal to listen")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as browser:
+            form = await browser.get("/sign-in")
+            match = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert match
+            answer = await asyncio.wait_for(
+                browser.post(
+                    "/sign-in/email", data={"csrf_token": match.group(1), "email": "dana@clinic.org"}
+                ),
+                timeout=10,
+            )
+            assert answer.status_code == 200 and "a sign-in link is on its way" in answer.text
+            assert not release.is_set()  # intake has not answered, whatever it will say
+            await asyncio.wait_for(looked_up.wait(), timeout=10)
+            release.set()
+            if officer:
+                await eventually(mailed, what="the mail")
+            else:
+                await asyncio.sleep(0.2)
+                assert not await mailed()
+    finally:
+        release.set()
+        server.should_exit = True
+        await serving
 
 
 async def test_a_gate_decision_goes_to_roadmap_as_the_officer(portal: Portal) -> None:
@@ -394,3 +487,58 @@ async def test_a_dismissed_item_leaves_today_and_a_forged_key_is_refused(portal:
     async with portal.sessions() as session:
         rows = (await session.exec(select(PortalDismissal))).all()
     assert [(row.officer_id, row.item_key) for row in rows] == [("officer-a", "alert:1234")]
+
+
+async def test_every_portal_page_is_same_origin_only_never_framed_and_never_stored(portal: Portal) -> None:
+    anonymous = await portal.http.get("/sign-in")
+    await portal.sign_in("officer-a")
+    clinic_id, _initiative, _plan = await add_plan(portal, "officer-a")
+    token = issue_link(
+        portal.settings,
+        purpose=LinkPurpose.TASK_LOG,
+        link_id="link-1",
+        subject_id="audit-1",
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    portal.audit.status = 503  # the task-log page then says to try again: a page all the same
+    pages = [anonymous] + [
+        await portal.http.get(path)
+        for path in (
+            "/portfolio",
+            "/today",
+            f"/clinics/{clinic_id}",
+            f"/clinics/{clinic_id}/partners",
+            "/prospects",
+            "/catalog",
+            f"/t/{token}",  # a public page, its link in the address
+            f"/clinics/{uuid4()}",  # a 404 page too
+        )
+    ]
+    for page in pages:
+        assert page.headers["content-type"].startswith("text/html"), page.url
+        policy = page.headers["content-security-policy"]
+        assert policy == PAGE_POLICY, page.url
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "unsafe" not in policy  # no inline script or style anywhere
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["referrer-policy"] == "same-origin"
+        assert page.headers["cache-control"] == "no-store", page.url
+    style = await portal.http.get("/static/portal.css")
+    assert "no-store" not in style.headers.get("cache-control", "")  # files may be cached
+    assert style.headers["x-content-type-options"] == "nosniff"
+
+
+TEMPLATES_DIR = Path(__file__).parents[2] / "services" / "portal" / "templates"
+INLINE_CODE = re.compile(
+    r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE
+)
+
+
+def test_no_template_holds_inline_script_or_style() -> None:
+    """What the Content-Security-Policy would refuse: scripts and styles come from /static only."""
+    found = {
+        path.name: INLINE_CODE.findall(path.read_text())
+        for path in TEMPLATES_DIR.glob("*.html")
+        if INLINE_CODE.search(path.read_text())
+    }
+    assert found == {}

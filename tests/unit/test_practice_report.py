@@ -3,9 +3,14 @@
 import io
 import re
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from threading import Thread
 
+import pytest
 from pypdf import PdfReader
 
+from services.portal.routes import report
 from services.roadmap.initiatives.approval import approve_initiative
 from services.roadmap.initiatives.models import ApprovalIn, ToolCostIn
 from services.roadmap.initiatives.service import list_initiatives
@@ -93,3 +98,57 @@ async def test_the_pdf_is_a_real_pdf_holding_the_clinics_figures(portal: PortalW
     ):
         assert expected in text, (expected, text[:2000])
     assert "Download PDF" not in text  # the page's toolbar is not printed
+
+
+def test_the_pdf_reads_the_portals_own_stylesheet_and_nothing_else(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:the secret")
+    fetched: list[str] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fetched.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.end_headers()
+            self.wfile.write(b"body { color: red; }")
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    Thread(target=server.serve_forever, daemon=True).start()
+    elsewhere = f"http://127.0.0.1:{server.server_address[1]}"
+    html = f"""<!doctype html><html><head>
+      <link rel="stylesheet" href="/static/report.css">
+      <link rel="stylesheet" href="{elsewhere}/x.css">
+      <link rel="attachment" href="{secret.as_uri()}">
+      <link rel="attachment" href="file:///etc/passwd">
+      </head><body><h1>Harbor</h1>
+      <img src="file:///etc/passwd"><img src="http://example.org/x"><img src="{elsewhere}/x.png">
+      <img src="/static/../../../../etc/passwd"><img src="/static/%2e%2e/%2e%2e/routes/report.py">
+      <a rel="attachment" href="{secret.as_uri()}">notes</a></body></html>"""
+    try:
+        document = report.print_pdf(html)
+    finally:
+        server.shutdown()
+    reader = PdfReader(io.BytesIO(document))
+    assert fetched == []  # no request left the machine, not even to a local address
+    assert reader.attachments == {}  # no file of the machine's rides along
+    assert b"the secret" not in document and b"root:x:0:0" not in document
+    assert "page 1 of 1" in reader.pages[0].extract_text()  # report.css's page footer: it was read
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://example.org/x",
+        "https://portal.invalid/static/../../../etc/passwd",
+        "https://portal.invalid/clinics/1/report",
+        "https://portal.invalid.example.org/static/report.css",
+    ],
+)
+def test_the_pdf_fetcher_refuses_anything_but_a_static_file(url: str) -> None:
+    with pytest.raises(ValueError, match="only the portal's own static files"):
+        report.StaticFilesOnly().fetch(url)

@@ -1,7 +1,10 @@
 """Public-link machinery: signed links per purpose, bot checks, and the per-client rate limit."""
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -11,11 +14,18 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from services.audit.app import create_app as create_audit
+from services.audit.settings import AuditSettings
+from services.intake.app import create_app as create_intake
+from services.intake.settings import IntakeSettings
+from services.roadmap.app import create_app as create_roadmap
+from services.roadmap.settings import RoadmapSettings
 from shared.app import install_error_handlers
 from shared.errors import Refused
 from shared.public_links import (
     ASK_FOR_A_NEW_LINK,
     FORM_STAMP_AUDIENCE,
+    PUBLIC_PATHS,
     REDACT_TOKENS_IN_LOGS,
     LinkPurpose,
     LinkRefused,
@@ -30,6 +40,12 @@ from shared.public_links import (
 from shared.settings import SharedSettings
 
 SETTINGS = SharedSettings(secret_key="test-secret-for-public-links-32-bytes-long")
+# The services with public routes: their app factory and settings.
+SERVICE_APPS: dict[str, tuple[Callable[..., FastAPI], type[SharedSettings]]] = {
+    "intake": (create_intake, IntakeSettings),
+    "audit": (create_audit, AuditSettings),
+    "roadmap": (create_roadmap, RoadmapSettings),
+}
 IN_A_WEEK = datetime.now(UTC) + timedelta(days=7)
 
 
@@ -228,3 +244,82 @@ def test_signed_tokens_in_an_access_log_line_are_blanked() -> None:
     )
     assert REDACT_TOKENS_IN_LOGS.filter(record)
     assert record.getMessage() == '10.0.0.1 - "GET /t/[token]"'
+
+
+# --- every public route of the services, limited per client however it names itself --------------
+
+LIMIT = 3
+
+
+def service_app(service: str, tmp_path: Path, **settings: Any) -> FastAPI:
+    """A service's app (no lifespan: the limit comes before any database or broker work)."""
+    create_app, settings_class = SERVICE_APPS[service]
+    configured = settings_class(
+        environment="test",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / service}.db",
+        kafka_bootstrap_servers="127.0.0.1:9",
+        public_requests_per_client=f"{LIMIT}/minute",
+        **settings,
+    )
+    return create_app(configured, TracerProvider())
+
+
+def public_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every documented operation under /v1/public/ (public routes are in the API's docs)."""
+    return sorted(
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith(PUBLIC_PATHS)
+        for method in operations
+    )
+
+
+async def burst(
+    app: FastAPI, method: str, path: str, *, peer: str = "203.0.113.9", same_xff: bool = False
+) -> list[int]:
+    """LIMIT + 1 requests from one peer, each claiming to be forwarded for a new client."""
+    transport = httpx.ASGITransport(app=app, client=(peer, 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        answers = []
+        for number in range(LIMIT + 1):
+            forwarded = "198.51.100.1" if same_xff else f"198.51.100.{number + 1}"
+            body: dict[str, object] | None = {} if method == "POST" else None
+            answer = await client.request(method, path, headers={"X-Forwarded-For": forwarded}, json=body)
+            assert answer.status_code < 500, answer.text
+            answers.append(answer.status_code)
+        return answers
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_APPS))
+async def test_each_public_route_is_limited_per_client_whatever_x_forwarded_for_says(
+    service: str, tmp_path: Path
+) -> None:
+    app = service_app(service, tmp_path)
+    routes = public_routes(app)
+    assert routes, f"{service} has public routes"
+    for method, path in routes:
+        answers = await burst(app, method, path)
+        assert 429 not in answers[:LIMIT], (method, path, answers)
+        assert answers[LIMIT] == 429, (method, path, answers)
+
+
+async def test_x_forwarded_for_names_the_client_only_from_a_configured_proxy(tmp_path: Path) -> None:
+    app = service_app("intake", tmp_path, forwarded_allow_ips="10.1.0.0/16, 192.0.2.7")
+    path = "/v1/public/prospect-form"
+    # Through the portal (a trusted proxy): each forwarded client has its own budget ...
+    assert 429 not in await burst(app, "GET", path, peer="10.1.2.3")
+    # ... and one client is one client, whichever proxy it comes through.
+    assert (await burst(app, "GET", path, peer="192.0.2.7", same_xff=True))[LIMIT] == 429
+    # Anyone else's X-Forwarded-For is ignored: the connection is the client.
+    assert (await burst(app, "GET", path, peer="203.0.113.50"))[LIMIT] == 429
+
+
+def test_forwarded_allow_ips_takes_addresses_and_networks_only() -> None:
+    assert SharedSettings(forwarded_allow_ips="127.0.0.1, 10.0.0.0/8,::1").trusted_proxies == [
+        "127.0.0.1",
+        "10.0.0.0/8",
+        "::1",
+    ]
+    assert SharedSettings().trusted_proxies == []
+    with pytest.raises(ValueError, match="'portal' is not an address or a network"):
+        SharedSettings(forwarded_allow_ips="portal")

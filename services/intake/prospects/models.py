@@ -15,6 +15,7 @@ from sqlmodel import Field
 
 from services.intake.models import Dimension, Question, SubmittedAnswer
 from shared.events.intake import ReadinessLevel
+from shared.names import Name
 
 DEFAULT_INVITE_DAYS = 14
 MAX_INVITE_DAYS = 90
@@ -28,7 +29,7 @@ class ProspectInviteCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field(
+    label: Name = Field(
         default="",
         max_length=100,
         description="the officer's own reminder of whom the link is for (shown only to the officer)",
@@ -69,8 +70,8 @@ class ProspectContact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    practice_name: str = Field(default="", max_length=200)
-    contact_name: str = Field(default="", max_length=200)
+    practice_name: Name = Field(default="", max_length=200)
+    contact_name: Name = Field(default="", max_length=200)
     email: EmailStr | None = None
     phone: str = PydanticField(default="", max_length=40, pattern=r"^[0-9 +().\-]*$")
 
@@ -149,7 +150,7 @@ class LeadConversion(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(default="", max_length=200, description="defaults to the practice name the lead gave")
+    name: Name = Field(default="", max_length=200, description="defaults to the practice name the lead gave")
     specialty: str = Field(default="general practice", min_length=1, max_length=100)
     locations: int = Field(default=1, ge=1, le=500)
 

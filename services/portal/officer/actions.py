@@ -6,6 +6,7 @@ for the signed-in officer (the same one `faio officer create` prints) and calls 
 the service refuses, its reason is shown as it gave it.
 """
 
+import dataclasses
 from typing import TypeVar
 
 import httpx
@@ -17,6 +18,7 @@ from services.portal.officer.sessions import SignedIn
 from services.portal.settings import PortalSettings, settings_of
 from shared.api_client import AsyncApi, Call, Refusal, intake
 from shared.auth import issue_token
+from shared.public_links import forwarded_for
 
 T = TypeVar("T")
 # Who asks intake for a sign-in link: the portal itself, for a person not signed in yet.
@@ -63,3 +65,9 @@ async def remember_email(session: AsyncSession, *, officer_id: str, name: str, e
     officer.email = email
     session.add(officer)
     await session.commit()
+
+
+def for_client(request: Request, call: Call[T]) -> Call[T]:
+    """The call made on behalf of this request's client (a public form): the service limits that
+    client, not the portal."""
+    return dataclasses.replace(call, headers={**call.headers, **forwarded_for(request)})

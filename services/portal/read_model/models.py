@@ -152,10 +152,13 @@ class PortalNotice(SQLModel, table=True):
     message: str = Field(max_length=1000)
     due_at: datetime | None = None
     raised_at: datetime
-    # Mail: "" not yet, "sending" claimed (never sent again, even after a crash), "sent", "no address".
+    # Mail: "" not yet, "sending" claimed (never sent again, even after a crash), "sent", "no address",
+    # "failed" (its message could not be made or was refused MAX_MAIL_ATTEMPTS times; see mail_problem).
     mail_state: str = Field(default="", max_length=20)
     mailed_to: str | None = Field(default=None, max_length=320)
     mailed_at: datetime | None = None
+    mail_failures: int = 0  # messages that could not be made or were refused, so far
+    mail_problem: str = Field(default="", max_length=300)
 
 
 class PortalKpiWeek(SQLModel, table=True):

@@ -12,6 +12,7 @@ from services.portal.routes.web import OfficerDep, redirect_with_flash
 from services.portal.settings import settings_of
 from shared.api_client import Refusal, roadmap
 from shared.app import SessionDep
+from shared.http_edge import page_policy_with_styles_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,4 +33,5 @@ async def close_out_page(
             else f"No close-out report yet: {refusal.reason}"
         )
         return redirect_with_flash(back, kind="error", text=text, settings=settings)
-    return HTMLResponse(page)
+    policy = page_policy_with_styles_of(page)  # roadmap's page keeps its own <style>
+    return HTMLResponse(page, headers={"Content-Security-Policy": policy})

@@ -17,6 +17,7 @@ from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, 
 from shared.api_client import Refusal, kpi
 from shared.api_client.vocabulary import PartnerKind
 from shared.app import SessionDep
+from shared.names import Name
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +34,7 @@ KINDS: dict[str, str] = {
 class PartnerForm(BaseModel):
     """Registering a partner for this clinic: its name and what kind of system it is."""
 
-    name: str = Field(max_length=200)
+    name: Name = Field(max_length=200)
     kind: PartnerKind = "other"
 
     @field_validator("name")

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.portal.officer.actions import service_api
+from services.portal.officer.actions import for_client, service_api
 from services.portal.routes.web import redirect_with_flash, render
 from services.portal.settings import settings_of
 from shared.api_client import Call, Json, Refusal, intake
@@ -62,7 +62,7 @@ UnavailablePage = Callable[[Request, Refusal], Response]
 async def public_call(request: Request, call: Call[Json]) -> Json:
     """Call a service's public endpoint (the link goes with `call`); PublicLinkRefused or a Refusal."""
     try:
-        return await service_api(request).send(call)
+        return await service_api(request).send(for_client(request, call))
     except Refusal as refusal:
         if refusal.status == 0:
             raise Refusal(call.service, "the form could not be reached; try again in a moment") from refusal

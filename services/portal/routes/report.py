@@ -1,17 +1,20 @@
 """The practice report for the officer's browser: as a page, and as the same page printed to a PDF
-(WeasyPrint)."""
+(WeasyPrint), which reads the portal's own static files and nothing else."""
 
 import asyncio
+import mimetypes
 import re
+from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from services.portal.officer.sessions import SignedIn
 from services.portal.pages.report import PracticeReport, build_report
-from services.portal.routes.web import TEMPLATES, OfficerDep, render
+from services.portal.routes.web import STATIC_DIR, TEMPLATES, OfficerDep, render
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -40,13 +43,38 @@ async def report_pdf(request: Request, clinic_id: UUID, session: SessionDep, off
     return await pdf_response(request, report, officer)
 
 
+# Where the PDF's relative URLs ("/static/report.css") point; only StaticFilesOnly answers there.
+PDF_ORIGIN = "https://portal.invalid/"
+
+
+class StaticFilesOnly(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyped
+    """WeasyPrint's fetcher for the report: the portal's /static/ files, read from disk. Anything
+    else (file://, another host, the portal's own pages) is refused, so nothing a report's HTML
+    names can be read from the machine or the network."""
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}/" == PDF_ORIGIN and parts.path.startswith("/static/"):
+            path = (STATIC_DIR / unquote(parts.path.removeprefix("/static/"))).resolve()
+            if path.is_relative_to(STATIC_DIR.resolve()) and path.is_file():
+                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
+        raise ValueError(f"a report reads only the portal's own static files, not {url}")
+
+
+def print_pdf(html: str) -> bytes:
+    """A page laid out as a PDF, reading nothing but the portal's static files (blocking)."""
+    document: bytes = HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=StaticFilesOnly()).write_pdf()
+    return document
+
+
 async def pdf_response(request: Request, report: PracticeReport, officer: SignedIn) -> Response:
     """The report laid out as a PDF, named after the practice and the day."""
     html = TEMPLATES.get_template("report.html").render(
         {"request": request, "report": report, "pdf": True, "officer": officer, "flash": None}
     )
     # WeasyPrint lays out synchronously and takes a moment: off the event loop.
-    document = await asyncio.to_thread(HTML(string=html).write_pdf)
+    document = await asyncio.to_thread(print_pdf, html)
     clinic = report.story.clinic
     name = re.sub(r"[^a-z0-9]+", "-", clinic.name.lower()).strip("-") or "practice"
     day = clinic.calendar().day_of(report.generated)  # the practice's date, as the report shows it

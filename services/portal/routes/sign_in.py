@@ -1,8 +1,13 @@
 """Signing in and out: spend a one-time link, ask for one by email, end the session."""
 
+import logging
+import math
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, EmailStr, ValidationError
+from starlette.background import BackgroundTask
 
 from services.portal.officer import actions, mail
 from services.portal.officer.sessions import (
@@ -15,11 +20,14 @@ from services.portal.officer.sessions import (
     utcnow,
 )
 from services.portal.routes.web import OfficerDep, check_csrf, render
-from services.portal.settings import settings_of
+from services.portal.settings import PortalSettings, settings_of
 from shared.api_client import Refusal
 from shared.app import SessionDep
 from shared.auth import InvalidToken, verify_sign_in_token
 from shared.errors import Refused
+from shared.public_links import RateLimit, TooManyRequests, client_address
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,9 +81,10 @@ def _sign_in_form(
 
 
 @router.post("/sign-in/email", response_class=HTMLResponse)
-async def request_sign_in_link(request: Request, session: SessionDep) -> Response:
-    """Ask intake for a one-time link for this email and mail it; the answer never says who exists."""
-    settings = settings_of(request)
+async def request_sign_in_link(request: Request) -> Response:
+    """Email a one-time link. The answer and its timing never say who is an officer: intake is
+    asked and the mail sent after the answer has gone out (a background task), and the limits
+    count every address and every client alike."""
     form = dict(await request.form())
     email = str(form.get("email", "")).strip()
     if not csrf_matches(request.cookies.get(ANONYMOUS_CSRF_COOKIE), str(form.get("csrf_token", ""))):
@@ -91,40 +100,68 @@ async def request_sign_in_link(request: Request, session: SessionDep) -> Respons
             email=email,
             status_code=422,
         )
+    limits: SignInLimits = request.app.state.sign_in_limits
     try:
-        answer = await actions.request_sign_in_link(request, email=str(checked.email).lower())
-    except Refusal as error:
-        if error.status == 404:
-            answer = None
-        else:
-            return _sign_in_form(
-                request, problem=f"no link could be made: {error.reason}", email=email, status_code=502
-            )
-    if answer is not None:
-        try:
-            officer, _jti, _expires = verify_sign_in_token(settings, answer)
-        except InvalidToken:
-            return _sign_in_form(
-                request, problem="intake gave a link this portal cannot read", status_code=502
-            )
-        await actions.remember_email(
-            session, officer_id=officer.id, name=officer.name, email=str(checked.email)
+        await limits.per_client.hit(client_address(request))
+        await limits.per_address.hit(str(checked.email).lower())
+    except TooManyRequests as error:
+        wait = f"wait {math.ceil(error.retry_after_seconds / 60)} minutes"
+        answer = _sign_in_form(
+            request,
+            problem=f"Too many sign-in links were asked for; {wait} and try again. Links already sent "
+            "still work for 15 minutes.",
+            email=email,
+            status_code=429,
         )
-        link = f"{settings.public_url}/sign-in?token={answer}"
-        try:
-            await mail.send_sign_in_link(settings, to=str(checked.email), link=link)
-        except OSError as error:
-            return _sign_in_form(
-                request,
-                problem=f"the mail server did not take the message ({error}); try again shortly",
-                status_code=502,
-            )
-    return _sign_in_form(
+        answer.headers["Retry-After"] = str(error.retry_after_seconds)
+        return answer
+    answer = _sign_in_form(
         request,
         sent=f"If {checked.email} belongs to an officer, a sign-in link is on its way. "
         "It works once, for 15 minutes.",
         status_code=200,
     )
+    answer.background = BackgroundTask(mail_sign_in_link, request, email=str(checked.email))
+    return answer
+
+
+async def mail_sign_in_link(request: Request, *, email: str) -> None:
+    """Ask intake for this address's link and mail it; nothing is said when nobody has it.
+
+    Runs after the page was answered, so neither the answer nor its time tells who is an officer.
+    """
+    settings = settings_of(request)
+    try:
+        token = await actions.request_sign_in_link(request, email=email.lower())
+        officer, _jti, _expires = verify_sign_in_token(settings, token)
+    except Refusal as error:
+        if error.status != 404:  # 404: not an officer's address
+            log.warning("no sign-in link could be made: %s", error.reason)
+        return
+    except InvalidToken:
+        log.warning("intake gave a sign-in link this portal cannot read")
+        return
+    async with request.app.state.runtime.sessions() as session:
+        await actions.remember_email(session, officer_id=officer.id, name=officer.name, email=email)
+    try:
+        await mail.send_sign_in_link(settings, to=email, link=f"{settings.public_url}/sign-in?token={token}")
+    except OSError as error:
+        log.warning("the sign-in link was not mailed: %s", error)
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """Links asked for by email: per client (any address) and per address (any client)."""
+
+    per_client: RateLimit
+    per_address: RateLimit
+
+    @classmethod
+    def of(cls, settings: PortalSettings) -> "SignInLimits":
+        return cls(
+            per_client=RateLimit(settings.sign_in_requests_per_client, scope="sign-in-client"),
+            per_address=RateLimit(settings.sign_in_links_per_address, scope="sign-in-address"),
+        )
 
 
 @router.post("/sign-out")

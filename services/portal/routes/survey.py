@@ -2,7 +2,8 @@
 
 The portal holds nothing of the survey: it asks roadmap's public endpoints, server-side, what the
 link opens and hands roadmap the answers (roadmap checks the link, the honeypot and the fill time).
-The portal adds a per-address rate limit, since roadmap only sees the portal's own address.
+The portal adds a per-address rate limit and passes the address on (roadmap limits it too when
+it trusts the portal as a proxy: FAIO_FORWARDED_ALLOW_IPS).
 Answers are five numbers; the page has no text field, and nothing here logs what was chosen.
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.officer.actions import service_api
+from services.portal.officer.actions import for_client, service_api
 from services.portal.routes.public_forms import PublicLinkRefused, public_page
 from services.portal.routes.web import render
 from shared.api_client import Refusal, roadmap
@@ -78,7 +79,7 @@ def _form(
 async def _open(request: Request, token: str) -> dict[str, Any]:
     """What the link opens, from roadmap; PublicLinkRefused, or a Refusal if roadmap did not answer."""
     try:
-        return await service_api(request).send(roadmap.open_survey(link=token))
+        return await service_api(request).send(for_client(request, roadmap.open_survey(link=token)))
     except Refusal as refusal:
         if refusal.status == 0 or refusal.status >= 500:
             raise Refusal("roadmap", UNREACHABLE) from refusal
@@ -152,7 +153,7 @@ async def send_answers(request: Request, token: str) -> Response:
         **{key: int(value) if value.isdigit() else value for key, value in chosen.items()},
     }
     try:
-        await service_api(request).send(roadmap.answer_survey(answers=body))
+        await service_api(request).send(for_client(request, roadmap.answer_survey(answers=body)))
     except Refusal as refusal:
         message, problems, status_code = _not_taken(refusal, keys)
     else:

@@ -20,6 +20,7 @@ from shared.app import SessionDep
 from shared.errors import Refused
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
+STATIC_DIR = Path(__file__).parents[1] / "static"  # served at /static
 TEMPLATES.env.globals.update(
     rules=rules.RULES, sparkline=charts.sparkline, readiness_colour=rules.readiness_colour
 )

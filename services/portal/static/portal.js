@@ -97,3 +97,9 @@
   });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw); else draw();
 })();
+
+/* A link or key shown once (input.copy) is selected whole when it takes focus, ready to copy
+   (here, not in an onfocus attribute: the Content-Security-Policy runs no inline script). */
+document.addEventListener("focusin", function (event) {
+  if (event.target instanceof HTMLInputElement && event.target.classList.contains("copy")) event.target.select();
+});
