@@ -6,13 +6,22 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, ProgressColumn
 from rich.table import Table
+
+from shared.names import strip_control_characters
 
 console = Console()
 errors = Console(stderr=True)
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def cell(value: Any) -> str:
+    """A value as a table shows it: one line of visible text, never markup or a terminal command
+    (a stored name may hold an ESC or "[link=...]" typed before names were checked)."""
+    return "-" if value is None or value == "" else escape(strip_control_characters(str(value)))
 
 
 def fail(message: str, *, hint: str = "", code: int = 1) -> NoReturn:
@@ -38,7 +47,7 @@ def progress(*columns: ProgressColumn | str) -> Progress:
 
 def copyable(label: str, value: str) -> None:
     """A value a person must copy (an id, a token, a URL): one line, never wrapped or shortened."""
-    print(f"{label}: {value}")
+    print(f"{label}: {strip_control_characters(value)}")
 
 
 def hint(text: str) -> None:
@@ -47,21 +56,21 @@ def hint(text: str) -> None:
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
     """A table whose cells fold rather than lose characters (ids stay whole)."""
-    view = Table(title=title)
+    view = Table(title=cell(title))
     for column in columns:
         view.add_column(column, overflow="fold")
     for row in rows:
-        view.add_row(*("-" if cell is None or cell == "" else str(cell) for cell in row))
+        view.add_row(*(cell(value) for value in row))
     return view
 
 
 def details(title: str, rows: Iterable[tuple[str, Any]]) -> Table:
     """One thing, field by field."""
-    view = Table(title=title, show_header=False)
+    view = Table(title=cell(title), show_header=False)
     view.add_column("field", style="bold")
     view.add_column("value", overflow="fold")
     for name, value in rows:
-        view.add_row(name, "-" if value is None or value == "" else str(value))
+        view.add_row(name, cell(value))
     return view
 
 

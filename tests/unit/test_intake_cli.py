@@ -124,6 +124,16 @@ def test_a_refused_token_says_how_to_get_a_new_one(services: FakeServices) -> No
     assert "this token was revoked" in result.stderr and "faio officer token --email" in result.stderr
 
 
+def test_a_stored_name_cannot_drive_the_terminal(services: FakeServices) -> None:
+    # Typed before names were checked: an ESC sequence, a bidi override and rich's own markup.
+    poisoned = CLINIC | {"name": "Evil\x1b]8;;http://x\x07 Clinic\u202e[link=http://x]gpj[/link]"}
+    services.answer("GET", "/v1/clinics", 200, {"items": [poisoned], "total": 1, "limit": 50, "offset": 0})
+    result = faio("clinic", "list")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
+    assert "[link=http://x]gpj[/link]" in result.stdout  # shown as typed, not followed as markup
+
+
 def test_an_unreachable_service_names_its_address_and_the_variable(
     services: FakeServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
