@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Annotated, Literal
+from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -17,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import clock
 
@@ -158,3 +160,12 @@ class CalendarColumns(SQLModel):
         stored = calendar.model_dump(mode="json")
         self.time_zone, self.holidays = stored["time_zone"], stored["holidays"]
         self.open_days, self.closures = list(stored["open_days"]), list(stored["closures"])
+
+
+async def stored_calendar(
+    session: AsyncSession, table: type[CalendarColumns], clinic_id: UUID
+) -> ClinicCalendar:
+    """The calendar a service keeps for a clinic in `table`; UTC, Monday to Friday, for a clinic it
+    has not heard of yet."""
+    clinic = await session.get(table, clinic_id)
+    return clinic.calendar() if clinic is not None else UTC_CALENDAR

@@ -265,6 +265,7 @@ class RateLimit:
         if await self._limiter.hit(self.item, self.scope, key):
             return
         stats = await self._limiter.get_window_stats(self.item, self.scope, key)
+        # The `limits` library keeps its windows on the system clock: Retry-After is measured on it.
         raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))
 
     async def __call__(self, request: Request) -> None:

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi.models import KpiClinic, KpiInitiative
-from shared.calendar import UTC_CALENDAR, ClinicCalendar
+from shared.calendar import ClinicCalendar, stored_calendar
 from shared.errors import NotFound
 from shared.events import ClinicRegistered
 from shared.events.intake import ClinicUpdated
@@ -68,9 +68,8 @@ async def record_phase_change(*, session: AsyncSession, event: PlanPhaseChanged)
 
 
 async def clinic_calendar(session: AsyncSession, clinic_id: UUID) -> ClinicCalendar:
-    """The clinic's own time (UTC and Monday to Friday for a clinic kpi has not heard of)."""
-    clinic = await session.get(KpiClinic, clinic_id)
-    return clinic.calendar() if clinic is not None else UTC_CALENDAR
+    """The clinic's own time, as kpi keeps it."""
+    return await stored_calendar(session, KpiClinic, clinic_id)
 
 
 async def officer_clinic(*, session: AsyncSession, officer_id: str, clinic_id: UUID) -> KpiClinic:

@@ -255,11 +255,13 @@ def feed_status(
     quiet = [day for day in earlier if is_open(day)][:quiet_days]
     if len(quiet) < quiet_days:  # barely open in weeks: nothing to judge silence by
         quiet = earlier[:quiet_days]
-    history = [day for day in earlier[earlier.index(quiet[-1]) + 1 :][:history_days] if is_open(day)]
+    # The quiet span runs from yesterday back to the oldest quiet open day, closed days included.
+    span = earlier.index(quiet[-1]) + 1
+    history = [day for day in earlier[span : span + history_days] if is_open(day)]
     usual = sum(daily_events.get(day, 0) for day in history) / max(len(history), 1)
     seen = [day for day, count in daily_events.items() if count > 0 and day < today]
     last = max(seen) if seen else None
-    silent = all(daily_events.get(day, 0) == 0 for day in earlier[: earlier.index(quiet[-1]) + 1])
+    silent = all(daily_events.get(day, 0) == 0 for day in earlier[:span])
     stale = silent and usual >= 1.0
     message = (
         f"no partner events for {quiet_days} open days (last on {last}), after about {usual:.0f} an "

@@ -27,7 +27,7 @@ from services.roadmap.models import (
 from services.roadmap.plans.contracts import DAY_SECONDS, PlanInput, plan_workflow_id
 from services.roadmap.plans.service import plan_in_flight
 from shared import clock
-from shared.calendar import UTC_CALENDAR, ClinicCalendar
+from shared.calendar import ClinicCalendar, stored_calendar
 from shared.errors import Conflict, Refused
 from shared.events.roadmap import InitiativeApproved
 from shared.outbox import add_to_outbox
@@ -61,8 +61,8 @@ def plan_input_for(
 
 
 async def clinic_calendar(session: AsyncSession, clinic_id: UUID) -> ClinicCalendar:
-    clinic = await session.get(RoadmapClinic, clinic_id)
-    return clinic.calendar() if clinic is not None else UTC_CALENDAR
+    """The clinic's own time, as roadmap keeps it."""
+    return await stored_calendar(session, RoadmapClinic, clinic_id)
 
 
 def baseline_window(approval: ApprovalIn, *, calendar: ClinicCalendar, now: datetime) -> tuple[date, date]:
