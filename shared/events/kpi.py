@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared import topics
 from shared.events.envelope import EventBody
+from shared.pseudonyms import StaffPseudonym
 
 KpiName = Literal[
     "missed_call_rate",
@@ -25,8 +26,29 @@ KpiName = Literal[
 ]
 
 
+class WeekCounts(BaseModel):
+    """The sums behind a week's KPI: a rate's events out of its trials, a duration's minutes over its notes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    events: float = Field(ge=0, le=1e9, description="rate: the numerator (e.g. missed calls); duration: minutes")
+    total: float = Field(ge=0, le=1e9, description="rate: the denominator (e.g. all calls); duration: notes")
+
+
+class ClinicianWeek(WeekCounts):
+    """One clinician's sums for the week, for KPIs whose events name the staff member (notes)."""
+
+    staff_id: StaffPseudonym
+    pilot: bool = Field(description="in the initiative's pilot group; the others are its concurrent control")
+
+
 class KpiSnapshot(EventBody):
-    """A KPI's value for one clinic and ISO week, against its baseline and target."""
+    """A KPI's value for one clinic and ISO week (the clinic's own local week), against its baseline and target.
+
+    `counts` carries the sums behind `value` so the gate can judge weeks as its unit; `clinicians`
+    splits them per staff member where the events name one, so the pilot group is measured against
+    the rest of the staff. `baseline_week` says the week lies in the initiative's baseline window.
+    """
 
     topic = topics.KPI_SNAPSHOT
 
@@ -41,6 +63,9 @@ class KpiSnapshot(EventBody):
         default=None, description="share of the way from baseline to target: 0 = baseline, 1 = target met"
     )
     sample_size: int = Field(ge=0)
+    counts: WeekCounts | None = None
+    clinicians: list[ClinicianWeek] = Field(default_factory=list, max_length=500)
+    baseline_week: bool = False
 
 
 class KpiAlert(EventBody):
