@@ -169,3 +169,29 @@ async def stored_calendar(
     has not heard of yet."""
     clinic = await session.get(table, clinic_id)
     return clinic.calendar() if clinic is not None else UTC_CALENDAR
+
+
+def iso_week(day: date) -> str:
+    """The ISO week holding `day`, e.g. 2026-W53 (weeks run Monday to Sunday, as kpi counts them)."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def whole_weeks_within(first: date, last: date) -> list[str]:
+    """The ISO weeks lying wholly within [first, last], oldest first."""
+    monday = first + timedelta(days=(7 - first.weekday()) % 7)
+    weeks = []
+    while monday + timedelta(days=6) <= last:
+        weeks.append(iso_week(monday))
+        monday += timedelta(days=7)
+    return weeks
+
+
+def weeks_touching(first: date, last: date) -> list[str]:
+    """The ISO weeks holding at least one day of [first, last], oldest first."""
+    monday = first - timedelta(days=first.weekday())
+    weeks = []
+    while monday <= last:
+        weeks.append(iso_week(monday))
+        monday += timedelta(days=7)
+    return weeks

@@ -6,14 +6,14 @@ approval is handed `start_plan` (plans/starter.py).
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap import clinics
-from services.roadmap.initiatives import approval_review, rules
+from services.roadmap.initiatives import approval_review, approval_targets, rules
 from services.roadmap.initiatives.models import ApprovalIn
 from services.roadmap.initiatives.service import get_initiative
 from services.roadmap.models import (
@@ -37,9 +37,17 @@ StartPlan = Callable[[PlanInput], Awaitable[None]]
 
 
 def plan_input_for(
-    initiative: Initiative, approval: ApprovalIn, plan_id: str, *, officer_id: str = "", clinic_name: str = ""
+    initiative: Initiative,
+    approval: ApprovalIn,
+    plan_id: str,
+    *,
+    calendar: ClinicCalendar,
+    baseline: tuple[date, date],
+    officer_id: str = "",
+    clinic_name: str = "",
 ) -> PlanInput:
     days = approval.phase_days.model_dump()
+    baseline_start, baseline_end = baseline
     return PlanInput(
         plan_id=plan_id,
         clinic_id=str(initiative.clinic_id),
@@ -57,7 +65,18 @@ def plan_input_for(
         officer_id=officer_id,
         clinic_name=clinic_name,
         clock_offset_seconds=clock.offset_seconds(),
+        time_zone=calendar.time_zone,
+        baseline_start=baseline_start.isoformat(),
+        baseline_end=baseline_end.isoformat(),
+        pilot_started_at=_midnight(approval.pilot_started_on, calendar),
+        baseline_started_at=_midnight(baseline_start, calendar) if approval.pilot_started_on else "",
+        minimum_worthwhile_pct=approval.minimum_worthwhile_pct,
     )
+
+
+def _midnight(day: date | None, calendar: ClinicCalendar) -> str:
+    """The instant a clinic's day began, ISO 8601 ("" for no day)."""
+    return datetime.combine(day, time(0), tzinfo=calendar.zone).isoformat() if day else ""
 
 
 async def clinic_calendar(session: AsyncSession, clinic_id: UUID) -> ClinicCalendar:
@@ -73,7 +92,9 @@ def baseline_window(approval: ApprovalIn, *, calendar: ClinicCalendar, now: date
     """
     today = calendar.day_of(now)
     if approval.baseline_from_history_weeks is not None:
-        last_sunday = today - timedelta(days=today.isoweekday())
+        # Before the pilot that is already under way, else before this week.
+        before = approval.pilot_started_on or today
+        last_sunday = before - timedelta(days=before.isoweekday())
         return last_sunday - timedelta(weeks=approval.baseline_from_history_weeks, days=-1), last_sunday
     return today, calendar.day_of(now + timedelta(days=approval.phase_days.baseline))
 
@@ -112,6 +133,10 @@ async def approve_initiative(
     )
     if unanswered:
         raise Refused("the five questions are not all answered: " + "; ".join(unanswered))
+    calendar = await clinic_calendar(session, initiative.clinic_id)
+    target_refusals = approval_targets.refusals(kpi=initiative.kpi, approval=approval, today=calendar.today())
+    if target_refusals:
+        raise Refused("; ".join(target_refusals))
     review, refusals = approval_review.review_approval(
         await _approval_facts(session, initiative), _approval_choices(approval)
     )
@@ -119,8 +144,6 @@ async def approve_initiative(
         raise Refused("; ".join(refusals))
 
     now = clock.now()
-    # Read before the plan row is added: an autoflush here would raise another approval's conflict early.
-    calendar = await clinic_calendar(session, initiative.clinic_id)
     plan_id = plan_workflow_id(initiative.id)
     initiative.status = "approved"
     initiative.owner = approval.owner
@@ -176,7 +199,13 @@ async def approve_initiative(
     clinic = await session.get(RoadmapClinic, initiative.clinic_id)
     await start_plan(
         plan_input_for(
-            initiative, approval, plan_id, officer_id=officer_id, clinic_name=clinic.name if clinic else ""
+            initiative,
+            approval,
+            plan_id,
+            calendar=calendar,
+            baseline=(baseline_start, baseline_end),
+            officer_id=officer_id,
+            clinic_name=clinic.name if clinic else "",
         )
     )
     await session.commit()

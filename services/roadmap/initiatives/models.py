@@ -1,6 +1,6 @@
 """An initiative as the officer sees it, and the officer's approval (the tables are in ../models.py)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -94,6 +94,19 @@ class ApprovalIn(BaseModel):
         description="the partner feed already holds these whole weeks before today: they are the baseline, "
         "and the baseline phase only confirms the feed is live (1 day unless phase_days.baseline is given)",
     )
+    pilot_started_on: date | None = PydanticField(
+        default=None,
+        description="the first day of a pilot already under way before faio (a past date, the clinic's "
+        "own); needs baseline_from_history_weeks: the baseline is the feed's whole weeks before it, and "
+        "once phase_days.pilot has passed the gate is judged at once on the weeks the feed holds",
+    )
+    minimum_worthwhile_pct: float | None = PydanticField(
+        default=None,
+        ge=-100,
+        le=500,
+        description="the smallest change worth having, same sign as the target (default: half the target); "
+        "the gate passes only when the estimate reaches it and the interval excludes no change",
+    )
     no_baseline_reason: str = PydanticField(
         default="", max_length=500, description="why the pilot may start without any baseline"
     )
@@ -114,6 +127,25 @@ class ApprovalIn(BaseModel):
         if value == 0:
             raise ValueError("target_change_pct must be a change, e.g. -30 or +25")
         return value
+
+    @model_validator(mode="after")
+    def _worthwhile_within_target(self) -> "ApprovalIn":
+        worthwhile = self.minimum_worthwhile_pct
+        if worthwhile is not None and not (0 < worthwhile / self.target_change_pct <= 1):
+            raise ValueError(
+                f"minimum_worthwhile_pct: give a change of the target's sign no larger than the target "
+                f"({self.target_change_pct:+g} %), e.g. {self.target_change_pct / 2:+g}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _past_pilot_has_history(self) -> "ApprovalIn":
+        if self.pilot_started_on is not None and self.baseline_from_history_weeks is None:
+            raise ValueError(
+                "pilot_started_on: a pilot already under way is judged against the feed's weeks before it; "
+                "give baseline_from_history_weeks too (e.g. 4)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_baseline(self) -> "ApprovalIn":

@@ -37,11 +37,34 @@ class HandBaseline:
 
 @dataclass
 class PilotWeekReading:
-    """One pilot week of the plan's KPI, kept for the gate's evidence."""
+    """One week of the plan's KPI after the pilot (rollout, sustain), kept for the close-out."""
 
     week: str
     value: float
     sample_size: int
+
+
+@dataclass
+class ClinicianReading:
+    """One clinician's sums for a week (minutes and notes, or events and total); pilot or control."""
+
+    staff_id: str
+    pilot: bool
+    events: float
+    total: float
+
+
+@dataclass
+class WeekReading:
+    """One local week of the plan's KPI with the sums behind it: the gate picks its weeks by date."""
+
+    week: str
+    value: float | None
+    sample_size: int
+    events: float | None = None
+    total: float | None = None
+    baseline_week: bool = False
+    clinicians: list[ClinicianReading] = field(default_factory=list)
 
 
 @dataclass
@@ -56,7 +79,11 @@ class PlanState:
     notices: int = 0  # notices sent so far: the deterministic key of each notice
     paused: bool = False
     pilot_extended: bool = False
+    extensions: int = 0  # gate extensions granted: one at most
     target_change_pct: float = 0.0
+    # Every target the plan had, oldest first ({"target_change_pct", "at", "phase"}): locked at the pilot.
+    target_history: list[dict[str, Any]] = field(default_factory=list)
+    pilot_started_at: str = ""  # when the (first) pilot began, ISO 8601 on faio's clock
     latest_kpi_week: str = ""
     latest_kpi_value: float | None = None
     latest_kpi_progress: float | None = None
@@ -74,9 +101,9 @@ class PlanState:
     next_initiative_id: str = ""
     next_initiative_problem: str = ""
     runs: int = 1
-    # The gate's evidence: the baseline, the pilot's weeks, what the gate judged, who signed off.
+    # The gate's evidence: the baseline, the KPI's weeks (by date), what the gate judged, who signed off.
     baseline_value: float | None = None  # the KPI's baseline as the snapshots (or the officer) gave it
-    pilot_weeks: list[PilotWeekReading] = field(default_factory=list)
+    weeks: list[WeekReading] = field(default_factory=list)
     gate_evidence: dict[str, Any] = field(default_factory=dict)
     decision_by: str = ""
     signed_off_by: str = ""
@@ -118,11 +145,20 @@ class PlanInput:
     # faio's clock minus the system's when the plan started (shared.clock): what the workflow adds
     # to workflow.now() for the dates it records, so they agree with the services' calendar.
     clock_offset_seconds: float = 0.0
+    # The clinic's own time and the baseline's dates (ISO): the gate takes complete local weeks.
+    time_zone: str = "UTC"
+    baseline_start: str = ""
+    baseline_end: str = ""
+    # A pilot that began before faio followed the plan: the plan starts in it (ISO instants, the
+    # clinic's local midnight of the pilot's first day and of the baseline's).
+    pilot_started_at: str = ""
+    baseline_started_at: str = ""
+    minimum_worthwhile_pct: float | None = None  # default: half the target
 
 
 @dataclass
 class KpiReading:
-    """A weekly KPI snapshot relayed from the KPI service."""
+    """A weekly KPI snapshot relayed from the KPI service, with the sums behind its value."""
 
     kpi: str
     week: str
@@ -130,6 +166,10 @@ class KpiReading:
     baseline: float | None = None
     progress: float | None = None
     sample_size: int = 0
+    events: float | None = None
+    total: float | None = None
+    baseline_week: bool = False
+    clinicians: list[ClinicianReading] = field(default_factory=list)
 
 
 # continue (go to rollout) | extend (the pilot runs longer) | stop
@@ -191,6 +231,9 @@ class PlanStatus:
     outcome_weeks: list[PilotWeekReading] = field(default_factory=list)
     next_initiative_problem: str = ""
     preparation_holding: bool = False
+    pilot_started_at: str = ""
+    target_history: list[dict[str, Any]] = field(default_factory=list)
+    extensions: int = 0
 
 
 @dataclass

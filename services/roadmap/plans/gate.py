@@ -1,13 +1,17 @@
-"""The evaluation gate's three outcomes from what the plan learned in its pilot (pure; the workflow calls it).
+"""The evaluation gate's three outcomes from the plan's weeks (the workflow calls it; the statistics are
+in evidence.py).
 
-Rates are judged by evidence.compare_rates over the pilot weeks' counts against the clinic's own
-baseline. Other KPIs reach the plan as weekly values only (per-clinician minutes stay in kpi), so
-their gate shows the weekly progress and says that no interval could be computed.
+The gate takes its weeks by date: the baseline's weeks, and the complete local weeks between the
+pilot's start and the gate, whatever order the snapshots arrived in. Each week carries the sums
+behind its value, and per clinician where the KPI's events name staff, so the pilot group is
+judged against the rest of the staff.
 """
 
 import math
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from temporalio import activity
 
@@ -18,8 +22,18 @@ from services.roadmap.plans.contracts import (
     PilotWeekReading,
     PlanInput,
     PlanState,
+    WeekReading,
 )
-from services.roadmap.plans.evidence import RATE_KPIS, compare_rates
+from services.roadmap.plans.evidence import (
+    ClinicianWeeks,
+    GateData,
+    HandBaselineFigure,
+    Target,
+    WeekCounts,
+    judge_gate_data,
+)
+from services.roadmap.plans.kpi_measures import KPI_MEASURES
+from shared.calendar import weeks_touching, whole_weeks_within
 
 DAYS_PER_WEEK = 7.0
 HAND_BASELINE_SOURCES = ("audit", "manual_count", "emr_report")
@@ -28,87 +42,36 @@ BASELINE_OPEN_PHASES = frozenset({"baseline", "preparation", "pilot"})
 # The weeks after the pilot measure what the plan realized (the close-out); the latest half-year is enough.
 OUTCOME_PHASES = frozenset({"rollout", "sustain"})
 MAX_OUTCOME_WEEKS = 26
-
-
-@dataclass(frozen=True)
-class PilotWeek:
-    """One pilot week of the plan's KPI: its rate and how many observations it came from."""
-
-    week: str
-    value: float
-    sample_size: int
-
-
-def gate_evidence(
-    *,
-    kpi: str,
-    target_change_pct: float,
-    baseline_value: float | None,
-    baseline_weekly_volume: float | None,
-    baseline_days: float,
-    pilot_weeks: list[PilotWeek],
-    progress: float | None,
-) -> dict[str, Any]:
-    """The gate's evidence as plain data: outcome, method, estimate, interval, n, recommendation."""
-    counted = [week for week in pilot_weeks if week.sample_size > 0]
-    if kpi in RATE_KPIS and counted and baseline_value is not None and 0 < baseline_value < 1:
-        pilot_total = sum(week.sample_size for week in counted)
-        pilot_events = round(sum(week.value * week.sample_size for week in counted))
-        weekly = baseline_weekly_volume
-        method_note = ""
-        if weekly is None:
-            # The plan never learned the baseline's volume: take the pilot's (a clinic's volume is steady).
-            weekly = pilot_total / len(counted)
-            method_note = "; baseline volume taken as the pilot's weekly volume"
-        baseline_total = max(round(weekly * baseline_days / DAYS_PER_WEEK), 1)
-        evidence = compare_rates(
-            baseline_events=round(baseline_value * baseline_total),
-            baseline_total=baseline_total,
-            pilot_events=min(pilot_events, pilot_total),
-            pilot_total=pilot_total,
-            target_change_pct=target_change_pct,
-            pilot_weeks=len(counted),
-        )
-        result = asdict(evidence)
-        result["method"] += method_note
-        result["extension_days"] = (
-            evidence.extension_weeks * DAYS_PER_WEEK if evidence.extension_weeks is not None else None
-        )
-        return result
-    shown = "no KPI data" if progress is None else f"{progress:.0%} of the way to the target"
-    reached = progress is not None and progress >= 1.0
-    return {
-        "outcome": "pass" if reached else "inconclusive",
-        "method": (
-            "weekly KPI progress against the target; no confidence interval: the counts behind this "
-            "KPI do not reach the plan"
-        ),
-        "estimate_pct": None if progress is None else round(progress * target_change_pct, 2),
-        "ci_low_pct": None,
-        "ci_high_pct": None,
-        "confidence": None,
-        "target_pct": target_change_pct,
-        "target_position": None,
-        "n_baseline": 0,
-        "n_pilot": sum(week.sample_size for week in pilot_weeks),
-        "p_value": None,
-        "extension_weeks": None,
-        "extension_days": None,
-        "summary": shown,
-    }
+# The weeks a plan keeps (baseline up to 26 weeks, a pilot, an extension): a year is plenty.
+MAX_WEEKS_KEPT = 60
+# One extension at most: more looks at the same pilot would spend the interval's 5 % error again.
+MAX_EXTENSIONS = 1
+# How long the gate waits for the feed's snapshot of the pilot's last complete week before judging without it.
+FEED_WAIT = timedelta(days=1)
 
 
 def remember_reading(state: PlanState, reading: KpiReading) -> None:
-    """Keep what the gate needs from a snapshot: the baseline, and each pilot week once."""
+    """Keep what the gate needs from a snapshot: the baseline, and each week once (a resent week replaces)."""
     if reading.baseline is not None:
         state.baseline_value = reading.baseline
-    seen = {week.week for week in state.pilot_weeks}
-    if state.phase == "pilot" and reading.value is not None and reading.week not in seen:
-        state.pilot_weeks.append(PilotWeekReading(reading.week, reading.value, reading.sample_size))
-    after = {week.week for week in state.outcome_weeks}
+    week = WeekReading(
+        week=reading.week,
+        value=reading.value,
+        sample_size=reading.sample_size,
+        events=reading.events,
+        total=reading.total,
+        baseline_week=reading.baseline_week,
+        clinicians=list(reading.clinicians),
+    )
+    kept = [item for item in state.weeks if item.week != reading.week]
+    state.weeks = sorted([*kept, week], key=lambda item: item.week)[-MAX_WEEKS_KEPT:]
+    after = {item.week for item in state.outcome_weeks}
     if state.phase in OUTCOME_PHASES and reading.value is not None and reading.week not in after:
-        kept = [*state.outcome_weeks, PilotWeekReading(reading.week, reading.value, reading.sample_size)]
-        state.outcome_weeks = kept[-MAX_OUTCOME_WEEKS:]
+        kept_outcome = [
+            *state.outcome_weeks,
+            PilotWeekReading(reading.week, reading.value, reading.sample_size),
+        ]
+        state.outcome_weeks = kept_outcome[-MAX_OUTCOME_WEEKS:]
 
 
 @dataclass
@@ -117,11 +80,17 @@ class GateQuestion:
 
     kpi: str
     target_change_pct: float
-    baseline_value: float | None
-    baseline_weekly_volume: float | None
-    baseline_days: float
-    progress: float | None
-    pilot_weeks: list[PilotWeekReading] = field(default_factory=list)
+    minimum_worthwhile_pct: float | None
+    time_zone: str
+    baseline_start: str  # ISO dates of the baseline window ("" when the plan has none)
+    baseline_end: str
+    pilot_started_at: str  # ISO instants on faio's clock
+    gate_at: str
+    weeks: list[WeekReading] = field(default_factory=list)
+    hand_baseline_value: float | None = None
+    hand_baseline_weekly_volume: float | None = None
+    hand_baseline_weeks: float = 0.0
+    hand_baseline_source: str = ""
 
 
 def plan_baseline(plan: PlanInput, state: PlanState) -> tuple[float | None, float | None]:
@@ -134,44 +103,128 @@ def plan_baseline(plan: PlanInput, state: PlanState) -> tuple[float | None, floa
     return state.baseline_value, None
 
 
-def gate_question(plan: PlanInput, state: PlanState) -> GateQuestion:
-    """The gate's question for a plan: a hand-entered baseline wins over the snapshots' one."""
-    value, volume = plan_baseline(plan, state)
+def gate_question(plan: PlanInput, state: PlanState, *, gate_at: datetime) -> GateQuestion:
+    """The gate's question for a plan: its weeks, and a hand-entered baseline if there is one."""
+    hand = state.hand_baseline if state.hand_baseline and state.hand_baseline.value is not None else None
+    hand_value = hand.value if hand else plan.baseline_value
     return GateQuestion(
         kpi=plan.kpi,
         target_change_pct=state.target_change_pct,
-        baseline_value=value,
-        baseline_weekly_volume=volume,
-        baseline_days=plan.phase_seconds.get("baseline", 0.0) / DAY_SECONDS,
-        progress=state.latest_kpi_progress,
-        pilot_weeks=list(state.pilot_weeks),
+        minimum_worthwhile_pct=plan.minimum_worthwhile_pct,
+        time_zone=plan.time_zone,
+        baseline_start=plan.baseline_start,
+        baseline_end=plan.baseline_end,
+        pilot_started_at=state.pilot_started_at,
+        gate_at=gate_at.isoformat(),
+        weeks=list(state.weeks),
+        hand_baseline_value=hand_value,
+        hand_baseline_weekly_volume=hand.weekly_volume if hand else plan.baseline_weekly_volume,
+        hand_baseline_weeks=plan.phase_seconds.get("baseline", 0.0) / DAY_SECONDS / DAYS_PER_WEEK,
+        hand_baseline_source=(hand.source if hand else plan.baseline_source)
+        if hand_value is not None
+        else "",
     )
+
+
+def _local_day(instant: str, zone: str) -> date:
+    return datetime.fromisoformat(instant).astimezone(ZoneInfo(zone)).date()
+
+
+def pilot_weeks(question: GateQuestion) -> list[str]:
+    """The complete local weeks between the pilot's start and the gate (the gate's week is not over)."""
+    if not question.pilot_started_at:
+        return []
+    first = _local_day(question.pilot_started_at, question.time_zone)
+    before_gate = _local_day(question.gate_at, question.time_zone) - timedelta(days=1)
+    return whole_weeks_within(first, before_gate)
+
+
+def baseline_weeks(question: GateQuestion) -> list[str]:
+    """The baseline's weeks: those kpi marked as baseline, else those its window touches."""
+    marked = [week.week for week in question.weeks if week.baseline_week]
+    if marked or not question.baseline_start or not question.baseline_end:
+        return marked
+    return weeks_touching(
+        date.fromisoformat(question.baseline_start), date.fromisoformat(question.baseline_end)
+    )
+
+
+def missing_pilot_week(question: GateQuestion) -> str:
+    """The pilot's last complete week when the feed has not delivered it yet ("": it has, or none)."""
+    weeks = pilot_weeks(question)
+    if not weeks or any(item.week == weeks[-1] for item in question.weeks):
+        return ""
+    return weeks[-1]
+
+
+def gate_data(question: GateQuestion) -> GateData:
+    """The statistics' input: the weeks by date, with their sums, clinic-wide and per clinician."""
+    measure, better = KPI_MEASURES.get(question.kpi, ("unsupported", "lower"))
+    clinic = tuple(
+        WeekCounts(item.week, float(item.events), float(item.total))
+        for item in question.weeks
+        if item.events is not None and item.total is not None
+    )
+    per_clinician: dict[tuple[str, bool], list[WeekCounts]] = {}
+    for item in question.weeks:
+        for clinician in item.clinicians:
+            per_clinician.setdefault((clinician.staff_id, clinician.pilot), []).append(
+                WeekCounts(item.week, clinician.events, clinician.total)
+            )
+    hand = None
+    if question.hand_baseline_value is not None:
+        hand = HandBaselineFigure(
+            value=question.hand_baseline_value,
+            weekly_volume=question.hand_baseline_weekly_volume,
+            weeks=question.hand_baseline_weeks,
+            source=question.hand_baseline_source,
+        )
+    return GateData(
+        kpi=question.kpi,
+        measure=measure,  # type: ignore[arg-type]  # "unsupported" is judged inconclusive with its reason
+        better=better,  # type: ignore[arg-type]
+        baseline_weeks=tuple(baseline_weeks(question)),
+        pilot_weeks=tuple(pilot_weeks(question)),
+        clinic=clinic,
+        clinicians=tuple(
+            ClinicianWeeks(staff_id, pilot, tuple(weeks))
+            for (staff_id, pilot), weeks in per_clinician.items()
+        ),
+        hand_baseline=hand,
+    )
+
+
+def gate_evidence(question: GateQuestion) -> dict[str, Any]:
+    """The gate's evidence as plain data: outcome, design, method, estimate, interval, n, recommendation."""
+    worthwhile = question.minimum_worthwhile_pct
+    target = Target(
+        change_pct=question.target_change_pct,
+        minimum_worthwhile_pct=worthwhile if worthwhile is not None else question.target_change_pct / 2,
+    )
+    evidence = asdict(judge_gate_data(gate_data(question), target))
+    weeks = evidence.get("extension_weeks")
+    evidence["extension_days"] = weeks * DAYS_PER_WEEK if weeks is not None else None
+    evidence["awaiting_week"] = missing_pilot_week(question)
+    return evidence
 
 
 @activity.defn(name="judge_gate")
 async def judge_gate(question: GateQuestion) -> dict[str, Any]:
     """A local activity: pure and deterministic, but numpy and statsmodels do not run in the sandbox."""
-    return gate_evidence(
-        kpi=question.kpi,
-        target_change_pct=question.target_change_pct,
-        baseline_value=question.baseline_value,
-        baseline_weekly_volume=question.baseline_weekly_volume,
-        baseline_days=question.baseline_days,
-        pilot_weeks=[PilotWeek(week.week, week.value, week.sample_size) for week in question.pilot_weeks],
-        progress=question.progress,
-    )
+    return gate_evidence(question)
 
 
-def gate_message(evidence: dict[str, Any], *, timeout_days: int) -> str:
+def gate_message(evidence: dict[str, Any], *, timeout_days: int, may_extend: bool = True) -> str:
     """What the officer is told at the gate: the outcome, the evidence and what to decide."""
     summary = evidence["summary"]
     if evidence["outcome"] == "pass":
         return f"gate passed: {summary}; sign off to start the rollout (continue) within {timeout_days} days"
+    choices = "continue, extend or stop" if may_extend else "continue or stop; the one extension is used"
     if evidence["outcome"] == "fail":
-        return f"gate failed: {summary}; decide to stop, extend or continue anyway within {timeout_days} days"
+        return f"gate failed: {summary}; decide ({choices}) within {timeout_days} days"
     days = evidence.get("extension_days")
-    offer = f"recommended: extend the pilot by {math.ceil(days)} days" if days else "decide"
-    return f"gate inconclusive: {summary}; {offer} (continue, extend or stop) within {timeout_days} days"
+    offer = f"recommended: extend the pilot by {math.ceil(days)} days" if days and may_extend else "decide"
+    return f"gate inconclusive: {summary}; {offer} ({choices}) within {timeout_days} days"
 
 
 def baseline_source(plan: PlanInput, state: PlanState) -> str:

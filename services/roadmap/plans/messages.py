@@ -114,6 +114,11 @@ class PlanMessages:
             raise ValueError("action must be continue, extend or stop")
         if decision.action == "extend" and not 0 < decision.extend_days <= 120:
             raise ValueError("extend_days must be between 1 and 120")
+        if decision.action == "extend" and state.extensions >= gate.MAX_EXTENSIONS:
+            raise ValueError(
+                "the pilot was extended once already: one extension at most, so the gate's error rate "
+                "holds; decide continue or stop"
+            )
 
     @workflow.update
     def provide_baseline(self, given: HandBaseline) -> PlanStatus:
@@ -135,6 +140,13 @@ class PlanMessages:
         state = self._state
         if change.target_change_pct is not None:
             state.target_change_pct = change.target_change_pct
+            state.target_history.append(
+                {
+                    "target_change_pct": change.target_change_pct,
+                    "at": self._now().isoformat(),
+                    "phase": state.phase,
+                }
+            )
         if change.extend_phase_days is not None:
             state.phase_seconds += change.extend_phase_days * DAY_SECONDS
         return self.status()
@@ -147,6 +159,11 @@ class PlanMessages:
         if state.phase in FINAL_PHASES:
             raise ValueError(f"the plan is {state.phase}")
         if change.target_change_pct is not None:
+            if state.pilot_started_at:
+                raise ValueError(
+                    f"target_change_pct: the target ({state.target_change_pct:+g} %) was locked when the "
+                    "pilot began, so the gate judges the pilot against what was promised before it"
+                )
             if change.target_change_pct == 0:
                 raise ValueError("target_change_pct must be a change, e.g. -30 or +25")
             if (change.target_change_pct > 0) != (state.target_change_pct > 0):
@@ -201,6 +218,9 @@ class PlanMessages:
             outcome_weeks=state.outcome_weeks,
             next_initiative_problem=state.next_initiative_problem,
             preparation_holding=state.preparation_holding,
+            pilot_started_at=state.pilot_started_at,
+            target_history=state.target_history,
+            extensions=state.extensions,
         )
 
     def _next_milestone(self, elapsed: float) -> tuple[str, str]:

@@ -14,7 +14,13 @@ from services.roadmap.clinics import get_clinic, officer_owns
 from services.roadmap.models import Initiative, RoadmapPlan, RoadmapPlanNotice, RoadmapPlanTransition
 from services.roadmap.plans import money as plan_money
 from services.roadmap.plans import phases
-from services.roadmap.plans.contracts import DAY_SECONDS, AdoptionAlert, KpiReading, PlanStatus
+from services.roadmap.plans.contracts import (
+    DAY_SECONDS,
+    AdoptionAlert,
+    ClinicianReading,
+    KpiReading,
+    PlanStatus,
+)
 from services.roadmap.plans.models import NoticePublic, PlanPublic, TransitionPublic
 from shared.errors import NotFound
 from shared.events.kpi import KpiAlert, KpiSnapshot
@@ -118,6 +124,13 @@ def reading_of(event: KpiSnapshot) -> KpiReading:
         baseline=event.baseline,
         progress=event.progress,
         sample_size=event.sample_size,
+        events=event.counts.events if event.counts else None,
+        total=event.counts.total if event.counts else None,
+        baseline_week=event.baseline_week,
+        clinicians=[
+            ClinicianReading(staff_id=item.staff_id, pilot=item.pilot, events=item.events, total=item.total)
+            for item in event.clinicians
+        ],
     )
 
 

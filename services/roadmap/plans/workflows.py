@@ -1,8 +1,9 @@
 """Roadmap's Temporal workflows. Deterministic: side effects belong in activities."""
 
+import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
@@ -52,7 +53,10 @@ class ImplementationPlanWorkflow(PlanMessages):
     async def run(self, plan: PlanInput) -> PlanResult:
         state = self._state
         if state.seq == 0:
-            await self._enter("baseline", "initiative approved")
+            if plan.pilot_started_at:
+                await self._join_running_pilot()
+            else:
+                await self._enter("baseline", "initiative approved")
         while state.phase not in FINAL_PHASES:
             if state.phase == "evaluation":
                 await self._evaluate()
@@ -97,7 +101,33 @@ class ImplementationPlanWorkflow(PlanMessages):
 
     # --- phases -------------------------------------------------------------------------
 
-    async def _enter(self, phase: PlanPhase, reason: str, *, length_seconds: float | None = None) -> None:
+    async def _join_running_pilot(self) -> None:
+        """A pilot that began before faio followed the plan: record its real dates and take it up mid-way.
+
+        The baseline is the feed's whole weeks before the pilot; once the pilot's length has passed,
+        the gate is judged at once on the weeks the feed holds.
+        """
+        plan, state = self._plan, self._state
+        began = datetime.fromisoformat(plan.pilot_started_at)
+        baseline_at = datetime.fromisoformat(plan.baseline_started_at) if plan.baseline_started_at else began
+        await self._enter(
+            "baseline",
+            "initiative approved; the baseline is the feed's weeks before the pilot",
+            at=baseline_at,
+        )
+        on = plan.pilot_started_at[:10]
+        await self._enter("pilot", f"the pilot began on {on}, before faio followed the plan", at=began)
+        state.elapsed_seconds = min(max((self._now() - began).total_seconds(), 0.0), state.phase_seconds)
+        state.checkins_done = int(state.elapsed_seconds // plan.checkin_seconds)
+
+    async def _enter(
+        self,
+        phase: PlanPhase,
+        reason: str,
+        *,
+        length_seconds: float | None = None,
+        at: datetime | None = None,
+    ) -> None:
         state = self._state
         previous = state.phase if state.seq > 0 else None
         state.seq += 1
@@ -117,12 +147,18 @@ class ImplementationPlanWorkflow(PlanMessages):
                 phase=phase,
                 previous_phase=previous,
                 reason=reason,
-                changed_at=self._now().isoformat(),
+                changed_at=(at or self._now()).isoformat(),
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
         workflow.upsert_search_attributes([PLAN_PHASE.value_set(phase)])
+        if phase == "pilot" and not state.pilot_started_at:
+            # The target is locked from here: the gate judges the pilot against what was set before it.
+            state.pilot_started_at = (at or self._now()).isoformat()
+            state.target_history.append(
+                {"target_change_pct": state.target_change_pct, "at": state.pilot_started_at, "phase": "pilot"}
+            )
         for kind, message in phases.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
         if phase in phases.SURVEY_ROUND_REMINDERS:
@@ -184,17 +220,31 @@ class ImplementationPlanWorkflow(PlanMessages):
     async def _evaluate(self) -> None:
         """Judge the pilot's evidence; every outcome waits for the officer (a pass for the sign-off)."""
         state = self._state
-        evidence = await workflow.execute_local_activity(
-            gate.judge_gate,
-            gate.gate_question(self._plan, state),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
+        evidence = await self._judge()
+        if evidence.get("awaiting_week"):
+            # The pilot's last week ended, but its snapshot has not arrived: give the feed a day.
+            awaited = evidence["awaiting_week"]
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: any(week.week == awaited for week in state.weeks), timeout=gate.FEED_WAIT
+                )
+            evidence = await self._judge()
         state.gate_evidence = evidence
         state.gate_history.append(evidence)
         decision_days = int(self._plan.decision_timeout_seconds // DAY_SECONDS)
         shown = f"gate {evidence['outcome']}: {evidence['summary']}"
-        await self._officer_decides(gate.gate_message(evidence, timeout_days=decision_days), shown)
+        message = gate.gate_message(
+            evidence, timeout_days=decision_days, may_extend=state.extensions < gate.MAX_EXTENSIONS
+        )
+        await self._officer_decides(message, shown)
+
+    async def _judge(self) -> dict:
+        return await workflow.execute_local_activity(
+            gate.judge_gate,
+            gate.gate_question(self._plan, self._state, gate_at=self._now()),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
 
     async def _wait_for_baseline(self) -> None:
         """Hold the pilot until it has a baseline (feed or hand) or the officer's reason; escalate late."""
@@ -246,6 +296,7 @@ class ImplementationPlanWorkflow(PlanMessages):
             await self._enter("rollout", f"officer decided to continue at {shown}{said}")
         elif action == "extend":
             state.pilot_extended = True
+            state.extensions += 1
             await self._enter(
                 "pilot",
                 f"officer extended the pilot at {shown}{said}",

@@ -1,0 +1,35 @@
+"""What roadmap must know of each KPI to set and judge a target: what it measures and which way is better.
+
+kpi's kpis.yaml defines the KPIs; this is the part of it a plan needs, and a unit test keeps the two
+in step. "rate" is a share in [0, 1] over weekly counts; "duration" is minutes per item, judged per
+clinician where the events name one; "other" (a median, a head count) has no weekly sums behind it,
+so its gate shows progress but cannot compute an interval.
+"""
+
+from typing import Literal
+
+Measure = Literal["rate", "duration", "other"]
+Better = Literal["lower", "higher"]
+
+KPI_MEASURES: dict[str, tuple[Measure, Better]] = {
+    "missed_call_rate": ("rate", "lower"),
+    "documentation_minutes_per_note": ("duration", "lower"),
+    "messages_answered_within_business_day": ("rate", "higher"),
+    "median_message_response_minutes": ("other", "lower"),
+    "appointment_conversion": ("rate", "higher"),
+    "no_show_rate": ("rate", "lower"),
+    "ai_weekly_active_staff": ("other", "higher"),
+    "ai_adoption_rate": ("rate", "higher"),
+    "ai_assisted_note_share": ("rate", "higher"),
+    "minutes_per_eligibility_check": ("duration", "lower"),
+    "claim_denial_rate": ("rate", "lower"),
+    "referral_completion_rate": ("rate", "higher"),
+}
+
+
+def measure_of(kpi: str) -> Measure:
+    return KPI_MEASURES.get(kpi, ("other", "higher"))[0]
+
+
+def better_of(kpi: str) -> Better:
+    return KPI_MEASURES.get(kpi, ("other", "higher"))[1]

@@ -1,0 +1,18 @@
+"""Roadmap's view of each KPI agrees with kpi's definitions (kpis.yaml), the one source of KPIs."""
+
+from typing import get_args
+
+from services.kpi import kpis
+from services.roadmap.plans.kpi_measures import KPI_MEASURES
+from shared.events.kpi import KpiName
+
+
+def test_every_kpi_has_a_measure_and_a_direction_matching_its_definition() -> None:
+    assert set(KPI_MEASURES) == set(get_args(KpiName))
+    for definition in kpis.definitions():
+        measure, better = KPI_MEASURES[definition.name]
+        assert better == definition.better, definition.name
+        if measure == "rate":
+            assert definition.unit == "ratio", definition.name
+        if measure == "duration":
+            assert definition.unit == "minutes" and definition.kind == "ratio", definition.name
