@@ -1,0 +1,196 @@
+"""Verdicts through the APIs, on the real broker and Temporal server with the real kpi service and worker.
+
+A billing pilot that began six weeks ago is taken over by the officer: approved with
+`pilot_started_on` and a 4-week baseline from the feed's history, kpi sends every week at once,
+and the gate judges at once on the complete weeks between the pilot's start and today, with the
+feed's real number of claims behind the baseline. Targets that cannot be met or read are a 422.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from services.roadmap.plans.worker import create_worker
+from shared import clock
+from shared.calendar import iso_week
+from shared.events.audit import AuditCompleted
+from tests.integration.kpi_support import officer_headers, post_events
+from tests.integration.test_roadmap_api import OFFICER, auth, candidate, clinic_with_findings, publish
+from tests.polling import eventually
+from tests.services import Platform, running
+
+BASELINE_WEEKS = 4
+PILOT_WEEKS = 6
+CLAIMS_A_DAY = 40  # 280 a week
+
+
+@pytest.fixture(scope="module")
+async def platform(
+    kafka: str, temporal: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Platform]:
+    """roadmap and kpi with a plan worker (each test uses its own clinic)."""
+    tmp_path = tmp_path_factory.mktemp("verdicts")
+    task_queue = f"verdicts-{uuid.uuid4()}"
+    target = temporal.client.service_client.config.target_host
+    async with running(
+        "roadmap", "kpi", kafka=kafka, data_dir=tmp_path, temporal_address=target, task_queue=task_queue
+    ) as started:
+        for name in ("roadmap", "kpi"):
+            await asyncio.wait_for(started[name].app.state.broker_connected.wait(), timeout=60)
+        client = await Client.connect(target)
+        async with create_worker(client, task_queue, started["roadmap"].runtime.sessions):
+            yield started
+
+
+def claim_events(clinic_id: uuid.UUID, day: date, *, denied: int) -> list[dict[str, Any]]:
+    """One day's claims: CLAIMS_A_DAY submitted at noon UTC, `denied` of them denied."""
+    at = datetime.combine(day, time(12), tzinfo=UTC)
+    events = []
+    for index in range(CLAIMS_A_DAY):
+        kind = "partner.claim.submitted"
+        events.append({"type": kind, "at": at + timedelta(seconds=index)})
+    for index in range(denied):
+        events.append({"type": "partner.claim.denied", "at": at + timedelta(minutes=5, seconds=index)})
+    return [
+        {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "type": event["type"],
+            "time": event["at"].isoformat(),
+            "subject": str(clinic_id),
+            "data": {},
+        }
+        for event in events
+    ]
+
+
+async def billing_clinic(platform: Platform) -> tuple[uuid.UUID, dict[str, Any]]:
+    """A clinic whose audit ranks billing first, with a billing partner at kpi: (clinic id, initiative)."""
+    clinic_id = await clinic_with_findings(platform, systems={"emr": "athenahealth"})
+    now = clock.now()
+    await publish(
+        platform,
+        AuditCompleted(
+            clinic_id=clinic_id,
+            audit_id=uuid.uuid4(),
+            window_start=now.date(),
+            window_end=now.date(),
+            total_hours_per_week=40,
+            total_cost_per_week=2_000,
+            low_confidence=False,
+            candidates=[candidate(1, "billing", 20, 1_000), candidate(2, "patient communication", 15, 600)],
+            completed_at=now,
+        ),
+        clinic_id,
+    )
+    http, headers = platform["roadmap"].http, auth(platform)
+
+    async def billing_initiative() -> dict[str, Any] | None:
+        reply = await http.get(f"/v1/clinics/{clinic_id}/initiatives", headers=headers)
+        found = [item for item in reply.json().get("initiatives", []) if item["kpi"] == "claim_denial_rate"]
+        return found[0] if reply.status_code == 200 and found else None
+
+    initiative = await eventually(billing_initiative, what="a billing initiative")
+    kpi = platform["kpi"]
+    partner = await kpi.http.post(
+        "/v1/partners",
+        json={"name": "Acme Billing", "kind": "emr", "clinic_ids": [str(clinic_id)]},
+        headers=officer_headers(kpi, OFFICER),
+    )
+    assert partner.status_code == 201, partner.text
+    return clinic_id, {**initiative, "partner": partner.json()}
+
+
+def pilot_start(today: date) -> date:
+    """The Monday PILOT_WEEKS whole weeks before this week's."""
+    return today - timedelta(days=today.weekday(), weeks=PILOT_WEEKS)
+
+
+async def test_a_pilot_under_way_is_judged_at_once_on_its_weeks_with_the_feeds_baseline(
+    platform: Platform,
+) -> None:
+    clinic_id, initiative = await billing_clinic(platform)
+    today = clock.now().astimezone(UTC).date()
+    started = pilot_start(today)
+    first = started - timedelta(weeks=BASELINE_WEEKS)
+    # 12 % of claims denied before the pilot, 6 % during it: a clear halving.
+    events = []
+    day = first
+    while day < today:
+        events += claim_events(clinic_id, day, denied=round(CLAIMS_A_DAY * (0.12 if day < started else 0.06)))
+        day += timedelta(days=1)
+    for chunk in range(0, len(events), 1_000):
+        posted = await post_events(platform["kpi"], initiative["partner"], events[chunk : chunk + 1_000])
+        assert posted.status_code in (200, 202), posted.text
+
+    http, headers = platform["roadmap"].http, auth(platform)
+    approval = {
+        "owner": "billing-lead-1",
+        "target_change_pct": -30,
+        "baseline_from_history_weeks": BASELINE_WEEKS,
+        "pilot_started_on": started.isoformat(),
+        "phase_days": {"pilot": 28},
+    }
+    approved = await http.post(f"/v1/initiatives/{initiative['id']}/approve", json=approval, headers=headers)
+    assert approved.status_code == 201, approved.text
+    plan_id = approved.json()["plan_id"]
+
+    async def judged() -> dict[str, Any] | None:
+        reply = await http.get(f"/v1/plans/{plan_id}", headers=headers)
+        evidence = ((reply.json().get("live") or {}).get("gate_evidence")) or {}
+        return evidence if evidence.get("outcome") else None
+
+    evidence = await eventually(judged, what="the gate's verdict on the pilot's weeks", timeout=90)
+    expected_pilot = [iso_week(started + timedelta(weeks=index)) for index in range(PILOT_WEEKS)]
+    assert evidence["pilot_weeks_used"] == expected_pilot
+    assert len(evidence["baseline_weeks_used"]) == BASELINE_WEEKS
+    # The baseline is the feed's four weeks of claims, not one day's worth.
+    assert evidence["n_baseline"] == BASELINE_WEEKS * 7 * CLAIMS_A_DAY
+    assert evidence["n_pilot"] == PILOT_WEEKS * 7 * CLAIMS_A_DAY
+    assert evidence["outcome"] == "pass", evidence["summary"]
+    assert evidence["ci_low_pct"] < evidence["estimate_pct"] < evidence["ci_high_pct"] < 0
+    plan = (await http.get(f"/v1/plans/{plan_id}", headers=headers)).json()
+    phases = [(item["phase"], item["changed_at"][:10]) for item in plan["transitions"]]
+    assert ("pilot", started.isoformat()) in phases
+    assert plan["live"]["phase"] == "evaluation" and plan["live"]["awaiting_decision"]
+
+
+async def test_a_target_of_the_wrong_sign_or_out_of_reach_is_refused_naming_the_field(
+    platform: Platform,
+) -> None:
+    clinic_id, billing = await billing_clinic(platform)
+    http, headers = platform["roadmap"].http, auth(platform)
+    wrong_sign = await http.post(
+        f"/v1/initiatives/{billing['id']}/approve",
+        json={"owner": "billing-lead-1", "target_change_pct": 30},
+        headers=headers,
+    )
+    assert wrong_sign.status_code == 422
+    assert "target_change_pct" in wrong_sign.text and "better lower" in wrong_sign.text
+    listed = (await http.get(f"/v1/clinics/{clinic_id}/initiatives", headers=headers)).json()
+    messaging = next(
+        item for item in listed["initiatives"] if item["kpi"] == "messages_answered_within_business_day"
+    )
+    url = f"/v1/initiatives/{messaging['id']}/approve"
+    # 80 % answered within a business day cannot rise by 30 %: that would be 104 %.
+    hand = {"source": "emr_report", "value": 0.80, "weekly_volume": 300}
+    beyond = await http.post(
+        url, json={"owner": "fd-lead-1", "target_change_pct": 30, "baseline": hand}, headers=headers
+    )
+    assert beyond.status_code == 422
+    assert "target_change_pct" in beyond.text and "+25" in beyond.text  # what is achievable
+    # A share typed as a percentage (80, not 0.80) is refused too.
+    as_percent = await http.post(
+        url,
+        json={"owner": "fd-lead-1", "target_change_pct": 10, "baseline": hand | {"value": 80}},
+        headers=headers,
+    )
+    assert as_percent.status_code == 422 and "baseline.value" in as_percent.text
+    after = (await http.get(f"/v1/clinics/{clinic_id}/initiatives", headers=headers)).json()
+    assert all(item["status"] == "proposed" for item in after["initiatives"])  # nothing was approved
