@@ -1,17 +1,27 @@
 """The three-outcome gate in ImplementationPlanWorkflow, time skipped: each outcome waits for the officer.
 
-A missed-call plan with a baseline entered by hand (29 % of 150 calls a week); pilot weeks reach the
-plan as KPI snapshots with their call counts, and the gate judges them with a two-proportion interval.
+A missed-call plan with a baseline entered by hand (29 % of 150 calls a week); the pilot's weeks
+reach the plan as KPI snapshots with their call counts, and the gate judges the complete weeks
+between the pilot's start and the gate, by date, whatever order they arrived in.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from services.roadmap.plans.contracts import DAY_SECONDS, GateDecision, KpiReading, PlanInput, PlanStatus
+from services.roadmap.plans.contracts import (
+    DAY_SECONDS,
+    GateDecision,
+    KpiReading,
+    PlanChange,
+    PlanInput,
+    PlanStatus,
+)
 from services.roadmap.plans.workflows import ImplementationPlanWorkflow
+from shared.calendar import whole_weeks_within
 from tests.integration.plan_workflow_support import (
     FakePlanActivities,
+    refusal,
     plan_clock,
     plan_input,
     plan_worker,
@@ -36,8 +46,23 @@ def missed_call_plan(*, baseline_days: float, pilot_days: float, target: float) 
     )
 
 
-def calls(rate: float, week: str) -> KpiReading:
-    return KpiReading(kpi=KPI, week=week, value=rate, baseline=0.29, sample_size=150)
+def calls(rate: float, week: str, *, volume: int = 150) -> KpiReading:
+    missed = round(rate * volume)
+    return KpiReading(
+        kpi=KPI,
+        week=week,
+        value=missed / volume,
+        baseline=0.29,
+        sample_size=volume,
+        events=missed,
+        total=volume,
+    )
+
+
+def pilot_weeks(status: PlanStatus, days: float) -> list[str]:
+    """The complete (UTC) weeks of a pilot of `days` that began when the status says."""
+    began = datetime.fromisoformat(status.pilot_started_at)
+    return whole_weeks_within(began.date(), (began + timedelta(days=days)).date() - timedelta(days=1))
 
 
 async def at_the_gate(
@@ -45,16 +70,18 @@ async def at_the_gate(
     fake: FakePlanActivities,
     plan: PlanInput,
     task_queue: str,
-    pilot_rates: list[float],
+    pilot_rate: float,
 ) -> PlanStatus:
-    """Run the plan to its gate: the pilot's weeks arrive as snapshots while the pilot runs."""
+    """Run the plan to its gate: the pilot's weeks arrive as snapshots, newest first, while it runs."""
     baseline_days = plan.phase_seconds["baseline"] / DAY_SECONDS
-    handle = await start_paused_clock(env, plan, task_queue, calls(0.29, "2026-W48"))
+    pilot_days = plan.phase_seconds["pilot"] / DAY_SECONDS
+    handle = await start_paused_clock(env, plan, task_queue, calls(0.29, "2026-W01"))
     await env.fast_forward(handle, timedelta(days=baseline_days + 7 + 0.5))
-    await until_status(handle, lambda s: s.phase == "pilot", "the pilot")
-    for index, rate in enumerate(pilot_rates, start=1):
-        await handle.signal(ImplementationPlanWorkflow.kpi_snapshot, calls(rate, f"2027-W{index:02d}"))
-    await env.fast_forward(handle, timedelta(days=plan.phase_seconds["pilot"] / DAY_SECONDS))
+    started = await until_status(handle, lambda s: s.phase == "pilot", "the pilot")
+    for week in reversed(pilot_weeks(started, pilot_days)):
+        await handle.signal(ImplementationPlanWorkflow.kpi_snapshot, calls(pilot_rate, week))
+    await handle.signal(ImplementationPlanWorkflow.kpi_snapshot, calls(0.05, "2026-W02"))  # before the pilot
+    await env.fast_forward(handle, timedelta(days=pilot_days))
     return await until_status(handle, lambda s: s.awaiting_decision, "the gate waiting for the officer")
 
 
@@ -64,12 +91,14 @@ async def test_pass_waits_for_the_officers_sign_off_and_records_who_and_when(
     env, fake = plan_clock, FakePlanActivities()
     plan = missed_call_plan(baseline_days=14, pilot_days=42, target=-50)
     async with plan_worker(env.client, fake) as task_queue:
-        status = await at_the_gate(env, fake, plan, task_queue, [0.12] * 6)
+        status = await at_the_gate(env, fake, plan, task_queue, 0.12)
         evidence = status.gate_evidence
         assert evidence["outcome"] == "pass"
-        assert (evidence["n_baseline"], evidence["n_pilot"]) == (300, 900)
-        assert evidence["ci_low_pct"] < evidence["estimate_pct"] < evidence["ci_high_pct"]
-        assert "two-proportion comparison" in evidence["method"]
+        weeks = pilot_weeks(status, 42)  # 5 or 6 complete weeks, by the weekday the pilot began
+        assert evidence["pilot_weeks_used"] == weeks  # by date: the week before the pilot is not one
+        assert (evidence["n_baseline"], evidence["n_pilot"]) == (300, 150 * len(weeks))
+        assert evidence["ci_low_pct"] < evidence["estimate_pct"] < evidence["ci_high_pct"] < 0
+        assert evidence["design"] == "before/after only"
         await env.fast_forward(
             env.client.get_workflow_handle(plan.plan_id), timedelta(days=3)
         )  # no sign-off yet: the plan still waits, it does not roll out alone
@@ -86,23 +115,23 @@ async def test_pass_waits_for_the_officers_sign_off_and_records_who_and_when(
     assert signed.signed_off_by == "officer-7" and signed.signed_off_at
     assert result.outcome == "done"
     [needed] = [notice for notice in fake.notices if notice.kind == "decision_needed"]
-    assert needed.message.startswith("gate passed: change -58.6 %") and "sign off" in needed.message
+    assert needed.message.startswith("gate passed:") and "sign off" in needed.message
 
 
 async def test_inconclusive_offers_an_extension_by_the_computed_weeks(
     plan_clock: WorkflowEnvironment,
 ) -> None:
     env, fake = plan_clock, FakePlanActivities()
-    # 6 baseline weeks (900 calls at 29 %), 2 pilot weeks of 150 at 23.3 %: -19.5 %, interval -36 % to +1 %;
-    # the power calculation needs 898 pilot calls: 598 more at 150 a week = 4 weeks.
-    plan = missed_call_plan(baseline_days=42, pilot_days=14, target=-20)
+    # 6 baseline weeks at 29 %, three or four pilot weeks at 25 %: a change between no change and the target.
+    plan = missed_call_plan(baseline_days=42, pilot_days=28, target=-20)
     async with plan_worker(env.client, fake) as task_queue:
-        status = await at_the_gate(env, fake, plan, task_queue, [0.2333, 0.2333])
-        assert status.gate_evidence["outcome"] == "inconclusive"
-        assert status.gate_evidence["extension_weeks"] == 4
-        assert status.gate_evidence["extension_days"] == 28
+        status = await at_the_gate(env, fake, plan, task_queue, 0.25)
+        evidence = status.gate_evidence
+        assert evidence["outcome"] == "inconclusive"
+        assert evidence["extension_weeks"] >= 1
+        assert evidence["extension_days"] == 7 * evidence["extension_weeks"]
         [needed] = [notice for notice in fake.notices if notice.kind == "decision_needed"]
-        assert "recommended: extend the pilot by 28 days" in needed.message
+        assert f"recommended: extend the pilot by {7 * evidence['extension_weeks']} days" in needed.message
         handle = env.client.get_workflow_handle_for(ImplementationPlanWorkflow.run, plan.plan_id)
         await handle.execute_update(
             ImplementationPlanWorkflow.decide,
@@ -112,13 +141,43 @@ async def test_inconclusive_offers_an_extension_by_the_computed_weeks(
         await replay_and_record(env.client, plan.plan_id, "gate_inconclusive_extended")
     assert extended.phase_length_days == 28
     assert extended.signed_off_by == ""  # an extension is not a sign-off
+    assert extended.extensions == 1
+
+
+async def test_a_second_extension_is_refused_and_the_target_is_locked_from_the_pilot(
+    plan_clock: WorkflowEnvironment,
+) -> None:
+    env, fake = plan_clock, FakePlanActivities()
+    plan = missed_call_plan(baseline_days=42, pilot_days=28, target=-20)
+    async with plan_worker(env.client, fake) as task_queue:
+        await at_the_gate(env, fake, plan, task_queue, 0.25)
+        handle = env.client.get_workflow_handle_for(ImplementationPlanWorkflow.run, plan.plan_id)
+        locked = await refusal(
+            handle.execute_update(ImplementationPlanWorkflow.change_plan, PlanChange(target_change_pct=-10))
+        )
+        assert "locked when the pilot began" in locked
+        await handle.execute_update(
+            ImplementationPlanWorkflow.decide, GateDecision(action="extend", extend_days=14, decided_by="o-7")
+        )
+        await until_status(handle, lambda s: s.phase == "pilot", "the extended pilot")
+        await env.fast_forward(handle, timedelta(days=15))
+        again = await until_status(handle, lambda s: s.awaiting_decision, "the second gate")
+        assert "one extension is used" in fake.notices[-1].message or again.extensions == 1
+        second = await refusal(
+            handle.execute_update(
+                ImplementationPlanWorkflow.decide,
+                GateDecision(action="extend", extend_days=14, decided_by="o-7"),
+            )
+        )
+        assert "extended once already" in second
+        assert [item["target_change_pct"] for item in again.target_history] == [-20]
 
 
 async def test_fail_waits_for_the_officer_to_decide(plan_clock: WorkflowEnvironment) -> None:
     env, fake = plan_clock, FakePlanActivities()
-    plan = missed_call_plan(baseline_days=14, pilot_days=14, target=-50)
+    plan = missed_call_plan(baseline_days=14, pilot_days=28, target=-50)
     async with plan_worker(env.client, fake) as task_queue:
-        status = await at_the_gate(env, fake, plan, task_queue, [0.27, 0.27])
+        status = await at_the_gate(env, fake, plan, task_queue, 0.28)
         assert status.gate_evidence["outcome"] == "fail"
         assert status.gate_evidence["target_position"] == "beyond_interval"
         handle = env.client.get_workflow_handle_for(ImplementationPlanWorkflow.run, plan.plan_id)
