@@ -21,10 +21,10 @@ from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from shared.calendar import whole_weeks_within
 from tests.integration.plan_workflow_support import (
     FakePlanActivities,
-    refusal,
     plan_clock,
     plan_input,
     plan_worker,
+    refusal,
     replay_and_record,
     start_paused_clock,
     until_status,
