@@ -2,9 +2,9 @@
 signed partner webhook (never by writing a database), then a sign-in link for the demo officer.
 
 About 25 clinics at every stage of the method: just assessed, auditing, choosing an initiative,
-a plan in pilot, at the gate, in rollout and in sustain; partner events over the past weeks,
-one clinic whose AI use fades, one whose feed went quiet. Plans run on the real workflow with
-short early phases, so they reach their stage within a minute or two.
+a plan in pilot, at the gate (passed, failed, inconclusive), in rollout, in sustain and done;
+partner events over the past weeks, one clinic whose AI use fades, one whose feed went quiet.
+Plans began weeks ago (`pilot_started_on`), so their gates judge the weeks the feeds hold.
 
 `python -m deploy.demo.fill [--clinics 25]`; the service URLs come from the portal's
 settings (FAIO_INTAKE_URL, ...), officer tokens are signed with FAIO_SECRET_KEY as the services'.
@@ -27,6 +27,10 @@ from standardwebhooks.webhooks import Webhook
 
 from deploy.demo.portfolio import (
     AUDIT_LOG,
+    BASELINE_WEEKS,
+    PILOT_DAYS,
+    PILOT_GROUP,
+    PILOT_WEEKS_AGO,
     STAGES,
     DemoClinic,
     demo_events,
@@ -194,45 +198,48 @@ class Demo:
         initiatives: list[dict[str, Any]] = body["initiatives"]
         return initiatives
 
-    async def run_plan(self, clinic: DemoClinic, first: dict[str, Any]) -> None:
-        days = {"baseline": BRIEF, "preparation": BRIEF}
-        if clinic.stage == "pilot":
-            days["pilot"] = 42
-        else:
-            days["pilot"] = BRIEF
-        if clinic.stage == "sustain":
+    async def run_plan(self, clinic: DemoClinic, first: dict[str, Any]) -> str:
+        """Approve the clinic's first initiative as a pilot that began weeks ago; return the plan's id.
+
+        Its baseline is the feed's four whole weeks before the pilot, so the plan joins the pilot
+        where it stands, and one whose pilot is over is judged at once on the weeks the feed holds.
+        """
+        days: dict[str, float] = {"pilot": PILOT_DAYS}
+        if clinic.stage in ("sustain", "done"):
             days["rollout"] = BRIEF
+        if clinic.stage == "done":
+            days["sustain"] = BRIEF
+        today = clock.today(ZoneInfo(clinic.time_zone))
+        began = today - timedelta(days=today.weekday(), weeks=PILOT_WEEKS_AGO[clinic.stage])
         approval = {
             "owner": "pm-1",
-            "target_change_pct": first.get("suggested_target_pct") or -30,
-            "pilot_group": ["dr-0", "dr-1", "ma-0"],
+            "target_change_pct": first.get("suggested_target_pct") or -15,
+            "pilot_group": list(PILOT_GROUP),
             "phase_days": days,
             "checkin_days": 7,
-            # The feeds already hold weeks of events: they are the baseline. kpi sends it with its first
-            # weekly snapshot, which the demo's minutes-long phases do not wait for.
-            "baseline_from_history_weeks": 4,
-            "no_baseline_reason": "demo clinic: the baseline comes with kpi's first weekly snapshot",
+            "baseline_from_history_weeks": BASELINE_WEEKS,
+            "pilot_started_on": began.isoformat(),
         }
         approved = await self.send(roadmap.approve(initiative_id=first["id"], approval=approval))
-        plan_id = approved["plan_id"]
+        plan_id: str = approved["plan_id"]
         await self.staff_told_and_trained(plan_id)
-        if clinic.stage in ("rollout", "sustain"):
-            await until(
-                lambda: self.send(roadmap.plan(plan_id=plan_id)),
-                what=f"{clinic.name}'s plan at its gate",
-                accept=lambda plan: (
-                    bool((plan.get("live") or {}).get("awaiting_decision"))
-                    or plan.get("phase") == "evaluation"
-                ),
-                within=180,
-            )
-            decision = roadmap.decide(plan_id=plan_id, action="continue", note="pilot staff asked to keep it")
-            await until(
-                lambda: self.send_unless(decision, refused=(409, 503)),
-                what=f"{clinic.name}'s gate decision",
-                accept=lambda answer: answer is not None and "result" in answer,
-                within=120,
-            )
+        return plan_id
+
+    async def decide_gate(self, clinic: DemoClinic, plan_id: str) -> None:
+        """The officer signed off the gates of the plans that went on to rollout, sustain or done."""
+        await until(
+            lambda: self.send(roadmap.plan(plan_id=plan_id)),
+            what=f"{clinic.name}'s plan at its gate",
+            accept=lambda plan: bool((plan.get("live") or {}).get("awaiting_decision")),
+            within=180,
+        )
+        decision = roadmap.decide(plan_id=plan_id, action="continue", note="pilot staff asked to keep it")
+        await until(
+            lambda: self.send_unless(decision, refused=(409, 503)),
+            what=f"{clinic.name}'s gate decision",
+            accept=lambda answer: answer is not None and "result" in answer,
+            within=120,
+        )
 
     async def staff_told_and_trained(self, plan_id: str) -> None:
         """Preparation's buy-in: the plan leaves preparation only once staff were told and trained."""
@@ -245,7 +252,7 @@ class Demo:
 
     async def partner_events(self, clinics: list[DemoClinic]) -> int:
         """Weeks of operational facts, signed as a partner signs them; returns how many were accepted."""
-        linked = [clinic for clinic in clinics if clinic.stage in ("pilot", "gate", "rollout", "sustain")]
+        linked = [clinic for clinic in clinics if clinic.stage in PILOT_WEEKS_AGO]
         if not linked:
             return 0
         self.partner = await self.send(
@@ -271,38 +278,36 @@ class Demo:
             ) from refusal
         return int(report.get("accepted", 0))
 
-    async def chart_baselines(self, clinics: list[DemoClinic]) -> None:
-        """Have kpi send the plans' baseline weeks, now that the feeds' past weeks are counted."""
-        planned = [c for c in clinics if STAGES.index(c.stage) >= STAGES.index("pilot")]
-        for clinic in planned:
-            yesterday = (clock.today(ZoneInfo(clinic.time_zone)) - timedelta(days=1)).isoformat()
-            if clinic.feed != "quiet":
-                # kpi counts the events a few seconds after accepting them: judged before they are
-                # counted, a feed would look quiet. Yesterday's notes are the last ones sent.
-                series = kpi.kpis(
-                    clinic_id=clinic.id,
-                    granularity="day",
-                    kpi=["documentation_minutes_per_note"],
-                    start=yesterday,
-                )
-                await until(
-                    functools.partial(self.send, series),
-                    what=f"kpi to count {clinic.name}'s partner events",
-                    accept=lambda answer: any(
-                        point["value"] for measured in answer.get("kpis", []) for point in measured["points"]
-                    ),
-                )
-            await until(
-                functools.partial(self.send, kpi.evaluate(clinic_id=clinic.id)),
-                what=f"kpi to chart {clinic.name}'s baseline",
-                # The quiet feed's clinic gets its stale-feed alert instead.
-                accept=lambda answer: bool(answer and (answer.get("snapshots") or answer.get("alerts"))),
-            )
+    async def counted(self, clinic: DemoClinic) -> None:
+        """Wait until kpi has counted the clinic's events: judged before, its weeks would look empty."""
+        if clinic.feed == "quiet":
+            return
+        yesterday = (clock.today(ZoneInfo(clinic.time_zone)) - timedelta(days=1)).isoformat()
+        series = kpi.kpis(
+            clinic_id=clinic.id, granularity="day", kpi=["documentation_minutes_per_note"], start=yesterday
+        )
+        await until(
+            functools.partial(self.send, series),
+            what=f"kpi to count {clinic.name}'s partner events",
+            accept=lambda answer: any(
+                point["value"] for measured in answer.get("kpis", []) for point in measured["points"]
+            ),
+        )
 
-    async def build(self, clinic: DemoClinic) -> None:
+    async def judged(self, clinic: DemoClinic) -> None:
+        """Have kpi send the plan's weeks and raise what they call for (the quiet feed's alert)."""
+        await until(
+            functools.partial(self.send, kpi.evaluate(clinic_id=clinic.id)),
+            what=f"kpi to chart {clinic.name}'s weeks",
+            accept=lambda answer: bool(answer is not None),
+        )
+
+    async def build(self, clinic: DemoClinic) -> list[dict[str, Any]]:
+        """The clinic up to its stage before any plan: registered, assessed, audited, its initiatives."""
         stage = STAGES.index(clinic.stage)
         await self.register(clinic)
         await self.assess(clinic)
+        initiatives: list[dict[str, Any]] = []
         if stage >= STAGES.index("auditing"):
             audit_id = await self.open_audit(clinic)
             if stage >= STAGES.index("roadmap"):
@@ -311,9 +316,7 @@ class Demo:
                 initiatives = await self.proposals(clinic)
                 await self.send(roadmap.answer_interview(clinic_id=clinic.id, answers=interview(clinic)))
                 initiatives = await self.proposals(clinic)  # re-ranked by the strategy map
-                if stage >= STAGES.index("pilot"):
-                    await self.run_plan(clinic, initiatives[0])
-        print(f"  {clinic.name:<36} {clinic.stage}", flush=True)
+        return initiatives
 
 
 INTERVIEW_AREAS = ("documentation", "scheduling", "communication", "billing", "retention", "operations")
@@ -367,22 +370,41 @@ async def run(count: int, settings: PortalSettings) -> str:
 
 
 async def build_portfolio(demo: Demo, count: int) -> list[DemoClinic]:
-    """The platform checked, the demo officer signed up, then `count` clinics at their stages."""
+    """The platform checked, the demo officer signed up, then `count` clinics at their stages.
+
+    The partner events go in before any plan is approved: a plan whose pilot began weeks ago is
+    judged on the weeks the feed already holds.
+    """
     await demo.check_platform()
     await demo.sign_up()
     demo.questionnaire = await demo.send(intake.questionnaire())
     clinics = portfolio(count)
     print(f"Building {len(clinics)} clinics as {DEMO_NAME}:", flush=True)
     limit = asyncio.Semaphore(6)
+    initiatives: dict[str, list[dict[str, Any]]] = {}
 
     async def build(clinic: DemoClinic) -> None:
         async with limit:
-            await demo.build(clinic)
+            initiatives[clinic.name] = await demo.build(clinic)
 
     await asyncio.gather(*(build(clinic) for clinic in clinics))
     accepted = await demo.partner_events(clinics)
     print(f"Partner events accepted by kpi: {accepted}", flush=True)
-    await demo.chart_baselines(clinics)
+    planned = [clinic for clinic in clinics if clinic.stage in PILOT_WEEKS_AGO]
+
+    async def plan(clinic: DemoClinic) -> None:
+        async with limit:
+            await demo.counted(clinic)
+            plan_id = await demo.run_plan(clinic, initiatives[clinic.name][0])
+            await demo.judged(clinic)
+            if clinic.stage in ("rollout", "sustain", "done"):
+                await demo.decide_gate(clinic, plan_id)
+        print(f"  {clinic.name:<36} {clinic.stage}", flush=True)
+
+    await asyncio.gather(*(plan(clinic) for clinic in planned))
+    for clinic in clinics:
+        if clinic not in planned:
+            print(f"  {clinic.name:<36} {clinic.stage}", flush=True)
     return clinics
 
 

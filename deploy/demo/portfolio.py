@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
-STAGES = ("assessed", "auditing", "roadmap", "pilot", "gate", "rollout", "sustain")
+STAGES = ("assessed", "auditing", "roadmap", "pilot", "gate", "rollout", "sustain", "done")
 SPECIALTIES = ("family medicine", "orthopedics", "dermatology", "pediatrics", "cardiology", "women's health")
 NAMES = (
     "Harbor",
@@ -45,10 +45,19 @@ NAMES = (
 )
 # The demo's practices keep their own clocks, across the United States.
 TIME_ZONES = ("America/Chicago", "America/New_York", "America/Denver", "America/Los_Angeles")
-WEEKS_OF_EVENTS = 8
-# The clinic whose AI use fades has used its scribe longer: kpi's chart of the AI-assisted share
-# needs 14 weeks of use as its reference before it judges the last three.
-FADING_WEEKS_OF_EVENTS = 20
+# Every plan's baseline: the feed's whole weeks before its pilot began.
+BASELINE_WEEKS = 4
+# When each stage's pilot began (whole weeks before this one): the demo's plans began in the past,
+# so their gates judge real weeks. Each pilot lasts PILOT_DAYS; those at the gate just finished it.
+PILOT_WEEKS_AGO = {"pilot": 2, "gate": 6, "rollout": 10, "sustain": 14, "done": 16}
+PILOT_DAYS = 42
+# What the scribe does to the pilot group's minutes per note once use has ramped up, by the verdict
+# each clinic's story leads to (the rest of the staff, dr-2, is the concurrent control).
+EFFECTS = {"pass": -0.25, "fail": 0.0, "inconclusive": -0.09}
+RAMP_WEEKS = 2
+PILOT_GROUP = ("dr-0", "dr-1", "ma-0")
+CLINICIANS = ("dr-0", "dr-1", "dr-2")
+NOTES_A_DAY = 14
 # One day of an audit: (staff, role, category, what, minutes, times, predictability, tools).
 AUDIT_LOG = [
     *(
@@ -104,17 +113,40 @@ class DemoClinic:
     stage: str
     maturity: float  # 0..1: how the assessment is answered
     feed: str = "steady"  # "steady", "fading" (adoption decline) or "quiet" (feed stopped)
+    verdict: str = "pass"  # where the pilot's evidence leads at the gate: pass, fail or inconclusive
     time_zone: str = "America/Chicago"  # an American practice: its own zone, US public holidays
     id: str = ""
 
 
+def history_weeks(clinic: DemoClinic) -> int:
+    """Whole weeks of events before this one: the baseline, then the weeks since the pilot began."""
+    return BASELINE_WEEKS + PILOT_WEEKS_AGO.get(clinic.stage, 0)
+
+
 def ai_use(clinic: DemoClinic, week: int, weeks: int) -> float:
-    """The share of notes written with the scribe in a week: rising, or fading over the last three
-    complete weeks (week `weeks` is the current one, still under way, where the fade goes on)."""
+    """The share of a pilot clinician's notes written with the scribe in week `week` of `weeks`.
+
+    None before the pilot; rising over the ramp-up, then steady; for the fading clinic, falling over
+    the last three complete weeks and on in the current one (week `weeks`).
+    """
+    pilot_week = week - BASELINE_WEEKS
+    if pilot_week < 0:
+        return 0.0
+    use = min(0.7, 0.25 + 0.2 * pilot_week)
     if clinic.feed == "fading":
         fade = week - (weeks - 4)  # 1, 2, 3 in the last three complete weeks, 4 in the current one
-        return max(0.1, 0.6 - 0.15 * fade) if fade > 0 else min(0.6, 0.15 + 0.1 * week)
-    return 0.15 + 0.1 * week
+        if fade > 0:
+            return max(0.05, use - 0.2 * fade)
+    return use
+
+
+def minutes_factor(clinic: DemoClinic, week: int) -> float:
+    """The pilot group's minutes per note against its own baseline: the effect, reached over the ramp."""
+    pilot_week = week - BASELINE_WEEKS
+    if pilot_week < 0:
+        return 1.0
+    effect = EFFECTS.get(clinic.verdict, EFFECTS["pass"])
+    return 1.0 + effect * min(1.0, (pilot_week + 1) / RAMP_WEEKS)
 
 
 def demo_days(clinic: DemoClinic, *, now: datetime, zone: tzinfo) -> list[tuple[int, datetime]]:
@@ -125,7 +157,7 @@ def demo_days(clinic: DemoClinic, *, now: datetime, zone: tzinfo) -> list[tuple[
     story is the same on every day of the week. A day's events carry 09:00 local; today's, a
     moment already past.
     """
-    weeks = FADING_WEEKS_OF_EVENTS if clinic.feed == "fading" else WEEKS_OF_EVENTS
+    weeks = history_weeks(clinic)
     local_now = now.astimezone(zone)
     today = local_now.date()
     first = today - timedelta(days=today.weekday(), weeks=weeks)
@@ -144,22 +176,39 @@ def demo_days(clinic: DemoClinic, *, now: datetime, zone: tzinfo) -> list[tuple[
 
 
 def demo_events(clinic: DemoClinic, *, now: datetime, zone: tzinfo) -> list[dict[str, Any]]:
-    """About 150 events a week over the past weeks: notes, calls, AI tool sessions."""
+    """About 200 events a week: each clinician's notes, the scribe's sessions, the calls.
+
+    Each week has a shock every clinician shares (a busy week is busy for all) and one of each
+    clinician's own, so the gate has real week-to-week variation to see through; the inconclusive
+    clinic's weeks are noisier.
+    """
     rng = random.Random(clinic.name)  # noqa: S311 - demo figures, nothing secret
     events: list[dict[str, Any]] = []
-    weeks = FADING_WEEKS_OF_EVENTS if clinic.feed == "fading" else WEEKS_OF_EVENTS
+    weeks = history_weeks(clinic)
+    spread = 0.12 if clinic.verdict == "inconclusive" else 0.04
+    shocks: dict[tuple[int, str], float] = {}
+
+    def shock(week: int, who: str) -> float:
+        if (week, who) not in shocks:
+            shocks[week, who] = rng.gauss(0.0, spread if who != "all" else 0.05)
+        return shocks[week, who]
+
     for week, moment in demo_days(clinic, now=now, zone=zone):
-        use = ai_use(clinic, week, weeks)
-        for n in range(14):
-            ai = rng.random() < min(use, 0.8)
-            staff = f"dr-{n % 3}"
+        for n in range(NOTES_A_DAY):
+            staff = CLINICIANS[n % len(CLINICIANS)]
+            piloting = staff in PILOT_GROUP
+            ai = piloting and rng.random() < ai_use(clinic, week, weeks)
+            usual = 14.5 + CLINICIANS.index(staff)
+            level = usual * (1 + shock(week, "all") + shock(week, staff))
+            if piloting:
+                level *= minutes_factor(clinic, week)
             events.append(
                 cloud_event(
                     clinic,
                     moment,
                     "partner.note.signed",
                     {
-                        "documentation_minutes": round(rng.gauss(11.5 if ai else 14.5, 2.0), 1),
+                        "documentation_minutes": round(max(rng.gauss(level, 2.0), 1.0), 1),
                         "ai_assisted": ai,
                         "staff_id": staff,
                     },
@@ -199,8 +248,21 @@ def cloud_event(clinic: DemoClinic, moment: datetime, kind: str, data: dict[str,
 
 
 def portfolio(count: int) -> list[DemoClinic]:
-    """`count` clinics spread over the stages, the later stages a little more often."""
-    weights = {"assessed": 3, "auditing": 3, "roadmap": 3, "pilot": 4, "gate": 4, "rollout": 4, "sustain": 4}
+    """`count` clinics spread over the stages, the later stages a little more often.
+
+    The clinics at the gate lead to each of its three outcomes in turn; the plan clinics' first
+    rollout fades, and their last one's feed goes quiet.
+    """
+    weights = {
+        "assessed": 3,
+        "auditing": 3,
+        "roadmap": 3,
+        "pilot": 3,
+        "gate": 4,
+        "rollout": 4,
+        "sustain": 4,
+        "done": 1,
+    }
     stages = [stage for stage, weight in weights.items() for _ in range(weight)]
     clinics = []
     for index in range(count):
@@ -215,6 +277,9 @@ def portfolio(count: int) -> list[DemoClinic]:
         clinics.append(
             DemoClinic(name=name, specialty=specialty, stage=stage, maturity=maturity, time_zone=zone)
         )
+    at_gate = [clinic for clinic in clinics if clinic.stage == "gate"]
+    for clinic, verdict in zip(at_gate, ("pass", "fail", "inconclusive", "pass"), strict=False):
+        clinic.verdict = verdict
     plan_clinics = [clinic for clinic in clinics if clinic.stage in ("rollout", "sustain")]
     if plan_clinics:
         plan_clinics[0].feed = "fading"
