@@ -246,9 +246,7 @@ class Demo:
         await self.send(
             roadmap.record_communication(plan_id=plan_id, kind="why_we_change", audiences=["all_staff"])
         )
-        await self.send(
-            roadmap.record_training(plan_id=plan_id, status="held", attendees=["dr-0", "dr-1", "ma-0"])
-        )
+        await self.send(roadmap.record_training(plan_id=plan_id, status="held", attendees=list(PILOT_GROUP)))
 
     async def partner_events(self, clinics: list[DemoClinic]) -> int:
         """Weeks of operational facts, signed as a partner signs them; returns how many were accepted."""
