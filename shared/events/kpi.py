@@ -26,7 +26,7 @@ KpiName = Literal[
     "self_scheduled_share",
     "new_patient_requests",
     "followups_completed",
-    "admin_task_hours_per_week",
+    "task_hours_per_week",
 ]
 
 

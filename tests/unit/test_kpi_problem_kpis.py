@@ -167,7 +167,7 @@ def test_self_scheduled_share_new_patient_requests_and_follow_ups_on_hand_counts
 
 
 def test_admin_work_is_measured_by_a_time_audit_not_by_tool_usage() -> None:
-    admin = kpis.definition("admin_task_hours_per_week")
+    admin = kpis.definition("task_hours_per_week")
     data = kpis.PeriodData()
     data.counters["ai_sessions"] = data.counters["events"] = 5
     value = kpis.compute_kpi(admin, data)
