@@ -52,23 +52,14 @@ async def load_days(
     )
     note_rows: list[tuple[date, str, float, float, float]] = []
     if clinician_notes:
-        note_rows = list(
-            (
-                await session.exec(
-                    select(
-                        col(KpiDailyClinicianNotes.day),
-                        col(KpiDailyClinicianNotes.staff_id),
-                        col(KpiDailyClinicianNotes.notes),
-                        col(KpiDailyClinicianNotes.minutes),
-                        col(KpiDailyClinicianNotes.ai_assisted),
-                    ).where(
-                        KpiDailyClinicianNotes.clinic_id == clinic_id,
-                        col(KpiDailyClinicianNotes.day) >= start,
-                        col(KpiDailyClinicianNotes.day) <= end,
-                    )
-                )
-            ).all()
+        notes = await session.exec(
+            select(KpiDailyClinicianNotes).where(
+                KpiDailyClinicianNotes.clinic_id == clinic_id,
+                col(KpiDailyClinicianNotes.day) >= start,
+                col(KpiDailyClinicianNotes.day) <= end,
+            )
         )
+        note_rows = [(row.day, row.staff_id, row.notes, row.minutes, row.ai_assisted) for row in notes.all()]
     return kpis.merge_days(counter_rows.all(), staff_rows.all(), note_rows)
 
 

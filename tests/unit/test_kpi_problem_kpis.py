@@ -14,6 +14,7 @@ from services.kpi import aggregate, kpis
 from services.kpi.models import KpiClinic
 from services.kpi.series import load_days
 from shared import db
+from shared.events.kpi import WeekCounts
 from shared.events.partner import PartnerActivity, PartnerEventInvalid, parse_body
 
 MONDAY = date(2026, 11, 2)  # 2026-W45
@@ -87,7 +88,7 @@ async def test_no_shows_count_on_the_visits_date_over_the_visits_booked_for_it(
     # W45: 3 visits (11-04, the undated one, the mistaken one), no no-show. W46: 1 of 4 visits.
     assert kpis.compute_kpi(no_show, w45) == kpis.KpiValue(0.0, 3)
     assert kpis.compute_kpi(no_show, w46) == kpis.KpiValue(0.25, 4)
-    assert kpis.week_counts(no_show, w46) == kpis.WeekCounts(events=1, total=4)
+    assert kpis.week_counts(no_show, w46) == WeekCounts(events=1, total=4)
     # Bookings made still count on their own day, for conversion and the feed's health.
     assert w45.counters["appointments_booked"] == 7 and w46.counters["appointments_booked"] == 0
 
@@ -134,7 +135,7 @@ def test_a_lagged_week_is_final_once_its_lag_has_passed() -> None:
 
 def test_self_scheduled_share_new_patient_requests_and_follow_ups_on_hand_counts() -> None:
     data = kpis.PeriodData()
-    events = [
+    events: list[tuple[str, dict[str, Any]]] = [
         *[("partner.appointment.booked", {"channel": "web"})] * 3,
         ("partner.appointment.booked", {"channel": "portal"}),
         *[("partner.appointment.booked", {"channel": "phone"})] * 5,
@@ -151,7 +152,7 @@ def test_self_scheduled_share_new_patient_requests_and_follow_ups_on_hand_counts
     assert kpis.compute_kpi(share, data) == kpis.KpiValue(4 / 10, 10)
     requests = kpis.definition("new_patient_requests")
     assert kpis.compute_kpi(requests, data) == kpis.KpiValue(4.0, 4)
-    assert kpis.week_counts(requests, data) == kpis.WeekCounts(events=4, total=1)
+    assert kpis.week_counts(requests, data) == WeekCounts(events=4, total=1)
     followups = kpis.definition("followups_completed")
     # A count is a pace per week: 6 in a week; 6 in one day is 42 a week; in a 14-day window, 3.
     assert kpis.compute_kpi(followups, data).value == 6.0

@@ -41,7 +41,7 @@ def _approval(clinic: uuid.UUID, kpi: str, *, start: date, end: date, group: lis
         initiative_id=uuid.uuid4(),
         problem="documentation",
         owner="owner-1",
-        kpi=kpi,  # type: ignore[arg-type]
+        kpi=kpi,
         baseline_start=start,
         baseline_end=end,
         target_change_pct=-20,
