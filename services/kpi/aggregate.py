@@ -28,6 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import kpis
+from services.kpi.counters import DATED_COUNTERS
 from services.kpi.models import KpiClinic, KpiDailyCounter
 from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
 from services.kpi.postgres_writes import CounterKey, PostgresStore
@@ -36,7 +37,13 @@ from shared.broker import dead_letter_record
 from shared.calendar import BUSINESS_DAY_MINUTES, UTC_CALENDAR, ClinicCalendar
 from shared.db import SessionFactory
 from shared.events.envelope import ContractError
-from shared.events.partner import AiToolSession, MessageAnswered, PartnerActivity, parse_kafka_record
+from shared.events.partner import (
+    AiToolSession,
+    MessageAnswered,
+    NoteSigned,
+    PartnerActivity,
+    parse_kafka_record,
+)
 from shared.inbox import first_deliveries
 
 log = logging.getLogger(__name__)
@@ -279,6 +286,8 @@ async def apply_activity_batch(
     # hashing shows up in a profile of this loop).
     counters: defaultdict[CounterKey, float] = defaultdict(float)
     staff: defaultdict[CounterKey, list[float]] = defaultdict(lambda: [0.0, 0])
+    notes: defaultdict[CounterKey, list[float]] = defaultdict(lambda: [0, 0.0, 0])
+    dated = DATED_COUNTERS
     calendars = await _clinic_calendars(session, {activity.clinic_id for activity in fresh})
     zones = {clinic: calendar.zone for clinic, calendar in calendars.items()}
     for activity in fresh:
@@ -286,20 +295,29 @@ async def apply_activity_batch(
         # The clinic's own day: a note signed at 23:30 on Sunday in Los Angeles counts on that Sunday.
         day = activity.occurred_at.astimezone(zones.get(clinic, UTC)).date()
         body = activity.body
+        kind = type(body)
         for name, value in kpis.counters_for(body):
             counters[clinic, day, name] += value
-        if type(body) is MessageAnswered:  # within a business day: counted in the clinic's opening hours
+        if kind in dated:  # a no-show on its visit's date, a completed referral on its sending day
+            for cohort_day, name, value in dated[kind](body, day):
+                counters[clinic, cohort_day, name] += value
+        if type(body) is NoteSigned and body.staff_id is not None:  # the per-clinician sums (paired gate)
+            note = notes[clinic, day, body.staff_id]
+            note[0] += 1
+            note[1] += body.documentation_minutes
+            note[2] += body.ai_assisted
+        elif type(body) is MessageAnswered:  # within a business day: counted in the clinic's opening hours
             calendar = calendars.get(clinic, UTC_CALENDAR)
             arrived = activity.occurred_at - timedelta(minutes=body.response_minutes)
             if calendar.business_minutes_between(arrived, activity.occurred_at) <= BUSINESS_DAY_MINUTES:
                 counters[clinic, day, kpis.ANSWERED_WITHIN_BUSINESS_DAY] += 1
-        if type(body) is AiToolSession:  # the AI-tool KPIs also count who used it
+        elif type(body) is AiToolSession:  # the AI-tool KPIs also count who used it
             entry = staff[clinic, day, body.staff_id]
             entry[0] += body.minutes
             entry[1] += 1
     outcome.clinics = {UUID(int=clinic) for clinic in {key[0] for key in counters}}
     store = _SqliteStore(session) if db.dialect(session) == "sqlite" else PostgresStore(session)
-    await store.add(counters, staff)
+    await store.add(counters, staff, notes)
     outcome.applied = len(fresh)
     return outcome
 
@@ -325,7 +343,12 @@ class _SqliteStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, counters: dict[CounterKey, float], staff: dict[CounterKey, list[float]]) -> None:
+    async def add(
+        self,
+        counters: dict[CounterKey, float],
+        staff: dict[CounterKey, list[float]],
+        notes: dict[CounterKey, list[float]],
+    ) -> None:
         connection = await self.session.connection()
         clinic_hex: dict[int, str] = {}
         day_iso: dict[date, str] = {}
@@ -356,6 +379,21 @@ class _SqliteStore:
                 "ON CONFLICT (clinic_id, day, staff_id) DO UPDATE SET minutes = minutes + excluded.minutes, "
                 "sessions = sessions + excluded.sessions",
                 (json.dumps([(*clinic_day(c, d), s, m, int(n)) for (c, d, s), (m, n) in staff.items()]),),
+            )
+        if notes:
+            await connection.exec_driver_sql(
+                "INSERT INTO kpi_daily_clinician_notes "
+                "(clinic_id, day, staff_id, notes, minutes, ai_assisted) "
+                "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+                "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
+                "json_extract(value, '$[5]') FROM json_each(?) WHERE true "
+                "ON CONFLICT (clinic_id, day, staff_id) DO UPDATE SET notes = notes + excluded.notes, "
+                "minutes = minutes + excluded.minutes, ai_assisted = ai_assisted + excluded.ai_assisted",
+                (
+                    json.dumps(
+                        [(*clinic_day(c, d), s, int(n), m, int(a)) for (c, d, s), (n, m, a) in notes.items()]
+                    ),
+                ),
             )
 
 

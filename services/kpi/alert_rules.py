@@ -39,6 +39,7 @@ FEED_COUNTERS: dict[Feed, tuple[str, ...]] = {
     "eligibility": ("eligibility_checks",),
     "claims": ("claims_submitted", "claims_denied"),
     "referrals": ("referrals_sent", "referrals_completed"),
+    "followups": ("followups_completed",),
 }
 FEED_PARTNER_KINDS: dict[Feed, tuple[str, ...]] = {
     "calls": ("phone",),
@@ -49,6 +50,7 @@ FEED_PARTNER_KINDS: dict[Feed, tuple[str, ...]] = {
     "eligibility": ("emr", "other"),
     "claims": ("emr", "other"),
     "referrals": ("emr", "scheduling", "other"),
+    "followups": ("phone", "emr", "other"),
 }
 # The feed a KPI is computed from (a stale one holds back that KPI's regression alert).
 KPI_FEEDS: dict[str, Feed] = {
@@ -64,6 +66,9 @@ KPI_FEEDS: dict[str, Feed] = {
     "minutes_per_eligibility_check": "eligibility",
     "claim_denial_rate": "claims",
     "referral_completion_rate": "referrals",
+    "self_scheduled_share": "appointments",
+    "new_patient_requests": "appointments",
+    "followups_completed": "followups",
 }
 QUIET_DAYS = 3  # feed_status's default: three complete open days without an event
 

@@ -46,8 +46,12 @@ from shared.outbox import add_to_outbox
 
 log = logging.getLogger(__name__)
 
-# How many past weeks one evaluation may catch up on (snapshots missed while the service was down).
-CATCH_UP_WEEKS = 12
+# How many past weeks one evaluation may catch up on (snapshots missed while the service was down):
+# a baseline of up to 26 weeks is sent whole once it is over.
+CATCH_UP_WEEKS = 26
+# A plan recorded after its pilot began (a baseline of up to 26 weeks, then the pilot so far): every
+# complete week from the baseline's start is sent at once, up to this many.
+PAST_PLAN_WEEKS = 2 * CATCH_UP_WEEKS
 
 
 def complete_weeks(*, first_day: date, as_of: date) -> list[str]:
@@ -71,6 +75,7 @@ async def evaluate_initiative(
     initiative: KpiInitiative,
     as_of: date,
     feed_window: dict[date, kpis.PeriodData],
+    catch_up_weeks: int = CATCH_UP_WEEKS,
 ) -> Evaluation:
     """Send the weekly snapshots not sent yet and raise the alerts now due (the caller commits).
 
@@ -86,13 +91,21 @@ async def evaluate_initiative(
     snapshot_weeks = (
         complete_weeks(first_day=initiative.baseline_start, as_of=as_of) if baseline_over else weeks
     )
+    definition = kpis.definition(initiative.kpi)
+    # A KPI counted by send or submission date is final only once its lag has passed; its weeks
+    # wait for it, so each snapshot (sent once) holds the week's final value.
+    snapshot_weeks = kpis.final_weeks(definition, snapshot_weeks, as_of=as_of)[-catch_up_weeks:]
     weekly: dict[str, kpis.PeriodData] = {}
-    if snapshot_weeks:
-        last_day = kpis.week_start(snapshot_weeks[-1]) + timedelta(days=6)
+    if weeks or snapshot_weeks:
+        last_day = kpis.week_start((weeks or snapshot_weeks)[-1]) + timedelta(days=6)
         if baseline_over:
             last_day = max(last_day, initiative.baseline_end)
         days = await load_days(
-            session=session, clinic_id=initiative.clinic_id, start=initiative.baseline_start, end=last_day
+            session=session,
+            clinic_id=initiative.clinic_id,
+            start=initiative.baseline_start,
+            end=last_day,
+            clinician_notes=definition.name in kpis.CLINICIAN_SUMS,
         )
         weekly = kpis.group_periods(
             {day: data for day, data in days.items() if day >= after_baseline}, "week"
@@ -132,8 +145,14 @@ async def _send_snapshots(
     snapshot_weeks: list[str],
 ) -> list[str]:
     """Stage the snapshots of `snapshot_weeks` not sent yet; a week after the baseline counts from
-    the day after it, a baseline week from its own days."""
+    the day after it, a baseline week from its own days.
+
+    Each carries the sums behind its value and, for KPIs whose events name staff, each clinician's
+    sums with their pilot-group membership: the gate judges weeks and clinicians from them.
+    """
     definition = kpis.definition(initiative.kpi)
+    if definition.kind == "audit":
+        return []  # measured by a short time audit: no week of partner data to send
     pilot_group = initiative.pilot_group
     baseline = kpis.baseline_value(
         definition,
@@ -152,14 +171,16 @@ async def _send_snapshots(
         ).all()
     )
     staged = []
-    for week in snapshot_weeks[-CATCH_UP_WEEKS:]:
+    for week in snapshot_weeks:
         if week in sent:
             continue
-        of_week = weekly if week in pilot_weeks else baseline_weekly
-        value = kpis.compute_kpi(definition, of_week.get(week, kpis.PeriodData()), pilot_group=pilot_group)
-        if value.value is None and week not in pilot_weeks:
+        baseline_week = week not in pilot_weeks
+        data = (baseline_weekly if baseline_week else weekly).get(week, kpis.PeriodData())
+        value = kpis.compute_kpi(definition, data, pilot_group=pilot_group)
+        if value.value is None and baseline_week:
             continue  # a baseline week the feed has not delivered yet: sent once it has
         week_progress = kpis.progress(value.value, baseline=baseline, target=target)
+        counts = kpis.week_counts(definition, data)
         snapshot = KpiSnapshot(
             clinic_id=initiative.clinic_id,
             initiative_id=initiative.id,
@@ -170,6 +191,9 @@ async def _send_snapshots(
             target=target,
             progress=week_progress,
             sample_size=value.sample_size,
+            counts=counts,
+            clinicians=kpis.clinician_weeks(definition, data, pilot_group=pilot_group),
+            baseline_week=baseline_week,
         )
         add_to_outbox(session, snapshot, source=SOURCE, subject=str(initiative.clinic_id))
         session.add(
@@ -183,6 +207,9 @@ async def _send_snapshots(
                 target=target,
                 progress=week_progress,
                 sample_size=value.sample_size,
+                events=counts.events if counts else None,
+                total=counts.total if counts else None,
+                baseline_week=baseline_week,
             )
         )
         staged.append(f"{initiative.id}/{week}")
@@ -190,17 +217,22 @@ async def _send_snapshots(
 
 
 async def record_initiative_and_past_baseline(*, session: AsyncSession, event: InitiativeApproved) -> None:
-    """Remember the approved initiative; a baseline taken from the feed's last weeks is sent at once.
+    """Remember the approved initiative; weeks of the feed's past it covers are sent at once.
 
-    Only the baseline's weeks: evaluated as of the day after it, no pilot week is complete yet.
+    A baseline taken from the feed's last weeks, or a plan whose pilot began weeks ago (its
+    baseline the whole weeks before the pilot's start): every complete week from the baseline's
+    start up to last week, baseline and pilot alike, so the gate can judge at once.
     """
     initiative = await record_initiative(session=session, event=event)
     today = (await clinic_calendar(session, initiative.clinic_id)).today()
-    if today - timedelta(days=7) <= initiative.baseline_end < today:
-        after = initiative.baseline_end + timedelta(days=1)
-        feed_window = await load_feed_window(session=session, clinic_id=initiative.clinic_id, as_of=after)
+    if initiative.baseline_end < today:
+        feed_window = await load_feed_window(session=session, clinic_id=initiative.clinic_id, as_of=today)
         await evaluate_initiative(
-            session=session, initiative=initiative, as_of=after, feed_window=feed_window
+            session=session,
+            initiative=initiative,
+            as_of=today,
+            feed_window=feed_window,
+            catch_up_weeks=PAST_PLAN_WEEKS,
         )
 
 

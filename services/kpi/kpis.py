@@ -1,8 +1,9 @@
 """KPI math: plain functions, data in, data out. No database, no broker, no clock.
 
-The aggregator turns each partner event into counter increments (`counters_for`) for its
-clinic and the *event's* day; everything else here reads those counters back: KPI values
-by day or ISO week (`compute_kpi`), the baseline over a window and progress toward a target.
+The aggregator turns each partner event into counter increments (services/kpi/counters.py) for
+its clinic and the *event's* day (or its cohort's: a no-show on its visit's date); everything else
+here reads those counters back: KPI values by day or ISO week (`compute_kpi`), the sums behind a
+week's value (`week_counts`, `clinician_weeks`), the baseline over a window and progress toward a target.
 The alerts an officer must hear about are in alert_rules.py (control charts, control_charts.py).
 """
 
@@ -12,42 +13,40 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.kpi import KpiName
-from shared.events.partner import (
-    AiToolSession,
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentNoShow,
-    AppointmentRequested,
-    CallAbandoned,
-    CallAnswered,
-    CallMissed,
-    ClaimDenied,
-    ClaimSubmitted,
-    EligibilityChecked,
-    MessageAnswered,
-    MessageReceived,
-    NoteSigned,
-    PartnerEventBody,
-    ReferralCompleted,
-    ReferralSent,
+from services.kpi.counters import (  # re-exported: the per-event tables live in counters.py
+    ANSWERED_WITHIN_BUSINESS_DAY,
+    COUNTERS,
+    RESPONSE_HISTOGRAM_CAP,
+    RESPONSE_HISTOGRAM_PREFIX,
+    Counters,
+    counters_for,
+    dated_counters,
 )
+from shared.events.kpi import ClinicianWeek, KpiName, WeekCounts
+
+__all__ = [
+    "ANSWERED_WITHIN_BUSINESS_DAY",
+    "COUNTERS",
+    "RESPONSE_HISTOGRAM_CAP",
+    "RESPONSE_HISTOGRAM_PREFIX",
+    "Counters",
+    "counters_for",
+    "dated_counters",
+]
 
 DEFINITIONS_FILE = Path(__file__).parent / "kpis.yaml"
-# Response minutes are kept as a histogram at one-minute resolution up to two days; slower
-# answers share the last bucket. That keeps the median exact where it matters and storage bounded.
-RESPONSE_HISTOGRAM_PREFIX = "message_response_minute:"
-RESPONSE_HISTOGRAM_CAP = 2 * 24 * 60
-# Messages answered within one business day of arriving, in the clinic's opening hours: counted by
-# the aggregator, which knows the clinic's calendar (services/kpi/aggregate.py).
-ANSWERED_WITHIN_BUSINESS_DAY = "messages_answered_within_business_day"
+# The snapshot's clinicians list holds at most this many (the contract's bound).
+MAX_CLINICIANS = 500
 
 Granularity = Literal["day", "week"]
+
+
+Kind = Literal["ratio", "share_within", "count", "median", "distinct_staff", "pilot_adoption", "audit"]
 
 
 class KpiDefinition(BaseModel):
@@ -57,11 +56,13 @@ class KpiDefinition(BaseModel):
 
     name: KpiName
     title: str
-    unit: Literal["ratio", "minutes", "staff"]
+    unit: Literal["ratio", "minutes", "staff", "per_week", "hours"]
     better: Literal["lower", "higher"]
-    kind: Literal["ratio", "share_within", "median", "distinct_staff", "pilot_adoption"]
+    kind: Kind
     numerator: tuple[str, ...] = ()
     denominator: tuple[str, ...] = ()
+    # Complete weeks to wait before a week's value is final (its cohort's events still arriving).
+    lag_weeks: int = 0
 
 
 @cache
@@ -75,68 +76,35 @@ def definition(name: str) -> KpiDefinition:
     return next(item for item in definitions() if item.name == name)
 
 
-# Increments of a clinic-day's counters: (name, amount) pairs.
-Counters = tuple[tuple[str, float], ...]
+@dataclass(slots=True)
+class NoteSums:
+    """One clinician's signed notes over a period: how many, their documentation minutes, AI-assisted."""
 
+    notes: float = 0.0
+    minutes: float = 0.0
+    ai_assisted: float = 0.0
 
-def _message_answered(message: MessageAnswered) -> Counters:
-    bucket = min(round(message.response_minutes), RESPONSE_HISTOGRAM_CAP)
-    return (
-        ("messages_answered", 1),
-        ("message_response_minutes", message.response_minutes),
-        (f"{RESPONSE_HISTOGRAM_PREFIX}{bucket}", 1),
-    )
-
-
-# What one event of each type adds to its clinic-day's counters. A table keyed by the body's
-# class rather than a match statement: this runs for every event of the hot path, and each
-# isinstance check against a pydantic model costs a quarter of a microsecond.
-COUNTERS: dict[type[PartnerEventBody], Callable[[Any], Counters]] = {
-    CallAnswered: lambda call: (("calls_answered", 1), ("call_wait_seconds", call.wait_seconds)),
-    CallMissed: lambda call: (("calls_missed", 1), ("call_wait_seconds", call.wait_seconds)),
-    CallAbandoned: lambda call: (("calls_abandoned", 1), ("call_wait_seconds", call.wait_seconds)),
-    AppointmentRequested: lambda _: (("appointments_requested", 1),),
-    AppointmentBooked: lambda _: (("appointments_booked", 1),),
-    AppointmentCancelled: lambda _: (("appointments_cancelled", 1),),
-    AppointmentNoShow: lambda _: (("appointments_no_show", 1),),
-    NoteSigned: lambda note: (
-        ("notes_signed", 1),
-        ("documentation_minutes", note.documentation_minutes),
-        ("notes_ai_assisted", 1 if note.ai_assisted else 0),
-    ),
-    MessageReceived: lambda _: (("messages_received", 1),),
-    MessageAnswered: _message_answered,
-    # Per staff member too: apply_activity_batch keeps each one's minutes by day.
-    AiToolSession: lambda session: (("ai_sessions", 1), ("ai_minutes", session.minutes)),
-    EligibilityChecked: lambda check: (
-        ("eligibility_checks", 1),
-        ("eligibility_minutes", check.minutes),
-        ("eligibility_checks_automated", 1 if check.automated else 0),
-    ),
-    ClaimSubmitted: lambda _: (("claims_submitted", 1),),
-    ClaimDenied: lambda _: (("claims_denied", 1),),
-    ReferralSent: lambda _: (("referrals_sent", 1),),
-    ReferralCompleted: lambda referral: (("referrals_completed", 1), ("referral_days", referral.days)),
-}
-
-
-def counters_for(body: PartnerEventBody) -> Counters:
-    """The counter increments one partner event contributes to its clinic and day."""
-    return (("events", 1), *COUNTERS[type(body)](body))
+    def add(self, other: "NoteSums") -> None:
+        self.notes += other.notes
+        self.minutes += other.minutes
+        self.ai_assisted += other.ai_assisted
 
 
 @dataclass
 class PeriodData:
-    """Everything known about one clinic over a period: summed counters and AI-tool staff."""
+    """Everything known about one clinic over a period: counters, AI-tool staff, notes per clinician."""
 
     counters: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     staff_minutes: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    staff_notes: defaultdict[str, NoteSums] = field(default_factory=lambda: defaultdict(NoteSums))
 
     def add(self, other: "PeriodData") -> None:
         for name, value in other.counters.items():
             self.counters[name] += value
         for staff_id, minutes in other.staff_minutes.items():
             self.staff_minutes[staff_id] += minutes
+        for staff_id, sums in other.staff_notes.items():
+            self.staff_notes[staff_id].add(sums)
 
 
 @dataclass(frozen=True)
@@ -148,24 +116,104 @@ class KpiValue:
     no_data: str | None = None
 
 
-def compute_kpi(kpi: KpiDefinition, data: PeriodData, *, pilot_group: Sequence[str] = ()) -> KpiValue:
-    """The value of `kpi` over one period's data; never divides by zero."""
+AUDIT_ONLY = "measured by a short time audit (the audit's task log), not from partner events"
+
+
+def _sum(counters: Mapping[str, float], names: Sequence[str]) -> float:
+    return sum(counters.get(name, 0.0) for name in names)
+
+
+def compute_kpi(
+    kpi: KpiDefinition, data: PeriodData, *, pilot_group: Sequence[str] = (), period_days: int = 7
+) -> KpiValue:
+    """The value of `kpi` over one period's data of `period_days` days; never divides by zero.
+
+    A count KPI is a pace per week (count x 7 / days), so a day, a week and a baseline window compare.
+    """
     if kpi.kind in ("distinct_staff", "pilot_adoption"):
         return _staff_kpi(kpi, data, pilot_group=pilot_group)
-    counters = data.counters
+    if kpi.kind == "audit":
+        return KpiValue(None, 0, AUDIT_ONLY)
     if kpi.kind == "median":
-        histogram = response_histogram(counters)
+        histogram = response_histogram(data.counters)
         if not histogram:
             return KpiValue(None, 0, "no answered messages in this period")
         return KpiValue(histogram_median(histogram), round(sum(histogram.values())))
-    denominator = sum(counters.get(name, 0.0) for name in kpi.denominator)
+    return _counter_kpi(kpi, data.counters, period_days=period_days)
+
+
+def _counter_kpi(kpi: KpiDefinition, counters: Mapping[str, float], *, period_days: int) -> KpiValue:
+    if kpi.kind == "count":
+        count = _sum(counters, kpi.numerator)
+        # No partner event at all is no data; a live clinic with none of these is a real zero.
+        if count <= 0 and counters.get("events", 0.0) <= 0:
+            return KpiValue(None, 0, "no partner events in this period")
+        return KpiValue(count * 7 / max(period_days, 1), round(count))
+    denominator = _sum(counters, kpi.denominator)
     if denominator <= 0:
         return KpiValue(None, 0, f"no {' / '.join(kpi.denominator)} in this period")
     if kpi.kind == "share_within":
-        within = sum(counters.get(name, 0.0) for name in kpi.numerator)
         # Answers to last period's messages can outnumber this period's arrivals: a share, so at most 1.
-        return KpiValue(min(within / denominator, 1.0), round(denominator))
-    return KpiValue(sum(counters.get(name, 0.0) for name in kpi.numerator) / denominator, round(denominator))
+        return KpiValue(min(_sum(counters, kpi.numerator) / denominator, 1.0), round(denominator))
+    return KpiValue(_sum(counters, kpi.numerator) / denominator, round(denominator))
+
+
+def week_counts(kpi: KpiDefinition, data: PeriodData) -> WeekCounts | None:
+    """The sums behind one week's value (value = events / total), or None where there are none.
+
+    A rate: its numerator over its denominator; a duration: minutes over notes (or checks); a count:
+    the count over one week. Medians, staff KPIs and audit-measured ones have no such sums.
+    """
+    counters = data.counters
+    if kpi.kind == "count":
+        value = compute_kpi(kpi, data)
+        return None if value.value is None else WeekCounts(events=_sum(counters, kpi.numerator), total=1.0)
+    if kpi.kind not in ("ratio", "share_within"):
+        return None
+    total = _sum(counters, kpi.denominator)
+    if total <= 0:
+        return None
+    events = _sum(counters, kpi.numerator)
+    return WeekCounts(events=min(events, total) if kpi.kind == "share_within" else events, total=total)
+
+
+# KPIs whose events name the clinician (partner.note.signed's staff_id): (events, total) of one's notes.
+CLINICIAN_SUMS: dict[str, Callable[[NoteSums], tuple[float, float]]] = {
+    "documentation_minutes_per_note": lambda sums: (sums.minutes, sums.notes),
+    "ai_assisted_note_share": lambda sums: (sums.ai_assisted, sums.notes),
+}
+
+
+def clinician_weeks(
+    kpi: KpiDefinition, data: PeriodData, *, pilot_group: Sequence[str]
+) -> list[ClinicianWeek]:
+    """One entry per clinician with notes in the period, for KPIs whose events name staff; else none.
+
+    Ordered by staff id; beyond the contract's bound the pilot group is kept first.
+    """
+    sums_of = CLINICIAN_SUMS.get(kpi.name)
+    if sums_of is None:
+        return []
+    group = set(pilot_group)
+    weeks = []
+    for staff_id in sorted(data.staff_notes, key=lambda staff: (staff not in group, staff)):
+        sums = data.staff_notes[staff_id]
+        if sums.notes <= 0:
+            continue
+        events, total = sums_of(sums)
+        weeks.append(ClinicianWeek(staff_id=staff_id, pilot=staff_id in group, events=events, total=total))
+        if len(weeks) == MAX_CLINICIANS:
+            break
+    return sorted(weeks, key=lambda week: week.staff_id)
+
+
+def final_weeks(kpi: KpiDefinition, weeks: Sequence[str], *, as_of: date) -> list[str]:
+    """The weeks whose value is final as of a day: `lag_weeks` complete weeks have ended since."""
+    if kpi.lag_weeks <= 0:
+        return list(weeks)
+    this_week = as_of - timedelta(days=as_of.isoweekday() - 1)
+    last_final_start = this_week - timedelta(weeks=kpi.lag_weeks + 1)
+    return [week for week in weeks if week_start(week) <= last_final_start]
 
 
 def _staff_kpi(kpi: KpiDefinition, data: PeriodData, *, pilot_group: Sequence[str]) -> KpiValue:
@@ -252,7 +300,7 @@ def baseline_value(
     """The KPI over the baseline window [start, end].
 
     Rates pool the whole window (a week with few calls weighs less); staff counts, which are
-    per-week by nature, average the weeks of the window.
+    per-week by nature, average the weeks of the window; counts are the window's pace per week.
     """
     window = {day: data for day, data in days.items() if start <= day <= end}
     if kpi.kind in ("distinct_staff", "pilot_adoption"):
@@ -265,9 +313,9 @@ def baseline_value(
     pooled = PeriodData()
     for data in window.values():
         pooled.add(data)
-    result = compute_kpi(kpi, pooled, pilot_group=pilot_group)
+    result = compute_kpi(kpi, pooled, pilot_group=pilot_group, period_days=(end - start).days + 1)
     if result.value is None:
-        return KpiValue(None, 0, "no data in the baseline window")
+        return KpiValue(None, 0, AUDIT_ONLY if kpi.kind == "audit" else "no data in the baseline window")
     return result
 
 
@@ -284,12 +332,19 @@ def progress(value: float | None, *, baseline: float | None, target: float | Non
 
 
 def merge_days(
-    rows: Iterable[tuple[date, str, float]], staff_rows: Iterable[tuple[date, str, float]]
+    rows: Iterable[tuple[date, str, float]],
+    staff_rows: Iterable[tuple[date, str, float]],
+    note_rows: Iterable[tuple[date, str, float, float, float]] = (),
 ) -> dict[date, PeriodData]:
-    """Per-day PeriodData from (day, counter, value) and (day, staff id, minutes) rows."""
+    """Per-day PeriodData from (day, counter, value), (day, staff id, AI-tool minutes) and
+    (day, staff id, notes, documentation minutes, AI-assisted notes) rows."""
     days: dict[date, PeriodData] = {}
     for day, name, value in rows:
         days.setdefault(day, PeriodData()).counters[name] += value
     for day, staff_id, minutes in staff_rows:
         days.setdefault(day, PeriodData()).staff_minutes[staff_id] += minutes
+    for day, staff_id, notes, note_minutes, ai_assisted in note_rows:
+        days.setdefault(day, PeriodData()).staff_notes[staff_id].add(
+            NoteSums(notes, note_minutes, ai_assisted)
+        )
     return days

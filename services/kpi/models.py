@@ -176,6 +176,19 @@ class KpiDailyStaff(SQLModel, table=True):
     sessions: int = 0
 
 
+class KpiDailyClinicianNotes(SQLModel, table=True):
+    """Notes one pseudonymous clinician signed at one clinic on one day: the per-clinician KPIs' sums."""
+
+    __tablename__ = "kpi_daily_clinician_notes"
+
+    clinic_id: UUID = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    staff_id: str = Field(primary_key=True, max_length=64)
+    notes: int = 0
+    minutes: float = 0.0
+    ai_assisted: int = 0
+
+
 # --- initiatives, snapshots, alerts -------------------------------------------------------
 
 
@@ -210,6 +223,10 @@ class KpiSnapshotRecord(SQLModel, table=True):
     target: float | None = None
     progress: float | None = None
     sample_size: int = 0
+    # The sums behind `value` as sent (kpi.snapshot.v1's counts), and whether it was a baseline week.
+    events: float | None = None
+    total: float | None = None
+    baseline_week: bool = False
     sent_at: datetime = Field(default_factory=_now)
 
 
@@ -311,6 +328,7 @@ metadata = service_metadata(
     KpiPartnerEventReceipt,
     KpiDailyCounter,
     KpiDailyStaff,
+    KpiDailyClinicianNotes,
     KpiInitiative,
     KpiSnapshotRecord,
     KpiAlertRecord,

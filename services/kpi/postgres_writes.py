@@ -29,6 +29,15 @@ _ADD_STAFF = text(
     "minutes = kpi_daily_staff.minutes + excluded.minutes, "
     "sessions = kpi_daily_staff.sessions + excluded.sessions"
 )
+_ADD_NOTES = text(
+    "INSERT INTO kpi_daily_clinician_notes (clinic_id, day, staff_id, notes, minutes, ai_assisted) "
+    "SELECT * FROM unnest(CAST(:clinics AS uuid[]), CAST(:days AS date[]), CAST(:staff AS text[]), "
+    "CAST(:notes AS int[]), CAST(:minutes AS float8[]), CAST(:ai AS int[])) "
+    "ON CONFLICT (clinic_id, day, staff_id) DO UPDATE SET "
+    "notes = kpi_daily_clinician_notes.notes + excluded.notes, "
+    "minutes = kpi_daily_clinician_notes.minutes + excluded.minutes, "
+    "ai_assisted = kpi_daily_clinician_notes.ai_assisted + excluded.ai_assisted"
+)
 _RECEIPTS = text(
     "INSERT INTO kpi_partner_event_receipt (partner_id, event_id, received_at) "
     "SELECT * FROM unnest(CAST(:partners AS uuid[]), CAST(:ids AS text[]), CAST(:times AS timestamptz[])) "
@@ -42,7 +51,12 @@ class PostgresStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, counters: dict[CounterKey, float], staff: dict[CounterKey, list[float]]) -> None:
+    async def add(
+        self,
+        counters: dict[CounterKey, float],
+        staff: dict[CounterKey, list[float]],
+        notes: dict[CounterKey, list[float]],
+    ) -> None:
         uuids: dict[int, UUID] = {}
 
         def clinic(number: int) -> UUID:
@@ -69,6 +83,18 @@ class PostgresStore:
                     "staff": [s for _, _, s in staff],
                     "minutes": [float(m) for m, _ in staff.values()],
                     "sessions": [int(n) for _, n in staff.values()],
+                },
+            )
+        if notes:
+            await (await self.session.connection()).execute(
+                _ADD_NOTES,
+                {
+                    "clinics": [clinic(c) for c, _, _ in notes],
+                    "days": [d for _, d, _ in notes],
+                    "staff": [s for _, _, s in notes],
+                    "notes": [int(n) for n, _, _ in notes.values()],
+                    "minutes": [float(m) for _, m, _ in notes.values()],
+                    "ai": [int(a) for _, _, a in notes.values()],
                 },
             )
 

@@ -1,7 +1,8 @@
 """What an officer reads: a clinic's KPI series by day or ISO week, against baseline and target."""
 
+from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
 from sqlmodel import col, select
@@ -12,6 +13,7 @@ from services.kpi.clinics import active_initiative, officer_clinic
 from services.kpi.models import (
     ClinicKpis,
     InitiativePublic,
+    KpiDailyClinicianNotes,
     KpiDailyCounter,
     KpiDailyStaff,
     KpiInitiative,
@@ -21,9 +23,16 @@ from services.kpi.models import (
 
 
 async def load_days(
-    *, session: AsyncSession, clinic_id: UUID, start: date, end: date, counters: Sequence[str] = ()
+    *,
+    session: AsyncSession,
+    clinic_id: UUID,
+    start: date,
+    end: date,
+    counters: Sequence[str] = (),
+    clinician_notes: bool = False,
 ) -> dict[date, kpis.PeriodData]:
-    """The clinic's per-day aggregates between two dates (inclusive); only `counters` if named."""
+    """The clinic's per-day aggregates between two dates (inclusive); only `counters` if named, and
+    the notes per clinician only when asked (the snapshots of KPIs whose events name staff)."""
     counter_query = select(
         col(KpiDailyCounter.day), col(KpiDailyCounter.name), col(KpiDailyCounter.value)
     ).where(
@@ -41,7 +50,17 @@ async def load_days(
             col(KpiDailyStaff.day) <= end,
         )
     )
-    return kpis.merge_days(counter_rows.all(), staff_rows.all())
+    note_rows: list[tuple[date, str, float, float, float]] = []
+    if clinician_notes:
+        notes = await session.exec(
+            select(KpiDailyClinicianNotes).where(
+                KpiDailyClinicianNotes.clinic_id == clinic_id,
+                col(KpiDailyClinicianNotes.day) >= start,
+                col(KpiDailyClinicianNotes.day) <= end,
+            )
+        )
+        note_rows = [(row.day, row.staff_id, row.notes, row.minutes, row.ai_assisted) for row in notes.all()]
+    return kpis.merge_days(counter_rows.all(), staff_rows.all(), note_rows)
 
 
 async def clinic_kpis(
@@ -62,6 +81,10 @@ async def clinic_kpis(
     in_range = {day: data for day, data in days.items() if start <= day <= end}
     periods = kpis.group_periods(in_range, granularity)
     labels = kpis.periods_between(start, end, granularity)
+    # Days of each period inside the range (a week cut by the range is shorter): counts are a pace.
+    days_in = Counter(
+        kpis.period_of(start + timedelta(days=n), granularity) for n in range((end - start).days + 1)
+    )
     pilot_group = initiative.pilot_group if initiative else []
     series = []
     for definition in kpis.definitions():
@@ -80,7 +103,10 @@ async def clinic_kpis(
         points = []
         for label in labels:
             value = kpis.compute_kpi(
-                definition, periods.get(label, kpis.PeriodData()), pilot_group=pilot_group
+                definition,
+                periods.get(label, kpis.PeriodData()),
+                pilot_group=pilot_group,
+                period_days=days_in[label],
             )
             points.append(
                 KpiPoint(

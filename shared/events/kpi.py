@@ -23,15 +23,22 @@ KpiName = Literal[
     "minutes_per_eligibility_check",
     "claim_denial_rate",
     "referral_completion_rate",
+    "self_scheduled_share",
+    "new_patient_requests",
+    "followups_completed",
+    "task_hours_per_week",
 ]
 
 
 class WeekCounts(BaseModel):
-    """The sums behind a week's KPI: a rate's events out of its trials, a duration's minutes over its notes."""
+    """The sums behind a week's KPI (value = events / total): a rate's events out of its trials, a
+    duration's minutes over its notes, a count's events over one week."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    events: float = Field(ge=0, le=1e9, description="rate: the numerator (e.g. missed calls); duration: minutes")
+    events: float = Field(
+        ge=0, le=1e9, description="rate: the numerator (e.g. missed calls); duration: minutes"
+    )
     total: float = Field(ge=0, le=1e9, description="rate: the denominator (e.g. all calls); duration: notes")
 
 
@@ -43,7 +50,7 @@ class ClinicianWeek(WeekCounts):
 
 
 class KpiSnapshot(EventBody):
-    """A KPI's value for one clinic and ISO week (the clinic's own local week), against its baseline and target.
+    """A KPI's value for one clinic and ISO week (the clinic's local week), against its baseline and target.
 
     `counts` carries the sums behind `value` so the gate can judge weeks as its unit; `clinicians`
     splits them per staff member where the events name one, so the pilot group is measured against
@@ -86,7 +93,9 @@ class KpiAlert(EventBody):
     raised_at: datetime
 
 
-Feed = Literal["calls", "appointments", "notes", "messages", "ai_tool", "eligibility", "claims", "referrals"]
+Feed = Literal[
+    "calls", "appointments", "notes", "messages", "ai_tool", "eligibility", "claims", "referrals", "followups"
+]
 
 
 class FeedHealth(BaseModel):
@@ -126,5 +135,5 @@ class ClinicActivity(EventBody):
     clinic_id: UUID
     as_of: date
     last_event_day: date | None
-    feeds: list[FeedHealth] = Field(max_length=8)
+    feeds: list[FeedHealth] = Field(max_length=9)
     adoption: list[AdoptionWeek] = Field(max_length=12, description="complete weeks, oldest first")

@@ -13,12 +13,12 @@ field, a wrong type, or anything that looks like patient data is refused with a 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, ClassVar, Literal, NamedTuple, cast
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, cast
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from shared import pseudonyms, topics
 from shared.events.envelope import ContractError, EventBody
@@ -39,6 +39,22 @@ PHI_REASON = (
     "not allowed: looks like patient data (PHI); partner events carry only counts, durations "
     "and pseudonymous staff ids"
 )
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    """A calendar date written YYYY-MM-DD, the one way JSON carries it; anything else is refused."""
+    if isinstance(value, str):
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError("must be a date written YYYY-MM-DD")
+        return date.fromisoformat(value)  # ValueError (refused) for a day that does not exist
+    return value  # a date passes; a number or anything else fails the strict date check
+
+
+# A local calendar date (the clinic's own), e.g. "2026-11-20". Strict bodies take no text for a date
+# from a dict (the HTTP path): this accepts exactly YYYY-MM-DD on both paths, never a timestamp.
+LocalDate = Annotated[date, BeforeValidator(_iso_date)]
+
 # How far ahead of our clock an event's time may be (clock skew), before it is refused.
 MAX_CLOCK_SKEW = timedelta(hours=1)
 
@@ -74,17 +90,22 @@ class CallAbandoned(PartnerEventBody):
 
 
 class AppointmentRequested(PartnerEventBody):
-    """Someone asked for an appointment."""
+    """Someone asked for an appointment; `new_patient` when the practice has not seen them before."""
 
     event_type = "partner.appointment.requested"
     channel: Channel | None = None
+    new_patient: bool | None = None
 
 
 class AppointmentBooked(PartnerEventBody):
-    """An appointment was booked."""
+    """An appointment was booked, for the visit on `appointment_date` (the clinic's local date) if given.
+
+    `channel` web or portal means the patient booked it themselves (the self-scheduled share).
+    """
 
     event_type = "partner.appointment.booked"
     channel: Channel | None = None
+    appointment_date: LocalDate | None = None
 
 
 class AppointmentCancelled(PartnerEventBody):
@@ -95,9 +116,10 @@ class AppointmentCancelled(PartnerEventBody):
 
 
 class AppointmentNoShow(PartnerEventBody):
-    """A booked appointment was not attended."""
+    """A booked appointment, on `appointment_date` (local) if given, was not attended."""
 
     event_type = "partner.appointment.no_show"
+    appointment_date: LocalDate | None = None
 
 
 class NoteSigned(PartnerEventBody):
@@ -148,9 +170,10 @@ class ClaimSubmitted(PartnerEventBody):
 
 
 class ClaimDenied(PartnerEventBody):
-    """A payer denied a submitted claim (first-pass denial)."""
+    """A payer denied a submitted claim (first-pass denial), submitted on `submitted_on` (local) if given."""
 
     event_type = "partner.claim.denied"
+    submitted_on: LocalDate | None = None
 
 
 class ReferralSent(PartnerEventBody):
@@ -164,6 +187,13 @@ class ReferralCompleted(PartnerEventBody):
 
     event_type = "partner.referral.completed"
     days: float = Field(ge=0, le=730)
+
+
+class FollowUpCompleted(PartnerEventBody):
+    """A follow-up with a patient (a recall, a result, a post-visit check) was completed: a count only."""
+
+    event_type = "partner.followup.completed"
+    channel: Channel | None = None
 
 
 PARTNER_EVENT_BODIES: dict[str, type[PartnerEventBody]] = {
@@ -185,6 +215,7 @@ PARTNER_EVENT_BODIES: dict[str, type[PartnerEventBody]] = {
         ClaimDenied,
         ReferralSent,
         ReferralCompleted,
+        FollowUpCompleted,
     )
 }
 PARTNER_EVENT_TYPES = tuple(PARTNER_EVENT_BODIES)
@@ -205,6 +236,7 @@ PartnerEventType = Literal[
     "partner.claim.denied",
     "partner.referral.sent",
     "partner.referral.completed",
+    "partner.followup.completed",
 ]
 
 
@@ -379,17 +411,18 @@ def example_events() -> dict[str, dict[str, Any]]:
         "partner.call.answered": {"wait_seconds": 18},
         "partner.call.missed": {"wait_seconds": 45},
         "partner.call.abandoned": {"wait_seconds": 95},
-        "partner.appointment.requested": {"channel": "phone"},
-        "partner.appointment.booked": {"channel": "phone"},
+        "partner.appointment.requested": {"channel": "phone", "new_patient": True},
+        "partner.appointment.booked": {"channel": "web", "appointment_date": "2026-11-20"},
         "partner.appointment.cancelled": {"channel": "portal"},
-        "partner.appointment.no_show": {},
+        "partner.appointment.no_show": {"appointment_date": "2026-11-20"},
         "partner.note.signed": {"documentation_minutes": 6.5, "ai_assisted": True, "staff_id": "dr-7f3a"},
         "partner.message.received": {"channel": "portal"},
         "partner.message.answered": {"response_minutes": 95, "channel": "portal"},
         "partner.ai_tool.session": {"staff_id": "ma-19c2", "tool": "ambient-scribe", "minutes": 22},
         "partner.eligibility.checked": {"minutes": 4.5, "automated": True},
         "partner.claim.submitted": {},
-        "partner.claim.denied": {},
+        "partner.claim.denied": {"submitted_on": "2026-11-02"},
         "partner.referral.sent": {},
         "partner.referral.completed": {"days": 12},
+        "partner.followup.completed": {"channel": "phone"},
     }

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from deploy.local.postgres import PostgresServer
 from services.kpi import aggregate, partner_batches
-from services.kpi.models import KpiClinic, KpiDailyCounter, KpiDailyStaff
+from services.kpi.models import KpiClinic, KpiDailyClinicianNotes, KpiDailyCounter, KpiDailyStaff
 from services.kpi.receipts import StagedBatch, write_group
 from shared import db
 from shared.events.partner import PartnerActivity, example_events, parse_body
@@ -68,9 +68,13 @@ async def tables(sessions: db.SessionFactory) -> dict[str, Any]:
             (row.clinic_id, row.day, row.staff_id): (round(row.minutes, 6), row.sessions)
             for row in (await session.exec(select(KpiDailyStaff))).all()
         }
+        notes = {
+            (row.clinic_id, row.day, row.staff_id): (row.notes, round(row.minutes, 6), row.ai_assisted)
+            for row in (await session.exec(select(KpiDailyClinicianNotes))).all()
+        }
         inbox = (await session.exec(select(func.count()).select_from(InboxMessage))).one()
         outbox = (await session.exec(select(func.count()).select_from(OutboxMessage))).one()
-    return {"counters": counters, "staff": staff, "inbox": inbox, "outbox": outbox}
+    return {"counters": counters, "staff": staff, "notes": notes, "inbox": inbox, "outbox": outbox}
 
 
 async def run_write_path(url: str) -> tuple[list[tuple[int, int]], list[list[bool]], dict[str, Any]]:
@@ -115,6 +119,7 @@ async def test_batches_and_receipts_on_postgres_equal_sqlite(
     outcomes, fresh, written = on_postgres
     assert outcomes[2][0] == 0, "a redelivered batch must add nothing"
     assert written["staff"], "the AI-tool staff table must be exercised"
+    assert written["notes"], "the per-clinician notes table must be exercised"
     assert [sum(flags) for flags in fresh[:4]] != [len(flags) for flags in fresh[:4]], "repeats must occur"
     assert on_postgres == on_sqlite
 

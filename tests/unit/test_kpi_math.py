@@ -30,7 +30,8 @@ def test_ratio_kpis_on_hand_computed_counts() -> None:
             "documentation_minutes": 24,
             "appointments_requested": 5,
             "appointments_booked": 3,
-            "appointments_no_show": 1,
+            "visits_booked": 3,
+            "visits_no_show": 1,
         }
     )
     assert compute_kpi(definition("missed_call_rate"), data) == kpis.KpiValue(0.4, 10)

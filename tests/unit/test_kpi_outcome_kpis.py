@@ -1,5 +1,6 @@
 """Outcome KPIs for billing, insurance verification and referral coordination, from their partner events."""
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -9,9 +10,13 @@ from shared.events.partner import PartnerEventInvalid, parse_body
 
 
 def _period(*events: tuple[str, dict[str, Any]]) -> kpis.PeriodData:
+    """Every event on one day, its cohort counters (on whatever day) summed into the same period."""
     data = kpis.PeriodData()
     for event_type, body in events:
-        for name, value in kpis.counters_for(parse_body(event_type, body)):
+        parsed = parse_body(event_type, body)
+        for name, value in kpis.counters_for(parsed):
+            data.counters[name] += value
+        for _, name, value in kpis.dated_counters(parsed, date(2026, 11, 30)):
             data.counters[name] += value
     return data
 

@@ -55,17 +55,46 @@ def test_ranking_weighs_impact_by_readiness_and_recommends_the_first() -> None:
 @pytest.mark.parametrize(
     ("category", "kpi", "target"),
     [
-        ("follow-up calls", "appointment_conversion", 20),
-        ("appointment_scheduling", "appointment_conversion", 20),
+        ("follow-up calls", "followups_completed", 30),
+        ("appointment_scheduling", "self_scheduled_share", 30),
         ("referral coordination", "referral_completion_rate", 20),
         ("insurance verification", "minutes_per_eligibility_check", -30),
         ("billing", "claim_denial_rate", -20),
-        ("something new", "ai_weekly_active_staff", 50),
+        ("marketing", "new_patient_requests", 20),
+        ("internal_admin", "task_hours_per_week", -30),
+        ("phone calls", "missed_call_rate", -50),
+        ("appointment reminders", "no_show_rate", -20),
+        ("something new", "task_hours_per_week", -30),
     ],
 )
 def test_each_category_gets_the_methods_kpi(category: str, kpi: str, target: float) -> None:
     playbook = rules.playbook_for(category)
     assert (playbook.kpi, playbook.target_change_pct) == (kpi, target)
+
+
+@pytest.mark.parametrize(
+    ("category", "solution", "kpi"),
+    [
+        ("appointment_scheduling", "AI receptionist for scheduling calls", "missed_call_rate"),
+        ("patient_communication", "AI phone agent", "missed_call_rate"),
+        ("appointment_scheduling", "automated SMS reminders", "no_show_rate"),
+        # The audit's own text names both kinds: the problem's KPI stands.
+        (
+            "appointment_scheduling",
+            "automated confirmations and reminders, or an AI receptionist for scheduling calls",
+            "self_scheduled_share",
+        ),
+        ("follow_up_calls", "automated follow-up calls and text outreach", "followups_completed"),
+    ],
+)
+def test_the_kind_of_solution_decides_when_it_names_one(category: str, solution: str, kpi: str) -> None:
+    assert rules.playbook_for(category, solution).kpi == kpi
+
+
+def test_no_problem_is_judged_by_tool_usage_and_the_methods_missed_call_target_is_reachable() -> None:
+    every = [*rules.PLAYBOOKS.values(), *rules.NAMED_PROBLEMS.values(), rules.FALLBACK_PLAYBOOK]
+    assert not {playbook.kpi for playbook in every} & {"ai_weekly_active_staff", "ai_adoption_rate"}
+    assert any(playbook.kpi == "missed_call_rate" and playbook.target_change_pct == -50 for playbook in every)
 
 
 def test_integration_readiness_counts_with_intakes_real_scoring_output() -> None:

@@ -19,7 +19,12 @@ WEEKS_PER_MONTH = 52 / 12
 PHI_FREE_PROBLEMS = frozenset({"marketing", "internal_admin"})
 # KPIs measured in time: the audit's logged hours can stand in for their baseline.
 TIME_KPIS = frozenset(
-    {"documentation_minutes_per_note", "median_message_response_minutes", "minutes_per_eligibility_check"}
+    {
+        "documentation_minutes_per_note",
+        "median_message_response_minutes",
+        "minutes_per_eligibility_check",
+        "task_hours_per_week",
+    }
 )
 
 BaselineSource = Literal["partner_feed", "audit", "manual_count", "emr_report"]

@@ -25,19 +25,21 @@ class KpiPlaybook:
     solution: str
 
 
+# Phone work is judged by the calls nobody answered (missed or abandoned), as the method's -50 %.
+PHONE_PLAYBOOK = KpiPlaybook("missed_call_rate", -50.0, "phone", "AI receptionist")
+# Reminders by the visits missed, counted on the visit's date.
+REMINDER_PLAYBOOK = KpiPlaybook("no_show_rate", -20.0, "scheduling", "automated appointment reminders")
 # Audit categories (normalised) -> KPI with the method's suggested target.
 PLAYBOOKS: dict[str, KpiPlaybook] = {
     "documentation": KpiPlaybook("documentation_minutes_per_note", -30.0, "emr", "AI scribe"),
     "patient_communication": KpiPlaybook(
         "messages_answered_within_business_day", 25.0, "emr", "AI patient messaging assistant"
     ),
-    # Outbound work is judged by what it is for: follow-up calls that end in a booked visit (inbound
-    # missed calls and no-shows measure other work), clinic-wide booked over requested until partners
-    # report follow-up outcomes on their own. Referrals, eligibility checks and claims have outcome
-    # KPIs of their own from partner events (kpi's kpis.yaml); their targets are starting points for
-    # the officer, not published effects.
-    "follow_up_calls": KpiPlaybook("appointment_conversion", 20.0, "phone", "AI outbound follow-up calls"),
-    "appointment_scheduling": KpiPlaybook("appointment_conversion", 20.0, "scheduling", "self-scheduling"),
+    # Each problem is judged by the work it is about, from the partner events that count it (kpi's
+    # kpis.yaml); targets are starting points for the officer, not published effects, except where
+    # the evidence names one (documentation; reminders: SMS reminders' RR 0.77 for non-attendance).
+    "follow_up_calls": KpiPlaybook("followups_completed", 30.0, "phone", "AI outbound follow-up calls"),
+    "appointment_scheduling": KpiPlaybook("self_scheduled_share", 30.0, "scheduling", "self-scheduling"),
     "referral_coordination": KpiPlaybook(
         "referral_completion_rate", 20.0, "scheduling", "referral coordination automation"
     ),
@@ -45,14 +47,35 @@ PLAYBOOKS: dict[str, KpiPlaybook] = {
         "minutes_per_eligibility_check", -30.0, "emr", "eligibility automation"
     ),
     "billing": KpiPlaybook("claim_denial_rate", -20.0, "emr", "billing automation"),
-    "marketing": KpiPlaybook("appointment_conversion", 20.0, "scheduling", "marketing automation"),
-    "internal_admin": KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "AI assistant for admin work"),
+    "marketing": KpiPlaybook("new_patient_requests", 20.0, "scheduling", "marketing automation"),
+    # No partner event counts admin work: the hours on the task, re-measured by a short time audit.
+    "internal_admin": KpiPlaybook("task_hours_per_week", -30.0, "emr", "AI assistant for admin work"),
 }
-FALLBACK_PLAYBOOK = KpiPlaybook("ai_weekly_active_staff", 50.0, "emr", "AI assistant")
+# Problems an officer names by the work rather than an audit category.
+NAMED_PROBLEMS: dict[str, KpiPlaybook] = {
+    "phone_calls": PHONE_PLAYBOOK,
+    "phone_work": PHONE_PLAYBOOK,
+    "appointment_reminders": REMINDER_PLAYBOOK,
+    "reminders": REMINDER_PLAYBOOK,
+}
+FALLBACK_PLAYBOOK = KpiPlaybook("task_hours_per_week", -30.0, "emr", "AI assistant")
+# Within a problem the kind of solution decides what it changes: a tool that answers the phone
+# cuts missed calls (the method's -50 %), reminders cut no-shows. Used only when the solution
+# names one kind (the audit's scheduling text names both, and keeps the problem's own KPI).
+SOLUTION_PLAYBOOKS: tuple[tuple[tuple[str, ...], KpiPlaybook], ...] = (
+    (("receptionist", "phone agent", "answers inbound", "call answering", "missed call"), PHONE_PLAYBOOK),
+    (("reminder",), REMINDER_PLAYBOOK),
+)
 
 
-def playbook_for(category: str) -> KpiPlaybook:
-    return PLAYBOOKS.get(normalise_category(category), FALLBACK_PLAYBOOK)
+def playbook_for(category: str, solution: str = "") -> KpiPlaybook:
+    """The problem's playbook, or the one of the kind of solution chosen for it when that is clear."""
+    text = solution.lower()
+    named = [playbook for words, playbook in SOLUTION_PLAYBOOKS if any(word in text for word in words)]
+    if len(named) == 1:
+        return named[0]
+    key = normalise_category(category)
+    return PLAYBOOKS.get(key) or NAMED_PROBLEMS.get(key, FALLBACK_PLAYBOOK)
 
 
 @dataclass(frozen=True)
@@ -129,7 +152,7 @@ def propose_initiatives(
     scored: list[tuple[float, Candidate, KpiPlaybook, bool | None, str, float, float]] = []
     known_systems = {kind.lower(): vendor for kind, vendor in systems.items()}
     for candidate in candidates:
-        playbook = playbook_for(candidate.category)
+        playbook = playbook_for(candidate.category, candidate.solution)
         category = normalise_category(candidate.category)
         if integration and category in integration:
             integrates, note = integration[category]

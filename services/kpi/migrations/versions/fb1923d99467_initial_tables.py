@@ -78,6 +78,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("clinic_id", "day", "staff_id"),
     )
     op.create_table(
+        "kpi_daily_clinician_notes",
+        sa.Column("clinic_id", sa.Uuid(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("staff_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("notes", sa.Integer(), nullable=False),
+        sa.Column("minutes", sa.Float(), nullable=False),
+        sa.Column("ai_assisted", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("clinic_id", "day", "staff_id"),
+    )
+    op.create_table(
         "kpi_initiative",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("clinic_id", sa.Uuid(), nullable=False),
@@ -127,6 +137,9 @@ def upgrade() -> None:
         sa.Column("target", sa.Float(), nullable=True),
         sa.Column("progress", sa.Float(), nullable=True),
         sa.Column("sample_size", sa.Integer(), nullable=False),
+        sa.Column("events", sa.Float(), nullable=True),
+        sa.Column("total", sa.Float(), nullable=True),
+        sa.Column("baseline_week", sa.Boolean(), nullable=False),
         sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("initiative_id", "week"),
     )
@@ -184,6 +197,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_kpi_initiative_clinic_id"))
 
     op.drop_table("kpi_initiative")
+    op.drop_table("kpi_daily_clinician_notes")
     op.drop_table("kpi_daily_staff")
     op.drop_table("kpi_daily_counter")
     op.drop_table("kpi_clinic_activity")
