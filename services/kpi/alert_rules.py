@@ -16,6 +16,7 @@ from typing import Literal
 
 from services.kpi import kpis
 from services.kpi.control_charts import (
+    REGRESSION_RATES,
     ChartEpisode,
     ChartKind,
     Direction,
@@ -24,7 +25,7 @@ from services.kpi.control_charts import (
     chart_episode,
     feed_status,
 )
-from services.kpi.dormancy import MIN_STOPPED, MIN_STOPPED_SHARE, dormancy_episode
+from services.kpi.dormancy import dormancy_episode
 from shared.calendar import UTC_CALENDAR, ClinicCalendar
 from shared.events.kpi import Feed
 
@@ -165,6 +166,14 @@ def _chart_evidence(episode: ChartEpisode, *, metric: str, kind: ChartKind) -> d
     }
 
 
+def _notes_week(weekly: Mapping[str, kpis.PeriodData], week: str) -> WeekCount:
+    """A week's AI-assisted notes out of the notes signed."""
+    data = weekly.get(week) or kpis.PeriodData()
+    return WeekCount(
+        week, data.counters.get("notes_ai_assisted", 0.0), data.counters.get("notes_signed", 0.0)
+    )
+
+
 def ai_assisted_notes_decline(
     weekly: Mapping[str, kpis.PeriodData],
     weeks: Sequence[str],
@@ -173,14 +182,7 @@ def ai_assisted_notes_decline(
     today: date,
 ) -> AlertFinding | None:
     """The AI-assisted share of signed notes falling (Laney P'): a scribe's plainest adoption measure."""
-    points = [
-        WeekCount(
-            week,
-            weekly[week].counters.get("notes_ai_assisted", 0.0) if week in weekly else 0.0,
-            weekly[week].counters.get("notes_signed", 0.0) if week in weekly else 0.0,
-        )
-        for week in weeks
-    ]
+    points = [_notes_week(weekly, week) for week in weeks]
     if not any(point.events for point in points):
         return None  # no scribe in use: nothing to decline
     episode = chart_episode(points, kind="p", direction="down", current_week=kpis.iso_week(today))
@@ -221,7 +223,8 @@ def dormant_clinicians(
         for staff_id, minutes in (weekly[week].staff_minutes if week in weekly else {}).items():
             if minutes > 0 and (not group or staff_id in group):
                 active_weeks.setdefault(staff_id, set()).add(week)
-    episode = dormancy_episode(active_weeks, weeks)
+    notes = [_notes_week(weekly, week) for week in weeks]
+    episode = dormancy_episode(active_weeks, weeks, notes)
     if episode is None:
         return None
     latest = episode.latest
@@ -243,8 +246,7 @@ def dormant_clinicians(
             "users": latest.users,
             "stopped": latest.stopped,
             "stopped_share": round(latest.share, 3),
-            "min_stopped": MIN_STOPPED,
-            "min_stopped_share": MIN_STOPPED_SHARE,
+            "share_of_notes_fell": "unknown" if latest.share_fell is None else str(latest.share_fell).lower(),
             "episode_started": episode.started,
             "weeks_open": episode.weeks_open,
         },
@@ -278,7 +280,9 @@ def kpi_regression(
         points.append(WeekCount(week, *counts))
     kind: ChartKind = "p" if definition.unit == "ratio" else "u"
     direction: Direction = "up" if definition.better == "lower" else "down"
-    episode = chart_episode(points, kind=kind, direction=direction, current_week=kpis.iso_week(today))
+    episode = chart_episode(
+        points, kind=kind, direction=direction, current_week=kpis.iso_week(today), rates=REGRESSION_RATES
+    )
     if episode is None:
         return None
     return AlertFinding(

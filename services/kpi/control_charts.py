@@ -34,10 +34,22 @@ RAMP_WEEKS = 4  # the first weeks of use (or of a pilot) are the ramp-up: never 
 MIN_REFERENCE_WEEKS = 4  # stable weeks before a chart judges: so the first judgement is in week 9 of use
 RECENT_WEEKS = 3  # at most this many latest weeks are pooled under test, outside the reference
 MIN_WEEK_TOTAL = 10.0  # a week with fewer trials (or units) is too small to score
-# One-sided false-alarm rates per judged week of the two rules, calibrated by tests/bench/sim_adoption.py
-# so that, with AR(1) 0.3 over-dispersed weeks, an in-control chart raises under one episode a year.
-POINT_ALPHA = 0.002  # the latest week alone
-RECENT_ALPHA = 0.008  # the recent weeks pooled
+
+
+@dataclass(frozen=True)
+class FalseAlarmRates:
+    """One-sided false-alarm rates per judged week of the two rules (latest week, recent weeks pooled)."""
+
+    point: float
+    recent: float
+
+
+# Calibrated by tests/bench/sim_adoption.py so that, with AR(1) 0.3 over-dispersed weeks, an
+# in-control chart raises under one episode a year. An adoption chart spends its budget on the
+# pooled weeks (a collapse must be seen within three weeks); a KPI's regression chart is stricter
+# (skewed low rates false-alarm more, and a slow regression is not urgent).
+ADOPTION_RATES = FalseAlarmRates(point=0.001, recent=0.025)
+REGRESSION_RATES = FalseAlarmRates(point=0.001, recent=0.006)
 DESIGN_AUTOCORRELATION = 0.3  # lag-1 correlation of weekly rates assumed when pooling weeks
 MOVING_RANGE_D2 = 1.128  # d2 for moving ranges of two points: sigma = mean moving range / d2
 
@@ -108,6 +120,7 @@ def chart_episode(
     kind: ChartKind = "p",
     direction: Direction = "down",
     current_week: str | None = None,
+    rates: FalseAlarmRates = ADOPTION_RATES,
 ) -> ChartEpisode | None:
     """The episode open on the latest scored week, or None when that week is in control.
 
@@ -122,7 +135,7 @@ def chart_episode(
     for latest in range(MIN_REFERENCE_WEEKS, len(stable)):
         reference_end = held_reference if started is not None else max(MIN_REFERENCE_WEEKS, latest - 2)
         signal = judge_week(
-            stable, reference_end=reference_end, latest=latest, kind=kind, direction=direction
+            stable, reference_end=reference_end, latest=latest, kind=kind, direction=direction, rates=rates
         )
         if signal is None:
             started = None
@@ -139,14 +152,21 @@ def shift_signal(
     kind: ChartKind = "p",
     direction: Direction = "down",
     current_week: str | None = None,
+    rates: FalseAlarmRates = ADOPTION_RATES,
 ) -> ChartSignal | None:
     """The latest complete week's signal, if its chart (see `chart_episode`) is out of control."""
-    episode = chart_episode(points, kind=kind, direction=direction, current_week=current_week)
+    episode = chart_episode(points, kind=kind, direction=direction, current_week=current_week, rates=rates)
     return episode.signal if episode else None
 
 
 def judge_week(
-    stable: Sequence[WeekCount], *, reference_end: int, latest: int, kind: ChartKind, direction: Direction
+    stable: Sequence[WeekCount],
+    *,
+    reference_end: int,
+    latest: int,
+    kind: ChartKind,
+    direction: Direction,
+    rates: FalseAlarmRates = ADOPTION_RATES,
 ) -> ChartSignal | None:
     """Week `latest` of `stable` against the weeks before `reference_end` (a Laney P'/U' chart).
 
@@ -169,7 +189,7 @@ def judge_week(
     centre_variance = spread * _pooled_variance_factor(len(reference)) / reference_total
     point = recent[-1]
     rate = point.events / point.total
-    half_width = _quantile(POINT_ALPHA, degrees) * sigma_z * math.sqrt(spread / point.total + centre_variance)
+    half_width = _quantile(rates.point, degrees) * sigma_z * math.sqrt(spread / point.total + centre_variance)
     lower, upper = centre - half_width, centre + half_width
     if sign * (rate - centre) > half_width:
         return ChartSignal(
@@ -190,7 +210,7 @@ def judge_week(
     recent_total = sum(week.total for week in recent)
     recent_rate = sum(week.events for week in recent) / recent_total
     recent_variance = spread * _pooled_variance_factor(len(recent)) / recent_total
-    half_width = _quantile(RECENT_ALPHA, degrees) * sigma_z * math.sqrt(recent_variance + centre_variance)
+    half_width = _quantile(rates.recent, degrees) * sigma_z * math.sqrt(recent_variance + centre_variance)
     if sign * (recent_rate - centre) <= half_width:
         return None
     low, high = centre - half_width, centre + half_width
