@@ -1,7 +1,9 @@
-"""Which alerts a clinic's weeks call for: control charts on rates, clinicians going dormant, quiet feeds.
+"""Which alerts a clinic's weeks call for: control charts on rates, clinicians who stopped, quiet feeds.
 
 Pure: evaluation.py loads the weekly data, calls these and raises what they find. Each finding
 says what changed, with the chart's rule, limits and points, and what the officer should do next.
+A decline still open a week later is found again, as week 2 of the same episode: the roadmap
+escalates an adoption decline that persists through a retraining.
 A stale feed holds back the adoption alerts it feeds: a broken integration is not an adoption
 collapse, and an adoption alert says the feed behind it is live, so a collapse is not explained
 away as a broken feed.
@@ -14,16 +16,16 @@ from typing import Literal
 
 from services.kpi import kpis
 from services.kpi.control_charts import (
+    REGRESSION_RATES,
+    ChartEpisode,
     ChartKind,
-    ChartSignal,
     Direction,
     FeedStatus,
     WeekCount,
-    clinician_lifecycle,
-    dormancy_signal,
+    chart_episode,
     feed_status,
-    shift_signal,
 )
+from services.kpi.dormancy import dormancy_episode
 from shared.calendar import UTC_CALENDAR, ClinicCalendar
 from shared.events.kpi import Feed
 
@@ -80,9 +82,15 @@ class AlertFinding:
     kind: AlertKind
     metric: str
     week: str
-    episode: str  # one alert per episode: the week a chart fired, or the day a feed last sent
+    episode: str  # the week a chart first fired (or the day a feed last sent): one episode, one story
     message: str
     evidence: dict[str, float | str | None]
+    weeks_open: int = 1  # 2 and more: the episode is still open, raised again for this week
+
+
+def _still(weeks_open: int, started: str) -> str:
+    """The words that open a finding about an episode already raised: empty in its first week."""
+    return f"Still, week {weeks_open} of this decline (since {started}): " if weeks_open > 1 else ""
 
 
 def feed_days(days: Mapping[date, kpis.PeriodData], feed: Feed) -> dict[date, int]:
@@ -153,8 +161,22 @@ def _feed_note(feed: Feed, days: Mapping[date, kpis.PeriodData], *, today: date)
     )
 
 
-def _chart_evidence(signal: ChartSignal, *, metric: str, kind: ChartKind) -> dict[str, float | str | None]:
-    return {"metric": metric, "chart": f"laney_{kind}_prime", **signal.evidence()}
+def _chart_evidence(episode: ChartEpisode, *, metric: str, kind: ChartKind) -> dict[str, float | str | None]:
+    return {
+        "metric": metric,
+        "chart": f"laney_{kind}_prime",
+        **episode.signal.evidence(),
+        "episode_started": episode.started,
+        "weeks_open": episode.weeks_open,
+    }
+
+
+def _notes_week(weekly: Mapping[str, kpis.PeriodData], week: str) -> WeekCount:
+    """A week's AI-assisted notes out of the notes signed."""
+    data = weekly.get(week) or kpis.PeriodData()
+    return WeekCount(
+        week, data.counters.get("notes_ai_assisted", 0.0), data.counters.get("notes_signed", 0.0)
+    )
 
 
 def ai_assisted_notes_decline(
@@ -165,30 +187,25 @@ def ai_assisted_notes_decline(
     today: date,
 ) -> AlertFinding | None:
     """The AI-assisted share of signed notes falling (Laney P'): a scribe's plainest adoption measure."""
-    points = [
-        WeekCount(
-            week,
-            weekly[week].counters.get("notes_ai_assisted", 0.0) if week in weekly else 0.0,
-            weekly[week].counters.get("notes_signed", 0.0) if week in weekly else 0.0,
-        )
-        for week in weeks
-    ]
+    points = [_notes_week(weekly, week) for week in weeks]
     if not any(point.events for point in points):
         return None  # no scribe in use: nothing to decline
-    signal = shift_signal(points, kind="p", direction="down", current_week=kpis.iso_week(today))
-    if signal is None:
+    episode = chart_episode(points, kind="p", direction="down", current_week=kpis.iso_week(today))
+    if episode is None:
         return None
     return AlertFinding(
         kind="adoption_decline",
         metric="ai_assisted_note_share",
-        week=signal.week,
-        episode=signal.week,
+        week=episode.signal.week,
+        episode=episode.started,
+        weeks_open=episode.weeks_open,
         message=(
-            f"The share of notes written with the AI scribe fell: {signal.message}. "
+            f"{_still(episode.weeks_open, episode.started)}The share of notes written with the AI scribe "
+            f"fell: {episode.signal.message}. "
             f"{_feed_note('notes', days, today=today)} Next: ask the pilot clinicians what stopped them "
             "(the tool, the workflow, training) and book a refresher before the next gate."
         ),
-        evidence=_chart_evidence(signal, metric="ai_assisted_note_share", kind="p"),
+        evidence=_chart_evidence(episode, metric="ai_assisted_note_share", kind="p"),
     )
 
 
@@ -200,36 +217,44 @@ def dormant_clinicians(
     days: Mapping[date, kpis.PeriodData],
     today: date,
 ) -> AlertFinding | None:
-    """More pilot clinicians stopped using the AI tool than kept or resumed using it, two weeks running."""
+    """Enough of the pilot's recent AI-tool users idle for two complete weeks (see services.kpi.dormancy).
+
+    `weeks` are the complete pilot weeks, oldest first; users are the pilot group's staff ids with
+    sessions (every staff id when the initiative names no group).
+    """
     group = set(pilot_group)
     active_weeks: dict[str, set[str]] = {}
     for week in weeks:
-        for staff_id in weekly[week].staff_minutes if week in weekly else ():
-            if not group or staff_id in group:
+        for staff_id, minutes in (weekly[week].staff_minutes if week in weekly else {}).items():
+            if minutes > 0 and (not group or staff_id in group):
                 active_weeks.setdefault(staff_id, set()).add(week)
-    lifecycle = clinician_lifecycle(active_weeks, weeks)
-    message = dormancy_signal(lifecycle)
-    if message is None:
+    notes = [_notes_week(weekly, week) for week in weeks]
+    episode = dormancy_episode(active_weeks, weeks, notes)
+    if episode is None:
         return None
-    evidence: dict[str, float | str | None] = {
-        "metric": "pilot_clinicians_dormant",
-        "rule": "dormant_over_active",
-    }
-    for lifecycle_week in lifecycle[-2:]:
-        for state in ("new", "returning", "resurrecting", "dormant"):
-            evidence[f"{lifecycle_week.week}_{state}"] = lifecycle_week.count(state)
+    latest = episode.latest
     return AlertFinding(
         kind="adoption_decline",
         metric="pilot_clinicians_dormant",
-        week=lifecycle[-1].week,
-        episode=lifecycle[-1].week,
+        week=latest.week,
+        episode=episode.started,
+        weeks_open=episode.weeks_open,
         message=(
-            f"Pilot clinicians are dropping the AI tool: {message}. "
-            f"{_feed_note('ai_tool', days, today=today)} "
-            "Next: talk to the pilot clinicians who stopped before the gate judges a pilot most of them no "
-            "longer run."
+            f"{_still(episode.weeks_open, episode.started)}Pilot clinicians stopped using the AI tool: "
+            f"{latest.stopped} of the {latest.users} who used it in recent weeks had no session in the "
+            f"two complete weeks to {latest.week}. {_feed_note('ai_tool', days, today=today)} "
+            "Next: talk to the pilot clinicians before the gate judges a pilot most of them no longer run."
         ),
-        evidence=evidence,
+        evidence={
+            "metric": "pilot_clinicians_dormant",
+            "rule": "stopped_two_weeks",
+            "users": latest.users,
+            "stopped": latest.stopped,
+            "stopped_share": round(latest.share, 3),
+            "share_of_notes_fell": "unknown" if latest.share_fell is None else str(latest.share_fell).lower(),
+            "episode_started": episode.started,
+            "weeks_open": episode.weeks_open,
+        },
     )
 
 
@@ -260,18 +285,21 @@ def kpi_regression(
         points.append(WeekCount(week, *counts))
     kind: ChartKind = "p" if definition.unit == "ratio" else "u"
     direction: Direction = "up" if definition.better == "lower" else "down"
-    signal = shift_signal(points, kind=kind, direction=direction, current_week=kpis.iso_week(today))
-    if signal is None:
+    episode = chart_episode(
+        points, kind=kind, direction=direction, current_week=kpis.iso_week(today), rates=REGRESSION_RATES
+    )
+    if episode is None:
         return None
     return AlertFinding(
         kind="target_regression",
         metric=definition.name,
-        week=signal.week,
-        episode=signal.week,
+        week=episode.signal.week,
+        episode=episode.started,
+        weeks_open=episode.weeks_open,
         message=(
-            f"{definition.title} moved away from its target: {signal.message}. Next: check what changed "
-            "at the clinic in those weeks (staffing, hours, the tool's use) and whether the gains need "
-            "a refresher."
+            f"{_still(episode.weeks_open, episode.started)}{definition.title} moved away from its target: "
+            f"{episode.signal.message}. Next: check what changed at the clinic in those weeks (staffing, "
+            "hours, the tool's use) and whether the gains need a refresher."
         ),
-        evidence=_chart_evidence(signal, metric=definition.name, kind=kind),
+        evidence=_chart_evidence(episode, metric=definition.name, kind=kind),
     )

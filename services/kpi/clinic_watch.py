@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.kpi import alert_rules, kpis
 from services.kpi.alert_rules import AlertFinding
 from services.kpi.clinics import clinic_calendar
-from services.kpi.control_charts import MAX_LOOK_BACK_DAYS, RECENT_WEEKS, FeedStatus
+from services.kpi.control_charts import MAX_LOOK_BACK_DAYS, FeedStatus
 from services.kpi.models import (
     KpiAlertRecord,
     KpiClinic,
@@ -32,7 +32,7 @@ from shared.events.kpi import AdoptionWeek, ClinicActivity, Feed, FeedHealth, Kp
 from shared.outbox import add_to_outbox
 
 SOURCE = "/faio/kpi"
-# Weeks of AI use a chart may read: enough for its 14 reference weeks and 3 under test, and more.
+# Weeks of AI use a chart may read: its ramp-up, up to 19 reference weeks and the 3 under test.
 ADOPTION_HISTORY_WEEKS = 26
 # Complete weeks of AI use the activity event carries (the portal's adoption trend reads four).
 ACTIVITY_WEEKS = 8
@@ -176,9 +176,14 @@ async def _publish_if_changed(session: AsyncSession, activity: ClinicActivity) -
     add_to_outbox(session, activity, source=SOURCE, subject=str(activity.clinic_id))
 
 
-def alert_id(*, owner_id: UUID, kind: str, metric: str, episode: str) -> UUID:
-    """An alert's id from what it is about: the same episode never makes a second alert."""
-    return uuid.uuid5(owner_id, f"{kind}/{metric}/{episode}")
+def alert_id(*, owner_id: UUID, kind: str, metric: str, episode: str, week: str | None = None) -> UUID:
+    """An alert's id from what it is about: the same episode never makes a second alert in a week.
+
+    The episode's first week keeps the episode's own id; each later week it is still open has its
+    own (`week`), so a decline that persists is raised again, once a week.
+    """
+    name = f"{kind}/{metric}/{episode}"
+    return uuid.uuid5(owner_id, name if week is None or week == episode else f"{name}/{week}")
 
 
 async def raise_alert(
@@ -190,31 +195,23 @@ async def raise_alert(
     finding: AlertFinding,
     owner_id: UUID | None = None,
 ) -> KpiAlertRecord | None:
-    """Stage the alert unless this episode was already raised.
+    """Stage the alert unless this episode was already raised this week.
 
-    A shift that persists is one episode: a chart alert is not raised again while an alert of
-    the same kind and metric at the clinic is younger than the weeks the chart pools (they would
-    still hold the same low weeks). A stale feed's episode is the day it last sent. The id comes
-    from `owner_id` (the initiative an alert is about; the clinic for the clinic's own watch).
+    A chart's episode is the week it first fired; while it stays open each week is raised again
+    ("Still, week 2 of this decline"), so the roadmap can escalate a decline that outlasts a
+    retraining, and a recovered one stops. A stale feed's episode is the day it last sent: raised
+    once. The id comes from `owner_id` (the initiative an alert is about; the clinic for the
+    clinic's own watch).
     """
     this_id = alert_id(
-        owner_id=owner_id or clinic_id, kind=finding.kind, metric=finding.metric, episode=finding.episode
+        owner_id=owner_id or clinic_id,
+        kind=finding.kind,
+        metric=finding.metric,
+        episode=finding.episode,
+        week=None if finding.kind == "feed_stale" else finding.week,
     )
     if await session.get(KpiAlertRecord, this_id):
         return None
-    if finding.kind != "feed_stale":
-        latest = kpis.week_start(finding.week)
-        recent_weeks = [kpis.iso_week(latest - timedelta(weeks=back)) for back in range(1, RECENT_WEEKS + 1)]
-        earlier = await session.exec(
-            select(KpiAlertRecord.id).where(
-                KpiAlertRecord.clinic_id == clinic_id,
-                KpiAlertRecord.kind == finding.kind,
-                KpiAlertRecord.metric == finding.metric,
-                col(KpiAlertRecord.week).in_(recent_weeks),
-            )
-        )
-        if earlier.first() is not None:
-            return None
     raised_at = clock.now()
     name = kpis.definition(kpi).name
     record = KpiAlertRecord(

@@ -1,31 +1,56 @@
-"""Alerts that respect noise: Laney P'/U' charts for small weekly counts, clinician lifecycle, stale feeds.
+"""Alerts that respect noise: Laney P'/U' charts on a stable reference, kept to a false-alarm budget.
 
-Weekly clinic counts vary more from week to week than a binomial (or Poisson) model says, so a plain
-p-chart false-alarms in most 26-week series with no real change. Laney's P' (and U') chart widens
-the limits by sigma_z, the spread of the weeks' z-scores measured by their average moving range.
-The rules guard against false alerts the way PostHog's do: the incomplete current week is never
-scored, a chart needs enough reference weeks, a zero spread is never divided by, weeks with tiny
-counts are ignored, and rates are scored, not raw totals.
+Weekly clinic counts vary more from week to week than a binomial (or Poisson) model says, and
+neighbouring weeks are alike (a busy month, a locum). Laney's P' (and U') chart widens the limits
+by sigma_z, the spread of the weeks' z-scores. Here sigma_z is the larger of the moving-range
+estimate and the long-run standard deviation: with autocorrelated weeks the moving range sees only
+the week-to-week part of the noise and the limits would be too narrow. The limits are Student-t
+quantiles on the reference's degrees of freedom (a short reference knows its sigma poorly) and
+count the centre's own uncertainty and the autocorrelation of pooled weeks, so an in-control clinic
+stays within about one false alert a KPI a year (tests/bench/sim_adoption.py measures it).
 
-Pure functions, no I/O: kpi's evaluation calls them with its weekly counts.
+The reference leaves out the first RAMP_WEEKS weeks of use (the ramp-up would make the reference
+low and wide) and the weeks under test; once a chart fires, its reference is held until the weeks
+come back inside the limits, so a decline that persists stays one open episode, week after week.
+
+Pure functions, no I/O: kpi's alert rules call them with weekly counts.
 """
 
 import itertools
 import math
+import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
+
+from scipy import stats
 
 ChartKind = Literal["p", "u"]  # p: events out of trials (a share); u: events per unit of exposure (a rate)
 Direction = Literal["down", "up"]
-ClinicianState = Literal["new", "returning", "resurrecting", "dormant"]
 
-MIN_REFERENCE_WEEKS = 14  # fewer reference weeks estimate the centre and sigma_z too poorly: no alert
-RECENT_WEEKS = 3  # the weeks under test, kept out of the reference so a real change cannot hide itself
+RAMP_WEEKS = 4  # the first weeks of use (or of a pilot) are the ramp-up: never reference, never judged
+MIN_REFERENCE_WEEKS = 4  # stable weeks before a chart judges: so the first judgement is in week 9 of use
+RECENT_WEEKS = 3  # at most this many latest weeks are pooled under test, outside the reference
 MIN_WEEK_TOTAL = 10.0  # a week with fewer trials (or units) is too small to score
-POINT_LIMIT = 3.3  # one week beyond 3.3 sigma' (Laney's limits, widened for the second rule's share)
-RECENT_LIMIT = 2.6  # the last three weeks pooled, beyond 2.6 standard errors (reference uncertainty included)
+
+
+@dataclass(frozen=True)
+class FalseAlarmRates:
+    """One-sided false-alarm rates per judged week of the two rules (latest week, recent weeks pooled)."""
+
+    point: float
+    recent: float
+
+
+# Calibrated by tests/bench/sim_adoption.py so that, with AR(1) 0.3 over-dispersed weeks, an
+# in-control chart raises under one episode a year. An adoption chart spends its budget on the
+# pooled weeks (a collapse must be seen within three weeks); a KPI's regression chart is stricter
+# (skewed low rates false-alarm more, and a slow regression is not urgent).
+ADOPTION_RATES = FalseAlarmRates(point=0.001, recent=0.025)
+REGRESSION_RATES = FalseAlarmRates(point=0.001, recent=0.006)
+DESIGN_AUTOCORRELATION = 0.3  # lag-1 correlation of weekly rates assumed when pooling weeks
 MOVING_RANGE_D2 = 1.128  # d2 for moving ranges of two points: sigma = mean moving range / d2
 
 
@@ -42,7 +67,7 @@ class WeekCount:
 class ChartSignal:
     """A control-chart alert with the rule that fired, its limits and the points that broke them."""
 
-    rule: Literal["beyond_limit", "three_week_shift"]
+    rule: Literal["beyond_limit", "recent_shift"]
     direction: Direction
     week: str
     centre: float
@@ -64,10 +89,20 @@ class ChartSignal:
             "upper_limit": round(self.upper_limit, 4),
             "reference_from": self.reference_weeks[0],
             "reference_to": self.reference_weeks[-1],
+            "reference_weeks": len(self.reference_weeks),
         }
         for week, value in self.points:
             figures[f"point_{week}"] = round(value, 4)
         return figures
+
+
+@dataclass(frozen=True)
+class ChartEpisode:
+    """A chart signalling on the latest week: since which week it has, and the latest signal."""
+
+    signal: ChartSignal
+    started: str  # the first week of the unbroken run of signalling weeks
+    weeks_open: int  # 1 in the week it first fires, 2 the week after, ...
 
 
 def scored_weeks(points: Sequence[WeekCount], *, current_week: str | None = None) -> list[WeekCount]:
@@ -79,75 +114,122 @@ def scored_weeks(points: Sequence[WeekCount], *, current_week: str | None = None
     ]
 
 
+def chart_episode(
+    points: Sequence[WeekCount],
+    *,
+    kind: ChartKind = "p",
+    direction: Direction = "down",
+    current_week: str | None = None,
+    rates: FalseAlarmRates = ADOPTION_RATES,
+) -> ChartEpisode | None:
+    """The episode open on the latest scored week, or None when that week is in control.
+
+    Every week after the ramp and the minimum reference is judged in turn against the stable weeks
+    before the recent ones; while a run of weeks signals, its reference is the one it first fired
+    against (the low weeks never become their own reference). A week back inside the limits ends it.
+    """
+    stable = scored_weeks(points, current_week=current_week)[RAMP_WEEKS:]
+    started: int | None = None
+    held_reference = 0
+    signal: ChartSignal | None = None
+    for latest in range(MIN_REFERENCE_WEEKS, len(stable)):
+        reference_end = held_reference if started is not None else max(MIN_REFERENCE_WEEKS, latest - 2)
+        signal = judge_week(
+            stable, reference_end=reference_end, latest=latest, kind=kind, direction=direction, rates=rates
+        )
+        if signal is None:
+            started = None
+        elif started is None:
+            started, held_reference = latest, reference_end
+    if started is None or signal is None:
+        return None
+    return ChartEpisode(signal=signal, started=stable[started].week, weeks_open=len(stable) - started)
+
+
 def shift_signal(
     points: Sequence[WeekCount],
     *,
     kind: ChartKind = "p",
     direction: Direction = "down",
     current_week: str | None = None,
+    rates: FalseAlarmRates = ADOPTION_RATES,
 ) -> ChartSignal | None:
-    """A Laney P' / U' chart on the latest complete week: a signal when the rate moved in `direction`.
+    """The latest complete week's signal, if its chart (see `chart_episode`) is out of control."""
+    episode = chart_episode(points, kind=kind, direction=direction, current_week=current_week, rates=rates)
+    return episode.signal if episode else None
 
-    The reference is every scored week before the last three. Two rules, one-sided:
-    `beyond_limit` (the latest week beyond 3.3 sigma'), `three_week_shift` (the last three weeks
-    pooled, beyond 2.6 standard errors of their pooled volume with the reference's own uncertainty
-    and sigma_z: a run of low weeks that is no longer noise).
+
+def judge_week(
+    stable: Sequence[WeekCount],
+    *,
+    reference_end: int,
+    latest: int,
+    kind: ChartKind,
+    direction: Direction,
+    rates: FalseAlarmRates = ADOPTION_RATES,
+) -> ChartSignal | None:
+    """Week `latest` of `stable` against the weeks before `reference_end` (a Laney P'/U' chart).
+
+    Two one-sided rules: `beyond_limit` (the latest week alone) and `recent_shift` (the weeks since
+    the reference, at most RECENT_WEEKS, pooled: a run of low weeks that is no longer noise).
     """
-    weeks = scored_weeks(points, current_week=current_week)
-    reference, recent = weeks[:-RECENT_WEEKS], weeks[-RECENT_WEEKS:]
-    if len(reference) < MIN_REFERENCE_WEEKS or len(recent) < RECENT_WEEKS:
-        return None
+    reference = stable[:reference_end]
+    recent = stable[max(reference_end, latest - RECENT_WEEKS + 1) : latest + 1]
     reference_total = sum(point.total for point in reference)
     centre = sum(point.events for point in reference) / reference_total
     spread = _unit_variance(centre, kind)
     if spread <= 0:
         return None  # a centre of 0 (or 100 %): no spread to score against
-    sigma_z = _laney_sigma_z(reference, centre=centre, spread=spread)
+    sigma_z = _sigma_z(reference, centre=centre, spread=spread)
+    degrees = len(reference) - 1
     sign = -1.0 if direction == "down" else 1.0
+    side = "lower" if sign < 0 else "upper"
     reference_weeks = [point.week for point in reference]
-    latest = recent[-1]
-    point_sigma = sigma_z * math.sqrt(spread / latest.total)
-    lower, upper = centre - POINT_LIMIT * point_sigma, centre + POINT_LIMIT * point_sigma
-    latest_rate = latest.events / latest.total
-    if sign * (latest_rate - centre) > POINT_LIMIT * point_sigma:
+    # The centre is a mean of autocorrelated weeks: its variance is inflated like any pooled weeks'.
+    centre_variance = spread * _pooled_variance_factor(len(reference)) / reference_total
+    point = recent[-1]
+    rate = point.events / point.total
+    half_width = _quantile(rates.point, degrees) * sigma_z * math.sqrt(spread / point.total + centre_variance)
+    lower, upper = centre - half_width, centre + half_width
+    if sign * (rate - centre) > half_width:
         return ChartSignal(
             rule="beyond_limit",
             direction=direction,
-            week=latest.week,
+            week=point.week,
             centre=centre,
             sigma_z=sigma_z,
             lower_limit=lower,
             upper_limit=upper,
-            points=[(latest.week, latest_rate)],
+            points=[(point.week, rate)],
             reference_weeks=reference_weeks,
             message=(
-                f"{latest.week}: {latest_rate:.3g} is beyond the {'lower' if sign < 0 else 'upper'} limit "
-                f"({lower if sign < 0 else upper:.3g}) of a Laney {kind.upper()}' chart "
-                f"centred on {centre:.3g}"
+                f"{point.week}: {rate:.3g} is beyond the {side} limit ({lower if sign < 0 else upper:.3g}) "
+                f"of a Laney {kind.upper()}' chart centred on {centre:.3g} ({len(reference)} reference weeks)"
             ),
         )
-    recent_total = sum(point.total for point in recent)
-    recent_rate = sum(point.events for point in recent) / recent_total
-    recent_se = sigma_z * math.sqrt(spread * (1 / recent_total + 1 / reference_total))
-    if sign * (recent_rate - centre) > RECENT_LIMIT * recent_se:
-        low, high = centre - RECENT_LIMIT * recent_se, centre + RECENT_LIMIT * recent_se
-        return ChartSignal(
-            rule="three_week_shift",
-            direction=direction,
-            week=latest.week,
-            centre=centre,
-            sigma_z=sigma_z,
-            lower_limit=low,
-            upper_limit=high,
-            points=[(point.week, point.events / point.total) for point in recent],
-            reference_weeks=reference_weeks,
-            message=(
-                f"{recent[0].week} to {latest.week}: {recent_rate:.3g} over three weeks is beyond the "
-                f"{'lower' if sign < 0 else 'upper'} limit ({low if sign < 0 else high:.3g}) of a Laney "
-                f"{kind.upper()}' chart centred on {centre:.3g}"
-            ),
-        )
-    return None
+    recent_total = sum(week.total for week in recent)
+    recent_rate = sum(week.events for week in recent) / recent_total
+    recent_variance = spread * _pooled_variance_factor(len(recent)) / recent_total
+    half_width = _quantile(rates.recent, degrees) * sigma_z * math.sqrt(recent_variance + centre_variance)
+    if sign * (recent_rate - centre) <= half_width:
+        return None
+    low, high = centre - half_width, centre + half_width
+    return ChartSignal(
+        rule="recent_shift",
+        direction=direction,
+        week=point.week,
+        centre=centre,
+        sigma_z=sigma_z,
+        lower_limit=low,
+        upper_limit=high,
+        points=[(week.week, week.events / week.total) for week in recent],
+        reference_weeks=reference_weeks,
+        message=(
+            f"{recent[0].week} to {point.week}: {recent_rate:.3g} over {len(recent)} weeks is beyond the "
+            f"{side} limit ({low if sign < 0 else high:.3g}) of a Laney {kind.upper()}' chart centred on "
+            f"{centre:.3g} ({len(reference)} reference weeks)"
+        ),
+    )
 
 
 def _unit_variance(centre: float, kind: ChartKind) -> float:
@@ -155,69 +237,32 @@ def _unit_variance(centre: float, kind: ChartKind) -> float:
     return centre * (1 - centre) if kind == "p" else centre
 
 
-def _laney_sigma_z(reference: Sequence[WeekCount], *, centre: float, spread: float) -> float:
-    """Laney's sigma_z: the spread of the weeks' z-scores from their mean moving range, never below 1.
+def _sigma_z(reference: Sequence[WeekCount], *, centre: float, spread: float) -> float:
+    """Laney's sigma_z: the larger of the moving-range and the long-run spread of the weeks'
+    z-scores, never below 1.
 
-    Below 1 the weeks vary less than binomial/Poisson noise: the plain chart's limits are kept
-    rather than narrowed (and a zero moving range is never divided by).
+    The moving range sees only week-to-week noise: positively autocorrelated weeks drift further
+    than it says, which the long-run standard deviation catches. Below 1 the weeks vary less than
+    binomial/Poisson noise: the plain chart's limits are kept rather than narrowed.
     """
     z_scores = [
         (point.events / point.total - centre) / math.sqrt(spread / point.total) for point in reference
     ]
     moving_ranges = [abs(later - earlier) for earlier, later in itertools.pairwise(z_scores)]
-    return max(sum(moving_ranges) / len(moving_ranges) / MOVING_RANGE_D2, 1.0)
+    short_run = sum(moving_ranges) / len(moving_ranges) / MOVING_RANGE_D2
+    return max(short_run, statistics.stdev(z_scores), 1.0)
 
 
-@dataclass(frozen=True)
-class LifecycleWeek:
-    """Every pilot clinician's state in one week, from the weeks each one used the tool."""
-
-    week: str
-    states: dict[str, ClinicianState] = field(default_factory=dict)
-
-    def count(self, state: ClinicianState) -> int:
-        return sum(1 for value in self.states.values() if value == state)
+def _pooled_variance_factor(weeks: int, autocorrelation: float = DESIGN_AUTOCORRELATION) -> float:
+    """How much more a mean of `weeks` AR(1) weeks varies than one of independent weeks:
+    (m + 2 * sum_k (m - k) * phi^k) / m."""
+    return (weeks + 2 * sum((weeks - lag) * autocorrelation**lag for lag in range(1, weeks))) / weeks
 
 
-def clinician_lifecycle(active_weeks: Mapping[str, set[str]], weeks: Sequence[str]) -> list[LifecycleWeek]:
-    """Per week: new (first use), returning (used last week too), resurrecting (back after a gap),
-    dormant (used last week, not this week). Clinicians in none of these are left out of the week.
-
-    `active_weeks` maps a pseudonymous staff id to the ISO weeks they used the tool; `weeks` are
-    the consecutive complete weeks to classify, oldest first.
-    """
-    lifecycle = []
-    for index, week in enumerate(weeks):
-        previous = weeks[index - 1] if index else None
-        states: dict[str, ClinicianState] = {}
-        for staff_id, active in active_weeks.items():
-            used_before = any(earlier < week for earlier in active)
-            if week in active:
-                if not used_before:
-                    states[staff_id] = "new"
-                elif previous is not None and previous in active:
-                    states[staff_id] = "returning"
-                else:
-                    states[staff_id] = "resurrecting"
-            elif previous is not None and previous in active:
-                states[staff_id] = "dormant"
-        lifecycle.append(LifecycleWeek(week=week, states=states))
-    return lifecycle
-
-
-def dormancy_signal(lifecycle: Sequence[LifecycleWeek], *, weeks_running: int = 2) -> str | None:
-    """An alert when the dormant outnumber the returning plus resurrecting, `weeks_running` weeks in a row."""
-    if len(lifecycle) < weeks_running:
-        return None
-    last = lifecycle[-weeks_running:]
-    if all(week.count("dormant") > week.count("returning") + week.count("resurrecting") for week in last):
-        figures = "; ".join(
-            f"{week.week}: {week.count('dormant')} dormant vs {week.count('returning')} returning "
-            f"+ {week.count('resurrecting')} resurrecting"
-            for week in last
-        )
-        return f"more pilot clinicians stopped using the tool than kept or resumed using it: {figures}"
-    return None
+@lru_cache(maxsize=1024)
+def _quantile(alpha: float, degrees: int) -> float:
+    """The one-sided Student-t quantile: the reference's sigma is estimated from few weeks."""
+    return float(stats.t.ppf(1 - alpha, degrees))
 
 
 # How far back a feed's quiet open days are looked for (a clinic closed for weeks is not judged).

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from services.kpi import clinics
-from services.kpi.control_charts import MOVING_RANGE_D2, POINT_LIMIT
+from services.kpi.control_charts import ADOPTION_RATES, MOVING_RANGE_D2
 from shared import topics
 from shared.events import envelope_for
 from shared.events.roadmap import InitiativeApproved
@@ -21,8 +22,22 @@ from tests.services import running
 
 BASELINE_START = date(2026, 4, 27)  # ISO week 2026-W18; baseline W18-W19, pilot W20-W39
 PILOT_WEEKS = 20
-AI_ASSISTED = [33, 39] * 9 + [33, 15]  # of 60 notes a week: 55 % / 65 %, then 25 % in the last week
+AI_ASSISTED = [33, 39] * 9 + [33, 6]  # of 60 notes a week: 55 % / 65 %, then 10 % in the last week
 AS_OF = BASELINE_START + timedelta(weeks=2 + PILOT_WEEKS)  # Monday of W40
+
+
+def laney_lower_limit(ai_assisted: list[int], notes: float) -> tuple[float, float]:
+    """The AI-share chart's centre and latest-week lower limit, computed here with numpy and scipy:
+    the reference is the weeks of use after the 4-week ramp and before the last three."""
+    reference = np.array(ai_assisted[4:-3], float) / notes
+    centre = reference.mean()
+    sigma = np.sqrt(centre * (1 - centre) / notes)
+    z = (reference - centre) / sigma
+    sigma_z = max(np.abs(np.diff(z)).mean() / MOVING_RANGE_D2, z.std(ddof=1), 1.0)
+    weeks = len(reference)
+    ar1 = sum(0.3 ** abs(i - j) for i in range(weeks) for j in range(weeks)) / weeks  # the centre's AR(1)
+    quantile = stats.t.ppf(1 - ADOPTION_RATES.point, weeks - 1)
+    return centre, centre - quantile * sigma_z * sigma * np.sqrt(1 + ar1 / weeks)
 
 
 async def test_an_ai_assisted_share_drop_and_a_quiet_phone_feed_raise_one_alert_each(
@@ -108,20 +123,16 @@ async def test_an_ai_assisted_share_drop_and_a_quiet_phone_feed_raise_one_alert_
         assert set(alerts) == {"adoption_decline", "feed_stale"}
 
         decline = alerts["adoption_decline"]
-        reference = np.array(AI_ASSISTED[:17], float)  # the pilot's weeks before the last three
-        centre = reference.sum() / (60 * 17)
-        sigma = np.sqrt(centre * (1 - centre) / 60)
-        sigma_z = max(np.abs(np.diff((reference / 60 - centre) / sigma)).mean() / MOVING_RANGE_D2, 1.0)
+        centre, lower = laney_lower_limit(AI_ASSISTED, 60.0)
         assert (decline["metric"], decline["week"], decline["evidence"]["rule"]) == (
             "ai_assisted_note_share",
             "2026-W39",
             "beyond_limit",
         )
         assert decline["evidence"]["centre"] == pytest.approx(centre, abs=1e-4)
-        assert decline["evidence"]["lower_limit"] == pytest.approx(
-            centre - POINT_LIMIT * sigma_z * sigma, abs=1e-4
-        )
-        assert decline["evidence"]["point_2026-W39"] == 0.25
+        assert decline["evidence"]["lower_limit"] == pytest.approx(lower, abs=1e-4)
+        assert decline["evidence"]["reference_from"] == "2026-W24"  # after the pilot's 4-week ramp
+        assert decline["evidence"]["point_2026-W39"] == 0.1
         assert "notes feed kept sending (60 events in the last 7 days)" in decline["message"]
 
         stale = alerts["feed_stale"]

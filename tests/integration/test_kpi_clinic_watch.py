@@ -8,12 +8,11 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from services.kpi.control_charts import MOVING_RANGE_D2, POINT_LIMIT
 from shared import topics
 from tests.integration.kpi_support import officer_headers, register_clinic
+from tests.integration.test_kpi_alerts_kafka import laney_lower_limit
 from tests.integration.test_kpi_kafka import produce, read_topic, record, total_events
 from tests.polling import eventually
 from tests.services import running
@@ -100,13 +99,11 @@ async def test_the_clinics_activity_goes_out_when_it_changes_and_a_scribe_in_use
         ]
         decline = first[0]["evidence"]
         assert isinstance(decline, dict)
-        reference = np.array(AI_ASSISTED[:17], float)  # every week of use before the last three
-        centre = reference.sum() / (60 * 17)
-        sigma = np.sqrt(centre * (1 - centre) / 60)
-        sigma_z = max(np.abs(np.diff((reference / 60 - centre) / sigma)).mean() / MOVING_RANGE_D2, 1.0)
-        assert decline["reference_from"] == "2026-W19"
+        # every week of use after the 4-week ramp and before the last three
+        centre, lower = laney_lower_limit(AI_ASSISTED, 60.0)
+        assert decline["reference_from"] == "2026-W23"
         assert decline["centre"] == pytest.approx(centre, abs=1e-4)
-        assert decline["lower_limit"] == pytest.approx(centre - POINT_LIMIT * sigma_z * sigma, abs=1e-4)
+        assert decline["lower_limit"] == pytest.approx(lower, abs=1e-4)
         assert again == [] and later == []
 
         published = await read_topic(kafka, topics.KPI_CLINIC_ACTIVITY.name, key=str(clinic), count=2)

@@ -3,12 +3,15 @@ pilot clinicians going dormant, stale feeds. Limits are checked against numpy co
 
 from collections import defaultdict
 from datetime import date, timedelta
+from uuid import uuid4
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from services.kpi import alert_rules, kpis
-from services.kpi.control_charts import MOVING_RANGE_D2, POINT_LIMIT, RECENT_LIMIT
+from services.kpi.clinic_watch import alert_id
+from services.kpi.control_charts import ADOPTION_RATES, MOVING_RANGE_D2
 
 FIRST_MONDAY = date(2026, 5, 4)  # ISO week 2026-W19
 WEEKS = [kpis.iso_week(FIRST_MONDAY + timedelta(weeks=index)) for index in range(30)]
@@ -31,58 +34,73 @@ def _daily(feed_counter: str, per_day: dict[date, float]) -> dict[date, kpis.Per
     return {day: _week_data(**{feed_counter: count}) for day, count in per_day.items()}
 
 
+RAMP = [10, 20, 30, 35]  # of 60 notes: the first four weeks of use, never the reference
+
+
 def _laney_lower_limit(events: np.ndarray, totals: np.ndarray, latest_total: float) -> tuple[float, float]:
-    """Laney P' centre and the latest week's 3.3-sigma' lower limit, computed with numpy alone."""
+    """Laney P' centre and the latest week's lower limit, computed here with numpy and scipy alone."""
     centre = events.sum() / totals.sum()
     sigma = np.sqrt(centre * (1 - centre) / totals)
     z = (events / totals - centre) / sigma
-    sigma_z = max(np.abs(np.diff(z)).mean() / MOVING_RANGE_D2, 1.0)
-    return centre, centre - POINT_LIMIT * sigma_z * np.sqrt(centre * (1 - centre) / latest_total)
+    sigma_z = max(np.abs(np.diff(z)).mean() / MOVING_RANGE_D2, z.std(ddof=1), 1.0)
+    weeks = len(events)
+    ar1 = sum(0.3 ** abs(i - j) for i in range(weeks) for j in range(weeks)) / weeks  # autocorrelated centre
+    quantile = stats.t.ppf(1 - ADOPTION_RATES.point, weeks - 1)
+    half = quantile * sigma_z * np.sqrt(centre * (1 - centre) * (1 / latest_total + ar1 / totals.sum()))
+    return centre, centre - half
 
 
 def test_a_falling_ai_assisted_share_is_a_decline_with_its_limits_and_what_to_do() -> None:
-    reference = [33, 39] * 7  # 55 % and 65 % of 60 notes, alternating
-    weekly = _notes([*reference, 36, 36, 15])
+    reference = [35, 37] * 5  # 58 % and 62 % of 60 notes, alternating, after the ramp
+    weekly = _notes([*RAMP, *reference, 36, 36, 12])
     today = kpis.week_start(WEEKS[17])
     days = _daily("notes_signed", {today - timedelta(days=offset): 12 for offset in range(1, 8)})
     finding = alert_rules.ai_assisted_notes_decline(weekly, WEEKS[:17], days=days, today=today)
     assert finding is not None
-    centre, lower = _laney_lower_limit(np.array(reference, float), np.full(14, 60.0), 60.0)
-    assert (finding.kind, finding.metric, finding.week) == (
+    centre, lower = _laney_lower_limit(np.array(reference, float), np.full(10, 60.0), 60.0)
+    assert (finding.kind, finding.metric, finding.week, finding.episode) == (
         "adoption_decline",
         "ai_assisted_note_share",
         WEEKS[16],
+        WEEKS[16],
     )
     assert finding.evidence["rule"] == "beyond_limit"
+    assert finding.evidence["reference_from"] == WEEKS[4]  # the ramp is left out
     assert finding.evidence["centre"] == pytest.approx(centre, abs=1e-4)
     assert finding.evidence["lower_limit"] == pytest.approx(lower, abs=1e-4)
-    assert finding.evidence[f"point_{WEEKS[16]}"] == 0.25
+    assert finding.evidence[f"point_{WEEKS[16]}"] == 0.2
     assert "84 events in the last 7 days" in finding.message
-    assert "Next:" in finding.message
+    assert "Next:" in finding.message and not finding.message.startswith("Still")
 
 
-def test_a_three_week_shift_is_judged_with_the_reference_uncertainty() -> None:
-    reference = [33, 39] * 7
-    recent = [26, 26, 26]  # 43.3 % three weeks running, each week inside its own limit
-    weekly = _notes([*reference, *recent])
-    today = kpis.week_start(WEEKS[17])
-    finding = alert_rules.ai_assisted_notes_decline(weekly, WEEKS[:17], days={}, today=today)
-    assert finding is not None and finding.evidence["rule"] == "three_week_shift"
-    events, totals = np.array(reference, float), np.full(14, 60.0)
-    centre = events.sum() / totals.sum()
-    z = (events / totals - centre) / np.sqrt(centre * (1 - centre) / totals)
-    sigma_z = np.abs(np.diff(z)).mean() / MOVING_RANGE_D2
-    se = sigma_z * np.sqrt(centre * (1 - centre) * (1 / 180 + 1 / 840))
-    assert finding.evidence["lower_limit"] == pytest.approx(centre - RECENT_LIMIT * se, abs=1e-4)
-    assert "sent nothing in the last 7 days" in finding.message  # no notes feed figures given
+def test_a_decline_still_open_a_week_later_is_found_again_as_week_two_and_stops_when_it_recovers() -> None:
+    before = [*RAMP, *[35, 37] * 5]
+    today = kpis.week_start(WEEKS[16])
+    first = alert_rules.ai_assisted_notes_decline(_notes([*before, 36, 12]), WEEKS[:16], days={}, today=today)
+    assert first is not None and first.weeks_open == 1
+    later = kpis.week_start(WEEKS[17])
+    still = alert_rules.ai_assisted_notes_decline(
+        _notes([*before, 36, 12, 14]), WEEKS[:17], days={}, today=later
+    )
+    assert still is not None
+    assert (still.episode, still.week, still.weeks_open) == (first.episode, WEEKS[16], 2)
+    assert still.message.startswith(f"Still, week 2 of this decline (since {WEEKS[15]})")
+    assert still.evidence["reference_to"] == first.evidence["reference_to"]  # the reference is held
+    recovered = _notes([*before, 36, 12, 36, 36, 37])
+    assert (
+        alert_rules.ai_assisted_notes_decline(
+            recovered, WEEKS[:19], days={}, today=kpis.week_start(WEEKS[19])
+        )
+        is None
+    )
 
 
-def test_no_decline_without_a_scribe_a_short_pilot_or_on_noise() -> None:
+def test_no_decline_without_a_scribe_before_nine_weeks_of_use_or_on_noise() -> None:
     today = kpis.week_start(WEEKS[17])
     assert alert_rules.ai_assisted_notes_decline(_notes([0] * 17), WEEKS[:17], days={}, today=today) is None
-    short = _notes([36] * 10 + [5])  # 11 weeks: too few reference weeks to know the noise
-    assert alert_rules.ai_assisted_notes_decline(short, WEEKS[:11], days={}, today=today) is None
-    noisy = _notes([33, 39] * 8 + [30])
+    short = _notes([*RAMP, 36, 36, 36, 5])  # 8 weeks of use: the ramp and 4 weeks, no reference yet
+    assert alert_rules.ai_assisted_notes_decline(short, WEEKS[:8], days={}, today=today) is None
+    noisy = _notes([*RAMP, *[33, 39] * 6, 31])
     assert alert_rules.ai_assisted_notes_decline(noisy, WEEKS[:17], days={}, today=today) is None
 
 
@@ -112,26 +130,74 @@ def test_missed_calls_rising_again_is_a_regression_on_a_p_chart() -> None:
     )
 
 
-def test_pilot_clinicians_going_dormant_two_weeks_running() -> None:
-    weeks = WEEKS[:4]
-    group = ["s1", "s2", "s3", "s4", "s5", "s6"]
-    active = [group, group, ["s1", "s2", "x9"], ["s3", "x9"]]  # x9 is not in the pilot group
+def _users(active: list[list[str]], shares: list[int] | None = None) -> dict[str, kpis.PeriodData]:
+    """Weeks of AI-tool users (10 minutes each) and, optionally, AI-assisted notes of 100 signed."""
     weekly = {}
-    for week, staff in zip(weeks, active, strict=True):
-        weekly[week] = kpis.PeriodData()
+    for index, staff in enumerate(active):
+        data = kpis.PeriodData()
         for staff_id in staff:
-            weekly[week].staff_minutes[staff_id] = 10.0
-    today = kpis.week_start(WEEKS[4])
-    # Third week: s3-s6 dormant (4) vs s1, s2 returning (2): one week is not yet a trend.
-    assert alert_rules.dormant_clinicians(weekly, weeks[:3], pilot_group=group, days={}, today=today) is None
-    finding = alert_rules.dormant_clinicians(weekly, weeks, pilot_group=group, days={}, today=today)
-    # Fourth week: s1, s2 dormant (2) vs s3 resurrecting (1). Counting x9 (returning) would make it 2 vs 2.
+            data.staff_minutes[staff_id] = 10.0
+        if shares is not None:
+            data.counters.update(notes_signed=100, notes_ai_assisted=shares[index])
+        weekly[WEEKS[index]] = data
+    return weekly
+
+
+TEN = [f"s{n}" for n in range(10)]
+
+
+def _dormant(
+    weekly: dict[str, kpis.PeriodData], weeks: int, group: list[str] = TEN
+) -> alert_rules.AlertFinding | None:
+    today = kpis.week_start(WEEKS[weeks])
+    return alert_rules.dormant_clinicians(weekly, WEEKS[:weeks], pilot_group=group, days={}, today=today)
+
+
+def test_eight_of_ten_pilot_clinicians_stopping_fires_after_two_idle_weeks_naming_no_one() -> None:
+    active = [TEN] * 10 + [TEN[:2], TEN[:2]]
+    assert _dormant(_users(active), 11) is None  # one idle week is not yet stopping
+    finding = _dormant(_users(active), 12)
     assert finding is not None
-    assert (finding.metric, finding.week) == ("pilot_clinicians_dormant", WEEKS[3])
-    assert (finding.evidence[f"{WEEKS[2]}_dormant"], finding.evidence[f"{WEEKS[2]}_returning"]) == (4, 2)
-    assert (finding.evidence[f"{WEEKS[3]}_dormant"], finding.evidence[f"{WEEKS[3]}_resurrecting"]) == (2, 1)
-    assert finding.evidence[f"{WEEKS[3]}_returning"] == 0
-    assert "Next:" in finding.message
+    assert (finding.metric, finding.week, finding.episode, finding.weeks_open) == (
+        "pilot_clinicians_dormant",
+        WEEKS[11],
+        WEEKS[11],
+        1,
+    )
+    assert (finding.evidence["stopped"], finding.evidence["users"]) == (8, 10)
+    assert "8 of the 10 who used it" in finding.message
+    assert not any(staff in finding.message for staff in TEN)
+    # Still stopped a week later: week 2 of the same episode; back at work: no alert.
+    still = _dormant(_users([*active, TEN[:2]]), 13)
+    assert still is not None and (still.episode, still.weeks_open) == (WEEKS[11], 2)
+    assert still.message.startswith(f"Still, week 2 of this decline (since {WEEKS[11]})")
+    assert _dormant(_users([*active, TEN]), 13) is None
+
+
+def test_one_person_on_leave_never_fires_and_two_fire_only_when_the_share_of_notes_fell() -> None:
+    four = TEN[:4]
+    holiday = [four] * 8 + [four[1:], four[1:]]  # one of four idle two weeks: 25 %, but one person
+    assert _dormant(_users(holiday), 10, group=four) is None
+    two_idle = [TEN] * 10 + [TEN[2:], TEN[2:]]  # two of ten idle for two weeks (20 %)
+    steady = [60, 62] * 5 + [61, 60]  # on leave: they sign no notes, the AI share holds
+    assert _dormant(_users(two_idle, steady), 12) is None
+    assert _dormant(_users(two_idle), 12) is None  # no notes to tell leave from stopping
+    fell = [60, 62] * 5 + [50, 48]  # still signing notes, without the tool: the share fell
+    finding = _dormant(_users(two_idle, fell), 12)
+    assert finding is not None and finding.evidence["share_of_notes_fell"] == "true"
+    three_idle = [TEN] * 10 + [TEN[3:], TEN[3:]]  # three of ten: fires without the notes
+    assert _dormant(_users(three_idle), 12) is not None
+    outsiders = [[*TEN[:2], "x9"]] * 12  # staff outside the pilot group are not counted
+    assert _dormant(_users([TEN] * 8 + outsiders[:4]), 12, group=TEN) is not None
+
+
+def test_an_alert_id_is_the_episodes_in_its_first_week_and_distinct_each_week_after() -> None:
+    owner = uuid4()
+    first = alert_id(owner_id=owner, kind="adoption_decline", metric="m", episode=WEEKS[3], week=WEEKS[3])
+    assert first == alert_id(owner_id=owner, kind="adoption_decline", metric="m", episode=WEEKS[3])
+    second = alert_id(owner_id=owner, kind="adoption_decline", metric="m", episode=WEEKS[3], week=WEEKS[4])
+    third = alert_id(owner_id=owner, kind="adoption_decline", metric="m", episode=WEEKS[3], week=WEEKS[5])
+    assert len({first, second, third}) == 3
 
 
 def test_a_quiet_feed_is_stale_and_names_the_partner_to_call() -> None:
