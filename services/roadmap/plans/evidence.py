@@ -19,13 +19,27 @@ from typing import Literal
 
 import numpy as np
 
-from services.roadmap.plans.sizing import RAMP_UP_WEEKS, extension_for, log_target
+from services.roadmap.plans.gate_data import (  # the data types are re-exported: callers import them here
+    DURATION_KPIS,  # noqa: F401
+    HIGHER_IS_BETTER,  # noqa: F401
+    RATE_KPIS,  # noqa: F401
+    ClinicianWeeks,  # noqa: F401
+    GateData,
+    HandBaselineFigure,
+    WeekCounts,
+    finite_counts,
+    gate_kpi,  # noqa: F401
+    group_series,
+    paired_count,
+    pooled_counts,
+    valid_weeks,
+)
+from services.roadmap.plans.sizing import extension_for, log_target
 from services.roadmap.plans.targets import Better, Measure, Target
 from services.roadmap.plans.weekly import (
     AR1_RHO,
     CONFIDENCE,
     WeeklyFit,
-    centered_group_series,
     fit_against_fixed,
     fit_step,
     log_duration,
@@ -36,61 +50,6 @@ from services.roadmap.plans.weekly import (
 GateVerdict = Literal["pass", "fail", "inconclusive"]
 # Where the target lies relative to the interval of the change, read in the direction of improvement.
 TargetPosition = Literal["beyond_interval", "inside_interval", "within_interval_reach"]
-
-# KPIs that are rates over weekly counts (the rest of the gate's KPIs are durations).
-RATE_KPIS = frozenset(
-    {
-        "missed_call_rate",
-        "appointment_conversion",
-        "no_show_rate",
-        "messages_answered_within_business_day",
-        "claim_denial_rate",
-        "referral_completion_rate",
-    }
-)
-
-
-@dataclass(frozen=True)
-class WeekCounts:
-    """One complete local ISO week's sums: a rate's numerator and denominator, or minutes and notes."""
-
-    week: str  # "2026-W10"
-    events: float  # rate KPI: numerator count; duration KPI: minutes summed
-    total: float  # rate KPI: denominator count; duration KPI: notes
-
-
-@dataclass(frozen=True)
-class ClinicianWeeks:
-    """One clinician's weeks, and whether they are in the pilot group (else the concurrent control)."""
-
-    staff_id: str
-    pilot: bool
-    weeks: tuple[WeekCounts, ...]
-
-
-@dataclass(frozen=True)
-class HandBaselineFigure:
-    """A baseline typed by hand: one figure standing for `weeks` weeks of `weekly_volume` each."""
-
-    value: float  # a share in [0, 1] or minutes per note
-    weekly_volume: float | None
-    weeks: float
-    source: str  # audit | manual_count | emr_report
-
-
-@dataclass(frozen=True)
-class GateData:
-    """Everything the gate judges: the KPI, the two windows and the weekly counts behind them."""
-
-    kpi: str
-    measure: Literal["rate", "duration"]
-    better: Literal["lower", "higher"]
-    baseline_weeks: tuple[str, ...]
-    pilot_weeks: tuple[str, ...]  # complete local weeks between the pilot's start and the gate
-    clinic: tuple[WeekCounts, ...] = ()
-    clinicians: tuple[ClinicianWeeks, ...] = ()
-    hand_baseline: HandBaselineFigure | None = None
-    ramp_up_weeks: int = RAMP_UP_WEEKS
 
 
 @dataclass(frozen=True)
@@ -131,7 +90,13 @@ class _Measured:
 
 
 def decide(
-    *, estimate_pct: float, low_pct: float, high_pct: float, target_pct: float, worthwhile_pct: float, better: Better
+    *,
+    estimate_pct: float,
+    low_pct: float,
+    high_pct: float,
+    target_pct: float,
+    worthwhile_pct: float,
+    better: Better,
 ) -> tuple[GateVerdict, TargetPosition]:
     """The one decision rule on an interval of the relative change (signs: the KPI's own)."""
     sign = -1.0 if better == "lower" else 1.0
@@ -154,7 +119,11 @@ def judge_gate_data(data: GateData, target: Target) -> GateEvidence:
     """The gate's verdict on a pilot's weeks; an impossible computation is an inconclusive with its reason."""
     try:
         return _judge(data, target)
-    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:  # a last guard: never a failed workflow
+    except (
+        ValueError,
+        ArithmeticError,
+        np.linalg.LinAlgError,
+    ) as error:  # a last guard: never a failed workflow
         return _inconclusive(data, target, f"the interval could not be computed ({error})")
 
 
@@ -164,11 +133,13 @@ def _judge(data: GateData, target: Target) -> GateEvidence:
         return _inconclusive(
             data,
             target,
-            f"the target {target.change_pct:+g} % and minimum worthwhile change {target.worthwhile_pct():+g} % "
-            f"must both point the way {data.kpi} improves ({data.better}), the second no further than the first",
+            f"the target {target.change_pct:+g} % and minimum worthwhile change "
+            f"{target.worthwhile_pct():+g} % "
+            f"must both point the way {data.kpi} improves ({data.better}), "
+            "the second no further than the first",
         )
-    pilot = _valid_weeks(data.pilot_weeks)
-    baseline = [week for week in _valid_weeks(data.baseline_weeks) if week not in pilot]
+    pilot = valid_weeks(data.pilot_weeks)
+    baseline = [week for week in valid_weeks(data.baseline_weeks) if week not in pilot]
     ramp = max(int(data.ramp_up_weeks), 0)
     excluded, judged = tuple(pilot[:ramp]), pilot[ramp:]
     if len(judged) < 2:
@@ -192,35 +163,45 @@ def _measure(data: GateData, baseline: list[str], judged: list[str]) -> tuple[_M
     value = log_rate if data.measure == "rate" else log_duration
     pilots = [c for c in data.clinicians if c.pilot]
     controls = [c for c in data.clinicians if not c.pilot]
-    group = _pooled(pilots) if pilots else {week.week: week for week in data.clinic}
+    group = pooled_counts(pilots) if pilots else {week.week: week for week in data.clinic}
     who = "the pilot group" if pilots else "the clinic"
     if data.measure == "rate":
-        base_events = sum(group[w].events for w in baseline if w in group and _finite(group[w]))
+        base_events = sum(group[w].events for w in baseline if w in group and finite_counts(group[w]))
         if any(w in group for w in baseline) and base_events <= 0:
-            return None, "the baseline rate is 0: a relative change of 0 cannot be measured; review the baseline"
+            return (
+                None,
+                "the baseline rate is 0: a relative change of 0 cannot be measured; review the baseline",
+            )
     if pilots and controls:
-        pilot_series, control_series = _series(pilots, value, data, baseline, judged), _series(
-            controls, value, data, baseline, judged
+        pilot_series, control_series = (
+            group_series(pilots, value, data, baseline, judged),
+            group_series(controls, value, data, baseline, judged),
         )
         difference = {w: pilot_series[w] - control_series[w] for w in pilot_series if w in control_series}
         fit = fit_step(difference, baseline, judged)
         if fit is not None:
-            in_control = sum(1 for c in controls if _has_both(c, value, baseline, judged))
+            in_pilot = paired_count(pilots, value, baseline, judged)
+            in_control = paired_count(controls, value, baseline, judged)
             return _Measured(
                 fit,
-                f"difference-in-differences against the rest of the staff ({_count(pilots, value, baseline, judged)} "
-                f"clinicians in the pilot group, {in_control} in the control)",
+                f"difference-in-differences against the rest of the staff ({in_pilot} clinicians in the "
+                f"pilot group, {in_control} in the control)",
                 *_totals(group, fit),
                 in_control,
             ), ""
     series = (
-        _series(pilots, value, data, baseline, judged)
+        group_series(pilots, value, data, baseline, judged)
         if pilots
         else {w: v for w, c in group.items() if (v := value(c.events, c.total)) is not None}
     )
     fit = fit_step(series, baseline, judged)
     if fit is not None:
-        return _Measured(fit, f"before/after only: {who} against its own baseline, no concurrent control", *_totals(group, fit), 0), ""
+        return _Measured(
+            fit,
+            f"before/after only: {who} against its own baseline, no concurrent control",
+            *_totals(group, fit),
+            0,
+        ), ""
     hand = data.hand_baseline
     if hand is not None and not any(w in series for w in baseline):
         refused = _hand_refusal(data.measure, hand)
@@ -279,7 +260,15 @@ def _evidence(
         n_pilot=measured.n_pilot,
         p_value=round(fit.p_value, 6),
         extension_weeks=extension,
-        summary=_summary(outcome, estimate, low, high, target.change_pct, worthwhile, extension),
+        summary=_summary(
+            outcome,
+            estimate=estimate,
+            low=low,
+            high=high,
+            target=target.change_pct,
+            worthwhile=worthwhile,
+            extension=extension,
+        ),
         design=measured.design,
         minimum_worthwhile_pct=worthwhile,
         baseline_weeks_used=fit.baseline_weeks,
@@ -289,55 +278,11 @@ def _evidence(
     )
 
 
-def _series(
-    members: Iterable[ClinicianWeeks], value, data: GateData, baseline: list[str], judged: list[str]  # type: ignore[no-untyped-def]
-) -> dict[str, float]:
-    """A group's weekly series: pooled counts for rates, each clinician against their own baseline for durations."""
-    members = list(members)
-    if data.measure == "rate":
-        pooled = _pooled(members)
-        return {w: v for w, c in pooled.items() if (v := value(c.events, c.total)) is not None}
-    per_member = [
-        {c.week: v for c in member.weeks if (v := value(c.events, c.total)) is not None} for member in members
-    ]
-    return centered_group_series(per_member, baseline, judged)
-
-
-def _pooled(members: Iterable[ClinicianWeeks]) -> dict[str, WeekCounts]:
-    sums: dict[str, list[float]] = {}
-    for member in members:
-        for counts in member.weeks:
-            if _finite(counts) and counts.events >= 0 and counts.total > 0:
-                pair = sums.setdefault(counts.week, [0.0, 0.0])
-                pair[0] += counts.events
-                pair[1] += counts.total
-    return {week: WeekCounts(week, events, total) for week, (events, total) in sums.items()}
-
-
 def _totals(group: dict[str, WeekCounts], fit: WeeklyFit) -> tuple[int, int]:
     def total(weeks: Iterable[str]) -> int:
-        return round(sum(group[w].total for w in weeks if w in group and _finite(group[w])))
+        return round(sum(group[w].total for w in weeks if w in group and finite_counts(group[w])))
 
     return total(fit.baseline_weeks), total(fit.pilot_weeks)
-
-
-def _has_both(member: ClinicianWeeks, value, baseline: list[str], judged: list[str]) -> bool:  # type: ignore[no-untyped-def]
-    weeks = {c.week for c in member.weeks if value(c.events, c.total) is not None}
-    return bool(weeks & set(baseline)) and bool(weeks & set(judged))
-
-
-def _count(members: list[ClinicianWeeks], value, baseline: list[str], judged: list[str]) -> int:  # type: ignore[no-untyped-def]
-    return sum(1 for member in members if _has_both(member, value, baseline, judged))
-
-
-def _finite(counts: WeekCounts) -> bool:
-    return math.isfinite(counts.events) and math.isfinite(counts.total)
-
-
-def _valid_weeks(weeks: Iterable[str]) -> list[str]:
-    """The complete weeks that are ISO weeks, once each, in calendar order."""
-    known = {week for week in weeks if isinstance(week, str) and week_position(week) is not None}
-    return sorted(known, key=lambda week: week_position(week) or 0)
 
 
 def _hand_refusal(measure: Measure, hand: HandBaselineFigure) -> str:
@@ -377,7 +322,12 @@ def _method(measure: Measure, design: str) -> str:
 
 
 def _inconclusive(
-    data: GateData, target: Target, reason: str, *, extension: int | None = None, excluded: tuple[str, ...] = ()
+    data: GateData,
+    target: Target,
+    reason: str,
+    *,
+    extension: int | None = None,
+    excluded: tuple[str, ...] = (),
 ) -> GateEvidence:
     """Inconclusive without an estimate: the data cannot answer the question (yet)."""
     return GateEvidence(
@@ -402,6 +352,7 @@ def _inconclusive(
 
 def _summary(
     outcome: GateVerdict,
+    *,
     estimate: float,
     low: float,
     high: float,
@@ -420,3 +371,7 @@ def _summary(
     if extension is not None:
         return f"{measured}: not yet conclusive; extend the pilot by {extension} weeks"
     return f"{measured}: not yet conclusive, and a pilot of up to half a year would not settle it"
+
+
+# TEMPORARY: gate.py imports compare_rates from here until it is rewired onto judge_gate_data.
+from services.roadmap.plans.evidence_legacy import compare_rates  # noqa: E402, F401

@@ -99,7 +99,9 @@ def design_power(
     base = list(range(baseline_weeks))
     pilot = list(range(baseline_weeks + gap, baseline_weeks + gap + judged_weeks))
     se = step_se(base, pilot, var_base=var_base, var_pilot=var_pilot, rho=rho)
-    return pass_probability(improvement=improvement, worthwhile=worthwhile, se=se, df=baseline_weeks + judged_weeks - 2)
+    return pass_probability(
+        improvement=improvement, worthwhile=worthwhile, se=se, df=baseline_weeks + judged_weeks - 2
+    )
 
 
 def log_target(*, better: Better, target: Target) -> tuple[float, float] | None:
@@ -173,12 +175,14 @@ def recommended_pilot(
     how many weeks of baseline history would make it so.
     """
     ramp = max(int(ramp_up_weeks), 0)
-    base_weeks = max(int(round(baseline_weeks)), 0) if math.isfinite(baseline_weeks) else 0
+    base_weeks = max(round(baseline_weeks), 0) if math.isfinite(baseline_weeks) else 0
     refused = _refusal(measure, baseline_value, weekly_volume, weekly_sd)
     logs = log_target(better=better, target=target)
     if refused or logs is None:
         why = refused or "the target and the minimum worthwhile change must point the way the KPI improves"
-        return PilotLength(None, None, ramp, base_weeks, None, None, f"no pilot length can be computed: {why}")
+        return PilotLength(
+            None, None, ramp, base_weeks, None, None, f"no pilot length can be computed: {why}"
+        )
     improvement, worthwhile = logs
     var_base, var_pilot = weekly_variances(
         measure=measure,
@@ -303,7 +307,9 @@ def _shortest(power, *, start: int = MIN_JUDGED_WEEKS, stop: int = MAX_JUDGED_WE
 
 
 def _refusal(measure: Measure, baseline_value: float, weekly_volume: float, weekly_sd: float | None) -> str:
-    if not math.isfinite(baseline_value) or (weekly_sd is not None and not (math.isfinite(weekly_sd) and weekly_sd > 0)):
+    if not math.isfinite(baseline_value) or (
+        weekly_sd is not None and not (math.isfinite(weekly_sd) and weekly_sd > 0)
+    ):
         return "the baseline and its week-to-week spread must be numbers (spread above 0)"
     if measure == "rate":
         if not 0 < baseline_value < 1:

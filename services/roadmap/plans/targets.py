@@ -28,7 +28,7 @@ class Target:
         return self.minimum_worthwhile_pct
 
 
-def check_target(
+def check_target(  # noqa: PLR0911 - one return per rule, each naming what is achievable
     *, measure: Measure, better: Better, baseline_value: float | None, change_pct: float
 ) -> str | None:
     """None when the target can be met; else why not, naming `target_change_pct` and what is achievable."""
@@ -62,9 +62,7 @@ def check_target(
         ceiling = (1 / baseline_value - 1) * 100  # the rise that reaches 100 %, itself out of reach
         if change_pct >= ceiling:
             largest = math.ceil(ceiling) - 1
-            choice = (
-                f"choose between +1 % and +{largest} %, or" if largest >= 1 else "choose"
-            )
+            choice = f"choose between +1 % and +{largest} %, or" if largest >= 1 else "choose"
             return (
                 f"target_change_pct: a share of {baseline_value:.2f} can rise by less than "
                 f"+{ceiling:.1f} % (that would be 100 %): {choice} give target_change_points or "
@@ -74,7 +72,7 @@ def check_target(
 
 
 def change_pct_from_points(*, baseline_value: float, points: float) -> float:
-    """Percentage points on a share (-14.5 from 29 %) as the relative change (-50 %); ValueError if impossible."""
+    """Percentage points on a share (-14.5 from 29 %) as a relative change (-50 %); ValueError: impossible."""
     if not (math.isfinite(baseline_value) and 0 < baseline_value <= 1):
         raise ValueError("baseline.value: a change in points needs a share above 0 and at most 1")
     if not math.isfinite(points) or points == 0:
@@ -94,15 +92,15 @@ def change_pct_from_gap(*, baseline_value: float, share_of_gap: float, better: B
     if not (math.isfinite(baseline_value) and 0 < baseline_value < 1):
         raise ValueError("baseline.value: a share of the gap needs a share strictly between 0 and 1")
     if not (math.isfinite(share_of_gap) and 0 < share_of_gap < 1):
-        raise ValueError("target_share_of_gap: give the share of the gap to close, between 0 and 1 (exclusive)")
+        raise ValueError(
+            "target_share_of_gap: give the share of the gap to close, between 0 and 1 (exclusive)"
+        )
     if better == "lower":
         return -share_of_gap * 100
     return share_of_gap * (1 - baseline_value) / baseline_value * 100
 
 
-def target_value_text(
-    *, measure: Measure, baseline_value: float, change_pct: float, unit: str = ""
-) -> str:
+def target_value_text(*, measure: Measure, baseline_value: float, change_pct: float, unit: str = "") -> str:
     """The target in absolute values: "29 % → 14.5 % of calls", "16 → 13.6 minutes per note"."""
     reached = baseline_value * (1 + change_pct / 100)
     if measure == "rate":

@@ -134,7 +134,9 @@ def fit_against_fixed(
     if len(pilot) < 2 or not math.isfinite(baseline_log):
         return None
     y = np.array([series[week] for week in pilot])
-    fit = GLS(y, np.ones((len(pilot), 1)), sigma=ar1_correlation([week_position(w) or 0 for w in pilot], rho)).fit()
+    fit = GLS(
+        y, np.ones((len(pilot), 1)), sigma=ar1_correlation([week_position(w) or 0 for w in pilot], rho)
+    ).fit()
     scale = float(fit.scale)
     if not math.isfinite(scale) or scale <= _NO_SPREAD * max(1.0, float(np.mean(y**2))):
         return None
@@ -145,7 +147,7 @@ def fit_against_fixed(
     return _with_interval(estimate, se, int(fit.df_resid), math.sqrt(scale), (), tuple(pilot))
 
 
-def _with_interval(
+def _with_interval(  # noqa: PLR0917 - a private constructor
     estimate: float, se: float, df: int, weekly_sd: float, base: tuple[str, ...], pilot: tuple[str, ...]
 ) -> WeeklyFit:
     quantile = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))
