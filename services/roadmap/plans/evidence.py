@@ -369,7 +369,7 @@ def _summary(
     if outcome == "fail":
         return f"{measured}: the target lies beyond the interval, the data rule it out"
     if extension is not None:
-        return f"{measured}: not yet conclusive; extend the pilot by {extension} weeks"
+        return f"{measured}: not yet conclusive; extend the pilot by {extension} week{'s' if extension > 1 else ''}"
     return f"{measured}: not yet conclusive, and a pilot of up to half a year would not settle it"
 
 

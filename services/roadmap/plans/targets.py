@@ -62,10 +62,10 @@ def check_target(  # noqa: PLR0911 - one return per rule, each naming what is ac
         ceiling = (1 / baseline_value - 1) * 100  # the rise that reaches 100 %, itself out of reach
         if change_pct >= ceiling:
             largest = math.ceil(ceiling) - 1
-            choice = f"choose between +1 % and +{largest} %, or" if largest >= 1 else "choose"
+            choice = f"choose between +1 % and +{largest} %, or " if largest >= 1 else ""
             return (
                 f"target_change_pct: a share of {baseline_value:.2f} can rise by less than "
-                f"+{ceiling:.1f} % (that would be 100 %): {choice} give target_change_points or "
+                f"+{ceiling:.1f} % (that would be 100 %): {choice}give target_change_points or "
                 "target_share_of_gap"
             )
     return None
