@@ -51,7 +51,7 @@ def week_position(week: str) -> int | None:
 def ar1_correlation(positions: Sequence[int], rho: float = AR1_RHO) -> np.ndarray:
     """The AR(1) working correlation between weeks at these calendar positions (gaps keep their distance)."""
     where = np.asarray(positions, dtype=float)
-    return np.power(rho, np.abs(where[:, None] - where[None, :]))
+    return np.asarray(np.power(rho, np.abs(where[:, None] - where[None, :])), dtype=float)
 
 
 def log_rate(events: float, total: float) -> float | None:
