@@ -1,4 +1,4 @@
-"""The gate's week-level statistics against independent computations (textbook t, numpy lstsq, brute force)."""
+"""The gate's week-level statistics against independent computations (t formulas, lstsq, brute force)."""
 
 import dataclasses
 import json
@@ -186,7 +186,7 @@ def test_an_inconclusive_pilot_gets_the_extension_the_sizing_asks_for() -> None:
     y = weekly_log_rates(events[:4] + events[7:11], [300] * 8)
     _, se, _ = gls_by_whitening(y, np.r_[np.zeros(4), np.ones(4)], [0, 1, 2, 3, 7, 8, 9, 10], 0.3)
     fit = fit_step(dict(zip(WEEKS[:4] + WEEKS[7:11], y, strict=True)), WEEKS[:4], WEEKS[7:11])
-    assert fit is not None
+    assert fit is not None and fit.se == pytest.approx(se, abs=1e-10)
 
     def power(extra: int) -> float:
         pilot = list(range(7, 11 + extra))

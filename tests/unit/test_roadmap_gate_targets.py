@@ -60,7 +60,7 @@ def test_points_and_gap_convert_to_the_relative_change() -> None:
     # 29 % - 14.5 points = 14.5 %: half, -50 %.
     assert change_pct_from_points(baseline_value=0.29, points=-14.5) == pytest.approx(-50.0)
     assert change_pct_from_points(baseline_value=0.80, points=10) == pytest.approx(12.5)
-    # Lower is better: closing half the gap to 0 is -50 %; higher: 80 % + half of the 20 % left = 90 %, +12.5 %.
+    # Lower is better: closing half the gap to 0 is -50 %; higher: 80 % + half of 20 % = 90 %, +12.5 %.
     assert change_pct_from_gap(baseline_value=0.29, share_of_gap=0.5, better="lower") == pytest.approx(-50.0)
     assert change_pct_from_gap(baseline_value=0.80, share_of_gap=0.5, better="higher") == pytest.approx(12.5)
     with pytest.raises(ValueError, match="target_change_points"):

@@ -20,15 +20,15 @@ from typing import Literal
 import numpy as np
 
 from services.roadmap.plans.gate_data import (  # the data types are re-exported: callers import them here
-    DURATION_KPIS,  # noqa: F401
-    HIGHER_IS_BETTER,  # noqa: F401
-    RATE_KPIS,  # noqa: F401
-    ClinicianWeeks,  # noqa: F401
+    DURATION_KPIS,
+    HIGHER_IS_BETTER,
+    RATE_KPIS,
+    ClinicianWeeks,
     GateData,
     HandBaselineFigure,
     WeekCounts,
     finite_counts,
-    gate_kpi,  # noqa: F401
+    gate_kpi,
     group_series,
     paired_count,
     pooled_counts,
@@ -46,6 +46,22 @@ from services.roadmap.plans.weekly import (
     log_rate,
     week_position,
 )
+
+__all__ = [
+    "DURATION_KPIS",
+    "HIGHER_IS_BETTER",
+    "RATE_KPIS",
+    "ClinicianWeeks",
+    "GateData",
+    "GateEvidence",
+    "HandBaselineFigure",
+    "Target",
+    "WeekCounts",
+    "compare_rates",
+    "decide",
+    "gate_kpi",
+    "judge_gate_data",
+]
 
 GateVerdict = Literal["pass", "fail", "inconclusive"]
 # Where the target lies relative to the interval of the change, read in the direction of improvement.
@@ -369,9 +385,10 @@ def _summary(
     if outcome == "fail":
         return f"{measured}: the target lies beyond the interval, the data rule it out"
     if extension is not None:
-        return f"{measured}: not yet conclusive; extend the pilot by {extension} week{'s' if extension > 1 else ''}"
+        weeks = f"{extension} week{'s' if extension > 1 else ''}"
+        return f"{measured}: not yet conclusive; extend the pilot by {weeks}"
     return f"{measured}: not yet conclusive, and a pilot of up to half a year would not settle it"
 
 
 # TEMPORARY: gate.py imports compare_rates from here until it is rewired onto judge_gate_data.
-from services.roadmap.plans.evidence_legacy import compare_rates  # noqa: E402, F401
+from services.roadmap.plans.evidence_legacy import compare_rates  # noqa: E402
