@@ -115,24 +115,30 @@ def test_missed_calls_carry_revenue_when_the_clinic_settings_are_known() -> None
 
 
 def test_pilot_length_from_the_baseline_volume_and_target() -> None:
-    six_weeks = Baseline(source="manual_count", value=0.29, weekly_volume=150, entered_by_hand=True, note="")
+    # The gate's own sizing (sizing.recommended_pilot, checked by simulation): ramp-up plus judged weeks.
+    calls = Baseline(source="manual_count", value=0.29, weekly_volume=150, entered_by_hand=True, note="")
     weeks, note = pilot_length(
-        kpi="missed_call_rate", target_change_pct=-20, baseline=six_weeks, baseline_days=42, pilot_days=21
+        kpi="missed_call_rate", target_change_pct=-50, baseline=calls, baseline_days=28, pilot_days=28
     )
-    assert weeks == 6
-    assert note.startswith("warning: the pilot is planned for 3 weeks but needs 6 weeks")
+    assert weeks == 9
+    assert note.startswith("warning: the pilot is planned for 4 weeks but needs 9 weeks")
+    assert "3 of ramp-up, then 6 judged" in note
     weeks, note = pilot_length(
-        kpi="missed_call_rate", target_change_pct=-50, baseline=six_weeks, baseline_days=14, pilot_days=42
+        kpi="missed_call_rate", target_change_pct=-50, baseline=calls, baseline_days=28, pilot_days=70
     )
-    assert weeks == 1 and not note.startswith("warning")
+    assert weeks == 9 and not note.startswith("warning")
     weeks, note = pilot_length(
-        kpi="missed_call_rate", target_change_pct=-20, baseline=six_weeks, baseline_days=14, pilot_days=42
+        kpi="missed_call_rate", target_change_pct=-20, baseline=calls, baseline_days=14, pilot_days=42
     )
-    assert weeks is None and "longer baseline" in note
+    assert weeks is None and "weeks of baseline history" in note
     weeks, note = pilot_length(
         kpi="missed_call_rate", target_change_pct=-50, baseline=NO_BASELINE, baseline_days=14, pilot_days=42
     )
     assert weeks is None and "baseline volume is not known yet" in note
+    weeks, note = pilot_length(
+        kpi="missed_call_rate", target_change_pct=30, baseline=calls, baseline_days=28, pilot_days=42
+    )
+    assert weeks is None and "no pilot length can be computed" in note
 
 
 def facts(

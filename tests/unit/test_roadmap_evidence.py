@@ -1,196 +1,429 @@
-"""The gate's statistics against values computed independently (textbook examples, statsmodels)."""
+"""The gate's week-level statistics against independent computations (t formulas, lstsq, brute force)."""
 
+import dataclasses
+import json
+import math
+
+import numpy as np
 import pytest
-from statsmodels.stats import proportion
+from scipy import stats
 
 from services.roadmap.plans.evidence import (
-    compare_durations_paired,
-    compare_rates,
-    compare_usage,
-    judge,
-    minimum_pilot_weeks,
-    rate_sample_size,
+    ClinicianWeeks,
+    GateData,
+    HandBaselineFigure,
+    WeekCounts,
+    decide,
+    gate_kpi,
+    judge_gate_data,
 )
+from services.roadmap.plans.sizing import (
+    pass_probability,
+    recommended_pilot,
+    step_se,
+)
+from services.roadmap.plans.targets import Target
+from services.roadmap.plans.weekly import ar1_correlation, fit_against_fixed, fit_step
 
-# Student's sleep data (Cushny & Peebles 1905; R's `sleep` data set): extra hours of sleep per patient
-# under two drugs. R: t.test(extra ~ group, data = sleep, paired = TRUE) gives mean difference -1.58,
-# t = -4.0621, df = 9, p = 0.002833, 95 % CI -2.4598858 to -0.7001142.
-SLEEP_DRUG_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
-SLEEP_DRUG_2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
-
-
-def test_design_sample_sizes_from_a_29_percent_missed_call_rate() -> None:
-    # DESIGN.md "Evaluation": from 29 %, -50 % needs ~124 calls and -20 % ~900 (per group, 80 % power, 5 %).
-    assert rate_sample_size(baseline_rate=0.29, target_change_pct=-50) == 124
-    assert rate_sample_size(baseline_rate=0.29, target_change_pct=-20) == 898
+WEEKS = [f"2026-W{number:02d}" for number in range(1, 21)]
 
 
-def test_minimum_pilot_weeks_matches_design_six_weeks_at_150_calls() -> None:
-    length = minimum_pilot_weeks(
-        baseline_rate=0.29, target_change_pct=-20, weekly_volume=150, baseline_weeks=6
+def weekly_log_rates(events: list[int], totals: list[int]) -> np.ndarray:
+    return np.log((np.array(events) + 0.5) / (np.array(totals) + 0.5))
+
+
+def gls_by_whitening(
+    y: np.ndarray, pilot: np.ndarray, positions: list[int], rho: float
+) -> tuple[float, float, int]:
+    """GLS by hand: whiten with the Cholesky factor of the AR(1) matrix, then ordinary least squares."""
+    sigma = rho ** np.abs(np.subtract.outer(positions, positions)).astype(float)
+    lower = np.linalg.cholesky(sigma)
+    x = np.column_stack([np.ones(len(y)), pilot])
+    xw, yw = np.linalg.solve(lower, x), np.linalg.solve(lower, y)
+    beta, rss, *_ = np.linalg.lstsq(xw, yw, rcond=None)
+    df = len(y) - 2
+    variance = float(rss[0]) / df * np.linalg.inv(xw.T @ xw)
+    return float(beta[1]), math.sqrt(variance[1, 1]), df
+
+
+def test_fit_step_without_correlation_is_the_pooled_two_sample_t_interval() -> None:
+    rng = np.random.default_rng(3)
+    base, pilot = rng.normal(-1.2, 0.2, 4), rng.normal(-1.9, 0.2, 5)
+    series = dict(zip(WEEKS[:9], [*base, *pilot], strict=True))
+    fit = fit_step(series, WEEKS[:4], WEEKS[4:9], rho=0.0)
+    assert fit is not None
+    pooled = ((3 * base.var(ddof=1)) + (4 * pilot.var(ddof=1))) / 7
+    se = math.sqrt(pooled * (1 / 4 + 1 / 5))
+    difference = pilot.mean() - base.mean()
+    t = stats.t.ppf(0.975, 7)
+    assert fit.estimate == pytest.approx(difference, abs=1e-12)
+    assert (fit.low, fit.high) == pytest.approx((difference - t * se, difference + t * se), abs=1e-12)
+    assert fit.p_value == pytest.approx(stats.ttest_ind(pilot, base).pvalue, abs=1e-12)
+
+
+def test_fit_step_matches_gls_by_whitening_with_a_gap_between_baseline_and_pilot() -> None:
+    rng = np.random.default_rng(5)
+    y = rng.normal(0, 0.2, 10) + np.r_[np.zeros(4), np.full(6, -0.4)]
+    baseline, pilot = WEEKS[:4], WEEKS[7:13]  # three weeks apart: the correlation must use the real distance
+    fit = fit_step(dict(zip([*baseline, *pilot], y, strict=True)), baseline, pilot)
+    estimate, se, df = gls_by_whitening(
+        y, np.r_[np.zeros(4), np.ones(6)], [0, 1, 2, 3, 7, 8, 9, 10, 11, 12], 0.3
     )
-    assert length.weeks == 6
-    assert "6 pilot weeks at 150 a week" in length.note
+    assert fit is not None and fit.df == df
+    assert (fit.estimate, fit.se) == pytest.approx((estimate, se), abs=1e-10)
+    assert fit.high - fit.estimate == pytest.approx(stats.t.ppf(0.975, df) * se, abs=1e-10)
 
 
-def test_a_baseline_too_small_for_the_target_says_no_pilot_length_is_enough() -> None:
-    length = minimum_pilot_weeks(
-        baseline_rate=0.29, target_change_pct=-20, weekly_volume=150, baseline_weeks=2
+def test_fit_against_a_hand_baseline_without_correlation_adds_the_baselines_own_variance() -> None:
+    values = [-1.9, -2.1, -1.7, -2.0, -1.8]
+    series = dict(zip(WEEKS[4:9], values, strict=True))
+    fit = fit_against_fixed(series, WEEKS[4:9], baseline_log=math.log(0.29), baseline_weeks=4, rho=0.0)
+    assert fit is not None
+    spread = np.var(values, ddof=1)
+    assert fit.estimate == pytest.approx(np.mean(values) - math.log(0.29), abs=1e-12)
+    assert fit.se == pytest.approx(math.sqrt(spread / 5 + spread / 4), abs=1e-12)
+    assert fit.df == 4
+
+
+def test_a_historical_baseline_counts_its_weeks_with_their_real_n() -> None:
+    # Four baseline weeks of 600 calls at ~29 %, then 3 ramp-up and 4 judged weeks at ~17 %: the issue's case.
+    events = [170, 180, 168, 176, 150, 120, 110, 100, 104, 96, 108]
+    totals = [600] * 11
+    clinic = tuple(WeekCounts(w, e, n) for w, e, n in zip(WEEKS, events, totals, strict=False))
+    evidence = judge_gate_data(
+        GateData("missed_call_rate", "rate", "lower", tuple(WEEKS[:4]), tuple(WEEKS[4:11]), clinic=clinic),
+        Target(-50),
     )
-    assert length.weeks is None
-    assert "longer baseline" in length.note
+    assert (evidence.n_baseline, evidence.n_pilot) == (2400, 2400)
+    assert evidence.weeks_excluded_as_ramp_up == tuple(WEEKS[4:7])
+    assert evidence.pilot_weeks_used == tuple(WEEKS[7:11])
+    y = weekly_log_rates(events[:4] + events[7:11], totals[:8])
+    estimate, se, df = gls_by_whitening(y, np.r_[np.zeros(4), np.ones(4)], [0, 1, 2, 3, 7, 8, 9, 10], 0.3)
+    t = stats.t.ppf(0.975, df)
+    assert evidence.estimate_pct == pytest.approx(math.expm1(estimate) * 100, abs=0.01)
+    assert evidence.ci_low_pct == pytest.approx(math.expm1(estimate - t * se) * 100, abs=0.01)
+    assert evidence.ci_high_pct == pytest.approx(math.expm1(estimate + t * se) * 100, abs=0.01)
+    assert evidence.outcome == "pass"  # about -41 %, interval clear of 0, beyond the worthwhile -25 %
+    assert evidence.design.startswith("before/after only")
+    json.dumps(dataclasses.asdict(evidence))  # stored as JSON by the workflow
 
 
-def test_rates_newcombe_example_pinned_to_statsmodels() -> None:
-    # Newcombe (Stat Med 1998) two-sample example 56/70 vs 48/80; the ratio's score (Miettinen-Nurminen)
-    # interval from statsmodels 0.15: 1.0790471 to 1.6721454, score test p = 0.0082583.
-    evidence = compare_rates(
-        baseline_events=48,
-        baseline_total=80,
-        pilot_events=56,
-        pilot_total=70,
-        target_change_pct=25,
-        pilot_weeks=2,
+def _clinician(staff: str, pilot: bool, minutes_per_note: list[float], notes: int = 50) -> ClinicianWeeks:
+    return ClinicianWeeks(
+        staff,
+        pilot,
+        tuple(WeekCounts(w, m * notes, notes) for w, m in zip(WEEKS, minutes_per_note, strict=False)),
     )
-    assert evidence.estimate_pct == pytest.approx(33.33, abs=0.01)
-    assert evidence.ci_low_pct == pytest.approx(7.90, abs=0.01)
-    assert evidence.ci_high_pct == pytest.approx(67.21, abs=0.01)
-    assert evidence.p_value == pytest.approx(0.0082583, abs=1e-6)
-    assert (evidence.outcome, evidence.target_position) == ("pass", "inside_interval")
-    assert (evidence.n_baseline, evidence.n_pilot) == (80, 70)
-    assert "score interval" in evidence.method
 
 
-def test_rate_interval_bounds_are_where_the_score_test_reaches_five_percent() -> None:
-    # Independent of the interval code: the score test of "ratio = bound" must give p = 0.05 at each bound.
-    evidence = compare_rates(
-        baseline_events=87,
-        baseline_total=300,
-        pilot_events=40,
-        pilot_total=300,
-        target_change_pct=-50,
-        pilot_weeks=2,
-    )
-    assert evidence.ci_low_pct is not None and evidence.ci_high_pct is not None
-    for bound in (evidence.ci_low_pct, evidence.ci_high_pct):
-        test = proportion.test_proportions_2indep(
-            40, 300, 87, 300, value=1 + bound / 100, method="score", compare="ratio"
+def test_durations_difference_in_differences_pairs_each_clinician_with_their_own_baseline() -> None:
+    rng = np.random.default_rng(11)
+    shared = rng.normal(0, 0.05, 11)  # clinic-wide weeks cancel in the difference
+    slow, fast = 24.0, 11.0  # clinician-level baselines must not matter
+    pilots = [
+        _clinician(
+            f"p{i}",
+            True,
+            list(level * np.exp(shared + rng.normal(0, 0.03, 11) + np.r_[np.zeros(7), np.full(4, -0.2)])),
         )
-        assert float(test.pvalue) == pytest.approx(0.05, abs=0.002)
-    assert evidence.outcome == "pass"
-
-
-def test_rates_inconclusive_offers_the_weeks_the_power_calculation_needs() -> None:
-    # 6 baseline weeks of 150 calls, 2 pilot weeks: -19.5 % observed, interval crosses 0; the power
-    # calculation needs 898 pilot calls against a 900-call baseline: 598 more at 150 a week = 4 weeks.
-    evidence = compare_rates(
-        baseline_events=261,
-        baseline_total=900,
-        pilot_events=70,
-        pilot_total=300,
-        target_change_pct=-20,
-        pilot_weeks=2,
+        for i, level in enumerate((slow, fast))
+    ]
+    controls = [
+        _clinician(f"c{i}", False, list(level * np.exp(shared + rng.normal(0, 0.03, 11))))
+        for i, level in enumerate((fast, slow, 15.0))
+    ]
+    data = GateData(
+        "documentation_minutes_per_note",
+        "duration",
+        "lower",
+        tuple(WEEKS[:4]),
+        tuple(WEEKS[4:11]),
+        clinicians=(*pilots, *controls),
     )
-    assert evidence.outcome == "inconclusive"
-    assert evidence.extension_weeks == 4
-    assert "extend the pilot by 4 weeks" in evidence.summary
+    evidence = judge_gate_data(data, Target(-15))
+    used = [0, 1, 2, 3, 7, 8, 9, 10]
 
+    def centered_mean(group: list[ClinicianWeeks]) -> np.ndarray:
+        logs = np.array([[math.log(c.weeks[t].events / c.weeks[t].total) for t in used] for c in group])
+        return (logs - logs[:, :4].mean(axis=1, keepdims=True)).mean(axis=0)
 
-def test_rates_inconclusive_on_a_small_baseline_says_extension_will_not_settle_it() -> None:
-    evidence = compare_rates(
-        baseline_events=87,
-        baseline_total=300,
-        pilot_events=70,
-        pilot_total=300,
-        target_change_pct=-20,
-        pilot_weeks=2,
+    y = centered_mean(pilots) - centered_mean(controls)
+    estimate, se, df = gls_by_whitening(y, np.r_[np.zeros(4), np.ones(4)], used, 0.3)
+    assert evidence.estimate_pct == pytest.approx(math.expm1(estimate) * 100, abs=0.01)
+    assert evidence.ci_high_pct == pytest.approx(
+        math.expm1(estimate + stats.t.ppf(0.975, df) * se) * 100, abs=0.01
     )
-    assert evidence.outcome == "inconclusive"
-    assert evidence.extension_weeks is None
-    assert "too few to detect the target" in evidence.summary
+    assert evidence.n_control == 3 and evidence.design.startswith("difference-in-differences")
+    assert evidence.outcome == "pass" and evidence.n_pilot == 2 * 4 * 50
 
 
-def test_rates_fail_when_the_target_lies_beyond_the_interval() -> None:
-    evidence = compare_rates(
-        baseline_events=87,
-        baseline_total=300,
-        pilot_events=80,
-        pilot_total=300,
-        target_change_pct=-50,
-        pilot_weeks=2,
+def test_durations_can_fail() -> None:
+    rng = np.random.default_rng(2)
+    pilots = [_clinician(f"p{i}", True, list(16 * np.exp(rng.normal(0, 0.02, 12)))) for i in range(3)]
+    data = GateData(
+        "documentation_minutes_per_note",
+        "duration",
+        "lower",
+        tuple(WEEKS[:4]),
+        tuple(WEEKS[4:12]),
+        clinicians=tuple(pilots),
     )
-    assert (evidence.outcome, evidence.target_position) == ("fail", "beyond_interval")
-    assert "rule it out" in evidence.summary
+    evidence = judge_gate_data(data, Target(-15))
+    assert evidence.outcome == "fail" and evidence.target_position == "beyond_interval"
+    assert evidence.design.startswith("before/after only: the pilot group")
 
 
-def test_rates_refuse_impossible_counts_and_survive_a_zero_baseline() -> None:
-    with pytest.raises(ValueError, match="pilot"):
-        compare_rates(
-            baseline_events=1,
-            baseline_total=10,
-            pilot_events=11,
-            pilot_total=10,
-            target_change_pct=-50,
-            pilot_weeks=1,
+def test_an_inconclusive_pilot_gets_the_extension_the_sizing_asks_for() -> None:
+    events = [87, 70, 100, 80, 90, 80, 76, 78, 64, 84, 72]  # about -11 %, wide weekly swings
+    clinic = tuple(WeekCounts(w, float(e), 300.0) for w, e in zip(WEEKS, events, strict=False))
+    evidence = judge_gate_data(
+        GateData("missed_call_rate", "rate", "lower", tuple(WEEKS[:4]), tuple(WEEKS[4:11]), clinic=clinic),
+        Target(-30),
+    )
+    assert evidence.outcome == "inconclusive" and evidence.extension_weeks is not None
+    assert f"extend the pilot by {evidence.extension_weeks} weeks" in evidence.summary  # 12 weeks
+    # The extension is the fewest extra weeks at which P(pass | target) reaches 80 % at the observed spread.
+    y = weekly_log_rates(events[:4] + events[7:11], [300] * 8)
+    _, se, _ = gls_by_whitening(y, np.r_[np.zeros(4), np.ones(4)], [0, 1, 2, 3, 7, 8, 9, 10], 0.3)
+    fit = fit_step(dict(zip(WEEKS[:4] + WEEKS[7:11], y, strict=True)), WEEKS[:4], WEEKS[7:11])
+    assert fit is not None and fit.se == pytest.approx(se, abs=1e-10)
+
+    def power(extra: int) -> float:
+        pilot = list(range(7, 11 + extra))
+        spread = step_se([0, 1, 2, 3], pilot, var_base=fit.weekly_sd**2, var_pilot=fit.weekly_sd**2)
+        return pass_probability(
+            improvement=-math.log(0.7), worthwhile=-math.log(0.85), se=spread, df=4 + len(pilot) - 2
         )
-    evidence = compare_rates(
-        baseline_events=0,
-        baseline_total=10,
-        pilot_events=0,
-        pilot_total=10,
-        target_change_pct=-50,
-        pilot_weeks=1,
+
+    assert power(evidence.extension_weeks) >= 0.8 > power(evidence.extension_weeks - 1)
+
+
+def test_a_hand_baseline_still_works_as_before_after() -> None:
+    clinic = tuple(
+        WeekCounts(w, e, 300.0) for w, e in zip(WEEKS[4:11], [60, 50, 45, 44, 40, 46, 42], strict=True)
     )
-    assert evidence.outcome == "inconclusive" and evidence.estimate_pct is None
-
-
-def test_paired_durations_reproduce_the_sleep_data_t_interval() -> None:
-    # Minutes per note = sleep data + 10 (a shift changes no difference): drug 2 as baseline, drug 1 as pilot.
-    per_clinician = {
-        f"staff-{i}": (10 + b, 10 + p)
-        for i, (b, p) in enumerate(zip(SLEEP_DRUG_2, SLEEP_DRUG_1, strict=True))
-    }
-    evidence = compare_durations_paired(per_clinician=per_clinician, target_change_pct=-10)
-    mean_baseline = 10 + sum(SLEEP_DRUG_2) / 10
-    assert evidence.estimate_pct == pytest.approx(-1.58 / mean_baseline * 100, abs=0.01)
-    assert evidence.ci_low_pct == pytest.approx(-2.4598858 / mean_baseline * 100, abs=0.01)
-    assert evidence.ci_high_pct == pytest.approx(-0.7001142 / mean_baseline * 100, abs=0.01)
-    assert evidence.p_value == pytest.approx(0.002833, abs=1e-6)
-    assert evidence.outcome == "pass"
-    assert "paired comparison per clinician" in evidence.method
-
-
-def test_paired_durations_need_two_clinicians_and_size_an_inconclusive_pilot() -> None:
-    alone = compare_durations_paired(per_clinician={"staff-1": (10.0, 7.0)}, target_change_pct=-30)
-    assert alone.outcome == "inconclusive" and "at least 2 clinicians" in alone.summary
-    noisy = compare_durations_paired(
-        per_clinician={"a": (10.0, 6.0), "b": (10.0, 11.0), "c": (12.0, 9.0)}, target_change_pct=-20
+    hand = HandBaselineFigure(value=0.29, weekly_volume=300, weeks=4, source="manual_count")
+    evidence = judge_gate_data(
+        GateData(
+            "missed_call_rate",
+            "rate",
+            "lower",
+            tuple(WEEKS[:4]),
+            tuple(WEEKS[4:11]),
+            clinic=clinic,
+            hand_baseline=hand,
+        ),
+        Target(-50),
     )
-    assert noisy.outcome == "inconclusive"
-    assert "clinicians in the pilot group" in noisy.summary
+    assert (
+        evidence.design == "before/after only: the clinic against a baseline entered by hand (manual_count)"
+    )
+    assert evidence.n_baseline == 1200 and evidence.estimate_pct is not None and evidence.estimate_pct < -40
 
 
-def test_usage_wilson_interval_newcombe_single_proportion_example() -> None:
-    # Newcombe (Stat Med 1998, single proportion) example 81/263: Wilson score interval 0.2553 to 0.3662.
-    evidence = compare_usage(users=81, eligible=263, target_share=0.5)
-    assert evidence.ci_low_pct == pytest.approx(25.53, abs=0.01)
-    assert evidence.ci_high_pct == pytest.approx(36.62, abs=0.01)
-    assert evidence.outcome == "fail"
+NOTHING = GateData("missed_call_rate", "rate", "lower", tuple(WEEKS[:4]), tuple(WEEKS[4:11]))
 
 
 @pytest.mark.parametrize(
-    ("estimate", "low", "high", "target", "expected"),
+    ("data", "target", "reason"),
     [
-        (-54.0, -67.0, -36.0, -50.0, ("pass", "inside_interval")),
-        (-60.0, -70.0, -55.0, -50.0, ("pass", "within_interval_reach")),
-        (-30.0, -45.0, -10.0, -50.0, ("fail", "beyond_interval")),
-        (-20.0, -38.0, 5.0, -20.0, ("inconclusive", "inside_interval")),
-        (-35.0, -60.0, -5.0, -50.0, ("inconclusive", "inside_interval")),  # real, but the target not reached
-        (30.0, 10.0, 50.0, 25.0, ("pass", "inside_interval")),  # higher is better
-        (10.0, -5.0, 22.0, 25.0, ("fail", "beyond_interval")),
+        (NOTHING, Target(-50), "no KPI data"),
+        (dataclasses.replace(NOTHING, pilot_weeks=(WEEKS[4],)), Target(-50), "at least 2 judged"),
+        (
+            dataclasses.replace(NOTHING, clinic=tuple(WeekCounts(w, 0, 300) for w in WEEKS[:11])),
+            Target(-50),
+            "baseline rate is 0",
+        ),
+        (
+            dataclasses.replace(NOTHING, clinic=tuple(WeekCounts(w, 30, 300) for w in WEEKS[:11])),
+            Target(-50),
+            "do not vary",
+        ),
+        (dataclasses.replace(NOTHING, clinic=(WeekCounts(WEEKS[0], 30, 300),)), Target(-50), "1 baseline"),
+        (NOTHING, Target(+30), "must both point the way"),
+        (NOTHING, Target(-50, minimum_worthwhile_pct=-60), "no further than the first"),
+        (
+            dataclasses.replace(
+                NOTHING,
+                clinic=tuple(WeekCounts(w, 40 + i, 300) for i, w in enumerate(WEEKS[4:11])),
+                hand_baseline=HandBaselineFigure(1.5, 300, 4, "audit"),
+            ),
+            Target(-50),
+            "strictly between 0 and 1",
+        ),
+        (
+            dataclasses.replace(
+                NOTHING,
+                baseline_weeks=("not a week", "2026-W99"),
+                clinic=(WeekCounts("2026-W05", float("nan"), -3), WeekCounts("2026-W06", 500, 100)),
+            ),
+            Target(-50),
+            "",
+        ),
+        (
+            GateData("documentation_minutes_per_note", "duration", "lower", (), (), clinicians=()),
+            Target(-10),
+            "judged",
+        ),
     ],
 )
-def test_judge_three_outcomes_both_directions(
-    estimate: float, low: float, high: float, target: float, expected: tuple[str, str]
+def test_impossible_data_are_inconclusive_with_a_reason_never_an_exception(
+    data: GateData, target: Target, reason: str
 ) -> None:
-    assert judge(estimate=estimate, low=low, high=high, target=target) == expected
+    evidence = judge_gate_data(data, target)
+    assert evidence.outcome == "inconclusive" and evidence.estimate_pct is None
+    assert reason in evidence.summary
+    json.dumps(dataclasses.asdict(evidence))
+
+
+@pytest.mark.parametrize(
+    ("estimate", "low", "high", "target", "worthwhile", "better", "expected"),
+    [
+        (-54.0, -67.0, -36.0, -50.0, -25.0, "lower", ("pass", "inside_interval")),
+        (-30.0, -45.0, -10.0, -50.0, -25.0, "lower", ("pass", "beyond_interval")),  # real and worth having
+        (
+            -20.0,
+            -55.0,
+            -2.0,
+            -50.0,
+            -25.0,
+            "lower",
+            ("inconclusive", "inside_interval"),
+        ),  # real, not worth it
+        (-20.0, -30.0, -8.0, -50.0, -25.0, "lower", ("fail", "beyond_interval")),
+        (-35.0, -60.0, 5.0, -50.0, -25.0, "lower", ("inconclusive", "inside_interval")),
+        (10.0, 2.0, 30.0, -50.0, -25.0, "lower", ("fail", "beyond_interval")),  # it got worse
+        (30.0, 10.0, 50.0, 25.0, 12.5, "higher", ("pass", "inside_interval")),
+        (10.0, -5.0, 22.0, 25.0, 12.5, "higher", ("fail", "beyond_interval")),
+    ],
+)
+def test_one_decision_rule_both_directions(
+    estimate: float, low: float, high: float, target: float, worthwhile: float, better: str, expected: tuple
+) -> None:
+    assert (
+        decide(
+            estimate_pct=estimate,
+            low_pct=low,
+            high_pct=high,
+            target_pct=target,
+            worthwhile_pct=worthwhile,
+            better=better,  # type: ignore[arg-type]
+        )
+        == expected
+    )
+
+
+def test_pass_probability_matches_brute_force() -> None:
+    rng = np.random.default_rng(1)
+    improvement, worthwhile, se, df = 0.5, 0.2, 0.18, 6
+    b = rng.normal(improvement, se, 400_000)
+    se_hat = se * np.sqrt(rng.chisquare(df, 400_000) / df)
+    brute = np.mean((b >= stats.t.ppf(0.975, df) * se_hat) & (b >= worthwhile))
+    assert pass_probability(improvement=improvement, worthwhile=worthwhile, se=se, df=df) == pytest.approx(
+        brute, abs=0.004
+    )
+    # Many degrees of freedom and no worthwhile bar: the textbook one-sided power.
+    assert pass_probability(improvement=0.5, worthwhile=0.0, se=0.18, df=10_000) == pytest.approx(
+        stats.norm.cdf(0.5 / 0.18 - 1.959964), abs=0.002
+    )
+
+
+def test_step_se_is_the_textbook_variance_without_correlation_and_brute_force_with_it() -> None:
+    assert step_se(range(4), range(7, 13), var_base=0.04, var_pilot=0.09, rho=0.0) == pytest.approx(
+        math.sqrt(0.04 / 4 + 0.09 / 6)
+    )
+    rng = np.random.default_rng(4)
+    positions = [0, 1, 2, 3, 7, 8, 9, 10]
+    truth = ar1_correlation(positions) * 0.05
+    draws = rng.multivariate_normal(np.zeros(8), truth, 40_000)
+    estimates = [
+        gls_by_whitening(row, np.r_[np.zeros(4), np.ones(4)], positions, 0.3)[0] for row in draws[:4000]
+    ]
+    assert step_se(positions[:4], positions[4:], var_base=0.05, var_pilot=0.05) == pytest.approx(
+        np.std(estimates), rel=0.05
+    )
+
+
+def test_recommended_pilot_floors_at_four_judged_weeks_plus_ramp_up() -> None:
+    easy = recommended_pilot(
+        measure="rate",
+        better="lower",
+        baseline_value=0.29,
+        weekly_volume=3000,
+        target=Target(-80),
+        baseline_weeks=8,
+    )
+    assert (easy.weeks, easy.judged_weeks, easy.ramp_up_weeks) == (7, 4, 3)
+    missed_calls = recommended_pilot(
+        measure="rate", better="lower", baseline_value=0.29, weekly_volume=300, target=Target(-50)
+    )
+    assert missed_calls.weeks == 7 and missed_calls.power is not None and missed_calls.power >= 0.8
+
+
+def test_recommended_pilot_asks_for_history_when_four_baseline_weeks_are_too_few() -> None:
+    no_shows = recommended_pilot(
+        measure="rate", better="lower", baseline_value=0.12, weekly_volume=250, target=Target(-25)
+    )
+    assert no_shows.weeks is None and no_shows.baseline_weeks_needed is not None
+    assert f"with {no_shows.baseline_weeks_needed} weeks of baseline history" in no_shows.note
+    longer = recommended_pilot(
+        measure="rate",
+        better="lower",
+        baseline_value=0.12,
+        weekly_volume=250,
+        target=Target(-25),
+        baseline_weeks=no_shows.baseline_weeks_needed,
+    )
+    assert longer.weeks is not None and longer.power is not None and longer.power >= 0.8
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {
+            "measure": "rate",
+            "better": "lower",
+            "baseline_value": 0.0,
+            "weekly_volume": 300,
+            "target": Target(-50),
+        },
+        {
+            "measure": "rate",
+            "better": "lower",
+            "baseline_value": 0.29,
+            "weekly_volume": 0,
+            "target": Target(-50),
+        },
+        {
+            "measure": "rate",
+            "better": "lower",
+            "baseline_value": 0.29,
+            "weekly_volume": 300,
+            "target": Target(30),
+        },
+        {
+            "measure": "duration",
+            "better": "lower",
+            "baseline_value": -1,
+            "weekly_volume": 300,
+            "target": Target(-10),
+        },
+        {
+            "measure": "rate",
+            "better": "lower",
+            "baseline_value": float("nan"),
+            "weekly_volume": 1,
+            "target": Target(-5),
+        },
+    ],
+)
+def test_recommended_pilot_refuses_impossible_inputs_without_raising(kwargs: dict) -> None:
+    length = recommended_pilot(**kwargs)
+    assert length.weeks is None and length.note.startswith("no pilot length can be computed")
+
+
+def test_gate_kpi_says_how_each_kpi_is_judged() -> None:
+    assert gate_kpi("missed_call_rate") == ("rate", "lower")
+    assert gate_kpi("appointment_conversion") == ("rate", "higher")
+    assert gate_kpi("documentation_minutes_per_note") == ("duration", "lower")
+    assert gate_kpi("ai_weekly_active_staff") is None

@@ -9,7 +9,9 @@ from typing import Any, Literal
 
 import yaml
 
-from services.roadmap.plans.evidence import RATE_KPIS, minimum_pilot_weeks
+from services.roadmap.plans.evidence import gate_kpi
+from services.roadmap.plans.sizing import recommended_pilot
+from services.roadmap.plans.targets import Target
 
 EFFECTS_FILE = Path(__file__).with_name("published_effects.yaml")
 COMPLIANCE_DIMENSION = "compliance"  # intake's questionnaire v1: its gate caps readiness below 50
@@ -234,21 +236,25 @@ def compliance_capped(dimension_scores: dict[str, float]) -> bool:
 def pilot_length(
     *, kpi: str, target_change_pct: float, baseline: Baseline, baseline_days: float, pilot_days: float
 ) -> tuple[int | None, str]:
-    """The minimum pilot weeks for a rate KPI, and a warning when the planned pilot is shorter."""
-    if kpi not in RATE_KPIS:
-        return None, "the pilot length is not computed for this KPI (not a rate over weekly counts)"
+    """The pilot weeks the gate's pass rule needs (ramp-up included); a warning if the plan is shorter."""
+    judged = gate_kpi(kpi)
+    if judged is None:
+        return (
+            None,
+            "the pilot length is not computed for this KPI (not a rate or minutes over weekly counts)",
+        )
     if baseline.value is None or baseline.weekly_volume is None:
         return None, (
             "the baseline volume is not known yet: the minimum pilot length will follow from the "
             "baseline phase (enter a baseline with its weekly volume to see it now)"
         )
-    rate = baseline.value
-    if not 0 < rate < 1:
-        return None, "the baseline rate must lie between 0 and 1 to size the pilot"
-    length = minimum_pilot_weeks(
-        baseline_rate=rate,
-        target_change_pct=target_change_pct,
+    measure, better = judged
+    length = recommended_pilot(
+        measure=measure,
+        better=better,
+        baseline_value=baseline.value,
         weekly_volume=baseline.weekly_volume,
+        target=Target(target_change_pct),
         baseline_weeks=baseline_days / 7,
     )
     planned_weeks = pilot_days / 7

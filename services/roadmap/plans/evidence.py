@@ -1,363 +1,394 @@
-"""The evaluation gate's statistics, as pure functions: a pilot judged against the clinic's own baseline.
+"""The evaluation gate's verdict from a pilot's weekly data, as pure functions (the week is the unit).
 
-Three outcomes, read from a 95 % confidence interval of the change and the target:
+One decision rule, read from a 95 % interval of the relative change:
 
+- **pass**: the interval excludes "no change" and the estimate reaches the minimum worthwhile change
+  (set at approval; default half the target);
 - **fail**: the target lies beyond the interval: even the most favourable plausible effect falls short;
-- **pass**: the estimated change reaches the target and the interval excludes "no change";
-- **inconclusive**: anything else (the interval still holds both "no change" and the target): extend
-  the pilot by the weeks a power calculation asks for at the observed volume.
+- **inconclusive**: anything else, with the extension the sizing asks for, or why none will settle it.
 
-Rates use a two-proportion score comparison of pilot vs baseline (ratio of the two rates, Miettinen-
-Nurminen interval, the matching score test); durations compare each clinician with their own baseline
-(mean of per-clinician differences, t interval), since pooling a few clinicians' notes inflates false
-positives; usage is a share of the pilot group with a Wilson interval. Nothing here does I/O.
+The change is estimated on weekly log values (weekly.py): with the rest of the staff as a concurrent
+control a difference-in-differences, else before/after on the pilot group (or the clinic). The first
+pilot weeks are ramp-up and are not judged. Nothing here does I/O, and no data make it raise.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy import stats
-from statsmodels.stats.power import NormalIndPower, TTestPower
-from statsmodels.stats.proportion import (
-    confint_proportions_2indep,
-    proportion_confint,
-    proportion_effectsize,
-    test_proportions_2indep,
+import numpy as np
+
+from services.roadmap.plans.gate_data import (  # the data types are re-exported: callers import them here
+    DURATION_KPIS,
+    HIGHER_IS_BETTER,
+    RATE_KPIS,
+    ClinicianWeeks,
+    GateData,
+    HandBaselineFigure,
+    WeekCounts,
+    finite_counts,
+    gate_kpi,
+    group_series,
+    paired_count,
+    pooled_counts,
+    valid_weeks,
 )
+from services.roadmap.plans.sizing import extension_for, log_target
+from services.roadmap.plans.targets import Better, Measure, Target
+from services.roadmap.plans.weekly import (
+    AR1_RHO,
+    CONFIDENCE,
+    WeeklyFit,
+    fit_against_fixed,
+    fit_step,
+    log_duration,
+    log_rate,
+    week_position,
+)
+
+__all__ = [
+    "DURATION_KPIS",
+    "HIGHER_IS_BETTER",
+    "RATE_KPIS",
+    "ClinicianWeeks",
+    "GateData",
+    "GateEvidence",
+    "HandBaselineFigure",
+    "Target",
+    "WeekCounts",
+    "compare_rates",
+    "decide",
+    "gate_kpi",
+    "judge_gate_data",
+]
 
 GateVerdict = Literal["pass", "fail", "inconclusive"]
 # Where the target lies relative to the interval of the change, read in the direction of improvement.
 TargetPosition = Literal["beyond_interval", "inside_interval", "within_interval_reach"]
 
-# KPIs that are rates over weekly counts: a two-proportion comparison, a power calculation.
-RATE_KPIS = frozenset(
-    {
-        "missed_call_rate",
-        "appointment_conversion",
-        "no_show_rate",
-        "messages_answered_within_business_day",
-        "claim_denial_rate",
-        "referral_completion_rate",
-    }
-)
-CONFIDENCE = 0.95
-POWER = 0.80  # the usual 80 % chance of detecting the target effect if it is real
-
 
 @dataclass(frozen=True)
 class GateEvidence:
-    """What the gate decided and everything an officer needs to defend it."""
+    """What the gate decided and everything an officer needs to defend it (JSON-safe: asdict is stored)."""
 
     outcome: GateVerdict
     method: str
-    estimate_pct: float | None  # the change, in % of the baseline (usage: the share, in %)
+    estimate_pct: float | None  # the change, in % of the baseline
     ci_low_pct: float | None
     ci_high_pct: float | None
     confidence: float
     target_pct: float
     target_position: TargetPosition | None
-    n_baseline: int
-    n_pilot: int
+    n_baseline: int  # observations (calls, notes) of the measured group in the baseline weeks used
+    n_pilot: int  # the same in the judged pilot weeks
     p_value: float | None
-    extension_weeks: int | None  # inconclusive: how many more pilot weeks the observed volume needs
+    extension_weeks: int | None  # inconclusive: the pilot weeks to add for an 80 % chance to pass
     summary: str
+    design: str = ""
+    minimum_worthwhile_pct: float | None = None
+    baseline_weeks_used: tuple[str, ...] = ()
+    pilot_weeks_used: tuple[str, ...] = ()
+    n_control: int = 0  # clinicians in the concurrent control (0: before/after only)
+    weeks_excluded_as_ramp_up: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class PilotLength:
-    """The pilot length a target needs at a clinic's volume (None: no pilot length is enough)."""
+class _Measured:
+    """One design's fit and what it was fitted on."""
 
-    weeks: int | None
-    n_per_group: int
-    note: str
+    fit: WeeklyFit
+    design: str
+    n_baseline: int
+    n_pilot: int
+    n_control: int
+    hand_weeks: float | None = None
 
 
-def judge(
-    *, estimate: float, low: float, high: float, target: float, no_change: float = 0.0
+def decide(
+    *,
+    estimate_pct: float,
+    low_pct: float,
+    high_pct: float,
+    target_pct: float,
+    worthwhile_pct: float,
+    better: Better,
 ) -> tuple[GateVerdict, TargetPosition]:
-    """The three-outcome rule on one interval; the target's side of `no_change` says which way is better."""
-    sign = 1.0 if target >= no_change else -1.0
-    gain_low, gain_high = sorted((sign * (low - no_change), sign * (high - no_change)))
-    gain_target = sign * (target - no_change)
+    """The one decision rule on an interval of the relative change (signs: the KPI's own)."""
+    sign = -1.0 if better == "lower" else 1.0
+    gain_low, gain_high = sorted((sign * low_pct, sign * high_pct))
+    gain_target = sign * target_pct
     if gain_high < gain_target:
         position: TargetPosition = "beyond_interval"
     elif gain_low > gain_target:
         position = "within_interval_reach"
     else:
         position = "inside_interval"
+    if gain_low > 0 and sign * estimate_pct >= sign * worthwhile_pct:
+        return "pass", position
     if position == "beyond_interval":
         return "fail", position
-    if sign * (estimate - no_change) >= gain_target and gain_low > 0:
-        return "pass", position
     return "inconclusive", position
 
 
-def rate_sample_size(*, baseline_rate: float, target_change_pct: float, power: float = POWER) -> int:
-    """Events observed per group (baseline, pilot) to detect the target change, two-sided at 5 %.
-
-    Cohen's h with the normal approximation (statsmodels NormalIndPower): from a 29 % missed-call
-    rate, -50 % needs about 124 calls per group and -20 % about 900.
-    """
-    if not 0 < baseline_rate < 1:
-        raise ValueError("baseline_rate must lie strictly between 0 and 1")
-    target_rate = baseline_rate * (1 + target_change_pct / 100)
-    if not 0 <= target_rate <= 1 or target_change_pct == 0:
-        raise ValueError("target_change_pct must move the rate to another value between 0 and 1")
-    effect = abs(float(proportion_effectsize(target_rate, baseline_rate)))
-    n = NormalIndPower().solve_power(
-        effect_size=effect, alpha=1 - CONFIDENCE, power=power, ratio=1.0, alternative="two-sided"
-    )
-    return math.ceil(float(n))
+def judge_gate_data(data: GateData, target: Target) -> GateEvidence:
+    """The gate's verdict on a pilot's weeks; an impossible computation is an inconclusive with its reason."""
+    try:
+        return _judge(data, target)
+    except (
+        ValueError,
+        ArithmeticError,
+        np.linalg.LinAlgError,
+    ) as error:  # a last guard: never a failed workflow
+        return _inconclusive(data, target, f"the interval could not be computed ({error})")
 
 
-def pilot_observations_needed(*, n_per_group: int, n_baseline: int) -> int | None:
-    """Pilot observations that match a fixed baseline of `n_baseline` (None: the baseline is too small).
-
-    A balanced design with n per group has the variance of 1/n_b + 1/n_p = 2/n; the baseline is
-    already measured, so the pilot makes up the rest.
-    """
-    spare = 2 / n_per_group - 1 / n_baseline
-    if spare <= 0:
-        return None
-    return math.ceil(1 / spare)
-
-
-def minimum_pilot_weeks(
-    *, baseline_rate: float, target_change_pct: float, weekly_volume: float, baseline_weeks: float
-) -> PilotLength:
-    """The pilot weeks a rate target needs, from the baseline's rate and weekly volume."""
-    n = rate_sample_size(baseline_rate=baseline_rate, target_change_pct=target_change_pct)
-    if weekly_volume <= 0:
-        return PilotLength(None, n, "no volume in the baseline: the pilot length cannot be computed")
-    pilot_n = pilot_observations_needed(n_per_group=n, n_baseline=round(weekly_volume * baseline_weeks))
-    if pilot_n is None:
-        weeks_needed = math.ceil(n / (2 * weekly_volume))
-        return PilotLength(
-            None,
-            n,
-            f"the baseline holds about {weekly_volume * baseline_weeks:.0f} observations; detecting "
-            f"{target_change_pct:+.0f} % needs a longer baseline (more than {weeks_needed} weeks) "
-            f"or a larger target",
+def _judge(data: GateData, target: Target) -> GateEvidence:
+    logs = log_target(better=data.better, target=target)
+    if logs is None:
+        return _inconclusive(
+            data,
+            target,
+            f"the target {target.change_pct:+g} % and minimum worthwhile change "
+            f"{target.worthwhile_pct():+g} % "
+            f"must both point the way {data.kpi} improves ({data.better}), "
+            "the second no further than the first",
         )
-    weeks = math.ceil(pilot_n / weekly_volume)
-    return PilotLength(
-        weeks,
-        n,
-        f"detecting {target_change_pct:+.0f} % from a {baseline_rate:.0%} rate needs about {n} observations "
-        f"per group: about {weeks} pilot weeks at {weekly_volume:.0f} a week",
-    )
-
-
-def compare_rates(
-    *,
-    baseline_events: int,
-    baseline_total: int,
-    pilot_events: int,
-    pilot_total: int,
-    target_change_pct: float,
-    pilot_weeks: float,
-) -> GateEvidence:
-    """Pilot rate vs the clinic's own baseline rate: relative change with a 95 % score interval."""
-    for name, events, total in (
-        ("baseline", baseline_events, baseline_total),
-        ("pilot", pilot_events, pilot_total),
-    ):
-        if total < 1 or not 0 <= events <= total:
-            raise ValueError(f"{name}: events must lie between 0 and a total of at least 1")
-    method = (
-        "two-proportion comparison, pilot vs the clinic's baseline: ratio of the rates with a "
-        f"{CONFIDENCE:.0%} score interval (Miettinen-Nurminen) and the score test"
-    )
-    if baseline_events == 0:
-        return _without_estimate(
-            method=method,
-            target_pct=target_change_pct,
-            n_baseline=baseline_total,
-            n_pilot=pilot_total,
-            summary="the baseline rate is 0: no relative change can be measured; review the baseline",
+    pilot = valid_weeks(data.pilot_weeks)
+    baseline = [week for week in valid_weeks(data.baseline_weeks) if week not in pilot]
+    ramp = max(int(data.ramp_up_weeks), 0)
+    excluded, judged = tuple(pilot[:ramp]), pilot[ramp:]
+    if len(judged) < 2:
+        missing = ramp + 4 - len(pilot)
+        return _inconclusive(
+            data,
+            target,
+            f"{len(pilot)} complete pilot weeks so far; the first {ramp} are ramp-up, and at least 2 judged "
+            f"weeks are needed (4 recommended)",
+            extension=max(missing, 1),
+            excluded=excluded,
         )
-    low, high = confint_proportions_2indep(
-        pilot_events, pilot_total, baseline_events, baseline_total, method="score", compare="ratio"
-    )
-    test = test_proportions_2indep(
-        pilot_events, pilot_total, baseline_events, baseline_total, method="score", compare="ratio"
-    )
-    estimate_pct = (float(test.ratio) - 1) * 100
-    low_pct, high_pct = (float(low) - 1) * 100, (float(high) - 1) * 100
-    outcome, position = judge(estimate=estimate_pct, low=low_pct, high=high_pct, target=target_change_pct)
-    extension, note = None, ""
-    baseline_rate = baseline_events / baseline_total
-    if outcome == "inconclusive" and 0 < baseline_rate < 1 and pilot_weeks > 0:
-        n = rate_sample_size(baseline_rate=baseline_rate, target_change_pct=target_change_pct)
-        pilot_n = pilot_observations_needed(n_per_group=n, n_baseline=baseline_total)
-        if pilot_n is not None:
-            extension = max(math.ceil((pilot_n - pilot_total) / (pilot_total / pilot_weeks)), 1)
-        else:
-            note = (
-                f"; the baseline's {baseline_total} observations are too few to detect the target "
-                f"(about {n} per group are needed): a longer pilot alone will not settle it"
+    measured, reason = _measure(data, baseline, judged)
+    if measured is None:
+        return _inconclusive(data, target, reason, excluded=excluded)
+    return _evidence(data, target, measured, logs, excluded)
+
+
+def _measure(data: GateData, baseline: list[str], judged: list[str]) -> tuple[_Measured | None, str]:
+    """The best design the data allow: difference-in-differences, before/after, or a hand baseline."""
+    value = log_rate if data.measure == "rate" else log_duration
+    pilots = [c for c in data.clinicians if c.pilot]
+    controls = [c for c in data.clinicians if not c.pilot]
+    group = pooled_counts(pilots) if pilots else {week.week: week for week in data.clinic}
+    who = "the pilot group" if pilots else "the clinic"
+    if data.measure == "rate":
+        base_events = sum(group[w].events for w in baseline if w in group and finite_counts(group[w]))
+        if any(w in group for w in baseline) and base_events <= 0:
+            return (
+                None,
+                "the baseline rate is 0: a relative change of 0 cannot be measured; review the baseline",
             )
+    if pilots and controls:
+        pilot_series, control_series = (
+            group_series(pilots, value, data, baseline, judged),
+            group_series(controls, value, data, baseline, judged),
+        )
+        difference = {w: pilot_series[w] - control_series[w] for w in pilot_series if w in control_series}
+        fit = fit_step(difference, baseline, judged)
+        if fit is not None:
+            in_pilot = paired_count(pilots, value, baseline, judged)
+            in_control = paired_count(controls, value, baseline, judged)
+            return _Measured(
+                fit,
+                f"difference-in-differences against the rest of the staff ({in_pilot} clinicians in the "
+                f"pilot group, {in_control} in the control)",
+                *_totals(group, fit),
+                in_control,
+            ), ""
+    series = (
+        group_series(pilots, value, data, baseline, judged)
+        if pilots
+        else {w: v for w, c in group.items() if (v := value(c.events, c.total)) is not None}
+    )
+    fit = fit_step(series, baseline, judged)
+    if fit is not None:
+        return _Measured(
+            fit,
+            f"before/after only: {who} against its own baseline, no concurrent control",
+            *_totals(group, fit),
+            0,
+        ), ""
+    hand = data.hand_baseline
+    if hand is not None and not any(w in series for w in baseline):
+        refused = _hand_refusal(data.measure, hand)
+        if refused:
+            return None, refused
+        raw = {w: v for w, c in group.items() if (v := value(c.events, c.total)) is not None}
+        weeks = hand.weeks if math.isfinite(hand.weeks) and hand.weeks >= 1 else 1.0
+        fit = fit_against_fixed(raw, judged, baseline_log=math.log(hand.value), baseline_weeks=weeks)
+        if fit is not None:
+            volume = hand.weekly_volume if hand.weekly_volume and math.isfinite(hand.weekly_volume) else 0.0
+            return _Measured(
+                fit,
+                f"before/after only: {who} against a baseline entered by hand ({hand.source or 'no source'})",
+                round(max(volume, 0.0) * weeks),
+                _totals(group, fit)[1],
+                0,
+                hand_weeks=weeks,
+            ), ""
+    return None, _why_no_fit(series, baseline, judged, who)
+
+
+def _evidence(
+    data: GateData, target: Target, measured: _Measured, logs: tuple[float, float], excluded: tuple[str, ...]
+) -> GateEvidence:
+    fit = measured.fit
+    estimate, low, high = (math.expm1(x) * 100 for x in (fit.estimate, fit.low, fit.high))
+    worthwhile = target.worthwhile_pct()
+    outcome, position = decide(
+        estimate_pct=estimate,
+        low_pct=low,
+        high_pct=high,
+        target_pct=target.change_pct,
+        worthwhile_pct=worthwhile,
+        better=data.better,
+    )
+    extension = None
+    if outcome == "inconclusive":
+        extension = extension_for(
+            base_positions=[week_position(w) or 0 for w in fit.baseline_weeks],
+            pilot_positions=[week_position(w) or 0 for w in fit.pilot_weeks],
+            weekly_sd=fit.weekly_sd,
+            improvement=logs[0],
+            worthwhile=logs[1],
+            hand_baseline_weeks=measured.hand_weeks,
+        )
     return GateEvidence(
         outcome=outcome,
-        method=method,
-        estimate_pct=round(estimate_pct, 2),
-        ci_low_pct=round(low_pct, 2),
-        ci_high_pct=round(high_pct, 2),
+        method=_method(data.measure, measured.design),
+        estimate_pct=round(estimate, 2),
+        ci_low_pct=round(low, 2),
+        ci_high_pct=round(high, 2),
         confidence=CONFIDENCE,
-        target_pct=target_change_pct,
+        target_pct=target.change_pct,
         target_position=position,
-        n_baseline=baseline_total,
-        n_pilot=pilot_total,
-        p_value=float(test.pvalue),
+        n_baseline=measured.n_baseline,
+        n_pilot=measured.n_pilot,
+        p_value=round(fit.p_value, 6),
         extension_weeks=extension,
         summary=_summary(
             outcome,
-            estimate=estimate_pct,
-            low=low_pct,
-            high=high_pct,
-            target=target_change_pct,
+            estimate=estimate,
+            low=low,
+            high=high,
+            target=target.change_pct,
+            worthwhile=worthwhile,
             extension=extension,
-        )
-        + note,
-    )
-
-
-def compare_durations_paired(
-    *, per_clinician: Mapping[str, tuple[float, float]], target_change_pct: float
-) -> GateEvidence:
-    """Each clinician's pilot mean vs their own baseline mean (minutes per note), paired t interval.
-
-    `per_clinician` maps a pseudonymous staff id to (baseline mean, pilot mean); clinicians without
-    notes in both periods are left out by the caller. The change in % is the mean difference over
-    the clinicians' mean baseline.
-    """
-    pairs = list(per_clinician.values())
-    method = (
-        "paired comparison per clinician: mean of each clinician's pilot-minus-baseline difference "
-        f"with a {CONFIDENCE:.0%} t interval, relative to their mean baseline"
-    )
-    if len(pairs) < 2:
-        return _without_estimate(
-            method=method,
-            target_pct=target_change_pct,
-            n_baseline=len(pairs),
-            n_pilot=len(pairs),
-            summary="a paired comparison needs at least 2 clinicians with notes in both baseline and pilot",
-        )
-    baseline = [b for b, _ in pairs]
-    pilot = [p for _, p in pairs]
-    mean_baseline = sum(baseline) / len(baseline)
-    if mean_baseline <= 0:
-        raise ValueError("the clinicians' baseline minutes per note must be positive")
-    result = stats.ttest_rel(pilot, baseline)
-    interval = result.confidence_interval(confidence_level=CONFIDENCE)
-    differences = [p - b for b, p in pairs]
-    mean_difference = sum(differences) / len(differences)
-    estimate_pct = mean_difference / mean_baseline * 100
-    low_pct = float(interval.low) / mean_baseline * 100
-    high_pct = float(interval.high) / mean_baseline * 100
-    if math.isnan(low_pct):  # every difference identical: no spread, the interval is the estimate
-        low_pct = high_pct = estimate_pct
-    outcome, position = judge(estimate=estimate_pct, low=low_pct, high=high_pct, target=target_change_pct)
-    summary = _summary(
-        outcome, estimate=estimate_pct, low=low_pct, high=high_pct, target=target_change_pct, extension=None
-    )
-    if outcome == "inconclusive":
-        summary += "; " + _clinicians_needed(differences, mean_baseline * target_change_pct / 100)
-    p_value = float(result.pvalue)
-    return GateEvidence(
-        outcome=outcome,
-        method=method,
-        estimate_pct=round(estimate_pct, 2),
-        ci_low_pct=round(low_pct, 2),
-        ci_high_pct=round(high_pct, 2),
-        confidence=CONFIDENCE,
-        target_pct=target_change_pct,
-        target_position=position,
-        n_baseline=len(pairs),
-        n_pilot=len(pairs),
-        p_value=None if math.isnan(p_value) else p_value,
-        extension_weeks=None,
-        summary=summary,
-    )
-
-
-def compare_usage(*, users: int, eligible: int, target_share: float) -> GateEvidence:
-    """Usage over the pilot group (the share who used the tool) against a target share, Wilson interval."""
-    if eligible < 1 or not 0 <= users <= eligible:
-        raise ValueError("users must lie between 0 and an eligible group of at least 1")
-    if not 0 < target_share <= 1:
-        raise ValueError("target_share must lie in (0, 1]")
-    low, high = proportion_confint(users, eligible, alpha=1 - CONFIDENCE, method="wilson")
-    share = users / eligible
-    outcome, position = judge(estimate=share, low=float(low), high=float(high), target=target_share)
-    return GateEvidence(
-        outcome=outcome,
-        method=f"share of the pilot group using the tool with a {CONFIDENCE:.0%} Wilson interval",
-        estimate_pct=round(share * 100, 2),
-        ci_low_pct=round(float(low) * 100, 2),
-        ci_high_pct=round(float(high) * 100, 2),
-        confidence=CONFIDENCE,
-        target_pct=target_share * 100,
-        target_position=position,
-        n_baseline=0,
-        n_pilot=eligible,
-        p_value=None,
-        extension_weeks=None,
-        summary=(
-            f"{share:.0%} of {eligible} used the tool ({CONFIDENCE:.0%} interval {float(low):.0%} to "
-            f"{float(high):.0%}), target {target_share:.0%}: {outcome}"
         ),
+        design=measured.design,
+        minimum_worthwhile_pct=worthwhile,
+        baseline_weeks_used=fit.baseline_weeks,
+        pilot_weeks_used=fit.pilot_weeks,
+        n_control=measured.n_control,
+        weeks_excluded_as_ramp_up=excluded,
     )
 
 
-def _without_estimate(
-    *, method: str, target_pct: float, n_baseline: int, n_pilot: int, summary: str
+def _totals(group: dict[str, WeekCounts], fit: WeeklyFit) -> tuple[int, int]:
+    def total(weeks: Iterable[str]) -> int:
+        return round(sum(group[w].total for w in weeks if w in group and finite_counts(group[w])))
+
+    return total(fit.baseline_weeks), total(fit.pilot_weeks)
+
+
+def _hand_refusal(measure: Measure, hand: HandBaselineFigure) -> str:
+    if not math.isfinite(hand.value):
+        return "the baseline entered by hand is not a number"
+    if measure == "rate" and not 0 < hand.value < 1:
+        return f"the baseline entered by hand ({hand.value:g}) must be a share strictly between 0 and 1"
+    if measure == "duration" and hand.value <= 0:
+        return "the baseline entered by hand must be positive minutes per note"
+    return ""
+
+
+def _why_no_fit(series: dict[str, float], baseline: list[str], judged: list[str], who: str) -> str:
+    in_base = sum(1 for w in baseline if w in series)
+    in_pilot = sum(1 for w in judged if w in series)
+    if not series:
+        return f"no KPI data for {who} in the baseline or the pilot weeks"
+    if in_base < 2 or in_pilot < 2:
+        return (
+            f"{who} has {in_base} baseline and {in_pilot} judged pilot weeks with data; the gate needs at "
+            "least 2 of each (or a baseline entered by hand)"
+        )
+    return f"{who}'s weekly values do not vary at all, so no interval can be computed; check the feed"
+
+
+def _method(measure: Measure, design: str) -> str:
+    unit = (
+        "the weekly log rate (one value per complete week)"
+        if measure == "rate"
+        else "each clinician's weekly log minutes per note against their own baseline, averaged per week"
+    )
+    return (
+        f"{design}; {unit}, compared by a regression with {AR1_RHO:g} correlation between neighbouring weeks "
+        f"and a {CONFIDENCE:.0%} t interval, so week-to-week variation widens the interval; ramp-up weeks "
+        "are left out"
+    )
+
+
+def _inconclusive(
+    data: GateData,
+    target: Target,
+    reason: str,
+    *,
+    extension: int | None = None,
+    excluded: tuple[str, ...] = (),
 ) -> GateEvidence:
-    """Inconclusive without an estimate: the data cannot answer the question yet."""
+    """Inconclusive without an estimate: the data cannot answer the question (yet)."""
     return GateEvidence(
         outcome="inconclusive",
-        method=method,
+        method="no interval: " + reason,
         estimate_pct=None,
         ci_low_pct=None,
         ci_high_pct=None,
         confidence=CONFIDENCE,
-        target_pct=target_pct,
+        target_pct=target.change_pct,
         target_position=None,
-        n_baseline=n_baseline,
-        n_pilot=n_pilot,
+        n_baseline=0,
+        n_pilot=0,
         p_value=None,
-        extension_weeks=None,
-        summary=summary,
-    )
-
-
-def _clinicians_needed(differences: list[float], target_minutes: float) -> str:
-    spread = stats.tstd(differences) if len(set(differences)) > 1 else 0.0
-    if spread == 0 or target_minutes == 0:
-        return "the spread between clinicians cannot size a longer pilot"
-    n = TTestPower().solve_power(
-        effect_size=abs(target_minutes) / spread, alpha=1 - CONFIDENCE, power=POWER, alternative="two-sided"
-    )
-    return (
-        f"at the observed spread between clinicians, detecting the target needs about "
-        f"{math.ceil(float(n))} clinicians in the pilot group"
+        extension_weeks=extension,
+        summary=f"not yet conclusive: {reason}",
+        design="",
+        minimum_worthwhile_pct=target.worthwhile_pct() if math.isfinite(target.worthwhile_pct()) else None,
+        weeks_excluded_as_ramp_up=excluded,
     )
 
 
 def _summary(
-    outcome: GateVerdict, *, estimate: float, low: float, high: float, target: float, extension: int | None
+    outcome: GateVerdict,
+    *,
+    estimate: float,
+    low: float,
+    high: float,
+    target: float,
+    worthwhile: float,
+    extension: int | None,
 ) -> str:
     measured = (
         f"change {estimate:+.1f} % ({CONFIDENCE:.0%} interval {low:+.1f} % to {high:+.1f} %), "
-        f"target {target:+.0f} %"
+        f"target {target:+g} %, worth having from {worthwhile:+g} %"
     )
     if outcome == "pass":
-        return f"{measured}: the target is reached and the change is real"
+        return f"{measured}: the change is real and worth having"
     if outcome == "fail":
         return f"{measured}: the target lies beyond the interval, the data rule it out"
     if extension is not None:
-        return f"{measured}: not yet conclusive; extend the pilot by {extension} weeks at the observed volume"
-    return f"{measured}: not yet conclusive"
+        weeks = f"{extension} week{'s' if extension > 1 else ''}"
+        return f"{measured}: not yet conclusive; extend the pilot by {weeks}"
+    return f"{measured}: not yet conclusive, and a pilot of up to half a year would not settle it"
+
+
+# TEMPORARY: gate.py imports compare_rates from here until it is rewired onto judge_gate_data.
+from services.roadmap.plans.evidence_legacy import compare_rates  # noqa: E402

@@ -1,0 +1,128 @@
+"""What the gate judges: a KPI's weekly sums (clinic, per clinician) and the series drawn from them."""
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from services.roadmap.plans.sizing import RAMP_UP_WEEKS
+from services.roadmap.plans.targets import Better, Measure
+from services.roadmap.plans.weekly import centered_group_series, week_position
+
+ValueOf = Callable[[float, float], float | None]  # a week's log value from its two sums
+
+# KPIs that are rates over weekly counts (the rest of the gate's KPIs are durations).
+RATE_KPIS = frozenset(
+    {
+        "missed_call_rate",
+        "appointment_conversion",
+        "no_show_rate",
+        "messages_answered_within_business_day",
+        "claim_denial_rate",
+        "referral_completion_rate",
+    }
+)
+
+# KPIs that are minutes over a count (minutes per note, per check): judged as durations.
+DURATION_KPIS = frozenset({"documentation_minutes_per_note", "minutes_per_eligibility_check"})
+HIGHER_IS_BETTER = frozenset(
+    {"appointment_conversion", "messages_answered_within_business_day", "referral_completion_rate"}
+)
+
+
+def gate_kpi(kpi: str) -> tuple[Measure, Better] | None:
+    """How the gate judges a KPI (rate or duration, which way is better); None: not from weekly sums."""
+    if kpi in RATE_KPIS:
+        return "rate", "higher" if kpi in HIGHER_IS_BETTER else "lower"
+    if kpi in DURATION_KPIS:
+        return "duration", "lower"
+    return None
+
+
+@dataclass(frozen=True)
+class WeekCounts:
+    """One complete local ISO week's sums: a rate's numerator and denominator, or minutes and notes."""
+
+    week: str  # "2026-W10"
+    events: float  # rate KPI: numerator count; duration KPI: minutes summed
+    total: float  # rate KPI: denominator count; duration KPI: notes
+
+
+@dataclass(frozen=True)
+class ClinicianWeeks:
+    """One clinician's weeks, and whether they are in the pilot group (else the concurrent control)."""
+
+    staff_id: str
+    pilot: bool
+    weeks: tuple[WeekCounts, ...]
+
+
+@dataclass(frozen=True)
+class HandBaselineFigure:
+    """A baseline typed by hand: one figure standing for `weeks` weeks of `weekly_volume` each."""
+
+    value: float  # a share in [0, 1] or minutes per note
+    weekly_volume: float | None
+    weeks: float
+    source: str  # audit | manual_count | emr_report
+
+
+@dataclass(frozen=True)
+class GateData:
+    """Everything the gate judges: the KPI, the two windows and the weekly counts behind them."""
+
+    kpi: str
+    measure: Literal["rate", "duration"]
+    better: Literal["lower", "higher"]
+    baseline_weeks: tuple[str, ...]
+    pilot_weeks: tuple[str, ...]  # complete local weeks between the pilot's start and the gate
+    clinic: tuple[WeekCounts, ...] = ()
+    clinicians: tuple[ClinicianWeeks, ...] = ()
+    hand_baseline: HandBaselineFigure | None = None
+    ramp_up_weeks: int = RAMP_UP_WEEKS
+
+
+def group_series(
+    members: Iterable[ClinicianWeeks], value: ValueOf, data: GateData, baseline: list[str], judged: list[str]
+) -> dict[str, float]:
+    """A group's weeks: pooled counts (rates); each clinician against their own baseline (durations)."""
+    members = list(members)
+    if data.measure == "rate":
+        pooled = pooled_counts(members)
+        return {w: v for w, c in pooled.items() if (v := value(c.events, c.total)) is not None}
+    per_member = [
+        {c.week: v for c in member.weeks if (v := value(c.events, c.total)) is not None} for member in members
+    ]
+    return centered_group_series(per_member, baseline, judged)
+
+
+def pooled_counts(members: Iterable[ClinicianWeeks]) -> dict[str, WeekCounts]:
+    sums: dict[str, list[float]] = {}
+    for member in members:
+        for counts in member.weeks:
+            if finite_counts(counts) and counts.events >= 0 and counts.total > 0:
+                pair = sums.setdefault(counts.week, [0.0, 0.0])
+                pair[0] += counts.events
+                pair[1] += counts.total
+    return {week: WeekCounts(week, events, total) for week, (events, total) in sums.items()}
+
+
+def has_both(member: ClinicianWeeks, value: ValueOf, baseline: list[str], judged: list[str]) -> bool:
+    weeks = {c.week for c in member.weeks if value(c.events, c.total) is not None}
+    return bool(weeks & set(baseline)) and bool(weeks & set(judged))
+
+
+def paired_count(
+    members: list[ClinicianWeeks], value: ValueOf, baseline: list[str], judged: list[str]
+) -> int:
+    return sum(1 for member in members if has_both(member, value, baseline, judged))
+
+
+def finite_counts(counts: WeekCounts) -> bool:
+    return math.isfinite(counts.events) and math.isfinite(counts.total)
+
+
+def valid_weeks(weeks: Iterable[str]) -> list[str]:
+    """The complete weeks that are ISO weeks, once each, in calendar order."""
+    known = {week for week in weeks if isinstance(week, str) and week_position(week) is not None}
+    return sorted(known, key=lambda week: week_position(week) or 0)
