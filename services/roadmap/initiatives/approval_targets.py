@@ -38,7 +38,9 @@ def refusals(*, kpi: str, approval: ApprovalIn, today: date) -> list[str]:
             f"baseline.value: {kpi} is a share; give it between 0 and 1 (e.g. 0.29 for 29 %), "
             f"not {baseline.value:g}"
         )
-    elif not found and baseline is not None and baseline.value is not None:
+    elif (
+        not found and baseline is not None and baseline.value is not None and measure in ("rate", "duration")
+    ):
         problem = check_target(
             measure=measure, better=better, baseline_value=baseline.value, change_pct=target
         )

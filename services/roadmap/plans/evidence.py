@@ -57,7 +57,6 @@ __all__ = [
     "HandBaselineFigure",
     "Target",
     "WeekCounts",
-    "compare_rates",
     "decide",
     "gate_kpi",
     "judge_gate_data",
@@ -144,6 +143,13 @@ def judge_gate_data(data: GateData, target: Target) -> GateEvidence:
 
 
 def _judge(data: GateData, target: Target) -> GateEvidence:
+    if data.measure not in ("rate", "duration"):
+        return _inconclusive(
+            data,
+            target,
+            f"{data.kpi} has no weekly shares or minutes the gate can compare; judge it from the "
+            "weekly chart, or re-measure it (a short audit) and enter the figure on the plan",
+        )
     logs = log_target(better=data.better, target=target)
     if logs is None:
         return _inconclusive(
@@ -388,7 +394,3 @@ def _summary(
         weeks = f"{extension} week{'s' if extension > 1 else ''}"
         return f"{measured}: not yet conclusive; extend the pilot by {weeks}"
     return f"{measured}: not yet conclusive, and a pilot of up to half a year would not settle it"
-
-
-# TEMPORARY: gate.py imports compare_rates from here until it is rewired onto judge_gate_data.
-from services.roadmap.plans.evidence_legacy import compare_rates  # noqa: E402

@@ -159,7 +159,7 @@ def missing_pilot_week(question: GateQuestion) -> str:
 
 def gate_data(question: GateQuestion) -> GateData:
     """The statistics' input: the weeks by date, with their sums, clinic-wide and per clinician."""
-    measure, better = KPI_MEASURES.get(question.kpi, ("unsupported", "lower"))
+    measure, better = KPI_MEASURES.get(question.kpi, ("other", "higher"))
     clinic = tuple(
         WeekCounts(item.week, float(item.events), float(item.total))
         for item in question.weeks
@@ -181,8 +181,8 @@ def gate_data(question: GateQuestion) -> GateData:
         )
     return GateData(
         kpi=question.kpi,
-        measure=measure,  # type: ignore[arg-type]  # "unsupported" is judged inconclusive with its reason
-        better=better,  # type: ignore[arg-type]
+        measure=measure,  # type: ignore[arg-type]  # count and other: inconclusive with the reason
+        better=better,
         baseline_weeks=tuple(baseline_weeks(question)),
         pilot_weeks=tuple(pilot_weeks(question)),
         clinic=clinic,
@@ -196,10 +196,8 @@ def gate_data(question: GateQuestion) -> GateData:
 
 def gate_evidence(question: GateQuestion) -> dict[str, Any]:
     """The gate's evidence as plain data: outcome, design, method, estimate, interval, n, recommendation."""
-    worthwhile = question.minimum_worthwhile_pct
     target = Target(
-        change_pct=question.target_change_pct,
-        minimum_worthwhile_pct=worthwhile if worthwhile is not None else question.target_change_pct / 2,
+        change_pct=question.target_change_pct, minimum_worthwhile_pct=question.minimum_worthwhile_pct
     )
     evidence = asdict(judge_gate_data(gate_data(question), target))
     weeks = evidence.get("extension_weeks")

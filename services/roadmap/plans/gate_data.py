@@ -5,37 +5,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from services.roadmap.plans.kpi_measures import KPI_MEASURES
 from services.roadmap.plans.sizing import RAMP_UP_WEEKS
 from services.roadmap.plans.targets import Better, Measure
 from services.roadmap.plans.weekly import centered_group_series, week_position
 
 ValueOf = Callable[[float, float], float | None]  # a week's log value from its two sums
 
-# KPIs that are rates over weekly counts (the rest of the gate's KPIs are durations).
-RATE_KPIS = frozenset(
-    {
-        "missed_call_rate",
-        "appointment_conversion",
-        "no_show_rate",
-        "messages_answered_within_business_day",
-        "claim_denial_rate",
-        "referral_completion_rate",
-    }
-)
-
-# KPIs that are minutes over a count (minutes per note, per check): judged as durations.
-DURATION_KPIS = frozenset({"documentation_minutes_per_note", "minutes_per_eligibility_check"})
-HIGHER_IS_BETTER = frozenset(
-    {"appointment_conversion", "messages_answered_within_business_day", "referral_completion_rate"}
-)
+# The gate's KPIs, from the one table of what each KPI measures (kpi_measures.py).
+RATE_KPIS = frozenset(kpi for kpi, (measure, _) in KPI_MEASURES.items() if measure == "rate")
+DURATION_KPIS = frozenset(kpi for kpi, (measure, _) in KPI_MEASURES.items() if measure == "duration")
+HIGHER_IS_BETTER = frozenset(kpi for kpi, (_, better) in KPI_MEASURES.items() if better == "higher")
 
 
 def gate_kpi(kpi: str) -> tuple[Measure, Better] | None:
     """How the gate judges a KPI (rate or duration, which way is better); None: not from weekly sums."""
-    if kpi in RATE_KPIS:
-        return "rate", "higher" if kpi in HIGHER_IS_BETTER else "lower"
-    if kpi in DURATION_KPIS:
-        return "duration", "lower"
+    measure, better = KPI_MEASURES.get(kpi, ("other", "higher"))
+    if measure in ("rate", "duration"):
+        return measure, better  # type: ignore[return-value]
     return None
 
 

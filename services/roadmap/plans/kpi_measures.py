@@ -2,13 +2,13 @@
 
 kpi's kpis.yaml defines the KPIs; this is the part of it a plan needs, and a unit test keeps the two
 in step. "rate" is a share in [0, 1] over weekly counts; "duration" is minutes per item, judged per
-clinician where the events name one; "other" (a median, a head count) has no weekly sums behind it,
-so its gate shows progress but cannot compute an interval.
+clinician where the events name one; "count" is events a week; "other" (a median, a head count, an
+audit's hours) has no weekly sums the gate can judge, so its gate says so.
 """
 
 from typing import Literal
 
-Measure = Literal["rate", "duration", "other"]
+Measure = Literal["rate", "duration", "count", "other"]
 Better = Literal["lower", "higher"]
 
 KPI_MEASURES: dict[str, tuple[Measure, Better]] = {
@@ -24,6 +24,10 @@ KPI_MEASURES: dict[str, tuple[Measure, Better]] = {
     "minutes_per_eligibility_check": ("duration", "lower"),
     "claim_denial_rate": ("rate", "lower"),
     "referral_completion_rate": ("rate", "higher"),
+    "self_scheduled_share": ("rate", "higher"),
+    "new_patient_requests": ("count", "higher"),
+    "followups_completed": ("count", "higher"),
+    "task_hours_per_week": ("other", "lower"),
 }
 
 
