@@ -101,7 +101,8 @@ class Study:
         elif self.effect_pct is not None and self.significant is False:
             figure += " (not significant)"
         arm = f", {self.arm}" if self.arm else ""
-        return f"{self.study}{arm} ({self.design_label}, {self.population_basis}{size}, {self.journal}){figure}"
+        what = f"{self.design_label}, {self.population_basis}{size}, {self.journal}"
+        return f"{self.study}{arm} ({what}){figure}"
 
 
 @cache
