@@ -76,12 +76,11 @@ def test_the_target_flag_names_designs() -> None:
 
 
 def test_the_price_leans_on_the_strongest_design_of_the_chosen_product() -> None:
-    assert reference_effect(kpi=DOCS, solution="AI scribe", product="Nabla ambient scribe").effect_pct == -9.5
+    nabla = reference_effect(kpi=DOCS, solution="AI scribe", product="Nabla ambient scribe")
+    assert nabla is not None and nabla.effect_pct == -9.5
     # Microsoft: the UCLA DAX arm (P-RCT) outranks Providence's pre-post of active users (-14.1 %).
-    assert (
-        reference_effect(kpi=DOCS, solution="AI scribe", product="Microsoft Dragon Copilot (DAX)").effect_pct
-        == -1.7
-    )
+    microsoft = reference_effect(kpi=DOCS, solution="AI scribe", product="Microsoft Dragon Copilot (DAX)")
+    assert microsoft is not None and microsoft.effect_pct == -1.7
     anyone = reference_effect(kpi=DOCS, solution="AI scribe")
     assert anyone is not None and anyone.effect_pct == round(median([-9.5, -1.7]), 2)
     assert reference_effect(kpi="missed_call_rate", solution="AI phone answering") is None

@@ -6,6 +6,8 @@ prior (40 % x 0.6 predictability = 24 % of the hours) showed ROI +160 %; at the 
 effect (-9.5 %) a year at full use returns about +3 %.
 """
 
+from typing import Any
+
 import pytest
 
 from services.roadmap.initiatives.evidence_library import reference_effect
@@ -23,7 +25,7 @@ YEAR_COST = 4 * 600 * 12  # 28,800
 WEEKLY_COST = 2400 * 12 / 52  # 553.85
 
 
-def scribe_money(target: float, *, pilot: int = 1, cash: CashInputs | None = None) -> dict:
+def scribe_money(target: float, *, pilot: int = 1, cash: CashInputs | None = None) -> dict[str, Any]:
     return expected_money(
         kpi="documentation_minutes_per_note",
         target_change_pct=target,
