@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap.catalog import service as catalog_service
 from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
-from services.roadmap.initiatives import approval_review
+from services.roadmap.initiatives import approval_review, evidence_library, pricing
 from services.roadmap.models import Initiative, RoadmapClinic, RoadmapPlan, RoadmapPlanTransition
 from services.roadmap.plans import phases
 from services.roadmap.strategy import service as strategy_service
@@ -35,13 +35,25 @@ class PhaseDates(BaseModel):
 
 
 class EvidencePublic(BaseModel):
+    """One study or benchmark of the evidence library, with what it is (design, population basis, n)."""
+
+    role: str  # effect | benchmark (a prevalence or vendor figure: context, never an effect)
     study: str
+    arm: str
     journal: str
     year: int
-    population: str
-    effect_pct: float
-    kind: str
-    note: str
+    design: str
+    design_label: str
+    population_basis: str
+    n: int | None
+    n_note: str
+    effect_pct: float | None
+    ci_low_pct: float | None
+    ci_high_pct: float | None
+    significant: bool | None
+    outcome: str
+    setting: str
+    source: str
 
 
 class FirstProblem(BaseModel):
@@ -173,20 +185,13 @@ async def report_data(*, session: AsyncSession, clinic: RoadmapClinic, today: da
 
 async def _first_problem(session: AsyncSession, row: Initiative, strategy: StrategyMapPublic) -> FirstProblem:
     target = row.target_change_pct if row.target_change_pct is not None else row.suggested_target_pct
-    money = row.review.get("money") or asdict(
-        approval_review.expected_money(
-            hours_per_week=row.hours_per_week,
-            cost_per_week=row.cost_per_week,
-            dollars_saved_per_week=row.impact_per_week,
-            tool_cost=None,
-        )
-    )
     vendor = None
     choice = await session.get(InitiativeVendor, row.id)
     if choice is not None:
         entry = await session.get(CatalogEntry, choice.entry_id)
         if entry is not None:
             vendor = catalog_service.public(entry).model_dump(mode="json")
+    money = row.review.get("money") or unapproved_money(row, target=target, vendor=vendor)
     return FirstProblem(
         initiative_id=row.id,
         problem=row.problem,
@@ -203,10 +208,7 @@ async def _first_problem(session: AsyncSession, row: Initiative, strategy: Strat
         baseline=row.review.get("baseline"),
         target_flag=row.review.get("target_flag")
         or approval_review.target_flag(kpi=row.kpi, solution=row.solution, target_change_pct=target),
-        evidence=[
-            EvidencePublic.model_validate(asdict(effect))
-            for effect in approval_review.effects_for(kpi=row.kpi, solution=vendor_solution(row, vendor))
-        ],
+        evidence=evidence_for(row.kpi, vendor_solution(row, vendor)),
         money=money,
         vendor=vendor,
         integrates=choice.integrates if choice else row.integrates,
@@ -218,3 +220,32 @@ def vendor_solution(row: Initiative, vendor: dict[str, Any] | None) -> str:
     """The words published effects are matched on: the solution and its catalog category."""
     category = vendor["category_label"] if vendor else ""
     return f"{row.solution} {category}".strip()
+
+
+def evidence_for(kpi: str, solution: str) -> list[EvidencePublic]:
+    """The library's studies of this KPI and kind of solution (strongest design first), then benchmarks."""
+    found = evidence_library.studies_for(kpi=kpi, solution=solution) + evidence_library.benchmarks_for(
+        kpi=kpi
+    )
+    return [
+        EvidencePublic.model_validate({**asdict(study), "design_label": study.design_label})
+        for study in found
+    ]
+
+
+def unapproved_money(row: Initiative, *, target: float, vendor: dict[str, Any] | None) -> dict[str, Any]:
+    """A proposal's price before approval: at the suggested target, default phases, no tool cost yet."""
+    return pricing.expected_money(
+        kpi=row.kpi,
+        target_change_pct=target,
+        hours_per_week=row.hours_per_week,
+        cost_per_week=row.cost_per_week,
+        audit_prior_per_week=row.impact_per_week,
+        tool_cost=None,
+        phasing=pricing.phasing_for(phase_days=None, pilot_group_size=0, rollout_users=0),
+        reference=evidence_library.reference_effect(
+            kpi=row.kpi,
+            solution=row.solution,
+            product=f"{vendor['vendor']} {vendor['product']}" if vendor else "",
+        ),
+    ).as_dict()

@@ -66,7 +66,9 @@ async def test_the_report_page_holds_every_section_with_the_clinics_figures(
     assert text.count('class="heat-row"') == 9
     assert "Pilot</td>" in text and "current" in text
     assert "16.5" in text and "emr report" in text and "-12 %" in text
-    assert "NEJM AI 2025" in text and "JAMA Network Open 2026" in text
+    assert "NEJM AI 2025" in text and "JAMA Netw Open 2026" in text
+    assert "pragmatic randomized trial" in text and "pre-post study" in text  # each study says what it is
+    assert "Capacity freed (not cash)" in text and "At the published effect" in text
     assert "$1,688 a week (22.5 h)" in text  # what documentation costs now
     assert "Return in the first 12 months" in text
     assert "Billing" in text  # next once this one is in sustain

@@ -4,6 +4,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from services.roadmap.initiatives.approval import approve_initiative
 from services.roadmap.initiatives.models import ApprovalIn, ToolCostIn
 from services.roadmap.initiatives.service import list_initiatives
@@ -64,10 +66,17 @@ async def test_the_report_names_the_first_problem_with_its_evidence_dates_and_mo
         before = (await roadmap.http.get(f"/v1/clinics/{clinic_id}/practice-report", headers=headers)).json()
         first = before["first"]
         assert first["problem"] == "documentation" and first["status"] == "proposed"
-        assert first["target_change_pct"] == -30 and first["target_is_suggested"]
-        assert {item["journal"] for item in first["evidence"]} == {"NEJM AI", "JAMA Network Open"}
-        assert "-2 % to -14 %" in first["target_flag"]  # the suggested -30 % is beyond the trials
-        assert first["money"]["dollars_saved_per_week"] > 0
+        assert first["target_change_pct"] == -10 and first["target_is_suggested"]
+        designs = [item["design"] for item in first["evidence"] if item["role"] == "effect"]
+        assert designs[:3] == ["P-RCT", "P-RCT", "P-RCT"]  # strongest design first
+        providence = next(item for item in first["evidence"] if "Providence" in item["study"])
+        assert (providence["design"], providence["population_basis"]) == ("pre-post", "active users")
+        assert first["target_flag"] is None  # -10 % is within the controlled evidence
+        # Priced at the suggested target: the audit's documentation hours x 10 % at their loaded cost.
+        hours, cost = first["hours_per_week"], first["cost_per_week"]
+        assert first["money"]["at_target"]["capacity_value_per_week"] == pytest.approx(0.10 * cost, abs=0.01)
+        assert first["money"]["at_target"]["hours_freed_per_week"] == pytest.approx(0.10 * hours, abs=0.01)
+        assert first["money"]["at_target"]["cash_per_week"] == 0  # capacity is not cash
         assert before["schedule_note"].startswith("if approved today")
         assert before["schedule"][0]["start"] == datetime.now(UTC).date().isoformat()
         assert len(before["strategy"]["areas"]) == 9
@@ -99,7 +108,9 @@ async def test_the_report_names_the_first_problem_with_its_evidence_dates_and_mo
         assert first["status"] == "approved" and first["owner"] == "pm-1"
         assert first["target_change_pct"] == -12 and not first["target_is_suggested"]
         assert first["baseline"]["value"] == 16.0 and first["baseline"]["source"] == "emr_report"
-        assert first["money"]["tool_cost_per_week"] > 0 and first["money"]["roi_12_months_pct"] is not None
+        assert first["money"]["tool_cost_per_week"] > 0
+        assert first["money"]["at_target"]["roi_12_months_pct"] is not None
+        assert "pre-post study" in first["target_flag"]  # -12 %: only an uncontrolled study reached it
         assert after["plan_id"] == approved.plan_id
         assert after["schedule"][0]["status"] == "current"
         assert after["schedule_note"].startswith("plan started")

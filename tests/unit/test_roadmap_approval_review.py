@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from services.intake.scoring import load_questionnaire, score_assessment
 from services.roadmap.initiatives import approval_review, proposals
@@ -14,14 +15,12 @@ from services.roadmap.initiatives.approval_review import (
     ApprovalChoices,
     ApprovalFacts,
     Baseline,
-    ToolCost,
-    expected_money,
-    missed_call_revenue,
     pilot_length,
     review_approval,
-    target_flag,
+    touches_phi,
 )
 from services.roadmap.initiatives.models import ApprovalIn
+from services.roadmap.initiatives.pricing import CashInputs, expected_money, phasing_for
 from services.roadmap.plans.models import BaselineIn
 from services.roadmap.plans.service import describe_plan, get_plan
 from shared import db
@@ -44,74 +43,34 @@ __all__ = ["sessions"]  # the fixture, shared with the service tests
 NO_BASELINE = Baseline(source=None, value=None, weekly_volume=None, entered_by_hand=False, note="")
 
 
-def test_every_published_effect_cites_its_source() -> None:
-    effects = approval_review.published_effects()
-    assert len(effects) >= 3
-    for effect in effects:
-        assert effect.study and effect.journal and effect.year >= 2024 and effect.population
-
-
-def test_a_target_beyond_the_published_trials_is_flagged_with_them() -> None:
-    flag = target_flag(
-        kpi="documentation_minutes_per_note",
-        solution="AI scribe (ambient clinical documentation)",
-        target_change_pct=-30,
-    )
-    assert flag is not None
-    assert flag.startswith("-30 % documentation minutes per note: published trials found -2 % to -14 %")
-    assert "NEJM AI 2025, 238 physicians" in flag and "JAMA Network Open 2026, 1,547 clinicians" in flag
-    assert (
-        target_flag(kpi="documentation_minutes_per_note", solution="AI scribe", target_change_pct=-10) is None
-    )
-    assert (
-        target_flag(kpi="no_show_rate", solution="reminders", target_change_pct=-90) is None
-    )  # nothing on file
-
-
-def test_money_hours_saved_payback_and_roi() -> None:
-    # 10 h/week costing 500: 50 an hour; 200 a week saved = 4 h. Tool: 300 a month + 1,000 set-up.
-    # Weekly cost 300 / (52/12) = 69.23; net 130.77 a week; payback 1,000 / 130.77 = 7.6 weeks;
-    # first year: cost 1,000 + 12 x 300 = 4,600 against 52 x 200 = 10,400 -> ROI +126.1 %.
-    money = expected_money(
-        hours_per_week=10,
-        cost_per_week=500,
-        dollars_saved_per_week=200,
-        tool_cost=ToolCost(monthly=300, setup=1000),
-    )
-    assert (money.hours_saved_per_week, money.loaded_hourly_cost) == (4.0, 50.0)
-    assert money.tool_cost_per_week == pytest.approx(69.23)
-    assert money.payback_weeks == 7.6
-    assert money.roi_12_months_pct == 126.1
-    per_user = ToolCost(per_user_monthly=150, users=4, setup=0)
-    assert per_user.per_month() == 600
-    losing = expected_money(
-        hours_per_week=10, cost_per_week=500, dollars_saved_per_week=100, tool_cost=per_user
-    )
-    assert losing.payback_weeks is None and "never pays back" in losing.note
-    unpriced = expected_money(
-        hours_per_week=10, cost_per_week=500, dollars_saved_per_week=100, tool_cost=None
-    )
-    assert unpriced.roi_12_months_pct is None and "no tool cost" in unpriced.note
-
-
 def test_missed_calls_carry_revenue_when_the_clinic_settings_are_known() -> None:
     # 150 calls x 29 % missed x 50 % fewer = 21.75 calls answered; x 50 % booking x 120 a visit = 1,305.
-    revenue, note = missed_call_revenue(
-        weekly_calls=150,
-        baseline_rate=0.29,
+    cash = CashInputs(weekly_volume=150, baseline_rate=0.29, booking_share=0.5, average_visit_value=120)
+    money = expected_money(
+        kpi="missed_call_rate",
         target_change_pct=-50,
-        booking_share=0.5,
-        average_visit_value=120,
+        hours_per_week=12,
+        cost_per_week=300,
+        audit_prior_per_week=90,
+        tool_cost=None,
+        phasing=phasing_for(phase_days=None, pilot_group_size=0, rollout_users=0),
+        cash=cash,
     )
-    assert revenue == 1305.0 and "22 calls a week" in note
-    revenue, note = missed_call_revenue(
-        weekly_calls=150,
-        baseline_rate=0.29,
+    assert money.at_target["cash_per_week"] == 1305.0
+    assert money.at_target["hours_freed_per_week"] == 0  # answering calls is not a staff-time KPI
+    assert "150 calls a week x 29% missed" in money.pricing["cash_note"]
+    unknown = expected_money(
+        kpi="missed_call_rate",
         target_change_pct=-50,
-        booking_share=None,
-        average_visit_value=None,
+        hours_per_week=12,
+        cost_per_week=300,
+        audit_prior_per_week=90,
+        tool_cost=None,
+        phasing=phasing_for(phase_days=None, pilot_group_size=0, rollout_users=0),
+        cash=CashInputs(weekly_volume=150, baseline_rate=0.29),
     )
-    assert revenue is None and "average visit value" in note
+    assert unknown.at_target["cash_per_week"] == 0
+    assert "average visit value" in unknown.pricing["cash_note"] and "book" in unknown.pricing["cash_note"]
 
 
 def test_pilot_length_from_the_baseline_volume_and_target() -> None:
@@ -142,7 +101,12 @@ def test_pilot_length_from_the_baseline_volume_and_target() -> None:
 
 
 def facts(
-    *, problem: str = "documentation", compliance: float | None = 80, low_confidence: bool = False
+    *,
+    problem: str = "documentation",
+    compliance: float | None = 80,
+    low_confidence: bool = False,
+    receives_patient_identifiers: bool | None = None,
+    integrates: bool | None = True,
 ) -> ApprovalFacts:
     return ApprovalFacts(
         kpi="documentation_minutes_per_note",
@@ -154,6 +118,9 @@ def facts(
         dimension_scores=None if compliance is None else {"compliance": compliance, "data": 60},
         audit_low_confidence=low_confidence,
         audit_hours_per_week=20,
+        receives_patient_identifiers=receives_patient_identifiers,
+        integrates=integrates,
+        integration_note="the clinic's emr is ModMed; Nabla supports Epic" if integrates is False else "",
     )
 
 
@@ -182,7 +149,9 @@ def test_low_audit_coverage_baseline_and_target_flag_end_up_in_the_review() -> N
     assert any("no_baseline_reason" in warning for warning in review.warnings)
     assert review.target_flag is not None and review.target_kept
     assert review.baseline is not None and review.baseline["audit_hours_per_week"] == 20
-    assert review.money is not None and review.money["dollars_saved_per_week"] == 400
+    # Priced at the -30 % target: 20 h x 30 % = 6 h a week at 50 an hour = 300 (not the audit's 400).
+    assert review.money is not None and review.money["at_target"]["capacity_value_per_week"] == 300
+    assert review.money["audit_prior_per_week"] == 400
     review, _ = review_approval(
         facts(), choices(target_change_pct=-10, no_baseline_reason="no EMR export yet")
     )
@@ -251,7 +220,84 @@ async def test_approval_with_intakes_compliance_cap_is_refused_then_kept_with_it
         400,
     )
     review = described.review
-    assert review["target_flag"].startswith("-30 % documentation minutes per note: published trials found")
+    assert review["target_flag"].startswith("-30 % documentation minutes per note: difference-in-differences")
     assert review["compliance_exception"] == "BAAs signed with the scribe vendor on 2026-11-20"
     assert review["baseline"]["source"] == "emr_report" and review["baseline"]["entered_by_hand"] is True
-    assert review["money"]["dollars_saved_per_week"] == documentation.dollars_saved_per_week
+    # The money is priced from the target on the audit's hours, the audit prior kept only for reference.
+    hourly = documentation.cost_per_week / documentation.hours_per_week
+    assert review["money"]["at_target"]["capacity_value_per_week"] == pytest.approx(
+        documentation.hours_per_week * 0.30 * hourly, abs=0.01
+    )
+    assert review["money"]["audit_prior_per_week"] == documentation.dollars_saved_per_week
+    assert review["money"]["status"] == "projected"
+
+
+def test_the_baa_question_is_asked_of_the_solution() -> None:
+    assert touches_phi("marketing")[0] is False  # no vendor chosen: the category's default
+    assert touches_phi("documentation")[0] is True
+    texts_patients, said = touches_phi("marketing", True)  # a marketing vendor that texts patients
+    assert texts_patients and "catalog entry" in said
+    assert touches_phi("documentation", False)[0] is False  # e.g. a scribe on de-identified audio
+    _, refusals = review_approval(
+        facts(problem="marketing", compliance=33.3, receives_patient_identifiers=True), choices()
+    )
+    assert len(refusals) == 1 and "receives patient identifiers" in refusals[0]
+    review, refusals = review_approval(facts(compliance=33.3, receives_patient_identifiers=False), choices())
+    assert refusals == [] and "receives no patient identifiers" in review.baa_check
+
+
+def test_an_integration_exception_is_recorded_in_the_review() -> None:
+    review, refusals = review_approval(
+        facts(integrates=False), choices(integration_exception="EMR export by hand for the pilot only")
+    )
+    assert refusals == [] and review.integration_exception == "EMR export by hand for the pilot only"
+    assert any("does not integrate" in warning and "ModMed" in warning for warning in review.warnings)
+
+
+async def test_does_it_integrate_no_is_refused_unless_the_officer_records_an_exception(
+    sessions: db.SessionFactory,
+) -> None:
+    clinic_id = await clinic(sessions, systems={"phone": "RingCentral"})  # no EMR: a scribe cannot integrate
+    async with sessions() as session:
+        await proposals.record_audit(
+            session=session, event=audit(clinic_id, at=datetime.now(UTC), categories={"documentation": 900})
+        )
+        await session.commit()
+    [documentation] = await proposed(sessions, clinic_id)
+    assert documentation.integrates is False
+    async with sessions() as session:
+        with pytest.raises(Refused, match="integration_exception: the solution does not integrate"):
+            await approve_initiative(
+                session=session,
+                start_plan=FakeStarter(),
+                initiative_id=documentation.id,
+                officer_id=OFFICER,
+                approval=ApprovalIn(owner="pm-1", target_change_pct=-10),
+            )
+    async with sessions() as session:
+        approved = await approve_initiative(
+            session=session,
+            start_plan=FakeStarter(),
+            initiative_id=documentation.id,
+            officer_id=OFFICER,
+            approval=ApprovalIn(
+                owner="pm-1", target_change_pct=-10, integration_exception="notes pasted by hand in the pilot"
+            ),
+        )
+    assert approved.review["integration_exception"] == "notes pasted by hand in the pilot"
+
+
+def test_a_price_needs_its_quantity() -> None:
+    with pytest.raises(ValidationError, match=r"tool_cost\.users"):
+        ApprovalIn(owner="pm-1", target_change_pct=-10, tool_cost={"per_user_monthly": 119})
+    with pytest.raises(ValidationError, match=r"tool_cost\.units_per_month"):
+        ApprovalIn(owner="pm-1", target_change_pct=-10, tool_cost={"per_unit": 0.5})
+    with pytest.raises(ValidationError, match="capacity_to_cash_note"):
+        ApprovalIn(owner="pm-1", target_change_pct=-10, capacity_to_cash_share=0.5)
+    priced = ApprovalIn(
+        owner="pm-1",
+        target_change_pct=-10,
+        tool_cost={"per_unit": 0.5, "units_per_month": 2000, "monthly": 100},
+    )
+    assert priced.tool_cost is not None
+    assert approval_review.ToolCost(**priced.tool_cost.model_dump()).per_month() == 1100  # 100 + 0.5 x 2,000

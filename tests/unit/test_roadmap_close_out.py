@@ -14,12 +14,12 @@ from services.roadmap.plans import money as plan_money
 from services.roadmap.plans.evidence import compare_rates
 
 APPROVAL_MONEY = {
-    "dollars_saved_per_week": 300.0,
-    "revenue_per_week": 700.0,
+    "target_change_pct": -50,
+    # What 1 % of change along the target is worth a week: 1,000 / 50 = 20 (of which 700 / 50 = 14 cash).
+    "pricing": {"hours_per_pct": 0.12, "value_per_pct": 20.0, "cash_per_pct": 14.0},
     "tool_cost_per_week": 100.0,
     "setup_cost": 1000.0,
-    "roi_12_months_pct": 715.0,
-    "note": "pays back its set-up in about 1.1 weeks at 900 net a week",
+    "note": "projected, not measured",
 }
 
 
@@ -29,6 +29,7 @@ def test_a_measured_change_is_priced_in_proportion_to_the_target() -> None:
     )
     # -40 % of a -50 % target: 0.8 x 1,000 = 800 a week; the interval -55..-20 %: 1,100..400.
     assert money.share_of_target == 0.8
+    assert (money.hours_freed_per_week, money.cash_per_week) == (4.8, 560)  # 0.12 h and 14 cash per 1 %
     assert (money.benefit_per_week, money.benefit_per_week_low, money.benefit_per_week_high) == (
         800,
         400,
@@ -181,7 +182,9 @@ def test_a_stopped_plan_without_a_baseline_says_so_and_the_page_escapes_names() 
         outcome_weeks=[], baseline_value=None, baseline_source="", no_baseline_reason="no export"
     )
     report = close_out.build_report(facts)
-    assert report.result is None and report.money["realized"] is None
+    # No weeks after the pilot: the realized money falls back on the gate's measured effect, labelled so.
+    assert report.result is None and report.money["realized"]["basis"] == "measured by the pilot at gate 1"
+    assert report.money["realized"]["status"].startswith("projected from the pilot")
     assert any("without a baseline (the officer's reason: no export)" in line for line in report.learned)
     page = close_out.render_html(report)
     assert "Lakeside &lt;Pediatrics&gt;" in page and "<Pediatrics>" not in page

@@ -40,7 +40,7 @@ def test_ranking_weighs_impact_by_readiness_and_recommends_the_first() -> None:
     assert [p.recommended for p in proposals] == [True, False, False]
     best, scheduling, messaging = proposals
     assert best.kpi == "documentation_minutes_per_note"
-    assert best.suggested_target_pct == -30
+    assert best.suggested_target_pct == -10  # the controlled evidence, not the method's -30 %
     assert best.impact_per_week == 400  # 40 % of 1,000/week saved
     assert best.readiness == 0.7  # mean of overall 60 and integration readiness 80
     assert best.integrates is True
@@ -133,9 +133,17 @@ def test_five_questions_name_what_is_missing() -> None:
         "owner": "staff-lead-1",
         "kpi": "documentation_minutes_per_note",
         "target_change_pct": -30.0,
-        "integrates": False,  # "no" is an answer: integration work is planned
+        "integrates": True,
     }
     assert rules.unanswered_questions(**answered) == []  # type: ignore[arg-type]
+    # "Does it integrate: no" stops the approval unless the officer records why it may go ahead.
+    no = {**answered, "integrates": False, "integration_note": "the clinic's emr is ModMed"}
+    [refused] = rules.unanswered_questions(**no)  # type: ignore[arg-type]
+    assert (
+        refused.startswith("integration_exception: the solution does not integrate") and "ModMed" in refused
+    )
+    excepted = {**no, "integration_exception": "notes pasted by hand during the pilot"}
+    assert rules.unanswered_questions(**excepted) == []  # type: ignore[arg-type]
     missing = rules.unanswered_questions(
         **{**answered, "owner": " ", "cost_per_week": 0.0, "target_change_pct": None, "integrates": None}  # type: ignore[arg-type]
     )

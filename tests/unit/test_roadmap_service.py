@@ -100,7 +100,7 @@ async def clinic(sessions: db.SessionFactory, *, systems: dict[str, str] | None 
                 name="Hilltop",
                 specialty="dermatology",
                 locations=1,
-                systems={"emr": "ModMed"} if systems is None else systems,
+                systems={"emr": "athenahealth"} if systems is None else systems,
             ),
         )
         await session.commit()

@@ -230,3 +230,22 @@ async def test_two_first_reads_at_once_seed_the_catalog_once(tmp_path: Path) -> 
         answers = await asyncio.gather(*(roadmap.http.get("/v1/catalog", headers=headers) for _ in range(4)))
         assert [answer.status_code for answer in answers] == [200] * 4, [a.text for a in answers]
         assert {len(answer.json()) for answer in answers} == {len(catalog.seed_entries())}
+
+
+def test_a_tool_that_receives_no_patient_identifiers_needs_no_baa() -> None:
+    listings = VendorSummary(
+        "marketing",
+        "Listings",
+        {"scheduling": ["NexHealth"]},
+        baa_available=False,
+        receives_patient_identifiers=False,
+    )
+    fit = category_fit(category="marketing", vendors=[listings], systems={"scheduling": "NexHealth"})
+    assert fit.integrates is True and "need none" in fit.note
+    texting = VendorSummary("marketing", "Texter", {"scheduling": ["NexHealth"]}, baa_available=False)
+    assert (
+        category_fit(category="marketing", vendors=[texting], systems={"scheduling": "NexHealth"}).integrates
+        is False
+    )
+    # Every seeded vendor says whether it receives identifiers (the approval's BAA question asks it).
+    assert all("receives_patient_identifiers" in seed for seed in catalog.seed_entries())

@@ -30,6 +30,8 @@ class CatalogEntry(SQLModel, table=True):
     product: str = Field(default="", max_length=100)
     integrations: dict[str, list[str]] = Field(default_factory=dict, sa_type=JSON)
     baa_available: bool = False
+    # Whether the tool receives patient identifiers (names, phone numbers, chart data): then it needs a BAA.
+    receives_patient_identifiers: bool = True
     price_model: str = Field(default="quote", max_length=40)
     price_usd: float | None = None
     model_card: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
@@ -87,6 +89,10 @@ class CatalogEntryIn(BaseModel):
         description="kind of clinic system -> supported products, e.g. {'emr': ['athenahealth', 'Epic']}",
     )
     baa_available: bool = False
+    receives_patient_identifiers: bool = PydanticField(
+        default=True,
+        description="the tool receives patient identifiers (so it needs a BAA); a listings tool may not",
+    )
     price_model: PriceModel = "quote"
     price_usd: float | None = PydanticField(default=None, ge=0, le=1_000_000, allow_inf_nan=False)
     model_card: ModelCard = PydanticField(default_factory=ModelCard)

@@ -111,6 +111,7 @@ class VendorSummary:
     vendor: str
     integrations: Mapping[str, list[str]]
     baa_available: bool
+    receives_patient_identifiers: bool = True
 
 
 def category_fit(
@@ -130,9 +131,14 @@ def category_fit(
         )
         for vendor in listed
     ]
-    matching = [vendor.vendor for vendor, fit in fits if fit.integrates and vendor.baa_available]
+    # A BAA is needed only by a tool that receives patient identifiers.
+    matching = [
+        vendor.vendor
+        for vendor, fit in fits
+        if fit.integrates and (vendor.baa_available or not vendor.receives_patient_identifiers)
+    ]
     if matching:
-        return VendorFit(True, f"catalog: {', '.join(matching)} integrate(s) and sign(s) a BAA")
+        return VendorFit(True, f"catalog: {', '.join(matching)} integrate(s) and sign(s) a BAA or need none")
     if all(fit.integrates is None for _vendor, fit in fits):
         return fits[0][1]
     without_baa = [vendor.vendor for vendor, fit in fits if fit.integrates]

@@ -132,6 +132,7 @@ def summaries(entries: list[CatalogEntry]) -> list[catalog.VendorSummary]:
             vendor=entry.vendor,
             integrations=entry.integrations,
             baa_available=entry.baa_available,
+            receives_patient_identifiers=entry.receives_patient_identifiers,
         )
         for entry in entries
     ]

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap import clinics
+from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
 from services.roadmap.initiatives import approval_review, approval_targets, rules
 from services.roadmap.initiatives.models import ApprovalIn
 from services.roadmap.initiatives.service import get_initiative
@@ -123,13 +124,16 @@ async def approve_initiative(
             f"one problem first: plan {running.id} of this clinic is in its {running.phase} phase; "
             "approve the next initiative once it reaches sustain"
         )
+    facts = await _approval_facts(session, initiative)
     unanswered = rules.unanswered_questions(
         problem=initiative.problem,
         cost_per_week=initiative.cost_per_week,
         owner=approval.owner,
         kpi=initiative.kpi,
         target_change_pct=approval.target_change_pct,
-        integrates=initiative.integrates,
+        integrates=facts.integrates,
+        integration_note=facts.integration_note,
+        integration_exception=approval.integration_exception,
     )
     if unanswered:
         raise Refused("the five questions are not all answered: " + "; ".join(unanswered))
@@ -137,9 +141,7 @@ async def approve_initiative(
     target_refusals = approval_targets.refusals(kpi=initiative.kpi, approval=approval, today=calendar.today())
     if target_refusals:
         raise Refused("; ".join(target_refusals))
-    review, refusals = approval_review.review_approval(
-        await _approval_facts(session, initiative), _approval_choices(approval)
-    )
+    review, refusals = approval_review.review_approval(facts, _approval_choices(approval))
     if refusals:
         raise Refused("; ".join(refusals))
 
@@ -226,6 +228,9 @@ async def _approval_facts(session: AsyncSession, initiative: Initiative) -> appr
             ),
             None,
         )
+    # The chosen vendor answers for itself: its integration check and whether it receives identifiers.
+    choice = await session.get(InitiativeVendor, initiative.id)
+    entry = await session.get(CatalogEntry, choice.entry_id) if choice is not None else None
     return approval_review.ApprovalFacts(
         kpi=initiative.kpi,
         problem=initiative.problem,
@@ -236,6 +241,10 @@ async def _approval_facts(session: AsyncSession, initiative: Initiative) -> appr
         dimension_scores=dict(assessment.dimension_scores) if assessment is not None else None,
         audit_low_confidence=audit.low_confidence if audit is not None else False,
         audit_hours_per_week=audit_hours,
+        receives_patient_identifiers=entry.receives_patient_identifiers if entry is not None else None,
+        vendor=f"{entry.vendor} {entry.product}".strip() if entry is not None else "",
+        integrates=choice.integrates if choice is not None else initiative.integrates,
+        integration_note=choice.integration_note if choice is not None else initiative.integration_note,
     )
 
 
@@ -259,4 +268,9 @@ def _approval_choices(approval: ApprovalIn) -> approval_review.ApprovalChoices:
         tool_cost=approval_review.ToolCost(**cost.model_dump()) if cost is not None else None,
         average_visit_value=approval.average_visit_value,
         booking_share=approval.booking_share,
+        integration_exception=approval.integration_exception,
+        pilot_group_size=len(approval.pilot_group),
+        phase_days=approval.phase_days.model_dump(),
+        capacity_to_cash_share=approval.capacity_to_cash_share,
+        capacity_to_cash_note=approval.capacity_to_cash_note.strip(),
     )

@@ -2,22 +2,23 @@
 compliance, audit coverage, money and the baseline. Data in, data out; approve_initiative stores the result.
 """
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from services.roadmap.initiatives.evidence_library import reference_effect, target_flag
+from services.roadmap.initiatives.pricing import CashInputs, ToolCost, expected_money, phasing_for
 from services.roadmap.plans.evidence import gate_kpi
 from services.roadmap.plans.sizing import recommended_pilot
 from services.roadmap.plans.targets import Target
 
-EFFECTS_FILE = Path(__file__).with_name("published_effects.yaml")
+__all__ = ["ToolCost", "expected_money", "target_flag"]  # kept importable from here for callers
+
 COMPLIANCE_DIMENSION = "compliance"  # intake's questionnaire v1: its gate caps readiness below 50
 COMPLIANCE_CAP_BELOW = 50.0
-WEEKS_PER_MONTH = 52 / 12
-# Audit categories whose tools need no patient data; every other one touches PHI (BAAs first).
+# Without a chosen vendor: audit categories whose tools usually need no patient identifiers. A vendor's
+# catalog entry answers for itself (receives_patient_identifiers), so a marketing tool that texts
+# patients still needs its BAA.
 PHI_FREE_PROBLEMS = frozenset({"marketing", "internal_admin"})
 # KPIs measured in time: the audit's logged hours can stand in for their baseline.
 TIME_KPIS = frozenset(
@@ -30,167 +31,6 @@ TIME_KPIS = frozenset(
 )
 
 BaselineSource = Literal["partner_feed", "audit", "manual_count", "emr_report"]
-
-
-@dataclass(frozen=True)
-class PublishedEffect:
-    """One published effect of a solution on a KPI, with its source."""
-
-    kpi: str
-    solution: str
-    kind: str
-    study: str
-    journal: str
-    year: int
-    population: str
-    effect_pct: float
-    note: str = ""
-
-
-@cache
-def published_effects() -> tuple[PublishedEffect, ...]:
-    """The reference table (published_effects.yaml)."""
-    raw = yaml.safe_load(EFFECTS_FILE.read_text(encoding="utf-8"))
-    return tuple(PublishedEffect(**entry) for entry in raw["effects"])
-
-
-def effects_for(*, kpi: str, solution: str) -> list[PublishedEffect]:
-    """Published effects for the KPI and the kind of solution (matched by name, case-insensitive)."""
-    wanted = solution.lower()
-    return [
-        effect for effect in published_effects() if effect.kpi == kpi and effect.solution.lower() in wanted
-    ]
-
-
-def target_flag(*, kpi: str, solution: str, target_change_pct: float) -> str | None:
-    """A sentence when the target is more ambitious than every published effect; None otherwise."""
-    effects = effects_for(kpi=kpi, solution=solution)
-    if not effects:
-        return None
-    values = [effect.effect_pct for effect in effects]
-    best = min(values) if target_change_pct < 0 else max(values)
-    beyond = target_change_pct < best if target_change_pct < 0 else target_change_pct > best
-    if not beyond:
-        return None
-    low, high = sorted(values, key=abs)[0], sorted(values, key=abs)[-1]
-    kinds = "trials" if all(effect.kind == "trial" for effect in effects) else "sources"
-    cited = "; ".join(
-        f"{effect.study}, {effect.journal} {effect.year}, {effect.population}" for effect in effects
-    )
-    return (
-        f"{target_change_pct:+.0f} % {kpi.replace('_', ' ')}: published {kinds} found "
-        f"{low:+.0f} % to {high:+.0f} % ({cited})"
-    )
-
-
-@dataclass(frozen=True)
-class ToolCost:
-    """What the tool costs: a subscription per month, per user and month, and a one-off set-up."""
-
-    monthly: float = 0.0
-    per_user_monthly: float = 0.0
-    users: int = 0
-    setup: float = 0.0
-
-    def per_month(self) -> float:
-        return self.monthly + self.per_user_monthly * self.users
-
-
-@dataclass(frozen=True)
-class Money:
-    """Dollars a week the initiative is expected to save or earn, against what the tool costs."""
-
-    hours_saved_per_week: float
-    loaded_hourly_cost: float | None
-    dollars_saved_per_week: float
-    revenue_per_week: float | None
-    revenue_note: str
-    tool_cost_per_week: float | None
-    setup_cost: float | None
-    payback_weeks: float | None
-    roi_12_months_pct: float | None
-    note: str
-
-
-def expected_money(
-    *,
-    hours_per_week: float,
-    cost_per_week: float,
-    dollars_saved_per_week: float,
-    tool_cost: ToolCost | None,
-    revenue_per_week: float | None = None,
-    revenue_note: str = "",
-) -> Money:
-    """Hours saved x the loaded hourly cost the audit measured, plus revenue, against the tool's cost."""
-    hourly = cost_per_week / hours_per_week if hours_per_week > 0 else None
-    hours_saved = dollars_saved_per_week / hourly if hourly else 0.0
-    benefit = dollars_saved_per_week + (revenue_per_week or 0.0)
-    if tool_cost is None:
-        return Money(
-            hours_saved_per_week=round(hours_saved, 2),
-            loaded_hourly_cost=hourly and round(hourly, 2),
-            dollars_saved_per_week=round(dollars_saved_per_week, 2),
-            revenue_per_week=revenue_per_week,
-            revenue_note=revenue_note,
-            tool_cost_per_week=None,
-            setup_cost=None,
-            payback_weeks=None,
-            roi_12_months_pct=None,
-            note="no tool cost given: payback and ROI need the subscription and set-up cost",
-        )
-    weekly_cost = tool_cost.per_month() / WEEKS_PER_MONTH
-    net = benefit - weekly_cost
-    first_year_cost = tool_cost.setup + 12 * tool_cost.per_month()
-    roi = (52 * benefit - first_year_cost) / first_year_cost * 100 if first_year_cost > 0 else None
-    if net <= 0:
-        payback, note = (
-            None,
-            "the tool costs more each week than it is expected to return: it never pays back",
-        )
-    else:
-        payback = round(tool_cost.setup / net, 1)
-        note = f"pays back its set-up in about {payback:g} weeks at {net:.0f} net a week"
-    return Money(
-        hours_saved_per_week=round(hours_saved, 2),
-        loaded_hourly_cost=hourly and round(hourly, 2),
-        dollars_saved_per_week=round(dollars_saved_per_week, 2),
-        revenue_per_week=revenue_per_week,
-        revenue_note=revenue_note,
-        tool_cost_per_week=round(weekly_cost, 2),
-        setup_cost=tool_cost.setup,
-        payback_weeks=payback,
-        roi_12_months_pct=None if roi is None else round(roi, 1),
-        note=note,
-    )
-
-
-def missed_call_revenue(
-    *,
-    weekly_calls: float | None,
-    baseline_rate: float | None,
-    target_change_pct: float,
-    booking_share: float | None,
-    average_visit_value: float | None,
-) -> tuple[float | None, str]:
-    """Revenue a week from missed calls answered instead: recovered calls x bookings x visit value."""
-    missing = [
-        name
-        for name, value in (
-            ("the baseline weekly call volume", weekly_calls),
-            ("the baseline missed-call rate", baseline_rate),
-            ("the share of answered calls that book", booking_share),
-            ("the clinic's average visit value", average_visit_value),
-        )
-        if value is None
-    ]
-    if weekly_calls is None or baseline_rate is None or booking_share is None or average_visit_value is None:
-        return None, "revenue not estimated: it needs " + ", ".join(missing)
-    recovered = weekly_calls * baseline_rate * -target_change_pct / 100
-    revenue = round(recovered * booking_share * average_visit_value, 2)
-    return revenue, (
-        f"about {recovered:.0f} calls a week answered instead of missed x {booking_share:.0%} booking x "
-        f"{average_visit_value:.0f} a visit"
-    )
 
 
 @dataclass(frozen=True)
@@ -214,6 +54,8 @@ class ApprovalReview:
     pilot_length_note: str = ""
     warnings: list[str] = field(default_factory=list)
     compliance_exception: str | None = None
+    baa_check: str = ""  # how the BAA question was answered: the vendor's catalog entry or the category
+    integration_exception: str | None = None
     no_baseline_reason: str = ""  # why the pilot may start without a baseline, when the officer said
     baseline: dict[str, Any] | None = None
     money: dict[str, Any] | None = None
@@ -222,9 +64,18 @@ class ApprovalReview:
         return asdict(self)
 
 
-def touches_phi(problem: str) -> bool:
-    """Whether the tools for this audit category read or write patient data (so they need BAAs first)."""
-    return problem.strip().lower().replace("-", "_").replace(" ", "_") not in PHI_FREE_PROBLEMS
+def touches_phi(problem: str, receives_patient_identifiers: bool | None = None) -> tuple[bool, str]:
+    """Whether the tool receives patient identifiers (so it needs a BAA first), and who said so."""
+    if receives_patient_identifiers is not None:
+        said = "receives" if receives_patient_identifiers else "receives no"
+        return (
+            receives_patient_identifiers,
+            f"the chosen vendor's catalog entry: it {said} patient identifiers",
+        )
+    category = problem.strip().lower().replace("-", "_").replace(" ", "_")
+    if category in PHI_FREE_PROBLEMS:
+        return False, f"no vendor chosen: {problem} tools are taken to receive no patient identifiers"
+    return True, f"no vendor chosen: {problem} tools are taken to receive patient identifiers"
 
 
 def compliance_capped(dimension_scores: dict[str, float]) -> bool:
@@ -281,6 +132,10 @@ class ApprovalFacts:
     dimension_scores: dict[str, float] | None  # None: no assessment yet
     audit_low_confidence: bool
     audit_hours_per_week: float | None  # the audit's logged hours of this problem
+    receives_patient_identifiers: bool | None = None  # the chosen vendor's catalog entry; None: none chosen
+    vendor: str = ""  # the chosen vendor and product, matched against the studies' products
+    integrates: bool | None = None
+    integration_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -296,6 +151,11 @@ class ApprovalChoices:
     tool_cost: ToolCost | None = None
     average_visit_value: float | None = None
     booking_share: float | None = None
+    integration_exception: str = ""
+    pilot_group_size: int = 0
+    phase_days: Mapping[str, float] | None = None
+    capacity_to_cash_share: float = 0.0
+    capacity_to_cash_note: str = ""
 
 
 def review_approval(facts: ApprovalFacts, choices: ApprovalChoices) -> tuple[ApprovalReview, list[str]]:
@@ -306,11 +166,8 @@ def review_approval(facts: ApprovalFacts, choices: ApprovalChoices) -> tuple[App
         kpi=facts.kpi, solution=facts.solution, target_change_pct=choices.target_change_pct
     )
     review.target_kept = review.target_flag is not None
-    if (
-        facts.dimension_scores is not None
-        and compliance_capped(facts.dimension_scores)
-        and touches_phi(facts.problem)
-    ):
+    phi, review.baa_check = touches_phi(facts.problem, facts.receives_patient_identifiers)
+    if facts.dimension_scores is not None and compliance_capped(facts.dimension_scores) and phi:
         if choices.compliance_exception.strip():
             review.compliance_exception = choices.compliance_exception.strip()
             review.warnings.append(
@@ -319,9 +176,14 @@ def review_approval(facts: ApprovalFacts, choices: ApprovalChoices) -> tuple[App
         else:
             refusals.append(
                 "compliance_exception: the readiness assessment caps this clinic (compliance below 50: "
-                f"no BAAs in place) and {facts.solution} touches patient data; put BAAs in place and "
-                "reassess, or record why the pilot may go ahead in compliance_exception"
+                f"no BAAs in place) and {facts.solution} receives patient identifiers ({review.baa_check}); "
+                "put BAAs in place and reassess, or record why the pilot may go ahead in compliance_exception"
             )
+    if facts.integrates is False and choices.integration_exception.strip():
+        review.integration_exception = choices.integration_exception.strip()
+        review.warnings.append(
+            f"it does not integrate ({facts.integration_note}): approved by the officer's recorded exception"
+        )
     if facts.audit_low_confidence:
         review.warnings.append(
             "the audit's coverage is low (too few staff logged their tasks): "
@@ -352,23 +214,27 @@ def review_approval(facts: ApprovalFacts, choices: ApprovalChoices) -> tuple[App
     )
     if review.pilot_length_note.startswith("warning"):
         review.warnings.append(review.pilot_length_note)
-    revenue, revenue_note = None, ""
-    if facts.kpi == "missed_call_rate":
-        revenue, revenue_note = missed_call_revenue(
-            weekly_calls=baseline.weekly_volume,
+    cost = choices.tool_cost
+    review.money = expected_money(
+        kpi=facts.kpi,
+        target_change_pct=choices.target_change_pct,
+        hours_per_week=facts.hours_per_week,
+        cost_per_week=facts.cost_per_week,
+        audit_prior_per_week=facts.dollars_saved_per_week,
+        tool_cost=cost,
+        phasing=phasing_for(
+            phase_days=choices.phase_days,
+            pilot_group_size=choices.pilot_group_size,
+            rollout_users=cost.users if cost else 0,
+        ),
+        cash=CashInputs(
+            weekly_volume=baseline.weekly_volume,
             baseline_rate=baseline.value,
-            target_change_pct=choices.target_change_pct,
             booking_share=choices.booking_share,
             average_visit_value=choices.average_visit_value,
-        )
-    review.money = asdict(
-        expected_money(
-            hours_per_week=facts.hours_per_week,
-            cost_per_week=facts.cost_per_week,
-            dollars_saved_per_week=facts.dollars_saved_per_week,
-            tool_cost=choices.tool_cost,
-            revenue_per_week=revenue,
-            revenue_note=revenue_note,
-        )
-    )
+            capacity_to_cash_share=choices.capacity_to_cash_share,
+            capacity_to_cash_note=choices.capacity_to_cash_note,
+        ),
+        reference=reference_effect(kpi=facts.kpi, solution=facts.solution, product=facts.vendor),
+    ).as_dict()
     return review, refusals

@@ -61,14 +61,39 @@ class PhaseLengths(BaseModel):
 
 
 class ToolCostIn(BaseModel):
-    """What the tool costs: subscription per month and/or per user and month, and set-up."""
+    """What the tool costs: subscription per month, per user and month, per unit used, and set-up."""
 
     model_config = ConfigDict(extra="forbid")
 
     monthly: float = PydanticField(default=0, ge=0, le=1_000_000, allow_inf_nan=False)
     per_user_monthly: float = PydanticField(default=0, ge=0, le=100_000, allow_inf_nan=False)
-    users: int = PydanticField(default=0, ge=0, le=10_000)
+    users: int = PydanticField(
+        default=0, ge=0, le=10_000, description="users at rollout (the pilot group is their share)"
+    )
     setup: float = PydanticField(default=0, ge=0, le=10_000_000, allow_inf_nan=False)
+    per_unit: float = PydanticField(
+        default=0,
+        ge=0,
+        le=10_000,
+        allow_inf_nan=False,
+        description="a usage price: per minute, per encounter",
+    )
+    units_per_month: float = PydanticField(
+        default=0,
+        ge=0,
+        le=10_000_000,
+        allow_inf_nan=False,
+        description="the usage a per-unit price is paid on",
+    )
+
+    @model_validator(mode="after")
+    def _prices_have_their_quantity(self) -> "ToolCostIn":
+        # A per-user price without users, or a usage price without a volume, would cost $0.
+        if self.per_user_monthly > 0 and self.users < 1:
+            raise ValueError("tool_cost.users: a per-user price needs the number of users (at least 1)")
+        if self.per_unit > 0 and self.units_per_month <= 0:
+            raise ValueError("tool_cost.units_per_month: a usage price needs the expected monthly volume")
+        return self
 
 
 class ApprovalIn(BaseModel):
@@ -115,7 +140,22 @@ class ApprovalIn(BaseModel):
         max_length=500,
         description="why a tool that touches patient data may start although BAAs are not in place",
     )
+    integration_exception: str = PydanticField(
+        default="",
+        max_length=500,
+        description="why the pilot may go ahead although the tool does not integrate with the clinic systems",
+    )
     tool_cost: ToolCostIn | None = None
+    capacity_to_cash_share: float = PydanticField(
+        default=0,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="share of freed staff hours that becomes cash (overtime or a hire avoided, visits)",
+    )
+    capacity_to_cash_note: str = PydanticField(
+        default="", max_length=300, description="how the freed hours become cash, e.g. 'no Saturday overtime'"
+    )
     average_visit_value: float | None = PydanticField(default=None, gt=0, le=100_000, allow_inf_nan=False)
     booking_share: float | None = PydanticField(
         default=None, gt=0, le=1, description="share of answered calls that book a visit"
@@ -144,6 +184,15 @@ class ApprovalIn(BaseModel):
             raise ValueError(
                 "pilot_started_on: a pilot already under way is judged against the feed's weeks before it; "
                 "give baseline_from_history_weeks too (e.g. 4)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _conversion_says_how(self) -> "ApprovalIn":
+        if self.capacity_to_cash_share > 0 and not self.capacity_to_cash_note.strip():
+            raise ValueError(
+                "capacity_to_cash_note: say how the freed hours become cash (overtime avoided, a hire "
+                "not made, extra visits booked) when capacity_to_cash_share is above 0"
             )
         return self
 

@@ -31,7 +31,8 @@ PHONE_PLAYBOOK = KpiPlaybook("missed_call_rate", -50.0, "phone", "AI receptionis
 REMINDER_PLAYBOOK = KpiPlaybook("no_show_rate", -20.0, "scheduling", "automated appointment reminders")
 # Audit categories (normalised) -> KPI with the method's suggested target.
 PLAYBOOKS: dict[str, KpiPlaybook] = {
-    "documentation": KpiPlaybook("documentation_minutes_per_note", -30.0, "emr", "AI scribe"),
+    # -10 %: the controlled evidence (UCLA P-RCT -9.5 %, five-system DiD -10 %), not the method's -30 %.
+    "documentation": KpiPlaybook("documentation_minutes_per_note", -10.0, "emr", "AI scribe"),
     "patient_communication": KpiPlaybook(
         "messages_answered_within_business_day", 25.0, "emr", "AI patient messaging assistant"
     ),
@@ -213,8 +214,14 @@ def unanswered_questions(
     kpi: str,
     target_change_pct: float | None,
     integrates: bool | None,
+    integration_note: str = "",
+    integration_exception: str = "",
 ) -> list[str]:
-    """Which of the five questions still have no answer (empty: the initiative may start)."""
+    """Which of the five questions still have no answer (empty: the initiative may start).
+
+    "Does it integrate: no" is an answer that stops the approval unless the officer records why
+    the pilot may go ahead anyway (integration_exception): double entry is how pilots fail.
+    """
     missing = []
     if not problem.strip():
         missing.append("problem: what problem does it solve?")
@@ -226,4 +233,10 @@ def unanswered_questions(
         missing.append("measure: which KPI and which target measure success?")
     if integrates is None:
         missing.append("integration: does it integrate with the clinic's systems? (record them at intake)")
+    elif integrates is False and not integration_exception.strip():
+        because = f" ({integration_note})" if integration_note else ""
+        missing.append(
+            f"integration_exception: the solution does not integrate with the clinic's systems{because}; "
+            "choose a vendor that does, or record why the pilot may go ahead in integration_exception"
+        )
     return missing

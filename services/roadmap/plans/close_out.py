@@ -121,6 +121,37 @@ def realized_result(facts: CloseOutFacts) -> dict[str, Any] | None:
     return evidence
 
 
+def realized_money(
+    approval_money: dict[str, Any] | None,
+    *,
+    result: dict[str, Any] | None,
+    history: list[dict[str, Any]],
+    target: float,
+) -> dict[str, Any] | None:
+    """The measured effect and its interval priced on the approval's basis: the weeks after the pilot,
+    else the last gate that measured one (its estimate_pct, ci_low_pct, ci_high_pct); None without either."""
+    if result is not None and result.get("estimate_pct") is not None:
+        measured, basis = result, f"measured over {result['weeks'][0]} to {result['weeks'][1]}"
+        status = plan_money.MEASURED
+    else:
+        gates = [
+            (index, gate) for index, gate in enumerate(history, 1) if gate.get("estimate_pct") is not None
+        ]
+        if not gates:
+            return None
+        index, measured = gates[-1]
+        basis, status = f"measured by the pilot at gate {index}", plan_money.PROJECTED_FROM_PILOT
+    return plan_money.money_for_change(
+        approval_money,
+        target_pct=target,
+        effect_pct=measured.get("estimate_pct"),
+        low_pct=measured.get("ci_low_pct"),
+        high_pct=measured.get("ci_high_pct"),
+        basis=basis,
+        status=status,
+    ).as_dict()
+
+
 def _decisions(transitions: list[Transition]) -> list[str]:
     """What was decided at each gate, as the plan recorded it (the phase change out of evaluation)."""
     return [t.reason for t in transitions if t.previous_phase == "evaluation"]
@@ -178,7 +209,12 @@ def _learned(report: CloseOutReport) -> list[str]:
     if realized.get("benefit_per_week") is not None:
         low, high = realized.get("benefit_per_week_low"), realized.get("benefit_per_week_high")
         span = f" (range {low:,.0f} to {high:,.0f})" if low is not None and high is not None else ""
-        lines.append(f"Realized: about {realized['benefit_per_week']:,.0f} a week{span}; {realized['note']}.")
+        lines.append(
+            f"Realized ({realized['status']}): {realized.get('hours_freed_per_week') or 0:.1f} staff hours a "
+            f"week freed (capacity, not cash unless converted) and {realized.get('cash_per_week') or 0:,.0f} "
+            f"cash a week; together worth about {realized['benefit_per_week']:,.0f} a week{span}; "
+            f"{realized['note']}."
+        )
     if report.next_initiative.get("problem"):
         lines.append(f"Next: {report.next_initiative['problem']}.")
     return lines
@@ -207,16 +243,7 @@ def build_report(facts: CloseOutFacts) -> CloseOutReport:
     ]
     result = realized_result(facts)
     approval_money = review.get("money")
-    realized = None
-    if result is not None:
-        realized = plan_money.money_for_change(
-            approval_money,
-            target_pct=facts.target_change_pct,
-            effect_pct=result.get("estimate_pct"),
-            low_pct=result.get("ci_low_pct"),
-            high_pct=result.get("ci_high_pct"),
-            basis=f"realized over {result['weeks'][0]} to {result['weeks'][1]}",
-        ).as_dict()
+    realized = realized_money(approval_money, result=result, history=history, target=facts.target_change_pct)
     approved_baseline = review.get("baseline") or {}
     report = CloseOutReport(
         plan_id=facts.plan_id,

@@ -111,6 +111,7 @@ def upgrade() -> None:
         sa.Column("product", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("integrations", sa.JSON(), nullable=False),
         sa.Column("baa_available", sa.Boolean(), nullable=False),
+        sa.Column("receives_patient_identifiers", sa.Boolean(), nullable=False),
         sa.Column("price_model", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("price_usd", sa.Float(), nullable=True),
         sa.Column("model_card", sa.JSON(), nullable=False),
