@@ -11,7 +11,7 @@ import pytest
 
 from services.roadmap.plans import close_out
 from services.roadmap.plans import money as plan_money
-from services.roadmap.plans.evidence import compare_rates
+from services.roadmap.plans.evidence import GateData, HandBaselineFigure, Target, WeekCounts, judge_gate_data
 
 APPROVAL_MONEY = {
     "target_change_pct": -50,
@@ -80,15 +80,34 @@ def test_money_at_each_gate_in_order() -> None:
     assert second["benefit_per_week"] == 1000
 
 
-def _finished_plan(**status: object) -> close_out.CloseOutFacts:
-    pilot_evidence = compare_rates(
-        baseline_events=87,
-        baseline_total=300,
-        pilot_events=108,
-        pilot_total=900,
-        target_change_pct=-50,
-        pilot_weeks=6,
+# A hand-counted baseline: 29 % of 150 calls a week over the 14-day baseline phase.
+HAND = HandBaselineFigure(value=0.29, weekly_volume=150.0, weeks=2.0, source="manual_count")
+PILOT = [f"2027-W{index:02d}" for index in range(1, 7)]
+AFTER = [f"2027-W{index:02d}" for index in range(10, 16)]
+# Missed calls a week out of 150: 18 in the pilot (12 %), 21 after it (14 %), each week a little different.
+PILOT_MISSED = [17, 19, 18, 16, 20, 18]
+AFTER_MISSED = [20, 22, 21, 19, 23, 21]
+
+
+def _judged(weeks: list[str], missed: list[int], *, ramp: int) -> GateData:
+    return GateData(
+        kpi="missed_call_rate",
+        measure="rate",
+        better="lower",
+        baseline_weeks=(),
+        pilot_weeks=tuple(weeks),
+        clinic=tuple(WeekCounts(week, events, 150.0) for week, events in zip(weeks, missed, strict=True)),
+        hand_baseline=HAND,
+        ramp_up_weeks=ramp,
     )
+
+
+def _finished_plan(**status: object) -> close_out.CloseOutFacts:
+    pilot_evidence = judge_gate_data(_judged(PILOT, PILOT_MISSED, ramp=3), Target(-50.0))
+    weeks = [
+        {"week": week, "value": events / 150, "sample_size": 150, "events": events, "total": 150.0}
+        for week, events in [*zip(PILOT, PILOT_MISSED, strict=True), *zip(AFTER, AFTER_MISSED, strict=True)]
+    ]
     base: dict[str, object] = {
         "baseline_value": 0.29,
         "baseline_weekly_volume": 150.0,
@@ -96,8 +115,10 @@ def _finished_plan(**status: object) -> close_out.CloseOutFacts:
         "no_baseline_reason": "",
         "gate_history": [dataclasses.asdict(pilot_evidence)],
         "outcome_weeks": [
-            {"week": f"2027-W{index:02d}", "value": 0.14, "sample_size": 150} for index in range(10, 16)
+            {"week": week, "value": events / 150, "sample_size": 150}
+            for week, events in zip(AFTER, AFTER_MISSED, strict=True)
         ],
+        "weeks": weeks,
         "retrainings": 1,
         "escalations": 0,
         "signed_off_by": "officer-7",
@@ -140,15 +161,8 @@ def _finished_plan(**status: object) -> close_out.CloseOutFacts:
 
 def test_the_close_out_report_judges_the_weeks_after_the_pilot_like_the_gate() -> None:
     report = close_out.build_report(_finished_plan())
-    # Baseline 14 days x 150 = 300 calls at 29 % (87); after the pilot 6 weeks of 150 at 14 % (126 of 900).
-    independent = compare_rates(
-        baseline_events=87,
-        baseline_total=300,
-        pilot_events=126,
-        pilot_total=900,
-        target_change_pct=-50,
-        pilot_weeks=6,
-    )
+    # The same baseline against the six weeks after the pilot, all judged (no ramp-up after the pilot).
+    independent = judge_gate_data(_judged(AFTER, AFTER_MISSED, ramp=0), Target(-50.0))
     assert report.result is not None
     assert report.result["estimate_pct"] == independent.estimate_pct
     assert (report.result["ci_low_pct"], report.result["ci_high_pct"]) == (
@@ -171,7 +185,8 @@ def test_the_close_out_report_judges_the_weeks_after_the_pilot_like_the_gate() -
     assert realized["benefit_per_week"] == pytest.approx(1000 * independent.estimate_pct / -50, abs=0.01)
     assert len(report.money["at_gates"]) == 1
     assert any(
-        line.startswith("After the pilot, missed_call_rate changed -51.7 %") for line in report.learned
+        line.startswith(f"After the pilot, missed_call_rate changed {independent.estimate_pct:+.1f} %")
+        for line in report.learned
     )
     assert "Keeping staff on the tool took 1 retraining(s) and 0 escalation(s) in sustain." in report.learned
     assert report.learned[-1] == "Next: appointment scheduling."

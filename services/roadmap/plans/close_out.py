@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from statistics import fmean
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -96,28 +95,14 @@ class CloseOutReport(BaseModel):
 def realized_result(facts: CloseOutFacts) -> dict[str, Any] | None:
     """The KPI's change over the weeks after the pilot, judged like the gate; None without such weeks."""
     status = facts.status or {}
-    weeks = [
-        gate.PilotWeek(week["week"], week["value"], week["sample_size"])
-        for week in status.get("outcome_weeks", [])
-    ]
+    weeks = [week["week"] for week in status.get("outcome_weeks", [])]
     if not weeks:
         return None
-    baseline = status.get("baseline_value")
-    progress = None
-    if baseline:
-        progress = (fmean(week.value for week in weeks) - baseline) / (
-            baseline * facts.target_change_pct / 100
-        )
-    evidence = gate.gate_evidence(
-        kpi=facts.kpi,
-        target_change_pct=facts.target_change_pct,
-        baseline_value=baseline,
-        baseline_weekly_volume=status.get("baseline_weekly_volume"),
-        baseline_days=facts.baseline_days,
-        pilot_weeks=weeks,
-        progress=progress,
+    question = gate.question_of_status(
+        status, kpi=facts.kpi, target_change_pct=facts.target_change_pct, baseline_days=facts.baseline_days
     )
-    evidence["weeks"] = [weeks[0].week, weeks[-1].week]
+    evidence = gate.realized_evidence(question, weeks)
+    evidence["weeks"] = [weeks[0], weeks[-1]]
     return evidence
 
 

@@ -234,6 +234,7 @@ class PlanStatus:
     pilot_started_at: str = ""
     target_history: list[dict[str, Any]] = field(default_factory=list)
     extensions: int = 0
+    weeks: list[WeekReading] = field(default_factory=list)
 
 
 @dataclass

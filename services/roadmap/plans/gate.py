@@ -17,6 +17,7 @@ from temporalio import activity
 
 from services.roadmap.plans.contracts import (
     DAY_SECONDS,
+    ClinicianReading,
     HandBaseline,
     KpiReading,
     PilotWeekReading,
@@ -157,8 +158,13 @@ def missing_pilot_week(question: GateQuestion) -> str:
     return weeks[-1]
 
 
-def gate_data(question: GateQuestion) -> GateData:
-    """The statistics' input: the weeks by date, with their sums, clinic-wide and per clinician."""
+def gate_data(
+    question: GateQuestion, *, judged_weeks: list[str] | None = None, ramp_up_weeks: int = 3
+) -> GateData:
+    """The statistics' input: the weeks by date, with their sums, clinic-wide and per clinician.
+
+    The pilot's weeks by default; the close-out judges the weeks after the pilot instead, no ramp-up.
+    """
     measure, better = KPI_MEASURES.get(question.kpi, ("other", "higher"))
     clinic = tuple(
         WeekCounts(item.week, float(item.events), float(item.total))
@@ -184,13 +190,14 @@ def gate_data(question: GateQuestion) -> GateData:
         measure=measure,  # type: ignore[arg-type]  # count and other: inconclusive with the reason
         better=better,
         baseline_weeks=tuple(baseline_weeks(question)),
-        pilot_weeks=tuple(pilot_weeks(question)),
+        pilot_weeks=tuple(pilot_weeks(question) if judged_weeks is None else judged_weeks),
         clinic=clinic,
         clinicians=tuple(
             ClinicianWeeks(staff_id, pilot, tuple(weeks))
             for (staff_id, pilot), weeks in per_clinician.items()
         ),
         hand_baseline=hand,
+        ramp_up_weeks=ramp_up_weeks,
     )
 
 
@@ -204,6 +211,44 @@ def gate_evidence(question: GateQuestion) -> dict[str, Any]:
     evidence["extension_days"] = weeks * DAYS_PER_WEEK if weeks is not None else None
     evidence["awaiting_week"] = missing_pilot_week(question)
     return evidence
+
+
+def realized_evidence(question: GateQuestion, outcome_weeks: list[str]) -> dict[str, Any]:
+    """What the plan realized: the weeks after the pilot against the same baseline, judged like the gate."""
+    target = Target(
+        change_pct=question.target_change_pct, minimum_worthwhile_pct=question.minimum_worthwhile_pct
+    )
+    return asdict(judge_gate_data(gate_data(question, judged_weeks=outcome_weeks, ramp_up_weeks=0), target))
+
+
+def question_of_status(
+    status: dict[str, Any], *, kpi: str, target_change_pct: float, baseline_days: float
+) -> GateQuestion:
+    """The gate's question rebuilt from a plan's status (PlanStatus as a dict), for the close-out."""
+    weeks = [
+        WeekReading(
+            **{key: value for key, value in week.items() if key != "clinicians"},
+            clinicians=[ClinicianReading(**item) for item in week.get("clinicians", [])],
+        )
+        for week in status.get("weeks", [])
+    ]
+    return GateQuestion(
+        kpi=kpi,
+        target_change_pct=target_change_pct,
+        minimum_worthwhile_pct=None,
+        time_zone="UTC",
+        baseline_start="",
+        baseline_end="",
+        pilot_started_at=status.get("pilot_started_at", ""),
+        gate_at="",
+        weeks=weeks,
+        hand_baseline_value=status.get("baseline_value")
+        if status.get("baseline_source") not in ("", "partner_feed")
+        else None,
+        hand_baseline_weekly_volume=status.get("baseline_weekly_volume"),
+        hand_baseline_weeks=baseline_days / DAYS_PER_WEEK,
+        hand_baseline_source=status.get("baseline_source", ""),
+    )
 
 
 @activity.defn(name="judge_gate")

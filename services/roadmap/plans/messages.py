@@ -221,6 +221,7 @@ class PlanMessages:
             pilot_started_at=state.pilot_started_at,
             target_history=state.target_history,
             extensions=state.extensions,
+            weeks=state.weeks,
         )
 
     def _next_milestone(self, elapsed: float) -> tuple[str, str]:
