@@ -46,6 +46,8 @@ from shared.outbox import add_to_outbox
 
 log = logging.getLogger(__name__)
 
+# Every snapshot says how much of the pilot group used the tool that week (adoption, for the close-out).
+ADOPTION = kpis.definition("ai_adoption_rate")
 # How many past weeks one evaluation may catch up on (snapshots missed while the service was down):
 # a baseline of up to 26 weeks is sent whole once it is over.
 CATCH_UP_WEEKS = 26
@@ -194,6 +196,7 @@ async def _send_snapshots(
             counts=counts,
             clinicians=kpis.clinician_weeks(definition, data, pilot_group=pilot_group),
             baseline_week=baseline_week,
+            pilot_adoption=kpis.compute_kpi(ADOPTION, data, pilot_group=pilot_group).value,
         )
         add_to_outbox(session, snapshot, source=SOURCE, subject=str(initiative.clinic_id))
         session.add(

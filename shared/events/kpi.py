@@ -73,6 +73,9 @@ class KpiSnapshot(EventBody):
     counts: WeekCounts | None = None
     clinicians: list[ClinicianWeek] = Field(default_factory=list, max_length=500)
     baseline_week: bool = False
+    pilot_adoption: float | None = Field(
+        default=None, ge=0, le=1, description="share of the pilot group who used the AI tool that week"
+    )
 
 
 class KpiAlert(EventBody):

@@ -104,8 +104,16 @@ def _judged(weeks: list[str], missed: list[int], *, ramp: int) -> GateData:
 
 def _finished_plan(**status: object) -> close_out.CloseOutFacts:
     pilot_evidence = judge_gate_data(_judged(PILOT, PILOT_MISSED, ramp=3), Target(-50.0))
+    # The pilot group's use of the tool: 3 of 4 each pilot week, then 2 of 4 after it.
     weeks = [
-        {"week": week, "value": events / 150, "sample_size": 150, "events": events, "total": 150.0}
+        {
+            "week": week,
+            "value": events / 150,
+            "sample_size": 150,
+            "events": events,
+            "total": 150.0,
+            "pilot_adoption": 0.75 if week in PILOT else 0.5,
+        }
         for week, events in [*zip(PILOT, PILOT_MISSED, strict=True), *zip(AFTER, AFTER_MISSED, strict=True)]
     ]
     base: dict[str, object] = {
@@ -189,6 +197,10 @@ def test_the_close_out_report_judges_the_weeks_after_the_pilot_like_the_gate() -
         for line in report.learned
     )
     assert "Keeping staff on the tool took 1 retraining(s) and 0 escalation(s) in sustain." in report.learned
+    # Adoption is what was measured, not the absence of alerts: it fell from 75 % to 50 % of the group.
+    assert (report.adoption["pilot"], report.adoption["after_pilot"]) == (0.75, 0.5)
+    assert any(line.startswith("Adoption fell: on average 75 %") for line in report.learned)
+    assert "75 %</strong> during the pilot" in close_out.render_html(report)
     assert report.learned[-1] == "Next: appointment scheduling."
 
 

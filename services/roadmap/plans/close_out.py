@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from statistics import fmean
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -106,6 +107,21 @@ def realized_result(facts: CloseOutFacts) -> dict[str, Any] | None:
     return evidence
 
 
+def measured_adoption(status: dict[str, Any]) -> dict[str, float | None]:
+    """The share of the pilot group who used the tool, on average over the pilot's weeks and after them."""
+    after = {week["week"] for week in status.get("outcome_weeks", [])}
+    pilot, later = [], []
+    for week in status.get("weeks", []):
+        share = week.get("pilot_adoption")
+        if share is None or week.get("baseline_week"):
+            continue
+        (later if week["week"] in after else pilot).append(share)
+    return {
+        "pilot": round(fmean(pilot), 3) if pilot else None,
+        "after_pilot": round(fmean(later), 3) if later else None,
+    }
+
+
 def realized_money(
     approval_money: dict[str, Any] | None,
     *,
@@ -135,6 +151,22 @@ def realized_money(
         basis=basis,
         status=status,
     ).as_dict()
+
+
+def _adoption_line(pilot: float | None, after: float | None) -> str:
+    """Adoption as measured (the pilot group's weekly use of the tool), never inferred from missing alerts."""
+    if pilot is None and after is None:
+        return "Adoption was not measured: no AI-tool feed reported the pilot group's use."
+    during = (
+        f"{pilot * 100:.0f} % of the pilot group used the tool each pilot week" if pilot is not None else ""
+    )
+    later = f"{after * 100:.0f} % each week after it" if after is not None else ""
+    if after is None:
+        return f"On average {during}."
+    if pilot is None:
+        return f"On average {after * 100:.0f} % of the pilot group used the tool each week after the pilot."
+    kept = "held" if after >= 0.8 * pilot else "fell"
+    return f"Adoption {kept}: on average {during}, {later}."
 
 
 def _decisions(transitions: list[Transition]) -> list[str]:
@@ -183,13 +215,12 @@ def _learned(report: CloseOutReport) -> list[str]:
             "no before to compare with."
         )
     adoption = report.adoption
+    lines.append(_adoption_line(adoption.get("pilot"), adoption.get("after_pilot")))
     if adoption.get("retrainings") or adoption.get("escalations"):
         lines.append(
             f"Keeping staff on the tool took {adoption.get('retrainings', 0)} retraining(s) and "
             f"{adoption.get('escalations', 0)} escalation(s) in sustain."
         )
-    elif report.outcome == "done":
-        lines.append("Adoption held through sustain without a retraining.")
     realized = report.money.get("realized") or {}
     if realized.get("benefit_per_week") is not None:
         low, high = realized.get("benefit_per_week_low"), realized.get("benefit_per_week_high")
@@ -254,6 +285,7 @@ def build_report(facts: CloseOutFacts) -> CloseOutReport:
         signed_off_by=str(status.get("signed_off_by", "")),
         signed_off_at=str(status.get("signed_off_at", "")),
         adoption={
+            **measured_adoption(status),
             "retrainings": status.get("retrainings", 0),
             "escalations": status.get("escalations", 0),
         },

@@ -65,6 +65,7 @@ class WeekReading:
     total: float | None = None
     baseline_week: bool = False
     clinicians: list[ClinicianReading] = field(default_factory=list)
+    pilot_adoption: float | None = None  # share of the pilot group who used the tool that week
 
 
 @dataclass
@@ -170,6 +171,7 @@ class KpiReading:
     total: float | None = None
     baseline_week: bool = False
     clinicians: list[ClinicianReading] = field(default_factory=list)
+    pilot_adoption: float | None = None
 
 
 # continue (go to rollout) | extend (the pilot runs longer) | stop

@@ -63,6 +63,7 @@ def remember_reading(state: PlanState, reading: KpiReading) -> None:
         total=reading.total,
         baseline_week=reading.baseline_week,
         clinicians=list(reading.clinicians),
+        pilot_adoption=reading.pilot_adoption,
     )
     kept = [item for item in state.weeks if item.week != reading.week]
     state.weeks = sorted([*kept, week], key=lambda item: item.week)[-MAX_WEEKS_KEPT:]

@@ -127,6 +127,7 @@ def reading_of(event: KpiSnapshot) -> KpiReading:
         events=event.counts.events if event.counts else None,
         total=event.counts.total if event.counts else None,
         baseline_week=event.baseline_week,
+        pilot_adoption=event.pilot_adoption,
         clinicians=[
             ClinicianReading(staff_id=item.staff_id, pilot=item.pilot, events=item.events, total=item.total)
             for item in event.clinicians
