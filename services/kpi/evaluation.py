@@ -81,8 +81,9 @@ async def evaluate_initiative(
 ) -> Evaluation:
     """Send the weekly snapshots not sent yet and raise the alerts now due (the caller commits).
 
-    Runs any number of times: a week's snapshot goes out once (its record is the guard), and an
-    alert id is derived from what it is about, so the same alert is never raised twice.
+    Runs any number of times: a week's snapshot goes out once (its record is the guard), again only
+    when late events changed it (the plan keeps the latest of a week), and an alert id is derived
+    from what it is about, so the same alert is never raised twice.
     """
     result = Evaluation()
     after_baseline = initiative.baseline_end + timedelta(days=1)
@@ -165,17 +166,16 @@ async def _send_snapshots(
     ).value
     target = kpis.target_value(baseline, initiative.target_change_pct)
     baseline_weekly = kpis.group_periods(days, "week")
-    sent = set(
-        (
+    sent = {
+        record.week: record
+        for record in (
             await session.exec(
-                select(KpiSnapshotRecord.week).where(KpiSnapshotRecord.initiative_id == initiative.id)
+                select(KpiSnapshotRecord).where(KpiSnapshotRecord.initiative_id == initiative.id)
             )
         ).all()
-    )
+    }
     staged = []
     for week in snapshot_weeks:
-        if week in sent:
-            continue
         baseline_week = week not in pilot_weeks
         data = (baseline_weekly if baseline_week else weekly).get(week, kpis.PeriodData())
         value = kpis.compute_kpi(definition, data, pilot_group=pilot_group)
@@ -183,6 +183,9 @@ async def _send_snapshots(
             continue  # a baseline week the feed has not delivered yet: sent once it has
         week_progress = kpis.progress(value.value, baseline=baseline, target=target)
         counts = kpis.week_counts(definition, data)
+        earlier = sent.get(week)
+        if earlier is not None and (earlier.sample_size, earlier.value) == (value.sample_size, value.value):
+            continue  # sent already, and no late event has changed it since
         snapshot = KpiSnapshot(
             clinic_id=initiative.clinic_id,
             initiative_id=initiative.id,
@@ -199,22 +202,14 @@ async def _send_snapshots(
             pilot_adoption=kpis.compute_kpi(ADOPTION, data, pilot_group=pilot_group).value,
         )
         add_to_outbox(session, snapshot, source=SOURCE, subject=str(initiative.clinic_id))
-        session.add(
-            KpiSnapshotRecord(
-                initiative_id=initiative.id,
-                week=week,
-                clinic_id=initiative.clinic_id,
-                kpi=definition.name,
-                value=value.value,
-                baseline=baseline,
-                target=target,
-                progress=week_progress,
-                sample_size=value.sample_size,
-                events=counts.events if counts else None,
-                total=counts.total if counts else None,
-                baseline_week=baseline_week,
-            )
+        record = earlier or KpiSnapshotRecord(
+            initiative_id=initiative.id, week=week, clinic_id=initiative.clinic_id, kpi=definition.name
         )
+        record.value, record.baseline, record.target = value.value, baseline, target
+        record.progress, record.sample_size = week_progress, value.sample_size
+        record.events, record.total = (counts.events, counts.total) if counts else (None, None)
+        record.baseline_week, record.sent_at = baseline_week, clock.now()
+        session.add(record)
         staged.append(f"{initiative.id}/{week}")
     return staged
 

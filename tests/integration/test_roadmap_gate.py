@@ -95,8 +95,10 @@ async def test_pass_waits_for_the_officers_sign_off_and_records_who_and_when(
         evidence = status.gate_evidence
         assert evidence["outcome"] == "pass"
         weeks = pilot_weeks(status, 42)  # 5 or 6 complete weeks, by the weekday the pilot began
-        assert evidence["pilot_weeks_used"] == weeks  # by date: the week before the pilot is not one
-        assert (evidence["n_baseline"], evidence["n_pilot"]) == (300, 150 * len(weeks))
+        # By date (the week before the pilot is not one), its first weeks ramp-up, not judged.
+        judged = list(evidence["pilot_weeks_used"])
+        assert [*evidence["weeks_excluded_as_ramp_up"], *judged] == weeks
+        assert (evidence["n_baseline"], evidence["n_pilot"]) == (300, 150 * len(judged))
         assert evidence["ci_low_pct"] < evidence["estimate_pct"] < evidence["ci_high_pct"] < 0
         assert evidence["design"] == "before/after only"
         await env.fast_forward(

@@ -1,12 +1,13 @@
 """Verdicts through the APIs, on the real broker and Temporal server with the real kpi service and worker.
 
-A billing pilot that began six weeks ago is taken over by the officer: approved with
-`pilot_started_on` and a 4-week baseline from the feed's history, kpi sends every week at once,
+A phone pilot (an AI receptionist) that began six weeks ago is taken over by the officer: approved
+with `pilot_started_on` and a 4-week baseline from the feed's history, kpi sends every week at once,
 and the gate judges at once on the complete weeks between the pilot's start and today, with the
-feed's real number of claims behind the baseline. Targets that cannot be met or read are a 422.
+feed's real number of calls behind the baseline. Targets that cannot be met or read are a 422.
 """
 
 import asyncio
+import random
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,7 +28,7 @@ from tests.services import Platform, running
 
 BASELINE_WEEKS = 4
 PILOT_WEEKS = 6
-CLAIMS_A_DAY = 40  # 280 a week
+CALLS_A_DAY = 40  # 280 a week
 
 
 @pytest.fixture(scope="module")
@@ -48,31 +49,25 @@ async def platform(
             yield started
 
 
-def claim_events(clinic_id: uuid.UUID, day: date, *, denied: int) -> list[dict[str, Any]]:
-    """One day's claims: CLAIMS_A_DAY submitted at noon UTC, `denied` of them denied."""
+def call_events(clinic_id: uuid.UUID, day: date, *, missed: int) -> list[dict[str, Any]]:
+    """One day's calls: CALLS_A_DAY at noon UTC, `missed` of them missed."""
     at = datetime.combine(day, time(12), tzinfo=UTC)
-    events = []
-    for index in range(CLAIMS_A_DAY):
-        kind = "partner.claim.submitted"
-        events.append({"type": kind, "at": at + timedelta(seconds=index)})
-    for index in range(denied):
-        events.append({"type": "partner.claim.denied", "at": at + timedelta(minutes=5, seconds=index)})
     return [
         {
             "specversion": "1.0",
             "id": str(uuid.uuid4()),
-            "type": event["type"],
-            "time": event["at"].isoformat(),
+            "type": "partner.call.missed" if index < missed else "partner.call.answered",
+            "time": (at + timedelta(seconds=index)).isoformat(),
             "subject": str(clinic_id),
-            "data": {},
+            "data": {"wait_seconds": 30},
         }
-        for event in events
+        for index in range(CALLS_A_DAY)
     ]
 
 
-async def billing_clinic(platform: Platform) -> tuple[uuid.UUID, dict[str, Any]]:
-    """A clinic whose audit ranks billing first, with a billing partner at kpi: (clinic id, initiative)."""
-    clinic_id = await clinic_with_findings(platform, systems={"emr": "athenahealth"})
+async def phone_clinic(platform: Platform) -> tuple[uuid.UUID, dict[str, Any]]:
+    """A clinic whose audit ranks phone work first, with a phone partner at kpi: (clinic id, initiative)."""
+    clinic_id = await clinic_with_findings(platform, systems={"emr": "athenahealth", "phone": "RingCentral"})
     now = clock.now()
     await publish(
         platform,
@@ -84,23 +79,26 @@ async def billing_clinic(platform: Platform) -> tuple[uuid.UUID, dict[str, Any]]
             total_hours_per_week=40,
             total_cost_per_week=2_000,
             low_confidence=False,
-            candidates=[candidate(1, "billing", 20, 1_000), candidate(2, "patient communication", 15, 600)],
+            candidates=[
+                candidate(1, "phone calls", 20, 1_000),
+                candidate(2, "patient communication", 15, 600),
+            ],
             completed_at=now,
         ),
         clinic_id,
     )
     http, headers = platform["roadmap"].http, auth(platform)
 
-    async def billing_initiative() -> dict[str, Any] | None:
+    async def phone_initiative() -> dict[str, Any] | None:
         reply = await http.get(f"/v1/clinics/{clinic_id}/initiatives", headers=headers)
-        found = [item for item in reply.json().get("initiatives", []) if item["kpi"] == "claim_denial_rate"]
+        found = [item for item in reply.json().get("initiatives", []) if item["kpi"] == "missed_call_rate"]
         return found[0] if reply.status_code == 200 and found else None
 
-    initiative = await eventually(billing_initiative, what="a billing initiative")
+    initiative = await eventually(phone_initiative, what="a phone initiative")
     kpi = platform["kpi"]
     partner = await kpi.http.post(
         "/v1/partners",
-        json={"name": "Acme Billing", "kind": "emr", "clinic_ids": [str(clinic_id)]},
+        json={"name": "Acme Phones", "kind": "phone", "clinic_ids": [str(clinic_id)]},
         headers=officer_headers(kpi, OFFICER),
     )
     assert partner.status_code == 201, partner.text
@@ -115,24 +113,38 @@ def pilot_start(today: date) -> date:
 async def test_a_pilot_under_way_is_judged_at_once_on_its_weeks_with_the_feeds_baseline(
     platform: Platform,
 ) -> None:
-    clinic_id, initiative = await billing_clinic(platform)
+    clinic_id, initiative = await phone_clinic(platform)
     today = clock.now().astimezone(UTC).date()
     started = pilot_start(today)
     first = started - timedelta(weeks=BASELINE_WEEKS)
-    # 12 % of claims denied before the pilot, 6 % during it: a clear halving.
+    # 30 % of calls missed before the pilot, 15 % during it (each call by chance): a clear halving.
+    chance = random.Random(23)
     events = []
     day = first
     while day < today:
-        events += claim_events(clinic_id, day, denied=round(CLAIMS_A_DAY * (0.12 if day < started else 0.06)))
+        rate = 0.30 if day < started else 0.15
+        events += call_events(clinic_id, day, missed=sum(chance.random() < rate for _ in range(CALLS_A_DAY)))
         day += timedelta(days=1)
     for chunk in range(0, len(events), 1_000):
         posted = await post_events(platform["kpi"], initiative["partner"], events[chunk : chunk + 1_000])
         assert posted.status_code in (200, 202), posted.text
 
+    kpi = platform["kpi"]
+
+    async def counted() -> bool:
+        reply = await kpi.http.get(
+            f"/v1/clinics/{clinic_id}/kpis",
+            params={"granularity": "day", "kpi": "missed_call_rate", "start": first.isoformat()},
+            headers=officer_headers(kpi, OFFICER),
+        )
+        points = reply.json()["kpis"][0]["points"] if reply.status_code == 200 else []
+        return sum(point["sample_size"] for point in points) == len(events)
+
+    await eventually(counted, what="kpi to count the feed's calls", within=90)
     http, headers = platform["roadmap"].http, auth(platform)
     approval = {
-        "owner": "billing-lead-1",
-        "target_change_pct": -30,
+        "owner": "fd-lead-1",
+        "target_change_pct": -50,
         "baseline_from_history_weeks": BASELINE_WEEKS,
         "pilot_started_on": started.isoformat(),
         "phase_days": {"pilot": 28},
@@ -146,13 +158,15 @@ async def test_a_pilot_under_way_is_judged_at_once_on_its_weeks_with_the_feeds_b
         evidence = ((reply.json().get("live") or {}).get("gate_evidence")) or {}
         return evidence if evidence.get("outcome") else None
 
-    evidence = await eventually(judged, what="the gate's verdict on the pilot's weeks", timeout=90)
-    expected_pilot = [iso_week(started + timedelta(weeks=index)) for index in range(PILOT_WEEKS)]
-    assert evidence["pilot_weeks_used"] == expected_pilot
+    evidence = await eventually(judged, what="the gate's verdict on the pilot's weeks", within=90)
+    weeks = [iso_week(started + timedelta(weeks=index)) for index in range(PILOT_WEEKS)]
+    # Every complete week since the pilot began, by date; its first weeks are ramp-up, not judged.
+    ramp = len(evidence["weeks_excluded_as_ramp_up"])
+    assert [*evidence["weeks_excluded_as_ramp_up"], *evidence["pilot_weeks_used"]] == weeks and ramp < 4
     assert len(evidence["baseline_weeks_used"]) == BASELINE_WEEKS
-    # The baseline is the feed's four weeks of claims, not one day's worth.
-    assert evidence["n_baseline"] == BASELINE_WEEKS * 7 * CLAIMS_A_DAY
-    assert evidence["n_pilot"] == PILOT_WEEKS * 7 * CLAIMS_A_DAY
+    # The baseline is the feed's four weeks of calls, not one day's worth.
+    assert evidence["n_baseline"] == BASELINE_WEEKS * 7 * CALLS_A_DAY
+    assert evidence["n_pilot"] == (PILOT_WEEKS - ramp) * 7 * CALLS_A_DAY
     assert evidence["outcome"] == "pass", evidence["summary"]
     assert evidence["ci_low_pct"] < evidence["estimate_pct"] < evidence["ci_high_pct"] < 0
     plan = (await http.get(f"/v1/plans/{plan_id}", headers=headers)).json()
@@ -164,11 +178,11 @@ async def test_a_pilot_under_way_is_judged_at_once_on_its_weeks_with_the_feeds_b
 async def test_a_target_of_the_wrong_sign_or_out_of_reach_is_refused_naming_the_field(
     platform: Platform,
 ) -> None:
-    clinic_id, billing = await billing_clinic(platform)
+    clinic_id, phone = await phone_clinic(platform)
     http, headers = platform["roadmap"].http, auth(platform)
     wrong_sign = await http.post(
-        f"/v1/initiatives/{billing['id']}/approve",
-        json={"owner": "billing-lead-1", "target_change_pct": 30},
+        f"/v1/initiatives/{phone['id']}/approve",
+        json={"owner": "fd-lead-1", "target_change_pct": 30},
         headers=headers,
     )
     assert wrong_sign.status_code == 422

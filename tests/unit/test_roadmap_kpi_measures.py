@@ -3,7 +3,7 @@
 from typing import get_args
 
 from services.kpi import kpis
-from services.roadmap.plans.kpi_measures import KPI_MEASURES
+from services.roadmap.plans.kpi_measures import KPI_MEASURES, LAG_WEEKS
 from shared.events.kpi import KpiName
 
 
@@ -14,5 +14,6 @@ def test_every_kpi_has_a_measure_and_a_direction_matching_its_definition() -> No
         assert better == definition.better, definition.name
         if measure == "rate":
             assert definition.unit == "ratio", definition.name
+        assert LAG_WEEKS.get(definition.name, 0) == definition.lag_weeks, definition.name
         if measure == "duration":
             assert definition.unit == "minutes" and definition.kind == "ratio", definition.name

@@ -33,7 +33,7 @@ from services.roadmap.plans.evidence import (
     WeekCounts,
     judge_gate_data,
 )
-from services.roadmap.plans.kpi_measures import KPI_MEASURES
+from services.roadmap.plans.kpi_measures import KPI_MEASURES, LAG_WEEKS
 from shared.calendar import weeks_touching, whole_weeks_within
 
 DAYS_PER_WEEK = 7.0
@@ -133,12 +133,15 @@ def _local_day(instant: str, zone: str) -> date:
 
 
 def pilot_weeks(question: GateQuestion) -> list[str]:
-    """The complete local weeks between the pilot's start and the gate (the gate's week is not over)."""
+    """The complete local weeks between the pilot's start and the gate (the gate's week is not over),
+    without the last ones of a KPI whose weeks are final only later (referrals, denials)."""
     if not question.pilot_started_at:
         return []
     first = _local_day(question.pilot_started_at, question.time_zone)
     before_gate = _local_day(question.gate_at, question.time_zone) - timedelta(days=1)
-    return whole_weeks_within(first, before_gate)
+    weeks = whole_weeks_within(first, before_gate)
+    lag = LAG_WEEKS.get(question.kpi, 0)
+    return weeks[: len(weeks) - lag] if lag else weeks
 
 
 def baseline_weeks(question: GateQuestion) -> list[str]:

@@ -31,6 +31,10 @@ KPI_MEASURES: dict[str, tuple[Measure, Better]] = {
 }
 
 
+# Complete weeks after a week ends before its value is final (counted by send or submission date).
+LAG_WEEKS: dict[str, int] = {"referral_completion_rate": 5, "claim_denial_rate": 5}
+
+
 def measure_of(kpi: str) -> Measure:
     return KPI_MEASURES.get(kpi, ("other", "higher"))[0]
 
