@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,7 @@ from services.roadmap.plans.contracts import (
 from services.roadmap.plans.gate import judge_gate
 from services.roadmap.plans.phases import DEFAULT_PHASE_DAYS
 from services.roadmap.plans.workflows import ImplementationPlanWorkflow
+from shared.calendar import whole_weeks_within
 from shared.temporal import DEV_SERVER_SEARCH_ATTRIBUTES
 from tests.conftest import TEMPORAL_CLI
 
@@ -200,6 +201,26 @@ ALL_PHASES = ["baseline", "preparation", "pilot", "evaluation", "rollout", "sust
 # Check-ins fall on whole weeks inside a phase: 2+2+6+8+12 weeks -> 1+1+5+7+11.
 DEFAULT_CHECKINS = 25
 BASELINE_MINUTES = 20.0
+
+
+def pilot_weeks(status: PlanStatus, days: float) -> list[str]:
+    """The complete (UTC) weeks of a pilot of `days` that began when the status says: the gate's weeks."""
+    began = datetime.fromisoformat(status.pilot_started_at)
+    return whole_weeks_within(began.date(), (began + timedelta(days=days)).date() - timedelta(days=1))
+
+
+def calls(rate: float, week: str, *, volume: int = 150) -> KpiReading:
+    """A week of missed calls at about `rate` of `volume`, off by a few calls as real weeks are."""
+    missed = round(rate * volume) + (-3, 2, -1, 3, 0, -2, 1)[int(week[-2:]) % 7]
+    return KpiReading(
+        kpi="missed_call_rate",
+        week=week,
+        value=missed / volume,
+        baseline=0.29,
+        sample_size=volume,
+        events=missed,
+        total=volume,
+    )
 
 
 def reading(minutes: float, week: str = "2026-W48") -> KpiReading:

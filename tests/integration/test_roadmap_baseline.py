@@ -11,6 +11,8 @@ from services.roadmap.plans.contracts import DAY_SECONDS, HandBaseline, KpiReadi
 from services.roadmap.plans.workflows import ImplementationPlanWorkflow
 from tests.integration.plan_workflow_support import (
     FakePlanActivities,
+    calls,
+    pilot_weeks,
     plan_clock,
     plan_input,
     plan_worker,
@@ -87,7 +89,11 @@ async def test_a_baseline_entered_on_the_running_plan_lets_the_pilot_start_and_f
     plan_clock: WorkflowEnvironment,
 ) -> None:
     env, fake = plan_clock, FakePlanActivities()
-    plan = short_plan()
+    plan = plan_input(
+        kpi=KPI,
+        target_change_pct=-50.0,
+        phase_seconds={phase: days * DAY_SECONDS for phase, days in (DAYS | {"pilot": 56}).items()},
+    )
     async with plan_worker(env.client, fake) as task_queue:
         handle = await start(env, plan, task_queue)
         await env.fast_forward(handle, timedelta(days=3))
@@ -97,13 +103,10 @@ async def test_a_baseline_entered_on_the_running_plan_lets_the_pilot_start_and_f
         )
         assert entered.baseline_source == "manual_count"
         await env.fast_forward(handle, timedelta(days=11.5))
-        await until_status(handle, lambda s: s.phase == "pilot", "the pilot, not held")
-        for week in ("2027-W01", "2027-W02"):
-            await handle.signal(
-                ImplementationPlanWorkflow.kpi_snapshot,
-                KpiReading(kpi=KPI, week=week, value=0.12, sample_size=150),
-            )
-        await env.fast_forward(handle, timedelta(days=14))
+        piloting = await until_status(handle, lambda s: s.phase == "pilot", "the pilot, not held")
+        for week in pilot_weeks(piloting, 56):
+            await handle.signal(ImplementationPlanWorkflow.kpi_snapshot, calls(0.12, week))
+        await env.fast_forward(handle, timedelta(days=56))
         gate = await until_status(handle, lambda s: s.awaiting_decision, "the gate")
         late = await refusal(
             handle.execute_update(
@@ -113,8 +116,10 @@ async def test_a_baseline_entered_on_the_running_plan_lets_the_pilot_start_and_f
         )
     assert "awaiting_baseline" not in [notice.kind for notice in fake.notices]
     assert not [notice for notice in fake.notices if "cannot start" in notice.message]
-    assert gate.gate_evidence["n_baseline"] == 150  # one baseline week of the hand-entered 150 calls
-    assert gate.gate_evidence["outcome"] == "pass"
+    evidence = gate.gate_evidence
+    assert evidence["n_baseline"] == 150  # one baseline week (the 7-day phase) of the hand-entered 150 calls
+    assert "baseline entered by hand (manual_count)" in evidence["design"]
+    assert evidence["outcome"] == "pass", evidence["summary"]
     assert "baseline: the plan is in evaluation" in late
 
 

@@ -75,8 +75,9 @@ async def test_target_met_runs_every_phase_and_suggests_the_next_initiative(
     # run's virtual clock forward once more; the 25 check-ins show the phases kept their lengths.)
     assert final.runs == runs > 1
     assert final.latest_kpi_progress == pytest.approx(1.0)
-    assert at_gate.gate_evidence["outcome"] == "pass"
-    assert "no confidence interval" in at_gate.gate_evidence["method"]  # minutes per clinician stay in kpi
+    # Progress alone is no evidence: without the weeks' sums the gate cannot pass, the officer decides.
+    assert at_gate.gate_evidence["outcome"] == "inconclusive"
+    assert at_gate.gate_evidence["method"].startswith("no interval")
     assert final.signed_off_by == "officer-test" and final.signed_off_at
 
 
@@ -101,8 +102,9 @@ async def test_half_way_waits_for_the_officer_to_extend_then_for_the_sign_off(
 
         await handle.signal(ImplementationPlanWorkflow.kpi_snapshot, reading(13.5, week="2027-W08"))
         await env.fast_forward(handle, timedelta(days=22))
-        passed = await sign_off(env.client, plan.plan_id, by="officer-1")
-        assert passed.gate_evidence["outcome"] == "pass"
+        signed = await sign_off(env.client, plan.plan_id, by="officer-1")
+        assert (signed.gate_evidence["outcome"], signed.extensions) == ("inconclusive", 1)
+        assert len(signed.gate_history) == 2
         await env.fast_forward(handle, timedelta(days=400))
         result = await handle.result()
         await replay_and_record(env.client, plan.plan_id, "extended_pilot")

@@ -48,11 +48,11 @@ class PlanMessages:
         if reading.kpi != self._plan.kpi:
             return
         state = self._state
+        gate.remember_reading(state, reading)  # every week, whatever order they arrive in
         if state.latest_kpi_week and reading.week < state.latest_kpi_week:
-            return  # an older week arriving late never overwrites a newer one
+            return  # an older week arriving late never overwrites the newest one's figures
         state.latest_kpi_week = reading.week
         state.latest_kpi_value = reading.value
-        gate.remember_reading(state, reading)
         state.latest_kpi_progress = phases.kpi_progress(
             value=reading.value,
             baseline=reading.baseline,
