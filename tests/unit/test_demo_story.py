@@ -3,20 +3,33 @@ code (the aggregator, the clinic watch and its charts), show the fading clinic's
 the quiet clinic's dead feed whatever the weekday, the hour, the year's end or a daylight-saving change.
 """
 
-from datetime import UTC, datetime
+from collections import defaultdict
+from datetime import UTC, datetime, time, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
-from deploy.demo.portfolio import STAGES, demo_events, portfolio
+from deploy.demo.portfolio import (
+    BASELINE_WEEKS,
+    CLINICIANS,
+    PILOT_DAYS,
+    PILOT_GROUP,
+    PILOT_WEEKS_AGO,
+    STAGES,
+    demo_events,
+    portfolio,
+)
 from services.kpi import alert_rules
 from services.kpi.aggregate import apply_activity_batch
 from services.kpi.clinic_watch import load_feed_window
 from services.kpi.evaluation import evaluate_clinic
 from services.kpi.models import KpiAlertRecord, KpiClinic
+from services.roadmap.plans import gate
+from services.roadmap.plans.contracts import ClinicianReading, WeekReading
 from shared import clock, db
+from shared.calendar import iso_week
 from shared.events.partner import parse_http_event
 from tests.clock_dates import DATES
 
@@ -66,3 +79,60 @@ def test_no_demo_event_is_dated_after_now(instant: datetime) -> None:
                 default=None,
             )
             assert latest is None or latest <= clock.now()
+
+
+@pytest.mark.parametrize("instant", DATES, ids=[instant.isoformat() for instant in DATES])
+def test_the_demos_gates_pass_fail_and_are_inconclusive_on_their_own_weeks(instant: datetime) -> None:
+    """Each clinic at the gate reaches the verdict its story leads to, judged by the gate's own code on
+    the weeks between its pilot's start and today (the notes summed here per clinician and local week)."""
+    with clock.set_to(instant):
+        verdicts = {}
+        for clinic in portfolio(25):
+            if clinic.stage not in ("gate", "done"):
+                continue
+            clinic.id = str(uuid4())
+            zone = ZoneInfo(clinic.time_zone)
+            sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+            for event in demo_events(clinic, now=clock.now(), zone=zone):
+                if event["type"] == "partner.note.signed":
+                    day = datetime.fromisoformat(event["time"]).astimezone(zone).date()
+                    counted = sums[event["data"]["staff_id"], iso_week(day)]
+                    counted[0] += event["data"]["documentation_minutes"]
+                    counted[1] += 1
+            today = clock.today(zone)
+            began = today - timedelta(days=today.weekday(), weeks=PILOT_WEEKS_AGO[clinic.stage])
+            baseline = [iso_week(began - timedelta(weeks=BASELINE_WEEKS - n)) for n in range(BASELINE_WEEKS)]
+            weeks = [
+                WeekReading(
+                    week=week,
+                    value=None,
+                    sample_size=0,
+                    baseline_week=week in baseline,
+                    clinicians=[
+                        ClinicianReading(staff, staff in PILOT_GROUP, *sums[staff, week])
+                        for staff in CLINICIANS
+                        if (staff, week) in sums
+                    ],
+                )
+                for week in sorted({week for _, week in sums})
+            ]
+            question = gate.GateQuestion(
+                kpi="documentation_minutes_per_note",
+                target_change_pct=-10.0,  # the evidence's default for a scribe
+                minimum_worthwhile_pct=None,
+                time_zone=clinic.time_zone,
+                baseline_start="",
+                baseline_end="",
+                pilot_started_at=datetime.combine(began, time(), zone).isoformat(),
+                # Judged at the end of the pilot's PILOT_DAYS: today for the clinics at the gate.
+                gate_at=min(
+                    clock.now(), datetime.combine(began + timedelta(days=PILOT_DAYS), time(), zone)
+                ).isoformat(),
+                weeks=weeks,
+            )
+            verdicts.setdefault(clinic.stage, []).append((clinic.verdict, gate.gate_evidence(question)))
+    assert [evidence["outcome"] for _, evidence in verdicts["gate"]] == [v for v, _ in verdicts["gate"]]
+    assert {verdict for verdict, _ in verdicts["gate"]} == {"pass", "fail", "inconclusive"}
+    assert all(evidence["design"].startswith("difference-in-differences") for _, evidence in verdicts["gate"])
+    [(_, finished)] = verdicts["done"]
+    assert finished["outcome"] == "pass"
