@@ -250,8 +250,8 @@ def cloud_event(clinic: DemoClinic, moment: datetime, kind: str, data: dict[str,
 def portfolio(count: int) -> list[DemoClinic]:
     """`count` clinics spread over the stages, the later stages a little more often.
 
-    The clinics at the gate lead to each of its three outcomes in turn; the plan clinics' first
-    rollout fades, and their last one's feed goes quiet.
+    The clinics at the gate lead to each of its three outcomes in turn; the first clinic in sustain
+    fades, and the last one in rollout has a feed that went quiet.
     """
     weights = {
         "assessed": 3,
@@ -280,9 +280,12 @@ def portfolio(count: int) -> list[DemoClinic]:
     at_gate = [clinic for clinic in clinics if clinic.stage == "gate"]
     for clinic, verdict in zip(at_gate, ("pass", "fail", "inconclusive", "pass"), strict=False):
         clinic.verdict = verdict
-    plan_clinics = [clinic for clinic in clinics if clinic.stage in ("rollout", "sustain")]
-    if plan_clinics:
-        plan_clinics[0].feed = "fading"
-    if len(plan_clinics) > 1:
-        plan_clinics[-1].feed = "quiet"
+    # The fading clinic has used its scribe longest (sustain): its chart's reference leaves out the
+    # ramp-up and still has weeks of steady use before the fade. The quiet one is in rollout.
+    sustaining = [clinic for clinic in clinics if clinic.stage == "sustain"]
+    rolling_out = [clinic for clinic in clinics if clinic.stage == "rollout"]
+    if sustaining:
+        sustaining[0].feed = "fading"
+    if rolling_out:
+        rolling_out[-1].feed = "quiet"
     return clinics
