@@ -9,6 +9,8 @@ from services.roadmap.initiatives.approval import plan_input_for
 from services.roadmap.initiatives.models import ApprovalIn, PhaseLengths
 from services.roadmap.models import Initiative
 from services.roadmap.plans.contracts import PlanInput, plan_workflow_id
+from shared import clock
+from shared.calendar import UTC_CALENDAR
 
 SECOND = 1 / 86_400  # phase lengths are given in days
 
@@ -25,7 +27,7 @@ def documentation_initiative(*, clinic_id: uuid.UUID | None = None) -> Initiativ
         hours_per_week=20,
         cost_per_week=1500,
         kpi="documentation_minutes_per_note",
-        suggested_target_pct=-30,
+        suggested_target_pct=-10,
         system="emr",
         integrates=True,
         impact_per_week=600,
@@ -41,7 +43,7 @@ def seconds_long_plan(
     initiative = documentation_initiative(clinic_id=clinic_id)
     approval = ApprovalIn(
         owner="staff-lead-7",
-        target_change_pct=-30,
+        target_change_pct=-10,
         phase_days=PhaseLengths(
             baseline=1 * SECOND,
             preparation=1 * SECOND,
@@ -51,4 +53,11 @@ def seconds_long_plan(
         ),
         checkin_days=checkin_seconds * SECOND,
     )
-    return plan_input_for(initiative, approval, plan_workflow_id(initiative.id))
+    today = clock.today()
+    return plan_input_for(
+        initiative,
+        approval,
+        plan_workflow_id(initiative.id),
+        calendar=UTC_CALENDAR,
+        baseline=(today, today),
+    )
