@@ -219,6 +219,8 @@ class Demo:
             "checkin_days": 7,
             "baseline_from_history_weeks": BASELINE_WEEKS,
             "pilot_started_on": began.isoformat(),
+            # A scribe priced per physician, so the plan's money runs from approval to the close-out.
+            "tool_cost": {"per_user_monthly": 400, "users": 3, "setup": 1500},
         }
         approved = await self.send(roadmap.approve(initiative_id=first["id"], approval=approval))
         plan_id: str = approved["plan_id"]

@@ -97,6 +97,13 @@ async def test_a_baseline_entered_on_the_running_plan_lets_the_pilot_start_and_f
     async with plan_worker(env.client, fake) as task_queue:
         handle = await start(env, plan, task_queue)
         await env.fast_forward(handle, timedelta(days=3))
+        as_percent = await refusal(
+            handle.execute_update(
+                ImplementationPlanWorkflow.provide_baseline,
+                HandBaseline(source="manual_count", value=29, weekly_volume=150),
+            )
+        )
+        assert as_percent.startswith("baseline.value: missed_call_rate is a share")
         entered = await handle.execute_update(
             ImplementationPlanWorkflow.provide_baseline,
             HandBaseline(source="manual_count", value=0.29, weekly_volume=150),

@@ -134,6 +134,10 @@ def _finished_plan(**status: object) -> close_out.CloseOutFacts:
         "next_initiative_id": "init-2",
         "next_initiative_problem": "appointment scheduling",
         "target_change_pct": -50.0,
+        "target_history": [
+            {"target_change_pct": -40.0, "at": "2026-11-03T10:00:00+00:00", "phase": "baseline"},
+            {"target_change_pct": -50.0, "at": "2026-11-20T08:00:00+00:00", "phase": "pilot"},
+        ],
     }
     base.update(status)
     return close_out.CloseOutFacts(
@@ -197,6 +201,12 @@ def test_the_close_out_report_judges_the_weeks_after_the_pilot_like_the_gate() -
         for line in report.learned
     )
     assert "Keeping staff on the tool took 1 retraining(s) and 0 escalation(s) in sustain." in report.learned
+    # The target in the KPI's own values, and its change before the pilot, for the owner to read.
+    assert report.target_in_values == "29 % → 14.5 %"
+    assert "The target changed before the pilot (-40 % → -50 %); the pilot was judged against the last." in (
+        report.learned
+    )
+    assert "(29 % → 14.5 %)" in close_out.render_html(report)
     # Adoption is what was measured, not the absence of alerts: it fell from 75 % to 50 % of the group.
     assert (report.adoption["pilot"], report.adoption["after_pilot"]) == (0.75, 0.5)
     assert any(line.startswith("Adoption fell: on average 75 %") for line in report.learned)

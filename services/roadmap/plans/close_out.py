@@ -18,6 +18,8 @@ from pydantic import BaseModel
 
 from services.roadmap.plans import gate
 from services.roadmap.plans import money as plan_money
+from services.roadmap.plans.kpi_measures import measure_of
+from services.roadmap.plans.targets import target_value_text
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -80,6 +82,8 @@ class CloseOutReport(BaseModel):
     closed_at: datetime | None
     target_change_pct: float
     target_flag: str | None
+    target_in_values: str  # the target in the KPI's own values, e.g. "29 % → 14.5 %" ("" without a baseline)
+    target_history: list[dict[str, Any]]  # every target the plan had, oldest first (locked at the pilot)
     baseline: dict[str, Any]
     result: dict[str, Any] | None
     gates: list[GateRecord]
@@ -153,6 +157,13 @@ def realized_money(
     ).as_dict()
 
 
+def _target_in_values(kpi: str, baseline: float | None, change_pct: float) -> str:
+    measure = measure_of(kpi)
+    if baseline is None or measure not in ("rate", "duration"):
+        return ""
+    return target_value_text(measure=measure, baseline_value=baseline, change_pct=change_pct)  # type: ignore[arg-type]
+
+
 def _adoption_line(pilot: float | None, after: float | None) -> str:
     """Adoption as measured (the pilot group's weekly use of the tool), never inferred from missing alerts."""
     if pilot is None and after is None:
@@ -209,6 +220,10 @@ def _learned(report: CloseOutReport) -> list[str]:
         lines.append(f"The pilot measured {pilot:+.1f} %; the change {held} afterwards ({after:+.1f} %).")
     if report.target_flag:
         lines.append(f"The target was set beyond the published evidence: {report.target_flag}.")
+    changes = [item["target_change_pct"] for item in report.target_history]
+    if len(set(changes)) > 1:
+        said = " → ".join(f"{change:+g} %" for change in changes)
+        lines.append(f"The target changed before the pilot ({said}); the pilot was judged against the last.")
     if reason := report.baseline.get("no_baseline_reason"):
         lines.append(
             f"The pilot started without a baseline (the officer's reason: {reason}), so the result has "
@@ -274,6 +289,8 @@ def build_report(facts: CloseOutFacts) -> CloseOutReport:
         closed_at=facts.transitions[-1].changed_at if facts.transitions else None,
         target_change_pct=facts.target_change_pct,
         target_flag=review.get("target_flag"),
+        target_in_values=_target_in_values(facts.kpi, status.get("baseline_value"), facts.target_change_pct),
+        target_history=list(status.get("target_history") or []),
         baseline={
             "value": status.get("baseline_value", approved_baseline.get("value")),
             "weekly_volume": status.get("baseline_weekly_volume", approved_baseline.get("weekly_volume")),

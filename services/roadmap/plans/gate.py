@@ -34,6 +34,7 @@ from services.roadmap.plans.evidence import (
     judge_gate_data,
 )
 from services.roadmap.plans.kpi_measures import KPI_MEASURES, LAG_WEEKS
+from services.roadmap.plans.targets import check_target
 from shared.calendar import weeks_touching, whole_weeks_within
 
 DAYS_PER_WEEK = 7.0
@@ -264,6 +265,8 @@ async def judge_gate(question: GateQuestion) -> dict[str, Any]:
 def gate_message(evidence: dict[str, Any], *, timeout_days: int, may_extend: bool = True) -> str:
     """What the officer is told at the gate: the outcome, the evidence and what to decide."""
     summary = evidence["summary"]
+    if evidence.get("design", "").startswith("before/after only"):
+        summary += " (before/after only: no concurrent control group)"
     if evidence["outcome"] == "pass":
         return f"gate passed: {summary}; sign off to start the rollout (continue) within {timeout_days} days"
     choices = "continue, extend or stop" if may_extend else "continue or stop; the one extension is used"
@@ -293,7 +296,7 @@ def pilot_may_start(plan: PlanInput, state: PlanState) -> bool:
     return bool(baseline_source(plan, state) or no_baseline_reason(plan, state))
 
 
-def check_hand_baseline(given: HandBaseline, *, phase: str) -> None:
+def check_hand_baseline(given: HandBaseline, *, phase: str, kpi: str, target_change_pct: float) -> None:
     """Why a baseline given on a running plan is refused (ValueError naming the field), if it is."""
     if phase not in BASELINE_OPEN_PHASES:
         raise ValueError(
@@ -310,6 +313,18 @@ def check_hand_baseline(given: HandBaseline, *, phase: str) -> None:
         raise ValueError(
             f"baseline.source: say where the figure comes from: {', '.join(HAND_BASELINE_SOURCES)}"
         )
+    measure, better = KPI_MEASURES.get(kpi, ("other", "higher"))
+    if given.value is not None and measure == "rate" and not 0 <= given.value <= 1:
+        raise ValueError(
+            f"baseline.value: {kpi} is a share; give it between 0 and 1 (e.g. 0.29 for 29 %), "
+            f"not {given.value:g}"
+        )
+    if given.value is not None and measure in ("rate", "duration"):
+        problem = check_target(
+            measure=measure, better=better, baseline_value=given.value, change_pct=target_change_pct
+        )
+        if problem:
+            raise ValueError(problem)
 
 
 def pilot_waits_message(plan: PlanInput) -> str:

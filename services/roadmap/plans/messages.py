@@ -132,7 +132,10 @@ class PlanMessages:
 
     @provide_baseline.validator
     def _validate_baseline(self, given: HandBaseline) -> None:
-        gate.check_hand_baseline(given, phase=self._state.phase)
+        state = self._state
+        gate.check_hand_baseline(
+            given, phase=state.phase, kpi=self._plan.kpi, target_change_pct=state.target_change_pct
+        )
 
     @workflow.update
     def change_plan(self, change: PlanChange) -> PlanStatus:
