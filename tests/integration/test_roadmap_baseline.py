@@ -103,7 +103,7 @@ async def test_a_baseline_entered_on_the_running_plan_lets_the_pilot_start_and_f
                 HandBaseline(source="manual_count", value=29, weekly_volume=150),
             )
         )
-        assert as_percent.startswith("baseline.value: missed_call_rate is a share")
+        assert "baseline.value: missed_call_rate is a share" in as_percent
         entered = await handle.execute_update(
             ImplementationPlanWorkflow.provide_baseline,
             HandBaseline(source="manual_count", value=0.29, weekly_volume=150),
