@@ -6,6 +6,7 @@ the current workflow code. The histories recorded with FAIO_RECORD_HISTORIES=1
 (tests/integration/histories/) are replayed as well.
 """
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -228,6 +229,14 @@ async def test_adoption_decline_in_sustain_retrains_then_escalates(
         await handle.signal(ImplementationPlanWorkflow.adoption_alert, alert(1, "2027-W14"))
         first = await until_status(handle, lambda s: s.retrainings == 1, "a retraining")
         assert first.escalations == 0
+        # A second signal of the same week (the stopped clinicians beside the share) is the same week.
+        await handle.signal(ImplementationPlanWorkflow.adoption_alert, alert(3, "2027-W14"))
+        for _ in range(200):
+            if "kpi_alert" in fake.notice_kinds(plan.plan_id):
+                break
+            await asyncio.sleep(0.05)
+        same_week = await status_of(handle)
+        assert (same_week.escalations, same_week.alerts_in_a_row, same_week.retrainings) == (0, 1, 1)
         await env.fast_forward(handle, timedelta(days=7))
         await handle.signal(ImplementationPlanWorkflow.adoption_alert, alert(1, "2027-W14"))  # redelivered
         await handle.signal(ImplementationPlanWorkflow.adoption_alert, alert(2, "2027-W15"))

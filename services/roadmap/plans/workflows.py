@@ -309,7 +309,12 @@ class ImplementationPlanWorkflow(PlanMessages):
         state = self._state
         while state.alerts_pending:
             alert = state.alerts_pending.pop(0)
-            if state.phase == "sustain" and alert.kind == "adoption_decline":
+            # One decline a week counts toward "in a row": kpi raises an open episode again each week,
+            # and two signals of the same week (the share and the stopped clinicians) are one week.
+            repeat = (
+                state.phase == "sustain" and alert.kind == "adoption_decline" and state.alerts_this_week > 0
+            )
+            if state.phase == "sustain" and alert.kind == "adoption_decline" and not repeat:
                 state.alerts_this_week += 1
                 state.alerts_in_a_row += 1
                 if state.alerts_in_a_row >= 2:
