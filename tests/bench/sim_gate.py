@@ -131,7 +131,17 @@ def simulate(
     return {"pass": passed / runs, "fail": failed / runs, "pass_after_extension": passed_extended / runs}
 
 
-def _rate_runs(scenario, rng, runs, weeks, strength, labels):  # type: ignore[no-untyped-def]
+Feed = tuple[tuple[WeekCounts, ...], tuple[ClinicianWeeks, ...]]
+
+
+def _rate_runs(
+    scenario: Scenario,
+    rng: np.random.Generator,
+    runs: int,
+    weeks: int,
+    strength: np.ndarray,
+    labels: list[str],
+) -> list[Feed]:
     logit = np.log(scenario.baseline_value / (1 - scenario.baseline_value)) + ar1(
         rng, (runs, weeks), LOGIT_SD
     )
@@ -144,7 +154,14 @@ def _rate_runs(scenario, rng, runs, weeks, strength, labels):  # type: ignore[no
     ]
 
 
-def _duration_runs(scenario, rng, runs, weeks, strength, labels):  # type: ignore[no-untyped-def]
+def _duration_runs(
+    scenario: Scenario,
+    rng: np.random.Generator,
+    runs: int,
+    weeks: int,
+    strength: np.ndarray,
+    labels: list[str],
+) -> list[Feed]:
     count = scenario.clinicians
     own = scenario.baseline_value * np.exp(rng.normal(0, 0.3, (runs, count, 1)))
     notes = np.maximum(rng.poisson(scenario.weekly_volume, (runs, count, weeks)), 1)

@@ -138,7 +138,8 @@ async def test_a_pilot_under_way_is_judged_at_once_on_its_weeks_with_the_feeds_b
             headers=officer_headers(kpi, OFFICER),
         )
         points = reply.json()["kpis"][0]["points"] if reply.status_code == 200 else []
-        return sum(point["sample_size"] for point in points) == len(events)
+        counted: int = sum(point["sample_size"] for point in points)
+        return counted == len(events)
 
     await eventually(counted, what="kpi to count the feed's calls", within=90)
     http, headers = platform["roadmap"].http, auth(platform)

@@ -5,6 +5,7 @@ the quiet clinic's dead feed whatever the weekday, the hour, the year's end or a
 
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -87,7 +88,7 @@ def test_the_demos_gates_pass_fail_and_are_inconclusive_on_their_own_weeks(insta
     """Each clinic at the gate reaches the verdict its story leads to, judged by the gate's own code on
     the weeks between its pilot's start and today (the notes summed here per clinician and local week)."""
     with clock.set_to(instant):
-        verdicts = {}
+        verdicts: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for clinic in portfolio(25):
             if clinic.stage not in ("gate", "done"):
                 continue

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -145,7 +146,8 @@ def test_durations_difference_in_differences_pairs_each_clinician_with_their_own
 
     def centered_mean(group: list[ClinicianWeeks]) -> np.ndarray:
         logs = np.array([[math.log(c.weeks[t].events / c.weeks[t].total) for t in used] for c in group])
-        return (logs - logs[:, :4].mean(axis=1, keepdims=True)).mean(axis=0)
+        centered: np.ndarray = (logs - logs[:, :4].mean(axis=1, keepdims=True)).mean(axis=0)
+        return centered
 
     y = centered_mean(pilots) - centered_mean(controls)
     estimate, se, df = gls_by_whitening(y, np.r_[np.zeros(4), np.ones(4)], used, 0.3)
@@ -298,7 +300,13 @@ def test_impossible_data_are_inconclusive_with_a_reason_never_an_exception(
     ],
 )
 def test_one_decision_rule_both_directions(
-    estimate: float, low: float, high: float, target: float, worthwhile: float, better: str, expected: tuple
+    estimate: float,
+    low: float,
+    high: float,
+    target: float,
+    worthwhile: float,
+    better: str,
+    expected: tuple[str, str],
 ) -> None:
     assert (
         decide(
@@ -417,7 +425,7 @@ def test_recommended_pilot_asks_for_history_when_four_baseline_weeks_are_too_few
         },
     ],
 )
-def test_recommended_pilot_refuses_impossible_inputs_without_raising(kwargs: dict) -> None:
+def test_recommended_pilot_refuses_impossible_inputs_without_raising(kwargs: dict[str, Any]) -> None:
     length = recommended_pilot(**kwargs)
     assert length.weeks is None and length.note.startswith("no pilot length can be computed")
 

@@ -114,7 +114,8 @@ def realized_result(facts: CloseOutFacts) -> dict[str, Any] | None:
 def measured_adoption(status: dict[str, Any]) -> dict[str, float | None]:
     """The share of the pilot group who used the tool, on average over the pilot's weeks and after them."""
     after = {week["week"] for week in status.get("outcome_weeks", [])}
-    pilot, later = [], []
+    pilot: list[float] = []
+    later: list[float] = []
     for week in status.get("weeks", []):
         share = week.get("pilot_adoption")
         if share is None or week.get("baseline_week"):
@@ -161,7 +162,7 @@ def _target_in_values(kpi: str, baseline: float | None, change_pct: float) -> st
     measure = measure_of(kpi)
     if baseline is None or measure not in ("rate", "duration"):
         return ""
-    return target_value_text(measure=measure, baseline_value=baseline, change_pct=change_pct)  # type: ignore[arg-type]
+    return target_value_text(measure=measure, baseline_value=baseline, change_pct=change_pct)
 
 
 def _adoption_line(pilot: float | None, after: float | None) -> str:

@@ -22,7 +22,7 @@ def gate_kpi(kpi: str) -> tuple[Measure, Better] | None:
     """How the gate judges a KPI (rate or duration, which way is better); None: not from weekly sums."""
     measure, better = KPI_MEASURES.get(kpi, ("other", "higher"))
     if measure in ("rate", "duration"):
-        return measure, better  # type: ignore[return-value]
+        return measure, better
     return None
 
 

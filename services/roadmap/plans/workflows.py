@@ -4,6 +4,7 @@ import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -238,7 +239,7 @@ class ImplementationPlanWorkflow(PlanMessages):
         )
         await self._officer_decides(message, shown)
 
-    async def _judge(self) -> dict:
+    async def _judge(self) -> dict[str, Any]:
         return await workflow.execute_local_activity(
             gate.judge_gate,
             gate.gate_question(self._plan, self._state, gate_at=self._now()),
