@@ -67,8 +67,9 @@ def _leave(rng: np.random.Generator, weeks: int) -> np.ndarray:
         for clinician in range(CLINICIANS):
             block = year_start + rng.integers(0, YEAR - 1)
             away[clinician, block : block + 2] = True
-            for single in rng.choice(YEAR, 2, replace=False):
-                away[clinician, min(year_start + single, weeks - 1)] = True
+            for single in year_start + rng.choice(YEAR, 2, replace=False):
+                if single < weeks:  # a week past the end is not piled onto the last one
+                    away[clinician, single] = True
     return away
 
 
@@ -92,11 +93,14 @@ def simulate_clinic(rng: np.random.Generator, *, weeks: int, scenario: str) -> d
             if away[clinician, week]:
                 continue
             notes = int(rng.poisson(NOTES_PER_CLINICIAN))
+            staff = data.staff_notes[f"s{clinician}"]  # the notes name their clinician
             data.counters["notes_signed"] += notes
+            staff.notes += notes
             if clinician < stopped or rng.random() < SKIP_TOOL:
                 continue
             assisted = int(rng.binomial(notes, share))
             data.counters["notes_ai_assisted"] += assisted
+            staff.ai_assisted += assisted
             if assisted:
                 data.counters["ai_sessions"] += assisted
                 data.staff_minutes[f"s{clinician}"] += 5.0 * assisted
