@@ -20,7 +20,11 @@ def ar1_factor(weeks: int, phi: float = PHI) -> float:
 
 
 def laney_p_limit(
-    reference: list[tuple[float, float]], pooled: list[tuple[float, float]], *, alpha: float, lower: bool = True
+    reference: list[tuple[float, float]],
+    pooled: list[tuple[float, float]],
+    *,
+    alpha: float,
+    lower: bool = True,
 ) -> tuple[float, float, float]:
     """(centre, sigma_z, limit) for the rate of the `pooled` (events, trials) weeks against the
     `reference` weeks, one-sided at `alpha`."""
