@@ -245,7 +245,8 @@ def dormant_clinicians(
     days: Mapping[date, kpis.PeriodData],
     today: date,
 ) -> AlertFinding | None:
-    """Enough of the pilot's recent AI-tool users idle for two complete weeks (see services.kpi.dormancy).
+    """Enough of the pilot's recent AI-tool users without it in their last two weeks at work (see
+    services.kpi.dormancy); a week without notes signed is a week away.
 
     `weeks` are the complete pilot weeks, oldest first; users are the pilot group's staff ids with
     sessions (every staff id when the initiative names no group).
@@ -274,8 +275,10 @@ def dormant_clinicians(
         weeks_open=episode.weeks_open,
         message=(
             f"{_still(episode.weeks_open, episode.started)}Pilot clinicians stopped using the AI tool: "
-            f"{latest.stopped} of the {latest.users} who used it in recent weeks had no session in the "
-            f"two complete weeks to {latest.week}. {_feed_note('ai_tool', days, today=today)} "
+            f"{latest.stopped} of the {latest.users} who used it in recent weeks had no session in their "
+            f"last two complete weeks at work (to {latest.week}"
+            f"{'; weeks without notes signed count as away' if latest.absence_known else ''}). "
+            f"{_feed_note('ai_tool', days, today=today)} "
             "Next: talk to the pilot clinicians before the gate judges a pilot most of them no longer run."
         ),
         evidence={
@@ -285,6 +288,7 @@ def dormant_clinicians(
             "stopped": latest.stopped,
             "stopped_share": round(latest.share, 3),
             "share_of_notes_fell": "unknown" if latest.share_fell is None else str(latest.share_fell).lower(),
+            "absence_known": str(latest.absence_known).lower(),
             "episode_started": episode.started,
             "weeks_open": episode.weeks_open,
         },

@@ -5,9 +5,10 @@ neighbouring weeks are alike (a busy month, a locum). Laney's P' (and U') chart 
 by sigma_z, the spread of the weeks' z-scores. Here sigma_z is their long-run standard deviation
 (with autocorrelated weeks a moving range sees only the week-to-week part of the noise), pooled
 with the spread practices usually show (a logit sd of PRIOR_LOGIT_SD, worth PRIOR_WEEKS weeks of a
-clinic's own): twelve weeks know their own spread poorly, and that doubt alone would cost a
-fifth of the alarm's power. The limits are Student-t quantiles on the pooled degrees of freedom
-and count the centre's own uncertainty and the autocorrelation of pooled weeks.
+clinic's own): twelve weeks know their own spread poorly, and that doubt alone cost the 60 % ->
+45 % drop about five points of detection at the same false-alarm rate. The limits are Student-t
+quantiles on the pooled degrees of freedom and count the centre's own uncertainty and the
+autocorrelation of pooled weeks.
 
 Each week is judged three ways, each against every stable week before the weeks it looks at: the
 latest week alone (a collapse), and the last two and the last three pooled (a step down that one
@@ -135,7 +136,7 @@ def chart_episode(
 
     Every week after the ramp and the minimum reference is judged in turn (see `judge_week`);
     while a run of weeks signals, its reference is the one it first fired against (the low weeks
-    never become their own reference). A week back inside the limits ends it.
+    never become their own reference). A week back near its usual level ends it.
     """
     stable = scored_weeks(points, current_week=current_week)[RAMP_WEEKS:]
     started: int | None = None
