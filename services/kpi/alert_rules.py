@@ -179,6 +179,30 @@ def _notes_week(weekly: Mapping[str, kpis.PeriodData], week: str) -> WeekCount:
     )
 
 
+def _users_notes_week(data: kpis.PeriodData, week: str) -> WeekCount:
+    """A week's AI-assisted notes out of those signed by the clinicians who used the scribe that week."""
+    users = [sums for sums in data.staff_notes.values() if sums.ai_assisted > 0]
+    return WeekCount(week, sum(sums.ai_assisted for sums in users), sum(sums.notes for sums in users))
+
+
+def share_points(weekly: Mapping[str, kpis.PeriodData], weeks: Sequence[str]) -> tuple[list[WeekCount], bool]:
+    """The AI-assisted share's weekly counts, and whether they are the scribe's users' notes only.
+
+    Who stopped using the scribe is the stopped-clinicians rule's question (dormancy.py); the share
+    chart asks whether those who use it use it less, so one clinician's week without it (a 6-point
+    drop at a 10-clinician practice) is no share drop. Where notes do not name their clinician in
+    every week, all notes are counted: a mixed basis would move the share by itself.
+    """
+    named = all(
+        weekly[week].staff_notes
+        for week in weeks
+        if week in weekly and weekly[week].counters.get("notes_signed", 0.0) > 0
+    )
+    if named:
+        return [_users_notes_week(weekly.get(week) or kpis.PeriodData(), week) for week in weeks], True
+    return [_notes_week(weekly, week) for week in weeks], False
+
+
 def ai_assisted_notes_decline(
     weekly: Mapping[str, kpis.PeriodData],
     weeks: Sequence[str],
@@ -187,12 +211,13 @@ def ai_assisted_notes_decline(
     today: date,
 ) -> AlertFinding | None:
     """The AI-assisted share of signed notes falling (Laney P'): a scribe's plainest adoption measure."""
-    points = [_notes_week(weekly, week) for week in weeks]
+    points, users_only = share_points(weekly, weeks)
     if not any(point.events for point in points):
         return None  # no scribe in use: nothing to decline
     episode = chart_episode(points, kind="p", direction="down", current_week=kpis.iso_week(today))
     if episode is None:
         return None
+    whose = "by the clinicians who use it" if users_only else "by all clinicians"
     return AlertFinding(
         kind="adoption_decline",
         metric="ai_assisted_note_share",
@@ -201,11 +226,14 @@ def ai_assisted_notes_decline(
         weeks_open=episode.weeks_open,
         message=(
             f"{_still(episode.weeks_open, episode.started)}The share of notes written with the AI scribe "
-            f"fell: {episode.signal.message}. "
+            f"({whose}) fell: {episode.signal.message}. "
             f"{_feed_note('notes', days, today=today)} Next: ask the pilot clinicians what stopped them "
             "(the tool, the workflow, training) and book a refresher before the next gate."
         ),
-        evidence=_chart_evidence(episode, metric="ai_assisted_note_share", kind="p"),
+        evidence={
+            **_chart_evidence(episode, metric="ai_assisted_note_share", kind="p"),
+            "notes_of": "scribe_users" if users_only else "all_clinicians",
+        },
     )
 
 
@@ -217,19 +245,25 @@ def dormant_clinicians(
     days: Mapping[date, kpis.PeriodData],
     today: date,
 ) -> AlertFinding | None:
-    """Enough of the pilot's recent AI-tool users idle for two complete weeks (see services.kpi.dormancy).
+    """Enough of the pilot's recent AI-tool users without it in their last two weeks at work (see
+    services.kpi.dormancy); a week without notes signed is a week away.
 
     `weeks` are the complete pilot weeks, oldest first; users are the pilot group's staff ids with
     sessions (every staff id when the initiative names no group).
     """
     group = set(pilot_group)
     active_weeks: dict[str, set[str]] = {}
+    worked_weeks: dict[str, set[str]] = {}  # weeks each clinician signed notes: the others they were away
     for week in weeks:
-        for staff_id, minutes in (weekly[week].staff_minutes if week in weekly else {}).items():
+        data = weekly.get(week) or kpis.PeriodData()
+        for staff_id, minutes in data.staff_minutes.items():
             if minutes > 0 and (not group or staff_id in group):
                 active_weeks.setdefault(staff_id, set()).add(week)
+        for staff_id, sums in data.staff_notes.items():
+            if sums.notes > 0:
+                worked_weeks.setdefault(staff_id, set()).add(week)
     notes = [_notes_week(weekly, week) for week in weeks]
-    episode = dormancy_episode(active_weeks, weeks, notes)
+    episode = dormancy_episode(active_weeks, weeks, notes, worked_weeks)
     if episode is None:
         return None
     latest = episode.latest
@@ -241,8 +275,10 @@ def dormant_clinicians(
         weeks_open=episode.weeks_open,
         message=(
             f"{_still(episode.weeks_open, episode.started)}Pilot clinicians stopped using the AI tool: "
-            f"{latest.stopped} of the {latest.users} who used it in recent weeks had no session in the "
-            f"two complete weeks to {latest.week}. {_feed_note('ai_tool', days, today=today)} "
+            f"{latest.stopped} of the {latest.users} who used it in recent weeks had no session in their "
+            f"last two complete weeks at work (to {latest.week}"
+            f"{'; weeks without notes signed count as away' if latest.absence_known else ''}). "
+            f"{_feed_note('ai_tool', days, today=today)} "
             "Next: talk to the pilot clinicians before the gate judges a pilot most of them no longer run."
         ),
         evidence={
@@ -252,6 +288,7 @@ def dormant_clinicians(
             "stopped": latest.stopped,
             "stopped_share": round(latest.share, 3),
             "share_of_notes_fell": "unknown" if latest.share_fell is None else str(latest.share_fell).lower(),
+            "absence_known": str(latest.absence_known).lower(),
             "episode_started": episode.started,
             "weeks_open": episode.weeks_open,
         },
@@ -276,9 +313,13 @@ def kpi_regression(
     *,
     today: date,
 ) -> AlertFinding | None:
-    """The initiative's KPI moving the wrong way against its own weeks since the pilot (Laney P'/U')."""
+    """The initiative's KPI moving the wrong way against its own weeks since the pilot (Laney P'/U').
+
+    Only final weeks are charted: a KPI counted by send or submission date (referrals, denials)
+    has immature last weeks whose late events have not arrived, which would look like a regression.
+    """
     points = []
-    for week in weeks:
+    for week in kpis.final_weeks(definition, weeks, as_of=today):
         counts = chart_counts(definition, weekly.get(week, kpis.PeriodData()))
         if counts is None:
             return None

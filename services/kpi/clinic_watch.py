@@ -4,7 +4,8 @@ Each evaluation publishes the clinic's activity (kpi.clinic.activity.v1: each fe
 whether it went quiet, AI use week by week) when it changed, and judges the AI-assisted share of
 notes over every week the clinic has used its scribe, not only a pilot's weeks: a practice that
 bought a scribe before its officer arrived is watched too, and a short pilot is judged against the
-weeks of use before it.
+weeks of use before it. Without an initiative (whose evaluation watches its pilot group), it also
+counts the clinicians who stopped using the scribe.
 """
 
 import hashlib
@@ -90,6 +91,7 @@ async def watch_clinic(
             start=kpis.week_start(weeks[0]),
             end=as_of - timedelta(days=1),
             counters=ADOPTION_COUNTERS,
+            clinician_notes=True,  # the share chart counts the notes of the scribe's users
         ),
         "week",
     )
@@ -107,17 +109,27 @@ async def watch_clinic(
         return []  # a quiet notes feed is a broken integration, not a fall in use (feed_stale says so)
     in_use = [week for week in weeks if weekly.get(week) and weekly[week].counters["notes_ai_assisted"] > 0]
     used_weeks = weeks[weeks.index(in_use[0]) :] if in_use else []
-    finding = alert_rules.ai_assisted_notes_decline(weekly, used_weeks, days=feed_window, today=as_of)
-    if finding is None:
-        return []
-    alert = await raise_alert(
-        session,
-        clinic_id=clinic_id,
-        initiative_id=initiative.id if initiative else None,
-        kpi=initiative.kpi if initiative else "ai_assisted_note_share",
-        finding=finding,
-    )
-    return [alert] if alert is not None else []
+    findings = [alert_rules.ai_assisted_notes_decline(weekly, used_weeks, days=feed_window, today=as_of)]
+    if initiative is None and not statuses["ai_tool"].stale:
+        # The share chart watches how much the scribe's users use it; who stopped is the stopped-
+        # clinicians rule's question, asked here of every clinician (an initiative asks it of its pilot).
+        findings.append(
+            alert_rules.dormant_clinicians(weekly, used_weeks, pilot_group=(), days=feed_window, today=as_of)
+        )
+    alerts = []
+    for finding in findings:
+        if finding is None:
+            continue
+        alert = await raise_alert(
+            session,
+            clinic_id=clinic_id,
+            initiative_id=initiative.id if initiative else None,
+            kpi=initiative.kpi if initiative else "ai_assisted_note_share",
+            finding=finding,
+        )
+        if alert is not None:
+            alerts.append(alert)
+    return alerts
 
 
 async def feed_health(

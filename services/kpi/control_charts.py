@@ -2,23 +2,27 @@
 
 Weekly clinic counts vary more from week to week than a binomial (or Poisson) model says, and
 neighbouring weeks are alike (a busy month, a locum). Laney's P' (and U') chart widens the limits
-by sigma_z, the spread of the weeks' z-scores. Here sigma_z is the larger of the moving-range
-estimate and the long-run standard deviation: with autocorrelated weeks the moving range sees only
-the week-to-week part of the noise and the limits would be too narrow. The limits are Student-t
-quantiles on the reference's degrees of freedom (a short reference knows its sigma poorly) and
-count the centre's own uncertainty and the autocorrelation of pooled weeks, so an in-control clinic
-stays within about one false alert a KPI a year (tests/bench/sim_adoption.py measures it).
+by sigma_z, the spread of the weeks' z-scores. Here sigma_z is their long-run standard deviation
+(with autocorrelated weeks a moving range sees only the week-to-week part of the noise), pooled
+with the spread practices usually show (a logit sd of PRIOR_LOGIT_SD, worth PRIOR_WEEKS weeks of a
+clinic's own): twelve weeks know their own spread poorly, and that doubt alone cost the 60 % ->
+45 % drop about five points of detection at the same false-alarm rate. The limits are Student-t
+quantiles on the pooled degrees of freedom and count the centre's own uncertainty and the
+autocorrelation of pooled weeks.
 
-The reference leaves out the first RAMP_WEEKS weeks of use (the ramp-up would make the reference
-low and wide) and the weeks under test; once a chart fires, its reference is held until the weeks
-come back inside the limits, so a decline that persists stays one open episode, week after week.
+Each week is judged three ways, each against every stable week before the weeks it looks at: the
+latest week alone (a collapse), and the last two and the last three pooled (a step down that one
+week cannot tell from noise). A step is so seen in its first weeks, never diluted by weeks before
+it. The reference leaves out the first RAMP_WEEKS weeks of use (the ramp-up would make it low and
+wide). Once a chart fires its reference is held: a decline that persists stays one open episode,
+week after week, while each new week is itself still low; a week back near the usual level ends
+it, and its weeks are never pooled again. tests/bench/sim_adoption.py measures what this catches
+and the false alarms it costs.
 
 Pure functions, no I/O: kpi's alert rules call them with weekly counts.
 """
 
-import itertools
 import math
-import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -38,7 +42,8 @@ MIN_WEEK_TOTAL = 10.0  # a week with fewer trials (or units) is too small to sco
 
 @dataclass(frozen=True)
 class FalseAlarmRates:
-    """One-sided false-alarm rates per judged week of the two rules (latest week, recent weeks pooled)."""
+    """One-sided false-alarm rates per judged week: the latest week alone (`point`), and the last two
+    or three weeks pooled (`recent`, each)."""
 
     point: float
     recent: float
@@ -46,12 +51,17 @@ class FalseAlarmRates:
 
 # Calibrated by tests/bench/sim_adoption.py so that, with AR(1) 0.3 over-dispersed weeks, an
 # in-control chart raises under one episode a year. An adoption chart spends its budget on the
-# pooled weeks (a collapse must be seen within three weeks); a KPI's regression chart is stricter
-# (skewed low rates false-alarm more, and a slow regression is not urgent).
-ADOPTION_RATES = FalseAlarmRates(point=0.001, recent=0.025)
+# pooled weeks (a 15-point drop must be seen within three weeks); a KPI's regression chart is
+# stricter (a slow regression is not urgent).
+ADOPTION_RATES = FalseAlarmRates(point=0.001, recent=0.02)
 REGRESSION_RATES = FalseAlarmRates(point=0.001, recent=0.006)
 DESIGN_AUTOCORRELATION = 0.3  # lag-1 correlation of weekly rates assumed when pooling weeks
-MOVING_RANGE_D2 = 1.128  # d2 for moving ranges of two points: sigma = mean moving range / d2
+# The week-to-week sd of a rate's logit (log, for a rate per unit) practices show, and its weight in
+# weeks when pooled with a clinic's own spread.
+PRIOR_LOGIT_SD = 0.25
+PRIOR_WEEKS = 10
+# An open episode goes on while each new week is worse than the centre by this many weekly sds.
+STILL_SDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -124,26 +134,40 @@ def chart_episode(
 ) -> ChartEpisode | None:
     """The episode open on the latest scored week, or None when that week is in control.
 
-    Every week after the ramp and the minimum reference is judged in turn against the stable weeks
-    before the recent ones; while a run of weeks signals, its reference is the one it first fired
-    against (the low weeks never become their own reference). A week back inside the limits ends it.
+    Every week after the ramp and the minimum reference is judged in turn (see `judge_week`);
+    while a run of weeks signals, its reference is the one it first fired against (the low weeks
+    never become their own reference). A week back near its usual level ends it.
     """
     stable = scored_weeks(points, current_week=current_week)[RAMP_WEEKS:]
     started: int | None = None
-    held_reference = 0
+    held_reference = fresh_from = 0
     signal: ChartSignal | None = None
     for latest in range(MIN_REFERENCE_WEEKS, len(stable)):
-        reference_end = held_reference if started is not None else max(MIN_REFERENCE_WEEKS, latest - 2)
         signal = judge_week(
-            stable, reference_end=reference_end, latest=latest, kind=kind, direction=direction, rates=rates
+            stable,
+            latest=latest,
+            held_reference=held_reference if started is not None else None,
+            earliest=fresh_from,
+            kind=kind,
+            direction=direction,
+            rates=rates,
         )
-        if signal is None:
-            started = None
-        elif started is None:
-            started, held_reference = latest, reference_end
+        if started is not None and (signal is None or not _still_low(stable[latest], signal, kind)):
+            # Back at its usual level: the episode ends, and its weeks are never pooled again.
+            started, signal, fresh_from = None, None, latest
+        elif signal is not None and started is None:
+            started, held_reference = latest, len(signal.reference_weeks)
     if started is None or signal is None:
         return None
     return ChartEpisode(signal=signal, started=stable[started].week, weeks_open=len(stable) - started)
+
+
+def _still_low(week: WeekCount, signal: ChartSignal, kind: ChartKind) -> bool:
+    """Whether the week alone is still worse than the centre by STILL_SDS of a week's spread: the
+    evidence still holds (a decline that persists), not only the pooled weeks it opened with."""
+    rate = week.events / week.total
+    margin = STILL_SDS * signal.sigma_z * math.sqrt(_unit_variance(signal.centre, kind) / week.total)
+    return rate < signal.centre - margin if signal.direction == "down" else rate > signal.centre + margin
 
 
 def shift_signal(
@@ -162,72 +186,84 @@ def shift_signal(
 def judge_week(
     stable: Sequence[WeekCount],
     *,
-    reference_end: int,
     latest: int,
+    held_reference: int | None = None,
+    earliest: int = 0,
     kind: ChartKind,
     direction: Direction,
     rates: FalseAlarmRates = ADOPTION_RATES,
 ) -> ChartSignal | None:
-    """Week `latest` of `stable` against the weeks before `reference_end` (a Laney P'/U' chart).
+    """Week `latest` of `stable` on a Laney P'/U' chart: the latest week alone, then the last two
+    and the last three pooled, each against every stable week before it (or, in an open episode,
+    the first `held_reference` weeks), never reaching back before week `earliest`.
 
-    Two one-sided rules: `beyond_limit` (the latest week alone) and `recent_shift` (the weeks since
-    the reference, at most RECENT_WEEKS, pooled: a run of low weeks that is no longer noise).
+    A step down is seen in its first week (`beyond_limit` at `rates.point`) or as two or three low
+    weeks together (`recent_shift` at `rates.recent`), never diluted by the weeks before it.
     """
-    reference = stable[:reference_end]
-    recent = stable[max(reference_end, latest - RECENT_WEEKS + 1) : latest + 1]
+    for pooled in range(1, RECENT_WEEKS + 1):
+        first = latest - pooled + 1
+        reference_end = first if held_reference is None else held_reference
+        if first < max(reference_end, earliest) or reference_end < MIN_REFERENCE_WEEKS:
+            break
+        signal = _pooled_signal(
+            stable[:reference_end],
+            stable[first : latest + 1],
+            rule="beyond_limit" if pooled == 1 else "recent_shift",
+            rate=rates.point if pooled == 1 else rates.recent,
+            kind=kind,
+            direction=direction,
+        )
+        if signal is not None:
+            return signal
+    return None
+
+
+def _pooled_signal(
+    reference: Sequence[WeekCount],
+    recent: Sequence[WeekCount],
+    *,
+    rule: Literal["beyond_limit", "recent_shift"],
+    rate: float,
+    kind: ChartKind,
+    direction: Direction,
+) -> ChartSignal | None:
+    """The `recent` weeks pooled against the `reference` weeks' centre, beyond a one-sided limit."""
     reference_total = sum(point.total for point in reference)
     centre = sum(point.events for point in reference) / reference_total
     spread = _unit_variance(centre, kind)
     if spread <= 0:
         return None  # a centre of 0 (or 100 %): no spread to score against
-    sigma_z = _sigma_z(reference, centre=centre, spread=spread)
-    degrees = len(reference) - 1
-    sign = -1.0 if direction == "down" else 1.0
-    side = "lower" if sign < 0 else "upper"
-    reference_weeks = [point.week for point in reference]
+    sigma_z, degrees = _sigma_z(reference, centre=centre, spread=spread)
     # The centre is a mean of autocorrelated weeks: its variance is inflated like any pooled weeks'.
-    centre_variance = spread * _pooled_variance_factor(len(reference)) / reference_total
-    point = recent[-1]
-    rate = point.events / point.total
-    half_width = _quantile(rates.point, degrees) * sigma_z * math.sqrt(spread / point.total + centre_variance)
-    lower, upper = centre - half_width, centre + half_width
-    if sign * (rate - centre) > half_width:
-        return ChartSignal(
-            rule="beyond_limit",
-            direction=direction,
-            week=point.week,
-            centre=centre,
-            sigma_z=sigma_z,
-            lower_limit=lower,
-            upper_limit=upper,
-            points=[(point.week, rate)],
-            reference_weeks=reference_weeks,
-            message=(
-                f"{point.week}: {rate:.3g} is beyond the {side} limit ({lower if sign < 0 else upper:.3g}) "
-                f"of a Laney {kind.upper()}' chart centred on {centre:.3g} ({len(reference)} reference weeks)"
-            ),
-        )
+    centre_variance = spread * pooled_variance_factor(len(reference)) / reference_total
     recent_total = sum(week.total for week in recent)
     recent_rate = sum(week.events for week in recent) / recent_total
-    recent_variance = spread * _pooled_variance_factor(len(recent)) / recent_total
-    half_width = _quantile(rates.recent, degrees) * sigma_z * math.sqrt(recent_variance + centre_variance)
+    recent_variance = spread * pooled_variance_factor(len(recent)) / recent_total
+    half_width = _quantile(rate, degrees) * sigma_z * math.sqrt(recent_variance + centre_variance)
+    sign = -1.0 if direction == "down" else 1.0
     if sign * (recent_rate - centre) <= half_width:
         return None
     low, high = centre - half_width, centre + half_width
+    side, limit = ("lower", low) if sign < 0 else ("upper", high)
+    latest = recent[-1].week
+    span = (
+        f"{latest}: {recent_rate:.3g}"
+        if len(recent) == 1
+        else (f"{recent[0].week} to {latest}: {recent_rate:.3g} over {len(recent)} weeks")
+    )
     return ChartSignal(
-        rule="recent_shift",
+        rule=rule,
         direction=direction,
-        week=point.week,
+        week=latest,
         centre=centre,
         sigma_z=sigma_z,
         lower_limit=low,
         upper_limit=high,
         points=[(week.week, week.events / week.total) for week in recent],
-        reference_weeks=reference_weeks,
+        reference_weeks=[point.week for point in reference],
         message=(
-            f"{recent[0].week} to {point.week}: {recent_rate:.3g} over {len(recent)} weeks is beyond the "
-            f"{side} limit ({low if sign < 0 else high:.3g}) of a Laney {kind.upper()}' chart centred on "
-            f"{centre:.3g} ({len(reference)} reference weeks)"
+            f"{span} is beyond the {side} limit ({limit:.3g}) of a Laney {kind.upper()}' chart "
+            f"centred on {centre:.3g} ({len(reference)} reference weeks)"
         ),
     )
 
@@ -237,23 +273,32 @@ def _unit_variance(centre: float, kind: ChartKind) -> float:
     return centre * (1 - centre) if kind == "p" else centre
 
 
-def _sigma_z(reference: Sequence[WeekCount], *, centre: float, spread: float) -> float:
-    """Laney's sigma_z: the larger of the moving-range and the long-run spread of the weeks'
-    z-scores, never below 1.
+def _sigma_z(reference: Sequence[WeekCount], *, centre: float, spread: float) -> tuple[float, int]:
+    """Laney's sigma_z (the spread of the weeks' z-scores) and its degrees of freedom.
 
-    The moving range sees only week-to-week noise: positively autocorrelated weeks drift further
-    than it says, which the long-run standard deviation catches. Below 1 the weeks vary less than
-    binomial/Poisson noise: the plain chart's limits are kept rather than narrowed.
+    The long-run standard deviation, not the moving range: positively autocorrelated weeks drift
+    further than week-to-week ranges say. A short reference knows its spread poorly, so it is
+    pooled with the spread seen across practices (PRIOR_LOGIT_SD, weighted as PRIOR_WEEKS weeks).
+    Never below 1: weeks that vary less than binomial/Poisson noise keep the plain chart's limits.
     """
     z_scores = [
         (point.events / point.total - centre) / math.sqrt(spread / point.total) for point in reference
     ]
-    moving_ranges = [abs(later - earlier) for earlier, later in itertools.pairwise(z_scores)]
-    short_run = sum(moving_ranges) / len(moving_ranges) / MOVING_RANGE_D2
-    return max(short_run, statistics.stdev(z_scores), 1.0)
+    # A logit (log) sd of the rate is, near the centre, this much z-variance for a week of this size.
+    mean_total = sum(point.total for point in reference) / len(reference)
+    prior = 1 + spread * mean_total * PRIOR_LOGIT_SD**2
+    degrees = len(reference) - 1
+    variance = (PRIOR_WEEKS * prior + degrees * _variance(z_scores)) / (PRIOR_WEEKS + degrees)
+    return max(math.sqrt(variance), 1.0), degrees + PRIOR_WEEKS
 
 
-def _pooled_variance_factor(weeks: int, autocorrelation: float = DESIGN_AUTOCORRELATION) -> float:
+def _variance(values: Sequence[float]) -> float:
+    """The sample variance in floats (statistics.variance works in exact fractions: 20 times slower)."""
+    mean = math.fsum(values) / len(values)
+    return math.fsum((value - mean) ** 2 for value in values) / (len(values) - 1)
+
+
+def pooled_variance_factor(weeks: int, autocorrelation: float = DESIGN_AUTOCORRELATION) -> float:
     """How much more a mean of `weeks` AR(1) weeks varies than one of independent weeks:
     (m + 2 * sum_k (m - k) * phi^k) / m."""
     return (weeks + 2 * sum((weeks - lag) * autocorrelation**lag for lag in range(1, weeks))) / weeks

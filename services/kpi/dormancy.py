@@ -1,15 +1,17 @@
-"""Pilot clinicians who stopped: a share of the pilot's recent users idle for two complete weeks.
+"""Pilot clinicians who stopped: a share of the pilot's recent users without the tool for two weeks at work.
 
 A collapse of use shows first in who stops: when 8 of 10 clinicians stop at once, or one a week,
-the count of users idle for two complete weeks says so within two or three weeks. Leave looks the
-same in AI-tool sessions, so the rule is tiered:
+the count of users who had no session in their last two complete weeks at work says so within two
+or three weeks. A week in which a clinician signed no notes is a week away (leave, a course), not a
+week without the tool: it is skipped, so leave never looks like stopping. Where notes do not name
+their clinician, absence cannot be seen and the rule is tiered:
 
 - at least STRONG_STOPPED people and STRONG_SHARE of the users: an alert on its own (three of ten
   at once on two weeks' leave is rare);
 - at least MIN_STOPPED people and MIN_STOPPED_SHARE of the users (two of ten, two of four): an alert
-  only when the AI-assisted share of the notes signed in those two weeks also fell below its usual
-  level. Clinicians on leave sign no notes, so leave leaves that share alone; clinicians who stopped
-  still sign theirs, without the tool. One idle person never fires, whatever the group's size.
+  when absence is known (every counted user's notes name them), or else only when the AI-assisted
+  share of the notes signed in those two weeks also fell below its usual level (clinicians on leave
+  sign no notes, so leave leaves that share alone). One idle person never fires, whatever the size.
 
 tests/bench/sim_adoption.py measures what it catches and what four weeks of leave a year cost.
 Pure: counts, never names. The alert says how many of how many, not who.
@@ -42,6 +44,7 @@ class StoppedUsers:
     users: int
     stopped: int
     share_fell: bool | None = None  # None: no notes to tell leave from stopping
+    absence_known: bool = False  # every user's notes name them: a week away is not a week stopped
 
     @property
     def share(self) -> float:
@@ -51,7 +54,8 @@ class StoppedUsers:
     def alarming(self) -> bool:
         if self.stopped >= STRONG_STOPPED and self.share >= STRONG_SHARE:
             return True
-        return bool(self.share_fell) and self.stopped >= MIN_STOPPED and self.share >= MIN_STOPPED_SHARE
+        corroborated = self.absence_known or bool(self.share_fell)
+        return corroborated and self.stopped >= MIN_STOPPED and self.share >= MIN_STOPPED_SHARE
 
 
 @dataclass(frozen=True)
@@ -85,35 +89,58 @@ def share_fell(notes: Sequence[WeekCount], index: int) -> bool | None:
 
 
 def stopped_users(
-    active_weeks: Mapping[str, set[str]], weeks: Sequence[str], notes: Sequence[WeekCount] = ()
-) -> list[StoppedUsers]:
-    """Per week (from the INACTIVE_WEEKS-th on): how many recent users used the tool in neither of
-    the last INACTIVE_WEEKS weeks, and whether the AI-assisted share of notes fell meanwhile.
+    active_weeks: Mapping[str, set[str]],
+    weeks: Sequence[str],
+    index: int,
+    *,
+    notes: Sequence[WeekCount] = (),
+    worked_weeks: Mapping[str, set[str]] | None = None,
+) -> StoppedUsers:
+    """Week `index` of `weeks`: how many recent users used the tool in none of their last
+    INACTIVE_WEEKS weeks at work, and whether the AI-assisted share of notes fell meanwhile.
 
     `active_weeks` maps a pseudonymous staff id to the ISO weeks they used the tool; `weeks` are the
-    consecutive complete weeks to count, oldest first; `notes` (AI-assisted of signed) follow `weeks`.
+    consecutive complete weeks, oldest first; `notes` (AI-assisted of signed) follow `weeks`;
+    `worked_weeks` maps a staff id to the weeks they signed notes (a user absent from it, or with no
+    notes in the look-back window, is judged on calendar weeks: their absence cannot be seen).
     """
-    counts = []
-    for index in range(INACTIVE_WEEKS - 1, len(weeks)):
-        window = set(weeks[max(0, index - LOOKBACK_WEEKS + 1) : index + 1])
-        idle = set(weeks[index - INACTIVE_WEEKS + 1 : index + 1])
-        users = [used for used in (active & window for active in active_weeks.values()) if used]
-        stopped = sum(1 for used in users if not used & idle)
-        fell = share_fell(notes, index) if len(notes) == len(weeks) and stopped >= MIN_STOPPED else None
-        counts.append(StoppedUsers(week=weeks[index], users=len(users), stopped=stopped, share_fell=fell))
-    return counts
+    worked_weeks = worked_weeks or {}
+    window = weeks[max(0, index - LOOKBACK_WEEKS + 1) : index + 1]
+    stopped = users = known = 0
+    for staff_id, active in active_weeks.items():
+        if active.isdisjoint(window):
+            continue  # not one of the group's recent users
+        users += 1
+        worked = worked_weeks.get(staff_id, set())
+        at_work = [week for week in window if week in worked]
+        known += bool(at_work)
+        # Their last weeks at work where the notes say so, else the last calendar weeks.
+        last = (at_work or window)[-INACTIVE_WEEKS:]
+        stopped += len(last) == INACTIVE_WEEKS and active.isdisjoint(last)
+    fell = share_fell(notes, index) if len(notes) == len(weeks) and stopped >= MIN_STOPPED else None
+    return StoppedUsers(
+        week=weeks[index],
+        users=users,
+        stopped=stopped,
+        share_fell=fell,
+        absence_known=users > 0 and known == users,
+    )
 
 
 def dormancy_episode(
-    active_weeks: Mapping[str, set[str]], weeks: Sequence[str], notes: Sequence[WeekCount] = ()
+    active_weeks: Mapping[str, set[str]],
+    weeks: Sequence[str],
+    notes: Sequence[WeekCount] = (),
+    worked_weeks: Mapping[str, set[str]] | None = None,
 ) -> DormancyEpisode | None:
-    """The episode open on the last of `weeks`, or None when too few users have stopped."""
-    counts = stopped_users(active_weeks, weeks, notes)
-    if not counts or not counts[-1].alarming:
-        return None
-    run = 0
-    for count in reversed(counts):
+    """The episode open on the last of `weeks` (its run of alarming weeks), or None when too few
+    users have stopped."""
+    run: list[StoppedUsers] = []
+    for index in range(len(weeks) - 1, INACTIVE_WEEKS - 2, -1):
+        count = stopped_users(active_weeks, weeks, index, notes=notes, worked_weeks=worked_weeks)
         if not count.alarming:
             break
-        run += 1
-    return DormancyEpisode(latest=counts[-1], started=counts[-run].week, weeks_open=run)
+        run.append(count)
+    if not run:
+        return None
+    return DormancyEpisode(latest=run[0], started=run[-1].week, weeks_open=len(run))

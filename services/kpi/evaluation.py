@@ -108,7 +108,9 @@ async def evaluate_initiative(
             clinic_id=initiative.clinic_id,
             start=initiative.baseline_start,
             end=last_day,
-            clinician_notes=definition.name in kpis.CLINICIAN_SUMS,
+            # Each clinician's notes: the snapshot's per-clinician sums, and the stopped-clinicians
+            # rule's way to tell a week away (no notes signed) from a week without the tool.
+            clinician_notes=True,
         )
         weekly = kpis.group_periods(
             {day: data for day, data in days.items() if day >= after_baseline}, "week"

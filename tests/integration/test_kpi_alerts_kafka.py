@@ -6,17 +6,16 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
-from scipy import stats
 
 from services.kpi import clinics
-from services.kpi.control_charts import ADOPTION_RATES, MOVING_RANGE_D2
+from services.kpi.control_charts import ADOPTION_RATES
 from shared import topics
 from shared.events import envelope_for
 from shared.events.roadmap import InitiativeApproved
 from tests.integration.kpi_support import officer_headers, register_clinic, register_partner
 from tests.integration.test_kpi_kafka import produce, read_topic, record, total_events
+from tests.laney_reference import laney_p_limit
 from tests.polling import eventually
 from tests.services import running
 
@@ -27,17 +26,11 @@ AS_OF = BASELINE_START + timedelta(weeks=2 + PILOT_WEEKS)  # Monday of W40
 
 
 def laney_lower_limit(ai_assisted: list[int], notes: float) -> tuple[float, float]:
-    """The AI-share chart's centre and latest-week lower limit, computed here with numpy and scipy:
-    the reference is the weeks of use after the 4-week ramp and before the last three."""
-    reference = np.array(ai_assisted[4:-3], float) / notes
-    centre = reference.mean()
-    sigma = np.sqrt(centre * (1 - centre) / notes)
-    z = (reference - centre) / sigma
-    sigma_z = max(np.abs(np.diff(z)).mean() / MOVING_RANGE_D2, z.std(ddof=1), 1.0)
-    weeks = len(reference)
-    ar1 = sum(0.3 ** abs(i - j) for i in range(weeks) for j in range(weeks)) / weeks  # the centre's AR(1)
-    quantile = stats.t.ppf(1 - ADOPTION_RATES.point, weeks - 1)
-    return centre, centre - quantile * sigma_z * sigma * np.sqrt(1 + ar1 / weeks)
+    """The AI-share chart's centre and latest-week lower limit (tests/laney_reference.py): the
+    reference is every week of use after the 4-week ramp and before the latest."""
+    reference = [(count, notes) for count in ai_assisted[4:-1]]
+    centre, _, lower = laney_p_limit(reference, [(ai_assisted[-1], notes)], alpha=ADOPTION_RATES.point)
+    return centre, lower
 
 
 async def test_an_ai_assisted_share_drop_and_a_quiet_phone_feed_raise_one_alert_each(

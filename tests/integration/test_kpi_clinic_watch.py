@@ -99,7 +99,7 @@ async def test_the_clinics_activity_goes_out_when_it_changes_and_a_scribe_in_use
         ]
         decline = first[0]["evidence"]
         assert isinstance(decline, dict)
-        # every week of use after the 4-week ramp and before the last three
+        # every week of use after the 4-week ramp and before the latest
         centre, lower = laney_lower_limit(AI_ASSISTED, 60.0)
         assert decline["reference_from"] == "2026-W23"
         assert decline["centre"] == pytest.approx(centre, abs=1e-4)

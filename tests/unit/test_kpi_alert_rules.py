@@ -5,13 +5,12 @@ from collections import defaultdict
 from datetime import date, timedelta
 from uuid import uuid4
 
-import numpy as np
 import pytest
-from scipy import stats
 
 from services.kpi import alert_rules, kpis
 from services.kpi.clinic_watch import alert_id
-from services.kpi.control_charts import ADOPTION_RATES, MOVING_RANGE_D2
+from services.kpi.control_charts import ADOPTION_RATES
+from tests.laney_reference import laney_p_limit
 
 FIRST_MONDAY = date(2026, 5, 4)  # ISO week 2026-W19
 WEEKS = [kpis.iso_week(FIRST_MONDAY + timedelta(weeks=index)) for index in range(30)]
@@ -37,27 +36,16 @@ def _daily(feed_counter: str, per_day: dict[date, float]) -> dict[date, kpis.Per
 RAMP = [10, 20, 30, 35]  # of 60 notes: the first four weeks of use, never the reference
 
 
-def _laney_lower_limit(events: np.ndarray, totals: np.ndarray, latest_total: float) -> tuple[float, float]:
-    """Laney P' centre and the latest week's lower limit, computed here with numpy and scipy alone."""
-    centre = events.sum() / totals.sum()
-    sigma = np.sqrt(centre * (1 - centre) / totals)
-    z = (events / totals - centre) / sigma
-    sigma_z = max(np.abs(np.diff(z)).mean() / MOVING_RANGE_D2, z.std(ddof=1), 1.0)
-    weeks = len(events)
-    ar1 = sum(0.3 ** abs(i - j) for i in range(weeks) for j in range(weeks)) / weeks  # autocorrelated centre
-    quantile = stats.t.ppf(1 - ADOPTION_RATES.point, weeks - 1)
-    half = quantile * sigma_z * np.sqrt(centre * (1 - centre) * (1 / latest_total + ar1 / totals.sum()))
-    return centre, centre - half
-
-
 def test_a_falling_ai_assisted_share_is_a_decline_with_its_limits_and_what_to_do() -> None:
-    reference = [35, 37] * 5  # 58 % and 62 % of 60 notes, alternating, after the ramp
-    weekly = _notes([*RAMP, *reference, 36, 36, 12])
+    reference = [35, 37] * 5 + [36, 36]  # 58-62 % of 60 notes after the ramp: every week before the last
+    weekly = _notes([*RAMP, *reference, 12])
     today = kpis.week_start(WEEKS[17])
     days = _daily("notes_signed", {today - timedelta(days=offset): 12 for offset in range(1, 8)})
     finding = alert_rules.ai_assisted_notes_decline(weekly, WEEKS[:17], days=days, today=today)
     assert finding is not None
-    centre, lower = _laney_lower_limit(np.array(reference, float), np.full(10, 60.0), 60.0)
+    centre, _, lower = laney_p_limit(
+        [(count, 60.0) for count in reference], [(12, 60.0)], alpha=ADOPTION_RATES.point
+    )
     assert (finding.kind, finding.metric, finding.week, finding.episode) == (
         "adoption_decline",
         "ai_assisted_note_share",
@@ -66,6 +54,7 @@ def test_a_falling_ai_assisted_share_is_a_decline_with_its_limits_and_what_to_do
     )
     assert finding.evidence["rule"] == "beyond_limit"
     assert finding.evidence["reference_from"] == WEEKS[4]  # the ramp is left out
+    assert finding.evidence["notes_of"] == "all_clinicians"  # these notes do not name their clinician
     assert finding.evidence["centre"] == pytest.approx(centre, abs=1e-4)
     assert finding.evidence["lower_limit"] == pytest.approx(lower, abs=1e-4)
     assert finding.evidence[f"point_{WEEKS[16]}"] == 0.2
@@ -229,3 +218,81 @@ def test_share_within_counts_for_the_chart() -> None:
     )
     counts = alert_rules.chart_counts(kpis.definition("messages_answered_within_business_day"), data)
     assert counts == pytest.approx((6.0, 10.0))
+
+
+def _clinic_weeks(weeks: list[tuple[int, set[str], set[str]]]) -> dict[str, kpis.PeriodData]:
+    """Weeks of ten clinicians' notes (60 each, naming them): (AI-assisted each of those using the
+    scribe, who used it, who signed notes). A clinician who used it has a session that week."""
+    weekly = {}
+    for index, (assisted, using, working) in enumerate(weeks):
+        data = kpis.PeriodData()
+        for staff_id in working:
+            used = assisted if staff_id in using else 0
+            data.staff_notes[staff_id] = kpis.NoteSums(notes=60, minutes=600, ai_assisted=used)
+            data.counters["notes_signed"] += 60
+            data.counters["notes_ai_assisted"] += used
+            if used:
+                data.staff_minutes[staff_id] = 10.0
+        weekly[WEEKS[index]] = data
+    return weekly
+
+
+ALL = set(TEN)
+RAMP_USE = [(6, ALL, ALL), (12, ALL, ALL), (18, ALL, ALL), (21, ALL, ALL)]
+
+
+def test_the_share_chart_counts_the_notes_of_the_scribes_users() -> None:
+    usual = [(36, ALL, ALL)] * 12  # 60 % of every clinician's notes after the ramp
+    today = kpis.week_start(WEEKS[17])
+    # Four of ten sign their notes without it this week: 36 % of all notes, beyond the week's limit,
+    # but those who used it used it as much as ever. Who stopped is the stopped-clinicians rule's.
+    four_without = _clinic_weeks([*RAMP_USE, *usual, (36, set(TEN[4:]), ALL)])
+    assert alert_rules.ai_assisted_notes_decline(four_without, WEEKS[:17], days={}, today=today) is None
+    centre, _, plain_limit = laney_p_limit([(360, 600)] * 12, [(216, 600)], alpha=ADOPTION_RATES.point)
+    assert plain_limit > 216 / 600  # counted over all notes, the same week would have fired
+    # Every user writing fewer notes with it: a decline of the users' share.
+    fewer = _clinic_weeks([*RAMP_USE, *usual, (15, ALL, ALL)])
+    finding = alert_rules.ai_assisted_notes_decline(fewer, WEEKS[:17], days={}, today=today)
+    assert finding is not None and finding.evidence["notes_of"] == "scribe_users"
+    assert finding.evidence["centre"] == pytest.approx(centre)
+    assert "by the clinicians who use it" in finding.message
+
+
+def test_a_week_without_notes_is_a_week_away_not_a_week_stopped() -> None:
+    usual = [(36, ALL, ALL)] * 10
+    # Two of ten at work two weeks without the scribe: their notes say they were there. With absence
+    # known, two (20 %) are enough, without the share of notes having to fall.
+    stopped = _clinic_weeks([*usual, (36, set(TEN[2:]), ALL), (36, set(TEN[2:]), ALL)])
+    finding = _dormant(stopped, 12)
+    assert finding is not None and (finding.evidence["stopped"], finding.evidence["users"]) == (2, 10)
+    # Three of ten on leave two weeks (no notes, no sessions): not stopped. Without notes naming
+    # them, the same three idle weeks fire (test above: three_idle).
+    leave = _clinic_weeks([*usual, (36, set(TEN[3:]), set(TEN[3:])), (36, set(TEN[3:]), set(TEN[3:]))])
+    assert _dormant(leave, 12) is None
+    # Away last week, at work without the scribe the week before: one week at work without it, not two.
+    back = _clinic_weeks([*usual, (36, set(TEN[2:]), ALL), (36, set(TEN[2:]), set(TEN[2:]))])
+    assert _dormant(back, 12) is None
+    # ... and once two weeks at work without it are behind them, stopped, whatever the weeks between.
+    later = _clinic_weeks(
+        [*usual, (36, set(TEN[2:]), ALL), (36, set(TEN[2:]), set(TEN[2:])), (36, set(TEN[2:]), ALL)]
+    )
+    found = _dormant(later, 13)
+    assert found is not None and found.evidence["stopped"] == 2
+
+
+def test_a_lagged_kpi_is_charted_on_its_final_weeks_only() -> None:
+    referrals = kpis.definition("referral_completion_rate")
+    assert referrals.lag_weeks == 5
+    # 60 % of referrals completed within 30 days; the last five weeks' completions are still arriving.
+    completed = [58, 62] * 8 + [40, 30, 20, 10, 0]
+    weekly = {
+        WEEKS[index]: _week_data(referrals_sent=100, referrals_completed_within_30_days=count)
+        for index, count in enumerate(completed)
+    }
+    weeks = WEEKS[: len(completed)]
+    today = kpis.week_start(WEEKS[len(completed)])
+    assert alert_rules.kpi_regression(referrals, weekly, weeks, today=today) is None
+    # Were those weeks final (their completions never came), the chart would call it a regression.
+    later = kpis.week_start(WEEKS[len(completed) + 5])
+    finding = alert_rules.kpi_regression(referrals, weekly, weeks, today=later)
+    assert finding is not None and finding.evidence["direction"] == "down"
