@@ -28,8 +28,9 @@ AS_OF = BASELINE_START + timedelta(weeks=2 + PILOT_WEEKS)  # Monday of W40
 def laney_lower_limit(ai_assisted: list[int], notes: float) -> tuple[float, float]:
     """The AI-share chart's centre and latest-week lower limit (tests/laney_reference.py): the
     reference is every week of use after the 4-week ramp and before the latest."""
-    reference = [(count, notes) for count in ai_assisted[4:-1]]
-    centre, _, lower = laney_p_limit(reference, [(ai_assisted[-1], notes)], alpha=ADOPTION_RATES.point)
+    reference = [(float(count), notes) for count in ai_assisted[4:-1]]
+    latest = [(float(ai_assisted[-1]), notes)]
+    centre, _, lower = laney_p_limit(reference, latest, alpha=ADOPTION_RATES.point)
     return centre, lower
 
 

@@ -108,7 +108,8 @@ def _ar1_shares(rng: np.random.Generator, weeks: int, level: float, sd: float = 
     noise[0] = rng.normal(0, sd)
     for week in range(1, weeks):
         noise[week] = 0.3 * noise[week - 1] + rng.normal(0, sd * np.sqrt(1 - 0.09))
-    return 1 / (1 + np.exp(-(np.log(level / (1 - level)) + noise)))
+    shares: np.ndarray = 1 / (1 + np.exp(-(np.log(level / (1 - level)) + noise)))
+    return shares
 
 
 def test_an_in_control_autocorrelated_chart_keeps_its_false_alarm_budget() -> None:
