@@ -8,18 +8,11 @@ import math
 from typing import Any
 
 from services.portal.pages.portfolio import ClinicRow
+from shared.kpi_measures import KPI_MEASURES
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 110, 28, 3
 # Rates are judged as proportions; other KPIs with a coefficient of variation this large.
-RATE_KPIS = frozenset(
-    {
-        "missed_call_rate",
-        "messages_answered_within_business_day",
-        "appointment_conversion",
-        "no_show_rate",
-        "ai_adoption_rate",
-    }
-)
+RATE_KPIS = frozenset(kpi for kpi, (measure, _) in KPI_MEASURES.items() if measure == "rate")
 DURATION_CV = 0.6
 
 

@@ -8,8 +8,8 @@ officer typed one, and by the gate when the feed measures it (plans/targets.py h
 from datetime import date, timedelta
 
 from services.roadmap.initiatives.models import ApprovalIn
-from services.roadmap.plans.kpi_measures import better_of, measure_of
 from services.roadmap.plans.targets import check_target
+from shared.kpi_measures import better_of, measure_of
 
 # How far back a pilot already under way may have begun: the feed's history and kpi's catch-up reach.
 MAX_PILOT_AGE = timedelta(weeks=26)

@@ -18,8 +18,8 @@ from pydantic import BaseModel
 
 from services.roadmap.plans import gate
 from services.roadmap.plans import money as plan_money
-from services.roadmap.plans.kpi_measures import measure_of
 from services.roadmap.plans.targets import target_value_text
+from shared.kpi_measures import measure_of
 
 TEMPLATES = Path(__file__).with_name("templates")
 

@@ -33,9 +33,9 @@ from services.roadmap.plans.evidence import (
     WeekCounts,
     judge_gate_data,
 )
-from services.roadmap.plans.kpi_measures import KPI_MEASURES, LAG_WEEKS
 from services.roadmap.plans.targets import check_target
 from shared.calendar import weeks_touching, whole_weeks_within
+from shared.kpi_measures import KPI_MEASURES, LAG_WEEKS
 
 DAYS_PER_WEEK = 7.0
 HAND_BASELINE_SOURCES = ("audit", "manual_count", "emr_report")

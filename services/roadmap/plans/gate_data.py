@@ -5,14 +5,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from services.roadmap.plans.kpi_measures import KPI_MEASURES
 from services.roadmap.plans.sizing import RAMP_UP_WEEKS
 from services.roadmap.plans.targets import Better, Measure
 from services.roadmap.plans.weekly import centered_group_series, week_position
+from shared.kpi_measures import KPI_MEASURES
 
 ValueOf = Callable[[float, float], float | None]  # a week's log value from its two sums
 
-# The gate's KPIs, from the one table of what each KPI measures (kpi_measures.py).
+# The gate's KPIs, from the one table of what each KPI measures (shared/kpi_measures.py).
 RATE_KPIS = frozenset(kpi for kpi, (measure, _) in KPI_MEASURES.items() if measure == "rate")
 DURATION_KPIS = frozenset(kpi for kpi, (measure, _) in KPI_MEASURES.items() if measure == "duration")
 HIGHER_IS_BETTER = frozenset(kpi for kpi, (_, better) in KPI_MEASURES.items() if better == "higher")

@@ -1,10 +1,10 @@
-"""Roadmap's view of each KPI agrees with kpi's definitions (kpis.yaml), the one source of KPIs."""
+"""The shared view of each KPI (roadmap, portal) agrees with kpi's definitions (kpis.yaml)."""
 
 from typing import get_args
 
 from services.kpi import kpis
-from services.roadmap.plans.kpi_measures import KPI_MEASURES, LAG_WEEKS
 from shared.events.kpi import KpiName
+from shared.kpi_measures import KPI_MEASURES, LAG_WEEKS
 
 
 def test_every_kpi_has_a_measure_and_a_direction_matching_its_definition() -> None:

@@ -1,9 +1,10 @@
-"""What roadmap must know of each KPI to set and judge a target: what it measures and which way is better.
+"""What other services must know of each KPI: what it measures and which way is better.
 
-kpi's kpis.yaml defines the KPIs; this is the part of it a plan needs, and a unit test keeps the two
-in step. "rate" is a share in [0, 1] over weekly counts; "duration" is minutes per item, judged per
-clinician where the events name one; "count" is events a week; "other" (a median, a head count, an
-audit's hours) has no weekly sums the gate can judge, so its gate says so.
+kpi's kpis.yaml defines the KPIs; this is the part of it roadmap (targets, the gate) and the portal
+(charts) need, and a unit test keeps the two in step. "rate" is a share in [0, 1] over weekly counts;
+"duration" is minutes per item, judged per clinician where the events name one; "count" is events a
+week; "other" (a median, a head count, an audit's hours) has no weekly sums the gate can judge, so
+its gate says so.
 """
 
 from typing import Literal
