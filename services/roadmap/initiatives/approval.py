@@ -54,7 +54,7 @@ def plan_input_for(
         clinic_id=str(initiative.clinic_id),
         initiative_id=str(initiative.id),
         kpi=initiative.kpi,
-        target_change_pct=approval.target_change_pct,
+        target_change_pct=approval.target_pct,
         phase_seconds={phase: float(value) * DAY_SECONDS for phase, value in days.items()},
         checkin_seconds=approval.checkin_days * DAY_SECONDS,
         # The officer gets as long to decide at the gate as between two check-ins, a week by default.
@@ -130,7 +130,7 @@ async def approve_initiative(
         cost_per_week=initiative.cost_per_week,
         owner=approval.owner,
         kpi=initiative.kpi,
-        target_change_pct=approval.target_change_pct,
+        target_change_pct=approval.target_pct,
         integrates=facts.integrates,
         integration_note=facts.integration_note,
         integration_exception=approval.integration_exception,
@@ -138,6 +138,7 @@ async def approve_initiative(
     if unanswered:
         raise Refused("the five questions are not all answered: " + "; ".join(unanswered))
     calendar = await clinic_calendar(session, initiative.clinic_id)
+    approval = approval_targets.resolved(kpi=initiative.kpi, approval=approval)
     target_refusals = approval_targets.refusals(kpi=initiative.kpi, approval=approval, today=calendar.today())
     if target_refusals:
         raise Refused("; ".join(target_refusals))
@@ -149,7 +150,7 @@ async def approve_initiative(
     plan_id = plan_workflow_id(initiative.id)
     initiative.status = "approved"
     initiative.owner = approval.owner
-    initiative.target_change_pct = approval.target_change_pct
+    initiative.target_change_pct = approval.target_pct
     initiative.pilot_group = list(approval.pilot_group)
     initiative.phase_days = approval.phase_days.model_dump()
     initiative.plan_id = plan_id
@@ -176,7 +177,7 @@ async def approve_initiative(
             kpi=initiative.kpi,  # proposals only use KpiName values
             baseline_start=baseline_start,
             baseline_end=baseline_end,
-            target_change_pct=approval.target_change_pct,
+            target_change_pct=approval.target_pct,
             pilot_group=list(approval.pilot_group),
             approved_at=now,
             plan_id=plan_id,
@@ -259,7 +260,7 @@ def _approval_choices(approval: ApprovalIn) -> approval_review.ApprovalChoices:
     )
     cost = approval.tool_cost
     return approval_review.ApprovalChoices(
-        target_change_pct=approval.target_change_pct,
+        target_change_pct=approval.target_pct,
         baseline_days=approval.baseline_days,
         pilot_days=approval.phase_days.pilot,
         baseline=baseline,

@@ -8,18 +8,42 @@ officer typed one, and by the gate when the feed measures it (plans/targets.py h
 from datetime import date, timedelta
 
 from services.roadmap.initiatives.models import ApprovalIn
-from services.roadmap.plans.targets import check_target
+from services.roadmap.plans.targets import change_pct_from_gap, change_pct_from_points, check_target
+from shared.errors import Refused
 from shared.kpi_measures import better_of, measure_of
 
 # How far back a pilot already under way may have begun: the feed's history and kpi's catch-up reach.
 MAX_PILOT_AGE = timedelta(weeks=26)
 
 
+def resolved(*, kpi: str, approval: ApprovalIn) -> ApprovalIn:
+    """The approval with its target as a relative change: points or a share of the gap converted from
+    the baseline typed with it (Refused, naming the field, when the share cannot get there)."""
+    if approval.target_change_pct is not None or approval.baseline is None or approval.baseline.value is None:
+        return approval
+    if measure_of(kpi) != "rate":
+        field = "target_change_points" if approval.target_change_points is not None else "target_share_of_gap"
+        raise Refused(f"{field}: {kpi} is not a share; give target_change_pct")
+    baseline = approval.baseline.value
+    try:
+        if approval.target_change_points is not None:
+            change = change_pct_from_points(baseline_value=baseline, points=approval.target_change_points)
+        else:
+            change = change_pct_from_gap(
+                baseline_value=baseline,
+                share_of_gap=approval.target_share_of_gap or 0.0,
+                better=better_of(kpi),
+            )
+    except ValueError as error:
+        raise Refused(str(error)) from error
+    return approval.model_copy(update={"target_change_pct": round(change, 2)})
+
+
 def refusals(*, kpi: str, approval: ApprovalIn, today: date) -> list[str]:
     """Why this approval's target or dates cannot stand (empty: they can), each naming its field."""
     found = []
     better = better_of(kpi)
-    target = approval.target_change_pct
+    target = approval.target_pct
     if (better == "lower") != (target < 0):
         example = -abs(target) if better == "lower" else abs(target)
         found.append(

@@ -103,7 +103,21 @@ class ApprovalIn(BaseModel):
 
     # The one rule for staff ids (shared/pseudonyms.py): "Jane Doe, MD" is refused, pm-1 is not.
     owner: StaffPseudonym = PydanticField(description="pseudonymous staff id of who owns it, e.g. pm-1")
-    target_change_pct: float = PydanticField(ge=-100, le=500, description="e.g. -30 for -30 %")
+    target_change_pct: float | None = PydanticField(
+        default=None, ge=-100, le=500, description="the relative change, e.g. -30 for -30 %"
+    )
+    target_change_points: float | None = PydanticField(
+        default=None,
+        ge=-100,
+        le=100,
+        description="for a share, the change in percentage points (-14.5: 29 % -> 14.5 %); needs baseline",
+    )
+    target_share_of_gap: float | None = PydanticField(
+        default=None,
+        gt=0,
+        lt=1,
+        description="for a share, the part of the gap to 0 % (or 100 %) to close (0.5: half); needs baseline",
+    )
     pilot_group: list[StaffPseudonym] = PydanticField(
         default_factory=list, max_length=200, description="pseudonymous staff ids, e.g. ma-3"
     )
@@ -163,18 +177,46 @@ class ApprovalIn(BaseModel):
 
     @field_validator("target_change_pct")
     @classmethod
-    def _target_not_zero(cls, value: float) -> float:
+    def _target_not_zero(cls, value: float | None) -> float | None:
         if value == 0:
             raise ValueError("target_change_pct must be a change, e.g. -30 or +25")
         return value
 
     @model_validator(mode="after")
+    def _one_target(self) -> "ApprovalIn":
+        given = [
+            name
+            for name in ("target_change_pct", "target_change_points", "target_share_of_gap")
+            if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "target_change_pct: give the target one way: target_change_pct (e.g. -30), or for a share "
+                "target_change_points or target_share_of_gap with a baseline"
+            )
+        if given[0] != "target_change_pct" and (self.baseline is None or self.baseline.value is None):
+            raise ValueError(
+                f"{given[0]}: a target in points or as a share of the gap needs the baseline's value; enter "
+                "it (baseline), or give target_change_pct (kpi's chart shows the feed's level)"
+            )
+        return self
+
+    @property
+    def target_pct(self) -> float:
+        """The target as a relative change: as given, or converted by approval_targets.resolved."""
+        if self.target_change_pct is None:
+            raise ValueError("target_change_pct: the target was not resolved from points or the gap")
+        return self.target_change_pct
+
+    @model_validator(mode="after")
     def _worthwhile_within_target(self) -> "ApprovalIn":
         worthwhile = self.minimum_worthwhile_pct
-        if worthwhile is not None and not (0 < worthwhile / self.target_change_pct <= 1):
+        if worthwhile is not None and self.target_change_pct is None:
+            raise ValueError("minimum_worthwhile_pct: give it with target_change_pct, in the same terms")
+        if worthwhile is not None and not (0 < worthwhile / self.target_pct <= 1):
             raise ValueError(
                 f"minimum_worthwhile_pct: give a change of the target's sign no larger than the target "
-                f"({self.target_change_pct:+g} %), e.g. {self.target_change_pct / 2:+g}"
+                f"({self.target_pct:+g} %), e.g. {self.target_pct / 2:+g}"
             )
         return self
 

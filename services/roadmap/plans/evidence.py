@@ -35,7 +35,7 @@ from services.roadmap.plans.gate_data import (  # the data types are re-exported
     valid_weeks,
 )
 from services.roadmap.plans.sizing import extension_for, log_target
-from services.roadmap.plans.targets import Better, Measure, Target
+from services.roadmap.plans.targets import Better, Measure, Target, check_target
 from services.roadmap.plans.weekly import (
     AR1_RHO,
     CONFIDENCE,
@@ -132,6 +132,9 @@ def decide(
 
 def judge_gate_data(data: GateData, target: Target) -> GateEvidence:
     """The gate's verdict on a pilot's weeks; an impossible computation is an inconclusive with its reason."""
+    reachable = _target_problem(data, target)
+    if reachable:
+        return _inconclusive(data, target, reachable)
     try:
         return _judge(data, target)
     except (
@@ -140,6 +143,23 @@ def judge_gate_data(data: GateData, target: Target) -> GateEvidence:
         np.linalg.LinAlgError,
     ) as error:  # a last guard: never a failed workflow
         return _inconclusive(data, target, f"the interval could not be computed ({error})")
+
+
+def _target_problem(data: GateData, target: Target) -> str:
+    """Why the target cannot be met from the baseline the feed measured ("" when it can): a share
+    cannot rise past 100 %, so "+25 %" on a baseline of 83 % is refused here as at approval."""
+    if data.measure not in ("rate", "duration") or data.hand_baseline is not None:
+        return ""
+    weeks = {week.week: week for week in data.clinic}
+    measured = [weeks[week] for week in data.baseline_weeks if week in weeks]
+    total = sum(week.total for week in measured)
+    if total <= 0:
+        return ""
+    baseline = sum(week.events for week in measured) / total
+    problem = check_target(
+        measure=data.measure, better=data.better, baseline_value=baseline, change_pct=target.change_pct
+    )
+    return f"the feed measured a baseline of {baseline:.3g}, and {problem}" if problem else ""
 
 
 def _judge(data: GateData, target: Target) -> GateEvidence:
