@@ -2,6 +2,7 @@
 
 import pytest
 
+from services.roadmap.plans.evidence import GateData, Target, WeekCounts, judge_gate_data
 from services.roadmap.plans.targets import (
     change_pct_from_gap,
     change_pct_from_points,
@@ -77,3 +78,22 @@ def test_target_values_are_written_in_absolute_terms() -> None:
         target_value_text(measure="duration", baseline_value=16, change_pct=-15)
         == "16 → 13.6 minutes per note"
     )
+
+
+def test_a_target_the_feeds_baseline_puts_out_of_reach_is_inconclusive_with_the_reason() -> None:
+    # The baseline weeks answered 170, 171, 172 and 170 of 200: 683 / 800 = 85.4 %, which can rise by
+    # less than 1 / 0.854 - 1 = 17.1 % (a +25 % target would be 107 %): the gate does not judge.
+    weeks = [f"2027-W{index:02d}" for index in range(1, 11)]
+    clinic = tuple(WeekCounts(week, 170.0 + index % 3, 200.0) for index, week in enumerate(weeks))
+    data = GateData(
+        kpi="messages_answered_within_business_day",
+        measure="rate",
+        better="higher",
+        baseline_weeks=tuple(weeks[:4]),
+        pilot_weeks=tuple(weeks[4:]),
+        clinic=clinic,
+    )
+    evidence = judge_gate_data(data, Target(25.0))
+    assert evidence.outcome == "inconclusive" and evidence.estimate_pct is None
+    assert "the feed measured a baseline of 0.854" in evidence.summary
+    assert "target_change_pct: a share of 0.85 can rise by less than +17.1 %" in evidence.summary
