@@ -152,7 +152,9 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
         await expect(page.locator("#feeds")).to_contain_text("last event today")
         await expect(page.locator("#adoption-chart")).to_have_attribute("data-drawn", re.compile(r"^\d+$"))
         await expect(
-            page.get_by_text("The share of notes written with the AI scribe fell").first
+            page.get_by_text(
+                "The share of notes written with the AI scribe (by the clinicians who use it) fell"
+            ).first
         ).to_be_visible()
         await screenshot(page, "demo-clinic")
         clinic_url = page.url

@@ -62,7 +62,7 @@ async def test_the_fading_clinic_shows_a_decline_and_the_quiet_one_a_dead_feed(
                 kinds[clinic.feed] = {(alert.kind, alert.metric) for alert in rows.all()}
                 window = await load_feed_window(session=session, clinic_id=clinic_id, as_of=today)
                 stale[clinic.feed] = alert_rules.feed_statuses(window, today=today)["notes"].stale
-    # The portal shows the chart's own words ("The share of notes written with the AI scribe fell").
+    # The portal shows the chart's own words ("The share of notes written with the AI scribe ... fell").
     assert ("adoption_decline", "ai_assisted_note_share") in kinds["fading"]
     assert stale == {"fading": False, "quiet": True}
     assert not [kind for kind, _ in kinds["quiet"] if kind == "adoption_decline"]
