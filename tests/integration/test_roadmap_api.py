@@ -63,8 +63,20 @@ def candidate(rank: int, category: str, hours: float, cost: float) -> Automation
     )
 
 
-async def clinic_with_findings(platform: Platform, *, systems: dict[str, str]) -> uuid.UUID:
-    """Register a clinic and publish its assessment and audit; return its id."""
+DEFAULT_CANDIDATES = (
+    candidate(1, "documentation", 20, 1_500),
+    candidate(2, "patient communication", 15, 600),
+    candidate(3, "appointment scheduling", 25, 900),
+)
+
+
+async def clinic_with_findings(
+    platform: Platform,
+    *,
+    systems: dict[str, str],
+    candidates: tuple[AutomationCandidate, ...] = DEFAULT_CANDIDATES,
+) -> uuid.UUID:
+    """Register a clinic and publish its assessment and audit (its ranked candidates); return its id."""
     clinic_id = uuid.uuid4()
     now = datetime.now(UTC)
     await publish(
@@ -102,11 +114,7 @@ async def clinic_with_findings(platform: Platform, *, systems: dict[str, str]) -
             total_hours_per_week=60,
             total_cost_per_week=3_000,
             low_confidence=False,
-            candidates=[
-                candidate(1, "documentation", 20, 1_500),
-                candidate(2, "patient communication", 15, 600),
-                candidate(3, "appointment scheduling", 25, 900),
-            ],
+            candidates=list(candidates),
             completed_at=now,
         ),
         clinic_id,

@@ -20,9 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 from services.roadmap.plans.worker import create_worker
 from shared import clock
 from shared.calendar import iso_week
-from shared.events.audit import AuditCompleted
 from tests.integration.kpi_support import officer_headers, post_events
-from tests.integration.test_roadmap_api import OFFICER, auth, candidate, clinic_with_findings, publish
+from tests.integration.test_roadmap_api import OFFICER, auth, candidate, clinic_with_findings
 from tests.polling import eventually
 from tests.services import Platform, running
 
@@ -67,25 +66,10 @@ def call_events(clinic_id: uuid.UUID, day: date, *, missed: int) -> list[dict[st
 
 async def phone_clinic(platform: Platform) -> tuple[uuid.UUID, dict[str, Any]]:
     """A clinic whose audit ranks phone work first, with a phone partner at kpi: (clinic id, initiative)."""
-    clinic_id = await clinic_with_findings(platform, systems={"emr": "athenahealth", "phone": "RingCentral"})
-    now = clock.now()
-    await publish(
+    clinic_id = await clinic_with_findings(
         platform,
-        AuditCompleted(
-            clinic_id=clinic_id,
-            audit_id=uuid.uuid4(),
-            window_start=now.date(),
-            window_end=now.date(),
-            total_hours_per_week=40,
-            total_cost_per_week=2_000,
-            low_confidence=False,
-            candidates=[
-                candidate(1, "phone calls", 20, 1_000),
-                candidate(2, "patient communication", 15, 600),
-            ],
-            completed_at=now,
-        ),
-        clinic_id,
+        systems={"emr": "athenahealth", "phone": "RingCentral"},
+        candidates=(candidate(1, "phone calls", 20, 1_000), candidate(2, "patient communication", 15, 600)),
     )
     http, headers = platform["roadmap"].http, auth(platform)
 
