@@ -435,3 +435,40 @@ def test_gate_kpi_says_how_each_kpi_is_judged() -> None:
     assert gate_kpi("appointment_conversion") == ("rate", "higher")
     assert gate_kpi("documentation_minutes_per_note") == ("duration", "lower")
     assert gate_kpi("ai_weekly_active_staff") is None
+
+
+def test_a_count_a_week_is_judged_on_its_weekly_log_counts() -> None:
+    # Follow-ups completed: about 40 a week before, about 60 after the 3 ramp-up weeks (+50 %). Checked
+    # by GLS written out with numpy: each week's log(count + 0.5) on a step, AR(1) 0.3 between weeks.
+    weeks = [f"2027-W{index:02d}" for index in range(1, 15)]
+    before = [38, 42, 40, 41]
+    ramp = [44, 50, 55]
+    after = [58, 63, 61, 57, 60, 62, 59]
+    clinic = tuple(
+        WeekCounts(week, float(count), 1.0) for week, count in zip(weeks, before + ramp + after, strict=True)
+    )
+    data = GateData(
+        kpi="followups_completed",
+        measure="count",
+        better="higher",
+        baseline_weeks=tuple(weeks[:4]),
+        pilot_weeks=tuple(weeks[4:]),
+        clinic=clinic,
+    )
+    evidence = judge_gate_data(data, Target(30.0))
+    positions = np.array([*range(4), *range(7, 14)])
+    y = np.log(np.array(before + after) + 0.5)
+    x = np.column_stack([np.ones(11), positions >= 7])
+    inverse = np.linalg.inv(0.3 ** np.abs(positions[:, None] - positions[None, :]))
+    beta = np.linalg.solve(x.T @ inverse @ x, x.T @ inverse @ y)
+    assert evidence.outcome == "pass"
+    assert evidence.estimate_pct == pytest.approx((math.exp(beta[1]) - 1) * 100, abs=0.01)
+    assert "weekly log count" in evidence.method
+    unchanged = judge_gate_data(
+        dataclasses.replace(
+            data,
+            clinic=tuple(WeekCounts(week.week, float(before[i % 4]), 1.0) for i, week in enumerate(clinic)),
+        ),
+        Target(30.0),
+    )
+    assert unchanged.outcome != "pass"

@@ -63,7 +63,10 @@ def refusals(*, kpi: str, approval: ApprovalIn, today: date) -> list[str]:
             f"not {baseline.value:g}"
         )
     elif (
-        not found and baseline is not None and baseline.value is not None and measure in ("rate", "duration")
+        not found
+        and baseline is not None
+        and baseline.value is not None
+        and measure in ("rate", "duration", "count")
     ):
         problem = check_target(
             measure=measure, better=better, baseline_value=baseline.value, change_pct=target

@@ -42,6 +42,7 @@ from services.roadmap.plans.weekly import (
     WeeklyFit,
     fit_against_fixed,
     fit_step,
+    log_count,
     log_duration,
     log_rate,
     week_position,
@@ -156,6 +157,8 @@ def _target_problem(data: GateData, target: Target) -> str:
     if total <= 0:
         return ""
     baseline = sum(week.events for week in measured) / total
+    if baseline <= 0:
+        return ""  # a zero baseline is the estimate's own refusal (review the baseline)
     problem = check_target(
         measure=data.measure, better=data.better, baseline_value=baseline, change_pct=target.change_pct
     )
@@ -163,7 +166,7 @@ def _target_problem(data: GateData, target: Target) -> str:
 
 
 def _judge(data: GateData, target: Target) -> GateEvidence:
-    if data.measure not in ("rate", "duration"):
+    if data.measure not in ("rate", "duration", "count"):
         return _inconclusive(
             data,
             target,
@@ -202,7 +205,7 @@ def _judge(data: GateData, target: Target) -> GateEvidence:
 
 def _measure(data: GateData, baseline: list[str], judged: list[str]) -> tuple[_Measured | None, str]:
     """The best design the data allow: difference-in-differences, before/after, or a hand baseline."""
-    value = log_rate if data.measure == "rate" else log_duration
+    value = {"rate": log_rate, "count": log_count}.get(data.measure, log_duration)
     pilots = [c for c in data.clinicians if c.pilot]
     controls = [c for c in data.clinicians if not c.pilot]
     group = pooled_counts(pilots) if pilots else {week.week: week for week in data.clinic}
@@ -334,6 +337,8 @@ def _hand_refusal(measure: Measure, hand: HandBaselineFigure) -> str:
         return f"the baseline entered by hand ({hand.value:g}) must be a share strictly between 0 and 1"
     if measure == "duration" and hand.value <= 0:
         return "the baseline entered by hand must be positive minutes per note"
+    if measure == "count" and hand.value <= 0:
+        return "the baseline entered by hand must be a positive count a week"
     return ""
 
 
@@ -351,10 +356,11 @@ def _why_no_fit(series: dict[str, float], baseline: list[str], judged: list[str]
 
 
 def _method(measure: Measure, design: str) -> str:
-    unit = (
-        "the weekly log rate (one value per complete week)"
-        if measure == "rate"
-        else "each clinician's weekly log minutes per note against their own baseline, averaged per week"
+    unit = {
+        "rate": "the weekly log rate (one value per complete week)",
+        "count": "the weekly log count (one value per complete week)",
+    }.get(
+        measure, "each clinician's weekly log minutes per note against their own baseline, averaged per week"
     )
     return (
         f"{design}; {unit}, compared by a regression with {AR1_RHO:g} correlation between neighbouring weeks "

@@ -319,7 +319,7 @@ def check_hand_baseline(given: HandBaseline, *, phase: str, kpi: str, target_cha
             f"baseline.value: {kpi} is a share; give it between 0 and 1 (e.g. 0.29 for 29 %), "
             f"not {given.value:g}"
         )
-    if given.value is not None and measure in ("rate", "duration"):
+    if given.value is not None and measure in ("rate", "duration", "count"):
         problem = check_target(
             measure=measure, better=better, baseline_value=given.value, change_pct=target_change_pct
         )

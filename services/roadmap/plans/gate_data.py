@@ -21,7 +21,7 @@ HIGHER_IS_BETTER = frozenset(kpi for kpi, (_, better) in KPI_MEASURES.items() if
 def gate_kpi(kpi: str) -> tuple[Measure, Better] | None:
     """How the gate judges a KPI (rate or duration, which way is better); None: not from weekly sums."""
     measure, better = KPI_MEASURES.get(kpi, ("other", "higher"))
-    if measure in ("rate", "duration"):
+    if measure in ("rate", "duration", "count"):
         return measure, better
     return None
 
@@ -59,7 +59,7 @@ class GateData:
     """Everything the gate judges: the KPI, the two windows and the weekly counts behind them."""
 
     kpi: str
-    measure: Literal["rate", "duration"]
+    measure: Literal["rate", "duration", "count"]
     better: Literal["lower", "higher"]
     baseline_weeks: tuple[str, ...]
     pilot_weeks: tuple[str, ...]  # complete local weeks between the pilot's start and the gate

@@ -29,6 +29,8 @@ DEFAULT_BASELINE_WEEKS = 4
 # week to week at a clinic; one clinician's weekly minutes per note ~0.15 on the log scale.
 DEFAULT_LOGIT_SD = 0.25
 DEFAULT_DURATION_SD = 0.15
+# A count a week (follow-ups, new-patient requests): its week-to-week log sd beyond Poisson noise.
+DEFAULT_COUNT_SD = 0.25
 # The interval's width is random (its sd is estimated from few weeks): averaged over these quantiles.
 _CHI2_GRID = (np.arange(200) + 0.5) / 200
 
@@ -139,6 +141,11 @@ def weekly_variances(
         sd = DEFAULT_DURATION_SD if weekly_sd is None else weekly_sd
         variance = sd**2 / max(clinicians_in_pilot, 1) + (sd**2 / control if control else 0.0)
         return variance, variance
+    if measure == "count":
+        # Poisson noise of a week's log count (1 / count) plus week-to-week over-dispersion.
+        extra = DEFAULT_COUNT_SD**2 if weekly_sd is None else weekly_sd**2
+        reached = baseline_value * (1 + change_pct / 100)
+        return 1 / max(baseline_value, 1e-9) + extra, 1 / max(reached, 1e-9) + extra
     reached = baseline_value * (1 + change_pct / 100)
     share = clinicians_in_pilot / (clinicians_in_pilot + control) if control else 1.0
 

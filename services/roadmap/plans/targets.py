@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-Measure = Literal["rate", "duration"]
+Measure = Literal["rate", "duration", "count"]
 Better = Literal["lower", "higher"]
 
 
@@ -42,12 +42,13 @@ def check_target(  # noqa: PLR0911 - one return per rule, each naming what is ac
         )
     if change_pct <= -100:
         return (
-            f"target_change_pct: a {'duration' if measure == 'duration' else 'share'} cannot fall by 100 % "
+            f"target_change_pct: a {'share' if measure == 'rate' else measure} cannot fall by 100 % "
             "or more: choose between -1 % and -99 %"
         )
-    if measure == "duration":
+    if measure in ("duration", "count"):
         if baseline_value is not None and not (math.isfinite(baseline_value) and baseline_value > 0):
-            return "baseline.value: minutes per note must be a positive number"
+            unit = "minutes per note" if measure == "duration" else "a count a week"
+            return f"baseline.value: {unit} must be a positive number"
         return None
     if baseline_value is None:
         return None

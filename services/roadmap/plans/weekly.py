@@ -61,6 +61,13 @@ def log_rate(events: float, total: float) -> float | None:
     return math.log((min(events, total) + 0.5) / (total + 0.5))
 
 
+def log_count(events: float, weeks: float) -> float | None:
+    """A week's log count (events over the week's span, 1); half an event added so an empty week counts."""
+    if not (math.isfinite(events) and math.isfinite(weeks)) or weeks <= 0 or events < 0:
+        return None
+    return math.log((events + 0.5) / weeks)
+
+
 def log_duration(minutes: float, notes: float) -> float | None:
     """A week's log of minutes per note; None without notes or minutes."""
     if not (math.isfinite(minutes) and math.isfinite(notes)) or notes <= 0 or minutes <= 0:
