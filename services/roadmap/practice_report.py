@@ -19,9 +19,11 @@ from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
 from services.roadmap.initiatives import approval_review, evidence_library, pricing
 from services.roadmap.models import Initiative, RoadmapClinic, RoadmapPlan, RoadmapPlanTransition
 from services.roadmap.plans import phases
+from services.roadmap.plans.targets import target_value_text
 from services.roadmap.strategy import service as strategy_service
 from services.roadmap.strategy.models import StrategyMapPublic
 from shared import clock
+from shared.kpi_measures import measure_of
 
 # The order a plan's phases run in when all goes to plan (the gate takes no planned time).
 SCHEDULED_PHASES = ("baseline", "preparation", "pilot", "evaluation", "rollout", "sustain")
@@ -69,6 +71,7 @@ class FirstProblem(BaseModel):
     kpi: str
     target_change_pct: float
     target_is_suggested: bool
+    target_in_values: str  # "29 % → 14.5 %" once a baseline is known ("" before)
     baseline: dict[str, Any] | None
     target_flag: str | None
     evidence: list[EvidencePublic]
@@ -205,6 +208,7 @@ async def _first_problem(session: AsyncSession, row: Initiative, strategy: Strat
         kpi=row.kpi,
         target_change_pct=target,
         target_is_suggested=row.target_change_pct is None,
+        target_in_values=_target_in_values(row.kpi, row.review.get("baseline"), target),
         baseline=row.review.get("baseline"),
         target_flag=row.review.get("target_flag")
         or approval_review.target_flag(kpi=row.kpi, solution=row.solution, target_change_pct=target),
@@ -231,6 +235,15 @@ def evidence_for(kpi: str, solution: str) -> list[EvidencePublic]:
         EvidencePublic.model_validate({**asdict(study), "design_label": study.design_label})
         for study in found
     ]
+
+
+def _target_in_values(kpi: str, baseline: dict[str, Any] | None, target: float) -> str:
+    """The target in the KPI's own values, from the baseline entered at approval (the feed's comes later)."""
+    value = (baseline or {}).get("value")
+    measure = measure_of(kpi)
+    if value is None or measure == "other":
+        return ""
+    return target_value_text(measure=measure, baseline_value=float(value), change_pct=target)
 
 
 def unapproved_money(row: Initiative, *, target: float, vendor: dict[str, Any] | None) -> dict[str, Any]:

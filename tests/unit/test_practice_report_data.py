@@ -108,6 +108,7 @@ async def test_the_report_names_the_first_problem_with_its_evidence_dates_and_mo
         assert first["status"] == "approved" and first["owner"] == "pm-1"
         assert first["target_change_pct"] == -12 and not first["target_is_suggested"]
         assert first["baseline"]["value"] == 16.0 and first["baseline"]["source"] == "emr_report"
+        assert first["target_in_values"] == "16 → 14.1 minutes per note"  # 16 x (1 - 12 %) = 14.08
         assert first["money"]["tool_cost_per_week"] > 0
         assert first["money"]["at_target"]["roi_12_months_pct"] is not None
         assert "pre-post study" in first["target_flag"]  # -12 %: only an uncontrolled study reached it
