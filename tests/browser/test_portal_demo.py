@@ -25,6 +25,7 @@ from services.portal.read_model.models import PortalAlert, PortalClinic, PortalC
 from services.portal.settings import PortalSettings
 from services.roadmap.plans.worker import create_worker as create_roadmap_worker
 from shared import clock
+from shared.auth import issue_token
 from tests.browser.stack import screenshot, served
 from tests.clock_dates import WEEKDAYS
 from tests.polling import eventually
@@ -99,9 +100,25 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
                     await session.exec(select(PortalClinic).where(PortalClinic.officer_id == officer_id))
                 ).all()
                 phases = {plan.phase for plan in (await session.exec(select(PortalPlan))).all()}
-            return len(clinics) == len(STAGES) and {"pilot", "evaluation", "rollout", "sustain"} <= phases
+            return (
+                len(clinics) == len(STAGES)
+                and {"pilot", "evaluation", "rollout", "sustain", "done"} <= phases
+            )
 
         await eventually(every_stage, within=120, what="the demo's clinics and plans in the portal")
+        # The finished plan's close-out: its gate on real weeks, adoption and money as measured.
+        async with platform["portal"].runtime.sessions() as session:
+            done = (await session.exec(select(PortalPlan).where(PortalPlan.phase == "done"))).one()
+        token = issue_token(platform["roadmap"].runtime.settings, officer_id=officer_id)
+        closed = await platform["roadmap"].http.get(
+            f"/v1/plans/{done.id}/close-out", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert closed.status_code == 200, closed.text
+        close_out = closed.json()
+        [gate] = close_out["gates"]
+        assert gate["outcome"] == "pass" and gate["n_pilot"] > 0  # judged on the pilot's own weeks
+        assert close_out["adoption"]["pilot"] is not None  # the pilot group's measured weekly use
+        assert close_out["money"]["realized"]["effect_pct"] == gate["estimate_pct"]
         # The clinic whose scribe use fades over its last three weeks, and the one whose feed stopped.
         fading = next(clinic for clinic in portfolio(len(STAGES)) if clinic.feed == "fading")
         quiet = next(clinic for clinic in portfolio(len(STAGES)) if clinic.feed == "quiet")
