@@ -165,6 +165,15 @@ def approve_initiative(
             show_default=False,
         ),
     ] = "",
+    pilot_started_on: Annotated[
+        str,
+        typer.Option(
+            "--pilot-started-on",
+            help="A pilot already under way began on this day (YYYY-MM-DD, the clinic's own); with "
+            "--baseline-from-history-weeks, its gate is judged once the pilot's length has passed.",
+            show_default=False,
+        ),
+    ] = "",
     token: TokenOption = "",
     as_json: JsonOption = False,
 ) -> None:
@@ -185,6 +194,8 @@ def approve_initiative(
         body["baseline_from_history_weeks"] = baseline_from_history_weeks
     if no_baseline_reason:
         body["no_baseline_reason"] = no_baseline_reason
+    if pilot_started_on:
+        body["pilot_started_on"] = pilot_started_on
     approval = roadmap.approve(initiative_id=initiative_id, approval=body)
     initiative = call(approval, token=token, not_found_hint=UNKNOWN_INITIATIVE)
 

@@ -135,6 +135,8 @@ def test_approve_without_a_target_takes_the_suggested_one(services: FakeServices
         "-20",
         "--baseline-from-history-weeks",
         "4",
+        "--pilot-started-on",
+        "2026-11-02",
         "--json",
     )
     assert from_history.exit_code == 0, from_history.output
@@ -143,6 +145,7 @@ def test_approve_without_a_target_takes_the_suggested_one(services: FakeServices
         "target_change_pct": -20.0,
         "pilot_group": [],
         "baseline_from_history_weeks": 4,
+        "pilot_started_on": "2026-11-02",
     }
 
 
