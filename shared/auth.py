@@ -92,13 +92,19 @@ SIGN_IN_AUDIENCE = "faio-portal-sign-in"
 SIGN_IN_LIFETIME = timedelta(minutes=15)
 
 
-def issue_sign_in_token(settings: SharedSettings, *, officer_id: str, name: str = "") -> tuple[str, datetime]:
-    """A one-time portal sign-in token (15 minutes) and when it expires; the portal spends its jti."""
+def issue_sign_in_token(
+    settings: SharedSettings, *, officer_id: str, name: str = "", token_version: int = FIRST_TOKEN_VERSION
+) -> tuple[str, datetime]:
+    """A one-time portal sign-in token (15 minutes) and when it expires; the portal spends its jti.
+
+    It carries the officer's current token version: the portal's session acts at that version, and
+    a revocation after it ends the session (and refuses the link if not yet spent)."""
     now = clock.now()
     expires = now + SIGN_IN_LIFETIME
     claims = {
         "sub": officer_id,
         "name": name,
+        "ver": token_version,
         "iss": settings.jwt_issuer,
         "aud": SIGN_IN_AUDIENCE,
         "iat": now,
@@ -123,8 +129,15 @@ def verify_sign_in_token(settings: SharedSettings, token: str) -> tuple[Officer,
         raise InvalidToken(str(error)) from error
     if not str(claims["sub"]).strip():
         raise InvalidToken("the token names no officer")
-    officer = Officer(id=str(claims["sub"]), name=str(claims.get("name", "")))
+    officer = Officer(id=str(claims["sub"]), name=str(claims.get("name", "")), token_version=_version(claims))
     return officer, str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), UTC)
+
+
+def _version(claims: dict[str, Any]) -> int:
+    version = claims.get("ver", FIRST_TOKEN_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidToken("the token's version ('ver') is not a whole number")
+    return version
 
 
 def verify_token(settings: SharedSettings, token: str) -> Officer:
@@ -148,10 +161,7 @@ def verify_token(settings: SharedSettings, token: str) -> Officer:
         raise InvalidToken(str(error)) from error
     if not str(claims["sub"]).strip():
         raise InvalidToken("the token names no officer")
-    version = claims.get("ver", FIRST_TOKEN_VERSION)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise InvalidToken("the token's version ('ver') is not a whole number")
-    return Officer(id=str(claims["sub"]), name=str(claims.get("name", "")), token_version=version)
+    return Officer(id=str(claims["sub"]), name=str(claims.get("name", "")), token_version=_version(claims))
 
 
 # What a service may check beyond the signature (the officer exists, the token is not revoked):

@@ -32,13 +32,21 @@ class RevokedTokens:
         self.lowest_valid: dict[str, int] = {}
 
     def record(self, event: OfficerTokensRevoked) -> None:
+        self.record_current(event.officer_id, event.token_version)
+
+    def record_current(self, officer_id: str, token_version: int) -> None:
+        """The officer's tokens are at `token_version` now (intake says so): every older one is revoked."""
         # Versions only grow: a replayed or reordered older revocation never lowers the bar.
-        known = self.lowest_valid.get(event.officer_id, 0)
-        self.lowest_valid[event.officer_id] = max(known, event.token_version)
+        known = self.lowest_valid.get(officer_id, 0)
+        self.lowest_valid[officer_id] = max(known, token_version)
+
+    def revoked(self, officer: Officer) -> bool:
+        """Whether the token was issued before the officer's latest revocation."""
+        return officer.token_version < self.lowest_valid.get(officer.id, 0)
 
     async def check(self, request: Request, officer: Officer) -> None:
         """An `OfficerCheck`: refuse a token issued before the officer's latest revocation."""
-        if officer.token_version < self.lowest_valid.get(officer.id, 0):
+        if self.revoked(officer):
             raise InvalidToken("this token was revoked; ask for a new one (faio officer token)")
 
     async def follow(self, bootstrap_servers: str) -> None:

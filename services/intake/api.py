@@ -131,7 +131,9 @@ async def revoke_officer_tokens(officer_in: OfficerEmail, session: SessionDep) -
 async def create_sign_in_link(officer_in: OfficerEmail, session: SessionDep, settings: SettingsDep) -> object:
     """A one-time portal sign-in link, valid 15 minutes."""
     officer = await officers.officer_by_email(session=session, email=officer_in.email)
-    token, expires_at = issue_sign_in_token(settings, officer_id=officer.id, name=officer.name)
+    token, expires_at = issue_sign_in_token(
+        settings, officer_id=officer.id, name=officer.name, token_version=officer.token_version
+    )
     url = f"{settings.portal_url.rstrip('/')}/sign-in?token={token}"
     return SignInLink(officer_id=officer.id, url=url, expires_at=expires_at)
 

@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from services.portal.handlers import create_router
 from services.portal.officer import actions, mail
+from services.portal.officer.sessions import SESSION_COOKIE
 from services.portal.routes import (
     catalog,
     clinic,
@@ -33,7 +34,7 @@ from services.portal.routes import (
     survey,
     today,
 )
-from services.portal.routes.web import STATIC_DIR, CsrfRejected, SignInRequired, render
+from services.portal.routes.web import STATIC_DIR, CsrfRejected, SignInRequired, redirect_with_flash, render
 from services.portal.settings import PortalSettings
 from shared.app import create_runtime, create_service_app
 from shared.errors import NotFound
@@ -96,8 +97,13 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.sign_in_limits = sign_in.SignInLimits.of(settings)
 
-    async def sign_in_required(request: Request, _error: Exception) -> Response:
-        return RedirectResponse("/sign-in", status_code=303)
+    async def sign_in_required(request: Request, error: Exception) -> Response:
+        assert isinstance(error, SignInRequired)
+        if not error.reason:
+            return RedirectResponse("/sign-in", status_code=303)
+        ended = redirect_with_flash("/sign-in", kind="error", text=error.reason, settings=settings)
+        ended.delete_cookie(SESSION_COOKIE)
+        return ended
 
     async def not_found(request: Request, error: Exception) -> Response:
         # Someone else's clinic and a clinic that does not exist look the same: 404.

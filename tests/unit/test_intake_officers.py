@@ -140,6 +140,12 @@ async def test_a_sign_in_link_points_at_the_portal_and_carries_a_one_time_token(
         # It is a sign-in token, not a bearer token for the APIs.
         as_bearer = await http.get("/v1/officers/me", headers=bearer(link["url"].removeprefix(prefix)))
         assert as_bearer.status_code == 401
+        assert signed_in.token_version == 1
+        # After a revocation a link carries the new version: the portal acts at it, not at the first.
+        revoked = await http.post("/v1/officers/token-revocations", json={"email": "ada@example.org"})
+        assert revoked.status_code == 200
+        later = (await http.post("/v1/officers/sign-in-links", json={"email": "ada@example.org"})).json()
+        assert verify_sign_in_token(settings, later["url"].removeprefix(prefix))[0].token_version == 2
 
 
 @pytest.mark.parametrize(

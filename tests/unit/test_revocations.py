@@ -24,3 +24,11 @@ async def test_tokens_below_the_latest_revocation_are_refused_and_versions_never
         await table.check(request, Officer(id="o-1", token_version=2))
     await table.check(request, Officer(id="o-1", token_version=3))
     await table.check(request, Officer(id="o-2", token_version=1))  # never revoked
+
+
+def test_a_version_intake_signed_revokes_every_older_one_before_its_event_arrives() -> None:
+    table = RevokedTokens()
+    table.record_current("o-1", 2)  # a sign-in link at version 2
+    table.record_current("o-1", 1)  # an older link never lowers the bar
+    assert table.revoked(Officer(id="o-1", token_version=1))
+    assert not table.revoked(Officer(id="o-1", token_version=2))

@@ -46,7 +46,13 @@ def service_api(request: Request) -> AsyncApi:
 
 async def as_officer(request: Request, officer: SignedIn, call: Call[T]) -> T:
     """Send `call` as the officer: its answer, or a Refusal with the service's own reason."""
-    token = issue_token(settings_of(request), officer_id=officer.officer_id, name=officer.officer_name)
+    # At the session's token version: after a revocation, intake refuses a token of an older one.
+    token = issue_token(
+        settings_of(request),
+        officer_id=officer.officer_id,
+        name=officer.officer_name,
+        token_version=officer.token_version,
+    )
     return await service_api(request).send(call, token=token)
 
 

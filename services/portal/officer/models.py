@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from shared import clock
+from shared.auth import FIRST_TOKEN_VERSION
 
 
 def _now() -> datetime:
@@ -54,5 +55,7 @@ class PortalSession(SQLModel, table=True):
     officer_id: str = Field(index=True, max_length=100)
     officer_name: str = Field(default="", max_length=200)
     csrf_token: str = Field(max_length=64)
+    # The officer's token version at sign-in: the portal acts at it; a revocation ends the session.
+    token_version: int = Field(default=FIRST_TOKEN_VERSION)
     created_at: datetime = Field(default_factory=_now)
     expires_at: datetime

@@ -27,7 +27,10 @@ async def practice_report_pdf(
     request: Request, clinic_id: UUID, session: SessionDep, caller: CurrentOfficer
 ) -> Response:
     """The practice's roadmap report as a PDF; 502 rather than a PDF without the roadmap's part."""
-    officer = SignedIn(officer_id=caller.id, officer_name=caller.name, csrf_token="")
+    # The caller's own token version: roadmap is asked with a token as current as the one presented.
+    officer = SignedIn(
+        officer_id=caller.id, officer_name=caller.name, csrf_token="", token_version=caller.token_version
+    )
     report = await build_report(request, session, officer, clinic_id)
     if report.roadmap is None:
         raise HTTPException(

@@ -43,7 +43,13 @@ async def sign_in_page(request: Request, session: SessionDep, token: str | None 
     if token is None:
         return _sign_in_form(request, status_code=200)
     try:
-        session_id, _officer = await sign_in(session=session, settings=settings, token=token, now=utcnow())
+        session_id, _officer = await sign_in(
+            session=session,
+            settings=settings,
+            revoked=request.app.state.revoked_tokens,
+            token=token,
+            now=utcnow(),
+        )
     except Refused as error:
         return _sign_in_form(request, problem=error.message, status_code=400)
     response = RedirectResponse("/portfolio", status_code=303)

@@ -11,7 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from services.portal.officer import actions
-from services.portal.officer.sessions import SESSION_COOKIE, SignedIn, csrf_matches, signed_in_officer, utcnow
+from services.portal.officer.sessions import (
+    SESSION_COOKIE,
+    SessionEnded,
+    SignedIn,
+    csrf_matches,
+    signed_in_officer,
+    utcnow,
+)
 from services.portal.pages import charts, rules
 from services.portal.read_model.times import local_time
 from services.portal.settings import PortalSettings, settings_of
@@ -33,7 +40,12 @@ T = TypeVar("T")
 
 
 class SignInRequired(Exception):
-    """No live session: the page answers with a redirect to the sign-in page."""
+    """No live session: the page answers with a redirect to the sign-in page, saying why (`reason`)
+    when the session was ended rather than missing or expired."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class CsrfRejected(Refused):
@@ -43,9 +55,15 @@ class CsrfRejected(Refused):
 
 async def require_officer(request: Request, session: SessionDep) -> SignedIn:
     """The signed-in officer, or a redirect to /sign-in."""
-    officer = await signed_in_officer(
-        session=session, session_id=request.cookies.get(SESSION_COOKIE), now=utcnow()
-    )
+    try:
+        officer = await signed_in_officer(
+            session=session,
+            revoked=request.app.state.revoked_tokens,
+            session_id=request.cookies.get(SESSION_COOKIE),
+            now=utcnow(),
+        )
+    except SessionEnded as ended:
+        raise SignInRequired(str(ended)) from ended
     if officer is None:
         raise SignInRequired
     return officer

@@ -225,6 +225,7 @@ def upgrade() -> None:
         sa.Column("officer_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("officer_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("csrf_token", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("token_version", sa.Integer(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id_hash"),
