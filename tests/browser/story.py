@@ -2,16 +2,21 @@
 assessed, audited, an initiative proposed and approved, a plan at its gate, weeks of KPIs, an alert.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from aiokafka import AIOKafkaProducer
 
+from services.portal.read_model.models import PortalClinic
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.envelope import EventBody, envelope_for
 from shared.events.intake import AssessmentCompleted, ClinicRegistered
 from shared.events.kpi import AdoptionWeek, ClinicActivity, FeedHealth, KpiAlert, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
+from tests.polling import eventually
+from tests.services import Platform, officer_token
 
 DIMENSIONS = {
     "leadership_support": 78.0,
@@ -298,3 +303,97 @@ async def tell(kafka: str, events: list[tuple[EventBody, str]], clinic_id: UUID)
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class StrategyStack:
+    platform: Platform
+    portal_url: str
+    kafka: str
+
+
+def candidate(rank: int, category: str, hours: float, cost: float) -> AutomationCandidate:
+    return AutomationCandidate(
+        rank=rank,
+        category=category,
+        solution="",
+        hours_per_week=hours,
+        cost_per_week=cost,
+        predictability=0.8,
+        score=cost / 10,
+        hours_saved_low=hours * 0.3,
+        hours_saved_high=hours * 0.5,
+    )
+
+
+async def assessed_and_audited_clinic(stack: StrategyStack, officer: str, name: str) -> UUID:
+    """A clinic as intake and audit announce it; returns once roadmap proposed and the portal knows it."""
+    clinic_id, now = uuid4(), datetime.now(UTC)
+    await tell(
+        stack.kafka,
+        [
+            (
+                ClinicRegistered(
+                    clinic_id=clinic_id,
+                    officer_id=officer,
+                    name=name,
+                    specialty="family medicine",
+                    locations=2,
+                    systems={"emr": "athenahealth", "phone": "RingCentral"},
+                ),
+                "intake",
+            ),
+            (
+                AssessmentCompleted(
+                    clinic_id=clinic_id,
+                    assessment_id=uuid4(),
+                    questionnaire_version="1",
+                    overall_score=63,
+                    level="ready",
+                    dimension_scores={
+                        "leadership": 70,
+                        "workflows": 55,
+                        "staff": 48,
+                        "data": 66,
+                        "compliance": 76,
+                    },
+                    completed_at=now,
+                ),
+                "intake",
+            ),
+            (
+                AuditCompleted(
+                    clinic_id=clinic_id,
+                    audit_id=uuid4(),
+                    window_start=now.date(),
+                    window_end=now.date(),
+                    total_hours_per_week=47.5,
+                    total_cost_per_week=2_950,
+                    low_confidence=False,
+                    completed_at=now,
+                    candidates=[
+                        candidate(1, "billing", 21, 1_150),
+                        candidate(2, "documentation", 18.5, 1_500),
+                        candidate(3, "appointment_scheduling", 8, 300),
+                    ],
+                ),
+                "audit",
+            ),
+        ],
+        clinic_id,
+    )
+    roadmap = stack.platform["roadmap"].http
+    headers = {"Authorization": f"Bearer {officer_token(officer)}"}
+
+    async def proposed() -> Any:
+        answer = await roadmap.get(f"/v1/clinics/{clinic_id}/initiatives", headers=headers)
+        body = answer.json() if answer.status_code == 200 else None
+        return body if body and body["initiatives"] and not body["waiting_for"] else None
+
+    async def portal_knows() -> Any:
+        async with stack.platform["portal"].runtime.sessions() as session:
+            return await session.get(PortalClinic, clinic_id)
+
+    await eventually(proposed, within=60, what="roadmap's proposals")
+    await eventually(portal_knows, within=60, what="the portal's read model")
+    return clinic_id

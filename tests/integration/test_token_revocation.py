@@ -8,7 +8,7 @@ from uuid import uuid4
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from tests.browser.test_portal_strategy_report import StrategyStack, assessed_and_audited_clinic
+from tests.browser.story import StrategyStack, assessed_and_audited_clinic
 from tests.polling import eventually
 from tests.services import Platform, running
 
