@@ -250,5 +250,5 @@ async def record_answer(
     if claimed.rowcount != 1:
         await session.rollback()
         raise LinkRefused(RefusalReason.USED)
-    session.add(BuyInSurveyAnswer(round_id=row.id, **answer.answers()))
+    session.add(BuyInSurveyAnswer.model_validate({"round_id": row.id, **answer.answers()}))
     await session.commit()
