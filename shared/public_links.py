@@ -99,12 +99,16 @@ class RefusalReason(StrEnum):
     EXPIRED = "expired"
     FORGED = "forged"
     REVOKED = "revoked"
+    USED = "used"  # a single-use link that took its answer
+    CLOSED = "closed"  # the form's round has ended
 
 
 _REFUSAL_WORDS = {
     RefusalReason.EXPIRED: "this link has expired",
     RefusalReason.FORGED: "this link is not one faio made (it may be cut short or changed)",
     RefusalReason.REVOKED: "this link was withdrawn by the officer",
+    RefusalReason.USED: "this link was used already: it takes one answer",
+    RefusalReason.CLOSED: "this survey has closed and takes no more answers",
 }
 
 
@@ -127,10 +131,19 @@ class LinkClaims:
 
 
 def issue_link(
-    settings: SharedSettings, *, purpose: LinkPurpose, link_id: str, subject_id: str, expires_at: datetime
+    settings: SharedSettings,
+    *,
+    purpose: LinkPurpose,
+    link_id: str,
+    subject_id: str,
+    expires_at: datetime,
+    nonce: str | None = None,
 ) -> str:
-    """A signed link token (HS256 with the secret key) for one link row, valid until `expires_at`."""
-    claims = {
+    """A signed link token (HS256 with the secret key) for one link row, valid until `expires_at`.
+
+    A `nonce` (jti) makes tokens of the same row distinct: single-use links kept as their hash.
+    """
+    claims: dict[str, Any] = {
         "lid": link_id,
         "sub": subject_id,
         "iss": settings.jwt_issuer,
@@ -138,6 +151,8 @@ def issue_link(
         "iat": clock.now(),
         "exp": expires_at,
     }
+    if nonce is not None:
+        claims["jti"] = nonce
     return jwt.encode(claims, settings.secret_key, algorithm="HS256")
 
 

@@ -1,5 +1,5 @@
 """`faio plan buy-in ...`: staff buy-in of a plan at roadmap - what staff were told, who was trained,
-the anonymous survey's rounds and (from five answers on) its results."""
+the anonymous survey's rounds and (once a round closes with five answers) its results."""
 
 from typing import Annotated, Any, get_args
 
@@ -10,7 +10,7 @@ from services.cli.render import console, copyable, details, emit, fail, hint, nu
 from services.cli.roadmap import UNKNOWN_PLAN, PlanId
 from shared.api_client import roadmap
 from shared.api_client.vocabulary import one_of
-from shared.events.buy_in import COMMUNICATION_KINDS, STAFF_AUDIENCES, SurveyStage
+from shared.events.buy_in import COMMUNICATION_KINDS, MIN_RESPONSES_TO_SHOW, STAFF_AUDIENCES, SurveyStage
 from shared.pseudonyms import pseudonym_problem
 
 buy_in_app = typer.Typer(
@@ -48,14 +48,15 @@ def _show(view: dict[str, Any]) -> None:
         console.print(table("Training", ("id", "kind", "status", "day", "attended"), sessions))
     for survey in view["surveys"]:
         results = survey["results"]
-        state = "revoked" if survey["revoked"] else f"open until {when(survey['expires_at'])}"
+        state = f"open until {when(survey['expires_at'])}" if survey["open"] else "closed"
+        state += f", {survey['links_issued']} link(s) issued"
         console.print(f"[bold]Survey {survey['stage']}[/] ({state}): {results['message']}", highlight=False)
         if results["shown"]:
             rows = [
                 (
                     q["question"],
-                    number(q["mean"]),
-                    f"{q['agree_share']:.0%}",
+                    "-" if q["mean"] is None else number(q["mean"]),  # coarsened: see agree
+                    q["agree"],
                     "yes" if q["worse_when_agreed"] else "",
                 )
                 for q in results["questions"]
@@ -67,8 +68,13 @@ def _show(view: dict[str, Any]) -> None:
                     rows,
                 )
             )
-        if survey["link_url"]:
-            copyable(f"{survey['stage']} survey link", survey["link_url"])
+        _print_links(survey)
+
+
+def _print_links(survey: dict[str, Any]) -> None:
+    """The links just issued, one per person (faio keeps only their hashes: copy them now)."""
+    for number_, link in enumerate(survey.get("links", []), start=1):
+        copyable(f"link for {link['roster'] or f'person {number_}'}", link["link_url"])
 
 
 @buy_in_app.command("show")
@@ -200,11 +206,17 @@ def survey(
     plan_id: PlanId,
     stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(STAGES)}.", show_default=False)],
     *,
-    open_days: Annotated[int, typer.Option(min=1, max=60, help="How long the link works.")] = 14,
+    open_days: Annotated[int, typer.Option(min=1, max=60, help="How long the links work.")] = 14,
+    links: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=500, help="How many people to ask; left out, one per person on the plan's roster."
+        ),
+    ] = None,
     token: TokenOption = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Open the stage's anonymous buy-in survey and print the link to share with staff."""
+    """Open the stage's anonymous buy-in survey: one single-use link per person, printed once."""
     round_of = one_of(stage, STAGES)
     if round_of is None:
         fail(
@@ -212,15 +224,45 @@ def survey(
             hint=f"faio plan buy-in survey {plan_id} before_pilot",
             code=2,
         )
-    opening = roadmap.open_survey_round(plan_id=plan_id, stage=round_of, open_days=open_days)
+    opening = roadmap.open_survey_round(plan_id=plan_id, stage=round_of, open_days=open_days, links=links)
     opened = call(opening, token=token, not_found_hint=UNKNOWN_PLAN)
 
     def human() -> None:
-        console.print(f"survey {stage} open until {when(opened['expires_at'])}; results show from 5 answers")
-        copyable("link for staff", opened["link_url"])
-        hint(f"faio plan buy-in revoke {plan_id} {opened['id']}  # if the link leaks")
+        console.print(
+            f"survey {stage} open until {when(opened['expires_at'])}; results show from 5 answers, "
+            "once it closes (at the end of its phase, or `faio plan buy-in revoke`)",
+            highlight=False,
+        )
+        _print_links(opened)
+        issued = opened["links_issued"]
+        console.print(f"{issued} single-use link(s): hand one to each person; they are not shown again")
+        if issued < MIN_RESPONSES_TO_SHOW:
+            hint(
+                f"results need {MIN_RESPONSES_TO_SHOW} answers: ask more colleagues with "
+                f"`faio plan buy-in links {plan_id} {opened['id']} --count 3`"
+            )
+        else:
+            hint(f"faio plan buy-in links {plan_id} {opened['id']} --count 3  # more links for this round")
 
     emit(opened, as_json=as_json, human=human)
+
+
+@buy_in_app.command("links")
+def more_links(
+    plan_id: PlanId,
+    round_id: Annotated[str, typer.Argument(help="The survey round's id.")],
+    *,
+    count: Annotated[int, typer.Option(min=1, max=500, help="How many more people to ask.")] = 1,
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """More single-use links for an open survey round (a colleague joined, a link was lost)."""
+    issued = call(
+        roadmap.more_survey_links(plan_id=plan_id, round_id=round_id, links=count),
+        token=token,
+        not_found_hint=UNKNOWN_PLAN,
+    )
+    emit(issued, as_json=as_json, human=lambda: _print_links(issued))
 
 
 @buy_in_app.command("revoke")
@@ -230,10 +272,14 @@ def revoke(
     token: TokenOption = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Withdraw a survey link: it opens nothing from now on (answers so far stay)."""
+    """Close a survey round early: its links open nothing from now on, and its results can show."""
     revoked = call(
         roadmap.revoke_survey_round(plan_id=plan_id, round_id=round_id),
         token=token,
         not_found_hint=UNKNOWN_PLAN,
     )
-    emit(revoked, as_json=as_json, human=lambda: console.print(f"survey {revoked['stage']} link withdrawn"))
+    emit(
+        revoked,
+        as_json=as_json,
+        human=lambda: console.print(f"survey {revoked['stage']} closed: {revoked['results']['message']}"),
+    )

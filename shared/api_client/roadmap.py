@@ -104,14 +104,25 @@ def waive_preparation(*, plan_id: Id, reason: str) -> Call[Json]:
     return Call("roadmap", "PUT", f"/v1/plans/{plan_id}/buy-in/preparation-waiver", json={"reason": reason})
 
 
-def open_survey_round(*, plan_id: Id, stage: SurveyStage, open_days: int) -> Call[Json]:
-    """The stage's anonymous buy-in survey, and the link to share with staff."""
-    body = {"stage": stage, "open_days": open_days}
+def open_survey_round(
+    *, plan_id: Id, stage: SurveyStage, open_days: int, links: int | None = None
+) -> Call[Json]:
+    """The stage's anonymous buy-in survey, and one single-use link per person asked (shown once);
+    without `links`, one per person on the plan's roster."""
+    body: dict[str, Any] = {"stage": stage, "open_days": open_days}
+    if links is not None:
+        body["links"] = links
     return Call("roadmap", "POST", f"/v1/plans/{plan_id}/buy-in/surveys", json=body)
 
 
+def more_survey_links(*, plan_id: Id, round_id: Id, links: int) -> Call[Json]:
+    """More single-use links for an open round (shown once)."""
+    path = f"/v1/plans/{plan_id}/buy-in/surveys/{round_id}/links"
+    return Call("roadmap", "POST", path, json={"links": links})
+
+
 def revoke_survey_round(*, plan_id: Id, round_id: Id) -> Call[Json]:
-    """The survey link opens nothing from now on (answers so far stay)."""
+    """Close the round early: its links open nothing from now on, and its results can show."""
     return Call("roadmap", "POST", f"/v1/plans/{plan_id}/buy-in/surveys/{round_id}/revoke")
 
 

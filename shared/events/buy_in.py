@@ -1,7 +1,8 @@
 """Roadmap's staff buy-in contract and vocabulary: what was communicated, trained and surveyed per plan.
 
 Counts, fixed kinds and pseudonym-free aggregates only: no staff id, no text anyone typed. Survey
-figures appear only once a round has at least five answers (and then in whole groups of five).
+figures appear only once a round has closed with at least five answers; while it is open, not even
+its count of answers is sent (and an answer stages no event).
 """
 
 from datetime import datetime
@@ -69,19 +70,21 @@ MIN_RESPONSES_TO_SHOW = 5
 
 
 class SurveyRoundFigures(BaseModel):
-    """One survey round: how many answered and, from five answers on, the averages."""
+    """One survey round: open, or closed with how many answered and (from five) the averages."""
 
     model_config = ConfigDict(extra="forbid")
 
     stage: SurveyStage
-    responses: int = Field(ge=0)
-    shown: bool = Field(description="false below five answers: no figures are sent")
+    open: bool = Field(default=False, description="takes answers; then responses is 0 and nothing shows")
+    responses: int = Field(ge=0, description="answers of a closed round (0 while open: no live count)")
+    shown: bool = Field(description="false while open or below five answers: no figures are sent")
     buy_in_score: float | None = Field(default=None, ge=0, le=100)
     question_means: dict[SurveyQuestion, float] = Field(default_factory=dict)
 
 
 class PlanBuyInChanged(EventBody):
-    """A plan's staff buy-in changed: a communication, a training, a waiver or a survey answer."""
+    """A plan's staff buy-in changed: a communication, a training, a waiver, a survey round opened
+    or closed (not an answer: that would tell who just answered)."""
 
     topic = topics.PLAN_BUY_IN_CHANGED
 

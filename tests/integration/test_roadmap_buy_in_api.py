@@ -132,7 +132,9 @@ async def test_nothing_staff_could_type_reaches_kafka_a_trace_or_a_log(
         f"/v1/plans/{plan_id}/buy-in/surveys", json={"stage": "before_pilot"}, headers=headers
     )
     assert survey.status_code == 201, survey.text
-    token = survey.json()["link_token"]
+    # One link per person on the plan's roster (here its owner), shown only in this answer.
+    assert [link["roster"] for link in survey.json()["links"]] == ["staff-lead-7"]
+    token = survey.json()["links"][0]["link_token"]
     secret = f"Maria Lopez in billing says no {uuid.uuid4().hex}"
     caplog.set_level(logging.DEBUG)
     opened = await http.post("/v1/public/buy-in-survey/open", json={"token": token})
@@ -168,3 +170,4 @@ async def test_nothing_staff_could_type_reaches_kafka_a_trace_or_a_log(
     ):
         assert not [text for text in texts if "Maria Lopez" in text], f"staff text reached the {where}"
         assert not [text for text in texts if token in text], f"the survey link reached the {where}"
+    assert not any("staff-lead-7" in text and "survey" in text for text in payloads)  # no link owner sent

@@ -8,7 +8,7 @@ __all__ = ["services"]
 
 PLAN = "plan-1234"
 BUY_IN = f"/v1/plans/{PLAN}/buy-in"
-TOO_FEW = "too few responses to show without identifying anyone (3 so far; results show from 5)"
+TOO_FEW = "too few responses to show without identifying anyone (the round closed with 3; results need 5)"
 
 
 def view(**results: Any) -> dict[str, Any]:
@@ -43,14 +43,15 @@ def view(**results: Any) -> dict[str, Any]:
                 "id": "r1",
                 "stage": "before_pilot",
                 "expires_at": "2026-12-10T10:00:00Z",
-                "revoked": False,
-                "link_token": "tok",
-                "link_url": "http://portal.test/survey/tok",
+                "open": False,
+                "revoked": True,
+                "links_issued": 6,
+                "links": [],
                 "results": {
+                    "closed": True,
                     "responses": 3,
                     "shown": False,
                     "message": TOO_FEW,
-                    "counted": 0,
                     "buy_in_score": None,
                     "questions": [],
                     **results,
@@ -101,10 +102,23 @@ def test_train_records_attendance_and_survey_prints_the_link(services: FakeServi
         "status": "held",
         "attendees": ["ma-1"],
     }
-    services.answer("POST", f"{BUY_IN}/surveys", 201, view()["surveys"][0])
-    opened = faio("plan", "buy-in", "survey", PLAN, "before_pilot")
+    links = [
+        {"roster": "ma-1", "link_token": "tok1", "link_url": "http://portal.test/survey/tok1"},
+        {"roster": "", "link_token": "tok2", "link_url": "http://portal.test/survey/tok2"},
+    ]
+    issued = {**view()["surveys"][0], "open": True, "links_issued": 2, "links": links}
+    services.answer("POST", f"{BUY_IN}/surveys", 201, issued)
+    opened = faio("plan", "buy-in", "survey", PLAN, "before_pilot", "--links", "2")
     assert opened.exit_code == 0, opened.output
-    assert "http://portal.test/survey/tok" in opened.output
+    assert services.body("POST", f"{BUY_IN}/surveys") == {
+        "stage": "before_pilot",
+        "open_days": 14,
+        "links": 2,
+    }
+    assert "results show from 5 answers" in opened.output  # the README walk-through looks for it
+    assert "link for ma-1: http://portal.test/survey/tok1" in opened.output
+    assert "link for person 2: http://portal.test/survey/tok2" in opened.output
+    assert "results need 5 answers" in opened.output  # two links can never show results
 
 
 def test_show_says_too_few_below_five_answers(services: FakeServices) -> None:
@@ -112,4 +126,29 @@ def test_show_says_too_few_below_five_answers(services: FakeServices) -> None:
     shown = faio("plan", "buy-in", "show", PLAN)
     assert shown.exit_code == 0, shown.output
     assert "too few responses to show without identifying anyone" in shown.output
+    assert "closed, 6 link(s) issued" in shown.output
     assert "ma-1, dr-2" in shown.output
+
+
+def test_show_prints_a_closed_rounds_coarsened_cells_in_words(services: FakeServices) -> None:
+    question = {"text": "...", "worse_when_agreed": False}
+    shown_results = {
+        "responses": 5,
+        "shown": True,
+        "message": "the round closed with 5 answers",
+        "buy_in_score": 80.0,
+        "questions": [
+            {
+                **question,
+                "question": "understanding_why",
+                "mean": None,
+                "agree_share": None,
+                "agree": "all or nearly all",
+            },
+            {**question, "question": "leadership_support", "mean": 3.6, "agree_share": 0.6, "agree": "60%"},
+        ],
+    }
+    services.answer("GET", BUY_IN, 200, view(**shown_results))
+    shown = faio("plan", "buy-in", "show", PLAN)
+    assert shown.exit_code == 0, shown.output
+    assert "all or nearly all" in shown.output and "60%" in shown.output and "3.6" in shown.output

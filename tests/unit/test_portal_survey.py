@@ -58,7 +58,8 @@ async def test_the_page_asks_five_questions_and_takes_the_answers(
     portal: httpx.AsyncClient, roadmap: BuyInApp
 ) -> None:
     plan_id = await roadmap.plan()
-    token = (await roadmap.open_round(plan_id))["link_token"]
+    survey = await roadmap.open_round(plan_id)
+    token = survey["links"][0]["link_token"]
     page = await portal.get(f"/survey/{token}")
     assert page.status_code == 200
     assert "Hilltop Family" in page.text and "before the pilot starts" in page.text
@@ -79,7 +80,15 @@ async def test_the_page_asks_five_questions_and_takes_the_answers(
     )
     assert sent.status_code == 200, sent.text
     assert "Your answers were recorded, without your name" in sent.text
-    assert (await roadmap.buy_in(plan_id))["surveys"][0]["results"]["responses"] == 1
+    # The link took its answer: sending again, or opening it again, is refused.
+    again = await portal.post(
+        f"/survey/{token}",
+        data={**form_of(page.text), **{key: str(value) for key, value in AGREEABLE.items()}},
+    )
+    assert again.status_code == 410 and "used already" in again.text
+    reopened = await portal.get(f"/survey/{token}")
+    assert reopened.status_code == 410 and "used already" in reopened.text
+    assert (await roadmap.close(plan_id, survey["id"]))["results"]["responses"] == 1
 
 
 async def test_expired_revoked_and_forged_links_show_what_to_do(
@@ -100,7 +109,7 @@ async def test_expired_revoked_and_forged_links_show_what_to_do(
         (expired, "this link has expired", 410),
         ("not-a-link-at-all", "not one faio made", 404),
         ("cut", "not one faio made", 404),
-        (survey["link_token"][:-6], "not one faio made", 404),
+        (survey["links"][0]["link_token"][:-6], "not one faio made", 404),
     ):
         page = await portal.get(f"/survey/{token}")
         assert page.status_code == status, page.text
@@ -109,7 +118,8 @@ async def test_expired_revoked_and_forged_links_show_what_to_do(
     await roadmap.http.post(
         f"/v1/plans/{plan_id}/buy-in/surveys/{survey['id']}/revoke", headers=roadmap.auth()
     )
-    revoked = await portal.post(f"/survey/{survey['link_token']}", data={"form_stamp": "x", **AGREEABLE})
+    token = survey["links"][0]["link_token"]
+    revoked = await portal.post(f"/survey/{token}", data={"form_stamp": "x", **AGREEABLE})
     assert revoked.status_code == 410
     assert "withdrawn by the officer" in revoked.text and WHAT_TO_DO in revoked.text
 
@@ -117,20 +127,22 @@ async def test_expired_revoked_and_forged_links_show_what_to_do(
 async def test_bots_are_refused_and_each_address_is_limited(
     portal: httpx.AsyncClient, roadmap: BuyInApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    token = (await roadmap.open_round(await roadmap.plan()))["link_token"]
-    page = await portal.get(f"/survey/{token}")
+    tokens = [link["link_token"] for link in (await roadmap.open_round(await roadmap.plan()))["links"]]
+    page = await portal.get(f"/survey/{tokens[0]}")
     answers = {key: str(value) for key, value in AGREEABLE.items()}
     bot = await portal.post(
-        f"/survey/{token}", data={**form_of(page.text), **answers, "website": "buy pills"}
+        f"/survey/{tokens[0]}", data={**form_of(page.text), **answers, "website": "buy pills"}
     )
     assert bot.status_code == 422 and "must be left empty" in bot.text
 
     monkeypatch.setattr(survey, "answers_per_address", RateLimit("2/minute", scope="test-portal-survey"))
-    for _ in range(2):
+    for token in tokens[:2]:  # a shared phone in the break room: two colleagues, each their own link
+        page = await portal.get(f"/survey/{token}")
         assert (
             await portal.post(f"/survey/{token}", data={**form_of(page.text), **answers})
         ).status_code == 200
-    limited = await portal.post(f"/survey/{token}", data={**form_of(page.text), **answers})
+    page = await portal.get(f"/survey/{tokens[2]}")
+    limited = await portal.post(f"/survey/{tokens[2]}", data={**form_of(page.text), **answers})
     assert limited.status_code == 429
     assert "Too many answers from your connection" in limited.text
     assert int(limited.headers["Retry-After"]) >= 1

@@ -1,10 +1,11 @@
 """The plan's buy-in side effects against a scratch database: a retraining booked by an adoption alert
 becomes a tracked session (once, however often the activity is retried), and the preparation check
-reads what the officer recorded. Plus the survey's results rule, pure."""
+reads what the officer recorded, a survey round closes when the plan leaves its stage. Plus the
+survey's results rule, pure."""
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,15 @@ from temporalio.testing import ActivityEnvironment
 from services.roadmap.models import RoadmapPlan
 from services.roadmap.plans.activities import PlanActivities
 from services.roadmap.plans.buy_in.activities import BuyInActivities
-from services.roadmap.plans.buy_in.models import BuyInCommunication, BuyInTraining, BuyInWaiver
-from services.roadmap.plans.buy_in.results import TOO_FEW, survey_results
+from services.roadmap.plans.buy_in.models import (
+    BuyInCommunication,
+    BuyInSurveyRound,
+    BuyInTraining,
+    BuyInWaiver,
+)
+from services.roadmap.plans.buy_in.results import ALL, NONE, STILL_OPEN, TOO_FEW, survey_results
 from services.roadmap.plans.buy_in.service import MISSING_COMMUNICATION, MISSING_TRAINING
-from services.roadmap.plans.contracts import PlanNotice
+from services.roadmap.plans.contracts import PhaseChange, PlanNotice
 from services.roadmap.plans.worker import MIGRATIONS
 from shared import db
 from shared.events.buy_in import PlanBuyInChanged
@@ -109,14 +115,56 @@ async def test_the_preparation_check_reads_what_the_officer_recorded(sessions: d
     assert waived.ready and waived.waived and waived.missing == [MISSING_TRAINING]
 
 
-def test_results_show_nothing_below_five_then_whole_groups_of_five() -> None:
-    four = survey_results([ALL_FIVE] * 4)
+def test_results_show_only_once_closed_from_five_with_unanimous_cells_coarsened() -> None:
+    still_open = survey_results([ALL_FIVE] * 7, closed=False)
+    assert not still_open.shown and still_open.responses is None and still_open.message == STILL_OPEN
+    four = survey_results([ALL_FIVE] * 4, closed=True)
     assert not four.shown and four.questions == [] and four.message.startswith(TOO_FEW)
-    five = survey_results([ALL_FIVE] * 5)
-    assert five.shown and five.counted == 5 and five.buy_in_score == 0.0  # every answer the least favourable
-    nine = survey_results([ALL_FIVE] * 5 + [dict.fromkeys(ALL_FIVE, 3)] * 4)
-    assert nine.counted == 5 and nine.buy_in_score == 0.0 and "4 more wait" in nine.message
-    ten = survey_results([ALL_FIVE] * 5 + [dict.fromkeys(ALL_FIVE, 3)] * 5)
-    assert ten.counted == 10 and ten.buy_in_score == 25.0
+    five = survey_results([ALL_FIVE] * 5, closed=True)
+    assert (
+        five.shown and five.responses == 5 and five.buy_in_score == 0.0
+    )  # every answer the least favourable
+    # Everyone alike at an end of the scale: no exact share, no mean, only the words.
+    assert all(q.agree in (ALL, NONE) and q.agree_share is None and q.mean is None for q in five.questions)
+    ten = survey_results([ALL_FIVE] * 5 + [dict.fromkeys(ALL_FIVE, 3)] * 5, closed=True)
+    assert ten.responses == 10 and ten.buy_in_score == 25.0
     worry = next(question for question in ten.questions if question.question == "job_security_worry")
-    assert worry.worse_when_agreed and worry.mean == 4.0 and worry.agree_share == 0.5
+    assert worry.worse_when_agreed and worry.mean == 4.0 and worry.agree_share == 0.5 and worry.agree == "50%"
+
+
+async def test_a_before_pilot_round_closes_when_the_plan_records_the_pilot(
+    sessions: db.SessionFactory,
+) -> None:
+    plan = await a_plan(sessions, phase="preparation")
+    async with sessions() as session:
+        session.add(
+            BuyInSurveyRound(
+                plan_id=plan.id,
+                clinic_id=plan.clinic_id,
+                stage="before_pilot",
+                expires_at=datetime.now(UTC) + timedelta(days=14),
+                created_by="officer-1",
+            )
+        )
+        await session.commit()
+    change = PhaseChange(
+        plan_id=plan.id,
+        clinic_id=str(plan.clinic_id),
+        initiative_id=str(plan.initiative_id),
+        seq=3,
+        phase="pilot",
+        previous_phase="preparation",
+        reason="preparation done",
+        changed_at=datetime.now(UTC).isoformat(),
+    )
+    await ActivityEnvironment().run(PlanActivities(sessions).record_phase_change, change)
+    async with sessions() as session:
+        closed = (await session.exec(select(BuyInSurveyRound))).one()
+        staged = (
+            await session.exec(
+                select(OutboxMessage).where(OutboxMessage.topic == PlanBuyInChanged.topic.name)
+            )
+        ).all()
+    assert closed.closed_at is not None
+    figures = PlanBuyInChanged.model_validate_json(staged[-1].payload).surveys
+    assert [(round_.stage, round_.open) for round_ in figures] == [("before_pilot", False)]

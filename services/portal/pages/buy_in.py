@@ -1,8 +1,8 @@
 """A plan's staff buy-in (read_model/buy_in.py keeps it from roadmap.plan.buy-in-changed.v1) as it
 reads next to the KPI: on the clinic page's plan and at the gate on Today.
 
-The event carries counts only, and survey figures only once a round has five answers; below that
-the page says so in the words the method uses.
+The event carries counts only, and survey figures only once a round has closed with five answers;
+while it is open, or below five, the page says so in the words the method uses.
 """
 
 from dataclasses import dataclass
@@ -75,10 +75,12 @@ def summarise(figures: dict[str, Any], *, phase: str = "") -> BuyInSummary:
     for survey in figures.get("surveys", []):
         responses = int(survey.get("responses", 0))
         stage = STAGE_NAMES.get(survey.get("stage", ""), survey.get("stage", ""))
-        if survey.get("shown") and survey.get("buy_in_score") is not None:
+        if survey.get("open"):  # no count while open: it would tell who just answered
+            text = f"survey {stage}: open; results show once it closes, from {MIN_RESPONSES_TO_SHOW} answers"
+        elif survey.get("shown") and survey.get("buy_in_score") is not None:
             text = f"survey {stage}: buy-in {survey['buy_in_score']:.0f} / 100 ({responses} answers)"
         else:
-            text = f"survey {stage}: {TOO_FEW} ({responses} of at least {MIN_RESPONSES_TO_SHOW})"
+            text = f"survey {stage}: {TOO_FEW} (closed with {responses}; at least {MIN_RESPONSES_TO_SHOW})"
         surveys.append(
             SurveyLine(
                 stage=str(survey.get("stage", "")),

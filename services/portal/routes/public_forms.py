@@ -40,8 +40,16 @@ REFUSAL_TITLES = {
     RefusalReason.EXPIRED: "This link has expired",
     RefusalReason.FORGED: "This link does not work",
     RefusalReason.REVOKED: "This link was withdrawn",
+    RefusalReason.USED: "This link was used already",
+    RefusalReason.CLOSED: "This survey has closed",
 }
-REFUSAL_STATUS = {RefusalReason.EXPIRED: 410, RefusalReason.FORGED: 404, RefusalReason.REVOKED: 410}
+REFUSAL_STATUS = {
+    RefusalReason.EXPIRED: 410,
+    RefusalReason.FORGED: 404,
+    RefusalReason.REVOKED: 410,
+    RefusalReason.USED: 410,
+    RefusalReason.CLOSED: 410,
+}
 
 
 class PublicLinkRefused(Exception):

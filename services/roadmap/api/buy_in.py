@@ -16,6 +16,7 @@ from services.roadmap.plans.buy_in.models import (
     BuyInPublic,
     CommunicationIn,
     CommunicationPublic,
+    SurveyLinksIn,
     SurveyRoundIn,
     SurveyRoundPublic,
     TrainingIn,
@@ -56,13 +57,9 @@ async def _plan(session: AsyncSession, plan_id: str, officer_id: str) -> Roadmap
 
 @router.get("/plans/{plan_id}/buy-in", response_model=BuyInPublic)
 async def read_buy_in(plan_id: str, session: SessionDep, officer: CurrentOfficer, request: Request) -> object:
-    """Communications, training with attendance, the waiver and the survey rounds (results from 5 answers)."""
+    """Communications, training with attendance, the waiver and the survey rounds (results once closed)."""
     plan = await _plan(session, plan_id, officer.id)
-    rounds = await buy_in.rounds_of(session, plan.id)
-    settings = _settings(request)
-    tokens = {row.id: buy_in_survey.link_for(settings, row) for row in rounds if row.revoked_at is None}
-    links = {round_id: buy_in_survey.page_url(settings, token) for round_id, token in tokens.items()}
-    return await buy_in.buy_in_view(session=session, plan=plan, link_token=tokens, link_url=links)
+    return await buy_in.buy_in_view(session=session, plan=plan)
 
 
 @router.post(
@@ -141,38 +138,50 @@ async def record_waiver(
     "/plans/{plan_id}/buy-in/surveys",
     status_code=status.HTTP_201_CREATED,
     response_model=SurveyRoundPublic,
-    responses={409: {"description": "the stage's round exists already, or the plan is not at that stage"}},
+    responses={
+        409: {"description": "the stage's round exists already, or the plan is not at that stage"},
+        422: {"description": "no `links` count and the plan has no staff roster"},
+    },
 )
 async def open_survey_round(
     plan_id: str, round_in: SurveyRoundIn, session: SessionDep, officer: CurrentOfficer, request: Request
 ) -> object:
-    """Open the buy-in survey round of a stage; share the portal's /survey/<link_token> page with staff."""
+    """Open the buy-in survey round of a stage with one single-use link per person (shown only here)."""
     plan = await _plan(session, plan_id, officer.id)
-    row, token = await buy_in_survey.open_round(
+    row, links = await buy_in_survey.open_round(
         session=session, settings=_settings(request), plan=plan, officer_id=officer.id, request=round_in
     )
-    return SurveyRoundPublic(
-        id=row.id,
-        stage=row.stage,
-        expires_at=row.expires_at,
-        revoked=False,
-        link_token=token,
-        link_url=buy_in_survey.page_url(_settings(request), token),
-        results=await buy_in.round_results(session, row.id),
+    return await buy_in.round_public(session, row, plan, links)
+
+
+@router.post(
+    "/plans/{plan_id}/buy-in/surveys/{round_id}/links",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SurveyRoundPublic,
+    responses={409: {"description": "the round has closed"}},
+)
+async def more_survey_links(
+    *,
+    plan_id: str,
+    round_id: UUID,
+    more: SurveyLinksIn,
+    session: SessionDep,
+    officer: CurrentOfficer,
+    request: Request,
+) -> object:
+    """More single-use links for an open round (a colleague joined, or a link was lost)."""
+    plan = await _plan(session, plan_id, officer.id)
+    row, links = await buy_in_survey.more_links(
+        session=session, settings=_settings(request), plan=plan, round_id=round_id, count=more.links
     )
+    return await buy_in.round_public(session, row, plan, links)
 
 
 @router.post("/plans/{plan_id}/buy-in/surveys/{round_id}/revoke", response_model=SurveyRoundPublic)
 async def revoke_survey_round(
     plan_id: str, round_id: UUID, session: SessionDep, officer: CurrentOfficer
 ) -> object:
-    """Withdraw a round's link (answers given so far stay); it opens nothing from now on."""
+    """Close a round early: its links open nothing from now on, and its results can show."""
     plan = await _plan(session, plan_id, officer.id)
     row = await buy_in_survey.revoke_round(session=session, plan=plan, round_id=round_id)
-    return SurveyRoundPublic(
-        id=row.id,
-        stage=row.stage,
-        expires_at=row.expires_at,
-        revoked=True,
-        results=await buy_in.round_results(session, row.id),
-    )
+    return await buy_in.round_public(session, row, plan)

@@ -13,11 +13,11 @@ from shared.settings import SharedSettings
 
 router = APIRouter(prefix="/v1/public/buy-in-survey", tags=["buy-in survey (public)"])
 
-# Per link: a staff meeting may answer at once, a script hammering one link may not. (The portal
-# limits each person's address as well; roadmap only sees the portal's.)
-answers_per_link = RateLimit("120/hour", scope="buy-in-survey-link")
+# Per round: a staff meeting may answer at once, a script hammering a round may not. (Each link
+# takes one answer anyway; the portal limits each person's address as well.)
+answers_per_round = RateLimit("120/hour", scope="buy-in-survey-round")
 REFUSALS: dict[int | str, dict[str, Any]] = {
-    422: {"description": "the link is expired, revoked or forged (the answer says what to do)"}
+    422: {"description": "the link is expired, revoked, used, forged or its round closed (says what to do)"}
 }
 
 
@@ -35,13 +35,13 @@ async def open_survey(link: SurveyTokenIn, session: SessionDep, request: Request
 @router.post(
     "/answers",
     status_code=status.HTTP_201_CREATED,
-    responses={**REFUSALS, 429: {"description": "too many answers through this link; wait and retry"}},
+    responses={**REFUSALS, 429: {"description": "too many answers to this round; wait and retry"}},
 )
 async def answer_survey(answer: SurveyAnswerIn, session: SessionDep, request: Request) -> dict[str, bool]:
-    """One anonymous answer (five numbers 1-5); nothing identifies who gave it."""
+    """One anonymous answer (five numbers 1-5) per link; nothing identifies who gave it."""
     settings = _settings(request)
-    row = await buy_in_survey.round_of_link(session, settings, answer.token)
-    await answers_per_link.hit(str(row.id))
+    row, _plan, _link = await buy_in_survey.link_of(session, settings, answer.token)
+    await answers_per_round.hit(str(row.id))
     await buy_in_survey.record_answer(
         session=session,
         settings=settings,

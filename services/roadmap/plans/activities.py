@@ -24,6 +24,7 @@ from services.roadmap.models import (
     RoadmapPlanTransition,
 )
 from services.roadmap.plans.buy_in import service as buy_in
+from services.roadmap.plans.buy_in import survey as buy_in_survey
 from services.roadmap.plans.contracts import NextInitiative, PhaseChange, PlanNotice
 from shared.db import SessionFactory
 from shared.events.roadmap import (
@@ -93,6 +94,8 @@ class PlanActivities:
                 plan.seq = change.seq
                 plan.updated_at = changed_at
             session.add(plan)
+            # A round closes with its stage (a before-pilot round when the pilot starts): results can show.
+            await buy_in_survey.close_rounds_past_phase(session, plan)
             initiative = await session.get(Initiative, UUID(change.initiative_id))
             if initiative is not None and change.phase in FINAL_PHASES:
                 initiative.status = change.phase  # the initiative ends as its plan did: done or stopped

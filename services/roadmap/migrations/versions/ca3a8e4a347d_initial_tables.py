@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("stage", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("revoked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("closed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -252,8 +253,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("clinic_id", "area", "question"),
     )
     op.create_table(
+        "roadmap_buy_in_survey_link",
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("round_id", sa.Uuid(), nullable=False),
+        sa.Column("used", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["roadmap_buy_in_survey_round.id"],
+        ),
+        sa.PrimaryKeyConstraint("token_hash"),
+    )
+    with op.batch_alter_table("roadmap_buy_in_survey_link", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_roadmap_buy_in_survey_link_round_id"), ["round_id"], unique=False
+        )
+
+    op.create_table(
         "roadmap_buy_in_survey_answer",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("round_id", sa.Uuid(), nullable=False),
         sa.Column("job_security_worry", sa.Integer(), nullable=False),
         sa.Column("confidence_to_learn", sa.Integer(), nullable=False),
@@ -280,6 +297,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_roadmap_buy_in_survey_answer_round_id"))
 
     op.drop_table("roadmap_buy_in_survey_answer")
+    with op.batch_alter_table("roadmap_buy_in_survey_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_roadmap_buy_in_survey_link_round_id"))
+
+    op.drop_table("roadmap_buy_in_survey_link")
     op.drop_table("roadmap_strategy_answer")
     op.drop_table("roadmap_plan_transition")
     with op.batch_alter_table("roadmap_plan_notice", schema=None) as batch_op:

@@ -2,7 +2,8 @@
 a plan leave preparation without them, and the anonymous buy-in survey's rounds and answers.
 
 No free text from staff is stored anywhere: attendees are pseudonymous staff ids (shared/pseudonyms.py),
-survey answers are five numbers 1-5 with no id, no time and nothing typed.
+survey answers are five numbers 1-5 with no time, no order and nothing typed. A survey link is kept
+as the hash of its token and a used flag; nothing says which answer it gave.
 """
 
 from datetime import UTC, date, datetime
@@ -97,7 +98,11 @@ class BuyInWaiver(SQLModel, table=True):
 
 
 class BuyInSurveyRound(SQLModel, table=True):
-    """One round of the buy-in survey: one per plan and stage (before the pilot, at the gate, in sustain)."""
+    """One round of the buy-in survey: one per plan and stage (before the pilot, at the gate, in sustain).
+
+    It closes when the officer closes it (`revoked_at`), when it expires, or when the plan leaves
+    the stage's phases (`closed_at`); results show only then.
+    """
 
     __tablename__ = "roadmap_buy_in_survey_round"
     __table_args__ = (UniqueConstraint("plan_id", "stage", name="uq_buy_in_survey_round_plan_stage"),)
@@ -108,19 +113,34 @@ class BuyInSurveyRound(SQLModel, table=True):
     stage: str = Field(max_length=20)  # a SurveyStage
     expires_at: datetime
     revoked_at: datetime | None = None
+    closed_at: datetime | None = None  # the plan left the stage's phases
     created_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=_now)
+
+
+class BuyInSurveyLink(SQLModel, table=True):
+    """One person's one-time link to a round: the SHA-256 of its token and whether it was used.
+
+    Nothing else: not who it was for, not when it was used, not which answer it gave.
+    """
+
+    __tablename__ = "roadmap_buy_in_survey_link"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    round_id: UUID = Field(index=True, foreign_key="roadmap_buy_in_survey_round.id")
+    used: bool = False
 
 
 class BuyInSurveyAnswer(SQLModel, table=True):
     """One anonymous answer: five numbers 1-5 and nothing else (no staff id, no time, no text).
 
-    The increasing id only orders answers, so results can be shown in whole groups of five.
+    The id is random, so not even the order of answers is kept (it could be matched to who
+    was seen answering when).
     """
 
     __tablename__ = "roadmap_buy_in_survey_answer"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
     round_id: UUID = Field(index=True, foreign_key="roadmap_buy_in_survey_round.id")
     job_security_worry: int
     confidence_to_learn: int
@@ -129,7 +149,14 @@ class BuyInSurveyAnswer(SQLModel, table=True):
     leadership_support: int
 
 
-BUY_IN_TABLES = (BuyInCommunication, BuyInTraining, BuyInWaiver, BuyInSurveyRound, BuyInSurveyAnswer)
+BUY_IN_TABLES = (
+    BuyInCommunication,
+    BuyInTraining,
+    BuyInWaiver,
+    BuyInSurveyRound,
+    BuyInSurveyLink,
+    BuyInSurveyAnswer,
+)
 
 
 # --- API schemas -----------------------------------------------------------------------------
@@ -226,43 +253,82 @@ class WaiverPublic(BaseModel):
     recorded_at: datetime
 
 
+MAX_LINKS = 500
+
+
 class SurveyRoundIn(BaseModel):
-    """Open the survey round of a stage; staff answer through the link it returns."""
+    """Open the survey round of a stage: one single-use link per person asked."""
 
     model_config = ConfigDict(extra="forbid")
 
     stage: SurveyStage
-    open_days: int = PydanticField(default=14, ge=1, le=60, description="how long the link works")
+    open_days: int = PydanticField(default=14, ge=1, le=60, description="how long the links work")
+    links: int | None = PydanticField(
+        default=None,
+        ge=1,
+        le=MAX_LINKS,
+        description="how many people to ask (one link each); left out, one per person on the plan's "
+        "roster: its owner, pilot group and trained staff",
+    )
+
+
+class SurveyLinksIn(BaseModel):
+    """More single-use links for an open round (someone joined, or a link was lost)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    links: int = PydanticField(ge=1, le=MAX_LINKS, description="how many more people to ask")
 
 
 class QuestionResult(BaseModel):
     question: str
     text: str
-    mean: float = PydanticField(description="1 strongly disagree .. 5 strongly agree")
-    agree_share: float = PydanticField(description="share answering agree or strongly agree")
+    mean: float | None = PydanticField(
+        description="1 strongly disagree .. 5 strongly agree; none at 1 or 5 (every answer alike)"
+    )
+    agree_share: float | None = PydanticField(
+        description="share answering agree or strongly agree; none when it is 0 % or 100 % (see agree)"
+    )
+    agree: str = PydanticField(
+        description="the share in words: '40%', or 'all or nearly all' / 'none or nearly none', so "
+        "a unanimous answer does not tell what each person said"
+    )
     worse_when_agreed: bool
 
 
 class SurveyResults(BaseModel):
-    """A round's results: shown only from 5 answers on, and then in whole groups of five."""
+    """A round's results: shown only once it has closed, and only with at least 5 answers."""
 
-    responses: int
+    closed: bool
+    responses: int | None = PydanticField(
+        default=None, description="answers given; told only once the round has closed (no live count)"
+    )
     shown: bool
     message: str
-    counted: int = PydanticField(default=0, description="answers the figures cover (a multiple of 5)")
     buy_in_score: float | None = PydanticField(
         default=None, description="0-100: the five questions averaged, worry and extra work reversed"
     )
     questions: list[QuestionResult] = []
 
 
+class SurveyLinkPublic(BaseModel):
+    """One person's single-use link, shown once when issued (faio keeps only its hash)."""
+
+    roster: str = PydanticField(description="the roster pseudonym it is meant for; empty for a counted link")
+    link_token: str
+    link_url: str = PydanticField(description="the portal page this person opens")
+
+
 class SurveyRoundPublic(BaseModel):
     id: UUID
     stage: str
     expires_at: datetime
-    revoked: bool
-    link_token: str = PydanticField(default="", description="the signed link token (empty once revoked)")
-    link_url: str = PydanticField(default="", description="the portal page staff open: share it with them")
+    open: bool = PydanticField(description="takes answers (no count is told while it does)")
+    revoked: bool = PydanticField(description="closed by the officer")
+    links_issued: int
+    links: list[SurveyLinkPublic] = PydanticField(
+        default_factory=list, description="the links just issued: hand one to each person; shown once"
+    )
     results: SurveyResults
 
 

@@ -6,12 +6,12 @@ portal's read model follows. The survey's rounds and answers are in survey.py, i
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap.models import SOURCE, RoadmapPlan
@@ -21,11 +21,13 @@ from services.roadmap.plans.buy_in.models import (
     BuyInCommunication,
     BuyInPublic,
     BuyInSurveyAnswer,
+    BuyInSurveyLink,
     BuyInSurveyRound,
     BuyInTraining,
     BuyInWaiver,
     CommunicationIn,
     CommunicationPublic,
+    SurveyLinkPublic,
     SurveyResults,
     SurveyRoundPublic,
     TrainingIn,
@@ -35,7 +37,13 @@ from services.roadmap.plans.buy_in.models import (
 )
 from shared import clock
 from shared.errors import Conflict, NotFound, Refused
-from shared.events.buy_in import SURVEY_QUESTIONS, PlanBuyInChanged, SurveyRoundFigures, survey_stage_of
+from shared.events.buy_in import (
+    SURVEY_QUESTIONS,
+    SURVEY_STAGE_PHASES,
+    PlanBuyInChanged,
+    SurveyRoundFigures,
+    survey_stage_of,
+)
 from shared.events.roadmap import FINAL_PHASES
 from shared.outbox import add_to_outbox
 
@@ -83,16 +91,53 @@ async def rounds_of(session: AsyncSession, plan_id: str) -> list[BuyInSurveyRoun
     return list((await session.exec(statement)).all())
 
 
-async def round_results(session: AsyncSession, round_id: UUID) -> SurveyResults:
-    statement = (
-        select(BuyInSurveyAnswer)
-        .where(BuyInSurveyAnswer.round_id == round_id)
-        .order_by(col(BuyInSurveyAnswer.id))
+def round_is_open(row: BuyInSurveyRound, plan: RoadmapPlan | None) -> bool:
+    """Takes answers: not closed by the officer or by the plan's phase, not expired.
+
+    The phase is checked here as well as when it changes, so a round never outlives its stage.
+    """
+    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    return (
+        row.revoked_at is None
+        and row.closed_at is None
+        and expires_at > clock.now()
+        and plan is not None
+        and plan.phase in SURVEY_STAGE_PHASES[row.stage]
     )
+
+
+async def round_results(session: AsyncSession, row: BuyInSurveyRound, plan: RoadmapPlan) -> SurveyResults:
+    """The round's results: none while it is open (not even a count)."""
+    if round_is_open(row, plan):
+        return survey_results.survey_results([], closed=False)
+    statement = select(BuyInSurveyAnswer).where(BuyInSurveyAnswer.round_id == row.id)
     answers = [
-        {key: getattr(row, key) for key in SURVEY_QUESTIONS} for row in (await session.exec(statement))
+        {key: getattr(answer, key) for key in SURVEY_QUESTIONS} for answer in (await session.exec(statement))
     ]
-    return survey_results.survey_results(answers)
+    return survey_results.survey_results(answers, closed=True)
+
+
+async def links_issued(session: AsyncSession, round_id: UUID) -> int:
+    statement = select(func.count()).select_from(BuyInSurveyLink).where(BuyInSurveyLink.round_id == round_id)
+    return int((await session.exec(statement)).one())
+
+
+async def round_public(
+    session: AsyncSession,
+    row: BuyInSurveyRound,
+    plan: RoadmapPlan,
+    links: list[SurveyLinkPublic] | None = None,
+) -> SurveyRoundPublic:
+    return SurveyRoundPublic(
+        id=row.id,
+        stage=row.stage,
+        expires_at=row.expires_at,
+        open=round_is_open(row, plan),
+        revoked=row.revoked_at is not None,
+        links_issued=await links_issued(session, row.id),
+        links=links or [],
+        results=await round_results(session, row, plan),
+    )
 
 
 def preparation_check(
@@ -244,31 +289,14 @@ def training_public(row: BuyInTraining) -> TrainingPublic:
     )
 
 
-async def buy_in_view(
-    *,
-    session: AsyncSession,
-    plan: RoadmapPlan,
-    link_token: dict[UUID, str] | None = None,
-    link_url: dict[UUID, str] | None = None,
-) -> BuyInPublic:
-    """The plan's buy-in: communications, trainings with attendance, the waiver, survey rounds."""
+async def buy_in_view(*, session: AsyncSession, plan: RoadmapPlan) -> BuyInPublic:
+    """The plan's buy-in: communications, trainings with attendance, the waiver, survey rounds
+    (their links are shown once, when issued: faio keeps only their hashes)."""
     communications = await communications_of(session, plan.id)
     trainings = await trainings_of(session, plan.id)
     waiver = await session.get(BuyInWaiver, plan.id)
     check = preparation_check(communications, trainings, waiver)
-    tokens, links = link_token or {}, link_url or {}
-    surveys = [
-        SurveyRoundPublic(
-            id=row.id,
-            stage=row.stage,
-            expires_at=row.expires_at,
-            revoked=row.revoked_at is not None,
-            link_token=tokens.get(row.id, ""),
-            link_url=links.get(row.id, ""),
-            results=await round_results(session, row.id),
-        )
-        for row in await rounds_of(session, plan.id)
-    ]
+    surveys = [await round_public(session, row, plan) for row in await rounds_of(session, plan.id)]
     return BuyInPublic(
         plan_id=plan.id,
         phase=plan.phase,
@@ -286,7 +314,7 @@ async def buy_in_view(
 
 def summary_of(view: BuyInPublic) -> dict[str, Any]:
     """The plan's buy-in in a few figures, shown next to the KPI at the gate (the plan's own view)."""
-    latest = next((row for row in reversed(view.surveys) if row.results.responses), None)
+    latest = view.surveys[-1] if view.surveys else None
     due = survey_stage_of(view.phase)
     return {
         "survey_due": due if due and due not in {row.stage for row in view.surveys} else None,
@@ -300,6 +328,7 @@ def summary_of(view: BuyInPublic) -> dict[str, Any]:
         if latest is None
         else {
             "stage": latest.stage,
+            "open": latest.open,
             "responses": latest.results.responses,
             "shown": latest.results.shown,
             "buy_in_score": latest.results.buy_in_score,
@@ -329,10 +358,11 @@ async def stage_buy_in_changed(session: AsyncSession, plan: RoadmapPlan) -> None
             surveys=[
                 SurveyRoundFigures(
                     stage=row.stage,
-                    responses=row.results.responses,
+                    open=row.open,
+                    responses=row.results.responses or 0,  # 0 while open: no live count
                     shown=row.results.shown,
                     buy_in_score=row.results.buy_in_score,
-                    question_means={q.question: q.mean for q in row.results.questions},
+                    question_means={q.question: q.mean for q in row.results.questions if q.mean is not None},
                 )
                 for row in view.surveys
             ],
