@@ -221,6 +221,10 @@ def _show_plan(plan: dict[str, Any]) -> None:
             ("awaiting decision", "yes" if live["awaiting_decision"] else "no"),
             ("latest KPI", f"{live['latest_kpi_week'] or '-'}: {number(live['latest_kpi_value'])}"),
         ]
+        if gate := live.get("gate_evidence"):
+            rows.append(("gate", f"{gate['outcome']}: {gate['summary']}"))
+            if gate.get("design"):
+                rows.append(("gate design", gate["design"]))
     else:
         rows.append(("live status", "the plan's worker does not answer; the recorded phase is shown"))
     if buy_in := plan.get("buy_in"):

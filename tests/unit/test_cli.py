@@ -235,3 +235,42 @@ def test_demo_events_are_signed_the_standard_webhooks_way(services: FakeServices
     assert summary["sent"] == summary["accepted"] > 0
     assert len(services.requests) >= 2  # batches, each signed with its own webhook-id
     assert len({r.headers["webhook-id"] for r in services.requests}) == len(services.requests)
+
+
+def test_plan_show_reads_the_gate_verdict_and_its_design(services: FakeServices) -> None:
+    plan = f"plan-{INITIATIVE_ID}"
+    live = {
+        "day_in_phase": 0,
+        "phase_length_days": 0,
+        "next_milestone": "officer's gate decision",
+        "next_milestone_at": "2026-12-14T09:00:00+00:00",
+        "awaiting_decision": True,
+        "latest_kpi_week": "2026-W49",
+        "latest_kpi_value": 0.15,
+        "paused": False,
+        "gate_evidence": {
+            "outcome": "pass",
+            "summary": "change -48.9 % (95% interval -58.1 % to -37.7 %), target -50 %: the change is real",
+            "design": "before/after only: the clinic against its own baseline, no concurrent control",
+        },
+    }
+    services.answer(
+        "GET",
+        f"/v1/plans/{plan}",
+        200,
+        {
+            "id": plan,
+            "clinic_id": CLINIC_ID,
+            "problem": "phone_calls",
+            "kpi": "missed_call_rate",
+            "phase": "evaluation",
+            "started_at": "2026-12-06T09:00:00+00:00",
+            "live": live,
+            "transitions": [],
+            "notices": [],
+        },
+    )
+    shown = faio("plan", "show", plan)
+    assert shown.exit_code == 0, shown.output
+    assert "pass: change -48.9 %" in shown.output
+    assert "before/after only" in shown.output
