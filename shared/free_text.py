@@ -34,16 +34,17 @@ _FULL_DATE = re.compile(
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}})\b",  # 12 April 1961
     re.IGNORECASE,
 )
-_NOT_A_NAME = frozenset(
+_NOT_A_NAME_WORDS = (
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
     "saturday sunday the a an on in at by of for and or to from after before since until "
     # Work words people capitalise in notes ("Front Desk", "Practice Owner", "Patient Portal").
     "front desk practice owner office manager medical assistant assistants nurse nurses team staff "
     "clinic doctor doctors physician physicians provider providers billing portal scribe pilot "
-    "phone reception care coordinator board meeting training review rollout".split()
+    "phone reception care coordinator board meeting training review rollout"
 )
-_CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z'’-]+)\s+(?:[A-Z]\.\s+)?([A-Z][a-z'’-]+)\b")
+_NOT_A_NAME = frozenset(_NOT_A_NAME_WORDS.split())
+_CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z'\u2019-]+)\s+(?:[A-Z]\.\s+)?([A-Z][a-z'\u2019-]+)\b")
 # How far (in characters) a date may stand from a name to be read as that person's date.
 _NEAR = 40
 
