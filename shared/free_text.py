@@ -21,7 +21,6 @@ from pydantic import AfterValidator
 # The practices faio serves are in the US; numbers written with +CC parse for any region.
 DEFAULT_REGION = "US"
 WHAT_TO_DO = "remove patient details; write about the work, not the patient"
-HELP_TEXT = "No patient details: no names, dates of birth, record numbers or phone numbers."
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
