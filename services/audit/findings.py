@@ -131,6 +131,7 @@ class CandidateFinding(BaseModel):
     hours_saved_high: float
     roles: list[str]
     top_tasks: list[str]
+    distinct_tasks: int
 
 
 class RoleCoverage(BaseModel):
@@ -350,6 +351,7 @@ def compute_findings(
                 hours_saved_high=round(predictable * solution.saves_high, 2),
                 roles=sorted(category_roles[finding.category]),
                 top_tasks=[task_label[key] for key, _ in top],
+                distinct_tasks=len(task_hours[finding.category]),
             )
         )
 

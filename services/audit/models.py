@@ -14,6 +14,7 @@ from services.audit.task_log.tables import TaskLogLink
 from shared import clock
 from shared.calendar import CalendarColumns
 from shared.db import service_metadata
+from shared.free_text import refuse_patient_data
 from shared.inbox import InboxMessage
 from shared.outbox import OutboxMessage
 from shared.pseudonyms import check_pseudonym
@@ -149,7 +150,9 @@ class EntryBase(SQLModel):
 
     day: date
     category: TaskCategory
-    description: str = Field(min_length=1, max_length=200, description="short, no patient data")
+    description: str = Field(
+        min_length=1, max_length=200, description="short, no patient details (names, dates, numbers)"
+    )
     minutes: int = Field(gt=0, le=24 * 60, description="minutes one occurrence takes")
     occurrences: int = Field(default=1, ge=1, le=1000, description="times it happened that day")
     predictability: Predictability
@@ -172,7 +175,8 @@ class EntryCreate(EntryBase):
     @field_validator("description")
     @classmethod
     def _no_formula(cls, value: str) -> str:
-        return neutralise_formula(value)
+        # Patient data first: the check reads the text as typed, before a formula is neutralised.
+        return neutralise_formula(refuse_patient_data(value))
 
     @field_validator("tools")
     @classmethod

@@ -403,7 +403,7 @@ def completed_event(audit: AuditWindow, findings: AuditFindings) -> AuditComplet
                 hours_saved_low=candidate.hours_saved_low,
                 hours_saved_high=candidate.hours_saved_high,
                 roles=candidate.roles,
-                top_tasks=candidate.top_tasks,
+                distinct_tasks=candidate.distinct_tasks,
             )
             for candidate in findings.candidates
         ],

@@ -22,6 +22,7 @@ from shared.calendar import (
 )
 from shared.db import service_metadata
 from shared.events.intake import MAX_ROLES, ReadinessGap, ReadinessLevel, StaffRole, Systems
+from shared.free_text import FreeText
 from shared.inbox import InboxMessage
 from shared.names import Name
 from shared.outbox import OutboxMessage
@@ -170,6 +171,7 @@ class ClinicCreate(ClinicBase):
     # Names from a person: one line of visible text (stored rows are read back without the check).
     name: Name = Field(min_length=1, max_length=200)
     specialty: Name = Field(min_length=1, max_length=100)
+    notes: FreeText = Field(default="", max_length=2000, description="no patient details")
     staff: StaffRoles = Field(default_factory=list, description="staff by role: head-count and hourly cost")
     systems: SystemKinds = Field(
         default_factory=dict,
@@ -197,7 +199,7 @@ class ClinicUpdate(SQLModel):
     name: Name | None = Field(default=None, min_length=1, max_length=200)
     specialty: Name | None = Field(default=None, min_length=1, max_length=100)
     locations: int | None = Field(default=None, ge=1, le=500)
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: FreeText | None = Field(default=None, max_length=2000, description="no patient details")
     staff: StaffRoles | None = None
     systems: SystemKinds | None = None
     time_zone: TimeZoneName | None = None

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Uuid
 from sqlmodel import Field, SQLModel
 
 from shared import clock
+from shared.free_text import FreeText
 from shared.pseudonyms import StaffPseudonym
 
 
@@ -26,7 +27,7 @@ class CurrentCost(BaseModel):
 class SuccessMeasure(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kpi: str = Field(default="", max_length=200)
+    kpi: FreeText = Field(default="", max_length=200)
     baseline: FiniteFloat | None = Field(default=None, ge=-1e12, le=1e12)
     target: FiniteFloat | None = Field(default=None, ge=-1e12, le=1e12)
 
@@ -37,7 +38,9 @@ class PurchaseReviewSubmit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tool: str = Field(min_length=1, max_length=200, description="the product under consideration")
-    problem: str = Field(default="", max_length=2000, description="1. what problem it solves")
+    problem: FreeText = Field(
+        default="", max_length=2000, description="1. what problem it solves (no patient details)"
+    )
     current_cost: CurrentCost | None = Field(default=None, description="2. what the problem costs now")
     owner_role: str = Field(
         default="", max_length=60, description="3. who owns implementation (a staff role)"

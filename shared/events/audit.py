@@ -29,10 +29,10 @@ class AutomationCandidate(EventBody):
     roles: list[Annotated[str, Field(max_length=60)]] = Field(
         default_factory=list, max_length=30, description="roles whose time goes to this work"
     )
-    top_tasks: list[Annotated[str, Field(max_length=200)]] = Field(
-        default_factory=list,
-        max_length=10,
-        description="the most time-consuming tasks of the category, as logged",
+    # A count, never the tasks as logged: descriptions are free text, and free text stays in audit's
+    # own database (its findings show them to the officer), out of every topic.
+    distinct_tasks: int = Field(
+        default=0, ge=0, le=100_000, description="how many different tasks of the category were logged"
     )
 
 

@@ -14,6 +14,9 @@ from shared.pseudonyms import StaffPseudonym
 # The plan's vocabulary, defined once: every service imports it from here.
 PlanPhase = Literal["baseline", "preparation", "pilot", "evaluation", "rollout", "sustain", "done", "stopped"]
 PLAN_PHASES: tuple[PlanPhase, ...] = get_args(PlanPhase)
+# The officer's decision at the evaluation gate.
+GateDecisionKind = Literal["continue", "extend", "stop"]
+GATE_DECISIONS: tuple[GateDecisionKind, ...] = get_args(GateDecisionKind)
 FINAL_PHASES: frozenset[str] = frozenset({"done", "stopped"})
 # Phases before sustain: a clinic has at most one plan in these (one problem first).
 IN_FLIGHT_PHASES: frozenset[str] = frozenset({"baseline", "preparation", "pilot", "evaluation", "rollout"})
@@ -88,7 +91,12 @@ class PlanPhaseChanged(EventBody):
     plan_id: str = Field(max_length=200)
     phase: PlanPhase
     previous_phase: PlanPhase | None = None
+    # Written by faio (the phase, its days, the gate's verdict, who decided): never the officer's note,
+    # which is free text and stays in roadmap's own database. The decision travels as its kind.
     reason: str = Field(default="", max_length=2000)
+    decision: GateDecisionKind | None = Field(
+        default=None, description="the officer's gate decision that moved the plan, if one did"
+    )
     changed_at: datetime
     planned_days: float | None = Field(
         default=None, gt=0, le=730, description="the phase's planned length as approved (before extensions)"

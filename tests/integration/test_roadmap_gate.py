@@ -178,4 +178,7 @@ async def test_fail_waits_for_the_officer_to_decide(plan_clock: WorkflowEnvironm
     assert result.outcome == "stopped"
     [needed] = [notice for notice in fake.notices if notice.kind == "decision_needed"]
     assert needed.message.startswith("gate failed:")
-    assert "(officer-7): no effect" in fake.changes[-1].reason
+    # The note travels beside the reason, so the published event can leave it out.
+    stopped = fake.changes[-1]
+    assert stopped.reason.endswith("(officer-7)")
+    assert (stopped.decision, stopped.note) == ("stop", "no effect")

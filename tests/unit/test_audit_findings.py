@@ -110,6 +110,7 @@ def test_candidates_ranked_by_weekly_cost_times_predictability_times_suitability
     assert (third.hours_saved_low, third.hours_saved_high) == (0.72, 1.26)
     assert second.roles == ["front desk"]
     assert second.top_tasks == ["confirm appointments by phone"]
+    assert second.distinct_tasks == 1
 
 
 def test_repetitiveness_weighs_predictable_recurring_hours() -> None:

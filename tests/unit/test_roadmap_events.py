@@ -17,17 +17,48 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from services.roadmap.initiatives import proposals
+from services.roadmap.models import RoadmapPlanTransition
 from services.roadmap.plans.activities import PlanActivities
 from services.roadmap.plans.contracts import PhaseChange, PlanNotice
 from services.roadmap.plans.worker import MIGRATIONS
 from shared import db, topics
-from shared.events import ClinicRegistered
+from shared.events import ClinicRegistered, EventBody
+from shared.events import audit as audit_events
+from shared.events import buy_in as buy_in_events
+from shared.events import intake as intake_events
+from shared.events import kpi as kpi_events
+from shared.events import partner as partner_events
+from shared.events import roadmap as roadmap_events
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.intake import AssessmentCompleted
-from shared.events.roadmap import InitiativeProposed, PlanNoticeRaised
+from shared.events.roadmap import InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
 from shared.outbox import OutboxMessage
 
 OFFICER = "officer-events"
+
+# Every str field an event may carry, and why it is not text a person typed about a patient.
+PINNED_TEXT_FIELDS = {
+    # ids and pseudonyms (checked by shared/pseudonyms.py at the edge)
+    *("AiToolSession.staff_id", "NoteSigned.staff_id", "InitiativeApproved.owner"),
+    *("InitiativeApproved.pilot_group", "InitiativeApproved.plan_id", "PlanBuyInChanged.plan_id"),
+    *("PlanNoticeRaised.plan_id", "PlanNoticeRaised.key", "PlanPhaseChanged.plan_id"),
+    *("AssessmentCompleted.officer_id", "ClinicArchived.officer_id", "ClinicProfile.officer_id"),
+    *("ClinicRegistered.officer_id", "ClinicUpdated.officer_id", "OfficerTokensRevoked.officer_id"),
+    # names of the practice (shared/names.py), its systems' vendors and roles: no patient in them
+    *("ClinicProfile.name", "ClinicProfile.specialty", "ClinicProfile.systems", "ClinicRegistered.name"),
+    *("ClinicRegistered.specialty", "ClinicRegistered.systems", "ClinicUpdated.name"),
+    *("ClinicUpdated.specialty", "ClinicUpdated.systems", "ClinicUpdated.changed", "StaffRole.role"),
+    # categories and vocabulary (audit categories, solutions, questionnaire ids, weeks, a tool's kind)
+    *("AutomationCandidate.category", "AutomationCandidate.roles", "AutomationCandidate.solution"),
+    *("InitiativeApproved.problem", "InitiativeProposed.problem", "InitiativeProposed.solution"),
+    *("AssessmentCompleted.dimension_scores", "AssessmentCompleted.questionnaire_version"),
+    *("ReadinessGap.dimension", "ReadinessGap.question_id", "KpiAlert.week", "KpiSnapshot.week"),
+    "AiToolSession.tool",
+    # faio's own words: counts per role, a close reason, the questionnaire's advice, alert and
+    # notice texts built from figures, a phase change's reason (never the officer's note)
+    *("AuditCompleted.missing_staff", "AuditCompleted.close_reason", "ReadinessGap.next_action"),
+    *("KpiAlert.evidence", "KpiAlert.message", "PlanNoticeRaised.message", "PlanPhaseChanged.reason"),
+}
 
 
 @pytest.fixture
@@ -195,3 +226,59 @@ async def test_a_notice_of_an_unknown_kind_fails_at_once(sessions: db.SessionFac
         await ActivityEnvironment().run(PlanActivities(sessions).notify_officer, notice)
     assert failure.value.non_retryable
     assert await staged(sessions, topics.PLAN_NOTICE_RAISED) == []
+
+
+async def test_a_gate_decision_publishes_its_kind_and_keeps_the_officers_note_out_of_the_event(
+    sessions: db.SessionFactory,
+) -> None:
+    plan = await plan_in_evaluation(sessions)
+    note = "the front desk wants to keep it"
+    decided = PhaseChange(
+        **{
+            **plan.__dict__,
+            "seq": 5,
+            "phase": "rollout",
+            "previous_phase": "evaluation",
+            "reason": "officer decided to continue at gate pass (officer-7)",
+            "decision": "continue",
+            "note": note,
+        }
+    )
+    await ActivityEnvironment().run(PlanActivities(sessions).record_phase_change, decided)
+
+    bodies = await staged(sessions, topics.PLAN_PHASE_CHANGED)
+    assert all(note not in json.dumps(body) for body in bodies)
+    event = PlanPhaseChanged.model_validate(bodies[-1])
+    assert (event.phase, event.decision, event.reason) == (
+        "rollout",
+        "continue",
+        "officer decided to continue at gate pass (officer-7)",
+    )
+    assert PlanPhaseChanged.model_validate(bodies[0]).decision is None
+    # The note stays in roadmap's own history: the plan page and the owner's close-out read it there.
+    async with sessions() as session:
+        transition = await session.get(RoadmapPlanTransition, (plan.plan_id, 5))
+    assert transition is not None
+    assert transition.reason == f"officer decided to continue at gate pass (officer-7): {note}"
+
+
+def test_no_event_carries_text_a_person_typed() -> None:
+    """Every str field of every event contract, pinned: each is an id, a category or faio's own words.
+
+    A new free-text field (a note, a task description) fails here until it is replaced by an id, a
+    category or a count.
+    """
+    bodies = [
+        body
+        for module in (audit_events, buy_in_events, intake_events, kpi_events, partner_events, roadmap_events)
+        for body in vars(module).values()
+        if isinstance(body, type) and issubclass(body, EventBody) and body.__module__ == module.__name__
+    ]
+    text_fields = {
+        f"{body.__name__}.{name}"
+        for body in bodies
+        for name, field in body.model_fields.items()
+        if "str" in str(field.annotation) and "Literal" not in str(field.annotation)
+    }
+    assert "AutomationCandidate.top_tasks" not in text_fields
+    assert text_fields <= PINNED_TEXT_FIELDS, sorted(text_fields - PINNED_TEXT_FIELDS)

@@ -20,6 +20,7 @@ from shared.api_client import Refusal, roadmap
 from shared.api_client import audit as audit_api
 from shared.api_client.vocabulary import GateAction, PlanChange
 from shared.app import SessionDep
+from shared.free_text import FreeText
 
 router = APIRouter(include_in_schema=False)
 MAX_AUDIT_DAYS = 31  # audit's own limit (MAX_WINDOW_DAYS)
@@ -36,7 +37,7 @@ class DecisionForm(BaseModel):
 
     action: GateAction
     extend_days: float = Field(default=21, gt=0, le=120)
-    note: str = Field(default="", max_length=500)
+    note: FreeText = Field(default="", max_length=500)
 
 
 class ApprovalForm(BaseModel):

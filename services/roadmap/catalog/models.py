@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from services.roadmap.catalog.rules import CatalogCategory, PriceModel
 from shared import clock
+from shared.free_text import FreeText
 
 
 def _now() -> datetime:
@@ -65,14 +66,16 @@ class ModelCard(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    intended_use: str = PydanticField(default="", max_length=300)
-    claims: str = PydanticField(default="", max_length=300, description="what the vendor says it achieves")
-    evidence: str = PydanticField(
+    intended_use: FreeText = PydanticField(default="", max_length=300)
+    claims: FreeText = PydanticField(
+        default="", max_length=300, description="what the vendor says it achieves"
+    )
+    evidence: FreeText = PydanticField(
         default="",
         max_length=400,
         description="independent evidence with its source, or 'vendor case studies'",
     )
-    limitations: str = PydanticField(default="", max_length=300)
+    limitations: FreeText = PydanticField(default="", max_length=300)
 
 
 class CatalogEntryIn(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import Field as PydanticField
 
 from services.roadmap.models import InitiativeBase
 from services.roadmap.plans.models import BaselineIn
+from shared.free_text import FreeText
 from shared.pseudonyms import StaffPseudonym
 
 
@@ -146,15 +147,15 @@ class ApprovalIn(BaseModel):
         description="the smallest change worth having, same sign as the target (default: half the target); "
         "the gate passes only when the estimate reaches it and the interval excludes no change",
     )
-    no_baseline_reason: str = PydanticField(
+    no_baseline_reason: FreeText = PydanticField(
         default="", max_length=500, description="why the pilot may start without any baseline"
     )
-    compliance_exception: str = PydanticField(
+    compliance_exception: FreeText = PydanticField(
         default="",
         max_length=500,
         description="why a tool that touches patient data may start although BAAs are not in place",
     )
-    integration_exception: str = PydanticField(
+    integration_exception: FreeText = PydanticField(
         default="",
         max_length=500,
         description="why the pilot may go ahead although the tool does not integrate with the clinic systems",
@@ -167,7 +168,7 @@ class ApprovalIn(BaseModel):
         allow_inf_nan=False,
         description="share of freed staff hours that becomes cash (overtime or a hire avoided, visits)",
     )
-    capacity_to_cash_note: str = PydanticField(
+    capacity_to_cash_note: FreeText = PydanticField(
         default="", max_length=300, description="how the freed hours become cash, e.g. 'no Saturday overtime'"
     )
     average_visit_value: float | None = PydanticField(default=None, gt=0, le=100_000, allow_inf_nan=False)

@@ -29,6 +29,7 @@ from services.roadmap.plans.contracts import NextInitiative, PhaseChange, PlanNo
 from shared.db import SessionFactory
 from shared.events.roadmap import (
     FINAL_PHASES,
+    GATE_DECISIONS,
     PLAN_PHASES,
     URGENT_NOTICE_KINDS,
     NoticeKind,
@@ -67,6 +68,8 @@ class PlanActivities:
         if change.phase not in PLAN_PHASES:
             raise _invalid(f"unknown phase {change.phase!r}")
         changed_at = datetime.fromisoformat(change.changed_at)
+        # The officer's note stays with the transition (the plan's history, the owner's close-out).
+        recorded = f"{change.reason}: {change.note}" if change.note else change.reason
         async with self.sessions() as session:
             if await session.get(RoadmapPlanTransition, (change.plan_id, change.seq)) is not None:
                 return False  # a retry of an attempt that did commit
@@ -76,7 +79,7 @@ class PlanActivities:
                     seq=change.seq,
                     phase=change.phase,
                     previous_phase=change.previous_phase,
-                    reason=change.reason[:500],
+                    reason=recorded[:500],
                     changed_at=changed_at,
                 )
             )
@@ -90,7 +93,7 @@ class PlanActivities:
             if change.seq >= plan.seq:  # transitions are recorded in order; never move a plan back
                 plan.phase = change.phase
                 plan.previous_phase = change.previous_phase
-                plan.reason = change.reason[:500]
+                plan.reason = recorded[:500]
                 plan.seq = change.seq
                 plan.updated_at = changed_at
             session.add(plan)
@@ -110,6 +113,7 @@ class PlanActivities:
                     phase=change.phase,  # checked against PLAN_PHASES above
                     previous_phase=change.previous_phase,
                     reason=change.reason,
+                    decision=next((kind for kind in GATE_DECISIONS if kind == change.decision), None),
                     changed_at=changed_at,
                     planned_days=planned,
                 ),

@@ -251,6 +251,9 @@ class PhaseChange:
     previous_phase: str | None
     reason: str
     changed_at: str
+    # The officer's gate decision and its note: the note is kept with the transition, never published.
+    decision: str = ""
+    note: str = ""
 
 
 @dataclass

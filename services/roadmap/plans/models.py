@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
 from services.roadmap.plans.contracts import GateAction
+from shared.free_text import FreeText
 
 
 class BaselineIn(BaseModel):
@@ -20,7 +21,7 @@ class BaselineIn(BaseModel):
     weekly_volume: float | None = PydanticField(
         default=None, gt=0, le=1_000_000, allow_inf_nan=False, description="calls, notes or visits a week"
     )
-    note: str = PydanticField(default="", max_length=300)
+    note: FreeText = PydanticField(default="", max_length=300, description="no patient details")
 
 
 class DecisionIn(BaseModel):
@@ -30,7 +31,7 @@ class DecisionIn(BaseModel):
 
     action: GateAction
     extend_days: float = PydanticField(default=21, gt=0, le=120)
-    note: str = PydanticField(default="", max_length=500)
+    note: FreeText = PydanticField(default="", max_length=500, description="no patient details")
 
 
 class PlanChangeIn(BaseModel):

@@ -20,6 +20,7 @@ from services.roadmap.plans.contracts import HandBaseline, PlanStatus
 from services.roadmap.plans.models import BaselineIn
 from shared.errors import Conflict, Refused
 from shared.events.roadmap import FINAL_PHASES
+from shared.free_text import FreeText
 
 ProvideBaseline = Callable[[str, HandBaseline], Awaitable[PlanStatus]]
 ReadStatus = Callable[[str], Awaitable[PlanStatus | None]]
@@ -31,7 +32,7 @@ class PlanBaselineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     baseline: BaselineIn | None = None
-    no_baseline_reason: str = PydanticField(default="", max_length=500)
+    no_baseline_reason: FreeText = PydanticField(default="", max_length=500, description="no patient details")
 
 
 class PlanBaselinePublic(BaseModel):

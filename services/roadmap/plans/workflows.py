@@ -128,6 +128,8 @@ class ImplementationPlanWorkflow(PlanMessages):
         *,
         length_seconds: float | None = None,
         at: datetime | None = None,
+        decision: str = "",
+        note: str = "",
     ) -> None:
         state = self._state
         previous = state.phase if state.seq > 0 else None
@@ -149,6 +151,8 @@ class ImplementationPlanWorkflow(PlanMessages):
                 previous_phase=previous,
                 reason=reason,
                 changed_at=(at or self._now()).isoformat(),
+                decision=decision,
+                note=note,
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
@@ -289,12 +293,12 @@ class ImplementationPlanWorkflow(PlanMessages):
         state.decision, state.decision_note = "", ""
         state.awaiting_decision = False
         self._decision_due = None
-        said = f": {note}" if note else ""
-        if state.decision_by:
-            said = f" ({state.decision_by}){said}"
+        said = f" ({state.decision_by})" if state.decision_by else ""
         if action == "continue":
             state.signed_off_by, state.signed_off_at = state.decision_by, self._now().isoformat()
-            await self._enter("rollout", f"officer decided to continue at {shown}{said}")
+            await self._enter(
+                "rollout", f"officer decided to continue at {shown}{said}", decision=action, note=note
+            )
         elif action == "extend":
             state.pilot_extended = True
             state.extensions += 1
@@ -302,9 +306,13 @@ class ImplementationPlanWorkflow(PlanMessages):
                 "pilot",
                 f"officer extended the pilot at {shown}{said}",
                 length_seconds=state.decision_extend_days * DAY_SECONDS,
+                decision=action,
+                note=note,
             )
         else:
-            await self._enter("stopped", f"officer stopped the plan at {shown}{said}")
+            await self._enter(
+                "stopped", f"officer stopped the plan at {shown}{said}", decision=action, note=note
+            )
 
     async def _handle_alerts(self) -> None:
         state = self._state

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from services.roadmap.strategy.rules import Area, Question
 from shared import clock
+from shared.free_text import FreeText
 
 
 def _now() -> datetime:
@@ -39,7 +40,7 @@ class AnswerIn(BaseModel):
     area: Area
     question: Question
     rating: int = PydanticField(ge=0, le=3, description="0 none, 1 low, 2 medium, 3 high")
-    note: str = PydanticField(
+    note: FreeText = PydanticField(
         default="", max_length=500, description="no patient details: roles and tasks only"
     )
 

@@ -25,6 +25,7 @@ from shared.events.buy_in import (
     StaffAudience,
     SurveyStage,
 )
+from shared.free_text import FreeText
 from shared.pseudonyms import StaffPseudonym
 
 __all__ = ["COMMUNICATION_KINDS", "STAFF_AUDIENCES", "SURVEY_QUESTIONS", "SURVEY_STAGES"]
@@ -237,7 +238,7 @@ class WaiverIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = PydanticField(min_length=10, max_length=500)
+    reason: FreeText = PydanticField(min_length=10, max_length=500, description="no patient details")
 
     @field_validator("reason")
     @classmethod
