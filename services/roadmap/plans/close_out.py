@@ -172,8 +172,10 @@ def _target_in_values(kpi: str, baseline: float | None, change_pct: float) -> st
     return target_value_text(measure=measure, baseline_value=baseline, change_pct=change_pct)
 
 
-def _adoption_line(pilot: float | None, after: float | None) -> str:
+def _adoption_line(pilot: float | None, after: float | None, not_shown: str | None = None) -> str:
     """Adoption as measured (the pilot group's weekly use of the tool), never inferred from missing alerts."""
+    if not_shown:
+        return f"The pilot group's use of the tool: {not_shown}."
     if pilot is None and after is None:
         return "Adoption was not measured: no AI-tool feed reported the pilot group's use."
     during = (
@@ -238,10 +240,9 @@ def _learned(report: CloseOutReport) -> list[str]:
             "no before to compare with."
         )
     adoption = report.adoption
-    if adoption.get("not_shown"):
-        lines.append(f"The pilot group's use of the tool: {adoption['not_shown']}.")
-    else:
-        lines.append(_adoption_line(adoption.get("pilot"), adoption.get("after_pilot")))
+    lines.append(
+        _adoption_line(adoption.get("pilot"), adoption.get("after_pilot"), adoption.get("not_shown"))
+    )
     if adoption.get("retrainings") or adoption.get("escalations"):
         lines.append(
             f"Keeping staff on the tool took {adoption.get('retrainings', 0)} retraining(s) and "
