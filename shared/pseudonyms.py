@@ -5,6 +5,9 @@ faio never stores who a person is: staff are named by a role plus a number (`ma-
 field names cannot see a name typed into an id field ("Jane.Doe", "Jane Doe, MD", "Maria Lopez"),
 so this rule checks the value. Every place that takes a staff id, an initiative owner or a pilot
 group member calls it: `StaffPseudonym` in a pydantic model, `pseudonym_problem` elsewhere (CSV).
+
+A digit does not make a value an id: an NPI (10 digits), a phone number, an email address and a
+name with a number (`jane.doe.2`, `MariaLopez1`) all name a person, and are refused by shape.
 """
 
 import re
@@ -20,13 +23,32 @@ EXAMPLES = "a role plus a number (ma-12, dr-7f3a, frontdesk-3) or an opaque id"
 # Every refusal of a name-like value says this (and never repeats the value, which may be a name).
 NEVER_A_NAME = "never a name"
 STAFF_ID_REASON = (
-    f"must be a pseudonymous staff id ({EXAMPLES}: 1-64 letters, digits, _ . : -), {NEVER_A_NAME}"
+    f"must be a pseudonymous staff id ({EXAMPLES}: 1-64 letters, digits, _ . : -), {NEVER_A_NAME}, "
+    "an NPI, a phone number or an email address"
 )
 
 _ALLOWED = re.compile(PATTERN)
 _SEPARATORS = re.compile(r"[_.:\-]")
 _WORD = re.compile(r"^[A-Za-z]{2,}$")
 _TWO_CAPITALISED_WORDS = re.compile(r"[A-Z][a-z]+[A-Z][a-z]+")
+# Digits joined by a separator or two, as numbers are written: 555-123-4567, (555) 123 4567, 123.456.7893.
+_DIGIT_RUN = re.compile(r"\d(?:[\s().\-_:/]{0,2}\d)*")
+_ONLY_A_NUMBER = re.compile(r"^[+(]*\d[\d\s().\-_:/]*$")
+NPI_DIGITS = 10
+PHONE_DIGITS = range(7, 16)  # E.164 allows 15; a local number without its area code has 7
+# Alphabetic words, then perhaps a number: jane.doe.2, MariaLopez1, maria_lopez (not dr-7f3a: 7f3a is hex).
+_WORDS_THEN_NUMBER = re.compile(r"^([A-Za-z]+(?:[_.:\-][A-Za-z]+)*)[_.:\-]?\d*$")
+_CAMEL_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+# Words a role id is made of (fd-lead-1, front-desk-2, billing-lead-1): two of these are a role, not a name.
+_ROLE_WORDS = """
+    admin assistant back billing biller call care center chief clinic clinician coder coding coord
+    coordinator day desk dentist do doc doctor dr emp employee ext fd float front frontdesk group head
+    hygienist id intake intern it junior lab lead lpn ma manager md medical member mgr night np nurse
+    office officer ops owner pa partner pharm pharmacist phone physician pilot pm practice provider pt
+    receptionist reception referral resident rn scheduler scheduling scribe senior shift staff student
+    team tech technician temp therapist triage user usr vendor
+"""
+ROLE_WORDS = frozenset(_ROLE_WORDS.split())
 
 
 class NotAPseudonym(ValueError):
@@ -48,35 +70,88 @@ def pseudonym_problem(value: str) -> str | None:
 
 
 def pseudonym_refusal(value: str) -> NotAPseudonym | None:
-    """The refusal of `value` (its reason, and whether it may be a name); None if it is an id."""
-    return _shape_problem(value) or (None if _is_uuid(value) else _name_problem(value))
+    """The refusal of `value` (its reason, and whether it may name a person); None if it is an id."""
+    if problem := _length_problem(value):
+        return problem
+    if _ALLOWED.match(value) and _is_uuid(value):
+        return None  # a UUID's groups may hold ten digits in a row: it is still opaque
+    return _identifier_problem(value) or _character_problem(value) or _name_problem(value)
 
 
-def _shape_problem(value: str) -> NotAPseudonym | None:
+def _length_problem(value: str) -> NotAPseudonym | None:
     if not value:
         return NotAPseudonym(f"is empty: give {EXAMPLES}", may_be_a_name=False)
     if len(value) > MAX_LENGTH:
         return NotAPseudonym(
             f"is {len(value)} characters long: at most {MAX_LENGTH}; give {EXAMPLES}", may_be_a_name=False
         )
+    return None
+
+
+def _identifier_problem(value: str) -> NotAPseudonym | None:
+    """An email address, an NPI or a phone number: each names one person as surely as a name does."""
+    if "@" in value:
+        return _refused(f"looks like an email address: use {EXAMPLES}, {NEVER_A_NAME} or an address")
+    runs = [re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(value)]
+    only_a_number = bool(_ONLY_A_NUMBER.match(value))
+    # A value that is only a number is judged on all its digits; an id with a number in it on its
+    # longest run, so staff-101 passes and dr-5551234567 does not.
+    digits = "".join(runs) if only_a_number else max(runs, key=len, default="")
+    if len(digits) == NPI_DIGITS:
+        what = "is an NPI" if _is_npi(digits) else "has 10 digits, as an NPI or a phone number does"
+        return _refused(f"{what}: use {EXAMPLES}, {NEVER_A_NAME} or a number that names a person")
+    if len(digits) in PHONE_DIGITS and (only_a_number or len(digits) > NPI_DIGITS):
+        return _refused(
+            f"looks like a phone number (7 to 15 digits): use {EXAMPLES}, {NEVER_A_NAME} or a phone number"
+        )
+    return None
+
+
+def _character_problem(value: str) -> NotAPseudonym | None:
     if not _ALLOWED.match(value):
-        return NotAPseudonym(
+        return _refused(
             f"has spaces or punctuation, as a person's name does: use {EXAMPLES} "
-            f"(only letters, digits, _ . : -), {NEVER_A_NAME}",
-            may_be_a_name=True,
+            f"(only letters, digits, _ . : -), {NEVER_A_NAME}"
         )
     return None
 
 
 def _name_problem(value: str) -> NotAPseudonym | None:
-    # A number is what makes a role an id (staff-lead-7) and what names lack (Jane.Doe, jdoe).
     if any(character.isdigit() for character in value):
+        # A number makes a role an id (staff-lead-7), not a name one (jane.doe.2, MariaLopez1).
+        if _name_with_number(value):
+            return _refused(f"looks like a person's name with a number added: use {EXAMPLES}, {NEVER_A_NAME}")
         return None
     words = [part for part in _SEPARATORS.split(value) if _WORD.match(part)]
     if len(words) >= 2 or _TWO_CAPITALISED_WORDS.search(value):
         reason = f"looks like a person's name (two words, no number): use {EXAMPLES}, {NEVER_A_NAME}"
     else:
         reason = f"has no number, so it may be a name: use {EXAMPLES}, {NEVER_A_NAME}"
+    return _refused(reason)
+
+
+def _name_with_number(value: str) -> bool:
+    """Two or more words before the number, one of them (2+ letters) not a role's."""
+    shape = _WORDS_THEN_NUMBER.match(value)
+    if shape is None:
+        return False
+    words = [word for part in _SEPARATORS.split(shape.group(1)) for word in _CAMEL_WORD.findall(part)]
+    return len(words) >= 2 and any(len(word) >= 2 and word.lower() not in ROLE_WORDS for word in words)
+
+
+def _is_npi(digits: str) -> bool:
+    """The NPI check digit: Luhn over the number with the 80840 prefix (the NPI standard's own rule)."""
+    if len(digits) != NPI_DIGITS or not digits.isdigit():
+        return False
+    total = 0
+    for position, digit in enumerate(reversed("80840" + digits)):
+        value = int(digit) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def _refused(reason: str) -> NotAPseudonym:
+    # may_be_a_name: the value may name a person, so a dead letter drops it (shared.broker).
     return NotAPseudonym(reason, may_be_a_name=True)
 
 

@@ -138,7 +138,7 @@ class Demo:
             "specialty": clinic.specialty,
             "locations": 1 + len(clinic.name) % 3,
             "staff": [
-                {"role": "physician", "headcount": 3, "hourly_cost": 120.0},
+                {"role": "physician", "headcount": 6, "hourly_cost": 120.0},
                 {"role": "medical assistant", "headcount": 4, "hourly_cost": 24.0},
                 {"role": "front desk", "headcount": 3, "hourly_cost": 21.0},
             ],

@@ -52,12 +52,13 @@ BASELINE_WEEKS = 4
 PILOT_WEEKS_AGO = {"pilot": 2, "gate": 6, "rollout": 10, "sustain": 14, "done": 16}
 PILOT_DAYS = 42
 # What the scribe does to the pilot group's minutes per note once use has ramped up, by the verdict
-# each clinic's story leads to (the rest of the staff, dr-2, is the concurrent control).
+# each clinic's story leads to (the rest of the physicians, dr-3 to dr-5, are the concurrent control).
+# Both groups have at least MIN_GROUP clinicians (shared.small_groups): a smaller one is not judged apart.
 EFFECTS = {"pass": -0.25, "fail": 0.0, "inconclusive": -0.09}
 RAMP_WEEKS = 2
-PILOT_GROUP = ("dr-0", "dr-1", "ma-0")
-CLINICIANS = ("dr-0", "dr-1", "dr-2")
-NOTES_A_DAY = 14
+PILOT_GROUP = ("dr-0", "dr-1", "dr-2", "ma-0")
+CLINICIANS = tuple(f"dr-{n}" for n in range(6))
+NOTES_A_DAY = 24
 # One day of an audit: (staff, role, category, what, minutes, times, predictability, tools).
 AUDIT_LOG = [
     *(

@@ -14,7 +14,8 @@ their clinician, absence cannot be seen and the rule is tiered:
   sign no notes, so leave leaves that share alone). One idle person never fires, whatever the size.
 
 tests/bench/sim_adoption.py measures what it catches and what four weeks of leave a year cost.
-Pure: counts, never names. The alert says how many of how many, not who.
+Pure: counts, never names. The alert says how many of how many, not who; and below MIN_GROUP users
+it is never raised (shared.small_groups): "1 of 1 stopped" or "2 of 2" is what each person did.
 """
 
 import statistics
@@ -22,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from services.kpi.control_charts import MIN_WEEK_TOTAL, RAMP_WEEKS, WeekCount
+from shared.small_groups import shown_per_person
 
 INACTIVE_WEEKS = 2  # complete weeks without a session before a user counts as stopped
 STRONG_STOPPED, STRONG_SHARE = 3, 0.25
@@ -52,6 +54,8 @@ class StoppedUsers:
 
     @property
     def alarming(self) -> bool:
+        if not shown_per_person(self.users):
+            return False  # fewer than MIN_GROUP users: a per-person alert, so none
         if self.stopped >= STRONG_STOPPED and self.share >= STRONG_SHARE:
             return True
         corroborated = self.absence_known or bool(self.share_fell)

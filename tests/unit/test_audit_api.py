@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from sqlmodel import col, select
@@ -447,14 +448,23 @@ async def test_an_audit_starting_in_a_far_off_year_is_refused_with_the_field(tmp
     assert refused.json()["detail"][0]["loc"] == ["body", "starts_on"]
 
 
-async def test_a_staff_id_that_looks_like_a_name_is_refused_with_what_to_use(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "staff_id",
+    # A name, an NPI, a phone number, an email, names with a number added: all name a person.
+    ["Maria Lopez", "1234567893", "555-123-4567", "jane@clinic.example", "jane.doe.2", "MariaLopez1"],
+)
+async def test_a_staff_id_that_names_a_person_is_refused_with_what_to_use(
+    tmp_path: Path, staff_id: str
+) -> None:
     async with audit_app(tmp_path) as audit:
         clinic_id = await audit.clinic("officer-a")
         opened = await audit.open_audit("officer-a", clinic_id, starts_on=START.isoformat())
         refused = await audit.http.post(
             f"/v1/audits/{opened['id']}/entries",
-            json=[entry(START, staff_id="Maria Lopez")],
+            json=[entry(START, staff_id=staff_id)],
             headers=audit.auth("officer-a"),
         )
     assert refused.status_code == 422, refused.text
-    assert "staff_id" in refused.text and "role plus a number" in refused.text
+    [problem] = refused.json()["detail"]
+    assert problem["loc"][-1] == "staff_id" and "role plus a number" in problem["msg"]
+    assert staff_id not in refused.text  # the refusal never repeats what may name a person

@@ -180,6 +180,16 @@ def test_one_person_on_leave_never_fires_and_two_fire_only_when_the_share_of_not
     assert _dormant(_users([TEN] * 8 + outsiders[:4]), 12, group=TEN) is not None
 
 
+def test_fewer_than_three_users_stopping_raise_no_per_person_alert() -> None:
+    """At a one- or two-physician practice "2 of the 2 stopped" is what each of them did: not shown."""
+    pair, trio = TEN[:2], TEN[:3]
+    notes_named = _clinic_weeks([(36, set(pair), set(pair))] * 10 + [(0, set(), set(pair))] * 2)
+    assert _dormant(notes_named, 12, group=pair) is None  # both stopped while at work: still no alert
+    assert _dormant(_users([pair] * 10 + [[], []]), 12, group=pair) is None
+    finding = _dormant(_users([trio] * 10 + [[], []]), 12, group=trio)  # three: the group is shown
+    assert finding is not None and (finding.evidence["stopped"], finding.evidence["users"]) == (3, 3)
+
+
 def test_an_alert_id_is_the_episodes_in_its_first_week_and_distinct_each_week_after() -> None:
     owner = uuid4()
     first = alert_id(owner_id=owner, kind="adoption_decline", metric="m", episode=WEEKS[3], week=WEEKS[3])

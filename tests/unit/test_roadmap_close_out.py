@@ -230,3 +230,17 @@ def test_a_stopped_plan_without_a_baseline_says_so_and_the_page_escapes_names() 
         _finished_plan().__class__(**{**_finished_plan().__dict__, "status": None})
     )
     assert not unanswered.complete and unanswered.gates == []
+
+
+def test_a_pilot_group_under_three_has_its_adoption_not_shown_per_person() -> None:
+    """A 50 % share of a pilot group of two says which of the two used the tool: not shown."""
+    pair = dataclasses.replace(_finished_plan(), pilot_group_size=2)
+    report = close_out.build_report(pair)
+    assert report.adoption["pilot"] is None and report.adoption["after_pilot"] is None
+    assert (
+        "The pilot group's use of the tool: fewer than 3 clinicians: not shown per person." in report.learned
+    )
+    page = close_out.render_html(report)
+    assert "fewer than 3 clinicians: not shown per person" in page and "75 %" not in page
+    shown = close_out.build_report(dataclasses.replace(_finished_plan(), pilot_group_size=4))
+    assert (shown.adoption["pilot"], shown.adoption["after_pilot"]) == (0.75, 0.5)

@@ -127,7 +127,7 @@ def test_durations_difference_in_differences_pairs_each_clinician_with_their_own
             True,
             list(level * np.exp(shared + rng.normal(0, 0.03, 11) + np.r_[np.zeros(7), np.full(4, -0.2)])),
         )
-        for i, level in enumerate((slow, fast))
+        for i, level in enumerate((slow, fast, 18.0))  # three: a group whose figures may be shown
     ]
     controls = [
         _clinician(f"c{i}", False, list(level * np.exp(shared + rng.normal(0, 0.03, 11))))
@@ -156,7 +156,46 @@ def test_durations_difference_in_differences_pairs_each_clinician_with_their_own
         math.expm1(estimate + stats.t.ppf(0.975, df) * se) * 100, abs=0.01
     )
     assert evidence.n_control == 3 and evidence.design.startswith("difference-in-differences")
-    assert evidence.outcome == "pass" and evidence.n_pilot == 2 * 4 * 50
+    assert evidence.outcome == "pass" and evidence.n_pilot == 3 * 4 * 50
+
+
+def _small_group_data(pilots: int, controls: int) -> GateData:
+    """Clinicians' minutes per note falling 20 % in the pilot (the controls' too), and the clinic's sums."""
+    rng = np.random.default_rng(5)
+    step = np.r_[np.zeros(7), np.full(4, -0.2)]
+    members = [
+        _clinician(f"p{i}", True, list(16 * np.exp(rng.normal(0, 0.03, 11) + step))) for i in range(pilots)
+    ] + [
+        _clinician(f"c{i}", False, list(14 * np.exp(rng.normal(0, 0.03, 11) + step))) for i in range(controls)
+    ]
+    clinic = tuple(
+        WeekCounts(w, sum(m.weeks[t].events for m in members), sum(m.weeks[t].total for m in members))
+        for t, w in enumerate(WEEKS[:11])
+    )
+    return GateData(
+        "documentation_minutes_per_note",
+        "duration",
+        "lower",
+        tuple(WEEKS[:4]),
+        tuple(WEEKS[4:11]),
+        clinic=clinic,
+        clinicians=tuple(members),
+    )
+
+
+def test_a_pilot_group_under_three_is_judged_within_the_clinic_never_shown_per_person() -> None:
+    evidence = judge_gate_data(_small_group_data(pilots=1, controls=3), Target(-15))
+    assert evidence.design.startswith("before/after only: the clinic against its own baseline")
+    assert "fewer than 3 clinicians: not shown per person" in evidence.design
+    assert evidence.n_control == 0 and "pilot group (" not in evidence.method
+    assert evidence.n_pilot == 4 * 4 * 50  # the clinic's notes, not the one pilot clinician's
+
+
+def test_a_control_under_three_is_left_out_and_the_pilot_group_judged_on_its_own() -> None:
+    evidence = judge_gate_data(_small_group_data(pilots=3, controls=2), Target(-15))
+    assert evidence.design.startswith("before/after only: the pilot group against its own baseline")
+    assert "fewer than 3 clinicians: not shown per person" in evidence.design
+    assert evidence.n_control == 0 and evidence.outcome == "pass"
 
 
 def test_durations_can_fail() -> None:

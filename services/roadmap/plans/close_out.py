@@ -20,6 +20,7 @@ from services.roadmap.plans import gate
 from services.roadmap.plans import money as plan_money
 from services.roadmap.plans.targets import target_value_text
 from shared.kpi_measures import measure_of
+from shared.small_groups import NOT_SHOWN_PER_PERSON, shown_per_person
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -50,6 +51,7 @@ class CloseOutFacts:
     review: dict[str, Any]
     transitions: list[Transition]
     status: dict[str, Any] | None  # the workflow's status query (PlanStatus), None when no worker answered
+    pilot_group_size: int | None = None  # the initiative's named pilot group; None when unknown
 
 
 class GateRecord(BaseModel):
@@ -111,8 +113,13 @@ def realized_result(facts: CloseOutFacts) -> dict[str, Any] | None:
     return evidence
 
 
-def measured_adoption(status: dict[str, Any]) -> dict[str, float | None]:
-    """The share of the pilot group who used the tool, on average over the pilot's weeks and after them."""
+def measured_adoption(status: dict[str, Any], *, group_size: int | None = None) -> dict[str, Any]:
+    """The share of the pilot group who used the tool, on average over the pilot's weeks and after them.
+
+    Not for a named group under MIN_GROUP: "50 %" of two people says which one used it.
+    """
+    if group_size and not shown_per_person(group_size):
+        return {"pilot": None, "after_pilot": None, "not_shown": NOT_SHOWN_PER_PERSON}
     after = {week["week"] for week in status.get("outcome_weeks", [])}
     pilot: list[float] = []
     later: list[float] = []
@@ -165,8 +172,10 @@ def _target_in_values(kpi: str, baseline: float | None, change_pct: float) -> st
     return target_value_text(measure=measure, baseline_value=baseline, change_pct=change_pct)
 
 
-def _adoption_line(pilot: float | None, after: float | None) -> str:
+def _adoption_line(pilot: float | None, after: float | None, not_shown: str | None = None) -> str:
     """Adoption as measured (the pilot group's weekly use of the tool), never inferred from missing alerts."""
+    if not_shown:
+        return f"The pilot group's use of the tool: {not_shown}."
     if pilot is None and after is None:
         return "Adoption was not measured: no AI-tool feed reported the pilot group's use."
     during = (
@@ -231,7 +240,9 @@ def _learned(report: CloseOutReport) -> list[str]:
             "no before to compare with."
         )
     adoption = report.adoption
-    lines.append(_adoption_line(adoption.get("pilot"), adoption.get("after_pilot")))
+    lines.append(
+        _adoption_line(adoption.get("pilot"), adoption.get("after_pilot"), adoption.get("not_shown"))
+    )
     if adoption.get("retrainings") or adoption.get("escalations"):
         lines.append(
             f"Keeping staff on the tool took {adoption.get('retrainings', 0)} retraining(s) and "
@@ -303,7 +314,7 @@ def build_report(facts: CloseOutFacts) -> CloseOutReport:
         signed_off_by=str(status.get("signed_off_by", "")),
         signed_off_at=str(status.get("signed_off_at", "")),
         adoption={
-            **measured_adoption(status),
+            **measured_adoption(status, group_size=facts.pilot_group_size),
             "retrainings": status.get("retrainings", 0),
             "escalations": status.get("escalations", 0),
         },

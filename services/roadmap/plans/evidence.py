@@ -47,6 +47,7 @@ from services.roadmap.plans.weekly import (
     log_rate,
     week_position,
 )
+from shared.small_groups import NOT_SHOWN_PER_PERSON, shown_per_person
 
 __all__ = [
     "DURATION_KPIS",
@@ -208,6 +209,15 @@ def _measure(data: GateData, baseline: list[str], judged: list[str]) -> tuple[_M
     value = {"rate": log_rate, "count": log_count}.get(data.measure, log_duration)
     pilots = [c for c in data.clinicians if c.pilot]
     controls = [c for c in data.clinicians if not c.pilot]
+    # A group of fewer than MIN_GROUP clinicians has its members' own figures: the pilot group is
+    # judged as part of the clinic, and a small control is left out (the difference would show it).
+    small = ""
+    if pilots and not shown_per_person(paired_count(pilots, value, baseline, judged)):
+        pilots, controls = [], []
+        small = f" ({NOT_SHOWN_PER_PERSON}: the pilot group is judged within the whole clinic)"
+    elif controls and not shown_per_person(paired_count(controls, value, baseline, judged)):
+        controls = []
+        small = f" ({NOT_SHOWN_PER_PERSON}: the rest of the staff is no concurrent control)"
     group = pooled_counts(pilots) if pilots else {week.week: week for week in data.clinic}
     who = "the pilot group" if pilots else "the clinic"
     if data.measure == "rate":
@@ -243,7 +253,7 @@ def _measure(data: GateData, baseline: list[str], judged: list[str]) -> tuple[_M
     if fit is not None:
         return _Measured(
             fit,
-            f"before/after only: {who} against its own baseline, no concurrent control",
+            f"before/after only: {who} against its own baseline, no concurrent control{small}",
             *_totals(group, fit),
             0,
         ), ""
@@ -259,7 +269,8 @@ def _measure(data: GateData, baseline: list[str], judged: list[str]) -> tuple[_M
             volume = hand.weekly_volume if hand.weekly_volume and math.isfinite(hand.weekly_volume) else 0.0
             return _Measured(
                 fit,
-                f"before/after only: {who} against a baseline entered by hand ({hand.source or 'no source'})",
+                f"before/after only: {who} against a baseline entered by hand "
+                f"({hand.source or 'no source'}){small}",
                 round(max(volume, 0.0) * weeks),
                 _totals(group, fit)[1],
                 0,

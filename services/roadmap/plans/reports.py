@@ -131,5 +131,6 @@ async def close_out_report(
             for row in transitions
         ],
         status=status_dict,
+        pilot_group_size=len(initiative.pilot_group) if initiative else None,
     )
     return close_out.build_report(facts)
