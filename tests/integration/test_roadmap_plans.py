@@ -158,7 +158,10 @@ async def test_gate_failed_escalates_then_officer_stops(plan_clock: WorkflowEnvi
     assert result.outcome == "stopped"
     assert result.next_initiative_id == ""
     assert fake.phases(plan.plan_id) == ["baseline", "preparation", "pilot", "evaluation", "stopped"]
-    assert "staff found no time gain" in fake.changes[-1].reason
+    # The note travels beside the phase change (to roadmap's own record), never inside its reason.
+    stopped = fake.changes[-1]
+    assert (stopped.decision, stopped.note) == ("stop", "staff found no time gain")
+    assert "staff found no time gain" not in stopped.reason
     assert fake.notice_kinds(plan.plan_id).count("decision_needed") == 1
 
 
