@@ -26,7 +26,7 @@ from services.kpi.control_charts import (
     feed_status,
 )
 from services.kpi.dormancy import dormancy_episode
-from shared.calendar import UTC_CALENDAR, ClinicCalendar
+from shared.calendar import UTC_CALENDAR, ClinicCalendar, iso_week
 from shared.events.kpi import Feed
 
 AlertKind = Literal["adoption_decline", "target_regression", "feed_stale"]
@@ -125,7 +125,7 @@ def stale_feed_findings(
             AlertFinding(
                 kind="feed_stale",
                 metric=f"feed_{feed}",
-                week=kpis.iso_week(today - timedelta(days=1)),
+                week=iso_week(today - timedelta(days=1)),
                 episode=str(status.last_event_day),
                 message=(
                     f"The {feed} feed went quiet: no events for {QUIET_DAYS} open days (last on "
@@ -214,7 +214,7 @@ def ai_assisted_notes_decline(
     points, users_only = share_points(weekly, weeks)
     if not any(point.events for point in points):
         return None  # no scribe in use: nothing to decline
-    episode = chart_episode(points, kind="p", direction="down", current_week=kpis.iso_week(today))
+    episode = chart_episode(points, kind="p", direction="down", current_week=iso_week(today))
     if episode is None:
         return None
     whose = "by the clinicians who use it" if users_only else "by all clinicians"
@@ -327,7 +327,7 @@ def kpi_regression(
     kind: ChartKind = "p" if definition.unit == "ratio" else "u"
     direction: Direction = "up" if definition.better == "lower" else "down"
     episode = chart_episode(
-        points, kind=kind, direction=direction, current_week=kpis.iso_week(today), rates=REGRESSION_RATES
+        points, kind=kind, direction=direction, current_week=iso_week(today), rates=REGRESSION_RATES
     )
     if episode is None:
         return None

@@ -27,6 +27,7 @@ from services.kpi.counters import (  # re-exported: the per-event tables live in
     counters_for,
     dated_counters,
 )
+from shared.calendar import iso_week
 from shared.events.kpi import ClinicianWeek, KpiName, WeekCounts
 
 __all__ = [
@@ -253,11 +254,6 @@ def histogram_median(histogram: Mapping[int, float]) -> float:
     if total % 2:
         return float(value_at((total + 1) / 2))
     return (value_at(total / 2) + value_at(total / 2 + 1)) / 2
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def week_start(week: str) -> date:

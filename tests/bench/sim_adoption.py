@@ -34,6 +34,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from services.kpi import alert_rules, kpis
+from shared.calendar import iso_week
 
 FIRST_MONDAY = date(2025, 1, 6)
 CLINICIANS = 10
@@ -49,7 +50,7 @@ YEAR = 52
 CALLS_PER_WEEK = 400
 MISSED_RAMP, MISSED_LEVEL = (0.25, 0.22, 0.19, 0.16), 0.15
 WINDOW = 26  # clinic_watch.ADOPTION_HISTORY_WEEKS
-WEEKS = [kpis.iso_week(FIRST_MONDAY + timedelta(weeks=index)) for index in range(4 + YEAR + 1)]
+WEEKS = [iso_week(FIRST_MONDAY + timedelta(weeks=index)) for index in range(4 + YEAR + 1)]
 
 
 def _ar1(rng: np.random.Generator, weeks: int, sd: float = LOGIT_SD) -> np.ndarray:

@@ -3,13 +3,14 @@ assessed, audited, an initiative proposed and approved, a plan at its gate, week
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from aiokafka import AIOKafkaProducer
 
 from services.portal.read_model.models import PortalClinic
+from shared.calendar import iso_week
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.envelope import EventBody, envelope_for
 from shared.events.intake import AssessmentCompleted, ClinicRegistered
@@ -27,11 +28,6 @@ DIMENSIONS = {
     "compliance": 85.0,
 }
 WEEKS = 10
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def clinic_story(

@@ -10,10 +10,11 @@ import pytest
 from services.kpi import alert_rules, kpis
 from services.kpi.clinic_watch import alert_id
 from services.kpi.control_charts import ADOPTION_RATES
+from shared.calendar import iso_week
 from tests.laney_reference import laney_p_limit
 
 FIRST_MONDAY = date(2026, 5, 4)  # ISO week 2026-W19
-WEEKS = [kpis.iso_week(FIRST_MONDAY + timedelta(weeks=index)) for index in range(30)]
+WEEKS = [iso_week(FIRST_MONDAY + timedelta(weeks=index)) for index in range(30)]
 
 
 def _week_data(**counters: float) -> kpis.PeriodData:

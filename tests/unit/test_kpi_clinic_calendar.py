@@ -8,7 +8,7 @@ import pytest
 
 from services.kpi import alert_rules, kpis
 from shared import clock
-from shared.calendar import ClinicCalendar
+from shared.calendar import ClinicCalendar, iso_week
 from tests.clock_dates import DATES
 
 US_CLINIC = ClinicCalendar(time_zone="America/Chicago", holidays="US")
@@ -82,7 +82,7 @@ def test_a_quiet_feed_before_a_holiday_is_still_found() -> None:
     ],
 )
 def test_the_last_days_of_2026_are_in_week_53(day: date, week: str) -> None:
-    assert kpis.iso_week(day) == week
+    assert iso_week(day) == week
 
 
 def test_week_53_is_one_of_the_weeks_a_series_shows() -> None:

@@ -14,6 +14,7 @@ from services.kpi import aggregate, kpis
 from services.kpi.models import KpiClinic
 from services.kpi.series import load_days
 from shared import db
+from shared.calendar import iso_week
 from shared.events.kpi import WeekCounts
 from shared.events.partner import PartnerActivity, PartnerEventInvalid, parse_body
 
@@ -42,7 +43,7 @@ async def _counted(sessions: db.SessionFactory, events: list[PartnerActivity]) -
 
 
 def _week(days: dict[date, kpis.PeriodData], monday: date) -> kpis.PeriodData:
-    return kpis.group_periods(days, "week").get(kpis.iso_week(monday), kpis.PeriodData())
+    return kpis.group_periods(days, "week").get(iso_week(monday), kpis.PeriodData())
 
 
 def test_the_new_fields_are_optional_dated_yyyy_mm_dd_and_checked_on_both_paths() -> None:

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from services.kpi import aggregate, evaluation, kpis
 from services.kpi.models import KpiClinic, KpiDailyClinicianNotes, KpiSnapshotRecord
 from shared import clock, db
+from shared.calendar import iso_week
 from shared.events.kpi import ClinicianWeek, KpiSnapshot, WeekCounts
 from shared.events.partner import PartnerActivity, parse_body
 from shared.events.roadmap import InitiativeApproved
@@ -178,7 +179,7 @@ async def test_a_plan_whose_pilot_began_weeks_ago_gets_every_complete_week_at_on
     )
     sent = await _record(kpi_sessions, events, approval, today=today)
 
-    assert list(sent) == [kpis.iso_week(W45 + timedelta(weeks=week)) for week in range(10)]
+    assert list(sent) == [iso_week(W45 + timedelta(weeks=week)) for week in range(10)]
     assert [snapshot.baseline_week for snapshot in sent.values()] == [True] * 4 + [False] * 6
     # Week k: 10 - k missed of 30 - k calls; the baseline pools weeks 0-3: 34 of 114.
     for week, snapshot in enumerate(sent.values()):
