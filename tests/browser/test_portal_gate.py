@@ -20,10 +20,11 @@ from temporalio.testing import WorkflowEnvironment
 from services.portal.read_model.models import PortalPlan
 from services.roadmap.plans.worker import create_worker
 from shared.events import ClinicRegistered
-from shared.events.audit import AuditCompleted, AutomationCandidate
+from shared.events.audit import AuditCompleted
 from shared.events.intake import AssessmentCompleted
 from tests.browser import story
 from tests.browser.stack import screenshot, served, sign_in
+from tests.browser.story import candidate
 from tests.polling import eventually
 from tests.services import Platform, officer_token, running
 
@@ -56,20 +57,6 @@ async def gate_stack(
             served(platform["portal"].app) as url,
         ):
             yield GateStack(platform, url, kafka)
-
-
-def candidate(rank: int, category: str, hours: float, cost: float) -> AutomationCandidate:
-    return AutomationCandidate(
-        rank=rank,
-        category=category,
-        solution="",
-        hours_per_week=hours,
-        cost_per_week=cost,
-        predictability=0.8,
-        score=cost / 10,
-        hours_saved_low=hours * 0.3,
-        hours_saved_high=hours * 0.5,
-    )
 
 
 async def test_a_gate_decision_from_today_moves_the_plan(gate_stack: GateStack, browser: Browser) -> None:

@@ -30,6 +30,7 @@ from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import PlanNoticeRaised
 from shared.outbox import OutboxMessage
 from shared.temporal import PLAN_KPI, PLAN_PHASE
+from tests.browser.story import candidate
 from tests.polling import eventually
 from tests.services import Platform, running, service_of, tracer_provider
 
@@ -46,20 +47,6 @@ async def publish(platform: Platform, event: EventBody, clinic_id: uuid.UUID) ->
         topic=event.topic.name,
         key=str(clinic_id).encode(),
         headers=envelope.to_headers(),
-    )
-
-
-def candidate(rank: int, category: str, hours: float, cost: float) -> AutomationCandidate:
-    return AutomationCandidate(
-        rank=rank,
-        category=category,
-        solution="",
-        hours_per_week=hours,
-        cost_per_week=cost,
-        predictability=0.8,
-        score=cost / 10,
-        hours_saved_low=hours * 0.3,
-        hours_saved_high=hours * 0.5,
     )
 
 

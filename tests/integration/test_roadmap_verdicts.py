@@ -20,8 +20,9 @@ from temporalio.testing import WorkflowEnvironment
 from services.roadmap.plans.worker import create_worker
 from shared import clock
 from shared.calendar import iso_week
+from tests.browser.story import candidate
 from tests.integration.kpi_support import officer_headers, post_events
-from tests.integration.test_roadmap_api import OFFICER, auth, candidate, clinic_with_findings
+from tests.integration.test_roadmap_api import OFFICER, auth, clinic_with_findings
 from tests.polling import eventually
 from tests.services import Platform, running
 
