@@ -5,7 +5,7 @@
 set -eu
 properties=/tmp/server.properties
 sed -e "s|@LISTEN_HOST@||" -e "s|@ADVERTISED_HOST@|kafka|" -e "s|@PORT@|9093|g" \
-    -e "s|@CONTROLLER_PORT@|9094|g" -e "s|@SECRETS@|/etc/kafka/secrets|g" \
+    -e "s|@CONTROLLER_PORT@|9094|g" -e "s|@SECRETS@|/run/secrets|g" \
     -e "s|@DATA_DIR@|/var/lib/kafka/data|" -e "s|@ADMIN_PASSWORD@|${FAIO_KAFKA_PASSWORD_ADMIN:?}|" \
     /etc/kafka/faio/server.properties > "$properties"
 /opt/kafka/bin/kafka-storage.sh format --ignore-formatted --standalone -t "${KAFKA_CLUSTER_ID:?}" -c "$properties" \
