@@ -27,9 +27,11 @@ from shared.topics import ALL_TOPICS, OFFICER_TOKENS_REVOKED, all_topic_names, t
 SERVICES = ("intake", "audit", "roadmap", "kpi", "portal")
 OPERATOR = "faio-operator"
 ADMIN = "faio-admin"
-# The admin's client settings, written by the init script itself from FAIO_KAFKA_PASSWORD_ADMIN.
-ADMIN_CONFIG = "/tmp/admin.properties"
-ADMIN_PROPERTIES = """cat > /tmp/admin.properties <<EOF
+# The admin's client settings, written by the init script itself from FAIO_KAFKA_PASSWORD_ADMIN
+# into a file only it can read (mktemp: mode 0600).
+ADMIN_CONFIG = '"$admin_config"'
+ADMIN_PROPERTIES = """admin_config="$(mktemp)"
+cat > "$admin_config" <<EOF
 security.protocol=SASL_SSL
 sasl.mechanism=SCRAM-SHA-512
 sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \
