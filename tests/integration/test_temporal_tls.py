@@ -38,9 +38,11 @@ def settings(address: str, certs: Path, client: str) -> SharedSettings:
 async def test_a_worker_and_a_client_with_their_certificates_run_a_workflow(
     temporal: WorkflowEnvironment, certs: Path
 ) -> None:
-    async with mutual_tls_front(temporal.client.service_client.config.target_host, certs) as address:
-        worker_client = await connect_temporal(settings(address, certs, "roadmap-worker"), TracerProvider())
-        client = await connect_temporal(settings(address, certs, "roadmap"), TracerProvider())
+    async with mutual_tls_front(temporal.client.service_client.config.target_host, certs) as front:
+        worker_client = await connect_temporal(
+            settings(front.address, certs, "roadmap-worker"), TracerProvider()
+        )
+        client = await connect_temporal(settings(front.address, certs, "roadmap"), TracerProvider())
         queue = f"tls-{uuid.uuid4()}"
         async with Worker(worker_client, task_queue=queue, workflows=[NotedPlanWorkflow]):
             handle = await client.start_workflow(
@@ -48,13 +50,15 @@ async def test_a_worker_and_a_client_with_their_certificates_run_a_workflow(
             )
             await handle.signal(NotedPlanWorkflow.decide, "go")
             assert await handle.result() == "Clinic: go"
+        assert front.accepted >= 2  # the only way in was through the front
 
 
 async def test_a_client_without_a_certificate_is_refused(temporal: WorkflowEnvironment, certs: Path) -> None:
-    async with mutual_tls_front(temporal.client.service_client.config.target_host, certs) as address:
+    async with mutual_tls_front(temporal.client.service_client.config.target_host, certs) as front:
         ca_only = TLSConfig(server_root_ca_cert=(certs / "ca.crt").read_bytes(), domain="temporal")
-        with pytest.raises(RuntimeError, match="connection closed"):
-            await Client.connect(address, tls=ca_only)
+        with pytest.raises(RuntimeError):
+            await Client.connect(front.address, tls=ca_only)
+        assert front.accepted == 0  # the handshake failed: nothing reached Temporal
 
 
 async def test_a_certificate_of_another_ca_is_refused(
@@ -64,9 +68,10 @@ async def test_a_certificate_of_another_ca_is_refused(
     foreign = settings("unused", tmp_path, "roadmap").model_copy(
         update={"temporal_tls_ca_cert": str(certs / "ca.crt")}
     )
-    async with mutual_tls_front(temporal.client.service_client.config.target_host, certs) as address:
+    async with mutual_tls_front(temporal.client.service_client.config.target_host, certs) as front:
         with pytest.raises(RuntimeError):
-            await Client.connect(address, tls=tls_config(foreign) or False)
+            await Client.connect(front.address, tls=tls_config(foreign) or False)
+        assert front.accepted == 0
 
 
 def test_tls_is_off_without_a_client_certificate_and_needs_its_key() -> None:
