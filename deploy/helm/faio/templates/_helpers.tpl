@@ -85,12 +85,17 @@ failureThreshold: {{ .probe.failureThreshold }}
 - name: FAIO_TEMPORAL_NAMESPACE
   value: {{ $v.temporal.namespace | quote }}
 {{- if $v.temporal.tlsSecret }}
-- name: FAIO_TEMPORAL_TLS_CERT
+- name: FAIO_TEMPORAL_TLS_CLIENT_CERT
   value: /etc/faio/temporal/tls.crt
-- name: FAIO_TEMPORAL_TLS_KEY
+- name: FAIO_TEMPORAL_TLS_CLIENT_KEY
   value: /etc/faio/temporal/tls.key
-- name: FAIO_TEMPORAL_TLS_CA
+- name: FAIO_TEMPORAL_TLS_CA_CERT
   value: /etc/faio/temporal/ca.crt
+{{- end }}
+{{- if $v.temporal.codec.keyId }}
+- name: FAIO_TEMPORAL_CODEC_KEY_ID
+  value: {{ $v.temporal.codec.keyId | quote }}
+{{ include "faio.secretEnv" (dict "env" "FAIO_TEMPORAL_CODEC_KEYS" "secret" $v.secrets.app "key" "temporal-codec-keys") }}
 {{- end }}
 - name: FAIO_OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ $v.otelEndpoint | quote }}
@@ -105,13 +110,14 @@ failureThreshold: {{ .probe.failureThreshold }}
   value: {{ printf "%s-kafka-bootstrap:%v" $v.kafka.cluster $v.kafka.bootstrapPort | quote }}
 - name: FAIO_KAFKA_SECURITY_PROTOCOL
   value: SASL_SSL
-- name: FAIO_KAFKA_SASL_MECHANISM
-  value: SCRAM-SHA-512
 - name: FAIO_KAFKA_SASL_USERNAME
   value: {{ include "faio.kafkaUser" . | quote }}
 {{ include "faio.secretEnv" (dict "env" "FAIO_KAFKA_SASL_PASSWORD" "secret" (include "faio.kafkaUser" .) "key" "password") }}
 - name: FAIO_KAFKA_SSL_CAFILE
   value: /etc/faio/kafka-ca/ca.crt
+# Strimzi creates the topics (KafkaTopic); a service's user may not.
+- name: FAIO_KAFKA_CREATE_TOPICS
+  value: "false"
 {{- end -}}
 
 {{- define "faio.kafkaUser" -}}
