@@ -26,7 +26,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 
 {{/* The image, pinned: a `latest` or empty tag fails the render rather than drift between pods. */}}
 {{- define "faio.image" -}}
-{{- $tag := .Values.image.tag | toString -}}
+{{- $tag := .Values.image.tag | default "" | toString -}}
 {{- if or (eq $tag "") (eq $tag "latest") -}}
 {{- fail "image.tag must pin a release (not empty, not latest)" -}}
 {{- end -}}
