@@ -215,3 +215,21 @@ def test_each_service_may_touch_only_its_own_topics(manifests: list[dict[str, An
 
 def test_the_committed_kafka_access_is_what_the_code_says() -> None:
     assert kafka_access.OUT.read_text() == kafka_access.render(), "rerun `python -m deploy.helm.kafka_access`"
+
+
+def test_the_pod_monitor_scrapes_every_process_under_its_slo_service_label() -> None:
+    manifests = render("monitoring.podMonitor=true")
+    (monitor,) = of_kind(manifests, "PodMonitor").values()
+    endpoints = monitor["spec"]["podMetricsEndpoints"]
+    for name, deployment in deployments(manifests).items():
+        pod = deployment["spec"]["template"]
+        assert matches(monitor["spec"]["selector"]["matchLabels"], pod["metadata"]["labels"]), name
+        (container,) = pod["spec"]["containers"]
+        assert {port["name"] for port in container["ports"]} & {e["port"] for e in endpoints}, name
+    for endpoint in endpoints:
+        (relabel,) = endpoint["relabelings"]
+        # deploy/prometheus/slos.yaml selects events by service="kpi", service="portal".
+        assert relabel == {
+            "sourceLabels": ["__meta_kubernetes_pod_label_app_kubernetes_io_component"],
+            "targetLabel": "service",
+        }
