@@ -25,6 +25,7 @@ help:
 	@echo "make bench   run the benchmarks (print figures, never fail on them)"
 	@echo "make demo    fill a running platform (make run) with a demo portfolio, through the public APIs"
 	@echo "make format  apply ruff's formatting and safe fixes"
+	@echo "make helm    build Helm (pinned) from the Go module proxy into .local/bin (make test does it)"
 
 setup: system-packages $(PY_STAMP) $(KAFKA_STAMP) $(ASYNCAPI_STAMP) $(HELM_STAMP)
 
