@@ -87,12 +87,19 @@ def revocation_readers() -> set[str]:
     return {s for s in SERVICES if OFFICER_TOKENS_REVOKED.name not in service_topics(s).produces}
 
 
-def service_grants(service: str) -> list[Grant]:
+def service_reads_and_writes(service: str) -> tuple[set[str], set[str]]:
+    """The topics `service` may read and write (compose's ACLs and the Helm chart's KafkaUsers)."""
     topics = service_topics(service)
     reads = set(topics.consumes) | (
         {OFFICER_TOKENS_REVOKED.name} if service in revocation_readers() else set()
     )
     writes = set(topics.produces) | {f"{topic}.dlq" for topic in topics.consumes}
+    return reads, writes
+
+
+def service_grants(service: str) -> list[Grant]:
+    topics = service_topics(service)
+    reads, writes = service_reads_and_writes(service)
     grants = []
     if reads:
         grants.append(Grant(user(service), ("Read", "Describe"), tuple(sorted(reads))))
