@@ -70,12 +70,15 @@ from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 from limits.storage import storage_from_string
 from opentelemetry import trace
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared import clock
 from shared.auth import decode_jwt
 from shared.errors import Refused
 from shared.rate_counts import DatabaseStorage
 from shared.settings import SharedSettings
+
+log = logging.getLogger(__name__)
 
 LINK_HEADER = "X-Faio-Link"
 HONEYPOT_FIELD = "website"
@@ -291,8 +294,16 @@ class RateLimit:
     async def hit(self, key: str, request: Request | None = None) -> None:
         """Count one request for `key`; TooManyRequests once the window is full."""
         limiter = self._limiter_for(request)
-        if await limiter.hit(self.item, self.scope, key):
-            return
+        try:
+            if await limiter.hit(self.item, self.scope, key):
+                return
+        except SQLAlchemyError:  # the database cannot count now: this process counts alone
+            log.warning(
+                "rate limit %s counted in memory: the database did not answer", self.scope, exc_info=True
+            )
+            limiter = self._limiter
+            if await limiter.hit(self.item, self.scope, key):
+                return
         stats = await limiter.get_window_stats(self.item, self.scope, key)
         # The `limits` library keeps its windows on the system clock: Retry-After is measured on it.
         raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))
