@@ -108,8 +108,8 @@ async def test_two_relays_publish_each_row_once_and_each_clinic_in_order(
     seen = [(header(r, "ce_subject"), header(r, "ce_id")) for r in records if header(r, "ce_id") in ours]
     assert sum(published.values()) == len(written)
     assert Counter(event_id for _, event_id in seen) == Counter(ours), "each row exactly once"
-    for clinic in map(str, clinics):
-        assert [e for c, e in seen if c == clinic] == [e for c, e in written if c == clinic]
+    for clinic_id in map(str, clinics):
+        assert [e for c, e in seen if c == clinic_id] == [e for c, e in written if c == clinic_id]
     if database_url.startswith("postgresql"):
         assert all(published[n] > 0 for n in range(REPLICAS)), f"both relays took rows: {published}"
 
