@@ -163,7 +163,8 @@ def create_broker(
         max_attempts = settings.consumer_max_attempts
 
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        # "host:port,host:port" (a cluster) as a list: FastStream passes a string on as one host.
+        settings.kafka_bootstrap_servers.split(","),
         acks="all",
         enable_idempotence=True,
         client_id=f"faio-{settings.service_name}",
