@@ -95,8 +95,8 @@ class FrontDoor:
                     content=body,
                     headers=signed(self.partner, body, webhook_id=webhook_id),
                 )
-            except httpx.TransportError:
-                self.answers[minute]["no connection"] += 1
+            except httpx.TransportError as error:  # no answer at all (not a 5xx): the next replica
+                self.answers[minute][type(error).__name__] += 1
                 await asyncio.sleep(0.2)
                 continue
             self.answers[minute][str(response.status_code)] += 1
