@@ -19,7 +19,6 @@ import httpx
 
 from deploy.local.kafka import KafkaCluster
 from deploy.local.postgres import PostgresServer
-from shared import topics
 from tests.bench.bench_kpi import readable
 from tests.fault_support import Tally
 from tests.integration.kpi_support import (
@@ -28,6 +27,7 @@ from tests.integration.kpi_support import (
     register_live_clinics,
     signed,
     start_kpi_process,
+    until_ready,
 )
 from tests.polling import eventually
 
@@ -117,21 +117,8 @@ async def start_replica(cluster: KafkaCluster, database_url: str, replica: Repli
         outbox_poll_seconds="0.2",
     )
     live = replica.process
-
-    async def ready() -> bool:
-        if live.process.poll() is not None:
-            raise AssertionError(f"{replica.name} exited; see {live.log}")
-        log = await asyncio.to_thread(live.log.read_text, errors="replace")
-        if f"topic='{topics.PARTNER_ACTIVITY.name}'" not in log:
-            return False
-        try:
-            async with httpx.AsyncClient(base_url=live.url) as client:
-                return (await client.get("/healthz")).status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        await eventually(ready, within=120, what=f"{replica.name} at {live.url}")
+        await until_ready(live, within=120)
     except AssertionError as error:
         tail = live.log.read_text(errors="replace")[-3000:]
         raise AssertionError(f"{error}; the end of its log:\n{tail}") from error
