@@ -17,11 +17,12 @@ HELM_VERSION := v3.21.4
 HELM := .local/bin/helm
 HELM_STAMP := .local/bin/.helm-$(HELM_VERSION)
 
-.PHONY: help setup run test check lint format bench clean migration demo
+.PHONY: help setup run test test-cluster check lint format bench clean migration demo
 
 help:
 	@echo "make run     start Kafka, Temporal and every service (Ctrl-C stops all)"
 	@echo "make test    lint, type-check and run the whole test suite on its own broker and Temporal"
+	@echo "make test-cluster  three Kafka brokers, PostgreSQL and two kpi replicas, killed -9 under load"
 	@echo "make bench   run the benchmarks (print figures, never fail on them)"
 	@echo "make demo    fill a running platform (make run) with a demo portfolio, through the public APIs"
 	@echo "make format  apply ruff's formatting and safe fixes"
@@ -87,6 +88,10 @@ check: setup
 
 test: check
 	$(BIN)/pytest
+
+# The distributed suite (tests/cluster, left out of `make test`): minutes on a small machine.
+test-cluster: setup
+	FAIO_TEST_CLUSTER=1 $(BIN)/pytest tests/cluster -s -q
 
 format: setup
 	$(BIN)/ruff format .

@@ -37,6 +37,7 @@ from shared.http_edge import BodyLimit, BrowserHeaders, json_content_type
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
 from shared.public_links import RateLimit, limit_public_routes, redact_tokens
+from shared.rate_counts import DatabaseStorage
 from shared.revocations import RevokedTokens
 from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider, trace_database
@@ -214,6 +215,8 @@ def create_service_app(
         dependencies=[Depends(json_content_type), Depends(limit_public_routes)],
     )
     app.state.runtime = runtime
+    # Rate-limit counts live in the service's database, so its replicas count against one limit.
+    app.state.rate_counts = DatabaseStorage(runtime.sessions)
     app.state.public_limit = RateLimit(settings.public_requests_per_client, scope="public-routes")
     # Revoked tokens are refused everywhere: from intake's revocation events (a service may replace it).
     app.state.revoked_tokens = RevokedTokens()

@@ -186,7 +186,8 @@ def create_broker(
         max_attempts = settings.consumer_max_attempts
 
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        # "host:port,host:port" (a cluster) as a list: FastStream passes a string on as one host.
+        settings.kafka_bootstrap_servers.split(","),
         acks="all",
         enable_idempotence=True,
         client_id=f"faio-{settings.service_name}",
@@ -230,9 +231,16 @@ async def ensure_topics(
     try:
         existing = set(await admin.list_topics())
         configs = topic_configs()
+        # On a cluster of three or more, each partition survives a lost broker and an acknowledged
+        # write (acks=all) is on two of them at least.
+        replicas = 3 if len((await admin.describe_cluster())["brokers"]) >= 3 else 1
+        durable = {"min.insync.replicas": "2"} if replicas == 3 else {}
         missing = [
             NewTopic(
-                name, num_partitions=partitions, replication_factor=1, topic_configs=configs.get(name, {})
+                name,
+                num_partitions=partitions,
+                replication_factor=replicas,
+                topic_configs={**durable, **configs.get(name, {})},
             )
             for name, partitions in wanted.items()
             if name not in existing
