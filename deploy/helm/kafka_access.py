@@ -1,9 +1,10 @@
 """Write the chart's Kafka topics and per-service access from the code: python -m deploy.helm.kafka_access
 
 The topics come from the registry (shared/topics.py); what each service reads and writes from
-deploy/kafka/acls.py, the same derivation compose's ACLs use (each service's own router). The chart turns the file into Strimzi `KafkaTopic`s and one `KafkaUser`
-per service whose ACLs name exactly those topics. tests/deploy/test_helm_chart.py checks that the
-committed file is what this writes, so a new topic or subscription cannot be forgotten here.
+deploy/kafka/acls.py, the same derivation compose's ACLs use (each service's own router). The chart
+turns the file into Strimzi `KafkaTopic`s and one `KafkaUser` per service whose ACLs name exactly
+those topics. tests/deploy/test_helm_chart.py checks that the committed file is what this writes,
+so a new topic or subscription cannot be forgotten here.
 """
 
 import logging
