@@ -14,8 +14,7 @@ phases:
    events, already in the topic, side by side: the consumers' own rates, without a publisher
    competing for the CPU (from each one's first to its last readable event).
 
-3. paced: events published at half the bare loop's peak rate (its catch-up rate), as ordinary
-   load rather than a flood: p50/p99 from publish to readable (goal: p99 <= 1 s).
+Freshness at a realistic, paced load (1,000 events/s and up) is tests/bench/bench_kpi_paced.py.
 
 It also prints each process's memory (RSS) as the event count grows. With `--database postgres`
 the KPI service writes to a PostgreSQL server the benchmark starts (Debian's package) instead
@@ -138,7 +137,9 @@ async def bare_loop(bootstrap: str, expect: int) -> None:
 # --- the benchmark -----------------------------------------------------------------------
 
 
-def start_kpi_service(bootstrap: str, work: Path, database_url: str) -> subprocess.Popen[bytes]:
+def start_kpi_service(
+    bootstrap: str, work: Path, database_url: str, port: int | None = None
+) -> subprocess.Popen[bytes]:
     """The KPI service with its own database, log and consumer group under `work`."""
     work.mkdir(parents=True, exist_ok=True)
     env = os.environ | {
@@ -157,7 +158,7 @@ def start_kpi_service(bootstrap: str, work: Path, database_url: str) -> subproce
         "--factory",
         "services.kpi.app:create_app",
         "--port",
-        str(free_port()),
+        str(port or free_port()),
     ]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -329,15 +330,17 @@ async def consume_side_by_side(
         assert ready.strip() == b"ready", ready
         sent_at: list[list[float]] = [[] for _ in clinics]
         first_publish = time.time()
+        # Followed while publishing: an event's delay is from its publish to the first poll that sees it.
+        following = asyncio.create_task(
+            follow_kpi(database_url, kpi.pid, clinics, count, sent_at if publish_events is not None else None)
+        )
         if publish_events is not None:
             print(f"publishing {count:,} partner events for {CLINICS} clinics ...", flush=True)
             first_publish, publish_seconds = await publish_events(sent_at)
             print(
                 f"published in {publish_seconds:.1f}s ({count / publish_seconds:,.0f} events/s)", flush=True
             )
-        followed = await follow_kpi(
-            database_url, kpi.pid, clinics, count, sent_at if publish_events is not None else None
-        )
+        followed = await following
         bare_report: dict[str, Any] = json.loads(await asyncio.to_thread(bare.stdout.readline))
     finally:
         kpi.terminate()
@@ -357,8 +360,8 @@ def print_memory(followed: Followed, bare_report: dict[str, Any]) -> None:
     print("bare loop memory:", ", ".join(f"{applied:,}: {mb:.1f} MB" for applied, mb in bare_report["rss"]))
 
 
-async def run(bootstrap: str, work: Path, count: int, database: Any) -> float:
-    """Phases 1 and 2; returns the bare loop's peak rate."""
+async def run(bootstrap: str, work: Path, count: int, database: Any) -> None:
+    """Phases 1 and 2."""
     clinics = [uuid.uuid4() for _ in range(CLINICS)]
     events = build_events(count, clinics)
 
@@ -399,34 +402,6 @@ async def run(bootstrap: str, work: Path, count: int, database: Any) -> float:
     )
     print_memory(drained, bare_drained)
 
-    return float(max(bare_drain_rate, bare_rate))
-
-
-async def paced(bootstrap: str, work: Path, count: int, database: Any, peak: float) -> None:
-    """3. paced, on a fresh broker: fresh clinics, events published at half the bare loop's peak rate."""
-    rate = peak / 2
-    paced_count = min(count, int(rate * 20))  # about 20 s of ordinary load
-    paced_clinics = [uuid.uuid4() for _ in range(CLINICS)]
-    paced_events = build_events(paced_count, paced_clinics)
-    print(f"\npaced: publishing {paced_count:,} events at {rate:,.0f} events/s ...", flush=True)
-    steady, paced_bare, _ = await consume_side_by_side(
-        bootstrap,
-        work / "paced",
-        paced_clinics,
-        paced_count,
-        lambda sent_at: publish(bootstrap, paced_clinics, paced_events, sent_at, rate=rate),
-        database,
-    )
-    print(f"\n3. paced at half the bare loop's peak ({rate:,.0f} events/s, {paced_count:,} events)")
-    print(f"{'':28}{'KPI service':>14}{'bare aiokafka':>16}")
-    for label, share in (("p50 publish->readable (s)", 0.5), ("p99 publish->readable (s)", 0.99)):
-        ours, theirs = percentile(steady.delays, share), percentile(paced_bare["delays"], share)
-        print(f"{label:28}{ours:>14.3f}{theirs:>16.3f}")
-    print(
-        "\nGoals: KPI throughput at least half the bare loop's (ratio >= 0.5), memory flat as events grow, "
-        "p99 <= 1 s when paced."
-    )
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -446,12 +421,7 @@ def main() -> None:
             database = lambda phase: postgres.create_database(f"kpi_{phase.name.replace('-', '_')}")  # noqa: E731
         print(f"database: {args.database}", flush=True)
         asyncio.run(ensure_topics(server.bootstrap))
-        peak = asyncio.run(run(server.bootstrap, work, args.events, database))
-        server.stop()
-        # A fresh broker: consumers of the paced phase must not first wade through the events above.
-        with KafkaServer(work / "kafka-paced") as paced_server:
-            asyncio.run(ensure_topics(paced_server.bootstrap))
-            asyncio.run(paced(paced_server.bootstrap, work, args.events, database, peak))
+        asyncio.run(run(server.bootstrap, work, args.events, database))
 
 
 if __name__ == "__main__":
