@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from services.kpi.partitions import PARTITION_BY
 from shared import clock
 from shared.calendar import CalendarColumns
 from shared.db import service_metadata
@@ -159,6 +160,7 @@ class KpiDailyCounter(SQLModel, table=True):
     """One counter of one clinic on one day (the event's own date), e.g. calls_missed = 7."""
 
     __tablename__ = "kpi_daily_counter"
+    __table_args__ = PARTITION_BY  # one partition a month on PostgreSQL (services.kpi.partitions)
 
     clinic_id: UUID = Field(primary_key=True)
     day: date = Field(primary_key=True)
@@ -170,6 +172,7 @@ class KpiDailyStaff(SQLModel, table=True):
     """AI-tool use of one pseudonymous staff member at one clinic on one day."""
 
     __tablename__ = "kpi_daily_staff"
+    __table_args__ = PARTITION_BY  # one partition a month on PostgreSQL (services.kpi.partitions)
 
     clinic_id: UUID = Field(primary_key=True)
     day: date = Field(primary_key=True)
@@ -182,6 +185,7 @@ class KpiDailyClinicianNotes(SQLModel, table=True):
     """Notes one pseudonymous clinician signed at one clinic on one day: the per-clinician KPIs' sums."""
 
     __tablename__ = "kpi_daily_clinician_notes"
+    __table_args__ = PARTITION_BY  # one partition a month on PostgreSQL (services.kpi.partitions)
 
     clinic_id: UUID = Field(primary_key=True)
     day: date = Field(primary_key=True)

@@ -11,7 +11,10 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.kpi.partitions import MONTHS
 
 CounterKey = tuple[int, date, str]  # (clinic id as an int, day, name), as services.kpi.aggregate
 
@@ -57,6 +60,10 @@ class PostgresStore:
         staff: dict[CounterKey, list[float]],
         notes: dict[CounterKey, list[float]],
     ) -> None:
+        # The months' partitions first, in their own transaction (services.kpi.partitions).
+        bind = self.session.bind
+        assert isinstance(bind, AsyncEngine), bind
+        await MONTHS.ensure(bind, {day for keys in (counters, staff, notes) for _, day, _ in keys})
         uuids: dict[int, UUID] = {}
 
         def clinic(number: int) -> UUID:

@@ -6,8 +6,8 @@ deployment's would be. Events are published on a schedule, not as a flood:
 1. 1,000 events/s for 30 s: 40 times the peak of a 2,500-clinic deployment (2,500 clinics send
    on the order of tens of events a second). p50/p99 from publish to readable, where
    GET /v1/clinics/{id}/kpis reads (the SLO: p99 <= 1 s).
-2. the knee: the rate doubled, 10 s a step, until p99 crosses 1 s, then the midpoint between
-   the last rate under it and the first over it: the rate at which freshness is lost.
+2. the knee: the rate doubled (or halved, if 1,000 is already over), 10 s a step, until p99
+   crosses 1 s, then the midpoint between the last rate under it and the first over it.
 
 Each step has its own clinics and waits until all its events are readable, so the next starts
 caught up. Beside the benchmark's own measure (polling the database), each step prints the
@@ -45,7 +45,8 @@ from tests.kpi_seed import seed_clinics
 SLO_SECONDS = 1.0
 HEADLINE_RATE, HEADLINE_SECONDS = 1_000, 30
 STEP_SECONDS = 10
-HIGHEST_RATE = 64_000  # beyond what two cores publish: the sweep stops here whatever happens
+# The sweep stops at these whatever happens: beyond what two cores publish, and a trickle.
+HIGHEST_RATE, LOWEST_RATE = 64_000, 60
 
 
 @dataclass
@@ -112,13 +113,12 @@ async def sweep(bootstrap: str, work: Path, database_url: str) -> None:
         headline = await paced_step(
             bootstrap, database_url, kpi.pid, metrics_url, HEADLINE_RATE, HEADLINE_SECONDS
         )
-        print("2. the knee: doubling until p99 > 1 s, then the midpoint")
+        print("2. the knee: doubling (or halving) the rate until p99 crosses 1 s, then the midpoint")
         under, over = (headline.rate, None) if headline.p99 <= SLO_SECONDS else (None, headline.rate)
-        rate = HEADLINE_RATE * 2
-        while over is None and rate <= HIGHEST_RATE:
+        while (under is None or over is None) and LOWEST_RATE <= (under or over or 0) <= HIGHEST_RATE:
+            rate = under * 2 if under is not None else (over or 0) / 2
             step = await paced_step(bootstrap, database_url, kpi.pid, metrics_url, rate, STEP_SECONDS)
-            under, over = (rate, None) if step.p99 <= SLO_SECONDS else (under, rate)
-            rate *= 2
+            under, over = (rate, over) if step.p99 <= SLO_SECONDS else (under, rate)
         if under is not None and over is not None:
             middle = (under + over) / 2
             step = await paced_step(bootstrap, database_url, kpi.pid, metrics_url, middle, STEP_SECONDS)
@@ -132,7 +132,7 @@ async def sweep(bootstrap: str, work: Path, database_url: str) -> None:
         f"({headline.within_slo:.1%} of records within 1 s by the service's histogram)"
     )
     if over is None:
-        print(f"knee: not reached; p99 stayed <= 1 s up to {under:,.0f} events/s")
+        print(f"knee: not reached; p99 stayed <= 1 s up to {under or 0:,.0f} events/s")
     elif under is None:
         print(f"knee: below {over:,.0f} events/s (p99 > 1 s already there)")
     else:

@@ -2,6 +2,8 @@
 
 Branch `kpi`. The outbox and inbox come from the `shared` branch it depends on
 (shared/migration_versions/); the next revision continues this chain (`make migration SERVICE=kpi`).
+The daily facts are partitioned by month on PostgreSQL (services/kpi/partitions.py; the keyword
+is PostgreSQL's own, so SQLite creates plain tables); their partitions are made as months come.
 
 Revision ID: fb1923d99467
 Revises:
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from services.kpi.partitions import PARTITION_BY
 from shared.migrations import calendar_columns
 
 revision: str = "fb1923d99467"
@@ -67,6 +70,7 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
         sa.Column("value", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("clinic_id", "day", "name"),
+        **PARTITION_BY,
     )
     op.create_table(
         "kpi_daily_staff",
@@ -76,6 +80,7 @@ def upgrade() -> None:
         sa.Column("minutes", sa.Float(), nullable=False),
         sa.Column("sessions", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("clinic_id", "day", "staff_id"),
+        **PARTITION_BY,
     )
     op.create_table(
         "kpi_daily_clinician_notes",
@@ -86,6 +91,7 @@ def upgrade() -> None:
         sa.Column("minutes", sa.Float(), nullable=False),
         sa.Column("ai_assisted", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("clinic_id", "day", "staff_id"),
+        **PARTITION_BY,
     )
     op.create_table(
         "kpi_initiative",
