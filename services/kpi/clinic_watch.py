@@ -222,7 +222,7 @@ async def raise_alert(
         episode=finding.episode,
         week=None if finding.kind == "feed_stale" else finding.week,
     )
-    if await session.get(KpiAlertRecord, this_id):
+    if await session.get(KpiAlertRecord, (clinic_id, this_id)):
         return None
     raised_at = clock.now()
     name = kpis.definition(kpi).name

@@ -35,7 +35,7 @@ async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | Clin
 
 async def record_initiative(*, session: AsyncSession, event: InitiativeApproved) -> KpiInitiative:
     """Remember an approved initiative: its KPI, baseline window, target and pilot group."""
-    initiative = await session.get(KpiInitiative, event.initiative_id) or KpiInitiative(
+    initiative = await session.get(KpiInitiative, (event.clinic_id, event.initiative_id)) or KpiInitiative(
         id=event.initiative_id,
         clinic_id=event.clinic_id,
         kpi=event.kpi,
@@ -55,7 +55,7 @@ async def record_initiative(*, session: AsyncSession, event: InitiativeApproved)
 
 async def record_phase_change(*, session: AsyncSession, event: PlanPhaseChanged) -> None:
     """Note when the pilot started (adoption is watched from then) and when a plan ended."""
-    initiative = await session.get(KpiInitiative, event.initiative_id)
+    initiative = await session.get(KpiInitiative, (event.clinic_id, event.initiative_id))
     if initiative is None:
         return
     if event.phase == "pilot" and initiative.pilot_started_on is None:

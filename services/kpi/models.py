@@ -203,8 +203,9 @@ class KpiInitiative(SQLModel, table=True):
 
     __tablename__ = "kpi_initiative"
 
+    # The clinic first in every key (the tenant: tests/unit/test_tenant_keys.py).
+    clinic_id: UUID = Field(primary_key=True)
     id: UUID = Field(primary_key=True)
-    clinic_id: UUID = Field(index=True)
     kpi: str = Field(max_length=60)
     baseline_start: date
     baseline_end: date
@@ -220,9 +221,9 @@ class KpiSnapshotRecord(SQLModel, table=True):
 
     __tablename__ = "kpi_snapshot_record"
 
+    clinic_id: UUID = Field(primary_key=True)
     initiative_id: UUID = Field(primary_key=True)
     week: str = Field(primary_key=True, max_length=10)
-    clinic_id: UUID = Field(index=True)
     kpi: str = Field(max_length=60)
     value: float | None = None
     baseline: float | None = None
@@ -241,8 +242,8 @@ class KpiAlertRecord(SQLModel, table=True):
 
     __tablename__ = "kpi_alert"
 
+    clinic_id: UUID = Field(primary_key=True)
     id: UUID = Field(primary_key=True)
-    clinic_id: UUID = Field(index=True)
     initiative_id: UUID | None = None
     kind: str = Field(max_length=40)
     kpi: str = Field(max_length=60)

@@ -127,7 +127,9 @@ async def test_snapshots_carry_the_weeks_sums_and_each_clinicians(kpi_sessions: 
         ClinicianWeek(staff_id="dr-2b", pilot=False, events=11, total=1),
     ]
     async with kpi_sessions() as session:
-        record = await session.get(KpiSnapshotRecord, (approval.initiative_id, "2026-W47"))
+        record = await session.get(
+            KpiSnapshotRecord, (approval.clinic_id, approval.initiative_id, "2026-W47")
+        )
     assert record is not None and (record.events, record.total, record.baseline_week) == (37, 5, False)
 
 

@@ -39,11 +39,8 @@ def upgrade() -> None:
         sa.Column("message", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("evidence", sa.JSON(), nullable=False),
         sa.Column("raised_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("clinic_id", "id"),
     )
-    with op.batch_alter_table("kpi_alert", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_kpi_alert_clinic_id"), ["clinic_id"], unique=False)
-
     op.create_table(
         "kpi_clinic",
         *calendar_columns(),
@@ -105,11 +102,8 @@ def upgrade() -> None:
         sa.Column("pilot_started_on", sa.Date(), nullable=True),
         sa.Column("approved_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("clinic_id", "id"),
     )
-    with op.batch_alter_table("kpi_initiative", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_kpi_initiative_clinic_id"), ["clinic_id"], unique=False)
-
     op.create_table(
         "kpi_partner",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -147,11 +141,8 @@ def upgrade() -> None:
         sa.Column("total", sa.Float(), nullable=True),
         sa.Column("baseline_week", sa.Boolean(), nullable=False),
         sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("initiative_id", "week"),
+        sa.PrimaryKeyConstraint("clinic_id", "initiative_id", "week"),
     )
-    with op.batch_alter_table("kpi_snapshot_record", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_kpi_snapshot_record_clinic_id"), ["clinic_id"], unique=False)
-
     op.create_table(
         "kpi_webhook_delivery",
         sa.Column("partner_id", sa.Uuid(), nullable=False),
@@ -190,18 +181,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_kpi_webhook_delivery_received_at"))
 
     op.drop_table("kpi_webhook_delivery")
-    with op.batch_alter_table("kpi_snapshot_record", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_kpi_snapshot_record_clinic_id"))
-
     op.drop_table("kpi_snapshot_record")
     op.drop_table("kpi_partner_event_receipt")
     with op.batch_alter_table("kpi_partner", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_kpi_partner_officer_id"))
 
     op.drop_table("kpi_partner")
-    with op.batch_alter_table("kpi_initiative", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_kpi_initiative_clinic_id"))
-
     op.drop_table("kpi_initiative")
     op.drop_table("kpi_daily_clinician_notes")
     op.drop_table("kpi_daily_staff")
@@ -211,8 +196,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_kpi_clinic_officer_id"))
 
     op.drop_table("kpi_clinic")
-    with op.batch_alter_table("kpi_alert", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_kpi_alert_clinic_id"))
-
     op.drop_table("kpi_alert")
     # ### end Alembic commands ###
