@@ -160,8 +160,10 @@ async def seed(sessions: db.SessionFactory, clinics: int, weeks: int) -> None:
             (PortalKpiWeek, kpi_rows),
             (PortalClinicActivity, activities),
         ):
-            for start in range(0, len(rows), 5_000):
-                await session.exec(insert(model).values(rows[start : start + 5_000]))
+            # PostgreSQL's driver binds at most 32,767 parameters a statement.
+            chunk = 32_000 // len(rows[0]) if rows else 1
+            for start in range(0, len(rows), chunk):
+                await session.exec(insert(model).values(rows[start : start + chunk]))
         # The portfolio reads each clinic KPI's recent weeks as the projection keeps them.
         await refresh_series(session=session, pairs=pairs)
         session.add(
