@@ -59,8 +59,13 @@ CLINICS = 50
 POLL_SECONDS = 0.05
 
 
-def build_events(count: int, clinics: list[uuid.UUID]) -> list[tuple[int, bytes, list[tuple[str, bytes]]]]:
-    """(clinic index, value, headers) for `count` events of every type, over four weeks of event time."""
+def build_events(
+    count: int, clinics: list[uuid.UUID], *, ids: str = "bench"
+) -> list[tuple[int, bytes, list[tuple[str, bytes]]]]:
+    """(clinic index, value, headers) for `count` events of every type, over four weeks of event time.
+
+    Their ids are `ids`-0, `ids`-1, ...: events sent again with the same ids are duplicates.
+    """
     examples = [(event_type, json.dumps(data).encode()) for event_type, data in example_events().items()]
     start = datetime.now(UTC) - timedelta(days=28)
     rng = random.Random(7)
@@ -69,7 +74,7 @@ def build_events(count: int, clinics: list[uuid.UUID]) -> list[tuple[int, bytes,
         clinic = index % len(clinics)
         event_type, value = examples[rng.randrange(len(examples))]
         headers = [
-            ("ce_id", f"bench-{index}".encode()),
+            ("ce_id", f"{ids}-{index}".encode()),
             ("ce_type", event_type.encode()),
             ("ce_source", b"/bench"),
             ("ce_specversion", b"1.0"),

@@ -78,7 +78,7 @@ async def paced_step(
     clinics = [uuid.uuid4() for _ in range(CLINICS)]
     await seed_clinics(database_url, clinics)
     count = int(rate * seconds)
-    events = build_events(count, clinics)
+    events = build_events(count, clinics, ids=f"paced-{rate:.0f}")  # new ids: not duplicates of a step before
     before = await freshness_buckets(metrics_url)
     sent_at: list[list[float]] = [[] for _ in clinics]
     following = asyncio.create_task(follow_kpi(database_url, pid, clinics, count, sent_at))

@@ -86,7 +86,10 @@ async def test_a_batch_over_two_months_lands_in_two_partitions_and_reads_as_befo
                     )
                 )
             ).all()
-            assert dict(placed) == {"kpi_daily_counter_2026_10": 3, "kpi_daily_counter_2026_11": 5}
+            assert {partition: total for partition, total in placed} == {
+                "kpi_daily_counter_2026_10": 3,
+                "kpi_daily_counter_2026_11": 5,
+            }
 
             read = await series.clinic_kpis(
                 session=session,
