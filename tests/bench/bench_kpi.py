@@ -242,6 +242,9 @@ async def publish(
     batches: dict[int, Any] = {}
     pending: dict[int, list[int]] = {}
     futures = []
+    # Paced, the schedule is checked every hundredth of a second's worth of events: what is pending
+    # goes out then, so a slow rate's events do not wait in the publisher for company.
+    every = max(1, int(rate // 100))
     first_publish = time.time()
 
     async def flush(partition: int) -> None:
@@ -252,7 +255,7 @@ async def publish(
 
     try:
         for index, (clinic, value, headers) in enumerate(events):
-            if rate and index % 50 == 0 and (due := first_publish + index / rate) > time.time():
+            if rate and index % every == 0 and (due := first_publish + index / rate) > time.time():
                 for waiting in list(batches):
                     await flush(waiting)
                 await asyncio.sleep(due - time.time())
