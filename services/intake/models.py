@@ -369,7 +369,9 @@ class Assessment(SQLModel, table=True):
     __tablename__ = "intake_assessment"
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    clinic_id: UUID = Field(sa_column=Column(Uuid, ForeignKey("clinic.id"), index=True, nullable=False))
+    clinic_id: UUID = Field(
+        sa_column=Column(Uuid, ForeignKey("clinic.id"), index=True, nullable=False, primary_key=True)
+    )  # the tenant in the key (tests/unit/test_tenant_keys.py)
     officer_id: str = Field(max_length=100)
     questionnaire_version: str = Field(max_length=20)
     answers: dict[str, AnswerValue] = Field(sa_type=JSON)

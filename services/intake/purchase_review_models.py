@@ -91,7 +91,9 @@ class PurchaseReview(SQLModel, table=True):
     __tablename__ = "intake_purchase_review"
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    clinic_id: UUID = Field(sa_column=Column(Uuid, ForeignKey("clinic.id"), index=True, nullable=False))
+    clinic_id: UUID = Field(
+        sa_column=Column(Uuid, ForeignKey("clinic.id"), index=True, nullable=False, primary_key=True)
+    )  # the tenant in the key (tests/unit/test_tenant_keys.py)
     officer_id: str = Field(max_length=100)
     tool: str = Field(max_length=200)
     answers: dict[str, object] = Field(sa_type=JSON)

@@ -198,7 +198,7 @@ class PortalAlert(SQLModel, table=True):
     __tablename__ = "portal_alert"
 
     id: UUID = Field(primary_key=True)
-    clinic_id: UUID = Field(index=True)
+    clinic_id: UUID = Field(index=True, primary_key=True)  # the tenant in the key
     initiative_id: UUID | None = None
     kind: str = Field(max_length=40)
     kpi: str = Field(max_length=60)

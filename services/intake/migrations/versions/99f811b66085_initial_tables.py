@@ -121,7 +121,7 @@ def upgrade() -> None:
             ["clinic_id"],
             ["clinic.id"],
         ),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", "clinic_id"),
     )
     with op.batch_alter_table("intake_assessment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_intake_assessment_clinic_id"), ["clinic_id"], unique=False)
@@ -141,7 +141,7 @@ def upgrade() -> None:
             ["clinic_id"],
             ["clinic.id"],
         ),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", "clinic_id"),
     )
     with op.batch_alter_table("intake_purchase_review", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_intake_purchase_review_clinic_id"), ["clinic_id"], unique=False)

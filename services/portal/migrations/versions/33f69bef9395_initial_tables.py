@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("message", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("evidence", sa.JSON(), nullable=False),
         sa.Column("raised_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", "clinic_id"),
     )
     with op.batch_alter_table("portal_alert", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_portal_alert_clinic_id"), ["clinic_id"], unique=False)

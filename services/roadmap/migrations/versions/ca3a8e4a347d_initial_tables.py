@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("recorded_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("recorded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", "clinic_id"),
     )
     with op.batch_alter_table("roadmap_buy_in_communication", schema=None) as batch_op:
         batch_op.create_index(

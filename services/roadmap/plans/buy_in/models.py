@@ -59,7 +59,7 @@ class BuyInCommunication(SQLModel, table=True):
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     plan_id: str = Field(index=True, max_length=200)
-    clinic_id: UUID
+    clinic_id: UUID = Field(primary_key=True)  # the tenant in the key
     kind: str = Field(max_length=40)  # a CommunicationKind
     audiences: list[str] = Field(default_factory=list, sa_type=JSON)  # StaffAudience values
     sent_at: datetime
