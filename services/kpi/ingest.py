@@ -158,6 +158,7 @@ class FrontDoor:
         refuse_unlinked(parsed, partner.clinics)
         activities = [outcome for outcome in parsed.outcomes if isinstance(outcome, PartnerActivity)]
         staged = StagedBatch(
+            officer_id=partner.partner.officer_id,
             partner_id=partner.partner.id,
             webhook_id=webhook_id,
             activities=activities,

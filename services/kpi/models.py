@@ -109,6 +109,8 @@ class KpiWebhookDelivery(SQLModel, table=True):
 
     __tablename__ = "kpi_webhook_delivery"
 
+    # The partner's officer first: the tenant in the key (tests/unit/test_tenant_keys.py).
+    officer_id: str = Field(primary_key=True, max_length=100)
     partner_id: UUID = Field(primary_key=True)
     webhook_id: str = Field(primary_key=True, max_length=200)
     received_at: datetime = Field(default_factory=_now, index=True)
@@ -120,6 +122,7 @@ class KpiPartnerEventReceipt(SQLModel, table=True):
 
     __tablename__ = "kpi_partner_event_receipt"
 
+    officer_id: str = Field(primary_key=True, max_length=100)  # the partner's: the tenant in the key
     partner_id: UUID = Field(primary_key=True)
     event_id: str = Field(primary_key=True, max_length=100)
     received_at: datetime = Field(default_factory=_now)

@@ -42,8 +42,9 @@ _ADD_NOTES = text(
     "ai_assisted = kpi_daily_clinician_notes.ai_assisted + excluded.ai_assisted"
 )
 _RECEIPTS = text(
-    "INSERT INTO kpi_partner_event_receipt (partner_id, event_id, received_at) "
-    "SELECT * FROM unnest(CAST(:partners AS uuid[]), CAST(:ids AS text[]), CAST(:times AS timestamptz[])) "
+    "INSERT INTO kpi_partner_event_receipt (officer_id, partner_id, event_id, received_at) "
+    "SELECT * FROM unnest(CAST(:officers AS text[]), CAST(:partners AS uuid[]), CAST(:ids AS text[]), "
+    "CAST(:times AS timestamptz[])) "
     "ON CONFLICT DO NOTHING RETURNING partner_id, event_id"
 )
 
@@ -107,16 +108,18 @@ class PostgresStore:
 
 
 async def record_receipts(
-    session: AsyncSession, rows: list[tuple[UUID, str, datetime]]
+    session: AsyncSession, rows: list[tuple[str, UUID, str, datetime]]
 ) -> set[tuple[UUID, str]]:
-    """Insert a receipt per (partner, event id, received at); return the pairs not received before."""
+    """Insert a receipt per (officer, partner, event id, received at); return the (partner, event id)
+    pairs not received before."""
     if not rows:
         return set()
-    partners = {str(partner): partner for partner, _, _ in rows}
+    partners = {str(partner): partner for _, partner, _, _ in rows}
     parameters: dict[str, Any] = {
-        "partners": [partner for partner, _, _ in rows],
-        "ids": [event_id for _, event_id, _ in rows],
-        "times": [received_at for _, _, received_at in rows],
+        "officers": [officer for officer, _, _, _ in rows],
+        "partners": [partner for _, partner, _, _ in rows],
+        "ids": [event_id for _, _, event_id, _ in rows],
+        "times": [received_at for _, _, _, received_at in rows],
     }
     result = await (await session.connection()).execute(_RECEIPTS, parameters)
     # asyncpg returns its own UUID type: mapped back to the caller's objects by their text.

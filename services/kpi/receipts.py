@@ -41,6 +41,7 @@ ROWS_PER_STATEMENT = 900
 class StagedBatch:
     """A verified, parsed batch on its way to the database; the writer fills in the outcome."""
 
+    officer_id: str  # the partner's officer: the tenant of its receipts and webhook-ids
     partner_id: UUID
     webhook_id: str
     activities: list[PartnerActivity]  # the valid events, in the order sent
@@ -102,6 +103,7 @@ async def write_group(
             KpiWebhookDelivery,
             [
                 {
+                    "officer_id": batch.officer_id,
                     "partner_id": batch.partner_id,
                     "webhook_id": batch.webhook_id,
                     "received_at": batch.received_at,
@@ -149,22 +151,24 @@ async def _record_receipts(session: AsyncSession, batches: list[StagedBatch]) ->
         pairs = []
         for batch in batches:
             partner, received_at = batch.partner_id.hex, batch.received_at.strftime("%Y-%m-%d %H:%M:%S.%f")
-            pairs += [(partner, activity.event_id, received_at) for activity in batch.activities]
+            officer = batch.officer_id
+            pairs += [(officer, partner, activity.event_id, received_at) for activity in batch.activities]
         if not pairs:
             return set()
         partners = {batch.partner_id.hex: batch.partner_id for batch in batches}
         connection = await session.connection()
         result = await connection.exec_driver_sql(
-            "INSERT INTO kpi_partner_event_receipt (partner_id, event_id, received_at) "
-            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') "
-            "FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING partner_id, event_id",
+            "INSERT INTO kpi_partner_event_receipt (officer_id, partner_id, event_id, received_at) "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+            "json_extract(value, '$[3]') FROM json_each(?) WHERE true "
+            "ON CONFLICT DO NOTHING RETURNING partner_id, event_id",
             (json.dumps(pairs),),
         )
         return {(partners[partner], event_id) for partner, event_id in result}
     return await postgres_writes.record_receipts(
         session,
         [
-            (batch.partner_id, activity.event_id, batch.received_at)
+            (batch.officer_id, batch.partner_id, activity.event_id, batch.received_at)
             for batch in batches
             for activity in batch.activities
         ],

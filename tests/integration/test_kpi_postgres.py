@@ -95,6 +95,7 @@ async def run_write_path(url: str) -> tuple[list[tuple[int, int]], list[list[boo
         received = datetime(2026, 11, 9, 12, tzinfo=UTC)
         staged = [
             StagedBatch(
+                officer_id="officer-pg",
                 partner_id=partner,
                 webhook_id=f"msg_{seed}",
                 activities=(events := activities(500, seed=seed)),

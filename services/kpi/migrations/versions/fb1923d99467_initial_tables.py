@@ -121,10 +121,11 @@ def upgrade() -> None:
 
     op.create_table(
         "kpi_partner_event_receipt",
+        sa.Column("officer_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("partner_id", sa.Uuid(), nullable=False),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("received_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("partner_id", "event_id"),
+        sa.PrimaryKeyConstraint("officer_id", "partner_id", "event_id"),
     )
     op.create_table(
         "kpi_snapshot_record",
@@ -145,10 +146,11 @@ def upgrade() -> None:
     )
     op.create_table(
         "kpi_webhook_delivery",
+        sa.Column("officer_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("partner_id", sa.Uuid(), nullable=False),
         sa.Column("webhook_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("received_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("partner_id", "webhook_id"),
+        sa.PrimaryKeyConstraint("officer_id", "partner_id", "webhook_id"),
     )
     with op.batch_alter_table("kpi_webhook_delivery", schema=None) as batch_op:
         batch_op.create_index(
