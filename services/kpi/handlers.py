@@ -158,7 +158,6 @@ def create_router(runtime: ServiceRuntime) -> KafkaRouter:
         batch=True,
         max_records=settings.activity_batch_size,
         batch_timeout_ms=settings.activity_batch_timeout_ms,
-        fetch_max_wait_ms=settings.activity_fetch_max_wait_ms,
         parser=partner_batch_parser,
         decoder=raw_batch,
         title=f"{topics.PARTNER_ACTIVITY.name}:consume",

@@ -21,12 +21,6 @@ class KpiSettings(SharedSettings):
     # a second draining a backlog, for about 40 MB more memory (tests/bench/bench_kpi.py).
     activity_batch_size: int = 10_000
     activity_batch_timeout_ms: int = 100
-    # How long the broker holds a fetch for partitions with nothing new. aiokafka keeps one fetch
-    # in flight per broker, so a partition drained meanwhile waits for that fetch to return
-    # before its next records are asked for: at an ordinary rate (tens of events a second over
-    # many partitions) Kafka's 500 ms default is added to freshness (SLO: 1 s). A caught-up
-    # consumer thus takes what arrived within 50 ms; a backlog fills fetches at once anyway.
-    activity_fetch_max_wait_ms: int = 50
     # How often the service looks for completed ISO weeks to snapshot and alerts to raise
     # (0 turns the periodic task off; POST /v1/clinics/{id}/kpis/evaluate still works).
     evaluation_interval_seconds: float = 3600.0
