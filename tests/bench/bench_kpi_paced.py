@@ -17,6 +17,7 @@ its /metrics. Figures only: nothing here asserts a timing.
 
 import argparse
 import asyncio
+import shutil
 import tempfile
 import time
 import uuid
@@ -126,7 +127,9 @@ async def sweep(bootstrap: str, work: Path, database_url: str) -> None:
     finally:
         kpi.terminate()
         kpi.wait(timeout=30)
-        print(f"(the KPI service's log: {work / 'kpi.log'})")
+        kept = Path(tempfile.gettempdir()) / "faio-bench-kpi-paced-service.log"
+        shutil.copyfile(work / "kpi.log", kept)
+        print(f"(the KPI service's log is kept in {kept})")
     print(
         f"\nat {HEADLINE_RATE:,} events/s: p50 {headline.p50:.3f} s, p99 {headline.p99:.3f} s "
         f"({headline.within_slo:.1%} of records within 1 s by the service's histogram)"
@@ -143,8 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
-    directory = tempfile.mkdtemp(prefix="faio-bench-kpi-paced-")
-    with ExitStack() as stack:
+    with tempfile.TemporaryDirectory(prefix="faio-bench-kpi-paced-") as directory, ExitStack() as stack:
         work = Path(directory)
         server = stack.enter_context(KafkaServer(work / "kafka"))
         database_url = f"sqlite+aiosqlite:///{work / 'kpi.db'}"
