@@ -72,6 +72,9 @@ def plan_input_for(
         pilot_started_at=_midnight(approval.pilot_started_on, calendar),
         baseline_started_at=_midnight(baseline_start, calendar) if approval.pilot_started_on else "",
         minimum_worthwhile_pct=approval.minimum_worthwhile_pct,
+        # Read against the feed's baseline by the plan once measured (plans/target_lock.py).
+        target_change_points=approval.target_change_points if approval.target_pending else None,
+        target_share_of_gap=approval.target_share_of_gap if approval.target_pending else None,
     )
 
 
@@ -138,7 +141,9 @@ async def approve_initiative(
     if unanswered:
         raise Refused("the five questions are not all answered: " + "; ".join(unanswered))
     calendar = await clinic_calendar(session, initiative.clinic_id)
-    approval = approval_targets.resolved(kpi=initiative.kpi, approval=approval)
+    approval = approval_targets.resolved(
+        kpi=initiative.kpi, approval=approval, suggested_pct=initiative.suggested_target_pct
+    )
     target_refusals = approval_targets.refusals(kpi=initiative.kpi, approval=approval, today=calendar.today())
     if target_refusals:
         raise Refused("; ".join(target_refusals))

@@ -296,7 +296,9 @@ def pilot_may_start(plan: PlanInput, state: PlanState) -> bool:
     return bool(baseline_source(plan, state) or no_baseline_reason(plan, state))
 
 
-def check_hand_baseline(given: HandBaseline, *, phase: str, kpi: str, target_change_pct: float) -> None:
+def check_hand_baseline(
+    given: HandBaseline, *, phase: str, kpi: str, target_change_pct: float, target_pending: bool = False
+) -> None:
     """Why a baseline given on a running plan is refused (ValueError naming the field), if it is."""
     if phase not in BASELINE_OPEN_PHASES:
         raise ValueError(
@@ -319,7 +321,7 @@ def check_hand_baseline(given: HandBaseline, *, phase: str, kpi: str, target_cha
             f"baseline.value: {kpi} is a share; give it between 0 and 1 (e.g. 0.29 for 29 %), "
             f"not {given.value:g}"
         )
-    if given.value is not None and measure in ("rate", "duration", "count"):
+    if given.value is not None and measure in ("rate", "duration", "count") and not target_pending:
         problem = check_target(
             measure=measure, better=better, baseline_value=given.value, change_pct=target_change_pct
         )

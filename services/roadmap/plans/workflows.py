@@ -9,7 +9,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.roadmap.plans import gate, phases, preparation
+    from services.roadmap.plans import gate, phases, preparation, target_lock
     from services.roadmap.plans.activities import ACTIVITY_RETRY, PlanActivities
     from services.roadmap.plans.contracts import (
         DAY_SECONDS,
@@ -161,9 +161,16 @@ class ImplementationPlanWorkflow(PlanMessages):
         if phase == "pilot" and not state.pilot_started_at:
             # The target is locked from here: the gate judges the pilot against what was set before it.
             state.pilot_started_at = (at or self._now()).isoformat()
-            state.target_history.append(
-                {"target_change_pct": state.target_change_pct, "at": state.pilot_started_at, "phase": "pilot"}
-            )
+            locked: dict[str, Any] = {
+                "target_change_pct": state.target_change_pct,
+                "at": state.pilot_started_at,
+                "phase": "pilot",
+            }
+            if target_lock.unresolved(self._plan, state):
+                locked["pending"] = (
+                    f"given as {target_lock.as_given(self._plan)}: made relative from the baseline"
+                )
+            state.target_history.append(locked)
         for kind, message in phases.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
         if phase in phases.SURVEY_ROUND_REMINDERS:
@@ -225,7 +232,7 @@ class ImplementationPlanWorkflow(PlanMessages):
     async def _evaluate(self) -> None:
         """Judge the pilot's evidence; every outcome waits for the officer (a pass for the sign-off)."""
         state = self._state
-        evidence = await self._judge()
+        evidence = target_lock.gate_refusal(self._plan, state) or await self._judge()
         if evidence.get("awaiting_week"):
             # The pilot's last week ended, but its snapshot has not arrived: give the feed a day.
             awaited = evidence["awaiting_week"]
@@ -233,7 +240,7 @@ class ImplementationPlanWorkflow(PlanMessages):
                 await workflow.wait_condition(
                     lambda: any(week.week == awaited for week in state.weeks), timeout=gate.FEED_WAIT
                 )
-            evidence = await self._judge()
+            evidence = target_lock.gate_refusal(self._plan, state) or await self._judge()
         state.gate_evidence = evidence
         state.gate_history.append(evidence)
         decision_days = int(self._plan.decision_timeout_seconds // DAY_SECONDS)
