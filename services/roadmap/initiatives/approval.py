@@ -128,6 +128,10 @@ async def approve_initiative(
             "approve the next initiative once it reaches sustain"
         )
     facts = await _approval_facts(session, initiative)
+    # A target in points or as a share of the gap, as the relative change every check below reads.
+    approval = approval_targets.resolved(
+        kpi=initiative.kpi, approval=approval, suggested_pct=initiative.suggested_target_pct
+    )
     unanswered = rules.unanswered_questions(
         problem=initiative.problem,
         cost_per_week=initiative.cost_per_week,
@@ -141,9 +145,6 @@ async def approve_initiative(
     if unanswered:
         raise Refused("the five questions are not all answered: " + "; ".join(unanswered))
     calendar = await clinic_calendar(session, initiative.clinic_id)
-    approval = approval_targets.resolved(
-        kpi=initiative.kpi, approval=approval, suggested_pct=initiative.suggested_target_pct
-    )
     target_refusals = approval_targets.refusals(kpi=initiative.kpi, approval=approval, today=calendar.today())
     if target_refusals:
         raise Refused("; ".join(target_refusals))
