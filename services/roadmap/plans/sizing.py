@@ -17,6 +17,7 @@ from scipy import stats
 
 from services.roadmap.plans.targets import Better, Measure, Target
 from services.roadmap.plans.weekly import AR1_RHO, CONFIDENCE, ar1_correlation
+from shared.small_groups import shown_per_person
 
 POWER = 0.80
 MIN_JUDGED_WEEKS = 4  # the floor: fewer weeks say little about a tool's everyday use
@@ -139,7 +140,13 @@ def weekly_variances(
     control = clinicians_in_control if clinicians_in_pilot > 0 else 0
     if measure == "duration":
         sd = DEFAULT_DURATION_SD if weekly_sd is None else weekly_sd
-        variance = sd**2 / max(clinicians_in_pilot, 1) + (sd**2 / control if control else 0.0)
+        # As the gate measures it (evidence._measure): a group too small to show per clinician is
+        # judged within the whole clinic, and a control too small is left out.
+        if not shown_per_person(clinicians_in_pilot):
+            return sd**2, sd**2
+        if not shown_per_person(control):
+            control = 0
+        variance = sd**2 / clinicians_in_pilot + (sd**2 / control if control else 0.0)
         return variance, variance
     if measure == "count":
         # Poisson noise of a week's log count (1 / count) plus week-to-week over-dispersion.
