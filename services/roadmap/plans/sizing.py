@@ -49,17 +49,20 @@ class PilotLength:
     note: str
 
 
-def pass_probability(*, improvement: float, worthwhile: float, se: float, df: int) -> float:
+def pass_probability(
+    *, improvement: float, worthwhile: float, se: float, df: int, se_model: float | None = None
+) -> float:
     """P(pass) when the true log change is `improvement` (signed so that better is positive).
 
     Pass: the estimate b is at least t * se_hat (the interval excludes 0 on the better side) and at
     least `worthwhile`. b is normal around the truth with sd `se`; se_hat is se * sqrt(chi2_df / df),
     independent of b, so P(pass) is the average over se_hat of P(b >= max(t * se_hat, worthwhile)).
+    `se_model` is what the fit's own se estimates when its working correlation is not the truth's.
     """
     if se <= 0 or df < 1 or not math.isfinite(se):
         return 0.0
     quantile = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))
-    se_hat = se * np.sqrt(stats.chi2.ppf(_CHI2_GRID, df) / df)
+    se_hat = (se if se_model is None else se_model) * np.sqrt(stats.chi2.ppf(_CHI2_GRID, df) / df)
     bar = np.maximum(quantile * se_hat, worthwhile)
     return float(np.mean(stats.norm.sf((bar - improvement) / se)))
 
@@ -104,6 +107,43 @@ def design_power(
     se = step_se(base, pilot, var_base=var_base, var_pilot=var_pilot, rho=rho)
     return pass_probability(
         improvement=improvement, worthwhile=worthwhile, se=se, df=baseline_weeks + judged_weeks - 2
+    )
+
+
+def count_design_power(
+    *,
+    baseline_weeks: int,
+    judged_weeks: int,
+    gap: int,
+    extra: float,
+    poisson_base: float,
+    poisson_pilot: float,
+    improvement: float,
+    worthwhile: float,
+    rho: float = AR1_RHO,
+) -> float:
+    """P(pass | the true change) for a count a week: only its over-dispersion (`extra`) is AR(1); the
+    Poisson part (1 / count) is new each week. The gate's GLS assumes AR(1) for both, so its se is
+    not the estimator's: both are computed (the se's expectation from E[scale] under the truth)."""
+    base = list(range(baseline_weeks))
+    pilot = list(range(baseline_weeks + gap, baseline_weeks + gap + judged_weeks))
+    positions = [*base, *pilot]
+    x = np.column_stack([np.ones(len(positions)), [0.0] * len(base) + [1.0] * len(pilot)])
+    working = ar1_correlation(positions, rho)
+    inverse = np.linalg.inv(working)
+    bread = np.linalg.inv(x.T @ inverse @ x)
+    a = bread @ x.T @ inverse
+    truth = working * extra + np.diag([poisson_base] * len(base) + [poisson_pilot] * len(pilot))
+    se = float(math.sqrt(max((a @ truth @ a.T)[1, 1], 0.0)))
+    residual = np.eye(len(positions)) - x @ a
+    df = len(positions) - 2
+    scale = float(np.trace(residual.T @ inverse @ residual @ truth)) / df
+    return pass_probability(
+        improvement=improvement,
+        worthwhile=worthwhile,
+        se=se,
+        df=df,
+        se_model=math.sqrt(max(scale * bread[1, 1], 0.0)),
     )
 
 
@@ -209,6 +249,18 @@ def recommended_pilot(
     )
 
     def power(base: int, judged: int) -> float:
+        if measure == "count":
+            extra = DEFAULT_COUNT_SD**2 if weekly_sd is None else weekly_sd**2
+            return count_design_power(
+                baseline_weeks=base,
+                judged_weeks=judged,
+                gap=ramp,
+                extra=extra,
+                poisson_base=var_base - extra,
+                poisson_pilot=var_pilot - extra,
+                improvement=improvement,
+                worthwhile=worthwhile,
+            )
         return design_power(
             baseline_weeks=base,
             judged_weeks=judged,
