@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from services.roadmap.plans.sizing import count_design_power, recommended_pilot
+from services.roadmap.plans.sizing import COUNT_POWER_MARGIN, count_design_power, recommended_pilot
 from services.roadmap.plans.targets import Target
 
 RHO, SD, RUNS = 0.3, 0.25, 6000
@@ -47,12 +47,13 @@ def test_the_count_sizing_predicts_the_gates_pass_rate() -> None:
         baseline_value=60,
         weekly_volume=60,
         target=Target(50.0),
-        baseline_weeks=17,
+        baseline_weeks=19,
     )
     assert length.judged_weeks is not None and length.power is not None
-    simulated = simulated_pass(base=17, ramp=3, judged=length.judged_weeks, mean=60, target_pct=50.0)
-    assert simulated == pytest.approx(length.power, abs=0.02)  # Monte Carlo sd ~0.005
-    assert simulated >= 0.79
+    simulated = simulated_pass(base=19, ramp=3, judged=length.judged_weeks, mean=60, target_pct=50.0)
+    # The sizing's figure is the approximation less its margin: the truth lies between the two.
+    assert length.power - 0.01 <= simulated <= length.power + COUNT_POWER_MARGIN + 0.02  # MC sd ~0.005
+    assert simulated >= 0.80
     # The same check where assuming AR(1) for the Poisson part too would have promised 80 %.
     predicted = count_design_power(
         baseline_weeks=16,
