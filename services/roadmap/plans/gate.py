@@ -35,7 +35,7 @@ from services.roadmap.plans.evidence import (
 )
 from services.roadmap.plans.targets import check_target
 from shared.calendar import weeks_touching, whole_weeks_within
-from shared.kpi_measures import KPI_MEASURES, LAG_WEEKS
+from shared.kpi_measures import AUDITED_KPIS, KPI_MEASURES, LAG_WEEKS
 
 DAYS_PER_WEEK = 7.0
 HAND_BASELINE_SOURCES = ("audit", "manual_count", "emr_report")
@@ -171,6 +171,7 @@ def gate_data(
     The pilot's weeks by default; the close-out judges the weeks after the pilot instead, no ramp-up.
     """
     measure, better = KPI_MEASURES.get(question.kpi, ("other", "higher"))
+    measure = AUDITED_KPIS.get(question.kpi, measure)  # an audit's hours: one value a re-audited week
     clinic = tuple(
         WeekCounts(item.week, float(item.events), float(item.total))
         for item in question.weeks

@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.clinics import get_clinic, officer_owns
+from services.roadmap.clinics import get_clinic, normalise_category, officer_owns
 from services.roadmap.models import Initiative, RoadmapPlan, RoadmapPlanNotice, RoadmapPlanTransition
 from services.roadmap.plans import money as plan_money
 from services.roadmap.plans import phases
@@ -22,7 +22,9 @@ from services.roadmap.plans.contracts import (
     PlanStatus,
 )
 from services.roadmap.plans.models import NoticePublic, PlanPublic, TransitionPublic
+from shared.calendar import iso_week
 from shared.errors import NotFound
+from shared.events.audit import AuditCompleted
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import FINAL_PHASES, IN_FLIGHT_PHASES
 
@@ -139,3 +141,47 @@ def alert_of(event: KpiAlert) -> AdoptionAlert:
     return AdoptionAlert(
         alert_id=str(event.alert_id), kind=event.kind, kpi=event.kpi, week=event.week, message=event.message
     )
+
+
+# --- a re-audit -> the admin plan ------------------------------------------------------------
+
+AUDITED_KPI = "task_hours_per_week"  # the admin KPI, measured by a short time audit (AUDITED_KPIS)
+
+
+def reaudit_reading(event: AuditCompleted, *, problem: str) -> KpiReading | None:
+    """A re-audit's hours a week on the plan's problem, as one week of the admin KPI (None: not logged).
+
+    The week is the audit window's first; its hours are the week's value, over one week like a count.
+    """
+    wanted = normalise_category(problem)
+    hours = next(
+        (item.hours_per_week for item in event.candidates if normalise_category(item.category) == wanted),
+        None,
+    )
+    if hours is None:
+        return None
+    return KpiReading(
+        kpi=AUDITED_KPI,
+        week=iso_week(event.window_start),
+        value=hours,
+        sample_size=event.staff_logged or 0,
+        events=hours,
+        total=1.0,
+    )
+
+
+async def reaudit_for_plan(*, session: AsyncSession, event: AuditCompleted) -> tuple[str, KpiReading] | None:
+    """The running admin plan a completed audit re-measures, and the week it gives (None: no such plan).
+
+    Only an audit whose window began after the approval re-measures it: the first audit is its baseline.
+    """
+    plan = await running_plan_for(session=session, clinic_id=event.clinic_id, initiative_id=None)
+    if plan is None:
+        return None
+    initiative = await session.get(Initiative, plan.initiative_id)
+    if initiative is None or initiative.kpi != AUDITED_KPI:
+        return None
+    if event.window_start < plan.started_at.date():
+        return None
+    reading = reaudit_reading(event, problem=initiative.problem)
+    return (plan.id, reading) if reading is not None else None
