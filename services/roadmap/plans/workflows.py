@@ -232,7 +232,7 @@ class ImplementationPlanWorkflow(PlanMessages):
     async def _evaluate(self) -> None:
         """Judge the pilot's evidence; every outcome waits for the officer (a pass for the sign-off)."""
         state = self._state
-        evidence = target_lock.gate_refusal(self._plan, state) or await self._judge()
+        evidence = await self._judge()
         if evidence.get("awaiting_week"):
             # The pilot's last week ended, but its snapshot has not arrived: give the feed a day.
             awaited = evidence["awaiting_week"]
@@ -240,7 +240,9 @@ class ImplementationPlanWorkflow(PlanMessages):
                 await workflow.wait_condition(
                     lambda: any(week.week == awaited for week in state.weeks), timeout=gate.FEED_WAIT
                 )
-            evidence = target_lock.gate_refusal(self._plan, state) or await self._judge()
+            evidence = await self._judge()
+        # A target in points the baseline could not make relative is not judged (its reason instead).
+        evidence = target_lock.gate_refusal(self._plan, state) or evidence
         state.gate_evidence = evidence
         state.gate_history.append(evidence)
         decision_days = int(self._plan.decision_timeout_seconds // DAY_SECONDS)
