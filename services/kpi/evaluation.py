@@ -28,6 +28,7 @@ from services.kpi.clinics import (
     clinics_with_active_initiatives,
     officer_clinic,
     record_initiative,
+    target_of,
 )
 from services.kpi.models import (
     AlertPublic,
@@ -166,7 +167,7 @@ async def _send_snapshots(
         end=initiative.baseline_end,
         pilot_group=pilot_group,
     ).value
-    target = kpis.target_value(baseline, initiative.target_change_pct)
+    target = target_of(initiative, baseline)
     baseline_weekly = kpis.group_periods(days, "week")
     sent = {
         record.week: record

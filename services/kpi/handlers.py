@@ -18,7 +18,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
 from services.kpi.aggregate import ActivityBatch, ActivityWriter
-from services.kpi.clinics import record_clinic, record_phase_change
+from services.kpi.clinics import record_clinic, record_phase_change, record_target
 from services.kpi.evaluation import record_initiative_and_past_baseline
 from services.kpi.settings import KpiSettings
 from shared import clock, topics
@@ -30,7 +30,7 @@ from shared.events.envelope import EventBody
 from shared.events.intake import ClinicUpdated
 from shared.events.kpi import ClinicActivity, KpiAlert, KpiSnapshot
 from shared.events.partner import PARTNER_EVENT_BODIES
-from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged
+from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged, PlanTargetSet
 from shared.subscriptions import Subscription, kafka_router
 
 PARTNER_ACTIVITY_DESCRIPTION = (
@@ -107,6 +107,7 @@ SUBSCRIPTIONS = (
     Subscription(topics.CLINIC_UPDATED, ClinicUpdated, record_clinic),
     Subscription(topics.INITIATIVE_APPROVED, InitiativeApproved, record_initiative_and_past_baseline),
     Subscription(topics.PLAN_PHASE_CHANGED, PlanPhaseChanged, record_phase_change),
+    Subscription(topics.PLAN_TARGET_SET, PlanTargetSet, record_target),
 )
 
 # The outbox relay publishes these; declared here for the documentation.

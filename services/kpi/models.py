@@ -203,6 +203,10 @@ class KpiInitiative(SQLModel, table=True):
     baseline_start: date
     baseline_end: date
     target_change_pct: float
+    # The plan's word on its target after approval (roadmap.plan.target-set.v1): when it last spoke,
+    # and why the target cannot be met from the measured baseline (then no target line is drawn).
+    target_set_at: datetime | None = None
+    target_problem: str = Field(default="", max_length=500)
     pilot_group: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     pilot_started_on: date | None = None
     approved_at: datetime
@@ -286,6 +290,7 @@ class InitiativePublic(BaseModel):
     baseline_start: date
     baseline_end: date
     target_change_pct: float
+    target_problem: str = ""
     pilot_group_size: int
     active: bool
 

@@ -17,7 +17,13 @@ from shared.events.buy_in import PlanBuyInChanged
 from shared.events.envelope import EventBody
 from shared.events.intake import AssessmentCompleted, ClinicRegistered, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
-from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
+from shared.events.roadmap import (
+    InitiativeApproved,
+    InitiativeProposed,
+    PlanNoticeRaised,
+    PlanPhaseChanged,
+    PlanTargetSet,
+)
 from shared.subscriptions import Subscription, kafka_router
 from shared.temporal import TemporalConnection
 
@@ -66,6 +72,7 @@ PUBLISHES: dict[type[EventBody], str] = {
     PlanPhaseChanged: "An implementation plan moved to another phase.",
     PlanNoticeRaised: "A plan told its officer something; urgent ones need a person to act.",
     PlanBuyInChanged: "A plan's staff buy-in changed (counts; survey figures from 5 answers).",
+    PlanTargetSet: "A plan's target changed after approval: read against the baseline, changed or locked.",
 }
 
 

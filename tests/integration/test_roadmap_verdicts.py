@@ -9,7 +9,7 @@ feed's real number of calls behind the baseline. Targets that cannot be met or r
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -146,6 +146,20 @@ async def judged_plan(
     return await eventually(judged, what="the gate's verdict on the pilot's weeks", within=90)
 
 
+async def kpi_view(
+    platform: Platform, initiative: dict[str, Any], ready: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any] | None:
+    """kpi's weekly view of the plan's KPI, once `ready` holds of it."""
+    kpi = platform["kpi"]
+    reply = await kpi.http.get(
+        f"/v1/clinics/{initiative['clinic_id']}/kpis",
+        params={"granularity": "week", "kpi": "missed_call_rate"},
+        headers=officer_headers(kpi, OFFICER),
+    )
+    view: dict[str, Any] = reply.json()
+    return view if reply.status_code == 200 and view.get("initiative") and ready(view) else None
+
+
 async def test_a_pilot_under_way_is_judged_at_once_on_its_weeks_with_the_feeds_baseline(
     platform: Platform,
 ) -> None:
@@ -238,6 +252,17 @@ async def test_a_target_in_points_is_read_against_the_feeds_baseline_and_locked_
     evidence = live["gate_evidence"]
     assert evidence["target_pct"] == pytest.approx(expected)
     assert evidence["outcome"] == "pass", evidence["summary"]  # 30 % -> 15 % reaches -12 points
+    # kpi was told: its chart and progress use the target the plan read, not the provisional one.
+    seen = await eventually(
+        lambda: kpi_view(
+            platform, initiative, lambda view: view["initiative"]["target_change_pct"] == expected
+        ),
+        what="kpi to hear the plan's target",
+    )
+    assert seen["initiative"]["target_problem"] == ""
+    (series,) = seen["kpis"]
+    assert series["baseline"] == pytest.approx(baseline)
+    assert series["target"] == pytest.approx(baseline - 0.12, abs=1e-4)  # the change kept to 0.01 %
 
 
 async def test_a_target_in_points_out_of_reach_of_the_feeds_baseline_is_an_inconclusive_gate(
@@ -258,3 +283,10 @@ async def test_a_target_in_points_out_of_reach_of_the_feeds_baseline_is_an_incon
     assert "cannot be met from the measured baseline" in evidence["summary"]
     # The workflow did not fail: it waits for the officer's decision like any inconclusive gate.
     assert live["phase"] == "evaluation" and live["awaiting_decision"]
+    # kpi draws no target it cannot reach, and says why.
+    seen = await eventually(
+        lambda: kpi_view(platform, initiative, lambda view: bool(view["initiative"]["target_problem"])),
+        what="kpi to hear the target is out of reach",
+    )
+    assert "target_change_points" in seen["initiative"]["target_problem"]
+    assert seen["kpis"][0]["target"] is None

@@ -123,6 +123,8 @@ class PlanState:
     # the baseline it was made relative from, or why it cannot be met from there.
     target_resolved_from: float | None = None
     target_problem: str = ""
+    # What kpi was last told of the target ([change %, problem, locked]); empty: the approval's.
+    kpi_target: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -267,6 +269,21 @@ class PhaseChange:
     # The officer's gate decision and its note: the note is kept with the transition, never published.
     decision: str = ""
     note: str = ""
+
+
+@dataclass
+class TargetChange:
+    """Activity input: publish roadmap.plan.target-set.v1, the target the plan now judges by."""
+
+    plan_id: str
+    clinic_id: str
+    initiative_id: str
+    target_change_pct: float
+    problem: str
+    given_as: str
+    baseline_value: float | None
+    locked: bool
+    set_at: str
 
 
 @dataclass

@@ -70,6 +70,20 @@ def settle(plan: PlanInput, state: PlanState, *, baseline: float | None, at: str
     state.target_history.append(entry)
 
 
+def as_told(plan: PlanInput, state: PlanState) -> list[Any]:
+    """What kpi should know of the target now: [change %, why it cannot be met, locked]."""
+    return [
+        state.target_change_pct,
+        state.target_problem,
+        bool(state.pilot_started_at) and not unresolved(plan, state),
+    ]
+
+
+def kpi_knows(plan: PlanInput, state: PlanState) -> list[Any]:
+    """What kpi was last told: the approval's provisional target until the plan tells it otherwise."""
+    return state.kpi_target or [plan.target_change_pct, "", False]
+
+
 def in_values(plan: PlanInput, state: PlanState, baseline: float | None) -> str:
     """The plan's target in absolute values against its baseline ("29 % → 14.5 %"), "" without one."""
     measure = measure_of(plan.kpi)

@@ -1,5 +1,6 @@
 """Roadmap's Temporal workflows. Deterministic: side effects belong in activities."""
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         PlanInput,
         PlanNotice,
         PlanResult,
+        TargetChange,
     )
     from services.roadmap.plans.messages import PlanMessages
     from shared.events.roadmap import FINAL_PHASES, NoticeKind, PlanPhase
@@ -49,10 +51,14 @@ class ImplementationPlanWorkflow(PlanMessages):
     @workflow.init
     def __init__(self, plan: PlanInput) -> None:
         super().__init__(plan)
+        self._target_teller: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, plan: PlanInput) -> PlanResult:
         state = self._state
+        # Alongside the phases: whenever the target changes (read against the baseline, changed by
+        # the officer, locked at the pilot), kpi is told, so its chart and progress use it too.
+        self._target_teller = asyncio.create_task(self._tell_kpi_the_target())
         if state.seq == 0:
             if plan.pilot_started_at:
                 await self._join_running_pilot()
@@ -385,6 +391,32 @@ class ImplementationPlanWorkflow(PlanMessages):
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
+
+    async def _tell_kpi_the_target(self) -> None:
+        plan, state = self._plan, self._state
+        while True:
+            await workflow.wait_condition(
+                lambda: target_lock.as_told(plan, state) != target_lock.kpi_knows(plan, state)
+            )
+            told = target_lock.as_told(plan, state)
+            pending = target_lock.is_pending(plan)
+            await workflow.execute_local_activity_method(
+                PlanActivities.tell_target,
+                TargetChange(
+                    plan_id=plan.plan_id,
+                    clinic_id=plan.clinic_id,
+                    initiative_id=plan.initiative_id,
+                    target_change_pct=told[0],
+                    problem=told[1],
+                    given_as=target_lock.as_given(plan) if pending else "",
+                    baseline_value=state.target_resolved_from if pending else None,
+                    locked=told[2],
+                    set_at=self._now().isoformat(),
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            state.kpi_target = told
 
     async def _continue_as_new_if_long(self) -> None:
         info = workflow.info()
