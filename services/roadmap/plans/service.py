@@ -11,7 +11,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap.clinics import get_clinic, normalise_category, officer_owns
-from services.roadmap.models import Initiative, RoadmapPlan, RoadmapPlanNotice, RoadmapPlanTransition
+from services.roadmap.models import (
+    Initiative,
+    RoadmapClinic,
+    RoadmapPlan,
+    RoadmapPlanNotice,
+    RoadmapPlanTransition,
+)
 from services.roadmap.plans import money as plan_money
 from services.roadmap.plans import phases
 from services.roadmap.plans.contracts import (
@@ -22,7 +28,7 @@ from services.roadmap.plans.contracts import (
     PlanStatus,
 )
 from services.roadmap.plans.models import NoticePublic, PlanPublic, TransitionPublic
-from shared.calendar import iso_week
+from shared.calendar import iso_week, stored_calendar
 from shared.errors import NotFound
 from shared.events.audit import AuditCompleted
 from shared.events.kpi import KpiAlert, KpiSnapshot
@@ -181,7 +187,9 @@ async def reaudit_for_plan(*, session: AsyncSession, event: AuditCompleted) -> t
     initiative = await session.get(Initiative, plan.initiative_id)
     if initiative is None or initiative.kpi != AUDITED_KPI:
         return None
-    if event.window_start < plan.started_at.date():
+    # The audit's window is in the clinic's days: so is the day the plan began.
+    calendar = await stored_calendar(session, RoadmapClinic, plan.clinic_id)
+    if event.window_start < calendar.day_of(plan.started_at):
         return None
     reading = reaudit_reading(event, problem=initiative.problem)
     return (plan.id, reading) if reading is not None else None
