@@ -22,9 +22,8 @@ from services.audit.workflows import AuditWindowWorkflow
 from services.roadmap.plans.worker import create_worker
 from shared.calendar import iso_week
 from shared.events import ClinicRegistered, StaffRole
-from shared.events.intake import AssessmentCompleted
 from tests.integration.test_audit_window import auth as audit_auth
-from tests.integration.test_roadmap_api import OFFICER, auth, publish
+from tests.integration.test_roadmap_api import OFFICER, auth, publish, publish_assessment
 from tests.polling import eventually
 from tests.services import Platform, running
 
@@ -91,7 +90,7 @@ async def audited_hours(platform: Platform, clinic_id: uuid.UUID, entry: dict[st
         reply = await http.get(f"/v1/audits/{audit_id}/findings", headers=headers)
         return reply.json()["findings"]["candidates"] if reply.status_code == 200 else None
 
-    candidates = await eventually(found, what="the audit's findings")
+    candidates = await eventually(found, what="the audit's findings", within=60)
     (admin,) = [item for item in candidates if item["category"] == "internal_admin"]
     hours: float = admin["hours_per_week"]
     return hours
@@ -113,25 +112,13 @@ async def clinic_known_to_audit(platform: Platform) -> uuid.UUID:
         ),
         clinic_id,
     )
-    await publish(
-        platform,
-        AssessmentCompleted(
-            clinic_id=clinic_id,
-            assessment_id=uuid.uuid4(),
-            questionnaire_version="1",
-            overall_score=70,
-            level="ready",
-            dimension_scores={"data": 80, "staff": 60},
-            completed_at=datetime.now(UTC),
-        ),
-        clinic_id,
-    )
+    await publish_assessment(platform, clinic_id)
 
     async def known() -> AuditClinic | None:
         async with platform["audit"].runtime.sessions() as session:
             return await session.get(AuditClinic, clinic_id)
 
-    await eventually(known, what="audit to learn the clinic")
+    await eventually(known, what="audit to learn the clinic", within=60)
     return clinic_id
 
 
@@ -145,7 +132,7 @@ async def test_a_reaudit_gives_the_admin_plan_a_week_of_hours_on_its_problem(pla
         found = [item for item in reply.json().get("initiatives", []) if item["kpi"] == "task_hours_per_week"]
         return found[0] if reply.status_code == 200 and found else None
 
-    initiative = await eventually(admin_initiative, what="roadmap to propose the admin initiative")
+    initiative = await eventually(admin_initiative, what="roadmap to propose the admin initiative", within=60)
     approved = await http.post(
         f"/v1/initiatives/{initiative['id']}/approve",
         json={
@@ -167,7 +154,7 @@ async def test_a_reaudit_gives_the_admin_plan_a_week_of_hours_on_its_problem(pla
         live = reply.json().get("live") or {}
         return live if live.get("latest_kpi_week") else None
 
-    live = await eventually(measured, what="the re-audit to reach the plan", within=60)
+    live = await eventually(measured, what="the re-audit to reach the plan", within=90)
     week = iso_week(datetime.now(UTC).date())
     assert (live["latest_kpi_week"], live["latest_kpi_value"]) == (week, pytest.approx(again))
     (reading,) = live["weeks"]

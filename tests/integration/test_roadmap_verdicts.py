@@ -258,6 +258,7 @@ async def test_a_target_in_points_is_read_against_the_feeds_baseline_and_locked_
             platform, initiative, lambda view: view["initiative"]["target_change_pct"] == expected
         ),
         what="kpi to hear the plan's target",
+        within=60,
     )
     assert seen["initiative"]["target_problem"] == ""
     (series,) = seen["kpis"]
@@ -287,6 +288,7 @@ async def test_a_target_in_points_out_of_reach_of_the_feeds_baseline_is_an_incon
     seen = await eventually(
         lambda: kpi_view(platform, initiative, lambda view: bool(view["initiative"]["target_problem"])),
         what="kpi to hear the target is out of reach",
+        within=60,
     )
     assert "target_change_points" in seen["initiative"]["target_problem"]
     assert seen["kpis"][0]["target"] is None
