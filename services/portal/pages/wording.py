@@ -1,0 +1,19 @@
+"""Texts other services wrote, as an officer reads them in the portal: people by name rather than
+by id, and no command line where the portal has a button (the `readable` template filter)."""
+
+import re
+from typing import Any
+
+# "(`faio plan buy-in survey p-1 pre` makes the link)" or "(`faio audit`)": the whole aside goes;
+# a bare `faio ...` elsewhere becomes "the portal".
+COMMAND_ASIDE = re.compile(r"\s*\([^()]*`faio [^`]*`[^()]*\)")
+COMMAND = re.compile(r"`faio [^`]*`")
+
+
+def readable(text: Any, officer: Any = None) -> str:
+    """`text` with the signed-in officer's id as their name and faio commands taken out."""
+    said = "" if text is None else str(text)
+    officer_id = getattr(officer, "officer_id", "")
+    if officer_id:
+        said = said.replace(officer_id, getattr(officer, "officer_name", "") or "you")
+    return COMMAND.sub("the portal", COMMAND_ASIDE.sub("", said))
