@@ -10,6 +10,14 @@ COMMAND_ASIDE = re.compile(r"\s*\([^()]*`faio [^`]*`[^()]*\)")
 COMMAND = re.compile(r"`faio [^`]*`")
 
 
+def without_commands(value: Any) -> Any:
+    """Every text a page prints (the templates' finalize hook): other services' advice names faio
+    commands for the CLI's users; the officer has the portal's buttons instead."""
+    if type(value) is str and "`faio " in value:  # plain text only: markup is the portal's own
+        return COMMAND.sub("the portal", COMMAND_ASIDE.sub("", value))
+    return value
+
+
 def readable(text: Any, officer: Any = None) -> str:
     """`text` with the signed-in officer's id as their name and faio commands taken out."""
     said = "" if text is None else str(text)
