@@ -28,7 +28,11 @@ from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
-COMMAND = re.compile(r"\bfaio (?!portal\b)[a-z]")
+# A command line: backticked, or faio followed by one of the CLI's commands (services/cli).
+COMMAND = re.compile(
+    r"`faio |\bfaio (?:assessment|audit|catalog|clinic|dlq|initiative|kpi|officer|partner|plan|prospect|"
+    r"report|strategy)\b"
+)
 # The demo's default size: four clinics at the gate, one for each of its outcomes and a second pass.
 COUNT = 25
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.portal.pages import needs, rules
+from services.portal.pages import needs, rules, wording
 from services.portal.pages.activity import Activity
 from services.portal.read_model.models import PortalClinicActivity
 from tests.unit.test_portal_pages import Portal, add_plan, portal  # noqa: F401 (the fixture)
@@ -211,3 +211,18 @@ async def test_a_dismissed_item_comes_back_on_undo_and_a_snooze_needs_a_day_ahea
     await portal.http.post("/today/dismiss", data={"csrf_token": csrf, "key": key, "until": later})
     snoozed = (await portal.http.get("/today")).text
     assert "1 item needs you" in snoozed and "snoozed until" in snoozed
+
+
+def test_texts_from_other_services_read_without_ids_or_command_lines() -> None:
+    officer = SimpleNamespace(officer_id="9b2c6a8e-7f3d-4c1a-9e55-0d4f8b7a6c21", officer_name="Dana Reyes")
+    decided = f"officer decided to continue at the gate ({officer.officer_id})"
+    assert wording.readable(decided, officer) == "officer decided to continue at the gate (Dana Reyes)"
+    assert wording.readable(decided) == "officer decided to continue at the gate"
+    advice = "Run the one-week task audit (`faio audit`) so volumes are measured; then `faio plan show`"
+    assert (
+        wording.without_commands(advice)
+        == "Run the one-week task audit so volumes are measured; then the portal"
+    )
+    suggested = "next initiative suggested: scheduling (5e391d89-1785-57cf-a64b-ce26c4dd5bfb)"
+    assert wording.without_commands(suggested) == "next initiative suggested: scheduling"
+    assert wording.without_commands(3) == 3
