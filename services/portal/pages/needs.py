@@ -176,6 +176,10 @@ def decide(inputs: Inputs, *, now: datetime) -> Needs:
 
 def _all_needs(inputs: Inputs, *, now: datetime) -> list[Need]:
     found: list[Need] = []
+    declines: dict[UUID, Any] = {}  # each clinic's newest decline alert (alerts come newest first)
+    for alert in inputs.alerts:
+        if alert.kind == "adoption_decline":
+            declines.setdefault(alert.clinic_id, alert)
     for clinic in inputs.clinics.values():
         plan = inputs.plans.get(clinic.id)
         found.extend(_gate(plan, inputs.gate_notices.get(plan.id, []) if plan else [], now=now))
@@ -206,7 +210,7 @@ def _all_needs(inputs: Inputs, *, now: datetime) -> list[Need]:
                     aware(audit.completed_at),
                 )
             )
-        found.extend(_decline(clinic, plan, inputs, feed))
+        found.extend(_decline(clinic, plan, inputs, feed, declines))
     running = {cid: plan.id for cid, plan in inputs.plans.items() if plan.phase not in FINAL_PHASES}
     for notice in inputs.escalations:
         if notice.clinic_id in inputs.clinics:
@@ -262,13 +266,13 @@ def _gate(plan: Any, gate_notices: list[Any], *, now: datetime) -> list[Need]:
 WAITING = "the pilot ended; the plan waits for your decision"
 
 
-def _decline(clinic: Any, plan: Any, inputs: Inputs, feed: rules.FeedHealth) -> list[Need]:
+def _decline(
+    clinic: Any, plan: Any, inputs: Inputs, feed: rules.FeedHealth, declines: dict[UUID, Any]
+) -> list[Need]:
     """Falling AI use: kpi's adoption-decline alert (newest), else the portfolio's trend rule; neither
     while every feed is silent (no events is an outage, not a decline)."""
     running = plan.id if plan is not None and plan.phase not in FINAL_PHASES else None
-    alert = next(
-        (a for a in inputs.alerts if a.clinic_id == clinic.id and a.kind == "adoption_decline"), None
-    )
+    alert = declines.get(clinic.id)
     if alert is not None:
         measure = str((alert.evidence or {}).get("metric") or alert.kpi).replace("_", " ")
         detail = f"{alert.message} ({measure}, {alert.week})"
