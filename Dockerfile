@@ -18,8 +18,9 @@ RUN pip install --no-cache-dir .
 COPY --from=asyncapi-viewer /viewer /app/static/asyncapi
 ENV FAIO_ASYNCAPI_ASSETS_DIR=/app/static/asyncapi
 
-RUN useradd --create-home faio && mkdir -p /app/.local && chown faio /app/.local
-USER faio
+# A numeric user, so Kubernetes can check runAsNonRoot (deploy/helm/faio runs it as 1000).
+RUN useradd --create-home --uid 1000 faio && mkdir -p /app/.local && chown faio /app/.local
+USER 1000
 
 EXPOSE 8001 8002 8003 8004
 CMD ["uvicorn", "--no-proxy-headers", "--factory", "services.intake.app:create_app", "--host", "0.0.0.0", "--port", "8001"]

@@ -11,21 +11,29 @@ KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
 ASYNCAPI_VIEWER := @asyncapi/react-component@3.1.5
 ASYNCAPI_DIR := .local/static/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/.fetched-3.1.5
+# Helm, to render deploy/helm/faio in the tests: built once from the Go module proxy (no other
+# download works here), into .local/bin; the stamp's name carries the version, so a bump rebuilds.
+HELM_VERSION := v3.21.4
+HELM := .local/bin/helm
+HELM_STAMP := .local/bin/.helm-$(HELM_VERSION)
 
-.PHONY: help setup run test check lint format bench clean migration demo
+.PHONY: help setup run test test-cluster check lint format bench clean migration demo
 
 help:
 	@echo "make run     start Kafka, Temporal and every service (Ctrl-C stops all)"
 	@echo "make test    lint, type-check and run the whole test suite on its own broker and Temporal"
+	@echo "make test-cluster  three Kafka brokers, PostgreSQL and two kpi replicas, killed -9 under load"
 	@echo "make bench   run the benchmarks (print figures, never fail on them)"
 	@echo "make demo    fill a running platform (make run) with a demo portfolio, through the public APIs"
 	@echo "make format  apply ruff's formatting and safe fixes"
+	@echo "make helm    build Helm (pinned) from the Go module proxy into .local/bin (make test does it)"
 
-setup: system-packages $(PY_STAMP) $(KAFKA_STAMP) $(ASYNCAPI_STAMP)
+setup: system-packages $(PY_STAMP) $(KAFKA_STAMP) $(ASYNCAPI_STAMP) $(HELM_STAMP)
 
 # Debian packages the tests need, installed once when missing: PostgreSQL (a tested database
 # next to SQLite) and Chromium (the browser tests drive Debian's Chromium: Playwright's own
-# browser download cannot work offline), and pango with a font for WeasyPrint's report PDF.
+# browser download cannot work offline), pango with a font for WeasyPrint's report PDF, and
+# Prometheus for promtool (the alert rules' unit tests, tests/deploy/test_slo_alerts.py).
 .PHONY: system-packages
 system-packages:
 	@missing=""; \
@@ -33,6 +41,7 @@ system-packages:
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || missing="$$missing libpangoft2-1.0-0"; \
 	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	if [ -n "$$missing" ]; then \
 		command -v apt-get >/dev/null || { echo "install$$missing (Debian packages) for the tests"; exit 1; }; \
 		echo "installing$$missing (Debian's packages) for the tests"; \
@@ -51,6 +60,14 @@ $(KAFKA_STAMP): deploy/kafka/pom.xml
 	rm -rf $(KAFKA_LIBS)
 	mvn --quiet --batch-mode -f deploy/kafka/pom.xml dependency:copy-dependencies -Dlibs.dir=$(CURDIR)/$(KAFKA_LIBS)
 	@touch $@
+
+.PHONY: helm
+helm: $(HELM_STAMP)
+
+$(HELM_STAMP):
+	@command -v go >/dev/null || { echo "Go is needed to build Helm (make helm)"; exit 1; }
+	GOBIN=$(CURDIR)/.local/bin GOFLAGS=-buildvcs=false go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	@rm -f .local/bin/.helm-* && touch $@
 
 $(ASYNCAPI_STAMP):
 	@command -v npm >/dev/null || { echo "npm is needed to fetch the AsyncAPI viewer"; exit 1; }
@@ -71,6 +88,10 @@ check: setup
 
 test: check
 	$(BIN)/pytest
+
+# The distributed suite (tests/cluster, left out of `make test`): minutes on a small machine.
+test-cluster: setup
+	FAIO_TEST_CLUSTER=1 $(BIN)/pytest tests/cluster -s -q
 
 format: setup
 	$(BIN)/ruff format .

@@ -30,13 +30,14 @@ from temporalio.client import Client
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from shared import db
-from shared.broker import create_broker, ensure_topics
+from shared.broker import create_broker, ensure_topics, kafka_client_options
 from shared.docs import ASYNCAPI_STATIC_URL, DOCS_STATIC_URL, asyncapi_asset_path, asyncapi_html
 from shared.errors import Conflict, DomainError, NotFound, Refused
 from shared.http_edge import BodyLimit, BrowserHeaders, json_content_type
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
 from shared.public_links import RateLimit, limit_public_routes, redact_tokens
+from shared.rate_counts import DatabaseStorage
 from shared.revocations import RevokedTokens
 from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider, trace_database
@@ -115,7 +116,11 @@ async def _connect_broker(runtime: ServiceRuntime, connected: asyncio.Event) -> 
     """Start the broker, retrying while Kafka is unreachable: the HTTP API works meanwhile."""
     while True:
         try:
-            await ensure_topics(runtime.settings.kafka_bootstrap_servers)
+            if runtime.settings.kafka_create_topics:  # else an admin job created them (deploy/kafka)
+                await ensure_topics(
+                    runtime.settings.kafka_bootstrap_servers,
+                    client_options=kafka_client_options(runtime.settings),
+                )
             await runtime.broker.start()
         except Exception as error:  # noqa: BLE001 - Kafka not up yet; keep trying
             log.warning("Kafka not reachable (%s); retrying in %ss", error, BROKER_RETRY_SECONDS)
@@ -179,7 +184,11 @@ def create_service_app(
         tasks.append(asyncio.create_task(relay_when_connected()))
         revoked: RevokedTokens = app.state.revoked_tokens
         if app.state.officer_check == revoked.check:  # intake checks its own officer table instead
-            tasks.append(asyncio.create_task(revoked.follow(settings.kafka_bootstrap_servers)))
+            tasks.append(
+                asyncio.create_task(
+                    revoked.follow(settings.kafka_bootstrap_servers, **kafka_client_options(settings))
+                )
+            )
         try:
             if extra_lifespan is None:
                 yield
@@ -206,6 +215,8 @@ def create_service_app(
         dependencies=[Depends(json_content_type), Depends(limit_public_routes)],
     )
     app.state.runtime = runtime
+    # Rate-limit counts live in the service's database, so its replicas count against one limit.
+    app.state.rate_counts = DatabaseStorage(runtime.sessions)
     app.state.public_limit = RateLimit(settings.public_requests_per_client, scope="public-routes")
     # Revoked tokens are refused everywhere: from intake's revocation events (a service may replace it).
     app.state.revoked_tokens = RevokedTokens()

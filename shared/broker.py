@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from aiokafka import ConsumerRecord
@@ -21,7 +23,9 @@ from faststream._internal.middlewares import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.kafka.security import parse_security
 from faststream.message import StreamMessage
+from faststream.security import SASLScram512
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
@@ -147,6 +151,25 @@ async def dead_letter_record(
     )
 
 
+def kafka_security(settings: SharedSettings) -> SASLScram512 | None:
+    """SASL/SCRAM-SHA-512 over TLS when the settings ask for it; None (plaintext) otherwise."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return None
+    # Verifies the broker's certificate and host name; the CA file when the brokers use a private CA.
+    context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile or None)
+    return SASLScram512(
+        settings.kafka_sasl_username,
+        settings.kafka_sasl_password.get_secret_value(),
+        ssl_context=context,
+        use_ssl=True,
+    )
+
+
+def kafka_client_options(settings: SharedSettings) -> dict[str, Any]:
+    """The same security as keyword arguments of aiokafka's own clients (consumer, producer, admin)."""
+    return parse_security(kafka_security(settings))
+
+
 def create_broker(
     settings: SharedSettings,
     tracer_provider: TracerProvider | None = None,
@@ -163,10 +186,12 @@ def create_broker(
         max_attempts = settings.consumer_max_attempts
 
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        # "host:port,host:port" (a cluster) as a list: FastStream passes a string on as one host.
+        settings.kafka_bootstrap_servers.split(","),
         acks="all",
         enable_idempotence=True,
         client_id=f"faio-{settings.service_name}",
+        security=kafka_security(settings),
         # Outermost first: the consume span covers every retry and the dead-letter publish.
         middlewares=(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
@@ -190,17 +215,32 @@ def consumer_options(settings: SharedSettings, topic: str) -> dict[str, Any]:
     }
 
 
-async def ensure_topics(bootstrap_servers: str, topics: dict[str, int] | None = None) -> None:
-    """Create every topic of the registry that does not exist yet (auto-create is off)."""
+async def ensure_topics(
+    bootstrap_servers: str,
+    topics: dict[str, int] | None = None,
+    *,
+    client_options: Mapping[str, Any] | None = None,
+) -> None:
+    """Create every topic of the registry that does not exist yet (auto-create is off).
+
+    `client_options`: kafka_client_options(settings), when the broker wants credentials.
+    """
     wanted = all_topic_names() if topics is None else topics
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(client_options or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         configs = topic_configs()
+        # On a cluster of three or more, each partition survives a lost broker and an acknowledged
+        # write (acks=all) is on two of them at least.
+        replicas = 3 if len((await admin.describe_cluster())["brokers"]) >= 3 else 1
+        durable = {"min.insync.replicas": "2"} if replicas == 3 else {}
         missing = [
             NewTopic(
-                name, num_partitions=partitions, replication_factor=1, topic_configs=configs.get(name, {})
+                name,
+                num_partitions=partitions,
+                replication_factor=replicas,
+                topic_configs={**durable, **configs.get(name, {})},
             )
             for name, partitions in wanted.items()
             if name not in existing

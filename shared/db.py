@@ -92,7 +92,7 @@ async def _migration_lock(database_url: str, *, name: str) -> AsyncIterator[None
         finally:
             await engine.dispose()
     elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        handle = await asyncio.to_thread(_open_lock_file, Path(f"{url.database}.migrate-lock"))
+        handle = await asyncio.to_thread(open_lock_file, Path(f"{url.database}.migrate-lock"))
         try:
             await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
             yield
@@ -102,6 +102,7 @@ async def _migration_lock(database_url: str, *, name: str) -> AsyncIterator[None
         yield
 
 
-def _open_lock_file(path: Path) -> IO[str]:
+def open_lock_file(path: Path) -> IO[str]:
+    """A file to take an inter-process lock on (fcntl.flock), made with its folder if missing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.open("a")

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -114,11 +115,17 @@ def _dead_letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
     )
 
 
-async def read_dead_letters(bootstrap: str, topics: Sequence[str], *, limit: int = 1000) -> list[DeadLetter]:
+async def read_dead_letters(
+    bootstrap: str, topics: Sequence[str], *, limit: int = 1000, **client_options: Any
+) -> list[DeadLetter]:
     """The parked records of `topics` as they are now, oldest first, at most `limit` of them."""
     # Without a group, a subscribed consumer assigns itself every partition of its topics.
     consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        *topics,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **client_options,
     )
     await consumer.start()
     try:
@@ -147,10 +154,10 @@ async def _assigned(consumer: AIOKafkaConsumer, topic_count: int) -> list[TopicP
         await asyncio.sleep(0.05)
 
 
-async def find_dead_letter(bootstrap: str, dead_letter_id: str) -> DeadLetter:
+async def find_dead_letter(bootstrap: str, dead_letter_id: str, **client_options: Any) -> DeadLetter:
     """The record at `<dlq topic>:<partition>:<offset>`, or DeadLetterNotFound."""
     topic, partition, offset = parse_id(dead_letter_id)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options)
     await consumer.start()
     try:
         tp = TopicPartition(topic, partition)
@@ -172,11 +179,13 @@ async def find_dead_letter(bootstrap: str, dead_letter_id: str) -> DeadLetter:
         await consumer.stop()
 
 
-async def replay(bootstrap: str, letter: DeadLetter) -> None:
+async def replay(bootstrap: str, letter: DeadLetter, **client_options: Any) -> None:
     """Publish the parked record's original bytes and headers to its original topic, durably."""
     if letter.body_withheld:
         raise NothingToReplay(f"{letter.id}: {letter.body_withheld}")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **client_options
+    )
     await producer.start()
     try:
         headers = [*letter.original_headers(), (REPLAYED_FROM, letter.id.encode())]

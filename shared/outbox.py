@@ -4,14 +4,21 @@ Nothing is lost while Kafka is down: the row waits until the broker acknowledges
 (acks="all"), and only then is it marked published. A crash between the two can publish a
 row twice; consumers are idempotent on the event id, so that is counted once downstream.
 
+Replicas: on PostgreSQL each relay takes the rows no other relay holds (FOR UPDATE SKIP LOCKED),
+and a row waits while an earlier row of its key is held elsewhere, so a clinic's events keep
+their order. On SQLite, whose one writer is the whole file, one relay publishes at a time.
+
 A row the broker can never take (larger than it accepts, say) must not hold back every row
 behind it: it is parked with its reason, counted and logged once, and the relay moves on.
 """
 
 import asyncio
+import fcntl
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from aiokafka.errors import (
@@ -23,13 +30,13 @@ from aiokafka.errors import (
 )
 from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate
-from sqlalchemy import JSON, Column, LargeBinary, update
+from sqlalchemy import JSON, Column, LargeBinary, and_, func, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import clock
 from shared.counters import OUTBOX_PARKED
-from shared.db import SessionFactory
+from shared.db import SessionFactory, dialect, open_lock_file
 from shared.events.envelope import Envelope, EventBody, envelope_for
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,8 @@ class OutboxMessage(SQLModel, table=True):
     parked_at: datetime | None = Field(default=None)
     parked_reason: str | None = Field(default=None, max_length=500)
 
+
+PENDING = and_(col(OutboxMessage.published_at).is_(None), col(OutboxMessage.parked_at).is_(None))
 
 # What no retry fixes: the broker refuses the record itself, not for now.
 PERMANENT_PUBLISH_ERRORS = (
@@ -147,6 +156,9 @@ class OutboxRelay:
         self.batch_size = batch_size
         # The broker's default message.max.bytes (about 1 MB): a larger record is refused for good.
         self.max_record_bytes = max_record_bytes
+        engine = sessions.kw.get("bind")
+        database = engine.url.database if engine is not None and engine.dialect.name == "sqlite" else None
+        self._lock_path = Path(f"{database}.outbox-lock") if database not in (None, "", ":memory:") else None
 
     async def run(self) -> None:
         while True:
@@ -164,15 +176,21 @@ class OutboxRelay:
         The rows' records are sent without waiting for each acknowledgement in turn (aiokafka
         keeps them in order per partition); a row is marked once its record is acknowledged.
         """
+        with self._sqlite_turn() as turn:
+            if not turn:
+                return 0  # another relay on this SQLite file is publishing: its rows, in order
+            return await self._publish_batch()
+
+    async def _publish_batch(self) -> int:
         async with self.sessions() as session:
             statement = (
                 select(OutboxMessage)
-                .where(col(OutboxMessage.published_at).is_(None), col(OutboxMessage.parked_at).is_(None))
+                .where(PENDING)
                 .order_by(col(OutboxMessage.id))
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)  # several relays never publish the same row
             )
-            rows = (await session.exec(statement)).all()
+            rows = await self._in_key_order(session, (await session.exec(statement)).all())
             if not rows:
                 return 0
             sending, stopped = await self._send(rows)
@@ -199,6 +217,47 @@ class OutboxRelay:
             if stopped is not None or failures:
                 raise stopped or failures[0]
             return len(published)
+
+    @staticmethod
+    async def _in_key_order(session: AsyncSession, rows: Sequence[OutboxMessage]) -> Sequence[OutboxMessage]:
+        """The rows no earlier row of their key waits before (another relay holds it locked).
+
+        Events of one clinic (one key) reach Kafka in the order they were written; with several
+        relays on PostgreSQL, a row waits while an earlier row of its key is someone else's.
+        """
+        if not rows or dialect(session) != "postgresql":
+            return rows  # SQLite: one relay at a time (_sqlite_turn)
+        ids = [row.id for row in rows]
+        earlier = await session.exec(
+            select(OutboxMessage.key, func.min(OutboxMessage.id))
+            .where(
+                PENDING,
+                col(OutboxMessage.key).in_({row.key for row in rows}),
+                col(OutboxMessage.id).not_in(ids),
+                col(OutboxMessage.id) < max(i for i in ids if i is not None),
+            )
+            .group_by(col(OutboxMessage.key))
+        )
+        first_elsewhere: dict[str, int] = {key: first or 0 for key, first in earlier.all()}
+        return [
+            row for row in rows if row.key not in first_elsewhere or (row.id or 0) < first_elsewhere[row.key]
+        ]
+
+    @contextmanager
+    def _sqlite_turn(self) -> Iterator[bool]:
+        """On a SQLite file, whether this relay may publish now: an exclusive lock on a file beside
+        the database, never waited for. SQLite has no row locks to skip; its single writer is the
+        whole database. Always True elsewhere (PostgreSQL skips the rows other relays hold)."""
+        if self._lock_path is None:
+            yield True
+            return
+        with open_lock_file(self._lock_path) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True  # closing the file releases the lock, also when this process is killed
 
     async def _send(
         self, rows: Sequence[OutboxMessage]

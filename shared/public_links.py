@@ -34,9 +34,9 @@ Rate limit (a FastAPI dependency, or `await limit.hit(key)` for any key such as 
     prospect_submissions = RateLimit("10/minute", scope="prospect-form")
     @router.post("/...", dependencies=[Depends(prospect_submissions)])
 
-Over the limit it answers 429 with `Retry-After` in seconds. Limitation: counts are kept in
-this process's memory (the `limits` library's memory storage), so each replica counts on its
-own and a restart forgets them; pass `storage_uri="async+redis://..."` to share them.
+Over the limit it answers 429 with `Retry-After` in seconds. Given the request (`hit(key,
+request)`, or as a dependency), counts are kept in the service's database (shared/rate_counts.py),
+so every replica counts against one limit; without a request, in this process's memory.
 
 Every route under `PUBLIC_PATHS` (/v1/public/) is limited per client and route by the app-wide
 dependency `limit_public_routes` (shared/app.py), at `settings.public_requests_per_client`.
@@ -67,14 +67,18 @@ from fastapi import HTTPException, Request, status
 from fastapi.routing import APIRoute
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 from limits.storage import storage_from_string
 from opentelemetry import trace
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared import clock
 from shared.auth import decode_jwt
 from shared.errors import Refused
+from shared.rate_counts import DatabaseStorage
 from shared.settings import SharedSettings
+
+log = logging.getLogger(__name__)
 
 LINK_HEADER = "X-Faio-Link"
 HONEYPOT_FIELD = "website"
@@ -258,7 +262,11 @@ class TooManyRequests(HTTPException):
 
 
 class RateLimit:
-    """A moving-window limit per client (or per any key) within one `scope`, e.g. "10/minute"."""
+    """A limit per client (or per any key) within one `scope`, e.g. "10/minute".
+
+    Given the request, it counts in the app's database (`app.state.rate_counts`, fixed windows),
+    shared by every replica; without one, in this process's memory (a moving window).
+    """
 
     def __init__(
         self,
@@ -273,23 +281,44 @@ class RateLimit:
         self.key = key
         storage = storage_from_string(storage_uri)
         assert isinstance(storage, Storage), "use an async storage URI (async+memory://, async+redis://)"
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._limiter: RateLimiter = MovingWindowRateLimiter(storage)
+        # The databases this limit has counted in, by storage: reset() forgets its counts there too.
+        self._shared: dict[int, FixedWindowRateLimiter] = {}
 
-    async def hit(self, key: str) -> None:
+    def _limiter_for(self, request: Request | None) -> "RateLimiter":
+        storage = getattr(request.app.state, "rate_counts", None) if request is not None else None
+        if not isinstance(storage, DatabaseStorage):
+            return self._limiter
+        return self._shared.setdefault(id(storage), FixedWindowRateLimiter(storage))
+
+    async def hit(self, key: str, request: Request | None = None) -> None:
         """Count one request for `key`; TooManyRequests once the window is full."""
-        if await self._limiter.hit(self.item, self.scope, key):
-            return
-        stats = await self._limiter.get_window_stats(self.item, self.scope, key)
+        limiter = self._limiter_for(request)
+        try:
+            if await limiter.hit(self.item, self.scope, key):
+                return
+        except SQLAlchemyError:  # the database cannot count now: this process counts alone
+            log.warning(
+                "rate limit %s counted in memory: the database did not answer", self.scope, exc_info=True
+            )
+            limiter = self._limiter
+            if await limiter.hit(self.item, self.scope, key):
+                return
+        stats = await limiter.get_window_stats(self.item, self.scope, key)
         # The `limits` library keeps its windows on the system clock: Retry-After is measured on it.
         raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))
 
     async def __call__(self, request: Request) -> None:
         """FastAPI dependency: count this request against its client."""
-        await self.hit(self.key(request))
+        await self.hit(self.key(request), request)
 
     async def reset(self) -> None:
         """Forget every count (tests, or after changing the rule)."""
         await self._limiter.storage.reset()
+        for shared in self._shared.values():
+            storage = shared.storage
+            assert isinstance(storage, DatabaseStorage)
+            await storage.clear_prefix(f"LIMITER/{self.scope}/")
 
 
 PUBLIC_PATHS = "/v1/public/"
@@ -303,7 +332,7 @@ async def limit_public_routes(request: Request) -> None:
     route = request.scope.get("route")
     path = route.path if isinstance(route, APIRoute) else request.url.path
     limit: RateLimit = request.app.state.public_limit
-    await limit.hit(f"{request.method} {path} {client_address(request)}")
+    await limit.hit(f"{request.method} {path} {client_address(request)}", request)
 
 
 # Three base64url parts, the first a JSON header ("eyJ" is how '{"' encodes): a signed token.

@@ -11,6 +11,7 @@ long as a token lives (cleanup.policy=compact, keyed by officer id, as intake pu
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
@@ -49,8 +50,11 @@ class RevokedTokens:
         if self.revoked(officer):
             raise InvalidToken("this token was revoked; ask for a new one (faio officer token)")
 
-    async def follow(self, bootstrap_servers: str) -> None:
-        """Read every revocation from the beginning, then keep reading; reconnects until cancelled."""
+    async def follow(self, bootstrap_servers: str, **client_options: Any) -> None:
+        """Read every revocation from the beginning, then keep reading; reconnects until cancelled.
+
+        `client_options`: the broker's credentials (shared.broker.kafka_client_options).
+        """
         while True:
             consumer = AIOKafkaConsumer(
                 topics.OFFICER_TOKENS_REVOKED.name,
@@ -58,6 +62,7 @@ class RevokedTokens:
                 group_id=None,
                 auto_offset_reset="earliest",
                 enable_auto_commit=False,
+                **client_options,
             )
             try:
                 await consumer.start()

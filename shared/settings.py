@@ -4,7 +4,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Everything generated locally (databases, traces, Kafka data) lives under one ignored folder.
@@ -24,6 +24,28 @@ class SharedSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+
+    # Kafka security (shared/broker.py): PLAINTEXT for `make run` and the tests; a deployment sets
+    # SASL_SSL with SCRAM-SHA-512, each service its own user (deploy/kafka/acls.py grants its topics).
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    # The CA that signed the brokers' certificates (PEM); empty: the system's trusted CAs.
+    kafka_ssl_cafile: str = ""
+    # Whether the service creates missing topics at start; off where an admin job creates them
+    # (a service's Kafka user may not create topics).
+    kafka_create_topics: bool = True
+
+    # Temporal over mutual TLS (shared/temporal.py): the CA of the server's certificate and this
+    # process's client certificate and key, PEM files. Off while temporal_tls_client_cert is empty.
+    temporal_tls_ca_cert: str = ""
+    temporal_tls_client_cert: str = ""
+    temporal_tls_client_key: str = ""
+    temporal_tls_server_name: str = ""
+    # Payload encryption (shared/temporal_codec.py): `id=base64 key` pairs, comma-separated; the
+    # current id encrypts, the others only decrypt (workflows started before a rotation). Empty: off.
+    temporal_codec_key_id: str = ""
+    temporal_codec_keys: SecretStr = SecretStr("")
 
     # Empty means one SQLite file per service under .local/data.
     database_url: str = ""
@@ -69,6 +91,16 @@ class SharedSettings(BaseSettings):
                     f"FAIO_FORWARDED_ALLOW_IPS: {item!r} is not an address or a network"
                 ) from error
         return value
+
+    @model_validator(mode="after")
+    def _kafka_credentials_with_sasl(self) -> "SharedSettings":
+        if self.kafka_security_protocol == "SASL_SSL" and not (
+            self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
+        ):
+            raise ValueError(
+                "FAIO_KAFKA_SASL_USERNAME and FAIO_KAFKA_SASL_PASSWORD must be set with SASL_SSL"
+            )
+        return self
 
     @property
     def trusted_proxies(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -14,14 +15,16 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 from temporalio.worker import Worker
 
 from shared import db
 from shared.db import SessionFactory
 from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider, trace_database
+from shared.temporal_codec import codec_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,31 @@ async def unavailable_when_unreachable(what_happened: str) -> AsyncIterator[None
         ) from error
 
 
+def tls_config(settings: SharedSettings) -> TLSConfig | None:
+    """Mutual TLS to the Temporal frontend when a client certificate is configured, else None."""
+    if not settings.temporal_tls_client_cert:
+        return None
+    if not settings.temporal_tls_client_key:
+        raise ValueError("FAIO_TEMPORAL_TLS_CLIENT_KEY must be set with FAIO_TEMPORAL_TLS_CLIENT_CERT")
+    return TLSConfig(
+        # Empty: the system's trusted CAs verify the server.
+        server_root_ca_cert=Path(settings.temporal_tls_ca_cert).read_bytes()
+        if settings.temporal_tls_ca_cert
+        else None,
+        client_cert=Path(settings.temporal_tls_client_cert).read_bytes(),
+        client_private_key=Path(settings.temporal_tls_client_key).read_bytes(),
+        domain=settings.temporal_tls_server_name or None,
+    )
+
+
+def data_converter(settings: SharedSettings) -> DataConverter:
+    """The default converter, with the encryption codec when one is configured."""
+    codec = codec_from_settings(settings)
+    if codec is None:
+        return DataConverter.default
+    return dataclasses.replace(DataConverter.default, payload_codec=codec)
+
+
 async def connect_temporal(
     settings: SharedSettings,
     tracer_provider: TracerProvider,
@@ -92,8 +120,15 @@ async def connect_temporal(
     retry_seconds: float = 2.0,
     runtime: Runtime | None = None,
 ) -> Client:
-    """A Temporal client, waiting for the server if it is not up yet."""
+    """A Temporal client, waiting for the server if it is not up yet.
+
+    Every client and worker of faio comes from here, so each gets the same payload codec (a
+    worker uses its client's) and the same TLS identity.
+    """
     interceptor = TracingInterceptor(tracer_provider.get_tracer("temporalio"))
+    # Read once: a bad key or a missing certificate fails at start, not on the first workflow.
+    converter = data_converter(settings)
+    tls = tls_config(settings)
     while True:
         try:
             return await Client.connect(
@@ -101,6 +136,8 @@ async def connect_temporal(
                 namespace=settings.temporal_namespace,
                 interceptors=[interceptor],
                 runtime=runtime,
+                data_converter=converter,
+                tls=tls or False,
             )
         except RuntimeError as error:  # the SDK raises RuntimeError when the server is unreachable
             log.warning("Temporal not reachable at %s (%s); retrying", settings.temporal_address, error)

@@ -1,12 +1,18 @@
-"""A real Apache Kafka broker (KRaft, single node) run on the machine's Java, no Docker.
+"""A real Apache Kafka broker (KRaft) run on the machine's Java, no Docker: one node, or a cluster.
 
 `make kafka-jars` resolves the jars from Maven Central into .local/kafka/libs (deploy/kafka/pom.xml).
 `python -m deploy.local.kafka` runs the broker for `make run` on 127.0.0.1:9092;
 tests use `KafkaServer` to start their own on free ports.
+
+`KafkaCluster` starts three nodes, each a broker and a KRaft controller (a quorum of three), from the
+same jars: internal topics and faio's topics (shared/broker.py `ensure_topics`) get replication
+factor 3 and min.insync.replicas=2, so one node can be killed with nothing acknowledged lost.
+`FAIO_KAFKA_BROKERS=3 python -m deploy.local.kafka` runs one in the foreground.
 """
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,8 +28,8 @@ JAVA_OPTS = ["-Xms256m", "-Xmx768m", "-XX:+UseG1GC", f"-Dlog4j2.configurationFil
 
 SERVER_PROPERTIES = """\
 process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
+node.id={node_id}
+{quorum}
 listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
 advertised.listeners=PLAINTEXT://127.0.0.1:{port}
 controller.listener.names=CONTROLLER
@@ -33,15 +39,19 @@ log.dirs={data_dir}
 num.partitions=3
 # Topics are created from shared/topics.py, never by a typo in a topic name.
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+default.replication.factor={replicas}
+min.insync.replicas={min_insync}
+offsets.topic.replication.factor={replicas}
 offsets.topic.num.partitions=6
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-# A single local node: no need to wait for more members before the first rebalance.
+transaction.state.log.replication.factor={replicas}
+transaction.state.log.min.isr={min_insync}
+share.coordinator.state.topic.replication.factor={replicas}
+share.coordinator.state.topic.min.isr={min_insync}
+# A local cluster: no need to wait for more members before the first rebalance.
 group.initial.rebalance.delay.ms=0
 """
+# Three nodes on one small machine: a smaller heap each than the single node's.
+CLUSTER_HEAP = ["-Xms192m", "-Xmx512m"]
 
 
 def free_port() -> int:
@@ -50,28 +60,55 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def java_command(*args: str) -> list[str]:
+def java_command(*args: str, heap: list[str] | None = None) -> list[str]:
     if not LIBS.is_dir():
         sys.exit(f"Kafka jars missing in {LIBS}: run `make kafka-jars` (or `make run`, which does it).")
     java = shutil.which("java") or "java"
-    return [java, *JAVA_OPTS, "-cp", f"{LIBS}/*", *args]
+    return [java, *JAVA_OPTS, *(heap or []), "-cp", f"{LIBS}/*", *args]
 
 
-def prepare(data_dir: Path, port: int, controller_port: int) -> Path:
-    """Write server.properties and format the log directory once (KRaft needs a cluster id)."""
+def prepare(
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    *,
+    node_id: int = 1,
+    voters: str | None = None,
+    cluster_id: str | None = None,
+) -> Path:
+    """Write server.properties and format the log directory once (KRaft needs a cluster id).
+
+    Alone, the node is its own quorum (`--standalone`); in a cluster, `voters` names every
+    controller ("1@127.0.0.1:port,...") and every node is formatted with the same `cluster_id`.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     config = data_dir / "server.properties"
+    replicas = 3 if voters and voters.count("@") >= 3 else 1
+    quorum = (
+        f"controller.quorum.voters={voters}"
+        if voters
+        else f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}"
+    )
     config.write_text(
-        SERVER_PROPERTIES.format(port=port, controller_port=controller_port, data_dir=data_dir / "logs")
+        SERVER_PROPERTIES.format(
+            node_id=node_id,
+            quorum=quorum,
+            port=port,
+            controller_port=controller_port,
+            data_dir=data_dir / "logs",
+            replicas=replicas,
+            min_insync=2 if replicas == 3 else 1,
+        )
     )
     if not (data_dir / "logs" / "meta.properties").exists():
+        standalone = [] if voters else ["--standalone"]
         subprocess.run(
             java_command(
                 "kafka.tools.StorageTool",
                 "format",
-                "--standalone",
+                *standalone,
                 "-t",
-                str(uuid.uuid4()),
+                cluster_id or str(uuid.uuid4()),
                 "-c",
                 str(config),
             ),
@@ -98,22 +135,49 @@ class KafkaServer:
     """A broker in a child process, for tests: `with KafkaServer(tmp) as kafka: kafka.bootstrap`.
 
     `stop()` and `start()` may be called in between to simulate an outage; data survives.
+    `kill()` ends it with SIGKILL, as a crash or the OOM killer would.
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        controller_port: int | None = None,
+        node_id: int = 1,
+        voters: str | None = None,
+        cluster_id: str | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
-        self.controller_port = free_port()
+        self.controller_port = controller_port or free_port()
+        self.node_id = node_id
+        self.voters = voters
+        self.cluster_id = cluster_id
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 90.0) -> None:
-        config = prepare(self.data_dir, self.port, self.controller_port)
+    def launch(self) -> None:
+        """Start the JVM without waiting for it to listen."""
+        config = prepare(
+            self.data_dir,
+            self.port,
+            self.controller_port,
+            node_id=self.node_id,
+            voters=self.voters,
+            cluster_id=self.cluster_id,
+        )
         log = (self.data_dir / "kafka.log").open("ab")
-        self.process = subprocess.Popen(java_command("kafka.Kafka", str(config)), stdout=log, stderr=log)
+        heap = CLUSTER_HEAP if self.voters else None
+        self.process = subprocess.Popen(
+            java_command("kafka.Kafka", str(config), heap=heap), stdout=log, stderr=log
+        )
+
+    def start(self, timeout: float = 90.0) -> None:
+        self.launch()
         wait_for_port(self.port, timeout, self.process)
 
     def stop(self) -> None:
@@ -126,6 +190,12 @@ class KafkaServer:
                 self.process.wait()
         self.process = None
 
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
     def __enter__(self) -> "KafkaServer":
         self.start()
         return self
@@ -136,9 +206,68 @@ class KafkaServer:
         self.stop()
 
 
+class KafkaCluster:
+    """`size` KRaft nodes (broker and controller each) on free ports: `with KafkaCluster(tmp) as c`.
+
+    `nodes[i].kill()` then `nodes[i].start()` crashes and brings back one broker; its data survives.
+    """
+
+    def __init__(self, data_dir: Path, size: int = 3, *, first_port: int | None = None) -> None:
+        # Fixed ports from `first_port` (brokers, then controllers), else free ones.
+        ports = [first_port + n if first_port else free_port() for n in range(size)]
+        controllers = [first_port + size + n if first_port else free_port() for n in range(size)]
+        voters = ",".join(f"{n + 1}@127.0.0.1:{port}" for n, port in enumerate(controllers))
+        cluster_id = str(uuid.uuid4())
+        self.nodes = [
+            KafkaServer(
+                data_dir / f"node-{n + 1}",
+                ports[n],
+                controller_port=controllers[n],
+                node_id=n + 1,
+                voters=voters,
+                cluster_id=cluster_id,
+            )
+            for n in range(size)
+        ]
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(node.bootstrap for node in self.nodes)
+
+    def start(self, timeout: float = 120.0) -> None:
+        for node in self.nodes:  # together: a controller quorum needs a majority to elect a leader
+            node.launch()
+        for node in self.nodes:
+            wait_for_port(node.port, timeout, node.process)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def __enter__(self) -> "KafkaCluster":
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
 def main() -> None:
-    """Run the broker in the foreground (for honcho); Ctrl-C stops it."""
+    """Run the broker in the foreground (for honcho); Ctrl-C stops it.
+
+    FAIO_KAFKA_BROKERS=3 runs a three-node cluster instead: brokers on FAIO_KAFKA_PORT and the next
+    two ports, controllers on the three after.
+    """
     port = int(os.environ.get("FAIO_KAFKA_PORT", "9092"))
+    brokers = int(os.environ.get("FAIO_KAFKA_BROKERS", "1"))
+    if brokers > 1:
+        cluster = KafkaCluster(ROOT / ".local" / "kafka" / "cluster", size=brokers, first_port=port)
+        with cluster:
+            print(f"Kafka cluster of {brokers} on {cluster.bootstrap}", flush=True)
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        return
     controller_port = int(os.environ.get("FAIO_KAFKA_CONTROLLER_PORT", "9093"))
     config = prepare(ROOT / ".local" / "kafka" / "data", port, controller_port)
     command = java_command("kafka.Kafka", str(config))

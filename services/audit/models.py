@@ -16,8 +16,10 @@ from shared.calendar import CalendarColumns
 from shared.db import service_metadata
 from shared.free_text import refuse_patient_data
 from shared.inbox import InboxMessage
+from shared.leases import Lease
 from shared.outbox import OutboxMessage
 from shared.pseudonyms import check_pseudonym
+from shared.rate_counts import RateCount
 from shared.spreadsheets import neutralise_formula
 
 DEFAULT_WINDOW_DAYS = 7
@@ -260,5 +262,13 @@ class ImportReport(BaseModel):
 
 
 metadata = service_metadata(
-    AuditClinic, AuditWindow, AuditEntry, AuditImport, TaskLogLink, OutboxMessage, InboxMessage
+    AuditClinic,
+    AuditWindow,
+    AuditEntry,
+    AuditImport,
+    TaskLogLink,
+    OutboxMessage,
+    InboxMessage,
+    Lease,
+    RateCount,
 )

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shared import dlq
+from shared.broker import kafka_client_options
 from shared.settings import SharedSettings
 
 dlq_app = typer.Typer(
@@ -41,6 +42,11 @@ def _fail(message: str, hint: str = "") -> NoReturn:
 
 def _bootstrap(kafka: str | None) -> str:
     return kafka or SharedSettings().kafka_bootstrap_servers
+
+
+def _credentials() -> dict[str, Any]:
+    """The operator's Kafka user from FAIO_KAFKA_* (a locked deployment; see docs/runbook.md)."""
+    return kafka_client_options(SharedSettings())
 
 
 def _run(coroutine: Any) -> Any:
@@ -80,7 +86,7 @@ def list_dead_letters(
     except ValueError as error:
         _fail(str(error))
     with console.status("reading the dead-letter topics..."):
-        letters = _run(dlq.read_dead_letters(_bootstrap(kafka), topics, limit=limit))
+        letters = _run(dlq.read_dead_letters(_bootstrap(kafka), topics, limit=limit, **_credentials()))
     if as_json:
         print(json.dumps([_summary(letter) for letter in letters], indent=2))
         return
@@ -111,7 +117,7 @@ def show_dead_letter(
         dlq.parse_id(dead_letter_id)
     except ValueError as error:
         _fail(str(error))
-    letter: dlq.DeadLetter = _run(dlq.find_dead_letter(_bootstrap(kafka), dead_letter_id))
+    letter: dlq.DeadLetter = _run(dlq.find_dead_letter(_bootstrap(kafka), dead_letter_id, **_credentials()))
     body = letter.value.decode(errors="replace")
     if as_json:
         headers = {name: value.decode(errors="replace") for name, value in letter.headers}
@@ -137,9 +143,9 @@ def replay_dead_letter(
     except ValueError as error:
         _fail(str(error))
     bootstrap = _bootstrap(kafka)
-    letter: dlq.DeadLetter = _run(dlq.find_dead_letter(bootstrap, dead_letter_id))
+    letter: dlq.DeadLetter = _run(dlq.find_dead_letter(bootstrap, dead_letter_id, **_credentials()))
     try:
-        _run(dlq.replay(bootstrap, letter))
+        _run(dlq.replay(bootstrap, letter, **_credentials()))
     except dlq.NothingToReplay as error:
         _fail(str(error))
     if as_json:

@@ -24,8 +24,10 @@ from shared.db import service_metadata
 from shared.events.intake import MAX_ROLES, ReadinessGap, ReadinessLevel, StaffRole, Systems
 from shared.free_text import FreeText
 from shared.inbox import InboxMessage
+from shared.leases import Lease
 from shared.names import Name
 from shared.outbox import OutboxMessage
+from shared.rate_counts import RateCount
 
 
 def _now() -> datetime:
@@ -398,5 +400,14 @@ class AssessmentPublic(BaseModel):
 
 
 metadata = service_metadata(
-    Officer, Clinic, Assessment, PurchaseReview, ProspectInvite, ProspectLead, OutboxMessage, InboxMessage
+    Officer,
+    Clinic,
+    Assessment,
+    PurchaseReview,
+    ProspectInvite,
+    ProspectLead,
+    OutboxMessage,
+    InboxMessage,
+    Lease,
+    RateCount,
 )

@@ -27,12 +27,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kpi import kpis
+from services.kpi import freshness, kpis
 from services.kpi.counters import DATED_COUNTERS
 from services.kpi.models import KpiClinic, KpiDailyCounter
 from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
 from services.kpi.postgres_writes import CounterKey, PostgresStore
-from shared import db
+from shared import clock, db
 from shared.broker import dead_letter_record
 from shared.calendar import BUSINESS_DAY_MINUTES, UTC_CALENDAR, ClinicCalendar
 from shared.db import SessionFactory
@@ -249,6 +249,7 @@ class ActivityWriter:
                 # the offsets are committed to Kafka right after this, so a commit lost to a
                 # power cut would never be redelivered. Large batches amortize the fsync instead.
                 await session.commit()
+            freshness.observe_readable(batch.sources, now=clock.now())
         # After the commit: a crash in between redelivers the batch; the good records are then
         # duplicates (skipped) and the bad ones are parked again (at least once, never lost).
         # Published together: a flood of bad records (a partner's wrong clinic id) must not

@@ -4,7 +4,6 @@ Runs any number of times, on every instance: a week's snapshot goes out once (it
 guard), and an alert's id is derived from what it is about, so nothing is raised twice.
 """
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -39,7 +38,7 @@ from services.kpi.models import (
     KpiSnapshotRecord,
 )
 from services.kpi.series import load_days
-from shared import clock
+from shared import clock, leases
 from shared.db import SessionFactory
 from shared.events.kpi import Feed, KpiSnapshot
 from shared.events.roadmap import InitiativeApproved
@@ -351,21 +350,21 @@ def alert_public(row: KpiAlertRecord) -> AlertPublic:
     )
 
 
+async def evaluate_due(sessions: SessionFactory) -> None:
+    """Every clinic's due weekly snapshots and alerts (each clinic in its own transaction)."""
+    today = clock.today()
+    async with sessions() as session:
+        clinic_ids = set(await clinics_with_active_initiatives(session=session))
+        clinic_ids |= set(await clinics_with_recent_data(session=session, as_of=today))
+    for clinic_id in sorted(clinic_ids):
+        async with sessions() as session:
+            await evaluate_clinic(session=session, clinic_id=clinic_id)
+
+
 async def evaluate_periodically(sessions: SessionFactory, interval_seconds: float) -> None:
     """Weekly snapshots and alerts without a scheduler: look every interval for what is due.
 
-    Each week's snapshot and each alert is recorded when staged, so running this on every
-    instance, or after a restart, never sends anything twice.
+    Once per interval across every replica (a lease, shared/leases.py). Each week's snapshot and
+    each alert is recorded when staged, so a restart never sends anything twice either.
     """
-    while True:
-        try:
-            today = clock.today()
-            async with sessions() as session:
-                clinic_ids = set(await clinics_with_active_initiatives(session=session))
-                clinic_ids |= set(await clinics_with_recent_data(session=session, as_of=today))
-            for clinic_id in sorted(clinic_ids):
-                async with sessions() as session:
-                    await evaluate_clinic(session=session, clinic_id=clinic_id)
-        except Exception:
-            log.warning("KPI evaluation failed; retrying next interval", exc_info=True)
-        await asyncio.sleep(interval_seconds)
+    await leases.every_period(sessions, "kpi.evaluation", interval_seconds, lambda: evaluate_due(sessions))

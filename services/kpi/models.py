@@ -13,8 +13,10 @@ from shared.calendar import CalendarColumns
 from shared.db import service_metadata
 from shared.events.kpi import KpiName
 from shared.inbox import InboxMessage
+from shared.leases import Lease
 from shared.names import Name
 from shared.outbox import OutboxMessage
+from shared.rate_counts import RateCount
 
 
 def _now() -> datetime:
@@ -340,4 +342,6 @@ metadata = service_metadata(
     KpiClinicActivityRecord,
     OutboxMessage,
     InboxMessage,
+    Lease,
+    RateCount,
 )

@@ -19,7 +19,9 @@ from services.portal.read_model.models import (
 )
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
+from shared.leases import Lease
 from shared.outbox import OutboxMessage
+from shared.rate_counts import RateCount
 
 metadata = service_metadata(
     PortalClinic,
@@ -40,5 +42,7 @@ metadata = service_metadata(
     PortalSession,
     OutboxMessage,
     InboxMessage,
+    Lease,
+    RateCount,
     PortalPlanBuyIn,
 )

@@ -17,7 +17,9 @@ from services.roadmap.plans.buy_in.models import BUY_IN_TABLES
 from services.roadmap.strategy.models import StrategyAnswer
 from shared.db import service_metadata
 from shared.inbox import InboxMessage
+from shared.leases import Lease
 from shared.outbox import OutboxMessage
+from shared.rate_counts import RateCount
 
 metadata = service_metadata(
     RoadmapClinic,
@@ -33,5 +35,7 @@ metadata = service_metadata(
     InitiativeVendor,
     OutboxMessage,
     InboxMessage,
+    Lease,
+    RateCount,
     *BUY_IN_TABLES,
 )

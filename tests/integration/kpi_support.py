@@ -174,25 +174,30 @@ def stop_kpi_process(kpi: LiveKpi) -> None:
         kpi.process.wait()
 
 
+async def until_ready(kpi: LiveKpi, within: float = 90) -> None:
+    """Wait until the kpi process answers /healthz and consumes partner activity."""
+
+    async def ready() -> bool:
+        if kpi.process.poll() is not None:
+            raise AssertionError(f"kpi exited with {kpi.process.returncode}; see {kpi.log}")
+        log = await asyncio.to_thread(kpi.log.read_text, errors="replace")
+        if f"topic='{topics.PARTNER_ACTIVITY.name}'" not in log:
+            return False
+        try:
+            async with httpx.AsyncClient(base_url=kpi.url) as client:
+                return (await client.get("/healthz")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    await eventually(ready, within=within, what=f"kpi at {kpi.url} (log: {kpi.log})")
+
+
 @asynccontextmanager
 async def live_kpi(kafka: str, work: Path, **settings: str) -> AsyncIterator[LiveKpi]:
     """A kpi process for the block; ready once it answers /healthz and consumes partner activity."""
     kpi = await asyncio.to_thread(start_kpi_process, kafka, work, **settings)
     try:
-
-        async def ready() -> bool:
-            if kpi.process.poll() is not None:
-                raise AssertionError(f"kpi exited with {kpi.process.returncode}; see {kpi.log}")
-            log = await asyncio.to_thread(kpi.log.read_text, errors="replace")
-            if f"topic='{topics.PARTNER_ACTIVITY.name}'" not in log:
-                return False
-            try:
-                async with httpx.AsyncClient(base_url=kpi.url) as client:
-                    return (await client.get("/healthz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(ready, within=90, what=f"kpi at {kpi.url} (log: {kpi.log})")
+        await until_ready(kpi)
         yield kpi
     finally:
         await asyncio.to_thread(stop_kpi_process, kpi)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -58,9 +59,10 @@ async def test_plan_survives_a_killed_worker(temporal: WorkflowEnvironment, tmp_
     engine = db.create_engine(database_url)
     sessions = db.create_session_factory(engine)
     task_queue = f"roadmap-crash-{uuid.uuid4()}"
+    metrics_address = f"127.0.0.1:{free_port()}"
     env = {
         **os.environ,
-        "FAIO_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",  # never the fixed default port
+        "FAIO_WORKER_METRICS_ADDRESS": metrics_address,  # never the fixed default port
         "FAIO_ENVIRONMENT": "test",
         "FAIO_TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
         "FAIO_TEMPORAL_TASK_QUEUE": task_queue,
@@ -107,6 +109,14 @@ async def test_plan_survives_a_killed_worker(temporal: WorkflowEnvironment, tmp_
             return (await handle.query(ImplementationPlanWorkflow.status)).awaiting_decision
 
         await eventually(at_gate, what=f"the gate to wait for the officer's sign-off (worker log: {log})")
+        # The pilot's timers fired on the new worker, each measured against its due time (the
+        # plan timer lateness SLO's metric; the kill made at least one of them late).
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"http://{metrics_address}/metrics")).text
+        lateness = [
+            line for line in metrics.splitlines() if line.startswith("faio_plan_timer_lateness_count")
+        ]
+        assert lateness and float(lateness[0].split()[-1]) >= 1, metrics
         await handle.execute_update(
             ImplementationPlanWorkflow.decide, GateDecision(action="continue", decided_by="officer-crash")
         )

@@ -1,20 +1,37 @@
 """docker-compose.yml describes the same platform the settings describe."""
 
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from deploy.kafka.acls import (
+    OPERATOR,
+    init_script,
+    kafka_users,
+    password_variable,
+    service_topics,
+    user,
+)
+from deploy.kafka.acls import (
+    SERVICES as ACL_SERVICES,
+)
 from services.audit.settings import AuditSettings
 from services.intake.settings import IntakeSettings
 from services.kpi.settings import KpiSettings
 from services.portal.settings import PortalSettings
 from services.roadmap.settings import RoadmapSettings
 from shared.settings import SharedSettings
+from shared.temporal_codec import codec_from_settings
+from shared.topics import ALL_TOPICS, OFFICER_TOKENS_REVOKED
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+KAFKA_PROPERTIES = (ROOT / "deploy" / "kafka" / "server.properties").read_text()
+CADDYFILE = (ROOT / "deploy" / "ops-proxy" / "Caddyfile").read_text()
 SERVICES: list[type[SharedSettings]] = [
     IntakeSettings,
     AuditSettings,
@@ -25,6 +42,10 @@ SERVICES: list[type[SharedSettings]] = [
 # Each service's HTTP port, as `make run` (deploy/local/Procfile) and compose give it to uvicorn.
 PORTS = {"intake": 8001, "audit": 8002, "roadmap": 8003, "kpi": 8004, "portal": 8005}
 WORKLOADS = ["intake", "audit", "audit-worker", "roadmap", "roadmap-worker", "kpi", "portal"]
+# What is published: the officers' portal and the partners' front door (kpi's partner events).
+PUBLISHED = {"portal", "kpi"}
+KAFKA_SERVICES = ["intake", "audit", "roadmap", "kpi", "portal"]  # the workers never touch Kafka
+TEMPORAL_WORKLOADS = ["audit", "audit-worker", "roadmap", "roadmap-worker"]
 
 
 def environment(service: str) -> dict[str, Any]:
@@ -36,7 +57,7 @@ def test_each_service_is_composed_on_its_port(settings_class: type[SharedSetting
     name = settings_class().service_name
     service = COMPOSE["services"][name]
     port = PORTS[name]
-    assert f"{port}:{port}" in service["ports"]
+    assert service.get("ports", []) == ([f"{port}:{port}"] if name in PUBLISHED else [])
     assert str(port) in service["command"]
     assert environment(name)["HEALTHCHECK_PORT"] == str(port)  # the healthcheck asks that port
     assert f"services.{name}.app:create_app" in service["command"]
@@ -51,15 +72,14 @@ def test_every_faio_environment_variable_is_a_setting(service: str) -> None:
 @pytest.mark.parametrize("service", WORKLOADS)
 def test_services_reach_kafka_temporal_and_the_collector_by_compose_names(service: str) -> None:
     env = environment(service)
-    kafka_host, kafka_port = env["FAIO_KAFKA_BOOTSTRAP_SERVERS"].split(":")
-    assert kafka_host in COMPOSE["services"]
-    assert (
-        f"PLAINTEXT://{kafka_host}:{kafka_port}"
-        in COMPOSE["services"]["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
-    )
-    temporal_host, temporal_port = env["FAIO_TEMPORAL_ADDRESS"].split(":")
-    assert temporal_host in COMPOSE["services"]
-    assert f"{temporal_port}:{temporal_port}" in COMPOSE["services"]["temporal"]["ports"]
+    if service in KAFKA_SERVICES:
+        kafka_host, kafka_port = env["FAIO_KAFKA_BOOTSTRAP_SERVERS"].split(":")
+        assert kafka_host in COMPOSE["services"]
+        assert "advertised.listeners=SASL_SSL://@ADVERTISED_HOST@:@PORT@" in KAFKA_PROPERTIES
+        assert f"@PORT@|{kafka_port}|" in (ROOT / "deploy" / "kafka" / "broker.sh").read_text()
+    if service in TEMPORAL_WORKLOADS:
+        temporal_host, temporal_port = env["FAIO_TEMPORAL_ADDRESS"].split(":")
+        assert temporal_host in COMPOSE["services"] and temporal_port == "7233"
     collector = env["FAIO_OTEL_EXPORTER_OTLP_ENDPOINT"]
     assert collector == "http://otel-collector:4318"
     assert "otel-collector" in COMPOSE["services"]
@@ -101,3 +121,143 @@ def test_every_process_uses_its_service_database_on_the_compose_postgres(workloa
     created = (ROOT / "deploy" / "postgres" / "init.sql").read_text()
     assert f"CREATE DATABASE {database};" in created
     assert "postgres" in COMPOSE["services"][workload]["depends_on"]
+
+
+# A locked deployment (issue 24, part 8): nothing reachable without credentials.
+
+
+def properties(text: str) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def test_only_the_portal_the_partner_door_and_the_authenticated_proxy_publish_ports() -> None:
+    published = {name for name, service in COMPOSE["services"].items() if service.get("ports")}
+    assert published == PUBLISHED | {"ops-proxy"}
+    proxy_ports = COMPOSE["services"]["ops-proxy"]["ports"]
+    assert all(port.startswith("127.0.0.1:") for port in proxy_ports)  # loopback: an SSH tunnel away
+    sites = re.findall(r"^http://:(\d+) \{(.*?)^\}", CADDYFILE, flags=re.MULTILINE | re.DOTALL)
+    assert {port for port, _ in sites} == {port.rsplit(":", 1)[1] for port in proxy_ports}
+    upstreams = set()
+    for _port, body in sites:
+        assert "import operators_only" in body
+        upstreams.add(re.search(r"reverse_proxy ([\w-]+):", body).group(1))  # type: ignore[union-attr]
+    assert "basic_auth" in CADDYFILE.split("(operators_only)")[1].split("}")[0]
+    assert upstreams == {"temporal-ui", "grafana", "prometheus", "jaeger"}
+    assert COMPOSE["services"]["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+
+
+def test_everything_but_the_front_doors_is_on_the_internal_network_only() -> None:
+    assert COMPOSE["networks"]["backend"]["internal"] is True
+    for name, service in COMPOSE["services"].items():
+        networks = set(service.get("networks", []))
+        assert "backend" in networks, name
+        assert networks == {"backend"} or name in PUBLISHED | {"ops-proxy"}, name
+
+
+def test_kafka_listens_only_with_sasl_ssl_and_enforces_acls() -> None:
+    config = properties(KAFKA_PROPERTIES)
+    protocols = dict(item.split(":") for item in config["listener.security.protocol.map"].split(","))
+    listeners = dict(item.split("://") for item in config["listeners"].split(","))
+    assert set(listeners) == {"SASL_SSL", "CONTROLLER"}
+    assert protocols["SASL_SSL"] == "SASL_SSL" and listeners["CONTROLLER"].startswith("127.0.0.1:")
+    assert config["advertised.listeners"].startswith("SASL_SSL://")
+    assert config["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert config["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert config["allow.everyone.if.no.acl.found"] == "false"
+    assert config["auto.create.topics.enable"] == "false"
+    assert not COMPOSE["services"]["kafka"].get("ports")
+
+
+@pytest.mark.parametrize("service", KAFKA_SERVICES)
+def test_each_service_has_its_own_kafka_credentials(service: str) -> None:
+    env = environment(service)
+    assert env["FAIO_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert env["FAIO_KAFKA_SASL_USERNAME"] == user(service)
+    assert env["FAIO_KAFKA_SASL_PASSWORD"] == f"${{{password_variable(user(service))}}}"
+    assert env["FAIO_KAFKA_SSL_CAFILE"] == "/run/secrets/ca.crt"
+    assert "ca.crt" in COMPOSE["services"][service]["secrets"]
+    init = COMPOSE["services"]["kafka-init"]["environment"]
+    assert password_variable(user(service)) in init
+
+
+def test_the_workers_have_no_kafka_credentials_at_all() -> None:
+    for worker in set(WORKLOADS) - set(KAFKA_SERVICES):
+        assert not [name for name in environment(worker) if name.startswith("FAIO_KAFKA")]
+
+
+def test_temporal_requires_client_certificates_and_keeps_the_namespace_per_environment() -> None:
+    temporal = COMPOSE["services"]["temporal"]
+    env = temporal["environment"]
+    assert env["TEMPORAL_TLS_REQUIRE_CLIENT_AUTH"] == "true"
+    assert env["TEMPORAL_TLS_CLIENT1_CA_CERT"] == "/run/secrets/ca.crt"
+    assert {"temporal.crt", "temporal.key", "ca.crt"} <= set(temporal["secrets"])
+    assert not temporal.get("ports")
+    assert env["DEFAULT_NAMESPACE"] == environment("roadmap")["FAIO_TEMPORAL_NAMESPACE"]
+    assert "production" in env["DEFAULT_NAMESPACE"]
+    assert COMPOSE["services"]["temporal-ui"]["environment"]["TEMPORAL_TLS_CERT"].endswith("temporal-ui.crt")
+
+
+@pytest.mark.parametrize("workload", TEMPORAL_WORKLOADS)
+def test_each_temporal_client_has_its_own_certificate_and_the_codec_is_on(workload: str) -> None:
+    env = environment(workload)
+    assert env["FAIO_TEMPORAL_TLS_CLIENT_CERT"] == f"/run/secrets/{workload}.crt"
+    assert env["FAIO_TEMPORAL_TLS_CLIENT_KEY"] == f"/run/secrets/{workload}.key"
+    assert set(COMPOSE["services"][workload]["secrets"]) == {"ca.crt", f"{workload}.crt", f"{workload}.key"}
+    # Required variables (`:?`): compose refuses to start without a codec key.
+    assert env["FAIO_TEMPORAL_CODEC_KEY_ID"].startswith("${FAIO_TEMPORAL_CODEC_KEY_ID:?")
+    assert env["FAIO_TEMPORAL_CODEC_KEYS"].startswith("${FAIO_TEMPORAL_CODEC_KEYS:?")
+    settings = SharedSettings(temporal_codec_key_id="k1", temporal_codec_keys="k1=" + "A" * 43 + "=")
+    assert codec_from_settings(settings) is not None  # the settings the variables feed switch it on
+
+
+def test_the_ca_key_is_mounted_nowhere() -> None:
+    assert not [name for name in COMPOSE["secrets"] if name.startswith("ca.key")]
+    assert "ca.key" not in (ROOT / "docker-compose.yml").read_text()
+
+
+def acl_lines() -> dict[str, list[list[str]]]:
+    script = (ROOT / "deploy" / "kafka" / "init.sh").read_text()
+    grants: dict[str, list[list[str]]] = {}
+    for line in script.splitlines():
+        if "kafka-acls.sh" in line:
+            args = shlex.split(line)
+            grants.setdefault(args[args.index("--allow-principal") + 1], []).append(args)
+    return grants
+
+
+def allowed(principal: str, operation: str) -> set[str]:
+    """Topics (and `group:<prefix>*`) the init script lets `principal` perform `operation` on."""
+    found = set()
+    for args in acl_lines().get(f"User:{principal}", []):
+        operations = {args[i + 1] for i, arg in enumerate(args) if arg == "--operation"}
+        if operation in operations:
+            found |= {args[i + 1] for i, arg in enumerate(args) if arg == "--topic"}
+            found |= {f"group:{args[i + 1]}*" for i, arg in enumerate(args) if arg == "--group"}
+    return found
+
+
+def test_the_init_script_is_what_the_acl_generator_prints() -> None:
+    assert (ROOT / "deploy" / "kafka" / "init.sh").read_text() == init_script()
+
+
+@pytest.mark.parametrize("service", ACL_SERVICES)
+def test_acls_cover_exactly_what_each_service_produces_and_consumes(service: str) -> None:
+    topics = service_topics(service)
+    revocations = {OFFICER_TOKENS_REVOKED.name} if service != "intake" else set()
+    groups = {f"group:faio-{service}.*"} if topics.consumes else set()
+    assert allowed(user(service), "Read") == set(topics.consumes) | revocations | groups
+    assert allowed(user(service), "Write") == set(topics.produces) | {f"{t}.dlq" for t in topics.consumes}
+    assert allowed(user(service), "Describe") == (
+        set(topics.consumes) | revocations | set(topics.produces) | {f"{t}.dlq" for t in topics.consumes}
+    )
+
+
+def test_every_topic_has_one_producer_and_a_consumer_and_kafka_users_match() -> None:
+    for topic in ALL_TOPICS:
+        producers = [service for service in ACL_SERVICES if topic.name in service_topics(service).produces]
+        consumers = [service for service in ACL_SERVICES if topic.name in service_topics(service).consumes]
+        assert len(producers) == 1, (topic.name, producers)
+        assert consumers or topic is OFFICER_TOKENS_REVOKED, topic.name
+    assert set(acl_lines()) == {f"User:{name}" for name in kafka_users()}
+    assert allowed(OPERATOR, "Read") == {topic.dead_letter for topic in ALL_TOPICS}

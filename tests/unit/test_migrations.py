@@ -13,7 +13,9 @@ from deploy import new_migration
 from services.intake import models as intake_models
 from shared import db, migrations
 from shared.inbox import InboxMessage
+from shared.leases import Lease
 from shared.outbox import OutboxMessage
+from shared.rate_counts import RateCount
 
 ROOT = Path(__file__).parents[2]
 SERVICES = ("intake", "audit", "roadmap", "kpi", "portal")
@@ -30,8 +32,9 @@ def copy_of(service: str, services: Path) -> Path:
     return target
 
 
-def test_the_shared_branch_holds_the_outbox_and_inbox_tables() -> None:
-    assert {OutboxMessage.__tablename__, InboxMessage.__tablename__} == migrations.SHARED_TABLES
+def test_the_shared_branch_holds_the_outbox_inbox_lease_and_rate_count_tables() -> None:
+    shared_tables = (OutboxMessage, InboxMessage, Lease, RateCount)
+    assert {table.__tablename__ for table in shared_tables} == migrations.SHARED_TABLES
     every = scripts(ROOT / "services" / "intake" / "migrations").walk_revisions()
     shared = [rev for rev in every if Path(rev.path).parent == migrations.SHARED_VERSIONS]
     assert shared

@@ -305,7 +305,9 @@ async def test_a_refused_decision_shows_roadmaps_reason(portal: Portal) -> None:
     csrf = await portal.sign_in("officer-a")
     _clinic, _initiative, plan_id = await add_plan(portal, "officer-a")
     portal.roadmap.status, portal.roadmap.body = 409, {"detail": "plan is not waiting for a gate decision"}
-    await portal.http.post(f"/plans/{plan_id}/decision", data={"csrf_token": csrf, "action": "stop"})
+    await portal.http.post(
+        f"/plans/{plan_id}/decision", data={"csrf_token": csrf, "action": "stop", "confirmed": "yes"}
+    )
     page = await portal.http.get("/today")
     assert "Roadmap refused the decision: plan is not waiting for a gate decision" in page.text
 

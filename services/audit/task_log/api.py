@@ -7,7 +7,7 @@ portal serves the page and calls them server-side.
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, status
+from fastapi import APIRouter, Depends, Header, Request, status
 
 from services.audit.api import AuditDep, SettingsDep
 from services.audit.models import AuditClinic, AuditWindow
@@ -135,10 +135,12 @@ async def task_log_form(live: LiveLink, settings: SettingsDep) -> object:
 
 
 @public_router.post("/task-log", status_code=status.HTTP_201_CREATED, response_model=TaskLogged)
-async def log_task(task: TaskLogSubmit, live: LiveLink, session: SessionDep, settings: SettingsDep) -> object:
+async def log_task(
+    task: TaskLogSubmit, live: LiveLink, session: SessionDep, settings: SettingsDep, request: Request
+) -> object:
     """Log one task under the chosen pseudonym; it counts in the audit like any other entry."""
     link, audit, clinic = live
-    await SUBMISSIONS_PER_LINK.hit(str(link.id))
+    await SUBMISSIONS_PER_LINK.hit(str(link.id), request)
     check_submission(
         settings,
         link_id=str(link.id),

@@ -7,7 +7,7 @@ portal serves the page and calls them server-side.
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 
 from services.intake.api import OwnedClinic, SettingsDep
 from services.intake.models import ClinicPublic
@@ -134,10 +134,14 @@ async def prospect_form(invite: LiveInvite, settings: SettingsDep) -> object:
 
 @public_router.post("/prospect-form", status_code=status.HTTP_201_CREATED, response_model=ProspectResult)
 async def submit_prospect_form(
-    submission: ProspectSubmit, invite: LiveInvite, session: SessionDep, settings: SettingsDep
+    submission: ProspectSubmit,
+    invite: LiveInvite,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
 ) -> object:
     """Score the answers and show them: a score per dimension and three next steps."""
-    await SUBMISSIONS_PER_LINK.hit(str(invite.id))
+    await SUBMISSIONS_PER_LINK.hit(str(invite.id), request)
     check_submission(
         settings,
         link_id=str(invite.id),

@@ -23,7 +23,7 @@ from services.portal.officer.models import PortalOfficer
 from services.portal.read_model.models import PortalClinic, PortalNotice
 from services.portal.read_model.times import local_time
 from services.portal.settings import PortalSettings
-from shared import clock
+from shared import clock, leases
 from shared.db import SessionFactory
 from shared.names import strip_control_characters
 
@@ -185,12 +185,13 @@ async def _update(sessions: SessionFactory, notice: PortalNotice, **values: obje
 
 
 async def mail_periodically(sessions: SessionFactory, settings: PortalSettings) -> None:
-    while True:
-        try:
-            await mail_urgent_notices(sessions, settings)
-        except Exception:
-            log.warning("mailing urgent notices failed; retrying next round", exc_info=True)
-        await asyncio.sleep(settings.mail_interval_seconds)
+    """Look for urgent notices every interval, on one replica per interval (shared/leases.py)."""
+    await leases.every_period(
+        sessions,
+        "portal.mail",
+        settings.mail_interval_seconds,
+        lambda: mail_urgent_notices(sessions, settings),
+    )
 
 
 async def send_sign_in_link(settings: PortalSettings, *, to: str, link: str) -> None:

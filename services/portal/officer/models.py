@@ -2,7 +2,7 @@
 already spent, and the Today items they took away. Written by the officer's actions, never by events.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
@@ -15,13 +15,17 @@ def _now() -> datetime:
 
 
 class PortalDismissal(SQLModel, table=True):
-    """An item the officer took off Today (handled elsewhere); a new episode has a new key."""
+    """A need the officer settled (pages/needs.py): dismissed (handled elsewhere; undone by deleting
+    the row), snoozed until a date, or a gate decided (gone before roadmap's event arrives). A new
+    episode has a new key."""
 
     __tablename__ = "portal_dismissal"
 
     officer_id: str = Field(primary_key=True, max_length=100)
     item_key: str = Field(primary_key=True, max_length=200)
     dismissed_at: datetime = Field(default_factory=_now)
+    how: str = Field(default="dismissed", max_length=20)
+    until: date | None = None  # a snooze's last day away
 
 
 class PortalOfficer(SQLModel, table=True):

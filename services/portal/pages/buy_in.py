@@ -93,7 +93,7 @@ def summarise(figures: dict[str, Any], *, phase: str = "") -> BuyInSummary:
     due = survey_stage_of(phase)
     survey_due = ""
     if due and due not in {line.stage for line in surveys}:
-        survey_due = f"no survey {STAGE_NAMES[due]} yet: `faio plan buy-in survey <plan> {due}` opens it"
+        survey_due = f"no survey {STAGE_NAMES[due]} yet"
     return BuyInSummary(
         told=told,
         trained=trained,

@@ -17,6 +17,8 @@ from services.portal.officer.tenancy import owned_clinic
 from services.portal.pages import rules
 from services.portal.pages.activity import Activity, adoption_measure, adoption_values
 from services.portal.pages.buy_in import BuyInSummary, buy_in_of_plans
+from services.portal.pages.needs import Need
+from services.portal.pages.needs import needs as needs_of
 from services.portal.read_model.models import (
     PortalAlert,
     PortalAssessment,
@@ -68,6 +70,7 @@ class ClinicStory:
     feeds: list[FeedRow] = field(default_factory=list)
     feed: rules.FeedHealth | None = None
     adoption_chart: dict[str, Any] | None = None
+    needs: list[Need] = field(default_factory=list)  # the same list as Today's and the portfolio's
 
 
 NEXT_STEP = {
@@ -168,6 +171,7 @@ async def clinic_story(
         # Feed days are the clinic's own (kpi dates events on its calendar): so is "today".
         feed=activity.feed(clinic.calendar().day_of(now)) if activity else None,
         adoption_chart=adoption_chart(activity.adoption, all_transitions, now=now) if activity else None,
+        needs=(await needs_of(session, officer_id, now=now, clinic_ids=[clinic_id])).of(clinic_id),
     )
 
 

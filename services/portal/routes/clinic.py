@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from services.portal.officer import actions, tenancy
+from services.portal.officer.models import PortalDismissal
 from services.portal.officer.sessions import utcnow
+from services.portal.pages import needs
 from services.portal.pages.clinic import clinic_story
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
 from services.portal.settings import settings_of
@@ -109,20 +111,46 @@ async def decide(plan_id: str, request: Request, session: SessionDep, officer: O
     except ValidationError as error:
         problems = "; ".join(f"{name}: {text}" for name, text in field_errors(error).items())
         return redirect_with_flash(back, kind="error", text=f"Not sent: {problems}", settings=settings)
+    if decision.action == "stop" and form.get("confirmed") != "yes":
+        return _confirm_stop(request, officer, plan=plan, note=decision.note, back=back)
     done = {
         "continue": "continue to rollout",
         "extend": f"extend the pilot by {decision.extend_days:g} days",
         "stop": "stop the plan",
     }[decision.action]
-    return await act_and_confirm(
+    call = roadmap.decide(
+        plan_id=plan.id, action=decision.action, extend_days=decision.extend_days, note=decision.note
+    )
+    try:
+        await actions.as_officer(request, officer, call)
+    except Refusal as refusal:
+        text = f"Roadmap refused the decision: {refusal.reason}"
+        return redirect_with_flash(back, kind="error", text=text, settings=settings)
+    if plan.phase == "evaluation":
+        # Decided: off Today and the portfolio's count at once, not when roadmap's event arrives.
+        await session.merge(
+            PortalDismissal(officer_id=officer.officer_id, item_key=needs.gate_key(plan), how=needs.DECIDED)
+        )
+        await session.commit()
+    text = f"Decision sent: {done}. The plan will move on within moments."
+    return redirect_with_flash(back, kind="ok", text=text, settings=settings)
+
+
+def _confirm_stop(request: Request, officer: Any, *, plan: Any, note: str, back: str) -> Response:
+    """Stopping ends the plan for good: a page to confirm it first (a form, so no script is needed)."""
+    return render(
         request,
-        officer,
-        roadmap.decide(
-            plan_id=plan.id, action=decision.action, extend_days=decision.extend_days, note=decision.note
-        ),
-        back=back,
-        refused="Roadmap refused the decision",
-        done=f"Decision sent: {done}. The plan will move on within moments.",
+        "confirm.html",
+        {
+            "title": "Stop this plan?",
+            "question": "Stopping ends the plan for good: the pilot group goes back to how it worked "
+            "before, and the plan cannot be restarted (approve another initiative instead).",
+            "action": f"/plans/{plan.id}/decision",
+            "fields": {"action": "stop", "note": note, "back": back, "confirmed": "yes"},
+            "confirm": "Yes, stop the plan",
+            "back": back,
+        },
+        officer=officer,
     )
 
 

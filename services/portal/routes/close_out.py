@@ -1,8 +1,11 @@
 """The close-out report of a finished plan, from the clinic page: roadmap renders it, the portal shows it.
 
 The report is roadmap's (shared/api_client's roadmap.close_out_page); the portal checks the plan is
-the officer's in its read model, asks roadmap as the officer, and passes the page on unchanged.
+the officer's in its read model, asks roadmap as the officer, and passes the page on with the
+officer named rather than by id.
 """
+
+import html
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -34,4 +37,6 @@ async def close_out_page(
         )
         return redirect_with_flash(back, kind="error", text=text, settings=settings)
     policy = page_policy_with_styles_of(page)  # roadmap's page keeps its own <style>
+    # Roadmap names who decided by officer id: the officer reads their own name.
+    page = page.replace(officer.officer_id, html.escape(officer.officer_name or "you"))
     return HTMLResponse(page, headers={"Content-Security-Policy": policy})

@@ -100,7 +100,7 @@ async def convert_lead(lead_id: UUID, request: Request, officer: OfficerDep) -> 
         refused="Not converted",
         done=lambda clinic: (
             f"{clinic['name']} is now a clinic (it shows in your portfolio within moments). "
-            f"Its assessment starts from the prospect's answers: `faio prospect draft {clinic['id']}`."
+            "Its assessment starts from the prospect's answers."
         ),
     )
 

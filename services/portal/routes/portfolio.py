@@ -49,7 +49,8 @@ async def portfolio_page(
             "stages": STAGES,
             "filters": filters,
             "funnel": charts.funnel(rows),
-            "needing": sum(1 for row in rows if row.attention_score > 0),
+            "needing": sum(1 for row in rows if row.reasons),
+            "items": sum(len(row.reasons) for row in rows),
         },
         officer=officer,
     )

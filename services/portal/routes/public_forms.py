@@ -132,7 +132,7 @@ async def _guarded(request: Request, token: str, purpose: LinkPurpose, limit: Ra
     if refused is not None:
         return refused
     try:
-        await limit.hit(client_address(request))
+        await limit.hit(client_address(request), request)
     except TooManyRequests as error:
         return _too_many(request, error)
     return None

@@ -108,8 +108,8 @@ async def request_sign_in_link(request: Request) -> Response:
         )
     limits: SignInLimits = request.app.state.sign_in_limits
     try:
-        await limits.per_client.hit(client_address(request))
-        await limits.per_address.hit(str(checked.email).lower())
+        await limits.per_client.hit(client_address(request), request)
+        await limits.per_address.hit(str(checked.email).lower(), request)
     except TooManyRequests as error:
         wait = f"wait {math.ceil(error.retry_after_seconds / 60)} minutes"
         answer = _sign_in_form(

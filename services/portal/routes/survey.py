@@ -130,7 +130,7 @@ def _not_taken(refusal: Refusal, keys: list[str]) -> tuple[str, dict[str, str], 
 async def send_answers(request: Request, token: str) -> Response:
     """Hand the answers to roadmap; a missing answer shows the form again with the question marked."""
     try:
-        await answers_per_address.hit(client_address(request))
+        await answers_per_address.hit(client_address(request), request)
     except TooManyRequests as error:
         return _over_the_limit(request, error)
     form = {key: str(value) for key, value in (await request.form()).items()}

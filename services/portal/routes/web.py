@@ -20,6 +20,7 @@ from services.portal.officer.sessions import (
     utcnow,
 )
 from services.portal.pages import charts, rules
+from services.portal.pages.wording import readable, without_commands
 from services.portal.read_model.times import local_time
 from services.portal.settings import PortalSettings, settings_of
 from shared.api_client import Call, Refusal
@@ -35,6 +36,9 @@ TEMPLATES.env.filters["tojson_attr"] = lambda value: json.dumps(value, separator
 # Times on a clinic's own clock: {{ moment|local(zone) }} names the zone, {{ moment|local(zone, "%b %d") }}
 # gives the clinic's date.
 TEMPLATES.env.filters["local"] = local_time
+# Other services' texts with people by name and no command lines: {{ text|readable(officer) }}.
+TEMPLATES.env.filters["readable"] = readable
+TEMPLATES.env.finalize = without_commands
 FLASH_COOKIE = "faio_portal_flash"
 T = TypeVar("T")
 

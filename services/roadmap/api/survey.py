@@ -41,7 +41,7 @@ async def answer_survey(answer: SurveyAnswerIn, session: SessionDep, request: Re
     """One anonymous answer (five numbers 1-5) per link; nothing identifies who gave it."""
     settings = _settings(request)
     row, _plan, _link = await buy_in_survey.link_of(session, settings, answer.token)
-    await answers_per_round.hit(str(row.id))
+    await answers_per_round.hit(str(row.id), request)
     await buy_in_survey.record_answer(
         session=session,
         settings=settings,

@@ -29,6 +29,17 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 NoticeActivity = Callable[[PlanActivities, PlanNotice], Awaitable[bool]]
 
 
+def record_timer_lateness(late: timedelta) -> None:
+    """How long after it was due a plan's timer was handled: a worker backlog or outage shows here.
+
+    The plan timer lateness SLO's metric (deploy/prometheus/slos.yaml), on the worker's /metrics
+    in milliseconds. Temporal records it only when the timer fires, never on a replay.
+    """
+    workflow.metric_meter().create_histogram_timedelta(
+        "faio_plan_timer_lateness", "Delay from a plan timer's due time to its handling.", "duration"
+    ).record(max(late, timedelta(0)))
+
+
 @workflow.defn
 class ImplementationPlanWorkflow(PlanMessages):
     """The implementation plan of one approved initiative, over months.
@@ -210,6 +221,7 @@ class ImplementationPlanWorkflow(PlanMessages):
                     waited = min((workflow.now() - self._wait_started).total_seconds(), step)
                 except TimeoutError:
                     waited = step  # exact, so check-ins fall on whole weeks of active time
+                    record_timer_lateness(workflow.now() - self._wait_started - timedelta(seconds=step))
                 self._wait_started = None
             state.elapsed_seconds += waited
             await self._handle_alerts()

@@ -1,0 +1,255 @@
+"""Two kpi replicas on one PostgreSQL database and a three-broker cluster, as real processes, under
+paced partner load on the front door; one broker, one replica and one outbox relay killed with
+SIGKILL in turn (each brought back, as an orchestrator would). Nothing acknowledged is lost or
+counted twice, under 1 % of requests answer 5xx in any minute, and each fault's recovery time is
+printed: from the kill until everything acknowledged before it is readable."""
+
+import asyncio
+import json
+import signal
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from deploy.local.kafka import KafkaCluster
+from deploy.local.postgres import PostgresServer
+from tests.bench.bench_kpi import readable
+from tests.fault_support import Tally
+from tests.integration.kpi_support import (
+    LiveKpi,
+    create_live_partner,
+    register_live_clinics,
+    signed,
+    start_kpi_process,
+    until_ready,
+)
+from tests.polling import eventually
+
+CLINICS_PER_PHASE = 4
+BATCH = 50  # events a request
+PACE = 8.0  # requests a second: 400 events/s, paced, as partners send through the day
+FAULTS = ("a broker killed -9, restarted after 10 s", "a kpi replica killed -9", "an outbox relay killed -9")
+
+
+@dataclass
+class Phase:
+    """The load of one fault: its own clinics, so its tally is its own."""
+
+    fault: str
+    clinics: list[uuid.UUID]
+    acknowledged: Counter[str] = field(default_factory=Counter)  # events per clinic (hex id)
+    started: float = 0.0
+    acknowledged_at_fault: int = 0
+    recovered_after: float | None = None
+
+
+@dataclass
+class Replica:
+    name: str
+    work: Path
+    process: LiveKpi | None = None
+
+
+class FrontDoor:
+    """A partner posting through a load balancer: the next live replica, the same request again
+    on another one when a replica drops the connection (same webhook-id: a retry, never counted
+    twice)."""
+
+    def __init__(self, replicas: list[Replica], partner: dict[str, Any]) -> None:
+        self.replicas = replicas
+        self.partner = partner
+        self.turn = 0
+        self.answers: defaultdict[int, Counter[str]] = defaultdict(Counter)  # minute -> status
+        self.began = time.monotonic()
+
+    async def post(self, client: httpx.AsyncClient, phase: Phase) -> None:
+        start = datetime.now(UTC) - timedelta(days=3)
+        events = [
+            {
+                "specversion": "1.0",
+                "id": uuid.uuid4().hex,
+                "type": "partner.call.answered",
+                "time": (start + timedelta(seconds=n)).isoformat(),
+                "subject": str(phase.clinics[n % len(phase.clinics)]),
+                "data": {"wait_seconds": 18},
+            }
+            for n in range(BATCH)
+        ]
+        body = json.dumps(events).encode()
+        webhook_id = f"msg_{uuid.uuid4().hex}"
+        for _attempt in range(20):
+            replica = self.replicas[self.turn % len(self.replicas)]
+            self.turn += 1
+            if replica.process is None:
+                continue
+            minute = int((time.monotonic() - self.began) // 60)
+            try:
+                response = await client.post(
+                    f"{replica.process.url}/v1/partner-events",
+                    content=body,
+                    headers=signed(self.partner, body, webhook_id=webhook_id),
+                )
+            except httpx.TransportError as error:  # no answer at all (not a 5xx): the next replica
+                self.answers[minute][type(error).__name__] += 1
+                await asyncio.sleep(0.2)
+                continue
+            self.answers[minute][str(response.status_code)] += 1
+            if response.status_code == 202:
+                for n in range(BATCH):
+                    phase.acknowledged[phase.clinics[n % len(phase.clinics)].hex] += 1
+                return
+            await asyncio.sleep(float(response.headers.get("retry-after", "0.5")))
+
+
+async def start_replica(cluster: KafkaCluster, database_url: str, replica: Replica) -> None:
+    replica.process = await asyncio.to_thread(
+        start_kpi_process,
+        cluster.bootstrap,
+        replica.work,
+        database_url=database_url,
+        service_name="kpi",  # one consumer group for both replicas
+        outbox_poll_seconds="0.2",
+    )
+    live = replica.process
+    try:
+        await until_ready(live, within=120)
+    except AssertionError as error:
+        tail = live.log.read_text(errors="replace")[-3000:]
+        raise AssertionError(f"{error}; the end of its log:\n{tail}") from error
+
+
+def kill(replica: Replica) -> None:
+    if replica.process is not None:
+        replica.process.process.send_signal(signal.SIGKILL)
+        replica.process.process.wait()
+        replica.process = None
+
+
+def outbox_waiting(database_url: str) -> int:
+    import asyncpg  # noqa: PLC0415 - only this suite reads the outbox directly
+
+    async def count() -> int:
+        connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return int(await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+        finally:
+            await connection.close()
+
+    return asyncio.run(count())
+
+
+async def test_two_kpi_replicas_lose_and_repeat_nothing_while_broker_replica_and_relay_die(
+    cluster: KafkaCluster, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    database_url = postgres.create_database("cluster_kpi")
+    replicas = [Replica("kpi-a", tmp_path / "kpi-a"), Replica("kpi-b", tmp_path / "kpi-b")]
+    try:
+        for replica in replicas:
+            await start_replica(cluster, database_url, replica)
+        officer = f"officer-cluster-{uuid.uuid4().hex[:6]}"
+        first = replicas[0].process
+        assert first is not None
+        clinics = await register_live_clinics(
+            cluster.bootstrap, first, officer_id=officer, count=CLINICS_PER_PHASE * len(FAULTS)
+        )
+        partner = await create_live_partner(first, officer_id=officer, clinic_ids=clinics)
+        phases = [
+            Phase(fault, clinics[n * CLINICS_PER_PHASE : (n + 1) * CLINICS_PER_PHASE])
+            for n, fault in enumerate(FAULTS)
+        ]
+        door = FrontDoor(replicas, partner)
+        readable_total = 0
+
+        async def watch() -> None:
+            nonlocal readable_total
+            while True:
+                counts = await readable(database_url)
+                readable_total = int(sum(counts.values()))
+                for phase in phases:
+                    readable_phase = sum(counts.get(clinic.hex, 0) for clinic in phase.clinics)
+                    if (
+                        phase.started
+                        and phase.recovered_after is None
+                        and readable_phase >= phase.acknowledged_at_fault
+                        and phase.acknowledged_at_fault
+                    ):
+                        phase.recovered_after = time.monotonic() - phase.started
+                await asyncio.sleep(0.25)
+
+        async def load(phase: Phase, seconds: float) -> None:
+            async with httpx.AsyncClient(timeout=30) as client:
+                began = time.monotonic()
+                sent = 0
+                while time.monotonic() - began < seconds:
+                    await door.post(client, phase)
+                    sent += 1
+                    ahead = began + sent / PACE - time.monotonic()
+                    if ahead > 0:
+                        await asyncio.sleep(ahead)
+
+        async def fault(phase: Phase, index: int) -> None:
+            await asyncio.sleep(8)  # load first, then the kill
+            phase.acknowledged_at_fault = sum(phase.acknowledged.values())
+            phase.started = time.monotonic()
+            if index == 0:
+                await asyncio.to_thread(cluster.nodes[1].kill)
+                await asyncio.sleep(10)
+                await asyncio.to_thread(cluster.nodes[1].start)
+            elif index == 1:
+                kill(replicas[0])
+                await asyncio.sleep(5)
+                await start_replica(cluster, database_url, replicas[0])
+            else:
+                # The relay of replica b, while rows wait in the outbox (a replica is its relay).
+                async def rows_waiting() -> bool:
+                    return await asyncio.to_thread(outbox_waiting, database_url) > 0
+
+                await eventually(rows_waiting, within=30, what="outbox rows waiting")
+                kill(replicas[1])
+                await asyncio.sleep(5)
+                await start_replica(cluster, database_url, replicas[1])
+
+        watcher = asyncio.create_task(watch())
+        try:
+            for index, phase in enumerate(phases):
+                await asyncio.gather(load(phase, 30), fault(phase, index))
+            total = sum(sum(phase.acknowledged.values()) for phase in phases)
+
+            async def all_readable() -> bool:
+                return readable_total >= total and all(p.recovered_after is not None for p in phases)
+
+            await eventually(all_readable, within=180, what=f"{total:,} acknowledged events readable")
+            await asyncio.sleep(3)  # a twice-counted event would show by now
+            counts = await readable(database_url)
+        finally:
+            watcher.cancel()
+    finally:
+        for replica in replicas:
+            kill(replica)
+
+    rows = []
+    for phase in phases:
+        counted = {clinic.hex: counts.get(clinic.hex, 0.0) for clinic in phase.clinics}
+        tally = Tally.of(phase.fault, {k: float(v) for k, v in phase.acknowledged.items()}, counted)
+        rows.append((tally, phase.recovered_after or float("nan")))
+    print("\n| fault | acknowledged | counted | lost | duplicated | recovery |\n|---|---|---|---|---|---|")
+    for tally, recovery in rows:
+        print(
+            f"| {tally.what} | {tally.sent:,} | {tally.counted:,} | {tally.lost} | {tally.duplicated} "
+            f"| {recovery:.1f} s |"
+        )
+    worst = 0.0
+    for minute, answers in sorted(door.answers.items()):
+        http = sum(n for status, n in answers.items() if status.isdigit())
+        errors = sum(n for status, n in answers.items() if status.startswith("5"))
+        share = errors / http if http else 0.0
+        worst = max(worst, share)
+        print(f"minute {minute}: {dict(answers)} -> 5xx {share:.2%}")
+    assert all(tally.lost == 0 and tally.duplicated == 0 for tally, _ in rows), rows
+    assert worst < 0.01, door.answers
