@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.portal.handlers import create_router
-from services.portal.officer import actions, mail
+from services.portal.officer import actions, digest_mail, mail
 from services.portal.officer.sessions import SESSION_COOKIE
 from services.portal.routes import (
     catalog,
@@ -33,6 +33,7 @@ from services.portal.routes import (
     strategy,
     survey,
     today,
+    week,
 )
 from services.portal.routes.web import STATIC_DIR, CsrfRejected, SignInRequired, redirect_with_flash, render
 from services.portal.settings import PortalSettings
@@ -55,13 +56,17 @@ def create_app(
         opened = list(clients.values())
         # Tests replace these with in-process clients before the first request.
         app.state.service_http = clients
-        mailer = None
+        mailers = []
         if settings.mail_interval_seconds > 0:
-            mailer = asyncio.create_task(mail.mail_periodically(runtime.sessions, settings))
+            mailers.append(asyncio.create_task(mail.mail_periodically(runtime.sessions, settings)))
+        if settings.digest_interval_seconds > 0:
+            mailers.append(
+                asyncio.create_task(digest_mail.mail_digests_periodically(runtime.sessions, settings))
+            )
         try:
             yield
         finally:
-            if mailer is not None:
+            for mailer in mailers:
                 mailer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await mailer
@@ -80,6 +85,7 @@ def create_app(
                 portfolio,
                 clinic,
                 today,
+                week,
                 partners,
                 close_out,
                 outreach,
