@@ -1,5 +1,5 @@
 """The Monday digest: what needs the officer (Today's list, pages/needs.py), what changed across their
-clinics in the last seven days, and what falls due this week (the calendar). The same content is
+clinics in the last seven days, and what falls due in the next seven days (the calendar). The same content is
 the preview page (/digest) and the mail (officer/digest_mail.py), so the preview is what is sent.
 """
 
@@ -39,7 +39,8 @@ class Digest:
 
     @property
     def subject(self) -> str:
-        return f"[faio] Your week: {plural(len(self.needs), 'item')} need you, {len(self.due)} due this week"
+        needing = plural(len(self.needs), "item") + (" needs" if len(self.needs) == 1 else " need")
+        return f"[faio] Your week: {needing} you, {len(self.due)} due in the next 7 days"
 
 
 async def digest(
@@ -47,12 +48,12 @@ async def digest(
 ) -> Digest:
     found = await today(session=session, officer_id=officer_id, now=now)
     shown = await week.calendar(session, officer_id, zone=zone, now=now)
-    this_week = shown.weeks[0]
+    # The next seven days from today: on a Monday, the week ahead; on a preview, the days to come.
+    ahead = shown.today + timedelta(days=7)
     due = [
         Line(entry.clinic_name, f"{entry.label}: {entry.text}", _when(entry, zone))
-        for day in this_week.days
-        if day.day >= shown.today
-        for entry in day.entries
+        for entry in shown.entries
+        if shown.today <= entry.day < ahead
     ]
     return Digest(
         officer_name=officer_name,
@@ -152,7 +153,7 @@ def digest_text(shown: Digest, *, public_url: str) -> str:
         + f"  Act on it from Today: {public_url}/today\n\n"
         + block("What changed in the last seven days", shown.changed, "Nothing changed.")
         + "\n"
-        + block("What is due this week", shown.due, "Nothing falls due this week.")
+        + block("What is due in the next seven days", shown.due, "Nothing falls due in the next seven days.")
         + f"  The calendar: {public_url}/calendar\n\n"
         + f"You get this digest every Monday. To stop it: {public_url}/settings#digest\n"
     )

@@ -1,0 +1,154 @@
+"""The officer's week: the calendar on the officer's clock, the Monday digest (through the SMTP sink,
+the same items as Today, once a week, opt-out), the settings form, and the money and plural wording."""
+
+import email
+import email.policy
+import re
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from uuid import UUID, uuid4
+
+from services.portal.officer import digest_mail
+from services.portal.pages.formats import money, plural
+from services.portal.read_model.models import (
+    PortalClinic,
+    PortalInitiative,
+    PortalNotice,
+    PortalOpenAudit,
+    PortalPlan,
+)
+from tests.unit.test_portal_pages import Portal, portal  # noqa: F401 - the fixture
+
+OFFICER = "officer-week"
+
+
+async def add_clinics(portal: Portal, now: datetime) -> dict[str, UUID]:
+    """A clinic at the gate (a decision due in two days), one in its pilot (ends in four days) with an
+    audit ending in three."""
+    gate, pilot = uuid4(), uuid4()
+    async with portal.sessions() as session:
+        for clinic_id, name, phase, since, days in (
+            (gate, "Harbor Orthopedics", "evaluation", now - timedelta(days=1), 7.0),
+            (pilot, "Lakeside Family", "pilot", now - timedelta(days=10), 14.0),
+        ):
+            initiative = uuid4()
+            session.add(PortalClinic(id=clinic_id, officer_id=OFFICER, name=name, specialty="ortho"))
+            session.add(
+                PortalInitiative(id=initiative, clinic_id=clinic_id, problem="documentation", kpi="x")
+            )
+            session.add(
+                PortalPlan(
+                    id=f"plan-{clinic_id}",
+                    clinic_id=clinic_id,
+                    initiative_id=initiative,
+                    phase=phase,
+                    phase_since=since,
+                    started_at=now - timedelta(days=60),
+                    phase_planned_days=days,
+                )
+            )
+        session.add(
+            PortalNotice(
+                plan_id=f"plan-{gate}",
+                key="gate-1",
+                clinic_id=gate,
+                initiative_id=uuid4(),
+                kind="decision_needed",
+                urgent=False,
+                phase="evaluation",
+                message="The pilot ended: decide.",
+                due_at=now + timedelta(days=2),
+                raised_at=now - timedelta(hours=20),
+            )
+        )
+        session.add(
+            PortalOpenAudit(
+                clinic_id=pilot,
+                audit_id=uuid4(),
+                starts_on=(now - timedelta(days=4)).date(),
+                ends_on=(now + timedelta(days=3)).date(),
+                opened_at=now - timedelta(days=4),
+            )
+        )
+        await session.commit()
+    return {"gate": gate, "pilot": pilot}
+
+
+def texts(page: str, marker: str) -> list[str]:
+    return re.findall(rf'class="{marker}[^"]*"[^>]*data-kind="(\w+)"', page)
+
+
+async def test_the_calendar_shows_two_weeks_on_the_officers_clock(portal: Portal) -> None:
+    csrf = await portal.sign_in(OFFICER)
+    await add_clinics(portal, datetime.now(UTC))
+    bad = await portal.http.post(
+        "/settings", data={"csrf_token": csrf, "time_zone": "Mars/Olympus", "country": "U1"}
+    )
+    assert bad.status_code == 422
+    assert "time_zone: pick a time zone" in bad.text and "country: a two-letter" in bad.text
+    saved = await portal.http.post(
+        "/settings", data={"csrf_token": csrf, "time_zone": "Asia/Tokyo", "country": "gb", "digest": "on"}
+    )
+    assert saved.status_code == 303
+    page = (await portal.http.get("/calendar")).text
+    assert "Asia/Tokyo" in page
+    kinds = texts(page, "cal-entry")
+    # The gate due, the pilot's end (a gate, and its survey round not opened), the audit's last day.
+    assert kinds.count("gate") == 2 and "audit" in kinds and "survey" in kinds
+    assert "JST" in page  # times on the officer's clock, the zone named
+    assert len(re.findall(r'class="cal-day[^"]*" data-day=', page)) == 14
+
+
+async def test_the_digest_goes_through_the_sink_with_todays_items_once_a_week(portal: Portal) -> None:
+    csrf = await portal.sign_in(OFFICER)
+    await add_clinics(portal, datetime.now(UTC))
+    await portal.http.post("/today/notice-email", data={"csrf_token": csrf, "email": "dana@clinic.org"})
+    today = (await portal.http.get("/today")).text
+    on_today = set(re.findall(r'<article class="item need"[^>]*data-clinic="([^"]+)"', today))
+    assert len(on_today) == 1
+
+    assert await digest_mail.mail_digests(portal.sessions, portal.settings, any_day=True) == 1
+    assert await digest_mail.mail_digests(portal.sessions, portal.settings, any_day=True) == 0  # once a week
+    mails = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in portal.mail_dir.glob("*.eml")
+    ]
+    digests = [m for m in mails if "Your week" in str(m["Subject"])]
+    assert len(digests) == 1 and isinstance(digests[0], EmailMessage)
+    body = digests[0].get_content()
+    needs_part = body.split("What needs you (1)")[1].split("What changed")[0]
+    assert "Harbor Orthopedics: Gate decision due" in needs_part
+    assert "Lakeside Family" not in needs_part  # not on Today: the same items as Today
+    assert "Audit ends" in body and "http://portal.test/settings#digest" in body
+    preview = (await portal.http.get("/digest")).text
+    assert "Harbor Orthopedics</strong>: Gate decision due" in preview
+
+    await portal.http.post(
+        "/settings", data={"csrf_token": csrf, "time_zone": "America/New_York", "country": "US"}
+    )
+    async with portal.sessions() as session:
+        from services.portal.officer.models import PortalOfficer
+
+        record = await session.get(PortalOfficer, OFFICER)
+        assert record is not None and record.digest is False
+        record.digest_week = ""
+        session.add(record)
+        await session.commit()
+    assert await digest_mail.mail_digests(portal.sessions, portal.settings, any_day=True) == 0  # opted out
+
+
+def test_the_digest_is_due_on_monday_morning_on_the_officers_clock() -> None:
+    monday_7_tokyo = datetime(2026, 12, 6, 22, 0, tzinfo=UTC)  # Monday Dec 07 07:00 JST
+    assert digest_mail.digest_week(monday_7_tokyo, "Asia/Tokyo") == "2026-W50"
+    assert digest_mail.digest_week(monday_7_tokyo, "America/New_York") is None  # still Sunday there
+    assert digest_mail.digest_week(monday_7_tokyo - timedelta(hours=1), "Asia/Tokyo") is None
+    assert date(2026, 12, 7).weekday() == 0
+
+
+def test_money_and_plurals_read_as_people_write_them() -> None:
+    assert money(0.5) == "$0.50"
+    assert money(12.25) == "$12.25"
+    assert money(1250) == "$1,250"
+    assert money(40) == "$40"
+    assert plural(1, "clinic") == "1 clinic" and plural(2, "clinic") == "2 clinics"
+    assert plural(0, "alert") == "0 alerts"
