@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from uuid import UUID, uuid4
 
 from services.portal.officer import digest_mail
+from services.portal.officer.models import PortalOfficer
 from services.portal.pages.formats import money, plural
 from services.portal.read_model.models import (
     PortalClinic,
@@ -17,7 +18,10 @@ from services.portal.read_model.models import (
     PortalOpenAudit,
     PortalPlan,
 )
-from tests.unit.test_portal_pages import Portal, portal  # noqa: F401 - the fixture
+from tests.unit import test_portal_pages
+from tests.unit.test_portal_pages import Portal
+
+portal = test_portal_pages.portal  # the fixture: the app in process, a mail sink, stand-in services
 
 OFFICER = "officer-week"
 
@@ -127,8 +131,6 @@ async def test_the_digest_goes_through_the_sink_with_todays_items_once_a_week(po
         "/settings", data={"csrf_token": csrf, "time_zone": "America/New_York", "country": "US"}
     )
     async with portal.sessions() as session:
-        from services.portal.officer.models import PortalOfficer
-
         record = await session.get(PortalOfficer, OFFICER)
         assert record is not None and record.digest is False
         record.digest_week = ""
