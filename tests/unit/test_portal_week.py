@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from uuid import UUID, uuid4
 
+from sqlmodel import select
+
 from services.portal.officer import digest_mail
 from services.portal.officer.models import PortalOfficer
 from services.portal.pages.formats import money, plural
@@ -154,3 +156,46 @@ def test_money_and_plurals_read_as_people_write_them() -> None:
     assert money(40) == "$40"
     assert plural(1, "clinic") == "1 clinic" and plural(2, "clinic") == "2 clinics"
     assert plural(0, "alert") == "0 alerts"
+
+
+async def test_the_portfolio_sorts_exports_safe_csv_and_totals_hours_and_money(portal: Portal) -> None:
+    await portal.sign_in(OFFICER)
+    clinics = await add_clinics(portal, datetime.now(UTC))
+    async with portal.sessions() as session:
+        session.add(PortalClinic(id=uuid4(), officer_id=OFFICER, name="=HYPERLINK(1)", specialty="@cmd"))
+        for initiative in (await session.exec(select(PortalInitiative))).all():
+            initiative.hours_per_week, initiative.cost_per_week, initiative.target_change_pct = (
+                10.0,
+                300.0,
+                -20.0,
+            )
+            session.add(initiative)
+        await session.commit()
+    by_name = (await portal.http.get("/portfolio?sort=name&order=desc")).text
+    order = re.findall(r'class="clinic-name" href="/clinics/[^"]+">([^<]+)<', by_name)
+    assert order == ["Lakeside Family", "Harbor Orthopedics", "=HYPERLINK(1)"]
+    assert 'aria-sort="descending"' in by_name
+    # Two plans at -20 % of 10 h and $300 a week: 4 h and $120 projected; nothing measured yet.
+    assert "4.0 h" in by_name and "$120" in by_name and "2 plans at their targets" in by_name
+    exported = await portal.http.get("/portfolio.csv?sort=name&order=asc")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    lines = exported.text.splitlines()
+    assert lines[0].startswith("Clinic,Specialty,Needs you")
+    assert lines[1].startswith("'=HYPERLINK(1),'@cmd,")  # inert in a spreadsheet
+    assert len(lines) == 4 and str(clinics["gate"]) not in exported.text
+
+
+async def test_a_clinic_note_is_kept_and_patient_details_are_refused(portal: Portal) -> None:
+    csrf = await portal.sign_in(OFFICER)
+    clinic = (await add_clinics(portal, datetime.now(UTC)))["gate"]
+    refused = await portal.http.post(
+        f"/clinics/{clinic}/note", data={"csrf_token": csrf, "note": "called Jane Doe back on 415-555-0132"}
+    )
+    assert refused.status_code == 422 and 'id="clinic-note-error">note:' in refused.text
+    saved = await portal.http.post(
+        f"/clinics/{clinic}/note", data={"csrf_token": csrf, "note": "Owner wants the pilot kept small."}
+    )
+    assert saved.status_code == 303
+    assert "Owner wants the pilot kept small." in (await portal.http.get(f"/clinics/{clinic}")).text
+    other = await portal.http.post(f"/clinics/{uuid4()}/note", data={"csrf_token": csrf, "note": "x"})
+    assert other.status_code == 404
