@@ -23,6 +23,7 @@ from services.portal.routes import (
     catalog,
     clinic,
     close_out,
+    errors,
     notes,
     outreach,
     partners,
@@ -127,4 +128,5 @@ def create_app(
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(CsrfRejected, csrf_rejected)
+    errors.install(app)
     return app

@@ -199,3 +199,14 @@ async def test_a_clinic_note_is_kept_and_patient_details_are_refused(portal: Por
     assert "Owner wants the pilot kept small." in (await portal.http.get(f"/clinics/{clinic}")).text
     other = await portal.http.post(f"/clinics/{uuid4()}/note", data={"csrf_token": csrf, "note": "x"})
     assert other.status_code == 404
+
+
+async def test_bad_addresses_get_portal_pages_and_the_api_keeps_json(portal: Portal) -> None:
+    await portal.sign_in(OFFICER)
+    for address, code in (("/no-such-page", 404), ("/clinics/not-a-clinic", 404), (f"/clinics/{uuid4()}", 404)):
+        answer = await portal.http.get(address)
+        assert answer.status_code == code and answer.headers["content-type"].startswith("text/html"), address
+        assert '<a href="/portfolio">Back to your portfolio</a>' in answer.text
+    assert (await portal.http.get("/portfolio?sort=" + "x" * 30)).status_code == 422
+    assert (await portal.http.get("/v1/no-such")).headers["content-type"].startswith("application/json")
+    assert (await portal.http.get("/static/favicon.svg")).status_code == 200
