@@ -3,11 +3,13 @@ the same items as Today, once a week, opt-out), the settings form, and the money
 
 import email
 import email.policy
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from uuid import UUID, uuid4
 
+from pypdf import PdfReader
 from sqlmodel import select
 
 from services.portal.officer import digest_mail
@@ -20,6 +22,8 @@ from services.portal.read_model.models import (
     PortalOpenAudit,
     PortalPlan,
 )
+from services.portal.routes.report import print_pdf
+from services.portal.routes.week import paper_of
 from tests.unit import test_portal_pages
 from tests.unit.test_portal_pages import Portal
 
@@ -203,10 +207,25 @@ async def test_a_clinic_note_is_kept_and_patient_details_are_refused(portal: Por
 
 async def test_bad_addresses_get_portal_pages_and_the_api_keeps_json(portal: Portal) -> None:
     await portal.sign_in(OFFICER)
-    for address, code in (("/no-such-page", 404), ("/clinics/not-a-clinic", 404), (f"/clinics/{uuid4()}", 404)):
+    for address, code in (
+        ("/no-such-page", 404),
+        ("/clinics/not-a-clinic", 404),
+        (f"/clinics/{uuid4()}", 404),
+    ):
         answer = await portal.http.get(address)
         assert answer.status_code == code and answer.headers["content-type"].startswith("text/html"), address
         assert '<a href="/portfolio">Back to your portfolio</a>' in answer.text
     assert (await portal.http.get("/portfolio?sort=" + "x" * 30)).status_code == 422
     assert (await portal.http.get("/v1/no-such")).headers["content-type"].startswith("application/json")
     assert (await portal.http.get("/static/favicon.svg")).status_code == 200
+
+
+def test_reports_print_on_letter_in_the_us_and_a4_elsewhere() -> None:
+    assert paper_of("US") == "letter" and paper_of("ca") == "letter" and paper_of("DE") == "a4"
+    page = '<link rel="stylesheet" href="/static/report.css">{}<main><h1>Report</h1></main>'
+    letter = page.format('<link rel="stylesheet" href="/static/report-letter.css">')
+    sizes = {}
+    for name, html in (("letter", letter), ("a4", page.format(""))):
+        box = PdfReader(io.BytesIO(print_pdf(html))).pages[0].mediabox
+        sizes[name] = (round(float(box.width)), round(float(box.height)))
+    assert sizes == {"letter": (612, 792), "a4": (595, 842)}
