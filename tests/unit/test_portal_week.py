@@ -24,6 +24,7 @@ from services.portal.read_model.models import (
 )
 from services.portal.routes.report import print_pdf
 from services.portal.routes.week import paper_of
+from shared.public_links import LinkPurpose, issue_link
 from tests.unit import test_portal_pages
 from tests.unit.test_portal_pages import Portal
 
@@ -229,3 +230,25 @@ def test_reports_print_on_letter_in_the_us_and_a4_elsewhere() -> None:
         box = PdfReader(io.BytesIO(print_pdf(html))).pages[0].mediabox
         sizes[name] = (round(float(box.width)), round(float(box.height)))
     assert sizes == {"letter": (612, 792), "a4": (595, 842)}
+
+
+async def test_a_public_form_names_the_officer_who_sent_the_link(portal: Portal) -> None:
+    await portal.sign_in(OFFICER)  # the officer's row, with their name
+    portal.intake.status = 503  # the page saying to try again is in the public frame too
+    token = issue_link(
+        portal.settings,
+        purpose=LinkPurpose.PROSPECT,
+        link_id=str(uuid4()),
+        subject_id=OFFICER,
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    page = await portal.http.get(f"/p/{token}")
+    assert page.status_code >= 500 and "from Dana Officer, your AI officer" in page.text
+    stranger = issue_link(
+        portal.settings,
+        purpose=LinkPurpose.PROSPECT,
+        link_id=str(uuid4()),
+        subject_id="officer-nobody-knows",
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    assert "your AI officer</span>" not in (await portal.http.get(f"/p/{stranger}")).text

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from services.portal.officer.actions import for_client, service_api
 from services.portal.pages.formats import plural
+from services.portal.routes.public_sender import sender_of
 from services.portal.routes.web import redirect_with_flash, render
 from services.portal.settings import settings_of
 from shared.api_client import Call, Json, Refusal, intake
@@ -165,6 +166,7 @@ async def public_page(
     refused = _checked_locally(request, token, purpose, link_refused)
     if refused is not None:
         return refused
+    request.state.sender = await sender_of(request, token, purpose)  # public_base.html names them
     try:
         return await render_page()
     except PublicLinkRefused as error:
