@@ -1,6 +1,8 @@
 """The portal's error pages: a person who mistypes a URL or follows an old link gets a page in the
 portal's frame saying what happened, not JSON. The API (/v1/...) answers in JSON, as every service."""
 
+import inspect
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -41,7 +43,8 @@ def install(app: FastAPI) -> None:
     async def invalid(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
         if _api(request):
-            return await json_invalid(request, error)  # type: ignore[no-any-return]
+            answered = json_invalid(request, error)
+            return await answered if inspect.isawaitable(answered) else answered
         problems = error.errors()
         if any(tuple(item.get("loc", ()))[:1] == ("path",) for item in problems):
             return render(request, "not_found.html", {"message": MESSAGES[404]}, status_code=404)
