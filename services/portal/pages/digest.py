@@ -118,13 +118,22 @@ async def changed_lines(session: AsyncSession, officer_id: str, *, zone: str, no
         ),
     )
     found: list[tuple[datetime, Line]] = []
+    newest_move: dict[object, tuple[datetime, str]] = {}  # a clinic's latest phase change only
     for clinic_id, phase, at in moves:
-        found.append((aware(at), _line(clinics[clinic_id], f"plan moved to {phase}", at, zone)))
+        if clinic_id not in newest_move or aware(at) > newest_move[clinic_id][0]:
+            newest_move[clinic_id] = (aware(at), phase)
+    for clinic_id, (at, phase) in newest_move.items():
+        found.append((at, _line(clinics[clinic_id], f"plan moved to {phase}", at, zone)))
     for clinic_id, at, hours in audits:
         text = f"task audit completed: {hours:.1f} hours a week of candidate work"
         found.append((aware(at), _line(clinics[clinic_id], text, at, zone)))
+    kinds: dict[tuple[object, str], tuple[datetime, int]] = {}  # alerts of a kind, counted per clinic
     for clinic_id, kind, at in alerts:
-        found.append((aware(at), _line(clinics[clinic_id], f"alert: {kind.replace('_', ' ')}", at, zone)))
+        first, count = kinds.get((clinic_id, kind), (aware(at), 0))
+        kinds[(clinic_id, kind)] = (max(first, aware(at)), count + 1)
+    for (clinic_id, kind), (at, count) in kinds.items():
+        text = f"alert: {kind.replace('_', ' ')}" + (f" ({count} times)" if count > 1 else "")
+        found.append((at, _line(clinics[clinic_id], text, at, zone)))
     return [line for _, line in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
 
