@@ -2,6 +2,8 @@
 task audit or a plan's survey (through the portal's read model). The public forms name them, so a
 practice sees whose link it opened; nothing is shown when the portal does not know them."""
 
+from uuid import UUID
+
 from fastapi import Request
 from sqlmodel import col, select
 
@@ -24,11 +26,13 @@ async def sender_of(request: Request, token: str, purpose: LinkPurpose) -> str:
         else:
             clinic_id = None
             if purpose == LinkPurpose.TASK_LOG:
+                audit_id = _uuid(claims.subject_id)
                 for table in (PortalOpenAudit, PortalAudit):
-                    found = await session.exec(
-                        select(table.clinic_id).where(col(table.audit_id) == claims.subject_id)
-                    )
-                    clinic_id = clinic_id or found.first()
+                    if audit_id is not None and clinic_id is None:
+                        found = await session.exec(
+                            select(table.clinic_id).where(col(table.audit_id) == audit_id)
+                        )
+                        clinic_id = found.first()
             elif purpose == LinkPurpose.BUY_IN_SURVEY:
                 plan = await session.get(PortalPlan, claims.subject_id)
                 clinic_id = plan.clinic_id if plan is not None else None
@@ -36,3 +40,10 @@ async def sender_of(request: Request, token: str, purpose: LinkPurpose) -> str:
             officer_id = clinic.officer_id if clinic is not None else None
         officer = await session.get(PortalOfficer, officer_id) if officer_id else None
     return officer.name if officer is not None else ""
+
+
+def _uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
