@@ -17,12 +17,14 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.portal.handlers import create_router
-from services.portal.officer import actions, mail
+from services.portal.officer import actions, digest_mail, mail
 from services.portal.officer.sessions import SESSION_COOKIE
 from services.portal.routes import (
     catalog,
     clinic,
     close_out,
+    errors,
+    notes,
     outreach,
     partners,
     portfolio,
@@ -33,6 +35,7 @@ from services.portal.routes import (
     strategy,
     survey,
     today,
+    week,
 )
 from services.portal.routes.web import STATIC_DIR, CsrfRejected, SignInRequired, redirect_with_flash, render
 from services.portal.settings import PortalSettings
@@ -55,13 +58,17 @@ def create_app(
         opened = list(clients.values())
         # Tests replace these with in-process clients before the first request.
         app.state.service_http = clients
-        mailer = None
+        mailers = []
         if settings.mail_interval_seconds > 0:
-            mailer = asyncio.create_task(mail.mail_periodically(runtime.sessions, settings))
+            mailers.append(asyncio.create_task(mail.mail_periodically(runtime.sessions, settings)))
+        if settings.digest_interval_seconds > 0:
+            mailers.append(
+                asyncio.create_task(digest_mail.mail_digests_periodically(runtime.sessions, settings))
+            )
         try:
             yield
         finally:
-            if mailer is not None:
+            for mailer in mailers:
                 mailer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await mailer
@@ -79,7 +86,9 @@ def create_app(
                 sign_in,
                 portfolio,
                 clinic,
+                notes,
                 today,
+                week,
                 partners,
                 close_out,
                 outreach,
@@ -119,4 +128,5 @@ def create_app(
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(CsrfRejected, csrf_rejected)
+    errors.install(app)
     return app

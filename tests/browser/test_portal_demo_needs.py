@@ -182,7 +182,7 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
         await one_story(page, portal)  # still one story after acting
 
         # No UUID, no command line: on every page of the demo and in the owner's PDF.
-        pages = ["/portfolio", "/today", "/catalog", "/prospects"]
+        pages = ["/portfolio", "/today", "/calendar", "/digest", "/settings", "/catalog", "/prospects"]
         for clinic_id in ids.values():
             pages += [f"/clinics/{clinic_id}{tail}" for tail in ("", "/strategy", "/report", "/partners")]
             pages.append(f"/clinics/{clinic_id}/audit-logging")

@@ -176,4 +176,4 @@ async def test_an_older_event_does_not_overwrite_newer_figures(roadmap: BuyInApp
         await buy_in.record_buy_in(session=session, event=first)  # redelivered late
         await session.commit()
         summaries = await buy_in_page.buy_in_of_plans(session, [plan_id])
-    assert summaries[plan_id].trained == "2 training(s) held, 2 staff trained"
+    assert summaries[plan_id].trained == "2 trainings held, 2 staff trained"

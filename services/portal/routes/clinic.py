@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from services.portal.officer import actions, tenancy
-from services.portal.officer.models import PortalDismissal
+from services.portal.officer.models import PortalClinicNote, PortalDismissal
 from services.portal.officer.sessions import utcnow
 from services.portal.pages import needs
 from services.portal.pages.clinic import clinic_story
@@ -94,7 +94,9 @@ async def clinic_page(
     story = await clinic_story(
         session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
     )
-    return render(request, "clinic.html", {"story": story, "errors": {}, "form": {}}, officer=officer)
+    note = await session.get(PortalClinicNote, (officer.officer_id, clinic_id.hex))
+    context = {"story": story, "errors": {}, "form": {}, "note": note}
+    return render(request, "clinic.html", context, officer=officer)
 
 
 @router.post("/plans/{plan_id}/decision")
@@ -209,7 +211,7 @@ async def approve(
                 text=f"Approved “{initiative.problem}”: its plan starts now (it shows here within moments).",
                 settings=settings,
             )
-    return await _clinic_page_with_errors(
+    return await clinic_page_with_errors(
         request,
         session,
         officer,
@@ -219,7 +221,7 @@ async def approve(
     )
 
 
-async def _clinic_page_with_errors(
+async def clinic_page_with_errors(
     request: Request,
     session: SessionDep,
     officer: OfficerDep,
@@ -235,7 +237,12 @@ async def _clinic_page_with_errors(
     return render(
         request,
         "clinic.html",
-        {"story": story, "errors": errors, "form": form},
+        {
+            "story": story,
+            "errors": errors,
+            "form": form,
+            "note": await session.get(PortalClinicNote, (officer.officer_id, clinic_id.hex)),
+        },
         officer=officer,
         status_code=422,
     )
@@ -248,7 +255,7 @@ async def open_audit(clinic_id: UUID, request: Request, session: SessionDep, off
     try:
         window = AuditForm.model_validate({"days": form["days"]} if form.get("days") else {})
     except ValidationError as error:
-        return await _clinic_page_with_errors(
+        return await clinic_page_with_errors(
             request, session, officer, clinic.id, errors=field_errors(error), form=form
         )
     return await act_and_confirm(

@@ -19,7 +19,7 @@ from services.portal.officer.sessions import (
     signed_in_officer,
     utcnow,
 )
-from services.portal.pages import charts, rules
+from services.portal.pages import charts, formats, rules
 from services.portal.pages.wording import readable, without_commands
 from services.portal.read_model.times import local_time
 from services.portal.settings import PortalSettings, settings_of
@@ -38,6 +38,9 @@ TEMPLATES.env.filters["tojson_attr"] = lambda value: json.dumps(value, separator
 TEMPLATES.env.filters["local"] = local_time
 # Other services' texts with people by name and no command lines: {{ text|readable(officer) }}.
 TEMPLATES.env.filters["readable"] = readable
+# "$0.50", "$1,250"; "1 clinic", "2 clinics": {{ amount|money }}, {{ n|plural("clinic") }}.
+TEMPLATES.env.filters["money"] = formats.money
+TEMPLATES.env.filters["plural"] = formats.plural
 TEMPLATES.env.finalize = without_commands
 FLASH_COOKIE = "faio_portal_flash"
 T = TypeVar("T")
