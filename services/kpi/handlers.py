@@ -127,8 +127,9 @@ class PartnerActivityHandler:
     as every subscription's).
     """
 
-    def __init__(self, sessions: SessionFactory, broker: KafkaBroker) -> None:
+    def __init__(self, sessions: SessionFactory, broker: KafkaBroker, *, pseudonym_secret: str) -> None:
         self.activity_writer = ActivityWriter(sessions, broker)
+        self.pseudonym_secret = pseudonym_secret
 
     async def on_partner_activity(self, body: list[bytes], message: KafkaMessage) -> None:
         """Validate each record, then hand the batch to the writer, which commits its offsets.
@@ -137,7 +138,9 @@ class PartnerActivityHandler:
         and validating the next one.
         """
         try:
-            batch = await ActivityBatch.parse(message.raw_message, now=clock.now())
+            batch = await ActivityBatch.parse(
+                message.raw_message, now=clock.now(), pseudonym_secret=self.pseudonym_secret
+            )
             # FastStream types the consumer as a protocol with only commit(); it is aiokafka's.
             await self.activity_writer.submit(batch, cast(AIOKafkaConsumer, message.consumer))
         except Exception:
@@ -148,7 +151,9 @@ class PartnerActivityHandler:
 def create_router(runtime: ServiceRuntime) -> KafkaRouter:
     router = kafka_router(runtime, service="kpi", subscriptions=SUBSCRIPTIONS, publishes=PUBLISHES)
     settings = cast(KpiSettings, runtime.settings)
-    partner_activity = PartnerActivityHandler(runtime.sessions, runtime.broker)
+    partner_activity = PartnerActivityHandler(
+        runtime.sessions, runtime.broker, pseudonym_secret=settings.pseudonym_secret
+    )
     # Before the broker stops: the batch being written commits its offsets.
     runtime.on_stop(partner_activity.activity_writer.close)
     # The whole group shares the partitions (keyed by clinic), so more instances split the work
