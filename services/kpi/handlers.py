@@ -9,6 +9,7 @@ dead-letters each bad record on its own.
 
 import dataclasses
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Union, cast
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -102,12 +103,18 @@ async def raw_batch(message: StreamMessage[Any]) -> Any:
     return message.body
 
 
-SUBSCRIPTIONS = (
-    Subscription(topics.CLINIC_REGISTERED, ClinicRegistered, record_clinic),
-    Subscription(topics.CLINIC_UPDATED, ClinicUpdated, record_clinic),
-    Subscription(topics.INITIATIVE_APPROVED, InitiativeApproved, record_initiative_and_past_baseline),
-    Subscription(topics.PLAN_PHASE_CHANGED, PlanPhaseChanged, record_phase_change),
-)
+def subscriptions(settings: KpiSettings) -> tuple[Subscription[Any], ...]:
+    """What kpi consumes; the pilot group is keyed with the deployment's pseudonym secret."""
+    record_initiative = partial(
+        record_initiative_and_past_baseline, pseudonym_secret=settings.pseudonym_secret
+    )
+    return (
+        Subscription(topics.CLINIC_REGISTERED, ClinicRegistered, record_clinic),
+        Subscription(topics.CLINIC_UPDATED, ClinicUpdated, record_clinic),
+        Subscription(topics.INITIATIVE_APPROVED, InitiativeApproved, record_initiative),
+        Subscription(topics.PLAN_PHASE_CHANGED, PlanPhaseChanged, record_phase_change),
+    )
+
 
 # The outbox relay publishes these; declared here for the documentation.
 PUBLISHES: dict[type[EventBody], str] = {
@@ -149,8 +156,8 @@ class PartnerActivityHandler:
 
 
 def create_router(runtime: ServiceRuntime) -> KafkaRouter:
-    router = kafka_router(runtime, service="kpi", subscriptions=SUBSCRIPTIONS, publishes=PUBLISHES)
     settings = cast(KpiSettings, runtime.settings)
+    router = kafka_router(runtime, service="kpi", subscriptions=subscriptions(settings), publishes=PUBLISHES)
     partner_activity = PartnerActivityHandler(
         runtime.sessions, runtime.broker, pseudonym_secret=settings.pseudonym_secret
     )
