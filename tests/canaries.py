@@ -77,6 +77,8 @@ def scan_files(roots: Iterable[Path]) -> list[Finding]:
     results: list[Finding] = []
     for root in roots:
         for directory, _, names in os.walk(root):
+            if directory.endswith("-delete"):
+                continue  # a deleted topic's segments, waiting for Kafka's delayed removal: no longer a store
             for name in names:
                 results += scan_file(Path(directory) / name)
     return results
