@@ -76,10 +76,19 @@ def test_a_run_that_leaves_a_canary_behind_fails(elsewhere: Path) -> None:
     (elsewhere / "test_leaves_nothing.py").write_text(
         "def test_fine(tmp_path):\n    assert tmp_path.exists()\n"
     )
-    command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-q", "-p", "no:cacheprovider"]
-    common = {"cwd": ROOT, "capture_output": True, "text": True, "timeout": 120}
-    planted = subprocess.run([*command, str(elsewhere / "test_leaves_a_canary.py")], check=False, **common)
-    clean = subprocess.run([*command, str(elsewhere / "test_leaves_nothing.py")], check=False, **common)
+
+    def run(test_file: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-q", "-p", "no:cacheprovider"]
+        return subprocess.run(
+            [*command, str(elsewhere / test_file)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    planted, clean = run("test_leaves_a_canary.py"), run("test_leaves_nothing.py")
     # The output names the canary it found: only its verdict is read here, never printed.
     assert planted.returncode == 1 and "1 passed" in planted.stdout
     assert "patient-data canaries found" in planted.stdout

@@ -81,7 +81,7 @@ def test_partner_events_keep_only_the_pseudonym() -> None:
     activities = [
         o for o in parse_batch(json.dumps(events).encode(), now=NOW).outcomes if not isinstance(o, Exception)
     ]
-    mapped = pseudonymised(activities, secret=SECRET)  # type: ignore[arg-type]
+    mapped = pseudonymised(activities, secret=SECRET)
     expected = pseudonym_for("u-81f2c9", clinic_id=CLINIC, secret=SECRET)
     note, session, claim = (activity.body for activity in mapped)
     assert isinstance(note, NoteSigned) and note.staff_id == expected

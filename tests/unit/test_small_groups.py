@@ -22,7 +22,11 @@ def test_the_rule_is_three() -> None:
 def test_a_pilot_of_two_shows_neither_its_durations_nor_its_adoption() -> None:
     pilots = [reading("fp-a", pilot=True, events=60), reading("fp-b", pilot=True, events=80)]
     controls = [reading(f"fp-c{n}", pilot=False, events=70) for n in range(3)]
-    live = {"phase": "pilot", "weeks": [week(pilots + controls)], "outcome_weeks": [week(pilots)]}
+    live: dict[str, Any] = {
+        "phase": "pilot",
+        "weeks": [week(pilots + controls)],
+        "outcome_weeks": [week(pilots)],
+    }
     shown = without_small_groups(live, pilot_group_size=2)
     assert shown is not None
     (pilot_week,) = shown["weeks"]
@@ -35,7 +39,7 @@ def test_a_pilot_of_two_shows_neither_its_durations_nor_its_adoption() -> None:
 
 def test_groups_of_three_or_more_are_shown_as_they_are() -> None:
     pilots = [reading(f"fp-p{n}", pilot=True, events=60 + n) for n in range(3)]
-    live = {"weeks": [week(pilots, adoption=2 / 3)], "outcome_weeks": []}
+    live: dict[str, Any] = {"weeks": [week(pilots, adoption=2 / 3)], "outcome_weeks": []}
     shown = without_small_groups(live, pilot_group_size=3)
     assert shown is not None and shown["weeks"] == live["weeks"]
     assert without_small_groups(None, pilot_group_size=1) is None
