@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import kpis
 from services.kpi.models import KpiClinic, KpiInitiative
+from shared import pseudonyms
 from shared.calendar import ClinicCalendar, stored_calendar
 from shared.errors import NotFound
 from shared.events import ClinicRegistered
@@ -34,8 +35,14 @@ async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | Clin
     return clinic
 
 
-async def record_initiative(*, session: AsyncSession, event: InitiativeApproved) -> KpiInitiative:
-    """Remember an approved initiative: its KPI, baseline window, target and pilot group."""
+async def record_initiative(
+    *, session: AsyncSession, event: InitiativeApproved, pseudonym_secret: str
+) -> KpiInitiative:
+    """Remember an approved initiative: its KPI, baseline window, target and pilot group.
+
+    Roadmap sends the pilot group as keyed pseudonyms already; one sent raw is mapped here
+    (idempotent), so kpi keeps no raw id and the group meets the partner's pseudonymised events.
+    """
     initiative = await session.get(KpiInitiative, event.initiative_id) or KpiInitiative(
         id=event.initiative_id,
         clinic_id=event.clinic_id,
@@ -51,7 +58,9 @@ async def record_initiative(*, session: AsyncSession, event: InitiativeApproved)
     if initiative.target_set_at is None or initiative.target_set_at < event.approved_at:
         initiative.target_change_pct = event.target_change_pct  # else its plan has spoken since
         initiative.target_problem = ""
-    initiative.pilot_group = list(event.pilot_group)
+    initiative.pilot_group = pseudonyms.pseudonyms_for(
+        event.pilot_group, clinic_id=event.clinic_id, secret=pseudonym_secret
+    )
     session.add(initiative)
     return initiative
 

@@ -131,8 +131,9 @@ class FrontDoor:
     from many partners costs them a retry, never a timeout or an error.
     """
 
-    def __init__(self, sessions: SessionFactory, *, max_in_flight: int) -> None:
+    def __init__(self, sessions: SessionFactory, *, max_in_flight: int, pseudonym_secret: str) -> None:
         self.max_in_flight = max_in_flight
+        self.pseudonym_secret = pseudonym_secret
         self.in_flight = 0
         self.partners = PartnerLookup(sessions)
         self.writer = BatchWriter(sessions, max_group=max_in_flight)
@@ -156,7 +157,10 @@ class FrontDoor:
         except partner_batches.BatchRefused as error:
             raise Refused(str(error)) from error
         refuse_unlinked(parsed, partner.clinics)
-        activities = [outcome for outcome in parsed.outcomes if isinstance(outcome, PartnerActivity)]
+        activities = partner_batches.pseudonymised(
+            [outcome for outcome in parsed.outcomes if isinstance(outcome, PartnerActivity)],
+            secret=self.pseudonym_secret,
+        )
         staged = StagedBatch(
             partner_id=partner.partner.id,
             webhook_id=webhook_id,

@@ -142,7 +142,9 @@ async def test_pages_need_a_session_and_a_link_signs_in_once(portal: Portal) -> 
 
 
 def test_cookies_are_secure_in_production() -> None:
-    assert PortalSettings(environment="production", secret_key="x" * 40).secure_cookies
+    assert PortalSettings(
+        environment="production", secret_key="x" * 40, pseudonym_secret="p" * 40
+    ).secure_cookies
 
 
 async def test_sign_out_needs_the_form_token_and_ends_the_session(portal: Portal) -> None:

@@ -27,7 +27,7 @@ from services.roadmap.models import (
 )
 from services.roadmap.plans.contracts import DAY_SECONDS, PlanInput, plan_workflow_id
 from services.roadmap.plans.service import plan_in_flight
-from shared import clock
+from shared import clock, pseudonyms
 from shared.calendar import ClinicCalendar, stored_calendar
 from shared.errors import Conflict, Refused
 from shared.events.roadmap import InitiativeApproved
@@ -109,6 +109,7 @@ async def approve_initiative(
     initiative_id: UUID,
     officer_id: str,
     approval: ApprovalIn,
+    pseudonym_secret: str,
     start_plan: StartPlan,
 ) -> Initiative:
     """Approve one initiative and start its plan (committed once started).
@@ -152,12 +153,18 @@ async def approve_initiative(
     if refusals:
         raise Refused("; ".join(refusals))
 
+    # The pilot group names people by their partner-system ids (they must meet the partner's events in
+    # kpi), so faio keeps only their keyed pseudonyms. The owner stays as typed: a role the officer
+    # addresses (fd-lead-1, pm-1), never matched with partner data, checked by the pseudonym rule.
+    pilot_group = pseudonyms.pseudonyms_for(
+        approval.pilot_group, clinic_id=initiative.clinic_id, secret=pseudonym_secret
+    )
     now = clock.now()
     plan_id = plan_workflow_id(initiative.id)
     initiative.status = "approved"
     initiative.owner = approval.owner
     initiative.target_change_pct = approval.target_pct
-    initiative.pilot_group = list(approval.pilot_group)
+    initiative.pilot_group = pilot_group
     initiative.phase_days = approval.phase_days.model_dump()
     initiative.plan_id = plan_id
     initiative.approved_at = now
@@ -184,7 +191,7 @@ async def approve_initiative(
             baseline_start=baseline_start,
             baseline_end=baseline_end,
             target_change_pct=approval.target_pct,
-            pilot_group=list(approval.pilot_group),
+            pilot_group=pilot_group,
             approved_at=now,
             plan_id=plan_id,
             baseline_value=approval.baseline.value if approval.baseline else None,

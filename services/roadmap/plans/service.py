@@ -3,6 +3,7 @@ a KPI event is for. Temporal stays outside: the live status comes from starter.p
 """
 
 import dataclasses
+from collections import Counter
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -33,6 +34,7 @@ from shared.errors import NotFound
 from shared.events.audit import AuditCompleted
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import FINAL_PHASES, IN_FLIGHT_PHASES
+from shared.small_groups import NOT_SHOWN_PER_PERSON, shown_per_person
 
 
 async def plan_in_flight(*, session: AsyncSession, clinic_id: UUID) -> RoadmapPlan | None:
@@ -87,7 +89,7 @@ async def describe_plan(
         kpi=initiative.kpi if initiative else "",
         phase=plan.phase,
         started_at=plan.started_at,
-        live=live,
+        live=without_small_groups(live, pilot_group_size=len(initiative.pilot_group) if initiative else 0),
         review=initiative.review if initiative else {},
         money_at_gates=plan_money.money_at_gates(
             (initiative.review if initiative else {}).get("money"), (live or {}).get("gate_history") or []
@@ -95,6 +97,34 @@ async def describe_plan(
         transitions=[TransitionPublic.model_validate(row, from_attributes=True) for row in transitions],
         notices=[NoticePublic.model_validate(row, from_attributes=True) for row in notices],
     )
+
+
+def without_small_groups(live: dict[str, Any] | None, *, pilot_group_size: int) -> dict[str, Any] | None:
+    """The live status as the officer reads it: per-clinician figures only of groups of MIN_GROUP or more.
+
+    A week's readings of a pilot (or control) group of two are two people's own durations, and "50 %"
+    pilot adoption of two people says which one used the tool (shared.small_groups).
+    """
+    if live is None:
+        return None
+    view = dict(live)
+    for key in ("weeks", "outcome_weeks"):
+        view[key] = [_week_shown(week, pilot_group_size) for week in live.get(key) or []]
+    return view
+
+
+def _week_shown(week: dict[str, Any], pilot_group_size: int) -> dict[str, Any]:
+    shown = dict(week)
+    clinicians = week.get("clinicians") or []
+    sizes = Counter(bool(item.get("pilot")) for item in clinicians)  # the pilot and the control group
+    kept = [item for item in clinicians if shown_per_person(sizes[bool(item.get("pilot"))])]
+    hidden = len(kept) < len(clinicians)
+    if pilot_group_size and not shown_per_person(pilot_group_size) and week.get("pilot_adoption") is not None:
+        shown["pilot_adoption"], hidden = None, True
+    shown["clinicians"] = kept
+    if hidden:
+        shown["not_shown"] = NOT_SHOWN_PER_PERSON
+    return shown
 
 
 def live_view(status: PlanStatus, *, now: datetime) -> dict[str, Any]:
