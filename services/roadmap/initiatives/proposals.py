@@ -17,6 +17,7 @@ from services.roadmap import clinics
 from services.roadmap.initiatives import rules
 from services.roadmap.models import SOURCE, Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
 from services.roadmap.strategy import service as strategy_service
+from services.roadmap.catalog.prices import provider_headcount
 from shared import clock
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
@@ -44,6 +45,8 @@ async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | Clin
     clinic.name = event.name
     clinic.specialty = event.specialty
     clinic.systems = dict(event.systems)
+    clinic.locations = event.locations
+    clinic.providers = provider_headcount([(role.role, role.headcount) for role in event.staff])
     clinic.set_calendar(event.calendar)
     session.add(clinic)
     await session.flush()
