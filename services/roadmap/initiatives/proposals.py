@@ -14,10 +14,10 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap import clinics
+from services.roadmap.catalog.prices import provider_headcount
 from services.roadmap.initiatives import rules
 from services.roadmap.models import SOURCE, Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
 from services.roadmap.strategy import service as strategy_service
-from services.roadmap.catalog.prices import provider_headcount
 from shared import clock
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
