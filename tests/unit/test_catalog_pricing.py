@@ -1,6 +1,7 @@
 """Choosing a vendor prices the plan from the catalog: per provider, location, minute or encounter,
 with the clinic's own volumes; the practice report then shows a tool cost, payback and ROI."""
 
+import re
 import uuid
 from pathlib import Path
 
@@ -13,9 +14,12 @@ from services.roadmap.initiatives.pricing import WEEKS_PER_MONTH
 from services.roadmap.plans.contracts import PlanInput
 from services.roadmap.plans.models import BaselineIn
 from shared.events.intake import StaffRole
+from tests.unit.portal_roadmap_support import OFFICER as OFFICER_OF_PORTAL
+from tests.unit.portal_roadmap_support import PortalWithRoadmap, portal
 from tests.unit.roadmap_support import roadmap_app
 
 OFFICER = "officer-catalog-pricing"
+__all__ = ["portal"]  # the fixture, used by name
 STAFF = [
     StaffRole(role="physician", headcount=3, hourly_cost=150),
     StaffRole(role="nurse practitioner", headcount=1, hourly_cost=90),
@@ -93,3 +97,38 @@ async def test_choosing_a_vendor_puts_a_tool_cost_and_roi_on_the_report(tmp_path
         assert approved["money"]["tool_cost_per_week"] == money["tool_cost_per_week"]
         assert approved["money"]["at_target"]["payback_weeks"] is not None
         assert approved["money"]["at_target"]["roi_12_months_pct"] is not None
+
+
+async def test_the_portal_report_shows_the_catalog_tool_cost_and_roi(portal: PortalWithRoadmap) -> None:
+    await portal.sign_in()
+    clinic_id = await portal.clinic()
+    headers = portal.roadmap.auth(OFFICER_OF_PORTAL)
+    page = re.sub(r"\s+", " ", (await portal.http.get(f"/clinics/{clinic_id}/report")).text)
+    assert "not priced yet" in page
+
+    entry = {
+        "category": "ai_scribe",
+        "vendor": "Quillo",
+        "product": "Scribe",
+        "integrations": {"emr": ["athenahealth"]},
+        "baa_available": True,
+        "price_model": "per_location_month",
+        "price_usd": 300,
+    }
+    added = await portal.roadmap.http.post("/v1/catalog", json=entry, headers=headers)
+    assert added.status_code == 201, added.text
+    first = (
+        await portal.roadmap.http.get(f"/v1/clinics/{clinic_id}/practice-report", headers=headers)
+    ).json()
+    chosen = await portal.roadmap.http.put(
+        f"/v1/initiatives/{first['first']['initiative_id']}/vendor",
+        json={"entry_id": added.json()["id"]},
+        headers=headers,
+    )
+    assert chosen.status_code == 200, chosen.text
+
+    page = re.sub(r"\s+", " ", (await portal.http.get(f"/clinics/{clinic_id}/report")).text)
+    assert "not priced yet" not in page
+    assert "$69 a week, $0 set-up" in page  # $300 a month for the one location: 300 / (52 / 12)
+    assert "Return in the first 12 months" in page and "Payback</td>" in page
+    assert "$300.00 a location a month x 1" in page
