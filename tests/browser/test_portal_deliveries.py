@@ -19,7 +19,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.stack import screenshot, served, sign_in
-from tests.integration.kpi_support import signed
+from tests.integration.kpi_support import partner_event, signed
 from tests.polling import eventually
 from tests.services import Platform, registered_officer, running
 
@@ -46,14 +46,9 @@ async def post(
 
 
 def batch(clinic_id: str) -> bytes:
-    event = {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "type": "partner.call.missed",
-        "time": datetime.now(UTC).isoformat(),
-        "subject": clinic_id,
-        "data": {"wait_seconds": 30},
-    }
+    event = partner_event(
+        uuid.UUID(clinic_id), "partner.call.missed", {"wait_seconds": 30}, when=datetime.now(UTC)
+    )
     return json.dumps([event]).encode()
 
 

@@ -17,18 +17,10 @@ from tests.integration.kpi_support import (
     register_partner,
     signed,
 )
+from tests.integration.kpi_support import (
+    partner_event as event,
+)
 from tests.services import RunningService, running
-
-
-def event(clinic: uuid.UUID, event_type: str, data: dict[str, Any], *, when: datetime) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "type": event_type,
-        "time": when.isoformat(),
-        "subject": str(clinic),
-        "data": data,
-    }
 
 
 async def console(kpi: RunningService, officer: str, partner_id: str) -> dict[str, Any]:
