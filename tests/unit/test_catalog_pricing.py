@@ -3,10 +3,12 @@ with the clinic's own volumes; the practice report then shows a tool cost, payba
 
 import re
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from services.portal.read_model.models import PortalPlan
 from services.roadmap.catalog.prices import Volumes, catalog_tool_cost, provider_headcount
 from services.roadmap.initiatives.approval import approve_initiative
 from services.roadmap.initiatives.models import ApprovalIn
@@ -132,3 +134,36 @@ async def test_the_portal_report_shows_the_catalog_tool_cost_and_roi(portal: Por
     assert "$69 a week, $0 set-up" in page  # $300 a month for the one location: 300 / (52 / 12)
     assert "Return in the first 12 months" in page and "Payback</td>" in page
     assert "$300.00 a location a month x 1" in page
+
+    # Approved without a tool cost: the plan keeps the catalog price, and its money shows under the plan.
+    initiative_id = uuid.UUID(first["first"]["initiative_id"])
+    async with portal.roadmap.sessions() as session:
+        approval = ApprovalIn(
+            owner="pm-1",
+            target_change_pct=-12,
+            baseline=BaselineIn(source="emr_report", value=16.0, weekly_volume=300),
+        )
+        approved = await approve_initiative(
+            session=session,
+            initiative_id=initiative_id,
+            officer_id=OFFICER_OF_PORTAL,
+            approval=approval,
+            start_plan=noop_start,
+        )
+    now = datetime.now(UTC)
+    async with portal.sessions() as session:
+        session.add(
+            PortalPlan(
+                id=str(approved.plan_id),
+                clinic_id=clinic_id,
+                initiative_id=initiative_id,
+                phase="baseline",
+                phase_since=now,
+                started_at=now,
+            )
+        )
+        await session.commit()
+    clinic_page = re.sub(r"\s+", " ", (await portal.http.get(f"/clinics/{clinic_id}")).text)
+    line = clinic_page[clinic_page.index('class="plan-money"') :][:600]
+    assert "tool cost $69 a week" in line, line
+    assert "% return in the first 12 months" in line and "pays back in about" in line, line
