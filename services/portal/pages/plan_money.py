@@ -19,9 +19,9 @@ async def plan_money(request: Request, officer: SignedIn, clinic_id: UUID) -> di
     """The first problem's money as roadmap priced it; None when roadmap does not answer."""
     try:
         report = await actions.as_officer(request, officer, roadmap.practice_report(clinic_id=clinic_id))
-    except Refusal:
-        return None  # the page stands without it
-    first = report.get("first") or {}
+    except (Refusal, ValueError):  # no answer, or not the report: the page stands without it
+        return None
+    first = (report.get("first") if isinstance(report, dict) else None) or {}
     money = first.get("money") or {}
     at_target = money.get("at_target") or {}
     return {
