@@ -59,6 +59,10 @@ class BatchRefused(ContractError):
     """The body as a whole is not a batch of events (not JSON, not an array, too many)."""
 
 
+class BatchTooLarge(BatchRefused):
+    """More events in one request than MAX_BATCH."""
+
+
 @dataclass
 class ParsedBatch:
     """Each event of a batch, in order: a validated activity, or why it was refused."""
@@ -116,7 +120,7 @@ def _check_size(events: list[Any]) -> None:
     if not events:
         raise BatchRefused("body must be a non-empty JSON array of CloudEvents")
     if len(events) > MAX_BATCH:
-        raise BatchRefused(f"{len(events)} events in one request; send at most {MAX_BATCH:,} a request")
+        raise BatchTooLarge(f"{len(events)} events in one request; send at most {MAX_BATCH:,} a request")
 
 
 def _field(raw: Any, name: str) -> str | None:

@@ -180,11 +180,21 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
         await expect(page.locator(".flash-ok")).to_contain_text("Back on Today")
         await expect(page.locator("#quiet")).to_contain_text(quiet.name)
         await one_story(page, portal)  # still one story after acting
+        # The quiet feed links straight to its partner's delivery console: deliveries, then silence.
+        await page.goto(f"{portal}/today")
+        quiet_item = page.locator("#quiet article.need", has_text=quiet.name).first
+        await quiet_item.get_by_role("link", name="Open the delivery console").click()
+        await expect(page.locator("section.console").first).to_be_visible()
+        await expect(page.locator("section.console table.deliveries .pill").first).to_have_text("accepted")
+        await expect(page.locator("section.console table.last-events")).not_to_have_count(0)
 
         # No UUID, no command line: on every page of the demo and in the owner's PDF.
         pages = ["/portfolio", "/today", "/calendar", "/digest", "/settings", "/catalog", "/prospects"]
         for clinic_id in ids.values():
-            pages += [f"/clinics/{clinic_id}{tail}" for tail in ("", "/strategy", "/report", "/partners")]
+            pages += [
+                f"/clinics/{clinic_id}{tail}"
+                for tail in ("", "/strategy", "/report", "/partners", "/deliveries")
+            ]
             pages.append(f"/clinics/{clinic_id}/audit-logging")
         async with platform["portal"].runtime.sessions() as session:
             finished = (await session.exec(select(PortalPlan).where(PortalPlan.phase == "done"))).all()

@@ -16,6 +16,7 @@ from services.portal.officer.models import PortalClinicNote, PortalDismissal
 from services.portal.officer.sessions import utcnow
 from services.portal.pages import needs
 from services.portal.pages.clinic import clinic_story
+from services.portal.pages.plan_money import plan_money
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
 from services.portal.settings import settings_of
 from shared.api_client import Refusal, roadmap
@@ -95,7 +96,8 @@ async def clinic_page(
         session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
     )
     note = await session.get(PortalClinicNote, (officer.officer_id, clinic_id.hex))
-    context = {"story": story, "errors": {}, "form": {}, "note": note}
+    money = await plan_money(request, officer, clinic_id) if story.plans else None
+    context = {"story": story, "errors": {}, "form": {}, "note": note, "plan_money": money}
     return render(request, "clinic.html", context, officer=officer)
 
 

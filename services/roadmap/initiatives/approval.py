@@ -5,6 +5,7 @@ partial unique index holds it for two approvals at the same instant. Temporal st
 approval is handed `start_plan` (plans/starter.py).
 """
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap import clinics
+from services.roadmap.catalog import prices
 from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
 from services.roadmap.initiatives import approval_review, approval_targets, rules
 from services.roadmap.initiatives.models import ApprovalIn
@@ -149,7 +151,13 @@ async def approve_initiative(
     target_refusals = approval_targets.refusals(kpi=initiative.kpi, approval=approval, today=calendar.today())
     if target_refusals:
         raise Refused("; ".join(target_refusals))
-    review, refusals = approval_review.review_approval(facts, _approval_choices(approval))
+    choices = _approval_choices(approval)
+    if choices.tool_cost is None:  # none entered: the chosen vendor's catalog price, if it has one
+        volume = approval.baseline.weekly_volume if approval.baseline else None
+        priced = await prices.chosen_vendor_price(session, initiative, weekly_volume=volume)
+        if priced is not None and priced.tool_cost is not None:
+            choices = dataclasses.replace(choices, tool_cost=priced.tool_cost, tool_cost_note=priced.note)
+    review, refusals = approval_review.review_approval(facts, choices)
     if refusals:
         raise Refused("; ".join(refusals))
 

@@ -163,6 +163,7 @@ class ApprovalChoices:
     no_baseline_reason: str = ""
     compliance_exception: str = ""
     tool_cost: ToolCost | None = None
+    tool_cost_note: str = ""  # how the chosen vendor's catalog price made the tool cost, if it did
     average_visit_value: float | None = None
     booking_share: float | None = None
     integration_exception: str = ""
@@ -255,4 +256,6 @@ def review_approval(facts: ApprovalFacts, choices: ApprovalChoices) -> tuple[App
         ),
         reference=reference_effect(kpi=facts.kpi, solution=facts.solution, product=facts.vendor),
     ).as_dict()
+    if choices.tool_cost_note:
+        review.money["tool_cost_note"] = choices.tool_cost_note
     return review, refusals
