@@ -2,6 +2,7 @@
 model, the officer's own state, and the outbox and inbox every service has."""
 
 from services.portal.officer.models import PortalDismissal, PortalOfficer, PortalSession, SpentSignIn
+from services.portal.officer.staff import PortalStaff
 from services.portal.read_model.models import (
     PortalAlert,
     PortalAssessment,
@@ -45,4 +46,5 @@ metadata = service_metadata(
     Lease,
     RateCount,
     PortalPlanBuyIn,
+    PortalStaff,
 )
