@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from services.portal.officer import actions
+from services.portal.officer import actions, staff
 from services.portal.officer.sessions import (
     SESSION_COOKIE,
     SessionEnded,
@@ -38,6 +38,8 @@ TEMPLATES.env.filters["tojson_attr"] = lambda value: json.dumps(value, separator
 TEMPLATES.env.filters["local"] = local_time
 # Other services' texts with people by name and no command lines: {{ text|readable(officer) }}.
 TEMPLATES.env.filters["readable"] = readable
+# A staff pseudonym as the officer knows the person: {{ owner|person(story.names) }}.
+TEMPLATES.env.filters["person"] = staff.named
 TEMPLATES.env.finalize = without_commands
 FLASH_COOKIE = "faio_portal_flash"
 T = TypeVar("T")
