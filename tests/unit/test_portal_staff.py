@@ -138,6 +138,7 @@ async def test_a_clinic_is_added_with_its_roles_and_bad_fields_are_named(portal:
             "name": "Seaside Dermatology",
             "specialty": "dermatology",
             "locations": "2",
+            "emr": "athenahealth",
             "role_1": "front desk",
             "hourly_cost_1": "24",
         },
@@ -148,6 +149,7 @@ async def test_a_clinic_is_added_with_its_roles_and_bad_fields_are_named(portal:
         "specialty": "dermatology",
         "locations": 2,
         "staff": [{"role": "front desk", "headcount": 0, "hourly_cost": 24.0}],
+        "systems": {"emr": "athenahealth"},
     }
 
 

@@ -27,6 +27,7 @@ from shared.names import Name
 router = APIRouter(include_in_schema=False)
 ROLE_ROWS = 4  # blank role rows the add form offers; more are added on the staff page
 ARRIVAL_WAIT_SECONDS = 5.0
+FORM_FIELDS = ("name", "specialty", "locations", "time_zone", "emr", "phone")
 
 
 def _stripped(value: Any) -> Any:
@@ -40,8 +41,11 @@ class ClinicForm(BaseModel):
     specialty: Name = Field(min_length=1, max_length=100)
     locations: int = Field(default=1, ge=1, le=500)
     time_zone: str | None = Field(default=None, max_length=64)
+    # The systems roadmap checks a solution integrates with (its playbooks name emr and phone).
+    emr: Name | None = Field(default=None, max_length=100)
+    phone: Name | None = Field(default=None, max_length=100)
 
-    _strip = field_validator("name", "specialty", "time_zone", mode="before")(_stripped)
+    _strip = field_validator("name", "specialty", "time_zone", "emr", "phone", mode="before")(_stripped)
 
     @field_validator("time_zone")
     @classmethod
@@ -104,11 +108,7 @@ async def add_clinic(request: Request, session: SessionDep, officer: OfficerDep)
     clinic: ClinicForm | None = None
     try:
         clinic = ClinicForm.model_validate(
-            {
-                key: form[key]
-                for key in ("name", "specialty", "locations", "time_zone")
-                if form.get(key) not in (None, "")
-            }
+            {key: form[key] for key in FORM_FIELDS if str(form.get(key) or "").strip()}
         )
     except ValidationError as error:
         errors = field_errors(error)
@@ -116,7 +116,12 @@ async def add_clinic(request: Request, session: SessionDep, officer: OfficerDep)
     errors |= role_errors
     if clinic is None or errors:
         return _new_clinic_page(request, officer, form=form, errors=errors, status_code=422)
-    body = {**clinic.model_dump(exclude_none=True), "staff": roles}
+    systems = {kind: vendor for kind in ("emr", "phone") if (vendor := getattr(clinic, kind))}
+    body = {
+        **clinic.model_dump(exclude_none=True, exclude={"emr", "phone"}),
+        "staff": roles,
+        "systems": systems,
+    }
     try:
         made = await actions.as_officer(request, officer, intake.register_clinic(clinic=body))
     except Refusal as refused:
