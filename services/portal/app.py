@@ -20,6 +20,7 @@ from services.portal.handlers import create_router
 from services.portal.officer import actions, mail
 from services.portal.officer.sessions import SESSION_COOKIE
 from services.portal.routes import (
+    buy_in,
     catalog,
     clinic,
     close_out,
@@ -82,6 +83,7 @@ def create_app(
                 portfolio,
                 onboarding,
                 staff,
+                buy_in,
                 clinic,
                 today,
                 partners,

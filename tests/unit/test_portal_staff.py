@@ -205,3 +205,59 @@ async def test_the_staff_link_lists_the_roster_by_pseudonym_and_the_page_by_name
     assert made.status_code == 201
     assert json.loads(portal.audit.requests[0].content) == {"roster": roster}
     assert "Maria Lopez is <code>front-desk-1</code>" in made.text
+
+
+async def test_buy_in_forms_name_bad_fields_and_send_pseudonyms(portal: Portal) -> None:
+    clinic_id, _initiative, plan_id = await add_plan(portal, "officer-a")
+    csrf = await portal.sign_in("officer-a")
+    async with portal.sessions() as session:
+        await staff.add_person(
+            session,
+            clinic_id=clinic_id,
+            officer_id="officer-a",
+            role="front desk",
+            display_name="Maria Lopez",
+        )
+    portal.roadmap.listing = {
+        "plan_id": plan_id,
+        "phase": "preparation",
+        "communications": [],
+        "trainings": [],
+        "staff_trained": 0,
+        "waiver": None,
+        "preparation_ready": False,
+        "preparation_missing": ["a communication to staff"],
+        "surveys": [],
+    }
+    page = await portal.http.get(f"/plans/{plan_id}/buy-in")
+    assert page.status_code == 200 and "Maria Lopez" in page.text
+
+    nobody = await portal.http.post(
+        f"/plans/{plan_id}/buy-in/communications", data={"csrf_token": csrf, "kind": "why_we_change"}
+    )
+    assert nobody.status_code == 422
+    assert any("at least 1 item" in e for e in field_errors(nobody.text))
+    short = await portal.http.post(
+        f"/plans/{plan_id}/buy-in/waiver", data={"csrf_token": csrf, "reason": "no"}
+    )
+    assert short.status_code == 422 and any("at least 10 characters" in e for e in field_errors(short.text))
+    days = await portal.http.post(
+        f"/plans/{plan_id}/buy-in/surveys", data={"csrf_token": csrf, "stage": "gate", "open_days": "90"}
+    )
+    assert days.status_code == 422 and any("less than or equal to 60" in e for e in field_errors(days.text))
+    assert not [request for request in portal.roadmap.requests if request.method == "POST"]
+
+    portal.roadmap.status, portal.roadmap.body = 201, {"id": str(uuid4())}
+    trained = await portal.http.post(
+        f"/plans/{plan_id}/buy-in/trainings", data={"csrf_token": csrf, "attendees": ["front-desk-1"]}
+    )
+    assert trained.status_code == 303
+    posted = next(request for request in portal.roadmap.requests if request.method == "POST")
+    assert json.loads(posted.content) == {"status": "held", "attendees": ["front-desk-1"]}
+
+    another = await portal.sign_in("officer-b")
+    assert (await portal.http.get(f"/plans/{plan_id}/buy-in")).status_code == 404
+    refused = await portal.http.post(
+        f"/plans/{plan_id}/buy-in/waiver", data={"csrf_token": another, "reason": "x" * 20}
+    )
+    assert refused.status_code == 404
