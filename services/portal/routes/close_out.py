@@ -6,11 +6,12 @@ officer named rather than by id.
 """
 
 import html
+import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.officer import actions, tenancy
+from services.portal.officer import actions, staff, tenancy
 from services.portal.routes.web import OfficerDep, redirect_with_flash
 from services.portal.settings import settings_of
 from shared.api_client import Refusal, roadmap
@@ -39,4 +40,10 @@ async def close_out_page(
     policy = page_policy_with_styles_of(page)  # roadmap's page keeps its own <style>
     # Roadmap names who decided by officer id: the officer reads their own name.
     page = page.replace(officer.officer_id, html.escape(officer.officer_name or "you"))
+    # ...and the plan's owner by the name on the clinic's roster, not by pseudonym.
+    for pseudonym, name in (await staff.names_of(session, plan.clinic_id)).items():
+        named = f"owner {html.escape(name)} ·"
+        page = re.sub(
+            rf"owner {re.escape(pseudonym)} ·", lambda _match, named=named: named, page, flags=re.IGNORECASE
+        )
     return HTMLResponse(page, headers={"Content-Security-Policy": policy})
