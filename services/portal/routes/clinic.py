@@ -45,7 +45,7 @@ class DecisionForm(BaseModel):
 class ApprovalForm(BaseModel):
     """Approving an initiative: who owns it, the target, the pilot group."""
 
-    owner: str = Field(min_length=1, max_length=100)
+    owner: str = Field(max_length=100)  # blank: the validator says to pick someone
     target_change_pct: float = Field(ge=-100, le=500)
     pilot_group: list[str] = Field(default_factory=list, max_length=200)
 
@@ -53,7 +53,7 @@ class ApprovalForm(BaseModel):
     @classmethod
     def _owner(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("pick who owns it from the clinic's staff")
+            raise ValueError("pick who owns it from the clinic's staff (add people on its Staff page)")
         return value.strip()
 
     @field_validator("target_change_pct")
@@ -65,7 +65,6 @@ class ApprovalForm(BaseModel):
 
 
 FIELD_HINTS = {
-    "owner": "pick who owns it from the clinic's staff (add people on its Staff page)",
     "target_change_pct": "a number between -100 and 500, not 0: e.g. -30 for 30 % less",
     "pilot_group": "tick the people in the pilot group (at most 200)",
     "extend_days": "a number of days between 1 and 120",
