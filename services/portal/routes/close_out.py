@@ -6,7 +6,6 @@ officer named rather than by id.
 """
 
 import html
-import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -42,8 +41,7 @@ async def close_out_page(
     page = page.replace(officer.officer_id, html.escape(officer.officer_name or "you"))
     # ...and the plan's owner by the name on the clinic's roster, not by pseudonym.
     for pseudonym, name in (await staff.names_of(session, plan.clinic_id)).items():
-        named = f"owner {html.escape(name)} ·"
-        page = re.sub(
-            rf"owner {re.escape(pseudonym)} ·", lambda _match, named=named: named, page, flags=re.IGNORECASE
-        )
+        page = page.replace(
+            f"owner {pseudonym} ·", f"owner {html.escape(name)} ·"
+        )  # the portal's are lower case
     return HTMLResponse(page, headers={"Content-Security-Policy": policy})
