@@ -5,26 +5,20 @@ audit closes, roadmap proposes, and the officer approves picking the owner and t
 from the roster. Names stay in the portal: roadmap gets the pseudonyms.
 """
 
-import asyncio
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import pytest
 from playwright.async_api import Browser, Page, expect
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from services.audit.activities import AuditActivities
-from services.audit.worker import create_worker as create_audit_worker
 from services.portal.routes import public_forms
-from services.roadmap.plans.worker import create_worker as create_roadmap_worker
-from tests.browser.stack import PHONE, screenshot, served, sign_in
+from tests.browser.demo_stack import demo_platform
+from tests.browser.stack import PHONE, screenshot, sign_in
 from tests.polling import eventually
-from tests.services import Platform, registered_officer, running
+from tests.services import Platform, registered_officer
 
 pytestmark = pytest.mark.integration
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -41,33 +35,9 @@ class NewOfficerStack:
 async def new_officer_stack(
     kafka: str, temporal: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[NewOfficerStack]:
-    target = temporal.client.service_client.config.target_host
-    roadmap_queue, audit_queue = f"new-officer-roadmap-{uuid.uuid4()}", f"new-officer-audit-{uuid.uuid4()}"
-    async with (
-        running(
-            "intake",
-            "audit",
-            "roadmap",
-            "portal",
-            kafka=kafka,
-            data_dir=tmp_path_factory.mktemp("new-officer"),
-            temporal_address=target,
-            task_queue=roadmap_queue,
-            audit_task_queue=audit_queue,
-        ) as platform,
-        AsyncExitStack() as stack,
-    ):
-        for name in ("audit", "roadmap", "portal"):
-            await asyncio.wait_for(platform[name].app.state.broker_connected.wait(), timeout=60)
-        client = await Client.connect(target)
-        await stack.enter_async_context(
-            create_audit_worker(client, audit_queue, AuditActivities(platform["audit"].runtime.sessions))
-        )
-        await stack.enter_async_context(
-            create_roadmap_worker(client, roadmap_queue, platform["roadmap"].runtime.sessions)
-        )
-        url = await stack.enter_async_context(served(platform["portal"].app))
-        yield NewOfficerStack(platform, url)
+    """The whole stack with its workers (as `make demo` runs it), and no clinic in it yet."""
+    async with demo_platform(kafka, temporal, tmp_path_factory.mktemp("new-officer")) as (platform, urls, _):
+        yield NewOfficerStack(platform, urls["portal"])
 
 
 async def no_uuid_shown(page: Page) -> None:
@@ -239,3 +209,31 @@ async def test_a_new_officer_starts_a_clinic_without_the_cli(
     await no_uuid_shown(page)
     assert "physician-1" not in await page.locator("main").inner_text()
     await screenshot(page, "new-officer-approved")
+    await buy_in_by_forms(page, base, str(approved[0]["plan_id"]))
+    await page.set_viewport_size(PHONE)
+    for path in ("/new-clinic", f"/clinics/{clinic_id}/staff", f"/clinics/{clinic_id}/assessment"):
+        await page.goto(f"{base}{path}")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width}px wide on a {PHONE['width']}px phone"
+    await screenshot(page, "new-officer-staff-phone")
+
+
+async def buy_in_by_forms(page: Page, base: str, plan_id: str) -> None:
+    """Preparation's buy-in from the plan's page: what staff were told, who was trained (by name)."""
+
+    async def plan_in_portal() -> bool:
+        answer = await page.goto(f"{base}/plans/{plan_id}/buy-in")
+        return answer is not None and answer.status == 200
+
+    await eventually(plan_in_portal, within=60, what="the plan in the portal")
+    await page.get_by_role("button", name="Record the communication").click()  # to nobody yet
+    await expect(page.locator("#communicate .field-error")).to_contain_text("at least 1 item")
+    await page.locator("#communicate").get_by_label("all staff").check()
+    await page.get_by_role("button", name="Record the communication").click()
+    await expect(page.locator(".flash-ok")).to_contain_text("Communication recorded")
+    await page.locator("#train").get_by_label("Maria Lopez").check()
+    await page.get_by_role("button", name="Record the training").click()
+    await expect(page.locator(".flash-ok")).to_contain_text("Training recorded: 1 attended")
+    await expect(page.locator("#buy-in-so-far")).to_contain_text("Maria Lopez")
+    await no_uuid_shown(page)
+    await screenshot(page, "new-officer-buy-in")

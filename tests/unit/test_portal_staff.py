@@ -221,7 +221,15 @@ async def test_buy_in_forms_name_bad_fields_and_send_pseudonyms(portal: Portal) 
     portal.roadmap.listing = {
         "plan_id": plan_id,
         "phase": "preparation",
-        "communications": [],
+        "communications": [
+            {
+                "id": str(uuid4()),
+                "kind": "why_we_change",
+                "audiences": ["all_staff"],
+                "sent_at": "2026-12-01T15:00:00Z",
+                "recorded_by": "officer-a",
+            }
+        ],
         "trainings": [],
         "staff_trained": 0,
         "waiver": None,
@@ -231,6 +239,7 @@ async def test_buy_in_forms_name_bad_fields_and_send_pseudonyms(portal: Portal) 
     }
     page = await portal.http.get(f"/plans/{plan_id}/buy-in")
     assert page.status_code == 200 and "Maria Lopez" in page.text
+    assert "why we change to all staff (Dec 01)" in page.text
 
     nobody = await portal.http.post(
         f"/plans/{plan_id}/buy-in/communications", data={"csrf_token": csrf, "kind": "why_we_change"}

@@ -4,6 +4,7 @@ single-use links (shown once), more links, close a round. Each is roadmap's buy-
 officer after CSRF and ownership checks; bad input is a 422 naming the field.
 """
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -72,6 +73,8 @@ async def _buy_in_page(
         )
     except Refusal as refused:
         buy_in, problem = None, f"Roadmap did not answer: {refused.reason}"
+    else:
+        _moments(buy_in)
     return render(
         request,
         "buy_in.html",
@@ -91,6 +94,16 @@ async def _buy_in_page(
         officer=officer,
         status_code=status_code,
     )
+
+
+def _moments(buy_in: dict[str, Any] | None) -> None:
+    """Roadmap's JSON times as datetimes, which the page shows on the clinic's clock."""
+    for item, key in [
+        *((item, "sent_at") for item in (buy_in or {}).get("communications", [])),
+        *((item, "expires_at") for item in (buy_in or {}).get("surveys", [])),
+    ]:
+        if isinstance(item.get(key), str):
+            item[key] = datetime.fromisoformat(item[key])
 
 
 @router.get("/plans/{plan_id}/buy-in", response_class=HTMLResponse)
