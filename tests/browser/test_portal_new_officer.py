@@ -211,7 +211,8 @@ async def test_a_new_officer_starts_a_clinic_without_the_cli(
     await screenshot(page, "new-officer-approved")
     await buy_in_by_forms(page, base, str(approved[0]["plan_id"]))
     await page.set_viewport_size(PHONE)
-    for path in ("/new-clinic", f"/clinics/{clinic_id}/staff", f"/clinics/{clinic_id}/assessment"):
+    pages = ("/new-clinic", f"/clinics/{clinic_id}/staff", f"/clinics/{clinic_id}/assessment")
+    for path in (*pages, f"/plans/{approved[0]['plan_id']}/buy-in"):
         await page.goto(f"{base}{path}")
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{path} is {width}px wide on a {PHONE['width']}px phone"
