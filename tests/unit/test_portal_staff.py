@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from uuid import uuid4
 
+import httpx
 import yaml
 
 from services.portal.officer import staff
@@ -270,3 +271,24 @@ async def test_buy_in_forms_name_bad_fields_and_send_pseudonyms(portal: Portal) 
         f"/plans/{plan_id}/buy-in/waiver", data={"csrf_token": another, "reason": "x" * 20}
     )
     assert refused.status_code == 404
+
+
+async def test_the_close_out_names_the_owner_from_the_roster(portal: Portal) -> None:
+    clinic_id, _initiative, plan_id = await add_plan(portal, "officer-a")
+    await portal.sign_in("officer-a")
+    async with portal.sessions() as session:
+        await staff.add_person(
+            session,
+            clinic_id=clinic_id,
+            officer_id="officer-a",
+            role="physician",
+            display_name="Dr Ana Rivera",
+        )
+    page = "<!doctype html><title>Close-out</title><p>Harbor · AI scribe · owner physician-1 · 2026</p>"
+    assert portal.app is not None
+    portal.app.state.service_http["roadmap"] = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda _request: httpx.Response(200, text=page)),
+        base_url="http://roadmap",
+    )
+    shown = await portal.http.get(f"/plans/{plan_id}/close-out")
+    assert "owner Dr Ana Rivera ·" in shown.text and "physician-1" not in shown.text
