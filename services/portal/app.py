@@ -20,12 +20,14 @@ from services.portal.handlers import create_router
 from services.portal.officer import actions, digest_mail, mail
 from services.portal.officer.sessions import SESSION_COOKIE
 from services.portal.routes import (
+    buy_in,
     catalog,
     clinic,
     close_out,
     deliveries,
     errors,
     notes,
+    onboarding,
     outreach,
     partners,
     portfolio,
@@ -33,6 +35,7 @@ from services.portal.routes import (
     report,
     report_api,
     sign_in,
+    staff,
     strategy,
     survey,
     today,
@@ -86,6 +89,9 @@ def create_app(
             for module in (
                 sign_in,
                 portfolio,
+                onboarding,
+                staff,
+                buy_in,
                 clinic,
                 notes,
                 today,

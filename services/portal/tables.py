@@ -8,6 +8,7 @@ from services.portal.officer.models import (
     PortalSession,
     SpentSignIn,
 )
+from services.portal.officer.staff import PortalStaff
 from services.portal.read_model.models import (
     PortalAlert,
     PortalAssessment,
@@ -52,4 +53,5 @@ metadata = service_metadata(
     RateCount,
     PortalPlanBuyIn,
     PortalClinicNote,
+    PortalStaff,
 )

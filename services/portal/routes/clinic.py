@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from services.portal.officer import actions, tenancy
+from services.portal.officer import actions, staff, tenancy
 from services.portal.officer.models import PortalClinicNote, PortalDismissal
 from services.portal.officer.sessions import utcnow
 from services.portal.pages import needs
@@ -46,7 +46,7 @@ class DecisionForm(BaseModel):
 class ApprovalForm(BaseModel):
     """Approving an initiative: who owns it, the target, the pilot group."""
 
-    owner: str = Field(min_length=1, max_length=100)
+    owner: str = Field(max_length=100)  # blank: the validator says to pick someone
     target_change_pct: float = Field(ge=-100, le=500)
     pilot_group: list[str] = Field(default_factory=list, max_length=200)
 
@@ -54,9 +54,7 @@ class ApprovalForm(BaseModel):
     @classmethod
     def _owner(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError(
-                "name who owns it: a pseudonymous staff id such as a role plus a number, e.g. pm-1"
-            )
+            raise ValueError("pick who owns it from the clinic's staff (add people on its Staff page)")
         return value.strip()
 
     @field_validator("target_change_pct")
@@ -68,9 +66,8 @@ class ApprovalForm(BaseModel):
 
 
 FIELD_HINTS = {
-    "owner": "name who owns it: a pseudonymous staff id such as a role plus a number, e.g. pm-1",
     "target_change_pct": "a number between -100 and 500, not 0: e.g. -30 for 30 % less",
-    "pilot_group": "pseudonymous staff ids separated by commas (at most 200)",
+    "pilot_group": "tick the people in the pilot group (at most 200)",
     "extend_days": "a number of days between 1 and 120",
     "days": f"a whole number of days between 1 and {MAX_AUDIT_DAYS}, e.g. 7",
 }
@@ -187,10 +184,12 @@ async def approve(
         session=session, initiative_id=initiative_id, officer_id=officer.officer_id
     )
     settings = settings_of(request)
+    # Picked from the roster (a select and checkboxes): pseudonyms, never a typed name.
+    picked = [str(value) for value in (await request.form()).getlist("pilot_group")]
     raw: dict[str, Any] = {
         "owner": str(form.get("owner", "")),
         "target_change_pct": str(form.get("target_change_pct", "")).strip() or None,
-        "pilot_group": [part.strip() for part in str(form.get("pilot_group", "")).split(",") if part.strip()],
+        "pilot_group": picked,
     }
     errors: dict[str, str] = {}
     approval: ApprovalForm | None = None
@@ -199,6 +198,8 @@ async def approve(
     except ValidationError as error:
         errors = field_errors(error)
     if approval is not None:
+        errors = await _off_the_roster(session, initiative.clinic_id, approval)
+    if approval is not None and not errors:
         try:
             approved = roadmap.approve(initiative_id=initiative.id, approval=approval.model_dump())
             await actions.as_officer(request, officer, approved)
@@ -219,8 +220,19 @@ async def approve(
         officer,
         initiative.clinic_id,
         errors=errors,
-        form={**form, "initiative_id": str(initiative.id)},
+        form={**form, "pilot_group": picked, "initiative_id": str(initiative.id)},
     )
+
+
+async def _off_the_roster(session: SessionDep, clinic_id: UUID, approval: ApprovalForm) -> dict[str, str]:
+    """Per field, who was picked but is not on the clinic's active roster (a stale page, a forged form)."""
+    on_roster = {person.pseudonym for person in await staff.roster(session, clinic_id, active_only=True)}
+    errors: dict[str, str] = {}
+    if approval.owner not in on_roster:
+        errors["owner"] = "pick who owns it from the clinic's staff: that person is not on its roster"
+    if any(member not in on_roster for member in approval.pilot_group):
+        errors["pilot_group"] = "tick people on the clinic's roster: one ticked is no longer on it"
+    return errors
 
 
 async def clinic_page_with_errors(

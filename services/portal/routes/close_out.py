@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from services.portal.officer import actions, tenancy
+from services.portal.officer import actions, staff, tenancy
 from services.portal.routes.web import OfficerDep, redirect_with_flash, render
 from services.portal.settings import settings_of
 from shared.api_client import Refusal, roadmap
@@ -40,6 +40,9 @@ async def close_out_page(
         return redirect_with_flash(back, kind="error", text=text, settings=settings)
     # Roadmap names who decided by officer id: the officer reads their own name.
     page = page.replace(officer.officer_id, html.escape(officer.officer_name or "you"))
+    # ...and the plan's owner by the name on the clinic's roster, not by pseudonym.
+    for pseudonym, name in (await staff.names_of(session, plan.clinic_id)).items():
+        page = page.replace(f"owner {pseudonym} ·", f"owner {html.escape(name)} ·")
     # Inside the portal's frame (its header and navigation): roadmap's body and its own <style>
     # elements, allowed by their hashes; roadmap escaped what it wrote.
     styles = "".join(match.group(0) for match in STYLE.finditer(page))

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from services.portal.officer import actions
+from services.portal.officer import actions, staff
 from services.portal.officer.sessions import (
     SESSION_COOKIE,
     SessionEnded,
@@ -41,6 +41,8 @@ TEMPLATES.env.filters["readable"] = readable
 # "$0.50", "$1,250"; "1 clinic", "2 clinics": {{ amount|money }}, {{ n|plural("clinic") }}.
 TEMPLATES.env.filters["money"] = formats.money
 TEMPLATES.env.filters["plural"] = formats.plural
+# A staff pseudonym as the officer knows the person: {{ owner|person(story.names) }}.
+TEMPLATES.env.filters["person"] = staff.named
 TEMPLATES.env.finalize = without_commands
 FLASH_COOKIE = "faio_portal_flash"
 T = TypeVar("T")

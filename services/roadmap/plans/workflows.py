@@ -196,7 +196,7 @@ class ImplementationPlanWorkflow(PlanMessages):
                 PlanActivities.send_plan_reminder,
                 "survey",
                 f"buy-in survey, {stage} round: ask the staff again {why} "
-                f"(`faio plan buy-in survey {self._plan.plan_id} {stage}` makes the link)",
+                f"(open the {stage} round's survey links from the plan's buy-in)",
             )
 
     async def _run_timed_phase(self) -> None:
