@@ -95,7 +95,8 @@ async def test_people_are_added_renamed_and_deactivated_and_only_pseudonyms_leav
         },
     )
     assert approved.status_code == 303
-    sent = json.loads(portal.roadmap.requests[0].content)
+    (approval,) = [request for request in portal.roadmap.requests if request.method == "POST"]
+    sent = json.loads(approval.content)
     assert sent["owner"] == "physician-1" and sent["pilot_group"] == ["physician-1"]
 
 
