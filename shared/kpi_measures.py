@@ -32,6 +32,10 @@ KPI_MEASURES: dict[str, tuple[Measure, Better]] = {
 }
 
 
+# KPIs measured by a short time audit, and how the gate judges their weeks: each re-audit during the
+# pilot gives one week of hours, judged as a weekly log value against the first audit's figure.
+AUDITED_KPIS: dict[str, Measure] = {"task_hours_per_week": "count"}
+
 # Complete weeks after a week ends before its value is final (counted by send or submission date).
 LAG_WEEKS: dict[str, int] = {"referral_completion_rate": 5, "claim_denial_rate": 5}
 

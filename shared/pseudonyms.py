@@ -10,8 +10,12 @@ A digit does not make a value an id: an NPI (10 digits), a phone number, an emai
 name with a number (`jane.doe.2`, `MariaLopez1`) all name a person, and are refused by shape.
 """
 
+import hashlib
+import hmac
 import re
 import uuid
+from collections.abc import Iterable
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -73,8 +77,8 @@ def pseudonym_refusal(value: str) -> NotAPseudonym | None:
     """The refusal of `value` (its reason, and whether it may name a person); None if it is an id."""
     if problem := _length_problem(value):
         return problem
-    if _ALLOWED.match(value) and _is_uuid(value):
-        return None  # a UUID's groups may hold ten digits in a row: it is still opaque
+    if _ALLOWED.match(value) and (_is_uuid(value) or is_issued(value)):
+        return None  # a UUID's (or faio's hex) groups may hold ten digits in a row: still opaque
     return _identifier_problem(value) or _character_problem(value) or _name_problem(value)
 
 
@@ -177,3 +181,46 @@ StaffPseudonym = Annotated[
     Field(min_length=1, max_length=MAX_LENGTH, json_schema_extra={"pattern": PATTERN}),
     AfterValidator(check_pseudonym),
 ]
+
+
+# Keyed pseudonyms. A partner's own staff id (an EHR user id, "u-81f2c9") is looked up in the
+# partner's system in a second, so faio keeps HMAC-SHA256(key of the clinic, id) instead, cut to 80
+# bits and prefixed: "fp-3f9a0c...". The key is derived per clinic from one deployment secret
+# (FAIO_PSEUDONYM_SECRET, shared by every service), so the pilot group the officer names at approval
+# (roadmap) and the partner's events (kpi) meet on the same pseudonym, while the same person at two
+# clinics, or a leaked table, cannot be joined without the secret. Mapping a pseudonym again returns
+# it unchanged, so an id that crossed one edge (an HTTP batch, then Kafka) is not mapped twice.
+ISSUED_PREFIX = "fp-"
+_ISSUED_HEX = 20  # 80 bits: a clinic's few hundred staff never collide
+_ISSUED = re.compile(rf"^{ISSUED_PREFIX}[0-9a-f]{{{_ISSUED_HEX}}}$")
+_KEY_CONTEXT = b"faio staff pseudonym v1|"
+
+
+class PseudonymKeyMissing(ValueError):
+    """No deployment secret to derive a clinic's key from: nothing may be stored without it."""
+
+
+def is_issued(value: str) -> bool:
+    """Whether `value` is a pseudonym faio issued (fp- and 20 hex digits)."""
+    return _ISSUED.match(value) is not None
+
+
+@lru_cache(maxsize=4096)
+def key_for(secret: str, clinic_id: uuid.UUID) -> bytes:
+    """The clinic's own key: HMAC-SHA256(deployment secret, context | clinic id)."""
+    if not secret:
+        raise PseudonymKeyMissing("FAIO_PSEUDONYM_SECRET is empty: staff ids cannot be pseudonymised")
+    return hmac.new(secret.encode(), _KEY_CONTEXT + clinic_id.bytes, hashlib.sha256).digest()
+
+
+def pseudonym_for(raw: str, *, clinic_id: uuid.UUID, secret: str) -> str:
+    """The pseudonym faio keeps for staff id `raw` at `clinic_id` (the same for the same inputs)."""
+    if is_issued(raw):
+        return raw
+    digest = hmac.new(key_for(secret, clinic_id), raw.encode(), hashlib.sha256).hexdigest()
+    return ISSUED_PREFIX + digest[:_ISSUED_HEX]
+
+
+def pseudonyms_for(raws: Iterable[str], *, clinic_id: uuid.UUID, secret: str) -> list[str]:
+    """Each of `raws` mapped (order kept, duplicates dropped)."""
+    return list(dict.fromkeys(pseudonym_for(raw, clinic_id=clinic_id, secret=secret) for raw in raws))

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 LOCAL_DIR = Path(__file__).resolve().parent.parent / ".local"
 
 DEV_SECRET = "faio-development-secret-change-me"  # noqa: S105 - refused outside development
+DEV_PSEUDONYM_SECRET = "faio-development-pseudonyms-change-me"  # noqa: S105 - refused outside development
 
 
 class SharedSettings(BaseSettings):
@@ -62,6 +63,12 @@ class SharedSettings(BaseSettings):
     jwks_url: str = ""
     token_lifetime_days: int = 365
 
+    # The deployment secret each clinic's staff-pseudonym key is derived from (shared.pseudonyms).
+    # Every service has the same one (the pilot group must meet the partner's events); its own secret,
+    # not secret_key, so rotating token keys leaves pseudonyms as they are. Changing it re-keys every
+    # pseudonym: stored ones no longer match new events.
+    pseudonym_secret: str = DEV_PSEUDONYM_SECRET
+
     # Where a Temporal worker process serves its Prometheus metrics (`/metrics`).
     worker_metrics_address: str = "127.0.0.1:9464"
 
@@ -110,6 +117,8 @@ class SharedSettings(BaseSettings):
     def _refuse_default_secret_outside_development(self) -> "SharedSettings":
         if self.environment == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("FAIO_SECRET_KEY must be set in production")
+        if self.environment == "production" and self.pseudonym_secret in ("", DEV_PSEUDONYM_SECRET):
+            raise ValueError("FAIO_PSEUDONYM_SECRET must be set in production")
         return self
 
     @property

@@ -40,6 +40,7 @@ KPI_SNAPSHOT = Topic("kpi.snapshot.v1")
 KPI_ALERT = Topic("kpi.alert.v1")
 KPI_CLINIC_ACTIVITY = Topic("kpi.clinic.activity.v1")
 PLAN_BUY_IN_CHANGED = Topic("roadmap.plan.buy-in-changed.v1")
+PLAN_TARGET_SET = Topic("roadmap.plan.target-set.v1")
 
 ALL_TOPICS: tuple[Topic, ...] = (
     CLINIC_REGISTERED,
@@ -58,6 +59,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     KPI_ALERT,
     KPI_CLINIC_ACTIVITY,
     PLAN_BUY_IN_CHANGED,
+    PLAN_TARGET_SET,
 )
 
 

@@ -32,6 +32,7 @@ from services.roadmap.settings import RoadmapSettings
 from shared.app import ServiceRuntime
 from shared.auth import issue_token
 from shared.telemetry import create_tracer_provider
+from tests.canaries import SpanSearch
 
 FACTORIES: dict[str, tuple[Any, type]] = {
     "intake": (create_intake, IntakeSettings),
@@ -46,6 +47,7 @@ def tracer_provider(service_name: str, exporter: InMemorySpanExporter | None) ->
     """A service's own tracer provider (its spans carry its name) writing to a shared exporter."""
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
     provider.add_span_processor(SimpleSpanProcessor(exporter or InMemorySpanExporter()))
+    provider.add_span_processor(SpanSearch())  # every span searched for the canaries as it ends
     return provider
 
 

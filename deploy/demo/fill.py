@@ -26,14 +26,16 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from deploy.demo.portfolio import (
-    AUDIT_LOG,
     BASELINE_WEEKS,
     PILOT_DAYS,
     PILOT_GROUP,
     PILOT_WEEKS_AGO,
     STAGES,
     DemoClinic,
+    audit_log,
     demo_events,
+    headcounts,
+    hourly_costs,
     portfolio,
 )
 from services.portal.settings import PortalSettings
@@ -108,6 +110,11 @@ class Demo:
         self.officer_id = issued["officer"]["id"]
         self.token = issued["token"]
 
+    async def existing_clinics(self) -> list[str]:
+        """The demo officer's clinics from an earlier `make demo`: running it again adds none."""
+        page = await self.send(intake.clinics(params={"limit": 200}))
+        return [str(clinic["id"]) for clinic in page.get("items", [])]
+
     async def sign_in_link(self) -> str:
         """A one-time portal sign-in link for the demo officer, from intake."""
         try:
@@ -138,9 +145,8 @@ class Demo:
             "specialty": clinic.specialty,
             "locations": 1 + len(clinic.name) % 3,
             "staff": [
-                {"role": "physician", "headcount": 6, "hourly_cost": 120.0},
-                {"role": "medical assistant", "headcount": 4, "hourly_cost": 24.0},
-                {"role": "front desk", "headcount": 3, "hourly_cost": 21.0},
+                {"role": role, "headcount": count, "hourly_cost": hourly_costs(clinic)[role]}
+                for role, count in headcounts(clinic).items()
             ],
             "systems": {"emr": "athenahealth", "phone": "RingCentral", "scheduling": "athenahealth"},
             "time_zone": clinic.time_zone,
@@ -167,21 +173,8 @@ class Demo:
             accept=lambda answer: answer is not None and "id" in answer,
         )
         assert window is not None
-        today = clock.today().isoformat()
-        entries = [
-            {
-                "staff_id": staff,
-                "role": role,
-                "day": today,
-                "category": category,
-                "description": text,
-                "minutes": minutes,
-                "occurrences": count,
-                "predictability": predictability,
-                "tools": tools,
-            }
-            for staff, role, category, text, minutes, count, predictability, tools in AUDIT_LOG
-        ]
+        # Logged on the clinic's own today: the audit week's days are the clinic's.
+        entries = audit_log(clinic, clock.today(ZoneInfo(clinic.time_zone)).isoformat())
         await self.send(audit.add_entries(audit_id=window["id"], entries=entries))
         return str(window["id"])
 
@@ -212,7 +205,7 @@ class Demo:
         today = clock.today(ZoneInfo(clinic.time_zone))
         began = today - timedelta(days=today.weekday(), weeks=PILOT_WEEKS_AGO[clinic.stage])
         approval = {
-            "owner": "pm-1",
+            "owner": PILOT_GROUP[0],  # the lead physician of the pilot group
             "target_change_pct": first.get("suggested_target_pct") or -15,
             "pilot_group": list(PILOT_GROUP),
             "phase_days": days,
@@ -354,29 +347,33 @@ async def run(count: int, settings: PortalSettings) -> str:
     }
     try:
         demo = Demo(settings, AsyncApi(clients, admin_secret=settings.admin_secret))
-        clinics = await build_portfolio(demo, count)
+        await demo.check_platform()
+        await demo.sign_up()
+        there = await demo.existing_clinics()
+        if there:
+            said = f"The demo portfolio is already there ({len(there)} clinics): nothing added."
+            ids = there
+        else:
+            ids = [clinic.id for clinic in await build_portfolio(demo, count)]
+            said = f"Demo portfolio built: {len(ids)} clinics."
         link = await demo.sign_in_link()
     finally:
         for client in clients.values():
             await client.aclose()
     MARKER.parent.mkdir(parents=True, exist_ok=True)
-    MARKER.write_text(
-        json.dumps({"officer_id": demo.officer_id, "clinics": [clinic.id for clinic in clinics]})
-    )
+    MARKER.write_text(json.dumps({"officer_id": demo.officer_id, "clinics": ids}))
     return (
-        "Open the portal as the demo officer (the link works once, for 15 minutes; "
+        f"{said}\nOpen the portal as the demo officer (the link works once, for 15 minutes; "
         f"`faio officer login --email {DEMO_EMAIL}` prints a new one):\n{link}"
     )
 
 
 async def build_portfolio(demo: Demo, count: int) -> list[DemoClinic]:
-    """The platform checked, the demo officer signed up, then `count` clinics at their stages.
+    """`count` clinics at their stages, for the demo officer (signed up, the platform checked).
 
     The partner events go in before any plan is approved: a plan whose pilot began weeks ago is
     judged on the weeks the feed already holds.
     """
-    await demo.check_platform()
-    await demo.sign_up()
     demo.questionnaire = await demo.send(intake.questionnaire())
     clinics = portfolio(count)
     print(f"Building {len(clinics)} clinics as {DEMO_NAME}:", flush=True)

@@ -52,59 +52,26 @@ BASELINE_WEEKS = 4
 PILOT_WEEKS_AGO = {"pilot": 2, "gate": 6, "rollout": 10, "sustain": 14, "done": 16}
 PILOT_DAYS = 42
 # What the scribe does to the pilot group's minutes per note once use has ramped up, by the verdict
-# each clinic's story leads to (the rest of the physicians, dr-3 to dr-5, are the concurrent control).
+# each clinic's story leads to (the other physicians, physician-4 to -6, are the concurrent control).
 # Both groups have at least MIN_GROUP clinicians (shared.small_groups): a smaller one is not judged apart.
 EFFECTS = {"pass": -0.25, "fail": 0.0, "inconclusive": -0.09}
 RAMP_WEEKS = 2
-PILOT_GROUP = ("dr-0", "dr-1", "dr-2", "ma-0")
-CLINICIANS = tuple(f"dr-{n}" for n in range(6))
+# Staff pseudonyms as audit's default roster spells them (a role and a number), so the audit week's
+# "who logged" and the partner events name the same people.
+PILOT_GROUP = ("physician-1", "physician-2", "physician-3", "medical-assistant-1")
+CLINICIANS = tuple(f"physician-{n}" for n in range(1, 7))
 NOTES_A_DAY = 24
-# One day of an audit: (staff, role, category, what, minutes, times, predictability, tools).
-AUDIT_LOG = [
-    *(
-        (f"dr-{n}", "physician", "documentation", "notes after visits", 6, 14, "mostly_same", ["EMR"])
-        for n in range(3)
-    ),
-    *(
-        (
-            f"ma-{n}",
-            "medical assistant",
-            "follow_up_calls",
-            "call back about results",
-            5,
-            9,
-            "always_same",
-            ["phone"],
-        )
-        for n in range(3)
-    ),
-    *(
-        (
-            f"fd-{n}",
-            "front desk",
-            "appointment_scheduling",
-            "book and confirm visits",
-            4,
-            20,
-            "always_same",
-            ["phone"],
-        )
-        for n in range(2)
-    ),
-    *(
-        (
-            f"fd-{n}",
-            "front desk",
-            "insurance_verification",
-            "check eligibility",
-            4,
-            12,
-            "always_same",
-            ["portal"],
-        )
-        for n in range(2)
-    ),
-]
+# What each role logs in the audit week: (category, what, minutes, times a day, predictability, tools).
+ROLE_TASKS = {
+    "physician": [("documentation", "notes after visits", 6, 14, "mostly_same", ["EMR"])],
+    "medical assistant": [
+        ("follow_up_calls", "call back about results", 5, 9, "always_same", ["phone"]),
+    ],
+    "front desk": [
+        ("appointment_scheduling", "book and confirm visits", 4, 20, "always_same", ["phone"]),
+        ("insurance_verification", "check eligibility", 4, 12, "always_same", ["portal"]),
+    ],
+}
 
 
 @dataclass
@@ -116,7 +83,58 @@ class DemoClinic:
     feed: str = "steady"  # "steady", "fading" (adoption decline) or "quiet" (feed stopped)
     verdict: str = "pass"  # where the pilot's evidence leads at the gate: pass, fail or inconclusive
     time_zone: str = "America/Chicago"  # an American practice: its own zone, US public holidays
+    size: int = 1  # 0 small, 1 mid-sized, 2 large: its support staff, audit and call volume follow
     id: str = ""
+
+
+def headcounts(clinic: DemoClinic) -> dict[str, int]:
+    """The clinic's staff by role: six physicians everywhere (the partner feed's clinicians), the
+    support staff by the clinic's size."""
+    return {
+        "physician": len(CLINICIANS),
+        "medical assistant": 2 + 2 * clinic.size + len(clinic.name) % 2,
+        "front desk": 2 + clinic.size,
+    }
+
+
+def hourly_costs(clinic: DemoClinic) -> dict[str, float]:
+    """Wages differ by region and practice: a few dollars either side of the usual."""
+    rng = random.Random(f"wages:{clinic.name}")  # noqa: S311 - demo figures, nothing secret
+    usual = {"physician": 120.0, "medical assistant": 24.0, "front desk": 21.0}
+    return {role: round(cost * rng.uniform(0.88, 1.15), 2) for role, cost in usual.items()}
+
+
+def roster(clinic: DemoClinic) -> list[tuple[str, str]]:
+    """(pseudonym, role) of every staff member, as audit's default roster names them."""
+    return [
+        (f"{role.replace(' ', '-')}-{number}", role)
+        for role, count in headcounts(clinic).items()
+        for number in range(1, count + 1)
+    ]
+
+
+def audit_log(clinic: DemoClinic, day: str) -> list[dict[str, Any]]:
+    """One day of the clinic's audit: most of its staff log their role's tasks, each at their own
+    pace; one or two (more in a larger clinic) did not log."""
+    rng = random.Random(f"audit:{clinic.name}")  # noqa: S311 - demo figures, nothing secret
+    staff = roster(clinic)
+    silent = set(rng.sample([who for who, _ in staff], k=1 + clinic.size // 2))
+    return [
+        {
+            "staff_id": who,
+            "role": role,
+            "day": day,
+            "category": category,
+            "description": text,
+            "minutes": max(1, round(minutes * rng.uniform(0.7, 1.4))),
+            "occurrences": max(1, round(times * rng.uniform(0.6, 1.3) * (1 + 0.25 * clinic.size))),
+            "predictability": predictability,
+            "tools": tools,
+        }
+        for who, role in staff
+        if who not in silent
+        for category, text, minutes, times, predictability, tools in ROLE_TASKS[role]
+    ]
 
 
 def history_weeks(clinic: DemoClinic) -> int:
@@ -184,6 +202,7 @@ def demo_events(clinic: DemoClinic, *, now: datetime, zone: tzinfo) -> list[dict
     clinic's weeks are noisier.
     """
     rng = random.Random(clinic.name)  # noqa: S311 - demo figures, nothing secret
+    calls = random.Random(f"calls:{clinic.name}")  # noqa: S311
     events: list[dict[str, Any]] = []
     weeks = history_weeks(clinic)
     spread = 0.12 if clinic.verdict == "inconclusive" else 0.04
@@ -224,14 +243,17 @@ def demo_events(clinic: DemoClinic, *, now: datetime, zone: tzinfo) -> list[dict
                         {"staff_id": staff, "tool": "ambient-scribe", "minutes": 6},
                     )
                 )
-        for _ in range(8):
-            missed = rng.random() < 0.22
+        # Calls follow the clinic's size; a larger clinic's extra calls draw from their own generator,
+        # so the notes' figures (the gate's evidence) are the same at every size.
+        for number in range(8 + 4 * clinic.size):
+            draw = rng if number < 8 else calls
+            missed = draw.random() < 0.22
             events.append(
                 cloud_event(
                     clinic,
                     moment,
                     "partner.call.missed" if missed else "partner.call.answered",
-                    {"wait_seconds": rng.randint(5, 90)},
+                    {"wait_seconds": draw.randint(5, 90)},
                 )
             )
     return events
@@ -275,8 +297,11 @@ def portfolio(count: int) -> list[DemoClinic]:
         planned = STAGES.index(stage) >= STAGES.index("pilot")
         maturity = 0.7 + (index % 3) / 10 if planned else 0.3 + (index % 5) / 10
         zone = TIME_ZONES[index % len(TIME_ZONES)]
+        size = (index * 7 + 1) % 3
         clinics.append(
-            DemoClinic(name=name, specialty=specialty, stage=stage, maturity=maturity, time_zone=zone)
+            DemoClinic(
+                name=name, specialty=specialty, stage=stage, maturity=maturity, time_zone=zone, size=size
+            )
         )
     at_gate = [clinic for clinic in clinics if clinic.stage == "gate"]
     for clinic, verdict in zip(at_gate, ("pass", "fail", "inconclusive", "pass"), strict=False):

@@ -148,6 +148,9 @@ class EntryBase(SQLModel):
     @classmethod
     def _pseudonymous(cls, value: str) -> str:
         # The one rule for staff ids (shared/pseudonyms.py): "Maria Lopez" is refused, fd-1 is not.
+        # Kept as given, not keyed: a time study's ids are faio's own roster labels (front-desk-2) or
+        # the officer's role labels, never matched with partner data; the officer hands out the task-log
+        # links by them, so they must stay readable. Partner-system ids are keyed (shared.pseudonyms).
         return check_pseudonym(value)
 
     day: date

@@ -30,7 +30,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.kpi import freshness, kpis
 from services.kpi.counters import DATED_COUNTERS
 from services.kpi.models import KpiClinic, KpiDailyCounter
-from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
+from services.kpi.partner_batches import (
+    BATCH_CONTENT_TYPE,
+    BatchRefused,
+    event_json,
+    parse_batch,
+    pseudonymised,
+)
 from services.kpi.postgres_writes import CounterKey, PostgresStore
 from shared import clock, db
 from shared.broker import dead_letter_record
@@ -71,7 +77,9 @@ class ActivityBatch:
     next_offsets: dict[TopicPartition, int]
 
     @classmethod
-    async def parse(cls, records: Sequence[ConsumerRecord[Any, Any]], *, now: datetime) -> "ActivityBatch":
+    async def parse(
+        cls, records: Sequence[ConsumerRecord[Any, Any]], *, now: datetime, pseudonym_secret: str
+    ) -> "ActivityBatch":
         good: list[PartnerActivity] = []
         bad: list[tuple[ConsumerRecord[Any, Any], ContractError]] = []
         sources: list[ConsumerRecord[Any, Any]] = []
@@ -92,6 +100,8 @@ class ActivityBatch:
         # A partition's records come in offset order: its last one is where the batch ends.
         last = {(record.topic, record.partition): record.offset for record in records}
         next_offsets = {TopicPartition(*partition): offset + 1 for partition, offset in last.items()}
+        # A partner's own Kafka record names staff by its raw id: mapped here, before anything keeps it.
+        good = pseudonymised(good, secret=pseudonym_secret)
         return cls(good=good, bad=bad, sources=sources, next_offsets=next_offsets)
 
 

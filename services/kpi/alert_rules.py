@@ -28,6 +28,7 @@ from services.kpi.control_charts import (
 from services.kpi.dormancy import dormancy_episode
 from shared.calendar import UTC_CALENDAR, ClinicCalendar, iso_week
 from shared.events.kpi import Feed
+from shared.small_groups import NOT_SHOWN_PER_PERSON
 
 AlertKind = Literal["adoption_decline", "target_regression", "feed_stale"]
 
@@ -267,28 +268,44 @@ def dormant_clinicians(
     if episode is None:
         return None
     latest = episode.latest
-    return AlertFinding(
-        kind="adoption_decline",
-        metric="pilot_clinicians_dormant",
-        week=latest.week,
-        episode=episode.started,
-        weeks_open=episode.weeks_open,
-        message=(
-            f"{_still(episode.weeks_open, episode.started)}Pilot clinicians stopped using the AI tool: "
+    still, feed = _still(episode.weeks_open, episode.started), _feed_note("ai_tool", days, today=today)
+    if latest.small_group:
+        # One or two users: "1 of 1" is the physician, so the clinic's use fell, no one singled out.
+        message = (
+            f"{still}AI-tool adoption fell at this clinic in the two complete weeks to {latest.week} "
+            f"({NOT_SHOWN_PER_PERSON}). {feed} "
+            "Next: ask the practice how the tool is going before the gate judges the pilot."
+        )
+        evidence: dict[str, float | str | None] = {
+            "rule": "clinic_use_fell",
+            "per_person": NOT_SHOWN_PER_PERSON,
+        }
+    else:
+        message = (
+            f"{still}Pilot clinicians stopped using the AI tool: "
             f"{latest.stopped} of the {latest.users} who used it in recent weeks had no session in their "
             f"last two complete weeks at work (to {latest.week}"
-            f"{'; weeks without notes signed count as away' if latest.absence_known else ''}). "
-            f"{_feed_note('ai_tool', days, today=today)} "
+            f"{'; weeks without notes signed count as away' if latest.absence_known else ''}). {feed} "
             "Next: talk to the pilot clinicians before the gate judges a pilot most of them no longer run."
-        ),
-        evidence={
-            "metric": "pilot_clinicians_dormant",
+        )
+        evidence = {
             "rule": "stopped_two_weeks",
             "users": latest.users,
             "stopped": latest.stopped,
             "stopped_share": round(latest.share, 3),
             "share_of_notes_fell": "unknown" if latest.share_fell is None else str(latest.share_fell).lower(),
             "absence_known": str(latest.absence_known).lower(),
+        }
+    return AlertFinding(
+        kind="adoption_decline",
+        metric="pilot_clinicians_dormant",
+        week=latest.week,
+        episode=episode.started,
+        weeks_open=episode.weeks_open,
+        message=message,
+        evidence={
+            "metric": "pilot_clinicians_dormant",
+            **evidence,
             "episode_started": episode.started,
             "weeks_open": episode.weeks_open,
         },

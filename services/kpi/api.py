@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.kpi import evaluation, ingest, kpis, partners, series
+from services.kpi import deliveries, evaluation, ingest, kpis, partners, series
 from services.kpi.charts import kpi_chart_svg
 from services.kpi.clinics import clinic_calendar, officer_clinic
 from services.kpi.models import (
@@ -96,6 +96,35 @@ async def unlink_clinic(
     return linked
 
 
+@partners_router.get("/{partner_id}/deliveries", response_model=deliveries.PartnerDeliveries)
+async def partner_deliveries(partner_id: UUID, officer: CurrentOfficer, session: SessionDep) -> object:
+    """The partner's delivery console: its last 50 signed requests (webhook-id, time, outcome, the
+    reason of a refusal), its last event per type, its error rate over 7 days, and whether a key
+    rotation's window is open."""
+    return await deliveries.partner_deliveries(session=session, officer_id=officer.id, partner_id=partner_id)
+
+
+@partners_router.post("/{partner_id}/webhook-secret", response_model=deliveries.SecretRotated)
+async def rotate_webhook_secret(
+    partner_id: UUID,
+    rotation: deliveries.SecretRotation,
+    officer: CurrentOfficer,
+    session: SessionDep,
+    request: Request,
+) -> object:
+    """Rotate the partner's webhook secret: the new one is in this answer only; the one it replaces
+    still verifies for `window_hours` (1 to 168), so the partner can switch without losing a request."""
+    rotated = await deliveries.rotate_secret(
+        session=session,
+        officer_id=officer.id,
+        partner_id=partner_id,
+        rotation=rotation,
+        secrets_box=_settings(request).partner_secrets,
+    )
+    _front_door(request).partners.forget(partner_id)
+    return rotated
+
+
 # --- ingestion (partners) -----------------------------------------------------------------
 
 
@@ -134,6 +163,9 @@ async def verified_body(request: Request, partner: CurrentPartner) -> bytes:
             headers=request.headers,
         )
     except ingest.SignatureRefused as error:
+        await _front_door(request).refuse(
+            partner.partner, request.headers.get("webhook-id"), error.reason, now=clock.now()
+        )
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(error)) from error
     except ingest.SecretUnreadable as error:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error

@@ -67,5 +67,9 @@ def create_app(settings: KpiSettings | None = None, tracer_provider: TracerProvi
         kafka_router=create_router(runtime),
         extra_lifespan=background_work,
     )
-    app.state.front_door = FrontDoor(runtime.sessions, max_in_flight=settings.partner_batches_in_flight)
+    app.state.front_door = FrontDoor(
+        runtime.sessions,
+        max_in_flight=settings.partner_batches_in_flight,
+        pseudonym_secret=settings.pseudonym_secret,
+    )
     return app

@@ -9,12 +9,14 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.kpi import kpis
 from services.kpi.models import KpiClinic, KpiInitiative
+from shared import pseudonyms
 from shared.calendar import ClinicCalendar, stored_calendar
 from shared.errors import NotFound
 from shared.events import ClinicRegistered
 from shared.events.intake import ClinicUpdated
-from shared.events.roadmap import FINAL_PHASES, InitiativeApproved, PlanPhaseChanged
+from shared.events.roadmap import FINAL_PHASES, InitiativeApproved, PlanPhaseChanged, PlanTargetSet
 
 
 async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | ClinicUpdated) -> KpiClinic:
@@ -33,8 +35,14 @@ async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | Clin
     return clinic
 
 
-async def record_initiative(*, session: AsyncSession, event: InitiativeApproved) -> KpiInitiative:
-    """Remember an approved initiative: its KPI, baseline window, target and pilot group."""
+async def record_initiative(
+    *, session: AsyncSession, event: InitiativeApproved, pseudonym_secret: str
+) -> KpiInitiative:
+    """Remember an approved initiative: its KPI, baseline window, target and pilot group.
+
+    Roadmap sends the pilot group as keyed pseudonyms already; one sent raw is mapped here
+    (idempotent), so kpi keeps no raw id and the group meets the partner's pseudonymised events.
+    """
     initiative = await session.get(KpiInitiative, (event.clinic_id, event.initiative_id)) or KpiInitiative(
         id=event.initiative_id,
         clinic_id=event.clinic_id,
@@ -47,10 +55,32 @@ async def record_initiative(*, session: AsyncSession, event: InitiativeApproved)
     initiative.kpi = event.kpi
     initiative.baseline_start = event.baseline_start
     initiative.baseline_end = event.baseline_end
-    initiative.target_change_pct = event.target_change_pct
-    initiative.pilot_group = list(event.pilot_group)
+    if initiative.target_set_at is None or initiative.target_set_at < event.approved_at:
+        initiative.target_change_pct = event.target_change_pct  # else its plan has spoken since
+        initiative.target_problem = ""
+    initiative.pilot_group = pseudonyms.pseudonyms_for(
+        event.pilot_group, clinic_id=event.clinic_id, secret=pseudonym_secret
+    )
     session.add(initiative)
     return initiative
+
+
+async def record_target(*, session: AsyncSession, event: PlanTargetSet) -> None:
+    """The plan's target as it judges it now: read against the measured baseline, changed, or locked."""
+    initiative = await session.get(KpiInitiative, (event.clinic_id, event.initiative_id))
+    if initiative is None:
+        return  # the plan speaks only after kpi's snapshots or the officer, both after the approval
+    if initiative.target_set_at is not None and event.set_at < initiative.target_set_at:
+        return  # an older word arriving late
+    initiative.target_change_pct = event.target_change_pct
+    initiative.target_problem = event.problem
+    initiative.target_set_at = event.set_at
+    session.add(initiative)
+
+
+def target_of(initiative: KpiInitiative, baseline: float | None) -> float | None:
+    """The KPI's target value against the baseline; None when the plan found it out of reach."""
+    return None if initiative.target_problem else kpis.target_value(baseline, initiative.target_change_pct)
 
 
 async def record_phase_change(*, session: AsyncSession, event: PlanPhaseChanged) -> None:

@@ -11,11 +11,12 @@ their clinician, absence cannot be seen and the rule is tiered:
 - at least MIN_STOPPED people and MIN_STOPPED_SHARE of the users (two of ten, two of four): an alert
   when absence is known (every counted user's notes name them), or else only when the AI-assisted
   share of the notes signed in those two weeks also fell below its usual level (clinicians on leave
-  sign no notes, so leave leaves that share alone). One idle person never fires, whatever the size.
+  sign no notes, so leave leaves that share alone). One idle person among three or more never fires.
 
 tests/bench/sim_adoption.py measures what it catches and what four weeks of leave a year cost.
 Pure: counts, never names. The alert says how many of how many, not who; and below MIN_GROUP users
-it is never raised (shared.small_groups): "1 of 1 stopped" or "2 of 2" is what each person did.
+the alert says only that AI-tool use fell at the clinic (shared.small_groups): "1 of 1 stopped" or
+"2 of 2" is what each person did.
 """
 
 import statistics
@@ -53,9 +54,16 @@ class StoppedUsers:
         return self.stopped / self.users if self.users else 0.0
 
     @property
+    def small_group(self) -> bool:
+        """Fewer than MIN_GROUP users: their counts are each person's, so only the clinic's fall is said."""
+        return not shown_per_person(self.users)
+
+    @property
     def alarming(self) -> bool:
-        if not shown_per_person(self.users):
-            return False  # fewer than MIN_GROUP users: a per-person alert, so none
+        if self.small_group:
+            # One or two users: "1 of 1 stopped" names a person, so the alert says only that use fell at
+            # the clinic: when every user stopped, or one did in weeks they were at work.
+            return self.stopped > 0 and (self.stopped == self.users or self.absence_known)
         if self.stopped >= STRONG_STOPPED and self.share >= STRONG_SHARE:
             return True
         corroborated = self.absence_known or bool(self.share_fell)

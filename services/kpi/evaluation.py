@@ -27,6 +27,7 @@ from services.kpi.clinics import (
     clinics_with_active_initiatives,
     officer_clinic,
     record_initiative,
+    target_of,
 )
 from services.kpi.models import (
     AlertPublic,
@@ -165,7 +166,7 @@ async def _send_snapshots(
         end=initiative.baseline_end,
         pilot_group=pilot_group,
     ).value
-    target = kpis.target_value(baseline, initiative.target_change_pct)
+    target = target_of(initiative, baseline)
     baseline_weekly = kpis.group_periods(days, "week")
     sent = {
         record.week: record
@@ -215,14 +216,16 @@ async def _send_snapshots(
     return staged
 
 
-async def record_initiative_and_past_baseline(*, session: AsyncSession, event: InitiativeApproved) -> None:
+async def record_initiative_and_past_baseline(
+    *, session: AsyncSession, event: InitiativeApproved, pseudonym_secret: str
+) -> None:
     """Remember the approved initiative; weeks of the feed's past it covers are sent at once.
 
     A baseline taken from the feed's last weeks, or a plan whose pilot began weeks ago (its
     baseline the whole weeks before the pilot's start): every complete week from the baseline's
     start up to last week, baseline and pilot alike, so the gate can judge at once.
     """
-    initiative = await record_initiative(session=session, event=event)
+    initiative = await record_initiative(session=session, event=event, pseudonym_secret=pseudonym_secret)
     today = (await clinic_calendar(session, initiative.clinic_id)).today()
     if initiative.baseline_end < today:
         feed_window = await load_feed_window(session=session, clinic_id=initiative.clinic_id, as_of=today)

@@ -9,6 +9,7 @@ dead-letters each bad record on its own.
 
 import dataclasses
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Union, cast
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -18,7 +19,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
 from services.kpi.aggregate import ActivityBatch, ActivityWriter
-from services.kpi.clinics import record_clinic, record_phase_change
+from services.kpi.clinics import record_clinic, record_phase_change, record_target
 from services.kpi.evaluation import record_initiative_and_past_baseline
 from services.kpi.settings import KpiSettings
 from shared import clock, topics
@@ -30,7 +31,7 @@ from shared.events.envelope import EventBody
 from shared.events.intake import ClinicUpdated
 from shared.events.kpi import ClinicActivity, KpiAlert, KpiSnapshot
 from shared.events.partner import PARTNER_EVENT_BODIES
-from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged
+from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged, PlanTargetSet
 from shared.subscriptions import Subscription, kafka_router
 
 PARTNER_ACTIVITY_DESCRIPTION = (
@@ -102,12 +103,19 @@ async def raw_batch(message: StreamMessage[Any]) -> Any:
     return message.body
 
 
-SUBSCRIPTIONS = (
-    Subscription(topics.CLINIC_REGISTERED, ClinicRegistered, record_clinic),
-    Subscription(topics.CLINIC_UPDATED, ClinicUpdated, record_clinic),
-    Subscription(topics.INITIATIVE_APPROVED, InitiativeApproved, record_initiative_and_past_baseline),
-    Subscription(topics.PLAN_PHASE_CHANGED, PlanPhaseChanged, record_phase_change),
-)
+def subscriptions(settings: KpiSettings) -> tuple[Subscription[Any], ...]:
+    """What kpi consumes; the pilot group is keyed with the deployment's pseudonym secret."""
+    record_initiative = partial(
+        record_initiative_and_past_baseline, pseudonym_secret=settings.pseudonym_secret
+    )
+    return (
+        Subscription(topics.CLINIC_REGISTERED, ClinicRegistered, record_clinic),
+        Subscription(topics.CLINIC_UPDATED, ClinicUpdated, record_clinic),
+        Subscription(topics.INITIATIVE_APPROVED, InitiativeApproved, record_initiative),
+        Subscription(topics.PLAN_PHASE_CHANGED, PlanPhaseChanged, record_phase_change),
+        Subscription(topics.PLAN_TARGET_SET, PlanTargetSet, record_target),
+    )
+
 
 # The outbox relay publishes these; declared here for the documentation.
 PUBLISHES: dict[type[EventBody], str] = {
@@ -127,8 +135,9 @@ class PartnerActivityHandler:
     as every subscription's).
     """
 
-    def __init__(self, sessions: SessionFactory, broker: KafkaBroker) -> None:
+    def __init__(self, sessions: SessionFactory, broker: KafkaBroker, *, pseudonym_secret: str) -> None:
         self.activity_writer = ActivityWriter(sessions, broker)
+        self.pseudonym_secret = pseudonym_secret
 
     async def on_partner_activity(self, body: list[bytes], message: KafkaMessage) -> None:
         """Validate each record, then hand the batch to the writer, which commits its offsets.
@@ -137,7 +146,9 @@ class PartnerActivityHandler:
         and validating the next one.
         """
         try:
-            batch = await ActivityBatch.parse(message.raw_message, now=clock.now())
+            batch = await ActivityBatch.parse(
+                message.raw_message, now=clock.now(), pseudonym_secret=self.pseudonym_secret
+            )
             # FastStream types the consumer as a protocol with only commit(); it is aiokafka's.
             await self.activity_writer.submit(batch, cast(AIOKafkaConsumer, message.consumer))
         except Exception:
@@ -146,9 +157,11 @@ class PartnerActivityHandler:
 
 
 def create_router(runtime: ServiceRuntime) -> KafkaRouter:
-    router = kafka_router(runtime, service="kpi", subscriptions=SUBSCRIPTIONS, publishes=PUBLISHES)
     settings = cast(KpiSettings, runtime.settings)
-    partner_activity = PartnerActivityHandler(runtime.sessions, runtime.broker)
+    router = kafka_router(runtime, service="kpi", subscriptions=subscriptions(settings), publishes=PUBLISHES)
+    partner_activity = PartnerActivityHandler(
+        runtime.sessions, runtime.broker, pseudonym_secret=settings.pseudonym_secret
+    )
     # Before the broker stops: the batch being written commits its offsets.
     runtime.on_stop(partner_activity.activity_writer.close)
     # The whole group shares the partitions (keyed by clinic), so more instances split the work

@@ -20,7 +20,7 @@ from uuid import UUID
 from cryptography.fernet import InvalidToken, MultiFernet
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from services.kpi import partner_batches
+from services.kpi import deliveries, partner_batches
 from services.kpi.models import IngestionReport, KpiPartner
 from services.kpi.partner_batches import ParsedBatch
 from services.kpi.partners import PartnerLookup, PartnerWithClinics, open_webhook_secret
@@ -39,32 +39,47 @@ WEBHOOK_TOLERANCE = timedelta(minutes=5)
 class SignatureRefused(Exception):
     """The request is not signed with the partner's webhook secret, or is too old."""
 
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # a word of deliveries.REASONS
+
 
 class SecretUnreadable(Exception):
     """No key of FAIO_PARTNER_SECRETS_KEYS opens this partner's stored webhook secret."""
+
+
+def valid_secrets(partner: KpiPartner, secrets_box: MultiFernet) -> list[str]:
+    """The secrets a signature may be made with: the current one, and during a key rotation's
+    window the one it replaces (Standard Webhooks lets a sender sign with both meanwhile)."""
+    stored = [partner.webhook_secret]
+    until = partner.previous_secret_until
+    if partner.previous_webhook_secret and until is not None and clock.now() < until:
+        stored.append(partner.previous_webhook_secret)
+    try:
+        return [open_webhook_secret(item, secrets_box) for item in stored]
+    except InvalidToken as error:
+        raise SecretUnreadable(
+            "this partner's webhook secret cannot be decrypted with the service's "
+            "FAIO_PARTNER_SECRETS_KEYS (a key was removed?); the platform operator must restore it"
+        ) from error
 
 
 def verify_signature(
     *, partner: KpiPartner, secrets_box: MultiFernet, payload: bytes, headers: Mapping[str, str]
 ) -> None:
     """Check the Standard Webhooks signature of `id.timestamp.body` and the timestamp's age."""
+    webhooks = [Webhook(secret) for secret in valid_secrets(partner, secrets_box)]
     try:
-        secret = open_webhook_secret(partner.webhook_secret, secrets_box)
-    except InvalidToken as error:
-        raise SecretUnreadable(
-            "this partner's webhook secret cannot be decrypted with the service's "
-            "FAIO_PARTNER_SECRETS_KEYS (a key was removed?); the platform operator must restore it"
-        ) from error
-    try:
-        _verify_webhook(Webhook(secret), payload, headers)
+        _verify_webhook(webhooks, payload, headers)
     except (WebhookVerificationError, ValueError) as error:
         raise SignatureRefused(
             f"webhook signature refused ({error}): sign 'webhook-id.webhook-timestamp.body' with your "
-            "webhook secret; requests older than 5 minutes are refused"
+            "webhook secret; requests older than 5 minutes are refused",
+            reason=deliveries.signature_reason(str(error)),
         ) from error
 
 
-def _verify_webhook(webhook: Webhook, payload: bytes, headers: Mapping[str, str]) -> None:
+def _verify_webhook(webhooks: list[Webhook], payload: bytes, headers: Mapping[str, str]) -> None:
     """Standard Webhooks' check, with the timestamp's age judged by faio's clock, not the system's
     (the library's own verify reads the system clock, so a demo or a test on a set date would fail)."""
     lower = {key.lower(): value for key, value in headers.items()}
@@ -77,9 +92,12 @@ def _verify_webhook(webhook: Webhook, payload: bytes, headers: Mapping[str, str]
         raise WebhookVerificationError("Missing required headers")
     if abs(clock.now() - timestamp) > WEBHOOK_TOLERANCE:
         raise WebhookVerificationError("Message timestamp too old or too new")
-    expected = webhook.sign(msg_id=msg_id, timestamp=timestamp, data=payload).encode()
-    if not any(hmac.compare_digest(expected, given.encode()) for given in signatures.split(" ")):
-        raise WebhookVerificationError("No matching signature found")
+    given = [item.encode() for item in signatures.split(" ")]
+    for webhook in webhooks:
+        expected = webhook.sign(msg_id=msg_id, timestamp=timestamp, data=payload).encode()
+        if any(hmac.compare_digest(expected, item) for item in given):
+            return
+    raise WebhookVerificationError("No matching signature found")
 
 
 def refuse_unlinked(parsed: ParsedBatch, linked: frozenset[UUID]) -> None:
@@ -131,8 +149,9 @@ class FrontDoor:
     from many partners costs them a retry, never a timeout or an error.
     """
 
-    def __init__(self, sessions: SessionFactory, *, max_in_flight: int) -> None:
+    def __init__(self, sessions: SessionFactory, *, max_in_flight: int, pseudonym_secret: str) -> None:
         self.max_in_flight = max_in_flight
+        self.pseudonym_secret = pseudonym_secret
         self.in_flight = 0
         self.partners = PartnerLookup(sessions)
         self.writer = BatchWriter(sessions, max_group=max_in_flight)
@@ -154,9 +173,18 @@ class FrontDoor:
         try:
             parsed = partner_batches.parse_batch(payload, now=now)
         except partner_batches.BatchRefused as error:
+            too_many = isinstance(error, partner_batches.BatchTooLarge)
+            await self.refuse(partner.partner, webhook_id, "too_many" if too_many else "not_a_batch", now=now)
             raise Refused(str(error)) from error
-        refuse_unlinked(parsed, partner.clinics)
-        activities = [outcome for outcome in parsed.outcomes if isinstance(outcome, PartnerActivity)]
+        try:
+            refuse_unlinked(parsed, partner.clinics)
+        except Refused:
+            await self.refuse(partner.partner, webhook_id, "unlinked_clinic", now=now)
+            raise
+        activities = partner_batches.pseudonymised(
+            [outcome for outcome in parsed.outcomes if isinstance(outcome, PartnerActivity)],
+            secret=self.pseudonym_secret,
+        )
         staged = StagedBatch(
             officer_id=partner.partner.officer_id,
             partner_id=partner.partner.id,
@@ -166,5 +194,22 @@ class FrontDoor:
                 activities, partner_id=partner.partner.id, source=partner.partner.source
             ),
             received_at=now,
+            rejected=len(parsed.outcomes) - len(activities),
         )
         return report(parsed, await self.writer.write(staged))
+
+    async def refuse(
+        self, partner: KpiPartner, webhook_id: str | None, reason: str, *, now: datetime
+    ) -> None:
+        """Record a refused delivery for the partner's console (nothing of its body is kept)."""
+        await self.writer.write(
+            StagedBatch(
+                officer_id=partner.officer_id,
+                partner_id=partner.id,
+                webhook_id=webhook_id or "",
+                activities=[],
+                encoded=[],
+                received_at=now,
+                refusal=reason,
+            )
+        )

@@ -70,6 +70,9 @@ class KpiPartner(PartnerBase, table=True):
     officer_id: str = Field(index=True, max_length=100)
     api_key_hash: str = Field(unique=True, max_length=64)
     webhook_secret: str = Field(max_length=200)
+    # During a key rotation the secret replaced still verifies until `previous_secret_until`.
+    previous_webhook_secret: str | None = Field(default=None, max_length=200)
+    previous_secret_until: datetime | None = None
     created_at: datetime = Field(default_factory=_now)
 
     @property
@@ -114,6 +117,36 @@ class KpiWebhookDelivery(SQLModel, table=True):
     partner_id: UUID = Field(primary_key=True)
     webhook_id: str = Field(primary_key=True, max_length=200)
     received_at: datetime = Field(default_factory=_now, index=True)
+
+
+class KpiPartnerDelivery(SQLModel, table=True):
+    """What became of one signed request of a known partner, for its delivery console.
+
+    Only ids, counts and a reason from kpi's own vocabulary (services.kpi.deliveries): no body.
+    """
+
+    __tablename__ = "kpi_partner_delivery"
+
+    id: UUID = Field(primary_key=True)
+    partner_id: UUID = Field(index=True)
+    webhook_id: str = Field(max_length=100)
+    received_at: datetime = Field(index=True)
+    outcome: str = Field(max_length=20)  # accepted, duplicate, refused
+    reason: str | None = Field(default=None, max_length=40)
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+class KpiPartnerLastEvent(SQLModel, table=True):
+    """When a partner's last new event of each type arrived."""
+
+    __tablename__ = "kpi_partner_last_event"
+
+    partner_id: UUID = Field(primary_key=True)
+    event_type: str = Field(primary_key=True, max_length=80)
+    received_at: datetime
+    occurred_at: datetime
 
 
 class KpiPartnerEventReceipt(SQLModel, table=True):
@@ -213,6 +246,10 @@ class KpiInitiative(SQLModel, table=True):
     baseline_start: date
     baseline_end: date
     target_change_pct: float
+    # The plan's word on its target after approval (roadmap.plan.target-set.v1): when it last spoke,
+    # and why the target cannot be met from the measured baseline (then no target line is drawn).
+    target_set_at: datetime | None = None
+    target_problem: str = Field(default="", max_length=500)
     pilot_group: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     pilot_started_on: date | None = None
     approved_at: datetime
@@ -296,6 +333,7 @@ class InitiativePublic(BaseModel):
     baseline_start: date
     baseline_end: date
     target_change_pct: float
+    target_problem: str = ""
     pilot_group_size: int
     active: bool
 
@@ -335,6 +373,8 @@ metadata = service_metadata(
     KpiPartner,
     KpiPartnerClinic,
     KpiWebhookDelivery,
+    KpiPartnerDelivery,
+    KpiPartnerLastEvent,
     KpiPartnerEventReceipt,
     KpiDailyCounter,
     KpiDailyStaff,

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
+from shared import pseudonyms
 from shared.events.envelope import ContractError
 from shared.events.partner import (
     MAX_CLOCK_SKEW,
@@ -56,6 +57,10 @@ _EVENTS: TypeAdapter[list[PartnerEventIn]] = TypeAdapter(_TYPED_EVENTS)
 
 class BatchRefused(ContractError):
     """The body as a whole is not a batch of events (not JSON, not an array, too many)."""
+
+
+class BatchTooLarge(BatchRefused):
+    """More events in one request than MAX_BATCH."""
 
 
 @dataclass
@@ -115,7 +120,7 @@ def _check_size(events: list[Any]) -> None:
     if not events:
         raise BatchRefused("body must be a non-empty JSON array of CloudEvents")
     if len(events) > MAX_BATCH:
-        raise BatchRefused(f"{len(events)} events in one request; send at most {MAX_BATCH:,} a request")
+        raise BatchTooLarge(f"{len(events)} events in one request; send at most {MAX_BATCH:,} a request")
 
 
 def _field(raw: Any, name: str) -> str | None:
@@ -129,6 +134,23 @@ def _subject_of(raw: Any) -> UUID | None:
         return UUID(subject) if subject is not None else None
     except ValueError:
         return None
+
+
+def pseudonymised(activities: list[PartnerActivity], *, secret: str) -> list[PartnerActivity]:
+    """The activities with each partner staff id replaced by faio's keyed pseudonym for its clinic.
+
+    Called at both ways in (an HTTP batch before it is stored, a partner's Kafka record as it is
+    read), so a raw id reaches no table, outbox row, topic or aggregate; mapping is idempotent.
+    """
+    mapped = []
+    for activity in activities:
+        raw = getattr(activity.body, "staff_id", None)
+        if raw is None or pseudonyms.is_issued(raw):
+            mapped.append(activity)
+            continue
+        staff_id = pseudonyms.pseudonym_for(raw, clinic_id=activity.clinic_id, secret=secret)
+        mapped.append(activity._replace(body=activity.body.model_copy(update={"staff_id": staff_id})))
+    return mapped
 
 
 def event_id_for(partner_id: UUID, event_id: str) -> str:

@@ -26,6 +26,11 @@ def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
+def new_webhook_secret() -> str:
+    # Standard Webhooks secrets are "whsec_" + base64 of 24-64 random bytes.
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def open_webhook_secret(stored: str, secrets_box: MultiFernet) -> str:
     """A partner's webhook secret as the partner signs with it; InvalidToken if no key opens it.
 
@@ -41,8 +46,7 @@ async def create_partner(
     for clinic_id in set(partner_in.clinic_ids):
         await officer_clinic(session=session, officer_id=officer_id, clinic_id=clinic_id)
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    # Standard Webhooks secrets are "whsec_" + base64 of 24-64 random bytes.
-    webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    webhook_secret = new_webhook_secret()
     partner = KpiPartner(
         id=uuid.uuid4(),
         officer_id=officer_id,

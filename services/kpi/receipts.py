@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kpi import partner_batches, postgres_writes
+from services.kpi import deliveries, partner_batches, postgres_writes
 from services.kpi.models import KpiWebhookDelivery
 from shared import db, topics
 from shared.db import SessionFactory
@@ -48,6 +48,8 @@ class StagedBatch:
     encoded: list[str]  # each as it travels (partner_batches.encode_events)
     received_at: datetime
     trace_context: dict[str, str] = field(default_factory=current_trace_context)
+    rejected: int = 0  # events of the batch refused one by one
+    refusal: str | None = None  # the whole request refused (deliveries.REASONS): only recorded
     first_delivery: bool = False
     fresh: list[bool] = field(default_factory=list)  # per activity: first time received
 
@@ -91,49 +93,92 @@ class BatchWriter:
 async def write_group(
     sessions: SessionFactory, batches: list[StagedBatch], *, forget_old_deliveries: bool = True
 ) -> None:
-    """Remember the batches' webhook-ids, record receipts, stage the new events; commit once."""
+    """Remember the batches' webhook-ids, record receipts, stage the new events; commit once.
+
+    A refused request is only recorded for the delivery console: its webhook-id stays unclaimed,
+    so the partner's corrected retry under the same id is taken in.
+    """
+    refused = [batch for batch in batches if batch.refusal is not None]
+    batches = [batch for batch in batches if batch.refusal is None]
     async with sessions() as session:
+        now = max(batch.received_at for batch in [*batches, *refused])
         if forget_old_deliveries:
-            now = max(batch.received_at for batch in batches)
             await session.exec(
                 delete(KpiWebhookDelivery).where(col(KpiWebhookDelivery.received_at) < now - WEBHOOK_MEMORY)
             )
-        new_deliveries = await _insert_returning(
+        if batches:
+            await _write_batches(session, batches)
+        await deliveries.write_deliveries(
             session,
-            KpiWebhookDelivery,
-            [
-                {
-                    "officer_id": batch.officer_id,
-                    "partner_id": batch.partner_id,
-                    "webhook_id": batch.webhook_id,
-                    "received_at": batch.received_at,
-                }
-                for batch in batches
-            ],
-            col(KpiWebhookDelivery.partner_id),
-            col(KpiWebhookDelivery.webhook_id),
+            [_delivery(batch) for batch in [*batches, *refused]],
+            _last_events(batches),
+            forget_before=now if forget_old_deliveries else None,
         )
-        new_receipts = await _record_receipts(session, batches)
-        for batch in batches:
-            # Claimed in order: the same id twice (in a batch, or in two of the group) is new once.
-            batch.first_delivery = _claim(new_deliveries, (batch.partner_id, batch.webhook_id))
-            batch.fresh = [_claim(new_receipts, (batch.partner_id, a.event_id)) for a in batch.activities]
-            packed = partner_batches.pack(
-                (activity.clinic_id, event)
-                for activity, event, fresh in zip(batch.activities, batch.encoded, batch.fresh, strict=True)
-                if fresh
-            )
-            for clinic_id, payload in packed.items():
-                stage_record(
-                    session,
-                    row_id=str(uuid.uuid4()),
-                    topic=topics.PARTNER_ACTIVITY.name,
-                    key=str(clinic_id),
-                    headers={"content-type": partner_batches.BATCH_CONTENT_TYPE},
-                    payload=payload,
-                    trace_context=batch.trace_context,
-                )
         await session.commit()
+
+
+def _delivery(batch: StagedBatch) -> dict[str, Any]:
+    accepted = sum(batch.fresh)
+    return deliveries.delivery_row(
+        partner_id=batch.partner_id,
+        webhook_id=batch.webhook_id,
+        received_at=batch.received_at,
+        refusal=batch.refusal,
+        first_delivery=batch.first_delivery,
+        accepted=accepted,
+        duplicates=len(batch.fresh) - accepted,
+        rejected=batch.rejected,
+    )
+
+
+def _last_events(batches: list[StagedBatch]) -> dict[tuple[UUID, str], tuple[datetime, datetime]]:
+    """Per partner and event type: when its newest new event arrived, and when it happened."""
+    last: dict[tuple[UUID, str], tuple[datetime, datetime]] = {}
+    for batch in batches:
+        for activity, fresh in zip(batch.activities, batch.fresh, strict=True):
+            key = (batch.partner_id, activity.type)
+            if fresh and (key not in last or last[key][1] < activity.occurred_at):
+                last[key] = (batch.received_at, activity.occurred_at)
+    return last
+
+
+async def _write_batches(session: AsyncSession, batches: list[StagedBatch]) -> None:
+    """The batches' webhook-ids and receipts, and their new events staged for Kafka."""
+    new_deliveries = await _insert_returning(
+        session,
+        KpiWebhookDelivery,
+        [
+            {
+                "officer_id": batch.officer_id,
+                "partner_id": batch.partner_id,
+                "webhook_id": batch.webhook_id,
+                "received_at": batch.received_at,
+            }
+            for batch in batches
+        ],
+        col(KpiWebhookDelivery.partner_id),
+        col(KpiWebhookDelivery.webhook_id),
+    )
+    new_receipts = await _record_receipts(session, batches)
+    for batch in batches:
+        # Claimed in order: the same id twice (in a batch, or in two of the group) is new once.
+        batch.first_delivery = _claim(new_deliveries, (batch.partner_id, batch.webhook_id))
+        batch.fresh = [_claim(new_receipts, (batch.partner_id, a.event_id)) for a in batch.activities]
+        packed = partner_batches.pack(
+            (activity.clinic_id, event)
+            for activity, event, fresh in zip(batch.activities, batch.encoded, batch.fresh, strict=True)
+            if fresh
+        )
+        for clinic_id, payload in packed.items():
+            stage_record(
+                session,
+                row_id=str(uuid.uuid4()),
+                topic=topics.PARTNER_ACTIVITY.name,
+                key=str(clinic_id),
+                headers={"content-type": partner_batches.BATCH_CONTENT_TYPE},
+                payload=payload,
+                trace_context=batch.trace_context,
+            )
 
 
 def _claim(new: set[tuple[UUID, str]], key: tuple[UUID, str]) -> bool:

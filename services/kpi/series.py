@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import kpis
-from services.kpi.clinics import active_initiative, officer_clinic
+from services.kpi.clinics import active_initiative, officer_clinic, target_of
 from services.kpi.models import (
     ClinicKpis,
     InitiativePublic,
@@ -99,7 +99,7 @@ async def clinic_kpis(
                 end=initiative.baseline_end,
                 pilot_group=pilot_group,
             ).value
-            target = kpis.target_value(baseline, initiative.target_change_pct)
+            target = target_of(initiative, baseline)
         points = []
         for label in labels:
             value = kpis.compute_kpi(
@@ -147,6 +147,7 @@ def initiative_public(initiative: KpiInitiative | None) -> InitiativePublic | No
         baseline_start=initiative.baseline_start,
         baseline_end=initiative.baseline_end,
         target_change_pct=initiative.target_change_pct,
+        target_problem=initiative.target_problem,
         pilot_group_size=len(initiative.pilot_group),
         active=initiative.active,
     )

@@ -17,12 +17,17 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.portal.handlers import create_router
-from services.portal.officer import actions, mail
+from services.portal.officer import actions, digest_mail, mail
 from services.portal.officer.sessions import SESSION_COOKIE
 from services.portal.routes import (
+    buy_in,
     catalog,
     clinic,
     close_out,
+    deliveries,
+    errors,
+    notes,
+    onboarding,
     outreach,
     partners,
     portfolio,
@@ -30,9 +35,11 @@ from services.portal.routes import (
     report,
     report_api,
     sign_in,
+    staff,
     strategy,
     survey,
     today,
+    week,
 )
 from services.portal.routes.web import STATIC_DIR, CsrfRejected, SignInRequired, redirect_with_flash, render
 from services.portal.settings import PortalSettings
@@ -55,13 +62,17 @@ def create_app(
         opened = list(clients.values())
         # Tests replace these with in-process clients before the first request.
         app.state.service_http = clients
-        mailer = None
+        mailers = []
         if settings.mail_interval_seconds > 0:
-            mailer = asyncio.create_task(mail.mail_periodically(runtime.sessions, settings))
+            mailers.append(asyncio.create_task(mail.mail_periodically(runtime.sessions, settings)))
+        if settings.digest_interval_seconds > 0:
+            mailers.append(
+                asyncio.create_task(digest_mail.mail_digests_periodically(runtime.sessions, settings))
+            )
         try:
             yield
         finally:
-            if mailer is not None:
+            for mailer in mailers:
                 mailer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await mailer
@@ -78,9 +89,15 @@ def create_app(
             for module in (
                 sign_in,
                 portfolio,
+                onboarding,
+                staff,
+                buy_in,
                 clinic,
+                notes,
                 today,
+                week,
                 partners,
+                deliveries,
                 close_out,
                 outreach,
                 public_forms,
@@ -119,4 +136,5 @@ def create_app(
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(CsrfRejected, csrf_rejected)
+    errors.install(app)
     return app

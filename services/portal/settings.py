@@ -33,6 +33,8 @@ class PortalSettings(SharedSettings):
     mail_from: str = "faio portal <portal@faio.local>"
     # How often urgent notices are looked for and mailed (0 turns mailing off).
     mail_interval_seconds: float = 5.0
+    # How often due Monday digests are looked for (0 turns the digest off).
+    digest_interval_seconds: float = 900.0
 
     @property
     def secure_cookies(self) -> bool:

@@ -1,7 +1,14 @@
 """Every table the portal owns, gathered for Alembic (migrations/env.py) and the tests: the read
 model, the officer's own state, and the outbox and inbox every service has."""
 
-from services.portal.officer.models import PortalDismissal, PortalOfficer, PortalSession, SpentSignIn
+from services.portal.officer.models import (
+    PortalClinicNote,
+    PortalDismissal,
+    PortalOfficer,
+    PortalSession,
+    SpentSignIn,
+)
+from services.portal.officer.staff import PortalStaff
 from services.portal.read_model.models import (
     PortalAlert,
     PortalAssessment,
@@ -45,4 +52,6 @@ metadata = service_metadata(
     Lease,
     RateCount,
     PortalPlanBuyIn,
+    PortalClinicNote,
+    PortalStaff,
 )

@@ -17,7 +17,13 @@ from shared.events.buy_in import PlanBuyInChanged
 from shared.events.envelope import EventBody
 from shared.events.intake import AssessmentCompleted, ClinicRegistered, ClinicUpdated
 from shared.events.kpi import KpiAlert, KpiSnapshot
-from shared.events.roadmap import InitiativeApproved, InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
+from shared.events.roadmap import (
+    InitiativeApproved,
+    InitiativeProposed,
+    PlanNoticeRaised,
+    PlanPhaseChanged,
+    PlanTargetSet,
+)
 from shared.subscriptions import Subscription, kafka_router
 from shared.temporal import TemporalConnection
 
@@ -41,6 +47,14 @@ class PlanRelay:
     async def relay_alert(self, *, session: AsyncSession, event: KpiAlert) -> None:
         await self._relay(session, event, service.alert_of(event))
 
+    async def record_audit(self, *, session: AsyncSession, event: AuditCompleted) -> None:
+        """Keep the audit (whether Temporal is up or not); a re-audit also gives the admin plan a week."""
+        await proposals.record_audit(session=session, event=event)
+        found = await service.reaudit_for_plan(session=session, event=event)
+        if found is not None:
+            temporal = await self.temporal.client(within=TEMPORAL_WAIT_SECONDS)
+            await starter.relay_to_plan(temporal, *found)
+
     async def _relay(
         self, session: AsyncSession, event: KpiSnapshot | KpiAlert, relayed: KpiReading | AdoptionAlert
     ) -> None:
@@ -58,6 +72,7 @@ PUBLISHES: dict[type[EventBody], str] = {
     PlanPhaseChanged: "An implementation plan moved to another phase.",
     PlanNoticeRaised: "A plan told its officer something; urgent ones need a person to act.",
     PlanBuyInChanged: "A plan's staff buy-in changed (counts; survey figures from 5 answers).",
+    PlanTargetSet: "A plan's target changed after approval: read against the baseline, changed or locked.",
 }
 
 
@@ -67,7 +82,7 @@ def create_router(runtime: ServiceRuntime) -> KafkaRouter:
         Subscription(topics.CLINIC_REGISTERED, ClinicRegistered, proposals.record_clinic),
         Subscription(topics.CLINIC_UPDATED, ClinicUpdated, proposals.record_clinic),
         Subscription(topics.ASSESSMENT_COMPLETED, AssessmentCompleted, proposals.record_assessment),
-        Subscription(topics.AUDIT_COMPLETED, AuditCompleted, proposals.record_audit),
+        Subscription(topics.AUDIT_COMPLETED, AuditCompleted, relay.record_audit),
         Subscription(topics.KPI_SNAPSHOT, KpiSnapshot, relay.relay_snapshot, waits_for=relay.connected),
         Subscription(topics.KPI_ALERT, KpiAlert, relay.relay_alert, waits_for=relay.connected),
     )

@@ -37,6 +37,9 @@ class RoadmapClinic(CalendarColumns, table=True):
     name: str = Field(max_length=200)
     specialty: str = Field(max_length=100)
     systems: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    # What a catalog price is multiplied by (catalog/prices.py), from intake's profile.
+    locations: int | None = None
+    providers: int | None = None
     registered_at: datetime = Field(default_factory=_now)
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.roadmap.catalog import prices
 from services.roadmap.catalog import service as catalog_service
 from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
 from services.roadmap.initiatives import approval_review, evidence_library, pricing
@@ -194,7 +195,10 @@ async def _first_problem(session: AsyncSession, row: Initiative, strategy: Strat
         entry = await session.get(CatalogEntry, choice.entry_id)
         if entry is not None:
             vendor = catalog_service.public(entry).model_dump(mode="json")
-    money = row.review.get("money") or unapproved_money(row, target=target, vendor=vendor)
+    money = row.review.get("money")
+    if not money:
+        priced = await prices.chosen_vendor_price(session, row)
+        money = unapproved_money(row, target=target, vendor=vendor, priced=priced)
     return FirstProblem(
         initiative_id=row.id,
         problem=row.problem,
@@ -246,19 +250,32 @@ def _target_in_values(kpi: str, baseline: dict[str, Any] | None, target: float) 
     return target_value_text(measure=measure, baseline_value=float(value), change_pct=target)
 
 
-def unapproved_money(row: Initiative, *, target: float, vendor: dict[str, Any] | None) -> dict[str, Any]:
-    """A proposal's price before approval: at the suggested target, default phases, no tool cost yet."""
-    return pricing.expected_money(
+def unapproved_money(
+    row: Initiative,
+    *,
+    target: float,
+    vendor: dict[str, Any] | None,
+    priced: prices.CatalogPrice | None = None,
+) -> dict[str, Any]:
+    """A proposal's price before approval: at the suggested target, default phases, and the chosen
+    vendor's catalog price when it has one (the officer may enter another tool cost at approval)."""
+    tool_cost = priced.tool_cost if priced is not None else None
+    money = pricing.expected_money(
         kpi=row.kpi,
         target_change_pct=target,
         hours_per_week=row.hours_per_week,
         cost_per_week=row.cost_per_week,
         audit_prior_per_week=row.impact_per_week,
-        tool_cost=None,
-        phasing=pricing.phasing_for(phase_days=None, pilot_group_size=0, rollout_users=0),
+        tool_cost=tool_cost,
+        phasing=pricing.phasing_for(
+            phase_days=None, pilot_group_size=0, rollout_users=tool_cost.users if tool_cost else 0
+        ),
         reference=evidence_library.reference_effect(
             kpi=row.kpi,
             solution=row.solution,
             product=f"{vendor['vendor']} {vendor['product']}" if vendor else "",
         ),
     ).as_dict()
+    if priced is not None:
+        money["tool_cost_note"] = priced.note
+    return money

@@ -41,6 +41,18 @@ def unlink_partner(*, partner_id: Id, clinic_id: Id) -> Call[Json]:
     return Call("kpi", "DELETE", f"/v1/partners/{partner_id}/clinics/{clinic_id}")
 
 
+def partner_deliveries(*, partner_id: Id) -> Call[Json]:
+    """The partner's delivery console: recent deliveries, last event per type, error rate, rotation."""
+    return Call("kpi", "GET", f"/v1/partners/{partner_id}/deliveries")
+
+
+def rotate_webhook_secret(*, partner_id: Id, window_hours: int) -> Call[Json]:
+    """A new webhook secret (in this answer only); the old one verifies for `window_hours` more."""
+    return Call(
+        "kpi", "POST", f"/v1/partners/{partner_id}/webhook-secret", json={"window_hours": window_hours}
+    )
+
+
 # --- a partner's events -------------------------------------------------------------------------
 
 

@@ -103,6 +103,35 @@ class PlanPhaseChanged(EventBody):
     )
 
 
+class PlanTargetSet(EventBody):
+    """The target a plan judges by changed after its approval: a target given in points or as a
+    share of the gap read against the measured baseline (then locked at the pilot's start), or the
+    officer's new target before the pilot. InitiativeApproved carried the provisional one."""
+
+    topic = topics.PLAN_TARGET_SET
+
+    clinic_id: UUID
+    initiative_id: UUID
+    plan_id: str = Field(max_length=200)
+    # No upper bound: a share of the gap read against a small share is a large relative rise.
+    target_change_pct: float = Field(ge=-100, description="the relative change judged by now, e.g. -41.38")
+    problem: str = Field(
+        default="",
+        max_length=500,
+        description="written by faio: why the target cannot be met from the measured baseline ('' if it can)",
+    )
+    given_as: str = Field(
+        default="",
+        max_length=100,
+        description="as the officer gave it: '-12 percentage points', '0.5 of the gap'",
+    )
+    baseline_value: float | None = Field(
+        default=None, ge=0, le=100_000, description="the baseline it was read against, if it was"
+    )
+    locked: bool = Field(default=False, description="the pilot has begun: the target no longer changes")
+    set_at: datetime
+
+
 class InitiativeProposed(EventBody):
     """Roadmap proposed (or re-ranked) an initiative for a clinic from its audit findings."""
 

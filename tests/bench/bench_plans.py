@@ -32,6 +32,7 @@ from services.roadmap.plans.contracts import (
     PlanInput,
     PlanNotice,
     PlanResult,
+    TargetChange,
 )
 from services.roadmap.plans.gate import judge_gate
 from services.roadmap.plans.phases import DEFAULT_PHASE_DAYS
@@ -75,6 +76,11 @@ class CountingActivities:
     @activity.defn(name="escalate_to_officer")
     async def escalate_to_officer(self, notice: PlanNotice) -> bool:
         return await self._notice(notice)
+
+    @activity.defn(name="tell_target")
+    async def tell_target(self, change: TargetChange) -> None:
+        del change
+        self.calls += 1
 
     @activity.defn(name="suggest_next_initiative")
     async def suggest_next_initiative(self, clinic_id: str) -> NextInitiative:
@@ -170,6 +176,7 @@ async def main(plans: int, concurrency: int) -> None:
                 activities.schedule_retraining,
                 activities.escalate_to_officer,
                 activities.suggest_next_initiative,
+                activities.tell_target,
                 activities.check_preparation,
                 judge_gate,
             ],

@@ -4,7 +4,9 @@
 
 Realistic weekly data: a rate's logit moves with sd 0.25 from week to week (AR(1) 0.3) on top of
 binomial noise; documentation minutes vary per clinician (sd 0.10 on the log scale, AR(1) 0.3) and
-clinic-wide (sd 0.06, AR(1) 0.3) around clinician-level baselines, with 3 of 12 clinicians piloting.
+clinic-wide (sd 0.06, AR(1) 0.3) around clinician-level baselines, with 3 of 12 clinicians piloting;
+a count a week (follow-ups completed) is Poisson around a mean whose log moves with sd 0.25 from week
+to week (AR(1) 0.3), so counts are over-dispersed.
 The effect ramps up over 4 weeks (1/4, 2/4, 3/4, then full). Each scenario's pilot length is what
 `recommended_pilot` asks for against a 4-week historical baseline, or, when that baseline is too
 short, against the baseline history it asks for. Every run is judged by `judge_gate_data`; an
@@ -32,12 +34,13 @@ HISTORY_WEEKS = 4
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    measure: str  # rate | duration
-    baseline_value: float  # a share, or minutes per note
+    measure: str  # rate | duration | count
+    baseline_value: float  # a share, minutes per note, or a count a week
     weekly_volume: float  # calls or appointments a week; notes a week per clinician for durations
     target_pct: float
     clinicians: int = 0
     piloting: int = 0
+    better: str = "lower"
 
 
 SCENARIOS = (
@@ -46,7 +49,9 @@ SCENARIOS = (
     Scenario(
         "documentation 16 min/note, 3 of 12 clinicians, target -15 %", "duration", 16.0, 60, -15.0, 12, 3
     ),
+    Scenario("follow-ups completed 60/week, target +50 %", "count", 60.0, 60, 50.0, better="higher"),
 )
+COUNT_LOG_SD = 0.25
 
 
 def weeks_from(start: date, count: int) -> list[str]:
@@ -76,7 +81,7 @@ def ramp(baseline: int, weeks: int) -> np.ndarray:
 def sizing(scenario: Scenario) -> PilotLength:
     common = {
         "measure": scenario.measure,
-        "better": "lower",
+        "better": scenario.better,
         "baseline_value": scenario.baseline_value,
         "target": Target(scenario.target_pct),
     }
@@ -103,7 +108,7 @@ def simulate(
     total_weeks = base + pilot + MAX_JUDGED_WEEKS
     labels = weeks_from(date(2025, 1, 6), total_weeks)
     strength = np.log1p(effect_pct / 100) * ramp(base, total_weeks)
-    build = _rate_runs if scenario.measure == "rate" else _duration_runs
+    build = {"rate": _rate_runs, "count": _count_runs}.get(scenario.measure, _duration_runs)
     feeds = build(scenario, rng, runs, total_weeks, strength, labels)
     target = Target(scenario.target_pct)
     passed = failed = passed_extended = 0
@@ -113,7 +118,7 @@ def simulate(
             data = GateData(
                 kpi="kpi",
                 measure=scenario.measure,  # type: ignore[arg-type]
-                better="lower",
+                better=scenario.better,  # type: ignore[arg-type]
                 baseline_weeks=tuple(labels[:base]),
                 pilot_weeks=tuple(labels[base : base + pilot_weeks]),
                 clinic=clinic,
@@ -150,6 +155,23 @@ def _rate_runs(
     events = rng.binomial(volume, rate)
     return [
         (tuple(WeekCounts(labels[t], float(events[r, t]), float(volume[r, t])) for t in range(weeks)), ())
+        for r in range(runs)
+    ]
+
+
+def _count_runs(
+    scenario: Scenario,
+    rng: np.random.Generator,
+    runs: int,
+    weeks: int,
+    strength: np.ndarray,
+    labels: list[str],
+) -> list[Feed]:
+    """A count a week: Poisson around a mean whose log wanders (AR(1)), i.e. over-dispersed counts."""
+    mean = scenario.baseline_value * np.exp(ar1(rng, (runs, weeks), COUNT_LOG_SD) + strength)
+    counts = rng.poisson(mean)
+    return [
+        (tuple(WeekCounts(labels[t], float(counts[r, t]), 1.0) for t in range(weeks)), ())
         for r in range(runs)
     ]
 

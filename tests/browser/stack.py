@@ -55,7 +55,7 @@ async def publish(kafka: str, event: EventBody, *, clinic_id: str, source: str) 
 
 
 async def sign_in(page: Page, base_url: str, officer_id: str, name: str = "Dana Officer") -> None:
-    """Open a one-time sign-in link, as `faio officer login` prints it."""
+    """Open a one-time sign-in link, as the officer gets it by email (or from the CLI)."""
     token, _ = issue_sign_in_token(PortalSettings(environment="test"), officer_id=officer_id, name=name)
     await page.goto(f"{base_url}/sign-in?token={token}")
 

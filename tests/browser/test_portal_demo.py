@@ -5,31 +5,24 @@ Temporal; the demo speaks only HTTP to them. Then the demo officer's portfolio s
 import asyncio
 import json
 import re
-import uuid
 from collections.abc import Iterator
-from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 from sqlmodel import select
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from deploy.demo import fill
 from deploy.demo.portfolio import STAGES, portfolio
-from services.audit.activities import AuditActivities
-from services.audit.worker import create_worker as create_audit_worker
 from services.portal.read_model.models import PortalAlert, PortalClinic, PortalClinicActivity, PortalPlan
-from services.portal.settings import PortalSettings
-from services.roadmap.plans.worker import create_worker as create_roadmap_worker
 from shared import clock
 from shared.auth import issue_token
-from tests.browser.stack import screenshot, served
+from tests.browser.demo_stack import demo_platform
+from tests.browser.stack import screenshot
 from tests.clock_dates import WEEKDAYS
 from tests.polling import eventually
-from tests.services import running
 
 pytestmark = pytest.mark.integration
 
@@ -56,40 +49,7 @@ async def test_the_demo_builds_a_portfolio_at_every_stage_through_the_apis(
     browser: Browser,
     weekday: datetime,
 ) -> None:
-    target = temporal.client.service_client.config.target_host
-    roadmap_queue, audit_queue = f"demo-roadmap-{uuid.uuid4()}", f"demo-audit-{uuid.uuid4()}"
-    names = ("intake", "audit", "roadmap", "kpi", "portal")
-    async with (
-        running(
-            *names,
-            kafka=kafka,
-            data_dir=tmp_path,
-            temporal_address=target,
-            task_queue=roadmap_queue,
-            audit_task_queue=audit_queue,
-        ) as platform,
-        AsyncExitStack() as stack,
-    ):
-        for name in ("audit", "roadmap", "kpi"):
-            await asyncio.wait_for(platform[name].app.state.broker_connected.wait(), timeout=60)
-        client = await Client.connect(target)
-        await stack.enter_async_context(
-            create_audit_worker(client, audit_queue, AuditActivities(platform["audit"].runtime.sessions))
-        )
-        await stack.enter_async_context(
-            create_roadmap_worker(client, roadmap_queue, platform["roadmap"].runtime.sessions)
-        )
-        urls = {name: await stack.enter_async_context(served(platform[name].app)) for name in names}
-        settings = PortalSettings(
-            environment="test",
-            public_url=urls["portal"],
-            intake_url=urls["intake"],
-            audit_url=urls["audit"],
-            roadmap_url=urls["roadmap"],
-            kpi_url=urls["kpi"],
-        )
-        # Intake writes sign-in links for the portal it knows: this test's.
-        platform["intake"].runtime.settings.portal_url = urls["portal"]  # type: ignore[attr-defined]
+    async with demo_platform(kafka, temporal, tmp_path) as (platform, urls, settings):
         said = await fill.run(len(STAGES), settings)
         assert f"{urls['portal']}/sign-in?token=" in said
         officer_id = json.loads(await asyncio.to_thread(marker.read_text))["officer_id"]

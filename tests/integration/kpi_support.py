@@ -55,6 +55,20 @@ async def register_clinic(
     return clinic_id
 
 
+def partner_event(
+    clinic: uuid.UUID, event_type: str, data: dict[str, Any], *, when: datetime
+) -> dict[str, Any]:
+    """One structured CloudEvent as a partner sends it."""
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "time": when.isoformat(),
+        "subject": str(clinic),
+        "data": data,
+    }
+
+
 def officer_headers(kpi: RunningService, officer_id: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(kpi.runtime.settings, officer_id=officer_id)}"}
 

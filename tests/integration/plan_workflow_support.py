@@ -33,6 +33,7 @@ from services.roadmap.plans.contracts import (
     PlanNotice,
     PlanResult,
     PlanStatus,
+    TargetChange,
 )
 from services.roadmap.plans.gate import judge_gate
 from services.roadmap.plans.phases import DEFAULT_PHASE_DAYS
@@ -51,6 +52,7 @@ class FakePlanActivities:
     def __init__(self) -> None:
         self.changes: list[PhaseChange] = []
         self.notices: list[PlanNotice] = []
+        self.targets: list[TargetChange] = []
 
     def phases(self, plan_id: str) -> list[str]:
         return [change.phase for change in self.changes if change.plan_id == plan_id]
@@ -83,6 +85,10 @@ class FakePlanActivities:
     async def escalate_to_officer(self, notice: PlanNotice) -> bool:
         return await self._notice(notice)
 
+    @activity.defn(name="tell_target")
+    async def tell_target(self, change: TargetChange) -> None:
+        self.targets.append(change)
+
     @activity.defn(name="suggest_next_initiative")
     async def suggest_next_initiative(self, clinic_id: str) -> NextInitiative:
         return NextInitiative(initiative_id=f"next-of-{clinic_id}", problem="appointment scheduling")
@@ -108,6 +114,7 @@ async def plan_worker(client: Client, fake: FakePlanActivities) -> AsyncIterator
             fake.schedule_retraining,
             fake.escalate_to_officer,
             fake.suggest_next_initiative,
+            fake.tell_target,
             fake.check_preparation,
             judge_gate,
         ],

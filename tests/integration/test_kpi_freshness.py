@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from services.kpi.freshness import BUCKETS
+from tests.integration.kpi_support import partner_event as event
 from tests.integration.kpi_support import post_events, register_clinic, register_partner
 from tests.integration.test_kpi_kafka import total_events
-from tests.integration.test_kpi_partner_http import event
 from tests.integration.test_metrics import scrape, total
 from tests.polling import eventually
 from tests.services import running

@@ -7,7 +7,6 @@ wrong types and patient-like fields are rejected one by one while the rest is ac
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -18,20 +17,17 @@ from services.kpi.models import KpiPartner, KpiPartnerEventReceipt
 from services.kpi.settings import KpiSettings
 from shared.events.partner import PHI_REASON
 from shared.outbox import OutboxMessage
-from tests.integration.kpi_support import officer_headers, post_events, register_clinic, register_partner
+from tests.integration.kpi_support import (
+    officer_headers,
+    post_events,
+    register_clinic,
+    register_partner,
+)
+from tests.integration.kpi_support import (
+    partner_event as event,
+)
 from tests.polling import eventually
 from tests.services import RunningService, running
-
-
-def event(clinic: uuid.UUID, event_type: str, data: dict[str, Any], *, when: datetime) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "type": event_type,
-        "time": when.isoformat(),
-        "subject": str(clinic),
-        "data": data,
-    }
 
 
 async def receipts(kpi: RunningService, partner_id: str) -> int:

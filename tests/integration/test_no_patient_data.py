@@ -1,6 +1,7 @@
-"""Patient-data canaries (a name with a date of birth, an MRN, a phone number) sent through the free-text
-fields of intake, audit and roadmap over HTTP: each answers 422 naming the field and what to remove,
-and never echoes the canary back."""
+"""Patient-data canaries (a name with a date of birth, an MRN, a phone number, an email address) sent
+through every free-text field of intake, audit and roadmap over HTTP: each answers 422 naming the field
+and what to remove, and never echoes the canary back. The services export their spans to files here;
+at the end of the run tests/conftest.py searches those, the databases, topics and logs for the canaries."""
 
 import asyncio
 import uuid
@@ -12,15 +13,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from services.audit.models import AuditClinic
+from tests.canaries import CANARIES, CANARY_BITS, EMAIL, MRN, NAME_AND_DOB, PHONE
 from tests.integration.test_roadmap_api import auth, clinic_with_findings, initiatives_of
 from tests.polling import eventually
 from tests.services import Platform, registered_officer, running
 
-NAME_AND_DOB = "Jane Doe DOB 04/12/1961 asked about the scribe"
-MRN = "MRN 4839201 waited forty minutes"
-PHONE = "call back on 415-555-0132 about the pilot"
-CANARIES = (NAME_AND_DOB, MRN, PHONE)
-CANARY_BITS = ("Jane", "1961", "4839201", "555-0132")
 WHAT_TO_DO = "remove patient details; write about the work, not the patient"
 
 
@@ -29,12 +26,14 @@ async def platform(
     kafka: str, temporal: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Platform]:
     target = temporal.client.service_client.config.target_host
+    data_dir = tmp_path_factory.mktemp("no-patient-data")
     async with running(
         "intake",
         "audit",
         "roadmap",
         kafka=kafka,
-        data_dir=tmp_path_factory.mktemp("no-patient-data"),
+        data_dir=data_dir,
+        traces_dir=data_dir / "traces",  # spans exported as in production, searched at the end of the run
         temporal_address=target,
         task_queue=f"roadmap-phi-{uuid.uuid4()}",  # no worker: approved plans only need to exist
         audit_task_queue=f"audit-phi-{uuid.uuid4()}",
@@ -74,11 +73,14 @@ async def test_intake_and_audit_refuse_patient_data_in_free_text(platform: Platf
     assert_refused(
         await intake.patch(f"/v1/clinics/{clinic_id}", json={"notes": NAME_AND_DOB}, headers=headers), "notes"
     )
-    review = {"tool": "Acme Scribe", "problem": MRN}
-    assert_refused(
-        await intake.post(f"/v1/clinics/{clinic_id}/purchase-reviews", json=review, headers=headers),
-        "problem",
-    )
+    reviews = f"/v1/clinics/{clinic_id}/purchase-reviews"
+    review = {"tool": "Acme Scribe", "problem": "calls go unanswered at lunch"}
+    for canary in (MRN, EMAIL):
+        assert_refused(
+            await intake.post(reviews, json={**review, "problem": canary}, headers=headers), "problem"
+        )
+    measure = {"success_measure": {"kpi": PHONE}}
+    assert_refused(await intake.post(reviews, json={**review, **measure}, headers=headers), "kpi")
 
     async def known() -> AuditClinic | None:
         async with platform["audit"].runtime.sessions() as session:
@@ -113,11 +115,7 @@ async def test_intake_and_audit_refuse_patient_data_in_free_text(platform: Platf
     )
     assert imported.status_code == 422, imported.text
     errors = imported.json()["errors"]
-    assert [(e["line"], e["column"]) for e in errors] == [
-        (2, "description"),
-        (3, "description"),
-        (4, "description"),
-    ]
+    assert [(e["line"], e["column"]) for e in errors] == [(line, "description") for line in range(2, 6)]
     assert all(e["reason"].startswith("Value error, looks like patient data (") for e in errors)
     assert not any(bit in imported.text for bit in CANARY_BITS)
     assert imported.json()["imported"] == 0
@@ -137,17 +135,25 @@ async def test_roadmap_refuses_patient_data_in_notes_reasons_and_exceptions(plat
         ("no_baseline_reason", NAME_AND_DOB),
         ("compliance_exception", MRN),
         ("integration_exception", PHONE),
-        ("capacity_to_cash_note", NAME_AND_DOB),
+        ("capacity_to_cash_note", EMAIL),
     ):
         refused = await http.post(
             f"/v1/initiatives/{initiative_id}/approve", json={**approval, field: canary}, headers=headers
         )
         assert_refused(refused, field)
 
-    strategy = {"answers": [{"area": "scheduling", "question": "staff_time", "rating": 2, "note": PHONE}]}
-    assert_refused(
-        await http.put(f"/v1/clinics/{clinic_id}/strategy-interview", json=strategy, headers=headers), "note"
-    )
+    for canary in CANARIES:
+        answer = {"area": "scheduling", "question": "staff_time", "rating": 2, "note": canary}
+        assert_refused(
+            await http.put(
+                f"/v1/clinics/{clinic_id}/strategy-interview", json={"answers": [answer]}, headers=headers
+            ),
+            "note",
+        )
+    vendor = {"category": "ai_scribe", "vendor": "Acme", "product": "Scribe"}
+    for field, canary in zip(("intended_use", "claims", "evidence", "limitations"), CANARIES, strict=True):
+        card = {"model_card": {field: canary}}
+        assert_refused(await http.post("/v1/catalog", json={**vendor, **card}, headers=headers), field)
 
     long_phases = {
         "phase_days": {"baseline": 30, "preparation": 30, "pilot": 30, "rollout": 30, "sustain": 30}
@@ -159,19 +165,20 @@ async def test_roadmap_refuses_patient_data_in_notes_reasons_and_exceptions(plat
     )
     assert approved.status_code == 201, approved.text
     plan = f"/v1/plans/{approved.json()['plan_id']}"
-    assert_refused(
-        await http.post(f"{plan}/decisions", json={"action": "stop", "note": MRN}, headers=headers), "note"
-    )
+    for canary in CANARIES:
+        decision = {"action": "stop", "note": canary}
+        assert_refused(await http.post(f"{plan}/decisions", json=decision, headers=headers), "note")
     assert_refused(
         await http.post(f"{plan}/baseline", json={"no_baseline_reason": NAME_AND_DOB}, headers=headers),
         "no_baseline_reason",
     )
     baseline = {"baseline": {"source": "manual_count", "value": 0.3, "note": PHONE}}
     assert_refused(await http.post(f"{plan}/baseline", json=baseline, headers=headers), "note")
-    assert_refused(
-        await http.put(f"{plan}/buy-in/preparation-waiver", json={"reason": NAME_AND_DOB}, headers=headers),
-        "reason",
-    )
+    for canary in (NAME_AND_DOB, EMAIL):
+        waiver = {"reason": canary}
+        assert_refused(
+            await http.put(f"{plan}/buy-in/preparation-waiver", json=waiver, headers=headers), "reason"
+        )
     fine = await http.put(
         f"{plan}/buy-in/preparation-waiver",
         json={"reason": "pilot staff asked to keep it; trained last week"},

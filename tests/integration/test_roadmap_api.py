@@ -50,6 +50,23 @@ async def publish(platform: Platform, event: EventBody, clinic_id: uuid.UUID) ->
     )
 
 
+async def publish_assessment(platform: Platform, clinic_id: uuid.UUID) -> None:
+    """Intake's readiness assessment of the clinic: ready."""
+    await publish(
+        platform,
+        AssessmentCompleted(
+            clinic_id=clinic_id,
+            assessment_id=uuid.uuid4(),
+            questionnaire_version="1",
+            overall_score=70,
+            level="ready",
+            dimension_scores={"data": 80, "staff": 60},
+            completed_at=datetime.now(UTC),
+        ),
+        clinic_id,
+    )
+
+
 DEFAULT_CANDIDATES = (
     candidate(1, "documentation", 20, 1_500),
     candidate(2, "patient communication", 15, 600),
@@ -78,19 +95,7 @@ async def clinic_with_findings(
         ),
         clinic_id,
     )
-    await publish(
-        platform,
-        AssessmentCompleted(
-            clinic_id=clinic_id,
-            assessment_id=uuid.uuid4(),
-            questionnaire_version="1",
-            overall_score=70,
-            level="ready",
-            dimension_scores={"data": 80, "staff": 60},
-            completed_at=now,
-        ),
-        clinic_id,
-    )
+    await publish_assessment(platform, clinic_id)
     await publish(
         platform,
         AuditCompleted(

@@ -83,7 +83,7 @@ async def test_the_pilot_starts_once_staff_were_told_and_trained(roadmap: Platfo
     assert plan["phase"] == "preparation"
     assert plan["buy_in"]["preparation_ready"] is False
     [waits] = [n for n in plan["notices"] if n["message"].startswith("the pilot waits")]
-    assert "faio plan buy-in waive" in waits["message"]
+    assert "records why the pilot goes on without it" in waits["message"]
 
     told = await http.post(
         f"/v1/plans/{plan_id}/buy-in/communications",

@@ -80,6 +80,8 @@ async def test_target_met_runs_every_phase_and_suggests_the_next_initiative(
     assert at_gate.gate_evidence["outcome"] == "inconclusive"
     assert at_gate.gate_evidence["method"].startswith("no interval")
     assert final.signed_off_by == "officer-test" and final.signed_off_at
+    # kpi heard the target once, locked as the pilot began, across every continue-as-new.
+    assert [(told.target_change_pct, told.locked) for told in fake.targets] == [(-30.0, True)]
 
 
 async def test_half_way_waits_for_the_officer_to_extend_then_for_the_sign_off(

@@ -9,7 +9,7 @@ feed's real number of calls behind the baseline. Targets that cannot be met or r
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -95,14 +95,13 @@ def pilot_start(today: date) -> date:
     return today - timedelta(days=today.weekday(), weeks=PILOT_WEEKS)
 
 
-async def test_a_pilot_under_way_is_judged_at_once_on_its_weeks_with_the_feeds_baseline(
-    platform: Platform,
-) -> None:
+async def clinic_with_calls(platform: Platform) -> tuple[dict[str, Any], date, date]:
+    """A phone clinic whose feed holds 30 % of calls missed before a pilot begun PILOT_WEEKS ago and
+    15 % during it (each call by chance), counted by kpi: (initiative, pilot start, baseline start)."""
     clinic_id, initiative = await phone_clinic(platform)
     today = clock.now().astimezone(UTC).date()
     started = pilot_start(today)
     first = started - timedelta(weeks=BASELINE_WEEKS)
-    # 30 % of calls missed before the pilot, 15 % during it (each call by chance): a clear halving.
     chance = random.Random(23)
     events = []
     day = first
@@ -127,6 +126,44 @@ async def test_a_pilot_under_way_is_judged_at_once_on_its_weeks_with_the_feeds_b
         return counted == len(events)
 
     await eventually(counted, what="kpi to count the feed's calls", within=90)
+    return initiative, started, first
+
+
+async def judged_plan(
+    platform: Platform, initiative: dict[str, Any], approval: dict[str, Any]
+) -> dict[str, Any]:
+    """Approve, then the plan's live status once its gate has judged."""
+    http, headers = platform["roadmap"].http, auth(platform)
+    approved = await http.post(f"/v1/initiatives/{initiative['id']}/approve", json=approval, headers=headers)
+    assert approved.status_code == 201, approved.text
+    plan_id = approved.json()["plan_id"]
+
+    async def judged() -> dict[str, Any] | None:
+        reply = await http.get(f"/v1/plans/{plan_id}", headers=headers)
+        live = reply.json().get("live") or {}
+        return live if (live.get("gate_evidence") or {}).get("outcome") else None
+
+    return await eventually(judged, what="the gate's verdict on the pilot's weeks", within=90)
+
+
+async def kpi_view(
+    platform: Platform, initiative: dict[str, Any], ready: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any] | None:
+    """kpi's weekly view of the plan's KPI, once `ready` holds of it."""
+    kpi = platform["kpi"]
+    reply = await kpi.http.get(
+        f"/v1/clinics/{initiative['clinic_id']}/kpis",
+        params={"granularity": "week", "kpi": "missed_call_rate"},
+        headers=officer_headers(kpi, OFFICER),
+    )
+    view: dict[str, Any] = reply.json()
+    return view if reply.status_code == 200 and view.get("initiative") and ready(view) else None
+
+
+async def test_a_pilot_under_way_is_judged_at_once_on_its_weeks_with_the_feeds_baseline(
+    platform: Platform,
+) -> None:
+    initiative, started, _ = await clinic_with_calls(platform)
     http, headers = platform["roadmap"].http, auth(platform)
     approval = {
         "owner": "fd-lead-1",
@@ -135,16 +172,8 @@ async def test_a_pilot_under_way_is_judged_at_once_on_its_weeks_with_the_feeds_b
         "pilot_started_on": started.isoformat(),
         "phase_days": {"pilot": 28},
     }
-    approved = await http.post(f"/v1/initiatives/{initiative['id']}/approve", json=approval, headers=headers)
-    assert approved.status_code == 201, approved.text
-    plan_id = approved.json()["plan_id"]
-
-    async def judged() -> dict[str, Any] | None:
-        reply = await http.get(f"/v1/plans/{plan_id}", headers=headers)
-        evidence = ((reply.json().get("live") or {}).get("gate_evidence")) or {}
-        return evidence if evidence.get("outcome") else None
-
-    evidence = await eventually(judged, what="the gate's verdict on the pilot's weeks", within=90)
+    live = await judged_plan(platform, initiative, approval)
+    plan_id, evidence = live["plan_id"], live["gate_evidence"]
     weeks = [iso_week(started + timedelta(weeks=index)) for index in range(PILOT_WEEKS)]
     # Every complete week since the pilot began, by date; its first weeks are ramp-up, not judged.
     ramp = len(evidence["weeks_excluded_as_ramp_up"])
@@ -194,3 +223,72 @@ async def test_a_target_of_the_wrong_sign_or_out_of_reach_is_refused_naming_the_
     assert as_percent.status_code == 422 and "baseline.value" in as_percent.text
     after = (await http.get(f"/v1/clinics/{clinic_id}/initiatives", headers=headers)).json()
     assert all(item["status"] == "proposed" for item in after["initiatives"])  # nothing was approved
+
+
+async def test_a_target_in_points_is_read_against_the_feeds_baseline_and_locked_at_the_pilot(
+    platform: Platform,
+) -> None:
+    initiative, started, _ = await clinic_with_calls(platform)
+    approval = {
+        "owner": "fd-lead-1",
+        "target_change_points": -12,  # from about 30 % of calls missed to about 18 %
+        "baseline_from_history_weeks": BASELINE_WEEKS,
+        "pilot_started_on": started.isoformat(),
+        "phase_days": {"pilot": 28},
+    }
+    live = await judged_plan(platform, initiative, approval)
+    baseline = live["baseline_value"]
+    assert live["baseline_source"] == "partner_feed" and 0.25 < baseline < 0.35
+    # The points became the relative change from the feed's measured baseline, not the provisional one.
+    expected = round(-12 / 100 / baseline * 100, 2)
+    assert live["target_change_pct"] == pytest.approx(expected)
+    assert not live["target_pending"] and not live["target_problem"]
+    percent = f"{baseline * 100:.1f}".removesuffix(".0")
+    reached = f"{(baseline - 0.12) * 100:.1f}".removesuffix(".0")
+    assert live["target_in_values"] == f"{percent} % → {reached} % of calls"
+    read = [entry for entry in live["target_history"] if entry.get("given_as")]
+    assert read and read[-1]["target_change_pct"] == pytest.approx(expected)
+    assert read[-1]["given_as"] == "-12 percentage points"
+    evidence = live["gate_evidence"]
+    assert evidence["target_pct"] == pytest.approx(expected)
+    assert evidence["outcome"] == "pass", evidence["summary"]  # 30 % -> 15 % reaches -12 points
+    # kpi was told: its chart and progress use the target the plan read, not the provisional one.
+    seen = await eventually(
+        lambda: kpi_view(
+            platform, initiative, lambda view: view["initiative"]["target_change_pct"] == expected
+        ),
+        what="kpi to hear the plan's target",
+        within=60,
+    )
+    assert seen["initiative"]["target_problem"] == ""
+    (series,) = seen["kpis"]
+    assert series["baseline"] == pytest.approx(baseline)
+    assert series["target"] == pytest.approx(baseline - 0.12, abs=1e-4)  # the change kept to 0.01 %
+
+
+async def test_a_target_in_points_out_of_reach_of_the_feeds_baseline_is_an_inconclusive_gate(
+    platform: Platform,
+) -> None:
+    initiative, started, _ = await clinic_with_calls(platform)
+    approval = {
+        "owner": "fd-lead-1",
+        "target_change_points": -40,  # about 30 % cannot fall by 40 points
+        "baseline_from_history_weeks": BASELINE_WEEKS,
+        "pilot_started_on": started.isoformat(),
+        "phase_days": {"pilot": 28},
+    }
+    live = await judged_plan(platform, initiative, approval)
+    assert "target_change_points" in live["target_problem"] and live["target_in_values"] == ""
+    evidence = live["gate_evidence"]
+    assert evidence["outcome"] == "inconclusive"
+    assert "cannot be met from the measured baseline" in evidence["summary"]
+    # The workflow did not fail: it waits for the officer's decision like any inconclusive gate.
+    assert live["phase"] == "evaluation" and live["awaiting_decision"]
+    # kpi draws no target it cannot reach, and says why.
+    seen = await eventually(
+        lambda: kpi_view(platform, initiative, lambda view: bool(view["initiative"]["target_problem"])),
+        what="kpi to hear the target is out of reach",
+        within=60,
+    )
+    assert "target_change_points" in seen["initiative"]["target_problem"]
+    assert seen["kpis"][0]["target"] is None

@@ -79,7 +79,14 @@ class PortalWithRoadmap:
                     staff_logged=7,
                     staff_expected=8,
                     candidates=[
-                        {"rank": rank, "category": category, "hours_per_week": h, "cost_per_week": c}
+                        {
+                            "rank": rank,
+                            "category": category,
+                            "hours_per_week": h,
+                            "cost_per_week": c,
+                            "hours_saved_low": h * 0.1,
+                            "hours_saved_high": h * 0.3,
+                        }
                         for rank, (category, (h, c)) in enumerate(HOURS.items(), start=1)
                     ],
                     completed_at=now,

@@ -21,7 +21,7 @@ from shared import db
 from shared.auth import issue_token
 from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted, AutomationCandidate
-from shared.events.intake import AssessmentCompleted
+from shared.events.intake import AssessmentCompleted, StaffRole
 
 MIGRATIONS = Path(__file__).parents[2] / "services" / "roadmap" / "migrations"
 
@@ -47,6 +47,7 @@ class RoadmapApp:
         systems: dict[str, str] | None = None,
         hours: dict[str, tuple[float, float]] | None = None,
         dimensions: dict[str, float] | None = None,
+        staff: list[StaffRole] | None = None,
     ) -> uuid.UUID:
         """A clinic with its assessment and audit, as roadmap learns them from the events."""
         clinic_id = uuid.uuid4()
@@ -60,6 +61,7 @@ class RoadmapApp:
                     name="Lakeside Pediatrics",
                     specialty="pediatrics",
                     locations=1,
+                    staff=staff or [],
                     systems={"emr": "athenahealth", "phone": "RingCentral"} if systems is None else systems,
                 ),
             )

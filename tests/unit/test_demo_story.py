@@ -19,8 +19,12 @@ from deploy.demo.portfolio import (
     PILOT_GROUP,
     PILOT_WEEKS_AGO,
     STAGES,
+    audit_log,
+    demo_days,
     demo_events,
+    headcounts,
     portfolio,
+    roster,
 )
 from services.kpi import alert_rules
 from services.kpi.aggregate import apply_activity_batch
@@ -138,3 +142,33 @@ def test_the_demos_gates_pass_fail_and_are_inconclusive_on_their_own_weeks(insta
     assert all(evidence["design"].startswith("difference-in-differences") for _, evidence in verdicts["gate"])
     [(_, finished)] = verdicts["done"]
     assert finished["outcome"] == "pass"
+
+
+def test_each_demo_clinics_staff_audit_and_calls_follow_its_size() -> None:
+    """Not one audit everywhere: head-counts, the audit's hours and the call volume grow with size,
+    and the audit names audit's own roster pseudonyms, most of the staff logging."""
+    clinics = portfolio(25)
+    by_size = {clinic.size: clinic for clinic in clinics}
+    assert sorted(by_size) == [0, 1, 2]
+    hours = {}
+    for size, clinic in by_size.items():
+        entries = audit_log(clinic, "2026-12-07")
+        staff = {who for who, _ in roster(clinic)}
+        logged = {entry["staff_id"] for entry in entries}
+        assert logged <= staff and len(logged) / len(staff) >= 0.8
+        assert sum(headcounts(clinic).values()) == len(staff)
+        hours[size] = sum(entry["minutes"] * entry["occurrences"] for entry in entries) / 60
+    assert hours[0] < hours[1] < hours[2]
+    audits = {
+        tuple(sorted((e["staff_id"], e["minutes"]) for e in audit_log(c, "2026-12-07"))) for c in clinics
+    }
+    assert len(audits) == len(clinics)  # every clinic its own audit
+    now, zone = datetime(2026, 12, 9, 15, tzinfo=UTC), ZoneInfo("America/Chicago")
+    calls = {
+        size: sum(
+            1 for event in demo_events(clinic, now=now, zone=zone) if event["type"].startswith("partner.call")
+        )
+        / len(demo_days(clinic, now=now, zone=zone))
+        for size, clinic in ((c.size, c) for c in clinics if c.stage == "pilot")
+    }
+    assert calls == {size: 8 + 4 * size for size in calls}

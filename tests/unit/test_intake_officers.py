@@ -154,12 +154,22 @@ async def test_a_sign_in_link_points_at_the_portal_and_carries_a_one_time_token(
         ({}, "127.0.0.1", None, 201),  # development: open on the machine itself
         ({}, "::1", None, 201),
         ({}, "203.0.113.7", None, 403),  # but not from elsewhere
-        ({"environment": "production", "secret_key": "s" * 40}, "127.0.0.1", None, 403),
+        (
+            {"environment": "production", "secret_key": "s" * 40, "pseudonym_secret": "p" * 40},
+            "127.0.0.1",
+            None,
+            403,
+        ),
         ({"admin_secret": "bootstrap-secret"}, "127.0.0.1", None, 403),
         ({"admin_secret": "bootstrap-secret"}, "127.0.0.1", "wrong", 403),
         ({"admin_secret": "bootstrap-secret"}, "203.0.113.7", "bootstrap-secret", 201),
         (
-            {"admin_secret": "bootstrap-secret", "environment": "production", "secret_key": "s" * 40},
+            {
+                "admin_secret": "bootstrap-secret",
+                "environment": "production",
+                "secret_key": "s" * 40,
+                "pseudonym_secret": "p" * 40,
+            },
             "203.0.113.7",
             "bootstrap-secret",
             201,

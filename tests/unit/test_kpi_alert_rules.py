@@ -11,6 +11,7 @@ from services.kpi import alert_rules, kpis
 from services.kpi.clinic_watch import alert_id
 from services.kpi.control_charts import ADOPTION_RATES
 from shared.calendar import iso_week
+from shared.small_groups import NOT_SHOWN_PER_PERSON
 from tests.laney_reference import laney_p_limit
 
 FIRST_MONDAY = date(2026, 5, 4)  # ISO week 2026-W19
@@ -181,12 +182,23 @@ def test_one_person_on_leave_never_fires_and_two_fire_only_when_the_share_of_not
     assert _dormant(_users([TEN] * 8 + outsiders[:4]), 12, group=TEN) is not None
 
 
-def test_fewer_than_three_users_stopping_raise_no_per_person_alert() -> None:
-    """At a one- or two-physician practice "2 of the 2 stopped" is what each of them did: not shown."""
+def test_fewer_than_three_users_stopping_is_said_at_clinic_level_without_singling_anyone_out() -> None:
+    """At a one- or two-physician practice "2 of the 2 stopped" is what each of them did: the alert says
+    only that adoption fell at the clinic, with no count of people and no staff id."""
     pair, trio = TEN[:2], TEN[:3]
     notes_named = _clinic_weeks([(36, set(pair), set(pair))] * 10 + [(0, set(), set(pair))] * 2)
-    assert _dormant(notes_named, 12, group=pair) is None  # both stopped while at work: still no alert
-    assert _dormant(_users([pair] * 10 + [[], []]), 12, group=pair) is None
+    for finding in (
+        _dormant(notes_named, 12, group=pair),  # both stopped while at work
+        _dormant(_users([pair] * 10 + [[], []]), 12, group=pair),  # both idle two calendar weeks
+        _dormant(_users([pair[:1]] * 10 + [[], []]), 12, group=pair[:1]),  # a one-physician practice
+    ):
+        assert finding is not None and finding.kind == "adoption_decline"
+        assert finding.evidence["rule"] == "clinic_use_fell"
+        assert not {"users", "stopped", "stopped_share"} & set(finding.evidence)
+        assert "adoption fell at this clinic" in finding.message and NOT_SHOWN_PER_PERSON in finding.message
+        assert not any(staff in finding.message for staff in pair) and " of the " not in finding.message
+    # One of two idle while the other works on, with no notes to tell leave from stopping: no alert.
+    assert _dormant(_users([pair] * 10 + [pair[1:]] * 2), 12, group=pair) is None
     finding = _dormant(_users([trio] * 10 + [[], []]), 12, group=trio)  # three: the group is shown
     assert finding is not None and (finding.evidence["stopped"], finding.evidence["users"]) == (3, 3)
 

@@ -136,7 +136,9 @@ def batch_record(value: bytes, offset: int = 0) -> ConsumerRecord[Any, Any]:
 async def test_the_consumer_counts_a_batch_records_good_events_and_parks_each_bad_one() -> None:
     events = every_type()
     events[2] = events[2] | {"data": {"wait_seconds": -5}}
-    batch = await ActivityBatch.parse([batch_record(json.dumps(events).encode())], now=NOW)
+    batch = await ActivityBatch.parse(
+        [batch_record(json.dumps(events).encode())], now=NOW, pseudonym_secret="test-pseudonyms"
+    )
 
     assert [activity.event_id for activity in batch.good] == [e["id"] for i, e in enumerate(events) if i != 2]
     [(parked, error)] = batch.bad
@@ -150,7 +152,7 @@ async def test_the_consumer_counts_a_batch_records_good_events_and_parks_each_ba
 
 
 async def test_a_batch_record_that_is_not_a_batch_is_parked_whole() -> None:
-    batch = await ActivityBatch.parse([batch_record(b"{oops")], now=NOW)
+    batch = await ActivityBatch.parse([batch_record(b"{oops")], now=NOW, pseudonym_secret="test-pseudonyms")
     assert batch.good == []
     [(parked, error)] = batch.bad
     assert parked.value == b"{oops"

@@ -16,7 +16,7 @@ from shared import clock
 
 def test_production_refuses_the_development_key_and_a_key_that_is_not_fernet() -> None:
     with pytest.raises(ValidationError, match="FAIO_PARTNER_SECRETS_KEYS must be set in production"):
-        KpiSettings(environment="production", secret_key="a-real-secret")
+        KpiSettings(environment="production", secret_key="a-real-secret", pseudonym_secret="p" * 32)
     with pytest.raises(ValidationError, match="not a Fernet key"):
         KpiSettings(partner_secrets_keys="not-a-key")
 

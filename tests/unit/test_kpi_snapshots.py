@@ -19,6 +19,8 @@ from shared.events.roadmap import InitiativeApproved
 from shared.outbox import OutboxMessage
 
 W45 = date(2026, 11, 2)  # a Monday
+# Clinicians as the edges hand them to kpi: keyed pseudonyms (shared.pseudonyms), never raw ids.
+DR_1A, DR_2B = "fp-00000000000000000d1a", "fp-00000000000000000d2b"
 
 
 def _event(clinic: uuid.UUID, day: date, event_type: str, data: dict[str, Any]) -> PartnerActivity:
@@ -61,7 +63,9 @@ async def _record(
         await aggregate.apply_activity_batch(session=session, activities=events)
         await session.commit()
         with clock.set_to(datetime(today.year, today.month, today.day, 9, tzinfo=UTC)):
-            await evaluation.record_initiative_and_past_baseline(session=session, event=approval)
+            await evaluation.record_initiative_and_past_baseline(
+                session=session, event=approval, pseudonym_secret="test-pseudonyms"
+            )
         await session.commit()
         rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
     snapshots = [
@@ -76,18 +80,18 @@ async def test_notes_are_kept_per_clinician_and_day(kpi_sessions: db.SessionFact
         session.add(KpiClinic(id=clinic, officer_id="officer", name="Clinic"))
         await session.commit()
         batch = [
-            _note(clinic, W45, 10, "dr-1a"),
-            _note(clinic, W45, 12, "dr-1a", ai=True),
+            _note(clinic, W45, 10, DR_1A),
+            _note(clinic, W45, 12, DR_1A, ai=True),
             _note(clinic, W45, 4, None),
         ]
         await aggregate.apply_activity_batch(session=session, activities=batch)
         await session.commit()
         # A second batch adds to the same row.
-        await aggregate.apply_activity_batch(session=session, activities=[_note(clinic, W45, 5, "dr-1a")])
+        await aggregate.apply_activity_batch(session=session, activities=[_note(clinic, W45, 5, DR_1A)])
         await session.commit()
         rows = (await session.exec(select(KpiDailyClinicianNotes))).all()
     assert [(row.staff_id, row.day, row.notes, row.minutes, row.ai_assisted) for row in rows] == [
-        ("dr-1a", W45, 3, 27.0, 1)
+        (DR_1A, W45, 3, 27.0, 1)
     ]
 
 
@@ -96,18 +100,18 @@ async def test_snapshots_carry_the_weeks_sums_and_each_clinicians(kpi_sessions: 
     w47 = W45 + timedelta(days=14)
     events = [
         # Baseline W45: dr-1a 10 + 12 minutes, dr-2b 9. W46 has no notes at all.
-        _note(clinic, W45, 10, "dr-1a"),
-        _note(clinic, W45 + timedelta(days=1), 12, "dr-1a"),
-        _note(clinic, W45 + timedelta(days=4), 9, "dr-2b"),
+        _note(clinic, W45, 10, DR_1A),
+        _note(clinic, W45 + timedelta(days=1), 12, DR_1A),
+        _note(clinic, W45 + timedelta(days=4), 9, DR_2B),
         # Pilot W47: dr-1a 6 + 7 + 8 (two with the scribe), dr-2b 11, and a note naming nobody (5).
-        _note(clinic, w47, 6, "dr-1a", ai=True),
-        _note(clinic, w47, 7, "dr-1a", ai=True),
-        _note(clinic, w47 + timedelta(days=6), 8, "dr-1a"),
-        _note(clinic, w47 + timedelta(days=2), 11, "dr-2b", ai=True),
+        _note(clinic, w47, 6, DR_1A, ai=True),
+        _note(clinic, w47, 7, DR_1A, ai=True),
+        _note(clinic, w47 + timedelta(days=6), 8, DR_1A),
+        _note(clinic, w47 + timedelta(days=2), 11, DR_2B, ai=True),
         _note(clinic, w47 + timedelta(days=3), 5, None),
     ]
     approval = _approval(
-        clinic, "documentation_minutes_per_note", start=W45, end=W45 + timedelta(days=13), group=["dr-1a"]
+        clinic, "documentation_minutes_per_note", start=W45, end=W45 + timedelta(days=13), group=[DR_1A]
     )
     sent = await _record(kpi_sessions, events, approval, today=W45 + timedelta(days=21))  # W48's Monday
 
@@ -117,14 +121,14 @@ async def test_snapshots_carry_the_weeks_sums_and_each_clinicians(kpi_sessions: 
     assert baseline.counts == WeekCounts(events=31, total=3)
     assert baseline.value == pytest.approx(31 / 3)
     assert baseline.clinicians == [
-        ClinicianWeek(staff_id="dr-1a", pilot=True, events=22, total=2),
-        ClinicianWeek(staff_id="dr-2b", pilot=False, events=9, total=1),
+        ClinicianWeek(staff_id=DR_1A, pilot=True, events=22, total=2),
+        ClinicianWeek(staff_id=DR_2B, pilot=False, events=9, total=1),
     ]
     assert pilot.counts == WeekCounts(events=37, total=5)
     assert pilot.value == pytest.approx(37 / 5)
     assert pilot.clinicians == [
-        ClinicianWeek(staff_id="dr-1a", pilot=True, events=21, total=3),
-        ClinicianWeek(staff_id="dr-2b", pilot=False, events=11, total=1),
+        ClinicianWeek(staff_id=DR_1A, pilot=True, events=21, total=3),
+        ClinicianWeek(staff_id=DR_2B, pilot=False, events=11, total=1),
     ]
     async with kpi_sessions() as session:
         record = await session.get(
@@ -135,15 +139,15 @@ async def test_snapshots_carry_the_weeks_sums_and_each_clinicians(kpi_sessions: 
 
 def test_the_ai_share_per_clinician_and_kpis_without_clinicians() -> None:
     data = kpis.PeriodData()
-    data.staff_notes["dr-2b"].add(kpis.NoteSums(notes=4, minutes=30, ai_assisted=1))
-    data.staff_notes["dr-1a"].add(kpis.NoteSums(notes=2, minutes=10, ai_assisted=2))
+    data.staff_notes[DR_2B].add(kpis.NoteSums(notes=4, minutes=30, ai_assisted=1))
+    data.staff_notes[DR_1A].add(kpis.NoteSums(notes=2, minutes=10, ai_assisted=2))
     data.staff_notes["dr-3c"]  # a clinician seen without notes is left out
     share = kpis.definition("ai_assisted_note_share")
-    assert kpis.clinician_weeks(share, data, pilot_group=["dr-2b"]) == [
-        ClinicianWeek(staff_id="dr-1a", pilot=False, events=2, total=2),
-        ClinicianWeek(staff_id="dr-2b", pilot=True, events=1, total=4),
+    assert kpis.clinician_weeks(share, data, pilot_group=[DR_2B]) == [
+        ClinicianWeek(staff_id=DR_1A, pilot=False, events=2, total=2),
+        ClinicianWeek(staff_id=DR_2B, pilot=True, events=1, total=4),
     ]
-    assert kpis.clinician_weeks(kpis.definition("missed_call_rate"), data, pilot_group=["dr-2b"]) == []
+    assert kpis.clinician_weeks(kpis.definition("missed_call_rate"), data, pilot_group=[DR_2B]) == []
     # Medians and staff KPIs have no sums behind them.
     assert kpis.week_counts(kpis.definition("median_message_response_minutes"), data) is None
     assert kpis.week_counts(kpis.definition("ai_weekly_active_staff"), data) is None
@@ -177,7 +181,7 @@ async def test_a_plan_whose_pilot_began_weeks_ago_gets_every_complete_week_at_on
     ]
     events += _calls(clinic, today, answered=3, missed=3)  # this week's calls: not complete, not sent
     approval = _approval(
-        clinic, "missed_call_rate", start=W45, end=pilot_start - timedelta(days=1), group=["dr-1a"]
+        clinic, "missed_call_rate", start=W45, end=pilot_start - timedelta(days=1), group=[DR_1A]
     )
     sent = await _record(kpi_sessions, events, approval, today=today)
 
@@ -195,7 +199,7 @@ async def test_a_lagged_kpi_sends_a_week_only_once_it_is_final(kpi_sessions: db.
     clinic = uuid.uuid4()
     events = [_event(clinic, W45 + timedelta(weeks=week), "referral.sent", {}) for week in range(8)]
     approval = _approval(
-        clinic, "referral_completion_rate", start=W45, end=W45 + timedelta(days=13), group=["dr-1a"]
+        clinic, "referral_completion_rate", start=W45, end=W45 + timedelta(days=13), group=[DR_1A]
     )
     # As of W53's Monday (12-28) the weeks up to W52 are complete; W45 to W47 have 5 complete weeks since.
     sent = await _record(kpi_sessions, events, approval, today=date(2026, 12, 28))

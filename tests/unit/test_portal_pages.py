@@ -25,6 +25,7 @@ from sqlmodel import select
 from deploy.local.kafka import free_port
 from deploy.local.mail_sink import start_sink
 from services.portal.app import create_app
+from services.portal.officer import staff
 from services.portal.officer.models import PortalDismissal
 from services.portal.read_model.models import PortalClinic, PortalInitiative, PortalPlan
 from services.portal.settings import PortalSettings
@@ -127,6 +128,13 @@ async def add_plan(portal: Portal, officer_id: str) -> tuple[UUID, UUID, str]:
     return clinic_id, initiative_id, plan_id
 
 
+async def portal_initiative(portal: Portal, initiative_id: UUID) -> PortalInitiative:
+    async with portal.sessions() as session:
+        initiative = await session.get(PortalInitiative, initiative_id)
+    assert initiative is not None
+    return initiative
+
+
 async def test_pages_need_a_session_and_a_link_signs_in_once(portal: Portal) -> None:
     assert (await portal.http.get("/portfolio")).headers["location"] == "/sign-in"
     token, _ = issue_sign_in_token(portal.settings, officer_id="officer-a")
@@ -142,7 +150,9 @@ async def test_pages_need_a_session_and_a_link_signs_in_once(portal: Portal) -> 
 
 
 def test_cookies_are_secure_in_production() -> None:
-    assert PortalSettings(environment="production", secret_key="x" * 40).secure_cookies
+    assert PortalSettings(
+        environment="production", secret_key="x" * 40, pseudonym_secret="p" * 40
+    ).secure_cookies
 
 
 async def test_sign_out_needs_the_form_token_and_ends_the_session(portal: Portal) -> None:
@@ -305,7 +315,9 @@ async def test_a_refused_decision_shows_roadmaps_reason(portal: Portal) -> None:
     csrf = await portal.sign_in("officer-a")
     _clinic, _initiative, plan_id = await add_plan(portal, "officer-a")
     portal.roadmap.status, portal.roadmap.body = 409, {"detail": "plan is not waiting for a gate decision"}
-    await portal.http.post(f"/plans/{plan_id}/decision", data={"csrf_token": csrf, "action": "stop"})
+    await portal.http.post(
+        f"/plans/{plan_id}/decision", data={"csrf_token": csrf, "action": "stop", "confirmed": "yes"}
+    )
     page = await portal.http.get("/today")
     assert "Roadmap refused the decision: plan is not waiting for a gate decision" in page.text
 
@@ -419,7 +431,7 @@ async def test_bad_approval_input_is_shown_next_to_each_field(portal: Portal) ->
     )
     assert answer.status_code == 422
     errors = re.findall(r'<p class="field-error">([^<]+)</p>', answer.text)
-    assert any("name who owns it" in error for error in errors)
+    assert any("pick who owns it" in error for error in errors)
     assert any("a target is a change" in error for error in errors)
     assert not portal.roadmap.requests
 
@@ -431,9 +443,20 @@ async def test_roadmaps_field_errors_land_next_to_the_fields(portal: Portal) -> 
     portal.roadmap.body = {
         "detail": [{"loc": ["body", "owner"], "msg": "owner is not on the clinic's staff"}]
     }
+    clinic_id = (await portal_initiative(portal, initiative_id)).clinic_id
+    async with portal.sessions() as session:
+        for role, name in (("dr", "Ana Rivera"), ("dr", "Ben Okafor"), ("dr", "Cy Lund")):
+            await staff.add_person(
+                session, clinic_id=clinic_id, officer_id="officer-a", role=role, display_name=name
+            )
     answer = await portal.http.post(
         f"/initiatives/{initiative_id}/approve",
-        data={"csrf_token": csrf, "owner": "dr-x", "target_change_pct": "-30", "pilot_group": "dr-1, dr-2"},
+        data={
+            "csrf_token": csrf,
+            "owner": "dr-3",
+            "target_change_pct": "-30",
+            "pilot_group": ["dr-1", "dr-2"],
+        },
     )
     assert answer.status_code == 422
     assert '<p class="field-error">owner is not on the clinic&#39;s staff</p>' in answer.text

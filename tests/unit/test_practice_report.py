@@ -38,6 +38,7 @@ async def approve_first(portal: PortalWithRoadmap, clinic_id: uuid.UUID) -> None
                 baseline=BaselineIn(source="emr_report", value=16.5, weekly_volume=310),
                 tool_cost=ToolCostIn(per_user_monthly=119, users=4, setup=900),
             ),
+            pseudonym_secret="test-pseudonyms",
             start_plan=noop_start,
         )
         await session.commit()

@@ -94,6 +94,7 @@ async def test_the_report_names_the_first_problem_with_its_evidence_dates_and_mo
                 initiative_id=listing.initiatives[0].id,
                 officer_id=OFFICER,
                 approval=approval,
+                pseudonym_secret="test-pseudonyms",
                 start_plan=noop_start,
             )
             session.add(

@@ -188,6 +188,7 @@ async def test_approval_with_intakes_compliance_cap_is_refused_then_kept_with_it
         with pytest.raises(Refused, match="compliance_exception"):
             await approve_initiative(
                 session=session,
+                pseudonym_secret="test-pseudonyms",
                 start_plan=FakeStarter(),
                 initiative_id=documentation.id,
                 officer_id=OFFICER,
@@ -204,6 +205,7 @@ async def test_approval_with_intakes_compliance_cap_is_refused_then_kept_with_it
     async with sessions() as session:
         approved = await approve_initiative(
             session=session,
+            pseudonym_secret="test-pseudonyms",
             start_plan=FakeStarter(),
             initiative_id=documentation.id,
             officer_id=OFFICER,
@@ -269,6 +271,7 @@ async def test_does_it_integrate_no_is_refused_unless_the_officer_records_an_exc
         with pytest.raises(Refused, match="integration_exception: the solution does not integrate"):
             await approve_initiative(
                 session=session,
+                pseudonym_secret="test-pseudonyms",
                 start_plan=FakeStarter(),
                 initiative_id=documentation.id,
                 officer_id=OFFICER,
@@ -277,6 +280,7 @@ async def test_does_it_integrate_no_is_refused_unless_the_officer_records_an_exc
     async with sessions() as session:
         approved = await approve_initiative(
             session=session,
+            pseudonym_secret="test-pseudonyms",
             start_plan=FakeStarter(),
             initiative_id=documentation.id,
             officer_id=OFFICER,

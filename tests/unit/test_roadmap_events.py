@@ -19,7 +19,7 @@ from temporalio.testing import ActivityEnvironment
 from services.roadmap.initiatives import proposals
 from services.roadmap.models import RoadmapPlanTransition
 from services.roadmap.plans.activities import PlanActivities
-from services.roadmap.plans.contracts import PhaseChange, PlanNotice
+from services.roadmap.plans.contracts import PhaseChange, PlanNotice, TargetChange
 from services.roadmap.plans.worker import MIGRATIONS
 from shared import db, topics
 from shared.events import ClinicRegistered, EventBody
@@ -31,7 +31,7 @@ from shared.events import partner as partner_events
 from shared.events import roadmap as roadmap_events
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from shared.events.intake import AssessmentCompleted
-from shared.events.roadmap import InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged
+from shared.events.roadmap import InitiativeProposed, PlanNoticeRaised, PlanPhaseChanged, PlanTargetSet
 from shared.outbox import OutboxMessage
 
 OFFICER = "officer-events"
@@ -42,6 +42,7 @@ PINNED_TEXT_FIELDS = {
     *("AiToolSession.staff_id", "NoteSigned.staff_id", "InitiativeApproved.owner"),
     *("InitiativeApproved.pilot_group", "InitiativeApproved.plan_id", "PlanBuyInChanged.plan_id"),
     *("PlanNoticeRaised.plan_id", "PlanNoticeRaised.key", "PlanPhaseChanged.plan_id"),
+    "PlanTargetSet.plan_id",
     *("AssessmentCompleted.officer_id", "ClinicArchived.officer_id", "ClinicProfile.officer_id"),
     *("ClinicRegistered.officer_id", "ClinicUpdated.officer_id", "OfficerTokensRevoked.officer_id"),
     # names of the practice (shared/names.py), its systems' vendors and roles: no patient in them
@@ -58,6 +59,9 @@ PINNED_TEXT_FIELDS = {
     # notice texts built from figures, a phase change's reason (never the officer's note)
     *("AuditCompleted.missing_staff", "AuditCompleted.close_reason", "ReadinessGap.next_action"),
     *("KpiAlert.evidence", "KpiAlert.message", "PlanNoticeRaised.message", "PlanPhaseChanged.reason"),
+    # a target as faio writes it from the officer's number ("-12 percentage points") and why it
+    # cannot be met from a measured share (plans/targets.py)
+    *("PlanTargetSet.given_as", "PlanTargetSet.problem"),
 }
 
 
@@ -260,6 +264,32 @@ async def test_a_gate_decision_publishes_its_kind_and_keeps_the_officers_note_ou
         transition = await session.get(RoadmapPlanTransition, (plan.plan_id, 5))
     assert transition is not None
     assert transition.reason == f"officer decided to continue at gate pass (officer-7): {note}"
+
+
+async def test_a_target_read_against_the_baseline_is_published_for_kpi(sessions: db.SessionFactory) -> None:
+    plan = await plan_in_evaluation(sessions)
+    told = TargetChange(
+        plan_id=plan.plan_id,
+        clinic_id=plan.clinic_id,
+        initiative_id=plan.initiative_id,
+        target_change_pct=-41.38,
+        problem="",
+        given_as="-12 percentage points",
+        baseline_value=0.29,
+        locked=True,
+        set_at=datetime.now(UTC).isoformat(),
+    )
+    await ActivityEnvironment().run(PlanActivities(sessions).tell_target, told)
+
+    (body,) = await staged(sessions, topics.PLAN_TARGET_SET)
+    event = PlanTargetSet.model_validate(body)
+    assert (event.target_change_pct, event.given_as, event.baseline_value, event.locked) == (
+        -41.38,
+        "-12 percentage points",
+        0.29,
+        True,
+    )
+    assert str(event.initiative_id) == plan.initiative_id
 
 
 def test_no_event_carries_text_a_person_typed() -> None:

@@ -172,6 +172,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
         with pytest.raises(NotFound):
             await approve_initiative(
                 session=session,
+                pseudonym_secret="test-pseudonyms",
                 start_plan=FakeStarter(),
                 initiative_id=first.id,
                 officer_id="someone-else",
@@ -182,6 +183,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
         with pytest.raises(RuntimeError):
             await approve_initiative(
                 session=session,
+                pseudonym_secret="test-pseudonyms",
                 start_plan=failing,
                 initiative_id=first.id,
                 officer_id=OFFICER,
@@ -195,6 +197,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
     async with sessions() as session:
         approved = await approve_initiative(
             session=session,
+            pseudonym_secret="test-pseudonyms",
             start_plan=starter,
             initiative_id=first.id,
             officer_id=OFFICER,
@@ -209,6 +212,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
         with pytest.raises(Conflict, match="one problem first"):
             await approve_initiative(
                 session=session,
+                pseudonym_secret="test-pseudonyms",
                 start_plan=starter,
                 initiative_id=second.id,
                 officer_id=OFFICER,
@@ -228,6 +232,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
     async with sessions() as session:
         await approve_initiative(
             session=session,
+            pseudonym_secret="test-pseudonyms",
             start_plan=starter,
             initiative_id=second.id,
             officer_id=OFFICER,
@@ -246,6 +251,7 @@ async def test_two_approvals_at_the_same_instant_start_one_plan(sessions: db.Ses
             try:
                 await approve_initiative(
                     session=session,
+                    pseudonym_secret="test-pseudonyms",
                     start_plan=starter,
                     initiative_id=initiative.id,
                     officer_id=OFFICER,
@@ -373,6 +379,7 @@ async def test_a_baseline_from_the_feeds_history_is_the_whole_weeks_before_appro
         async with sessions() as session:
             await approve_initiative(
                 session=session,
+                pseudonym_secret="test-pseudonyms",
                 start_plan=starter,
                 initiative_id=first.id,
                 officer_id=OFFICER,

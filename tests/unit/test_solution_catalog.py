@@ -66,7 +66,7 @@ def test_a_category_integrates_only_through_a_vendor_that_also_signs_a_baa() -> 
     vendors.append(VendorSummary("ai_scribe", "Good", {"emr": ["modmed"]}, baa_available=True))
     assert category_fit(category="ai_scribe", vendors=vendors, systems={"emr": "ModMed"}).integrates is True
     empty = category_fit(category="coding", vendors=vendors, systems={"emr": "ModMed"})
-    assert empty.integrates is None and "faio catalog add" in empty.note
+    assert empty.integrates is None and "add one to your catalog" in empty.note
 
 
 async def test_the_officer_starts_from_defaults_and_edits_them(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.portal.pages.formats import plural
 from services.portal.read_model.models import PortalPlan, PortalPlanBuyIn
 from shared.events.buy_in import MIN_RESPONSES_TO_SHOW, survey_stage_of
 
@@ -57,13 +58,13 @@ class BuyInSummary:
 def summarise(figures: dict[str, Any], *, phase: str = "") -> BuyInSummary:
     kinds = ", ".join(kind.replace("_", " ") for kind in figures.get("communication_kinds", []))
     sent = figures.get("communications_sent", 0)
-    told = f"{sent} communication(s) sent" + (f" ({kinds})" if kinds else "")
+    told = plural(sent, "communication") + " sent" + (f" ({kinds})" if kinds else "")
     held, staff = figures.get("trainings_held", 0), figures.get("staff_trained", 0)
-    trained = f"{held} training(s) held, {staff} staff trained"
+    trained = f"{plural(held, 'training')} held, {staff} staff trained"
     if figures.get("trainings_booked"):
         trained += f"; {figures['trainings_booked']} booked"
     if figures.get("retrainings"):
-        trained += f" ({figures['retrainings']} retraining(s) booked by adoption alerts)"
+        trained += f" ({plural(figures['retrainings'], 'retraining')} booked by adoption alerts)"
     ready = bool(figures.get("preparation_ready"))
     if figures.get("preparation_waived"):
         preparation = "may leave preparation: the officer recorded why"
@@ -93,7 +94,7 @@ def summarise(figures: dict[str, Any], *, phase: str = "") -> BuyInSummary:
     due = survey_stage_of(phase)
     survey_due = ""
     if due and due not in {line.stage for line in surveys}:
-        survey_due = f"no survey {STAGE_NAMES[due]} yet: `faio plan buy-in survey <plan> {due}` opens it"
+        survey_due = f"no survey {STAGE_NAMES[due]} yet"
     return BuyInSummary(
         told=told,
         trained=trained,

@@ -13,10 +13,14 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.portal.officer import staff
+from services.portal.officer.staff import PortalStaff
 from services.portal.officer.tenancy import owned_clinic
 from services.portal.pages import rules
 from services.portal.pages.activity import Activity, adoption_measure, adoption_values
 from services.portal.pages.buy_in import BuyInSummary, buy_in_of_plans
+from services.portal.pages.needs import Need
+from services.portal.pages.needs import needs as needs_of
 from services.portal.read_model.models import (
     PortalAlert,
     PortalAssessment,
@@ -68,6 +72,9 @@ class ClinicStory:
     feeds: list[FeedRow] = field(default_factory=list)
     feed: rules.FeedHealth | None = None
     adoption_chart: dict[str, Any] | None = None
+    needs: list[Need] = field(default_factory=list)  # the same list as Today's and the portfolio's
+    people: list[PortalStaff] = field(default_factory=list)  # the active roster: owners and pilots
+    names: dict[str, str] = field(default_factory=dict)  # pseudonym (lower case) -> the officer's name
 
 
 NEXT_STEP = {
@@ -168,6 +175,9 @@ async def clinic_story(
         # Feed days are the clinic's own (kpi dates events on its calendar): so is "today".
         feed=activity.feed(clinic.calendar().day_of(now)) if activity else None,
         adoption_chart=adoption_chart(activity.adoption, all_transitions, now=now) if activity else None,
+        needs=(await needs_of(session, officer_id, now=now, clinic_ids=[clinic_id])).of(clinic_id),
+        people=await staff.roster(session, clinic_id, active_only=True),
+        names=await staff.names_of(session, clinic_id),
     )
 
 

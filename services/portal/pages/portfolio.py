@@ -17,11 +17,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal.pages import reads, rules
-from services.portal.pages.activity import Activity, feed_of, load_activity
+from services.portal.pages import needs, reads, rules
+from services.portal.pages.activity import feed_of
 from services.portal.pages.reads import Point
 from services.portal.read_model.models import (
-    PortalAlert,
     PortalAssessment,
     PortalInitiative,
     PortalOpenAudit,
@@ -126,35 +125,30 @@ async def portfolio(
     *, session: AsyncSession, officer_id: str, filters: Filters, now: datetime
 ) -> tuple[list[ClinicRow], list[str]]:
     """The officer's clinics as rows (filtered, most in need first) and every specialty for the filter."""
-    clinics = await reads.officer_clinics(session, officer_id)
-    facts = await _read_facts(session, reads.officer_clinic_ids(officer_id), now=now)
-    rows = [
-        row for row in (_clinic_row(clinic, facts, now=now) for clinic in clinics) if _matches(row, filters)
-    ]
+    inputs = await needs.read_inputs(session, officer_id, now=now)
+    facts = await _read_facts(session, reads.officer_clinic_ids(officer_id), inputs)
+    decided = needs.decide(inputs, now=now)
+    built = (_clinic_row(clinic, facts, decided.of(clinic.id), now=now) for clinic in inputs.clinics.values())
+    rows = [row for row in built if _matches(row, filters)]
     rows.sort(key=lambda row: (-row.attention_score, row.name.lower()))
-    return rows, sorted({clinic.specialty for clinic in clinics if clinic.specialty})
+    return rows, sorted({clinic.specialty for clinic in inputs.clinics.values() if clinic.specialty})
 
 
 @dataclass
 class _Facts:
-    """What the portfolio reads of the officer's clinics, each by clinic id (KPI weeks and activity
-    by its 32 hex digits, as stored), plans' gate notices by plan id."""
+    """What the portfolio reads of the officer's clinics besides the needs' inputs, each by clinic id
+    (KPI weeks by its 32 hex digits, as stored)."""
 
+    inputs: needs.Inputs
     assessments: dict[UUID, Any]
     open_audits: dict[UUID, Any]
-    audits: dict[UUID, Any]
     initiatives: dict[UUID, list[Any]]
-    plans: dict[UUID, Any]
-    gate_notices: dict[str, list[Any]]
-    escalations: Counter[UUID]
     open_alerts: Counter[UUID]
     weeks: dict[str, dict[str, list[Point]]]
-    activities: dict[str, Activity]
 
 
-async def _read_facts(session: AsyncSession, ids: Any, *, now: datetime) -> _Facts:
+async def _read_facts(session: AsyncSession, ids: Any, inputs: needs.Inputs) -> _Facts:
     """A handful of column queries over all the clinics at once, none per clinic."""
-    plans = reads.current_plans(await reads.plans(session, ids))
     initiatives: dict[UUID, list[Any]] = defaultdict(list)
     for initiative in await reads.column_rows(
         session,
@@ -168,26 +162,17 @@ async def _read_facts(session: AsyncSession, ids: Any, *, now: datetime) -> _Fac
     ):
         initiatives[initiative.clinic_id].append(initiative)
     assessment_columns = (col(PortalAssessment.level), col(PortalAssessment.overall_score))
-    alerts = sa_select(col(PortalAlert.clinic_id)).where(
-        col(PortalAlert.clinic_id).in_(ids), col(PortalAlert.raised_at) >= now - rules.OPEN_FOR
-    )
     return _Facts(
+        inputs=inputs,
         assessments=await _by_clinic(session, PortalAssessment, ids, *assessment_columns),
         # The open window before the finished audit (each SELECT is its own SQLite snapshot): an
         # audit completing between the two reads shows as both for a moment, never as neither.
         open_audits=await _by_clinic(
             session, PortalOpenAudit, ids, col(PortalOpenAudit.starts_on), col(PortalOpenAudit.ends_on)
         ),
-        audits={audit.clinic_id: audit for audit in await reads.latest_audits(session, ids)},
         initiatives=initiatives,
-        plans=plans,
-        gate_notices=await reads.gate_notices(session, list(plans.values())),
-        escalations=Counter(
-            notice.clinic_id for notice in await reads.open_escalations(session, ids, now=now)
-        ),
-        open_alerts=Counter(alert.clinic_id for alert in await reads.column_rows(session, alerts)),
+        open_alerts=Counter(alert.clinic_id for alert in inputs.alerts),
         weeks=await reads.recent_weeks(session, ids),
-        activities=await load_activity(session, ids),
     )
 
 
@@ -198,16 +183,17 @@ async def _by_clinic(session: AsyncSession, table: Any, ids: Any, *columns: Any)
     return {row.clinic_id: row for row in await reads.column_rows(session, statement)}
 
 
-def _clinic_row(clinic: Any, facts: _Facts, *, now: datetime) -> ClinicRow:
-    """One clinic's row: where it is, its gate, KPI, adoption and feed, and how much it needs the officer."""
+def _clinic_row(clinic: Any, facts: _Facts, clinic_needs: list[needs.Need], *, now: datetime) -> ClinicRow:
+    """One clinic's row: where it is, its gate, KPI, adoption and feed; what it needs is `needs`'."""
     zone = ZoneInfo(clinic.time_zone)
-    plan = facts.plans.get(clinic.id)
-    gate_notices = facts.gate_notices.get(plan.id, []) if plan is not None else []
+    inputs = facts.inputs
+    plan = inputs.plans.get(clinic.id)
+    gate_notices = inputs.gate_notices.get(plan.id, []) if plan is not None else []
     gate = rules.gate_of(plan.phase if plan else None, gate_notices, now=now)
     stage, stage_label = _stage(
         plan,
         has_assessment=clinic.id in facts.assessments,
-        has_audit=clinic.id in facts.audits,
+        has_audit=clinic.id in inputs.audits,
         open_audit=facts.open_audits.get(clinic.id),
         has_initiative=bool(facts.initiatives.get(clinic.id)),
         due=rules.decision_due(gate_notices),
@@ -215,19 +201,11 @@ def _clinic_row(clinic: Any, facts: _Facts, *, now: datetime) -> ClinicRow:
         zone=zone,
     )
     kpi = _clinic_kpi(plan, facts.initiatives.get(clinic.id, []), facts.weeks.get(clinic.id.hex, {}))
-    activity = facts.activities.get(clinic.id.hex)
-    adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
+    activity = inputs.activities.get(clinic.id.hex)
     feed = feed_of(activity, zone=zone, now=now)
-    audit = facts.audits.get(clinic.id)
-    score, reasons = rules.attention(
-        gate=gate,
-        escalations=facts.escalations[clinic.id],
-        open_alerts=facts.open_alerts[clinic.id],
-        feed=feed,
-        adoption=adoption,
-        kpi=kpi.colour if kpi else "grey",
-        low_coverage=audit is not None and reads.low_coverage(audit),
-    )
+    adoption, adoption_change = "unknown", None
+    if needs.adoption_judged(feed):
+        adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
     assessment = facts.assessments.get(clinic.id)
     return ClinicRow(
         id=clinic.id,
@@ -246,8 +224,8 @@ def _clinic_row(clinic: Any, facts: _Facts, *, now: datetime) -> ClinicRow:
         adoption_change_pct=adoption_change,
         open_alerts=facts.open_alerts[clinic.id],
         feed=feed,
-        attention_score=score,
-        reasons=reasons,
+        attention_score=needs.score(clinic_needs),
+        reasons=[need.reason for need in clinic_needs],
     )
 
 

@@ -212,37 +212,6 @@ def gate_of(phase: str | None, gate_notices: list[Notice], *, now: datetime) -> 
     return gate_status(phase, due_at=decision_due(gate_notices), overdue_notice=overdue, now=now)
 
 
-def attention(
-    *,
-    gate: GateStatus,
-    escalations: int,
-    open_alerts: int,
-    feed: FeedHealth,
-    adoption: str,
-    kpi: str,
-    low_coverage: bool,
-) -> tuple[int, list[str]]:
-    """How much a clinic needs its officer (higher first) and why, in words."""
-    score, reasons = 0, list[str]()
-    if gate.colour == "red":
-        score, reasons = score + 100, [*reasons, "gate decision overdue"]
-    elif gate.label == "decision due":
-        score, reasons = score + 80, [*reasons, "gate decision due"]
-    if escalations:
-        score, reasons = score + 70, [*reasons, "adoption escalation"]
-    if open_alerts:
-        score, reasons = score + 30 * min(open_alerts, 3), [*reasons, f"{open_alerts} open alert(s)"]
-    if feed.colour == "red":
-        score, reasons = score + 40, [*reasons, f"partner feed quiet ({feed.label})"]
-    if adoption == "down":
-        score, reasons = score + 35, [*reasons, "adoption falling"]
-    if kpi == "red":
-        score, reasons = score + 20, [*reasons, "KPI not better than baseline"]
-    if low_coverage:
-        score, reasons = score + 15, [*reasons, "audit coverage low"]
-    return score, reasons
-
-
 def low_coverage(*, low_confidence: bool, staff_logged: int | None, staff_expected: int | None) -> bool:
     if low_confidence:
         return True

@@ -1,28 +1,23 @@
 """Today: everything across the officer's clinics that needs them, each item actionable.
 
-Read for Today alone: one query per kind of item over all the clinics at once (pages/reads.py
-shares them with the portfolio), none per plan, and nothing of the portfolio's rows computed.
+What is on Today is pages/needs.py's list, the one the portfolio counts and the clinic page names;
+Today adds each gate's evidence (one query for every gate, none per plan).
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select as sa_select
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal.officer.models import PortalDismissal
-from services.portal.pages import reads, rules
-from services.portal.pages.activity import Activity, feed_of, load_activity
+from services.portal.pages import needs, reads, rules
 from services.portal.pages.buy_in import BuyInSummary, buy_in_of_plans
 from services.portal.pages.reads import Point
-from services.portal.read_model.models import PortalAlert, PortalInitiative
-from services.portal.read_model.times import aware
+from services.portal.read_model.models import PortalInitiative
 from shared.calendar import DEFAULT_TIME_ZONE
-from shared.events.roadmap import FINAL_PHASES
 
 
 @dataclass
@@ -50,6 +45,9 @@ class TodayItem:
     plan_id: str | None = None
     key: str = ""  # what the officer dismisses: the item's episode (the same thing again stays away)
     zone: str = DEFAULT_TIME_ZONE  # the clinic's: Today lists many clinics, each on its own clock
+    reason: str = ""  # the words the portfolio and the clinic page show for the same need
+    how: str = ""  # for an item set aside: dismissed or snoozed
+    until: date | None = None  # a snooze's last day away
 
 
 @dataclass
@@ -57,8 +55,10 @@ class Today:
     gates: list[GateItem]
     escalations: list[TodayItem]
     adoption_declines: list[TodayItem]
+    regressions: list[TodayItem]
     low_coverage_audits: list[TodayItem]
     quiet_feeds: list[TodayItem]
+    set_aside: list[TodayItem] = field(default_factory=list)  # dismissed or snoozed, to undo
 
     @property
     def count(self) -> int:
@@ -68,6 +68,7 @@ class Today:
                 self.gates,
                 self.escalations,
                 self.adoption_declines,
+                self.regressions,
                 self.low_coverage_audits,
                 self.quiet_feeds,
             )
@@ -77,37 +78,67 @@ class Today:
 # The KPI weeks shown as the evidence at a gate: the newest of the series the read model keeps per
 # clinic KPI (read_model/projection.SERIES_WEEKS, 12), read in one query for every gate.
 EVIDENCE_WEEKS = 6
-# A gate without a notice of its own yet (the event is on its way).
-WAITING = "the pilot ended; the plan waits for your decision"
+WAITING = needs.WAITING
+# Today's sections by the kind of need (pages/needs.py), gates apart (they carry their evidence).
+SECTIONS = {
+    "escalation": "escalations",
+    "decline": "adoption_declines",
+    "regression": "regressions",
+    "coverage": "low_coverage_audits",
+    "feed": "quiet_feeds",
+}
 
 
 async def today(*, session: AsyncSession, officer_id: str, now: datetime) -> Today:
-    """The gates waiting for a decision, escalations, adoption declines, audits with low coverage and
-    quiet partner feeds; less what the officer took off Today."""
-    clinics = {clinic.id: clinic for clinic in await reads.officer_clinics(session, officer_id)}
-    plans = await reads.plans(session, list(clinics))
-    current = reads.current_plans(plans)
-    gates = await _gate_items(
-        session, [plan for plan in plans if plan.phase == "evaluation"], clinics, now=now
+    """What needs the officer (pages/needs.py, the list the portfolio counts), each kind in its
+    section; gates with their evidence; what the officer set aside, to undo."""
+    inputs = await needs.read_inputs(session, officer_id, now=now)
+    found = needs.decide(inputs, now=now)
+    clinics = inputs.clinics
+    sections: dict[str, list[TodayItem]] = {name: [] for name in SECTIONS.values()}
+    gate_plans = []
+    for need in sorted(found.items, key=lambda item: _order(item, clinics)):
+        if need.kind == "gate":
+            gate_plans.append(inputs.plans[need.clinic_id])
+        else:
+            sections[SECTIONS[need.kind]].append(_item(need, clinics[need.clinic_id]))
+    gates = await _gate_items(session, gate_plans, clinics, inputs.gate_notices, now=now)
+    set_aside = [
+        _item(entry.need, clinics[entry.need.clinic_id], how=entry.how, until=entry.until)
+        for entry in found.set_aside
+    ]
+    return Today(gates, **sections, set_aside=set_aside)
+
+
+def _order(need: needs.Need, clinics: dict[UUID, Any]) -> tuple[int, float, str]:
+    """The most urgent first, then the newest, then by clinic name."""
+    newest = -need.when.timestamp() if need.when is not None else 0.0
+    return -need.score, newest, clinics[need.clinic_id].name.lower()
+
+
+def _item(need: needs.Need, clinic: Any, *, how: str = "", until: date | None = None) -> TodayItem:
+    return TodayItem(
+        need.clinic_id,
+        clinic.name,
+        need.title,
+        need.detail,
+        need.when,
+        need.plan_id,
+        key=need.key,
+        zone=clinic.time_zone,
+        reason=need.reason,
+        how=how,
+        until=until,
     )
-    items = (
-        await _escalations(session, clinics, now=now),
-        await _adoption_declines(session, clinics, current, now=now),
-        await _low_coverage_audits(session, clinics),
-        _quiet_feeds(clinics, await load_activity(session, list(clinics)), current, now=now),
-    )
-    dismissed = set(
-        (
-            await session.exec(
-                select(PortalDismissal.item_key).where(PortalDismissal.officer_id == officer_id)
-            )
-        ).all()
-    )
-    return Today(gates, *([item for item in kind if item.key not in dismissed] for kind in items))
 
 
 async def _gate_items(
-    session: AsyncSession, at_gate: list[Any], clinics: dict[UUID, Any], *, now: datetime
+    session: AsyncSession,
+    at_gate: list[Any],
+    clinics: dict[UUID, Any],
+    notices: dict[str, list[Any]],
+    *,
+    now: datetime,
 ) -> list[GateItem]:
     """The plans waiting at the gate with their evidence, overdue first, then by due date."""
     if not at_gate:
@@ -126,7 +157,6 @@ async def _gate_items(
     }
     kpis = {initiative.kpi for initiative in initiatives.values() if initiative.kpi}
     weeks = await reads.recent_weeks(session, [plan.clinic_id for plan in at_gate], kpis)
-    notices = await reads.gate_notices(session, at_gate)
     buy_in = await buy_in_of_plans(session, [plan.id for plan in at_gate])
     items = [
         _gate_item(
@@ -166,9 +196,7 @@ def _gate_item(
         kpi=kpi,
         due_at=gate.due_at,
         overdue=gate.colour == "red",
-        message=gate_notices[0].message
-        if gate_notices
-        else "the pilot ended; the plan waits for your decision",
+        message=gate_notices[0].message if gate_notices else WAITING,
         zone=clinic.time_zone,
         evidence=[
             {
@@ -186,112 +214,6 @@ def _gate_item(
         else [],
         buy_in=buy_in,
     )
-
-
-async def _escalations(session: AsyncSession, clinics: dict[UUID, Any], *, now: datetime) -> list[TodayItem]:
-    """Adoption escalations the plans raised, still open."""
-    return [
-        TodayItem(
-            notice.clinic_id,
-            clinics[notice.clinic_id].name,
-            "Adoption escalation",
-            notice.message,
-            aware(notice.raised_at),
-            notice.plan_id,
-            key=f"notice:{notice.key}",
-            zone=clinics[notice.clinic_id].time_zone,
-        )
-        for notice in await reads.open_escalations(session, list(clinics), now=now)
-    ]
-
-
-async def _adoption_declines(
-    session: AsyncSession, clinics: dict[UUID, Any], current: dict[UUID, Any], *, now: datetime
-) -> list[TodayItem]:
-    """kpi's adoption-decline alerts, still open; each can book a refresher on the plan still running
-    at that clinic."""
-    running = {clinic_id: plan.id for clinic_id, plan in current.items() if plan.phase not in FINAL_PHASES}
-    alerts = (
-        await session.exec(
-            select(PortalAlert)
-            .where(
-                col(PortalAlert.clinic_id).in_(list(clinics)),
-                PortalAlert.kind == "adoption_decline",
-                col(PortalAlert.raised_at) >= now - rules.OPEN_FOR,
-            )
-            .order_by(col(PortalAlert.raised_at).desc())
-        )
-    ).all()
-    return [
-        TodayItem(
-            alert.clinic_id,
-            clinics[alert.clinic_id].name,
-            f"Adoption decline ({_measure(alert)}, {alert.week})",
-            alert.message,
-            aware(alert.raised_at),
-            running.get(alert.clinic_id),
-            key=f"alert:{alert.id}",
-            zone=clinics[alert.clinic_id].time_zone,
-        )
-        for alert in alerts
-    ]
-
-
-async def _low_coverage_audits(session: AsyncSession, clinics: dict[UUID, Any]) -> list[TodayItem]:
-    """Latest audits whose findings rest on too few staff, or that audit marked low confidence."""
-    return [
-        TodayItem(
-            audit.clinic_id,
-            clinics[audit.clinic_id].name,
-            "Audit with low coverage",
-            _coverage_text(audit),
-            aware(audit.completed_at),
-            key=f"audit:{audit.audit_id}",
-            zone=clinics[audit.clinic_id].time_zone,
-        )
-        for audit in await reads.latest_audits(session, list(clinics))
-        if reads.low_coverage(audit)
-    ]
-
-
-def _quiet_feeds(
-    clinics: dict[UUID, Any], activities: dict[str, Activity], current: dict[UUID, Any], *, now: datetime
-) -> list[TodayItem]:
-    """Clinics whose partner feed went quiet (red), the longest quiet first."""
-    quiet = []
-    for clinic in clinics.values():
-        feed = feed_of(activities.get(clinic.id.hex), zone=ZoneInfo(clinic.time_zone), now=now)
-        if feed.colour != "red":
-            continue
-        plan = current.get(clinic.id)
-        item = TodayItem(
-            clinic.id,
-            clinic.name,
-            "Partner feed quiet",
-            f"{feed.label.capitalize()}: check the partner's integration (its key, its webhook "
-            "deliveries) before reading the clinic's KPIs or adoption as a change",
-            plan_id=plan.id if plan is not None else None,
-            key=f"feed:{clinic.id}:{feed.last_event_day}",
-            zone=clinic.time_zone,
-        )
-        quiet.append((-(feed.days_quiet or 0), clinic.name.lower(), item))
-    return [item for *_order, item in sorted(quiet, key=lambda entry: entry[:2])]
-
-
-def _measure(alert: PortalAlert) -> str:
-    """What an alert measured: the chart's metric (the AI-assisted share), else the plan's KPI."""
-    return str(alert.evidence.get("metric") or alert.kpi).replace("_", " ")
-
-
-def _coverage_text(audit: Any) -> str:
-    parts = []
-    if audit.staff_expected:
-        parts.append(f"{audit.staff_logged or 0} of {audit.staff_expected} staff logged")
-    if audit.missing_staff:
-        parts.append("missing: " + ", ".join(audit.missing_staff))
-    if audit.low_confidence:
-        parts.append("findings marked low confidence")
-    return "; ".join(parts) + " — re-open the audit or read its findings with care"
 
 
 def _period(week: str, baseline_end: date | None) -> str:

@@ -11,9 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from services.portal.officer import actions, tenancy
+from services.portal.officer import actions, staff, tenancy
+from services.portal.officer.models import PortalClinicNote, PortalDismissal
 from services.portal.officer.sessions import utcnow
+from services.portal.pages import needs
 from services.portal.pages.clinic import clinic_story
+from services.portal.pages.plan_money import plan_money
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
 from services.portal.settings import settings_of
 from shared.api_client import Refusal, roadmap
@@ -43,7 +46,7 @@ class DecisionForm(BaseModel):
 class ApprovalForm(BaseModel):
     """Approving an initiative: who owns it, the target, the pilot group."""
 
-    owner: str = Field(min_length=1, max_length=100)
+    owner: str = Field(max_length=100)  # blank: the validator says to pick someone
     target_change_pct: float = Field(ge=-100, le=500)
     pilot_group: list[str] = Field(default_factory=list, max_length=200)
 
@@ -51,9 +54,7 @@ class ApprovalForm(BaseModel):
     @classmethod
     def _owner(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError(
-                "name who owns it: a pseudonymous staff id such as a role plus a number, e.g. pm-1"
-            )
+            raise ValueError("pick who owns it from the clinic's staff (add people on its Staff page)")
         return value.strip()
 
     @field_validator("target_change_pct")
@@ -65,9 +66,8 @@ class ApprovalForm(BaseModel):
 
 
 FIELD_HINTS = {
-    "owner": "name who owns it: a pseudonymous staff id such as a role plus a number, e.g. pm-1",
     "target_change_pct": "a number between -100 and 500, not 0: e.g. -30 for 30 % less",
-    "pilot_group": "pseudonymous staff ids separated by commas (at most 200)",
+    "pilot_group": "tick the people in the pilot group (at most 200)",
     "extend_days": "a number of days between 1 and 120",
     "days": f"a whole number of days between 1 and {MAX_AUDIT_DAYS}, e.g. 7",
 }
@@ -92,7 +92,10 @@ async def clinic_page(
     story = await clinic_story(
         session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
     )
-    return render(request, "clinic.html", {"story": story, "errors": {}, "form": {}}, officer=officer)
+    note = await session.get(PortalClinicNote, (officer.officer_id, clinic_id.hex))
+    money = await plan_money(request, officer, clinic_id) if story.plans else None
+    context = {"story": story, "errors": {}, "form": {}, "note": note, "plan_money": money}
+    return render(request, "clinic.html", context, officer=officer)
 
 
 @router.post("/plans/{plan_id}/decision")
@@ -109,20 +112,46 @@ async def decide(plan_id: str, request: Request, session: SessionDep, officer: O
     except ValidationError as error:
         problems = "; ".join(f"{name}: {text}" for name, text in field_errors(error).items())
         return redirect_with_flash(back, kind="error", text=f"Not sent: {problems}", settings=settings)
+    if decision.action == "stop" and form.get("confirmed") != "yes":
+        return _confirm_stop(request, officer, plan=plan, note=decision.note, back=back)
     done = {
         "continue": "continue to rollout",
         "extend": f"extend the pilot by {decision.extend_days:g} days",
         "stop": "stop the plan",
     }[decision.action]
-    return await act_and_confirm(
+    call = roadmap.decide(
+        plan_id=plan.id, action=decision.action, extend_days=decision.extend_days, note=decision.note
+    )
+    try:
+        await actions.as_officer(request, officer, call)
+    except Refusal as refusal:
+        text = f"Roadmap refused the decision: {refusal.reason}"
+        return redirect_with_flash(back, kind="error", text=text, settings=settings)
+    if plan.phase == "evaluation":
+        # Decided: off Today and the portfolio's count at once, not when roadmap's event arrives.
+        await session.merge(
+            PortalDismissal(officer_id=officer.officer_id, item_key=needs.gate_key(plan), how=needs.DECIDED)
+        )
+        await session.commit()
+    text = f"Decision sent: {done}. The plan will move on within moments."
+    return redirect_with_flash(back, kind="ok", text=text, settings=settings)
+
+
+def _confirm_stop(request: Request, officer: Any, *, plan: Any, note: str, back: str) -> Response:
+    """Stopping ends the plan for good: a page to confirm it first (a form, so no script is needed)."""
+    return render(
         request,
-        officer,
-        roadmap.decide(
-            plan_id=plan.id, action=decision.action, extend_days=decision.extend_days, note=decision.note
-        ),
-        back=back,
-        refused="Roadmap refused the decision",
-        done=f"Decision sent: {done}. The plan will move on within moments.",
+        "confirm.html",
+        {
+            "title": "Stop this plan?",
+            "question": "Stopping ends the plan for good: the pilot group goes back to how it worked "
+            "before, and the plan cannot be restarted (approve another initiative instead).",
+            "action": f"/plans/{plan.id}/decision",
+            "fields": {"action": "stop", "note": note, "back": back, "confirmed": "yes"},
+            "confirm": "Yes, stop the plan",
+            "back": back,
+        },
+        officer=officer,
     )
 
 
@@ -155,10 +184,12 @@ async def approve(
         session=session, initiative_id=initiative_id, officer_id=officer.officer_id
     )
     settings = settings_of(request)
+    # Picked from the roster (a select and checkboxes): pseudonyms, never a typed name.
+    picked = [str(value) for value in (await request.form()).getlist("pilot_group")]
     raw: dict[str, Any] = {
         "owner": str(form.get("owner", "")),
         "target_change_pct": str(form.get("target_change_pct", "")).strip() or None,
-        "pilot_group": [part.strip() for part in str(form.get("pilot_group", "")).split(",") if part.strip()],
+        "pilot_group": picked,
     }
     errors: dict[str, str] = {}
     approval: ApprovalForm | None = None
@@ -167,6 +198,8 @@ async def approve(
     except ValidationError as error:
         errors = field_errors(error)
     if approval is not None:
+        errors = await _off_the_roster(session, initiative.clinic_id, approval)
+    if approval is not None and not errors:
         try:
             approved = roadmap.approve(initiative_id=initiative.id, approval=approval.model_dump())
             await actions.as_officer(request, officer, approved)
@@ -181,17 +214,28 @@ async def approve(
                 text=f"Approved “{initiative.problem}”: its plan starts now (it shows here within moments).",
                 settings=settings,
             )
-    return await _clinic_page_with_errors(
+    return await clinic_page_with_errors(
         request,
         session,
         officer,
         initiative.clinic_id,
         errors=errors,
-        form={**form, "initiative_id": str(initiative.id)},
+        form={**form, "pilot_group": picked, "initiative_id": str(initiative.id)},
     )
 
 
-async def _clinic_page_with_errors(
+async def _off_the_roster(session: SessionDep, clinic_id: UUID, approval: ApprovalForm) -> dict[str, str]:
+    """Per field, who was picked but is not on the clinic's active roster (a stale page, a forged form)."""
+    on_roster = {person.pseudonym for person in await staff.roster(session, clinic_id, active_only=True)}
+    errors: dict[str, str] = {}
+    if approval.owner not in on_roster:
+        errors["owner"] = "pick who owns it from the clinic's staff: that person is not on its roster"
+    if any(member not in on_roster for member in approval.pilot_group):
+        errors["pilot_group"] = "tick people on the clinic's roster: one ticked is no longer on it"
+    return errors
+
+
+async def clinic_page_with_errors(
     request: Request,
     session: SessionDep,
     officer: OfficerDep,
@@ -207,7 +251,12 @@ async def _clinic_page_with_errors(
     return render(
         request,
         "clinic.html",
-        {"story": story, "errors": errors, "form": form},
+        {
+            "story": story,
+            "errors": errors,
+            "form": form,
+            "note": await session.get(PortalClinicNote, (officer.officer_id, clinic_id.hex)),
+        },
         officer=officer,
         status_code=422,
     )
@@ -220,7 +269,7 @@ async def open_audit(clinic_id: UUID, request: Request, session: SessionDep, off
     try:
         window = AuditForm.model_validate({"days": form["days"]} if form.get("days") else {})
     except ValidationError as error:
-        return await _clinic_page_with_errors(
+        return await clinic_page_with_errors(
             request, session, officer, clinic.id, errors=field_errors(error), form=form
         )
     return await act_and_confirm(

@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.officer import actions, tenancy
+from services.portal.officer import actions, staff, tenancy
 from services.portal.officer.sessions import SignedIn
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
 from services.portal.settings import settings_of
@@ -100,7 +100,7 @@ async def convert_lead(lead_id: UUID, request: Request, officer: OfficerDep) -> 
         refused="Not converted",
         done=lambda clinic: (
             f"{clinic['name']} is now a clinic (it shows in your portfolio within moments). "
-            f"Its assessment starts from the prospect's answers: `faio prospect draft {clinic['id']}`."
+            "Its assessment starts from the prospect's answers."
         ),
     )
 
@@ -146,6 +146,7 @@ async def _audit_logging_page(
             "links": links,
             "new_link": new_link,
             "problem": problem,
+            "names": await staff.names_of(session, clinic_id),
         },
         officer=officer,
         status_code=status_code,
@@ -166,8 +167,13 @@ async def create_task_log_link(
 ) -> Response:
     await check_csrf(request, officer)
     await tenancy.owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer.officer_id)
+    # The people on the portal's roster, as pseudonyms; with nobody on it, audit lists one per head-count.
+    people = await staff.roster(session, clinic_id, active_only=True)
+    roster = [{"staff_id": person.pseudonym, "role": person.role} for person in people] or None
     try:
-        made = await actions.as_officer(request, officer, audit_api.create_task_log_link(audit_id=audit_id))
+        made = await actions.as_officer(
+            request, officer, audit_api.create_task_log_link(audit_id=audit_id, roster=roster)
+        )
     except Refusal as refused:
         return redirect_with_flash(
             f"/clinics/{clinic_id}/audit-logging",

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.portal.officer.actions import for_client, service_api
+from services.portal.pages.formats import plural
+from services.portal.routes.public_sender import sender_of
 from services.portal.routes.web import redirect_with_flash, render
 from services.portal.settings import settings_of
 from shared.api_client import Call, Json, Refusal, intake
@@ -164,6 +166,7 @@ async def public_page(
     refused = _checked_locally(request, token, purpose, link_refused)
     if refused is not None:
         return refused
+    request.state.sender = await sender_of(request, token, purpose)  # public_base.html names them
     try:
         return await render_page()
     except PublicLinkRefused as error:
@@ -361,7 +364,7 @@ async def send_task_log(request: Request, token: str) -> Response:
     response = redirect_with_flash(
         f"/t/{token}",
         kind="ok",
-        text=f"Logged for {logged['staff_id']}: {logged['tasks_logged_that_day']} task(s) on "
+        text=f"Logged for {logged['staff_id']}: {plural(logged['tasks_logged_that_day'], 'task')} on "
         f"{logged['day']}. Log another, or close this page.",
         settings=settings,
     )

@@ -12,9 +12,11 @@ from fastapi.responses import HTMLResponse, Response
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from services.portal.officer.models import PortalOfficer
 from services.portal.officer.sessions import SignedIn
 from services.portal.pages.report import PracticeReport, build_report
 from services.portal.routes.web import STATIC_DIR, TEMPLATES, OfficerDep, render
+from services.portal.routes.week import paper_of
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -41,6 +43,13 @@ async def report_pdf(request: Request, clinic_id: UUID, session: SessionDep, off
             status_code=502,
         )
     return await pdf_response(request, report, officer)
+
+
+async def paper_for(request: Request, officer: SignedIn) -> str:
+    """The officer's paper: US Letter or A4 by the country in their settings."""
+    async with request.app.state.runtime.sessions() as session:
+        record = await session.get(PortalOfficer, officer.officer_id)
+    return paper_of(record.country if record is not None else "US")
 
 
 # Where the PDF's relative URLs ("/static/report.css") point; only StaticFilesOnly answers there.
@@ -70,8 +79,9 @@ def print_pdf(html: str) -> bytes:
 
 async def pdf_response(request: Request, report: PracticeReport, officer: SignedIn) -> Response:
     """The report laid out as a PDF, named after the practice and the day."""
+    paper = await paper_for(request, officer)
     html = TEMPLATES.get_template("report.html").render(
-        {"request": request, "report": report, "pdf": True, "officer": officer, "flash": None}
+        {"request": request, "report": report, "pdf": True, "paper": paper, "officer": officer, "flash": None}
     )
     # WeasyPrint lays out synchronously and takes a moment: off the event loop.
     document = await asyncio.to_thread(print_pdf, html)

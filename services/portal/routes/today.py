@@ -4,7 +4,7 @@ handled (the portal's own state; the same episode stays off, a new one comes bac
 urgent notices are mailed.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -14,6 +14,7 @@ from pydantic import BaseModel, StringConstraints, ValidationError
 from services.portal.officer import actions, tenancy
 from services.portal.officer.models import PortalDismissal, PortalOfficer
 from services.portal.officer.sessions import SignedIn, utcnow
+from services.portal.pages import needs
 from services.portal.pages.today import today
 from services.portal.routes.sign_in import SignInRequest
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, redirect_with_flash, render
@@ -80,32 +81,70 @@ async def set_notice_email(request: Request, session: SessionDep, officer: Offic
 
 
 class DismissForm(BaseModel):
-    """A Today item's key, as the page gives it (notice:, alert:, audit: or feed:)."""
+    """A Today item's key, as the page gives it, and for a snooze its last day away."""
 
-    key: Annotated[str, StringConstraints(max_length=200, pattern=r"^(notice|alert|audit|feed):[^\s]+$")]
+    key: Annotated[
+        str, StringConstraints(max_length=200, pattern=r"^(notice|alert|audit|feed|decline):[^\s]+$")
+    ]
+    until: date | None = None
+
+
+# A snooze is for days or weeks: a need set aside longer is dismissed, not snoozed.
+MAX_SNOOZE = timedelta(days=90)
+GONE = "That item is not on Today any more; reload the page."
 
 
 @router.post("/today/dismiss")
 async def dismiss(request: Request, session: SessionDep, officer: OfficerDep) -> Response:
+    """Take an item off Today (and out of the portfolio's count): for good, or until a date (snooze)."""
     form = await check_csrf(request, officer)
     settings = settings_of(request)
     try:
         item = DismissForm.model_validate({"key": str(form.get("key", ""))})
     except ValidationError:
-        return redirect_with_flash(
-            "/today",
-            kind="error",
-            text="That item is not on Today any more; reload the page.",
-            settings=settings,
-        )
-    await session.merge(PortalDismissal(officer_id=officer.officer_id, item_key=item.key))
-    await session.commit()
-    return redirect_with_flash(
-        "/today",
-        kind="ok",
-        text="Taken off Today. If it happens again (a new alert, a feed quiet again), it comes back.",
-        settings=settings,
+        return redirect_with_flash("/today", kind="error", text=GONE, settings=settings)
+    how, until = needs.DISMISSED, None
+    if "until" in form:
+        how, until = needs.SNOOZED, _snooze_until(str(form.get("until", "")))
+        if until is None:
+            problem = (
+                "until: pick a day after today and at most 90 days away (a date such as "
+                f"{(utcnow() + timedelta(days=7)).date().isoformat()})"
+            )
+            return await _today(request, session, officer, errors={"until": problem}, status_code=422)
+    await session.merge(
+        PortalDismissal(officer_id=officer.officer_id, item_key=item.key, how=how, until=until)
     )
+    await session.commit()
+    text = (
+        f"Snoozed until {until:%b %d}: it comes back on Today that day."
+        if until is not None
+        else "Taken off Today. If it happens again (a new alert, a feed quiet again), it comes back."
+    )
+    return redirect_with_flash("/today", kind="ok", text=text, settings=settings)
+
+
+def _snooze_until(typed: str) -> date | None:
+    """The snooze's day, if it is a date after today and within MAX_SNOOZE."""
+    try:
+        until = date.fromisoformat(typed.strip())
+    except ValueError:
+        return None
+    today = utcnow().date()
+    return until if today < until <= today + MAX_SNOOZE else None
+
+
+@router.post("/today/undo")
+async def undo(request: Request, session: SessionDep, officer: OfficerDep) -> Response:
+    """Put a dismissed or snoozed item back on Today."""
+    form = await check_csrf(request, officer)
+    row = await session.get(PortalDismissal, (officer.officer_id, str(form.get("key", ""))[:200]))
+    settings = settings_of(request)
+    if row is None or row.how == needs.DECIDED:
+        return redirect_with_flash("/today", kind="error", text=GONE, settings=settings)
+    await session.delete(row)
+    await session.commit()
+    return redirect_with_flash("/today", kind="ok", text="Back on Today.", settings=settings)
 
 
 @router.post("/plans/{plan_id}/buy-in/refresher")
@@ -124,6 +163,6 @@ async def book_refresher(
         roadmap.record_training(plan_id=plan.id, kind="retraining", status="booked", held_on=on.isoformat()),
         back="/today",
         refused="Roadmap refused the refresher",
-        done=f"Refresher booked for {on:%b %d} on plan {plan.id}. Once it is held, record who attended "
-        f"(`faio plan buy-in show {plan.id}` lists it, `faio plan buy-in attend` records it).",
+        done=f"Refresher booked for {on:%b %d} at {clinic.name}. Once it is held, record who attended "
+        "in the plan's buy-in panel on the clinic page.",
     )

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from services.portal.officer import actions
+from services.portal.officer import actions, staff
 from services.portal.officer.sessions import (
     SESSION_COOKIE,
     SessionEnded,
@@ -19,7 +19,8 @@ from services.portal.officer.sessions import (
     signed_in_officer,
     utcnow,
 )
-from services.portal.pages import charts, rules
+from services.portal.pages import charts, formats, rules
+from services.portal.pages.wording import readable, without_commands
 from services.portal.read_model.times import local_time
 from services.portal.settings import PortalSettings, settings_of
 from shared.api_client import Call, Refusal
@@ -35,6 +36,14 @@ TEMPLATES.env.filters["tojson_attr"] = lambda value: json.dumps(value, separator
 # Times on a clinic's own clock: {{ moment|local(zone) }} names the zone, {{ moment|local(zone, "%b %d") }}
 # gives the clinic's date.
 TEMPLATES.env.filters["local"] = local_time
+# Other services' texts with people by name and no command lines: {{ text|readable(officer) }}.
+TEMPLATES.env.filters["readable"] = readable
+# "$0.50", "$1,250"; "1 clinic", "2 clinics": {{ amount|money }}, {{ n|plural("clinic") }}.
+TEMPLATES.env.filters["money"] = formats.money
+TEMPLATES.env.filters["plural"] = formats.plural
+# A staff pseudonym as the officer knows the person: {{ owner|person(story.names) }}.
+TEMPLATES.env.filters["person"] = staff.named
+TEMPLATES.env.finalize = without_commands
 FLASH_COOKIE = "faio_portal_flash"
 T = TypeVar("T")
 

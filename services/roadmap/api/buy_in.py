@@ -24,6 +24,7 @@ from services.roadmap.plans.buy_in.models import (
     WaiverIn,
     WaiverPublic,
 )
+from shared import pseudonyms
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
 from shared.settings import SharedSettings
@@ -84,6 +85,12 @@ async def record_communication(
     return CommunicationPublic.model_validate(row, from_attributes=True)
 
 
+def _pseudonyms(request: Request, plan: RoadmapPlan, attendees: list[str]) -> list[str]:
+    """Attendees as the pilot group is kept (keyed pseudonyms): a trained pilot member is one person."""
+    secret = request.app.state.runtime.settings.pseudonym_secret
+    return pseudonyms.pseudonyms_for(attendees, clinic_id=plan.clinic_id, secret=secret)
+
+
 @router.post(
     "/plans/{plan_id}/buy-in/trainings",
     status_code=status.HTTP_201_CREATED,
@@ -95,6 +102,7 @@ async def record_training(
 ) -> object:
     """A training session, held (with attendance by staff pseudonym) or booked."""
     plan = await _plan(session, plan_id, officer.id)
+    training = training.model_copy(update={"attendees": _pseudonyms(request, plan, training.attendees)})
     row = await buy_in.record_training(session=session, plan=plan, training=training)
     await _nudge_plan(request, plan)
     return buy_in.training_public(row)
@@ -112,6 +120,7 @@ async def record_attendance(
 ) -> object:
     """Who attended a session (added to those recorded); a booked session (a retraining) becomes held."""
     plan = await _plan(session, plan_id, officer.id)
+    attendance = attendance.model_copy(update={"attendees": _pseudonyms(request, plan, attendance.attendees)})
     row = await buy_in.record_attendance(
         session=session, plan=plan, training_id=training_id, attendance=attendance
     )

@@ -58,5 +58,6 @@ async def approve_initiative(
         initiative_id=initiative_id,
         officer_id=officer.id,
         approval=approval,
+        pseudonym_secret=request.app.state.runtime.settings.pseudonym_secret,
         start_plan=partial(starter.start_plan, temporal, task_queue=task_queue),
     )

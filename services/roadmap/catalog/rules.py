@@ -121,7 +121,7 @@ def category_fit(
     listed = [vendor for vendor in vendors if vendor.category == category]
     label = CATEGORIES[category].label
     if not listed:
-        return VendorFit(None, f"no {label} vendor in your catalog yet (add one with `faio catalog add`)")
+        return VendorFit(None, f"no {label} vendor in your catalog yet (add one to your catalog)")
     fits = [
         (
             vendor,

@@ -5,6 +5,7 @@ partial unique index holds it for two approvals at the same instant. Temporal st
 approval is handed `start_plan` (plans/starter.py).
 """
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap import clinics
+from services.roadmap.catalog import prices
 from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
 from services.roadmap.initiatives import approval_review, approval_targets, rules
 from services.roadmap.initiatives.models import ApprovalIn
@@ -27,7 +29,7 @@ from services.roadmap.models import (
 )
 from services.roadmap.plans.contracts import DAY_SECONDS, PlanInput, plan_workflow_id
 from services.roadmap.plans.service import plan_in_flight
-from shared import clock
+from shared import clock, pseudonyms
 from shared.calendar import ClinicCalendar, stored_calendar
 from shared.errors import Conflict, Refused
 from shared.events.roadmap import InitiativeApproved
@@ -72,6 +74,9 @@ def plan_input_for(
         pilot_started_at=_midnight(approval.pilot_started_on, calendar),
         baseline_started_at=_midnight(baseline_start, calendar) if approval.pilot_started_on else "",
         minimum_worthwhile_pct=approval.minimum_worthwhile_pct,
+        # Read against the feed's baseline by the plan once measured (plans/target_lock.py).
+        target_change_points=approval.target_change_points if approval.target_pending else None,
+        target_share_of_gap=approval.target_share_of_gap if approval.target_pending else None,
     )
 
 
@@ -106,6 +111,7 @@ async def approve_initiative(
     initiative_id: UUID,
     officer_id: str,
     approval: ApprovalIn,
+    pseudonym_secret: str,
     start_plan: StartPlan,
 ) -> Initiative:
     """Approve one initiative and start its plan (committed once started).
@@ -125,6 +131,10 @@ async def approve_initiative(
             "approve the next initiative once it reaches sustain"
         )
     facts = await _approval_facts(session, initiative)
+    # A target in points or as a share of the gap, as the relative change every check below reads.
+    approval = approval_targets.resolved(
+        kpi=initiative.kpi, approval=approval, suggested_pct=initiative.suggested_target_pct
+    )
     unanswered = rules.unanswered_questions(
         problem=initiative.problem,
         cost_per_week=initiative.cost_per_week,
@@ -138,20 +148,31 @@ async def approve_initiative(
     if unanswered:
         raise Refused("the five questions are not all answered: " + "; ".join(unanswered))
     calendar = await clinic_calendar(session, initiative.clinic_id)
-    approval = approval_targets.resolved(kpi=initiative.kpi, approval=approval)
     target_refusals = approval_targets.refusals(kpi=initiative.kpi, approval=approval, today=calendar.today())
     if target_refusals:
         raise Refused("; ".join(target_refusals))
-    review, refusals = approval_review.review_approval(facts, _approval_choices(approval))
+    choices = _approval_choices(approval)
+    if choices.tool_cost is None:  # none entered: the chosen vendor's catalog price, if it has one
+        volume = approval.baseline.weekly_volume if approval.baseline else None
+        priced = await prices.chosen_vendor_price(session, initiative, weekly_volume=volume)
+        if priced is not None and priced.tool_cost is not None:
+            choices = dataclasses.replace(choices, tool_cost=priced.tool_cost, tool_cost_note=priced.note)
+    review, refusals = approval_review.review_approval(facts, choices)
     if refusals:
         raise Refused("; ".join(refusals))
 
+    # The pilot group names people by their partner-system ids (they must meet the partner's events in
+    # kpi), so faio keeps only their keyed pseudonyms. The owner stays as typed: a role the officer
+    # addresses (fd-lead-1, pm-1), never matched with partner data, checked by the pseudonym rule.
+    pilot_group = pseudonyms.pseudonyms_for(
+        approval.pilot_group, clinic_id=initiative.clinic_id, secret=pseudonym_secret
+    )
     now = clock.now()
     plan_id = plan_workflow_id(initiative.id)
     initiative.status = "approved"
     initiative.owner = approval.owner
     initiative.target_change_pct = approval.target_pct
-    initiative.pilot_group = list(approval.pilot_group)
+    initiative.pilot_group = pilot_group
     initiative.phase_days = approval.phase_days.model_dump()
     initiative.plan_id = plan_id
     initiative.approved_at = now
@@ -178,7 +199,7 @@ async def approve_initiative(
             baseline_start=baseline_start,
             baseline_end=baseline_end,
             target_change_pct=approval.target_pct,
-            pilot_group=list(approval.pilot_group),
+            pilot_group=pilot_group,
             approved_at=now,
             plan_id=plan_id,
             baseline_value=approval.baseline.value if approval.baseline else None,

@@ -85,9 +85,20 @@ def compliance_capped(dimension_scores: dict[str, float]) -> bool:
 
 
 def pilot_length(
-    *, kpi: str, target_change_pct: float, baseline: Baseline, baseline_days: float, pilot_days: float
+    *,
+    kpi: str,
+    target_change_pct: float,
+    baseline: Baseline,
+    baseline_days: float,
+    pilot_days: float,
+    clinicians_in_pilot: int = 0,
+    clinicians_in_control: int = 0,
 ) -> tuple[int | None, str]:
-    """The pilot weeks the gate's pass rule needs (ramp-up included); a warning if the plan is shorter."""
+    """The pilot weeks the gate's pass rule needs (ramp-up included); a warning if the plan is shorter.
+
+    A duration KPI is judged per clinician: its week's noise shrinks with the pilot group and, where
+    the rest of the staff serve as a control, grows by theirs; so the sizing reads both group sizes.
+    """
     judged = gate_kpi(kpi)
     if judged is None:
         return (
@@ -100,6 +111,7 @@ def pilot_length(
             "baseline phase (enter a baseline with its weekly volume to see it now)"
         )
     measure, better = judged
+    per_clinician = measure == "duration"
     length = recommended_pilot(
         measure=measure,
         better=better,
@@ -107,6 +119,8 @@ def pilot_length(
         weekly_volume=baseline.weekly_volume,
         target=Target(target_change_pct),
         baseline_weeks=baseline_days / 7,
+        clinicians_in_pilot=clinicians_in_pilot if per_clinician else 0,
+        clinicians_in_control=clinicians_in_control if per_clinician else 0,
     )
     planned_weeks = pilot_days / 7
     if length.weeks is None:
@@ -149,6 +163,7 @@ class ApprovalChoices:
     no_baseline_reason: str = ""
     compliance_exception: str = ""
     tool_cost: ToolCost | None = None
+    tool_cost_note: str = ""  # how the chosen vendor's catalog price made the tool cost, if it did
     average_visit_value: float | None = None
     booking_share: float | None = None
     integration_exception: str = ""
@@ -205,16 +220,20 @@ def review_approval(facts: ApprovalFacts, choices: ApprovalChoices) -> tuple[App
     review.baseline = asdict(baseline)
     if facts.kpi in TIME_KPIS and facts.audit_hours_per_week:
         review.baseline["audit_hours_per_week"] = facts.audit_hours_per_week
+    cost = choices.tool_cost
+    # The staff who will use the tool at rollout and are not in the pilot group are its control.
+    control = max((cost.users if cost else 0) - choices.pilot_group_size, 0)
     review.minimum_pilot_weeks, review.pilot_length_note = pilot_length(
         kpi=facts.kpi,
         target_change_pct=choices.target_change_pct,
         baseline=baseline,
         baseline_days=choices.baseline_days,
         pilot_days=choices.pilot_days,
+        clinicians_in_pilot=choices.pilot_group_size,
+        clinicians_in_control=control,
     )
     if review.pilot_length_note.startswith("warning"):
         review.warnings.append(review.pilot_length_note)
-    cost = choices.tool_cost
     review.money = expected_money(
         kpi=facts.kpi,
         target_change_pct=choices.target_change_pct,
@@ -237,4 +256,6 @@ def review_approval(facts: ApprovalFacts, choices: ApprovalChoices) -> tuple[App
         ),
         reference=reference_effect(kpi=facts.kpi, solution=facts.solution, product=facts.vendor),
     ).as_dict()
+    if choices.tool_cost_note:
+        review.money["tool_cost_note"] = choices.tool_cost_note
     return review, refusals

@@ -16,14 +16,32 @@ from shared.kpi_measures import better_of, measure_of
 MAX_PILOT_AGE = timedelta(weeks=26)
 
 
-def resolved(*, kpi: str, approval: ApprovalIn) -> ApprovalIn:
+def resolved(*, kpi: str, approval: ApprovalIn, suggested_pct: float) -> ApprovalIn:
     """The approval with its target as a relative change: points or a share of the gap converted from
-    the baseline typed with it (Refused, naming the field, when the share cannot get there)."""
-    if approval.target_change_pct is not None or approval.baseline is None or approval.baseline.value is None:
+    the baseline typed with it (Refused, naming the field, when the share cannot get there).
+
+    Without a typed baseline the feed's is read later by the plan (target_lock.py); until then the
+    relative target is provisional: exact for a share of the gap to 0 %, else the suggested one.
+    """
+    if approval.target_change_pct is not None:
         return approval
+    field = "target_change_points" if approval.target_change_points is not None else "target_share_of_gap"
     if measure_of(kpi) != "rate":
-        field = "target_change_points" if approval.target_change_points is not None else "target_share_of_gap"
         raise Refused(f"{field}: {kpi} is not a share; give target_change_pct")
+    better = better_of(kpi)
+    if approval.baseline is None:
+        points = approval.target_change_points
+        if points is not None and (points < 0) != (better == "lower"):
+            example = -abs(points) if better == "lower" else abs(points)
+            raise Refused(
+                f"target_change_points: {kpi} is better {better}, so its target is a "
+                f"{'fall' if better == 'lower' else 'rise'}: give e.g. {example:+g}"
+            )
+        if points is None and better == "lower":
+            provisional = -(approval.target_share_of_gap or 0.0) * 100
+        else:
+            provisional = -abs(suggested_pct) if better == "lower" else abs(suggested_pct)
+        return approval.model_copy(update={"target_change_pct": round(provisional, 2)})
     baseline = approval.baseline.value
     try:
         if approval.target_change_points is not None:
@@ -32,7 +50,7 @@ def resolved(*, kpi: str, approval: ApprovalIn) -> ApprovalIn:
             change = change_pct_from_gap(
                 baseline_value=baseline,
                 share_of_gap=approval.target_share_of_gap or 0.0,
-                better=better_of(kpi),
+                better=better,
             )
     except ValueError as error:
         raise Refused(str(error)) from error

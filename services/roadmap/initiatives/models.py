@@ -111,13 +111,15 @@ class ApprovalIn(BaseModel):
         default=None,
         ge=-100,
         le=100,
-        description="for a share, the change in percentage points (-14.5: 29 % -> 14.5 %); needs baseline",
+        description="for a share, the change in percentage points (-14.5: 29 % -> 14.5 %); read against the "
+        "baseline typed with it, else the feed's once it is measured",
     )
     target_share_of_gap: float | None = PydanticField(
         default=None,
         gt=0,
         lt=1,
-        description="for a share, the part of the gap to 0 % (or 100 %) to close (0.5: half); needs baseline",
+        description="for a share, the part of the gap to 0 % (or 100 %) to close (0.5: half); read against "
+        "the baseline typed with it, else the feed's once it is measured",
     )
     pilot_group: list[StaffPseudonym] = PydanticField(
         default_factory=list, max_length=200, description="pseudonymous staff ids, e.g. ma-3"
@@ -195,12 +197,13 @@ class ApprovalIn(BaseModel):
                 "target_change_pct: give the target one way: target_change_pct (e.g. -30), or for a share "
                 "target_change_points or target_share_of_gap with a baseline"
             )
-        if given[0] != "target_change_pct" and (self.baseline is None or self.baseline.value is None):
-            raise ValueError(
-                f"{given[0]}: a target in points or as a share of the gap needs the baseline's value; enter "
-                "it (baseline), or give target_change_pct (kpi's chart shows the feed's level)"
-            )
         return self
+
+    @property
+    def target_pending(self) -> bool:
+        """A target in points or as a share of the gap that waits for the feed's baseline to be read."""
+        given = self.target_change_points is not None or self.target_share_of_gap is not None
+        return given and self.baseline is None
 
     @property
     def target_pct(self) -> float:

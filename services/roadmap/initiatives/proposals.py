@@ -14,6 +14,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap import clinics
+from services.roadmap.catalog.prices import provider_headcount
 from services.roadmap.initiatives import rules
 from services.roadmap.models import SOURCE, Initiative, RoadmapAssessment, RoadmapAudit, RoadmapClinic
 from services.roadmap.strategy import service as strategy_service
@@ -44,6 +45,8 @@ async def record_clinic(*, session: AsyncSession, event: ClinicRegistered | Clin
     clinic.name = event.name
     clinic.specialty = event.specialty
     clinic.systems = dict(event.systems)
+    clinic.locations = event.locations
+    clinic.providers = provider_headcount([(role.role, role.headcount) for role in event.staff])
     clinic.set_calendar(event.calendar)
     session.add(clinic)
     await session.flush()

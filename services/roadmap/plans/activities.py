@@ -25,7 +25,7 @@ from services.roadmap.models import (
 )
 from services.roadmap.plans.buy_in import service as buy_in
 from services.roadmap.plans.buy_in import survey as buy_in_survey
-from services.roadmap.plans.contracts import NextInitiative, PhaseChange, PlanNotice
+from services.roadmap.plans.contracts import NextInitiative, PhaseChange, PlanNotice, TargetChange
 from shared.db import SessionFactory
 from shared.events.roadmap import (
     FINAL_PHASES,
@@ -35,6 +35,7 @@ from shared.events.roadmap import (
     NoticeKind,
     PlanNoticeRaised,
     PlanPhaseChanged,
+    PlanTargetSet,
 )
 from shared.outbox import add_to_outbox
 
@@ -191,6 +192,32 @@ class PlanActivities:
         """Escalate to the officer: adoption keeps declining, or a decision is overdue."""
         return await self._record_notice(notice)
 
+    @activity.defn(name="tell_target")
+    async def tell_target(self, change: TargetChange) -> None:
+        """Stage roadmap.plan.target-set.v1: kpi charts and measures progress against this target.
+
+        A retry after a commit stages it again: the same target twice changes nothing at kpi.
+        """
+        async with self.sessions() as session:
+            add_to_outbox(
+                session,
+                PlanTargetSet(
+                    clinic_id=UUID(change.clinic_id),
+                    initiative_id=UUID(change.initiative_id),
+                    plan_id=change.plan_id,
+                    target_change_pct=change.target_change_pct,
+                    problem=change.problem[:500],
+                    given_as=change.given_as,
+                    baseline_value=change.baseline_value,
+                    locked=change.locked,
+                    set_at=datetime.fromisoformat(change.set_at),
+                ),
+                source=SOURCE,
+                subject=change.clinic_id,
+            )
+            await session.commit()
+        activity.logger.info("plan %s: target %+g %%", change.plan_id, change.target_change_pct)
+
     @activity.defn(name="suggest_next_initiative")
     async def suggest_next_initiative(self, clinic_id: str) -> NextInitiative:
         """The best proposed initiative of the clinic not yet started, marked as recommended."""
@@ -220,4 +247,5 @@ class PlanActivities:
             self.schedule_retraining,
             self.escalate_to_officer,
             self.suggest_next_initiative,
+            self.tell_target,
         ]

@@ -119,6 +119,12 @@ class PlanState:
     # Leaving preparation (preparation.py): buy-in changes signalled so far, and whether the plan holds.
     buy_in_changes: int = 0
     preparation_holding: bool = False
+    # A target in points or as a share of the gap, pending until the feed's baseline (target_lock.py):
+    # the baseline it was made relative from, or why it cannot be met from there.
+    target_resolved_from: float | None = None
+    target_problem: str = ""
+    # What kpi was last told of the target ([change %, problem, locked]); empty: the approval's.
+    kpi_target: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -155,6 +161,10 @@ class PlanInput:
     pilot_started_at: str = ""
     baseline_started_at: str = ""
     minimum_worthwhile_pct: float | None = None  # default: half the target
+    # A share's target given in points or as a share of the gap before any baseline was known: the
+    # plan makes it relative when the baseline arrives (target_change_pct is provisional until then).
+    target_change_points: float | None = None
+    target_share_of_gap: float | None = None
 
 
 @dataclass
@@ -237,6 +247,11 @@ class PlanStatus:
     target_history: list[dict[str, Any]] = field(default_factory=list)
     extensions: int = 0
     weeks: list[WeekReading] = field(default_factory=list)
+    # A target in points or as a share of the gap: still waiting for its baseline, in absolute
+    # values once it has one ("29 % → 14.5 %"), or why it cannot be met from that baseline.
+    target_pending: bool = False
+    target_in_values: str = ""
+    target_problem: str = ""
 
 
 @dataclass
@@ -254,6 +269,21 @@ class PhaseChange:
     # The officer's gate decision and its note: the note is kept with the transition, never published.
     decision: str = ""
     note: str = ""
+
+
+@dataclass
+class TargetChange:
+    """Activity input: publish roadmap.plan.target-set.v1, the target the plan now judges by."""
+
+    plan_id: str
+    clinic_id: str
+    initiative_id: str
+    target_change_pct: float
+    problem: str
+    given_as: str
+    baseline_value: float | None
+    locked: bool
+    set_at: str
 
 
 @dataclass

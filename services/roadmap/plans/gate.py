@@ -35,7 +35,7 @@ from services.roadmap.plans.evidence import (
 )
 from services.roadmap.plans.targets import check_target
 from shared.calendar import weeks_touching, whole_weeks_within
-from shared.kpi_measures import KPI_MEASURES, LAG_WEEKS
+from shared.kpi_measures import AUDITED_KPIS, KPI_MEASURES, LAG_WEEKS
 
 DAYS_PER_WEEK = 7.0
 HAND_BASELINE_SOURCES = ("audit", "manual_count", "emr_report")
@@ -171,6 +171,7 @@ def gate_data(
     The pilot's weeks by default; the close-out judges the weeks after the pilot instead, no ramp-up.
     """
     measure, better = KPI_MEASURES.get(question.kpi, ("other", "higher"))
+    measure = AUDITED_KPIS.get(question.kpi, measure)  # an audit's hours: one value a re-audited week
     clinic = tuple(
         WeekCounts(item.week, float(item.events), float(item.total))
         for item in question.weeks
@@ -296,7 +297,9 @@ def pilot_may_start(plan: PlanInput, state: PlanState) -> bool:
     return bool(baseline_source(plan, state) or no_baseline_reason(plan, state))
 
 
-def check_hand_baseline(given: HandBaseline, *, phase: str, kpi: str, target_change_pct: float) -> None:
+def check_hand_baseline(
+    given: HandBaseline, *, phase: str, kpi: str, target_change_pct: float, target_pending: bool = False
+) -> None:
     """Why a baseline given on a running plan is refused (ValueError naming the field), if it is."""
     if phase not in BASELINE_OPEN_PHASES:
         raise ValueError(
@@ -319,7 +322,7 @@ def check_hand_baseline(given: HandBaseline, *, phase: str, kpi: str, target_cha
             f"baseline.value: {kpi} is a share; give it between 0 and 1 (e.g. 0.29 for 29 %), "
             f"not {given.value:g}"
         )
-    if given.value is not None and measure in ("rate", "duration", "count"):
+    if given.value is not None and measure in ("rate", "duration", "count") and not target_pending:
         problem = check_target(
             measure=measure, better=better, baseline_value=given.value, change_pct=target_change_pct
         )

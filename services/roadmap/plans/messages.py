@@ -11,7 +11,7 @@ from typing import get_args
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.roadmap.plans import gate, phases, preparation
+    from services.roadmap.plans import gate, phases, preparation, target_lock
     from services.roadmap.plans.contracts import (
         DAY_SECONDS,
         AdoptionAlert,
@@ -49,6 +49,8 @@ class PlanMessages:
             return
         state = self._state
         gate.remember_reading(state, reading)  # every week, whatever order they arrive in
+        if state.hand_baseline is None and self._plan.baseline_value is None:
+            target_lock.settle(self._plan, state, baseline=state.baseline_value, at=self._now().isoformat())
         if state.latest_kpi_week and reading.week < state.latest_kpi_week:
             return  # an older week arriving late never overwrites the newest one's figures
         state.latest_kpi_week = reading.week
@@ -126,6 +128,7 @@ class PlanMessages:
         state = self._state
         if given.value is not None:
             state.hand_baseline = given
+            target_lock.settle(self._plan, state, baseline=given.value, at=self._now().isoformat())
         if given.no_baseline_reason.strip():
             state.no_baseline_reason = given.no_baseline_reason.strip()
         return self.status()
@@ -133,8 +136,14 @@ class PlanMessages:
     @provide_baseline.validator
     def _validate_baseline(self, given: HandBaseline) -> None:
         state = self._state
+        if given.value is not None:
+            target_lock.check_hand_baseline(self._plan, state, given.value)
         gate.check_hand_baseline(
-            given, phase=state.phase, kpi=self._plan.kpi, target_change_pct=state.target_change_pct
+            given,
+            phase=state.phase,
+            kpi=self._plan.kpi,
+            target_change_pct=state.target_change_pct,
+            target_pending=target_lock.is_pending(self._plan) and not target_lock.locked(state),
         )
 
     @workflow.update
@@ -162,6 +171,11 @@ class PlanMessages:
         if state.phase in FINAL_PHASES:
             raise ValueError(f"the plan is {state.phase}")
         if change.target_change_pct is not None:
+            if target_lock.is_pending(self._plan):
+                raise ValueError(
+                    f"target_change_pct: the target was given as {target_lock.as_given(self._plan)} and "
+                    "is made relative from the baseline; approve again to give it another way"
+                )
             if state.pilot_started_at:
                 raise ValueError(
                     f"target_change_pct: the target ({state.target_change_pct:+g} %) was locked when the "
@@ -225,6 +239,11 @@ class PlanMessages:
             target_history=state.target_history,
             extensions=state.extensions,
             weeks=state.weeks,
+            target_pending=target_lock.unresolved(self._plan, state),
+            target_in_values=target_lock.in_values(
+                self._plan, state, gate.plan_baseline(self._plan, state)[0]
+            ),
+            target_problem=state.target_problem,
         )
 
     def _next_milestone(self, elapsed: float) -> tuple[str, str]:

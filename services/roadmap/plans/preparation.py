@@ -54,7 +54,7 @@ async def hold_until_prepared(
                 "reminder",
                 "the pilot waits: preparation still needs "
                 + " and ".join(check.missing)
-                + ", or the officer records why not (faio plan buy-in waive)",
+                + ", or the officer records why the pilot goes on without it (a waiver)",
             )
         with contextlib.suppress(TimeoutError):  # no news for a day: look again all the same
             await workflow.wait_condition(

@@ -3,6 +3,7 @@ a KPI event is for. Temporal stays outside: the live status comes from starter.p
 """
 
 import dataclasses
+from collections import Counter
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -10,8 +11,14 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.clinics import get_clinic, officer_owns
-from services.roadmap.models import Initiative, RoadmapPlan, RoadmapPlanNotice, RoadmapPlanTransition
+from services.roadmap.clinics import get_clinic, normalise_category, officer_owns
+from services.roadmap.models import (
+    Initiative,
+    RoadmapClinic,
+    RoadmapPlan,
+    RoadmapPlanNotice,
+    RoadmapPlanTransition,
+)
 from services.roadmap.plans import money as plan_money
 from services.roadmap.plans import phases
 from services.roadmap.plans.contracts import (
@@ -22,9 +29,12 @@ from services.roadmap.plans.contracts import (
     PlanStatus,
 )
 from services.roadmap.plans.models import NoticePublic, PlanPublic, TransitionPublic
+from shared.calendar import iso_week, stored_calendar
 from shared.errors import NotFound
+from shared.events.audit import AuditCompleted
 from shared.events.kpi import KpiAlert, KpiSnapshot
 from shared.events.roadmap import FINAL_PHASES, IN_FLIGHT_PHASES
+from shared.small_groups import NOT_SHOWN_PER_PERSON, shown_per_person
 
 
 async def plan_in_flight(*, session: AsyncSession, clinic_id: UUID) -> RoadmapPlan | None:
@@ -79,7 +89,7 @@ async def describe_plan(
         kpi=initiative.kpi if initiative else "",
         phase=plan.phase,
         started_at=plan.started_at,
-        live=live,
+        live=without_small_groups(live, pilot_group_size=len(initiative.pilot_group) if initiative else 0),
         review=initiative.review if initiative else {},
         money_at_gates=plan_money.money_at_gates(
             (initiative.review if initiative else {}).get("money"), (live or {}).get("gate_history") or []
@@ -87,6 +97,34 @@ async def describe_plan(
         transitions=[TransitionPublic.model_validate(row, from_attributes=True) for row in transitions],
         notices=[NoticePublic.model_validate(row, from_attributes=True) for row in notices],
     )
+
+
+def without_small_groups(live: dict[str, Any] | None, *, pilot_group_size: int) -> dict[str, Any] | None:
+    """The live status as the officer reads it: per-clinician figures only of groups of MIN_GROUP or more.
+
+    A week's readings of a pilot (or control) group of two are two people's own durations, and "50 %"
+    pilot adoption of two people says which one used the tool (shared.small_groups).
+    """
+    if live is None:
+        return None
+    view = dict(live)
+    for key in ("weeks", "outcome_weeks"):
+        view[key] = [_week_shown(week, pilot_group_size) for week in live.get(key) or []]
+    return view
+
+
+def _week_shown(week: dict[str, Any], pilot_group_size: int) -> dict[str, Any]:
+    shown = dict(week)
+    clinicians = week.get("clinicians") or []
+    sizes = Counter(bool(item.get("pilot")) for item in clinicians)  # the pilot and the control group
+    kept = [item for item in clinicians if shown_per_person(sizes[bool(item.get("pilot"))])]
+    hidden = len(kept) < len(clinicians)
+    if pilot_group_size and not shown_per_person(pilot_group_size) and week.get("pilot_adoption") is not None:
+        shown["pilot_adoption"], hidden = None, True
+    shown["clinicians"] = kept
+    if hidden:
+        shown["not_shown"] = NOT_SHOWN_PER_PERSON
+    return shown
 
 
 def live_view(status: PlanStatus, *, now: datetime) -> dict[str, Any]:
@@ -139,3 +177,49 @@ def alert_of(event: KpiAlert) -> AdoptionAlert:
     return AdoptionAlert(
         alert_id=str(event.alert_id), kind=event.kind, kpi=event.kpi, week=event.week, message=event.message
     )
+
+
+# --- a re-audit -> the admin plan ------------------------------------------------------------
+
+AUDITED_KPI = "task_hours_per_week"  # the admin KPI, measured by a short time audit (AUDITED_KPIS)
+
+
+def reaudit_reading(event: AuditCompleted, *, problem: str) -> KpiReading | None:
+    """A re-audit's hours a week on the plan's problem, as one week of the admin KPI (None: not logged).
+
+    The week is the audit window's first; its hours are the week's value, over one week like a count.
+    """
+    wanted = normalise_category(problem)
+    hours = next(
+        (item.hours_per_week for item in event.candidates if normalise_category(item.category) == wanted),
+        None,
+    )
+    if hours is None:
+        return None
+    return KpiReading(
+        kpi=AUDITED_KPI,
+        week=iso_week(event.window_start),
+        value=hours,
+        sample_size=event.staff_logged or 0,
+        events=hours,
+        total=1.0,
+    )
+
+
+async def reaudit_for_plan(*, session: AsyncSession, event: AuditCompleted) -> tuple[str, KpiReading] | None:
+    """The running admin plan a completed audit re-measures, and the week it gives (None: no such plan).
+
+    Only an audit whose window began after the approval re-measures it: the first audit is its baseline.
+    """
+    plan = await running_plan_for(session=session, clinic_id=event.clinic_id, initiative_id=None)
+    if plan is None:
+        return None
+    initiative = await session.get(Initiative, plan.initiative_id)
+    if initiative is None or initiative.kpi != AUDITED_KPI:
+        return None
+    # The audit's window is in the clinic's days: so is the day the plan began.
+    calendar = await stored_calendar(session, RoadmapClinic, plan.clinic_id)
+    if event.window_start < calendar.day_of(plan.started_at):
+        return None
+    reading = reaudit_reading(event, problem=initiative.problem)
+    return (plan.id, reading) if reading is not None else None

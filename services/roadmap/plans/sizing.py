@@ -17,6 +17,7 @@ from scipy import stats
 
 from services.roadmap.plans.targets import Better, Measure, Target
 from services.roadmap.plans.weekly import AR1_RHO, CONFIDENCE, ar1_correlation
+from shared.small_groups import shown_per_person
 
 POWER = 0.80
 MIN_JUDGED_WEEKS = 4  # the floor: fewer weeks say little about a tool's everyday use
@@ -31,6 +32,9 @@ DEFAULT_LOGIT_SD = 0.25
 DEFAULT_DURATION_SD = 0.15
 # A count a week (follow-ups, new-patient requests): its week-to-week log sd beyond Poisson noise.
 DEFAULT_COUNT_SD = 0.25
+# Counts are sized to this much above 80 %: the normal approximation overstates the pass rate of
+# Poisson weeks by about a point (tests/bench/sim_gate.py), and the shortest length sits on the edge.
+COUNT_POWER_MARGIN = 0.02
 # The interval's width is random (its sd is estimated from few weeks): averaged over these quantiles.
 _CHI2_GRID = (np.arange(200) + 0.5) / 200
 
@@ -48,17 +52,20 @@ class PilotLength:
     note: str
 
 
-def pass_probability(*, improvement: float, worthwhile: float, se: float, df: int) -> float:
+def pass_probability(
+    *, improvement: float, worthwhile: float, se: float, df: int, se_model: float | None = None
+) -> float:
     """P(pass) when the true log change is `improvement` (signed so that better is positive).
 
     Pass: the estimate b is at least t * se_hat (the interval excludes 0 on the better side) and at
     least `worthwhile`. b is normal around the truth with sd `se`; se_hat is se * sqrt(chi2_df / df),
     independent of b, so P(pass) is the average over se_hat of P(b >= max(t * se_hat, worthwhile)).
+    `se_model` is what the fit's own se estimates when its working correlation is not the truth's.
     """
     if se <= 0 or df < 1 or not math.isfinite(se):
         return 0.0
     quantile = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))
-    se_hat = se * np.sqrt(stats.chi2.ppf(_CHI2_GRID, df) / df)
+    se_hat = (se if se_model is None else se_model) * np.sqrt(stats.chi2.ppf(_CHI2_GRID, df) / df)
     bar = np.maximum(quantile * se_hat, worthwhile)
     return float(np.mean(stats.norm.sf((bar - improvement) / se)))
 
@@ -106,6 +113,43 @@ def design_power(
     )
 
 
+def count_design_power(
+    *,
+    baseline_weeks: int,
+    judged_weeks: int,
+    gap: int,
+    extra: float,
+    poisson_base: float,
+    poisson_pilot: float,
+    improvement: float,
+    worthwhile: float,
+    rho: float = AR1_RHO,
+) -> float:
+    """P(pass | the true change) for a count a week: only its over-dispersion (`extra`) is AR(1); the
+    Poisson part (1 / count) is new each week. The gate's GLS assumes AR(1) for both, so its se is
+    not the estimator's: both are computed (the se's expectation from E[scale] under the truth)."""
+    base = list(range(baseline_weeks))
+    pilot = list(range(baseline_weeks + gap, baseline_weeks + gap + judged_weeks))
+    positions = [*base, *pilot]
+    x = np.column_stack([np.ones(len(positions)), [0.0] * len(base) + [1.0] * len(pilot)])
+    working = ar1_correlation(positions, rho)
+    inverse = np.linalg.inv(working)
+    bread = np.linalg.inv(x.T @ inverse @ x)
+    a = bread @ x.T @ inverse
+    truth = working * extra + np.diag([poisson_base] * len(base) + [poisson_pilot] * len(pilot))
+    se = float(math.sqrt(max((a @ truth @ a.T)[1, 1], 0.0)))
+    residual = np.eye(len(positions)) - x @ a
+    df = len(positions) - 2
+    scale = float(np.trace(residual.T @ inverse @ residual @ truth)) / df  # E[y' R' W^-1 R y] / df
+    return pass_probability(
+        improvement=improvement,
+        worthwhile=worthwhile,
+        se=se,
+        df=df,
+        se_model=math.sqrt(max(scale * bread[1, 1], 0.0)),
+    )
+
+
 def log_target(*, better: Better, target: Target) -> tuple[float, float] | None:
     """The target and the minimum worthwhile change as log ratios signed so that better is positive."""
     sign = -1.0 if better == "lower" else 1.0
@@ -139,7 +183,13 @@ def weekly_variances(
     control = clinicians_in_control if clinicians_in_pilot > 0 else 0
     if measure == "duration":
         sd = DEFAULT_DURATION_SD if weekly_sd is None else weekly_sd
-        variance = sd**2 / max(clinicians_in_pilot, 1) + (sd**2 / control if control else 0.0)
+        # As the gate measures it (evidence._measure): a group too small to show per clinician is
+        # judged within the whole clinic, and a control too small is left out.
+        if not shown_per_person(clinicians_in_pilot):
+            return sd**2, sd**2
+        if not shown_per_person(control):
+            control = 0
+        variance = sd**2 / clinicians_in_pilot + (sd**2 / control if control else 0.0)
         return variance, variance
     if measure == "count":
         # Poisson noise of a week's log count (1 / count) plus week-to-week over-dispersion.
@@ -202,6 +252,19 @@ def recommended_pilot(
     )
 
     def power(base: int, judged: int) -> float:
+        if measure == "count":
+            extra = DEFAULT_COUNT_SD**2 if weekly_sd is None else weekly_sd**2
+            reached = count_design_power(
+                baseline_weeks=base,
+                judged_weeks=judged,
+                gap=ramp,
+                extra=extra,
+                poisson_base=var_base - extra,
+                poisson_pilot=var_pilot - extra,
+                improvement=improvement,
+                worthwhile=worthwhile,
+            )
+            return reached - COUNT_POWER_MARGIN
         return design_power(
             baseline_weeks=base,
             judged_weeks=judged,

@@ -120,3 +120,21 @@ def _percent(share: float) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
+
+
+def resolve_target(
+    *, better: Better, baseline_value: float, points: float | None, share_of_gap: float | None
+) -> tuple[float | None, str]:
+    """A share's target in points or as a share of the gap, made relative once its baseline is known:
+    (relative change, "") or (None, why it cannot be met, naming the field and what is achievable)."""
+    try:
+        if points is not None:
+            change = change_pct_from_points(baseline_value=baseline_value, points=points)
+        else:
+            change = change_pct_from_gap(
+                baseline_value=baseline_value, share_of_gap=share_of_gap or 0.0, better=better
+            )
+    except ValueError as error:
+        return None, str(error)
+    problem = check_target(measure="rate", better=better, baseline_value=baseline_value, change_pct=change)
+    return (None, problem) if problem else (round(change, 2), "")

@@ -1,5 +1,6 @@
 """Roadmap's Temporal workflows. Deterministic: side effects belong in activities."""
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
@@ -9,7 +10,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.roadmap.plans import gate, phases, preparation
+    from services.roadmap.plans import gate, phases, preparation, target_lock
     from services.roadmap.plans.activities import ACTIVITY_RETRY, PlanActivities
     from services.roadmap.plans.contracts import (
         DAY_SECONDS,
@@ -17,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         PlanInput,
         PlanNotice,
         PlanResult,
+        TargetChange,
     )
     from services.roadmap.plans.messages import PlanMessages
     from shared.events.roadmap import FINAL_PHASES, NoticeKind, PlanPhase
@@ -60,10 +62,14 @@ class ImplementationPlanWorkflow(PlanMessages):
     @workflow.init
     def __init__(self, plan: PlanInput) -> None:
         super().__init__(plan)
+        self._target_teller: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, plan: PlanInput) -> PlanResult:
         state = self._state
+        # Alongside the phases: whenever the target changes (read against the baseline, changed by
+        # the officer, locked at the pilot), kpi is told, so its chart and progress use it too.
+        self._target_teller = asyncio.create_task(self._tell_kpi_the_target())
         if state.seq == 0:
             if plan.pilot_started_at:
                 await self._join_running_pilot()
@@ -172,9 +178,16 @@ class ImplementationPlanWorkflow(PlanMessages):
         if phase == "pilot" and not state.pilot_started_at:
             # The target is locked from here: the gate judges the pilot against what was set before it.
             state.pilot_started_at = (at or self._now()).isoformat()
-            state.target_history.append(
-                {"target_change_pct": state.target_change_pct, "at": state.pilot_started_at, "phase": "pilot"}
-            )
+            locked: dict[str, Any] = {
+                "target_change_pct": state.target_change_pct,
+                "at": state.pilot_started_at,
+                "phase": "pilot",
+            }
+            if target_lock.unresolved(self._plan, state):
+                locked["pending"] = (
+                    f"given as {target_lock.as_given(self._plan)}: made relative from the baseline"
+                )
+            state.target_history.append(locked)
         for kind, message in phases.PHASE_START_REMINDERS.get(phase, []):
             await self._notice(PlanActivities.send_plan_reminder, kind, message)
         if phase in phases.SURVEY_ROUND_REMINDERS:
@@ -183,7 +196,7 @@ class ImplementationPlanWorkflow(PlanMessages):
                 PlanActivities.send_plan_reminder,
                 "survey",
                 f"buy-in survey, {stage} round: ask the staff again {why} "
-                f"(`faio plan buy-in survey {self._plan.plan_id} {stage}` makes the link)",
+                f"(open the {stage} round's survey links from the plan's buy-in)",
             )
 
     async def _run_timed_phase(self) -> None:
@@ -246,6 +259,8 @@ class ImplementationPlanWorkflow(PlanMessages):
                     lambda: any(week.week == awaited for week in state.weeks), timeout=gate.FEED_WAIT
                 )
             evidence = await self._judge()
+        # A target in points the baseline could not make relative is not judged (its reason instead).
+        evidence = target_lock.gate_refusal(self._plan, state) or evidence
         state.gate_evidence = evidence
         state.gate_history.append(evidence)
         decision_days = int(self._plan.decision_timeout_seconds // DAY_SECONDS)
@@ -388,6 +403,32 @@ class ImplementationPlanWorkflow(PlanMessages):
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
+
+    async def _tell_kpi_the_target(self) -> None:
+        plan, state = self._plan, self._state
+        while True:
+            await workflow.wait_condition(
+                lambda: target_lock.as_told(plan, state) != target_lock.kpi_knows(plan, state)
+            )
+            told = target_lock.as_told(plan, state)
+            pending = target_lock.is_pending(plan)
+            await workflow.execute_local_activity_method(
+                PlanActivities.tell_target,
+                TargetChange(
+                    plan_id=plan.plan_id,
+                    clinic_id=plan.clinic_id,
+                    initiative_id=plan.initiative_id,
+                    target_change_pct=told[0],
+                    problem=told[1],
+                    given_as=target_lock.as_given(plan) if pending else "",
+                    baseline_value=state.target_resolved_from if pending else None,
+                    locked=told[2],
+                    set_at=self._now().isoformat(),
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            state.kpi_target = told
 
     async def _continue_as_new_if_long(self) -> None:
         info = workflow.info()

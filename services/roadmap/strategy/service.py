@@ -139,7 +139,7 @@ async def map_public(*, session: AsyncSession, clinic: RoadmapClinic) -> Strateg
     entries = await catalog_service.officer_catalog(session=session, officer_id=clinic.officer_id)
     waiting_for = []
     if built.answered == 0:
-        waiting_for.append("interview: rate the nine areas with the practice (`faio strategy interview`)")
+        waiting_for.append("interview: rate the nine areas with the practice (the strategy interview)")
     if await session.get(RoadmapAudit, clinic.id) is None:
         waiting_for.append("audit: run the one-week task audit")
     if await session.get(RoadmapAssessment, clinic.id) is None:

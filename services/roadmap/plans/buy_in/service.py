@@ -48,8 +48,8 @@ from shared.events.roadmap import FINAL_PHASES
 from shared.outbox import add_to_outbox
 
 # Phases after which recording preparation's communication or training changes nothing the plan waits for.
-MISSING_COMMUNICATION = "a communication to staff (faio plan buy-in communicate)"
-MISSING_TRAINING = "a training session held (faio plan buy-in train)"
+MISSING_COMMUNICATION = "a communication to staff"
+MISSING_TRAINING = "a training session held"
 
 
 @dataclass
