@@ -89,8 +89,8 @@ class Stack:
         return "\n".join(tails)
 
 
-def _wait_ready(stack: Stack, services: tuple[str, ...]) -> None:
-    deadline = time.monotonic() + READY_WITHIN_SECONDS
+def _wait_ready(stack: Stack, services: tuple[str, ...], within: float) -> None:
+    deadline = time.monotonic() + within
     waiting = {url for name in services for url in stack.replica_urls[name]}
     while waiting:
         for name, process in stack.processes.items():
@@ -103,7 +103,7 @@ def _wait_ready(stack: Stack, services: tuple[str, ...]) -> None:
             except httpx.TransportError:
                 pass
         if time.monotonic() > deadline:
-            raise TimeoutError(f"not ready within {READY_WITHIN_SECONDS} s: {waiting}\n{stack.log_tails()}")
+            raise TimeoutError(f"not ready within {within} s: {waiting}\n{stack.log_tails()}")
         time.sleep(0.5)
 
 
@@ -124,6 +124,7 @@ def running_stack(
     replicas: int = 1,
     database_urls: Mapping[str, str] | None = None,
     front: Callable[[list[str]], str] | None = None,
+    ready_within: float = READY_WITHIN_SECONDS,
 ) -> Iterator[Stack]:
     """Start the Procfile's services and workers (every one by default); stop them (SIGTERM, then SIGKILL)."""
     commands = procfile_commands()
@@ -173,7 +174,7 @@ def running_stack(
                 argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
             )
             cleanup.callback(_stop, stack.processes[process_name])
-        _wait_ready(stack, services)
+        _wait_ready(stack, services, ready_within)
         yield stack
 
 
