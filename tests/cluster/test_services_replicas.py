@@ -62,8 +62,11 @@ async def publish(bootstrap: str, clinic_id: uuid.UUID, *events: EventBody) -> N
         await producer.stop()
 
 
-async def clinic_with_findings(bootstrap: str) -> uuid.UUID:
-    """A clinic, its assessment and its audit's candidates: roadmap proposes initiatives from them."""
+async def clinic_with_findings(http: httpx.AsyncClient, bootstrap: str) -> uuid.UUID:
+    """A clinic, its assessment and its audit's candidates: roadmap proposes initiatives from them.
+
+    The clinic first: its systems answer the approval's integration question, and an audit
+    consumed before them (another topic, maybe another replica) would leave it unanswered."""
     clinic_id = uuid.uuid4()
     now = datetime.now(UTC)
     await publish(
@@ -75,8 +78,17 @@ async def clinic_with_findings(bootstrap: str) -> uuid.UUID:
             name="Lakeside Pediatrics",
             specialty="pediatrics",
             locations=1,
-            systems={"emr": "athenahealth"},
+            systems={"emr": "athenahealth", "phone": "RingCentral"},
         ),
+    )
+
+    async def known() -> bool:
+        return (await http.get(f"/v1/clinics/{clinic_id}/initiatives")).status_code == 200
+
+    await eventually(known, within=120, what=f"roadmap to know clinic {clinic_id}")
+    await publish(
+        bootstrap,
+        clinic_id,
         AssessmentCompleted(
             clinic_id=clinic_id,
             assessment_id=uuid.uuid4(),
@@ -107,7 +119,7 @@ async def start_plan(http: httpx.AsyncClient, clinic_id: uuid.UUID) -> str:
 
     async def proposed() -> Any:
         listing = (await http.get(f"/v1/clinics/{clinic_id}/initiatives")).json()
-        return listing.get("recommended_id")
+        return None if listing.get("waiting_for") else listing.get("recommended_id")
 
     await eventually(proposed, within=120, what=f"initiatives of clinic {clinic_id}")
     recommended = await proposed()
@@ -168,7 +180,7 @@ async def test_every_service_twice_a_worker_killed_at_the_gates_and_a_replica_of
         async with httpx.AsyncClient(
             base_url=stack.urls["roadmap"], headers={"Authorization": f"Bearer {token}"}, timeout=30
         ) as http:
-            clinics = [await clinic_with_findings(cluster.bootstrap) for _ in range(PLANS)]
+            clinics = [await clinic_with_findings(http, cluster.bootstrap) for _ in range(PLANS)]
             plan_ids = list(await asyncio.gather(*(start_plan(http, clinic) for clinic in clinics)))
 
         async def transitions() -> dict[str, list[RoadmapPlanTransition]]:
