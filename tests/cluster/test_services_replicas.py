@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -29,10 +28,10 @@ from services.roadmap.models import RoadmapPlanNotice, RoadmapPlanTransition
 from services.roadmap.settings import RoadmapSettings
 from shared import db
 from shared.auth import issue_token
-from shared.events import ClinicRegistered, EventBody, envelope_for
+from shared.events import ClinicRegistered
 from shared.events.audit import AuditCompleted
 from shared.events.intake import AssessmentCompleted
-from tests.browser.story import candidate
+from tests.browser.story import candidate, tell
 from tests.cluster.balancer import Balancer
 from tests.e2e.stack import HTTP_SERVICES, Stack, running_stack
 from tests.e2e.test_readme_walkthrough import walk_through
@@ -45,23 +44,6 @@ DAY = 86_400.0
 SERVICES = (*HTTP_SERVICES, "portal")
 
 
-async def publish(bootstrap: str, clinic_id: uuid.UUID, *events: EventBody) -> None:
-    """Publish as the producers' outbox relays do (CloudEvents headers, the clinic as key)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for event in events:
-            envelope = envelope_for(event, source="faio.test", subject=str(clinic_id))
-            await producer.send_and_wait(
-                event.topic.name,
-                event.model_dump_json().encode(),
-                key=str(clinic_id).encode(),
-                headers=[(name, value.encode()) for name, value in envelope.to_headers().items()],
-            )
-    finally:
-        await producer.stop()
-
-
 async def clinic_with_findings(http: httpx.AsyncClient, bootstrap: str) -> uuid.UUID:
     """A clinic, its assessment and its audit's candidates: roadmap proposes initiatives from them.
 
@@ -69,47 +51,41 @@ async def clinic_with_findings(http: httpx.AsyncClient, bootstrap: str) -> uuid.
     consumed before them (another topic, maybe another replica) would leave it unanswered."""
     clinic_id = uuid.uuid4()
     now = datetime.now(UTC)
-    await publish(
-        bootstrap,
-        clinic_id,
-        ClinicRegistered(
-            clinic_id=clinic_id,
-            officer_id=OFFICER,
-            name="Lakeside Pediatrics",
-            specialty="pediatrics",
-            locations=1,
-            systems={"emr": "athenahealth", "phone": "RingCentral"},
-        ),
+    clinic = ClinicRegistered(
+        clinic_id=clinic_id,
+        officer_id=OFFICER,
+        name="Lakeside Pediatrics",
+        specialty="pediatrics",
+        locations=1,
+        systems={"emr": "athenahealth", "phone": "RingCentral"},
     )
+    await tell(bootstrap, [(clinic, "intake")], clinic_id)
 
     async def known() -> bool:
         return (await http.get(f"/v1/clinics/{clinic_id}/initiatives")).status_code == 200
 
     await eventually(known, within=120, what=f"roadmap to know clinic {clinic_id}")
-    await publish(
-        bootstrap,
-        clinic_id,
-        AssessmentCompleted(
-            clinic_id=clinic_id,
-            assessment_id=uuid.uuid4(),
-            questionnaire_version="1",
-            overall_score=70,
-            level="ready",
-            dimension_scores={"data": 80, "staff": 60},
-            completed_at=now,
-        ),
-        AuditCompleted(
-            clinic_id=clinic_id,
-            audit_id=uuid.uuid4(),
-            window_start=now.date(),
-            window_end=now.date(),
-            total_hours_per_week=60,
-            total_cost_per_week=3_000,
-            low_confidence=False,
-            candidates=[candidate(1, "documentation", 20, 1_500)],
-            completed_at=now,
-        ),
+    assessment = AssessmentCompleted(
+        clinic_id=clinic_id,
+        assessment_id=uuid.uuid4(),
+        questionnaire_version="1",
+        overall_score=70,
+        level="ready",
+        dimension_scores={"data": 80, "staff": 60},
+        completed_at=now,
     )
+    audit = AuditCompleted(
+        clinic_id=clinic_id,
+        audit_id=uuid.uuid4(),
+        window_start=now.date(),
+        window_end=now.date(),
+        total_hours_per_week=60,
+        total_cost_per_week=3_000,
+        low_confidence=False,
+        candidates=[candidate(1, "documentation", 20, 1_500)],
+        completed_at=now,
+    )
+    await tell(bootstrap, [(assessment, "intake"), (audit, "audit")], clinic_id)
     return clinic_id
 
 
