@@ -22,7 +22,7 @@ HELM_STAMP := .local/bin/.helm-$(HELM_VERSION)
 help:
 	@echo "make run     start Kafka, Temporal and every service (Ctrl-C stops all)"
 	@echo "make test    lint, type-check and run the whole test suite on its own broker and Temporal"
-	@echo "make test-cluster  three Kafka brokers, PostgreSQL and two kpi replicas, killed -9 under load"
+	@echo "make test-cluster  three Kafka brokers, Temporal, PostgreSQL and two of every service: killed -9, a broker cut off"
 	@echo "make bench   run the benchmarks (print figures, never fail on them)"
 	@echo "make demo    fill a running platform (make run) with a demo portfolio, through the public APIs"
 	@echo "make format  apply ruff's formatting and safe fixes"

@@ -182,6 +182,7 @@ def create_service_app(
             await relay.run()
 
         tasks.append(asyncio.create_task(relay_when_connected()))
+        tasks.append(asyncio.create_task(app.state.rate_counts.prune_every_period()))  # ended windows
         revoked: RevokedTokens = app.state.revoked_tokens
         if app.state.officer_check == revoked.check:  # intake checks its own officer table instead
             tasks.append(

@@ -3,6 +3,10 @@
 A storage for the `limits` library (its fixed-window strategy): one row per counter, incremented
 with one atomic upsert, so two replicas counting at once never lose a hit. The windows are kept on
 the system clock, as the `limits` library keeps its own (its Retry-After is measured on it).
+
+A counter whose window ended is reset by its next hit, but a key never hit again (a client seen
+once) would stay forever: `prune` deletes ended windows, once per period across the replicas
+(a database lease), started by the service app's lifespan.
 """
 
 import time
@@ -13,7 +17,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, SQLModel, col, select
 
+from shared import leases
 from shared.db import SessionFactory, dialect
+
+# How often ended windows are deleted: the table holds at most this long's keys beyond the live ones.
+PRUNE_PERIOD_SECONDS = 600.0
 
 
 class RateCount(SQLModel, table=True):
@@ -92,3 +100,14 @@ class DatabaseStorage(Storage):
             result = await session.exec(delete(RateCount).where(col(RateCount.key).startswith(prefix)))
             await session.commit()
         return int(result.rowcount or 0)
+
+    async def prune(self) -> int:
+        """Delete every counter whose window has ended (its next hit would reset it anyway)."""
+        async with self.sessions() as session:
+            result = await session.exec(delete(RateCount).where(col(RateCount.expires_at) <= time.time()))
+            await session.commit()
+        return int(result.rowcount or 0)
+
+    async def prune_every_period(self, period_seconds: float = PRUNE_PERIOD_SECONDS) -> None:
+        """Prune once per period across every replica of the service, for as long as this runs."""
+        await leases.every_period(self.sessions, "rate_counts.prune", period_seconds, self.prune)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -30,8 +31,8 @@ SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id={node_id}
 {quorum}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}
+advertised.listeners=PLAINTEXT://{host}:{port}
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
@@ -75,6 +76,7 @@ def prepare(
     node_id: int = 1,
     voters: str | None = None,
     cluster_id: str | None = None,
+    host: str = "127.0.0.1",
 ) -> Path:
     """Write server.properties and format the log directory once (KRaft needs a cluster id).
 
@@ -87,12 +89,13 @@ def prepare(
     quorum = (
         f"controller.quorum.voters={voters}"
         if voters
-        else f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}"
+        else f"controller.quorum.bootstrap.servers={host}:{controller_port}"
     )
     config.write_text(
         SERVER_PROPERTIES.format(
             node_id=node_id,
             quorum=quorum,
+            host=host,
             port=port,
             controller_port=controller_port,
             data_dir=data_dir / "logs",
@@ -118,13 +121,15 @@ def prepare(
     return config
 
 
-def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float, process: subprocess.Popen[bytes] | None = None, host: str = "127.0.0.1"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"Kafka exited with code {process.returncode} while starting")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.2)
@@ -136,6 +141,8 @@ class KafkaServer:
 
     `stop()` and `start()` may be called in between to simulate an outage; data survives.
     `kill()` ends it with SIGKILL, as a crash or the OOM killer would.
+    `host` is the address it listens on, and `command_prefix` runs its JVM through another command
+    (`ip netns exec NAME`: a network namespace of its own, which a test can cut off).
     """
 
     def __init__(
@@ -147,8 +154,12 @@ class KafkaServer:
         node_id: int = 1,
         voters: str | None = None,
         cluster_id: str | None = None,
+        host: str = "127.0.0.1",
+        command_prefix: Sequence[str] = (),
     ) -> None:
         self.data_dir = data_dir
+        self.host = host
+        self.command_prefix = list(command_prefix)
         self.port = port or free_port()
         self.controller_port = controller_port or free_port()
         self.node_id = node_id
@@ -158,7 +169,7 @@ class KafkaServer:
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def launch(self) -> None:
         """Start the JVM without waiting for it to listen."""
@@ -169,16 +180,19 @@ class KafkaServer:
             node_id=self.node_id,
             voters=self.voters,
             cluster_id=self.cluster_id,
+            host=self.host,
         )
         log = (self.data_dir / "kafka.log").open("ab")
         heap = CLUSTER_HEAP if self.voters else None
         self.process = subprocess.Popen(
-            java_command("kafka.Kafka", str(config), heap=heap), stdout=log, stderr=log
+            [*self.command_prefix, *java_command("kafka.Kafka", str(config), heap=heap)],
+            stdout=log,
+            stderr=log,
         )
 
     def start(self, timeout: float = 90.0) -> None:
         self.launch()
-        wait_for_port(self.port, timeout, self.process)
+        wait_for_port(self.port, timeout, self.process, self.host)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -210,13 +224,25 @@ class KafkaCluster:
     """`size` KRaft nodes (broker and controller each) on free ports: `with KafkaCluster(tmp) as c`.
 
     `nodes[i].kill()` then `nodes[i].start()` crashes and brings back one broker; its data survives.
+    `hosts` and `command_prefixes` (one per node) place nodes elsewhere than 127.0.0.1, e.g. one in
+    a network namespace of its own.
     """
 
-    def __init__(self, data_dir: Path, size: int = 3, *, first_port: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        size: int = 3,
+        *,
+        first_port: int | None = None,
+        hosts: Sequence[str] | None = None,
+        command_prefixes: Sequence[Sequence[str]] | None = None,
+    ) -> None:
+        hosts = hosts or ["127.0.0.1"] * size
+        command_prefixes = command_prefixes or [()] * size
         # Fixed ports from `first_port` (brokers, then controllers), else free ones.
         ports = [first_port + n if first_port else free_port() for n in range(size)]
         controllers = [first_port + size + n if first_port else free_port() for n in range(size)]
-        voters = ",".join(f"{n + 1}@127.0.0.1:{port}" for n, port in enumerate(controllers))
+        voters = ",".join(f"{n + 1}@{hosts[n]}:{port}" for n, port in enumerate(controllers))
         cluster_id = str(uuid.uuid4())
         self.nodes = [
             KafkaServer(
@@ -226,6 +252,8 @@ class KafkaCluster:
                 node_id=n + 1,
                 voters=voters,
                 cluster_id=cluster_id,
+                host=hosts[n],
+                command_prefix=command_prefixes[n],
             )
             for n in range(size)
         ]
@@ -238,7 +266,7 @@ class KafkaCluster:
         for node in self.nodes:  # together: a controller quorum needs a majority to elect a leader
             node.launch()
         for node in self.nodes:
-            wait_for_port(node.port, timeout, node.process)
+            wait_for_port(node.port, timeout, node.process, node.host)
 
     def stop(self) -> None:
         for node in self.nodes:

@@ -3,6 +3,10 @@
 Each service and worker is its own process, started by its Procfile command, against the
 test session's real Kafka broker and Temporal server; only ports, databases and task queues
 are the test's own, so it runs next to anything else on the machine.
+
+With `replicas` > 1 (the distributed suite), each service and worker runs that many processes
+on one database each (`database_urls`, PostgreSQL) and one consumer group, and `front` puts a
+load balancer before each service's replicas: its URL is what the portal and `faio` call.
 """
 
 import os
@@ -11,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +73,9 @@ class Stack:
 
     urls: dict[str, str] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
+    replica_urls: dict[str, list[str]] = field(default_factory=dict)
+    # Every process by name: "intake", or "intake-1", "intake-2" ... with replicas.
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def cli_environment(self) -> dict[str, str]:
         """FAIO_<SERVICE>_URL for each service: how `faio` finds this stack."""
@@ -82,23 +89,21 @@ class Stack:
         return "\n".join(tails)
 
 
-def _wait_ready(
-    stack: Stack, processes: dict[str, subprocess.Popen[bytes]], services: tuple[str, ...]
-) -> None:
-    deadline = time.monotonic() + READY_WITHIN_SECONDS
-    waiting = set(services)
+def _wait_ready(stack: Stack, services: tuple[str, ...], within: float) -> None:
+    deadline = time.monotonic() + within
+    waiting = {url for name in services for url in stack.replica_urls[name]}
     while waiting:
-        for name, process in processes.items():
+        for name, process in stack.processes.items():
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {process.returncode}\n{stack.log_tails()}")
-        for name in sorted(waiting):
+        for url in sorted(waiting):
             try:
-                if httpx.get(f"{stack.urls[name]}/readyz", timeout=2.0).status_code == 200:
-                    waiting.discard(name)
+                if httpx.get(f"{url}/readyz", timeout=2.0).status_code == 200:
+                    waiting.discard(url)
             except httpx.TransportError:
                 pass
         if time.monotonic() > deadline:
-            raise TimeoutError(f"not ready within {READY_WITHIN_SECONDS} s: {waiting}\n{stack.log_tails()}")
+            raise TimeoutError(f"not ready within {within} s: {waiting}\n{stack.log_tails()}")
         time.sleep(0.5)
 
 
@@ -116,6 +121,10 @@ def running_stack(
     data_dir: Path,
     services: tuple[str, ...] = HTTP_SERVICES,
     workers: tuple[str, ...] = tuple(WORKERS),
+    replicas: int = 1,
+    database_urls: Mapping[str, str] | None = None,
+    front: Callable[[list[str]], str] | None = None,
+    ready_within: float = READY_WITHIN_SECONDS,
 ) -> Iterator[Stack]:
     """Start the Procfile's services and workers (every one by default); stop them (SIGTERM, then SIGKILL)."""
     commands = procfile_commands()
@@ -130,16 +139,20 @@ def running_stack(
         "FAIO_TRACES_DIR": str(data_dir / "traces"),
         "FAIO_OUTBOX_POLL_SECONDS": "0.2",
     }
-    processes: dict[str, subprocess.Popen[bytes]] = {}
     with ExitStack() as cleanup:
-        for name in (*services, *workers):
+        for name, replica in [(name, n) for name in (*services, *workers) for n in range(1, replicas + 1)]:
             service = WORKERS.get(name, name)
-            environment = common | {"FAIO_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / service}.db"}
+            database = (database_urls or {}).get(service, f"sqlite+aiosqlite:///{data_dir / service}.db")
+            environment = common | {"FAIO_DATABASE_URL": database}
             if service in queues:
                 environment["FAIO_TEMPORAL_TASK_QUEUE"] = queues[service]
             if name in services:
-                port = free_port()
-                stack.urls[name] = f"http://127.0.0.1:{port}"
+                if replica == 1:  # every replica's port, and the URL before them, known up front
+                    stack.replica_urls[name] = [f"http://127.0.0.1:{free_port()}" for _ in range(replicas)]
+                    stack.urls[name] = (
+                        front(stack.replica_urls[name]) if front else stack.replica_urls[name][0]
+                    )
+                port = int(stack.replica_urls[name][replica - 1].rsplit(":", 1)[1])
                 # The portal calls the stack's own services (their ports are free ones, not 8001-8004).
                 environment |= {f"FAIO_{other.upper()}_URL": url for other, url in stack.urls.items()}
                 if name == "portal":  # no mail: the local sink's port is `make run`'s, not the test's
@@ -152,15 +165,16 @@ def running_stack(
                 argv = _as_python(words)
                 # The Procfile's fixed metrics ports would collide with `make run`: a free one each.
                 environment |= assignments | {"FAIO_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}"}
-            stack.logs[name] = data_dir / f"{name}.log"
-            log = cleanup.enter_context(stack.logs[name].open("wb"))
+            process_name = f"{name}-{replica}" if replicas > 1 else name
+            stack.logs[process_name] = data_dir / f"{process_name}.log"
+            log = cleanup.enter_context(stack.logs[process_name].open("wb"))
             # All at once, as honcho starts them: a service and its worker migrate the database
             # they share together (shared.db.migrate makes them take turns).
-            processes[name] = subprocess.Popen(
+            stack.processes[process_name] = subprocess.Popen(
                 argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
             )
-            cleanup.callback(_stop, processes[name])
-        _wait_ready(stack, processes, services)
+            cleanup.callback(_stop, stack.processes[process_name])
+        _wait_ready(stack, services, ready_within)
         yield stack
 
 

@@ -152,31 +152,35 @@ def test_the_readme_speaks_only_faio() -> None:
     assert expected <= groups
 
 
+def walk_through(stack: Stack, workdir: Path) -> None:
+    """Run the README's walk-through against `stack`, as printed, checking what each step shows."""
+    workdir.mkdir()
+    (workdir / "services").symlink_to(ROOT / "services")  # the README's relative example paths
+    shell = Shell(stack, workdir)
+    for printed in walkthrough_commands(README.read_text()):
+        for prefix, poll, ready in READY_BEFORE:
+            if printed.startswith(prefix):
+                shell.wait_until(poll, ready)
+        done = shell.run(shell.fill(printed))
+        print(f"$ {printed}\n{done.stdout}{done.stderr}")  # the walk-through as it ran (pytest -s)
+        assert done.returncode == 0, (
+            f"`{printed}` failed ({done.returncode})\n{done.stdout}\n{done.stderr}\n{stack.log_tails()}"
+        )
+        for prefix, expected in SHOWS.items():
+            if printed.startswith(prefix):
+                shown = (
+                    expected.search(done.stdout)
+                    if isinstance(expected, re.Pattern)
+                    else expected in done.stdout
+                )
+                assert shown, f"`{printed}` did not show {expected}:\n{done.stdout}"
+    assert (workdir / "answers.yaml").read_text().startswith("questionnaire_version:")
+
+
 async def test_the_readme_walkthrough_runs_as_printed(
     kafka: str, temporal: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    (workdir / "services").symlink_to(ROOT / "services")  # the README's relative example paths
     target = temporal.client.service_client.config.target_host
     services = (*HTTP_SERVICES, "portal")  # the portal builds the practice report (`faio report`)
     with running_stack(kafka=kafka, temporal=target, data_dir=tmp_path, services=services) as stack:
-        shell = Shell(stack, workdir)
-        for printed in walkthrough_commands(README.read_text()):
-            for prefix, poll, ready in READY_BEFORE:
-                if printed.startswith(prefix):
-                    shell.wait_until(poll, ready)
-            done = shell.run(shell.fill(printed))
-            print(f"$ {printed}\n{done.stdout}{done.stderr}")  # the walk-through as it ran (pytest -s)
-            assert done.returncode == 0, (
-                f"`{printed}` failed ({done.returncode})\n{done.stdout}\n{done.stderr}\n{stack.log_tails()}"
-            )
-            for prefix, expected in SHOWS.items():
-                if printed.startswith(prefix):
-                    shown = (
-                        expected.search(done.stdout)
-                        if isinstance(expected, re.Pattern)
-                        else expected in done.stdout
-                    )
-                    assert shown, f"`{printed}` did not show {expected}:\n{done.stdout}"
-    assert (workdir / "answers.yaml").read_text().startswith("questionnaire_version:")
+        walk_through(stack, tmp_path / "work")

@@ -3,6 +3,7 @@ clinic's order, periodic work runs once per period, and rate limits count across
 (real PostgreSQL and Kafka; the relays on SQLite too)."""
 
 import asyncio
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 
 from deploy.local.postgres import PostgresServer
 from services.intake.models import metadata
@@ -21,7 +23,7 @@ from shared.broker import create_broker
 from shared.events import ClinicRegistered
 from shared.outbox import OutboxRelay, add_to_outbox
 from shared.public_links import RateLimit, TooManyRequests
-from shared.rate_counts import DatabaseStorage
+from shared.rate_counts import DatabaseStorage, RateCount
 from shared.settings import SharedSettings
 from shared.topics import CLINIC_REGISTERED
 from tests.kafka_io import header, read_all
@@ -184,6 +186,38 @@ async def test_a_rate_limit_counts_the_hits_of_both_replicas(postgres: PostgresS
         assert allowed.count(True) == 5
         await limit.reset()
         assert await hit(0)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_ended_rate_windows_are_pruned_once_a_period_by_one_replica(database_url: str) -> None:
+    engines = await replica_engines(database_url)
+    storages = [DatabaseStorage(db.create_session_factory(engine)) for engine in engines]
+    try:
+        live = await storages[0].incr("live-client", expiry=3600)
+        async with db.create_session_factory(engines[0])() as session:
+            for n in range(5):  # clients seen once, whose windows ended a while ago
+                session.add(RateCount(key=f"gone-{n}", count=3, expires_at=time.time() - 60 * (n + 1)))
+            await session.commit()
+        pruners = [asyncio.create_task(storage.prune_every_period(period_seconds=1)) for storage in storages]
+
+        async def only_live_left() -> bool:
+            async with db.create_session_factory(engines[1])() as session:
+                keys = (await session.exec(select(RateCount.key))).all()
+            return list(keys) == ["live-client"]
+
+        try:
+            await eventually(only_live_left, within=10, what="ended windows deleted, the live one kept")
+        finally:
+            for pruner in pruners:
+                pruner.cancel()
+            await asyncio.gather(*pruners, return_exceptions=True)
+        assert live == 1 and await storages[1].get("live-client") == 1
+        assert await storages[1].incr("live-client", expiry=3600) == 2  # still counting in its window
+        async with db.create_session_factory(engines[0])() as session:
+            lease = await session.get(leases.Lease, "rate_counts.prune")
+        assert lease is not None and lease.holder
     finally:
         for engine in engines:
             await engine.dispose()
