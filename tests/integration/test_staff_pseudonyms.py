@@ -72,7 +72,7 @@ async def test_partner_ids_are_kept_as_pseudonyms_and_still_count_for_the_pilot_
 
     async def kpi_initiative() -> KpiInitiative | None:
         async with kpi.runtime.sessions() as session:
-            return await session.get(KpiInitiative, uuid.UUID(initiative_id))
+            return await session.get(KpiInitiative, (clinic_id, uuid.UUID(initiative_id)))
 
     stored = await eventually(kpi_initiative, what="kpi to record the approved initiative")
     assert stored.pilot_group == expected

@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import clock
+from shared.pseudonyms import pseudonym_for
 
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 
@@ -53,9 +54,17 @@ async def roster(session: AsyncSession, clinic_id: UUID, *, active_only: bool = 
     )
 
 
-async def names_of(session: AsyncSession, clinic_id: UUID) -> dict[str, str]:
-    """Pseudonym -> the name the officer gave (lower-cased keys: services compare pseudonyms so)."""
-    return {person.pseudonym.lower(): person.display_name for person in await roster(session, clinic_id)}
+async def names_of(session: AsyncSession, clinic_id: UUID, *, secret: str) -> dict[str, str]:
+    """Pseudonym -> the name the officer gave (lower-cased keys: services compare pseudonyms so).
+
+    Both forms are known: the roster's label (an owner) and its keyed form (`fp-...`), which is how
+    roadmap and kpi keep a pilot group or training attendees (shared/pseudonyms.py).
+    """
+    names: dict[str, str] = {}
+    for person in await roster(session, clinic_id):
+        names[person.pseudonym.lower()] = person.display_name
+        names[pseudonym_for(person.pseudonym, clinic_id=clinic_id, secret=secret)] = person.display_name
+    return names
 
 
 def named(pseudonym: str | None, names: dict[str, str]) -> str:

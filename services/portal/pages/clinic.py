@@ -90,7 +90,7 @@ NEXT_STEP = {
 
 
 async def clinic_story(
-    *, session: AsyncSession, clinic_id: UUID, officer_id: str, now: datetime
+    *, session: AsyncSession, clinic_id: UUID, officer_id: str, now: datetime, pseudonym_secret: str
 ) -> ClinicStory:
     clinic = await owned_clinic(session=session, clinic_id=clinic_id, officer_id=officer_id)
     assessment = await session.get(PortalAssessment, clinic_id)
@@ -177,7 +177,7 @@ async def clinic_story(
         adoption_chart=adoption_chart(activity.adoption, all_transitions, now=now) if activity else None,
         needs=(await needs_of(session, officer_id, now=now, clinic_ids=[clinic_id])).of(clinic_id),
         people=await staff.roster(session, clinic_id, active_only=True),
-        names=await staff.names_of(session, clinic_id),
+        names=await staff.names_of(session, clinic_id, secret=pseudonym_secret),
     )
 
 

@@ -17,6 +17,7 @@ from services.portal.officer import actions
 from services.portal.officer.sessions import SignedIn, utcnow
 from services.portal.pages.clinic import ClinicStory, clinic_story
 from services.portal.pages.strategy import heat_map
+from services.portal.settings import settings_of
 from shared.api_client import Refusal
 from shared.api_client import roadmap as roadmap_api
 
@@ -78,7 +79,11 @@ async def build_report(
     request: Request, session: AsyncSession, officer: SignedIn, clinic_id: UUID
 ) -> PracticeReport:
     story = await clinic_story(
-        session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
+        session=session,
+        clinic_id=clinic_id,
+        officer_id=officer.officer_id,
+        now=utcnow(),
+        pseudonym_secret=settings_of(request).pseudonym_secret,
     )
     roadmap: dict[str, Any] | None = None
     unavailable = ""

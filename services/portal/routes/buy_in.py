@@ -15,6 +15,7 @@ from services.portal.officer import actions, staff, tenancy
 from services.portal.officer.sessions import SignedIn
 from services.portal.routes.clinic import field_errors
 from services.portal.routes.web import OfficerDep, act_and_confirm, check_csrf, render
+from services.portal.settings import settings_of
 from shared.api_client import Refusal, roadmap
 from shared.app import SessionDep
 from shared.events.buy_in import (
@@ -86,7 +87,7 @@ async def _buy_in_page(
             "errors": errors or {},
             "new_links": new_links,
             "people": await staff.roster(session, clinic.id, active_only=True),
-            "names": await staff.names_of(session, clinic.id),
+            "names": await staff.names_of(session, clinic.id, secret=settings_of(request).pseudonym_secret),
             "kinds": COMMUNICATION_KINDS,
             "audiences": STAFF_AUDIENCES,
             "stages": SURVEY_STAGES,

@@ -90,7 +90,11 @@ async def clinic_page(
     request: Request, clinic_id: UUID, session: SessionDep, officer: OfficerDep
 ) -> Response:
     story = await clinic_story(
-        session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
+        session=session,
+        clinic_id=clinic_id,
+        officer_id=officer.officer_id,
+        now=utcnow(),
+        pseudonym_secret=settings_of(request).pseudonym_secret,
     )
     note = await session.get(PortalClinicNote, (officer.officer_id, clinic_id.hex))
     money = await plan_money(request, officer, clinic_id) if story.plans else None
@@ -246,7 +250,11 @@ async def clinic_page_with_errors(
 ) -> Response:
     """The clinic page again, each form field's problem next to it (422)."""
     story = await clinic_story(
-        session=session, clinic_id=clinic_id, officer_id=officer.officer_id, now=utcnow()
+        session=session,
+        clinic_id=clinic_id,
+        officer_id=officer.officer_id,
+        now=utcnow(),
+        pseudonym_secret=settings_of(request).pseudonym_secret,
     )
     return render(
         request,

@@ -41,7 +41,9 @@ async def close_out_page(
     # Roadmap names who decided by officer id: the officer reads their own name.
     page = page.replace(officer.officer_id, html.escape(officer.officer_name or "you"))
     # ...and the plan's owner by the name on the clinic's roster, not by pseudonym.
-    for pseudonym, name in (await staff.names_of(session, plan.clinic_id)).items():
+    for pseudonym, name in (
+        await staff.names_of(session, plan.clinic_id, secret=settings.pseudonym_secret)
+    ).items():
         page = page.replace(f"owner {pseudonym} ·", f"owner {html.escape(name)} ·")
     # Inside the portal's frame (its header and navigation): roadmap's body and its own <style>
     # elements, allowed by their hashes; roadmap escaped what it wrote.

@@ -146,7 +146,7 @@ async def _audit_logging_page(
             "links": links,
             "new_link": new_link,
             "problem": problem,
-            "names": await staff.names_of(session, clinic_id),
+            "names": await staff.names_of(session, clinic_id, secret=settings_of(request).pseudonym_secret),
         },
         officer=officer,
         status_code=status_code,
