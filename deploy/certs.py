@@ -20,8 +20,17 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 # The servers, by the host names the containers reach them by.
 SERVERS = {"kafka": ("kafka", "localhost"), "temporal": ("temporal", "localhost")}
-# Every process with a Temporal client: services, workers, the UI and the operator's CLI.
-TEMPORAL_CLIENTS = ("audit", "audit-worker", "roadmap", "roadmap-worker", "temporal-ui", "operator")
+# Every process with a Temporal client: services, workers, the UI, the one-shot set-up
+# (deploy/temporal/init.sh) and the operator's CLI.
+TEMPORAL_CLIENTS = (
+    "audit",
+    "audit-worker",
+    "roadmap",
+    "roadmap-worker",
+    "temporal-ui",
+    "temporal-init",
+    "operator",
+)
 LEAF_DAYS = 397  # what browsers and most policies accept for a leaf; the runbook renews yearly
 CA_DAYS = 3650
 

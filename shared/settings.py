@@ -43,6 +43,9 @@ class SharedSettings(BaseSettings):
     temporal_tls_client_cert: str = ""
     temporal_tls_client_key: str = ""
     temporal_tls_server_name: str = ""
+    # This process's bearer token for Temporal's authorizer (shared/temporal_token.py), a file
+    # re-read when it changes. Empty: no token (the dev server and `make run` have no authorizer).
+    temporal_token_file: str = ""
     # Payload encryption (shared/temporal_codec.py): `id=base64 key` pairs, comma-separated; the
     # current id encrypts, the others only decrypt (workflows started before a rotation). Empty: off.
     temporal_codec_key_id: str = ""

@@ -25,6 +25,7 @@ from shared.db import SessionFactory
 from shared.settings import SharedSettings
 from shared.telemetry import install_global_tracer_provider, trace_database
 from shared.temporal_codec import codec_from_settings
+from shared.temporal_token import initial_token, keep_token_fresh
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,13 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
                 AddSearchAttributesRequest(search_attributes=missing, namespace=namespace)
             )
         except RPCError as error:
+            if error.status == RPCStatusCode.PERMISSION_DENIED:
+                # Under the authorizer only an admin adds them: compose's temporal-init does.
+                raise RuntimeError(
+                    f"search attributes {', '.join(sorted(missing))} are missing from namespace "
+                    f"{namespace} and this process's Temporal token may not add them: run "
+                    "deploy/temporal/init.sh (compose: temporal-init) as an admin"
+                ) from error
             if error.status != RPCStatusCode.ALREADY_EXISTS:  # another worker registered them first
                 raise
 
@@ -123,12 +131,15 @@ async def connect_temporal(
     """A Temporal client, waiting for the server if it is not up yet.
 
     Every client and worker of faio comes from here, so each gets the same payload codec (a
-    worker uses its client's) and the same TLS identity.
+    worker uses its client's), the same TLS identity and the same bearer token (keep it fresh
+    with `keep_token_fresh`).
     """
     interceptor = TracingInterceptor(tracer_provider.get_tracer("temporalio"))
-    # Read once: a bad key or a missing certificate fails at start, not on the first workflow.
+    # Read once: a bad key, a missing certificate or an expired token fails at start, not on the
+    # first workflow.
     converter = data_converter(settings)
     tls = tls_config(settings)
+    api_key = initial_token(settings)
     while True:
         try:
             return await Client.connect(
@@ -137,7 +148,8 @@ async def connect_temporal(
                 interceptors=[interceptor],
                 runtime=runtime,
                 data_converter=converter,
-                tls=tls or False,
+                tls=tls or False,  # never the SDK's implicit TLS for an api_key
+                api_key=api_key,
             )
         except RuntimeError as error:  # the SDK raises RuntimeError when the server is unreachable
             log.warning("Temporal not reachable at %s (%s); retrying", settings.temporal_address, error)
@@ -170,8 +182,12 @@ class TemporalConnection:
     ) -> AsyncIterator[None]:
         """For an app's lifespan: keep connecting in the background until it works, or the app stops."""
 
+        initial_token(settings)  # an expired or missing token stops the app here, naming the file
+
         async def connect() -> None:
-            self.use(await connect_temporal(settings, tracer_provider))
+            client = await connect_temporal(settings, tracer_provider)
+            self.use(client)
+            await keep_token_fresh(client, settings)
 
         task = asyncio.create_task(connect())
         try:
@@ -210,6 +226,8 @@ async def run_worker(
     client = await connect_temporal(settings, tracer_provider, runtime=metrics)
     await register_search_attributes(client, settings.temporal_namespace)
     worker = create_worker(client, db.create_session_factory(engine))
+    # The worker polls through its client: a re-issued token reaches it too.
+    token_refresh = asyncio.create_task(keep_token_fresh(client, settings))
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -225,5 +243,6 @@ async def run_worker(
         )
         await stop.wait()
         log.info("%s shutting down", name)
+    token_refresh.cancel()
     await engine.dispose()
     tracer_provider.force_flush()
