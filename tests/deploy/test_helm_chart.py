@@ -235,3 +235,30 @@ def test_the_pod_monitor_scrapes_every_process_under_its_slo_service_label() -> 
             "sourceLabels": ["__meta_kubernetes_pod_label_app_kubernetes_io_component"],
             "targetLabel": "service",
         }
+
+
+def test_each_temporal_client_mounts_a_token_secret_of_its_own() -> None:
+    # The processes compose gives a Temporal token to: the chart must give each its own Secret.
+    clients = {name for name, spec in PROCESSES.items() if "FAIO_TEMPORAL_TOKEN_FILE" in spec["environment"]}
+    assert clients == {"audit", "roadmap", "audit-worker", "roadmap-worker"}
+    manifests = render("temporal.tokenSecretPrefix=faio-temporal-token-")
+    assert not of_kind(manifests, "Secret")  # referenced, never written
+    for name, pod, container in containers(manifests):
+        env = {item["name"]: item.get("value") for item in container["env"]}
+        tokens = [v for v in pod["volumes"] if v["name"] == "temporal-token"]
+        if name not in clients:
+            assert "FAIO_TEMPORAL_TOKEN_FILE" not in env and not tokens, name
+            continue
+        (volume,) = tokens
+        assert volume["secret"]["secretName"] == f"faio-temporal-token-{name}"
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == "temporal-token"]
+        # A whole directory: a subPath mount would never see the re-issued token.
+        assert "subPath" not in mount
+        item = volume["secret"]["items"][0]
+        assert env["FAIO_TEMPORAL_TOKEN_FILE"] == f"{mount['mountPath']}/{item['path']}"
+
+
+def test_no_token_is_mounted_while_the_authorizer_is_off(manifests: list[dict[str, Any]]) -> None:
+    for name, pod, container in containers(manifests):
+        assert "FAIO_TEMPORAL_TOKEN_FILE" not in {item["name"] for item in container["env"]}, name
+        assert "temporal-token" not in {volume["name"] for volume in pod["volumes"]}, name

@@ -19,12 +19,14 @@ from deploy.kafka.acls import (
 from deploy.kafka.acls import (
     SERVICES as ACL_SERVICES,
 )
+from deploy.temporal_tokens import JWKS_FILE, KEY_FILE, NAMESPACE_ROLES
 from services.audit.settings import AuditSettings
 from services.intake.settings import IntakeSettings
 from services.kpi.settings import KpiSettings
 from services.portal.settings import PortalSettings
 from services.roadmap.settings import RoadmapSettings
 from shared.settings import SharedSettings
+from shared.temporal import SEARCH_ATTRIBUTES
 from shared.temporal_codec import codec_from_settings
 from shared.topics import ALL_TOPICS, OFFICER_TOKENS_REVOKED
 
@@ -193,8 +195,11 @@ def test_temporal_requires_client_certificates_and_keeps_the_namespace_per_envir
     assert env["TEMPORAL_TLS_CLIENT1_CA_CERT"] == "/run/secrets/ca.crt"
     assert {"temporal.crt", "temporal.key", "ca.crt"} <= set(temporal["secrets"])
     assert not temporal.get("ports")
-    assert env["DEFAULT_NAMESPACE"] == environment("roadmap")["FAIO_TEMPORAL_NAMESPACE"]
-    assert "production" in env["DEFAULT_NAMESPACE"]
+    # temporal-init creates the namespace the services use (auto-setup would need an admin token).
+    namespace = environment("temporal-init")["TEMPORAL_NAMESPACE"]
+    assert namespace == environment("roadmap")["FAIO_TEMPORAL_NAMESPACE"]
+    assert "production" in namespace
+    assert env["SKIP_DEFAULT_NAMESPACE_CREATION"] == "true"
     assert COMPOSE["services"]["temporal-ui"]["environment"]["TEMPORAL_TLS_CERT"].endswith("temporal-ui.crt")
 
 
@@ -203,7 +208,12 @@ def test_each_temporal_client_has_its_own_certificate_and_the_codec_is_on(worklo
     env = environment(workload)
     assert env["FAIO_TEMPORAL_TLS_CLIENT_CERT"] == f"/run/secrets/{workload}.crt"
     assert env["FAIO_TEMPORAL_TLS_CLIENT_KEY"] == f"/run/secrets/{workload}.key"
-    assert set(COMPOSE["services"][workload]["secrets"]) == {"ca.crt", f"{workload}.crt", f"{workload}.key"}
+    assert set(COMPOSE["services"][workload]["secrets"]) == {
+        "ca.crt",
+        f"{workload}.crt",
+        f"{workload}.key",
+        f"{workload}.jwt",
+    }
     # Required variables (`:?`): compose refuses to start without a codec key.
     assert env["FAIO_TEMPORAL_CODEC_KEY_ID"].startswith("${FAIO_TEMPORAL_CODEC_KEY_ID:?")
     assert env["FAIO_TEMPORAL_CODEC_KEYS"].startswith("${FAIO_TEMPORAL_CODEC_KEYS:?")
@@ -214,6 +224,65 @@ def test_each_temporal_client_has_its_own_certificate_and_the_codec_is_on(worklo
 def test_the_ca_key_is_mounted_nowhere() -> None:
     assert not [name for name in COMPOSE["secrets"] if name.startswith("ca.key")]
     assert "ca.key" not in (ROOT / "docker-compose.yml").read_text()
+
+
+# Temporal's authorizer: every call carries a token of faio's offline issuer (deploy/temporal_tokens.py).
+
+
+def test_temporal_authorizes_each_call_against_the_issuers_internal_jwks() -> None:
+    env = environment("temporal")
+    assert env["TEMPORAL_AUTH_AUTHORIZER"] == "default"
+    assert env["TEMPORAL_AUTH_CLAIM_MAPPER"] == "default"
+    # Temporal's own system worker goes through the internal frontend, not the authorized one.
+    assert env["USE_INTERNAL_FRONTEND"] == "true" and "internal-frontend" in env["SERVICES"].split(":")
+    source = env["TEMPORAL_JWT_KEY_SOURCE1"]
+    host, port = source.removeprefix("http://").split("/", 1)[0].split(":")
+    jwks = COMPOSE["services"][host]
+    assert jwks["networks"] == ["backend"] and not jwks.get("ports")  # internal only
+    assert f":{port}" in jwks["command"]
+    served = source.rsplit("/", 1)[1]
+    assert f"./deploy/secrets/{JWKS_FILE}:/srv/{served}:ro" in jwks["volumes"]
+    assert "/srv" in jwks["command"]
+
+
+@pytest.mark.parametrize("workload", TEMPORAL_WORKLOADS)
+def test_every_temporal_client_sends_a_token_of_its_own(workload: str) -> None:
+    assert environment(workload)["FAIO_TEMPORAL_TOKEN_FILE"] == f"/run/secrets/{workload}.jwt"
+    assert f"{workload}.jwt" in COMPOSE["services"][workload]["secrets"]
+    assert COMPOSE["secrets"][f"{workload}.jwt"] == {"file": f"./deploy/secrets/{workload}.jwt"}
+    assert workload in NAMESPACE_ROLES  # the issuer makes it one
+    assert SharedSettings(temporal_token_file="/run/secrets/x.jwt").temporal_token_file  # a setting
+
+
+def test_the_ui_calls_temporal_with_its_read_token_and_the_set_up_with_the_admin_one() -> None:
+    assert NAMESPACE_ROLES["temporal-ui"] == "read"
+    assert COMPOSE["services"]["ops-proxy"]["secrets"] == ["temporal-ui.jwt"]
+    ui_site = CADDYFILE.split("http://:8233 {")[1].split("\n}")[0]
+    assert 'header_up Authorization "Bearer {file./run/secrets/temporal-ui.jwt}"' in ui_site
+    init = COMPOSE["services"]["temporal-init"]
+    assert "temporal-init.jwt" in init["secrets"]
+    # The admin token is mounted in temporal-init alone.
+    holders = [name for name, service in COMPOSE["services"].items() if "temporal-init.jwt" in service.get("secrets", [])]
+    assert holders == ["temporal-init"]
+    for workload in TEMPORAL_WORKLOADS:
+        assert COMPOSE["services"][workload]["depends_on"]["temporal-init"]["condition"] == (
+            "service_completed_successfully"
+        )
+
+
+def test_temporal_init_registers_the_search_attributes_the_code_uses() -> None:
+    script = (ROOT / "deploy" / "temporal" / "init.sh").read_text()
+    listed = re.search(r"for attribute in ([\w ]+); do", script).group(1).split()  # type: ignore[union-attr]
+    assert listed == [key.name for key in SEARCH_ATTRIBUTES]
+    assert f"./deploy/temporal/init.sh:{COMPOSE['services']['temporal-init']['entrypoint'][-1]}:ro" in (
+        COMPOSE["services"]["temporal-init"]["volumes"]
+    )
+
+
+def test_the_token_issuer_key_is_mounted_nowhere() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert KEY_FILE not in text
+    assert not [name for name in COMPOSE["secrets"] if "issuer" in name]
 
 
 def acl_lines() -> dict[str, list[list[str]]]:

@@ -92,6 +92,10 @@ failureThreshold: {{ .probe.failureThreshold }}
 - name: FAIO_TEMPORAL_TLS_CA_CERT
   value: /etc/faio/temporal/ca.crt
 {{- end }}
+{{- if include "faio.temporalToken" . }}
+- name: FAIO_TEMPORAL_TOKEN_FILE
+  value: /etc/faio/temporal-token/token
+{{- end }}
 {{- if $v.temporal.codec.keyId }}
 - name: FAIO_TEMPORAL_CODEC_KEY_ID
   value: {{ $v.temporal.codec.keyId | quote }}
@@ -124,6 +128,14 @@ failureThreshold: {{ .probe.failureThreshold }}
 {{- printf "faio-%s" .name -}}
 {{- end -}}
 
+{{/* The Secret of this process's Temporal token, or nothing (no authorizer, or not a Temporal client). */}}
+{{- define "faio.temporalToken" -}}
+{{- $t := .root.Values.temporal -}}
+{{- if and $t.tokenSecretPrefix (has .name $t.clients) -}}
+{{- printf "%s%s" $t.tokenSecretPrefix .name -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Writable places on a read-only root: /tmp, and .local under the app for anything generated. */}}
 {{- define "faio.volumeMounts" -}}
 - name: tmp
@@ -138,6 +150,12 @@ failureThreshold: {{ .probe.failureThreshold }}
 {{- if .root.Values.temporal.tlsSecret }}
 - name: temporal-tls
   mountPath: /etc/faio/temporal
+  readOnly: true
+{{- end }}
+{{- if include "faio.temporalToken" . }}
+# A directory, not a subPath: the kubelet swaps in a re-issued token, which the process re-reads.
+- name: temporal-token
+  mountPath: /etc/faio/temporal-token
   readOnly: true
 {{- end }}
 {{- end -}}
@@ -157,6 +175,12 @@ failureThreshold: {{ .probe.failureThreshold }}
 - name: temporal-tls
   secret:
     secretName: {{ .root.Values.temporal.tlsSecret }}
+{{- end }}
+{{- with include "faio.temporalToken" . }}
+- name: temporal-token
+  secret:
+    secretName: {{ . }}
+    items: [{key: token, path: token}]
 {{- end }}
 {{- end -}}
 
