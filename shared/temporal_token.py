@@ -89,8 +89,8 @@ async def keep_token_fresh(
     if not settings.temporal_token_file:
         return
     path = Path(settings.temporal_token_file)
-    seen = _stamp(path)
-    # What the client sends now; without one, the first check reads the file.
+    # The first check reads the file whatever its timestamp: it may have changed since connecting.
+    seen: tuple[int, int, int] | None = (-1, -1, -1)
     expires = _expiry(client.api_key) if client.api_key else clock.now()
     while True:
         await asyncio.sleep(every)
