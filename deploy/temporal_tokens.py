@@ -61,7 +61,11 @@ def public_jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, Any]:
     jwk: dict[str, Any] = json.loads(ECAlgorithm.to_jwk(key.public_key()))
     members = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"))
     digest = hashlib.sha256(members.encode()).digest()
-    return jwk | {"kid": base64.urlsafe_b64encode(digest).rstrip(b"=").decode(), "use": "sig", "alg": ALGORITHM}
+    return jwk | {
+        "kid": base64.urlsafe_b64encode(digest).rstrip(b"=").decode(),
+        "use": "sig",
+        "alg": ALGORITHM,
+    }
 
 
 def issuer_key(directory: Path) -> ec.EllipticCurvePrivateKey:

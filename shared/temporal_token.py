@@ -45,7 +45,9 @@ def read_token(path: Path) -> Token:
     try:
         value = path.read_text().strip()
     except OSError as error:
-        raise TemporalTokenError(f"FAIO_TEMPORAL_TOKEN_FILE {path} cannot be read: {error.strerror}") from error
+        raise TemporalTokenError(
+            f"FAIO_TEMPORAL_TOKEN_FILE {path} cannot be read: {error.strerror}"
+        ) from error
     try:
         # The server checks the signature; the client needs only to know when to look for a new one.
         claims = jwt.decode(value, options={"verify_signature": False})
@@ -106,7 +108,9 @@ async def keep_token_fresh(
             continue
         if token.value != client.api_key:
             client.api_key = token.value
-            log.info("Temporal token re-read from %s; it expires %s", path, f"{token.expires:%Y-%m-%d %H:%M} UTC")
+            log.info(
+                "Temporal token re-read from %s; it expires %s", path, f"{token.expires:%Y-%m-%d %H:%M} UTC"
+            )
         expires = token.expires
         if expires - clock.now() < RENEW_WITHIN:
             log.warning(

@@ -12,8 +12,8 @@ import asyncio
 import os
 import sys
 import uuid
-from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -25,7 +25,6 @@ from temporalio.worker import Worker
 from deploy.certs import create_all
 from deploy.temporal_tokens import ISSUER, JWKS_FILE, issue_token
 from deploy.temporal_tokens import create_all as create_tokens
-from shared import clock
 from shared.settings import SharedSettings
 from shared.temporal import SEARCH_ATTRIBUTES, connect_temporal
 from shared.temporal_token import keep_token_fresh
@@ -56,13 +55,13 @@ def settings(address: str, secrets: Path, process: str) -> SharedSettings:
     )
 
 
-def bearer_claims(request: dict[str, str], secrets: Path) -> dict[str, object]:
+def bearer_claims(request: dict[str, str], secrets: Path) -> dict[str, Any]:
     """The claims of the call's bearer token, verified against the JWKS as Temporal does."""
     scheme, token = request["authorization"].split(" ", 1)
     assert scheme == "Bearer"
     keys = jwt.PyJWKSet.from_json((secrets / JWKS_FILE).read_text())
     key = keys[jwt.get_unverified_header(token)["kid"]]
-    return jwt.decode(token, key.key, algorithms=["ES256"], issuer=ISSUER)  # type: ignore[arg-type]
+    return jwt.decode(token, key.key, algorithms=["ES256"], issuer=ISSUER)
 
 
 def senders(front: Front, method: str, secrets: Path) -> set[str]:
@@ -94,7 +93,7 @@ async def test_the_worker_and_the_service_each_send_their_own_token(
     assert senders(front, "RespondWorkflowTaskCompleted", secrets) == {"roadmap-worker"}
     for request in front.requests:
         if request[":path"].startswith("/temporal.api.workflowservice"):
-            assert f"{NAMESPACE}:write" in bearer_claims(request, secrets)["permissions"]  # type: ignore[operator]
+            assert f"{NAMESPACE}:write" in bearer_claims(request, secrets)["permissions"]
 
 
 async def test_a_reissued_token_is_sent_without_a_restart(

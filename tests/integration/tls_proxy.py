@@ -52,7 +52,9 @@ class RequestHeaders:
             else:
                 continue
             if flags & END_HEADERS:
-                self.requests.append(dict(self.decoder.decode(self.block)))
+                self.requests.append(
+                    {str(name): str(value) for name, value in self.decoder.decode(self.block)}
+                )
                 self.block = b""
 
 

@@ -262,7 +262,11 @@ def test_the_ui_calls_temporal_with_its_read_token_and_the_set_up_with_the_admin
     init = COMPOSE["services"]["temporal-init"]
     assert "temporal-init.jwt" in init["secrets"]
     # The admin token is mounted in temporal-init alone.
-    holders = [name for name, service in COMPOSE["services"].items() if "temporal-init.jwt" in service.get("secrets", [])]
+    holders = [
+        name
+        for name, service in COMPOSE["services"].items()
+        if "temporal-init.jwt" in service.get("secrets", [])
+    ]
     assert holders == ["temporal-init"]
     for workload in TEMPORAL_WORKLOADS:
         assert COMPOSE["services"][workload]["depends_on"]["temporal-init"]["condition"] == (
@@ -274,8 +278,9 @@ def test_temporal_init_registers_the_search_attributes_the_code_uses() -> None:
     script = (ROOT / "deploy" / "temporal" / "init.sh").read_text()
     listed = re.search(r"for attribute in ([\w ]+); do", script).group(1).split()  # type: ignore[union-attr]
     assert listed == [key.name for key in SEARCH_ATTRIBUTES]
-    assert f"./deploy/temporal/init.sh:{COMPOSE['services']['temporal-init']['entrypoint'][-1]}:ro" in (
-        COMPOSE["services"]["temporal-init"]["volumes"]
+    assert (
+        f"./deploy/temporal/init.sh:{COMPOSE['services']['temporal-init']['entrypoint'][-1]}:ro"
+        in (COMPOSE["services"]["temporal-init"]["volumes"])
     )
 
 
