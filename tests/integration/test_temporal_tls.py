@@ -1,7 +1,6 @@
 """faio's Temporal clients speak mutual TLS when configured, and a client without a certificate of
 the deployment's CA is turned away (FAIO_TEMPORAL_TLS_* as docker-compose.yml sets them)."""
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -9,12 +8,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from deploy.certs import create_all
 from shared.settings import SharedSettings
 from shared.temporal import connect_temporal, tls_config
-from tests.integration.codec_workflow import NotedPlan, NotedPlanWorkflow
+from tests.integration.codec_workflow import run_noted_plan
 from tests.integration.tls_proxy import mutual_tls_front
 
 
@@ -43,13 +41,7 @@ async def test_a_worker_and_a_client_with_their_certificates_run_a_workflow(
             settings(front.address, certs, "roadmap-worker"), TracerProvider()
         )
         client = await connect_temporal(settings(front.address, certs, "roadmap"), TracerProvider())
-        queue = f"tls-{uuid.uuid4()}"
-        async with Worker(worker_client, task_queue=queue, workflows=[NotedPlanWorkflow]):
-            handle = await client.start_workflow(
-                NotedPlanWorkflow.run, NotedPlan("Clinic", "kpi"), id=f"tls-{uuid.uuid4()}", task_queue=queue
-            )
-            await handle.signal(NotedPlanWorkflow.decide, "go")
-            assert await handle.result() == "Clinic: go"
+        assert await run_noted_plan(worker_client, client) == "Clinic: go"
         assert front.accepted >= 2  # the only way in was through the front
 
 

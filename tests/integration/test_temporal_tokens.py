@@ -20,7 +20,6 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from deploy.certs import create_all
 from deploy.temporal_tokens import ISSUER, JWKS_FILE, issue_token
@@ -28,7 +27,7 @@ from deploy.temporal_tokens import create_all as create_tokens
 from shared.settings import SharedSettings
 from shared.temporal import SEARCH_ATTRIBUTES, connect_temporal
 from shared.temporal_token import keep_token_fresh
-from tests.integration.codec_workflow import NotedPlan, NotedPlanWorkflow
+from tests.integration.codec_workflow import run_noted_plan
 from tests.integration.tls_proxy import Front, mutual_tls_front
 
 ROOT = Path(__file__).parents[2]
@@ -78,16 +77,7 @@ async def test_the_worker_and_the_service_each_send_their_own_token(
             settings(front.address, secrets, "roadmap-worker"), TracerProvider()
         )
         client = await connect_temporal(settings(front.address, secrets, "roadmap"), TracerProvider())
-        queue = f"tokens-{uuid.uuid4()}"
-        async with Worker(worker_client, task_queue=queue, workflows=[NotedPlanWorkflow]):
-            handle = await client.start_workflow(
-                NotedPlanWorkflow.run,
-                NotedPlan("Clinic", "kpi"),
-                id=f"tokens-{uuid.uuid4()}",
-                task_queue=queue,
-            )
-            await handle.signal(NotedPlanWorkflow.decide, "go")
-            assert await handle.result() == "Clinic: go"
+        assert await run_noted_plan(worker_client, client) == "Clinic: go"
     assert senders(front, "StartWorkflowExecution", secrets) == {"roadmap"}
     assert senders(front, "PollWorkflowTaskQueue", secrets) == {"roadmap-worker"}
     assert senders(front, "RespondWorkflowTaskCompleted", secrets) == {"roadmap-worker"}
