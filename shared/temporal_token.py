@@ -21,9 +21,10 @@ from shared.settings import SharedSettings
 log = logging.getLogger(__name__)
 
 # Closer than this to its expiry, the file is re-read at every check (whatever its timestamp says)
-# and each check warns until a new token is there.
+# and the log warns hourly until a new token is there.
 RENEW_WITHIN = timedelta(days=7)
 CHECK_SECONDS = 60.0
+WARN_EVERY = timedelta(hours=1)
 
 
 class TemporalTokenError(ValueError):
@@ -94,6 +95,7 @@ async def keep_token_fresh(
     # The first check reads the file whatever its timestamp: it may have changed since connecting.
     seen: tuple[int, int, int] | None = (-1, -1, -1)
     expires = _expiry(client.api_key) if client.api_key else clock.now()
+    warned = clock.now() - WARN_EVERY
     while True:
         await asyncio.sleep(every)
         stamp = _stamp(path)
@@ -112,7 +114,8 @@ async def keep_token_fresh(
                 "Temporal token re-read from %s; it expires %s", path, f"{token.expires:%Y-%m-%d %H:%M} UTC"
             )
         expires = token.expires
-        if expires - clock.now() < RENEW_WITHIN:
+        if expires - clock.now() < RENEW_WITHIN and clock.now() - warned >= WARN_EVERY:
+            warned = clock.now()
             log.warning(
                 "the Temporal token in %s expires %s: re-issue it (docs/runbook.md)",
                 path,

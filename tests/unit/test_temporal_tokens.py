@@ -158,3 +158,18 @@ async def test_a_reissued_token_is_sent_from_the_next_check_on(secrets: Path) ->
 
 async def test_without_a_token_file_nothing_is_watched() -> None:
     await asyncio.wait_for(keep_token_fresh(FakeClient(), SharedSettings()), 1)
+
+
+async def test_a_token_near_its_expiry_is_warned_about_hourly_not_at_every_check(
+    secrets: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = secrets / "roadmap.jwt"
+    client = FakeClient()
+    client.api_key = issue_token(secrets, "roadmap", days=3)
+    refresh = asyncio.create_task(
+        keep_token_fresh(client, SharedSettings(temporal_token_file=str(path)), every=0.01)
+    )
+    await asyncio.sleep(0.2)  # a score of checks
+    refresh.cancel()
+    warnings = [record for record in caplog.records if "re-issue it" in record.getMessage()]
+    assert len(warnings) == 1 and str(path) in warnings[0].getMessage()
