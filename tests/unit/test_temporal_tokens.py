@@ -6,17 +6,24 @@ import json
 import re
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+    ListSearchAttributesResponse,
+)
+from temporalio.service import RPCError, RPCStatusCode
 
 from deploy import temporal_tokens
 from deploy.temporal_tokens import ISSUER, JWKS_FILE, KEY_FILE, PROCESSES, create_all, issue_token
 from shared import clock
 from shared.settings import SharedSettings
-from shared.temporal import TemporalConnection, connect_temporal
+from shared.temporal import TemporalConnection, connect_temporal, register_search_attributes
 from shared.temporal_token import TemporalTokenError, keep_token_fresh, read_token
 
 # The roles Temporal's default claim mapper knows, and the cluster-wide pseudo-namespace.
@@ -173,3 +180,21 @@ async def test_a_token_near_its_expiry_is_warned_about_hourly_not_at_every_check
     refresh.cancel()
     warnings = [record for record in caplog.records if "re-issue it" in record.getMessage()]
     assert len(warnings) == 1 and str(path) in warnings[0].getMessage()
+
+
+class RefusingOperatorService:
+    """Temporal's answer to a `write` token adding search attributes: listing yes, adding no."""
+
+    async def list_search_attributes(
+        self, request: ListSearchAttributesRequest
+    ) -> ListSearchAttributesResponse:
+        return ListSearchAttributesResponse()
+
+    async def add_search_attributes(self, request: AddSearchAttributesRequest) -> None:
+        raise RPCError("Request unauthorized.", RPCStatusCode.PERMISSION_DENIED, b"")
+
+
+async def test_a_worker_that_may_not_add_search_attributes_says_who_must() -> None:
+    client = SimpleNamespace(operator_service=RefusingOperatorService())
+    with pytest.raises(RuntimeError, match=r"FaioClinicId.*temporal-init"):
+        await register_search_attributes(client, "faio-production")  # type: ignore[arg-type]
