@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from deploy.helm import kafka_access
+from deploy.temporal_tokens import KEY_FILE
 from shared import topics
 
 ROOT = Path(__file__).parents[2]
@@ -256,6 +257,9 @@ def test_each_temporal_client_mounts_a_token_secret_of_its_own() -> None:
         assert "subPath" not in mount
         item = volume["secret"]["items"][0]
         assert env["FAIO_TEMPORAL_TOKEN_FILE"] == f"{mount['mountPath']}/{item['path']}"
+    # The key that signs the tokens stays offline: nothing in the chart refers to it.
+    rendered = yaml.safe_dump_all(manifests)
+    assert KEY_FILE not in rendered and "issuer" not in rendered
 
 
 def test_no_token_is_mounted_while_the_authorizer_is_off(manifests: list[dict[str, Any]]) -> None:
