@@ -270,7 +270,7 @@ async def _approval_facts(session: AsyncSession, initiative: Initiative) -> appr
 async def _priced_choices(
     session: AsyncSession, initiative: Initiative, approval: ApprovalIn
 ) -> tuple[approval_review.ApprovalChoices, prices.CatalogPrice | None]:
-    """With no tool cost entered, the chosen vendor's catalog price or what it lacks."""
+    """The officer's choices, at the chosen vendor's catalog price when no tool cost was entered."""
     choices = _approval_choices(approval)
     if choices.tool_cost is not None:
         return choices, None
