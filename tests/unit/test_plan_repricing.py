@@ -5,6 +5,7 @@ measured baseline once its weeks arrive; a vendor chosen after approval re-price
 
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from services.roadmap.initiatives.pricing import (
 )
 from services.roadmap.plans.contracts import PlanInput
 from services.roadmap.plans.models import BaselineIn
+from shared import db
 from shared.events.audit import AuditCompleted, AutomationCandidate
 from tests.unit.roadmap_support import roadmap_app
 
@@ -81,26 +83,27 @@ def test_a_per_encounter_price_is_projected_then_measured() -> None:
 
 
 def test_repricing_an_approved_plan_equals_pricing_it_with_that_cost_at_approval() -> None:
-    common = {
-        "kpi": "documentation_minutes_per_note",
-        "target_change_pct": -20.0,
-        "hours_per_week": 20.0,
-        "cost_per_week": 1_500.0,
-        "audit_prior_per_week": 600.0,
-        "cash": CashInputs(capacity_to_cash_share=0.5, capacity_to_cash_note="overtime avoided"),
-    }
+    price = partial(
+        expected_money,
+        kpi="documentation_minutes_per_note",
+        target_change_pct=-20.0,
+        hours_per_week=20.0,
+        cost_per_week=1_500.0,
+        audit_prior_per_week=600.0,
+        cash=CashInputs(capacity_to_cash_share=0.5, capacity_to_cash_note="overtime avoided"),
+    )
     days = {"baseline": 14.0, "preparation": 14.0, "pilot": 42.0, "rollout": 56.0}
     cost = ToolCost(per_user_monthly=119, users=4, setup=500)
-    unpriced = expected_money(
-        **common, tool_cost=None, phasing=phasing_for(phase_days=days, pilot_group_size=2, rollout_users=0)
+    unpriced = price(
+        tool_cost=None, phasing=phasing_for(phase_days=days, pilot_group_size=2, rollout_users=0)
     ).as_dict()
     assert unpriced["tool_cost_per_week"] is None and unpriced["at_target"]["payback_weeks"] is None
 
     repriced = repriced_money(
         unpriced, tool_cost=cost, tool_cost_note="from your catalog", pilot_group_size=2
     )
-    direct = expected_money(
-        **common, tool_cost=cost, phasing=phasing_for(phase_days=days, pilot_group_size=2, rollout_users=4)
+    direct = price(
+        tool_cost=cost, phasing=phasing_for(phase_days=days, pilot_group_size=2, rollout_users=4)
     ).as_dict()
     for key in (
         "at_target",
@@ -121,7 +124,9 @@ async def noop_start(plan: PlanInput) -> None:
     return None
 
 
-async def record_audit(roadmap_sessions: object, clinic_id: uuid.UUID, notes_per_week: float) -> None:
+async def record_audit(
+    roadmap_sessions: db.SessionFactory, clinic_id: uuid.UUID, notes_per_week: float
+) -> None:
     """The audit logged the documentation work and how often it happens (occurrences_per_week)."""
     now = datetime.now(UTC)
     event = AuditCompleted(
@@ -148,7 +153,7 @@ async def record_audit(roadmap_sessions: object, clinic_id: uuid.UUID, notes_per
         ],
         completed_at=now,
     )
-    async with roadmap_sessions() as session:  # type: ignore[operator]
+    async with roadmap_sessions() as session:
         await proposals.record_audit(session=session, event=event)
         await session.commit()
 
