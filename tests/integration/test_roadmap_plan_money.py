@@ -20,11 +20,11 @@ from tests.integration.test_roadmap_api import (
 )
 from tests.polling import eventually
 from tests.services import Platform
+from tests.unit.test_plan_repricing import PER_NOTE, PER_NOTE_SCRIBE
 
 __all__ = ["roadmap"]  # the module's roadmap service and worker
 
 KPI = "documentation_minutes_per_note"
-PER_NOTE = 0.25
 NOTES_AUDITED = 420  # the audit's documentation tasks a week
 
 
@@ -68,16 +68,7 @@ async def test_a_vendor_chosen_after_approval_prices_the_running_plan(roadmap: P
     unpriced = await plan_money()
     assert unpriced["tool_cost_per_week"] is None and unpriced["at_target"]["payback_weeks"] is None
 
-    entry = {
-        "category": "ai_scribe",
-        "vendor": "Quillo",
-        "product": "Scribe",
-        "integrations": {"emr": ["athenahealth"]},
-        "baa_available": True,
-        "price_model": "per_encounter",
-        "price_usd": PER_NOTE,
-    }
-    added = await http.post("/v1/catalog", json=entry, headers=headers)
+    added = await http.post("/v1/catalog", json=PER_NOTE_SCRIBE, headers=headers)
     assert added.status_code == 201, added.text
     chosen = await http.put(
         f"/v1/initiatives/{scribe['id']}/vendor", json={"entry_id": added.json()["id"]}, headers=headers

@@ -25,11 +25,19 @@ from services.roadmap.initiatives.pricing import (
 from services.roadmap.plans.contracts import PlanInput
 from services.roadmap.plans.models import BaselineIn
 from shared import db
-from shared.events.audit import AuditCompleted, AutomationCandidate
-from tests.unit.roadmap_support import roadmap_app
+from tests.unit.roadmap_support import audit_of, roadmap_app
 
 OFFICER = "officer-repricing"
 PER_NOTE = 0.25  # a scribe priced per encounter
+PER_NOTE_SCRIBE = {
+    "category": "ai_scribe",
+    "vendor": "Quillo",
+    "product": "Scribe",
+    "integrations": {"emr": ["athenahealth"]},
+    "baa_available": True,
+    "price_model": "per_encounter",
+    "price_usd": PER_NOTE,
+}
 
 
 def test_the_best_volume_known_is_used_and_says_where_it_comes_from() -> None:
@@ -128,33 +136,13 @@ async def record_audit(
     roadmap_sessions: db.SessionFactory, clinic_id: uuid.UUID, notes_per_week: float
 ) -> None:
     """The audit logged the documentation work and how often it happens (occurrences_per_week)."""
-    now = datetime.now(UTC)
-    event = AuditCompleted(
-        clinic_id=clinic_id,
-        audit_id=uuid.uuid4(),
-        window_start=now.date(),
-        window_end=now.date(),
-        total_hours_per_week=20,
-        total_cost_per_week=1_500,
-        low_confidence=False,
-        candidates=[
-            AutomationCandidate(
-                rank=1,
-                category="documentation",
-                solution="AI scribe",
-                hours_per_week=20,
-                cost_per_week=1_500,
-                predictability=0.8,
-                score=150,
-                hours_saved_low=6,
-                hours_saved_high=10,
-                occurrences_per_week=notes_per_week,
-            )
-        ],
-        completed_at=now,
-    )
+    event = audit_of(clinic_id, {"documentation": (20, 1_500)}, datetime.now(UTC))
+    [documentation] = event.candidates
+    audited = documentation.model_copy(update={"occurrences_per_week": notes_per_week})
     async with roadmap_sessions() as session:
-        await proposals.record_audit(session=session, event=event)
+        await proposals.record_audit(
+            session=session, event=event.model_copy(update={"candidates": [audited]})
+        )
         await session.commit()
 
 
@@ -180,16 +168,7 @@ async def test_a_vendor_chosen_after_approval_prices_the_plan_projected_then_mea
         assert approved["status"] == "approved"
         assert approved["money"]["tool_cost_per_week"] is None  # "not priced yet"
 
-        entry = {
-            "category": "ai_scribe",
-            "vendor": "Quillo",
-            "product": "Scribe",
-            "integrations": {"emr": ["athenahealth"]},
-            "baa_available": True,
-            "price_model": "per_encounter",
-            "price_usd": PER_NOTE,
-        }
-        added = await roadmap.http.post("/v1/catalog", json=entry, headers=headers)
+        added = await roadmap.http.post("/v1/catalog", json=PER_NOTE_SCRIBE, headers=headers)
         assert added.status_code == 201, added.text
         chosen = await roadmap.http.put(
             f"/v1/initiatives/{initiative_id}/vendor", json={"entry_id": added.json()["id"]}, headers=headers
