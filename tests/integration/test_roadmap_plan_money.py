@@ -1,7 +1,8 @@
 """The money loop closes after approval, on the real broker, Temporal server and worker: a plan approved
 before its vendor was chosen is unpriced; choosing a per-encounter vendor prices it on the plan page and
-the practice report, projected from the audit's count of the work; the feed's baseline weeks, relayed
-through Kafka, then price it on the measured volume."""
+the practice report, projected from the audit's count of the work; a baseline entered by hand on the
+running plan prices it on its volume, and the feed's baseline weeks, relayed through Kafka, then on the
+measured one."""
 
 import uuid
 from typing import Any
@@ -83,6 +84,20 @@ async def test_a_vendor_chosen_after_approval_prices_the_running_plan(roadmap: P
         assert (
             f"projected from the audit's {NOTES_AUDITED} documentation tasks a week"
             in money["tool_cost_note"]
+        )
+
+    # A baseline entered by hand on the running plan, with its weekly volume: that volume prices it now.
+    entered = await http.post(
+        f"{plan_path}/baseline",
+        json={"baseline": {"source": "emr_report", "value": 6.0, "weekly_volume": 300}},
+        headers=headers,
+    )
+    assert entered.status_code == 200, entered.text
+    for money in (await plan_money(), await report_money()):
+        assert money["tool_cost_volume"] == "entered"
+        assert money["tool_cost_per_week"] == pytest.approx(weekly_cost(300), abs=0.01)
+        assert (
+            "from the baseline's 300 a week (entered by hand from an EMR report)" in money["tool_cost_note"]
         )
 
     # The feed's baseline weeks arrive through Kafka: 380 and 398 notes, so 389 a week, measured.

@@ -56,7 +56,7 @@ def test_the_best_volume_known_is_used_and_says_where_it_comes_from() -> None:
         problem="documentation",
     )
     assert (entered.per_week, entered.kind) == (300, "entered")
-    assert "the baseline's 300 a week (entered at approval from an EMR report)" in entered.source
+    assert "the baseline's 300 a week (entered by hand from an EMR report)" in entered.source
 
     # The feed's baseline weeks beat both: measured, their mean; an empty week is no measurement.
     measured = weekly_volume(

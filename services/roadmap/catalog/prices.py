@@ -66,7 +66,7 @@ def weekly_volume(
     if entered is not None and entered > 0:
         how = SOURCE_WORDS.get(entered_source, "the officer")
         return WeeklyVolume(
-            entered, "entered", f"from the baseline's {entered:,.0f} a week (entered at approval from {how})"
+            entered, "entered", f"from the baseline's {entered:,.0f} a week (entered by hand from {how})"
         )
     if audit_per_week is not None and audit_per_week > 0:
         work = problem.replace("_", " ").strip() or "this"
