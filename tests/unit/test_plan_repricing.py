@@ -3,6 +3,7 @@ known (the audit's count of the work, the baseline entered at approval) and swit
 measured baseline once its weeks arrive; a vendor chosen after approval re-prices the running plan
 (plan page, practice report, close-out all read the same money)."""
 
+import re
 import uuid
 from datetime import UTC, datetime
 from functools import partial
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from services.portal.read_model.models import PortalPlan
 from services.roadmap.catalog.prices import Volumes, catalog_tool_cost, weekly_volume
 from services.roadmap.initiatives import proposals, repricing
 from services.roadmap.initiatives.approval import approve_initiative
@@ -25,9 +27,12 @@ from services.roadmap.initiatives.pricing import (
 from services.roadmap.plans.contracts import PlanInput
 from services.roadmap.plans.models import BaselineIn
 from shared import db
+from tests.unit.portal_roadmap_support import OFFICER as OFFICER_OF_PORTAL
+from tests.unit.portal_roadmap_support import PortalWithRoadmap, portal
 from tests.unit.roadmap_support import audit_of, roadmap_app
 
 OFFICER = "officer-repricing"
+__all__ = ["portal"]  # the fixture, used by name
 PER_NOTE = 0.25  # a scribe priced per encounter
 PER_NOTE_SCRIBE = {
     "category": "ai_scribe",
@@ -234,3 +239,57 @@ async def test_a_tool_cost_entered_at_approval_is_kept_when_the_vendor_changes(t
         money = (await roadmap.http.get(report_path, headers=headers)).json()["first"]["money"]
         assert money["tool_cost_per_week"] == 100.0  # the officer's 433.33 a month, not the catalog's
         assert not money.get("tool_cost_note")
+
+
+async def test_the_clinic_page_says_what_is_missing_then_shows_the_measured_price(
+    portal: PortalWithRoadmap,
+) -> None:
+    await portal.sign_in()
+    clinic_id = await portal.clinic()
+    headers = portal.roadmap.auth(OFFICER_OF_PORTAL)
+    report_path = f"/v1/clinics/{clinic_id}/practice-report"
+    first = (await portal.roadmap.http.get(report_path, headers=headers)).json()["first"]
+    initiative_id = uuid.UUID(first["initiative_id"])
+    async with portal.roadmap.sessions() as session:
+        approved = await approve_initiative(
+            session=session,
+            initiative_id=initiative_id,
+            officer_id=OFFICER_OF_PORTAL,
+            approval=ApprovalIn(owner="pm-1", target_change_pct=-20),
+            start_plan=noop_start,
+            pseudonym_secret="test-pseudonyms",
+        )
+    now = datetime.now(UTC)
+    async with portal.sessions() as session:
+        session.add(
+            PortalPlan(
+                id=str(approved.plan_id),
+                clinic_id=clinic_id,
+                initiative_id=initiative_id,
+                phase="baseline",
+                phase_since=now,
+                started_at=now,
+            )
+        )
+        await session.commit()
+    added = await portal.roadmap.http.post("/v1/catalog", json=PER_NOTE_SCRIBE, headers=headers)
+    chosen = await portal.roadmap.http.put(
+        f"/v1/initiatives/{initiative_id}/vendor", json={"entry_id": added.json()["id"]}, headers=headers
+    )
+    assert chosen.status_code == 200, chosen.text
+
+    async def plan_line() -> str:
+        page = re.sub(r"\s+", " ", (await portal.http.get(f"/clinics/{clinic_id}")).text)
+        return page[page.index('class="plan-money"') :][:700]
+
+    # No volume known at all (this audit counted no notes): what is missing, and how to fix it.
+    line = await plan_line()
+    assert "tool cost not priced yet: Quillo Scribe is priced per encounter: it needs a weekly volume" in line
+    assert "task audit" in line
+
+    async with portal.roadmap.sessions() as session:
+        await repricing.record_baseline_week(session, initiative_id=initiative_id, week="2027-W01", total=389)
+        await session.commit()
+    line = await plan_line()
+    assert f"tool cost ${PER_NOTE * round(389 * WEEKS_PER_MONTH) / WEEKS_PER_MONTH:,.0f} a week" in line, line
+    assert "from the baseline&#39;s 389 a week (1 week measured)" in line, line
