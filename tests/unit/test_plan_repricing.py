@@ -203,6 +203,17 @@ async def test_a_vendor_chosen_after_approval_prices_the_plan_projected_then_mea
         )
         assert "from the baseline's 389 a week (2 weeks measured)" in money["tool_cost_note"]
 
+        # The officer changes the vendor: the running plan follows the new one's price.
+        flat = {**PER_NOTE_SCRIBE, "vendor": "Flatline", "price_model": "flat_month", "price_usd": 99}
+        added = await roadmap.http.post("/v1/catalog", json=flat, headers=headers)
+        changed = await roadmap.http.put(
+            f"/v1/initiatives/{initiative_id}/vendor", json={"entry_id": added.json()["id"]}, headers=headers
+        )
+        assert changed.status_code == 200, changed.text
+        money = (await roadmap.http.get(report_path, headers=headers)).json()["first"]["money"]
+        assert money["tool_cost_per_week"] == pytest.approx(99 / WEEKS_PER_MONTH, abs=0.01)
+        assert money["tool_cost_note"].startswith("Flatline Scribe: $99.00 a month x 1 (a flat subscription)")
+
 
 async def test_a_tool_cost_entered_at_approval_is_kept_when_the_vendor_changes(tmp_path: Path) -> None:
     async with roadmap_app(tmp_path) as roadmap:

@@ -3,7 +3,7 @@
 Per provider and month: the clinic's providers (its staff roles that see patients, from intake's
 profile). Per location and month: its locations. Per minute: the minutes of the problem's work
 the audit logged. Per encounter: the best weekly volume known (`weekly_volume`): the feed's
-measured baseline weeks, else the baseline entered at approval, else projected from how often the
+measured baseline weeks, else a baseline entered by hand, else projected from how often the
 audit logged the problem's work. A quote, or no volume at all, leaves the plan unpriced and says
 what is missing. Pure but for `chosen_vendor_price`, which reads the choice, the entry and the clinic.
 """
@@ -42,7 +42,7 @@ class WeeklyVolume:
     """The week's volume (encounters, notes, calls) a per-encounter price multiplies, and its source."""
 
     per_week: float | None
-    kind: str  # measured (the feed's baseline) | entered (at approval) | projected (the audit) | ""
+    kind: str  # measured (the feed's baseline weeks) | entered (by hand) | projected (the audit) | ""
     source: str  # "the baseline's 389 a week", "projected from the audit's 420 documentation tasks a week"
 
 
@@ -161,7 +161,8 @@ async def chosen_vendor_price(
     `weekly_volume` is a baseline volume entered at approval (`weekly_volume_source` says how it
     was counted); an approved initiative's own review holds the one it was approved with.
     """
-    choice = await session.get(InitiativeVendor, initiative.id)
+    # Read afresh: the choice may have just been changed by an upsert this session has not seen.
+    choice = await session.get(InitiativeVendor, initiative.id, populate_existing=True)
     entry = await session.get(CatalogEntry, choice.entry_id) if choice is not None else None
     if entry is None:
         return None
