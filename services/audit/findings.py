@@ -132,6 +132,7 @@ class CandidateFinding(BaseModel):
     roles: list[str]
     top_tasks: list[str]
     distinct_tasks: int
+    occurrences_per_week: float = 0.0  # how often its tasks happen a week: a per-encounter price's volume
 
 
 class RoleCoverage(BaseModel):
@@ -352,6 +353,9 @@ def compute_findings(
                 roles=sorted(category_roles[finding.category]),
                 top_tasks=[task_label[key] for key, _ in top],
                 distinct_tasks=len(task_hours[finding.category]),
+                occurrences_per_week=round(
+                    sum(n for (category, _), n in times_per_week.items() if category == finding.category), 1
+                ),
             )
         )
 

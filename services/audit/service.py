@@ -404,6 +404,7 @@ def completed_event(audit: AuditWindow, findings: AuditFindings) -> AuditComplet
                 hours_saved_high=candidate.hours_saved_high,
                 roles=candidate.roles,
                 distinct_tasks=candidate.distinct_tasks,
+                occurrences_per_week=candidate.occurrences_per_week,
             )
             for candidate in findings.candidates
         ],

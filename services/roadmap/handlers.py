@@ -7,7 +7,8 @@ applied whether Temporal is up or not. KPI snapshots and alerts are relayed to r
 from faststream.kafka import KafkaRouter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.initiatives import proposals
+from services.roadmap.initiatives import proposals, repricing
+from services.roadmap.models import RoadmapPlan
 from services.roadmap.plans import service, starter
 from services.roadmap.plans.contracts import AdoptionAlert, KpiReading
 from shared import topics
@@ -42,7 +43,12 @@ class PlanRelay:
         await self.temporal.client(within=TEMPORAL_WAIT_SECONDS)
 
     async def relay_snapshot(self, *, session: AsyncSession, event: KpiSnapshot) -> None:
-        await self._relay(session, event, service.reading_of(event))
+        plan = await self._relay(session, event, service.reading_of(event))
+        if plan is not None and event.baseline_week and event.counts is not None:
+            # The baseline's measured volume prices a per-encounter tool (it was projected until now).
+            await repricing.record_baseline_week(
+                session, initiative_id=plan.initiative_id, week=event.week, total=event.counts.total
+            )
 
     async def relay_alert(self, *, session: AsyncSession, event: KpiAlert) -> None:
         await self._relay(session, event, service.alert_of(event))
@@ -57,13 +63,14 @@ class PlanRelay:
 
     async def _relay(
         self, session: AsyncSession, event: KpiSnapshot | KpiAlert, relayed: KpiReading | AdoptionAlert
-    ) -> None:
+    ) -> RoadmapPlan | None:
         plan = await service.running_plan_for(
             session=session, clinic_id=event.clinic_id, initiative_id=event.initiative_id
         )
         if plan is not None:
             temporal = await self.temporal.client(within=TEMPORAL_WAIT_SECONDS)  # connected by now
             await starter.relay_to_plan(temporal, plan.id, relayed)
+        return plan
 
 
 PUBLISHES: dict[type[EventBody], str] = {

@@ -278,4 +278,5 @@ def unapproved_money(
     ).as_dict()
     if priced is not None:
         money["tool_cost_note"] = priced.note
+        money["tool_cost_volume"] = priced.volume_kind
     return money

@@ -34,6 +34,14 @@ class AutomationCandidate(EventBody):
     distinct_tasks: int = Field(
         default=0, ge=0, le=100_000, description="how many different tasks of the category were logged"
     )
+    occurrences_per_week: float = Field(
+        default=0,
+        ge=0,
+        le=10_000_000,
+        allow_inf_nan=False,
+        description="how often the category's tasks happen a week (e.g. notes written): a volume until "
+        "the KPI feed's baseline measures one",
+    )
 
 
 class AuditOpened(EventBody):

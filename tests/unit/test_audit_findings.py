@@ -160,6 +160,18 @@ def test_longer_windows_are_scaled_to_a_week() -> None:
     assert documentation.repetitiveness == pytest.approx(0.6 * 0.5)
 
 
+def test_candidates_count_how_often_their_work_happens_a_week() -> None:
+    # A per-encounter price's volume until the feed measures one: 30 + 30 confirmations a week, and
+    # over a two-week window (ten open days) half as many a week.
+    one_week = compute_findings(tasks=tasks(WEEK), roles=ROLES, **ONE_WEEK)
+    counts = {c.category: c.occurrences_per_week for c in one_week.candidates}
+    assert counts[C.appointment_scheduling] == 60 and counts[C.documentation] == 5
+    two_weeks = compute_findings(
+        tasks=tasks(WEEK), roles=ROLES, window_days=14, open_days_covered=10, open_days_per_week=5
+    )
+    assert {c.category: c.occurrences_per_week for c in two_weeks.candidates}[C.appointment_scheduling] == 30
+
+
 def test_an_empty_audit_has_no_candidates_and_is_low_confidence() -> None:
     findings = compute_findings(tasks=[], roles=ROLES, **ONE_WEEK)
     assert findings.candidates == []

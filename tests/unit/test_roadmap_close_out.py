@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.roadmap.initiatives import pricing
 from services.roadmap.plans import close_out
 from services.roadmap.plans import money as plan_money
 from services.roadmap.plans.evidence import GateData, HandBaselineFigure, Target, WeekCounts, judge_gate_data
@@ -244,3 +245,36 @@ def test_a_pilot_group_under_three_has_its_adoption_not_shown_per_person() -> No
     assert "fewer than 3 clinicians: not shown per person" in page and "75 %" not in page
     shown = close_out.build_report(dataclasses.replace(_finished_plan(), pilot_group_size=4))
     assert (shown.adoption["pilot"], shown.adoption["after_pilot"]) == (0.75, 0.5)
+
+
+def test_a_plan_repriced_after_approval_closes_out_at_its_new_tool_cost() -> None:
+    # Approved before its vendor was chosen (no tool cost), then re-priced at the vendor's catalog price.
+    unpriced = pricing.expected_money(
+        kpi="missed_call_rate",
+        target_change_pct=-50,
+        hours_per_week=0.0,
+        cost_per_week=0.0,
+        audit_prior_per_week=0.0,
+        tool_cost=None,
+        phasing=pricing.phasing_for(phase_days=None, pilot_group_size=0, rollout_users=0),
+        cash=pricing.CashInputs(
+            weekly_volume=150, baseline_rate=0.29, booking_share=0.5, average_visit_value=150
+        ),
+    ).as_dict()
+    note = "Quillo Answer: $0.10 a minute x 4,333 (minutes a month), from your catalog"
+    repriced = pricing.repriced_money(
+        unpriced,
+        tool_cost=pricing.ToolCost(per_unit=0.1, units_per_month=4333),
+        tool_cost_note=note,
+        pilot_group_size=0,
+    )
+    facts = dataclasses.replace(_finished_plan(), review={"money": repriced})
+    report = close_out.build_report(facts)
+    assert report.money["expected_at_approval"]["tool_cost_per_week"] == pytest.approx(
+        433.3 / pricing.WEEKS_PER_MONTH, abs=0.01
+    )
+    realized = report.money["realized"]
+    assert realized["tool_cost_per_week"] == report.money["expected_at_approval"]["tool_cost_per_week"]
+    assert realized["roi_12_months_pct"] is not None
+    page = close_out.render_html(report)
+    assert note.replace("$", "") in page.replace("$", "") and "not given" not in page

@@ -14,6 +14,7 @@ from services.roadmap.catalog.models import (
     VendorOption,
 )
 from services.roadmap.catalog.rules import CatalogCategory, category_for_problem, label_of, vendor_fit
+from services.roadmap.initiatives import repricing
 from services.roadmap.initiatives import service as initiatives
 from shared.app import SessionDep
 from shared.auth import CurrentOfficer
@@ -107,7 +108,10 @@ async def vendor_options(initiative_id: UUID, session: SessionDep, officer: Curr
 async def choose_vendor(
     initiative_id: UUID, choice: VendorChoiceIn, session: SessionDep, officer: CurrentOfficer
 ) -> object:
-    """Choose the catalog entry this initiative will use; the integration check is kept with the choice."""
+    """Choose the catalog entry this initiative will use; the integration check is kept with the choice.
+
+    An approved plan is re-priced at the entry's catalog price (unless a tool cost was entered at approval).
+    """
     initiative = await initiatives.get_initiative(
         session=session, initiative_id=initiative_id, officer_id=officer.id
     )
@@ -124,6 +128,8 @@ async def choose_vendor(
         category=category, vendor=entry.vendor, integrations=entry.integrations, systems=clinic.systems
     )
     await service.choose_vendor(session=session, initiative_id=initiative_id, entry_id=entry.id, fit=fit)
+    # Chosen (or changed) after approval: the running plan's tool cost, payback and ROI follow.
+    await repricing.reprice_plan(session, initiative_id)
     await session.commit()
     return VendorOption(
         entry=service.public(entry), integrates=fit.integrates, integration_note=fit.note, chosen=True

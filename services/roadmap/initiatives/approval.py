@@ -151,15 +151,12 @@ async def approve_initiative(
     target_refusals = approval_targets.refusals(kpi=initiative.kpi, approval=approval, today=calendar.today())
     if target_refusals:
         raise Refused("; ".join(target_refusals))
-    choices = _approval_choices(approval)
-    if choices.tool_cost is None:  # none entered: the chosen vendor's catalog price, if it has one
-        volume = approval.baseline.weekly_volume if approval.baseline else None
-        priced = await prices.chosen_vendor_price(session, initiative, weekly_volume=volume)
-        if priced is not None and priced.tool_cost is not None:
-            choices = dataclasses.replace(choices, tool_cost=priced.tool_cost, tool_cost_note=priced.note)
+    choices, priced = await _priced_choices(session, initiative, approval)
     review, refusals = approval_review.review_approval(facts, choices)
     if refusals:
         raise Refused("; ".join(refusals))
+    if review.money is not None and priced is not None:
+        review.money["tool_cost_volume"] = priced.volume_kind  # measured, entered, projected or ""
 
     # The pilot group names people by their partner-system ids (they must meet the partner's events in
     # kpi), so faio keeps only their keyed pseudonyms. The owner stays as typed: a role the officer
@@ -268,6 +265,25 @@ async def _approval_facts(session: AsyncSession, initiative: Initiative) -> appr
         integrates=choice.integrates if choice is not None else initiative.integrates,
         integration_note=choice.integration_note if choice is not None else initiative.integration_note,
     )
+
+
+async def _priced_choices(
+    session: AsyncSession, initiative: Initiative, approval: ApprovalIn
+) -> tuple[approval_review.ApprovalChoices, prices.CatalogPrice | None]:
+    """The officer's choices, at the chosen vendor's catalog price when no tool cost was entered."""
+    choices = _approval_choices(approval)
+    if choices.tool_cost is not None:
+        return choices, None
+    entered = approval.baseline
+    priced = await prices.chosen_vendor_price(
+        session,
+        initiative,
+        weekly_volume=entered.weekly_volume if entered else None,
+        weekly_volume_source=entered.source if entered else "",
+    )
+    if priced is not None:
+        choices = dataclasses.replace(choices, tool_cost=priced.tool_cost, tool_cost_note=priced.note)
+    return choices, priced
 
 
 def _approval_choices(approval: ApprovalIn) -> approval_review.ApprovalChoices:

@@ -311,17 +311,37 @@ def expected_money(
     basis = pricing_basis(
         kpi=kpi, hours_per_week=hours_per_week, cost_per_week=cost_per_week, cash=cash or CashInputs()
     )
+    return priced_money(
+        kpi=kpi,
+        target_change_pct=target_change_pct,
+        basis=basis,
+        phasing=phasing,
+        tool_cost=tool_cost,
+        audit_prior_per_week=audit_prior_per_week,
+        published=None if reference is None else (reference.effect_pct, reference.note),
+    )
+
+
+def priced_money(
+    *,
+    kpi: str,
+    target_change_pct: float,
+    basis: PricingBasis,
+    phasing: Phasing,
+    tool_cost: ToolCost | None,
+    audit_prior_per_week: float,
+    published: tuple[float, str] | None,
+) -> Money:
+    """The money on a pricing basis: the target and the published effect (its change and note), phased."""
     line = partial(
         benefit_line, target_pct=target_change_pct, pricing=basis, phasing=phasing, tool_cost=tool_cost
     )
     at_target = line(basis=f"the target, {target_change_pct:+g} %", change_pct=target_change_pct)
-    published = None
+    at_published = None
     published_note = "no published effect with a figure for this KPI and solution: priced at the target only"
-    if reference is not None:
-        published = line(
-            basis=f"the published effect, {reference.effect_pct:+g} %", change_pct=reference.effect_pct
-        )
-        published_note = reference.note
+    if published is not None:
+        effect_pct, published_note = published
+        at_published = line(basis=f"the published effect, {effect_pct:+g} %", change_pct=effect_pct)
     weekly_cost = tool_cost.per_month() / WEEKS_PER_MONTH if tool_cost else None
     if tool_cost is None:
         note = "no tool cost given: payback and ROI need the subscription and set-up cost"
@@ -336,7 +356,7 @@ def expected_money(
         target_change_pct=target_change_pct,
         pricing=basis.as_dict(),
         at_target=asdict(at_target),
-        at_published_effect=None if published is None else asdict(published),
+        at_published_effect=None if at_published is None else asdict(at_published),
         published_effect_note=published_note,
         phasing={**asdict(phasing), "first_year_full_weeks": phasing.full_weeks()},
         tool_cost_per_week=None if weekly_cost is None else round(weekly_cost, 2),
@@ -347,3 +367,33 @@ def expected_money(
         audit_prior_per_week=round(audit_prior_per_week, 2),
         note=f"projected, not measured: {note}",
     )
+
+
+def repriced_money(
+    money: dict[str, Any], *, tool_cost: ToolCost | None, tool_cost_note: str, pilot_group_size: int
+) -> dict[str, Any]:
+    """An approved plan's money at another tool cost, on the basis and phases its approval stored.
+
+    The benefit does not move; the cost, payback, ROI and the pilot's share of the users do.
+    """
+    stored = money["pricing"]
+    basis = PricingBasis(**{name: stored[name] for name in PricingBasis.__dataclass_fields__})
+    phasing = phasing_for(
+        phase_days=money["phasing"]["days"],
+        pilot_group_size=pilot_group_size,
+        rollout_users=tool_cost.users if tool_cost else 0,
+    )
+    published = money.get("at_published_effect")
+    repriced = priced_money(
+        kpi=money["kpi"],
+        target_change_pct=float(money["target_change_pct"]),
+        basis=basis,
+        phasing=phasing,
+        tool_cost=tool_cost,
+        audit_prior_per_week=float(money.get("audit_prior_per_week") or 0.0),
+        published=None
+        if not published
+        else (float(published["change_pct"]), str(money.get("published_effect_note", ""))),
+    ).as_dict()
+    # What the approval added beyond the price (its warnings) stays; the cost's note is the new one.
+    return {**money, **repriced, "warnings": money.get("warnings", []), "tool_cost_note": tool_cost_note}

@@ -14,6 +14,7 @@ from pydantic import Field as PydanticField
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.roadmap.initiatives import repricing
 from services.roadmap.models import Initiative, RoadmapClinic, RoadmapPlanTransition
 from services.roadmap.plans import close_out, service
 from services.roadmap.plans.contracts import HandBaseline, PlanStatus
@@ -80,6 +81,7 @@ async def provide_baseline(
             review["no_baseline_reason"] = reason
         initiative.review = review
         session.add(initiative)
+        await repricing.reprice_plan(session, initiative.id)  # a per-encounter price may use its volume
         await session.commit()
     return PlanBaselinePublic(
         plan_id=plan.id,
