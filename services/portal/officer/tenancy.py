@@ -5,6 +5,7 @@ exist, before anything is sent anywhere.
 
 from uuid import UUID
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal.read_model.models import PortalClinic, PortalInitiative, PortalPlan
@@ -21,10 +22,17 @@ async def owned_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: st
 
 async def owned_plan(*, session: AsyncSession, plan_id: str, officer_id: str) -> PortalPlan:
     """The officer's plan, or NotFound."""
-    plan = await session.get(PortalPlan, plan_id)
+    # A plan's page names the plan only: it is found among the officer's clinics (a join on the
+    # clinic, the tenant, so it stays on one Citus worker group per clinic).
+    plan = (
+        await session.exec(
+            select(PortalPlan)
+            .join(PortalClinic, PortalClinic.id == PortalPlan.clinic_id)  # type: ignore[arg-type]
+            .where(PortalPlan.id == plan_id, PortalClinic.officer_id == officer_id)
+        )
+    ).first()
     if plan is None:
         raise NotFound(f"plan {plan_id} is not in your portfolio")
-    await owned_clinic(session=session, clinic_id=plan.clinic_id, officer_id=officer_id)
     return plan
 
 
@@ -32,8 +40,13 @@ async def owned_initiative(
     *, session: AsyncSession, initiative_id: UUID, officer_id: str
 ) -> PortalInitiative:
     """The officer's initiative, or NotFound."""
-    initiative = await session.get(PortalInitiative, initiative_id)
+    initiative = (
+        await session.exec(
+            select(PortalInitiative)
+            .join(PortalClinic, PortalClinic.id == PortalInitiative.clinic_id)  # type: ignore[arg-type]
+            .where(PortalInitiative.id == initiative_id, PortalClinic.officer_id == officer_id)
+        )
+    ).first()
     if initiative is None:
         raise NotFound(f"initiative {initiative_id} is not in your portfolio")
-    await owned_clinic(session=session, clinic_id=initiative.clinic_id, officer_id=officer_id)
     return initiative
