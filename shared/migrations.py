@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import context
+from alembic import context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
@@ -116,8 +116,6 @@ def set_primary_key(table: str, columns: list[str], *, drop_indexes: tuple[str, 
     PostgreSQL swaps its `<table>_pkey` constraint in place; SQLite rebuilds the table (batch mode),
     where the indexes in `drop_indexes` (now led by the key) are dropped with the old key.
     """
-    from alembic import op  # only inside a running revision
-
     name = f"{table}_pkey"
     if op.get_bind().dialect.name == "postgresql":
         for index in drop_indexes:
@@ -139,15 +137,14 @@ def add_tenant_column(
 ) -> None:
     """Add a child table's tenant column, copied from its parent row (an audit's entries take the
     audit's clinic); rows whose parent is gone are deleted, as no tenant can be named for them."""
-    from alembic import op  # only inside a running revision
-
     name = column.name
     column.nullable = True
     with op.batch_alter_table(table) as batch:
         batch.add_column(column)
-    op.execute(
-        f"UPDATE {table} SET {name} = (SELECT p.{name} FROM {parent} p WHERE p.{parent_key} = {table}.{child_key})"
-    )
-    op.execute(f"DELETE FROM {table} WHERE {name} IS NULL")
+    child = sa.table(table, sa.column(name), sa.column(child_key))
+    parents = sa.table(parent, sa.column(name), sa.column(parent_key))
+    tenant = sa.select(parents.c[name]).where(parents.c[parent_key] == child.c[child_key])
+    op.execute(child.update().values({name: tenant.scalar_subquery()}))
+    op.execute(child.delete().where(child.c[name].is_(None)))
     with op.batch_alter_table(table) as batch:
         batch.alter_column(name, existing_type=column.type, nullable=False)

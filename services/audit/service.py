@@ -221,9 +221,7 @@ async def _store_entries(
     }
     # Numbered after the clinic's last entry; the caller holds the open window's lock, and a clinic
     # has one open window, so no two writers number the same clinic at once.
-    last = await session.exec(
-        select(func.max(AuditEntry.id)).where(AuditEntry.clinic_id == audit.clinic_id)
-    )
+    last = await session.exec(select(func.max(AuditEntry.id)).where(AuditEntry.clinic_id == audit.clinic_id))
     first = (last.one() or 0) + 1
     rows = [{**entry.model_dump(), **stored, "id": first + n} for n, entry in enumerate(entries)]
     if rows:
@@ -276,7 +274,9 @@ async def import_entries(
     rows = len(parsed) + len({error.line for error in read_errors if error.line > 1})
     if errors or dry_run:
         return ImportReport(audit_id=audit.id, dry_run=dry_run, rows=rows, imported=0, errors=errors)
-    record = AuditImport(clinic_id=audit.clinic_id, audit_id=audit.id, content_sha256=fingerprint, rows=len(accepted))
+    record = AuditImport(
+        clinic_id=audit.clinic_id, audit_id=audit.id, content_sha256=fingerprint, rows=len(accepted)
+    )
     session.add(record)
     await session.flush()
     await _store_entries(session, audit=audit, entries=accepted, source="csv", import_id=record.id)

@@ -157,7 +157,8 @@ async def record_audit(*, session: AsyncSession, event: AuditCompleted) -> None:
 
 async def record_initiative_proposed(*, session: AsyncSession, event: InitiativeProposed) -> None:
     """A proposal (or a re-ranking); an approval already recorded keeps its status."""
-    initiative = await session.get(PortalInitiative, (event.clinic_id, event.initiative_id)) or PortalInitiative(
+    key = (event.clinic_id, event.initiative_id)
+    initiative = await session.get(PortalInitiative, key) or PortalInitiative(
         id=event.initiative_id, clinic_id=event.clinic_id
     )
     if initiative.proposed_at is not None and aware(initiative.proposed_at) > event.proposed_at:
@@ -176,7 +177,8 @@ async def record_initiative_proposed(*, session: AsyncSession, event: Initiative
 
 async def record_initiative_approved(*, session: AsyncSession, event: InitiativeApproved) -> None:
     """The approved initiative's answers: owner, KPI, baseline window, target, its plan."""
-    initiative = await session.get(PortalInitiative, (event.clinic_id, event.initiative_id)) or PortalInitiative(
+    key = (event.clinic_id, event.initiative_id)
+    initiative = await session.get(PortalInitiative, key) or PortalInitiative(
         id=event.initiative_id, clinic_id=event.clinic_id, problem=event.problem
     )
     initiative.status = "approved"
