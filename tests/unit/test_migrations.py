@@ -1,6 +1,7 @@
 """Every service's migrations: its own chain on the shared outbox/inbox branch, matching its models,
 and `make migration` (deploy/new_migration.py) writing the next revision where it belongs."""
 
+import importlib
 import shutil
 from pathlib import Path
 
@@ -85,6 +86,30 @@ async def test_clinic_calendars_default_on_the_database_too(service: str, tmp_pa
     assert defaults["open_days"] == """'["mon", "tue", "wed", "thu", "fri"]'"""
     assert defaults["holidays"] == "''"
     assert defaults["closures"] == "'[]'"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_the_migrated_primary_keys_are_the_models(service: str, tmp_path: Path) -> None:
+    """Autogenerate does not compare primary keys, so a key changed in a model (the tenant first,
+    tests/unit/test_tenant_keys.py) without its revision would pass the test above unseen."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+    await db.migrate(url, ROOT / "services" / service / "migrations")
+    env = f"services.{service}.tables" if service in ("portal", "roadmap") else f"services.{service}.models"
+    metadata: MetaData = importlib.import_module(env).metadata
+
+    def primary_keys(connection: Connection) -> dict[str, list[str]]:
+        inspector = inspect(connection)
+        return {table: inspector.get_pk_constraint(table)["constrained_columns"] for table in metadata.tables}
+
+    engine = db.create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            migrated = await connection.run_sync(primary_keys)
+    finally:
+        await engine.dispose()
+    assert migrated == {
+        name: [column.name for column in table.primary_key.columns] for name, table in metadata.tables.items()
+    }
 
 
 @pytest.mark.parametrize("service", SERVICES)
