@@ -45,12 +45,13 @@ def downgrade() -> None:
     set_primary_key("audit_window", ["id"])
     op.create_index("ix_audit_window_clinic_id", "audit_window", ["clinic_id"], unique=False)
     for table in ("audit_import", "audit_entry"):
+        # Entry ids numbered per clinic since may repeat across clinics: the old key refuses them
+        # here, and the downgrade stops rather than lose an entry.
         set_primary_key(table, ["id"])
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("clinic_id")
     if op.get_bind().dialect.name == "postgresql":
-        # Back to the table's own sequence, past the ids the service gave (ids may repeat across
-        # clinics by then: the earlier key cannot take them back, so the downgrade fails loudly).
+        # Back to the table's own sequence, past the ids the service gave.
         op.execute(
             "SELECT setval('audit_entry_id_seq', COALESCE((SELECT max(id) FROM audit_entry), 0) + 1, false)"
         )
