@@ -281,35 +281,6 @@ async def test_entries_single_and_batch_are_checked_against_the_clinic_and_windo
         assert stored[0]["role"] == "front desk"  # spelled as in the clinic profile
 
 
-async def test_entries_are_numbered_per_clinic_in_the_order_they_came(tmp_path: Path) -> None:
-    """Entries are keyed by (clinic, number): each clinic counts its own, a batch in its order."""
-    async with audit_app(tmp_path) as audit:
-        auth = audit.auth("officer-a")
-        urls = []
-        for _ in range(2):
-            opened = await audit.open_audit(
-                "officer-a", await audit.clinic("officer-a"), starts_on=START.isoformat()
-            )
-            urls.append(f"/v1/audits/{opened['id']}/entries")
-        first, second = urls
-        batch = [entry(START, description=f"task {n}") for n in range(3)]
-        for url, body in (
-            (first, entry(START)),
-            (second, entry(START)),
-            (first, batch),
-            (second, entry(START)),
-        ):
-            assert (await audit.http.post(url, json=body, headers=auth)).status_code == 201
-
-        async def numbered(url: str) -> list[tuple[int, str]]:
-            stored = (await audit.http.get(url, headers=auth)).json()
-            return [(item["id"], item["description"]) for item in stored]
-
-        phone = "confirm appointments by phone"
-        assert await numbered(first) == [(1, phone), (2, "task 0"), (3, "task 1"), (4, "task 2")]
-        assert await numbered(second) == [(1, phone), (2, phone)]
-
-
 async def test_closing_early_signals_the_window_and_findings_follow(tmp_path: Path) -> None:
     async with audit_app(tmp_path) as audit:
         # Open every day, so the window closed today covered START to today: 3 of its 7 open days.
