@@ -10,15 +10,17 @@ is labelled with the service's name and its first revision `depends_on` the shar
 
 import asyncio
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import context
+from alembic import context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.calendar import DEFAULT_TIME_ZONE, MONDAY_TO_FRIDAY
@@ -106,3 +108,43 @@ def calendar_columns() -> list[sa.Column[Any]]:
         sa.Column("holidays", sa.String(length=12), nullable=False, server_default=""),
         sa.Column("closures", sa.JSON(), nullable=False, server_default="[]"),
     ]
+
+
+def set_primary_key(table: str, columns: list[str], *, drop_indexes: tuple[str, ...] = ()) -> None:
+    """Give a table a new primary key in a revision (autogenerate does not see key changes).
+
+    PostgreSQL swaps its `<table>_pkey` constraint in place; SQLite rebuilds the table (batch mode),
+    where the indexes in `drop_indexes` (now led by the key) are dropped with the old key.
+    """
+    name = f"{table}_pkey"
+    if op.get_bind().dialect.name == "postgresql":
+        for index in drop_indexes:
+            op.drop_index(index, table_name=table)
+        op.drop_constraint(name, table, type_="primary")
+        op.create_primary_key(name, table, columns)
+        return
+    # The rebuilt table's copied columns keep the old key's flags; the new constraint wins, as meant.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*as primary_key=True, not matching", category=SAWarning)
+        with op.batch_alter_table(table, recreate="always") as batch:
+            for index in drop_indexes:
+                batch.drop_index(index)
+            batch.create_primary_key(name, columns)
+
+
+def add_tenant_column(
+    table: str, column: sa.Column[Any], *, parent: str, parent_key: str, child_key: str
+) -> None:
+    """Add a child table's tenant column, copied from its parent row (an audit's entries take the
+    audit's clinic); rows whose parent is gone are deleted, as no tenant can be named for them."""
+    name = column.name
+    column.nullable = True
+    with op.batch_alter_table(table) as batch:
+        batch.add_column(column)
+    child = sa.table(table, sa.column(name), sa.column(child_key))
+    parents = sa.table(parent, sa.column(name), sa.column(parent_key))
+    tenant = sa.select(parents.c[name]).where(parents.c[parent_key] == child.c[child_key])
+    op.execute(child.update().values({name: tenant.scalar_subquery()}))
+    op.execute(child.delete().where(child.c[name].is_(None)))
+    with op.batch_alter_table(table) as batch:
+        batch.alter_column(name, existing_type=column.type, nullable=False)

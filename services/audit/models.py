@@ -102,8 +102,9 @@ class AuditWindow(SQLModel, table=True):
         ),
     )
 
+    # The clinic first in every key (the tenant: tests/unit/test_tenant_keys.py).
+    clinic_id: UUID = Field(primary_key=True)
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    clinic_id: UUID = Field(index=True)
     officer_id: str = Field(index=True, max_length=100)
     starts_on: date
     ends_on: date
@@ -197,7 +198,10 @@ class AuditEntry(EntryBase, table=True):
 
     __tablename__ = "audit_entry"
 
-    id: int | None = Field(default=None, primary_key=True)
+    # The audit's clinic first in the key. Ids count up per clinic (service._store_entries, under
+    # the open window's lock): a database counter cannot number a composite key on SQLite.
+    clinic_id: UUID = Field(primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_column_kwargs={"autoincrement": False})
     audit_id: UUID = Field(index=True)
     source: str = Field(default="api", max_length=10)  # api, csv or link (staff self-logging)
     import_id: UUID | None = Field(default=None, index=True)  # the CSV import it came with
@@ -209,6 +213,7 @@ class AuditImport(SQLModel, table=True):
 
     __tablename__ = "audit_import"
 
+    clinic_id: UUID = Field(primary_key=True)  # the audit's
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     audit_id: UUID = Field(index=True)
     content_sha256: str = Field(max_length=64, index=True)

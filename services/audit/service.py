@@ -80,10 +80,23 @@ async def get_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str)
 
 async def get_audit(*, session: AsyncSession, audit_id: UUID, officer_id: str) -> AuditWindow:
     """An audit window of this officer's clinic, or NotFound."""
-    audit = await session.get(AuditWindow, audit_id)
-    if audit is None or audit.officer_id != officer_id:
+    audit = await window_by_id(session=session, audit_id=audit_id, officer_id=officer_id)
+    if audit is None:
         raise NotFound(f"audit {audit_id} not found")
     return audit
+
+
+async def window_by_id(
+    *, session: AsyncSession, audit_id: UUID, officer_id: str | None = None, for_update: bool = False
+) -> AuditWindow | None:
+    """A window found by its id alone (the audit's URL and the workflow name only the audit; its
+    clinic, the tenant, comes with the row), of this officer when one is given."""
+    statement = select(AuditWindow).where(AuditWindow.id == audit_id)
+    if officer_id is not None:
+        statement = statement.where(AuditWindow.officer_id == officer_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.exec(statement)).first()
 
 
 async def list_audits(*, session: AsyncSession, clinic_id: UUID) -> Sequence[AuditWindow]:
@@ -199,8 +212,18 @@ async def _store_entries(
 ) -> None:
     # One Core executemany: a 5,000-row spreadsheet must not become 5,000 ORM objects and flushes.
     now = clock.now()
-    stored = {"audit_id": audit.id, "source": source, "import_id": import_id, "created_at": now}
-    rows = [{**entry.model_dump(), **stored} for entry in entries]
+    stored = {
+        "clinic_id": audit.clinic_id,
+        "audit_id": audit.id,
+        "source": source,
+        "import_id": import_id,
+        "created_at": now,
+    }
+    # Numbered after the clinic's last entry; the caller holds the open window's lock, and a clinic
+    # has one open window, so no two writers number the same clinic at once.
+    last = await session.exec(select(func.max(AuditEntry.id)).where(AuditEntry.clinic_id == audit.clinic_id))
+    first = (last.one() or 0) + 1
+    rows = [{**entry.model_dump(), **stored, "id": first + n} for n, entry in enumerate(entries)]
     if rows:
         connection = await session.connection()
         await connection.execute(insert(ENTRY_TABLE), rows)
@@ -251,7 +274,9 @@ async def import_entries(
     rows = len(parsed) + len({error.line for error in read_errors if error.line > 1})
     if errors or dry_run:
         return ImportReport(audit_id=audit.id, dry_run=dry_run, rows=rows, imported=0, errors=errors)
-    record = AuditImport(audit_id=audit.id, content_sha256=fingerprint, rows=len(accepted))
+    record = AuditImport(
+        clinic_id=audit.clinic_id, audit_id=audit.id, content_sha256=fingerprint, rows=len(accepted)
+    )
     session.add(record)
     await session.flush()
     await _store_entries(session, audit=audit, entries=accepted, source="csv", import_id=record.id)
@@ -289,12 +314,16 @@ async def list_imports(*, session: AsyncSession, audit: AuditWindow) -> Sequence
 async def undo_import(*, session: AsyncSession, audit: AuditWindow, import_id: UUID) -> AuditImport:
     """Remove the entries one import brought (not committed); undoing twice changes nothing."""
     await _ensure_open(session, audit)
-    record = await session.get(AuditImport, import_id)
+    record = await session.get(AuditImport, (audit.clinic_id, import_id))
     if record is None or record.audit_id != audit.id:
         raise NotFound(f"audit {audit.id} has no import {import_id}; list them with faio audit imports")
     if record.undone_at is None:
         connection = await session.connection()
-        await connection.execute(delete(ENTRY_TABLE).where(ENTRY_TABLE.c.import_id == import_id))
+        await connection.execute(
+            delete(ENTRY_TABLE).where(
+                ENTRY_TABLE.c.clinic_id == audit.clinic_id, ENTRY_TABLE.c.import_id == import_id
+            )
+        )
         record.undone_at = clock.now()
         session.add(record)
     return record
@@ -336,7 +365,11 @@ async def findings_of(*, session: AsyncSession, audit: AuditWindow, closed_at: d
     """Compute an audit's findings from its entries, the clinic's role costs and the working days
     the window covered until `closed_at`."""
     clinic = await session.get(AuditClinic, audit.clinic_id)
-    entries = (await session.exec(select(AuditEntry).where(AuditEntry.audit_id == audit.id))).all()
+    entries = (
+        await session.exec(
+            select(AuditEntry).where(AuditEntry.clinic_id == audit.clinic_id, AuditEntry.audit_id == audit.id)
+        )
+    ).all()
     tasks = [
         LoggedTask(
             staff_id=entry.staff_id,
@@ -367,7 +400,7 @@ async def complete_audit(
 
     Idempotent: a window already closed is returned unchanged, so the event is staged once.
     """
-    audit = await session.get(AuditWindow, audit_id, with_for_update=True)
+    audit = await window_by_id(session=session, audit_id=audit_id, for_update=True)
     if audit is None or audit.status == AuditStatus.closed:
         return audit
     findings = await findings_of(session=session, audit=audit, closed_at=closed_at)

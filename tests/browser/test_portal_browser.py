@@ -119,7 +119,7 @@ async def test_officer_b_never_sees_officer_a_clinics(stack: Stack, browser: Bro
     await sign_in(page_a, stack.portal_url, officer_a)
     await until_listed(page_a, f"{stack.portal_url}/portfolio", name)
     plan_id = f"plan-{clinic_id}"
-    await _wait_for_plan(stack, plan_id)
+    await _wait_for_plan(stack, uuid.UUID(clinic_id), plan_id)
 
     context_b = await browser.new_context()
     page_b = await context_b.new_page()
@@ -156,13 +156,13 @@ async def test_officer_b_never_sees_officer_a_clinics(stack: Stack, browser: Bro
     await context_b.close()
 
 
-async def _wait_for_plan(stack: Stack, plan_id: str) -> None:
+async def _wait_for_plan(stack: Stack, clinic_id: uuid.UUID, plan_id: str) -> None:
     sessions = stack.platform["portal"].runtime.sessions
 
     async def ready() -> bool:
         async with sessions() as session:
-            plan = await session.get(PortalPlan, plan_id)
-            notice = await session.get(PortalNotice, (plan_id, f"{plan_id}:decision_needed:1"))
+            plan = await session.get(PortalPlan, (clinic_id, plan_id))
+            notice = await session.get(PortalNotice, (clinic_id, plan_id, f"{plan_id}:decision_needed:1"))
             weeks = (await session.exec(select(PortalKpiWeek))).all()
             return plan is not None and plan.phase == "evaluation" and notice is not None and len(weeks) >= 2
 
@@ -207,7 +207,7 @@ async def test_every_chart_draws_its_data_points(stack: Stack, page: Page) -> No
 
 async def _wait_for_story(stack: Stack, clinic_id: uuid.UUID) -> None:
     """Until every event of the story is in the read model (they travel on several topics)."""
-    await _wait_for_plan(stack, f"plan-{clinic_id}")
+    await _wait_for_plan(stack, clinic_id, f"plan-{clinic_id}")
     sessions = stack.platform["portal"].runtime.sessions
 
     async def complete() -> bool:

@@ -140,7 +140,7 @@ async def test_a_gate_decision_from_today_moves_the_plan(gate_stack: GateStack, 
 
     async def portal_phase(wanted: str) -> bool:
         async with gate_stack.platform["portal"].runtime.sessions() as session:
-            plan = await session.get(PortalPlan, plan_id)
+            plan = await session.get(PortalPlan, (clinic_id, plan_id))
             return plan is not None and plan.phase == wanted
 
     await eventually(lambda: portal_phase("evaluation"), within=90, what="the plan at its gate in the portal")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from services.audit import entries_csv
 from services.audit.models import TaskCategory
-from tests.unit.test_audit_api import audit_app
+from tests.unit.test_audit_api import audit_app, entry
 
 # A window that began two days ago and is never over when the suite runs: D2 is today, and days
 # after tomorrow have not happened yet.
@@ -250,3 +250,32 @@ async def test_the_same_file_twice_is_refused_and_an_import_can_be_undone(tmp_pa
         assert unknown.status_code == 404
         stranger = audit.auth("officer-b")
         assert (await audit.http.get(f"/v1/audits/{audit_id}/imports", headers=stranger)).status_code == 404
+
+
+async def test_entries_are_numbered_per_clinic_in_the_order_they_came(tmp_path: Path) -> None:
+    """Entries are keyed by (clinic, number): each clinic counts its own, a batch in its order."""
+    async with audit_app(tmp_path) as audit:
+        auth = audit.auth("officer-a")
+        urls = []
+        for _ in range(2):
+            opened = await audit.open_audit(
+                "officer-a", await audit.clinic("officer-a"), starts_on=START.isoformat()
+            )
+            urls.append(f"/v1/audits/{opened['id']}/entries")
+        first, second = urls
+        batch = [entry(START, description=f"task {n}") for n in range(3)]
+        for url, body in (
+            (first, entry(START)),
+            (second, entry(START)),
+            (first, batch),
+            (second, entry(START)),
+        ):
+            assert (await audit.http.post(url, json=body, headers=auth)).status_code == 201
+
+        async def numbered(url: str) -> list[tuple[int, str]]:
+            stored = (await audit.http.get(url, headers=auth)).json()
+            return [(item["id"], item["description"]) for item in stored]
+
+        phone = "confirm appointments by phone"
+        assert await numbered(first) == [(1, phone), (2, "task 0"), (3, "task 1"), (4, "task 2")]
+        assert await numbered(second) == [(1, phone), (2, phone)]

@@ -82,6 +82,8 @@ async def findings(
     )
     entries = [
         AuditEntry(
+            clinic_id=clinic_id,
+            id=number,
             audit_id=window.id,
             staff_id="fd-1",
             role="front desk",
@@ -92,7 +94,7 @@ async def findings(
             occurrences=30,
             predictability=Predictability.always_same,
         )
-        for day in logged
+        for number, day in enumerate(logged, start=1)
     ]
     async with sessions() as session:
         await service.record_clinic(session=session, event=registered)

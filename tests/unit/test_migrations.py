@@ -1,8 +1,11 @@
 """Every service's migrations: its own chain on the shared outbox/inbox branch, matching its models,
 and `make migration` (deploy/new_migration.py) writing the next revision where it belongs."""
 
+import importlib
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -19,6 +22,7 @@ from shared.rate_counts import RateCount
 
 ROOT = Path(__file__).parents[2]
 SERVICES = ("intake", "audit", "roadmap", "kpi", "portal")
+T = TypeVar("T")
 
 
 def scripts(migrations_dir: Path) -> ScriptDirectory:
@@ -59,11 +63,21 @@ def test_a_service_chain_is_labelled_with_the_service_and_starts_on_the_shared_b
     assert len(scripts(migrations_dir).get_revisions(f"{service}@heads")) == 1
 
 
+async def read_migrated(service: str, tmp_path: Path, read: Callable[[Connection], T]) -> T:
+    """What `read` finds in a fresh SQLite database brought to the service's heads."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
+    await db.migrate(url, ROOT / "services" / service / "migrations")
+    engine = db.create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(read)
+    finally:
+        await engine.dispose()
+
+
 @pytest.mark.parametrize("service", SERVICES)
 async def test_clinic_calendars_default_on_the_database_too(service: str, tmp_path: Path) -> None:
     """A clinic row written without a calendar (SQL, a data migration) still has the model's one."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'calendar.db'}"
-    await db.migrate(url, ROOT / "services" / service / "migrations")
 
     def calendar_defaults(connection: Connection) -> dict[str, dict[str, object]]:
         inspector = inspect(connection)
@@ -73,18 +87,29 @@ async def test_clinic_calendars_default_on_the_database_too(service: str, tmp_pa
             if "open_days" in {column["name"] for column in inspector.get_columns(table)}
         }
 
-    engine = db.create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            tables = await connection.run_sync(calendar_defaults)
-    finally:
-        await engine.dispose()
+    tables = await read_migrated(service, tmp_path, calendar_defaults)
     assert len(tables) == 1, tables  # one clinic table per service
     (defaults,) = tables.values()
     assert defaults["time_zone"] == "'UTC'"
     assert defaults["open_days"] == """'["mon", "tue", "wed", "thu", "fri"]'"""
     assert defaults["holidays"] == "''"
     assert defaults["closures"] == "'[]'"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_the_migrated_primary_keys_are_the_models(service: str, tmp_path: Path) -> None:
+    """Autogenerate does not compare primary keys, so a key changed in a model (the tenant first,
+    tests/unit/test_tenant_keys.py) without its revision would otherwise go unseen."""
+    env = f"services.{service}.tables" if service in ("portal", "roadmap") else f"services.{service}.models"
+    metadata: MetaData = importlib.import_module(env).metadata
+
+    def primary_keys(connection: Connection) -> dict[str, list[str]]:
+        inspector = inspect(connection)
+        return {table: inspector.get_pk_constraint(table)["constrained_columns"] for table in metadata.tables}
+
+    assert await read_migrated(service, tmp_path, primary_keys) == {
+        name: [column.name for column in table.primary_key.columns] for name, table in metadata.tables.items()
+    }
 
 
 @pytest.mark.parametrize("service", SERVICES)

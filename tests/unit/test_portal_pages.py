@@ -130,7 +130,8 @@ async def add_plan(portal: Portal, officer_id: str) -> tuple[UUID, UUID, str]:
 
 async def portal_initiative(portal: Portal, initiative_id: UUID) -> PortalInitiative:
     async with portal.sessions() as session:
-        initiative = await session.get(PortalInitiative, initiative_id)
+        found = await session.exec(select(PortalInitiative).where(PortalInitiative.id == initiative_id))
+        initiative = found.first()
     assert initiative is not None
     return initiative
 

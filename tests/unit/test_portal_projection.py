@@ -137,8 +137,8 @@ async def test_a_proposal_then_its_approval_and_the_plan_phases(portal_sessions:
         await projection.record_phase_change(session=session, event=phase("baseline", None, 1))
         await projection.record_phase_change(session=session, event=phase("pilot", "preparation", 30))
         await session.commit()
-        initiative = await session.get(PortalInitiative, initiative_id)
-        plan = await session.get(PortalPlan, "plan-1")
+        initiative = await session.get(PortalInitiative, (clinic_id, initiative_id))
+        plan = await session.get(PortalPlan, (clinic_id, "plan-1"))
         timeline = (await session.exec(select(PortalPlanTransition))).all()
     assert initiative is not None
     assert (initiative.status, initiative.owner, initiative.cost_per_week) == (

@@ -110,6 +110,27 @@ async def test_another_officers_roster_is_404(portal: Portal) -> None:
     assert not portal.intake.requests
 
 
+async def test_a_person_is_found_under_their_own_clinic_only(portal: Portal) -> None:
+    """The roster is keyed by (clinic, person): the officer's other clinic does not reach them."""
+    clinic_id, _initiative, _plan = await add_plan(portal, "officer-a")
+    other_clinic, _initiative, _plan = await add_plan(portal, "officer-a")
+    async with portal.sessions() as session:
+        person = await staff.add_person(
+            session, clinic_id=clinic_id, officer_id="officer-a", role="physician", display_name="Ana Rivera"
+        )
+    csrf = await portal.sign_in("officer-a")
+    for clinic, expected in ((other_clinic, 404), (clinic_id, 303)):
+        renamed = await portal.http.post(
+            f"/clinics/{clinic}/staff/{person.id}/rename",
+            data={"csrf_token": csrf, "display_name": "Dr Ana Rivera"},
+        )
+        assert renamed.status_code == expected, clinic
+    async with portal.sessions() as session:
+        (kept,) = await staff.roster(session, clinic_id)
+        assert await staff.roster(session, other_clinic) == []
+    assert kept.display_name == "Dr Ana Rivera"
+
+
 async def test_a_clinic_is_added_with_its_roles_and_bad_fields_are_named(portal: Portal) -> None:
     csrf = await portal.sign_in("officer-a")
     bad = await portal.http.post(

@@ -49,21 +49,9 @@ FOUND_BEFORE_THE_TENANT = {
 
 # Not converted yet: the key each needs (a session.get by id becomes one by (tenant, id)).
 NOT_YET = {
-    "audit_entry": "clinic_id (an audit's entries: add the audit's clinic)",
-    "audit_import": "clinic_id",
-    "audit_task_log_link": "officer_id in the key",
-    "audit_window": "clinic_id in the key",
-    "intake_prospect_invite": "officer_id in the key (its public link names only the invite)",
-    "intake_prospect_lead": "officer_id in the key",
     "kpi_partner": "officer_id in the key (and in kpi_partner_clinic, whose foreign key names it)",
     "kpi_partner_delivery": "officer_id in the key, as kpi_webhook_delivery",
     "kpi_partner_last_event": "officer_id in the key",
-    "portal_initiative": "clinic_id in the key",
-    "portal_notice": "clinic_id in the key",
-    "portal_plan": "clinic_id in the key",
-    "portal_plan_buy_in": "clinic_id in the key",
-    "portal_plan_transition": "clinic_id (a plan's history: add the plan's clinic)",
-    "portal_staff": "clinic_id in the key",
     "roadmap_buy_in_survey_answer": "clinic_id (a round's answers: add the round's clinic)",
     "roadmap_buy_in_survey_round": "clinic_id in the key and in unique (plan_id, stage)",
     "roadmap_buy_in_training": "clinic_id in the key and in unique (booked_by_notice)",

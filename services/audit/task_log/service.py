@@ -111,8 +111,8 @@ async def links_of(*, session: AsyncSession, audit: AuditWindow) -> list[TaskLog
 
 
 async def get_link(*, session: AsyncSession, link_id: UUID, officer_id: str) -> TaskLogLink:
-    link = await session.get(TaskLogLink, link_id)
-    if link is None or link.officer_id != officer_id:
+    link = await session.get(TaskLogLink, (officer_id, link_id))
+    if link is None:
         raise NotFound(
             f"task-log link {link_id} not found among yours; `faio audit links <audit id>` lists them"
         )
@@ -134,14 +134,19 @@ async def live_link(
 ) -> tuple[TaskLogLink, AuditWindow, AuditClinic]:
     """The link a verified token names, its audit and clinic; LinkRefused when revoked or gone."""
     try:
-        link = await session.get(TaskLogLink, UUID(claims.link_id))
+        link_id, audit_id = UUID(claims.link_id), UUID(claims.subject_id)
     except ValueError as error:
         raise LinkRefused(RefusalReason.FORGED) from error
-    if link is None or str(link.audit_id) != claims.subject_id:
+    # The token names the link and its audit, not the officer (the tenant): found by both ids.
+    found = await session.exec(
+        select(TaskLogLink).where(col(TaskLogLink.id) == link_id, col(TaskLogLink.audit_id) == audit_id)
+    )
+    link = found.first()
+    if link is None:
         raise LinkRefused(RefusalReason.FORGED)
     if link.revoked_at is not None:
         raise LinkRefused(RefusalReason.REVOKED)
-    audit = await session.get(AuditWindow, link.audit_id)
+    audit = await service.window_by_id(session=session, audit_id=link.audit_id, officer_id=link.officer_id)
     clinic = await session.get(AuditClinic, audit.clinic_id) if audit else None
     if audit is None or clinic is None:
         raise LinkRefused(RefusalReason.FORGED)

@@ -15,9 +15,10 @@ class TaskLogLink(SQLModel, table=True):
 
     __tablename__ = "audit_task_log_link"
 
+    # The officer first in the key (the tenant: tests/unit/test_tenant_keys.py).
+    officer_id: str = Field(primary_key=True, max_length=100)
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     audit_id: UUID = Field(index=True)
-    officer_id: str = Field(index=True, max_length=100)
     roster: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = Field(default_factory=clock.now)
     expires_at: datetime

@@ -95,8 +95,8 @@ async def create_invite(
 
 
 async def get_invite(*, session: AsyncSession, invite_id: UUID, officer_id: str) -> ProspectInvite:
-    invite = await session.get(ProspectInvite, invite_id)
-    if invite is None or invite.officer_id != officer_id:
+    invite = await session.get(ProspectInvite, (officer_id, invite_id))
+    if invite is None:
         raise NotFound(f"invite {invite_id} not found among yours; `faio prospect invites` lists them")
     return invite
 
@@ -149,8 +149,9 @@ def invite_public(
 
 async def live_invite(*, session: AsyncSession, claims: LinkClaims) -> ProspectInvite:
     """The invite a verified link names, unless the officer revoked it (or it is gone)."""
-    invite = await session.get(ProspectInvite, _uuid(claims.link_id))
-    if invite is None or invite.officer_id != claims.subject_id:
+    # The link names its officer (the subject) and the invite: the row's whole key.
+    invite = await session.get(ProspectInvite, (claims.subject_id, _uuid(claims.link_id)))
+    if invite is None:
         raise LinkRefused(RefusalReason.FORGED)
     if invite.revoked_at is not None:
         raise LinkRefused(RefusalReason.REVOKED)
@@ -237,8 +238,8 @@ async def list_leads(
 
 
 async def get_lead(*, session: AsyncSession, lead_id: UUID, officer_id: str) -> ProspectLead:
-    lead = await session.get(ProspectLead, lead_id)
-    if lead is None or lead.officer_id != officer_id:
+    lead = await session.get(ProspectLead, (officer_id, lead_id))
+    if lead is None:
         raise NotFound(f"lead {lead_id} not found among yours; `faio prospect list` shows them")
     return lead
 

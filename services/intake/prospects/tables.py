@@ -22,8 +22,10 @@ class ProspectInvite(SQLModel, table=True):
 
     __tablename__ = "intake_prospect_invite"
 
+    # The officer first in the key (the tenant: tests/unit/test_tenant_keys.py); the invite's link
+    # names its officer too, so even an anonymous prospect's request finds the row by both.
+    officer_id: str = Field(primary_key=True, max_length=100)
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    officer_id: str = Field(index=True, max_length=100)
     label: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=_now)
     expires_at: datetime
@@ -35,9 +37,9 @@ class ProspectLead(SQLModel, table=True):
 
     __tablename__ = "intake_prospect_lead"
 
+    officer_id: str = Field(primary_key=True, max_length=100)
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     invite_id: UUID = Field(index=True)
-    officer_id: str = Field(index=True, max_length=100)
     questionnaire_version: str = Field(max_length=20)
     answers: dict[str, int | str] = Field(sa_type=JSON)
     dimension_scores: dict[str, float] = Field(sa_type=JSON)

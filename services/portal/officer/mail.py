@@ -130,6 +130,7 @@ async def _claim_unmailed(sessions: SessionFactory) -> list[_Claimed]:
             claimed = await session.exec(
                 update(PortalNotice)
                 .where(
+                    col(PortalNotice.clinic_id) == notice.clinic_id,
                     col(PortalNotice.plan_id) == notice.plan_id,
                     col(PortalNotice.key) == notice.key,
                     col(PortalNotice.mail_state) == "",
@@ -178,7 +179,11 @@ async def _update(sessions: SessionFactory, notice: PortalNotice, **values: obje
     async with sessions() as session:
         await session.exec(
             update(PortalNotice)
-            .where(col(PortalNotice.plan_id) == notice.plan_id, col(PortalNotice.key) == notice.key)
+            .where(
+                col(PortalNotice.clinic_id) == notice.clinic_id,
+                col(PortalNotice.plan_id) == notice.plan_id,
+                col(PortalNotice.key) == notice.key,
+            )
             .values(**values)
         )
         await session.commit()

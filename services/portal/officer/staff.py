@@ -28,8 +28,9 @@ class PortalStaff(SQLModel, table=True):
 
     __tablename__ = "portal_staff"
 
+    # The clinic first in the key (the tenant: tests/unit/test_tenant_keys.py).
+    clinic_id: UUID = Field(primary_key=True)
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    clinic_id: UUID = Field(index=True)
     officer_id: str = Field(max_length=100)
     pseudonym: str = Field(max_length=64)
     role: str = Field(max_length=60)

@@ -123,7 +123,9 @@ async def clinic_story(
     for transition in (
         await session.exec(
             select(PortalPlanTransition)
-            .where(col(PortalPlanTransition.plan_id).in_(plan_ids))
+            .where(
+                PortalPlanTransition.clinic_id == clinic_id, col(PortalPlanTransition.plan_id).in_(plan_ids)
+            )
             .order_by(col(PortalPlanTransition.changed_at))
         )
     ).all():

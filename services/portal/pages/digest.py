@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.portal.pages import reads, week
 from services.portal.pages.formats import plural
 from services.portal.pages.today import Today, today
-from services.portal.read_model.models import PortalAlert, PortalAudit, PortalPlan, PortalPlanTransition
+from services.portal.read_model.models import PortalAlert, PortalAudit, PortalPlanTransition
 from services.portal.read_model.times import aware, local_time
 from shared.names import strip_control_characters
 
@@ -100,10 +100,10 @@ async def changed_lines(session: AsyncSession, officer_id: str, *, zone: str, no
     moves = await reads.column_rows(
         session,
         sa_select(
-            col(PortalPlan.clinic_id), col(PortalPlanTransition.phase), col(PortalPlanTransition.changed_at)
-        )
-        .join(PortalPlan, col(PortalPlan.id) == col(PortalPlanTransition.plan_id))
-        .where(col(PortalPlan.clinic_id).in_(ids), col(PortalPlanTransition.changed_at) >= since),
+            col(PortalPlanTransition.clinic_id),
+            col(PortalPlanTransition.phase),
+            col(PortalPlanTransition.changed_at),
+        ).where(col(PortalPlanTransition.clinic_id).in_(ids), col(PortalPlanTransition.changed_at) >= since),
     )
     audits = await reads.column_rows(
         session,

@@ -123,7 +123,11 @@ async def totals(session: AsyncSession, rows: list[ClinicRow]) -> Totals:
             col(PortalInitiative.cost_per_week),
             col(PortalInitiative.target_change_pct),
         )
-        .join(PortalInitiative, col(PortalInitiative.id) == col(PortalPlan.initiative_id))
+        .join(
+            PortalInitiative,
+            (col(PortalInitiative.clinic_id) == col(PortalPlan.clinic_id))
+            & (col(PortalInitiative.id) == col(PortalPlan.initiative_id)),
+        )
         .where(col(PortalPlan.id).in_(plan_ids)),
     )
     by_plan = {plan.id: plan for plan in found}

@@ -10,7 +10,7 @@ from shared.events.buy_in import PlanBuyInChanged
 
 async def record_buy_in(*, session: AsyncSession, event: PlanBuyInChanged) -> None:
     """Keep the newest figures: an older event arriving late changes nothing."""
-    row = await session.get(PortalPlanBuyIn, event.plan_id)
+    row = await session.get(PortalPlanBuyIn, (event.clinic_id, event.plan_id))
     if row is None:
         row = PortalPlanBuyIn(plan_id=event.plan_id, clinic_id=event.clinic_id, changed_at=event.changed_at)
     elif aware(row.changed_at) >= event.changed_at:

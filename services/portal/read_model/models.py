@@ -89,8 +89,9 @@ class PortalInitiative(SQLModel, table=True):
 
     __tablename__ = "portal_initiative"
 
+    # The clinic first in every key (the tenant: tests/unit/test_tenant_keys.py).
+    clinic_id: UUID = Field(primary_key=True)
     id: UUID = Field(primary_key=True)
-    clinic_id: UUID = Field(index=True)
     status: str = Field(default="proposed", max_length=20)
     rank: int = 1
     problem: str = Field(default="", max_length=100)
@@ -115,8 +116,8 @@ class PortalPlan(SQLModel, table=True):
 
     __tablename__ = "portal_plan"
 
+    clinic_id: UUID = Field(primary_key=True)
     id: str = Field(primary_key=True, max_length=200)
-    clinic_id: UUID = Field(index=True)
     initiative_id: UUID
     phase: str = Field(max_length=20)
     phase_since: datetime
@@ -129,6 +130,7 @@ class PortalPlanTransition(SQLModel, table=True):
 
     __tablename__ = "portal_plan_transition"
 
+    clinic_id: UUID = Field(primary_key=True)  # the plan's
     plan_id: str = Field(primary_key=True, max_length=200)
     phase: str = Field(primary_key=True, max_length=20)
     changed_at: datetime = Field(primary_key=True)
@@ -142,9 +144,9 @@ class PortalNotice(SQLModel, table=True):
     __tablename__ = "portal_notice"
     __table_args__ = (Index("ix_portal_notice_unmailed", "urgent", "mail_state"),)
 
+    clinic_id: UUID = Field(primary_key=True)
     plan_id: str = Field(primary_key=True, max_length=200)
     key: str = Field(primary_key=True, max_length=300)
-    clinic_id: UUID = Field(index=True)
     initiative_id: UUID
     kind: str = Field(max_length=40)
     urgent: bool = False
@@ -229,7 +231,7 @@ class PortalPlanBuyIn(SQLModel, table=True):
 
     __tablename__ = "portal_plan_buy_in"
 
+    clinic_id: UUID = Field(primary_key=True)
     plan_id: str = Field(primary_key=True, max_length=200)
-    clinic_id: UUID = Field(index=True)
     figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     changed_at: datetime

@@ -157,7 +157,8 @@ async def record_audit(*, session: AsyncSession, event: AuditCompleted) -> None:
 
 async def record_initiative_proposed(*, session: AsyncSession, event: InitiativeProposed) -> None:
     """A proposal (or a re-ranking); an approval already recorded keeps its status."""
-    initiative = await session.get(PortalInitiative, event.initiative_id) or PortalInitiative(
+    key = (event.clinic_id, event.initiative_id)
+    initiative = await session.get(PortalInitiative, key) or PortalInitiative(
         id=event.initiative_id, clinic_id=event.clinic_id
     )
     if initiative.proposed_at is not None and aware(initiative.proposed_at) > event.proposed_at:
@@ -176,7 +177,8 @@ async def record_initiative_proposed(*, session: AsyncSession, event: Initiative
 
 async def record_initiative_approved(*, session: AsyncSession, event: InitiativeApproved) -> None:
     """The approved initiative's answers: owner, KPI, baseline window, target, its plan."""
-    initiative = await session.get(PortalInitiative, event.initiative_id) or PortalInitiative(
+    key = (event.clinic_id, event.initiative_id)
+    initiative = await session.get(PortalInitiative, key) or PortalInitiative(
         id=event.initiative_id, clinic_id=event.clinic_id, problem=event.problem
     )
     initiative.status = "approved"
@@ -196,6 +198,7 @@ async def record_phase_change(*, session: AsyncSession, event: PlanPhaseChanged)
     """A plan's timeline gains a row; its current phase is the latest change's."""
     await session.merge(
         PortalPlanTransition(
+            clinic_id=event.clinic_id,
             plan_id=event.plan_id,
             phase=event.phase,
             changed_at=event.changed_at,
@@ -203,7 +206,7 @@ async def record_phase_change(*, session: AsyncSession, event: PlanPhaseChanged)
             reason=event.reason[:1000],
         )
     )
-    plan = await session.get(PortalPlan, event.plan_id)
+    plan = await session.get(PortalPlan, (event.clinic_id, event.plan_id))
     if plan is None:
         plan = PortalPlan(
             id=event.plan_id,
@@ -222,7 +225,7 @@ async def record_phase_change(*, session: AsyncSession, event: PlanPhaseChanged)
             plan.phase_planned_days = event.planned_days
     session.add(plan)
     if event.phase in ("done", "stopped"):
-        initiative = await session.get(PortalInitiative, event.initiative_id)
+        initiative = await session.get(PortalInitiative, (event.clinic_id, event.initiative_id))
         if initiative is not None:
             initiative.status = event.phase
             session.add(initiative)
@@ -230,7 +233,7 @@ async def record_phase_change(*, session: AsyncSession, event: PlanPhaseChanged)
 
 async def record_notice(*, session: AsyncSession, event: PlanNoticeRaised) -> None:
     """A notice, keyed by the plan's deterministic key: raised twice, it is one row (mailed once)."""
-    if await session.get(PortalNotice, (event.plan_id, event.key)) is not None:
+    if await session.get(PortalNotice, (event.clinic_id, event.plan_id, event.key)) is not None:
         return
     session.add(
         PortalNotice(

@@ -34,8 +34,11 @@ async def sender_of(request: Request, token: str, purpose: LinkPurpose) -> str:
                         )
                         clinic_id = found.first()
             elif purpose == LinkPurpose.BUY_IN_SURVEY:
-                plan = await session.get(PortalPlan, claims.subject_id)
-                clinic_id = plan.clinic_id if plan is not None else None
+                # The survey link names the plan only (its clinic is the tenant of the plan's row).
+                found_plan = await session.exec(
+                    select(PortalPlan.clinic_id).where(col(PortalPlan.id) == claims.subject_id)
+                )
+                clinic_id = found_plan.first()
             clinic = await session.get(PortalClinic, clinic_id) if clinic_id is not None else None
             officer_id = clinic.officer_id if clinic is not None else None
         officer = await session.get(PortalOfficer, officer_id) if officer_id else None

@@ -152,8 +152,8 @@ async def _head_counts_cover_roster(
 
 
 async def _owned_person(session: SessionDep, clinic_id: UUID, person_id: UUID) -> staff.PortalStaff:
-    person = await session.get(staff.PortalStaff, person_id)
-    if person is None or person.clinic_id != clinic_id:
+    person = await session.get(staff.PortalStaff, (clinic_id, person_id))
+    if person is None:
         raise NotFound("that person is not on this clinic's roster")
     return person
 
