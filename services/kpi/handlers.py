@@ -136,8 +136,7 @@ class PartnerActivityHandler:
     """
 
     def __init__(self, sessions: SessionFactory, broker: KafkaBroker, *, pseudonym_secret: str) -> None:
-        self.activity_writer = ActivityWriter(sessions, broker)
-        self.pseudonym_secret = pseudonym_secret
+        self.activity_writer = ActivityWriter(sessions, broker, pseudonym_secret=pseudonym_secret)
 
     async def on_partner_activity(self, body: list[bytes], message: KafkaMessage) -> None:
         """Validate each record, then hand the batch to the writer, which commits its offsets.
@@ -146,9 +145,7 @@ class PartnerActivityHandler:
         and validating the next one.
         """
         try:
-            batch = await ActivityBatch.parse(
-                message.raw_message, now=clock.now(), pseudonym_secret=self.pseudonym_secret
-            )
+            batch = await ActivityBatch.parse(message.raw_message, now=clock.now())
             # FastStream types the consumer as a protocol with only commit(); it is aiokafka's.
             await self.activity_writer.submit(batch, cast(AIOKafkaConsumer, message.consumer))
         except Exception:
