@@ -35,7 +35,9 @@ from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged, PlanTarg
 from shared.subscriptions import Subscription, kafka_router
 
 PARTNER_ACTIVITY_DESCRIPTION = (
-    "Operational facts from integration partners, as CloudEvents in Kafka binary mode: ce_id, "
+    "Operational facts from integration partners. Partners send them over HTTP only (POST "
+    "/v1/partner-events); kpi alone writes this topic, staff ids keyed (fp-...): a record naming "
+    "staff by a raw id is dead-lettered. A single event travels as a CloudEvent in Kafka binary mode: ce_id, "
     "ce_type (one of " + ", ".join(PARTNER_EVENT_BODIES) + "), ce_source, ce_time (when it "
     "happened), ce_subject = clinic id (or the key), ce_specversion 1.0; key = clinic id; value = "
     "the JSON body of that type (strict, unknown fields refused). Events accepted over HTTP "

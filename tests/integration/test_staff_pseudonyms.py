@@ -24,6 +24,7 @@ from services.roadmap.models import Initiative
 from shared import clock, topics
 from shared.outbox import OutboxMessage
 from shared.pseudonyms import is_issued, pseudonyms_for
+from tests.canaries import PARTNER_STAFF_ID
 from tests.integration.kpi_support import dead_letters, post_events, register_partner
 from tests.integration.test_kpi_kafka import produce, record
 from tests.integration.test_roadmap_api import OFFICER, auth, clinic_with_findings, initiatives_of
@@ -32,7 +33,8 @@ from tests.polling import eventually
 from tests.services import Platform, running
 
 # Ids as a partner's EHR issues them: one person each, looked up in that system in a second.
-RAW = ("u-81f2c9", "u-77ab01", "u-5c0d3e")
+# The first is a canary the end-of-run search looks for in every store (tests/canaries.py).
+RAW = (PARTNER_STAFF_ID, "u-77ab01", "u-5c0d3e")
 
 
 @pytest.fixture(scope="module")
