@@ -204,7 +204,9 @@ def _clinic_row(clinic: Any, facts: _Facts, clinic_needs: list[needs.Need], *, n
     activity = inputs.activities.get(clinic.id.hex)
     feed = feed_of(activity, zone=zone, now=now)
     adoption, adoption_change = "unknown", None
-    if needs.adoption_judged(feed):
+    if activity is not None and activity.per_person:
+        adoption = "per_person"  # one or two people's use: its trend says who stopped
+    elif needs.adoption_judged(feed):
         adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
     assessment = facts.assessments.get(clinic.id)
     return ClinicRow(
