@@ -15,7 +15,7 @@ from shared.events.partner import PartnerActivity
 from shared.settings import DEV_PSEUDONYM_SECRET
 
 TEST_PARTNER = uuid.UUID("00000000-0000-4000-8000-00000000fa10")
-BATCH_HEADERS = [("content-type", partner_batches.BATCH_CONTENT_TYPE.encode())]
+BATCH_HEADERS = {"content-type": partner_batches.BATCH_CONTENT_TYPE}
 
 
 def front_door_records(
@@ -42,3 +42,27 @@ def front_door_records(
     return partner_batches.pack(
         (activity.clinic_id, event) for activity, event in zip(activities, encoded, strict=True)
     )
+
+
+def front_door_batches(
+    records: list[tuple[dict[str, str], bytes]], *, now: datetime, secret: str = DEV_PSEUDONYM_SECRET
+) -> list[tuple[dict[str, str], bytes]]:
+    """Binary-mode records (headers, body) as a partner's HTTP requests of up to MAX_BATCH events
+    become on Kafka: (headers, value) of one record per clinic and request, staff ids keyed."""
+    events = [
+        {
+            "specversion": "1.0",
+            "id": headers["ce_id"],
+            "type": headers["ce_type"],
+            "time": headers["ce_time"],
+            "subject": headers["ce_subject"],
+            "data": json.loads(body),
+        }
+        for headers, body in records
+    ]
+    size = partner_batches.MAX_BATCH
+    return [
+        (BATCH_HEADERS, value)
+        for start in range(0, len(events), size)
+        for value in front_door_records(events[start : start + size], now=now, secret=secret).values()
+    ]

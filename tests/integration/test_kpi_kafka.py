@@ -15,17 +15,14 @@ from cloudevents.http import CloudEvent
 from cloudevents.kafka import to_binary
 
 from services.kpi import aggregate, clinics
-from services.kpi.partner_batches import BATCH_CONTENT_TYPE
 from shared import clock, topics
 from shared.events import envelope_for
 from shared.events.roadmap import InitiativeApproved
 from shared.pseudonyms import pseudonym_for
-from tests.front_door import front_door_records
+from tests.front_door import BATCH_HEADERS, front_door_records
 from tests.integration.kpi_support import dead_letters, officer_headers, partner_event, register_clinic
 from tests.polling import eventually
 from tests.services import RunningService, running
-
-BATCH = {"content-type": BATCH_CONTENT_TYPE}
 
 
 def record(
@@ -269,7 +266,7 @@ async def _snapshots_and_an_adoption_decline(kafka: str, tmp_path: Path, baselin
             for n in range(staff)
         ]
         packed = front_door_records(sessions, now=clock.now(), secret=kpi.runtime.settings.pseudonym_secret)
-        await produce(kafka, clinic, [*records, *((BATCH, value) for value in packed.values())])
+        await produce(kafka, clinic, [*records, *((BATCH_HEADERS, value) for value in packed.values())])
         await eventually(
             lambda: total_events(kpi, clinic, float(len(records) + len(sessions))),
             what="all partner events applied",

@@ -10,9 +10,9 @@ from aiokafka import TopicPartition
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared import clock, topics
-from tests.front_door import front_door_records
+from tests.front_door import BATCH_HEADERS, front_door_records
 from tests.integration.kpi_support import partner_event, register_clinic
-from tests.integration.test_kpi_kafka import BATCH, produce, total_events
+from tests.integration.test_kpi_kafka import produce, total_events
 from tests.polling import eventually
 from tests.services import RunningService, running
 
@@ -74,7 +74,7 @@ async def test_two_instances_share_the_partitions_and_count_each_event_once(
                 )
                 for _ in range(EVENTS_PER_CLINIC // PER_REQUEST)
             ]
-            await produce(kafka, clinic, [(BATCH, packed[clinic]) for packed in requests])
+            await produce(kafka, clinic, [(BATCH_HEADERS, packed[clinic]) for packed in requests])
 
         for clinic in clinics:
 
