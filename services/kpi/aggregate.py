@@ -119,8 +119,8 @@ def unpack_event_batch(
     payload = record.value or b""
     try:
         parsed = parse_batch(payload, now=now)
-    except BatchRefused as problem:
-        bad.append((record, problem))
+    except BatchRefused as refused:
+        bad.append((record, refused))
         return
     kept_headers = tuple((name, value) for name, value in record.headers or () if name != "content-type")
     for index, outcome in enumerate(parsed.outcomes):
