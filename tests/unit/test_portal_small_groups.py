@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from services.portal.pages.activity import per_person
+from services.portal.read_model import projection
 from services.portal.read_model.activity import record_activity
-from services.portal.read_model.models import PortalClinic, PortalClinicActivity, PortalKpiWeek
-from shared.events.kpi import AdoptionWeek, ClinicActivity, FeedHealth
+from services.portal.read_model.models import PortalClinic, PortalClinicActivity, PortalInitiative
+from shared.events.kpi import AdoptionWeek, ClinicActivity, FeedHealth, KpiSnapshot
 from shared.small_groups import MIN_GROUP, NOT_SHOWN_PER_PERSON
 from tests.unit import test_portal_pages
 from tests.unit.test_portal_pages import Portal
@@ -19,6 +20,7 @@ portal = test_portal_pages.portal  # the fixture: the app in process, a mail sin
 OFFICER = "officer-small-groups"
 SHARES = [48, 52, 30, 26]  # AI-assisted notes of 80 a week: down 44 % (last two weeks against the two before)
 WEEKS = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
+KPI = "ai_weekly_active_staff"  # the first problem's measure: staff using an AI tool each week
 
 
 def activity(clinic_id: UUID, *, clinicians: int, now: datetime) -> ClinicActivity:
@@ -58,10 +60,16 @@ async def add_clinics(portal: Portal) -> dict[str, UUID]:
         for (name, clinic_id), clinicians in zip(clinics.items(), (2, 8), strict=True):
             session.add(PortalClinic(id=clinic_id, officer_id=OFFICER, name=name, specialty="pediatrics"))
             await record_activity(session=session, event=activity(clinic_id, clinicians=clinicians, now=now))
-            for week, value in zip(WEEKS, (2.0, 2.0, 1.0, 1.0), strict=True):
-                session.add(
-                    PortalKpiWeek(clinic_id=clinic_id, kpi="ai_weekly_active_staff", week=week, value=value)
+            session.add(
+                PortalInitiative(
+                    id=uuid4(), clinic_id=clinic_id, problem="documentation", kpi=KPI, status="approved"
                 )
+            )
+            for week, value in zip(WEEKS, (2.0, 2.0, 1.0, 1.0), strict=True):
+                snapshot = KpiSnapshot(
+                    clinic_id=clinic_id, kpi=KPI, week=week, value=value, baseline=0.0, sample_size=1
+                )
+                await projection.record_snapshot(session=session, event=snapshot, received_at=now)
         await session.commit()
         stored = await session.get(PortalClinicActivity, clinics["Two Doctors Pediatrics"])
     assert stored is not None and stored.adoption[0][4] == 2  # kept from kpi's event
@@ -74,11 +82,19 @@ def row_of(page: str, name: str, *, tag: str = "tr") -> str:
     return row
 
 
-def adoption_cell(page: str, name: str) -> str:
-    """The portfolio's Adoption cell of the clinic's row."""
-    cell = re.search(r'data-label="Adoption">(.*?)</td>', row_of(page, name), re.S)
+def cell_of(page: str, name: str, label: str) -> str:
+    """The portfolio's cell `label` of the clinic's row."""
+    cell = re.search(rf'data-label="{label}">(.*?)</td>', row_of(page, name), re.S)
     assert cell is not None, name
     return cell.group(1)
+
+
+def adoption_cell(page: str, name: str) -> str:
+    return cell_of(page, name, "Adoption")
+
+
+def kpi_cell(page: str, name: str) -> str:
+    return cell_of(page, name, "Primary KPI")
 
 
 async def test_the_portfolio_page_and_csv_show_no_ai_use_figure_for_two_clinicians(portal: Portal) -> None:
@@ -92,12 +108,21 @@ async def test_the_portfolio_page_and_csv_show_no_ai_use_figure_for_two_clinicia
     )
     assert NOT_SHOWN_PER_PERSON in small and "▼" not in small and "44" not in small
     assert "▼" in large and "44" in large and NOT_SHOWN_PER_PERSON not in large
+    # The primary KPI is the staff using AI: at two clinicians, a count of people, so no figure.
+    small_kpi, large_kpi = (
+        kpi_cell(page, name) for name in ("Two Doctors Pediatrics", "Harbor Family Medicine")
+    )
+    assert "ai weekly active staff" in small_kpi and NOT_SHOWN_PER_PERSON in small_kpi
+    assert 'class="pill' not in small_kpi and "<svg" not in small_kpi
+    assert 'class="pill' in large_kpi and NOT_SHOWN_PER_PERSON not in large_kpi
 
     exported = (await portal.http.get("/portfolio.csv")).text
     (small_line,) = [line for line in exported.splitlines() if line.startswith("Two Doctors")]
     (large_line,) = [line for line in exported.splitlines() if line.startswith("Harbor")]
-    assert NOT_SHOWN_PER_PERSON in small_line and "-44" not in small_line
-    assert ",'-44," in large_line  # a leading minus made inert for a spreadsheet
+    assert small_line.count(NOT_SHOWN_PER_PERSON) == 2 and "-44" not in small_line  # KPI value, adoption
+    assert (
+        ",'-44," in large_line and NOT_SHOWN_PER_PERSON not in large_line
+    )  # a leading minus made inert for a spreadsheet
 
 
 async def test_the_clinic_page_shows_no_ai_use_chart_for_two_clinicians(portal: Portal) -> None:

@@ -85,7 +85,7 @@ def csv_of(rows: list[ClinicRow]) -> str:
             row.stage_label,
             row.gate.label,
             kpi.name.replace("_", " ") if kpi else "",
-            _number(kpi.value if kpi else None),
+            NOT_SHOWN_PER_PERSON if row.kpi_per_person else _number(kpi.value if kpi else None),
             _number(kpi.baseline if kpi else None),
             _number(kpi.target if kpi else None),
             NOT_SHOWN_PER_PERSON if row.adoption == "per_person" else _number(row.adoption_change_pct),
