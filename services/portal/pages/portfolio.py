@@ -207,7 +207,7 @@ def _clinic_row(clinic: Any, facts: _Facts, clinic_needs: list[needs.Need], *, n
     adoption, adoption_change = "unknown", None
     per_person = activity is not None and activity.per_person
     kpi_per_person = per_person and kpi is not None and kpi.name in rules.ADOPTION_KPIS
-    if kpi_per_person:
+    if kpi is not None and kpi_per_person:
         kpi = KpiSummary(kpi.name, None, None, None, None, "grey", 0, None)  # no figure, no sparkline
     if per_person:
         adoption = "per_person"  # one or two people's use: its trend says who stopped
