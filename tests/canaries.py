@@ -1,4 +1,5 @@
-"""Patient-data canaries, in one place, and the search for them in everything a test run kept.
+"""Patient-data canaries and a raw partner staff id, in one place, and the search for them in
+everything a test run kept.
 
 tests/integration/test_no_patient_data.py sends each canary through every free-text field; every
 field must refuse it. Whatever got through anyway would sit somewhere the run wrote: a database
@@ -24,9 +25,20 @@ MRN = "MRN 4839201 waited forty minutes"
 PHONE = "call back on 415-555-0132 about the pilot"
 EMAIL = "write to jane.doe.canary@example.org about the pilot"
 CANARIES = (NAME_AND_DOB, MRN, PHONE, EMAIL)
+# A partner's own staff id (its EHR's, one person): valid, so the front door takes it, and keys it.
+# tests/integration/test_staff_pseudonyms.py sends it over HTTP and names it in a pilot group;
+# found raw anywhere, it was kept unkeyed.
+PARTNER_STAFF_ID = "u-c4n4ry-5f1e"
 # What the search looks for: each canary's telling part, long and shaped enough that no id, hash or
 # timestamp holds it by chance (a bare "1961" or seven hex-like digits would).
-CANARY_BITS = ("Jane Doe DOB", "04/12/1961", "MRN 4839201", "415-555-0132", "jane.doe.canary@")
+CANARY_BITS = (
+    "Jane Doe DOB",
+    "04/12/1961",
+    "MRN 4839201",
+    "415-555-0132",
+    "jane.doe.canary@",
+    PARTNER_STAFF_ID,
+)
 _NEEDLES = tuple(bit.encode() for bit in CANARY_BITS)
 _LONGEST = max(len(needle) for needle in _NEEDLES)
 CHUNK = 8 * 1024 * 1024

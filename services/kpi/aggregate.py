@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -30,13 +30,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.kpi import freshness, kpis
 from services.kpi.counters import DATED_COUNTERS
 from services.kpi.models import KpiClinic, KpiDailyCounter
-from services.kpi.partner_batches import (
-    BATCH_CONTENT_TYPE,
-    BatchRefused,
-    event_json,
-    parse_batch,
-    pseudonymised,
-)
+from services.kpi.partner_batches import BATCH_CONTENT_TYPE, BatchRefused, event_json, parse_batch
+from services.kpi.partner_edge import dead_letter_copy, refuse_raw_staff_ids
 from services.kpi.postgres_writes import CounterKey, PostgresStore
 from shared import clock, db
 from shared.broker import dead_letter_record
@@ -77,9 +72,7 @@ class ActivityBatch:
     next_offsets: dict[TopicPartition, int]
 
     @classmethod
-    async def parse(
-        cls, records: Sequence[ConsumerRecord[Any, Any]], *, now: datetime, pseudonym_secret: str
-    ) -> "ActivityBatch":
+    async def parse(cls, records: Sequence[ConsumerRecord[Any, Any]], *, now: datetime) -> "ActivityBatch":
         good: list[PartnerActivity] = []
         bad: list[tuple[ConsumerRecord[Any, Any], ContractError]] = []
         sources: list[ConsumerRecord[Any, Any]] = []
@@ -87,7 +80,10 @@ class ActivityBatch:
             if index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the previous batch's write issue its next statement
             try:
-                good.append(parse_kafka_record(record.headers or (), record.key, record.value, now=now))
+                activity = parse_kafka_record(record.headers or (), record.key, record.value, now=now)
+                if refused := refuse_raw_staff_ids(activity):
+                    raise refused
+                good.append(activity)
                 sources.append(record)
             except ContractError as problem:
                 # Checked only here: a record that is one event (the hot path) pays nothing for it.
@@ -100,8 +96,6 @@ class ActivityBatch:
         # A partition's records come in offset order: its last one is where the batch ends.
         last = {(record.topic, record.partition): record.offset for record in records}
         next_offsets = {TopicPartition(*partition): offset + 1 for partition, offset in last.items()}
-        # A partner's own Kafka record names staff by its raw id: mapped here, before anything keeps it.
-        good = pseudonymised(good, secret=pseudonym_secret)
         return cls(good=good, bad=bad, sources=sources, next_offsets=next_offsets)
 
 
@@ -125,13 +119,14 @@ def unpack_event_batch(
     payload = record.value or b""
     try:
         parsed = parse_batch(payload, now=now)
-    except BatchRefused as problem:
-        bad.append((record, problem))
+    except BatchRefused as refused:
+        bad.append((record, refused))
         return
     kept_headers = tuple((name, value) for name, value in record.headers or () if name != "content-type")
     for index, outcome in enumerate(parsed.outcomes):
-        if isinstance(outcome, PartnerActivity):
-            good.append(outcome)
+        problem = refuse_raw_staff_ids(outcome) if isinstance(outcome, PartnerActivity) else outcome
+        if problem is None:
+            good.append(cast(PartnerActivity, outcome))
             continue
         headers = (
             *kept_headers,
@@ -140,7 +135,7 @@ def unpack_event_batch(
             ("dlq_batch_index", str(index).encode()),
         )
         event = dataclasses.replace(record, value=event_json(parsed, payload, index), headers=headers)
-        bad.append((event, outcome))
+        bad.append((event, problem))
 
 
 class UnknownClinic(ContractError):
@@ -198,9 +193,10 @@ class ActivityWriter:
     committed yet, and the inbox skips what was applied. At most two batches are in memory.
     """
 
-    def __init__(self, sessions: SessionFactory, broker: KafkaBroker) -> None:
+    def __init__(self, sessions: SessionFactory, broker: KafkaBroker, *, pseudonym_secret: str) -> None:
         self.sessions = sessions
         self.broker = broker
+        self.pseudonym_secret = pseudonym_secret
         self.clinics = KnownClinics()
         self._writing: asyncio.Task[None] | None = None
         self._closed = False
@@ -264,7 +260,15 @@ class ActivityWriter:
         # duplicates (skipped) and the bad ones are parked again (at least once, never lost).
         # Published together: a flood of bad records (a partner's wrong clinic id) must not
         # crawl at one broker round trip each.
-        await asyncio.gather(*(dead_letter_record(self.broker, record, error) for record, error in bad))
+        # A parked record may name staff by a raw id (refused for that, or for something else
+        # besides): its dead letter keeps them keyed (services.kpi.partner_edge).
+        secret = self.pseudonym_secret
+        await asyncio.gather(
+            *(
+                dead_letter_record(self.broker, dead_letter_copy(record, secret=secret), error)
+                for record, error in bad
+            )
+        )
 
 
 @dataclass

@@ -173,6 +173,7 @@ def adoption_week(week: str, data: kpis.PeriodData | None) -> AdoptionWeek:
         notes_signed=round(data.counters.get("notes_signed", 0.0)),
         notes_ai_assisted=round(data.counters.get("notes_ai_assisted", 0.0)),
         ai_active_staff=sum(1 for minutes in data.staff_minutes.values() if minutes > 0),
+        clinicians=len(set(data.staff_minutes) | set(data.staff_notes)),
     )
 
 

@@ -35,7 +35,9 @@ from shared.events.roadmap import InitiativeApproved, PlanPhaseChanged, PlanTarg
 from shared.subscriptions import Subscription, kafka_router
 
 PARTNER_ACTIVITY_DESCRIPTION = (
-    "Operational facts from integration partners, as CloudEvents in Kafka binary mode: ce_id, "
+    "Operational facts from integration partners. Partners send them over HTTP only (POST "
+    "/v1/partner-events); kpi alone writes this topic, staff ids keyed (fp-...): a record naming "
+    "staff by a raw id is dead-lettered. A single event travels as a CloudEvent in Kafka binary mode: ce_id, "
     "ce_type (one of " + ", ".join(PARTNER_EVENT_BODIES) + "), ce_source, ce_time (when it "
     "happened), ce_subject = clinic id (or the key), ce_specversion 1.0; key = clinic id; value = "
     "the JSON body of that type (strict, unknown fields refused). Events accepted over HTTP "
@@ -136,8 +138,7 @@ class PartnerActivityHandler:
     """
 
     def __init__(self, sessions: SessionFactory, broker: KafkaBroker, *, pseudonym_secret: str) -> None:
-        self.activity_writer = ActivityWriter(sessions, broker)
-        self.pseudonym_secret = pseudonym_secret
+        self.activity_writer = ActivityWriter(sessions, broker, pseudonym_secret=pseudonym_secret)
 
     async def on_partner_activity(self, body: list[bytes], message: KafkaMessage) -> None:
         """Validate each record, then hand the batch to the writer, which commits its offsets.
@@ -146,9 +147,7 @@ class PartnerActivityHandler:
         and validating the next one.
         """
         try:
-            batch = await ActivityBatch.parse(
-                message.raw_message, now=clock.now(), pseudonym_secret=self.pseudonym_secret
-            )
+            batch = await ActivityBatch.parse(message.raw_message, now=clock.now())
             # FastStream types the consumer as a protocol with only commit(); it is aiokafka's.
             await self.activity_writer.submit(batch, cast(AIOKafkaConsumer, message.consumer))
         except Exception:

@@ -139,8 +139,9 @@ def _subject_of(raw: Any) -> UUID | None:
 def pseudonymised(activities: list[PartnerActivity], *, secret: str) -> list[PartnerActivity]:
     """The activities with each partner staff id replaced by faio's keyed pseudonym for its clinic.
 
-    Called at both ways in (an HTTP batch before it is stored, a partner's Kafka record as it is
-    read), so a raw id reaches no table, outbox row, topic or aggregate; mapping is idempotent.
+    Called at the one way in (an HTTP batch, before it is stored), so a raw id reaches no table,
+    outbox row, topic or aggregate; the consumer refuses a record with a raw id
+    (services.kpi.partner_edge). Mapping is idempotent.
     """
     mapped = []
     for activity in activities:

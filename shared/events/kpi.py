@@ -124,6 +124,11 @@ class AdoptionWeek(BaseModel):
     notes_signed: int = Field(ge=0, le=10_000_000)
     notes_ai_assisted: int = Field(ge=0, le=10_000_000)
     ai_active_staff: int = Field(ge=0, le=100_000)
+    # Whose figures these are: below shared.small_groups.MIN_GROUP they are each person's, and pages
+    # do not show them. None from a kpi that did not count them yet.
+    clinicians: int | None = Field(
+        default=None, ge=0, le=100_000, description="staff seen that week (signing notes or using an AI tool)"
+    )
 
 
 class ClinicActivity(EventBody):

@@ -49,6 +49,8 @@ from deploy.local.postgres import PostgresServer
 from shared import topics
 from shared.broker import ensure_topics
 from shared.events.partner import example_events
+from shared.pseudonyms import pseudonym_for
+from shared.settings import DEV_PSEUDONYM_SECRET
 from tests.kpi_seed import seed_clinics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,13 +68,25 @@ def build_events(
 
     Their ids are `ids`-0, `ids`-1, ...: events sent again with the same ids are duplicates.
     """
-    examples = [(event_type, json.dumps(data).encode()) for event_type, data in example_events().items()]
+    examples = list(example_events().items())
+    # Staff ids keyed as the front door keys them (the consumer refuses a raw one): per clinic.
+    values = {
+        (clinic, event_type): json.dumps(
+            data
+            | {"staff_id": pseudonym_for(data["staff_id"], clinic_id=clinic, secret=DEV_PSEUDONYM_SECRET)}
+            if "staff_id" in data
+            else data
+        ).encode()
+        for clinic in clinics
+        for event_type, data in examples
+    }
     start = datetime.now(UTC) - timedelta(days=28)
     rng = random.Random(7)
     events = []
     for index in range(count):
         clinic = index % len(clinics)
-        event_type, value = examples[rng.randrange(len(examples))]
+        event_type, _ = examples[rng.randrange(len(examples))]
+        value = values[clinics[clinic], event_type]
         headers = [
             ("ce_id", f"{ids}-{index}".encode()),
             ("ce_type", event_type.encode()),

@@ -214,6 +214,10 @@ def test_each_service_may_touch_only_its_own_topics(manifests: list[dict[str, An
         assert groups == [{"type": "group", "name": f"faio-{service}.", "patternType": "prefix"}]
     # The portal only reads events: it publishes nothing but its dead letters.
     assert all(name.endswith(".dlq") for name in expected["portal"]["writes"])
+    # Partners send over HTTP only: kpi alone writes their topic, after keying staff ids.
+    assert [service for service, access in expected.items() if "partner.activity.v1" in access["writes"]] == [
+        "kpi"
+    ]
 
 
 def test_the_committed_kafka_access_is_what_the_code_says() -> None:

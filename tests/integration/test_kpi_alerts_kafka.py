@@ -10,9 +10,10 @@ import pytest
 
 from services.kpi import clinics
 from services.kpi.control_charts import ADOPTION_RATES
-from shared import topics
+from shared import clock, topics
 from shared.events import envelope_for
 from shared.events.roadmap import InitiativeApproved
+from tests.front_door import front_door_batches
 from tests.integration.kpi_support import officer_headers, register_clinic, register_partner
 from tests.integration.test_kpi_kafka import produce, read_topic, record, total_events
 from tests.laney_reference import laney_p_limit
@@ -96,7 +97,8 @@ async def test_an_ai_assisted_share_drop_and_a_quiet_phone_feed_raise_one_alert_
                     )
                     for _ in range(5)
                 ]
-        await produce(kafka, clinic, records)
+        # As partners must send them: through the front door, which keys staff ids and batches.
+        await produce(kafka, clinic, front_door_batches(records, now=clock.now()))
         await eventually(
             lambda: total_events(kpi, clinic, float(len(records))),
             within=120,
@@ -198,7 +200,8 @@ async def test_a_phone_feed_that_goes_quiet_during_the_baseline_is_flagged(
             for days_ago in range(5, 26)
             for _ in range(5)
         ]
-        await produce(kafka, clinic, records)
+        # As partners must send them: through the front door, which keys staff ids and batches.
+        await produce(kafka, clinic, front_door_batches(records, now=clock.now()))
         await eventually(
             lambda: total_events(kpi, clinic, float(len(records))), what="the feed's weeks applied"
         )

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from shared import topics
+from shared import clock, topics
+from tests.front_door import front_door_batches
 from tests.integration.kpi_support import officer_headers, register_clinic
 from tests.integration.test_kpi_alerts_kafka import laney_lower_limit
 from tests.integration.test_kpi_kafka import produce, read_topic, record, total_events
@@ -73,7 +74,8 @@ async def test_the_clinics_activity_goes_out_when_it_changes_and_a_scribe_in_use
                         )
                         for _ in range(5)
                     ]
-        await produce(kafka, clinic, records)
+        # As partners must send them: through the front door, which keys staff ids and batches.
+        await produce(kafka, clinic, front_door_batches(records, now=clock.now()))
         await eventually(
             lambda: total_events(kpi, clinic, float(len(records))),
             within=120,
@@ -128,6 +130,7 @@ async def test_the_clinics_activity_goes_out_when_it_changes_and_a_scribe_in_use
                 "notes_signed": 60,
                 "notes_ai_assisted": AI_ASSISTED[week],
                 "ai_active_staff": len(ai_staff[week]),
+                "clinicians": 4,  # every week's notes are signed by s1-s4
             }
             for week in range(WEEKS - 8, WEEKS)
         ]

@@ -1,6 +1,7 @@
-"""Partners with broker access, on the real broker: CloudEvents SDK events are accepted as they
-are, bad records of a batch are dead-lettered with the reason while the rest is applied; weekly
-snapshots and an adoption-decline alert go out on their topics."""
+"""The partner-activity consumer on the real broker: binary-mode CloudEvents (the SDK's) with keyed
+staff ids and the front door's batches are counted; bad records, a raw staff id among them, are
+dead-lettered with the reason while the rest is applied; weekly snapshots and an adoption-decline
+alert go out on their topics. Partners themselves send over HTTP only (test_kpi_front_door.py)."""
 
 import json
 import uuid
@@ -17,7 +18,9 @@ from services.kpi import aggregate, clinics
 from shared import clock, topics
 from shared.events import envelope_for
 from shared.events.roadmap import InitiativeApproved
-from tests.integration.kpi_support import dead_letters, officer_headers, register_clinic
+from shared.pseudonyms import pseudonym_for
+from tests.front_door import BATCH_HEADERS, front_door_records
+from tests.integration.kpi_support import dead_letters, officer_headers, partner_event, register_clinic
 from tests.polling import eventually
 from tests.services import RunningService, running
 
@@ -79,7 +82,13 @@ async def test_sdk_events_are_accepted_and_bad_records_dead_lettered(kafka: str,
                 "partitionkey": str(clinic),
                 "datacontenttype": "application/json",
             },
-            {"staff_id": "ma-19c2", "tool": "ambient-scribe", "minutes": 22},
+            {
+                "staff_id": pseudonym_for(
+                    "ma-19c2", clinic_id=clinic, secret=kpi.runtime.settings.pseudonym_secret
+                ),
+                "tool": "scribe",
+                "minutes": 22,
+            },
         )
         message = to_binary(sdk_event)
         producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
@@ -120,6 +129,13 @@ async def test_sdk_events_are_accepted_and_bad_records_dead_lettered(kafka: str,
                 when=when,
                 event_id=f"bad-name-{clinic}",
             ),
+            record(
+                clinic,
+                "partner.ai_tool.session",
+                {"staff_id": "ma-19c2", "tool": "ambient-scribe", "minutes": 5},
+                when=when,
+                event_id=f"bad-raw-{clinic}",
+            ),
         ]
         # A record with a header that is not even UTF-8 must not block the partition either.
         garbled_headers, garbled_value = record(clinic, "partner.call.missed", {"wait_seconds": 1}, when=when)
@@ -139,6 +155,10 @@ async def test_sdk_events_are_accepted_and_bad_records_dead_lettered(kafka: str,
         assert "patient data (PHI)" in parked[f"bad-phi-{clinic}"]["dlq_reason"]
         assert parked[f"bad-phi-{clinic}"]["dlq_original_topic"] == topics.PARTNER_ACTIVITY.name
         assert "never a name" in parked[f"bad-name-{clinic}"]["dlq_reason"]
+        # Not through the front door: refused, kept for inspection with its staff id keyed.
+        raw = parked[f"bad-raw-{clinic}"]
+        assert "staff ids must come through the partner API" in raw["dlq_reason"]
+        assert raw["body_bytes"] != "0" and "ma-19c2" not in str(raw)
         # Refused as patient data or a name: the reason and metadata stay, the body does not.
         for withheld in (f"bad-phi-{clinic}", f"bad-name-{clinic}"):
             assert parked[withheld]["body_bytes"] == "0"
@@ -234,19 +254,22 @@ async def _snapshots_and_an_adoption_decline(kafka: str, tmp_path: Path, baselin
                 for _ in range(answered)
             ]
         # The pilot clinicians drop the AI tool: s1-s9 use it six weeks, then s1-s3, then s1 alone.
-        for offset, staff in enumerate([9, 9, 9, 9, 9, 9, 3, 1]):
-            records += [
-                record(
-                    clinic,
-                    "partner.ai_tool.session",
-                    {"staff_id": f"s{n + 1}", "tool": "scribe", "minutes": 15},
-                    when=at(2 + offset, 2),
-                )
-                for n in range(staff)
-            ]
-        await produce(kafka, clinic, records)
+        # Sessions name staff, so they come as the front door sends them on: keyed, one batch.
+        sessions = [
+            partner_event(
+                clinic,
+                "partner.ai_tool.session",
+                {"staff_id": f"s{n + 1}", "tool": "scribe", "minutes": 15},
+                when=at(2 + offset, 2),
+            )
+            for offset, staff in enumerate([9, 9, 9, 9, 9, 9, 3, 1])
+            for n in range(staff)
+        ]
+        packed = front_door_records(sessions, now=clock.now(), secret=kpi.runtime.settings.pseudonym_secret)
+        await produce(kafka, clinic, [*records, *((BATCH_HEADERS, value) for value in packed.values())])
         await eventually(
-            lambda: total_events(kpi, clinic, float(len(records))), what="all partner events applied"
+            lambda: total_events(kpi, clinic, float(len(records) + len(sessions))),
+            what="all partner events applied",
         )
         # Approved once the feed holds the weeks: kpi sends the baseline's and the pilot's at once.
         envelope = envelope_for(initiative, source="/tests/roadmap", subject=str(clinic))

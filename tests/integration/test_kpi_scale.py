@@ -9,14 +9,16 @@ from typing import Any
 from aiokafka import TopicPartition
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared import topics
-from tests.integration.kpi_support import register_clinic
-from tests.integration.test_kpi_kafka import produce, record, total_events
+from shared import clock, topics
+from tests.front_door import BATCH_HEADERS, front_door_records
+from tests.integration.kpi_support import partner_event, register_clinic
+from tests.integration.test_kpi_kafka import produce, total_events
 from tests.polling import eventually
 from tests.services import RunningService, running
 
 CLINICS = 20
 EVENTS_PER_CLINIC = 100
+PER_REQUEST = 25
 
 
 def partner_partitions(kpi: RunningService) -> set[TopicPartition]:
@@ -60,14 +62,19 @@ async def test_two_instances_share_the_partitions_and_count_each_event_once(
         clinics = [await register_clinic(first["kpi"], officer_id=officer) for _ in range(CLINICS)]
         when = datetime.now(UTC) - timedelta(hours=3)
         for clinic in clinics:
-            await produce(
-                kafka,
-                clinic,
-                [
-                    record(clinic, "partner.call.answered", {"wait_seconds": 20}, when=when)
-                    for _ in range(EVENTS_PER_CLINIC)
-                ],
-            )
+            # As the front door publishes them: a record per clinic and partner request.
+            answered = {"wait_seconds": 20}
+            requests = [
+                front_door_records(
+                    [
+                        partner_event(clinic, "partner.call.answered", answered, when=when)
+                        for _ in range(PER_REQUEST)
+                    ],
+                    now=clock.now(),
+                )
+                for _ in range(EVENTS_PER_CLINIC // PER_REQUEST)
+            ]
+            await produce(kafka, clinic, [(BATCH_HEADERS, packed[clinic]) for packed in requests])
 
         for clinic in clinics:
 

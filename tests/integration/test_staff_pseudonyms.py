@@ -1,8 +1,10 @@
 """Partner staff ids through the real roadmap and kpi: kept only as keyed pseudonyms, still matched.
 
 The officer names the pilot group by the partner system's ids at approval (roadmap); the partner
-sends the same raw ids over HTTP and straight to Kafka (kpi). No table, outbox row or topic holds a
-raw id, and the pilot group still meets the partner's events: the adoption KPI counts them.
+sends the same raw ids over HTTP (kpi's front door keys them). A record written straight to Kafka
+with a raw id is refused and dead-lettered with its id keyed. No table, outbox row or topic (the
+dead-letter topic included) holds a raw id, and the pilot group still meets the partner's events:
+the adoption KPI counts them.
 """
 
 import asyncio
@@ -22,7 +24,8 @@ from services.roadmap.models import Initiative
 from shared import clock, topics
 from shared.outbox import OutboxMessage
 from shared.pseudonyms import is_issued, pseudonyms_for
-from tests.integration.kpi_support import post_events, register_partner
+from tests.canaries import PARTNER_STAFF_ID
+from tests.integration.kpi_support import dead_letters, post_events, register_partner
 from tests.integration.test_kpi_kafka import produce, record
 from tests.integration.test_roadmap_api import OFFICER, auth, clinic_with_findings, initiatives_of
 from tests.kafka_io import header, read_all
@@ -30,7 +33,8 @@ from tests.polling import eventually
 from tests.services import Platform, running
 
 # Ids as a partner's EHR issues them: one person each, looked up in that system in a second.
-RAW = ("u-81f2c9", "u-77ab01", "u-5c0d3e")
+# The first is a canary the end-of-run search looks for in every store (tests/canaries.py).
+RAW = (PARTNER_STAFF_ID, "u-77ab01", "u-5c0d3e")
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +81,7 @@ async def test_partner_ids_are_kept_as_pseudonyms_and_still_count_for_the_pilot_
     stored = await eventually(kpi_initiative, what="kpi to record the approved initiative")
     assert stored.pilot_group == expected
 
-    # The partner: two sessions over HTTP (a note names the first person), one straight to Kafka.
+    # The partner: sessions over HTTP (a note names the first person), and one straight to Kafka.
     partner = await register_partner(kpi, officer_id=OFFICER, clinic_ids=[clinic_id])
     when = clock.now() - timedelta(hours=1)
     events = [
@@ -95,12 +99,27 @@ async def test_partner_ids_are_kept_as_pseudonyms_and_still_count_for_the_pilot_
             "subject": str(clinic_id),
             "data": {"documentation_minutes": 5, "ai_assisted": True, "staff_id": RAW[0]},
         },
+        {
+            "id": str(uuid.uuid4()),
+            "type": "partner.ai_tool.session",
+            "time": when.isoformat(),
+            "subject": str(clinic_id),
+            "data": {"staff_id": RAW[1], "tool": "scribe", "minutes": 7},
+        },
     ]
+    # Straight to Kafka, the way partners may no longer send: refused, never counted.
+    direct = f"direct-{clinic_id}"
+    session_data = {"staff_id": RAW[2], "tool": "scribe", "minutes": 7}
+    await produce(
+        kafka,
+        clinic_id,
+        [record(clinic_id, "partner.ai_tool.session", session_data, when=when, event_id=direct)],
+    )
+    (parked,) = (await dead_letters(kafka, ids={direct})).values()
+    assert "staff ids must come through the partner API" in parked["dlq_reason"]
     posted = await post_events(kpi, partner, events)
     assert posted.status_code == 202, posted.text
-    assert posted.json()["accepted"] == 2
-    session_data = {"staff_id": RAW[1], "tool": "scribe", "minutes": 7}
-    await produce(kafka, clinic_id, [record(clinic_id, "partner.ai_tool.session", session_data, when=when)])
+    assert posted.json()["accepted"] == 3
 
     async def staff_rows() -> list[KpiDailyStaff] | None:
         async with kpi.runtime.sessions() as session:
@@ -108,7 +127,7 @@ async def test_partner_ids_are_kept_as_pseudonyms_and_still_count_for_the_pilot_
             rows = list((await session.exec(statement)).all())
         return rows if len(rows) == 2 else None
 
-    rows = await eventually(staff_rows, what="both sessions applied")
+    rows = await eventually(staff_rows, what="both people's sessions applied")
     assert sorted(row.staff_id for row in rows) == sorted(expected[:2])
     async with kpi.runtime.sessions() as session:
         notes = (
@@ -146,5 +165,9 @@ async def test_partner_ids_are_kept_as_pseudonyms_and_still_count_for_the_pilot_
         ]
         assert mine, topic
         kept += mine
+    # Every dead letter of the partner topic, whoever sent it: the refused record's id is keyed.
+    dead = [item.value.decode() for item in await read_all(kafka, topics.PARTNER_ACTIVITY.dead_letter)]
+    assert any(expected[2] in text for text in dead)
+    kept += dead
     assert not [text for text in kept if any(raw in text for raw in RAW)]
     assert any(expected[0] in text for text in kept)

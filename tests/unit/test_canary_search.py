@@ -5,12 +5,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
+from shared.pseudonyms import pseudonym_for, pseudonym_problem
 from tests import canaries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +30,13 @@ def test_every_canary_is_recognised_and_ordinary_text_is_not() -> None:
         assert canaries.found_in(canary), canary
     ordinary = "pilot staff asked to keep it; 14 visits; dr-7f3a; 2026-11-20T10:00:00+00:00; 5c0d3e4839"
     assert canaries.found_in(ordinary) == []
+
+
+def test_the_raw_partner_staff_id_is_a_canary_and_its_keyed_form_is_not() -> None:
+    assert pseudonym_problem(canaries.PARTNER_STAFF_ID) is None  # the front door takes it
+    assert canaries.found_in(f'{{"staff_id": "{canaries.PARTNER_STAFF_ID}"}}') == [canaries.PARTNER_STAFF_ID]
+    keyed = pseudonym_for(canaries.PARTNER_STAFF_ID, clinic_id=uuid.uuid4(), secret="test")
+    assert canaries.found_in(keyed) == []
 
 
 def test_a_canary_in_a_sqlite_database_is_found_and_a_clean_one_is_not(elsewhere: Path) -> None:

@@ -28,7 +28,7 @@ from services.roadmap.settings import RoadmapSettings
 from shared.settings import SharedSettings
 from shared.temporal import SEARCH_ATTRIBUTES
 from shared.temporal_codec import codec_from_settings
-from shared.topics import ALL_TOPICS, OFFICER_TOKENS_REVOKED
+from shared.topics import ALL_TOPICS, OFFICER_TOKENS_REVOKED, PARTNER_ACTIVITY
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -335,3 +335,14 @@ def test_every_topic_has_one_producer_and_a_consumer_and_kafka_users_match() -> 
         assert consumers or topic is OFFICER_TOKENS_REVOKED, topic.name
     assert set(acl_lines()) == {f"User:{name}" for name in kafka_users()}
     assert allowed(OPERATOR, "Read") == {topic.dead_letter for topic in ALL_TOPICS}
+
+
+def test_only_kpi_writes_partner_activity_and_partners_have_no_kafka_user() -> None:
+    # Partners send over HTTP only: the front door keys their staff ids before kpi publishes them.
+    # The operator may write it too, to replay a dead letter (which keeps staff ids keyed).
+    topic = PARTNER_ACTIVITY.name
+    writers = {
+        principal for principal in acl_lines() if topic in allowed(principal.removeprefix("User:"), "Write")
+    }
+    assert writers == {f"User:{user('kpi')}", f"User:{OPERATOR}"}
+    assert not [name for name in kafka_users() if "partner" in name]

@@ -86,7 +86,7 @@ async def test_a_header_that_is_not_utf8_fails_its_record_not_the_batch() -> Non
         await stock_parser().parse_batch(records)
 
     message = await partner_batch_parser(records, stock_parser().parse_batch)
-    batch = await ActivityBatch.parse(message.raw_message, now=NOW, pseudonym_secret="test-pseudonyms")
+    batch = await ActivityBatch.parse(message.raw_message, now=NOW)
 
     assert [activity.event_id for activity in batch.good] == ["event-0-1"]
     [(record, error)] = batch.bad
@@ -101,7 +101,7 @@ async def test_a_batch_ends_after_the_last_record_of_each_partition() -> None:
         consumer_record(8, partition=0),
     ]
 
-    batch = await ActivityBatch.parse(records, now=NOW, pseudonym_secret="test-pseudonyms")
+    batch = await ActivityBatch.parse(records, now=NOW)
 
     topic = topics.PARTNER_ACTIVITY.name
     assert batch.next_offsets == {TopicPartition(topic, 0): 9, TopicPartition(topic, 1): 4}
@@ -140,9 +140,7 @@ async def test_records_for_an_unknown_clinic_are_dead_lettered_and_the_rest_appl
     stranger = uuid.uuid4()
     stray = consumer_record(1, ce_subject=str(stranger).encode())
     stray = dataclasses.replace(stray, key=str(stranger).encode())
-    batch = await ActivityBatch.parse(
-        [consumer_record(0), stray, consumer_record(2)], now=NOW, pseudonym_secret="test-pseudonyms"
-    )
+    batch = await ActivityBatch.parse([consumer_record(0), stray, consumer_record(2)], now=NOW)
     writer, consumer = writer_and_consumer(kpi_sessions)
 
     await writer.submit(batch, cast(AIOKafkaConsumer, consumer))
@@ -154,13 +152,13 @@ async def test_records_for_an_unknown_clinic_are_dead_lettered_and_the_rest_appl
 
 
 def writer_and_consumer(sessions: db.SessionFactory) -> tuple[ActivityWriter, RecordingConsumer]:
-    return ActivityWriter(sessions, KafkaBroker()), RecordingConsumer(sessions)
+    return ActivityWriter(sessions, KafkaBroker(), pseudonym_secret="test-pseudonyms"), RecordingConsumer(
+        sessions
+    )
 
 
 async def batch_of(offsets: range) -> ActivityBatch:
-    return await ActivityBatch.parse(
-        [consumer_record(offset) for offset in offsets], now=NOW, pseudonym_secret="test-pseudonyms"
-    )
+    return await ActivityBatch.parse([consumer_record(offset) for offset in offsets], now=NOW)
 
 
 async def test_batches_are_applied_in_order_and_committed_after_their_transaction(

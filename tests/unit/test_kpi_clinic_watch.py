@@ -4,7 +4,8 @@ those whose activity was published before (so a feed that stopped for good is st
 from datetime import date, timedelta
 from uuid import uuid4
 
-from services.kpi.clinic_watch import FEED_HISTORY_DAYS, clinics_with_recent_data
+from services.kpi import kpis
+from services.kpi.clinic_watch import FEED_HISTORY_DAYS, adoption_week, clinics_with_recent_data
 from services.kpi.models import KpiClinic, KpiClinicActivityRecord, KpiDailyCounter
 from shared import db
 
@@ -33,3 +34,15 @@ async def test_recent_data_or_an_earlier_report_puts_a_clinic_on_the_watch(
         await session.commit()
         watched = await clinics_with_recent_data(session=session, as_of=TODAY)
     assert set(watched) == {recent, reported}
+
+
+def test_an_adoption_week_counts_the_clinicians_seen_never_who() -> None:
+    week = kpis.PeriodData()
+    week.staff_minutes["fp-aaaaaaaaaaaaaaaaaaaa"] = 12  # used the scribe and signed notes
+    week.staff_notes["fp-aaaaaaaaaaaaaaaaaaaa"] = kpis.NoteSums(notes=9, minutes=40, ai_assisted=6)
+    week.staff_notes["fp-bbbbbbbbbbbbbbbbbbbb"] = kpis.NoteSums(notes=7, minutes=50, ai_assisted=0)
+
+    adoption = adoption_week("2026-W40", week)
+
+    assert (adoption.ai_active_staff, adoption.clinicians) == (1, 2)  # two clinicians: portal pages hide it
+    assert "fp-" not in adoption.model_dump_json()

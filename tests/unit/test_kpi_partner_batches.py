@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -21,6 +22,7 @@ from services.kpi.partner_batches import (
 )
 from shared import topics
 from shared.events.partner import PartnerActivity, PartnerEventInvalid, example_events, parse_http_event
+from shared.pseudonyms import pseudonym_for
 
 NOW = datetime.now(UTC)
 CLINICS = [uuid.uuid4(), uuid.uuid4()]
@@ -133,12 +135,24 @@ def batch_record(value: bytes, offset: int = 0) -> ConsumerRecord[Any, Any]:
     )
 
 
+def keyed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events with their staff ids keyed, as the front door sends them on."""
+    return [
+        event
+        | {
+            "data": event["data"]
+            | {"staff_id": pseudonym_for(staff, clinic_id=UUID(event["subject"]), secret="s")}
+        }
+        if (staff := event["data"].get("staff_id"))
+        else event
+        for event in events
+    ]
+
+
 async def test_the_consumer_counts_a_batch_records_good_events_and_parks_each_bad_one() -> None:
-    events = every_type()
+    events = keyed(every_type())
     events[2] = events[2] | {"data": {"wait_seconds": -5}}
-    batch = await ActivityBatch.parse(
-        [batch_record(json.dumps(events).encode())], now=NOW, pseudonym_secret="test-pseudonyms"
-    )
+    batch = await ActivityBatch.parse([batch_record(json.dumps(events).encode())], now=NOW)
 
     assert [activity.event_id for activity in batch.good] == [e["id"] for i, e in enumerate(events) if i != 2]
     [(parked, error)] = batch.bad
@@ -152,7 +166,7 @@ async def test_the_consumer_counts_a_batch_records_good_events_and_parks_each_ba
 
 
 async def test_a_batch_record_that_is_not_a_batch_is_parked_whole() -> None:
-    batch = await ActivityBatch.parse([batch_record(b"{oops")], now=NOW, pseudonym_secret="test-pseudonyms")
+    batch = await ActivityBatch.parse([batch_record(b"{oops")], now=NOW)
     assert batch.good == []
     [(parked, error)] = batch.bad
     assert parked.value == b"{oops"

@@ -78,7 +78,7 @@ async def test_a_late_older_activity_changes_nothing(portal_sessions: db.Session
         await session.commit()
         row = await session.get(PortalClinicActivity, clinic_id)
     assert row is not None
-    assert (row.as_of, row.last_event_day, row.adoption) == (TODAY, TODAY, [["2026-W40", 80, 40, 3]])
+    assert (row.as_of, row.last_event_day, row.adoption) == (TODAY, TODAY, [["2026-W40", 80, 40, 3, None]])
 
 
 async def test_a_quiet_feed_and_falling_ai_use_show_in_the_portfolio_and_on_today(

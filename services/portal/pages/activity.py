@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal.pages import rules
 from services.portal.read_model.models import PortalClinicActivity
+from shared.small_groups import shown_per_person
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class Activity:
     def adoption_values(self) -> list[float | None]:
         return adoption_values(self.adoption)
 
+    @property
+    def per_person(self) -> bool:
+        """Whether the clinic's AI-use figures are each person's: fewer than MIN_GROUP clinicians."""
+        return per_person(self.adoption)
+
 
 def feed_of(activity: Activity | None, *, zone: tzinfo, now: datetime) -> rules.FeedHealth:
     """A clinic's partner feed health now. Feed days are the clinic's own (kpi dates events on its
@@ -48,9 +54,9 @@ def feed_of(activity: Activity | None, *, zone: tzinfo, now: datetime) -> rules.
 def adoption_measure(weeks: Sequence[Sequence[Any]]) -> Literal["note_share", "staff"] | None:
     """What measures a clinic's AI use: the AI-assisted share of signed notes where the clinic signs
     notes through a partner, else the number of staff who used an AI tool; None without either."""
-    if any(notes for _, notes, _, _ in weeks):
+    if any(week[1] for week in weeks):
         return "note_share"
-    if any(staff for _, _, _, staff in weeks):
+    if any(week[3] for week in weeks):
         return "staff"
     return None
 
@@ -59,10 +65,23 @@ def adoption_values(weeks: Sequence[Sequence[Any]]) -> list[float | None]:
     """A clinic's weekly AI use by its `adoption_measure`, oldest first."""
     measure = adoption_measure(weeks)
     if measure == "note_share":
-        return [assisted / notes if notes else None for _, notes, assisted, _ in weeks]
+        return [week[2] / week[1] if week[1] else None for week in weeks]
     if measure == "staff":
-        return [float(staff) for _, _, _, staff in weeks]
+        return [float(week[3]) for week in weeks]
     return []
+
+
+def per_person(weeks: Sequence[Sequence[Any]]) -> bool:
+    """Whether these weeks' AI use is one or two people's: then "1 staff using AI" or a share that fell
+    names who stopped, and pages say NOT_SHOWN_PER_PERSON instead (as kpi's alerts and roadmap's
+    close-out do). The group is the most clinicians seen in a week, or, where kpi did not count them,
+    the most staff using an AI tool; a clinic whose partners name no staff at all cannot be judged."""
+    seen = max((max(week[3], _clinicians(week)) for week in weeks), default=0)
+    return seen > 0 and not shown_per_person(seen)
+
+
+def _clinicians(week: Sequence[Any]) -> int:
+    return week[4] if len(week) > 4 and week[4] is not None else 0  # older rows have four parts
 
 
 async def load_activity(session: AsyncSession, clinic_ids: Any) -> dict[str, Activity]:

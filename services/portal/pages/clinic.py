@@ -72,6 +72,7 @@ class ClinicStory:
     feeds: list[FeedRow] = field(default_factory=list)
     feed: rules.FeedHealth | None = None
     adoption_chart: dict[str, Any] | None = None
+    adoption_per_person: bool = False  # one or two people's use: no chart (shared.small_groups)
     needs: list[Need] = field(default_factory=list)  # the same list as Today's and the portfolio's
     people: list[PortalStaff] = field(default_factory=list)  # the active roster: owners and pilots
     names: dict[str, str] = field(default_factory=dict)  # pseudonym (lower case) -> the officer's name
@@ -158,6 +159,7 @@ async def clinic_story(
     all_transitions = [item for plan_id in plan_ids for item in transitions[plan_id]]
     row = await session.get(PortalClinicActivity, clinic_id)
     activity = Activity(row.last_event_day, row.feeds, row.adoption) if row else None
+    per_person = activity is not None and activity.per_person
     return ClinicStory(
         clinic=clinic,
         assessment=assessment,
@@ -167,7 +169,11 @@ async def clinic_story(
             PlanView(plan, transitions[plan.id], notices[plan.id], NEXT_STEP.get(plan.phase, ""))
             for plan in reversed(plans)
         ],
-        kpi_charts=kpi_charts(list(weeks), all_transitions, now=now),
+        kpi_charts=[
+            chart
+            for chart in kpi_charts(list(weeks), all_transitions, now=now)
+            if not (per_person and chart["kpi"] in rules.ADOPTION_KPIS)  # one or two people's use
+        ],
         alerts=alerts,
         readiness_chart=readiness_chart(assessment),
         audit_chart=audit_chart(audit),
@@ -176,7 +182,10 @@ async def clinic_story(
         feeds=[FeedRow(*feed) for feed in activity.feeds] if activity else [],
         # Feed days are the clinic's own (kpi dates events on its calendar): so is "today".
         feed=activity.feed(clinic.calendar().day_of(now)) if activity else None,
-        adoption_chart=adoption_chart(activity.adoption, all_transitions, now=now) if activity else None,
+        adoption_chart=adoption_chart(activity.adoption, all_transitions, now=now)
+        if activity and not per_person
+        else None,
+        adoption_per_person=per_person,
         needs=(await needs_of(session, officer_id, now=now, clinic_ids=[clinic_id])).of(clinic_id),
         people=await staff.roster(session, clinic_id, active_only=True),
         names=await staff.names_of(session, clinic_id, secret=pseudonym_secret),

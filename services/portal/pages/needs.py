@@ -23,6 +23,7 @@ from services.portal.pages.activity import Activity, feed_of, load_activity
 from services.portal.read_model.models import PortalAlert
 from services.portal.read_model.times import aware
 from shared.events.roadmap import FINAL_PHASES
+from shared.small_groups import NOT_SHOWN_PER_PERSON
 
 # What each kind of need is called on Today, most urgent first (the order of Today's sections).
 TITLES = {
@@ -296,6 +297,8 @@ def _decline(
         return []
     fall = f" {-change:.0f} %" if change is not None else ""
     detail = f"AI use fell{fall}: the last 2 complete weeks against the 2 before."
+    if activity.per_person:  # how far one or two people's use fell says who stopped
+        detail = f"AI use fell at the clinic ({NOT_SHOWN_PER_PERSON})."
     return [
         Need(
             clinic.id,

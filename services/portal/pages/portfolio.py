@@ -65,6 +65,7 @@ class ClinicRow:
     feed: rules.FeedHealth
     attention_score: int
     reasons: list[str]
+    kpi_per_person: bool = False  # the primary KPI is AI use of one or two people: not shown
 
 
 @dataclass
@@ -204,7 +205,13 @@ def _clinic_row(clinic: Any, facts: _Facts, clinic_needs: list[needs.Need], *, n
     activity = inputs.activities.get(clinic.id.hex)
     feed = feed_of(activity, zone=zone, now=now)
     adoption, adoption_change = "unknown", None
-    if needs.adoption_judged(feed):
+    per_person = activity is not None and activity.per_person
+    kpi_per_person = per_person and kpi is not None and kpi.name in rules.ADOPTION_KPIS
+    if kpi is not None and kpi_per_person:
+        kpi = KpiSummary(kpi.name, None, None, None, None, "grey", 0, None)  # no figure, no sparkline
+    if per_person:
+        adoption = "per_person"  # one or two people's use: its trend says who stopped
+    elif needs.adoption_judged(feed):
         adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
     assessment = facts.assessments.get(clinic.id)
     return ClinicRow(
@@ -226,6 +233,7 @@ def _clinic_row(clinic: Any, facts: _Facts, clinic_needs: list[needs.Need], *, n
         feed=feed,
         attention_score=needs.score(clinic_needs),
         reasons=[need.reason for need in clinic_needs],
+        kpi_per_person=kpi_per_person,
     )
 
 

@@ -17,6 +17,7 @@ from services.portal.pages import reads
 from services.portal.pages.portfolio import ClinicRow
 from services.portal.read_model.models import PortalInitiative, PortalPlan
 from shared.events.roadmap import PLAN_PHASES
+from shared.small_groups import NOT_SHOWN_PER_PERSON
 from shared.spreadsheets import neutralise_formula
 
 _COLOURS = {"red": 0, "amber": 1, "green": 2, "grey": 3}
@@ -84,10 +85,10 @@ def csv_of(rows: list[ClinicRow]) -> str:
             row.stage_label,
             row.gate.label,
             kpi.name.replace("_", " ") if kpi else "",
-            _number(kpi.value if kpi else None),
+            NOT_SHOWN_PER_PERSON if row.kpi_per_person else _number(kpi.value if kpi else None),
             _number(kpi.baseline if kpi else None),
             _number(kpi.target if kpi else None),
-            _number(row.adoption_change_pct),
+            NOT_SHOWN_PER_PERSON if row.adoption == "per_person" else _number(row.adoption_change_pct),
             str(row.open_alerts),
             row.feed.label,
         )

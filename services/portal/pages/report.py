@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal.officer import actions
 from services.portal.officer.sessions import SignedIn, utcnow
+from services.portal.pages import rules
 from services.portal.pages.clinic import ClinicStory, clinic_story
 from services.portal.pages.strategy import heat_map
 from services.portal.settings import settings_of
@@ -43,6 +44,8 @@ class PracticeReport:
     heat: dict[str, Any] | None
     generated: datetime
     officer_name: str
+    # The first problem's KPI is AI use at a clinic of one or two people: its figures are theirs.
+    kpi_per_person: bool = False
 
 
 def time_rows(candidates: list[dict[str, Any]], total_hours: float) -> list[TimeRow]:
@@ -95,6 +98,7 @@ async def build_report(
         )
     audit = story.audit
     first = (roadmap or {}).get("first") or {}
+    per_person = story.adoption_per_person and first.get("kpi") in rules.ADOPTION_KPIS
     return PracticeReport(
         story=story,
         roadmap=roadmap,
@@ -103,7 +107,8 @@ async def build_report(
         readiness=sorted(
             (story.assessment.dimension_scores.items() if story.assessment else []), key=lambda item: item[1]
         ),
-        kpi_latest=latest_kpi(story, first.get("kpi")),
+        kpi_latest=None if per_person else latest_kpi(story, first.get("kpi")),
+        kpi_per_person=per_person,
         heat=heat_map(roadmap["strategy"]) if roadmap else None,
         generated=utcnow(),
         officer_name=officer.officer_name or officer.officer_id,

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from services.portal.read_model.times import aware
+from shared.small_groups import NOT_SHOWN_PER_PERSON
 
 # How recent an alert or escalation must be to count as open.
 OPEN_FOR = timedelta(days=28)
@@ -48,6 +49,7 @@ RULES: dict[str, list[tuple[str, str]]] = {
         ),
         ("red", f"down more than {-ADOPTION_DECLINE_PCT:.0f} %"),
         ("grey", "steady, or too few weeks to tell"),
+        ("grey", f"{NOT_SHOWN_PER_PERSON}: one or two people's use is theirs, not the clinic's"),
     ],
     "Alerts": [("red", f"alerts from kpi in the last {OPEN_FOR.days} days")],
     "Partner feed": [

@@ -24,8 +24,10 @@ async def record_activity(*, session: AsyncSession, event: ClinicActivity) -> No
         ]
         for feed in event.feeds
     ]
+    # As the model says, and a fifth: the clinicians seen that week (None from an older kpi), which
+    # says whether the week's figures are each person's (shared.small_groups).
     row.adoption = [
-        [week.week, week.notes_signed, week.notes_ai_assisted, week.ai_active_staff]
+        [week.week, week.notes_signed, week.notes_ai_assisted, week.ai_active_staff, week.clinicians]
         for week in event.adoption
     ]
     session.add(row)

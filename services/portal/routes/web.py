@@ -26,11 +26,15 @@ from services.portal.settings import PortalSettings, settings_of
 from shared.api_client import Call, Refusal
 from shared.app import SessionDep
 from shared.errors import Refused
+from shared.small_groups import NOT_SHOWN_PER_PERSON
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
 STATIC_DIR = Path(__file__).parents[1] / "static"  # served at /static
 TEMPLATES.env.globals.update(
-    rules=rules.RULES, sparkline=charts.sparkline, readiness_colour=rules.readiness_colour
+    rules=rules.RULES,
+    sparkline=charts.sparkline,
+    readiness_colour=rules.readiness_colour,
+    not_shown_per_person=NOT_SHOWN_PER_PERSON,  # a clinic's AI use when it is one or two people's
 )
 TEMPLATES.env.filters["tojson_attr"] = lambda value: json.dumps(value, separators=(",", ":"))
 # Times on a clinic's own clock: {{ moment|local(zone) }} names the zone, {{ moment|local(zone, "%b %d") }}
