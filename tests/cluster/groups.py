@@ -14,7 +14,7 @@ def consumer_groups(service: str) -> list[str]:
     return sorted(f"faio-{service}.{topic}" for topic in service_topics(service).consumes)
 
 
-class _DescribeGroupsV2(DescribeGroupsRequest):
+class _DescribeGroupsV2(DescribeGroupsRequest):  # type: ignore[misc]  # aiokafka is untyped here
     """aiokafka pairs its DescribeGroups v3 request with the v2 response (no authorized_operations)
     and fails to decode Kafka 4's answer; v2 has the members all the same."""
 
@@ -26,7 +26,7 @@ async def group_members(bootstrap: str, groups: list[str]) -> dict[str, int]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        members = {}
+        members: dict[str, int] = {}
         for group_id in groups:
             coordinator = await admin.find_coordinator(group_id)
             response = await admin._send_request(_DescribeGroupsV2([group_id]), coordinator)
