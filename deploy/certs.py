@@ -3,9 +3,9 @@
     python -m deploy.certs deploy/secrets          # first time: CA, then every certificate
     python -m deploy.certs deploy/secrets --renew  # new leaf certificates under the same CA
 
-The Kafka broker gets a server certificate (kafka.pem: key and chain, as Kafka's PEM keystore
-reads it); Temporal a server certificate; each process that talks to Temporal its own client
-certificate, so one can be revoked or rotated alone (docs/runbook.md says how).
+The Kafka brokers get a server certificate for each one's name (kafka.pem: key and chain, as
+Kafka's PEM keystore reads it); Temporal a server certificate; each process that talks to Temporal
+its own client certificate, so one can be revoked or rotated alone (docs/runbook.md says how).
 """
 
 import argparse
@@ -18,8 +18,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-# The servers, by the host names the containers reach them by.
-SERVERS = {"kafka": ("kafka", "localhost"), "temporal": ("temporal", "localhost")}
+# The servers, by the host names the containers reach them by. The three Kafka nodes share one
+# certificate: each presents it to clients and to the others (its subject is their super user).
+KAFKA_NODES = ("kafka-1", "kafka-2", "kafka-3")
+SERVERS = {"kafka": (*KAFKA_NODES, "localhost"), "temporal": ("temporal", "localhost")}
 # Every process with a Temporal client: services, workers, the UI, the one-shot set-up
 # (deploy/temporal/init.sh) and the operator's CLI.
 TEMPORAL_CLIENTS = (

@@ -1,6 +1,7 @@
 """Reading and writing raw Kafka records in tests, the way a partner or an operator would."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
@@ -19,11 +20,19 @@ async def produce(
         await producer.stop()
 
 
-async def read_all(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record on the topic right now, read from the beginning without a consumer group."""
+async def read_all(
+    bootstrap: str, topic: str, client_options: Mapping[str, Any] | None = None
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on the topic right now, read from the beginning without a consumer group.
+
+    `client_options`: kafka_client_options(settings), for a broker that wants credentials."""
     # Without a group, aiokafka assigns itself every partition of the topic.
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **(client_options or {}),
     )
     await consumer.start()
     try:

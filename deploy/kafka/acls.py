@@ -9,8 +9,9 @@ subscription changes the ACLs with it. On top of that:
   (shared/revocations.py; intake checks its own officer table);
 - the operator's `faio dlq` reads every dead-letter topic and replays to the original topics.
 
-`python -m deploy.kafka.acls` prints the `kafka-init` script of docker-compose.yml: topics, SCRAM
-users and ACLs; deploy/kafka/init.sh is that output (tests/unit/test_compose.py keeps them equal).
+`python -m deploy.kafka.acls` prints the `kafka-init` script of docker-compose.yml: topics (on
+all three brokers, min.insync.replicas=2), SCRAM users and ACLs; deploy/kafka/init.sh is that
+output (tests/unit/test_compose.py keeps them equal).
 """
 
 import importlib
@@ -20,6 +21,7 @@ from functools import cache
 
 from opentelemetry.sdk.trace import TracerProvider
 
+from deploy.certs import KAFKA_NODES
 from shared.app import create_runtime
 from shared.settings import SharedSettings
 from shared.topics import ALL_TOPICS, OFFICER_TOKENS_REVOKED, all_topic_names, topic_configs
@@ -39,7 +41,11 @@ username="faio-admin" password="${FAIO_KAFKA_PASSWORD_ADMIN:?}";
 ssl.truststore.type=PEM
 ssl.truststore.location=/run/secrets/ca.crt
 EOF"""
-BOOTSTRAP = "kafka:9093"  # the SASL_SSL listener, as the services reach it
+# The SASL_SSL listeners, as the services reach them (docker-compose.yml's three nodes).
+BOOTSTRAP = ",".join(f"{node}:9093" for node in KAFKA_NODES)
+# Every topic on all three nodes, and a write acknowledged (acks=all) once two hold it.
+REPLICATION_FACTOR = 3
+MIN_INSYNC_REPLICAS = 2
 
 
 def user(service: str) -> str:
@@ -162,9 +168,8 @@ def init_script() -> str:
         "",
     ]
     for name, partitions in sorted(all_topic_names().items()):
-        settings = [
-            arg for key, value in configs.get(name, {}).items() for arg in ("--config", f"{key}={value}")
-        ]
+        topic_config = {"min.insync.replicas": str(MIN_INSYNC_REPLICAS), **configs.get(name, {})}
+        settings = [arg for key, value in topic_config.items() for arg in ("--config", f"{key}={value}")]
         lines.append(
             _command(
                 "kafka-topics.sh",
@@ -174,6 +179,8 @@ def init_script() -> str:
                 name,
                 "--partitions",
                 str(partitions),
+                "--replication-factor",
+                str(REPLICATION_FACTOR),
                 *settings,
             )
         )

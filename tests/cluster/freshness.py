@@ -3,6 +3,10 @@ their publish, 99 % of them), from the kpi replicas' own /metrics, scraped in sh
 
 Each replica's histogram is cumulative and starts again at 0 when its process is killed and
 restarted; a count lower than the last one is a new process, whose whole count is new.
+
+A window counts as within the SLO only if it holds at least `min_records` records: a window in
+which the load generator or the replicas stalled (a loaded machine) says nothing about freshness,
+and 1 record of 1 on time is not 99 %.
 """
 
 import asyncio
@@ -34,15 +38,15 @@ class Window:
     good: float = 0.0
     total: float = 0.0
 
-    @property
-    def within_slo(self) -> bool:
-        return self.total > 0 and self.good / self.total >= OBJECTIVE
+    def within_slo(self, min_records: float = 1) -> bool:
+        return self.total >= max(min_records, 1) and self.good / self.total >= OBJECTIVE
 
 
 @dataclass
 class FreshnessWatch:
     """Windows of WINDOW seconds of every replica's freshness observations, summed."""
 
+    min_records: float = 1  # below this a window is evidence of nothing
     windows: list[Window] = field(default_factory=list)
     last: dict[str, tuple[float, float]] = field(default_factory=dict)  # replica url -> counts
 
@@ -53,7 +57,7 @@ class FreshnessWatch:
         window = self.windows[-1]
         for url in urls:
             try:
-                good, total = parse((await client.get(f"{url}/metrics", timeout=2)).text)
+                good, total = parse((await client.get(f"{url}/metrics", timeout=5)).text)
             except httpx.HTTPError:
                 continue  # a replica being killed or started: its counts come with its next scrape
             last_good, last_total = self.last.get(url, (0.0, 0.0))
@@ -73,7 +77,7 @@ class FreshnessWatch:
     def recovered_after(self, since: float) -> float | None:
         """Seconds from `since` to the start of the first window after it within the SLO."""
         for window in self.windows[:-1]:  # the last window is still filling
-            if window.began >= since and window.within_slo:
+            if window.began >= since and window.within_slo(self.min_records):
                 return window.began - since
         return None
 
@@ -81,3 +85,9 @@ class FreshnessWatch:
         """The lowest share of records readable within 1 s in a window between `start` and `end`."""
         shares = [w.good / w.total for w in self.windows[:-1] if start <= w.began < end and w.total > 0]
         return min(shares) if shares else None
+
+    def share_between(self, start: float, end: float) -> float | None:
+        """The share of all records readable within 1 s in the windows between `start` and `end`."""
+        windows = [w for w in self.windows[:-1] if start <= w.began < end]
+        total = sum(w.total for w in windows)
+        return sum(w.good for w in windows) / total if total else None

@@ -4,7 +4,14 @@ SIGKILL in turn (each brought back, as an orchestrator would), then one broker c
 for 60 s in a namespace of its own. Nothing acknowledged is lost or counted twice, under 1 % of
 requests answer 5xx in any minute, and freshness is back under its SLO (99 % of records readable
 within 1 s of their publish) within 60 s of each fault's end. Printed per fault: the recovery (from
-the fault until everything acknowledged before it is readable) and the freshness recovery."""
+the fault until everything acknowledged before it is readable) and the freshness recovery.
+
+The freshness recovery is measured, not only checked: the load goes on after a fault until
+freshness is back or for OBSERVED_AFTER seconds, so a slow recovery shows as a number, and the
+suite fails if it exceeds the SLO's 60 s. On a 2-core machine shared with other work the measure
+depends on what else runs, so each row also gives the load the suite achieved (the pace it asked
+for is PACE), freshness before the fault under that same load, and the machine's load average:
+a miss is reported with what the machine was doing, never hidden or waved through."""
 
 import asyncio
 import json
@@ -24,6 +31,7 @@ from deploy.local.kafka import KafkaCluster
 from deploy.local.postgres import PostgresServer
 from tests.bench.bench_kpi import readable
 from tests.cluster.freshness import WINDOW, FreshnessWatch
+from tests.cluster.groups import consumer_groups, until_members
 from tests.cluster.partition import NetworkNamespace
 from tests.fault_support import Tally
 from tests.integration.kpi_support import (
@@ -39,12 +47,20 @@ from tests.polling import eventually
 CLINICS_PER_PHASE = 4
 BATCH = 50  # events a request
 PACE = 8.0  # requests a second: 400 events/s, paced, as partners send through the day
-FAULTS = ("a broker killed -9, restarted after 10 s", "a kpi replica killed -9", "an outbox relay killed -9")
+FAULTS = (
+    "a broker killed -9, restarted after 10 s",
+    "a kpi replica killed -9, restarted after 5 s",
+    "an outbox relay killed -9 with rows waiting, restarted after 5 s",
+)
 CUT_OFF = "a broker cut off for 60 s (own network namespace, link down)"
 # Where `ip netns` cannot work (not root), the same broker is frozen instead, and the table says so.
 FROZEN = "a broker frozen for 60 s (SIGSTOP/SIGCONT: no network namespace here)"
 PARTITION_SECONDS = 60
 FRESHNESS_RECOVERY_SLO = 60.0  # seconds after a fault's end
+OBSERVED_AFTER = 3 * FRESHNESS_RECOVERY_SLO  # how long a slow recovery is followed to measure it
+# A 5 s window holds about PACE x CLINICS_PER_PHASE x WINDOW records (one per clinic per request);
+# one with fewer than half of that is a stalled machine, not evidence of freshness.
+MIN_RECORDS = PACE * CLINICS_PER_PHASE * WINDOW / 2
 
 
 @dataclass
@@ -54,10 +70,20 @@ class Phase:
     fault: str
     clinics: list[uuid.UUID]
     acknowledged: Counter[str] = field(default_factory=Counter)  # events per clinic (hex id)
+    loaded_from: float = 0.0  # the load began (before the fault)
     started: float = 0.0
     ended: float = 0.0  # the fault over: the broker or replica back, the link up
+    load_ended: float = 0.0
     acknowledged_at_fault: int = 0
     recovered_after: float | None = None
+    rejoined_after: float | None = None  # a restarted replica back in its consumer groups
+    load_average: list[float] = field(default_factory=list)  # 1-minute, sampled while it ran
+
+    @property
+    def achieved_rate(self) -> float:
+        """Events a second acknowledged over the phase (PACE x BATCH asked for)."""
+        seconds = self.load_ended - self.loaded_from
+        return sum(self.acknowledged.values()) / seconds if seconds > 0 else 0.0
 
 
 @dataclass
@@ -195,24 +221,27 @@ async def test_two_kpi_replicas_lose_and_repeat_nothing_while_broker_replica_and
                 await asyncio.sleep(0.25)
 
         def loading(phase: Phase) -> bool:
-            """Until 20 s after the fault's end, and on while freshness is not yet back (up to the 60 s
-            it is given): its windows need records flowing."""
+            """Until 20 s after the fault's end, and on while freshness is not yet back: its windows
+            need records flowing, past the SLO's 60 s too, so that a miss is measured."""
             if not phase.ended:
                 return True
             after = time.monotonic() - phase.ended
             waiting = freshness.recovered_after(phase.ended) is None
-            return after < 20 or (waiting and after < FRESHNESS_RECOVERY_SLO + 2 * WINDOW)
+            return after < 20 or (waiting and after < OBSERVED_AFTER + 2 * WINDOW)
 
         async def load(phase: Phase) -> None:
             async with httpx.AsyncClient(timeout=30) as client:
-                began = time.monotonic()
+                began = phase.loaded_from = time.monotonic()
                 sent = 0
                 while loading(phase):
                     await door.post(client, phase)
                     sent += 1
+                    if sent % int(PACE) == 0:
+                        phase.load_average.append(os.getloadavg()[0])
                     ahead = began + sent / PACE - time.monotonic()
                     if ahead > 0:
                         await asyncio.sleep(ahead)
+                phase.load_ended = time.monotonic()
 
         async def fault(phase: Phase, index: int) -> None:
             await asyncio.sleep(8)  # load first, then the kill
@@ -226,6 +255,7 @@ async def test_two_kpi_replicas_lose_and_repeat_nothing_while_broker_replica_and
                 kill(replicas[0])
                 await asyncio.sleep(5)
                 await start_replica(cluster, database_url, replicas[0])
+                await rejoin(phase)
             elif index == 2:
                 # The relay of replica b, while rows wait in the outbox (a replica is its relay).
                 async def rows_waiting() -> bool:
@@ -235,6 +265,7 @@ async def test_two_kpi_replicas_lose_and_repeat_nothing_while_broker_replica_and
                 kill(replicas[1])
                 await asyncio.sleep(5)
                 await start_replica(cluster, database_url, replicas[1])
+                await rejoin(phase)
             elif namespace is not None:
                 await asyncio.to_thread(namespace.cut)
                 await asyncio.sleep(PARTITION_SECONDS)
@@ -245,9 +276,15 @@ async def test_two_kpi_replicas_lose_and_repeat_nothing_while_broker_replica_and
                 os.kill(broker.pid, signal.SIGSTOP)
                 await asyncio.sleep(PARTITION_SECONDS)
                 os.kill(broker.pid, signal.SIGCONT)
-            phase.ended = time.monotonic()
+            phase.ended = phase.ended or time.monotonic()
 
-        freshness = FreshnessWatch()
+        async def rejoin(phase: Phase) -> None:
+            """The fault ends with the replica ready; then both replicas in every kpi group again."""
+            phase.ended = time.monotonic()
+            await until_members(cluster.bootstrap, consumer_groups("kpi"), 2, within=120)
+            phase.rejoined_after = time.monotonic() - phase.ended
+
+        freshness = FreshnessWatch(min_records=MIN_RECORDS)
         live_urls = lambda: [r.process.url for r in replicas if r.process is not None]  # noqa: E731
         watcher = asyncio.gather(watch(), freshness.run(live_urls))
         try:
@@ -280,10 +317,31 @@ async def test_two_kpi_replicas_lose_and_repeat_nothing_while_broker_replica_and
         "| worst 5 s within 1 s |\n|---|---|---|---|---|---|---|---|"
     )
     for tally, recovery, fresh_again, lowest in rows:
-        again = "never" if fresh_again is None else f"{fresh_again:.0f} s after its end"
+        again = (
+            f"not within {OBSERVED_AFTER:.0f} s"
+            if fresh_again is None
+            else f"{fresh_again:.0f} s after its end"
+        )
         print(
             f"| {tally.what} | {tally.sent:,} | {tally.counted:,} | {tally.lost} | {tally.duplicated} "
             f"| {recovery:.1f} s | {again} | {'n/a' if lowest is None else f'{lowest:.0%}'} |"
+        )
+    # What the machine allowed: the same freshness measure needs the load to be there to judge.
+    print(
+        "\n| fault | load asked | load achieved | within 1 s before the fault | load average (1 min) "
+        "| restarted replica in every kpi group again |\n|---|---|---|---|---|---|"
+    )
+    for phase in phases:
+        before = freshness.share_between(phase.loaded_from, phase.started)
+        averages = phase.load_average or [os.getloadavg()[0]]
+        rejoined = (
+            "n/a" if phase.rejoined_after is None else f"{phase.rejoined_after:.0f} s after it was ready"
+        )
+        print(
+            f"| {phase.fault} | {PACE * BATCH:,.0f} events/s | {phase.achieved_rate:,.0f} events/s "
+            f"| {'n/a' if before is None else f'{before:.0%}'} "
+            f"| {min(averages):.1f} to {max(averages):.1f} on {os.cpu_count()} cores "
+            f"| {rejoined} |"
         )
     worst = 0.0
     for minute, answers in sorted(door.answers.items()):
@@ -295,6 +353,9 @@ async def test_two_kpi_replicas_lose_and_repeat_nothing_while_broker_replica_and
     assert all(tally.lost == 0 and tally.duplicated == 0 for tally, *_ in rows), rows
     assert worst < 0.01, door.answers
     late = [
-        (tally.what, again) for tally, _, again, _ in rows if again is None or again > FRESHNESS_RECOVERY_SLO
+        (tally.what, again, f"load average up to {max(phase.load_average or [0.0]):.1f}")
+        for (tally, _, again, _), phase in zip(rows, phases, strict=True)
+        if again is None or again > FRESHNESS_RECOVERY_SLO
     ]
+    # The SLO's bar, not loosened for a busy machine: a miss fails, with the measure and the load.
     assert not late, f"freshness not back under its SLO within {FRESHNESS_RECOVERY_SLO:.0f} s: {late}"

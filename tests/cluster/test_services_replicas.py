@@ -4,9 +4,12 @@ behind a round-robin balancer, on the three-broker cluster and a Temporal dev se
 
 Plans started through the roadmap API, with phases of seconds, reach their gates while one roadmap
 worker is killed with SIGKILL: every plan's pilot timer fires on the other worker and each gate is
-judged exactly once. One replica of every service and the other workers are killed too, and the
-README's walk-through (intake -> audit -> roadmap -> kpi -> portal, through `faio`) still runs as
-printed on the survivors.
+judged exactly once. The killed worker is started again (as an orchestrator restarts a crashed
+pod); then one replica of every service, the other audit worker and the roadmap worker that judged
+the gates are killed, and the README's walk-through (intake -> audit -> roadmap -> kpi -> portal,
+through `faio`) still runs as printed on the survivors, its plan on the restarted roadmap worker.
+Everything killed is started again and rejoins: every consumer group of every service has its two
+members again, each restarted worker polls its task queue, and no gate was judged twice meanwhile.
 """
 
 import asyncio
@@ -20,6 +23,9 @@ from typing import Any
 
 import httpx
 from sqlmodel import col, select
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.testing import WorkflowEnvironment
 
 from deploy.local.kafka import KafkaCluster
@@ -33,7 +39,8 @@ from shared.events.audit import AuditCompleted
 from shared.events.intake import AssessmentCompleted
 from tests.browser.story import candidate, tell
 from tests.cluster.balancer import Balancer
-from tests.e2e.stack import HTTP_SERVICES, Stack, running_stack
+from tests.cluster.groups import consumer_groups, until_members
+from tests.e2e.stack import HTTP_SERVICES, WORKERS, Stack, running_stack
 from tests.e2e.test_readme_walkthrough import walk_through
 from tests.polling import eventually
 
@@ -42,6 +49,7 @@ PLANS = 4
 PILOT_SECONDS = 40.0  # long enough for every plan to be in its pilot before the first gate is due
 DAY = 86_400.0
 SERVICES = (*HTTP_SERVICES, "portal")
+GROUPS = [group for service in SERVICES for group in consumer_groups(service)]
 
 
 async def clinic_with_findings(http: httpx.AsyncClient, bootstrap: str) -> uuid.UUID:
@@ -133,6 +141,47 @@ def kill(stack: Stack, name: str) -> None:
     process.wait()
 
 
+async def polling(temporal: WorkflowEnvironment, queue: str, pid: int) -> bool:
+    """Whether the process `pid` polls the workflow task queue `queue` (the SDK's identity is pid@host)."""
+    described = await temporal.client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=temporal.client.namespace,
+            task_queue=TaskQueue(name=queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return any(poller.identity.startswith(f"{pid}@") for poller in described.pollers)
+
+
+async def rejoined(
+    stack: Stack, cluster: KafkaCluster, temporal: WorkflowEnvironment, names: list[str]
+) -> float:
+    """Seconds until the restarted `names` are back: services ready, every consumer group at two
+    members (the killed member's session expired, the new one assigned), each worker polling."""
+    began = time.monotonic()
+
+    async def back() -> bool:
+        for name in names:
+            service = name.rsplit("-", 1)[0]
+            if service in WORKERS:
+                if not await polling(
+                    temporal, stack.task_queues[WORKERS[service]], stack.processes[name].pid
+                ):
+                    return False
+            else:
+                url = stack.replica_urls[service][int(name.rsplit("-", 1)[1]) - 1]
+                try:
+                    if (await asyncio.to_thread(httpx.get, f"{url}/readyz", timeout=2)).status_code != 200:
+                        return False
+                except httpx.TransportError:
+                    return False
+        return True
+
+    await eventually(back, within=300, what=f"{', '.join(names)} ready and polling")
+    await until_members(cluster.bootstrap, GROUPS, 2, within=300)
+    return time.monotonic() - began
+
+
 async def test_every_service_twice_a_worker_killed_at_the_gates_and_a_replica_of_each(
     cluster: KafkaCluster, postgres: PostgresServer, temporal: WorkflowEnvironment, tmp_path: Path
 ) -> None:
@@ -207,13 +256,23 @@ async def test_every_service_twice_a_worker_killed_at_the_gates_and_a_replica_of
         late = {
             plan: (entered(rows, "evaluation") or killed_at) - due[plan] for plan, rows in by_plan.items()
         }
+        stack.start("roadmap-worker-1")
+        worker_back = await rejoined(stack, cluster, temporal, ["roadmap-worker-1"])
 
-        # One replica of every service and the other worker of each, killed; the flow on the rest.
+        # One replica of every service, the other audit worker and the roadmap worker that judged
+        # the gates, killed: the flow on the rest, its plan on the restarted roadmap worker.
         smoke_began = time.monotonic()
-        for name in [f"{service}-1" for service in SERVICES] + ["audit-worker-1"]:
+        second_round = [f"{service}-1" for service in SERVICES] + ["audit-worker-1", "roadmap-worker-2"]
+        for name in second_round:
             kill(stack, name)
         await asyncio.to_thread(walk_through, stack, tmp_path / "work")
         smoke_seconds = time.monotonic() - smoke_began
+        for name in second_round:
+            stack.start(name)
+        all_back = await rejoined(stack, cluster, temporal, second_round)
+        await asyncio.sleep(5)  # a gate judged again by a restarted worker's replay would show by now
+        notices = await gate_notices()
+        by_plan = await transitions()
 
     gates = Counter(notice.plan_id for notice in notices)
     evaluations = Counter(
@@ -228,9 +287,12 @@ async def test_every_service_twice_a_worker_killed_at_the_gates_and_a_replica_of
         f"| a roadmap worker killed -9 during gates | {PLANS} | {due_while_down} | {len(gates)} | "
         f"{sum(1 for n in gates.values() if n > 1)} | {worst.total_seconds():.1f} s |"
     )
+    print(f"the killed roadmap worker started again: polling its task queue after {worker_back:.0f} s")
     print(
-        f"one replica of each of {', '.join(SERVICES)} and the audit worker killed -9: "
-        f"the README walk-through ran on the survivors in {smoke_seconds:.0f} s"
+        f"one replica of each of {', '.join(SERVICES)}, the audit worker and the other roadmap worker "
+        f"killed -9: the README walk-through ran on the survivors in {smoke_seconds:.0f} s; all started "
+        f"again, every service ready, each of {len(GROUPS)} consumer groups at two members "
+        f"and each worker polling after {all_back:.0f} s"
     )
     assert due_while_down >= 1, (killed_at, due)
     assert set(gates) == set(plan_ids) and set(gates.values()) == {1}, gates

@@ -76,6 +76,18 @@ class Stack:
     replica_urls: dict[str, list[str]] = field(default_factory=dict)
     # Every process by name: "intake", or "intake-1", "intake-2" ... with replicas.
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # How each was started (command, environment), so a killed one can be started again.
+    launches: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+    # The Temporal task queue of each service's workers.
+    task_queues: dict[str, str] = field(default_factory=dict)
+
+    def start(self, name: str) -> subprocess.Popen[bytes]:
+        """Start process `name` (again, after a kill: as an orchestrator restarts a crashed pod)."""
+        argv, environment = self.launches[name]
+        with self.logs[name].open("ab") as log:  # the child keeps its own descriptor
+            process = subprocess.Popen(argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = process
+        return process
 
     def cli_environment(self) -> dict[str, str]:
         """FAIO_<SERVICE>_URL for each service: how `faio` finds this stack."""
@@ -128,8 +140,8 @@ def running_stack(
 ) -> Iterator[Stack]:
     """Start the Procfile's services and workers (every one by default); stop them (SIGTERM, then SIGKILL)."""
     commands = procfile_commands()
-    stack = Stack()
     queues = {service: f"{service}-{uuid.uuid4()}" for service in WORKERS.values()}
+    stack = Stack(task_queues=queues)
     common = {
         **os.environ,
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -167,15 +179,18 @@ def running_stack(
                 environment |= assignments | {"FAIO_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}"}
             process_name = f"{name}-{replica}" if replicas > 1 else name
             stack.logs[process_name] = data_dir / f"{process_name}.log"
-            log = cleanup.enter_context(stack.logs[process_name].open("wb"))
+            stack.launches[process_name] = (argv, environment)
             # All at once, as honcho starts them: a service and its worker migrate the database
             # they share together (shared.db.migrate makes them take turns).
-            stack.processes[process_name] = subprocess.Popen(
-                argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
-            )
-            cleanup.callback(_stop, stack.processes[process_name])
+            stack.start(process_name)
+        cleanup.callback(_stop_all, stack)  # whatever runs under each name then, restarted ones too
         _wait_ready(stack, services, ready_within)
         yield stack
+
+
+def _stop_all(stack: Stack) -> None:
+    for process in stack.processes.values():
+        _stop(process)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

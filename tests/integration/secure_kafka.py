@@ -1,9 +1,12 @@
 """A broker run from deploy/kafka/server.properties (SASL_SSL, SCRAM-SHA-512, ACLs), as compose runs
-it, on free loopback ports; and the ACLs of deploy/kafka/acls.py applied as the init job does."""
+it, on free loopback ports: one node, or compose's three (`secure_cluster`); and the ACLs of
+deploy/kafka/acls.py applied as the init job does."""
 
 import re
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -22,9 +25,24 @@ ALLOW = 3
 
 
 class SecureKafka:
-    def __init__(self, data_dir: Path, secrets: Path, users: dict[str, str]) -> None:
+    """One node; with `voters` ("1@localhost:port,...") and the same `cluster_id`, one of a cluster."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        secrets: Path,
+        users: dict[str, str],
+        *,
+        node_id: int = 1,
+        controller_port: int | None = None,
+        voters: str | None = None,
+        cluster_id: str | None = None,
+    ) -> None:
         self.data_dir, self.secrets, self.users = data_dir, secrets, users
-        self.port, self.controller_port = free_port(), free_port()
+        self.port, self.controller_port = free_port(), controller_port or free_port()
+        self.node_id = node_id
+        self.voters = voters or f"{node_id}@localhost:{self.controller_port}"
+        self.cluster_id = cluster_id or str(uuid.uuid4())
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -32,7 +50,12 @@ class SecureKafka:
         return f"localhost:{self.port}"  # the name on the broker's certificate
 
     def _properties(self) -> Path:
+        replicas = 3 if self.voters.count("@") >= 3 else 1
         values = {
+            "NODE_ID": str(self.node_id),
+            "VOTERS": self.voters,
+            "REPLICAS": str(replicas),
+            "MIN_INSYNC": "2" if replicas == 3 else "1",
             "LISTEN_HOST": "127.0.0.1",
             "ADVERTISED_HOST": "localhost",
             "PORT": str(self.port),
@@ -50,29 +73,81 @@ class SecureKafka:
         path.write_text(text)
         return path
 
-    def __enter__(self) -> "SecureKafka":
+    def launch(self) -> None:
+        """Format the storage once (as broker.sh does), then start the JVM without waiting for it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self._properties()
-        scram = [
-            arg
-            for name, password in self.users.items()
-            for arg in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
-        ]
-        format_command = ["kafka.tools.StorageTool", "format", "--standalone", "-t", str(uuid.uuid4())]
-        subprocess.run(
-            java_command(*format_command, "-c", str(config), *scram), check=True, stdout=subprocess.DEVNULL
-        )
+        if not (self.data_dir / "logs" / "meta.properties").exists():
+            scram = [
+                arg
+                for name, password in self.users.items()
+                for arg in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
+            ]
+            format_command = ["kafka.tools.StorageTool", "format", "-t", self.cluster_id, "-c", str(config)]
+            subprocess.run(java_command(*format_command, *scram), check=True, stdout=subprocess.DEVNULL)
         log = (self.data_dir / "kafka.log").open("ab")
         self.process = subprocess.Popen(java_command("kafka.Kafka", str(config)), stdout=log, stderr=log)
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process is not None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # the last of a cluster waits for a quorum gone before it
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+    def __enter__(self) -> "SecureKafka":
+        self.launch()
         wait_for_port(self.port, 120, self.process)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+        self.stop()
+
+
+@contextmanager
+def secure_cluster(
+    data_dir: Path, secrets: Path, users: dict[str, str], size: int = 3
+) -> Iterator[list[SecureKafka]]:
+    """Compose's three nodes on loopback: the same properties, one cluster id, one quorum."""
+    controllers = [free_port() for _ in range(size)]
+    voters = ",".join(f"{n + 1}@localhost:{port}" for n, port in enumerate(controllers))
+    cluster_id = str(uuid.uuid4())
+    nodes = [
+        SecureKafka(
+            data_dir / f"node-{n + 1}",
+            secrets,
+            users,
+            node_id=n + 1,
+            controller_port=controllers[n],
+            voters=voters,
+            cluster_id=cluster_id,
+        )
+        for n in range(size)
+    ]
+    try:
+        for node in nodes:  # together: the quorum needs a majority to elect a leader
+            node.launch()
+        for node in nodes:
+            wait_for_port(node.port, 180, node.process)
+        yield nodes
+    finally:
+        for node in nodes:
+            if node.process is not None:
+                node.process.terminate()  # all at once: none waits on a quorum already gone
+        for node in nodes:
+            node.stop()
+
+
+def bootstrap(nodes: list[SecureKafka]) -> str:
+    return ",".join(node.bootstrap for node in nodes)
 
 
 async def apply_grants(admin: AIOKafkaAdminClient, grants: list[Grant]) -> None:

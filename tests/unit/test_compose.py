@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from deploy.certs import SERVERS as CERT_SERVERS
 from deploy.kafka.acls import (
     OPERATOR,
     init_script,
@@ -33,6 +34,8 @@ from shared.topics import ALL_TOPICS, OFFICER_TOKENS_REVOKED, PARTNER_ACTIVITY
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 KAFKA_PROPERTIES = (ROOT / "deploy" / "kafka" / "server.properties").read_text()
+BROKER_SCRIPT = (ROOT / "deploy" / "kafka" / "broker.sh").read_text()
+KAFKA_NODES = ["kafka-1", "kafka-2", "kafka-3"]
 CADDYFILE = (ROOT / "deploy" / "ops-proxy" / "Caddyfile").read_text()
 SERVICES: list[type[SharedSettings]] = [
     IntakeSettings,
@@ -75,10 +78,11 @@ def test_every_faio_environment_variable_is_a_setting(service: str) -> None:
 def test_services_reach_kafka_temporal_and_the_collector_by_compose_names(service: str) -> None:
     env = environment(service)
     if service in KAFKA_SERVICES:
-        kafka_host, kafka_port = env["FAIO_KAFKA_BOOTSTRAP_SERVERS"].split(":")
-        assert kafka_host in COMPOSE["services"]
+        servers = [server.split(":") for server in env["FAIO_KAFKA_BOOTSTRAP_SERVERS"].split(",")]
+        assert [host for host, _port in servers] == KAFKA_NODES  # every node: any one answers
         assert "advertised.listeners=SASL_SSL://@ADVERTISED_HOST@:@PORT@" in KAFKA_PROPERTIES
-        assert f"@PORT@|{kafka_port}|" in (ROOT / "deploy" / "kafka" / "broker.sh").read_text()
+        for _host, port in servers:
+            assert f"@PORT@|{port}|" in BROKER_SCRIPT
     if service in TEMPORAL_WORKLOADS:
         temporal_host, temporal_port = env["FAIO_TEMPORAL_ADDRESS"].split(":")
         assert temporal_host in COMPOSE["services"] and temporal_port == "7233"
@@ -162,13 +166,67 @@ def test_kafka_listens_only_with_sasl_ssl_and_enforces_acls() -> None:
     protocols = dict(item.split(":") for item in config["listener.security.protocol.map"].split(","))
     listeners = dict(item.split("://") for item in config["listeners"].split(","))
     assert set(listeners) == {"SASL_SSL", "CONTROLLER"}
-    assert protocols["SASL_SSL"] == "SASL_SSL" and listeners["CONTROLLER"].startswith("127.0.0.1:")
+    assert protocols == {"SASL_SSL": "SASL_SSL", "CONTROLLER": "SSL"}
+    # The controllers reach each other across the network: mutual TLS, the brokers' certificate.
+    assert config["listener.name.controller.ssl.client.auth"] == "required"
+    assert config["ssl.endpoint.identification.algorithm"] == "https"
     assert config["advertised.listeners"].startswith("SASL_SSL://")
     assert config["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
     assert config["authorizer.class.name"].endswith("StandardAuthorizer")
     assert config["allow.everyone.if.no.acl.found"] == "false"
     assert config["auto.create.topics.enable"] == "false"
-    assert not COMPOSE["services"]["kafka"].get("ports")
+    # Only the admin and the nodes' own certificate; nothing unauthenticated (ANONYMOUS) is trusted.
+    assert config["super.users"].split(";") == ["User:faio-admin", "User:CN=kafka,O=faio"]
+
+
+def kafka_nodes() -> dict[str, dict[str, Any]]:
+    return {
+        name: spec
+        for name, spec in COMPOSE["services"].items()
+        if spec.get("image", "").startswith("apache/kafka") and name != "kafka-init"
+    }
+
+
+def test_compose_runs_three_kafka_nodes_in_one_quorum_publishing_no_port() -> None:
+    nodes = kafka_nodes()
+    assert sorted(nodes) == KAFKA_NODES
+    voters = set()
+    for name, node in nodes.items():
+        env = node["environment"]
+        assert env["KAFKA_HOST"] == name and not node.get("ports") and node["networks"] == ["backend"]
+        voters.add(env["KAFKA_VOTERS"])
+        assert f"{env['KAFKA_NODE_ID']}@{name}:9094" in env["KAFKA_VOTERS"].split(",")
+        assert env["KAFKA_CLUSTER_ID"] == nodes["kafka-1"]["environment"]["KAFKA_CLUSTER_ID"]
+        assert f"{name}-data:/var/lib/kafka/data" in node["volumes"]  # each its own log
+        assert node["secrets"] == ["ca.crt", "kafka.pem"]
+        assert node["healthcheck"]["test"]
+    (quorum,) = voters
+    assert len(quorum.split(",")) == 3
+    assert set(COMPOSE["services"]["kafka-init"]["depends_on"]) == set(KAFKA_NODES)
+    # broker.sh fills every placeholder of server.properties, and three copies, two in sync.
+    placeholders = set(re.findall(r"@([A-Z_]+)@", KAFKA_PROPERTIES))
+    assert placeholders == set(re.findall(r"s\|@([A-Z_]+)@\|", BROKER_SCRIPT))
+    assert "@REPLICAS@|3|" in BROKER_SCRIPT and "@MIN_INSYNC@|2|" in BROKER_SCRIPT
+    for key in ("default.replication.factor", "offsets.topic.replication.factor"):
+        assert properties(KAFKA_PROPERTIES)[key] == "@REPLICAS@"
+    assert properties(KAFKA_PROPERTIES)["min.insync.replicas"] == "@MIN_INSYNC@"
+
+
+def test_the_broker_certificate_names_every_node() -> None:
+    assert set(KAFKA_NODES) <= set(CERT_SERVERS["kafka"])
+
+
+def test_kafka_init_creates_every_topic_on_three_nodes_with_two_in_sync() -> None:
+    created = {}
+    for line in (ROOT / "deploy" / "kafka" / "init.sh").read_text().splitlines():
+        if "kafka-topics.sh" in line:
+            args = shlex.split(line)
+            assert args[args.index("--bootstrap-server") + 1].split(",") == [f"{n}:9093" for n in KAFKA_NODES]
+            configs = [args[i + 1] for i, arg in enumerate(args) if arg == "--config"]
+            created[args[args.index("--topic") + 1]] = (args[args.index("--replication-factor") + 1], configs)
+    assert set(created) == {t.name for t in ALL_TOPICS} | {t.dead_letter for t in ALL_TOPICS}
+    for name, (replicas, configs) in created.items():
+        assert replicas == "3" and "min.insync.replicas=2" in configs, name
 
 
 @pytest.mark.parametrize("service", KAFKA_SERVICES)
