@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
+from services.roadmap.catalog.service import chosen_entry
 from services.roadmap.initiatives.pricing import WEEKS_PER_MONTH, ToolCost
 from services.roadmap.models import Initiative, RoadmapClinic
 
@@ -101,8 +101,7 @@ async def chosen_vendor_price(
     session: AsyncSession, initiative: Initiative, *, weekly_volume: float | None = None
 ) -> CatalogPrice | None:
     """The catalog price of the initiative's chosen vendor at its clinic; None when none is chosen."""
-    choice = await session.get(InitiativeVendor, initiative.id)
-    entry = await session.get(CatalogEntry, choice.entry_id) if choice is not None else None
+    _choice, entry = await chosen_entry(session, initiative)
     if entry is None:
         return None
     clinic = await session.get(RoadmapClinic, initiative.clinic_id)
