@@ -70,10 +70,9 @@ async def pages(tmp_path: Path, roadmap: BuyInApp) -> AsyncIterator[Pages]:
 async def plan_in_both(roadmap: BuyInApp, pages: Pages, officer_id: str) -> tuple[str, UUID]:
     """A plan at its gate, known to roadmap and (as its events told it) to the portal."""
     plan_id = await roadmap.plan("evaluation")
-    async with roadmap.sessions() as session:
-        plan = await session.get(RoadmapPlan, plan_id)
-        assert plan is not None
-        clinic_id, initiative_id = plan.clinic_id, plan.initiative_id
+    plan = await roadmap.plan_row(plan_id)
+    assert plan is not None
+    clinic_id, initiative_id = plan.clinic_id, plan.initiative_id
     now = datetime.now(UTC)
     async with pages.sessions() as session:
         session.add(
