@@ -1,6 +1,7 @@
 """Every service's migrations: its own chain on the shared outbox/inbox branch, matching its models,
 and `make migration` (deploy/new_migration.py) writing the next revision where it belongs."""
 
+import importlib
 import shutil
 from pathlib import Path
 
@@ -57,6 +58,45 @@ def test_a_service_chain_is_labelled_with_the_service_and_starts_on_the_shared_b
     assert root.dependencies == migrations.SHARED_BRANCH
     # One head for the service: `make migration SERVICE=...` continues it.
     assert len(scripts(migrations_dir).get_revisions(f"{service}@heads")) == 1
+
+
+def primary_keys(connection: Connection) -> dict[str, list[str]]:
+    """Each table's primary key columns as the database has them (autogenerate compares none)."""
+    inspector = inspect(connection)
+    return {
+        table: inspector.get_pk_constraint(table)["constrained_columns"]
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+    }
+
+
+def model_primary_keys(metadata: MetaData) -> dict[str, list[str]]:
+    return {
+        name: [column.name for column in table.primary_key.columns] for name, table in metadata.tables.items()
+    }
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_migrations_give_each_table_the_models_primary_key(service: str, tmp_path: Path) -> None:
+    """The tenant first in each key (tests/unit/test_tenant_keys.py) holds in the database too."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+    await db.migrate(url, ROOT / "services" / service / "migrations")
+    engine = db.create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            keys = await connection.run_sync(primary_keys)
+    finally:
+        await engine.dispose()
+    assert keys == model_primary_keys(every_metadata()[service])
+
+
+def every_metadata() -> dict[str, MetaData]:
+    return {
+        service: importlib.import_module(
+            f"services.{service}.tables" if service in ("portal", "roadmap") else f"services.{service}.models"
+        ).metadata
+        for service in SERVICES
+    }
 
 
 @pytest.mark.parametrize("service", SERVICES)
