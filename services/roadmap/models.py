@@ -145,7 +145,7 @@ class RoadmapPlan(SQLModel, table=True):
 
 
 class RoadmapPlanTransition(SQLModel, table=True):
-    """One phase change of a plan; its (plan, seq) key makes a retried activity a no-op."""
+    """One phase change of a plan; its (clinic, plan, seq) key makes a retried activity a no-op."""
 
     __tablename__ = "roadmap_plan_transition"
 
