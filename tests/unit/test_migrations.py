@@ -3,7 +3,9 @@ and `make migration` (deploy/new_migration.py) writing the next revision where i
 
 import importlib
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar, cast
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -20,6 +22,7 @@ from shared.rate_counts import RateCount
 
 ROOT = Path(__file__).parents[2]
 SERVICES = ("intake", "audit", "roadmap", "kpi", "portal")
+Read = TypeVar("Read")
 
 
 def scripts(migrations_dir: Path) -> ScriptDirectory:
@@ -76,34 +79,35 @@ def model_primary_keys(metadata: MetaData) -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("service", SERVICES)
-async def test_migrations_give_each_table_the_models_primary_key(service: str, tmp_path: Path) -> None:
-    """The tenant first in each key (tests/unit/test_tenant_keys.py) holds in the database too."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+def metadata_of(service: str) -> MetaData:
+    tables = (
+        f"services.{service}.tables" if service in ("portal", "roadmap") else f"services.{service}.models"
+    )
+    return cast(MetaData, importlib.import_module(tables).metadata)
+
+
+async def read_migrated(service: str, path: Path, read: Callable[[Connection], Read]) -> Read:
+    """Build the service's tables in a new SQLite database by its migrations, and read it."""
+    url = f"sqlite+aiosqlite:///{path}"
     await db.migrate(url, ROOT / "services" / service / "migrations")
     engine = db.create_engine(url)
     try:
         async with engine.connect() as connection:
-            keys = await connection.run_sync(primary_keys)
+            return await connection.run_sync(read)
     finally:
         await engine.dispose()
-    assert keys == model_primary_keys(every_metadata()[service])
 
 
-def every_metadata() -> dict[str, MetaData]:
-    return {
-        service: importlib.import_module(
-            f"services.{service}.tables" if service in ("portal", "roadmap") else f"services.{service}.models"
-        ).metadata
-        for service in SERVICES
-    }
+@pytest.mark.parametrize("service", SERVICES)
+async def test_migrations_give_each_table_the_models_primary_key(service: str, tmp_path: Path) -> None:
+    """The tenant first in each key (tests/unit/test_tenant_keys.py) holds in the database too."""
+    keys = await read_migrated(service, tmp_path / "keys.db", primary_keys)
+    assert keys == model_primary_keys(metadata_of(service))
 
 
 @pytest.mark.parametrize("service", SERVICES)
 async def test_clinic_calendars_default_on_the_database_too(service: str, tmp_path: Path) -> None:
     """A clinic row written without a calendar (SQL, a data migration) still has the model's one."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'calendar.db'}"
-    await db.migrate(url, ROOT / "services" / service / "migrations")
 
     def calendar_defaults(connection: Connection) -> dict[str, dict[str, object]]:
         inspector = inspect(connection)
@@ -113,12 +117,7 @@ async def test_clinic_calendars_default_on_the_database_too(service: str, tmp_pa
             if "open_days" in {column["name"] for column in inspector.get_columns(table)}
         }
 
-    engine = db.create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            tables = await connection.run_sync(calendar_defaults)
-    finally:
-        await engine.dispose()
+    tables = await read_migrated(service, tmp_path / "calendar.db", calendar_defaults)
     assert len(tables) == 1, tables  # one clinic table per service
     (defaults,) = tables.values()
     assert defaults["time_zone"] == "'UTC'"
