@@ -22,7 +22,6 @@ from services.portal.read_model import buy_in
 from services.portal.read_model.models import PortalClinic, PortalInitiative, PortalPlan
 from services.portal.routes import survey
 from services.portal.settings import PortalSettings
-from services.roadmap.models import RoadmapPlan
 from shared import db
 from shared.auth import issue_sign_in_token
 from shared.events.buy_in import PlanBuyInChanged
