@@ -72,6 +72,7 @@ def outcome_of(
 
 def delivery_row(
     *,
+    officer_id: str,
     partner_id: UUID,
     webhook_id: str,
     received_at: datetime,
@@ -89,6 +90,7 @@ def delivery_row(
         rejected=rejected,
     )
     return {
+        "officer_id": officer_id,
         "id": uuid.uuid4(),
         "partner_id": partner_id,
         "webhook_id": shown_webhook_id(webhook_id),
@@ -104,7 +106,7 @@ def delivery_row(
 async def write_deliveries(
     session: AsyncSession,
     rows: list[dict[str, Any]],
-    last_events: dict[tuple[UUID, str], tuple[datetime, datetime]],
+    last_events: dict[tuple[str, UUID, str], tuple[datetime, datetime]],
     *,
     forget_before: datetime | None,
 ) -> None:
@@ -120,13 +122,19 @@ async def write_deliveries(
         await session.exec(insert(KpiPartnerDelivery).values(rows))
     if last_events:
         values = [
-            {"partner_id": partner, "event_type": kind, "received_at": received, "occurred_at": occurred}
-            for (partner, kind), (received, occurred) in last_events.items()
+            {
+                "officer_id": officer,
+                "partner_id": partner,
+                "event_type": kind,
+                "received_at": received,
+                "occurred_at": occurred,
+            }
+            for (officer, partner, kind), (received, occurred) in last_events.items()
         ]
         statement = insert(KpiPartnerLastEvent).values(values)
         await session.exec(
             statement.on_conflict_do_update(
-                index_elements=["partner_id", "event_type"],
+                index_elements=["officer_id", "partner_id", "event_type"],
                 set_={
                     "received_at": statement.excluded.received_at,
                     "occurred_at": statement.excluded.occurred_at,
@@ -175,7 +183,7 @@ async def partner_deliveries(
     partner = await officer_partner(session=session, officer_id=officer_id, partner_id=partner_id)
     recent = await session.exec(
         select(KpiPartnerDelivery)
-        .where(KpiPartnerDelivery.partner_id == partner_id)
+        .where(KpiPartnerDelivery.officer_id == officer_id, KpiPartnerDelivery.partner_id == partner_id)
         .order_by(col(KpiPartnerDelivery.received_at).desc())
         .limit(SHOWN_DELIVERIES)
     )
@@ -189,12 +197,16 @@ async def partner_deliveries(
                 refused,
                 func.sum(delivered + col(KpiPartnerDelivery.rejected)),
                 func.sum(col(KpiPartnerDelivery.rejected)),
-            ).where(KpiPartnerDelivery.partner_id == partner_id, col(KpiPartnerDelivery.received_at) >= since)
+            ).where(
+                KpiPartnerDelivery.officer_id == officer_id,
+                KpiPartnerDelivery.partner_id == partner_id,
+                col(KpiPartnerDelivery.received_at) >= since,
+            )
         )
     ).one()
     last = await session.exec(
         select(KpiPartnerLastEvent)
-        .where(KpiPartnerLastEvent.partner_id == partner_id)
+        .where(KpiPartnerLastEvent.officer_id == officer_id, KpiPartnerLastEvent.partner_id == partner_id)
         .order_by(col(KpiPartnerLastEvent.event_type))
     )
     until = partner.previous_secret_until

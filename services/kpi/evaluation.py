@@ -278,7 +278,11 @@ async def feed_partner_names(session: AsyncSession, clinic_id: UUID) -> dict[Fee
     """The clinic's partners by the feeds their kind sends, so a stale-feed alert names whom to call."""
     rows = await session.exec(
         select(KpiPartner.name, KpiPartner.kind)
-        .join(KpiPartnerClinic, col(KpiPartnerClinic.partner_id) == col(KpiPartner.id))
+        .join(
+            KpiPartnerClinic,
+            (col(KpiPartnerClinic.officer_id) == col(KpiPartner.officer_id))
+            & (col(KpiPartnerClinic.partner_id) == col(KpiPartner.id)),
+        )
         .where(KpiPartnerClinic.clinic_id == clinic_id)
         .order_by(col(KpiPartner.name))
     )

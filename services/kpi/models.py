@@ -5,7 +5,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, ForeignKeyConstraint
 from sqlmodel import Field, SQLModel
 
 from services.kpi.partitions import PARTITION_BY
@@ -65,9 +65,10 @@ class KpiPartner(PartnerBase, table=True):
 
     __tablename__ = "kpi_partner"
 
+    # The officer first: the tenant in the key (tests/unit/test_tenant_keys.py).
+    officer_id: str = Field(primary_key=True, max_length=100)
     id: UUID = Field(primary_key=True)
     kind: str = Field(default="other", max_length=30)
-    officer_id: str = Field(index=True, max_length=100)
     api_key_hash: str = Field(unique=True, max_length=64)
     webhook_secret: str = Field(max_length=200)
     # During a key rotation the secret replaced still verifies until `previous_secret_until`.
@@ -102,8 +103,13 @@ class KpiPartnerClinic(SQLModel, table=True):
     """A clinic a partner may publish events for."""
 
     __tablename__ = "kpi_partner_clinic"
+    # Names the partner's officer too: a foreign key within one tenant (co-located on Citus).
+    __table_args__ = (
+        ForeignKeyConstraint(["officer_id", "partner_id"], ["kpi_partner.officer_id", "kpi_partner.id"]),
+    )
 
-    partner_id: UUID = Field(primary_key=True, foreign_key="kpi_partner.id")
+    officer_id: str = Field(primary_key=True, max_length=100)
+    partner_id: UUID = Field(primary_key=True)
     clinic_id: UUID = Field(primary_key=True, index=True)
 
 
@@ -127,6 +133,7 @@ class KpiPartnerDelivery(SQLModel, table=True):
 
     __tablename__ = "kpi_partner_delivery"
 
+    officer_id: str = Field(primary_key=True, max_length=100)  # the partner's: the tenant in the key
     id: UUID = Field(primary_key=True)
     partner_id: UUID = Field(index=True)
     webhook_id: str = Field(max_length=100)
@@ -143,6 +150,7 @@ class KpiPartnerLastEvent(SQLModel, table=True):
 
     __tablename__ = "kpi_partner_last_event"
 
+    officer_id: str = Field(primary_key=True, max_length=100)  # the partner's: the tenant in the key
     partner_id: UUID = Field(primary_key=True)
     event_type: str = Field(primary_key=True, max_length=80)
     received_at: datetime

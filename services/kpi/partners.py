@@ -59,16 +59,18 @@ async def create_partner(
     session.add(partner)
     await session.flush()
     for clinic_id in sorted(set(partner_in.clinic_ids)):
-        session.add(KpiPartnerClinic(partner_id=partner.id, clinic_id=clinic_id))
+        session.add(KpiPartnerClinic(officer_id=officer_id, partner_id=partner.id, clinic_id=clinic_id))
     await session.commit()
     public = await partner_public(session=session, partner=partner)
     return PartnerCreated(**public.model_dump(), api_key=api_key, webhook_secret=webhook_secret)
 
 
-async def linked_clinics(*, session: AsyncSession, partner_id: UUID) -> set[UUID]:
+async def linked_clinics(*, session: AsyncSession, partner: KpiPartner) -> set[UUID]:
     """The clinics the partner may publish events for."""
     links = await session.exec(
-        select(KpiPartnerClinic.clinic_id).where(KpiPartnerClinic.partner_id == partner_id)
+        select(KpiPartnerClinic.clinic_id).where(
+            KpiPartnerClinic.officer_id == partner.officer_id, KpiPartnerClinic.partner_id == partner.id
+        )
     )
     return set(links.all())
 
@@ -78,7 +80,7 @@ async def partner_public(*, session: AsyncSession, partner: KpiPartner) -> Partn
         id=partner.id,
         name=partner.name,
         kind=partner.kind,
-        clinic_ids=sorted(await linked_clinics(session=session, partner_id=partner.id)),
+        clinic_ids=sorted(await linked_clinics(session=session, partner=partner)),
         source=partner.source,
         created_at=partner.created_at,
     )
@@ -94,8 +96,8 @@ async def list_partners(*, session: AsyncSession, officer_id: str) -> list[Partn
 
 async def officer_partner(*, session: AsyncSession, officer_id: str, partner_id: UUID) -> KpiPartner:
     """One of the officer's partners; NotFound for any other."""
-    partner = await session.get(KpiPartner, partner_id)
-    if partner is None or partner.officer_id != officer_id:
+    partner = await session.get(KpiPartner, (officer_id, partner_id))
+    if partner is None:
         raise NotFound(f"partner {partner_id} not found among yours; GET /v1/partners lists them")
     return partner
 
@@ -106,8 +108,8 @@ async def link_clinic(
     """Let the partner publish for one more of the officer's clinics (idempotent)."""
     partner = await officer_partner(session=session, officer_id=officer_id, partner_id=partner_id)
     await officer_clinic(session=session, officer_id=officer_id, clinic_id=clinic_id)
-    if await session.get(KpiPartnerClinic, (partner_id, clinic_id)) is None:
-        session.add(KpiPartnerClinic(partner_id=partner_id, clinic_id=clinic_id))
+    if await session.get(KpiPartnerClinic, (officer_id, partner_id, clinic_id)) is None:
+        session.add(KpiPartnerClinic(officer_id=officer_id, partner_id=partner_id, clinic_id=clinic_id))
         await session.commit()
     return await partner_public(session=session, partner=partner)
 
@@ -117,7 +119,7 @@ async def unlink_clinic(
 ) -> PartnerPublic:
     """Stop accepting the partner's events for a clinic."""
     partner = await officer_partner(session=session, officer_id=officer_id, partner_id=partner_id)
-    link = await session.get(KpiPartnerClinic, (partner_id, clinic_id))
+    link = await session.get(KpiPartnerClinic, (officer_id, partner_id, clinic_id))
     if link is not None:
         await session.delete(link)
         await session.commit()
@@ -164,7 +166,7 @@ class PartnerLookup:
                 self._known.pop(key_hash, None)
                 return None
             found = PartnerWithClinics(
-                partner, frozenset(await linked_clinics(session=session, partner_id=partner.id))
+                partner, frozenset(await linked_clinics(session=session, partner=partner))
             )
         self._known[key_hash] = (now + self.ttl, found)
         return found

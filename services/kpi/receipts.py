@@ -120,6 +120,7 @@ async def write_group(
 def _delivery(batch: StagedBatch) -> dict[str, Any]:
     accepted = sum(batch.fresh)
     return deliveries.delivery_row(
+        officer_id=batch.officer_id,
         partner_id=batch.partner_id,
         webhook_id=batch.webhook_id,
         received_at=batch.received_at,
@@ -131,12 +132,12 @@ def _delivery(batch: StagedBatch) -> dict[str, Any]:
     )
 
 
-def _last_events(batches: list[StagedBatch]) -> dict[tuple[UUID, str], tuple[datetime, datetime]]:
+def _last_events(batches: list[StagedBatch]) -> dict[tuple[str, UUID, str], tuple[datetime, datetime]]:
     """Per partner and event type: when its newest new event arrived, and when it happened."""
-    last: dict[tuple[UUID, str], tuple[datetime, datetime]] = {}
+    last: dict[tuple[str, UUID, str], tuple[datetime, datetime]] = {}
     for batch in batches:
         for activity, fresh in zip(batch.activities, batch.fresh, strict=True):
-            key = (batch.partner_id, activity.type)
+            key = (batch.officer_id, batch.partner_id, activity.type)
             if fresh and (key not in last or last[key][1] < activity.occurred_at):
                 last[key] = (batch.received_at, activity.occurred_at)
     return last

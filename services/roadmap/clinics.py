@@ -3,12 +3,17 @@
 Every concern reads a clinic through here, so "another officer's clinic is a 404" is one rule.
 """
 
+from typing import Any, TypeVar
 from uuid import UUID
 
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from services.roadmap.models import RoadmapClinic
 from shared.errors import NotFound
+
+Row = TypeVar("Row")
 
 
 async def get_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str) -> RoadmapClinic:
@@ -19,9 +24,13 @@ async def get_clinic(*, session: AsyncSession, clinic_id: UUID, officer_id: str)
     return clinic
 
 
-async def officer_owns(session: AsyncSession, clinic_id: UUID, officer_id: str) -> bool:
-    clinic = await session.get(RoadmapClinic, clinic_id)
-    return clinic is not None and clinic.officer_id == officer_id
+def among_officer_clinics(
+    statement: SelectOfScalar[Row], clinic_id: Any, officer_id: str
+) -> SelectOfScalar[Row]:
+    """A clinic's rows found by a path that names no clinic (/plans/<id>): only the officer's clinics'."""
+    return statement.join(RoadmapClinic, col(RoadmapClinic.id) == clinic_id).where(
+        RoadmapClinic.officer_id == officer_id
+    )
 
 
 def normalise_category(category: str) -> str:

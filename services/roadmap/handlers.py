@@ -47,7 +47,11 @@ class PlanRelay:
         if plan is not None and event.baseline_week and event.counts is not None:
             # The baseline's measured volume prices a per-encounter tool (it was projected until now).
             await repricing.record_baseline_week(
-                session, initiative_id=plan.initiative_id, week=event.week, total=event.counts.total
+                session,
+                clinic_id=plan.clinic_id,
+                initiative_id=plan.initiative_id,
+                week=event.week,
+                total=event.counts.total,
             )
 
     async def relay_alert(self, *, session: AsyncSession, event: KpiAlert) -> None:

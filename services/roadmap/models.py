@@ -98,6 +98,7 @@ class Initiative(InitiativeBase, table=True):
 
     __tablename__ = "roadmap_initiative"
 
+    clinic_id: UUID = Field(primary_key=True)  # the tenant first in the key
     id: UUID = Field(primary_key=True)
     source_audit_id: UUID
     status: str = Field(default="proposed", max_length=20, index=True)
@@ -132,8 +133,8 @@ class RoadmapPlan(SQLModel, table=True):
         ),
     )
 
+    clinic_id: UUID = Field(primary_key=True)  # the tenant first in the key
     id: str = Field(primary_key=True, max_length=200)  # the workflow id
-    clinic_id: UUID = Field(index=True)
     initiative_id: UUID = Field(index=True)
     phase: str = Field(max_length=20)
     previous_phase: str | None = Field(default=None, max_length=20)
@@ -144,10 +145,11 @@ class RoadmapPlan(SQLModel, table=True):
 
 
 class RoadmapPlanTransition(SQLModel, table=True):
-    """One phase change of a plan; its (plan, seq) key makes a retried activity a no-op."""
+    """One phase change of a plan; its (clinic, plan, seq) key makes a retried activity a no-op."""
 
     __tablename__ = "roadmap_plan_transition"
 
+    clinic_id: UUID = Field(primary_key=True)  # the plan's
     plan_id: str = Field(primary_key=True, max_length=200)
     seq: int = Field(primary_key=True)
     phase: str = Field(max_length=20)
@@ -161,9 +163,9 @@ class RoadmapPlanNotice(SQLModel, table=True):
 
     __tablename__ = "roadmap_plan_notice"
 
+    clinic_id: UUID = Field(primary_key=True)  # the tenant first in the key
     key: str = Field(primary_key=True, max_length=300)
     plan_id: str = Field(index=True, max_length=200)
-    clinic_id: UUID
     kind: str = Field(max_length=40)
     message: str = Field(max_length=1000)
     created_at: datetime = Field(default_factory=_now)

@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap.catalog import prices
 from services.roadmap.catalog import service as catalog_service
-from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
 from services.roadmap.initiatives import approval_review, evidence_library, pricing
 from services.roadmap.models import Initiative, RoadmapClinic, RoadmapPlan, RoadmapPlanTransition
 from services.roadmap.plans import phases
@@ -147,12 +146,18 @@ async def report_data(*, session: AsyncSession, clinic: RoadmapClinic, today: da
     schedule_note = "no initiative yet: the audit's candidates become initiatives"
     plan = None
     if chosen is not None:
-        plan = (await session.exec(select(RoadmapPlan).where(RoadmapPlan.initiative_id == chosen.id))).first()
+        of_chosen = select(RoadmapPlan).where(
+            RoadmapPlan.clinic_id == chosen.clinic_id, RoadmapPlan.initiative_id == chosen.id
+        )
+        plan = (await session.exec(of_chosen)).first()
         if plan is not None:
             recorded = (
                 await session.exec(
                     select(RoadmapPlanTransition)
-                    .where(RoadmapPlanTransition.plan_id == plan.id)
+                    .where(
+                        RoadmapPlanTransition.clinic_id == plan.clinic_id,
+                        RoadmapPlanTransition.plan_id == plan.id,
+                    )
                     .order_by(col(RoadmapPlanTransition.seq))
                 )
             ).all()
@@ -190,11 +195,9 @@ async def report_data(*, session: AsyncSession, clinic: RoadmapClinic, today: da
 async def _first_problem(session: AsyncSession, row: Initiative, strategy: StrategyMapPublic) -> FirstProblem:
     target = row.target_change_pct if row.target_change_pct is not None else row.suggested_target_pct
     vendor = None
-    choice = await session.get(InitiativeVendor, row.id)
-    if choice is not None:
-        entry = await session.get(CatalogEntry, choice.entry_id)
-        if entry is not None:
-            vendor = catalog_service.public(entry).model_dump(mode="json")
+    choice, entry = await catalog_service.chosen_entry(session, row)
+    if entry is not None:
+        vendor = catalog_service.public(entry).model_dump(mode="json")
     money = row.review.get("money")
     if not money:
         priced = await prices.chosen_vendor_price(session, row)

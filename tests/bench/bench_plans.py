@@ -88,7 +88,7 @@ class CountingActivities:
         return NextInitiative(initiative_id=f"next-{clinic_id}", problem="appointment scheduling")
 
     @activity.defn(name="check_preparation")
-    async def check_preparation(self, plan_id: str) -> PreparationCheck:
+    async def check_preparation(self, clinic_id: str, plan_id: str) -> PreparationCheck:
         self.calls += 1
         return PreparationCheck(ready=True)  # staff told and trained
 

@@ -94,7 +94,7 @@ class FakePlanActivities:
         return NextInitiative(initiative_id=f"next-of-{clinic_id}", problem="appointment scheduling")
 
     @activity.defn(name="check_preparation")
-    async def check_preparation(self, plan_id: str) -> PreparationCheck:
+    async def check_preparation(self, clinic_id: str, plan_id: str) -> PreparationCheck:
         """Staff were told and trained (the rule's own tests are in test_roadmap_buy_in_plan.py)."""
         return PreparationCheck(ready=True)
 

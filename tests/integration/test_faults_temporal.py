@@ -81,7 +81,12 @@ async def test_temporal_restarted_while_plans_are_in_flight(tmp_path: Path) -> N
 
             async def phases() -> dict[str, str | None]:
                 async with sessions() as session:
-                    rows = {plan.plan_id: await session.get(RoadmapPlan, plan.plan_id) for plan in plans}
+                    rows = {
+                        plan.plan_id: await session.get(
+                            RoadmapPlan, (uuid.UUID(plan.clinic_id), plan.plan_id)
+                        )
+                        for plan in plans
+                    }
                 return {plan_id: row.phase if row else None for plan_id, row in rows.items()}
 
             async def all_in_pilot() -> bool:

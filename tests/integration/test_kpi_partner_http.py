@@ -223,7 +223,7 @@ async def test_unsigned_stale_and_unknown_key_requests_are_refused_and_retries_r
         assert "webhook_secret" not in listed.json()[0]
         # At rest the secret is encrypted; only the service's keys open it.
         async with kpi.runtime.sessions() as session:
-            stored = await session.get(KpiPartner, uuid.UUID(partner["id"]))
+            stored = await session.get(KpiPartner, (officer, uuid.UUID(partner["id"])))
         assert stored is not None
         assert partner["webhook_secret"] not in stored.webhook_secret
         assert (

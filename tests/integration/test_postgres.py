@@ -29,6 +29,7 @@ from shared.outbox import OutboxRelay, add_to_outbox
 from shared.settings import SharedSettings
 from shared.topics import CLINIC_REGISTERED
 from tests.kafka_io import header, read_all
+from tests.unit.test_migrations import model_primary_keys, primary_keys
 
 SERVICES = Path(__file__).parents[2] / "services"
 METADATA = {
@@ -67,9 +68,11 @@ async def test_migrations_build_exactly_the_models_tables_on_postgres(
     try:
         async with engine.connect() as connection:
             diff = await connection.run_sync(differences)
+            keys = await connection.run_sync(primary_keys)
     finally:
         await engine.dispose()
     assert diff == []
+    assert keys == model_primary_keys(METADATA[service])  # autogenerate compares no primary keys
 
 
 async def tables_of(url: str) -> set[str]:

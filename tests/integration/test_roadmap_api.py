@@ -396,7 +396,7 @@ async def test_approval_refused_while_a_question_has_no_answer(roadmap: Platform
     assert refused.status_code == 422
     assert "integration" in refused.json()["detail"]
     async with platform["roadmap"].runtime.sessions() as session:
-        initiative = await session.get(Initiative, uuid.UUID(first["id"]))
+        initiative = await session.get(Initiative, (clinic_id, uuid.UUID(first["id"])))
         assert initiative is not None
         assert initiative.status == "proposed"
     assert await approvals_staged(platform, clinic_id) == []

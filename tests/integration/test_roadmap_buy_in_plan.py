@@ -37,7 +37,7 @@ class FakeBuyIn(FakePlanActivities):
         self.checks = 0
 
     @activity.defn(name="check_preparation")
-    async def check_preparation(self, plan_id: str) -> PreparationCheck:
+    async def check_preparation(self, clinic_id: str, plan_id: str) -> PreparationCheck:
         self.checks += 1
         return self.check
 

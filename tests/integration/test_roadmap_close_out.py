@@ -142,6 +142,6 @@ async def test_a_plan_waits_for_its_baseline_then_closes_with_its_report(roadmap
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "Baseline and result" in page.text and f"{result['estimate_pct']:+.1f} %" in page.text
     async with platform["roadmap"].runtime.sessions() as session:
-        initiative = await session.get(Initiative, uuid.UUID(messaging["id"]))
+        initiative = await session.get(Initiative, (clinic_id, uuid.UUID(messaging["id"])))
         assert initiative is not None
         assert initiative.review["baseline"]["entered_on_running_plan"] is True

@@ -75,7 +75,7 @@ async def test_plan_survives_a_killed_worker(temporal: WorkflowEnvironment, tmp_
 
     async def plan_phase() -> str | None:
         async with sessions() as session:
-            row = await session.get(RoadmapPlan, plan.plan_id)
+            row = await session.get(RoadmapPlan, (clinic_id, plan.plan_id))
             return row.phase if row else None
 
     async def in_pilot() -> bool:

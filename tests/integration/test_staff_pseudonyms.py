@@ -150,7 +150,7 @@ async def test_partner_ids_are_kept_as_pseudonyms_and_still_count_for_the_pilot_
 
     # No raw id anywhere kept: roadmap's initiative and outbox, kpi's outbox, the topics.
     async with roadmap.runtime.sessions() as session:
-        initiative = await session.get(Initiative, uuid.UUID(initiative_id))
+        initiative = await session.get(Initiative, (clinic_id, uuid.UUID(initiative_id)))
         staged = (await session.exec(select(OutboxMessage))).all()
     assert initiative is not None and initiative.pilot_group == expected
     kept = [json.dumps(message.model_dump(mode="json")) for message in [*outbox, *staged]]

@@ -5,7 +5,7 @@ import importlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -22,7 +22,7 @@ from shared.rate_counts import RateCount
 
 ROOT = Path(__file__).parents[2]
 SERVICES = ("intake", "audit", "roadmap", "kpi", "portal")
-T = TypeVar("T")
+Read = TypeVar("Read")
 
 
 def scripts(migrations_dir: Path) -> ScriptDirectory:
@@ -63,9 +63,32 @@ def test_a_service_chain_is_labelled_with_the_service_and_starts_on_the_shared_b
     assert len(scripts(migrations_dir).get_revisions(f"{service}@heads")) == 1
 
 
-async def read_migrated(service: str, tmp_path: Path, read: Callable[[Connection], T]) -> T:
-    """What `read` finds in a fresh SQLite database brought to the service's heads."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
+def primary_keys(connection: Connection) -> dict[str, list[str]]:
+    """Each table's primary key columns as the database has them (autogenerate compares none)."""
+    inspector = inspect(connection)
+    return {
+        table: inspector.get_pk_constraint(table)["constrained_columns"]
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+    }
+
+
+def model_primary_keys(metadata: MetaData) -> dict[str, list[str]]:
+    return {
+        name: [column.name for column in table.primary_key.columns] for name, table in metadata.tables.items()
+    }
+
+
+def metadata_of(service: str) -> MetaData:
+    tables = (
+        f"services.{service}.tables" if service in ("portal", "roadmap") else f"services.{service}.models"
+    )
+    return cast(MetaData, importlib.import_module(tables).metadata)
+
+
+async def read_migrated(service: str, path: Path, read: Callable[[Connection], Read]) -> Read:
+    """Build the service's tables in a new SQLite database by its migrations, and read it."""
+    url = f"sqlite+aiosqlite:///{path}"
     await db.migrate(url, ROOT / "services" / service / "migrations")
     engine = db.create_engine(url)
     try:
@@ -73,6 +96,13 @@ async def read_migrated(service: str, tmp_path: Path, read: Callable[[Connection
             return await connection.run_sync(read)
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_migrations_give_each_table_the_models_primary_key(service: str, tmp_path: Path) -> None:
+    """The tenant first in each key (tests/unit/test_tenant_keys.py) holds in the database too."""
+    keys = await read_migrated(service, tmp_path / "keys.db", primary_keys)
+    assert keys == model_primary_keys(metadata_of(service))
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -87,29 +117,13 @@ async def test_clinic_calendars_default_on_the_database_too(service: str, tmp_pa
             if "open_days" in {column["name"] for column in inspector.get_columns(table)}
         }
 
-    tables = await read_migrated(service, tmp_path, calendar_defaults)
+    tables = await read_migrated(service, tmp_path / "calendar.db", calendar_defaults)
     assert len(tables) == 1, tables  # one clinic table per service
     (defaults,) = tables.values()
     assert defaults["time_zone"] == "'UTC'"
     assert defaults["open_days"] == """'["mon", "tue", "wed", "thu", "fri"]'"""
     assert defaults["holidays"] == "''"
     assert defaults["closures"] == "'[]'"
-
-
-@pytest.mark.parametrize("service", SERVICES)
-async def test_the_migrated_primary_keys_are_the_models(service: str, tmp_path: Path) -> None:
-    """Autogenerate does not compare primary keys, so a key changed in a model (the tenant first,
-    tests/unit/test_tenant_keys.py) without its revision would otherwise go unseen."""
-    env = f"services.{service}.tables" if service in ("portal", "roadmap") else f"services.{service}.models"
-    metadata: MetaData = importlib.import_module(env).metadata
-
-    def primary_keys(connection: Connection) -> dict[str, list[str]]:
-        inspector = inspect(connection)
-        return {table: inspector.get_pk_constraint(table)["constrained_columns"] for table in metadata.tables}
-
-    assert await read_migrated(service, tmp_path, primary_keys) == {
-        name: [column.name for column in table.primary_key.columns] for name, table in metadata.tables.items()
-    }
 
 
 @pytest.mark.parametrize("service", SERVICES)

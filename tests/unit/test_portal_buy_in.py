@@ -22,7 +22,6 @@ from services.portal.read_model import buy_in
 from services.portal.read_model.models import PortalClinic, PortalInitiative, PortalPlan
 from services.portal.routes import survey
 from services.portal.settings import PortalSettings
-from services.roadmap.models import RoadmapPlan
 from shared import db
 from shared.auth import issue_sign_in_token
 from shared.events.buy_in import PlanBuyInChanged
@@ -70,10 +69,9 @@ async def pages(tmp_path: Path, roadmap: BuyInApp) -> AsyncIterator[Pages]:
 async def plan_in_both(roadmap: BuyInApp, pages: Pages, officer_id: str) -> tuple[str, UUID]:
     """A plan at its gate, known to roadmap and (as its events told it) to the portal."""
     plan_id = await roadmap.plan("evaluation")
-    async with roadmap.sessions() as session:
-        plan = await session.get(RoadmapPlan, plan_id)
-        assert plan is not None
-        clinic_id, initiative_id = plan.clinic_id, plan.initiative_id
+    plan = await roadmap.plan_row(plan_id)
+    assert plan is not None
+    clinic_id, initiative_id = plan.clinic_id, plan.initiative_id
     now = datetime.now(UTC)
     async with pages.sessions() as session:
         session.add(

@@ -99,7 +99,11 @@ async def test_the_report_names_the_first_problem_with_its_evidence_dates_and_mo
             )
             session.add(
                 RoadmapPlanTransition(
-                    plan_id=str(approved.plan_id), seq=1, phase="baseline", changed_at=datetime.now(UTC)
+                    clinic_id=clinic_id,
+                    plan_id=str(approved.plan_id),
+                    seq=1,
+                    phase="baseline",
+                    changed_at=datetime.now(UTC),
                 )
             )
             await session.commit()

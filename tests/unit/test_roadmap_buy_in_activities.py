@@ -89,7 +89,7 @@ async def test_the_preparation_check_reads_what_the_officer_recorded(sessions: d
     plan = await a_plan(sessions, "preparation")
     check = BuyInActivities(sessions).check_preparation
     environment = ActivityEnvironment()
-    nothing = await environment.run(check, plan.id)
+    nothing = await environment.run(check, str(plan.clinic_id), plan.id)
     assert not nothing.ready and nothing.missing == [MISSING_COMMUNICATION, MISSING_TRAINING]
     async with sessions() as session:
         session.add(BuyInTraining(plan_id=plan.id, clinic_id=plan.clinic_id, status="booked"))
@@ -104,14 +104,19 @@ async def test_the_preparation_check_reads_what_the_officer_recorded(sessions: d
             )
         )
         await session.commit()
-    booked_only = await environment.run(check, plan.id)
+    booked_only = await environment.run(check, str(plan.clinic_id), plan.id)
     assert not booked_only.ready and booked_only.missing == [MISSING_TRAINING]  # booked is not held
     async with sessions() as session:
         session.add(
-            BuyInWaiver(plan_id=plan.id, reason="trained by the vendor last month", recorded_by="officer-1")
+            BuyInWaiver(
+                clinic_id=plan.clinic_id,
+                plan_id=plan.id,
+                reason="trained by the vendor last month",
+                recorded_by="officer-1",
+            )
         )
         await session.commit()
-    waived = await environment.run(check, plan.id)
+    waived = await environment.run(check, str(plan.clinic_id), plan.id)
     assert waived.ready and waived.waived and waived.missing == [MISSING_TRAINING]
 
 

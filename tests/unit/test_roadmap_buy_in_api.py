@@ -85,9 +85,16 @@ class BuyInApp:
             await session.commit()
         return plan_id
 
+    async def plan_row(self, plan_id: str) -> RoadmapPlan | None:
+        """The plan's row by its id alone: the test keeps no clinic (roadmap's own paths do)."""
+        async with self.sessions() as session:
+            return (await session.exec(select(RoadmapPlan).where(RoadmapPlan.id == plan_id))).first()
+
     async def set_phase(self, plan_id: str, phase: str) -> None:
         async with self.sessions() as session:
-            plan = await session.get(RoadmapPlan, plan_id)
+            found = await self.plan_row(plan_id)
+            assert found is not None
+            plan = await session.get(RoadmapPlan, (found.clinic_id, plan_id))
             assert plan is not None
             plan.phase = phase
             session.add(plan)
@@ -225,8 +232,7 @@ async def test_training_attendance_is_by_pseudonym_and_a_booked_session_becomes_
     assert attended.status_code == 200, attended.text
     assert attended.json()["status"] == "held"
     # Kept as the pilot group is, by keyed pseudonym: a trained pilot member is one person.
-    async with roadmap.sessions() as session:
-        plan = await session.get(RoadmapPlan, plan_id)
+    plan = await roadmap.plan_row(plan_id)
     assert plan is not None
 
     def kept(*staff: str) -> list[str]:

@@ -101,8 +101,10 @@ async def test_links_are_kept_as_hashes_and_nothing_ties_one_to_its_answer(roadm
         answer = (await session.exec(select(BuyInSurveyAnswer))).one()
     assert {link.token_hash for link in links} == {token_hash(token) for token in tokens(survey)}
     assert sorted(link.used for link in links) == [False] * 4 + [True]
-    assert set(BuyInSurveyLink.model_fields) == {"token_hash", "round_id", "used"}
-    assert set(answer.model_dump()) == {"id", "round_id", *AGREEABLE}  # a random id: no order kept
+    # The round's clinic (the tenant) is all that is added to the round: nothing about the person.
+    assert set(BuyInSurveyLink.model_fields) == {"token_hash", "clinic_id", "round_id", "used"}
+    assert set(answer.model_dump()) == {"clinic_id", "id", "round_id", *AGREEABLE}  # a random id: no order
+    assert {link.clinic_id for link in links} == {answer.clinic_id}
 
 
 async def test_results_show_once_closed_with_five_and_unanimous_cells_are_coarsened(

@@ -261,7 +261,7 @@ async def test_a_gate_decision_publishes_its_kind_and_keeps_the_officers_note_ou
     assert PlanPhaseChanged.model_validate(bodies[0]).decision is None
     # The note stays in roadmap's own history: the plan page and the owner's close-out read it there.
     async with sessions() as session:
-        transition = await session.get(RoadmapPlanTransition, (plan.plan_id, 5))
+        transition = await session.get(RoadmapPlanTransition, (uuid.UUID(plan.clinic_id), plan.plan_id, 5))
     assert transition is not None
     assert transition.reason == f"officer decided to continue at gate pass (officer-7): {note}"
 

@@ -165,7 +165,7 @@ async def clinic_with_two_initiatives(
 
 
 async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> None:
-    _, (first, second) = await clinic_with_two_initiatives(sessions)
+    clinic_id, (first, second) = await clinic_with_two_initiatives(sessions)
     approval = ApprovalIn(owner="staff-lead-1", target_change_pct=-30)
 
     async with sessions() as session:
@@ -224,7 +224,7 @@ async def test_approval_refusals_change_nothing(sessions: db.SessionFactory) -> 
 
     # Once the first plan reaches sustain, the next initiative may start.
     async with sessions() as session:
-        plan = await session.get(RoadmapPlan, approved.plan_id)
+        plan = await session.get(RoadmapPlan, (clinic_id, approved.plan_id))
         assert plan is not None
         plan.phase = "sustain"
         session.add(plan)
@@ -306,7 +306,7 @@ async def test_phase_change_is_recorded_and_published_once_however_often_retried
     assert await environment.run(activities.send_plan_reminder, notice) is False
 
     async with sessions() as session:
-        plan = await session.get(RoadmapPlan, change.plan_id)
+        plan = await session.get(RoadmapPlan, (clinic_id, change.plan_id))
         assert plan is not None
         assert plan.phase == "pilot"
         transitions = (await session.exec(select(RoadmapPlanTransition))).all()
@@ -323,7 +323,7 @@ async def test_phase_change_is_recorded_and_published_once_however_often_retried
 async def test_next_initiative_is_the_best_one_not_yet_started(sessions: db.SessionFactory) -> None:
     clinic_id, (first, second) = await clinic_with_two_initiatives(sessions)
     async with sessions() as session:
-        row = await session.get(Initiative, first.id)
+        row = await session.get(Initiative, (clinic_id, first.id))
         assert row is not None
         row.status = "done"
         session.add(row)

@@ -4,8 +4,7 @@ a sharded PostgreSQL (Citus: a table distributed by that column) needs no schema
 The tenant is the clinic for a clinic's data (`clinic_id`: 2,500 clinics spread over the
 workers) and the officer for the officer's own (`officer_id`: sessions, partners, catalogue);
 a clinic's or an officer's own row is keyed by its id. Tables that are not tenant data, and keys
-that must be found before the tenant is known, are listed with why. Tables not converted yet are
-listed with what they need: the list must match exactly, so it only shrinks.
+that must be found before the tenant is known, are listed with why. Every other table is converted.
 """
 
 import importlib
@@ -47,23 +46,6 @@ FOUND_BEFORE_THE_TENANT = {
     ("roadmap_buy_in_survey_link", ("token_hash",)): "a staff survey link is anonymous by design",
 }
 
-# Not converted yet: the key each needs (a session.get by id becomes one by (tenant, id)).
-NOT_YET = {
-    "kpi_partner": "officer_id in the key (and in kpi_partner_clinic, whose foreign key names it)",
-    "kpi_partner_delivery": "officer_id in the key, as kpi_webhook_delivery",
-    "kpi_partner_last_event": "officer_id in the key",
-    "roadmap_buy_in_survey_answer": "clinic_id (a round's answers: add the round's clinic)",
-    "roadmap_buy_in_survey_round": "clinic_id in the key and in unique (plan_id, stage)",
-    "roadmap_buy_in_training": "clinic_id in the key and in unique (booked_by_notice)",
-    "roadmap_buy_in_waiver": "clinic_id",
-    "roadmap_catalog_entry": "officer_id in the key",
-    "roadmap_initiative": "clinic_id in the key",
-    "roadmap_initiative_vendor": "clinic_id",
-    "roadmap_plan": "clinic_id in the key",
-    "roadmap_plan_notice": "clinic_id in the key",
-    "roadmap_plan_transition": "clinic_id (a plan's history: add the plan's clinic)",
-}
-
 
 def every_table() -> dict[str, Table]:
     """Each service's tables, from the metadata its migrations are generated from."""
@@ -97,14 +79,13 @@ def test_every_table_keys_its_rows_by_tenant() -> None:
         for name, table in every_table().items()
         if name not in NOT_TENANT_DATA and keys_without_the_tenant(table)
     }
-    assert failing == set(NOT_YET), (
-        f"new tables without the tenant in a key: {sorted(failing - set(NOT_YET))}; "
-        f"converted, so to be struck off NOT_YET: {sorted(set(NOT_YET) - failing)}"
+    assert not failing, (
+        f"tables without the tenant in a key (a session.get by id becomes (tenant, id)): {sorted(failing)}"
     )
 
 
 def test_the_lists_name_real_tables() -> None:
     tables = every_table()
-    named = {*TENANT_TABLES, *NOT_TENANT_DATA, *NOT_YET, *(table for table, _ in FOUND_BEFORE_THE_TENANT)}
+    named = {*TENANT_TABLES, *NOT_TENANT_DATA, *(table for table, _ in FOUND_BEFORE_THE_TENANT)}
     assert named <= set(tables)
     assert all(TENANT_COLUMNS.isdisjoint(key) for _, key in FOUND_BEFORE_THE_TENANT)

@@ -82,7 +82,7 @@ async def vendor_options(initiative_id: UUID, session: SessionDep, officer: Curr
     )
     clinic = await clinics.get_clinic(session=session, clinic_id=initiative.clinic_id, officer_id=officer.id)
     category = category_for_problem(initiative.problem)
-    chosen = await session.get(InitiativeVendor, initiative_id)
+    chosen = await session.get(InitiativeVendor, (initiative.clinic_id, initiative.id))
     entries = await service.officer_catalog(session=session, officer_id=officer.id)
     await session.commit()
     options = []
@@ -127,9 +127,9 @@ async def choose_vendor(
     fit = vendor_fit(
         category=category, vendor=entry.vendor, integrations=entry.integrations, systems=clinic.systems
     )
-    await service.choose_vendor(session=session, initiative_id=initiative_id, entry_id=entry.id, fit=fit)
+    await service.choose_vendor(session=session, initiative=initiative, entry_id=entry.id, fit=fit)
     # Chosen (or changed) after approval: the running plan's tool cost, payback and ROI follow.
-    await repricing.reprice_plan(session, initiative_id)
+    await repricing.reprice_plan(session, initiative.clinic_id, initiative.id)
     await session.commit()
     return VendorOption(
         entry=service.public(entry), integrates=fit.integrates, integration_note=fit.note, chosen=True

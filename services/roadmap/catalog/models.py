@@ -24,8 +24,8 @@ class CatalogEntry(SQLModel, table=True):
 
     __tablename__ = "roadmap_catalog_entry"
 
+    officer_id: str = Field(primary_key=True, max_length=100)  # the tenant first in the key
     id: UUID = Field(primary_key=True)
-    officer_id: str = Field(index=True, max_length=100)
     category: str = Field(max_length=40)
     vendor: str = Field(max_length=100)
     product: str = Field(default="", max_length=100)
@@ -54,6 +54,7 @@ class InitiativeVendor(SQLModel, table=True):
 
     __tablename__ = "roadmap_initiative_vendor"
 
+    clinic_id: UUID = Field(primary_key=True)  # the initiative's
     initiative_id: UUID = Field(primary_key=True)
     entry_id: UUID = Field(index=True)
     integrates: bool | None = None

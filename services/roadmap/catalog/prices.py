@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
+from services.roadmap.catalog.service import chosen_entry
 from services.roadmap.clinics import normalise_category
 from services.roadmap.initiatives.pricing import WEEKS_PER_MONTH, ToolCost
 from services.roadmap.models import Initiative, RoadmapAudit, RoadmapClinic
@@ -161,9 +161,7 @@ async def chosen_vendor_price(
     `weekly_volume` is a baseline volume entered at approval (`weekly_volume_source` says how it
     was counted); an approved initiative's own review holds the one it was approved with.
     """
-    # Read afresh: the choice may have just been changed by an upsert this session has not seen.
-    choice = await session.get(InitiativeVendor, initiative.id, populate_existing=True)
-    entry = await session.get(CatalogEntry, choice.entry_id) if choice is not None else None
+    _choice, entry = await chosen_entry(session, initiative)
     if entry is None:
         return None
     clinic = await session.get(RoadmapClinic, initiative.clinic_id)

@@ -19,7 +19,8 @@ from services.roadmap.catalog.models import (
     CatalogSeeded,
     InitiativeVendor,
 )
-from services.roadmap.models import upsert_statement
+from services.roadmap.clinics import among_officer_clinics
+from services.roadmap.models import Initiative, RoadmapClinic, upsert_statement
 from shared import clock
 from shared.errors import NotFound, Refused
 
@@ -68,8 +69,8 @@ async def officer_catalog(*, session: AsyncSession, officer_id: str) -> list[Cat
 
 
 async def get_entry(*, session: AsyncSession, entry_id: UUID, officer_id: str) -> CatalogEntry:
-    entry = await session.get(CatalogEntry, entry_id)
-    if entry is None or entry.officer_id != officer_id:
+    entry = await session.get(CatalogEntry, (officer_id, entry_id))
+    if entry is None:
         raise NotFound(f"catalog entry {entry_id} not found; `faio catalog list` shows your catalog")
     return entry
 
@@ -96,8 +97,9 @@ async def replace_entry(
 
 async def remove_entry(*, session: AsyncSession, entry_id: UUID, officer_id: str) -> None:
     entry = await get_entry(session=session, entry_id=entry_id, officer_id=officer_id)
+    choices = select(InitiativeVendor).where(InitiativeVendor.entry_id == entry_id)
     chosen = (
-        await session.exec(select(InitiativeVendor).where(InitiativeVendor.entry_id == entry_id))
+        await session.exec(among_officer_clinics(choices, col(InitiativeVendor.clinic_id), officer_id))
     ).first()
     if chosen is not None:
         raise Refused(
@@ -109,11 +111,12 @@ async def remove_entry(*, session: AsyncSession, entry_id: UUID, officer_id: str
 
 
 async def choose_vendor(
-    *, session: AsyncSession, initiative_id: UUID, entry_id: UUID, fit: catalog.VendorFit
+    *, session: AsyncSession, initiative: Initiative, entry_id: UUID, fit: catalog.VendorFit
 ) -> None:
     """The initiative's vendor and the integration check at the time of choice (the latest choice wins)."""
     statement = upsert_statement(session)(InitiativeVendor).values(
-        initiative_id=initiative_id,
+        clinic_id=initiative.clinic_id,
+        initiative_id=initiative.id,
         entry_id=entry_id,
         integrates=fit.integrates,
         integration_note=fit.note[:300],
@@ -122,7 +125,23 @@ async def choose_vendor(
     changed = {
         name: statement.excluded[name] for name in ("entry_id", "integrates", "integration_note", "chosen_at")
     }
-    await session.exec(statement.on_conflict_do_update(index_elements=["initiative_id"], set_=changed))
+    await session.exec(
+        statement.on_conflict_do_update(index_elements=["clinic_id", "initiative_id"], set_=changed)
+    )
+
+
+async def chosen_entry(
+    session: AsyncSession, initiative: Initiative
+) -> tuple[InitiativeVendor | None, CatalogEntry | None]:
+    """The initiative's vendor choice and its entry, from the catalog of the clinic's officer."""
+    # Read afresh: the choice may have just been changed by an upsert this session has not seen.
+    choice = await session.get(
+        InitiativeVendor, (initiative.clinic_id, initiative.id), populate_existing=True
+    )
+    clinic = await session.get(RoadmapClinic, initiative.clinic_id)
+    if choice is None or clinic is None:
+        return choice, None
+    return choice, await session.get(CatalogEntry, (clinic.officer_id, choice.entry_id))
 
 
 def summaries(entries: list[CatalogEntry]) -> list[catalog.VendorSummary]:

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.roadmap import clinics
 from services.roadmap.catalog import prices
-from services.roadmap.catalog.models import CatalogEntry, InitiativeVendor
+from services.roadmap.catalog.service import chosen_entry
 from services.roadmap.initiatives import approval_review, approval_targets, rules
 from services.roadmap.initiatives.models import ApprovalIn
 from services.roadmap.initiatives.service import get_initiative
@@ -248,8 +248,7 @@ async def _approval_facts(session: AsyncSession, initiative: Initiative) -> appr
             None,
         )
     # The chosen vendor answers for itself: its integration check and whether it receives identifiers.
-    choice = await session.get(InitiativeVendor, initiative.id)
-    entry = await session.get(CatalogEntry, choice.entry_id) if choice is not None else None
+    choice, entry = await chosen_entry(session, initiative)
     return approval_review.ApprovalFacts(
         kpi=initiative.kpi,
         problem=initiative.problem,

@@ -22,23 +22,23 @@ def entered_by_the_officer(money: dict[str, Any]) -> bool:
     return money.get("tool_cost_per_week") is not None and not money.get("tool_cost_note")
 
 
-async def reprice_plan(session: AsyncSession, initiative_id: UUID) -> bool:
+async def reprice_plan(session: AsyncSession, clinic_id: UUID, initiative_id: UUID) -> bool:
     """Re-price an approved initiative's plan at its chosen vendor's catalog price; True if it changed.
 
     The row is locked first: a vendor chosen and a baseline week arriving at once both re-price it.
     """
-    initiative = await session.get(Initiative, initiative_id, with_for_update=True)
+    initiative = await session.get(Initiative, (clinic_id, initiative_id), with_for_update=True)
     if initiative is None:
         return False
     return await _repriced(session, initiative, initiative.review)
 
 
 async def record_baseline_week(
-    session: AsyncSession, *, initiative_id: UUID, week: str, total: float
+    session: AsyncSession, *, clinic_id: UUID, initiative_id: UUID, week: str, total: float
 ) -> bool:
     """Keep a baseline week's volume (the feed's count of calls, notes or visits) and re-price the plan
     on the measured volume; True if the plan's money changed."""
-    initiative = await session.get(Initiative, initiative_id, with_for_update=True)
+    initiative = await session.get(Initiative, (clinic_id, initiative_id), with_for_update=True)
     if initiative is None or initiative.status != "approved" or total <= 0:
         return False
     weeks = dict(initiative.review.get(prices.BASELINE_WEEKS) or {})

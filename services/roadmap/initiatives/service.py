@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.clinics import get_clinic, officer_owns
+from services.roadmap.clinics import among_officer_clinics, get_clinic
 from services.roadmap.initiatives.models import InitiativeList, InitiativePublic
 from services.roadmap.models import Initiative, RoadmapAssessment, RoadmapAudit
 from shared.errors import NotFound
@@ -42,7 +42,11 @@ async def list_initiatives(*, session: AsyncSession, clinic_id: UUID, officer_id
 
 async def get_initiative(*, session: AsyncSession, initiative_id: UUID, officer_id: str) -> Initiative:
     """The officer's initiative, or NotFound (also when it is another officer's)."""
-    initiative = await session.get(Initiative, initiative_id)
-    if initiative is None or not await officer_owns(session, initiative.clinic_id, officer_id):
+    # The path names only the initiative: it is looked for among the officer's clinics.
+    statement = among_officer_clinics(
+        select(Initiative).where(Initiative.id == initiative_id), col(Initiative.clinic_id), officer_id
+    )
+    initiative = (await session.exec(statement)).first()
+    if initiative is None:
         raise NotFound(f"initiative {initiative_id} not found")
     return initiative

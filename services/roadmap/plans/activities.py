@@ -71,11 +71,13 @@ class PlanActivities:
         changed_at = datetime.fromisoformat(change.changed_at)
         # The officer's note stays with the transition (the plan's history, the owner's close-out).
         recorded = f"{change.reason}: {change.note}" if change.note else change.reason
+        clinic_id = UUID(change.clinic_id)
         async with self.sessions() as session:
-            if await session.get(RoadmapPlanTransition, (change.plan_id, change.seq)) is not None:
+            if await session.get(RoadmapPlanTransition, (clinic_id, change.plan_id, change.seq)) is not None:
                 return False  # a retry of an attempt that did commit
             session.add(
                 RoadmapPlanTransition(
+                    clinic_id=clinic_id,
                     plan_id=change.plan_id,
                     seq=change.seq,
                     phase=change.phase,
@@ -84,9 +86,9 @@ class PlanActivities:
                     changed_at=changed_at,
                 )
             )
-            plan = await session.get(RoadmapPlan, change.plan_id) or RoadmapPlan(
+            plan = await session.get(RoadmapPlan, (clinic_id, change.plan_id)) or RoadmapPlan(
                 id=change.plan_id,
-                clinic_id=UUID(change.clinic_id),
+                clinic_id=clinic_id,
                 initiative_id=UUID(change.initiative_id),
                 phase=change.phase,
                 started_at=changed_at,
@@ -100,7 +102,7 @@ class PlanActivities:
             session.add(plan)
             # A round closes with its stage (a before-pilot round when the pilot starts): results can show.
             await buy_in_survey.close_rounds_past_phase(session, plan)
-            initiative = await session.get(Initiative, UUID(change.initiative_id))
+            initiative = await session.get(Initiative, (clinic_id, UUID(change.initiative_id)))
             if initiative is not None and change.phase in FINAL_PHASES:
                 initiative.status = change.phase  # the initiative ends as its plan did: done or stopped
                 session.add(initiative)
@@ -131,7 +133,7 @@ class PlanActivities:
             raise _invalid(f"unknown notice kind {notice.kind!r}")
         raised_at = datetime.fromisoformat(notice.raised_at)
         async with self.sessions() as session:
-            if await session.get(RoadmapPlanNotice, notice.key) is not None:
+            if await session.get(RoadmapPlanNotice, (UUID(notice.clinic_id), notice.key)) is not None:
                 return False
             if notice.phase not in PLAN_PHASES:
                 raise _invalid(f"unknown phase {notice.phase!r}")
@@ -183,7 +185,11 @@ class PlanActivities:
         booked_on = datetime.fromisoformat(notice.raised_at).date()
         async with self.sessions() as session:  # idempotent on the notice key, like the notice
             await buy_in.book_retraining(
-                session, plan_id=notice.plan_id, notice_key=notice.key, booked_on=booked_on
+                session,
+                clinic_id=UUID(notice.clinic_id),
+                plan_id=notice.plan_id,
+                notice_key=notice.key,
+                booked_on=booked_on,
             )
         return recorded
 

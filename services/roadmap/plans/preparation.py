@@ -36,7 +36,7 @@ async def hold_until_prepared(
         seen = state.buy_in_changes
         check: PreparationCheck = await workflow.execute_activity_method(
             BuyInActivities.check_preparation,
-            plan.plan_id,
+            args=[plan.clinic_id, plan.plan_id],
             start_to_close_timeout=CHECK_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )

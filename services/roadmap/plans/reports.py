@@ -68,7 +68,7 @@ async def provide_baseline(
             no_baseline_reason=reason,
         ),
     )
-    initiative = await session.get(Initiative, plan.initiative_id)
+    initiative = await session.get(Initiative, (plan.clinic_id, plan.initiative_id))
     if initiative is not None:
         review = dict(initiative.review)  # a new dict: the JSON column sees the change
         if entered is not None:
@@ -81,7 +81,9 @@ async def provide_baseline(
             review["no_baseline_reason"] = reason
         initiative.review = review
         session.add(initiative)
-        await repricing.reprice_plan(session, initiative.id)  # a per-encounter price may use its volume
+        await repricing.reprice_plan(
+            session, initiative.clinic_id, initiative.id
+        )  # a per-encounter price may use its volume
         await session.commit()
     return PlanBaselinePublic(
         plan_id=plan.id,
@@ -102,12 +104,14 @@ async def close_out_report(
             f"plan {plan_id} is in its {plan.phase} phase: the close-out report is written once the plan is "
             "done or stopped; GET /v1/plans/{plan_id} shows it as it runs"
         )
-    initiative = await session.get(Initiative, plan.initiative_id)
+    initiative = await session.get(Initiative, (plan.clinic_id, plan.initiative_id))
     clinic = await session.get(RoadmapClinic, plan.clinic_id)
     transitions = (
         await session.exec(
             select(RoadmapPlanTransition)
-            .where(RoadmapPlanTransition.plan_id == plan.id)
+            .where(
+                RoadmapPlanTransition.clinic_id == plan.clinic_id, RoadmapPlanTransition.plan_id == plan.id
+            )
             .order_by(col(RoadmapPlanTransition.seq))
         )
     ).all()

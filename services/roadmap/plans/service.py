@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.roadmap.clinics import get_clinic, normalise_category, officer_owns
+from services.roadmap.clinics import among_officer_clinics, get_clinic, normalise_category
 from services.roadmap.models import (
     Initiative,
     RoadmapClinic,
@@ -54,9 +54,15 @@ async def list_plans(*, session: AsyncSession, clinic_id: UUID, officer_id: str)
 
 
 async def get_plan(*, session: AsyncSession, plan_id: str, officer_id: str) -> RoadmapPlan:
-    """The officer's plan, or NotFound (also when it is another officer's)."""
-    plan = await session.get(RoadmapPlan, plan_id)
-    if plan is None or not await officer_owns(session, plan.clinic_id, officer_id):
+    """The officer's plan, or NotFound (also when it is another officer's).
+
+    The path names only the plan: it is looked for among the officer's clinics.
+    """
+    statement = among_officer_clinics(
+        select(RoadmapPlan).where(RoadmapPlan.id == plan_id), col(RoadmapPlan.clinic_id), officer_id
+    )
+    plan = (await session.exec(statement)).first()
+    if plan is None:
         raise NotFound(f"plan {plan_id} not found")
     return plan
 
@@ -65,18 +71,20 @@ async def describe_plan(
     *, session: AsyncSession, plan: RoadmapPlan, live: dict[str, Any] | None, recent: int = 50
 ) -> PlanPublic:
     """The plan as the officer sees it: recorded phase history, recent notices, live status."""
-    initiative = await session.get(Initiative, plan.initiative_id)
+    initiative = await session.get(Initiative, (plan.clinic_id, plan.initiative_id))
     transitions = (
         await session.exec(
             select(RoadmapPlanTransition)
-            .where(RoadmapPlanTransition.plan_id == plan.id)
+            .where(
+                RoadmapPlanTransition.clinic_id == plan.clinic_id, RoadmapPlanTransition.plan_id == plan.id
+            )
             .order_by(col(RoadmapPlanTransition.seq))
         )
     ).all()
     notices = (
         await session.exec(
             select(RoadmapPlanNotice)
-            .where(RoadmapPlanNotice.plan_id == plan.id)
+            .where(RoadmapPlanNotice.clinic_id == plan.clinic_id, RoadmapPlanNotice.plan_id == plan.id)
             .order_by(col(RoadmapPlanNotice.created_at).desc())
             .limit(recent)
         )
@@ -214,7 +222,7 @@ async def reaudit_for_plan(*, session: AsyncSession, event: AuditCompleted) -> t
     plan = await running_plan_for(session=session, clinic_id=event.clinic_id, initiative_id=None)
     if plan is None:
         return None
-    initiative = await session.get(Initiative, plan.initiative_id)
+    initiative = await session.get(Initiative, (plan.clinic_id, plan.initiative_id))
     if initiative is None or initiative.kpi != AUDITED_KPI:
         return None
     # The audit's window is in the clinic's days: so is the day the plan began.

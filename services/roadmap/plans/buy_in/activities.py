@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from temporalio import activity
 
@@ -17,10 +18,10 @@ class BuyInActivities:
         self.sessions = sessions
 
     @activity.defn(name="check_preparation")
-    async def check_preparation(self, plan_id: str) -> PreparationCheck:
+    async def check_preparation(self, clinic_id: str, plan_id: str) -> PreparationCheck:
         """Read-only: a communication sent and a training held, or a waiver; what is missing otherwise."""
         async with self.sessions() as session:
-            return await buy_in.check_preparation(session, plan_id)
+            return await buy_in.check_preparation(session, UUID(clinic_id), plan_id)
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.check_preparation]

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, ForeignKeyConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared import clock
@@ -75,15 +75,18 @@ class BuyInTraining(SQLModel, table=True):
     """
 
     __tablename__ = "roadmap_buy_in_training"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "booked_by_notice", name="uq_buy_in_training_booked_by_notice"),
+    )
 
+    clinic_id: UUID = Field(primary_key=True)  # the tenant first in the key
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     plan_id: str = Field(index=True, max_length=200)
-    clinic_id: UUID
     kind: str = Field(default="training", max_length=20)  # a TrainingKind
     status: str = Field(default="held", max_length=20)  # a TrainingStatus
     held_on: date | None = None
     attendees: list[str] = Field(default_factory=list, sa_type=JSON)  # pseudonymous staff ids
-    booked_by_notice: str | None = Field(default=None, max_length=300, unique=True)
+    booked_by_notice: str | None = Field(default=None, max_length=300)
     recorded_at: datetime = Field(default_factory=_now)
 
 
@@ -92,6 +95,7 @@ class BuyInWaiver(SQLModel, table=True):
 
     __tablename__ = "roadmap_buy_in_waiver"
 
+    clinic_id: UUID = Field(primary_key=True)  # the plan's
     plan_id: str = Field(primary_key=True, max_length=200)
     reason: str = Field(max_length=500)
     recorded_by: str = Field(max_length=100)
@@ -106,17 +110,27 @@ class BuyInSurveyRound(SQLModel, table=True):
     """
 
     __tablename__ = "roadmap_buy_in_survey_round"
-    __table_args__ = (UniqueConstraint("plan_id", "stage", name="uq_buy_in_survey_round_plan_stage"),)
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "plan_id", "stage", name="uq_buy_in_survey_round_plan_stage"),
+    )
 
+    clinic_id: UUID = Field(primary_key=True)  # the tenant first in the key
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     plan_id: str = Field(index=True, max_length=200)
-    clinic_id: UUID
     stage: str = Field(max_length=20)  # a SurveyStage
     expires_at: datetime
     revoked_at: datetime | None = None
     closed_at: datetime | None = None  # the plan left the stage's phases
     created_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=_now)
+
+
+def _round_key() -> ForeignKeyConstraint:
+    """A link's or an answer's round, named with its clinic (a foreign key within one tenant)."""
+    return ForeignKeyConstraint(
+        ["clinic_id", "round_id"],
+        ["roadmap_buy_in_survey_round.clinic_id", "roadmap_buy_in_survey_round.id"],
+    )
 
 
 class BuyInSurveyLink(SQLModel, table=True):
@@ -126,9 +140,11 @@ class BuyInSurveyLink(SQLModel, table=True):
     """
 
     __tablename__ = "roadmap_buy_in_survey_link"
+    __table_args__ = (_round_key(),)
 
     token_hash: str = Field(primary_key=True, max_length=64)
-    round_id: UUID = Field(index=True, foreign_key="roadmap_buy_in_survey_round.id")
+    clinic_id: UUID  # the round's, as its foreign key names it
+    round_id: UUID = Field(index=True)
     used: bool = False
 
 
@@ -140,9 +156,12 @@ class BuyInSurveyAnswer(SQLModel, table=True):
     """
 
     __tablename__ = "roadmap_buy_in_survey_answer"
+    __table_args__ = (_round_key(),)
 
+    # The round's clinic, as its foreign key names it: nothing about who answered.
+    clinic_id: UUID = Field(primary_key=True)
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    round_id: UUID = Field(index=True, foreign_key="roadmap_buy_in_survey_round.id")
+    round_id: UUID = Field(index=True)
     job_security_worry: int
     confidence_to_learn: int
     expected_extra_work: int

@@ -66,26 +66,28 @@ def _refuse_if_ended(plan: RoadmapPlan) -> None:
         raise Conflict(f"plan {plan.id} is {plan.phase}; its buy-in is kept as it was")
 
 
-async def communications_of(session: AsyncSession, plan_id: str) -> list[BuyInCommunication]:
+async def communications_of(session: AsyncSession, clinic_id: UUID, plan_id: str) -> list[BuyInCommunication]:
     statement = (
         select(BuyInCommunication)
-        .where(BuyInCommunication.plan_id == plan_id)
+        .where(BuyInCommunication.clinic_id == clinic_id, BuyInCommunication.plan_id == plan_id)
         .order_by(col(BuyInCommunication.sent_at))
     )
     return list((await session.exec(statement)).all())
 
 
-async def trainings_of(session: AsyncSession, plan_id: str) -> list[BuyInTraining]:
+async def trainings_of(session: AsyncSession, clinic_id: UUID, plan_id: str) -> list[BuyInTraining]:
     statement = (
-        select(BuyInTraining).where(BuyInTraining.plan_id == plan_id).order_by(col(BuyInTraining.recorded_at))
+        select(BuyInTraining)
+        .where(BuyInTraining.clinic_id == clinic_id, BuyInTraining.plan_id == plan_id)
+        .order_by(col(BuyInTraining.recorded_at))
     )
     return list((await session.exec(statement)).all())
 
 
-async def rounds_of(session: AsyncSession, plan_id: str) -> list[BuyInSurveyRound]:
+async def rounds_of(session: AsyncSession, clinic_id: UUID, plan_id: str) -> list[BuyInSurveyRound]:
     statement = (
         select(BuyInSurveyRound)
-        .where(BuyInSurveyRound.plan_id == plan_id)
+        .where(BuyInSurveyRound.clinic_id == clinic_id, BuyInSurveyRound.plan_id == plan_id)
         .order_by(col(BuyInSurveyRound.created_at))
     )
     return list((await session.exec(statement)).all())
@@ -110,15 +112,21 @@ async def round_results(session: AsyncSession, row: BuyInSurveyRound, plan: Road
     """The round's results: none while it is open (not even a count)."""
     if round_is_open(row, plan):
         return survey_results.survey_results([], closed=False)
-    statement = select(BuyInSurveyAnswer).where(BuyInSurveyAnswer.round_id == row.id)
+    statement = select(BuyInSurveyAnswer).where(
+        BuyInSurveyAnswer.clinic_id == row.clinic_id, BuyInSurveyAnswer.round_id == row.id
+    )
     answers = [
         {key: getattr(answer, key) for key in SURVEY_QUESTIONS} for answer in (await session.exec(statement))
     ]
     return survey_results.survey_results(answers, closed=True)
 
 
-async def links_issued(session: AsyncSession, round_id: UUID) -> int:
-    statement = select(func.count()).select_from(BuyInSurveyLink).where(BuyInSurveyLink.round_id == round_id)
+async def links_issued(session: AsyncSession, row: BuyInSurveyRound) -> int:
+    statement = (
+        select(func.count())
+        .select_from(BuyInSurveyLink)
+        .where(BuyInSurveyLink.clinic_id == row.clinic_id, BuyInSurveyLink.round_id == row.id)
+    )
     return int((await session.exec(statement)).one())
 
 
@@ -134,7 +142,7 @@ async def round_public(
         expires_at=row.expires_at,
         open=round_is_open(row, plan),
         revoked=row.revoked_at is not None,
-        links_issued=await links_issued(session, row.id),
+        links_issued=await links_issued(session, row),
         links=links or [],
         results=await round_results(session, row, plan),
     )
@@ -154,11 +162,11 @@ def preparation_check(
     )
 
 
-async def check_preparation(session: AsyncSession, plan_id: str) -> PreparationCheck:
+async def check_preparation(session: AsyncSession, clinic_id: UUID, plan_id: str) -> PreparationCheck:
     return preparation_check(
-        await communications_of(session, plan_id),
-        await trainings_of(session, plan_id),
-        await session.get(BuyInWaiver, plan_id),
+        await communications_of(session, clinic_id, plan_id),
+        await trainings_of(session, clinic_id, plan_id),
+        await session.get(BuyInWaiver, (clinic_id, plan_id)),
     )
 
 
@@ -214,7 +222,7 @@ async def record_attendance(
     *, session: AsyncSession, plan: RoadmapPlan, training_id: UUID, attendance: AttendanceIn
 ) -> BuyInTraining:
     """Who attended a session (added to those recorded); a booked session becomes held."""
-    row = await session.get(BuyInTraining, training_id)
+    row = await session.get(BuyInTraining, (plan.clinic_id, training_id))
     if row is None or row.plan_id != plan.id:
         raise NotFound(f"training session {training_id} not found in plan {plan.id}")
     held_on = attendance.held_on or row.held_on or clock.today()
@@ -238,8 +246,8 @@ async def record_waiver(
         raise Conflict(
             f"plan {plan.id} left preparation already (it is in {plan.phase}); no waiver is needed"
         )
-    row = await session.get(BuyInWaiver, plan.id) or BuyInWaiver(
-        plan_id=plan.id, reason=waiver.reason, recorded_by=officer_id
+    row = await session.get(BuyInWaiver, (plan.clinic_id, plan.id)) or BuyInWaiver(
+        clinic_id=plan.clinic_id, plan_id=plan.id, reason=waiver.reason, recorded_by=officer_id
     )
     row.reason, row.recorded_by, row.recorded_at = waiver.reason, officer_id, clock.now()
     session.add(row)
@@ -248,12 +256,15 @@ async def record_waiver(
     return row
 
 
-async def book_retraining(session: AsyncSession, *, plan_id: str, notice_key: str, booked_on: date) -> bool:
+async def book_retraining(
+    session: AsyncSession, *, clinic_id: UUID, plan_id: str, notice_key: str, booked_on: date
+) -> bool:
     """A retraining an adoption alert booked, as a tracked session; False if this notice booked it."""
-    existing = (
-        await session.exec(select(BuyInTraining).where(BuyInTraining.booked_by_notice == notice_key))
-    ).first()
-    plan = await session.get(RoadmapPlan, plan_id)
+    booked = select(BuyInTraining).where(
+        BuyInTraining.clinic_id == clinic_id, BuyInTraining.booked_by_notice == notice_key
+    )
+    existing = (await session.exec(booked)).first()
+    plan = await session.get(RoadmapPlan, (clinic_id, plan_id))
     if existing is not None or plan is None:
         return False
     session.add(
@@ -292,11 +303,12 @@ def training_public(row: BuyInTraining) -> TrainingPublic:
 async def buy_in_view(*, session: AsyncSession, plan: RoadmapPlan) -> BuyInPublic:
     """The plan's buy-in: communications, trainings with attendance, the waiver, survey rounds
     (their links are shown once, when issued: faio keeps only their hashes)."""
-    communications = await communications_of(session, plan.id)
-    trainings = await trainings_of(session, plan.id)
-    waiver = await session.get(BuyInWaiver, plan.id)
+    communications = await communications_of(session, plan.clinic_id, plan.id)
+    trainings = await trainings_of(session, plan.clinic_id, plan.id)
+    waiver = await session.get(BuyInWaiver, (plan.clinic_id, plan.id))
     check = preparation_check(communications, trainings, waiver)
-    surveys = [await round_public(session, row, plan) for row in await rounds_of(session, plan.id)]
+    rounds = await rounds_of(session, plan.clinic_id, plan.id)
+    surveys = [await round_public(session, row, plan) for row in rounds]
     return BuyInPublic(
         plan_id=plan.id,
         phase=plan.phase,

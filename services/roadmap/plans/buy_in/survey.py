@@ -76,9 +76,10 @@ is_open = buy_in.round_is_open
 
 async def roster_of(session: AsyncSession, plan: RoadmapPlan) -> list[str]:
     """The plan's staff as faio knows them (pseudonyms): its owner, pilot group and trained staff."""
-    initiative = await session.get(Initiative, plan.initiative_id)
+    initiative = await session.get(Initiative, (plan.clinic_id, plan.initiative_id))
     people = set(initiative.pilot_group) | {initiative.owner} if initiative else set()
-    people |= {staff for row in await buy_in.trainings_of(session, plan.id) for staff in row.attendees}
+    trainings = await buy_in.trainings_of(session, plan.clinic_id, plan.id)
+    people |= {staff for row in trainings for staff in row.attendees}
     return sorted(person for person in people if person)
 
 
@@ -96,7 +97,7 @@ def _issue(
             expires_at=_utc(row.expires_at),
             nonce=secrets.token_urlsafe(16),
         )
-        session.add(BuyInSurveyLink(token_hash=token_hash(token), round_id=row.id))
+        session.add(BuyInSurveyLink(token_hash=token_hash(token), clinic_id=row.clinic_id, round_id=row.id))
         links.append(SurveyLinkPublic(roster=person, link_token=token, link_url=page_url(settings, token)))
     return links
 
@@ -145,7 +146,7 @@ async def open_round(
 
 
 async def _round_of_plan(session: AsyncSession, plan: RoadmapPlan, round_id: UUID) -> BuyInSurveyRound:
-    row = await session.get(BuyInSurveyRound, round_id)
+    row = await session.get(BuyInSurveyRound, (plan.clinic_id, round_id))
     if row is None or row.plan_id != plan.id:
         raise NotFound(f"survey round {round_id} not found in plan {plan.id}")
     return row
@@ -177,7 +178,7 @@ async def revoke_round(*, session: AsyncSession, plan: RoadmapPlan, round_id: UU
 async def close_rounds_past_phase(session: AsyncSession, plan: RoadmapPlan) -> bool:
     """Close the rounds whose stage the plan has left (staged with the phase change); True if any."""
     closed = False
-    for row in await buy_in.rounds_of(session, plan.id):
+    for row in await buy_in.rounds_of(session, plan.clinic_id, plan.id):
         if row.closed_at is None and row.revoked_at is None and plan.phase not in STAGE_PHASES[row.stage]:
             row.closed_at = clock.now()
             session.add(row)
@@ -196,13 +197,14 @@ async def link_of(
         round_id = UUID(claims.link_id)
     except ValueError as error:
         raise LinkRefused(RefusalReason.FORGED) from error
-    row = await session.get(BuyInSurveyRound, round_id)
+    # The link is found by its token alone; it names the round's clinic, the tenant of the rest.
     link = await session.get(BuyInSurveyLink, token_hash(token))
+    row = await session.get(BuyInSurveyRound, (link.clinic_id, round_id)) if link is not None else None
     if row is None or row.plan_id != claims.subject_id or link is None or link.round_id != row.id:
         raise LinkRefused(RefusalReason.FORGED)
     if row.revoked_at is not None:
         raise LinkRefused(RefusalReason.REVOKED)
-    plan = await session.get(RoadmapPlan, row.plan_id)
+    plan = await session.get(RoadmapPlan, (row.clinic_id, row.plan_id))
     if plan is None:
         raise LinkRefused(RefusalReason.FORGED)
     if not is_open(row, plan):
@@ -250,5 +252,7 @@ async def record_answer(
     if claimed.rowcount != 1:
         await session.rollback()
         raise LinkRefused(RefusalReason.USED)
-    session.add(BuyInSurveyAnswer.model_validate({"round_id": row.id, **answer.answers()}))
+    # The round's clinic is the answer's tenant; nothing about who answered is added.
+    answer_row = {"clinic_id": row.clinic_id, "round_id": row.id, **answer.answers()}
+    session.add(BuyInSurveyAnswer.model_validate(answer_row))
     await session.commit()
