@@ -193,7 +193,7 @@ async def test_a_vendor_chosen_after_approval_prices_the_plan_projected_then_mea
         async with roadmap.sessions() as session:
             for week, notes in (("2027-W01", 380.0), ("2027-W02", 398.0)):
                 await repricing.record_baseline_week(
-                    session, initiative_id=initiative_id, week=week, total=notes
+                    session, clinic_id=clinic_id, initiative_id=initiative_id, week=week, total=notes
                 )
             await session.commit()
         money = (await roadmap.http.get(report_path, headers=headers)).json()["first"]["money"]
@@ -299,7 +299,9 @@ async def test_the_clinic_page_says_what_is_missing_then_shows_the_measured_pric
     assert "task audit" in line
 
     async with portal.roadmap.sessions() as session:
-        await repricing.record_baseline_week(session, initiative_id=initiative_id, week="2027-W01", total=389)
+        await repricing.record_baseline_week(
+            session, clinic_id=clinic_id, initiative_id=initiative_id, week="2027-W01", total=389
+        )
         await session.commit()
     line = await plan_line()
     assert f"tool cost ${PER_NOTE * round(389 * WEEKS_PER_MONTH) / WEEKS_PER_MONTH:,.0f} a week" in line, line
