@@ -66,9 +66,8 @@ def cleaned(data: bytes) -> CleanLogo:
                 kind = str(image.format)
                 width, height = image.size
                 if width > MAX_PIXELS[0] or height > MAX_PIXELS[1]:
-                    raise LogoRefused(
-                        f"logo: at most {MAX_PIXELS[0]} × {MAX_PIXELS[1]} pixels (this one is {width} × {height})"
-                    )
+                    most, this = f"{MAX_PIXELS[0]} by {MAX_PIXELS[1]}", f"{width} by {height}"
+                    raise LogoRefused(f"logo: at most {most} pixels (this one is {this})")
                 image.load()
                 encoded = _reencoded(image, kind)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:

@@ -41,7 +41,9 @@ async def upload_logo(request: Request, session: SessionDep, officer: OfficerDep
     try:
         clean = logo.cleaned(data)
     except logo.LogoRefused as refused:
-        return await settings_form(request, session, officer, errors={"logo": refused.message}, status_code=422)
+        return await settings_form(
+            request, session, officer, errors={"logo": refused.message}, status_code=422
+        )
     await logo.keep(session, officer.officer_id, clean)
     text = "Logo saved: the forms your links open and your reports show it."
     return redirect_with_flash("/settings#logo", kind="ok", text=text, settings=settings_of(request))
