@@ -19,7 +19,8 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from deploy.demo import fill
-from deploy.demo.portfolio import portfolio
+from deploy.demo.portfolio import headcounts, portfolio
+from services.portal.officer.staff import PortalStaff
 from services.portal.read_model.models import PortalAlert, PortalClinic, PortalNotice, PortalPlan
 from shared import clock
 from tests.browser.demo_stack import demo_platform
@@ -101,7 +102,8 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
 ) -> None:
     async with demo_platform(kafka, temporal, tmp_path) as (platform, urls, settings):
         said = await fill.run(COUNT, settings)
-        assert said.startswith(f"Demo portfolio built: {COUNT} clinics.")
+        assert said.startswith(f"Demo portfolio built: {COUNT} clinics. Staff rosters: ")
+        assert "people named." in said.splitlines()[0]
         officer_id = json.loads(await asyncio.to_thread(marker.read_text))["officer_id"]
         fading = next(clinic for clinic in portfolio(COUNT) if clinic.feed == "fading")
         quiet = next(clinic for clinic in portfolio(COUNT) if clinic.feed == "quiet")
@@ -130,6 +132,7 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
         # Run twice, one portfolio: the second run adds nothing and says so.
         again = await fill.run(COUNT, settings)
         assert again.startswith(f"The demo portfolio is already there ({COUNT} clinics)")
+        assert "Staff rosters: complete." in again
         async with platform["portal"].runtime.sessions() as session:
             ids = {
                 clinic.name: str(clinic.id)
@@ -137,7 +140,15 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
                     await session.exec(select(PortalClinic).where(PortalClinic.officer_id == officer_id))
                 ).all()
             }
+            people = (await session.exec(select(PortalStaff))).all()
         assert len(ids) == COUNT
+        # One roster per clinic, everyone intake counts by name, however often the demo ran.
+        rosters: dict[str, dict[str, str]] = {}
+        for person in people:
+            rosters.setdefault(str(person.clinic_id), {})[person.pseudonym] = person.display_name
+        for clinic in portfolio(COUNT):
+            assert len(rosters[ids[clinic.name]]) == sum(headcounts(clinic).values()), clinic.name
+        assert len(people) == sum(len(roster) for roster in rosters.values())
 
         page = await (await browser.new_context(viewport={"width": 1366, "height": 900})).new_page()
         portal = urls["portal"]
@@ -149,6 +160,13 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
             assert await reasons_of(page, "#needs .reason") == reasons, clinic_id
 
         # Today: the decline, and gates judged pass, fail and inconclusive on the pilots' weeks.
+        # The plans' owner by name, not by pseudonym, on the clinic page.
+        at_gate = next(clinic for clinic in portfolio(COUNT) if clinic.stage == "gate")
+        owner = rosters[ids[at_gate.name]]["physician-1"]
+        await page.goto(f"{portal}/clinics/{ids[at_gate.name]}")
+        await expect(page.locator("main")).to_contain_text(owner)
+        await expect(page.locator("main")).not_to_contain_text("physician-1")
+
         await page.goto(f"{portal}/today")
         await expect(page.locator("#declines")).to_contain_text(fading.name)
         gates = page.locator("#gates article")
@@ -209,4 +227,7 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
             assert pdf.status == 200
             text = "\n".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(await pdf.body())).pages)
             plain(text, f"the report PDF of {clinic_id}")
+            # The owner's report names the plan's owner as the practice knows them.
+            flat = " ".join(text.split())
+            assert f"owned by {rosters[clinic_id]['physician-1']}" in flat and "physician-" not in flat
         await page.context.close()
