@@ -221,7 +221,10 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
             answer = await page.goto(f"{portal}{path}")
             assert answer is not None and answer.status == 200, path
             plain(await page.locator("body").inner_text(), path)
-        planned = [ids[clinic.name] for clinic in portfolio(COUNT) if clinic.stage in ("gate", "done")]
+        planned = [
+            ids[clinic.name] for clinic in portfolio(COUNT) if clinic.stage in ("pilot", "gate", "done")
+        ]
+        owned: list[str] = []
         for clinic_id in planned:
             pdf = await page.request.get(f"{portal}/clinics/{clinic_id}/report.pdf")
             assert pdf.status == 200
@@ -229,5 +232,10 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
             plain(text, f"the report PDF of {clinic_id}")
             # The owner's report names the plan's owner as the practice knows them.
             flat = " ".join(text.split())
-            assert f"owned by {rosters[clinic_id]['physician-1']}" in flat and "physician-" not in flat
+            assert "physician-" not in flat, flat[max(0, flat.find("physician-") - 80) :][:200]
+            if "owned by" in flat:  # a stopped plan's report moves on to the next initiative
+                owned.append(clinic_id)
+                owner_line = flat[flat.find("owned by") :][:80]
+                assert f"owned by {rosters[clinic_id]['physician-1']}" in flat, owner_line
+        assert owned  # the plans' owner by name in the owner's report
         await page.context.close()
