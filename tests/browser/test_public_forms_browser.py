@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FilePayload, Page, expect
 from temporalio.testing import WorkflowEnvironment
 
 from services.intake.prospects import service as prospects
@@ -175,14 +175,12 @@ async def test_the_officers_logo_heads_the_forms_their_links_open_until_removed(
     await phone.goto(f"{served_stack.url}/settings")
     upload = phone.locator('#logo input[type="file"]')
     # An SVG is refused, naming the field; a PNG is kept.
-    await upload.set_input_files(
-        files=[{"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": b"<svg><script>1</script></svg>"}]
-    )
+    svg = FilePayload(name="logo.svg", mimeType="image/svg+xml", buffer=b"<svg><script>1</script></svg>")
+    await upload.set_input_files(files=[svg])
     await phone.get_by_role("button", name="Upload the logo").tap()
     await expect(phone.locator("#logo-error")).to_contain_text("logo: only a PNG or JPEG image")
-    await phone.locator('#logo input[type="file"]').set_input_files(
-        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": logo_png()}]
-    )
+    png = FilePayload(name="logo.png", mimeType="image/png", buffer=logo_png())
+    await phone.locator('#logo input[type="file"]').set_input_files(files=[png])
     await phone.get_by_role("button", name="Upload the logo").tap()
     await expect(phone.locator(".flash-ok")).to_contain_text("Logo saved")
 
