@@ -5,6 +5,7 @@ About 25 clinics at every stage of the method: just assessed, auditing, choosing
 a plan in pilot, at the gate (passed, failed, inconclusive), in rollout, in sustain and done;
 partner events over the past weeks, one clinic whose AI use fades, one whose feed went quiet.
 Plans began weeks ago (`pilot_started_on`), so their gates judge the weeks the feeds hold.
+Each clinic's staff get names on the portal's roster, through the portal's own staff form.
 
 `python -m deploy.demo.fill [--clinics 25]`; the service URLs come from the portal's
 settings (FAIO_INTAKE_URL, ...), officer tokens are signed with FAIO_SECRET_KEY as the services'.
@@ -38,6 +39,7 @@ from deploy.demo.portfolio import (
     hourly_costs,
     portfolio,
 )
+from deploy.demo.roster import PortalForms, fill_rosters
 from services.portal.settings import PortalSettings
 from shared import clock
 from shared.api_client import AsyncApi, Call, Json, Refusal, audit, intake, kpi, roadmap
@@ -123,6 +125,13 @@ class Demo:
             said = f"{refusal.status} {refusal.in_full()[:300]}"
             raise SystemExit(f"intake refused a sign-in link: {said}") from refusal
         return str(answer["url"])
+
+    async def rosters(self, clinic_ids: list[str]) -> int:
+        """Every clinic's staff by name, as the demo officer adds them in the portal; how many were added."""
+        async with httpx.AsyncClient(base_url=self.settings.public_url, timeout=60) as client:
+            portal = PortalForms(client)
+            await portal.sign_in(await self.sign_in_link())
+            return await fill_rosters(self.api, self.token, portal, clinic_ids)
 
     async def check_platform(self) -> None:
         for service, url in service_urls(self.settings).items():
@@ -356,6 +365,8 @@ async def run(count: int, settings: PortalSettings) -> str:
         else:
             ids = [clinic.id for clinic in await build_portfolio(demo, count)]
             said = f"Demo portfolio built: {len(ids)} clinics."
+        added = await demo.rosters(ids)
+        said += f" Staff rosters: {added} people named." if added else " Staff rosters: complete."
         link = await demo.sign_in_link()
     finally:
         for client in clients.values():

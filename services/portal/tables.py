@@ -1,6 +1,7 @@
 """Every table the portal owns, gathered for Alembic (migrations/env.py) and the tests: the read
 model, the officer's own state, and the outbox and inbox every service has."""
 
+from services.portal.officer.logo import PortalOfficerLogo
 from services.portal.officer.models import (
     PortalClinicNote,
     PortalDismissal,
@@ -54,4 +55,5 @@ metadata = service_metadata(
     PortalPlanBuyIn,
     PortalClinicNote,
     PortalStaff,
+    PortalOfficerLogo,
 )

@@ -19,7 +19,8 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from deploy.demo import fill
-from deploy.demo.portfolio import portfolio
+from deploy.demo.portfolio import headcounts, portfolio
+from services.portal.officer.staff import PortalStaff
 from services.portal.read_model.models import PortalAlert, PortalClinic, PortalNotice, PortalPlan
 from shared import clock
 from tests.browser.demo_stack import demo_platform
@@ -33,6 +34,8 @@ COMMAND = re.compile(
     r"`faio |\bfaio (?:assessment|audit|catalog|clinic|dlq|initiative|kpi|officer|partner|plan|prospect|"
     r"report|strategy)\b"
 )
+# A staff pseudonym as the services know the demo's people: pages show the roster's names instead.
+PSEUDONYM = re.compile(r"\b(?:physician|medical-assistant|front-desk)-\d+\b")
 # The demo's default size: four clinics at the gate, one for each of its outcomes and a second pass.
 COUNT = 25
 
@@ -101,7 +104,8 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
 ) -> None:
     async with demo_platform(kafka, temporal, tmp_path) as (platform, urls, settings):
         said = await fill.run(COUNT, settings)
-        assert said.startswith(f"Demo portfolio built: {COUNT} clinics.")
+        assert said.startswith(f"Demo portfolio built: {COUNT} clinics. Staff rosters: ")
+        assert "people named." in said.splitlines()[0]
         officer_id = json.loads(await asyncio.to_thread(marker.read_text))["officer_id"]
         fading = next(clinic for clinic in portfolio(COUNT) if clinic.feed == "fading")
         quiet = next(clinic for clinic in portfolio(COUNT) if clinic.feed == "quiet")
@@ -130,6 +134,7 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
         # Run twice, one portfolio: the second run adds nothing and says so.
         again = await fill.run(COUNT, settings)
         assert again.startswith(f"The demo portfolio is already there ({COUNT} clinics)")
+        assert "Staff rosters: complete." in again
         async with platform["portal"].runtime.sessions() as session:
             ids = {
                 clinic.name: str(clinic.id)
@@ -137,7 +142,15 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
                     await session.exec(select(PortalClinic).where(PortalClinic.officer_id == officer_id))
                 ).all()
             }
+            people = (await session.exec(select(PortalStaff))).all()
         assert len(ids) == COUNT
+        # One roster per clinic, everyone intake counts by name, however often the demo ran.
+        rosters: dict[str, dict[str, str]] = {}
+        for person in people:
+            rosters.setdefault(str(person.clinic_id), {})[person.pseudonym] = person.display_name
+        for clinic in portfolio(COUNT):
+            assert len(rosters[ids[clinic.name]]) == sum(headcounts(clinic).values()), clinic.name
+        assert len(people) == sum(len(roster) for roster in rosters.values())
 
         page = await (await browser.new_context(viewport={"width": 1366, "height": 900})).new_page()
         portal = urls["portal"]
@@ -149,6 +162,13 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
             assert await reasons_of(page, "#needs .reason") == reasons, clinic_id
 
         # Today: the decline, and gates judged pass, fail and inconclusive on the pilots' weeks.
+        # The plans' owner by name, not by pseudonym, on the clinic page.
+        at_gate = next(clinic for clinic in portfolio(COUNT) if clinic.stage == "gate")
+        owner = rosters[ids[at_gate.name]]["physician-1"]
+        await page.goto(f"{portal}/clinics/{ids[at_gate.name]}")
+        await expect(page.locator("main")).to_contain_text(owner)
+        await expect(page.locator("main")).not_to_contain_text("physician-1")
+
         await page.goto(f"{portal}/today")
         await expect(page.locator("#declines")).to_contain_text(fading.name)
         gates = page.locator("#gates article")
@@ -202,11 +222,26 @@ async def test_the_demo_tells_one_story_of_what_needs_the_officer(
         for path in pages:
             answer = await page.goto(f"{portal}{path}")
             assert answer is not None and answer.status == 200, path
-            plain(await page.locator("body").inner_text(), path)
-        planned = [ids[clinic.name] for clinic in portfolio(COUNT) if clinic.stage in ("gate", "done")]
+            text = await page.locator("body").inner_text()
+            plain(text, path)
+            by_pseudonym = PSEUDONYM.search(text)
+            assert by_pseudonym is None, f"{path} names {text[max(0, by_pseudonym.start() - 60) :][:140]!r}"
+        planned = [
+            ids[clinic.name] for clinic in portfolio(COUNT) if clinic.stage in ("pilot", "gate", "done")
+        ]
+        owned: list[str] = []
         for clinic_id in planned:
             pdf = await page.request.get(f"{portal}/clinics/{clinic_id}/report.pdf")
             assert pdf.status == 200
             text = "\n".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(await pdf.body())).pages)
             plain(text, f"the report PDF of {clinic_id}")
+            # The owner's report names the plan's owner as the practice knows them.
+            flat = " ".join(text.split())
+            by_pseudonym = PSEUDONYM.search(flat)
+            assert by_pseudonym is None, flat[max(0, by_pseudonym.start() - 80) :][:200]
+            if "owned by" in flat:  # a stopped plan's report moves on to the next initiative
+                owned.append(clinic_id)
+                owner_line = flat[flat.find("owned by") :][:80]
+                assert f"owned by {rosters[clinic_id]['physician-1']}" in flat, owner_line
+        assert owned  # the plans' owner by name in the owner's report
         await page.context.close()

@@ -1,13 +1,15 @@
 """The public forms in Debian's Chromium at a phone's width (390x844), against intake, audit and the
 portal on real Kafka and Temporal. Screenshots go to .local/artefacts/browser/."""
 
+import io
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from PIL import Image
+from playwright.async_api import Browser, FilePayload, Page, expect
 from temporalio.testing import WorkflowEnvironment
 
 from services.intake.prospects import service as prospects
@@ -156,3 +158,49 @@ async def test_a_staff_member_logs_a_task_on_a_phone_in_a_few_taps(served_stack:
     await expect(row).to_contain_text("1 of 3")
     await expect(row).to_contain_text("front-desk-2, physician-1")
     await screenshot(phone, "audit-logging-officer-phone")
+
+
+def logo_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (160, 48), "darkgreen").save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_the_officers_logo_heads_the_forms_their_links_open_until_removed(
+    served_stack: Served, phone: Page
+) -> None:
+    stack = served_stack.stack
+    officer, other = await stack.officer(), await stack.officer()
+    await sign_in(phone, served_stack.url, officer, name="Dana Reyes")
+    await phone.goto(f"{served_stack.url}/settings")
+    upload = phone.locator('#logo input[type="file"]')
+    # An SVG is refused, naming the field; a PNG is kept.
+    svg = FilePayload(name="logo.svg", mimeType="image/svg+xml", buffer=b"<svg><script>1</script></svg>")
+    await upload.set_input_files(files=[svg])
+    await phone.get_by_role("button", name="Upload the logo").tap()
+    await expect(phone.locator("#logo-error")).to_contain_text("logo: only a PNG or JPEG image")
+    png = FilePayload(name="logo.png", mimeType="image/png", buffer=logo_png())
+    await phone.locator('#logo input[type="file"]').set_input_files(files=[png])
+    await phone.get_by_role("button", name="Upload the logo").tap()
+    await expect(phone.locator(".flash-ok")).to_contain_text("Logo saved")
+
+    async def logo_on_form(officer_id: str) -> int:
+        """The drawn width of the logo on a form this officer's link opens (0: none shown)."""
+        link = await stack.prospect_invite(officer_id)
+        await phone.goto(f"{served_stack.url}/p/{link['token']}")
+        await expect(phone.get_by_text("0 of 12 answered")).to_be_visible()
+        found = phone.locator("header.public-top img.officer-logo")
+        if not await found.count():
+            return 0
+        await expect(found).to_be_visible()
+        return int(await found.evaluate("img => img.complete ? img.naturalWidth : 0"))
+
+    assert await logo_on_form(officer) == 160  # loaded under the page's CSP, not blocked
+    await fits_the_phone(phone)
+    await screenshot(phone, "prospect-form-logo-phone")
+    assert await logo_on_form(other) == 0  # another officer's link never shows it
+
+    await phone.goto(f"{served_stack.url}/settings")
+    await phone.get_by_role("button", name="Remove the logo").tap()
+    await expect(phone.locator(".flash-ok")).to_contain_text("Logo removed")
+    assert await logo_on_form(officer) == 0

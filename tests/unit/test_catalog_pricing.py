@@ -132,7 +132,7 @@ async def test_the_portal_report_shows_the_catalog_tool_cost_and_roi(portal: Por
 
     page = re.sub(r"\s+", " ", (await portal.http.get(f"/clinics/{clinic_id}/report")).text)
     assert "not priced yet" not in page
-    assert "$69 a week, $0 set-up" in page  # $300 a month for the one location: 300 / (52 / 12)
+    assert "$69.23 a week, $0 set-up" in page  # $300 a month for the one location: 300 / (52 / 12)
     assert "Return in the first 12 months" in page and "Payback</td>" in page
     assert "$300.00 a location a month x 1" in page
 
@@ -167,5 +167,5 @@ async def test_the_portal_report_shows_the_catalog_tool_cost_and_roi(portal: Por
         await session.commit()
     clinic_page = re.sub(r"\s+", " ", (await portal.http.get(f"/clinics/{clinic_id}")).text)
     line = clinic_page[clinic_page.index('class="plan-money"') :][:600]
-    assert "tool cost $69 a week" in line, line
+    assert "tool cost $69.23 a week" in line, line
     assert "% return in the first 12 months" in line and "pays back in about" in line, line

@@ -27,6 +27,7 @@ from services.roadmap.initiatives.pricing import (
 from services.roadmap.plans.contracts import PlanInput
 from services.roadmap.plans.models import BaselineIn
 from shared import db
+from shared.formats import money
 from tests.unit.portal_roadmap_support import OFFICER as OFFICER_OF_PORTAL
 from tests.unit.portal_roadmap_support import PortalWithRoadmap, portal
 from tests.unit.roadmap_support import audit_of, roadmap_app
@@ -304,5 +305,7 @@ async def test_the_clinic_page_says_what_is_missing_then_shows_the_measured_pric
         )
         await session.commit()
     line = await plan_line()
-    assert f"tool cost ${PER_NOTE * round(389 * WEEKS_PER_MONTH) / WEEKS_PER_MONTH:,.0f} a week" in line, line
+    assert f"tool cost {money(PER_NOTE * round(389 * WEEKS_PER_MONTH) / WEEKS_PER_MONTH)} a week" in line, (
+        line
+    )
     assert "from the baseline&#39;s 389 a week (1 week measured)" in line, line

@@ -5,6 +5,7 @@ The figures are worked by hand in the comments: the approval priced a -50 % miss
 """
 
 import dataclasses
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -201,7 +202,7 @@ def test_the_close_out_report_judges_the_weeks_after_the_pilot_like_the_gate() -
         line.startswith(f"After the pilot, missed_call_rate changed {independent.estimate_pct:+.1f} %")
         for line in report.learned
     )
-    assert "Keeping staff on the tool took 1 retraining(s) and 0 escalation(s) in sustain." in report.learned
+    assert "Keeping staff on the tool took 1 retraining and 0 escalations in sustain." in report.learned
     # The target in the KPI's own values, and its change before the pilot, for the owner to read.
     assert report.target_in_values == "29 % → 14.5 %"
     assert "The target changed before the pilot (-40 % → -50 %); the pilot was judged against the last." in (
@@ -212,6 +213,11 @@ def test_the_close_out_report_judges_the_weeks_after_the_pilot_like_the_gate() -
     assert (report.adoption["pilot"], report.adoption["after_pilot"]) == (0.75, 0.5)
     assert any(line.startswith("Adoption fell: on average 75 %") for line in report.learned)
     assert "75 %</strong> during the pilot" in close_out.render_html(report)
+    # Money reads as on the portal's pages: dollars with their sign, counts with their noun agreeing.
+    page = close_out.render_html(report)
+    assert "1 retraining, 0 escalations while" in page and "(s)" not in page
+    assert "h a week freed, $713 cash; worth $1,019 a week ($802 to $1,197)" in page
+    assert "net a week" in page and not re.search(r"at \d+ net a week", page)
     assert report.learned[-1] == "Next: appointment scheduling."
 
 

@@ -1,24 +1,35 @@
 """Who sent a public link, by name: the officer behind a prospect invite (its subject), a clinic's
 task audit or a plan's survey (through the portal's read model). The public forms name them, so a
-practice sees whose link it opened; nothing is shown when the portal does not know them."""
+practice sees whose link it opened (and their logo, if they uploaded one); nothing is shown when
+the portal does not know them."""
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from fastapi import Request
 from sqlmodel import col, select
 
+from services.portal.officer import logo
 from services.portal.officer.models import PortalOfficer
 from services.portal.read_model.models import PortalAudit, PortalClinic, PortalOpenAudit, PortalPlan
 from services.portal.settings import settings_of
 from shared.public_links import LinkPurpose, LinkRefused, verify_link
 
 
-async def sender_of(request: Request, token: str, purpose: LinkPurpose) -> str:
-    """The name of the officer whose link this is; "" when unknown or the link does not verify."""
+@dataclass(frozen=True)
+class Sender:
+    """The officer behind a link, as public_base.html shows them: a name, and a logo URL or ""."""
+
+    name: str = ""
+    logo_url: str = ""
+
+
+async def sender_of(request: Request, token: str, purpose: LinkPurpose) -> Sender:
+    """The officer whose link this is; nobody when unknown or the link does not verify."""
     try:
         claims = verify_link(settings_of(request), token, purpose=purpose)
     except LinkRefused:
-        return ""
+        return Sender()
     async with request.app.state.runtime.sessions() as session:
         officer_id: str | None = None
         if purpose == LinkPurpose.PROSPECT:
@@ -42,7 +53,9 @@ async def sender_of(request: Request, token: str, purpose: LinkPurpose) -> str:
             clinic = await session.get(PortalClinic, clinic_id) if clinic_id is not None else None
             officer_id = clinic.officer_id if clinic is not None else None
         officer = await session.get(PortalOfficer, officer_id) if officer_id else None
-    return officer.name if officer is not None else ""
+        if officer is None:
+            return Sender()
+        return Sender(name=officer.name, logo_url=logo.url_of(await logo.logo_of(session, officer.id)))
 
 
 def _uuid(text: str) -> UUID | None:

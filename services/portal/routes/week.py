@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.portal.officer import logo
 from services.portal.officer.models import PortalOfficer
 from services.portal.officer.sessions import SignedIn, utcnow
 from services.portal.pages.digest import digest
@@ -58,10 +59,10 @@ async def digest_page(request: Request, session: SessionDep, officer: OfficerDep
 
 @router.get("/settings", response_class=HTMLResponse)
 async def settings_page(request: Request, session: SessionDep, officer: OfficerDep) -> Response:
-    return await _settings(request, session, officer)
+    return await settings_form(request, session, officer)
 
 
-async def _settings(
+async def settings_form(
     request: Request,
     session: AsyncSession,
     officer: SignedIn,
@@ -79,7 +80,14 @@ async def _settings(
     return render(
         request,
         "settings.html",
-        {"values": values, "zones": ZONES, "errors": errors or {}, "email": record.email},
+        {
+            "values": values,
+            "zones": ZONES,
+            "errors": errors or {},
+            "email": record.email,
+            "logo_url": logo.url_of(await logo.logo_of(session, officer.officer_id)),
+            "max_logo_kb": logo.MAX_BYTES // 1000,
+        },
         officer=officer,
         status_code=status_code,
     )
@@ -99,7 +107,7 @@ async def save_settings(request: Request, session: SessionDep, officer: OfficerD
     if not re.fullmatch(r"[A-Z]{2}", typed["country"]):
         errors["country"] = "country: a two-letter country code, such as US or GB"
     if errors:
-        return await _settings(request, session, officer, errors=errors, typed=typed, status_code=422)
+        return await settings_form(request, session, officer, errors=errors, typed=typed, status_code=422)
     record = await officer_record(session, officer)
     record.time_zone, record.country, record.digest = (
         typed["time_zone"],

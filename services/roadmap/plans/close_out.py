@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from services.roadmap.plans import gate
 from services.roadmap.plans import money as plan_money
 from services.roadmap.plans.targets import target_value_text
+from shared import formats
 from shared.kpi_measures import measure_of
 from shared.small_groups import NOT_SHOWN_PER_PERSON, shown_per_person
 
@@ -245,17 +246,22 @@ def _learned(report: CloseOutReport) -> list[str]:
     )
     if adoption.get("retrainings") or adoption.get("escalations"):
         lines.append(
-            f"Keeping staff on the tool took {adoption.get('retrainings', 0)} retraining(s) and "
-            f"{adoption.get('escalations', 0)} escalation(s) in sustain."
+            f"Keeping staff on the tool took {formats.plural(adoption.get('retrainings', 0), 'retraining')} "
+            f"and {formats.plural(adoption.get('escalations', 0), 'escalation')} in sustain."
         )
     realized = report.money.get("realized") or {}
     if realized.get("benefit_per_week") is not None:
         low, high = realized.get("benefit_per_week_low"), realized.get("benefit_per_week_high")
-        span = f" (range {low:,.0f} to {high:,.0f})" if low is not None and high is not None else ""
+        span = (
+            f" (range {formats.money(low)} to {formats.money(high)})"
+            if low is not None and high is not None
+            else ""
+        )
         lines.append(
             f"Realized ({realized['status']}): {realized.get('hours_freed_per_week') or 0:.1f} staff hours a "
-            f"week freed (capacity, not cash unless converted) and {realized.get('cash_per_week') or 0:,.0f} "
-            f"cash a week; together worth about {realized['benefit_per_week']:,.0f} a week{span}; "
+            "week freed (capacity, not cash unless converted) and "
+            f"{formats.money(realized.get('cash_per_week') or 0)} cash a week; together worth about "
+            f"{formats.money(realized['benefit_per_week'])} a week{span}; "
             f"{realized['note']}."
         )
     if report.next_initiative.get("problem"):
@@ -337,7 +343,10 @@ def build_report(facts: CloseOutFacts) -> CloseOutReport:
 
 @cache
 def _templates() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    # Money and counts read as on the portal's pages: "$1,250 a week", "1 retraining".
+    env.filters.update(money=formats.money, plural=formats.plural)
+    return env
 
 
 def render_html(report: CloseOutReport) -> str:

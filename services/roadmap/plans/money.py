@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from services.roadmap.initiatives.pricing import along_target
+from shared import formats
 
 WEEKS_PER_YEAR = 52
 PROJECTED_FROM_PILOT = "projected from the pilot's measured change, at full rollout"
@@ -117,8 +118,8 @@ def money_for_change(
     net = round(point - cost, 2)
     payback = round(setup / net, 1) if net > 0 else None
     note = (
-        f"pays back its set-up in about {payback:g} weeks at {net:.0f} net a week (counting freed hours "
-        "at loaded cost; they are capacity, not cash, unless converted)"
+        f"pays back its set-up in about {payback:g} weeks at {formats.money(net)} net a week "
+        "(counting freed hours at loaded cost; they are capacity, not cash, unless converted)"
         if payback is not None
         else "at this change the tool costs more each week than it returns: it does not pay back"
     )
