@@ -46,7 +46,7 @@ class KpiSummary:
     points: list[tuple[str, float | None]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class ClinicRow:
     id: UUID
     name: str
@@ -199,33 +199,36 @@ async def _by_clinic(session: AsyncSession, table: Any, ids: Any, *columns: Any)
 def _clinic_row(clinic: Any, facts: _Facts, decided: needs.Needs, *, now: datetime) -> ClinicRow:
     """One clinic's row: where it is, its gate, KPI, adoption and feed; what it needs is `needs`'."""
     inputs = facts.inputs
-    clinic_needs = decided.of(clinic.id)
-    open_audit = facts.open_audits.get(clinic.id)
-    plan = inputs.plans.get(clinic.id)
+    clinic_id, name, specialty, time_zone = clinic.id, clinic.name, clinic.specialty, clinic.time_zone
+    hex_id = clinic_id.hex
+    clinic_needs = decided.of(clinic_id)
+    open_audit = facts.open_audits.get(clinic_id)
+    plan = inputs.plans.get(clinic_id)
     gate_notices = inputs.gate_notices.get(plan.id, []) if plan is not None else []
     gate = rules.gate_of(plan.phase if plan else None, gate_notices, now=now)
+    initiatives = facts.initiatives.get(clinic_id, [])
     stage, stage_label = _stage(
         plan,
-        has_assessment=clinic.id in facts.assessments,
-        has_audit=clinic.id in inputs.audits,
+        has_assessment=clinic_id in facts.assessments,
+        has_audit=clinic_id in inputs.audits,
         open_audit=open_audit,
-        has_initiative=bool(facts.initiatives.get(clinic.id)),
+        has_initiative=bool(initiatives),
         due=rules.decision_due(gate_notices),
         now=now,
-        zone=ZoneInfo(clinic.time_zone) if open_audit is not None else UTC,
+        zone=ZoneInfo(time_zone) if open_audit is not None else UTC,
     )
-    kpi = _clinic_kpi(plan, facts.initiatives.get(clinic.id, []), facts.latest.get(clinic.id.hex, {}))
-    activity = inputs.activities.get(clinic.id.hex)
-    feed = decided.feeds.get(clinic.id) or feed_of(activity, zone=ZoneInfo(clinic.time_zone), now=now)
+    kpi = _clinic_kpi(plan, initiatives, facts.latest.get(hex_id, {}))
+    activity = inputs.activities.get(hex_id)
+    feed = decided.feeds.get(clinic_id) or feed_of(activity, zone=ZoneInfo(time_zone), now=now)
     adoption, adoption_change = "unknown", None
     if needs.adoption_judged(feed):
         adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
-    assessment = facts.assessments.get(clinic.id)
+    assessment = facts.assessments.get(clinic_id)
     return ClinicRow(
-        id=clinic.id,
-        name=clinic.name,
-        specialty=clinic.specialty,
-        zone=clinic.time_zone,
+        id=clinic_id,
+        name=name,
+        specialty=specialty,
+        zone=time_zone,
         readiness_level=assessment.level if assessment else None,
         readiness_score=assessment.overall_score if assessment else None,
         readiness_colour=rules.readiness_colour(assessment.level if assessment else None),
@@ -236,7 +239,7 @@ def _clinic_row(clinic: Any, facts: _Facts, decided: needs.Needs, *, now: dateti
         kpi=kpi,
         adoption=adoption,
         adoption_change_pct=adoption_change,
-        open_alerts=facts.open_alerts[clinic.id],
+        open_alerts=facts.open_alerts[clinic_id],
         feed=feed,
         attention_score=needs.score(clinic_needs),
         reasons=[need.reason for need in clinic_needs],

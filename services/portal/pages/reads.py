@@ -6,9 +6,10 @@ Plain column rows, not ORM objects: an officer with a thousand clinics would mak
 them per page. `clinic_ids` is a list of ids or a select of them.
 """
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -32,8 +33,16 @@ Point = list[Any]
 
 
 async def column_rows(session: AsyncSession, statement: Any) -> list[Any]:
+    """The statement's rows as named tuples: a SQLAlchemy Row's attribute costs some thirty times a
+    named tuple's, and the portfolio reads tens of thousands of them a page."""
     connection = await session.connection()
-    return list((await connection.execute(statement)).all())
+    result = await connection.execute(statement)
+    return list(map(_record(tuple(result.keys()))._make, result.all()))  # all(): fetched at once
+
+
+@cache
+def _record(fields: tuple[str, ...]) -> Any:
+    return namedtuple("Record", fields, rename=True)
 
 
 def officer_clinic_ids(officer_id: str) -> Any:
@@ -172,7 +181,7 @@ async def recent_weeks(
         statement = statement.where(col(PortalKpiSeries.kpi).in_(kpis))
     result: dict[str, dict[str, list[Any]]] = defaultdict(dict)
     connection = await session.connection()
-    for clinic_id, kpi, recent in await connection.execute(statement):
+    for clinic_id, kpi, recent in (await connection.execute(statement)).all():
         # SQLite keeps the 32 hex digits; another database may hand back the dashed form. The
         # points stay as decoded (lists): re-shaping 20,000 of them per page costs more than the query.
         result[str(clinic_id).replace("-", "")][kpi] = recent
@@ -198,6 +207,6 @@ async def latest_weeks(session: AsyncSession, clinic_ids: Any) -> dict[str, dict
     )
     result: dict[str, dict[str, Point | None]] = defaultdict(dict)
     connection = await session.connection()
-    for clinic_id, kpi, *point in await connection.execute(statement):
+    for clinic_id, kpi, *point in (await connection.execute(statement)).all():
         result[str(clinic_id).replace("-", "")][kpi] = point if point[0] is not None else None
     return result
