@@ -188,6 +188,8 @@ async def portfolio_time(work: Path, clinics: int, weeks: int, requests: int, da
     await seed(app.state.runtime.sessions, clinics, weeks)
     print(f"seeded {clinics} clinics x {weeks} weeks x 2 KPIs in {time.perf_counter() - started:.1f} s")
     timings: dict[str, list[float]] = {address: [] for address in PAGES}
+    # The portal's own CPU a request: steadier than the wall clock on a machine others load too.
+    cpu: dict[str, list[float]] = {address: [] for address in PAGES}
     sizes: dict[str, int] = {}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
@@ -196,13 +198,14 @@ async def portfolio_time(work: Path, clinics: int, weeks: int, requests: int, da
     ) as http:
         for attempt in range(requests + 2):
             for address in PAGES:
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.process_time()
                 answer = await http.get(address)
-                elapsed = time.perf_counter() - began
+                elapsed, spent = time.perf_counter() - began, time.process_time() - began_cpu
                 assert answer.status_code == 200 and 'id="page-of"' in answer.text, answer.text[:300]
                 sizes[address] = len(answer.content)
                 if attempt >= 2:  # the first two warm caches (templates, statements)
                     timings[address].append(elapsed * 1000)
+                    cpu[address].append(spent * 1000)
     await app.state.runtime.engine.dispose()
     engine_name = database_url.split("+", maxsplit=1)[0]
     for address, taken in timings.items():
@@ -211,6 +214,7 @@ async def portfolio_time(work: Path, clinics: int, weeks: int, requests: int, da
         print(
             f"{address}, {clinics} clinics x {weeks} weeks on {engine_name}: "
             f"p50 {statistics.median(taken):.0f} ms, p95 {p95:.0f} ms over {len(taken)} requests "
+            f"(the portal's CPU p50 {statistics.median(cpu[address]):.0f} ms) "
             f"({sizes[address] / 1024:.0f} KiB of HTML); goal p95 <= 300 ms"
         )
 
