@@ -341,18 +341,24 @@ async def refresh_series(*, session: AsyncSession, pairs: set[tuple[UUID, str]])
     for clinic_id, kpi, week, value, sample, baseline, target, progress, _age in rows:
         if (clinic_id, kpi) in recent:
             recent[(clinic_id, kpi)].append([week, value, sample, baseline, target, progress])
-    statement = _upsert_statement(session)(PortalKpiSeries).values(
-        [
-            {"clinic_id": clinic_id, "kpi": kpi, "recent": weeks, **latest_columns(weeks)}
-            for (clinic_id, kpi), weeks in recent.items()
-        ]
-    )
+    rows = [
+        {"clinic_id": clinic_id, "kpi": kpi, "recent": weeks, **latest_columns(weeks)}
+        for (clinic_id, kpi), weeks in recent.items()
+    ]
     kept = ("recent", *LATEST_COLUMNS)
-    await session.exec(
-        statement.on_conflict_do_update(
-            index_elements=["clinic_id", "kpi"], set_={name: statement.excluded[name] for name in kept}
+    # PostgreSQL's driver binds at most 32,767 parameters a statement: nine a row, so in chunks.
+    for start in range(0, len(rows), SERIES_ROWS_A_STATEMENT):
+        statement = _upsert_statement(session)(PortalKpiSeries).values(
+            rows[start : start + SERIES_ROWS_A_STATEMENT]
         )
-    )
+        await session.exec(
+            statement.on_conflict_do_update(
+                index_elements=["clinic_id", "kpi"], set_={name: statement.excluded[name] for name in kept}
+            )
+        )
+
+
+SERIES_ROWS_A_STATEMENT = 2_000
 
 
 # PortalKpiSeries' columns of the newest week with a value, in the order of a point in `recent`.
