@@ -341,15 +341,15 @@ async def refresh_series(*, session: AsyncSession, pairs: set[tuple[UUID, str]])
     for clinic_id, kpi, week, value, sample, baseline, target, progress, _age in rows:
         if (clinic_id, kpi) in recent:
             recent[(clinic_id, kpi)].append([week, value, sample, baseline, target, progress])
-    rows = [
+    series = [
         {"clinic_id": clinic_id, "kpi": kpi, "recent": weeks, **latest_columns(weeks)}
         for (clinic_id, kpi), weeks in recent.items()
     ]
     kept = ("recent", *LATEST_COLUMNS)
     # PostgreSQL's driver binds at most 32,767 parameters a statement: nine a row, so in chunks.
-    for start in range(0, len(rows), SERIES_ROWS_A_STATEMENT):
+    for start in range(0, len(series), SERIES_ROWS_A_STATEMENT):
         statement = _upsert_statement(session)(PortalKpiSeries).values(
-            rows[start : start + SERIES_ROWS_A_STATEMENT]
+            series[start : start + SERIES_ROWS_A_STATEMENT]
         )
         await session.exec(
             statement.on_conflict_do_update(
