@@ -271,7 +271,11 @@ def _plans_initiative(plan: Any, initiatives: list[Any]) -> Any:
     """The initiative the clinic's plan carries out, if it has a plan."""
     if plan is None:
         return None
-    return next((initiative for initiative in initiatives if initiative.id == plan.initiative_id), None)
+    wanted = plan.initiative_id
+    for initiative in initiatives:  # a plain loop: a generator per clinic cost more than the search
+        if initiative.id == wanted:
+            return initiative
+    return None
 
 
 def _primary_kpi(plans_initiative: Any, initiatives: list[Any], series: dict[str, Any]) -> str | None:
