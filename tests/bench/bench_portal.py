@@ -4,9 +4,9 @@ At the scale of a firm (issue 26): `--clinics 2500 --weeks 104 --database postgr
 (a PostgreSQL server the benchmark starts; goal p95 <= 300 ms).
 
 1. The portfolio page's server time (p50, p95) for one officer with 1,000 clinics, each with
-   an assessment, an approved initiative, a plan and 52 weeks of two KPIs (the page reads the
-   last twelve weeks for its sparklines). Requests go through the ASGI app in process, so the
-   time is the server's: routing, session check, queries and rendering.
+   an assessment, an approved initiative, a plan and 52 weeks of two KPIs: its first page (the
+   most in need) and a later page sorted by a column, alternately. Requests go through the ASGI
+   app in process, so the time is the server's: routing, session check, queries and rendering.
 2. How far the read model lags behind its events while 1,000 events a second arrive: KPI
    snapshots published on a real Kafka broker (started here) at a steady rate to a running
    portal; the lag of an event is from its publish to its inbox row being committed.
@@ -60,6 +60,8 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "portal" / "migr
 OFFICER = "bench-officer"
 SESSION_ID = "bench-session"
 PHASES = ("baseline", "preparation", "pilot", "evaluation", "rollout", "sustain")
+# The pages timed: the first (most in need first) and a later one sorted by the KPI's progress.
+PAGES = ("/portfolio", "/portfolio?sort=kpi&order=desc&page=3")
 
 
 async def seed(sessions: db.SessionFactory, clinics: int, weeks: int) -> None:
@@ -185,28 +187,36 @@ async def portfolio_time(work: Path, clinics: int, weeks: int, requests: int, da
     started = time.perf_counter()
     await seed(app.state.runtime.sessions, clinics, weeks)
     print(f"seeded {clinics} clinics x {weeks} weeks x 2 KPIs in {time.perf_counter() - started:.1f} s")
-    timings = []
+    timings: dict[str, list[float]] = {address: [] for address in PAGES}
+    # The portal's own CPU a request: steadier than the wall clock on a machine others load too.
+    cpu: dict[str, list[float]] = {address: [] for address in PAGES}
+    sizes: dict[str, int] = {}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://portal",
         cookies={"faio_portal_session": SESSION_ID},
     ) as http:
         for attempt in range(requests + 2):
-            began = time.perf_counter()
-            answer = await http.get("/portfolio")
-            elapsed = time.perf_counter() - began
-            assert answer.status_code == 200, answer.text[:300]
-            if attempt >= 2:  # the first two warm caches (templates, statements)
-                timings.append(elapsed * 1000)
+            for address in PAGES:
+                began, began_cpu = time.perf_counter(), time.process_time()
+                answer = await http.get(address)
+                elapsed, spent = time.perf_counter() - began, time.process_time() - began_cpu
+                assert answer.status_code == 200 and 'id="page-of"' in answer.text, answer.text[:300]
+                sizes[address] = len(answer.content)
+                if attempt >= 2:  # the first two warm caches (templates, statements)
+                    timings[address].append(elapsed * 1000)
+                    cpu[address].append(spent * 1000)
     await app.state.runtime.engine.dispose()
-    timings.sort()
-    p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
     engine_name = database_url.split("+", maxsplit=1)[0]
-    print(
-        f"portfolio page, {clinics} clinics x {weeks} weeks on {engine_name}: "
-        f"p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms "
-        f"over {len(timings)} requests ({len(answer.content) / 1024:.0f} KiB of HTML); goal p95 <= 300 ms"
-    )
+    for address, taken in timings.items():
+        taken.sort()
+        p95 = taken[min(len(taken) - 1, int(len(taken) * 0.95))]
+        print(
+            f"{address}, {clinics} clinics x {weeks} weeks on {engine_name}: "
+            f"p50 {statistics.median(taken):.0f} ms, p95 {p95:.0f} ms over {len(taken)} requests "
+            f"(the portal's CPU p50 {statistics.median(cpu[address]):.0f} ms) "
+            f"({sizes[address] / 1024:.0f} KiB of HTML); goal p95 <= {200 if clinics <= 1000 else 300} ms"
+        )
 
 
 async def read_model_lag(work: Path, rate: int, seconds: int) -> None:

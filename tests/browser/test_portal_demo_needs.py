@@ -66,7 +66,7 @@ async def reasons_of(page: Page, selector: str) -> list[str]:
 
 async def one_story(page: Page, portal: str) -> tuple[dict[str, list[str]], int]:
     """The portfolio's flagged clinics and their reasons, checked against Today's items."""
-    await page.goto(f"{portal}/portfolio?show=all")
+    await page.goto(f"{portal}/portfolio")
     flagged = {}
     for row in await page.locator("table.portfolio tbody tr.needs").all():
         flagged[await row.get_attribute("data-clinic") or ""] = await reasons_of_row(row)

@@ -248,6 +248,8 @@ async def test_the_portfolio_series_keeps_the_latest_weeks_in_order(
     assert series is not None
     assert [point[0] for point in series.recent] == weeks[-projection.SERIES_WEEKS :]
     assert series.recent[-1][1:3] == [0.5, 9]
+    # The newest week, as the columns the whole portfolio reads without decoding the series.
+    assert (series.latest_week, series.latest_value, series.latest_sample) == ("2026-W15", 0.5, 9)
 
 
 async def test_a_clinic_is_auditing_from_the_opening_until_that_audit_completes(
@@ -311,5 +313,7 @@ def test_a_kpi_is_not_judged_on_its_baseline_weeks() -> None:
     baseline_only = [["2026-W46", 0.4, 90, 0.4, 0.2, 0.0]]
     after = [*baseline_only, ["2026-W47", 0.45, 90, 0.4, 0.2, -0.25]]
     baseline_end = date(2026, 11, 15)
-    assert portfolio._kpi_summary("missed_call_rate", baseline_only, "pilot", baseline_end).colour == "grey"
-    assert portfolio._kpi_summary("missed_call_rate", after, "pilot", baseline_end).colour == "red"
+    assert (
+        portfolio._kpi_summary("missed_call_rate", baseline_only[-1], "pilot", baseline_end).colour == "grey"
+    )
+    assert portfolio._kpi_summary("missed_call_rate", after[-1], "pilot", baseline_end).colour == "red"

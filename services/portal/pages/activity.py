@@ -8,6 +8,7 @@ with partner data, whether or not an initiative is running.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import cached_property
 from typing import Any, Literal
 
 from sqlalchemy import String, type_coerce
@@ -36,6 +37,11 @@ class Activity:
         return rules.feed_health(self.last_event_day, self.quiet_feeds, today=today)
 
     def adoption_values(self) -> list[float | None]:
+        return self._adoption_values
+
+    @cached_property
+    def _adoption_values(self) -> list[float | None]:
+        # Read twice a page per clinic (its needs, then its row): worked out once.
         return adoption_values(self.adoption)
 
     @property
@@ -95,5 +101,5 @@ async def load_activity(session: AsyncSession, clinic_ids: Any) -> dict[str, Act
     connection = await session.connection()
     return {
         str(clinic_id).replace("-", ""): Activity(last_day, feeds, adoption)
-        for clinic_id, last_day, feeds, adoption in await connection.execute(statement)
+        for clinic_id, last_day, feeds, adoption in (await connection.execute(statement)).all()
     }

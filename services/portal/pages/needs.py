@@ -82,6 +82,7 @@ class Inputs:
 class Needs:
     by_clinic: dict[UUID, list[Need]]  # most urgent first
     set_aside: list[SetAside]
+    feeds: dict[UUID, rules.FeedHealth] = field(default_factory=dict)  # each clinic's, as judged here
 
     @property
     def items(self) -> list[Need]:
@@ -109,7 +110,7 @@ async def read_inputs(
     return Inputs(
         clinics=clinics,
         plans=plans,
-        gate_notices=await reads.gate_notices(session, list(plans.values())),
+        gate_notices=await reads.gate_notices(session, list(plans.values()), ids),
         escalations=await reads.open_escalations(session, ids, now=now),
         alerts=await open_alerts(session, ids, now=now),
         activities=await load_activity(session, ids),
@@ -157,7 +158,8 @@ def adoption_judged(feed: rules.FeedHealth) -> bool:
 def decide(inputs: Inputs, *, now: datetime) -> Needs:
     """Each clinic's needs, most urgent first, less what the officer settled."""
     found: dict[UUID, list[Need]] = defaultdict(list)
-    for need in _all_needs(inputs, now=now):
+    feeds: dict[UUID, rules.FeedHealth] = {}
+    for need in _all_needs(inputs, now=now, feeds=feeds):
         found[need.clinic_id].append(need)
     by_clinic: dict[UUID, list[Need]] = {}
     set_aside: list[SetAside] = []
@@ -172,10 +174,10 @@ def decide(inputs: Inputs, *, now: datetime) -> Needs:
                 set_aside.append(SetAside(need, row.how, row.until))
         if kept:
             by_clinic[clinic_id] = kept
-    return Needs(by_clinic, set_aside)
+    return Needs(by_clinic, set_aside, feeds)
 
 
-def _all_needs(inputs: Inputs, *, now: datetime) -> list[Need]:
+def _all_needs(inputs: Inputs, *, now: datetime, feeds: dict[UUID, rules.FeedHealth]) -> list[Need]:
     found: list[Need] = []
     declines: dict[UUID, Any] = {}  # each clinic's newest decline alert (alerts come newest first)
     for alert in inputs.alerts:
@@ -184,7 +186,9 @@ def _all_needs(inputs: Inputs, *, now: datetime) -> list[Need]:
     for clinic in inputs.clinics.values():
         plan = inputs.plans.get(clinic.id)
         found.extend(_gate(plan, inputs.gate_notices.get(plan.id, []) if plan else [], now=now))
-        feed = feed_of(inputs.activities.get(clinic.id.hex), zone=ZoneInfo(clinic.time_zone), now=now)
+        feed = feeds[clinic.id] = feed_of(
+            inputs.activities.get(clinic.id.hex), zone=ZoneInfo(clinic.time_zone), now=now
+        )
         if feed.colour == "red":
             found.append(
                 Need(

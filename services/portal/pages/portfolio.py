@@ -2,7 +2,8 @@
 
 Read with a handful of column queries over all the officer's clinics at once (pages/reads.py;
 no ORM objects: an officer with 1,000 clinics has tens of thousands of KPI weeks), then each row
-built from what was read.
+built from what was read. Every row carries what sorts, filters, counts and totals it (each KPI's
+newest week); only the rows on the page shown get their sparklines (`with_sparklines`).
 """
 
 import math
@@ -45,7 +46,7 @@ class KpiSummary:
     points: list[tuple[str, float | None]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class ClinicRow:
     id: UUID
     name: str
@@ -125,14 +126,26 @@ def _audit_stage(open_audit: Any, *, today: date) -> str:
 async def portfolio(
     *, session: AsyncSession, officer_id: str, filters: Filters, now: datetime
 ) -> tuple[list[ClinicRow], list[str]]:
-    """The officer's clinics as rows (filtered, most in need first) and every specialty for the filter."""
+    """The officer's clinics as rows (filtered, most in need first; no sparklines) and every specialty
+    for the filter."""
     inputs = await needs.read_inputs(session, officer_id, now=now)
     facts = await _read_facts(session, reads.officer_clinic_ids(officer_id), inputs)
     decided = needs.decide(inputs, now=now)
-    built = (_clinic_row(clinic, facts, decided.of(clinic.id), now=now) for clinic in inputs.clinics.values())
+    built = (_clinic_row(clinic, facts, decided, now=now) for clinic in inputs.clinics.values())
     rows = [row for row in built if _matches(row, filters)]
     rows.sort(key=lambda row: (-row.attention_score, row.name.lower()))
     return rows, sorted({clinic.specialty for clinic in inputs.clinics.values() if clinic.specialty})
+
+
+async def with_sparklines(session: AsyncSession, rows: list[ClinicRow]) -> list[ClinicRow]:
+    """These rows with their KPI's recent weeks for the sparkline: read for the page shown only."""
+    series = await reads.recent_weeks(session, [row.id for row in rows if row.kpi is not None])
+    for row in rows:
+        if row.kpi is not None:
+            row.kpi.points = [
+                (point[0], point[1]) for point in series.get(row.id.hex, {}).get(row.kpi.name, [])
+            ]
+    return rows
 
 
 @dataclass
@@ -145,7 +158,7 @@ class _Facts:
     open_audits: dict[UUID, Any]
     initiatives: dict[UUID, list[Any]]
     open_alerts: Counter[UUID]
-    weeks: dict[str, dict[str, list[Point]]]
+    latest: dict[str, dict[str, Point | None]]
 
 
 async def _read_facts(session: AsyncSession, ids: Any, inputs: needs.Inputs) -> _Facts:
@@ -173,7 +186,7 @@ async def _read_facts(session: AsyncSession, ids: Any, inputs: needs.Inputs) -> 
         ),
         initiatives=initiatives,
         open_alerts=Counter(alert.clinic_id for alert in inputs.alerts),
-        weeks=await reads.recent_weeks(session, ids),
+        latest=await reads.latest_weeks(session, ids),
     )
 
 
@@ -184,26 +197,30 @@ async def _by_clinic(session: AsyncSession, table: Any, ids: Any, *columns: Any)
     return {row.clinic_id: row for row in await reads.column_rows(session, statement)}
 
 
-def _clinic_row(clinic: Any, facts: _Facts, clinic_needs: list[needs.Need], *, now: datetime) -> ClinicRow:
+def _clinic_row(clinic: Any, facts: _Facts, decided: needs.Needs, *, now: datetime) -> ClinicRow:
     """One clinic's row: where it is, its gate, KPI, adoption and feed; what it needs is `needs`'."""
-    zone = ZoneInfo(clinic.time_zone)
     inputs = facts.inputs
-    plan = inputs.plans.get(clinic.id)
+    clinic_id, name, specialty, time_zone = clinic.id, clinic.name, clinic.specialty, clinic.time_zone
+    hex_id = clinic_id.hex
+    clinic_needs = decided.of(clinic_id)
+    open_audit = facts.open_audits.get(clinic_id)
+    plan = inputs.plans.get(clinic_id)
     gate_notices = inputs.gate_notices.get(plan.id, []) if plan is not None else []
     gate = rules.gate_of(plan.phase if plan else None, gate_notices, now=now)
+    initiatives = facts.initiatives.get(clinic_id, [])
     stage, stage_label = _stage(
         plan,
-        has_assessment=clinic.id in facts.assessments,
-        has_audit=clinic.id in inputs.audits,
-        open_audit=facts.open_audits.get(clinic.id),
-        has_initiative=bool(facts.initiatives.get(clinic.id)),
+        has_assessment=clinic_id in facts.assessments,
+        has_audit=clinic_id in inputs.audits,
+        open_audit=open_audit,
+        has_initiative=bool(initiatives),
         due=rules.decision_due(gate_notices),
         now=now,
-        zone=zone,
+        zone=ZoneInfo(time_zone) if open_audit is not None else UTC,
     )
-    kpi = _clinic_kpi(plan, facts.initiatives.get(clinic.id, []), facts.weeks.get(clinic.id.hex, {}))
-    activity = inputs.activities.get(clinic.id.hex)
-    feed = feed_of(activity, zone=zone, now=now)
+    kpi = _clinic_kpi(plan, initiatives, facts.latest.get(hex_id, {}))
+    activity = inputs.activities.get(hex_id)
+    feed = decided.feeds.get(clinic_id) or feed_of(activity, zone=ZoneInfo(time_zone), now=now)
     adoption, adoption_change = "unknown", None
     per_person = activity is not None and activity.per_person
     kpi_per_person = per_person and kpi is not None and kpi.name in rules.ADOPTION_KPIS
@@ -213,12 +230,12 @@ def _clinic_row(clinic: Any, facts: _Facts, clinic_needs: list[needs.Need], *, n
         adoption = "per_person"  # one or two people's use: its trend says who stopped
     elif needs.adoption_judged(feed):
         adoption, adoption_change = rules.adoption_trend(activity.adoption_values() if activity else [])
-    assessment = facts.assessments.get(clinic.id)
+    assessment = facts.assessments.get(clinic_id)
     return ClinicRow(
-        id=clinic.id,
-        name=clinic.name,
-        specialty=clinic.specialty,
-        zone=clinic.time_zone,
+        id=clinic_id,
+        name=name,
+        specialty=specialty,
+        zone=time_zone,
         readiness_level=assessment.level if assessment else None,
         readiness_score=assessment.overall_score if assessment else None,
         readiness_colour=rules.readiness_colour(assessment.level if assessment else None),
@@ -229,7 +246,7 @@ def _clinic_row(clinic: Any, facts: _Facts, clinic_needs: list[needs.Need], *, n
         kpi=kpi,
         adoption=adoption,
         adoption_change_pct=adoption_change,
-        open_alerts=facts.open_alerts[clinic.id],
+        open_alerts=facts.open_alerts[clinic_id],
         feed=feed,
         attention_score=needs.score(clinic_needs),
         reasons=[need.reason for need in clinic_needs],
@@ -237,14 +254,15 @@ def _clinic_row(clinic: Any, facts: _Facts, clinic_needs: list[needs.Need], *, n
     )
 
 
-def _clinic_kpi(plan: Any, initiatives: list[Any], series: dict[str, list[Point]]) -> KpiSummary | None:
-    """The clinic's primary KPI against its baseline and target, if it measures one."""
+def _clinic_kpi(plan: Any, initiatives: list[Any], latest: dict[str, Point | None]) -> KpiSummary | None:
+    """The clinic's primary KPI against its baseline and target, if it measures one (from its newest
+    week with a value; the sparkline's weeks come later, for the page shown)."""
     plans_initiative = _plans_initiative(plan, initiatives)
-    name = _primary_kpi(plans_initiative, initiatives, series)
+    name = _primary_kpi(plans_initiative, initiatives, latest)
     if not name:
         return None
     baseline_end = plans_initiative.baseline_end if plans_initiative is not None else None
-    return _kpi_summary(name, series.get(name, []), plan.phase if plan else None, baseline_end)
+    return _kpi_summary(name, latest.get(name), plan.phase if plan else None, baseline_end)
 
 
 def _matches(row: ClinicRow, filters: Filters) -> bool:
@@ -261,10 +279,14 @@ def _plans_initiative(plan: Any, initiatives: list[Any]) -> Any:
     """The initiative the clinic's plan carries out, if it has a plan."""
     if plan is None:
         return None
-    return next((initiative for initiative in initiatives if initiative.id == plan.initiative_id), None)
+    wanted = plan.initiative_id
+    for initiative in initiatives:  # a plain loop: a generator per clinic cost more than the search
+        if initiative.id == wanted:
+            return initiative
+    return None
 
 
-def _primary_kpi(plans_initiative: Any, initiatives: list[Any], series: dict[str, list[Any]]) -> str | None:
+def _primary_kpi(plans_initiative: Any, initiatives: list[Any], series: dict[str, Any]) -> str | None:
     if plans_initiative is not None and plans_initiative.kpi:
         return str(plans_initiative.kpi)
     approved = [
@@ -276,10 +298,10 @@ def _primary_kpi(plans_initiative: Any, initiatives: list[Any], series: dict[str
     return measured[0] if measured else None
 
 
-def _kpi_summary(name: str, points: list[Point], phase: str | None, baseline_end: date | None) -> KpiSummary:
-    latest = next((point for point in reversed(points) if point[1] is not None), None)
+def _kpi_summary(name: str, latest: Point | None, phase: str | None, baseline_end: date | None) -> KpiSummary:
+    """A KPI's summary from its newest week with a value (None: not measured yet)."""
     if latest is None:
-        return KpiSummary(name, None, None, None, None, "grey", 0, None, [(p[0], p[1]) for p in points])
+        return KpiSummary(name, None, None, None, None, "grey", 0, None)
     week, value, sample, baseline, target, progress = latest
     change = (value - baseline) / baseline * 100 if value is not None and baseline else None
     return KpiSummary(
@@ -291,5 +313,4 @@ def _kpi_summary(name: str, points: list[Point], phase: str | None, baseline_end
         colour=rules.kpi_colour(progress, phase, baseline_week=rules.is_baseline_week(week, baseline_end)),
         sample_size=sample,
         change_pct=change,
-        points=[(point[0], point[1]) for point in points],
     )

@@ -110,10 +110,10 @@ class Totals:
     measured_plans: int  # plans whose KPI has a judged week after the baseline
 
 
-async def totals(session: AsyncSession, rows: list[ClinicRow]) -> Totals:
+async def totals(session: AsyncSession, rows: list[ClinicRow], clinic_ids: Any) -> Totals:
     """Hours and money a week across the rows' plans: projected (the audit's hours of the problem times
-    the target change) against measured (the same times the KPI's progress toward its target)."""
-    plan_ids = [row.plan_id for row in rows if row.plan_id]
+    the target change) against measured (the same times the KPI's progress toward its target).
+    `clinic_ids` (a select) holds the rows' clinics: their plans are found by it, not by a list of ids."""
     found = await reads.column_rows(
         session,
         sa_select(
@@ -129,7 +129,7 @@ async def totals(session: AsyncSession, rows: list[ClinicRow]) -> Totals:
             (col(PortalInitiative.clinic_id) == col(PortalPlan.clinic_id))
             & (col(PortalInitiative.id) == col(PortalPlan.initiative_id)),
         )
-        .where(col(PortalPlan.id).in_(plan_ids)),
+        .where(col(PortalPlan.clinic_id).in_(clinic_ids)),
     )
     by_plan = {plan.id: plan for plan in found}
     shown = Totals(0, 0.0, 0.0, 0.0, 0.0, 0)

@@ -192,6 +192,14 @@ class PortalKpiSeries(SQLModel, table=True):
     clinic_id: UUID = Field(primary_key=True)
     kpi: str = Field(primary_key=True, max_length=60)
     recent: list[list[Any]] = Field(default_factory=list, sa_type=JSON)
+    # The newest of `recent` with a value, as plain columns: the portfolio reads it for every clinic
+    # (sort, funnel, totals) without decoding `recent`, which only the page's sparklines need.
+    latest_week: str | None = Field(default=None, max_length=8)
+    latest_value: float | None = None
+    latest_sample: int = 0
+    latest_baseline: float | None = None
+    latest_target: float | None = None
+    latest_progress: float | None = None
 
 
 class PortalAlert(SQLModel, table=True):

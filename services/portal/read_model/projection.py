@@ -344,14 +344,43 @@ async def refresh_series(*, session: AsyncSession, pairs: set[tuple[UUID, str]])
     for clinic_id, kpi, week, value, sample, baseline, target, progress, _age in rows:
         if (clinic_id, kpi) in recent:
             recent[(clinic_id, kpi)].append([week, value, sample, baseline, target, progress])
-    statement = _upsert_statement(session)(PortalKpiSeries).values(
-        [{"clinic_id": clinic_id, "kpi": kpi, "recent": weeks} for (clinic_id, kpi), weeks in recent.items()]
-    )
-    await session.exec(
-        statement.on_conflict_do_update(
-            index_elements=["clinic_id", "kpi"], set_={"recent": statement.excluded["recent"]}
+    series = [
+        {"clinic_id": clinic_id, "kpi": kpi, "recent": weeks, **latest_columns(weeks)}
+        for (clinic_id, kpi), weeks in recent.items()
+    ]
+    kept = ("recent", *LATEST_COLUMNS)
+    # PostgreSQL's driver binds at most 32,767 parameters a statement: nine a row, so in chunks.
+    for start in range(0, len(series), SERIES_ROWS_A_STATEMENT):
+        statement = _upsert_statement(session)(PortalKpiSeries).values(
+            series[start : start + SERIES_ROWS_A_STATEMENT]
         )
-    )
+        await session.exec(
+            statement.on_conflict_do_update(
+                index_elements=["clinic_id", "kpi"], set_={name: statement.excluded[name] for name in kept}
+            )
+        )
+
+
+SERIES_ROWS_A_STATEMENT = 2_000
+
+
+# PortalKpiSeries' columns of the newest week with a value, in the order of a point in `recent`.
+LATEST_COLUMNS = (
+    "latest_week",
+    "latest_value",
+    "latest_sample",
+    "latest_baseline",
+    "latest_target",
+    "latest_progress",
+)
+
+
+def latest_columns(weeks: list[list[Any]]) -> dict[str, Any]:
+    """The newest week with a value of a series (oldest first), as PortalKpiSeries' latest columns."""
+    latest = next((week for week in reversed(weeks) if week[1] is not None), None)
+    if latest is None:
+        return dict.fromkeys(LATEST_COLUMNS) | {"latest_sample": 0}
+    return dict(zip(LATEST_COLUMNS, latest, strict=True)) | {"latest_sample": latest[2] or 0}
 
 
 async def record_alert(*, session: AsyncSession, event: KpiAlert) -> None:

@@ -1,4 +1,5 @@
-"""The portfolio page: every clinic of the officer, most in need first, filtered and searched."""
+"""The portfolio page: every clinic of the officer, most in need first, filtered, searched and shown a
+page of rows at a time; its counts, totals and funnel are over every clinic the filters keep."""
 
 from dataclasses import dataclass
 from typing import Annotated
@@ -8,15 +9,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.portal.officer.sessions import utcnow
-from services.portal.pages import charts
-from services.portal.pages.portfolio import STAGES, ClinicRow, Filters, portfolio
+from services.portal.pages import charts, reads
+from services.portal.pages.portfolio import STAGES, ClinicRow, Filters, portfolio, with_sparklines
 from services.portal.pages.portfolio_tools import SORTS, csv_of, sort_rows, totals
 from services.portal.routes.web import OfficerDep, render
 from shared.app import SessionDep
 
 router = APIRouter(include_in_schema=False)
-# Rows shown before "show all": the most in need come first, the rest one click away.
-PAGE_ROWS = 100
+# Rows a page: the most in need come first, the next ones a click away (the CSV holds them all).
+PAGE_ROWS = 50
 
 
 @router.get("/")
@@ -32,6 +33,7 @@ class View:
     sort: str  # a key of SORTS, or "" for the most in need first
     descending: bool
     query: str  # the filters as a query string, kept by the sort links and the CSV link
+    sorted_query: str  # the filters and the sort, kept by the page links
 
 
 def portfolio_view(
@@ -44,12 +46,16 @@ def portfolio_view(
     order: Annotated[str, Query(max_length=4)] = "",
 ) -> View:
     stage = stage if stage in STAGES else ""
+    sort = sort if sort in SORTS else ""
     kept = {"specialty": specialty, "stage": stage, "attention": attention, "q": q}
+    query = urlencode({name: value for name, value in kept.items() if value})
+    by = urlencode({"sort": sort, "order": "desc" if order == "desc" else "asc"}) if sort else ""
     return View(
         Filters(specialty=specialty, stage=stage, needs_attention=attention == "1", q=q),
-        sort if sort in SORTS else "",
+        sort,
         order == "desc",
-        urlencode({name: value for name, value in kept.items() if value}),
+        query,
+        "&".join(part for part in (query, by) if part),
     )
 
 
@@ -70,14 +76,21 @@ async def portfolio_page(
     session: SessionDep,
     officer: OfficerDep,
     view: ViewDep,
-    show: Annotated[str, Query(max_length=5)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     rows, specialties = await _rows(session, officer, view)
+    pages = max(1, -(-len(rows) // PAGE_ROWS))
+    page = min(page, pages)  # past the end (clinics archived since): the last page
+    first = (page - 1) * PAGE_ROWS
     return render(
         request,
         "portfolio.html",
         {
-            "rows": rows if show == "all" else rows[:PAGE_ROWS],
+            "rows": await with_sparklines(session, rows[first : first + PAGE_ROWS]),
+            "first": first + 1,
+            "page": page,
+            "pages": pages,
+            "page_query": view.sorted_query,
             "total": len(rows),
             "specialties": specialties,
             "stages": STAGES,
@@ -85,7 +98,7 @@ async def portfolio_page(
             "funnel": charts.funnel(rows),
             "needing": sum(1 for row in rows if row.reasons),
             "items": sum(len(row.reasons) for row in rows),
-            "totals": await totals(session, rows),
+            "totals": await totals(session, rows, reads.officer_clinic_ids(officer.officer_id)),
             "sort": view.sort,
             "order": "desc" if view.descending else "asc",
             "filter_query": view.query,
@@ -96,7 +109,7 @@ async def portfolio_page(
 
 @router.get("/portfolio.csv")
 async def portfolio_csv(*, session: SessionDep, officer: OfficerDep, view: ViewDep) -> Response:
-    """Every row the page would show with these filters (not only the first PAGE_ROWS), as CSV."""
+    """Every row the pages would show with these filters (not only one page), as CSV."""
     rows, _ = await _rows(session, officer, view)
     day = utcnow().date().isoformat()
     return Response(
