@@ -15,8 +15,11 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from deploy.local.kafka import free_port
 from services.portal.app import create_app
-from services.portal.read_model.models import PortalAssessment, PortalAudit, PortalClinic
+from services.portal.read_model.models import PortalAssessment, PortalAudit, PortalClinic, PortalPlan
 from services.portal.settings import PortalSettings
+from services.roadmap.initiatives.approval import approve_initiative
+from services.roadmap.initiatives.models import ApprovalIn
+from services.roadmap.plans.contracts import PlanInput
 from shared import db
 from shared.auth import issue_sign_in_token
 from tests.unit.roadmap_support import RoadmapApp, roadmap_app
@@ -94,6 +97,38 @@ class PortalWithRoadmap:
             )
             await session.commit()
         return clinic_id
+
+    async def approved_plan(
+        self, clinic_id: uuid.UUID, initiative_id: uuid.UUID, approval: ApprovalIn
+    ) -> None:
+        """Approve in roadmap (its workflow not started) and show the plan in its baseline on the portal."""
+        async with self.roadmap.sessions() as session:
+            approved = await approve_initiative(
+                session=session,
+                initiative_id=initiative_id,
+                officer_id=OFFICER,
+                approval=approval,
+                start_plan=no_workflow,
+                pseudonym_secret="test-pseudonyms",
+            )
+        now = datetime.now(UTC)
+        async with self.sessions() as session:
+            session.add(
+                PortalPlan(
+                    id=str(approved.plan_id),
+                    clinic_id=clinic_id,
+                    initiative_id=initiative_id,
+                    phase="baseline",
+                    phase_since=now,
+                    started_at=now,
+                )
+            )
+            await session.commit()
+
+
+async def no_workflow(plan: PlanInput) -> None:
+    """A plan approved without starting its Temporal workflow (these tests have no Temporal)."""
+    return None
 
 
 @asynccontextmanager

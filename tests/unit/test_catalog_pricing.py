@@ -3,21 +3,18 @@ with the clinic's own volumes; the practice report then shows a tool cost, payba
 
 import re
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from services.portal.read_model.models import PortalPlan
 from services.roadmap.catalog.prices import Volumes, catalog_tool_cost, provider_headcount
 from services.roadmap.initiatives.approval import approve_initiative
 from services.roadmap.initiatives.models import ApprovalIn
 from services.roadmap.initiatives.pricing import WEEKS_PER_MONTH
-from services.roadmap.plans.contracts import PlanInput
 from services.roadmap.plans.models import BaselineIn
 from shared.events.intake import StaffRole
 from tests.unit.portal_roadmap_support import OFFICER as OFFICER_OF_PORTAL
-from tests.unit.portal_roadmap_support import PortalWithRoadmap, portal
+from tests.unit.portal_roadmap_support import PortalWithRoadmap, no_workflow, portal
 from tests.unit.roadmap_support import roadmap_app
 
 OFFICER = "officer-catalog-pricing"
@@ -45,10 +42,6 @@ def test_each_price_model_multiplies_by_the_clinics_own_volume() -> None:
     unknown = catalog_tool_cost(vendor="V", price_model="per_encounter", price_usd=1.5, volumes=Volumes())
     assert unknown.tool_cost is None and "weekly volume" in unknown.note
     assert provider_headcount([(role.role, role.headcount) for role in STAFF]) == 4
-
-
-async def noop_start(plan: PlanInput) -> None:
-    return None
 
 
 async def test_choosing_a_vendor_puts_a_tool_cost_and_roi_on_the_report(tmp_path: Path) -> None:
@@ -91,7 +84,7 @@ async def test_choosing_a_vendor_puts_a_tool_cost_and_roi_on_the_report(tmp_path
                 initiative_id=uuid.UUID(before["initiative_id"]),
                 officer_id=OFFICER,
                 approval=approval,
-                start_plan=noop_start,
+                start_plan=no_workflow,
                 pseudonym_secret="test-pseudonyms",
             )
         approved = (await roadmap.http.get(report_path, headers=headers)).json()["first"]
@@ -138,33 +131,12 @@ async def test_the_portal_report_shows_the_catalog_tool_cost_and_roi(portal: Por
 
     # Approved without a tool cost: the plan keeps the catalog price, and its money shows under the plan.
     initiative_id = uuid.UUID(first["first"]["initiative_id"])
-    async with portal.roadmap.sessions() as session:
-        approval = ApprovalIn(
-            owner="pm-1",
-            target_change_pct=-12,
-            baseline=BaselineIn(source="emr_report", value=16.0, weekly_volume=300),
-        )
-        approved = await approve_initiative(
-            session=session,
-            initiative_id=initiative_id,
-            officer_id=OFFICER_OF_PORTAL,
-            approval=approval,
-            start_plan=noop_start,
-            pseudonym_secret="test-pseudonyms",
-        )
-    now = datetime.now(UTC)
-    async with portal.sessions() as session:
-        session.add(
-            PortalPlan(
-                id=str(approved.plan_id),
-                clinic_id=clinic_id,
-                initiative_id=initiative_id,
-                phase="baseline",
-                phase_since=now,
-                started_at=now,
-            )
-        )
-        await session.commit()
+    approval = ApprovalIn(
+        owner="pm-1",
+        target_change_pct=-12,
+        baseline=BaselineIn(source="emr_report", value=16.0, weekly_volume=300),
+    )
+    await portal.approved_plan(clinic_id, initiative_id, approval)
     clinic_page = re.sub(r"\s+", " ", (await portal.http.get(f"/clinics/{clinic_id}")).text)
     line = clinic_page[clinic_page.index('class="plan-money"') :][:600]
     assert "tool cost $69.23 a week" in line, line

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from services.portal.read_model.models import PortalPlan
 from services.roadmap.catalog.prices import Volumes, catalog_tool_cost, weekly_volume
 from services.roadmap.initiatives import proposals, repricing
 from services.roadmap.initiatives.approval import approve_initiative
@@ -24,12 +23,11 @@ from services.roadmap.initiatives.pricing import (
     phasing_for,
     repriced_money,
 )
-from services.roadmap.plans.contracts import PlanInput
 from services.roadmap.plans.models import BaselineIn
 from shared import db
 from shared.formats import money
 from tests.unit.portal_roadmap_support import OFFICER as OFFICER_OF_PORTAL
-from tests.unit.portal_roadmap_support import PortalWithRoadmap, portal
+from tests.unit.portal_roadmap_support import PortalWithRoadmap, no_workflow, portal
 from tests.unit.roadmap_support import audit_of, roadmap_app
 
 OFFICER = "officer-repricing"
@@ -134,10 +132,6 @@ def test_repricing_an_approved_plan_equals_pricing_it_with_that_cost_at_approval
     assert repriced["tool_cost_note"] == "from your catalog"
 
 
-async def noop_start(plan: PlanInput) -> None:
-    return None
-
-
 async def record_audit(
     roadmap_sessions: db.SessionFactory, clinic_id: uuid.UUID, notes_per_week: float
 ) -> None:
@@ -167,7 +161,7 @@ async def test_a_vendor_chosen_after_approval_prices_the_plan_projected_then_mea
                 initiative_id=initiative_id,
                 officer_id=OFFICER,
                 approval=ApprovalIn(owner="pm-1", target_change_pct=-20),
-                start_plan=noop_start,
+                start_plan=no_workflow,
                 pseudonym_secret="test-pseudonyms",
             )
         approved = (await roadmap.http.get(report_path, headers=headers)).json()["first"]
@@ -239,7 +233,7 @@ async def test_a_tool_cost_entered_at_approval_is_kept_when_the_vendor_changes(t
                         "tool_cost": {"monthly": 433.33, "setup": 1000},
                     }
                 ),
-                start_plan=noop_start,
+                start_plan=no_workflow,
                 pseudonym_secret="test-pseudonyms",
             )
         catalog = (await roadmap.http.get("/v1/catalog", headers=headers)).json()
@@ -262,28 +256,7 @@ async def test_the_clinic_page_says_what_is_missing_then_shows_the_measured_pric
     report_path = f"/v1/clinics/{clinic_id}/practice-report"
     first = (await portal.roadmap.http.get(report_path, headers=headers)).json()["first"]
     initiative_id = uuid.UUID(first["initiative_id"])
-    async with portal.roadmap.sessions() as session:
-        approved = await approve_initiative(
-            session=session,
-            initiative_id=initiative_id,
-            officer_id=OFFICER_OF_PORTAL,
-            approval=ApprovalIn(owner="pm-1", target_change_pct=-20),
-            start_plan=noop_start,
-            pseudonym_secret="test-pseudonyms",
-        )
-    now = datetime.now(UTC)
-    async with portal.sessions() as session:
-        session.add(
-            PortalPlan(
-                id=str(approved.plan_id),
-                clinic_id=clinic_id,
-                initiative_id=initiative_id,
-                phase="baseline",
-                phase_since=now,
-                started_at=now,
-            )
-        )
-        await session.commit()
+    await portal.approved_plan(clinic_id, initiative_id, ApprovalIn(owner="pm-1", target_change_pct=-20))
     added = await portal.roadmap.http.post("/v1/catalog", json=PER_NOTE_SCRIBE, headers=headers)
     chosen = await portal.roadmap.http.put(
         f"/v1/initiatives/{initiative_id}/vendor", json={"entry_id": added.json()["id"]}, headers=headers
